@@ -1,0 +1,35 @@
+/* cli.h: the command table and what every command shares (flags, output colour).
+ * Ownership: nothing here allocates beyond what each command frees itself. */
+#ifndef STK_CLI_H
+#define STK_CLI_H
+
+#include <stdio.h>
+
+#include "common/diag.h"
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	const char *usage;   /* full help text, shown by stk COMMAND --help */
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct cli_command cli_commands[];
+
+/* Is this argument "-name", "--name", "-name=value" or "--name=value"? Sets *value to the
+ * text after '=', or NULL. */
+int cli_flag(const char *arg, const char *name, const char **value);
+int cli_is_help(const char *arg);
+/* Prints "stk: unknown flag ..." and the command's usage to stderr; returns 1. */
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const struct cli_command *cli_find(const char *name);
+int cli_color(FILE *f);
+/* Sorts and prints the diagnostics to stderr. */
+void cli_print_diags(struct diag_ctx *diag);
+
+int cmd_validate(int argc, char **argv);
+int cmd_fmt(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,174 @@
+/* main.c: stk's entry point: finds the command, and is the only place that exits. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "cli/cli.h"
+
+const struct cli_command cli_commands[] = {
+	{ "validate", "Check the configuration: syntax, references, arguments",
+	  "Usage: stk validate [DIR | FILE]\n"
+	  "\n"
+	  "Parses every .stk file in DIR (default: the current directory) and checks what needs\n"
+	  "no cloud: syntax, duplicate blocks, arguments and map keys, block kinds, resource types\n"
+	  "and their arguments against the provider schemas, references to variables, locals,\n"
+	  "resources, data sources and modules, and function names and arities.\n"
+	  "\n"
+	  "Exit status: 0 when valid, 1 when any error was found.\n",
+	  cmd_validate },
+	{ "fmt", "Rewrite .stk files in the canonical layout",
+	  "Usage: stk fmt [-check] [-diff] [-write=false] [-recursive] [PATH...]\n"
+	  "\n"
+	  "Rewrites .stk and .stkvars files in the canonical layout: two-space indentation, '='\n"
+	  "aligned within a run of attributes, one blank line between blocks, comments kept.\n"
+	  "PATH is a file or a directory (default: the current directory); '-' reads standard\n"
+	  "input and writes standard output.\n"
+	  "\n"
+	  "  -check       change nothing; list the files that are not formatted, exit 3 if any\n"
+	  "  -diff        print a unified diff of the changes\n"
+	  "  -write=false print the formatted text instead of rewriting files\n"
+	  "  -list=false  do not list the files that were changed\n"
+	  "  -recursive   also format the files in subdirectories\n"
+	  "\n"
+	  "Exit status: 0 success, 1 error (such as a syntax error), 3 -check found files to format.\n",
+	  cmd_fmt },
+	{ "version", "Print the stk version",
+	  "Usage: stk version\n",
+	  cmd_version },
+	{ NULL, NULL, NULL, NULL },
+};
+
+int cli_flag(const char *arg, const char *name, const char **value)
+{
+	size_t n = strlen(name);
+
+	if (arg[0] != '-')
+		return 0;
+	arg += arg[1] == '-' ? 2 : 1;
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == '\0') {
+		if (value)
+			*value = NULL;
+		return 1;
+	}
+	if (arg[n] == '=' && value) {
+		*value = arg + n + 1;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_is_help(const char *arg)
+{
+	return strcmp(arg, "-h") == 0 || strcmp(arg, "-help") == 0 || strcmp(arg, "--help") == 0;
+}
+
+const struct cli_command *cli_find(const char *name)
+{
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("stk: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	fputs(cmd->usage, stderr);
+	return 1;
+}
+
+int cli_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	if (nc && *nc)
+		return 0;
+	if (term && strcmp(term, "dumb") == 0)
+		return 0;
+	return isatty(fileno(f));
+}
+
+void cli_print_diags(struct diag_ctx *diag)
+{
+	diag_sort(diag);
+	diag_print(diag, stderr, cli_color(stderr));
+}
+
+int cmd_version(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find("version");
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(self->usage, stdout);
+			return 0;
+		}
+		return cli_usage_error(self, "unexpected argument '%s'", argv[i]);
+	}
+	printf("stk %s\n", PACKAGE_VERSION);
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fputs("Usage: stk COMMAND [ARGS]\n"
+	      "\n"
+	      "stk compiles .stk files into a plan of cloud changes and applies it.\n"
+	      "\n"
+	      "Commands:\n", out);
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n"
+	      "Run 'stk COMMAND --help' for a command's flags. See stk(1).\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && (cmd = cli_find(argv[2]))) {
+			fputs(cmd->usage, stdout);
+			return 0;
+		}
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "-version") == 0)
+		return cmd_version(1, argv + 1);
+	cmd = cli_find(argv[1]);
+	if (!cmd) {
+		const char *names[32];
+		size_t n = 0;
+		for (const struct cli_command *c = cli_commands; c->name && n < 31; c++)
+			names[n++] = c->name;
+		names[n] = NULL;
+		const char *s = diag_suggest(argv[1], names);
+		if (argv[1][0] == '-')
+			fprintf(stderr, "stk: unknown flag '%s'\n", argv[1]);
+		else if (s)
+			fprintf(stderr, "stk: unknown command '%s'; did you mean '%s'?\n", argv[1], s);
+		else
+			fprintf(stderr, "stk: unknown command '%s'\n", argv[1]);
+		fputc('\n', stderr);
+		usage(stderr);
+		return 1;
+	}
+	return cmd->run(argc - 1, argv + 1);
+}

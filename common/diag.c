@@ -1,0 +1,294 @@
+#include "common/diag.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void diag_init(struct diag_ctx *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+}
+
+void diag_release(struct diag_ctx *ctx)
+{
+	for (size_t i = 0; i < buf_count(&ctx->sources, struct source *); i++) {
+		struct source *s = buf_at(&ctx->sources, struct source *, i);
+		free(s->name);
+		free(s->text);
+		free(s);
+	}
+	for (size_t i = 0; i < buf_count(&ctx->diags, struct diag); i++) {
+		struct diag *d = &buf_at(&ctx->diags, struct diag, i);
+		free(d->message);
+		free(d->hint);
+	}
+	buf_release(&ctx->sources);
+	buf_release(&ctx->diags);
+	ctx->errors = ctx->warnings = 0;
+}
+
+struct source *diag_add_source(struct diag_ctx *ctx, const char *name, char *text, size_t len)
+{
+	struct source *s = xcalloc(1, sizeof *s);
+
+	s->name = xstrdup(name);
+	s->text = text;
+	s->len = len;
+	buf_push(&ctx->sources, struct source *, s);
+	return s;
+}
+
+struct source *diag_read_source(struct diag_ctx *ctx, const char *path)
+{
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		diag_error(ctx, NULL, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f)) {
+		diag_error(ctx, NULL, "cannot read %s: %s", path, strerror(errno));
+		fclose(f);
+		buf_release(&b);
+		return NULL;
+	}
+	fclose(f);
+	if (b.len > UINT32_MAX - 1) {
+		diag_error(ctx, NULL, "%s is too large (over 4 GiB)", path);
+		buf_release(&b);
+		return NULL;
+	}
+	size_t len;
+	char *text = buf_detach(&b, &len);
+	return diag_add_source(ctx, path, text, len);
+}
+
+void diag_addv(struct diag_ctx *ctx, enum diag_severity sev, const struct span *span,
+	       const char *fmt, va_list ap)
+{
+	struct diag d;
+	struct buf msg = BUF_INIT;
+
+	if (sev == DIAG_ERROR)
+		ctx->errors++;
+	else if (sev == DIAG_WARNING)
+		ctx->warnings++;
+	if (sev == DIAG_ERROR && ctx->max_errors && ctx->errors > ctx->max_errors)
+		return;
+	memset(&d, 0, sizeof d);
+	d.severity = sev;
+	if (span)
+		d.span = *span;
+	buf_vprintf(&msg, fmt, ap);
+	d.message = buf_detach(&msg, NULL);
+	buf_add(&ctx->diags, &d, sizeof d);
+}
+
+void diag_add(struct diag_ctx *ctx, enum diag_severity sev, const struct span *span,
+	      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_addv(ctx, sev, span, fmt, ap);
+	va_end(ap);
+}
+
+void diag_hint(struct diag_ctx *ctx, const char *fmt, ...)
+{
+	size_t n = buf_count(&ctx->diags, struct diag);
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	if (!n)
+		return;
+	struct diag *d = &buf_at(&ctx->diags, struct diag, n - 1);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	free(d->hint);
+	d->hint = buf_detach(&b, NULL);
+}
+
+static int diag_cmp(const void *pa, const void *pb)
+{
+	const struct diag *a = pa, *b = pb;
+	const struct source *sa = a->span.src, *sb = b->span.src;
+
+	if (sa != sb) {
+		if (!sa || !sb)
+			return sa ? 1 : -1;
+		int c = strcmp(sa->name, sb->name);
+		if (c)
+			return c;
+	}
+	if (a->span.off != b->span.off)
+		return a->span.off < b->span.off ? -1 : 1;
+	return 0;
+}
+
+void diag_sort(struct diag_ctx *ctx)
+{
+	size_t n = buf_count(&ctx->diags, struct diag);
+	struct diag *d = (struct diag *)(void *)ctx->diags.data;
+
+	/* insertion sort: stable, and the list is short and nearly sorted */
+	for (size_t i = 1; i < n; i++) {
+		struct diag x = d[i];
+		size_t j = i;
+		while (j > 0 && diag_cmp(&d[j - 1], &x) > 0) {
+			d[j] = d[j - 1];
+			j--;
+		}
+		d[j] = x;
+	}
+}
+
+static const char *sev_name(enum diag_severity s)
+{
+	switch (s) {
+	case DIAG_ERROR: return "error";
+	case DIAG_WARNING: return "warning";
+	default: return "note";
+	}
+}
+
+static const char *sev_color(enum diag_severity s)
+{
+	switch (s) {
+	case DIAG_ERROR: return "\033[1;31m";
+	case DIAG_WARNING: return "\033[1;35m";
+	default: return "\033[1;36m";
+	}
+}
+
+void diag_format(const struct diag *d, struct buf *out, int color)
+{
+	const struct span *sp = &d->span;
+	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+
+	if (sp->src)
+		buf_printf(out, "%s%s:%u:%u: %s", bold, sp->src->name, sp->line, sp->col, reset);
+	else
+		buf_printf(out, "%sstk: %s", bold, reset);
+	buf_printf(out, "%s%s:%s %s%s%s\n", color ? sev_color(d->severity) : "", sev_name(d->severity),
+		   reset, bold, d->message, reset);
+	if (sp->src && sp->off <= sp->src->len) {
+		const char *text = sp->src->text;
+		size_t start = sp->off, end;
+		while (start > 0 && text[start - 1] != '\n')
+			start--;
+		end = sp->off;
+		while (end < sp->src->len && text[end] != '\n')
+			end++;
+		/* a trailing \r of a CRLF file is not part of the line */
+		size_t shown = end;
+		if (shown > start && text[shown - 1] == '\r')
+			shown--;
+		buf_printf(out, "  %.*s\n  ", (int)(shown - start), text + start);
+		/* the underline keeps the line's tabs, so it lines up in any terminal */
+		for (size_t i = start; i < sp->off; i++) {
+			unsigned char c = (unsigned char)text[i];
+			if (c == '\t')
+				buf_addch(out, '\t');
+			else if ((c & 0xC0) != 0x80)
+				buf_addch(out, ' ');
+		}
+		if (color)
+			buf_addstr(out, "\033[1;32m");
+		buf_addch(out, '^');
+		size_t stop = sp->end < shown ? sp->end : shown;
+		int first = 1;
+		for (size_t i = sp->off; i < stop; i++) {
+			unsigned char c = (unsigned char)text[i];
+			if ((c & 0xC0) == 0x80)
+				continue;
+			if (first) {
+				first = 0;
+				continue;
+			}
+			buf_addch(out, '~');
+		}
+		buf_printf(out, "%s\n", reset);
+	}
+	if (d->hint)
+		buf_printf(out, "  %shint:%s %s\n", color ? "\033[1;36m" : "", reset, d->hint);
+}
+
+void diag_print(const struct diag_ctx *ctx, FILE *out, int color)
+{
+	struct buf b = BUF_INIT;
+	size_t n = buf_count(&ctx->diags, struct diag);
+
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&b);
+		diag_format(&buf_at(&ctx->diags, struct diag, i), &b, color);
+		fwrite(b.data, 1, b.len, out);
+	}
+	if (ctx->max_errors && ctx->errors > ctx->max_errors)
+		fprintf(out, "stk: ... and %u more errors\n", ctx->errors - ctx->max_errors);
+	buf_release(&b);
+}
+
+struct span span_join(const struct span *a, const struct span *b)
+{
+	struct span s = *a;
+
+	if (b->end >= a->end) {
+		s.end = b->end;
+		s.end_line = b->end_line;
+		s.end_col = b->end_col;
+	}
+	return s;
+}
+
+unsigned diag_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned row[64], prev_diag, tmp;
+
+	if (lb >= 64 || la >= 64)
+		return 1000;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		prev_diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			unsigned best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (prev_diag + cost < best)
+				best = prev_diag + cost;
+			tmp = row[j];
+			row[j] = best;
+			prev_diag = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *diag_suggest(const char *name, const char *const *candidates)
+{
+	const char *best = NULL;
+	unsigned best_d = 1000;
+	size_t len = strlen(name);
+	/* one edit for short names, then one more for every four characters */
+	unsigned limit = len <= 3 ? 1 : (unsigned)(1 + len / 4);
+
+	for (size_t i = 0; candidates[i]; i++) {
+		unsigned d = diag_edit_distance(name, candidates[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	return best_d <= limit && best_d > 0 ? best : NULL;
+}

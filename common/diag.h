@@ -1,0 +1,76 @@
+/* diag.h: source files, spans and the diagnostics context.
+ * Ownership: a diag_ctx owns every source and diagnostic added to it; spans borrow sources. */
+#ifndef STK_DIAG_H
+#define STK_DIAG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/buf.h"
+
+struct source {
+	char *name;  /* as given by the user: "main.stk", "dir/net.stk" */
+	char *text;  /* whole file, NUL-terminated */
+	size_t len;
+};
+
+/* A half-open byte range [off, end) with 1-based line/column of both ends.
+ * Columns count Unicode code points, as editors do. */
+struct span {
+	const struct source *src;
+	uint32_t off, end;
+	uint32_t line, col;
+	uint32_t end_line, end_col;
+};
+
+enum diag_severity { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
+
+struct diag {
+	enum diag_severity severity;
+	struct span span;   /* src == NULL: a diagnostic about no particular place */
+	char *message;
+	char *hint;         /* optional second line: "did you mean ...?" or how to fix it */
+};
+
+struct diag_ctx {
+	struct buf sources; /* struct source * */
+	struct buf diags;   /* struct diag */
+	unsigned errors;
+	unsigned warnings;
+	unsigned max_errors; /* 0: unlimited; past it, errors are counted but not kept */
+};
+
+void diag_init(struct diag_ctx *ctx);
+void diag_release(struct diag_ctx *ctx);
+
+/* Takes ownership of text (malloc'd, NUL-terminated, len bytes). */
+struct source *diag_add_source(struct diag_ctx *ctx, const char *name, char *text, size_t len);
+/* Reads a file into a new source; on failure adds an error and returns NULL. */
+struct source *diag_read_source(struct diag_ctx *ctx, const char *path);
+
+void diag_add(struct diag_ctx *ctx, enum diag_severity sev, const struct span *span,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void diag_addv(struct diag_ctx *ctx, enum diag_severity sev, const struct span *span,
+	       const char *fmt, va_list ap);
+/* Sets the hint of the diagnostic added last. */
+void diag_hint(struct diag_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define diag_error(ctx, span, ...) diag_add((ctx), DIAG_ERROR, (span), __VA_ARGS__)
+#define diag_warning(ctx, span, ...) diag_add((ctx), DIAG_WARNING, (span), __VA_ARGS__)
+#define diag_note(ctx, span, ...) diag_add((ctx), DIAG_NOTE, (span), __VA_ARGS__)
+
+/* Sorts diagnostics by file, then position (stable), so output follows the source. */
+void diag_sort(struct diag_ctx *ctx);
+/* Writes every diagnostic: "file:line:col: error: message", the source line, a ^~~ underline. */
+void diag_print(const struct diag_ctx *ctx, FILE *out, int color);
+void diag_format(const struct diag *d, struct buf *out, int color);
+
+/* A span covering a and b (a must come first). */
+struct span span_join(const struct span *a, const struct span *b);
+
+/* Edit distance for "did you mean" hints; returns the closest candidate within a sensible
+ * distance of name, or NULL. candidates is a NULL-terminated array. */
+const char *diag_suggest(const char *name, const char *const *candidates);
+unsigned diag_edit_distance(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,47 @@
+/* lexer.h: the flex scanner's state and the token record kept for stk fmt.
+ * Ownership: a lex_state borrows its source and diag context; it owns nothing else. */
+#ifndef STK_LEXER_H
+#define STK_LEXER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/diag.h"
+
+/* Token kinds the scanner returns beyond bison's (never passed to the parser). */
+#define LEX_COMMENT 10000
+
+struct lex_token {
+	int kind;              /* a bison token kind, a character, or LEX_COMMENT */
+	struct span span;
+	unsigned bol : 1;      /* first token on its line */
+};
+
+struct lex_state {
+	const struct source *src;
+	struct diag_ctx *diag;
+	uint32_t off, line, col;   /* where the next token starts */
+	int brace_depth;           /* '{' and '${' opened in the code start condition */
+	char *heredoc_marker;      /* open heredoc's closing marker */
+	int heredoc_strip;
+	struct span heredoc_open;
+	struct span string_open;
+	void *scanner;             /* yyscan_t */
+};
+
+union YYSTYPE;
+struct span;
+
+/* Scanner setup and the raw token function; the parser calls parse.c's wrapper. */
+int lex_init(struct lex_state *ls, const struct source *src, struct diag_ctx *diag);
+void lex_release(struct lex_state *ls);
+int lex_next(struct lex_state *ls, union YYSTYPE *lval, struct span *lloc);
+
+/* Reports the first invalid UTF-8 sequence in [p, p+n), which starts at span's position.
+ * Returns 0 when valid. */
+int lex_check_utf8(struct lex_state *ls, const char *p, size_t n, const struct span *at);
+
+/* "'}'", "a name", "end of file": a token kind in the user's words. */
+const char *lex_token_name(int kind);
+
+#endif

@@ -1,0 +1,566 @@
+#include "parser/ast.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+/* Arrays in nodes grow by doubling; n is the count, capacity is implied by the next power of two. */
+static void *grow_array(void *items, size_t n, size_t size)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		items = xrealloc(items, (n ? n * 2 : 4) * size);
+	return items;
+}
+
+static unsigned max_u(unsigned a, unsigned b)
+{
+	return a > b ? a : b;
+}
+
+static unsigned depth_of(const struct ast_expr *e)
+{
+	return e ? e->depth : 0;
+}
+
+struct ast_expr *ast_expr_new(enum ast_expr_kind kind, const struct span *span)
+{
+	struct ast_expr *e = xcalloc(1, sizeof *e);
+
+	e->kind = kind;
+	e->depth = 1;
+	if (span)
+		e->span = *span;
+	return e;
+}
+
+struct ast_expr *ast_error(const struct span *span)
+{
+	return ast_expr_new(AST_ERROR, span);
+}
+
+struct ast_expr *ast_bool(int v, const struct span *span)
+{
+	struct ast_expr *e = ast_expr_new(AST_BOOL, span);
+	e->u.boolean = v;
+	return e;
+}
+
+struct ast_expr *ast_null(const struct span *span)
+{
+	return ast_expr_new(AST_NULL, span);
+}
+
+struct ast_expr *ast_number(double v, const struct span *span)
+{
+	struct ast_expr *e = ast_expr_new(AST_NUMBER, span);
+	e->u.number = v;
+	return e;
+}
+
+struct ast_expr *ast_string(char *s, size_t len, const struct span *span)
+{
+	struct ast_expr *e = ast_expr_new(AST_STRING, span);
+	e->u.string.s = s;
+	e->u.string.len = len;
+	return e;
+}
+
+struct ast_expr *ast_template_new(const struct span *span, int heredoc, int strip)
+{
+	struct ast_expr *e = ast_expr_new(AST_TEMPLATE, span);
+	e->u.tmpl.heredoc = heredoc ? 1 : 0;
+	e->u.tmpl.strip = strip ? 1 : 0;
+	return e;
+}
+
+void ast_template_add(struct ast_expr *t, struct ast_expr *part)
+{
+	size_t n = t->u.tmpl.n;
+	struct ast_expr *last = n ? t->u.tmpl.parts[n - 1] : NULL;
+
+	/* adjacent literal pieces (text, then an escape) become one part */
+	if (last && last->kind == AST_STRING && part->kind == AST_STRING) {
+		size_t len = last->u.string.len + part->u.string.len;
+		last->u.string.s = xrealloc(last->u.string.s, len + 1);
+		memcpy(last->u.string.s + last->u.string.len, part->u.string.s, part->u.string.len);
+		last->u.string.s[len] = '\0';
+		last->u.string.len = len;
+		last->span = span_join(&last->span, &part->span);
+		ast_expr_free(part);
+		return;
+	}
+	t->u.tmpl.parts = grow_array(t->u.tmpl.parts, n, sizeof *t->u.tmpl.parts);
+	t->u.tmpl.parts[n] = part;
+	t->u.tmpl.n = n + 1;
+	t->depth = max_u(t->depth, part->depth + 1);
+}
+
+/* Width of the indentation that starts s (spaces and tabs). */
+static size_t indent_of(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* <<-EOT: removes the smallest indentation of the non-blank lines from every line, as HCL
+ * does. A line that starts with an interpolation has no indentation. */
+static void strip_heredoc(struct ast_expr *t)
+{
+	size_t min = (size_t)-1;
+	int bol = 1;
+
+	for (size_t i = 0; i < t->u.tmpl.n; i++) {
+		struct ast_expr *p = t->u.tmpl.parts[i];
+		if (p->kind != AST_STRING) {
+			if (bol)
+				min = 0;
+			bol = 0;
+			continue;
+		}
+		const char *s = p->u.string.s;
+		size_t len = p->u.string.len, k = 0;
+		while (k < len) {
+			const char *nl = memchr(s + k, '\n', len - k);
+			size_t end = nl ? (size_t)(nl - s) : len;
+			if (bol) {
+				size_t ind = indent_of(s + k, end - k);
+				int blank = (k + ind == end) && nl;
+				/* a line that is only whitespace before an interpolation still counts */
+				if (!blank && ind < min)
+					min = ind;
+			}
+			if (!nl) {
+				bol = 0;
+				break;
+			}
+			bol = 1;
+			k = end + 1;
+		}
+	}
+	if (min == (size_t)-1 || min == 0)
+		return;
+	bol = 1;
+	for (size_t i = 0; i < t->u.tmpl.n; i++) {
+		struct ast_expr *p = t->u.tmpl.parts[i];
+		if (p->kind != AST_STRING) {
+			bol = 0;
+			continue;
+		}
+		struct buf out = BUF_INIT;
+		const char *s = p->u.string.s;
+		size_t len = p->u.string.len, k = 0;
+		while (k < len) {
+			const char *nl = memchr(s + k, '\n', len - k);
+			size_t end = nl ? (size_t)(nl - s) + 1 : len;
+			if (bol) {
+				size_t ind = indent_of(s + k, end - k);
+				k += ind < min ? ind : min;
+			}
+			buf_add(&out, s + k, end - k);
+			bol = nl != NULL;
+			k = end;
+		}
+		free(p->u.string.s);
+		p->u.string.s = buf_detach(&out, &p->u.string.len);
+	}
+}
+
+void ast_template_finish(struct ast_expr *t)
+{
+	if (t->u.tmpl.heredoc && t->u.tmpl.strip)
+		strip_heredoc(t);
+}
+
+struct ast_expr *ast_var(char *name, const struct span *span)
+{
+	struct ast_expr *e = ast_expr_new(AST_VAR, span);
+	e->u.var.name = name;
+	return e;
+}
+
+/* A traversal after [*] applies to each element: it is rebuilt on the splat's item. */
+static struct ast_expr *splat_target(struct ast_expr *obj)
+{
+	return obj->kind == AST_SPLAT ? obj : NULL;
+}
+
+struct ast_expr *ast_getattr(struct ast_expr *obj, char *name, const struct span *name_span)
+{
+	struct ast_expr *sp = splat_target(obj);
+	struct ast_expr *base = sp ? sp->u.splat.each : obj;
+	struct ast_expr *e = ast_expr_new(AST_GETATTR, &base->span);
+
+	e->u.getattr.obj = base;
+	e->u.getattr.name = name;
+	e->u.getattr.name_span = *name_span;
+	e->span = span_join(&base->span, name_span);
+	e->depth = base->depth + 1;
+	if (!sp)
+		return e;
+	sp->u.splat.each = e;
+	sp->span = span_join(&sp->span, name_span);
+	sp->depth = max_u(sp->depth, e->depth + 1);
+	return sp;
+}
+
+struct ast_expr *ast_index(struct ast_expr *obj, struct ast_expr *key, const struct span *end)
+{
+	struct ast_expr *sp = splat_target(obj);
+	struct ast_expr *base = sp ? sp->u.splat.each : obj;
+	struct ast_expr *e = ast_expr_new(AST_INDEX, &base->span);
+
+	e->u.index.obj = base;
+	e->u.index.key = key;
+	e->span = span_join(&base->span, end);
+	e->depth = max_u(base->depth, key->depth) + 1;
+	if (!sp)
+		return e;
+	sp->u.splat.each = e;
+	sp->span = span_join(&sp->span, end);
+	sp->depth = max_u(sp->depth, e->depth + 1);
+	return sp;
+}
+
+struct ast_expr *ast_splat(struct ast_expr *src, const struct span *end)
+{
+	struct ast_expr *e = ast_expr_new(AST_SPLAT, &src->span);
+
+	e->span = span_join(&src->span, end);
+	e->u.splat.src = src;
+	e->u.splat.each = ast_expr_new(AST_SPLAT_ITEM, end);
+	e->depth = src->depth + 1;
+	return e;
+}
+
+struct ast_expr *ast_call(char *name, const struct span *name_span)
+{
+	struct ast_expr *e = ast_expr_new(AST_CALL, name_span);
+	e->u.call.name = name;
+	if (name_span)
+		e->u.call.name_span = *name_span;
+	return e;
+}
+
+void ast_call_add(struct ast_expr *call, struct ast_expr *arg)
+{
+	size_t n = call->u.call.n;
+	call->u.call.args = grow_array(call->u.call.args, n, sizeof *call->u.call.args);
+	call->u.call.args[n] = arg;
+	call->u.call.n = n + 1;
+	call->depth = max_u(call->depth, arg->depth + 1);
+}
+
+struct ast_expr *ast_list_new(void)
+{
+	return ast_expr_new(AST_LIST, NULL);
+}
+
+void ast_list_add(struct ast_expr *list, struct ast_expr *item)
+{
+	size_t n = list->u.list.n;
+	list->u.list.items = grow_array(list->u.list.items, n, sizeof *list->u.list.items);
+	list->u.list.items[n] = item;
+	list->u.list.n = n + 1;
+	list->depth = max_u(list->depth, item->depth + 1);
+}
+
+struct ast_expr *ast_object_new(void)
+{
+	return ast_expr_new(AST_OBJECT, NULL);
+}
+
+void ast_object_add(struct ast_expr *obj, struct ast_expr *key, struct ast_expr *value)
+{
+	size_t n = obj->u.object.n;
+	obj->u.object.items = grow_array(obj->u.object.items, n, sizeof *obj->u.object.items);
+	obj->u.object.items[n].key = key;
+	obj->u.object.items[n].value = value;
+	obj->u.object.n = n + 1;
+	obj->depth = max_u(obj->depth, max_u(key->depth, value->depth) + 1);
+}
+
+struct ast_expr *ast_unary(enum ast_op op, struct ast_expr *operand, const struct span *op_span)
+{
+	struct ast_expr *e = ast_expr_new(AST_UNARY, op_span);
+	e->u.unary.op = op;
+	e->u.unary.operand = operand;
+	e->span = span_join(op_span, &operand->span);
+	e->depth = operand->depth + 1;
+	return e;
+}
+
+struct ast_expr *ast_binary(enum ast_op op, struct ast_expr *lhs, struct ast_expr *rhs)
+{
+	struct ast_expr *e = ast_expr_new(AST_BINARY, &lhs->span);
+	e->u.binary.op = op;
+	e->u.binary.lhs = lhs;
+	e->u.binary.rhs = rhs;
+	e->span = span_join(&lhs->span, &rhs->span);
+	e->depth = max_u(lhs->depth, rhs->depth) + 1;
+	return e;
+}
+
+struct ast_expr *ast_cond(struct ast_expr *c, struct ast_expr *t, struct ast_expr *f)
+{
+	struct ast_expr *e = ast_expr_new(AST_COND, &c->span);
+	e->u.cond.cond = c;
+	e->u.cond.then = t;
+	e->u.cond.otherwise = f;
+	e->span = span_join(&c->span, &f->span);
+	e->depth = max_u(c->depth, max_u(t->depth, f->depth)) + 1;
+	return e;
+}
+
+struct ast_expr *ast_paren(struct ast_expr *inner, const struct span *span)
+{
+	struct ast_expr *e = ast_expr_new(AST_PAREN, span);
+	e->u.paren.inner = inner;
+	e->depth = inner->depth + 1;
+	return e;
+}
+
+struct ast_expr *ast_close(struct ast_expr *e, const struct span *span)
+{
+	e->span = *span;
+	if (e->kind == AST_FOR) {
+		unsigned d = max_u(depth_of(e->u.for_.coll), depth_of(e->u.for_.key));
+		d = max_u(d, max_u(depth_of(e->u.for_.value), depth_of(e->u.for_.cond)));
+		e->depth = d + 1;
+	}
+	return e;
+}
+
+struct ast_item *ast_attr(char *name, const struct span *name_span, struct ast_expr *value)
+{
+	struct ast_item *it = xcalloc(1, sizeof *it);
+
+	it->kind = AST_ATTR;
+	it->name = name;
+	it->name_span = *name_span;
+	it->value = value;
+	it->span = span_join(name_span, &value->span);
+	return it;
+}
+
+struct ast_item *ast_block_new(char *type, const struct span *type_span)
+{
+	struct ast_item *it = xcalloc(1, sizeof *it);
+
+	it->kind = AST_BLOCK;
+	it->name = type;
+	it->name_span = *type_span;
+	it->span = *type_span;
+	return it;
+}
+
+void ast_block_add_label(struct ast_item *block, enum ast_label_kind kind, char *text,
+			 const struct span *span)
+{
+	size_t n = block->nlabels;
+	block->labels = grow_array(block->labels, n, sizeof *block->labels);
+	block->labels[n].kind = kind;
+	block->labels[n].text = text;
+	block->labels[n].span = *span;
+	block->nlabels = n + 1;
+}
+
+void ast_body_add(struct ast_body *body, struct ast_item *item)
+{
+	body->items = grow_array(body->items, body->n, sizeof *body->items);
+	body->items[body->n++] = item;
+}
+
+void ast_expr_free(struct ast_expr *e)
+{
+	if (!e)
+		return;
+	switch (e->kind) {
+	case AST_ERROR:
+	case AST_NULL:
+	case AST_BOOL:
+	case AST_NUMBER:
+	case AST_SPLAT_ITEM:
+		break;
+	case AST_STRING:
+		free(e->u.string.s);
+		break;
+	case AST_TEMPLATE:
+		for (size_t i = 0; i < e->u.tmpl.n; i++)
+			ast_expr_free(e->u.tmpl.parts[i]);
+		free(e->u.tmpl.parts);
+		break;
+	case AST_VAR:
+		free(e->u.var.name);
+		break;
+	case AST_GETATTR:
+		ast_expr_free(e->u.getattr.obj);
+		free(e->u.getattr.name);
+		break;
+	case AST_INDEX:
+		ast_expr_free(e->u.index.obj);
+		ast_expr_free(e->u.index.key);
+		break;
+	case AST_SPLAT:
+		ast_expr_free(e->u.splat.src);
+		ast_expr_free(e->u.splat.each);
+		break;
+	case AST_CALL:
+		free(e->u.call.name);
+		for (size_t i = 0; i < e->u.call.n; i++)
+			ast_expr_free(e->u.call.args[i]);
+		free(e->u.call.args);
+		break;
+	case AST_LIST:
+		for (size_t i = 0; i < e->u.list.n; i++)
+			ast_expr_free(e->u.list.items[i]);
+		free(e->u.list.items);
+		break;
+	case AST_OBJECT:
+		for (size_t i = 0; i < e->u.object.n; i++) {
+			ast_expr_free(e->u.object.items[i].key);
+			ast_expr_free(e->u.object.items[i].value);
+		}
+		free(e->u.object.items);
+		break;
+	case AST_UNARY:
+		ast_expr_free(e->u.unary.operand);
+		break;
+	case AST_BINARY:
+		ast_expr_free(e->u.binary.lhs);
+		ast_expr_free(e->u.binary.rhs);
+		break;
+	case AST_COND:
+		ast_expr_free(e->u.cond.cond);
+		ast_expr_free(e->u.cond.then);
+		ast_expr_free(e->u.cond.otherwise);
+		break;
+	case AST_FOR:
+		free(e->u.for_.key_var);
+		free(e->u.for_.val_var);
+		ast_expr_free(e->u.for_.coll);
+		ast_expr_free(e->u.for_.key);
+		ast_expr_free(e->u.for_.value);
+		ast_expr_free(e->u.for_.cond);
+		break;
+	case AST_PAREN:
+		ast_expr_free(e->u.paren.inner);
+		break;
+	}
+	free(e);
+}
+
+void ast_item_free(struct ast_item *item)
+{
+	if (!item)
+		return;
+	free(item->name);
+	ast_expr_free(item->value);
+	for (size_t i = 0; i < item->nlabels; i++)
+		free(item->labels[i].text);
+	free(item->labels);
+	ast_body_release(&item->body);
+	free(item);
+}
+
+void ast_body_release(struct ast_body *body)
+{
+	for (size_t i = 0; i < body->n; i++)
+		ast_item_free(body->items[i]);
+	free(body->items);
+	body->items = NULL;
+	body->n = 0;
+}
+
+void ast_file_free(struct ast_file *f)
+{
+	if (!f)
+		return;
+	ast_body_release(&f->body);
+	free(f->tokens);
+	free(f);
+}
+
+const char *ast_static_string(const struct ast_expr *e)
+{
+	if (!e)
+		return NULL;
+	if (e->kind == AST_STRING)
+		return e->u.string.s;
+	if (e->kind != AST_TEMPLATE)
+		return NULL;
+	if (e->u.tmpl.n == 0)
+		return "";
+	if (e->u.tmpl.n == 1 && e->u.tmpl.parts[0]->kind == AST_STRING)
+		return e->u.tmpl.parts[0]->u.string.s;
+	return NULL;
+}
+
+static int traversal_text(const struct ast_expr *e, struct buf *b)
+{
+	switch (e->kind) {
+	case AST_VAR:
+		buf_addstr(b, e->u.var.name);
+		return 0;
+	case AST_SPLAT_ITEM:
+		return 0;
+	case AST_GETATTR:
+		if (traversal_text(e->u.getattr.obj, b))
+			return -1;
+		buf_addch(b, '.');
+		buf_addstr(b, e->u.getattr.name);
+		return 0;
+	case AST_INDEX: {
+		const struct ast_expr *k = e->u.index.key;
+		const char *s = ast_static_string(k);
+		if (traversal_text(e->u.index.obj, b))
+			return -1;
+		if (k->kind == AST_NUMBER)
+			buf_printf(b, "[%g]", k->u.number);
+		else if (s)
+			buf_printf(b, "[\"%s\"]", s);
+		else
+			buf_addstr(b, "[...]");
+		return 0;
+	}
+	case AST_SPLAT:
+		if (traversal_text(e->u.splat.src, b))
+			return -1;
+		buf_addstr(b, "[*]");
+		return traversal_text(e->u.splat.each, b);
+	default:
+		return -1;
+	}
+}
+
+char *ast_traversal_text(const struct ast_expr *e)
+{
+	struct buf b = BUF_INIT;
+
+	if (traversal_text(e, &b)) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+const char *ast_op_text(enum ast_op op)
+{
+	static const char *const text[] = {
+		[AST_OP_NOT] = "!", [AST_OP_NEG] = "-", [AST_OP_MUL] = "*", [AST_OP_DIV] = "/",
+		[AST_OP_MOD] = "%", [AST_OP_ADD] = "+", [AST_OP_SUB] = "-", [AST_OP_LT] = "<",
+		[AST_OP_LE] = "<=", [AST_OP_GT] = ">", [AST_OP_GE] = ">=", [AST_OP_EQ] = "==",
+		[AST_OP_NE] = "!=", [AST_OP_AND] = "&&", [AST_OP_OR] = "||",
+	};
+	return text[op];
+}
+
+const struct ast_item *ast_body_find(const struct ast_body *body, const char *name)
+{
+	for (size_t i = 0; i < body->n; i++)
+		if (strcmp(body->items[i]->name, name) == 0)
+			return body->items[i];
+	return NULL;
+}

@@ -1,0 +1,182 @@
+/* ast.h: the syntax tree of a .stk file, built by the parser through the ast_* builders.
+ * Ownership: every node owns its children and strings; ast_file_free() frees the whole tree. */
+#ifndef STK_AST_H
+#define STK_AST_H
+
+#include <stddef.h>
+
+#include "common/diag.h"
+
+/* Deeper expressions are a diagnostic, so that no later recursive walk can run out of stack. */
+#define AST_MAX_DEPTH 200
+
+enum ast_expr_kind {
+	AST_ERROR,    /* stands in for an expression that failed to parse */
+	AST_NULL,
+	AST_BOOL,
+	AST_NUMBER,
+	AST_STRING,   /* a literal piece of text: a template part, or an identifier map key */
+	AST_TEMPLATE, /* a quoted string or heredoc: literal parts and interpolations */
+	AST_VAR,      /* the root of a reference: var, local, each, count, aws, data, a for variable */
+	AST_GETATTR,  /* obj.name */
+	AST_INDEX,    /* obj[key] */
+	AST_SPLAT,    /* src[*].rest: each applies "rest" to one element, rooted at AST_SPLAT_ITEM */
+	AST_SPLAT_ITEM,
+	AST_CALL,
+	AST_LIST,
+	AST_OBJECT,
+	AST_UNARY,
+	AST_BINARY,
+	AST_COND,
+	AST_FOR,
+	AST_PAREN,
+};
+
+enum ast_op {
+	AST_OP_NOT, AST_OP_NEG,
+	AST_OP_MUL, AST_OP_DIV, AST_OP_MOD,
+	AST_OP_ADD, AST_OP_SUB,
+	AST_OP_LT, AST_OP_LE, AST_OP_GT, AST_OP_GE,
+	AST_OP_EQ, AST_OP_NE,
+	AST_OP_AND, AST_OP_OR,
+};
+
+struct ast_expr;
+
+struct ast_object_item {
+	struct ast_expr *key;   /* AST_STRING for a bare identifier key */
+	struct ast_expr *value;
+};
+
+struct ast_expr {
+	enum ast_expr_kind kind;
+	unsigned depth;         /* 1 for a leaf; bounded by AST_MAX_DEPTH */
+	struct span span;
+	union {
+		int boolean;
+		double number;
+		struct { char *s; size_t len; } string;
+		struct {
+			struct ast_expr **parts; /* AST_STRING and interpolated expressions */
+			size_t n;
+			unsigned heredoc : 1;
+			unsigned strip : 1;      /* <<- : common leading indentation removed */
+		} tmpl;
+		struct { char *name; } var;
+		struct { struct ast_expr *obj; char *name; struct span name_span; } getattr;
+		struct { struct ast_expr *obj, *key; } index;
+		struct { struct ast_expr *src, *each; } splat;
+		struct {
+			char *name;
+			struct span name_span;
+			struct ast_expr **args;
+			size_t n;
+			int expand; /* f(list...) */
+		} call;
+		struct { struct ast_expr **items; size_t n; } list;
+		struct { struct ast_object_item *items; size_t n; } object;
+		struct { enum ast_op op; struct ast_expr *operand; } unary;
+		struct { enum ast_op op; struct ast_expr *lhs, *rhs; } binary;
+		struct { struct ast_expr *cond, *then, *otherwise; } cond;
+		struct {
+			char *key_var;  /* NULL when only one variable is named */
+			char *val_var;
+			struct span key_span, val_span;
+			struct ast_expr *coll;
+			struct ast_expr *key;   /* map form only */
+			struct ast_expr *value;
+			struct ast_expr *cond;  /* optional "if" */
+			int is_map;
+			int group;      /* map form with "..." after the value */
+		} for_;
+		struct { struct ast_expr *inner; } paren;
+	} u;
+};
+
+enum ast_label_kind { AST_LABEL_IDENT, AST_LABEL_DOTTED, AST_LABEL_STRING };
+
+struct ast_label {
+	enum ast_label_kind kind;
+	char *text;     /* "main", "aws.vpc", or the string's value */
+	struct span span;
+};
+
+enum ast_item_kind { AST_ATTR, AST_BLOCK };
+
+struct ast_item;
+
+struct ast_body {
+	struct ast_item **items; /* in source order */
+	size_t n;
+};
+
+struct ast_item {
+	enum ast_item_kind kind;
+	char *name;              /* attribute name, or block type ("resource", "ingress") */
+	struct span name_span;
+	struct span span;        /* the whole attribute or block */
+	struct ast_expr *value;  /* AST_ATTR */
+	struct ast_label *labels;/* AST_BLOCK */
+	size_t nlabels;
+	struct ast_body body;    /* AST_BLOCK */
+	struct span open, close; /* AST_BLOCK: the braces */
+};
+
+struct lex_token;
+
+struct ast_file {
+	const struct source *src;
+	struct ast_body body;
+	struct lex_token *tokens; /* every token including comments, when asked for (fmt) */
+	size_t ntokens;
+};
+
+/* Builders: each takes ownership of its node and string arguments. */
+struct ast_expr *ast_expr_new(enum ast_expr_kind kind, const struct span *span);
+struct ast_expr *ast_error(const struct span *span);
+struct ast_expr *ast_bool(int v, const struct span *span);
+struct ast_expr *ast_null(const struct span *span);
+struct ast_expr *ast_number(double v, const struct span *span);
+struct ast_expr *ast_string(char *s, size_t len, const struct span *span);
+struct ast_expr *ast_template_new(const struct span *span, int heredoc, int strip);
+void ast_template_add(struct ast_expr *t, struct ast_expr *part);
+/* Finishes a template: merges adjacent literals, strips heredoc indentation. */
+void ast_template_finish(struct ast_expr *t);
+struct ast_expr *ast_var(char *name, const struct span *span);
+struct ast_expr *ast_getattr(struct ast_expr *obj, char *name, const struct span *name_span);
+struct ast_expr *ast_index(struct ast_expr *obj, struct ast_expr *key, const struct span *end);
+struct ast_expr *ast_splat(struct ast_expr *src, const struct span *end);
+struct ast_expr *ast_call(char *name, const struct span *name_span);
+void ast_call_add(struct ast_expr *call, struct ast_expr *arg);
+struct ast_expr *ast_list_new(void);
+void ast_list_add(struct ast_expr *list, struct ast_expr *item);
+struct ast_expr *ast_object_new(void);
+void ast_object_add(struct ast_expr *obj, struct ast_expr *key, struct ast_expr *value);
+struct ast_expr *ast_unary(enum ast_op op, struct ast_expr *operand, const struct span *op_span);
+struct ast_expr *ast_binary(enum ast_op op, struct ast_expr *lhs, struct ast_expr *rhs);
+struct ast_expr *ast_cond(struct ast_expr *c, struct ast_expr *t, struct ast_expr *f);
+struct ast_expr *ast_paren(struct ast_expr *inner, const struct span *span);
+/* Sets span and depth of a finished collection node; returns it. */
+struct ast_expr *ast_close(struct ast_expr *e, const struct span *span);
+
+struct ast_item *ast_attr(char *name, const struct span *name_span, struct ast_expr *value);
+struct ast_item *ast_block_new(char *type, const struct span *type_span);
+void ast_block_add_label(struct ast_item *block, enum ast_label_kind kind, char *text,
+			 const struct span *span);
+void ast_body_add(struct ast_body *body, struct ast_item *item);
+
+void ast_expr_free(struct ast_expr *e);
+void ast_item_free(struct ast_item *item);
+void ast_body_release(struct ast_body *body);
+void ast_file_free(struct ast_file *f);
+
+/* The text of a template with no interpolation (or of an AST_STRING), else NULL. */
+const char *ast_static_string(const struct ast_expr *e);
+/* "var.region", "aws.vpc.main.id", "aws.subnet.public[\"a\"]": a reference as written, for
+ * messages; NULL when e is not a plain traversal. Caller frees. */
+char *ast_traversal_text(const struct ast_expr *e);
+const char *ast_op_text(enum ast_op op);
+/* Finds the attribute or the first block called name in body. */
+const struct ast_item *ast_body_find(const struct ast_body *body, const char *name);
+
+#endif

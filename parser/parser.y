@@ -1,0 +1,391 @@
+/* parser.y: the .stk grammar. Layout-insensitive: an attribute ends where its expression can
+ * go no further, so `{ type = string  sensitive = true }` is two attributes. */
+%define api.pure full
+%locations
+%define parse.error detailed
+%define api.location.type {struct span}
+%expect 0
+%param {struct parse_ctx *ctx}
+
+%code requires {
+#include "common/diag.h"
+#include "parser/ast.h"
+struct parse_ctx;
+}
+
+%code provides {
+int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parse_ctx *ctx);
+void yyerror(YYLTYPE *lloc, struct parse_ctx *ctx, const char *msg);
+}
+
+%code {
+#include <stdlib.h>
+#include <string.h>
+
+#include "parser/parse.h"
+
+/* An empty rule sits where the previous symbol ended. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                           \
+	do {                                                                  \
+		if (N) {                                                      \
+			(Cur) = YYRHSLOC(Rhs, 1);                             \
+			(Cur).end = YYRHSLOC(Rhs, N).end;                     \
+			(Cur).end_line = YYRHSLOC(Rhs, N).end_line;           \
+			(Cur).end_col = YYRHSLOC(Rhs, N).end_col;             \
+		} else {                                                      \
+			(Cur) = YYRHSLOC(Rhs, 0);                             \
+			(Cur).off = (Cur).end;                                \
+			(Cur).line = (Cur).end_line;                          \
+			(Cur).col = (Cur).end_col;                            \
+		}                                                             \
+	} while (0)
+
+int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct parse_ctx *ctx)
+{
+	return parse_lex(lval, lloc, ctx);
+}
+
+void yyerror(YYLTYPE *lloc, struct parse_ctx *ctx, const char *msg)
+{
+	parse_syntax_error(ctx, lloc, msg);
+}
+
+#define D(e) parse_depth(ctx, (e))
+
+static struct ast_expr *parse_depth(struct parse_ctx *ctx, struct ast_expr *e)
+{
+	if (e->depth <= AST_MAX_DEPTH)
+		return e;
+	if (!ctx->stopped)
+		diag_error(ctx->diag, &e->span, "expression nested more than %d levels deep",
+			   AST_MAX_DEPTH);
+	ctx->stopped = 1;
+	struct span sp = e->span;
+	ast_expr_free(e);
+	return ast_error(&sp);
+}
+
+static struct ast_expr *template_part(char *s, const YYLTYPE *loc)
+{
+	return ast_string(s, strlen(s), loc);
+}
+}
+
+%union {
+	char *str;
+	double num;
+	int flag;
+	struct ast_expr *expr;
+	struct ast_item *item;
+	struct ast_body *body;
+	struct for_head {
+		char *k, *v;
+		struct span ks, vs;
+		struct ast_expr *coll;
+	} head;
+}
+
+%token END 0            "end of file"
+%token <str> IDENT      "name"
+%token <num> NUMBER     "number"
+%token OQUOTE           "string"
+%token CQUOTE           "end of string"
+%token <str> TLIT       "text"
+%token TINTERP          "'${'"
+%token <flag> HEREDOC_BEGIN "heredoc"
+%token HEREDOC_END      "end of heredoc"
+%token KW_FOR           "'for'"
+%token KW_IN            "'in'"
+%token KW_IF            "'if'"
+%token KW_TRUE          "'true'"
+%token KW_FALSE         "'false'"
+%token KW_NULL          "'null'"
+%token ELLIPSIS         "'...'"
+%token ARROW            "'=>'"
+%token EQ               "'=='"
+%token NE               "'!='"
+%token LE               "'<='"
+%token GE               "'>='"
+%token AND              "'&&'"
+%token OR               "'||'"
+
+%type <str> name obj_ident dotted
+%type <expr> expr postfix primary string heredoc tparts list list_items object obj_items
+%type <expr> obj_key call args for_list for_map opt_cond
+%type <head> for_head
+%type <flag> opt_group
+%type <item> item attribute block block_head
+%type <body> body
+
+%destructor { free($$); } <str>
+%destructor { ast_expr_free($$); } <expr>
+%destructor { ast_item_free($$); } <item>
+%destructor { ast_body_release($$); free($$); } <body>
+%destructor { free($$.k); free($$.v); ast_expr_free($$.coll); } <head>
+
+/* `{ a = b (c) = d }`: the name before '(' calls a function. A parenthesised key after a
+ * value that ends in a name needs a comma before it. */
+%precedence BARE_NAME
+%precedence '('
+%right '?' ':'
+%left OR
+%left AND
+%left EQ NE
+%left '<' LE '>' GE
+%left '+' '-'
+%left '*' '/' '%'
+%precedence '!' UNARY
+
+%%
+
+file:
+	body END {
+		ctx->file->body = *$1;
+		free($1);
+	}
+	;
+
+body:
+	%empty { $$ = xcalloc(1, sizeof *$$); }
+	| body item {
+		if ($2)
+			ast_body_add($1, $2);
+		$$ = $1;
+	}
+	;
+
+item:
+	attribute
+	| block
+	| error {
+		if (!parse_recover(ctx))
+			yyclearin;
+		$$ = NULL;
+	}
+	;
+
+/* Keywords are ordinary names where only a name can stand. */
+name:
+	IDENT
+	| KW_FOR { $$ = xstrdup("for"); }
+	| KW_IN { $$ = xstrdup("in"); }
+	| KW_IF { $$ = xstrdup("if"); }
+	;
+
+attribute:
+	name '=' expr { $$ = ast_attr($1, &@1, $3); }
+	;
+
+block:
+	block_head '{' body '}' {
+		$$ = $1;
+		$$->body = *$3;
+		free($3);
+		$$->open = @2;
+		$$->close = @4;
+		$$->span = span_join(&@1, &@4);
+	}
+	;
+
+block_head:
+	IDENT { $$ = ast_block_new($1, &@1); }
+	| block_head IDENT {
+		$$ = $1;
+		ast_block_add_label($$, AST_LABEL_IDENT, $2, &@2);
+	}
+	| block_head dotted {
+		$$ = $1;
+		ast_block_add_label($$, AST_LABEL_DOTTED, $2, &@2);
+	}
+	| block_head string {
+		$$ = $1;
+		parse_label_string(ctx, $$, $2);
+	}
+	;
+
+dotted:
+	IDENT '.' IDENT {
+		$$ = xasprintf("%s.%s", $1, $3);
+		free($1);
+		free($3);
+	}
+	| dotted '.' IDENT {
+		$$ = xasprintf("%s.%s", $1, $3);
+		free($1);
+		free($3);
+	}
+	;
+
+expr:
+	postfix
+	| expr '?' expr ':' expr { $$ = D(ast_cond($1, $3, $5)); }
+	| expr OR expr { $$ = D(ast_binary(AST_OP_OR, $1, $3)); }
+	| expr AND expr { $$ = D(ast_binary(AST_OP_AND, $1, $3)); }
+	| expr EQ expr { $$ = D(ast_binary(AST_OP_EQ, $1, $3)); }
+	| expr NE expr { $$ = D(ast_binary(AST_OP_NE, $1, $3)); }
+	| expr '<' expr { $$ = D(ast_binary(AST_OP_LT, $1, $3)); }
+	| expr LE expr { $$ = D(ast_binary(AST_OP_LE, $1, $3)); }
+	| expr '>' expr { $$ = D(ast_binary(AST_OP_GT, $1, $3)); }
+	| expr GE expr { $$ = D(ast_binary(AST_OP_GE, $1, $3)); }
+	| expr '+' expr { $$ = D(ast_binary(AST_OP_ADD, $1, $3)); }
+	| expr '-' expr { $$ = D(ast_binary(AST_OP_SUB, $1, $3)); }
+	| expr '*' expr { $$ = D(ast_binary(AST_OP_MUL, $1, $3)); }
+	| expr '/' expr { $$ = D(ast_binary(AST_OP_DIV, $1, $3)); }
+	| expr '%' expr { $$ = D(ast_binary(AST_OP_MOD, $1, $3)); }
+	| '!' expr { $$ = D(ast_unary(AST_OP_NOT, $2, &@1)); }
+	| '-' expr %prec UNARY { $$ = D(ast_unary(AST_OP_NEG, $2, &@1)); }
+	;
+
+postfix:
+	primary
+	| postfix '.' name { $$ = D(ast_getattr($1, $3, &@3)); }
+	| postfix '[' expr ']' { $$ = D(ast_index($1, $3, &@4)); }
+	| postfix '[' '*' ']' { $$ = D(ast_splat($1, &@4)); }
+	| postfix '.' '*' { $$ = D(ast_splat($1, &@3)); }
+	;
+
+primary:
+	NUMBER { $$ = ast_number($1, &@1); }
+	| KW_TRUE { $$ = ast_bool(1, &@1); }
+	| KW_FALSE { $$ = ast_bool(0, &@1); }
+	| KW_NULL { $$ = ast_null(&@1); }
+	| string
+	| heredoc
+	| IDENT %prec BARE_NAME { $$ = ast_var($1, &@1); }
+	| call
+	| list
+	| object
+	| for_list
+	| for_map
+	| '(' expr ')' { $$ = D(ast_paren($2, &@$)); }
+	;
+
+string:
+	OQUOTE tparts CQUOTE {
+		$$ = ast_close($2, &@$);
+		ast_template_finish($$);
+		$$ = D($$);
+	}
+	;
+
+heredoc:
+	HEREDOC_BEGIN tparts HEREDOC_END {
+		$$ = ast_close($2, &@$);
+		$$->u.tmpl.heredoc = 1;
+		$$->u.tmpl.strip = $1 ? 1 : 0;
+		ast_template_finish($$);
+		$$ = D($$);
+	}
+	;
+
+tparts:
+	%empty { $$ = ast_template_new(&@$, 0, 0); }
+	| tparts TLIT { $$ = $1; ast_template_add($$, template_part($2, &@2)); }
+	| tparts TINTERP expr '}' { $$ = $1; ast_template_add($$, $3); }
+	;
+
+call:
+	IDENT '(' args ')' {
+		$3->u.call.name = $1;
+		$3->u.call.name_span = @1;
+		$$ = D(ast_close($3, &@$));
+	}
+	| IDENT '(' args ELLIPSIS ')' {
+		$3->u.call.name = $1;
+		$3->u.call.name_span = @1;
+		$3->u.call.expand = 1;
+		$$ = D(ast_close($3, &@$));
+	}
+	;
+
+args:
+	%empty { $$ = ast_call(NULL, &@$); }
+	| expr { $$ = ast_call(NULL, &@$); ast_call_add($$, $1); }
+	| args ',' expr { $$ = $1; ast_call_add($$, $3); }
+	| args ',' { $$ = $1; }
+	;
+
+list:
+	'[' list_items ']' { $$ = D(ast_close($2, &@$)); }
+	;
+
+list_items:
+	%empty { $$ = ast_list_new(); }
+	| expr { $$ = ast_list_new(); ast_list_add($$, $1); }
+	| list_items ',' expr { $$ = $1; ast_list_add($$, $3); }
+	| list_items ',' { $$ = $1; }
+	;
+
+object:
+	'{' obj_items '}' { $$ = D(ast_close($2, &@$)); }
+	;
+
+/* Items are separated by commas, newlines or nothing: the key of the next item ends the
+ * value before it. */
+obj_items:
+	%empty { $$ = ast_object_new(); }
+	| obj_items obj_key '=' expr { $$ = $1; ast_object_add($$, $2, $4); }
+	| obj_items obj_key ':' expr { $$ = $1; ast_object_add($$, $2, $4); }
+	| obj_items ',' { $$ = $1; }
+	;
+
+obj_key:
+	obj_ident { $$ = ast_string($1, strlen($1), &@1); }
+	| string
+	| NUMBER { $$ = ast_number($1, &@1); }
+	| '(' expr ')' { $$ = D(ast_paren($2, &@$)); }
+	;
+
+obj_ident:
+	IDENT
+	| KW_IN { $$ = xstrdup("in"); }
+	| KW_IF { $$ = xstrdup("if"); }
+	;
+
+for_head:
+	KW_FOR IDENT KW_IN expr ':' {
+		$$.k = NULL; $$.v = $2; $$.vs = @2; $$.ks = @2; $$.coll = $4;
+	}
+	| KW_FOR IDENT ',' IDENT KW_IN expr ':' {
+		$$.k = $2; $$.ks = @2; $$.v = $4; $$.vs = @4; $$.coll = $6;
+	}
+	;
+
+opt_cond:
+	%empty { $$ = NULL; }
+	| KW_IF expr { $$ = $2; }
+	;
+
+opt_group:
+	%empty { $$ = 0; }
+	| ELLIPSIS { $$ = 1; }
+	;
+
+for_list:
+	'[' for_head expr opt_cond ']' {
+		$$ = ast_expr_new(AST_FOR, &@$);
+		$$->u.for_.key_var = $2.k; $$->u.for_.val_var = $2.v;
+		$$->u.for_.key_span = $2.ks; $$->u.for_.val_span = $2.vs;
+		$$->u.for_.coll = $2.coll;
+		$$->u.for_.value = $3;
+		$$->u.for_.cond = $4;
+		$$ = D(ast_close($$, &@$));
+	}
+	;
+
+for_map:
+	'{' for_head expr ARROW expr opt_group opt_cond '}' {
+		$$ = ast_expr_new(AST_FOR, &@$);
+		$$->u.for_.key_var = $2.k; $$->u.for_.val_var = $2.v;
+		$$->u.for_.key_span = $2.ks; $$->u.for_.val_span = $2.vs;
+		$$->u.for_.coll = $2.coll;
+		$$->u.for_.key = $3;
+		$$->u.for_.value = $5;
+		$$->u.for_.group = $6;
+		$$->u.for_.cond = $7;
+		$$->u.for_.is_map = 1;
+		$$ = D(ast_close($$, &@$));
+	}
+	;
+
+%%
