@@ -285,6 +285,10 @@ const char *diag_suggest(const char *name, const char *const *candidates)
 
 	for (size_t i = 0; candidates[i]; i++) {
 		unsigned d = diag_edit_distance(name, candidates[i]);
+		size_t cl = strlen(candidates[i]);
+		/* "vpc" for "vpc_id": a name cut short is a near miss too */
+		if (d > limit && len >= 3 && cl > len && strncmp(name, candidates[i], len) == 0)
+			d = limit;
 		if (d < best_d) {
 			best_d = d;
 			best = candidates[i];

@@ -168,10 +168,23 @@ static void strip_heredoc(struct ast_expr *t)
 	}
 }
 
-void ast_template_finish(struct ast_expr *t)
+struct ast_expr *ast_template_finish(struct ast_expr *t)
 {
+	struct ast_expr *s;
+
 	if (t->u.tmpl.heredoc && t->u.tmpl.strip)
 		strip_heredoc(t);
+	if (t->u.tmpl.n > 1 || (t->u.tmpl.n == 1 && t->u.tmpl.parts[0]->kind != AST_STRING))
+		return t;
+	if (t->u.tmpl.n == 1) {
+		s = t->u.tmpl.parts[0];
+		t->u.tmpl.n = 0;
+	} else {
+		s = ast_string(xstrdup(""), 0, NULL);
+	}
+	s->span = t->span;
+	ast_expr_free(t);
+	return s;
 }
 
 struct ast_expr *ast_var(char *name, const struct span *span)
@@ -195,7 +208,6 @@ struct ast_expr *ast_getattr(struct ast_expr *obj, char *name, const struct span
 
 	e->u.getattr.obj = base;
 	e->u.getattr.name = name;
-	e->u.getattr.name_span = *name_span;
 	e->span = span_join(&base->span, name_span);
 	e->depth = base->depth + 1;
 	if (!sp)
@@ -235,13 +247,31 @@ struct ast_expr *ast_splat(struct ast_expr *src, const struct span *end)
 	return e;
 }
 
-struct ast_expr *ast_call(char *name, const struct span *name_span)
+struct ast_expr *ast_call(char *name, const struct span *span)
 {
-	struct ast_expr *e = ast_expr_new(AST_CALL, name_span);
+	struct ast_expr *e = ast_expr_new(AST_CALL, span);
 	e->u.call.name = name;
-	if (name_span)
-		e->u.call.name_span = *name_span;
 	return e;
+}
+
+struct span ast_name_span(const struct ast_expr *e)
+{
+	struct span s = e->span;
+	uint32_t n;
+
+	/* names are ASCII identifiers on one line: bytes and columns agree */
+	if (e->kind == AST_GETATTR) {
+		n = (uint32_t)strlen(e->u.getattr.name);
+		s.off = s.end - n;
+		s.line = s.end_line;
+		s.col = s.end_col - n;
+	} else if (e->kind == AST_CALL && e->u.call.name) {
+		n = (uint32_t)strlen(e->u.call.name);
+		s.end = s.off + n;
+		s.end_line = s.line;
+		s.end_col = s.col + n;
+	}
+	return s;
 }
 
 void ast_call_add(struct ast_expr *call, struct ast_expr *arg)
@@ -326,8 +356,9 @@ struct ast_expr *ast_close(struct ast_expr *e, const struct span *span)
 {
 	e->span = *span;
 	if (e->kind == AST_FOR) {
-		unsigned d = max_u(depth_of(e->u.for_.coll), depth_of(e->u.for_.key));
-		d = max_u(d, max_u(depth_of(e->u.for_.value), depth_of(e->u.for_.cond)));
+		const struct ast_for *f = e->u.for_;
+		unsigned d = max_u(depth_of(f->coll), depth_of(f->key));
+		d = max_u(d, max_u(depth_of(f->value), depth_of(f->cond)));
 		e->depth = d + 1;
 	}
 	return e;
@@ -438,12 +469,15 @@ void ast_expr_free(struct ast_expr *e)
 		ast_expr_free(e->u.cond.otherwise);
 		break;
 	case AST_FOR:
-		free(e->u.for_.key_var);
-		free(e->u.for_.val_var);
-		ast_expr_free(e->u.for_.coll);
-		ast_expr_free(e->u.for_.key);
-		ast_expr_free(e->u.for_.value);
-		ast_expr_free(e->u.for_.cond);
+		if (e->u.for_) {
+			free(e->u.for_->key_var);
+			free(e->u.for_->val_var);
+			ast_expr_free(e->u.for_->coll);
+			ast_expr_free(e->u.for_->key);
+			ast_expr_free(e->u.for_->value);
+			ast_expr_free(e->u.for_->cond);
+			free(e->u.for_);
+		}
 		break;
 	case AST_PAREN:
 		ast_expr_free(e->u.paren.inner);

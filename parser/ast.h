@@ -15,7 +15,7 @@ enum ast_expr_kind {
 	AST_NULL,
 	AST_BOOL,
 	AST_NUMBER,
-	AST_STRING,   /* a literal piece of text: a template part, or an identifier map key */
+	AST_STRING,   /* literal text: a string without ${}, a template part, an identifier key */
 	AST_TEMPLATE, /* a quoted string or heredoc: literal parts and interpolations */
 	AST_VAR,      /* the root of a reference: var, local, each, count, aws, data, a for variable */
 	AST_GETATTR,  /* obj.name */
@@ -43,6 +43,20 @@ enum ast_op {
 
 struct ast_expr;
 
+/* [for k, v in coll : value if cond] and {for k, v in coll : key => value... if cond}: kept
+ * out of line, so the common nodes stay small. */
+struct ast_for {
+	char *key_var;  /* NULL when only one variable is named */
+	char *val_var;
+	struct span key_span, val_span;
+	struct ast_expr *coll;
+	struct ast_expr *key;   /* map form only */
+	struct ast_expr *value;
+	struct ast_expr *cond;  /* optional "if" */
+	int is_map;
+	int group;      /* map form with "..." after the value */
+};
+
 struct ast_object_item {
 	struct ast_expr *key;   /* AST_STRING for a bare identifier key */
 	struct ast_expr *value;
@@ -63,32 +77,21 @@ struct ast_expr {
 			unsigned strip : 1;      /* <<- : common leading indentation removed */
 		} tmpl;
 		struct { char *name; } var;
-		struct { struct ast_expr *obj; char *name; struct span name_span; } getattr;
+		struct { struct ast_expr *obj; char *name; } getattr;  /* ast_name_span() */
 		struct { struct ast_expr *obj, *key; } index;
 		struct { struct ast_expr *src, *each; } splat;
 		struct {
-			char *name;
-			struct span name_span;
+			char *name;         /* ast_name_span() */
 			struct ast_expr **args;
 			size_t n;
-			int expand; /* f(list...) */
+			int expand;         /* f(list...) */
 		} call;
 		struct { struct ast_expr **items; size_t n; } list;
 		struct { struct ast_object_item *items; size_t n; } object;
 		struct { enum ast_op op; struct ast_expr *operand; } unary;
 		struct { enum ast_op op; struct ast_expr *lhs, *rhs; } binary;
 		struct { struct ast_expr *cond, *then, *otherwise; } cond;
-		struct {
-			char *key_var;  /* NULL when only one variable is named */
-			char *val_var;
-			struct span key_span, val_span;
-			struct ast_expr *coll;
-			struct ast_expr *key;   /* map form only */
-			struct ast_expr *value;
-			struct ast_expr *cond;  /* optional "if" */
-			int is_map;
-			int group;      /* map form with "..." after the value */
-		} for_;
+		struct ast_for *for_;
 		struct { struct ast_expr *inner; } paren;
 	} u;
 };
@@ -140,13 +143,14 @@ struct ast_expr *ast_number(double v, const struct span *span);
 struct ast_expr *ast_string(char *s, size_t len, const struct span *span);
 struct ast_expr *ast_template_new(const struct span *span, int heredoc, int strip);
 void ast_template_add(struct ast_expr *t, struct ast_expr *part);
-/* Finishes a template: merges adjacent literals, strips heredoc indentation. */
-void ast_template_finish(struct ast_expr *t);
+/* Finishes a template: strips heredoc indentation; a template that is only text becomes one
+ * AST_STRING spanning the whole literal (most strings are). Returns the node to keep. */
+struct ast_expr *ast_template_finish(struct ast_expr *t);
 struct ast_expr *ast_var(char *name, const struct span *span);
 struct ast_expr *ast_getattr(struct ast_expr *obj, char *name, const struct span *name_span);
 struct ast_expr *ast_index(struct ast_expr *obj, struct ast_expr *key, const struct span *end);
 struct ast_expr *ast_splat(struct ast_expr *src, const struct span *end);
-struct ast_expr *ast_call(char *name, const struct span *name_span);
+struct ast_expr *ast_call(char *name, const struct span *span);
 void ast_call_add(struct ast_expr *call, struct ast_expr *arg);
 struct ast_expr *ast_list_new(void);
 void ast_list_add(struct ast_expr *list, struct ast_expr *item);
@@ -170,6 +174,8 @@ void ast_item_free(struct ast_item *item);
 void ast_body_release(struct ast_body *body);
 void ast_file_free(struct ast_file *f);
 
+/* The span of the name in an AST_GETATTR (its end) or an AST_CALL (its start). */
+struct span ast_name_span(const struct ast_expr *e);
 /* The text of a template with no interpolation (or of an AST_STRING), else NULL. */
 const char *ast_static_string(const struct ast_expr *e);
 /* "var.region", "aws.vpc.main.id", "aws.subnet.public[\"a\"]": a reference as written, for

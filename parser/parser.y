@@ -52,6 +52,20 @@ void yyerror(YYLTYPE *lloc, struct parse_ctx *ctx, const char *msg)
 
 #define D(e) parse_depth(ctx, (e))
 
+static struct ast_expr *ast_for_new(const struct for_head *h)
+{
+	struct ast_expr *e = ast_expr_new(AST_FOR, NULL);
+	struct ast_for *f = xcalloc(1, sizeof *f);
+
+	f->key_var = h->k;
+	f->val_var = h->v;
+	f->key_span = h->ks;
+	f->val_span = h->vs;
+	f->coll = h->coll;
+	e->u.for_ = f;
+	return e;
+}
+
 static struct ast_expr *parse_depth(struct parse_ctx *ctx, struct ast_expr *e)
 {
 	if (e->depth <= AST_MAX_DEPTH)
@@ -262,9 +276,7 @@ primary:
 
 string:
 	OQUOTE tparts CQUOTE {
-		$$ = ast_close($2, &@$);
-		ast_template_finish($$);
-		$$ = D($$);
+		$$ = D(ast_template_finish(ast_close($2, &@$)));
 	}
 	;
 
@@ -273,8 +285,7 @@ heredoc:
 		$$ = ast_close($2, &@$);
 		$$->u.tmpl.heredoc = 1;
 		$$->u.tmpl.strip = $1 ? 1 : 0;
-		ast_template_finish($$);
-		$$ = D($$);
+		$$ = D(ast_template_finish($$));
 	}
 	;
 
@@ -287,12 +298,10 @@ tparts:
 call:
 	IDENT '(' args ')' {
 		$3->u.call.name = $1;
-		$3->u.call.name_span = @1;
 		$$ = D(ast_close($3, &@$));
 	}
 	| IDENT '(' args ELLIPSIS ')' {
 		$3->u.call.name = $1;
-		$3->u.call.name_span = @1;
 		$3->u.call.expand = 1;
 		$$ = D(ast_close($3, &@$));
 	}
@@ -363,27 +372,21 @@ opt_group:
 
 for_list:
 	'[' for_head expr opt_cond ']' {
-		$$ = ast_expr_new(AST_FOR, &@$);
-		$$->u.for_.key_var = $2.k; $$->u.for_.val_var = $2.v;
-		$$->u.for_.key_span = $2.ks; $$->u.for_.val_span = $2.vs;
-		$$->u.for_.coll = $2.coll;
-		$$->u.for_.value = $3;
-		$$->u.for_.cond = $4;
+		$$ = ast_for_new(&$2);
+		$$->u.for_->value = $3;
+		$$->u.for_->cond = $4;
 		$$ = D(ast_close($$, &@$));
 	}
 	;
 
 for_map:
 	'{' for_head expr ARROW expr opt_group opt_cond '}' {
-		$$ = ast_expr_new(AST_FOR, &@$);
-		$$->u.for_.key_var = $2.k; $$->u.for_.val_var = $2.v;
-		$$->u.for_.key_span = $2.ks; $$->u.for_.val_span = $2.vs;
-		$$->u.for_.coll = $2.coll;
-		$$->u.for_.key = $3;
-		$$->u.for_.value = $5;
-		$$->u.for_.group = $6;
-		$$->u.for_.cond = $7;
-		$$->u.for_.is_map = 1;
+		$$ = ast_for_new(&$2);
+		$$->u.for_->key = $3;
+		$$->u.for_->value = $5;
+		$$->u.for_->group = $6;
+		$$->u.for_->cond = $7;
+		$$->u.for_->is_map = 1;
 		$$ = D(ast_close($$, &@$));
 	}
 	;

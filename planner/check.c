@@ -1,6 +1,1586 @@
+/* check.c: stk validate's checks. Everything here is decided from the syntax tree and the
+ * provider schemas alone: nothing is evaluated and no API is called. */
 #include "planner/check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strmap.h"
+#include "providers/schema.h"
+#include "stdlib/functions.h"
+
+/* Module calls nest at most this deep (a module that calls itself stops here too). */
+#define CHECK_MAX_MODULE_DEPTH 16
+
+enum decl_kind { D_VARIABLE, D_LOCAL, D_RESOURCE, D_DATA, D_MODULE, D_OUTPUT, D_PROVIDER };
+
+struct modinfo;
+
+struct decl {
+	enum decl_kind kind;
+	char *key;                      /* "aws.vpc.main", "region": unique within its kind */
+	const struct ast_item *item;    /* the block (or the attribute, for locals) */
+	const struct schema_resource *schema;
+	int has_count, has_for_each;
+	struct modinfo *mod;            /* D_MODULE: the called module, when it loaded */
+};
+
+/* What a module declares, for checking calls to it and references into it. */
+struct modinfo {
+	struct config_module cfg;
+	struct strmap vars;     /* name -> const struct ast_item * (the variable block) */
+	struct strmap outputs;  /* name -> const struct ast_item * */
+	int loaded;
+};
+
+struct check_ctx {
+	struct diag_ctx *diag;
+	const struct config_module *mod;
+	int depth;                      /* module nesting */
+	struct strmap decls[D_PROVIDER + 1];
+	struct buf all;                 /* struct decl *, to free */
+	const struct ast_item *stack;
+};
+
+/* Where an expression is: what each, count and self may mean there. */
+struct scope {
+	const struct decl *owner;       /* the resource, data source or module being checked */
+	int count, for_each;
+	const struct scope_var *vars;   /* for-expression variables in reach */
+};
+
+struct scope_var {
+	const char *name;
+	const struct scope_var *next;
+};
+
+static const char *const block_kinds[] = {
+	"stack", "provider", "variable", "locals", "resource", "data", "module", "output", NULL,
+};
+
+static const char *decl_what(enum decl_kind k)
+{
+	switch (k) {
+	case D_VARIABLE: return "variable";
+	case D_LOCAL: return "local value";
+	case D_RESOURCE: return "resource";
+	case D_DATA: return "data source";
+	case D_MODULE: return "module";
+	case D_OUTPUT: return "output";
+	default: return "provider";
+	}
+}
+
+static void check_expr(struct check_ctx *c, const struct ast_expr *e, const struct scope *sc);
+static int check_all(struct check_ctx *c);
+
+/* ---- declarations ---- */
+
+static struct decl *decl_add(struct check_ctx *c, enum decl_kind kind, char *key,
+			     const struct ast_item *item, const struct span *where)
+{
+	struct decl *d = xcalloc(1, sizeof *d);
+	struct decl *prev;
+
+	d->kind = kind;
+	d->key = key;
+	d->item = item;
+	buf_push(&c->all, struct decl *, d);
+	prev = strmap_put(&c->decls[kind], key, d);
+	if (prev) {
+		diag_error(c->diag, where, "%s %s is declared twice", decl_what(kind), key);
+		diag_hint(c->diag, "the first is at %s:%u:%u; names must be unique",
+			  prev->item->span.src->name, prev->item->span.line, prev->item->span.col);
+		return NULL;
+	}
+	return d;
+}
+
+static struct decl *decl_find(const struct check_ctx *c, enum decl_kind kind, const char *key)
+{
+	return strmap_get(&c->decls[kind], key);
+}
+
+/* ---- small helpers ---- */
+
+static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i]->kind == AST_ATTR && strcmp(b->items[i]->name, name) == 0)
+			return b->items[i];
+	return NULL;
+}
+
+static void unexpected_block(struct check_ctx *c, const struct ast_item *it, const char *where)
+{
+	diag_error(c->diag, &it->name_span, "%s takes no '%s' block", where, it->name);
+}
+
+/* Candidates for a hint: the settable attributes and nested blocks of a schema block. */
+static void schema_names(const struct schema_block *b, struct buf *names, int settable_only)
+{
+	for (const struct schema_attr *a = b->attrs; a && a->name; a++)
+		if (!settable_only || (a->flags & (SF_REQUIRED | SF_OPTIONAL)))
+			buf_push(names, const char *, a->name);
+	for (const struct schema_nested *n = b->blocks; n && n->name; n++)
+		buf_push(names, const char *, n->name);
+	buf_push(names, const char *, (const char *)NULL);
+}
+
+static const char *suggest_in(const char *name, struct buf *names)
+{
+	return diag_suggest(name, (const char *const *)(void *)names->data);
+}
+
+/* Flattens a traversal into its steps: root, then .name / [key] / [*] steps. */
+struct step {
+	const struct ast_expr *node;   /* AST_VAR, AST_GETATTR, AST_INDEX or AST_SPLAT */
+};
+
+static int traversal_steps(const struct ast_expr *e, struct buf *steps)
+{
+	switch (e->kind) {
+	case AST_VAR:
+		buf_push(steps, struct step, ((struct step){ e }));
+		return 0;
+	case AST_GETATTR:
+		if (traversal_steps(e->u.getattr.obj, steps))
+			return -1;
+		buf_push(steps, struct step, ((struct step){ e }));
+		return 0;
+	case AST_INDEX:
+		if (traversal_steps(e->u.index.obj, steps))
+			return -1;
+		buf_push(steps, struct step, ((struct step){ e }));
+		return 0;
+	case AST_SPLAT:
+		if (traversal_steps(e->u.splat.src, steps))
+			return -1;
+		buf_push(steps, struct step, ((struct step){ e }));
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static const char *step_attr(const struct buf *steps, size_t i)
+{
+	if (i >= buf_count(steps, struct step))
+		return NULL;
+	const struct ast_expr *n = buf_at(steps, struct step, i).node;
+	return n->kind == AST_GETATTR ? n->u.getattr.name : NULL;
+}
+
+static const struct span *step_span(const struct buf *steps, size_t i)
+{
+	const struct ast_expr *n = buf_at(steps, struct step, i).node;
+	static struct span sp;
+	if (n->kind != AST_GETATTR)
+		return &n->span;
+	sp = ast_name_span(n);
+	return &sp;
+}
+
+/* ---- types of literal values against the schema ---- */
+
+static const char *literal_kind(const struct ast_expr *e)
+{
+	switch (e->kind) {
+	case AST_BOOL: return "bool";
+	case AST_NUMBER: return "number";
+	case AST_STRING:
+	case AST_TEMPLATE: return "string";
+	case AST_LIST: return "list";
+	case AST_OBJECT: return "map";
+	default: return NULL;
+	}
+}
+
+static void check_literal_type(struct check_ctx *c, const struct ast_expr *e,
+			       const struct schema_type *t, const char *what);
+
+static void check_object_literal(struct check_ctx *c, const struct ast_expr *e,
+				 const struct schema_type *t, const char *what)
+{
+	struct buf names = BUF_INIT;
+
+	for (const struct schema_attr *a = t->attrs; a && a->name; a++)
+		buf_push(&names, const char *, a->name);
+	buf_push(&names, const char *, (const char *)NULL);
+	for (size_t i = 0; i < e->u.object.n; i++) {
+		const struct ast_object_item *oi = &e->u.object.items[i];
+		const char *k = ast_static_string(oi->key);
+		const struct schema_attr *a;
+		if (!k)
+			continue;
+		a = NULL;
+		for (const struct schema_attr *x = t->attrs; x && x->name; x++)
+			if (strcmp(x->name, k) == 0)
+				a = x;
+		if (!a) {
+			const char *s = suggest_in(k, &names);
+			diag_error(c->diag, &oi->key->span, "%s has no attribute '%s'", what, k);
+			if (s)
+				diag_hint(c->diag, "did you mean %s?", s);
+			continue;
+		}
+		check_literal_type(c, oi->value, a->type, k);
+	}
+	for (const struct schema_attr *a = t->attrs; a && a->name; a++) {
+		int found = 0;
+		if (!(a->flags & SF_REQUIRED))
+			continue;
+		for (size_t i = 0; i < e->u.object.n && !found; i++) {
+			const char *k = ast_static_string(e->u.object.items[i].key);
+			found = k && strcmp(k, a->name) == 0;
+		}
+		if (!found)
+			diag_error(c->diag, &e->span, "%s needs '%s'", what, a->name);
+	}
+	buf_release(&names);
+}
+
+/* Only literals are judged: anything computed is checked when it is evaluated. */
+static void check_literal_type(struct check_ctx *c, const struct ast_expr *e,
+			       const struct schema_type *t, const char *what)
+{
+	const char *lk = literal_kind(e);
+	char tn[128];
+
+	if (!lk || !t || t->kind == SK_ANY)
+		return;
+	schema_type_name(t, tn, sizeof tn);
+	switch (t->kind) {
+	case SK_STRING:
+		/* numbers and bools convert to strings, as in Terraform */
+		if (e->kind == AST_LIST || e->kind == AST_OBJECT)
+			goto mismatch;
+		return;
+	case SK_NUMBER:
+		if (e->kind == AST_NUMBER)
+			return;
+		if (e->kind == AST_STRING) {
+			const char *s = ast_static_string(e);
+			char *end;
+			if (*s && (strtod(s, &end), *end == '\0'))
+				return;
+		}
+		goto mismatch;
+	case SK_BOOL:
+		if (e->kind == AST_BOOL)
+			return;
+		if (e->kind == AST_STRING) {
+			const char *s = ast_static_string(e);
+			if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
+				return;
+		}
+		goto mismatch;
+	case SK_LIST:
+	case SK_SET:
+		if (e->kind != AST_LIST)
+			goto mismatch;
+		for (size_t i = 0; i < e->u.list.n; i++)
+			check_literal_type(c, e->u.list.items[i], t->elem, what);
+		return;
+	case SK_MAP:
+		if (e->kind != AST_OBJECT)
+			goto mismatch;
+		for (size_t i = 0; i < e->u.object.n; i++)
+			check_literal_type(c, e->u.object.items[i].value, t->elem, what);
+		return;
+	case SK_OBJECT:
+		if (e->kind != AST_OBJECT)
+			goto mismatch;
+		check_object_literal(c, e, t, what);
+		return;
+	default:
+		return;
+	}
+mismatch:
+	diag_error(c->diag, &e->span, "%s must be %s%s, not a %s", what,
+		   strchr("aeiou", tn[0]) ? "an " : "a ", tn, lk);
+}
+
+/* ---- bodies against schemas ---- */
+
+enum meta {
+	META_NONE = 0,
+	META_RESOURCE = 1,  /* count, for_each, depends_on, provider, lifecycle, timeouts */
+	META_DATA = 2,      /* count, for_each, depends_on, provider */
+};
+
+static const char *const resource_meta[] = {
+	"count", "for_each", "depends_on", "provider", NULL,
+};
+
+static int is_meta_attr(const char *name, enum meta meta)
+{
+	if (meta == META_NONE)
+		return 0;
+	for (size_t i = 0; resource_meta[i]; i++)
+		if (strcmp(name, resource_meta[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void check_lifecycle(struct check_ctx *c, const struct ast_item *blk,
+			    const struct schema_resource *rs)
+{
+	static const char *const names[] = {
+		"create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by",
+		NULL,
+	};
+	for (size_t i = 0; i < blk->body.n; i++) {
+		const struct ast_item *it = blk->body.items[i];
+		size_t k;
+		if (it->kind == AST_BLOCK) {
+			unexpected_block(c, it, "lifecycle");
+			continue;
+		}
+		for (k = 0; names[k] && strcmp(names[k], it->name); k++)
+			;
+		if (!names[k]) {
+			const char *s = diag_suggest(it->name, names);
+			diag_error(c->diag, &it->name_span, "lifecycle has no setting '%s'", it->name);
+			diag_hint(c->diag, s ? "did you mean %s?" : "lifecycle takes %s",
+				  s ? s : "create_before_destroy, prevent_destroy, ignore_changes and replace_triggered_by");
+			continue;
+		}
+		if (k <= 1) {
+			if (it->value->kind != AST_BOOL)
+				diag_error(c->diag, &it->value->span, "%s must be true or false", it->name);
+			continue;
+		}
+		if (k == 2) {
+			const struct ast_expr *v = it->value;
+			/* ignore_changes = all, or a list of attribute names */
+			if (v->kind == AST_VAR && strcmp(v->u.var.name, "all") == 0)
+				continue;
+			if (v->kind != AST_LIST) {
+				diag_error(c->diag, &v->span, "ignore_changes must be a list of argument names, or all");
+				continue;
+			}
+			for (size_t j = 0; j < v->u.list.n; j++) {
+				const struct ast_expr *x = v->u.list.items[j];
+				const char *n = x->kind == AST_VAR ? x->u.var.name : ast_static_string(x);
+				if (!n) {
+					diag_error(c->diag, &x->span, "ignore_changes takes argument names, such as tags");
+					continue;
+				}
+				if (rs && !schema_attr_find(&rs->block, n) && !schema_nested_find(&rs->block, n)) {
+					struct buf nm = BUF_INIT;
+					schema_names(&rs->block, &nm, 1);
+					const char *s = suggest_in(n, &nm);
+					diag_error(c->diag, &x->span, "ignore_changes names '%s', which this resource does not have", n);
+					if (s)
+						diag_hint(c->diag, "did you mean %s?", s);
+					buf_release(&nm);
+				}
+			}
+		}
+	}
+}
+
+static int parse_duration(const char *s)
+{
+	/* "40m", "1h30m", "90s": Go-style durations as Terraform takes them */
+	int total = 0, any = 0;
+
+	while (*s) {
+		char *end;
+		long n = strtol(s, &end, 10);
+		if (end == s || n < 0)
+			return -1;
+		switch (*end) {
+		case 'h': total += (int)n * 3600; break;
+		case 'm': total += (int)n * 60; break;
+		case 's': total += (int)n; break;
+		default: return -1;
+		}
+		s = end + 1;
+		any = 1;
+	}
+	return any ? total : -1;
+}
+
+static void check_timeouts(struct check_ctx *c, const struct ast_item *blk)
+{
+	static const char *const names[] = { "create", "update", "delete", "read", NULL };
+
+	for (size_t i = 0; i < blk->body.n; i++) {
+		const struct ast_item *it = blk->body.items[i];
+		size_t k;
+		if (it->kind == AST_BLOCK) {
+			unexpected_block(c, it, "timeouts");
+			continue;
+		}
+		for (k = 0; names[k] && strcmp(names[k], it->name); k++)
+			;
+		if (!names[k]) {
+			const char *s = diag_suggest(it->name, names);
+			diag_error(c->diag, &it->name_span, "timeouts has no setting '%s'", it->name);
+			if (s)
+				diag_hint(c->diag, "did you mean %s?", s);
+			continue;
+		}
+		const char *v = ast_static_string(it->value);
+		if (v && parse_duration(v) < 0) {
+			diag_error(c->diag, &it->value->span, "'%s' is not a duration", v);
+			diag_hint(c->diag, "write a number and a unit: \"40m\", \"1h30m\", \"90s\"");
+		}
+	}
+}
+
+/* Checks a body's attributes and nested blocks against a schema block. what names the body in
+ * messages ("aws.vpc", "ingress"). */
+static void check_body(struct check_ctx *c, const struct ast_item *owner,
+		       const struct ast_body *body, const struct schema_block *sb, const char *what,
+		       enum meta meta, const struct schema_resource *rs, const struct scope *sc)
+{
+	struct strmap seen;
+	struct buf names = BUF_INIT;
+
+	strmap_init(&seen);
+	schema_names(sb, &names, 1);
+	for (size_t i = 0; i < body->n; i++) {
+		const struct ast_item *it = body->items[i];
+		const struct ast_item *prev;
+
+		if (it->kind == AST_ATTR) {
+			prev = strmap_put(&seen, it->name, (void *)it);
+			if (prev) {
+				diag_error(c->diag, &it->name_span, "'%s' is set twice", it->name);
+				diag_hint(c->diag, "the first is at %u:%u", prev->name_span.line,
+					  prev->name_span.col);
+				continue;
+			}
+			check_expr(c, it->value, sc);
+			if (is_meta_attr(it->name, meta))
+				continue;
+			const struct schema_attr *a = schema_attr_find(sb, it->name);
+			if (!a) {
+				const struct schema_nested *nb = schema_nested_find(sb, it->name);
+				if (nb) {
+					diag_error(c->diag, &it->name_span, "'%s' is a block, not an argument", it->name);
+					diag_hint(c->diag, "write %s { ... } without '='", it->name);
+					continue;
+				}
+				const char *s = suggest_in(it->name, &names);
+				diag_error(c->diag, &it->name_span, "%s has no argument '%s'", what, it->name);
+				if (s)
+					diag_hint(c->diag, "did you mean %s?", s);
+				continue;
+			}
+			if (!(a->flags & (SF_REQUIRED | SF_OPTIONAL))) {
+				diag_error(c->diag, &it->name_span, "%s is set by the provider; it cannot be written", it->name);
+				diag_hint(c->diag, "refer to it from elsewhere instead, as %s.NAME.%s", what, it->name);
+				continue;
+			}
+			check_literal_type(c, it->value, a->type, it->name);
+			continue;
+		}
+		/* nested blocks */
+		if (meta == META_RESOURCE && strcmp(it->name, "lifecycle") == 0) {
+			if (it->nlabels)
+				diag_error(c->diag, &it->labels[0].span, "lifecycle takes no label");
+			check_lifecycle(c, it, rs);
+			continue;
+		}
+		if (meta == META_RESOURCE && strcmp(it->name, "timeouts") == 0) {
+			check_timeouts(c, it);
+			continue;
+		}
+		const struct schema_nested *nb = schema_nested_find(sb, it->name);
+		if (!nb) {
+			const struct schema_attr *a = schema_attr_find(sb, it->name);
+			if (a) {
+				diag_error(c->diag, &it->name_span, "'%s' is an argument, not a block", it->name);
+				diag_hint(c->diag, "write %s = ...", it->name);
+				continue;
+			}
+			const char *s = suggest_in(it->name, &names);
+			diag_error(c->diag, &it->name_span, "%s takes no '%s' block", what, it->name);
+			if (s)
+				diag_hint(c->diag, "did you mean %s?", s);
+			continue;
+		}
+		/* a provider's registry "name" { } takes a label; other nested blocks do not */
+		if (it->nlabels > 1 || (it->nlabels == 1 && strcmp(it->name, "registry") != 0 &&
+					strcmp(it->name, "backend") != 0))
+			diag_error(c->diag, &it->labels[0].span, "a %s block takes no label", it->name);
+		check_body(c, it, &it->body, nb->block, it->name, META_NONE, NULL, sc);
+	}
+	/* missing required arguments and block counts */
+	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
+		if ((a->flags & SF_REQUIRED) && !strmap_get(&seen, a->name)) {
+			diag_error(c->diag, owner ? &owner->name_span : NULL, "%s needs the argument '%s'",
+				   what, a->name);
+			if (a->description)
+				diag_hint(c->diag, "%s: %s", a->name, a->description);
+		}
+	}
+	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
+		int count = 0;
+		const struct ast_item *last = NULL;
+		for (size_t i = 0; i < body->n; i++)
+			if (body->items[i]->kind == AST_BLOCK && strcmp(body->items[i]->name, nb->name) == 0)
+				count++, last = body->items[i];
+		if (count < nb->min_items)
+			diag_error(c->diag, owner ? &owner->name_span : NULL, "%s needs %s %s block",
+				   what, nb->min_items == 1 ? "a" : "more than one", nb->name);
+		if (nb->max_items && count > nb->max_items)
+			diag_error(c->diag, &last->name_span, "%s takes at most %d %s block%s", what,
+				   nb->max_items, nb->name, nb->max_items == 1 ? "" : "s");
+	}
+	strmap_release(&seen);
+	buf_release(&names);
+}
+
+/* ---- references ---- */
+
+static int scope_has(const struct scope *sc, const char *name)
+{
+	for (const struct scope_var *v = sc->vars; v; v = v->next)
+		if (strcmp(v->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void suggest_root(struct check_ctx *c, const char *root)
+{
+	struct strmap_entry *slots;
+
+	if (decl_find(c, D_VARIABLE, root)) {
+		diag_hint(c->diag, "did you mean var.%s?", root);
+		return;
+	}
+	if (decl_find(c, D_LOCAL, root)) {
+		diag_hint(c->diag, "did you mean local.%s?", root);
+		return;
+	}
+	/* aws_vpc: Terraform's spelling of aws.vpc */
+	const char *us = strchr(root, '_');
+	if (us) {
+		char *p = xstrndup(root, (size_t)(us - root));
+		if (schema_provider_find(p)) {
+			diag_hint(c->diag, "resource types are written %s.%s in stk", p, us + 1);
+			free(p);
+			return;
+		}
+		free(p);
+	}
+	static const char *const roots[] = {
+		"var", "local", "data", "module", "each", "count", "stack", "path", "aws", "docker", NULL,
+	};
+	const char *s = diag_suggest(root, roots);
+	if (s) {
+		diag_hint(c->diag, "did you mean %s?", s);
+		return;
+	}
+	(void)slots;
+	diag_hint(c->diag, "a reference starts with var., local., data., module., each., count. "
+		  "or a resource type such as aws.vpc");
+}
+
+/* A resource or data reference: steps[first] is the type's first part. Checks the name, the
+ * index against count/for_each, and the attribute against the schema. */
+static void check_resource_ref(struct check_ctx *c, const struct buf *steps, size_t first,
+			       enum decl_kind kind, const struct scope *sc, const struct ast_expr *whole)
+{
+	const char *prov = step_attr(steps, first);
+	const char *type = step_attr(steps, first + 1);
+	const char *name = step_attr(steps, first + 2);
+	size_t n = buf_count(steps, struct step);
+	const char *prefix = kind == D_DATA ? "data." : "";
+	char *key;
+	const struct decl *d;
+
+	if (first == 0)
+		prov = buf_at(steps, struct step, 0).node->u.var.name;
+	if (!type || !name) {
+		diag_error(c->diag, &whole->span, "a %s reference is written %sPROVIDER.TYPE.NAME",
+			   decl_what(kind), prefix);
+		return;
+	}
+	const struct schema_provider *p = schema_provider_find(prov);
+	key = xasprintf("%s.%s.%s", prov, type, name);
+	d = decl_find(c, kind, key);
+	if (!d) {
+		diag_error(c->diag, &whole->span, "reference to undeclared %s %s%s", decl_what(kind),
+			   prefix, key);
+		if (p && !schema_resource_find(p, type, kind == D_DATA))
+			diag_hint(c->diag, "%s has no %s type '%s'", prov,
+				  kind == D_DATA ? "data source" : "resource", type);
+		else
+			diag_hint(c->diag, "declare it with %s %s.%s %s { ... }",
+				  kind == D_DATA ? "data" : "resource", prov, type, name);
+		goto out;
+	}
+	if (sc->owner == d) {
+		diag_error(c->diag, &whole->span, "%s%s refers to itself", prefix, key);
+		diag_hint(c->diag, "an object cannot depend on its own attributes");
+		goto out;
+	}
+	size_t i = first + 3;
+	int multi = d->has_count || d->has_for_each;
+	if (i < n) {
+		const struct ast_expr *st = buf_at(steps, struct step, i).node;
+		if (st->kind == AST_INDEX || st->kind == AST_SPLAT) {
+			if (!multi && st->kind == AST_INDEX) {
+				diag_error(c->diag, &st->span, "%s%s has no count or for_each, so it takes no index",
+					   prefix, key);
+				goto out;
+			}
+			i++;
+		} else if (multi) {
+			/* aws.subnet.public.id where public has count: Terraform's error too */
+			diag_error(c->diag, step_span(steps, i), "%s%s has %s; pick an instance first",
+				   prefix, key, d->has_count ? "count" : "for_each");
+			diag_hint(c->diag, d->has_count ? "write %s%s[0].%s or %s%s[*].%s" :
+				  "write %s%s[\"KEY\"].%s or use a for expression",
+				  prefix, key, step_attr(steps, i), prefix, key, step_attr(steps, i));
+			goto out;
+		}
+	}
+	const char *attr = step_attr(steps, i);
+	if (attr && d->schema) {
+		const struct schema_block *sb = &d->schema->block;
+		if (!schema_attr_find(sb, attr) && !schema_nested_find(sb, attr)) {
+			struct buf nm = BUF_INIT;
+			schema_names(sb, &nm, 0);
+			const char *s = suggest_in(attr, &nm);
+			diag_error(c->diag, step_span(steps, i), "%s.%s has no attribute '%s'", prov, type, attr);
+			if (s)
+				diag_hint(c->diag, "did you mean %s?", s);
+			buf_release(&nm);
+		}
+	}
+out:
+	free(key);
+}
+
+static void check_module_ref(struct check_ctx *c, const struct buf *steps,
+			     const struct ast_expr *whole)
+{
+	const char *name = step_attr(steps, 1);
+	const char *out = step_attr(steps, 2);
+	const struct decl *d;
+
+	if (!name) {
+		diag_error(c->diag, &whole->span, "a module reference is written module.NAME.OUTPUT");
+		return;
+	}
+	d = decl_find(c, D_MODULE, name);
+	if (!d) {
+		diag_error(c->diag, &whole->span, "reference to undeclared module %s", name);
+		return;
+	}
+	size_t i = 2;
+	if (!out && buf_count(steps, struct step) > 2 && (d->has_count || d->has_for_each))
+		out = step_attr(steps, ++i);
+	if (out && d->mod && d->mod->loaded && !strmap_get(&d->mod->outputs, out)) {
+		diag_error(c->diag, step_span(steps, i), "module %s has no output '%s'", name, out);
+		diag_hint(c->diag, "the module %s declares its outputs with output blocks", d->mod->cfg.dir);
+	}
+}
+
+static void check_reference(struct check_ctx *c, const struct ast_expr *e, const struct scope *sc)
+{
+	struct buf steps = BUF_INIT;
+
+	if (traversal_steps(e, &steps))
+		goto out;
+	const struct ast_expr *root = buf_at(&steps, struct step, 0).node;
+	const char *r = root->u.var.name;
+	const char *a1 = step_attr(&steps, 1);
+
+	if (scope_has(sc, r))
+		goto out;
+	if (strcmp(r, "var") == 0 || strcmp(r, "local") == 0) {
+		enum decl_kind k = r[0] == 'v' ? D_VARIABLE : D_LOCAL;
+		if (!a1) {
+			diag_error(c->diag, &e->span, "%s needs a name: %s.NAME", r, r);
+			goto out;
+		}
+		if (!decl_find(c, k, a1)) {
+			struct buf nm = BUF_INIT;
+			const struct strmap *m = &c->decls[k];
+			for (size_t i = 0; i < m->cap; i++)
+				if (m->slots[i].key)
+					buf_push(&nm, const char *, m->slots[i].key);
+			buf_push(&nm, const char *, (const char *)NULL);
+			const char *s = suggest_in(a1, &nm);
+			diag_error(c->diag, &e->span, "reference to undeclared %s %s.%s", decl_what(k), r, a1);
+			if (s)
+				diag_hint(c->diag, "did you mean %s.%s?", r, s);
+			else if (k == D_VARIABLE)
+				diag_hint(c->diag, "declare it with variable %s { type = ... }", a1);
+			else
+				diag_hint(c->diag, "declare it in a locals { } block");
+			buf_release(&nm);
+		}
+	} else if (strcmp(r, "each") == 0) {
+		if (!sc->for_each)
+			diag_error(c->diag, &e->span, "each is only defined in a block with for_each");
+		else if (!a1 || (strcmp(a1, "key") && strcmp(a1, "value")))
+			diag_error(c->diag, &e->span, "each has only each.key and each.value");
+	} else if (strcmp(r, "count") == 0) {
+		if (!sc->count)
+			diag_error(c->diag, &e->span, "count.index is only defined in a block with count");
+		else if (!a1 || strcmp(a1, "index"))
+			diag_error(c->diag, &e->span, "count has only count.index");
+	} else if (strcmp(r, "stack") == 0) {
+		if (!a1 || (strcmp(a1, "name") && strcmp(a1, "tags")))
+			diag_error(c->diag, &e->span, "stack has only stack.name and stack.tags");
+	} else if (strcmp(r, "path") == 0) {
+		if (!a1 || (strcmp(a1, "module") && strcmp(a1, "root") && strcmp(a1, "cwd")))
+			diag_error(c->diag, &e->span, "path has only path.module, path.root and path.cwd");
+	} else if (strcmp(r, "data") == 0) {
+		check_resource_ref(c, &steps, 1, D_DATA, sc, e);
+	} else if (strcmp(r, "module") == 0) {
+		check_module_ref(c, &steps, e);
+	} else if (schema_provider_find(r)) {
+		check_resource_ref(c, &steps, 0, D_RESOURCE, sc, e);
+	} else {
+		diag_error(c->diag, &root->span, "unknown name '%s'", r);
+		suggest_root(c, r);
+	}
+out:
+	buf_release(&steps);
+}
+
+static void check_call(struct check_ctx *c, const struct ast_expr *e)
+{
+	const struct func_sig *f = func_find(e->u.call.name);
+	int n = (int)e->u.call.n;
+
+	if (!f) {
+		const char *s = diag_suggest(e->u.call.name, func_names());
+		struct span ns = ast_name_span(e);
+		diag_error(c->diag, &ns, "unknown function %s", e->u.call.name);
+		if (s)
+			diag_hint(c->diag, "did you mean %s?", s);
+		return;
+	}
+	/* f(list...) passes a list's elements: the count is not known here */
+	if (e->u.call.expand)
+		return;
+	if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
+		if (f->min_args == f->max_args)
+			diag_error(c->diag, &e->span, "%s takes %d argument%s, not %d", f->name,
+				   f->min_args, f->min_args == 1 ? "" : "s", n);
+		else if (n < f->min_args)
+			diag_error(c->diag, &e->span, "%s takes at least %d argument%s, not %d", f->name,
+				   f->min_args, f->min_args == 1 ? "" : "s", n);
+		else
+			diag_error(c->diag, &e->span, "%s takes at most %d arguments, not %d", f->name,
+				   f->max_args, n);
+		diag_hint(c->diag, "%s", f->usage);
+	}
+}
+
+static void check_object_keys(struct check_ctx *c, const struct ast_expr *e)
+{
+	struct strmap seen;
+
+	strmap_init(&seen);
+	for (size_t i = 0; i < e->u.object.n; i++) {
+		const struct ast_expr *k = e->u.object.items[i].key;
+		const char *s = ast_static_string(k);
+		const struct ast_expr *prev;
+		if (!s)
+			continue;
+		prev = strmap_put(&seen, s, (void *)k);
+		if (prev) {
+			diag_error(c->diag, &k->span, "duplicate key '%s' in this map", s);
+			diag_hint(c->diag, "the first is at %u:%u", prev->span.line, prev->span.col);
+		}
+	}
+	strmap_release(&seen);
+}
+
+static void check_expr(struct check_ctx *c, const struct ast_expr *e, const struct scope *sc)
+{
+	if (!e)
+		return;
+	switch (e->kind) {
+	case AST_ERROR:
+	case AST_NULL:
+	case AST_BOOL:
+	case AST_NUMBER:
+	case AST_STRING:
+	case AST_SPLAT_ITEM:
+		return;
+	case AST_TEMPLATE:
+		for (size_t i = 0; i < e->u.tmpl.n; i++)
+			check_expr(c, e->u.tmpl.parts[i], sc);
+		return;
+	case AST_VAR:
+	case AST_GETATTR:
+		check_reference(c, e, sc);
+		return;
+	case AST_INDEX:
+		check_expr(c, e->u.index.key, sc);
+		if (e->u.index.obj->kind == AST_SPLAT_ITEM)
+			return;
+		/* a traversal rooted at a name is a reference; anything else is an expression */
+		{
+			const struct ast_expr *r = e->u.index.obj;
+			while (r->kind == AST_GETATTR || r->kind == AST_INDEX)
+				r = r->kind == AST_GETATTR ? r->u.getattr.obj : r->u.index.obj;
+			if (r->kind == AST_VAR) {
+				check_reference(c, e, sc);
+				/* keys inside the traversal were checked above only for the last step */
+				for (const struct ast_expr *x = e->u.index.obj; x->kind != AST_VAR;
+				     x = x->kind == AST_GETATTR ? x->u.getattr.obj : x->u.index.obj)
+					if (x->kind == AST_INDEX)
+						check_expr(c, x->u.index.key, sc);
+			} else {
+				check_expr(c, e->u.index.obj, sc);
+			}
+		}
+		return;
+	case AST_SPLAT:
+		{
+			const struct ast_expr *r = e->u.splat.src;
+			while (r->kind == AST_GETATTR || r->kind == AST_INDEX)
+				r = r->kind == AST_GETATTR ? r->u.getattr.obj : r->u.index.obj;
+			if (r->kind == AST_VAR)
+				check_reference(c, e->u.splat.src, sc);
+			else
+				check_expr(c, e->u.splat.src, sc);
+			check_expr(c, e->u.splat.each, sc);
+		}
+		return;
+	case AST_CALL:
+		check_call(c, e);
+		for (size_t i = 0; i < e->u.call.n; i++)
+			check_expr(c, e->u.call.args[i], sc);
+		return;
+	case AST_LIST:
+		for (size_t i = 0; i < e->u.list.n; i++)
+			check_expr(c, e->u.list.items[i], sc);
+		return;
+	case AST_OBJECT:
+		check_object_keys(c, e);
+		for (size_t i = 0; i < e->u.object.n; i++) {
+			if (e->u.object.items[i].key->kind != AST_STRING)
+				check_expr(c, e->u.object.items[i].key, sc);
+			check_expr(c, e->u.object.items[i].value, sc);
+		}
+		return;
+	case AST_UNARY:
+		check_expr(c, e->u.unary.operand, sc);
+		return;
+	case AST_BINARY:
+		check_expr(c, e->u.binary.lhs, sc);
+		check_expr(c, e->u.binary.rhs, sc);
+		return;
+	case AST_COND:
+		check_expr(c, e->u.cond.cond, sc);
+		check_expr(c, e->u.cond.then, sc);
+		check_expr(c, e->u.cond.otherwise, sc);
+		return;
+	case AST_PAREN:
+		check_expr(c, e->u.paren.inner, sc);
+		return;
+	case AST_FOR: {
+		const struct ast_for *f = e->u.for_;
+		struct scope inner = *sc;
+		struct scope_var kv = { f->key_var, sc->vars };
+		struct scope_var vv = { f->val_var, f->key_var ? &kv : sc->vars };
+		check_expr(c, f->coll, sc);
+		inner.vars = &vv;
+		check_expr(c, f->key, &inner);
+		check_expr(c, f->value, &inner);
+		check_expr(c, f->cond, &inner);
+		return;
+	}
+	}
+}
+
+/* ---- per block kind ---- */
+
+static int check_labels(struct check_ctx *c, const struct ast_item *b, size_t min, size_t max,
+			const char *form)
+{
+	if (b->nlabels >= min && b->nlabels <= max)
+		return 0;
+	const struct span *at = b->nlabels > max ? &b->labels[max].span : &b->name_span;
+	diag_error(c->diag, at, "%s %s", b->nlabels > max ? "too many labels: write" : "missing label: write", form);
+	return -1;
+}
+
+static int is_name_char(char ch, int first)
+{
+	if (ch == '_' || ((ch | 32) >= 'a' && (ch | 32) <= 'z'))
+		return 1;
+	return !first && (ch == '-' || (ch >= '0' && ch <= '9'));
+}
+
+/* Names of variables, resources and outputs are identifiers, so references can spell them. */
+static int label_is_ident(struct check_ctx *c, const struct ast_label *l, const char *what)
+{
+	const char *s = l->text;
+	int ok = l->kind != AST_LABEL_DOTTED && *s;
+
+	for (const char *p = s; ok && *p; p++)
+		ok = is_name_char(*p, p == s);
+	if (ok)
+		return 0;
+	diag_error(c->diag, &l->span, "'%s' is not a valid %s name", s, what);
+	diag_hint(c->diag, "names start with a letter or '_' and hold letters, digits, '_' and '-'");
+	return -1;
+}
+
+/* resource aws.vpc main / data aws.ami debian: finds the schema. */
+static const struct schema_resource *resolve_type(struct check_ctx *c, const struct ast_item *b,
+						  int data)
+{
+	const struct ast_label *tl = &b->labels[0];
+	const char *kw = data ? "data" : "resource";
+	const char *dot;
+
+	if (tl->kind != AST_LABEL_DOTTED) {
+		const char *us = strchr(tl->text, '_');
+		diag_error(c->diag, &tl->span, "a %s type is written PROVIDER.TYPE, such as aws.vpc", kw);
+		if (us) {
+			char *p = xstrndup(tl->text, (size_t)(us - tl->text));
+			diag_hint(c->diag, "write %s %s.%s %s", kw, p, us + 1, b->labels[1].text);
+			free(p);
+		}
+		return NULL;
+	}
+	dot = strchr(tl->text, '.');
+	char *prov = xstrndup(tl->text, (size_t)(dot - tl->text));
+	const char *type = dot + 1;
+	const struct schema_provider *p = schema_provider_find(prov);
+	const struct schema_resource *rs = NULL;
+
+	if (!p) {
+		const char *names[8];
+		size_t n = 0;
+		for (size_t i = 0; schema_providers[i] && n < 7; i++)
+			names[n++] = schema_providers[i]->name;
+		names[n] = NULL;
+		const char *s = diag_suggest(prov, names);
+		diag_error(c->diag, &tl->span, "unknown provider '%s'", prov);
+		diag_hint(c->diag, s ? "did you mean %s?" : "stk knows the providers aws and docker", s);
+		goto out;
+	}
+	if (strchr(type, '.')) {
+		diag_error(c->diag, &tl->span, "a %s type is written PROVIDER.TYPE, such as aws.vpc", kw);
+		goto out;
+	}
+	rs = schema_resource_find(p, type, data);
+	if (!rs) {
+		struct buf names = BUF_INIT;
+		const struct schema_resource *list = data ? p->data_sources : p->resources;
+		for (size_t i = 0; list && list[i].type; i++)
+			buf_push(&names, const char *, list[i].type);
+		buf_push(&names, const char *, (const char *)NULL);
+		const char *s = suggest_in(type, &names);
+		diag_error(c->diag, &tl->span, "unknown %s type %s.%s", data ? "data source" : "resource",
+			   prov, type);
+		if (s)
+			diag_hint(c->diag, "did you mean %s.%s?", prov, s);
+		else if (schema_resource_find(p, type, !data))
+			diag_hint(c->diag, "%s.%s is a %s, declared with '%s'", prov, type,
+				  data ? "resource" : "data source", data ? "resource" : "data");
+		buf_release(&names);
+	}
+out:
+	free(prov);
+	return rs;
+}
+
+static void declare(struct check_ctx *c, const struct ast_item *b)
+{
+	const char *k = b->name;
+
+	if (strcmp(k, "variable") == 0 || strcmp(k, "module") == 0 || strcmp(k, "output") == 0) {
+		enum decl_kind dk = k[0] == 'v' ? D_VARIABLE : k[0] == 'm' ? D_MODULE : D_OUTPUT;
+		if (check_labels(c, b, 1, 1, k[0] == 'v' ? "variable NAME { ... }" :
+				 k[0] == 'm' ? "module NAME { source = \"...\" }" : "output NAME { value = ... }") ||
+		    label_is_ident(c, &b->labels[0], k))
+			return;
+		decl_add(c, dk, xstrdup(b->labels[0].text), b, &b->labels[0].span);
+	} else if (strcmp(k, "resource") == 0 || strcmp(k, "data") == 0) {
+		int data = k[0] == 'd';
+		if (check_labels(c, b, 2, 2, data ? "data PROVIDER.TYPE NAME { ... }" :
+				 "resource PROVIDER.TYPE NAME { ... }"))
+			return;
+		if (label_is_ident(c, &b->labels[1], k))
+			return;
+		const struct schema_resource *rs = resolve_type(c, b, data);
+		struct decl *d = decl_add(c, data ? D_DATA : D_RESOURCE,
+					  xasprintf("%s.%s", b->labels[0].text, b->labels[1].text), b,
+					  &b->labels[1].span);
+		if (!d)
+			return;
+		d->schema = rs;
+		d->has_count = body_attr(&b->body, "count") != NULL;
+		d->has_for_each = body_attr(&b->body, "for_each") != NULL;
+	} else if (strcmp(k, "locals") == 0) {
+		if (b->nlabels) {
+			diag_error(c->diag, &b->labels[0].span, "locals takes no label");
+			return;
+		}
+		for (size_t i = 0; i < b->body.n; i++) {
+			const struct ast_item *it = b->body.items[i];
+			if (it->kind == AST_BLOCK) {
+				diag_error(c->diag, &it->name_span, "locals holds only name = value lines, not blocks");
+				continue;
+			}
+			decl_add(c, D_LOCAL, xstrdup(it->name), it, &it->name_span);
+		}
+	} else if (strcmp(k, "provider") == 0) {
+		if (check_labels(c, b, 1, 2, "provider NAME { ... } or provider NAME \"ALIAS\" { ... }"))
+			return;
+		if (!schema_provider_find(b->labels[0].text)) {
+			diag_error(c->diag, &b->labels[0].span, "unknown provider '%s'", b->labels[0].text);
+			diag_hint(c->diag, "stk knows the providers aws and docker");
+			return;
+		}
+		decl_add(c, D_PROVIDER, b->nlabels == 2 ? xasprintf("%s.%s", b->labels[0].text, b->labels[1].text) :
+			 xstrdup(b->labels[0].text), b, &b->labels[b->nlabels - 1].span);
+	} else if (strcmp(k, "stack") == 0) {
+		if (c->stack) {
+			diag_error(c->diag, &b->name_span, "a configuration has one stack block");
+			diag_hint(c->diag, "the first is at %s:%u:%u", c->stack->span.src->name,
+				  c->stack->span.line, c->stack->span.col);
+			return;
+		}
+		c->stack = b;
+		check_labels(c, b, 0, 1, "stack \"NAME\" { ... }");
+	} else {
+		const char *s = diag_suggest(k, block_kinds);
+		diag_error(c->diag, &b->name_span, "unknown block '%s'", k);
+		if (strcmp(k, "terraform") == 0)
+			diag_hint(c->diag, "settings such as the backend go in a stack block");
+		else if (strcmp(k, "provisioner") == 0 || strcmp(k, "moved") == 0 || strcmp(k, "import") == 0)
+			diag_hint(c->diag, "stk has no %s block; see docs/language.md", k);
+		else
+			diag_hint(c->diag, s ? "did you mean %s?" : "the blocks are stack, provider, variable, "
+				  "locals, resource, data, module and output", s);
+	}
+}
+
+static const char *const variable_attrs[] = {
+	"type", "default", "description", "sensitive", "nullable", NULL,
+};
+
+/* Type constraints: string number bool any list(T) set(T) map(T) object({a = T}) tuple([T]). */
+static void check_type_expr(struct check_ctx *c, const struct ast_expr *t)
+{
+	if (t->kind == AST_VAR) {
+		const char *n = t->u.var.name;
+		if (!strcmp(n, "string") || !strcmp(n, "number") || !strcmp(n, "bool") || !strcmp(n, "any"))
+			return;
+		if (!strcmp(n, "list") || !strcmp(n, "set") || !strcmp(n, "map")) {
+			diag_error(c->diag, &t->span, "%s needs an element type, such as %s(string)", n, n);
+			return;
+		}
+	} else if (t->kind == AST_CALL) {
+		const char *n = t->u.call.name;
+		if ((!strcmp(n, "list") || !strcmp(n, "set") || !strcmp(n, "map")) && t->u.call.n == 1) {
+			check_type_expr(c, t->u.call.args[0]);
+			return;
+		}
+		if (!strcmp(n, "object") && t->u.call.n == 1 && t->u.call.args[0]->kind == AST_OBJECT) {
+			const struct ast_expr *o = t->u.call.args[0];
+			check_object_keys(c, o);
+			for (size_t i = 0; i < o->u.object.n; i++)
+				check_type_expr(c, o->u.object.items[i].value);
+			return;
+		}
+		if (!strcmp(n, "tuple") && t->u.call.n == 1 && t->u.call.args[0]->kind == AST_LIST) {
+			const struct ast_expr *l = t->u.call.args[0];
+			for (size_t i = 0; i < l->u.list.n; i++)
+				check_type_expr(c, l->u.list.items[i]);
+			return;
+		}
+		if (!strcmp(n, "optional") && t->u.call.n >= 1 && t->u.call.n <= 2) {
+			check_type_expr(c, t->u.call.args[0]);
+			return;
+		}
+	}
+	diag_error(c->diag, &t->span, "not a type");
+	diag_hint(c->diag, "types are string, number, bool, any, list(T), set(T), map(T), "
+		  "object({ name = T }) and tuple([T, ...])");
+}
+
+static void check_variable(struct check_ctx *c, const struct ast_item *b)
+{
+	struct scope none = { 0 };
+
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *it = b->body.items[i];
+		if (it->kind == AST_BLOCK) {
+			if (strcmp(it->name, "validation")) {
+				unexpected_block(c, it, "variable");
+				continue;
+			}
+			const struct ast_item *cond = body_attr(&it->body, "condition");
+			const struct ast_item *msg = body_attr(&it->body, "message");
+			if (!msg)
+				msg = body_attr(&it->body, "error_message");
+			if (!cond)
+				diag_error(c->diag, &it->name_span, "validation needs a condition");
+			if (!msg)
+				diag_error(c->diag, &it->name_span, "validation needs a message");
+			for (size_t j = 0; j < it->body.n; j++) {
+				const struct ast_item *v = it->body.items[j];
+				if (v->kind == AST_BLOCK) {
+					unexpected_block(c, v, "validation");
+					continue;
+				}
+				if (strcmp(v->name, "condition") && strcmp(v->name, "message") &&
+				    strcmp(v->name, "error_message")) {
+					diag_error(c->diag, &v->name_span, "validation has no setting '%s'", v->name);
+					diag_hint(c->diag, "validation takes condition and message");
+					continue;
+				}
+				check_expr(c, v->value, &none);
+			}
+			continue;
+		}
+		size_t k;
+		for (k = 0; variable_attrs[k] && strcmp(variable_attrs[k], it->name); k++)
+			;
+		if (!variable_attrs[k]) {
+			const char *s = diag_suggest(it->name, variable_attrs);
+			diag_error(c->diag, &it->name_span, "variable has no setting '%s'", it->name);
+			diag_hint(c->diag, s ? "did you mean %s?" : "a variable takes type, default, description, "
+				  "sensitive and nullable", s);
+			continue;
+		}
+		if (!strcmp(it->name, "type"))
+			check_type_expr(c, it->value);
+		else if (!strcmp(it->name, "sensitive") || !strcmp(it->name, "nullable")) {
+			if (it->value->kind != AST_BOOL)
+				diag_error(c->diag, &it->value->span, "%s must be true or false", it->name);
+		} else if (!strcmp(it->name, "default")) {
+			/* a default is a constant: it cannot name anything */
+			struct buf dummy = BUF_INIT;
+			if (traversal_steps(it->value, &dummy) == 0)
+				diag_error(c->diag, &it->value->span, "a variable's default cannot refer to anything");
+			buf_release(&dummy);
+		}
+	}
+}
+
+static void check_output(struct check_ctx *c, const struct ast_item *b)
+{
+	static const char *const names[] = { "value", "description", "sensitive", "depends_on", NULL };
+	struct scope none = { 0 };
+
+	if (!body_attr(&b->body, "value"))
+		diag_error(c->diag, &b->name_span, "output %s needs a value", b->labels[0].text);
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *it = b->body.items[i];
+		size_t k;
+		if (it->kind == AST_BLOCK) {
+			unexpected_block(c, it, "output");
+			continue;
+		}
+		for (k = 0; names[k] && strcmp(names[k], it->name); k++)
+			;
+		if (!names[k]) {
+			const char *s = diag_suggest(it->name, names);
+			diag_error(c->diag, &it->name_span, "output has no setting '%s'", it->name);
+			diag_hint(c->diag, s ? "did you mean %s?" : "an output takes value, description, "
+				  "sensitive and depends_on", s);
+			continue;
+		}
+		check_expr(c, it->value, &none);
+	}
+}
+
+static void check_depends_on(struct check_ctx *c, const struct ast_item *it)
+{
+	const struct ast_expr *v = it->value;
+
+	if (v->kind != AST_LIST) {
+		diag_error(c->diag, &v->span, "depends_on must be a list of resources, such as [aws.vpc.main]");
+		return;
+	}
+	for (size_t i = 0; i < v->u.list.n; i++) {
+		const struct ast_expr *x = v->u.list.items[i];
+		struct buf steps = BUF_INIT;
+		if (traversal_steps(x, &steps) == 0) {
+			const char *r = buf_at(&steps, struct step, 0).node->u.var.name;
+			size_t n = buf_count(&steps, struct step);
+			size_t want = !strcmp(r, "data") ? 4 : !strcmp(r, "module") ? 2 : 3;
+			if (n > want && step_attr(&steps, want))
+				diag_error(c->diag, &x->span, "depends_on names whole objects, not attributes");
+		} else {
+			diag_error(c->diag, &x->span, "depends_on takes references, such as aws.vpc.main");
+		}
+		buf_release(&steps);
+	}
+}
+
+static void check_provider_ref(struct check_ctx *c, const struct ast_item *it, const char *prov)
+{
+	char *text = ast_traversal_text(it->value);
+	if (!text || strchr(text, '[')) {
+		diag_error(c->diag, &it->value->span, "provider takes a provider name, such as %s.eu", prov);
+		goto out;
+	}
+	if (strncmp(text, prov, strlen(prov)) || (text[strlen(prov)] && text[strlen(prov)] != '.')) {
+		diag_error(c->diag, &it->value->span, "a %s resource needs a %s provider, not %s", prov, prov, text);
+		goto out;
+	}
+	if (strchr(text, '.') && !decl_find(c, D_PROVIDER, text)) {
+		diag_error(c->diag, &it->value->span, "no provider %s is declared", text);
+		diag_hint(c->diag, "declare it with provider %s \"%s\" { ... }", prov, strchr(text, '.') + 1);
+	}
+out:
+	free(text);
+}
+
+static void check_resource(struct check_ctx *c, const struct decl *d, int data)
+{
+	const struct ast_item *b = d->item;
+	struct scope sc = { d, d->has_count, d->has_for_each, NULL };
+	const struct ast_item *count = body_attr(&b->body, "count");
+	const struct ast_item *fe = body_attr(&b->body, "for_each");
+	const struct ast_item *prov = body_attr(&b->body, "provider");
+	const struct ast_item *dep = body_attr(&b->body, "depends_on");
+	char *what = xstrdup(b->labels[0].text);
+
+	if (count && fe)
+		diag_error(c->diag, &fe->name_span, "count and for_each cannot both be set");
+	if (count) {
+		/* count and for_each are evaluated before the object exists: no count.index in them */
+		struct scope outer = { d, 0, 0, NULL };
+		check_expr(c, count->value, &outer);
+		if (count->value->kind == AST_NUMBER &&
+		    (count->value->u.number < 0 || count->value->u.number != (double)(long long)count->value->u.number))
+			diag_error(c->diag, &count->value->span, "count must be a whole number, 0 or more");
+	}
+	if (fe) {
+		struct scope outer = { d, 0, 0, NULL };
+		check_expr(c, fe->value, &outer);
+		if (fe->value->kind == AST_NUMBER || fe->value->kind == AST_BOOL)
+			diag_error(c->diag, &fe->value->span, "for_each takes a map or a set of strings");
+	}
+	if (dep)
+		check_depends_on(c, dep);
+	if (prov && d->schema) {
+		const char *dot = strchr(b->labels[0].text, '.');
+		char *p = xstrndup(b->labels[0].text, (size_t)(dot - b->labels[0].text));
+		check_provider_ref(c, prov, p);
+		free(p);
+	}
+	if (d->schema) {
+		/* count, for_each, depends_on and provider were checked above: check_body skips them
+		 * as meta-arguments but still walks their expressions, so give it an empty scope
+		 * for those by checking only the other items' references there */
+		struct ast_body rest = { NULL, 0 };
+		struct buf items = BUF_INIT;
+		for (size_t i = 0; i < b->body.n; i++) {
+			const struct ast_item *it = b->body.items[i];
+			if (it->kind == AST_ATTR && (it == count || it == fe || it == dep || it == prov))
+				continue;
+			buf_push(&items, struct ast_item *, (struct ast_item *)it);
+		}
+		rest.items = (struct ast_item **)(void *)items.data;
+		rest.n = buf_count(&items, struct ast_item *);
+		check_body(c, b, &rest, &d->schema->block, what, data ? META_DATA : META_RESOURCE,
+			   d->schema, &sc);
+		buf_release(&items);
+	} else {
+		for (size_t i = 0; i < b->body.n; i++)
+			if (b->body.items[i]->kind == AST_ATTR)
+				check_expr(c, b->body.items[i]->value, &sc);
+	}
+	free(what);
+}
+
+static void check_provider(struct check_ctx *c, const struct ast_item *b)
+{
+	const struct schema_provider *p = schema_provider_find(b->labels[0].text);
+	struct scope none = { 0 };
+
+	if (!p)
+		return;
+	check_body(c, b, &b->body, &p->config, b->labels[0].text, META_NONE, NULL, &none);
+}
+
+static void check_stack(struct check_ctx *c, const struct ast_item *b)
+{
+	static const char *const s3_attrs[] = {
+		"bucket", "key", "region", "lock_table", "dynamodb_table", "encrypt", "profile",
+		"endpoint", NULL,
+	};
+	struct scope none = { 0 };
+
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *it = b->body.items[i];
+		if (it->kind == AST_ATTR) {
+			if (strcmp(it->name, "tags")) {
+				diag_error(c->diag, &it->name_span, "stack has no setting '%s'", it->name);
+				diag_hint(c->diag, "stack takes tags, and backend and encryption blocks");
+				continue;
+			}
+			check_expr(c, it->value, &none);
+			if (literal_kind(it->value) && it->value->kind != AST_OBJECT)
+				diag_error(c->diag, &it->value->span, "tags must be a map of strings");
+			continue;
+		}
+		if (!strcmp(it->name, "backend")) {
+			if (it->nlabels != 1) {
+				diag_error(c->diag, &it->name_span, "write backend s3 { ... }");
+				continue;
+			}
+			if (strcmp(it->labels[0].text, "s3") && strcmp(it->labels[0].text, "local")) {
+				diag_error(c->diag, &it->labels[0].span, "unknown backend '%s'", it->labels[0].text);
+				diag_hint(c->diag, "the backends are s3 and local");
+				continue;
+			}
+			int s3 = !strcmp(it->labels[0].text, "s3");
+			for (size_t j = 0; j < it->body.n; j++) {
+				const struct ast_item *a = it->body.items[j];
+				size_t k;
+				if (a->kind == AST_BLOCK) {
+					unexpected_block(c, a, "backend");
+					continue;
+				}
+				check_expr(c, a->value, &none);
+				if (!s3) {
+					if (strcmp(a->name, "path"))
+						diag_error(c->diag, &a->name_span, "the local backend takes only path");
+					continue;
+				}
+				for (k = 0; s3_attrs[k] && strcmp(s3_attrs[k], a->name); k++)
+					;
+				if (!s3_attrs[k]) {
+					const char *s = diag_suggest(a->name, s3_attrs);
+					diag_error(c->diag, &a->name_span, "backend s3 has no setting '%s'", a->name);
+					if (s)
+						diag_hint(c->diag, "did you mean %s?", s);
+				}
+			}
+			if (s3 && !body_attr(&it->body, "bucket"))
+				diag_error(c->diag, &it->name_span, "backend s3 needs a bucket");
+			if (s3 && !body_attr(&it->body, "key"))
+				diag_error(c->diag, &it->name_span, "backend s3 needs a key");
+			continue;
+		}
+		if (!strcmp(it->name, "encryption")) {
+			if (it->nlabels)
+				diag_error(c->diag, &it->labels[0].span, "encryption takes no label");
+			for (size_t j = 0; j < it->body.n; j++) {
+				const struct ast_item *a = it->body.items[j];
+				if (a->kind == AST_BLOCK) {
+					unexpected_block(c, a, "encryption");
+					continue;
+				}
+				check_expr(c, a->value, &none);
+				if (strcmp(a->name, "passphrase") && strcmp(a->name, "kdf")) {
+					diag_error(c->diag, &a->name_span, "encryption has no setting '%s'", a->name);
+					diag_hint(c->diag, "encryption takes passphrase and kdf (\"pbkdf2\" or \"scrypt\")");
+				}
+			}
+			continue;
+		}
+		unexpected_block(c, it, "stack");
+	}
+}
+
+/* ---- modules ---- */
+
+static struct modinfo *load_module(struct check_ctx *c, const struct ast_item *src_attr)
+{
+	const char *source = ast_static_string(src_attr->value);
+	struct modinfo *mi;
+	char *path;
+
+	if (!source) {
+		diag_error(c->diag, &src_attr->value->span, "a module source is a fixed path, not an expression");
+		return NULL;
+	}
+	if (c->depth >= CHECK_MAX_MODULE_DEPTH) {
+		diag_error(c->diag, &src_attr->value->span, "modules nest more than %d deep (does a module call itself?)",
+			   CHECK_MAX_MODULE_DEPTH);
+		return NULL;
+	}
+	path = config_module_path(c->mod->dir, source);
+	mi = xcalloc(1, sizeof *mi);
+	config_module_init(&mi->cfg);
+	strmap_init(&mi->vars);
+	strmap_init(&mi->outputs);
+	if (!config_is_module_dir(path)) {
+		diag_error(c->diag, &src_attr->value->span, "cannot load module %s: %s is not a directory of .stk files",
+			   source, path);
+		diag_hint(c->diag, "a module source is a directory relative to this one, or stdlib/NAME");
+		free(path);
+		return mi;
+	}
+	unsigned before = c->diag->errors;
+	config_load_dir(c->diag, path, &mi->cfg, 0);
+	/* the module's own problems are reported under its own files */
+	if (c->diag->errors == before) {
+		struct check_ctx sub;
+		memset(&sub, 0, sizeof sub);
+		sub.diag = c->diag;
+		sub.mod = &mi->cfg;
+		sub.depth = c->depth + 1;
+		check_all(&sub);
+	}
+	for (size_t f = 0; f < config_nfiles(&mi->cfg); f++) {
+		const struct ast_body *body = &config_file(&mi->cfg, f)->body;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			if (it->kind != AST_BLOCK || it->nlabels != 1)
+				continue;
+			if (!strcmp(it->name, "variable"))
+				strmap_put(&mi->vars, it->labels[0].text, (void *)it);
+			else if (!strcmp(it->name, "output"))
+				strmap_put(&mi->outputs, it->labels[0].text, (void *)it);
+		}
+	}
+	mi->loaded = 1;
+	free(path);
+	return mi;
+}
+
+static void modinfo_free(struct modinfo *mi)
+{
+	if (!mi)
+		return;
+	config_module_release(&mi->cfg);
+	strmap_release(&mi->vars);
+	strmap_release(&mi->outputs);
+	free(mi);
+}
+
+static void check_module_call(struct check_ctx *c, struct decl *d)
+{
+	static const char *const meta[] = { "source", "count", "for_each", "depends_on", "providers", NULL };
+	const struct ast_item *b = d->item;
+	const struct ast_item *src = body_attr(&b->body, "source");
+	struct scope sc = { d, d->has_count, d->has_for_each, NULL };
+	struct buf names = BUF_INIT;
+	if (d->mod && d->mod->loaded) {
+		const struct strmap *m = &d->mod->vars;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slots[i].key)
+				buf_push(&names, const char *, m->slots[i].key);
+	}
+	buf_push(&names, const char *, (const char *)NULL);
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *it = b->body.items[i];
+		size_t k;
+		if (it->kind == AST_BLOCK) {
+			unexpected_block(c, it, "a module call");
+			continue;
+		}
+		if (it != src)
+			check_expr(c, it->value, &sc);
+		for (k = 0; meta[k] && strcmp(meta[k], it->name); k++)
+			;
+		if (meta[k]) {
+			if (!strcmp(it->name, "depends_on"))
+				check_depends_on(c, it);
+			continue;
+		}
+		if (d->mod && d->mod->loaded && !strmap_get(&d->mod->vars, it->name)) {
+			const char *s = suggest_in(it->name, &names);
+			diag_error(c->diag, &it->name_span, "module %s has no input '%s'", d->key, it->name);
+			if (s)
+				diag_hint(c->diag, "did you mean %s?", s);
+			else
+				diag_hint(c->diag, "its inputs are the variables declared in %s", d->mod->cfg.dir);
+		}
+	}
+	/* inputs without a default must be given */
+	if (d->mod && d->mod->loaded) {
+		const struct strmap *m = &d->mod->vars;
+		for (size_t i = 0; i < m->cap; i++) {
+			const struct ast_item *v = m->slots[i].value;
+			if (!m->slots[i].key || body_attr(&v->body, "default") || body_attr(&b->body, m->slots[i].key))
+				continue;
+			diag_error(c->diag, &b->name_span, "module %s needs the input '%s'", d->key, m->slots[i].key);
+		}
+	}
+	buf_release(&names);
+}
+
+/* ---- the module as a whole ---- */
+static int check_all(struct check_ctx *c)
+{
+	struct scope none = { 0 };
+	int ret;
+
+	for (int k = 0; k <= D_PROVIDER; k++)
+		strmap_init(&c->decls[k]);
+	/* first every declaration, so that references may point forward and across files */
+	for (size_t f = 0; f < config_nfiles(c->mod); f++) {
+		const struct ast_body *body = &config_file(c->mod, f)->body;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			if (it->kind == AST_ATTR) {
+				diag_error(c->diag, &it->name_span, "'%s = ...' must be inside a block", it->name);
+				diag_hint(c->diag, "put values in a locals { } block, or settings in their block");
+				continue;
+			}
+			declare(c, it);
+		}
+	}
+	/* modules next: calls and references into them need their variables and outputs */
+	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
+		struct decl *d = buf_at(&c->all, struct decl *, i);
+		if (d->kind != D_MODULE || strmap_get(&c->decls[D_MODULE], d->key) != d)
+			continue;
+		const struct ast_item *src = body_attr(&d->item->body, "source");
+		d->has_count = body_attr(&d->item->body, "count") != NULL;
+		d->has_for_each = body_attr(&d->item->body, "for_each") != NULL;
+		if (src) {
+			d->mod = load_module(c, src);
+		} else {
+			diag_error(c->diag, &d->item->name_span, "module %s needs a source", d->key);
+			diag_hint(c->diag, "source = \"./modules/NAME\" or \"stdlib/NAME\"");
+		}
+	}
+	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
+		struct decl *d = buf_at(&c->all, struct decl *, i);
+		/* a duplicate was reported where it was declared */
+		if (strmap_get(&c->decls[d->kind], d->key) != d)
+			continue;
+		switch (d->kind) {
+		case D_VARIABLE: check_variable(c, d->item); break;
+		case D_LOCAL: check_expr(c, d->item->value, &none); break;
+		case D_RESOURCE: check_resource(c, d, 0); break;
+		case D_DATA: check_resource(c, d, 1); break;
+		case D_OUTPUT: check_output(c, d->item); break;
+		case D_PROVIDER: check_provider(c, d->item); break;
+		case D_MODULE: check_module_call(c, d); break;
+		}
+	}
+	if (c->stack)
+		check_stack(c, c->stack);
+	ret = c->diag->errors ? -1 : 0;
+	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
+		struct decl *d = buf_at(&c->all, struct decl *, i);
+		modinfo_free(d->mod);
+		free(d->key);
+		free(d);
+	}
+	buf_release(&c->all);
+	for (int k = 0; k <= D_PROVIDER; k++)
+		strmap_release(&c->decls[k]);
+	return ret;
+}
+
 int check_module(struct diag_ctx *diag, const struct config_module *m)
 {
-	(void)diag; (void)m;
-	return 0;
+	struct check_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.diag = diag;
+	c.mod = m;
+	return check_all(&c);
 }

@@ -109,6 +109,20 @@ int config_load_file(struct diag_ctx *diag, const char *path, struct config_modu
 	return config_nfiles(m) > before ? 0 : -1;
 }
 
+int config_is_module_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL)
+		found = de->d_name[0] != '.' && has_suffix(de->d_name, ".stk");
+	closedir(d);
+	return found;
+}
+
 static int is_dir(const char *p)
 {
 	struct stat st;

@@ -44,7 +44,7 @@ static const struct schema_attr aws_config_attrs[] = {
 	{ .name = "skip_region_validation", .type = &schema_bool, .flags = SF_OPTIONAL,
 	  .default_value = "false",
 	  .description = "Do not check region against the list of known regions" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- vpc --------------------------------------------------------------------------- */
@@ -87,7 +87,7 @@ static const struct schema_attr vpc_attrs[] = {
 	{ .name = "dhcp_options_id", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "ID of the DHCP options set of the VPC" },
 	ATTR_OWNER_ID,
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- internet_gateway -------------------------------------------------------------- */
@@ -99,7 +99,7 @@ static const struct schema_attr internet_gateway_attrs[] = {
 	ATTR_ID("Internet gateway ID (igw-...)"),
 	ATTR_ARN("ARN of the internet gateway"),
 	ATTR_OWNER_ID,
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- subnet ------------------------------------------------------------------------ */
@@ -130,7 +130,7 @@ static const struct schema_attr subnet_attrs[] = {
 	ATTR_ID("Subnet ID (subnet-...)"),
 	ATTR_ARN("ARN of the subnet"),
 	ATTR_OWNER_ID,
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- route_table ------------------------------------------------------------------- */
@@ -163,7 +163,7 @@ static const struct schema_attr route_attrs[] = {
 	  .description = "Outpost local gateway as the target" },
 	{ .name = "core_network_arn", .type = &schema_string, .flags = SF_OPTIONAL,
 	  .description = "Cloud WAN core network as the target" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block route_block = { .attrs = route_attrs };
@@ -173,7 +173,7 @@ static const struct schema_nested route_table_blocks[] = {
 	 * (aws_route, propagation) are not a diff. */
 	{ .name = "route", .block = &route_block, .is_set = 1,
 	  .flags = SF_OPTIONAL | SF_COMPUTED },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr route_table_attrs[] = {
@@ -186,7 +186,7 @@ static const struct schema_attr route_table_attrs[] = {
 	ATTR_ID("Route table ID (rtb-...)"),
 	ATTR_ARN("ARN of the route table"),
 	ATTR_OWNER_ID,
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- route_table_association ------------------------------------------------------- */
@@ -201,7 +201,7 @@ static const struct schema_attr route_table_association_attrs[] = {
 	{ .name = "route_table_id", .type = &schema_string, .flags = SF_REQUIRED,
 	  .description = "Route table to associate with" },
 	ATTR_ID("Association ID (rtbassoc-...)"),
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- security_group ---------------------------------------------------------------- */
@@ -226,7 +226,7 @@ static const struct schema_attr sg_rule_attrs[] = {
 	  .description = "Whether the group itself is a source or destination" },
 	{ .name = "description", .type = &schema_string, .flags = SF_OPTIONAL,
 	  .description = "Description of the rule" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block sg_rule_block = { .attrs = sg_rule_attrs };
@@ -238,7 +238,7 @@ static const struct schema_nested security_group_blocks[] = {
 	  .flags = SF_OPTIONAL | SF_COMPUTED },
 	{ .name = "egress", .block = &sg_rule_block, .is_set = 1,
 	  .flags = SF_OPTIONAL | SF_COMPUTED },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr security_group_attrs[] = {
@@ -262,7 +262,7 @@ static const struct schema_attr security_group_attrs[] = {
 	ATTR_ID("Security group ID (sg-...)"),
 	ATTR_ARN("ARN of the security group"),
 	ATTR_OWNER_ID,
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- key_pair ---------------------------------------------------------------------- */
@@ -285,7 +285,7 @@ static const struct schema_attr key_pair_attrs[] = {
 	  .description = "Key pair ID (key-...)" },
 	{ .name = "key_type", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "Key type: \"rsa\" or \"ed25519\"" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- instance ---------------------------------------------------------------------- */
@@ -314,7 +314,7 @@ static const struct schema_attr root_block_device_attrs[] = {
 	  .description = "Device name of the root volume, e.g. \"/dev/xvda\"" },
 	{ .name = "volume_id", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "ID of the root volume (vol-...)" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block root_block_device_block = { .attrs = root_block_device_attrs };
@@ -330,7 +330,7 @@ static const struct schema_attr metadata_options_attrs[] = {
 	{ .name = "instance_metadata_tags", .type = &schema_string,
 	  .flags = SF_OPTIONAL | SF_COMPUTED,
 	  .description = "Expose instance tags in the metadata: \"enabled\" or \"disabled\"" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block metadata_options_block = { .attrs = metadata_options_attrs };
@@ -340,7 +340,7 @@ static const struct schema_nested instance_blocks[] = {
 	  .flags = SF_OPTIONAL | SF_COMPUTED },
 	{ .name = "metadata_options", .block = &metadata_options_block, .max_items = 1,
 	  .flags = SF_OPTIONAL | SF_COMPUTED },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr instance_attrs[] = {
@@ -406,7 +406,7 @@ static const struct schema_attr instance_attrs[] = {
 	{ .name = "primary_network_interface_id", .type = &schema_string,
 	  .flags = SF_COMPUTED,
 	  .description = "ID of the primary network interface (eni-...)" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- db_subnet_group --------------------------------------------------------------- */
@@ -431,7 +431,7 @@ static const struct schema_attr db_subnet_group_attrs[] = {
 	  .description = "Network types the group supports: \"IPV4\", \"DUAL\"" },
 	{ .name = "vpc_id", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "VPC of the subnets" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- db_instance ------------------------------------------------------------------- */
@@ -555,7 +555,7 @@ static const struct schema_attr db_instance_attrs[] = {
 	  .description = "Exact engine version running" },
 	{ .name = "latest_restorable_time", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "Latest time the instance can be restored to (RFC 3339)" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- ecr_repository ---------------------------------------------------------------- */
@@ -563,7 +563,7 @@ static const struct schema_attr db_instance_attrs[] = {
 static const struct schema_attr image_scanning_configuration_attrs[] = {
 	{ .name = "scan_on_push", .type = &schema_bool, .flags = SF_REQUIRED,
 	  .description = "Scan images for vulnerabilities when they are pushed" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block image_scanning_configuration_block = {
@@ -577,7 +577,7 @@ static const struct schema_attr ecr_encryption_configuration_attrs[] = {
 	{ .name = "kms_key", .type = &schema_string,
 	  .flags = SF_OPTIONAL | SF_COMPUTED | SF_FORCE_NEW,
 	  .description = "ARN of the KMS key, for \"KMS\"; the AWS managed key if unset" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block ecr_encryption_configuration_block = {
@@ -589,7 +589,7 @@ static const struct schema_nested ecr_repository_blocks[] = {
 	  .max_items = 1, .flags = SF_OPTIONAL },
 	{ .name = "encryption_configuration", .block = &ecr_encryption_configuration_block,
 	  .max_items = 1, .flags = SF_OPTIONAL | SF_FORCE_NEW },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr ecr_repository_attrs[] = {
@@ -613,7 +613,7 @@ static const struct schema_attr ecr_repository_attrs[] = {
 	/* Our extension: what a docker registry block and docker login need. */
 	{ .name = "registry", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "Registry host part of repository_url" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- resources --------------------------------------------------------------------- */
@@ -692,7 +692,7 @@ static const struct schema_resource aws_resources[] = {
 		.timeouts = { .delete = 20 * MIN },
 		.id_attr = "name",
 	},
-	{ NULL }
+	{ .type = NULL }
 };
 
 /* ---- data sources ------------------------------------------------------------------ */
@@ -702,14 +702,14 @@ static const struct schema_attr filter_attrs[] = {
 	  .description = "API filter name, e.g. \"architecture\"" },
 	{ .name = "values", .type = &schema_list_of_string, .flags = SF_REQUIRED,
 	  .description = "Values to match; any one matching is enough, \"*\" is a wildcard" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block filter_block = { .attrs = filter_attrs };
 
 static const struct schema_nested filter_blocks[] = {
 	{ .name = "filter", .block = &filter_block, .is_set = 1, .flags = SF_OPTIONAL },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr ami_block_device_attrs[] = {
@@ -721,7 +721,7 @@ static const struct schema_attr ami_block_device_attrs[] = {
 	  .description = "Set when the mapping suppresses a device" },
 	{ .name = "virtual_name", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "Instance store name, e.g. \"ephemeral0\"" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_type ami_block_device_type = {
@@ -803,7 +803,7 @@ static const struct schema_attr ami_data_attrs[] = {
 	  .description = "Block devices the AMI launches with" },
 	{ .name = "tags", .type = &schema_map_of_string, .flags = SF_COMPUTED,
 	  .description = "Tags of the AMI" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr availability_zones_attrs[] = {
@@ -822,7 +822,7 @@ static const struct schema_attr availability_zones_attrs[] = {
 	  .description = "Zone IDs, in the same order as names" },
 	{ .name = "group_names", .type = &schema_set_of_string, .flags = SF_COMPUTED,
 	  .description = "Zone group names" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr caller_identity_attrs[] = {
@@ -832,7 +832,7 @@ static const struct schema_attr caller_identity_attrs[] = {
 	ATTR_ARN("ARN of the user or role the credentials belong to"),
 	{ .name = "user_id", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "Unique ID of the calling user or role" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* Terraform's aws_ecr_authorization_token, renamed; "username" (Terraform: user_name)
@@ -852,7 +852,7 @@ static const struct schema_attr ecr_token_attrs[] = {
 	  .description = "Registry URL, \"https://<account>.dkr.ecr.<region>.amazonaws.com\"" },
 	{ .name = "expires_at", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "When the token expires (RFC 3339)" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_resource aws_data_sources[] = {
@@ -876,7 +876,7 @@ static const struct schema_resource aws_data_sources[] = {
 		.description = "A temporary ECR login for docker push and pull",
 		.block = { .attrs = ecr_token_attrs },
 	},
-	{ NULL }
+	{ .type = NULL }
 };
 
 const struct schema_provider schema_aws = {

@@ -28,7 +28,7 @@ static const struct schema_attr registry_attrs[] = {
 	{ .name = "auth_disabled", .type = &schema_bool, .flags = SF_OPTIONAL,
 	  .default_value = "false",
 	  .description = "Do not log in: the registry needs no credentials" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block registry_block = { .attrs = registry_attrs };
@@ -47,7 +47,7 @@ static const struct schema_attr tls_attrs[] = {
 	  .description = "PEM text of the client certificate, instead of cert_file" },
 	{ .name = "key_material", .type = &schema_string, .flags = SF_OPTIONAL | SF_SENSITIVE,
 	  .description = "PEM text of the client private key, instead of key_file" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_block tls_block = { .attrs = tls_attrs };
@@ -55,7 +55,7 @@ static const struct schema_block tls_block = { .attrs = tls_attrs };
 static const struct schema_nested docker_config_blocks[] = {
 	{ .name = "registry", .block = &registry_block, .flags = SF_OPTIONAL },
 	{ .name = "tls", .block = &tls_block, .max_items = 1, .flags = SF_OPTIONAL },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr docker_config_attrs[] = {
@@ -72,7 +72,7 @@ static const struct schema_attr docker_config_attrs[] = {
 	  .description = "PEM text of the client certificate" },
 	{ .name = "key_material", .type = &schema_string, .flags = SF_OPTIONAL | SF_SENSITIVE,
 	  .description = "PEM text of the client private key" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- image ------------------------------------------------------------------------- */
@@ -117,7 +117,7 @@ static const struct schema_attr image_attrs[] = {
 	  .description = "\"repo@sha256:...\" of the first pushed tag, after a push" },
 	{ .name = "context_sha256", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "SHA-256 over the files of the build context, as of the build" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- container --------------------------------------------------------------------- */
@@ -133,7 +133,7 @@ static const struct schema_attr container_port_attrs[] = {
 	{ .name = "ip", .type = &schema_string, .flags = SF_OPTIONAL,
 	  .default_value = "\"0.0.0.0\"",
 	  .description = "Host address to bind" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_type container_port_type = {
@@ -159,7 +159,7 @@ static const struct schema_attr container_healthcheck_attrs[] = {
 	{ .name = "retries", .type = &schema_number, .flags = SF_OPTIONAL,
 	  .default_value = "0",
 	  .description = "Consecutive failures that make it unhealthy; 0: Docker's default" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_type container_healthcheck_type = {
@@ -176,7 +176,7 @@ static const struct schema_attr container_mount_attrs[] = {
 	{ .name = "read_only", .type = &schema_bool, .flags = SF_OPTIONAL,
 	  .default_value = "false",
 	  .description = "Mount read-only" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_type container_mount_type = {
@@ -204,7 +204,7 @@ static const struct schema_attr container_upload_attrs[] = {
 	  .description = "Make the file executable" },
 	{ .name = "permissions", .type = &schema_string, .flags = SF_OPTIONAL,
 	  .description = "Octal file mode, e.g. \"0644\"; overrides executable" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_type container_upload_type = {
@@ -224,7 +224,7 @@ static const struct schema_attr container_network_attrs[] = {
 	  .description = "Fixed IPv4 address on this network" },
 	{ .name = "ipv6_address", .type = &schema_string, .flags = SF_OPTIONAL,
 	  .description = "Fixed IPv6 address on this network" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_type container_network_type = {
@@ -248,7 +248,7 @@ static const struct schema_attr container_network_data_attrs[] = {
 	  .description = "IPv6 address on the network" },
 	{ .name = "mac_address", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "MAC address on the network" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_type container_network_data_type = {
@@ -371,7 +371,7 @@ static const struct schema_attr container_attrs[] = {
 	  .description = "Exit code, once the container has exited" },
 	{ .name = "container_logs", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "Output of the container, with attach and logs" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- network ----------------------------------------------------------------------- */
@@ -385,7 +385,7 @@ static const struct schema_attr network_ipam_attrs[] = {
 	  .description = "Gateway address within subnet" },
 	{ .name = "aux_address", .type = &schema_map_of_string, .flags = SF_OPTIONAL,
 	  .description = "Addresses the driver reserves, by name" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_type network_ipam_type = {
@@ -425,7 +425,7 @@ static const struct schema_attr network_attrs[] = {
 	ATTR_ID("Network ID"),
 	{ .name = "scope", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "\"local\", \"global\" or \"swarm\"" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ---- volume ------------------------------------------------------------------------ */
@@ -446,7 +446,7 @@ static const struct schema_attr volume_attrs[] = {
 	ATTR_ID("Volume name"),
 	{ .name = "mountpoint", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "Where the volume lives on the host" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* kreuzwerker declares no timeouts for any of these. */
@@ -475,7 +475,7 @@ static const struct schema_resource docker_resources[] = {
 		.block = { .attrs = volume_attrs },
 		.id_attr = "id",
 	},
-	{ NULL }
+	{ .type = NULL }
 };
 
 /* ---- data sources ------------------------------------------------------------------ */
@@ -489,7 +489,7 @@ static const struct schema_attr registry_image_data_attrs[] = {
 	ATTR_ID("Digest of the image, as sha256_digest"),
 	{ .name = "sha256_digest", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "Manifest digest in the registry, \"sha256:...\"" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_attr image_data_attrs[] = {
@@ -498,7 +498,7 @@ static const struct schema_attr image_data_attrs[] = {
 	ATTR_ID("Image ID, \"sha256:...\""),
 	{ .name = "repo_digest", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "\"repo@sha256:...\", if the image came from a registry" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct schema_resource docker_data_sources[] = {
@@ -512,7 +512,7 @@ static const struct schema_resource docker_data_sources[] = {
 		.description = "An image already in the daemon's local store",
 		.block = { .attrs = image_data_attrs },
 	},
-	{ NULL }
+	{ .type = NULL }
 };
 
 const struct schema_provider schema_docker = {

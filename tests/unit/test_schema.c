@@ -597,7 +597,7 @@ static const struct spot spots[] = {
 	{ "docker", 1, "registry_image", "name", REQ, 0, SK_STRING, NULL },
 	{ "docker", 1, "registry_image", "sha256_digest", COMP, OPT, SK_STRING, NULL },
 	{ "docker", 1, "image", "repo_digest", COMP, OPT, SK_STRING, NULL },
-	{ NULL },
+	{ .provider = NULL },
 };
 
 static void check_spots(void)
@@ -659,7 +659,7 @@ static const struct nested_spot nested_spots[] = {
 	{ "aws", 1, "availability_zones", "filter", 1, 0, OPT },
 	{ "docker", -1, NULL, "registry", 0, 0, OPT },
 	{ "docker", -1, NULL, "tls", 0, 1, OPT },
-	{ NULL },
+	{ .provider = NULL },
 };
 
 static void check_nested_spots(void)
@@ -710,7 +710,7 @@ static const struct id_spot id_spots[] = {
 	{ "aws", "ecr_repository", "name", 0, 0, 1200 },
 	{ "docker", "container", "id", 0, 0, 0 },
 	{ "docker", "image", "id", 0, 0, 0 },
-	{ NULL },
+	{ .provider = NULL },
 };
 
 static void check_id_spots(void)

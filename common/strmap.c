@@ -1,0 +1,75 @@
+#include "common/strmap.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+void strmap_init(struct strmap *m)
+{
+	m->slots = NULL;
+	m->cap = 0;
+	m->len = 0;
+}
+
+void strmap_release(struct strmap *m)
+{
+	free(m->slots);
+	strmap_init(m);
+}
+
+static struct strmap_entry *find(const struct strmap *m, const char *key)
+{
+	size_t mask = m->cap - 1;
+	size_t i = (size_t)hash(key) & mask;
+
+	while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0)
+		i = (i + 1) & mask;
+	return &m->slots[i];
+}
+
+void *strmap_get(const struct strmap *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	struct strmap_entry *e = find(m, key);
+	return e->key ? e->value : NULL;
+}
+
+static void grow(struct strmap *m)
+{
+	struct strmap old = *m;
+
+	m->cap = old.cap ? old.cap * 2 : 16;
+	m->slots = xcalloc(m->cap, sizeof *m->slots);
+	m->len = 0;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.slots[i].key)
+			*find(m, old.slots[i].key) = old.slots[i], m->len++;
+	free(old.slots);
+}
+
+void *strmap_put(struct strmap *m, const char *key, void *value)
+{
+	struct strmap_entry *e;
+
+	/* keep the load under 3/4 so probes stay short */
+	if ((m->len + 1) * 4 > m->cap * 3)
+		grow(m);
+	e = find(m, key);
+	if (e->key)
+		return e->value;
+	e->key = key;
+	e->value = value;
+	m->len++;
+	return NULL;
+}

@@ -1,0 +1,27 @@
+/* strmap.h: a hash map from strings to pointers (open addressing, FNV-1a).
+ * Ownership: the map copies nothing: keys and values are borrowed and must outlive it. */
+#ifndef STK_STRMAP_H
+#define STK_STRMAP_H
+
+#include <stddef.h>
+
+struct strmap_entry {
+	const char *key;
+	void *value;
+};
+
+struct strmap {
+	struct strmap_entry *slots;
+	size_t cap;   /* a power of two, or 0 */
+	size_t len;
+};
+
+void strmap_init(struct strmap *m);
+void strmap_release(struct strmap *m);
+/* Returns the value stored under key, or NULL. */
+void *strmap_get(const struct strmap *m, const char *key);
+/* Stores value under key unless key is present; returns the value that was there (and leaves
+ * it), or NULL when value was stored. */
+void *strmap_put(struct strmap *m, const char *key, void *value);
+
+#endif
