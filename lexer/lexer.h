@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/diag.h"
 
 /* Token kinds the scanner returns beyond bison's (never passed to the parser). */
@@ -20,6 +21,7 @@ struct lex_token {
 struct lex_state {
 	const struct source *src;
 	struct diag_ctx *diag;
+	struct arena *arena;       /* where token text goes: the tree's arena */
 	uint32_t off, line, col;   /* where the next token starts */
 	int brace_depth;           /* '{' and '${' opened in the code start condition */
 	char *heredoc_marker;      /* open heredoc's closing marker */
@@ -33,7 +35,8 @@ union YYSTYPE;
 struct span;
 
 /* Scanner setup and the raw token function; the parser calls parse.c's wrapper. */
-int lex_init(struct lex_state *ls, const struct source *src, struct diag_ctx *diag);
+int lex_init(struct lex_state *ls, const struct source *src, struct diag_ctx *diag,
+	     struct arena *arena);
 void lex_release(struct lex_state *ls);
 int lex_next(struct lex_state *ls, union YYSTYPE *lval, struct span *lloc);
 

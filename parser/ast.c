@@ -5,11 +5,14 @@
 
 #include "common/buf.h"
 
-/* Arrays in nodes grow by doubling; n is the count, capacity is implied by the next power of two. */
-static void *grow_array(void *items, size_t n, size_t size)
+/* Arrays in nodes grow by doubling: n is the count, and the capacity is the power of two at or
+ * above n starting from first (itself a power of two), so it need not be stored. */
+static void *grow_array(struct arena *a, void *items, size_t n, size_t size, size_t first)
 {
-	if (n == 0 || (n & (n - 1)) == 0)
-		items = xrealloc(items, (n ? n * 2 : 4) * size);
+	if (n >= first && (n & (n - 1)) == 0)
+		return arena_grow(a, items, n * size, n * 2 * size);
+	if (n == 0)
+		return arena_alloc(a, first * size);
 	return items;
 }
 
@@ -23,9 +26,9 @@ static unsigned depth_of(const struct ast_expr *e)
 	return e ? e->depth : 0;
 }
 
-struct ast_expr *ast_expr_new(enum ast_expr_kind kind, const struct span *span)
+struct ast_expr *ast_expr_new(struct arena *a, enum ast_expr_kind kind, const struct span *span)
 {
-	struct ast_expr *e = xcalloc(1, sizeof *e);
+	struct ast_expr *e = arena_alloc(a, sizeof *e);
 
 	e->kind = kind;
 	e->depth = 1;
@@ -34,47 +37,44 @@ struct ast_expr *ast_expr_new(enum ast_expr_kind kind, const struct span *span)
 	return e;
 }
 
-struct ast_expr *ast_error(const struct span *span)
+struct ast_expr *ast_error(struct arena *a, const struct span *span)
 {
-	return ast_expr_new(AST_ERROR, span);
+	return ast_expr_new(a, AST_ERROR, span);
 }
 
-struct ast_expr *ast_bool(int v, const struct span *span)
+struct ast_expr *ast_bool(struct arena *a, int v, const struct span *span)
 {
-	struct ast_expr *e = ast_expr_new(AST_BOOL, span);
+	struct ast_expr *e = ast_expr_new(a, AST_BOOL, span);
 	e->u.boolean = v;
 	return e;
 }
 
-struct ast_expr *ast_null(const struct span *span)
+struct ast_expr *ast_null(struct arena *a, const struct span *span)
 {
-	return ast_expr_new(AST_NULL, span);
+	return ast_expr_new(a, AST_NULL, span);
 }
 
-struct ast_expr *ast_number(double v, const struct span *span)
+struct ast_expr *ast_number(struct arena *a, double v, const struct span *span)
 {
-	struct ast_expr *e = ast_expr_new(AST_NUMBER, span);
+	struct ast_expr *e = ast_expr_new(a, AST_NUMBER, span);
 	e->u.number = v;
 	return e;
 }
 
-struct ast_expr *ast_string(char *s, size_t len, const struct span *span)
+struct ast_expr *ast_string(struct arena *a, char *s, size_t len, const struct span *span)
 {
-	struct ast_expr *e = ast_expr_new(AST_STRING, span);
+	struct ast_expr *e = ast_expr_new(a, AST_STRING, span);
 	e->u.string.s = s;
 	e->u.string.len = len;
 	return e;
 }
 
-struct ast_expr *ast_template_new(const struct span *span, int heredoc, int strip)
+struct ast_expr *ast_template_new(struct arena *a, const struct span *span)
 {
-	struct ast_expr *e = ast_expr_new(AST_TEMPLATE, span);
-	e->u.tmpl.heredoc = heredoc ? 1 : 0;
-	e->u.tmpl.strip = strip ? 1 : 0;
-	return e;
+	return ast_expr_new(a, AST_TEMPLATE, span);
 }
 
-void ast_template_add(struct ast_expr *t, struct ast_expr *part)
+void ast_template_add(struct arena *a, struct ast_expr *t, struct ast_expr *part)
 {
 	size_t n = t->u.tmpl.n;
 	struct ast_expr *last = n ? t->u.tmpl.parts[n - 1] : NULL;
@@ -82,15 +82,14 @@ void ast_template_add(struct ast_expr *t, struct ast_expr *part)
 	/* adjacent literal pieces (text, then an escape) become one part */
 	if (last && last->kind == AST_STRING && part->kind == AST_STRING) {
 		size_t len = last->u.string.len + part->u.string.len;
-		last->u.string.s = xrealloc(last->u.string.s, len + 1);
+		last->u.string.s = arena_grow(a, last->u.string.s, last->u.string.len + 1, len + 1);
 		memcpy(last->u.string.s + last->u.string.len, part->u.string.s, part->u.string.len);
 		last->u.string.s[len] = '\0';
 		last->u.string.len = len;
 		last->span = span_join(&last->span, &part->span);
-		ast_expr_free(part);
 		return;
 	}
-	t->u.tmpl.parts = grow_array(t->u.tmpl.parts, n, sizeof *t->u.tmpl.parts);
+	t->u.tmpl.parts = grow_array(a, t->u.tmpl.parts, n, sizeof *t->u.tmpl.parts, 4);
 	t->u.tmpl.parts[n] = part;
 	t->u.tmpl.n = n + 1;
 	t->depth = max_u(t->depth, part->depth + 1);
@@ -107,7 +106,7 @@ static size_t indent_of(const char *s, size_t len)
 
 /* <<-EOT: removes the smallest indentation of the non-blank lines from every line, as HCL
  * does. A line that starts with an interpolation has no indentation. */
-static void strip_heredoc(struct ast_expr *t)
+static void strip_heredoc(struct arena *a, struct ast_expr *t)
 {
 	size_t min = (size_t)-1;
 	int bol = 1;
@@ -163,33 +162,31 @@ static void strip_heredoc(struct ast_expr *t)
 			bol = nl != NULL;
 			k = end;
 		}
-		free(p->u.string.s);
-		p->u.string.s = buf_detach(&out, &p->u.string.len);
+		p->u.string.len = out.len;
+		p->u.string.s = arena_strndup(a, buf_cstr(&out), out.len);
+		buf_release(&out);
 	}
 }
 
-struct ast_expr *ast_template_finish(struct ast_expr *t)
+struct ast_expr *ast_template_finish(struct arena *a, struct ast_expr *t)
 {
 	struct ast_expr *s;
 
 	if (t->u.tmpl.heredoc && t->u.tmpl.strip)
-		strip_heredoc(t);
+		strip_heredoc(a, t);
 	if (t->u.tmpl.n > 1 || (t->u.tmpl.n == 1 && t->u.tmpl.parts[0]->kind != AST_STRING))
 		return t;
-	if (t->u.tmpl.n == 1) {
+	if (t->u.tmpl.n == 1)
 		s = t->u.tmpl.parts[0];
-		t->u.tmpl.n = 0;
-	} else {
-		s = ast_string(xstrdup(""), 0, NULL);
-	}
+	else
+		s = ast_string(a, arena_strdup(a, ""), 0, NULL);
 	s->span = t->span;
-	ast_expr_free(t);
 	return s;
 }
 
-struct ast_expr *ast_var(char *name, const struct span *span)
+struct ast_expr *ast_var(struct arena *a, char *name, const struct span *span)
 {
-	struct ast_expr *e = ast_expr_new(AST_VAR, span);
+	struct ast_expr *e = ast_expr_new(a, AST_VAR, span);
 	e->u.var.name = name;
 	return e;
 }
@@ -200,11 +197,12 @@ static struct ast_expr *splat_target(struct ast_expr *obj)
 	return obj->kind == AST_SPLAT ? obj : NULL;
 }
 
-struct ast_expr *ast_getattr(struct ast_expr *obj, char *name, const struct span *name_span)
+struct ast_expr *ast_getattr(struct arena *a, struct ast_expr *obj, char *name,
+			     const struct span *name_span)
 {
 	struct ast_expr *sp = splat_target(obj);
 	struct ast_expr *base = sp ? sp->u.splat.each : obj;
-	struct ast_expr *e = ast_expr_new(AST_GETATTR, &base->span);
+	struct ast_expr *e = ast_expr_new(a, AST_GETATTR, &base->span);
 
 	e->u.getattr.obj = base;
 	e->u.getattr.name = name;
@@ -218,11 +216,12 @@ struct ast_expr *ast_getattr(struct ast_expr *obj, char *name, const struct span
 	return sp;
 }
 
-struct ast_expr *ast_index(struct ast_expr *obj, struct ast_expr *key, const struct span *end)
+struct ast_expr *ast_index(struct arena *a, struct ast_expr *obj, struct ast_expr *key,
+			   const struct span *end)
 {
 	struct ast_expr *sp = splat_target(obj);
 	struct ast_expr *base = sp ? sp->u.splat.each : obj;
-	struct ast_expr *e = ast_expr_new(AST_INDEX, &base->span);
+	struct ast_expr *e = ast_expr_new(a, AST_INDEX, &base->span);
 
 	e->u.index.obj = base;
 	e->u.index.key = key;
@@ -236,22 +235,20 @@ struct ast_expr *ast_index(struct ast_expr *obj, struct ast_expr *key, const str
 	return sp;
 }
 
-struct ast_expr *ast_splat(struct ast_expr *src, const struct span *end)
+struct ast_expr *ast_splat(struct arena *a, struct ast_expr *src, const struct span *end)
 {
-	struct ast_expr *e = ast_expr_new(AST_SPLAT, &src->span);
+	struct ast_expr *e = ast_expr_new(a, AST_SPLAT, &src->span);
 
 	e->span = span_join(&src->span, end);
 	e->u.splat.src = src;
-	e->u.splat.each = ast_expr_new(AST_SPLAT_ITEM, end);
+	e->u.splat.each = ast_expr_new(a, AST_SPLAT_ITEM, end);
 	e->depth = src->depth + 1;
 	return e;
 }
 
-struct ast_expr *ast_call(char *name, const struct span *span)
+struct ast_expr *ast_call(struct arena *a, const struct span *span)
 {
-	struct ast_expr *e = ast_expr_new(AST_CALL, span);
-	e->u.call.name = name;
-	return e;
+	return ast_expr_new(a, AST_CALL, span);
 }
 
 struct span ast_name_span(const struct ast_expr *e)
@@ -274,47 +271,49 @@ struct span ast_name_span(const struct ast_expr *e)
 	return s;
 }
 
-void ast_call_add(struct ast_expr *call, struct ast_expr *arg)
+void ast_call_add(struct arena *a, struct ast_expr *call, struct ast_expr *arg)
 {
 	size_t n = call->u.call.n;
-	call->u.call.args = grow_array(call->u.call.args, n, sizeof *call->u.call.args);
+	call->u.call.args = grow_array(a, call->u.call.args, n, sizeof *call->u.call.args, 4);
 	call->u.call.args[n] = arg;
 	call->u.call.n = n + 1;
 	call->depth = max_u(call->depth, arg->depth + 1);
 }
 
-struct ast_expr *ast_list_new(void)
+struct ast_expr *ast_list_new(struct arena *a)
 {
-	return ast_expr_new(AST_LIST, NULL);
+	return ast_expr_new(a, AST_LIST, NULL);
 }
 
-void ast_list_add(struct ast_expr *list, struct ast_expr *item)
+void ast_list_add(struct arena *a, struct ast_expr *list, struct ast_expr *item)
 {
 	size_t n = list->u.list.n;
-	list->u.list.items = grow_array(list->u.list.items, n, sizeof *list->u.list.items);
+	list->u.list.items = grow_array(a, list->u.list.items, n, sizeof *list->u.list.items, 4);
 	list->u.list.items[n] = item;
 	list->u.list.n = n + 1;
 	list->depth = max_u(list->depth, item->depth + 1);
 }
 
-struct ast_expr *ast_object_new(void)
+struct ast_expr *ast_object_new(struct arena *a)
 {
-	return ast_expr_new(AST_OBJECT, NULL);
+	return ast_expr_new(a, AST_OBJECT, NULL);
 }
 
-void ast_object_add(struct ast_expr *obj, struct ast_expr *key, struct ast_expr *value)
+void ast_object_add(struct arena *a, struct ast_expr *obj, struct ast_expr *key,
+		    struct ast_expr *value)
 {
 	size_t n = obj->u.object.n;
-	obj->u.object.items = grow_array(obj->u.object.items, n, sizeof *obj->u.object.items);
+	obj->u.object.items = grow_array(a, obj->u.object.items, n, sizeof *obj->u.object.items, 4);
 	obj->u.object.items[n].key = key;
 	obj->u.object.items[n].value = value;
 	obj->u.object.n = n + 1;
 	obj->depth = max_u(obj->depth, max_u(key->depth, value->depth) + 1);
 }
 
-struct ast_expr *ast_unary(enum ast_op op, struct ast_expr *operand, const struct span *op_span)
+struct ast_expr *ast_unary(struct arena *a, enum ast_op op, struct ast_expr *operand,
+			   const struct span *op_span)
 {
-	struct ast_expr *e = ast_expr_new(AST_UNARY, op_span);
+	struct ast_expr *e = ast_expr_new(a, AST_UNARY, op_span);
 	e->u.unary.op = op;
 	e->u.unary.operand = operand;
 	e->span = span_join(op_span, &operand->span);
@@ -322,9 +321,10 @@ struct ast_expr *ast_unary(enum ast_op op, struct ast_expr *operand, const struc
 	return e;
 }
 
-struct ast_expr *ast_binary(enum ast_op op, struct ast_expr *lhs, struct ast_expr *rhs)
+struct ast_expr *ast_binary(struct arena *a, enum ast_op op, struct ast_expr *lhs,
+			    struct ast_expr *rhs)
 {
-	struct ast_expr *e = ast_expr_new(AST_BINARY, &lhs->span);
+	struct ast_expr *e = ast_expr_new(a, AST_BINARY, &lhs->span);
 	e->u.binary.op = op;
 	e->u.binary.lhs = lhs;
 	e->u.binary.rhs = rhs;
@@ -333,9 +333,10 @@ struct ast_expr *ast_binary(enum ast_op op, struct ast_expr *lhs, struct ast_exp
 	return e;
 }
 
-struct ast_expr *ast_cond(struct ast_expr *c, struct ast_expr *t, struct ast_expr *f)
+struct ast_expr *ast_cond(struct arena *a, struct ast_expr *c, struct ast_expr *t,
+			  struct ast_expr *f)
 {
-	struct ast_expr *e = ast_expr_new(AST_COND, &c->span);
+	struct ast_expr *e = ast_expr_new(a, AST_COND, &c->span);
 	e->u.cond.cond = c;
 	e->u.cond.then = t;
 	e->u.cond.otherwise = f;
@@ -344,11 +345,26 @@ struct ast_expr *ast_cond(struct ast_expr *c, struct ast_expr *t, struct ast_exp
 	return e;
 }
 
-struct ast_expr *ast_paren(struct ast_expr *inner, const struct span *span)
+struct ast_expr *ast_paren(struct arena *a, struct ast_expr *inner, const struct span *span)
 {
-	struct ast_expr *e = ast_expr_new(AST_PAREN, span);
+	struct ast_expr *e = ast_expr_new(a, AST_PAREN, span);
 	e->u.paren.inner = inner;
 	e->depth = inner->depth + 1;
+	return e;
+}
+
+struct ast_expr *ast_for(struct arena *a, char *key_var, const struct span *key_span,
+			 char *val_var, const struct span *val_span, struct ast_expr *coll)
+{
+	struct ast_expr *e = ast_expr_new(a, AST_FOR, val_span);
+	struct ast_for *f = arena_alloc(a, sizeof *f);
+
+	f->key_var = key_var;
+	f->val_var = val_var;
+	f->key_span = key_span ? *key_span : *val_span;
+	f->val_span = *val_span;
+	f->coll = coll;
+	e->u.for_ = f;
 	return e;
 }
 
@@ -364,9 +380,10 @@ struct ast_expr *ast_close(struct ast_expr *e, const struct span *span)
 	return e;
 }
 
-struct ast_item *ast_attr(char *name, const struct span *name_span, struct ast_expr *value)
+struct ast_item *ast_attr(struct arena *a, char *name, const struct span *name_span,
+			  struct ast_expr *value)
 {
-	struct ast_item *it = xcalloc(1, sizeof *it);
+	struct ast_item *it = arena_alloc(a, sizeof *it);
 
 	it->kind = AST_ATTR;
 	it->name = name;
@@ -376,9 +393,9 @@ struct ast_item *ast_attr(char *name, const struct span *name_span, struct ast_e
 	return it;
 }
 
-struct ast_item *ast_block_new(char *type, const struct span *type_span)
+struct ast_item *ast_block_new(struct arena *a, char *type, const struct span *type_span)
 {
-	struct ast_item *it = xcalloc(1, sizeof *it);
+	struct ast_item *it = arena_alloc(a, sizeof *it);
 
 	it->kind = AST_BLOCK;
 	it->name = type;
@@ -387,132 +404,37 @@ struct ast_item *ast_block_new(char *type, const struct span *type_span)
 	return it;
 }
 
-void ast_block_add_label(struct ast_item *block, enum ast_label_kind kind, char *text,
-			 const struct span *span)
+void ast_block_add_label(struct arena *a, struct ast_item *block, enum ast_label_kind kind,
+			 char *text, const struct span *span)
 {
 	size_t n = block->nlabels;
-	block->labels = grow_array(block->labels, n, sizeof *block->labels);
+	block->labels = grow_array(a, block->labels, n, sizeof *block->labels, 2);
 	block->labels[n].kind = kind;
 	block->labels[n].text = text;
 	block->labels[n].span = *span;
 	block->nlabels = n + 1;
 }
 
-void ast_body_add(struct ast_body *body, struct ast_item *item)
+void ast_body_add(struct arena *a, struct ast_body *body, struct ast_item *item)
 {
-	body->items = grow_array(body->items, body->n, sizeof *body->items);
+	body->items = grow_array(a, body->items, body->n, sizeof *body->items, 4);
 	body->items[body->n++] = item;
 }
 
-void ast_expr_free(struct ast_expr *e)
+struct ast_file *ast_file_new(const struct source *src)
 {
-	if (!e)
-		return;
-	switch (e->kind) {
-	case AST_ERROR:
-	case AST_NULL:
-	case AST_BOOL:
-	case AST_NUMBER:
-	case AST_SPLAT_ITEM:
-		break;
-	case AST_STRING:
-		free(e->u.string.s);
-		break;
-	case AST_TEMPLATE:
-		for (size_t i = 0; i < e->u.tmpl.n; i++)
-			ast_expr_free(e->u.tmpl.parts[i]);
-		free(e->u.tmpl.parts);
-		break;
-	case AST_VAR:
-		free(e->u.var.name);
-		break;
-	case AST_GETATTR:
-		ast_expr_free(e->u.getattr.obj);
-		free(e->u.getattr.name);
-		break;
-	case AST_INDEX:
-		ast_expr_free(e->u.index.obj);
-		ast_expr_free(e->u.index.key);
-		break;
-	case AST_SPLAT:
-		ast_expr_free(e->u.splat.src);
-		ast_expr_free(e->u.splat.each);
-		break;
-	case AST_CALL:
-		free(e->u.call.name);
-		for (size_t i = 0; i < e->u.call.n; i++)
-			ast_expr_free(e->u.call.args[i]);
-		free(e->u.call.args);
-		break;
-	case AST_LIST:
-		for (size_t i = 0; i < e->u.list.n; i++)
-			ast_expr_free(e->u.list.items[i]);
-		free(e->u.list.items);
-		break;
-	case AST_OBJECT:
-		for (size_t i = 0; i < e->u.object.n; i++) {
-			ast_expr_free(e->u.object.items[i].key);
-			ast_expr_free(e->u.object.items[i].value);
-		}
-		free(e->u.object.items);
-		break;
-	case AST_UNARY:
-		ast_expr_free(e->u.unary.operand);
-		break;
-	case AST_BINARY:
-		ast_expr_free(e->u.binary.lhs);
-		ast_expr_free(e->u.binary.rhs);
-		break;
-	case AST_COND:
-		ast_expr_free(e->u.cond.cond);
-		ast_expr_free(e->u.cond.then);
-		ast_expr_free(e->u.cond.otherwise);
-		break;
-	case AST_FOR:
-		if (e->u.for_) {
-			free(e->u.for_->key_var);
-			free(e->u.for_->val_var);
-			ast_expr_free(e->u.for_->coll);
-			ast_expr_free(e->u.for_->key);
-			ast_expr_free(e->u.for_->value);
-			ast_expr_free(e->u.for_->cond);
-			free(e->u.for_);
-		}
-		break;
-	case AST_PAREN:
-		ast_expr_free(e->u.paren.inner);
-		break;
-	}
-	free(e);
-}
+	struct ast_file *f = xcalloc(1, sizeof *f);
 
-void ast_item_free(struct ast_item *item)
-{
-	if (!item)
-		return;
-	free(item->name);
-	ast_expr_free(item->value);
-	for (size_t i = 0; i < item->nlabels; i++)
-		free(item->labels[i].text);
-	free(item->labels);
-	ast_body_release(&item->body);
-	free(item);
-}
-
-void ast_body_release(struct ast_body *body)
-{
-	for (size_t i = 0; i < body->n; i++)
-		ast_item_free(body->items[i]);
-	free(body->items);
-	body->items = NULL;
-	body->n = 0;
+	f->src = src;
+	arena_init(&f->arena);
+	return f;
 }
 
 void ast_file_free(struct ast_file *f)
 {
 	if (!f)
 		return;
-	ast_body_release(&f->body);
+	arena_release(&f->arena);
 	free(f->tokens);
 	free(f);
 }

@@ -1,10 +1,12 @@
 /* ast.h: the syntax tree of a .stk file, built by the parser through the ast_* builders.
- * Ownership: every node owns its children and strings; ast_file_free() frees the whole tree. */
+ * Ownership: every node, array and string of a file lives in the file's arena; ast_file_free()
+ * frees the whole tree at once, and nothing in it is freed on its own. */
 #ifndef STK_AST_H
 #define STK_AST_H
 
 #include <stddef.h>
 
+#include "common/arena.h"
 #include "common/diag.h"
 
 /* Deeper expressions are a diagnostic, so that no later recursive walk can run out of stack. */
@@ -129,49 +131,58 @@ struct lex_token;
 
 struct ast_file {
 	const struct source *src;
+	struct arena arena;       /* owns everything below */
 	struct ast_body body;
 	struct lex_token *tokens; /* every token including comments, when asked for (fmt) */
 	size_t ntokens;
 };
 
-/* Builders: each takes ownership of its node and string arguments. */
-struct ast_expr *ast_expr_new(enum ast_expr_kind kind, const struct span *span);
-struct ast_expr *ast_error(const struct span *span);
-struct ast_expr *ast_bool(int v, const struct span *span);
-struct ast_expr *ast_null(const struct span *span);
-struct ast_expr *ast_number(double v, const struct span *span);
-struct ast_expr *ast_string(char *s, size_t len, const struct span *span);
-struct ast_expr *ast_template_new(const struct span *span, int heredoc, int strip);
-void ast_template_add(struct ast_expr *t, struct ast_expr *part);
+/* Builders: they allocate in a, and take children and strings allocated there. */
+struct ast_expr *ast_expr_new(struct arena *a, enum ast_expr_kind kind, const struct span *span);
+struct ast_expr *ast_error(struct arena *a, const struct span *span);
+struct ast_expr *ast_bool(struct arena *a, int v, const struct span *span);
+struct ast_expr *ast_null(struct arena *a, const struct span *span);
+struct ast_expr *ast_number(struct arena *a, double v, const struct span *span);
+struct ast_expr *ast_string(struct arena *a, char *s, size_t len, const struct span *span);
+struct ast_expr *ast_template_new(struct arena *a, const struct span *span);
+void ast_template_add(struct arena *a, struct ast_expr *t, struct ast_expr *part);
 /* Finishes a template: strips heredoc indentation; a template that is only text becomes one
  * AST_STRING spanning the whole literal (most strings are). Returns the node to keep. */
-struct ast_expr *ast_template_finish(struct ast_expr *t);
-struct ast_expr *ast_var(char *name, const struct span *span);
-struct ast_expr *ast_getattr(struct ast_expr *obj, char *name, const struct span *name_span);
-struct ast_expr *ast_index(struct ast_expr *obj, struct ast_expr *key, const struct span *end);
-struct ast_expr *ast_splat(struct ast_expr *src, const struct span *end);
-struct ast_expr *ast_call(char *name, const struct span *span);
-void ast_call_add(struct ast_expr *call, struct ast_expr *arg);
-struct ast_expr *ast_list_new(void);
-void ast_list_add(struct ast_expr *list, struct ast_expr *item);
-struct ast_expr *ast_object_new(void);
-void ast_object_add(struct ast_expr *obj, struct ast_expr *key, struct ast_expr *value);
-struct ast_expr *ast_unary(enum ast_op op, struct ast_expr *operand, const struct span *op_span);
-struct ast_expr *ast_binary(enum ast_op op, struct ast_expr *lhs, struct ast_expr *rhs);
-struct ast_expr *ast_cond(struct ast_expr *c, struct ast_expr *t, struct ast_expr *f);
-struct ast_expr *ast_paren(struct ast_expr *inner, const struct span *span);
-/* Sets span and depth of a finished collection node; returns it. */
+struct ast_expr *ast_template_finish(struct arena *a, struct ast_expr *t);
+struct ast_expr *ast_var(struct arena *a, char *name, const struct span *span);
+struct ast_expr *ast_getattr(struct arena *a, struct ast_expr *obj, char *name,
+			     const struct span *name_span);
+struct ast_expr *ast_index(struct arena *a, struct ast_expr *obj, struct ast_expr *key,
+			   const struct span *end);
+struct ast_expr *ast_splat(struct arena *a, struct ast_expr *src, const struct span *end);
+struct ast_expr *ast_call(struct arena *a, const struct span *span);
+void ast_call_add(struct arena *a, struct ast_expr *call, struct ast_expr *arg);
+struct ast_expr *ast_list_new(struct arena *a);
+void ast_list_add(struct arena *a, struct ast_expr *list, struct ast_expr *item);
+struct ast_expr *ast_object_new(struct arena *a);
+void ast_object_add(struct arena *a, struct ast_expr *obj, struct ast_expr *key,
+		    struct ast_expr *value);
+struct ast_expr *ast_unary(struct arena *a, enum ast_op op, struct ast_expr *operand,
+			   const struct span *op_span);
+struct ast_expr *ast_binary(struct arena *a, enum ast_op op, struct ast_expr *lhs,
+			    struct ast_expr *rhs);
+struct ast_expr *ast_cond(struct arena *a, struct ast_expr *c, struct ast_expr *t,
+			  struct ast_expr *f);
+struct ast_expr *ast_paren(struct arena *a, struct ast_expr *inner, const struct span *span);
+/* The head of a for expression: "for k, v in coll :" (key_var may be NULL). */
+struct ast_expr *ast_for(struct arena *a, char *key_var, const struct span *key_span,
+			 char *val_var, const struct span *val_span, struct ast_expr *coll);
+/* Sets span and depth of a finished collection or for node; returns it. */
 struct ast_expr *ast_close(struct ast_expr *e, const struct span *span);
 
-struct ast_item *ast_attr(char *name, const struct span *name_span, struct ast_expr *value);
-struct ast_item *ast_block_new(char *type, const struct span *type_span);
-void ast_block_add_label(struct ast_item *block, enum ast_label_kind kind, char *text,
-			 const struct span *span);
-void ast_body_add(struct ast_body *body, struct ast_item *item);
+struct ast_item *ast_attr(struct arena *a, char *name, const struct span *name_span,
+			  struct ast_expr *value);
+struct ast_item *ast_block_new(struct arena *a, char *type, const struct span *type_span);
+void ast_block_add_label(struct arena *a, struct ast_item *block, enum ast_label_kind kind,
+			 char *text, const struct span *span);
+void ast_body_add(struct arena *a, struct ast_body *body, struct ast_item *item);
 
-void ast_expr_free(struct ast_expr *e);
-void ast_item_free(struct ast_item *item);
-void ast_body_release(struct ast_body *body);
+struct ast_file *ast_file_new(const struct source *src);
 void ast_file_free(struct ast_file *f);
 
 /* The span of the name in an AST_GETATTR (its end) or an AST_CALL (its start). */

@@ -129,7 +129,6 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		ctx->prev_bol = ctx->look_bol;
 		ctx->prev_kind = ctx->look_kind;
 		ctx->prev_span = ctx->look_span;
-		free(ctx->prev_text);
 		ctx->prev_text = ctx->look_text;
 		ctx->look_text = NULL;
 		ctx->look_kind = kind;
@@ -137,7 +136,7 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		ctx->look_bol = bol;
 		ctx->look_depth = depth;
 		if (kind == IDENT)
-			ctx->look_text = xstrdup(lval->str);
+			ctx->look_text = lval->str;
 		if (depth >= PARSE_MAX_NESTING && (kind == '{' || kind == '[' || kind == '(' ||
 						   kind == TINTERP)) {
 			diag_error(ctx->diag, lloc, "nested more than %d levels deep", PARSE_MAX_NESTING);
@@ -146,8 +145,6 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		}
 		if (ctx->recovering) {
 			if (!is_sync_point(ctx, kind, bol, depth)) {
-				if (kind == IDENT || kind == TLIT)
-					free(lval->str);
 				track_brackets(ctx, kind, lloc);
 				continue;
 			}
@@ -331,24 +328,34 @@ void parse_label_string(struct parse_ctx *ctx, struct ast_item *block, struct as
 		diag_hint(ctx->diag, "labels are fixed names; use an argument inside the block");
 		s = "";
 	}
-	ast_block_add_label(block, AST_LABEL_STRING, xstrdup(s), &t->span);
-	ast_expr_free(t);
+	ast_block_add_label(&ctx->file->arena, block, AST_LABEL_STRING,
+			    arena_strdup(&ctx->file->arena, s), &t->span);
+}
+
+char *parse_join_names(struct parse_ctx *ctx, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = arena_alloc(&ctx->file->arena, la + lb + 2);
+
+	memcpy(s, a, la);
+	s[la] = '.';
+	memcpy(s + la + 1, b, lb);
+	return s;
 }
 
 struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, int keep_tokens)
 {
 	struct parse_ctx ctx;
-	struct ast_file *file = xcalloc(1, sizeof *file);
+	struct ast_file *file = ast_file_new(src);
 
 	memset(&ctx, 0, sizeof ctx);
-	file->src = src;
 	ctx.diag = diag;
 	ctx.file = file;
 	ctx.keep_tokens = keep_tokens;
 	ctx.look_kind = -1;
 	ctx.prev_kind = -1;
 	ctx.prev2_kind = -1;
-	if (lex_init(&ctx.lex, src, diag)) {
+	if (lex_init(&ctx.lex, src, diag, &file->arena)) {
 		diag_error(diag, NULL, "cannot start the scanner for %s", src->name);
 		goto out;
 	}
@@ -373,8 +380,6 @@ out:
 	}
 	buf_release(&ctx.tokens);
 	buf_release(&ctx.brackets);
-	free(ctx.look_text);
-	free(ctx.prev_text);
 	return file;
 }
 

@@ -28,11 +28,11 @@ struct parse_ctx {
 	struct span look_span;
 	unsigned look_bol;
 	size_t look_depth;      /* bracket depth before the lookahead */
-	char *look_text;        /* its name, for IDENT */
+	const char *look_text;  /* its name, for IDENT (in the tree's arena) */
 	int prev_kind;          /* the token before it */
 	struct span prev_span;
 	unsigned prev_bol;
-	char *prev_text;
+	const char *prev_text;
 	int prev2_kind;         /* and the one before that */
 	struct span prev2_span;
 	int recovering;         /* skipping to the next attribute or block after an error */
@@ -53,5 +53,7 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 /* In the action of an error production: whether the lookahead may stay (else yyclearin). */
 int parse_recover(struct parse_ctx *ctx);
 void parse_label_string(struct parse_ctx *ctx, struct ast_item *block, struct ast_expr *t);
+/* "aws" "vpc" -> "aws.vpc", in the tree's arena. */
+char *parse_join_names(struct parse_ctx *ctx, const char *a, const char *b);
 
 #endif

@@ -50,22 +50,11 @@ void yyerror(YYLTYPE *lloc, struct parse_ctx *ctx, const char *msg)
 	parse_syntax_error(ctx, lloc, msg);
 }
 
+#define A (&ctx->file->arena)
 #define D(e) parse_depth(ctx, (e))
 
-static struct ast_expr *ast_for_new(const struct for_head *h)
-{
-	struct ast_expr *e = ast_expr_new(AST_FOR, NULL);
-	struct ast_for *f = xcalloc(1, sizeof *f);
-
-	f->key_var = h->k;
-	f->val_var = h->v;
-	f->key_span = h->ks;
-	f->val_span = h->vs;
-	f->coll = h->coll;
-	e->u.for_ = f;
-	return e;
-}
-
+/* A node deeper than AST_MAX_DEPTH becomes an error node, so no later walk over the tree can
+ * recurse without bound; the rest of the file is not parsed. */
 static struct ast_expr *parse_depth(struct parse_ctx *ctx, struct ast_expr *e)
 {
 	if (e->depth <= AST_MAX_DEPTH)
@@ -74,14 +63,12 @@ static struct ast_expr *parse_depth(struct parse_ctx *ctx, struct ast_expr *e)
 		diag_error(ctx->diag, &e->span, "expression nested more than %d levels deep",
 			   AST_MAX_DEPTH);
 	ctx->stopped = 1;
-	struct span sp = e->span;
-	ast_expr_free(e);
-	return ast_error(&sp);
+	return ast_error(A, &e->span);
 }
 
-static struct ast_expr *template_part(char *s, const YYLTYPE *loc)
+static struct ast_expr *template_part(struct parse_ctx *ctx, char *s, const YYLTYPE *loc)
 {
-	return ast_string(s, strlen(s), loc);
+	return ast_string(A, s, strlen(s), loc);
 }
 }
 
@@ -92,11 +79,6 @@ static struct ast_expr *template_part(char *s, const YYLTYPE *loc)
 	struct ast_expr *expr;
 	struct ast_item *item;
 	struct ast_body *body;
-	struct for_head {
-		char *k, *v;
-		struct span ks, vs;
-		struct ast_expr *coll;
-	} head;
 }
 
 %token END 0            "end of file"
@@ -124,18 +106,15 @@ static struct ast_expr *template_part(char *s, const YYLTYPE *loc)
 %token OR               "'||'"
 
 %type <str> name obj_ident dotted
-%type <expr> expr postfix primary string heredoc tparts list list_items object obj_items
+%type <expr> expr postfix primary string heredoc tparts tpart interp list list_items object obj_items
 %type <expr> obj_key call args for_list for_map opt_cond
-%type <head> for_head
+%type <expr> for_head
 %type <flag> opt_group
 %type <item> item attribute block block_head
 %type <body> body
 
-%destructor { free($$); } <str>
-%destructor { ast_expr_free($$); } <expr>
-%destructor { ast_item_free($$); } <item>
-%destructor { ast_body_release($$); free($$); } <body>
-%destructor { free($$.k); free($$.v); ast_expr_free($$.coll); } <head>
+/* No %destructor: every value lives in the file's arena (see ast.h), so what error recovery
+ * discards is freed with the tree, and nothing can leak. */
 
 /* `{ a = b (c) = d }`: the name before '(' calls a function. A parenthesised key after a
  * value that ends in a name needs a comma before it. */
@@ -155,15 +134,14 @@ static struct ast_expr *template_part(char *s, const YYLTYPE *loc)
 file:
 	body END {
 		ctx->file->body = *$1;
-		free($1);
 	}
 	;
 
 body:
-	%empty { $$ = xcalloc(1, sizeof *$$); }
+	%empty { $$ = arena_alloc(A, sizeof *$$); }
 	| body item {
 		if ($2)
-			ast_body_add($1, $2);
+			ast_body_add(A, $1, $2);
 		$$ = $1;
 	}
 	;
@@ -181,20 +159,19 @@ item:
 /* Keywords are ordinary names where only a name can stand. */
 name:
 	IDENT
-	| KW_FOR { $$ = xstrdup("for"); }
-	| KW_IN { $$ = xstrdup("in"); }
-	| KW_IF { $$ = xstrdup("if"); }
+	| KW_FOR { $$ = arena_strdup(A, "for"); }
+	| KW_IN { $$ = arena_strdup(A, "in"); }
+	| KW_IF { $$ = arena_strdup(A, "if"); }
 	;
 
 attribute:
-	name '=' expr { $$ = ast_attr($1, &@1, $3); }
+	name '=' expr { $$ = ast_attr(A, $1, &@1, $3); }
 	;
 
 block:
 	block_head '{' body '}' {
 		$$ = $1;
 		$$->body = *$3;
-		free($3);
 		$$->open = @2;
 		$$->close = @4;
 		$$->span = span_join(&@1, &@4);
@@ -202,14 +179,14 @@ block:
 	;
 
 block_head:
-	IDENT { $$ = ast_block_new($1, &@1); }
+	IDENT { $$ = ast_block_new(A, $1, &@1); }
 	| block_head IDENT {
 		$$ = $1;
-		ast_block_add_label($$, AST_LABEL_IDENT, $2, &@2);
+		ast_block_add_label(A, $$, AST_LABEL_IDENT, $2, &@2);
 	}
 	| block_head dotted {
 		$$ = $1;
-		ast_block_add_label($$, AST_LABEL_DOTTED, $2, &@2);
+		ast_block_add_label(A, $$, AST_LABEL_DOTTED, $2, &@2);
 	}
 	| block_head string {
 		$$ = $1;
@@ -219,80 +196,99 @@ block_head:
 
 dotted:
 	IDENT '.' IDENT {
-		$$ = xasprintf("%s.%s", $1, $3);
-		free($1);
-		free($3);
+		$$ = parse_join_names(ctx, $1, $3);
 	}
 	| dotted '.' IDENT {
-		$$ = xasprintf("%s.%s", $1, $3);
-		free($1);
-		free($3);
+		$$ = parse_join_names(ctx, $1, $3);
 	}
 	;
 
 expr:
 	postfix
-	| expr '?' expr ':' expr { $$ = D(ast_cond($1, $3, $5)); }
-	| expr OR expr { $$ = D(ast_binary(AST_OP_OR, $1, $3)); }
-	| expr AND expr { $$ = D(ast_binary(AST_OP_AND, $1, $3)); }
-	| expr EQ expr { $$ = D(ast_binary(AST_OP_EQ, $1, $3)); }
-	| expr NE expr { $$ = D(ast_binary(AST_OP_NE, $1, $3)); }
-	| expr '<' expr { $$ = D(ast_binary(AST_OP_LT, $1, $3)); }
-	| expr LE expr { $$ = D(ast_binary(AST_OP_LE, $1, $3)); }
-	| expr '>' expr { $$ = D(ast_binary(AST_OP_GT, $1, $3)); }
-	| expr GE expr { $$ = D(ast_binary(AST_OP_GE, $1, $3)); }
-	| expr '+' expr { $$ = D(ast_binary(AST_OP_ADD, $1, $3)); }
-	| expr '-' expr { $$ = D(ast_binary(AST_OP_SUB, $1, $3)); }
-	| expr '*' expr { $$ = D(ast_binary(AST_OP_MUL, $1, $3)); }
-	| expr '/' expr { $$ = D(ast_binary(AST_OP_DIV, $1, $3)); }
-	| expr '%' expr { $$ = D(ast_binary(AST_OP_MOD, $1, $3)); }
-	| '!' expr { $$ = D(ast_unary(AST_OP_NOT, $2, &@1)); }
-	| '-' expr %prec UNARY { $$ = D(ast_unary(AST_OP_NEG, $2, &@1)); }
+	| expr '?' expr ':' expr { $$ = D(ast_cond(A, $1, $3, $5)); }
+	| expr OR expr { $$ = D(ast_binary(A, AST_OP_OR, $1, $3)); }
+	| expr AND expr { $$ = D(ast_binary(A, AST_OP_AND, $1, $3)); }
+	| expr EQ expr { $$ = D(ast_binary(A, AST_OP_EQ, $1, $3)); }
+	| expr NE expr { $$ = D(ast_binary(A, AST_OP_NE, $1, $3)); }
+	| expr '<' expr { $$ = D(ast_binary(A, AST_OP_LT, $1, $3)); }
+	| expr LE expr { $$ = D(ast_binary(A, AST_OP_LE, $1, $3)); }
+	| expr '>' expr { $$ = D(ast_binary(A, AST_OP_GT, $1, $3)); }
+	| expr GE expr { $$ = D(ast_binary(A, AST_OP_GE, $1, $3)); }
+	| expr '+' expr { $$ = D(ast_binary(A, AST_OP_ADD, $1, $3)); }
+	| expr '-' expr { $$ = D(ast_binary(A, AST_OP_SUB, $1, $3)); }
+	| expr '*' expr { $$ = D(ast_binary(A, AST_OP_MUL, $1, $3)); }
+	| expr '/' expr { $$ = D(ast_binary(A, AST_OP_DIV, $1, $3)); }
+	| expr '%' expr { $$ = D(ast_binary(A, AST_OP_MOD, $1, $3)); }
+	| '!' expr { $$ = D(ast_unary(A, AST_OP_NOT, $2, &@1)); }
+	| '-' expr %prec UNARY { $$ = D(ast_unary(A, AST_OP_NEG, $2, &@1)); }
 	;
 
 postfix:
 	primary
-	| postfix '.' name { $$ = D(ast_getattr($1, $3, &@3)); }
-	| postfix '[' expr ']' { $$ = D(ast_index($1, $3, &@4)); }
-	| postfix '[' '*' ']' { $$ = D(ast_splat($1, &@4)); }
-	| postfix '.' '*' { $$ = D(ast_splat($1, &@3)); }
+	| postfix '.' name { $$ = D(ast_getattr(A, $1, $3, &@3)); }
+	| postfix '[' expr ']' { $$ = D(ast_index(A, $1, $3, &@4)); }
+	| postfix '[' '*' ']' { $$ = D(ast_splat(A, $1, &@4)); }
+	| postfix '.' '*' { $$ = D(ast_splat(A, $1, &@3)); }
 	;
 
 primary:
-	NUMBER { $$ = ast_number($1, &@1); }
-	| KW_TRUE { $$ = ast_bool(1, &@1); }
-	| KW_FALSE { $$ = ast_bool(0, &@1); }
-	| KW_NULL { $$ = ast_null(&@1); }
+	NUMBER { $$ = ast_number(A, $1, &@1); }
+	| KW_TRUE { $$ = ast_bool(A, 1, &@1); }
+	| KW_FALSE { $$ = ast_bool(A, 0, &@1); }
+	| KW_NULL { $$ = ast_null(A, &@1); }
 	| string
 	| heredoc
-	| IDENT %prec BARE_NAME { $$ = ast_var($1, &@1); }
+	| IDENT %prec BARE_NAME { $$ = ast_var(A, $1, &@1); }
 	| call
 	| list
 	| object
 	| for_list
 	| for_map
-	| '(' expr ')' { $$ = D(ast_paren($2, &@$)); }
+	| '(' expr ')' { $$ = D(ast_paren(A, $2, &@$)); }
 	;
 
+/* A string of plain text, the most common kind by far, needs no template node. */
 string:
-	OQUOTE tparts CQUOTE {
-		$$ = D(ast_template_finish(ast_close($2, &@$)));
-	}
+	OQUOTE CQUOTE { $$ = ast_string(A, arena_strdup(A, ""), 0, &@$); }
+	| OQUOTE TLIT CQUOTE { $$ = ast_string(A, $2, strlen($2), &@$); }
+	| OQUOTE tparts CQUOTE { $$ = D(ast_template_finish(A, ast_close($2, &@$))); }
 	;
 
 heredoc:
-	HEREDOC_BEGIN tparts HEREDOC_END {
+	HEREDOC_BEGIN HEREDOC_END { $$ = ast_string(A, arena_strdup(A, ""), 0, &@$); }
+	| HEREDOC_BEGIN TLIT HEREDOC_END {
+		$$ = ast_template_new(A, &@$);
+		ast_template_add(A, $$, template_part(ctx, $2, &@2));
+		$$->u.tmpl.heredoc = 1;
+		$$->u.tmpl.strip = $1 ? 1 : 0;
+		$$ = D(ast_template_finish(A, $$));
+	}
+	| HEREDOC_BEGIN tparts HEREDOC_END {
 		$$ = ast_close($2, &@$);
 		$$->u.tmpl.heredoc = 1;
 		$$->u.tmpl.strip = $1 ? 1 : 0;
-		$$ = D(ast_template_finish($$));
+		$$ = D(ast_template_finish(A, $$));
 	}
 	;
 
+/* Two parts or more, or one interpolation: "a${b}", "${b}", "a\n" (text, then an escape). */
 tparts:
-	%empty { $$ = ast_template_new(&@$, 0, 0); }
-	| tparts TLIT { $$ = $1; ast_template_add($$, template_part($2, &@2)); }
-	| tparts TINTERP expr '}' { $$ = $1; ast_template_add($$, $3); }
+	TLIT tpart {
+		$$ = ast_template_new(A, &@$);
+		ast_template_add(A, $$, template_part(ctx, $1, &@1));
+		ast_template_add(A, $$, $2);
+	}
+	| interp { $$ = ast_template_new(A, &@$); ast_template_add(A, $$, $1); }
+	| tparts tpart { $$ = $1; ast_template_add(A, $$, $2); }
+	;
+
+tpart:
+	TLIT { $$ = template_part(ctx, $1, &@1); }
+	| interp
+	;
+
+interp:
+	TINTERP expr '}' { $$ = $2; }
 	;
 
 call:
@@ -308,9 +304,9 @@ call:
 	;
 
 args:
-	%empty { $$ = ast_call(NULL, &@$); }
-	| expr { $$ = ast_call(NULL, &@$); ast_call_add($$, $1); }
-	| args ',' expr { $$ = $1; ast_call_add($$, $3); }
+	%empty { $$ = ast_call(A, &@$); }
+	| expr { $$ = ast_call(A, &@$); ast_call_add(A, $$, $1); }
+	| args ',' expr { $$ = $1; ast_call_add(A, $$, $3); }
 	| args ',' { $$ = $1; }
 	;
 
@@ -319,9 +315,9 @@ list:
 	;
 
 list_items:
-	%empty { $$ = ast_list_new(); }
-	| expr { $$ = ast_list_new(); ast_list_add($$, $1); }
-	| list_items ',' expr { $$ = $1; ast_list_add($$, $3); }
+	%empty { $$ = ast_list_new(A); }
+	| expr { $$ = ast_list_new(A); ast_list_add(A, $$, $1); }
+	| list_items ',' expr { $$ = $1; ast_list_add(A, $$, $3); }
 	| list_items ',' { $$ = $1; }
 	;
 
@@ -332,32 +328,28 @@ object:
 /* Items are separated by commas, newlines or nothing: the key of the next item ends the
  * value before it. */
 obj_items:
-	%empty { $$ = ast_object_new(); }
-	| obj_items obj_key '=' expr { $$ = $1; ast_object_add($$, $2, $4); }
-	| obj_items obj_key ':' expr { $$ = $1; ast_object_add($$, $2, $4); }
+	%empty { $$ = ast_object_new(A); }
+	| obj_items obj_key '=' expr { $$ = $1; ast_object_add(A, $$, $2, $4); }
+	| obj_items obj_key ':' expr { $$ = $1; ast_object_add(A, $$, $2, $4); }
 	| obj_items ',' { $$ = $1; }
 	;
 
 obj_key:
-	obj_ident { $$ = ast_string($1, strlen($1), &@1); }
+	obj_ident { $$ = ast_string(A, $1, strlen($1), &@1); }
 	| string
-	| NUMBER { $$ = ast_number($1, &@1); }
-	| '(' expr ')' { $$ = D(ast_paren($2, &@$)); }
+	| NUMBER { $$ = ast_number(A, $1, &@1); }
+	| '(' expr ')' { $$ = D(ast_paren(A, $2, &@$)); }
 	;
 
 obj_ident:
 	IDENT
-	| KW_IN { $$ = xstrdup("in"); }
-	| KW_IF { $$ = xstrdup("if"); }
+	| KW_IN { $$ = arena_strdup(A, "in"); }
+	| KW_IF { $$ = arena_strdup(A, "if"); }
 	;
 
 for_head:
-	KW_FOR IDENT KW_IN expr ':' {
-		$$.k = NULL; $$.v = $2; $$.vs = @2; $$.ks = @2; $$.coll = $4;
-	}
-	| KW_FOR IDENT ',' IDENT KW_IN expr ':' {
-		$$.k = $2; $$.ks = @2; $$.v = $4; $$.vs = @4; $$.coll = $6;
-	}
+	KW_FOR IDENT KW_IN expr ':' { $$ = ast_for(A, NULL, NULL, $2, &@2, $4); }
+	| KW_FOR IDENT ',' IDENT KW_IN expr ':' { $$ = ast_for(A, $2, &@2, $4, &@4, $6); }
 	;
 
 opt_cond:
@@ -372,7 +364,7 @@ opt_group:
 
 for_list:
 	'[' for_head expr opt_cond ']' {
-		$$ = ast_for_new(&$2);
+		$$ = $2;
 		$$->u.for_->value = $3;
 		$$->u.for_->cond = $4;
 		$$ = D(ast_close($$, &@$));
@@ -381,7 +373,7 @@ for_list:
 
 for_map:
 	'{' for_head expr ARROW expr opt_group opt_cond '}' {
-		$$ = ast_for_new(&$2);
+		$$ = $2;
 		$$->u.for_->key = $3;
 		$$->u.for_->value = $5;
 		$$->u.for_->group = $6;
