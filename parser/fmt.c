@@ -133,21 +133,21 @@ static void emit_unit(struct fmt *fm, const struct unit *u, struct buf *out)
 	buf_release(&open);
 }
 
-/* The previous unit that is not a comment, or NULL. */
-static const struct unit *prev_code(struct fmt *fm, size_t i)
+/* The index of the unit before unit i that is not a comment, or SIZE_MAX. */
+static size_t prev_code(struct fmt *fm, size_t i)
 {
 	while (i-- > 0)
 		if (UNIT(fm, i)->kind != LEX_COMMENT)
-			return UNIT(fm, i);
-	return NULL;
+			return i;
+	return SIZE_MAX;
 }
 
 /* Can an expression end with unit i? Then a '-' after it subtracts and a '[' indexes. */
 static int ends_value(struct fmt *fm, size_t i)
 {
-	const struct unit *u = UNIT(fm, i), *p;
+	size_t p;
 
-	switch (u->kind) {
+	switch (UNIT(fm, i)->kind) {
 	case IDENT: case NUMBER: case OQUOTE: case HEREDOC_BEGIN:
 	case KW_TRUE: case KW_FALSE: case KW_NULL:
 	case ')': case ']': case '}':
@@ -155,7 +155,7 @@ static int ends_value(struct fmt *fm, size_t i)
 	case '*': case KW_FOR: case KW_IN: case KW_IF:
 		/* a.* and a.in are traversals */
 		p = prev_code(fm, i);
-		return p && p->kind == '.';
+		return p != SIZE_MAX && UNIT(fm, p)->kind == '.';
 	default:
 		return 0;
 	}
@@ -164,8 +164,8 @@ static int ends_value(struct fmt *fm, size_t i)
 /* Does a space go between units i-1 and i on one line? terraform fmt's rules. */
 static int space_before(struct fmt *fm, size_t i)
 {
-	const struct unit *a = UNIT(fm, i - 1), *b = UNIT(fm, i), *p;
-	size_t ai = i - 1;
+	const struct unit *a = UNIT(fm, i - 1), *b = UNIT(fm, i);
+	size_t ai = i - 1, p;
 
 	if (b->kind == ',')
 		return 0;
@@ -178,9 +178,7 @@ static int space_before(struct fmt *fm, size_t i)
 	if (a->kind == '-') {
 		/* a minus after something that cannot end a value negates */
 		p = prev_code(fm, ai);
-		if (!p || !ends_value(fm, (size_t)(p - UNIT(fm, 0))))
-			return 0;
-		return 1;
+		return p != SIZE_MAX && ends_value(fm, p);
 	}
 	if (a->kind == '(' || a->kind == '[' || b->kind == ')' || b->kind == ']')
 		return 0;
@@ -538,7 +536,8 @@ int fmt_format(const struct ast_file *f, struct buf *out)
 
 	memset(&fm, 0, sizeof fm);
 	fm.f = f;
-	if (!f->src || (!f->tokens && f->body.n))
+	/* without the tokens (keep_tokens), the comments would be lost */
+	if (!f->src || !f->tokens)
 		return -1;
 	fm.text = f->src->text;
 	fm.toks = xcalloc(f->ntokens + 1, sizeof *fm.toks);

@@ -258,9 +258,10 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 		} else if (wants_value(ctx->prev_kind)) {
 			buf_printf(&m, "expected a value after %s, found the end of the file",
 				   lex_token_name(ctx->prev_kind));
+		} else if (exp.len) {
+			buf_printf(&m, "expected %s, found the end of the file", exp.data);
 		} else {
-			buf_printf(&m, "unexpected end of file%s%s", exp.len ? ", expected " : "",
-				   exp.data ? exp.data : "");
+			buf_addstr(&m, "the file ends too soon");
 		}
 	} else if (kind == '=' && ctx->prev_kind == IDENT && ctx->prev_bol &&
 		   ctx->prev2_kind == '=') {
@@ -300,7 +301,7 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 		buf_printf(&m, "expected '}' to close the interpolation opened at %u:%u, found %s",
 			   open->open.line, open->open.col, found.data);
 	} else {
-		buf_printf(&m, "unexpected %s", found.data);
+		buf_printf(&m, "%s is not expected here", found.data);
 	}
 	if (kind == END)
 		ctx->eof_reported = 1;

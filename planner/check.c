@@ -47,6 +47,7 @@ struct scope {
 	const struct decl *owner;       /* the resource, data source or module being checked */
 	int count, for_each;
 	const struct scope_var *vars;   /* for-expression variables in reach */
+	const char *no_refs;            /* set: references are an error, and this says why */
 };
 
 struct scope_var {
@@ -424,6 +425,10 @@ static void check_timeouts(struct check_ctx *c, const struct ast_item *blk)
 			continue;
 		}
 		const char *v = ast_static_string(it->value);
+		if (!v && literal_kind(it->value)) {
+			diag_error(c->diag, &it->value->span, "a timeout is a string such as \"40m\"");
+			continue;
+		}
 		if (v && parse_duration(v) < 0) {
 			diag_error(c->diag, &it->value->span, "'%s' is not a duration", v);
 			diag_hint(c->diag, "write a number and a unit: \"40m\", \"1h30m\", \"90s\"");
@@ -507,7 +512,7 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 		/* a provider's registry "name" { } takes a label; other nested blocks do not */
 		if (it->nlabels > 1 || (it->nlabels == 1 && strcmp(it->name, "registry") != 0 &&
 					strcmp(it->name, "backend") != 0))
-			diag_error(c->diag, &it->labels[0].span, "a %s block takes no label", it->name);
+			diag_error(c->diag, &it->labels[0].span, "the %s block takes no label", it->name);
 		check_body(c, it, &it->body, nb->block, it->name, META_NONE, NULL, sc);
 	}
 	/* missing required arguments and block counts */
@@ -696,6 +701,10 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 
 	if (scope_has(sc, r))
 		goto out;
+	if (sc->no_refs) {
+		diag_error(c->diag, &e->span, "%s", sc->no_refs);
+		goto out;
+	}
 	if (strcmp(r, "var") == 0 || strcmp(r, "local") == 0) {
 		enum decl_kind k = r[0] == 'v' ? D_VARIABLE : D_LOCAL;
 		if (!a1) {
@@ -941,7 +950,8 @@ static const struct schema_resource *resolve_type(struct check_ctx *c, const str
 	const char *kw = data ? "data" : "resource";
 	const char *dot;
 
-	if (tl->kind != AST_LABEL_DOTTED) {
+	/* resource "aws.vpc" "main" is the same as resource aws.vpc main */
+	if (tl->kind != AST_LABEL_DOTTED && !(tl->kind == AST_LABEL_STRING && strchr(tl->text, '.'))) {
 		const char *us = strchr(tl->text, '_');
 		diag_error(c->diag, &tl->span, "a %s type is written PROVIDER.TYPE, such as aws.vpc", kw);
 		if (us) {
@@ -1161,11 +1171,12 @@ static void check_variable(struct check_ctx *c, const struct ast_item *b)
 			if (it->value->kind != AST_BOOL)
 				diag_error(c->diag, &it->value->span, "%s must be true or false", it->name);
 		} else if (!strcmp(it->name, "default")) {
-			/* a default is a constant: it cannot name anything */
-			struct buf dummy = BUF_INIT;
-			if (traversal_steps(it->value, &dummy) == 0)
-				diag_error(c->diag, &it->value->span, "a variable's default cannot refer to anything");
-			buf_release(&dummy);
+			/* a default is a constant: it is known before anything is evaluated */
+			struct scope constant = { 0 };
+			constant.no_refs = "a variable's default is a constant: it cannot refer to anything";
+			check_expr(c, it->value, &constant);
+		} else {
+			check_expr(c, it->value, &none);
 		}
 	}
 }
@@ -1229,7 +1240,7 @@ static void check_provider_ref(struct check_ctx *c, const struct ast_item *it, c
 		goto out;
 	}
 	if (strncmp(text, prov, strlen(prov)) || (text[strlen(prov)] && text[strlen(prov)] != '.')) {
-		diag_error(c->diag, &it->value->span, "a %s resource needs a %s provider, not %s", prov, prov, text);
+		diag_error(c->diag, &it->value->span, "this resource needs a provider of %s, not %s", prov, text);
 		goto out;
 	}
 	if (strchr(text, '.') && !decl_find(c, D_PROVIDER, text)) {
@@ -1243,7 +1254,7 @@ out:
 static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 {
 	const struct ast_item *b = d->item;
-	struct scope sc = { d, d->has_count, d->has_for_each, NULL };
+	struct scope sc = { d, d->has_count, d->has_for_each, NULL, NULL };
 	const struct ast_item *count = body_attr(&b->body, "count");
 	const struct ast_item *fe = body_attr(&b->body, "for_each");
 	const struct ast_item *prov = body_attr(&b->body, "provider");
@@ -1254,20 +1265,23 @@ static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 		diag_error(c->diag, &fe->name_span, "count and for_each cannot both be set");
 	if (count) {
 		/* count and for_each are evaluated before the object exists: no count.index in them */
-		struct scope outer = { d, 0, 0, NULL };
+		struct scope outer = { d, 0, 0, NULL, NULL };
 		check_expr(c, count->value, &outer);
 		if (count->value->kind == AST_NUMBER &&
 		    (count->value->u.number < 0 || count->value->u.number != (double)(long long)count->value->u.number))
 			diag_error(c->diag, &count->value->span, "count must be a whole number, 0 or more");
 	}
 	if (fe) {
-		struct scope outer = { d, 0, 0, NULL };
+		struct scope outer = { d, 0, 0, NULL, NULL };
 		check_expr(c, fe->value, &outer);
 		if (fe->value->kind == AST_NUMBER || fe->value->kind == AST_BOOL)
 			diag_error(c->diag, &fe->value->span, "for_each takes a map or a set of strings");
 	}
-	if (dep)
+	if (dep) {
+		struct scope outer = { d, 0, 0, NULL, NULL };
+		check_expr(c, dep->value, &outer);
 		check_depends_on(c, dep);
+	}
 	if (prov && d->schema) {
 		const char *dot = strchr(b->labels[0].text, '.');
 		char *p = xstrndup(b->labels[0].text, (size_t)(dot - b->labels[0].text));
@@ -1382,6 +1396,10 @@ static void check_stack(struct check_ctx *c, const struct ast_item *b)
 				if (strcmp(a->name, "passphrase") && strcmp(a->name, "kdf")) {
 					diag_error(c->diag, &a->name_span, "encryption has no setting '%s'", a->name);
 					diag_hint(c->diag, "encryption takes passphrase and kdf (\"pbkdf2\" or \"scrypt\")");
+				} else if (!strcmp(a->name, "kdf")) {
+					const char *k = ast_static_string(a->value);
+					if (!k || (strcmp(k, "pbkdf2") && strcmp(k, "scrypt")))
+						diag_error(c->diag, &a->value->span, "kdf is \"pbkdf2\" or \"scrypt\"");
 				}
 			}
 			continue;
@@ -1462,7 +1480,7 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 	static const char *const meta[] = { "source", "count", "for_each", "depends_on", "providers", NULL };
 	const struct ast_item *b = d->item;
 	const struct ast_item *src = body_attr(&b->body, "source");
-	struct scope sc = { d, d->has_count, d->has_for_each, NULL };
+	struct scope sc = { d, d->has_count, d->has_for_each, NULL, NULL };
 	struct buf names = BUF_INIT;
 	if (d->mod && d->mod->loaded) {
 		const struct strmap *m = &d->mod->vars;
