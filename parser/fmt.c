@@ -284,8 +284,14 @@ static void build_lines(struct fmt *fm)
 				if (UNIT(fm, i + m)->end_line > UNIT(fm, i + m)->line)
 					lead_multi = 1;
 			}
-			for (size_t m = k; m < l.ncode; m++)
-				rest_net += UNIT(fm, i + m)->delta;
+			for (size_t m = k; m < l.ncode; m++) {
+				const struct unit *u = UNIT(fm, i + m);
+				rest_net += u->delta;
+				/* a "${" left open at the end of the line counts as a bracket
+				 * for terraform fmt; a heredoc does not */
+				if (u->kind == OQUOTE && u->end_line > u->line)
+					rest_net++;
+			}
 			/* "x = [" starts a multi-line value: terraform leaves it out of the run */
 			if (!lead_net && !rest_net && !lead_multi) {
 				l.assign = 1;
@@ -550,6 +556,9 @@ int fmt_format(const struct ast_file *f, struct buf *out)
 	mark_blanks(&fm);
 	mark_block_gaps(&fm, &f->body);
 	align(&fm);
+	/* the lexer skips a byte order mark; the file keeps it, since it is not layout */
+	if (f->src->len >= 3 && memcmp(f->src->text, "\xEF\xBB\xBF", 3) == 0)
+		buf_add(&text, f->src->text, 3);
 	emit_lines(&fm, &text);
 	if (!same_tokens(&fm, text.data ? text.data : "", text.len))
 		goto out;
