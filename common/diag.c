@@ -16,6 +16,7 @@ void diag_release(struct diag_ctx *ctx)
 		struct source *s = buf_at(&ctx->sources, struct source *, i);
 		free(s->name);
 		free(s->text);
+		free(s->lines);
 		free(s);
 	}
 	for (size_t i = 0; i < buf_count(&ctx->diags, struct diag); i++) {
@@ -174,7 +175,7 @@ void diag_format(const struct diag *d, struct buf *out, int color)
 	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
 
 	if (sp->src)
-		buf_printf(out, "%s%s:%u:%u: %s", bold, sp->src->name, sp->line, sp->col, reset);
+		buf_printf(out, "%s%s:%u:%u: %s", bold, sp->src->name, span_line(sp), span_col(sp), reset);
 	else
 		buf_printf(out, "%sstk: %s", bold, reset);
 	buf_printf(out, "%s%s:%s %s%s%s\n", color ? sev_color(d->severity) : "", sev_name(d->severity),
@@ -240,12 +241,95 @@ struct span span_join(const struct span *a, const struct span *b)
 {
 	struct span s = *a;
 
-	if (b->end >= a->end) {
+	if (b->end >= a->end)
 		s.end = b->end;
-		s.end_line = b->end_line;
-		s.end_col = b->end_col;
-	}
 	return s;
+}
+
+struct span span_end(const struct span *s)
+{
+	struct span e = *s;
+
+	e.off = e.end;
+	return e;
+}
+
+static void build_lines(struct source *src)
+{
+	struct buf b = BUF_INIT;
+	const char *p = src->text, *end = src->text + src->len;
+
+	buf_push(&b, uint32_t, 0);
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p++;
+		buf_push(&b, uint32_t, (uint32_t)(p - src->text));
+	}
+	src->nlines = (uint32_t)buf_count(&b, uint32_t);
+	src->lines = (uint32_t *)(void *)buf_detach(&b, NULL);
+}
+
+void source_position(const struct source *src, uint32_t off, uint32_t *line, uint32_t *col)
+{
+	uint32_t lo = 0, hi, c = 1;
+
+	/* the index is a cache: building it changes nothing a caller can see */
+	if (!src->lines)
+		build_lines((struct source *)src);
+	if (off > src->len)
+		off = (uint32_t)src->len;
+	hi = src->nlines;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (src->lines[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (col)
+		for (uint32_t i = src->lines[lo]; i < off; i++)
+			if (((unsigned char)src->text[i] & 0xC0) != 0x80)
+				c++;
+	if (line)
+		*line = lo + 1;
+	if (col)
+		*col = c;
+}
+
+uint32_t span_line(const struct span *s)
+{
+	uint32_t l = 0;
+	if (s->src)
+		source_position(s->src, s->off, &l, NULL);
+	return l;
+}
+
+uint32_t span_col(const struct span *s)
+{
+	uint32_t c = 0;
+	if (s->src)
+		source_position(s->src, s->off, NULL, &c);
+	return c;
+}
+
+uint32_t span_end_line(const struct span *s)
+{
+	uint32_t l = 0;
+	if (s->src)
+		source_position(s->src, s->end, &l, NULL);
+	return l;
+}
+
+uint32_t span_end_col(const struct span *s)
+{
+	uint32_t c = 0;
+	if (s->src)
+		source_position(s->src, s->end, NULL, &c);
+	return c;
+}
+
+int source_has_newline(const struct source *src, uint32_t from, uint32_t to)
+{
+	return to > from && memchr(src->text + from, '\n', to - from) != NULL;
 }
 
 unsigned diag_edit_distance(const char *a, const char *b)

@@ -12,15 +12,15 @@ struct source {
 	char *name;  /* as given by the user: "main.stk", "dir/net.stk" */
 	char *text;  /* whole file, NUL-terminated */
 	size_t len;
+	uint32_t *lines;  /* offsets where each line starts, built when first asked for */
+	uint32_t nlines;
 };
 
-/* A half-open byte range [off, end) with 1-based line/column of both ends.
- * Columns count Unicode code points, as editors do. */
+/* A half-open byte range [off, end) of a source. Lines and columns are worked out only when
+ * something is shown to the user, which keeps the lexer and the tree lean. */
 struct span {
 	const struct source *src;
 	uint32_t off, end;
-	uint32_t line, col;
-	uint32_t end_line, end_col;
 };
 
 enum diag_severity { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
@@ -67,6 +67,16 @@ void diag_format(const struct diag *d, struct buf *out, int color);
 
 /* A span covering a and b (a must come first). */
 struct span span_join(const struct span *a, const struct span *b);
+/* The empty span where s ends. */
+struct span span_end(const struct span *s);
+/* 1-based line and column (columns count Unicode code points, as editors do) of an offset. */
+void source_position(const struct source *src, uint32_t off, uint32_t *line, uint32_t *col);
+uint32_t span_line(const struct span *s);
+uint32_t span_col(const struct span *s);
+uint32_t span_end_line(const struct span *s);
+uint32_t span_end_col(const struct span *s);
+/* Is there a line break in src between offsets from and to? */
+int source_has_newline(const struct source *src, uint32_t from, uint32_t to);
 
 /* Edit distance for "did you mean" hints; returns the closest candidate within a sensible
  * distance of name, or NULL. candidates is a NULL-terminated array. */

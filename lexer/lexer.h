@@ -22,7 +22,7 @@ struct lex_state {
 	const struct source *src;
 	struct diag_ctx *diag;
 	struct arena *arena;       /* where token text goes: the tree's arena */
-	uint32_t off, line, col;   /* where the next token starts */
+	uint32_t off;              /* where the next token starts */
 	int brace_depth;           /* '{' and '${' opened in the code start condition */
 	char *heredoc_marker;      /* open heredoc's closing marker */
 	int heredoc_strip;

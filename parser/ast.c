@@ -256,17 +256,12 @@ struct span ast_name_span(const struct ast_expr *e)
 	struct span s = e->span;
 	uint32_t n;
 
-	/* names are ASCII identifiers on one line: bytes and columns agree */
 	if (e->kind == AST_GETATTR) {
 		n = (uint32_t)strlen(e->u.getattr.name);
 		s.off = s.end - n;
-		s.line = s.end_line;
-		s.col = s.end_col - n;
 	} else if (e->kind == AST_CALL && e->u.call.name) {
 		n = (uint32_t)strlen(e->u.call.name);
 		s.end = s.off + n;
-		s.end_line = s.line;
-		s.end_col = s.col + n;
 	}
 	return s;
 }

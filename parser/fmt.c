@@ -148,7 +148,7 @@ static int ends_value(struct fmt *fm, size_t i)
 	size_t p;
 
 	switch (UNIT(fm, i)->kind) {
-	case IDENT: case NUMBER: case OQUOTE: case HEREDOC_BEGIN:
+	case IDENT: case NUMBER: case OQUOTE: case STRING: case HEREDOC_BEGIN:
 	case KW_TRUE: case KW_FALSE: case KW_NULL:
 	case ')': case ']': case '}':
 		return 1;
@@ -246,9 +246,9 @@ static void build_units(struct fmt *fm)
 			break;
 		}
 		u.off = t->span.off;
-		u.line = t->span.line;
+		u.line = span_line(&t->span);
 		u.end = fm->toks[u.last].span.end;
-		u.end_line = fm->toks[u.last].span.end_line;
+		u.end_line = span_end_line(&fm->toks[u.last].span);
 		buf_push(&fm->units, struct unit, u);
 		i = u.last;
 	}

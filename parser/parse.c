@@ -32,7 +32,8 @@ static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *s
 
 	switch (kind) {
 	case '{':
-		b.kind = (ctx->prev_kind == IDENT || ctx->prev_kind == CQUOTE) ? PB_BLOCK : PB_OBJECT;
+		b.kind = (ctx->prev_kind == IDENT || ctx->prev_kind == CQUOTE || ctx->prev_kind == STRING) ?
+			 PB_BLOCK : PB_OBJECT;
 		break;
 	case TINTERP:
 		b.kind = PB_INTERP;
@@ -93,7 +94,8 @@ static void record_token(struct parse_ctx *ctx, int kind, const struct span *sp)
 
 	t.kind = kind;
 	t.span = *sp;
-	t.bol = n == 0 || sp->line > buf_at(&ctx->tokens, struct lex_token, n - 1).span.end_line;
+	t.bol = n == 0 || source_has_newline(sp->src, buf_at(&ctx->tokens, struct lex_token, n - 1).span.end,
+					     sp->off);
 	buf_push(&ctx->tokens, struct lex_token, t);
 }
 
@@ -109,10 +111,7 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		size_t depth;
 
 		if (ctx->stopped) {
-			*lloc = ctx->look_span;
-			lloc->off = lloc->end;
-			lloc->line = lloc->end_line;
-			lloc->col = lloc->end_col;
+			*lloc = span_end(&ctx->look_span);
 			ctx->look_kind = END;
 			return END;
 		}
@@ -121,19 +120,19 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 			record_token(ctx, kind, lloc);
 		if (kind == LEX_COMMENT)
 			continue;
-		bol = ctx->look_kind == -1 || lloc->line > ctx->look_span.end_line;
+		/* "first on its line" matters only while recovering; messages work it out later */
+		bol = ctx->recovering &&
+		      (ctx->look_kind == -1 || source_has_newline(lloc->src, ctx->look_span.end, lloc->off));
 		depth = bracket_depth(ctx);
 		/* the lookahead becomes the previous token */
 		ctx->prev2_kind = ctx->prev_kind;
 		ctx->prev2_span = ctx->prev_span;
-		ctx->prev_bol = ctx->look_bol;
 		ctx->prev_kind = ctx->look_kind;
 		ctx->prev_span = ctx->look_span;
 		ctx->prev_text = ctx->look_text;
 		ctx->look_text = NULL;
 		ctx->look_kind = kind;
 		ctx->look_span = *lloc;
-		ctx->look_bol = bol;
 		ctx->look_depth = depth;
 		if (kind == IDENT)
 			ctx->look_text = lval->str;
@@ -154,9 +153,22 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 	}
 }
 
+/* Is the lookahead (or the token before it) the first on its line? */
+static int look_bol(struct parse_ctx *ctx)
+{
+	return ctx->prev_kind == -1 ||
+	       source_has_newline(ctx->look_span.src, ctx->prev_span.end, ctx->look_span.off);
+}
+
+static int prev_bol(struct parse_ctx *ctx)
+{
+	return ctx->prev2_kind == -1 ||
+	       source_has_newline(ctx->prev_span.src, ctx->prev2_span.end, ctx->prev_span.off);
+}
+
 int parse_recover(struct parse_ctx *ctx)
 {
-	if (is_sync_point(ctx, ctx->look_kind, ctx->look_bol, ctx->look_depth)) {
+	if (is_sync_point(ctx, ctx->look_kind, look_bol(ctx), ctx->look_depth)) {
 		ctx->recovering = 0;
 		return 1;
 	}
@@ -189,7 +201,7 @@ static void describe_lookahead(struct parse_ctx *ctx, struct buf *b)
 {
 	if (ctx->look_kind == IDENT && ctx->look_text)
 		buf_printf(b, "'%s'", ctx->look_text);
-	else if (ctx->look_kind == NUMBER || ctx->look_kind == OQUOTE ||
+	else if (ctx->look_kind == NUMBER || ctx->look_kind == OQUOTE || ctx->look_kind == STRING ||
 		 ctx->look_kind == HEREDOC_BEGIN || ctx->look_kind == END)
 		buf_addstr(b, lex_token_name(ctx->look_kind));
 	else
@@ -213,20 +225,46 @@ static int wants_value(int kind)
  * expected list is all it adds to what the context already knows. */
 static void expected_list(const char *msg, struct buf *out)
 {
+	/* bison's names for tokens, in the words of a sentence */
+	static const char *const words[][2] = {
+		{ "name", "a name" }, { "string", "a string" }, { "number", "a number" },
+		{ "heredoc", "a heredoc" }, { "text", "text" },
+	};
 	const char *p = strstr(msg, ", expecting ");
+	struct buf items = BUF_INIT;
+	size_t n = 0;
+
 	if (!p)
 		return;
 	p += strlen(", expecting ");
 	while (*p) {
 		const char *q = strstr(p, " or ");
-		size_t n = q ? (size_t)(q - p) : strlen(p);
-		if (out->len)
-			buf_addstr(out, q ? ", " : " or ");
-		buf_add(out, p, n);
+		size_t len = q ? (size_t)(q - p) : strlen(p);
+		char *item = xstrndup(p, len);
+		/* a plain string is a string to the user */
+		if (strcmp(item, "plain string") == 0) {
+			free(item);
+		} else {
+			for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+				if (strcmp(item, words[i][0]) == 0) {
+					free(item);
+					item = xstrdup(words[i][1]);
+					break;
+				}
+			buf_push(&items, char *, item);
+			n++;
+		}
 		if (!q)
 			break;
 		p = q + 4;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addstr(out, i + 1 == n ? " or " : ", ");
+		buf_addstr(out, buf_at(&items, char *, i));
+		free(buf_at(&items, char *, i));
+	}
+	buf_release(&items);
 }
 
 void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const char *msg)
@@ -244,17 +282,18 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 		goto out;
 	}
 	expected_list(msg, &exp);
+	if (exp.len && strcmp(exp.data, "a name, a string or '{'") == 0) {
+		buf_reset(&exp);
+		buf_addstr(&exp, "a label or '{'");
+	}
 	describe_lookahead(ctx, &found);
 	if (kind == END) {
 		/* point just after the last token, where the missing text belongs */
-		at = ctx->prev_span.src ? ctx->prev_span : *loc;
-		at.off = at.end;
-		at.line = at.end_line;
-		at.col = at.end_col;
+		at = span_end(ctx->prev_span.src ? &ctx->prev_span : loc);
 		if (open) {
 			buf_printf(&m, "expected %s to close the %s opened at %u:%u",
 				   bracket_closer(open->kind), bracket_what(open->kind),
-				   open->open.line, open->open.col);
+				   span_line(&open->open), span_col(&open->open));
 		} else if (wants_value(ctx->prev_kind)) {
 			buf_printf(&m, "expected a value after %s, found the end of the file",
 				   lex_token_name(ctx->prev_kind));
@@ -263,7 +302,7 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 		} else {
 			buf_addstr(&m, "the file ends too soon");
 		}
-	} else if (kind == '=' && ctx->prev_kind == IDENT && ctx->prev_bol &&
+	} else if (kind == '=' && ctx->prev_kind == IDENT && prev_bol(ctx) &&
 		   ctx->prev2_kind == '=') {
 		/* "a =" then "b = 1" on the next line: the value of a is missing */
 		at = ctx->prev2_span;
@@ -286,20 +325,20 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 	} else if (open && open->kind != PB_BLOCK && exp.len &&
 		   strstr(exp.data, bracket_closer(open->kind))) {
 		buf_printf(&m, "expected %s to close the %s opened at %u:%u, found %s",
-			   bracket_closer(open->kind), bracket_what(open->kind), open->open.line,
-			   open->open.col, found.data);
+			   bracket_closer(open->kind), bracket_what(open->kind), span_line(&open->open),
+			   span_col(&open->open), found.data);
 	} else if (exp.len) {
 		buf_printf(&m, "expected %s, found %s", exp.data, found.data);
 	} else if (open && (open->kind == PB_LIST || open->kind == PB_PAREN)) {
 		buf_printf(&m, "expected ',' or %s in the %s opened at %u:%u, found %s",
-			   bracket_closer(open->kind), bracket_what(open->kind), open->open.line,
-			   open->open.col, found.data);
+			   bracket_closer(open->kind), bracket_what(open->kind), span_line(&open->open),
+			   span_col(&open->open), found.data);
 	} else if (open && open->kind == PB_OBJECT) {
 		buf_printf(&m, "expected a key, ',' or '}' in the map opened at %u:%u, found %s",
-			   open->open.line, open->open.col, found.data);
+			   span_line(&open->open), span_col(&open->open), found.data);
 	} else if (open && open->kind == PB_INTERP) {
 		buf_printf(&m, "expected '}' to close the interpolation opened at %u:%u, found %s",
-			   open->open.line, open->open.col, found.data);
+			   span_line(&open->open), span_col(&open->open), found.data);
 	} else {
 		buf_printf(&m, "%s is not expected here", found.data);
 	}
@@ -366,13 +405,11 @@ struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, i
 	 * quiet: the user still has to hear about the missing '}' */
 	if (!ctx.eof_reported && !ctx.stopped && ctx.syntax_errors && bracket_depth(&ctx)) {
 		struct parse_bracket *open = bracket_top(&ctx);
-		struct span at = ctx.look_kind == END && ctx.prev_span.src ? ctx.prev_span : ctx.look_span;
-		at.off = at.end;
-		at.line = at.end_line;
-		at.col = at.end_col;
+		struct span at = span_end(ctx.look_kind == END && ctx.prev_span.src ? &ctx.prev_span :
+					  &ctx.look_span);
 		diag_error(diag, &at, "expected %s to close the %s opened at %u:%u",
 			   bracket_closer(open->kind), bracket_what(open->kind),
-			   open->open.line, open->open.col);
+			   span_line(&open->open), span_col(&open->open));
 	}
 out:
 	if (keep_tokens) {
@@ -393,7 +430,8 @@ const char *lex_token_name(int kind)
 	case END: return "end of file";
 	case IDENT: return "a name";
 	case NUMBER: return "a number";
-	case OQUOTE: return "a string";
+	case OQUOTE:
+	case STRING: return "a string";
 	case CQUOTE: return "the end of the string";
 	case TLIT: return "text";
 	case TINTERP: return "'${'";

@@ -26,12 +26,10 @@ struct parse_ctx {
 	struct buf brackets;    /* struct parse_bracket: what is open at the lookahead */
 	int look_kind;          /* the token last handed to the parser */
 	struct span look_span;
-	unsigned look_bol;
 	size_t look_depth;      /* bracket depth before the lookahead */
 	const char *look_text;  /* its name, for IDENT (in the tree's arena) */
 	int prev_kind;          /* the token before it */
 	struct span prev_span;
-	unsigned prev_bol;
 	const char *prev_text;
 	int prev2_kind;         /* and the one before that */
 	struct span prev2_span;

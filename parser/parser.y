@@ -30,13 +30,9 @@ void yyerror(YYLTYPE *lloc, struct parse_ctx *ctx, const char *msg);
 		if (N) {                                                      \
 			(Cur) = YYRHSLOC(Rhs, 1);                             \
 			(Cur).end = YYRHSLOC(Rhs, N).end;                     \
-			(Cur).end_line = YYRHSLOC(Rhs, N).end_line;           \
-			(Cur).end_col = YYRHSLOC(Rhs, N).end_col;             \
 		} else {                                                      \
 			(Cur) = YYRHSLOC(Rhs, 0);                             \
 			(Cur).off = (Cur).end;                                \
-			(Cur).line = (Cur).end_line;                          \
-			(Cur).col = (Cur).end_col;                            \
 		}                                                             \
 	} while (0)
 
@@ -84,6 +80,7 @@ static struct ast_expr *template_part(struct parse_ctx *ctx, char *s, const YYLT
 %token END 0            "end of file"
 %token <str> IDENT      "name"
 %token <num> NUMBER     "number"
+%token <str> STRING     "plain string"
 %token OQUOTE           "string"
 %token CQUOTE           "end of string"
 %token <str> TLIT       "text"
@@ -249,7 +246,8 @@ primary:
 
 /* A string of plain text, the most common kind by far, needs no template node. */
 string:
-	OQUOTE CQUOTE { $$ = ast_string(A, arena_strdup(A, ""), 0, &@$); }
+	STRING { $$ = ast_string(A, $1, strlen($1), &@$); }
+	| OQUOTE CQUOTE { $$ = ast_string(A, arena_strdup(A, ""), 0, &@$); }
 	| OQUOTE TLIT CQUOTE { $$ = ast_string(A, $2, strlen($2), &@$); }
 	| OQUOTE tparts CQUOTE { $$ = D(ast_template_finish(A, ast_close($2, &@$))); }
 	;

@@ -102,7 +102,8 @@ t_diff() {
 	if cmp -s "$1" "$2"; then
 		return 0
 	fi
-	diff -u "$1" "$2" | sed -e "1s|^--- .*|--- $3 (expected)|" -e "2s|^+++ .*|+++ $3 (actual)|"
+	printf -- '--- %s (expected)\n+++ %s (actual)\n' "$3" "$3"
+	diff -u "$1" "$2" | sed '1,2d'
 	return 1
 }
 
@@ -123,4 +124,73 @@ t_timeout() {
 t_run() {
 	T_STATUS=0
 	t_timeout 20 "$@" <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+# Checks on the last t_run, grouped into one test:
+#
+#   t_begin "version prints the version"
+#   t_run "$STK" version
+#   t_expect_status 0
+#   t_expect_match out '^stk [0-9]+\.[0-9]+\.[0-9]+$'
+#   t_end
+#
+# t_end prints ok, or FAIL with every unmet expectation and what the command printed.
+t_begin() {
+	T_NAME=$1
+	: >"$T_TMP/why"
+}
+
+t_why() {
+	printf '%s\n' "$*" >>"$T_TMP/why"
+}
+
+t_expect_status() {
+	[ "$T_STATUS" -eq "$1" ] || t_why "exit status $T_STATUS, expected $1"
+}
+
+# t_expect_has out|err TEXT: the stream contains TEXT (a fixed string)
+t_expect_has() {
+	grep -F -e "$2" "$T_TMP/$1" >/dev/null || t_why "std$1 lacks: $2"
+}
+
+# t_expect_lacks out|err TEXT
+t_expect_lacks() {
+	if grep -F -e "$2" "$T_TMP/$1" >/dev/null; then
+		t_why "std$1 should not contain: $2"
+	fi
+}
+
+# t_expect_match out|err ERE: some line matches the extended regular expression
+t_expect_match() {
+	grep -E -e "$2" "$T_TMP/$1" >/dev/null || t_why "no line of std$1 matches: $2"
+}
+
+# t_expect_empty out|err
+t_expect_empty() {
+	[ ! -s "$T_TMP/$1" ] || t_why "std$1 should be empty"
+}
+
+# t_expect_lines out|err N: the stream has exactly N lines
+t_expect_lines() {
+	t_n=$(wc -l <"$T_TMP/$1" | tr -d ' ')
+	[ "$t_n" -eq "$2" ] || t_why "std$1 has $t_n lines, expected $2"
+}
+
+t_end() {
+	if [ -s "$T_TMP/why" ]; then
+		T_FAILED=$((T_FAILED + 1))
+		printf 'FAIL %s\n' "$T_NAME"
+		sed 's/^/  /' "$T_TMP/why"
+		printf '  exit status: %s\n' "$T_STATUS"
+		if [ -s "$T_TMP/out" ]; then
+			printf '  stdout:\n'
+			sed 's/^/  | /' "$T_TMP/out"
+		fi
+		if [ -s "$T_TMP/err" ]; then
+			printf '  stderr:\n'
+			sed 's/^/  | /' "$T_TMP/err"
+		fi
+	else
+		t_ok "$T_NAME"
+	fi
 }

@@ -1,0 +1,217 @@
+#!/bin/sh
+# tests/cli.sh: the command line: help, usage errors, exit codes, where output goes.
+# Prints `ok NAME` or `FAIL NAME` with the reasons, then `N passed, N failed`.
+#
+# Environment: STK (the binary), STK_SRCDIR (the repository root), NO_COLOR=1.
+
+case $0 in
+*/*) T_LIB=${0%/*}/lib.sh ;;
+*) T_LIB=./lib.sh ;;
+esac
+# shellcheck source=tests/lib.sh
+. "$T_LIB" || exit 99
+
+t_init "$0"
+
+# Scratch configurations.
+mkdir "$T_TMP/valid" "$T_TMP/empty" "$T_TMP/broken"
+cat >"$T_TMP/valid/main.stk" <<'EOF'
+variable region {
+  type    = string
+  default = "us-east-1"
+}
+
+resource aws.vpc main {
+  cidr_block = "10.0.0.0/16"
+}
+
+output vpc_id {
+  value = aws.vpc.main.id
+}
+EOF
+cat >"$T_TMP/broken/main.stk" <<'EOF'
+locals {
+  a = [1, 2
+}
+EOF
+echo "no configuration here" >"$T_TMP/empty/README"
+
+commands='validate fmt version'
+version_re='^stk [0-9]+\.[0-9]+\.[0-9]+$'
+success='Success! The configuration is valid.'
+
+# ---- version -------------------------------------------------------------------------------
+
+t_begin "version prints 'stk X.Y.Z'"
+t_run "$STK" version
+t_expect_status 0
+t_expect_match out "$version_re"
+t_expect_lines out 1
+t_expect_empty err
+t_end
+
+t_begin "--version prints the version"
+t_run "$STK" --version
+t_expect_status 0
+t_expect_match out "$version_re"
+t_end
+
+t_begin "version --help prints its usage"
+t_run "$STK" version --help
+t_expect_status 0
+t_expect_has out "Usage: stk version"
+t_end
+
+t_begin "version with an argument is a usage error"
+t_run "$STK" version extra
+t_expect_status 1
+t_expect_has err "extra"
+t_expect_empty out
+t_end
+
+# ---- help ----------------------------------------------------------------------------------
+
+for form in --help help -h; do
+	t_begin "'stk $form' exits 0 and lists the commands"
+	t_run "$STK" "$form"
+	t_expect_status 0
+	t_expect_has out "Usage: stk"
+	for c in $commands; do
+		t_expect_match out "^  $c "
+	done
+	t_expect_empty err
+	t_end
+done
+
+t_begin "'stk help validate' prints the usage of validate"
+t_run "$STK" help validate
+t_expect_status 0
+t_expect_has out "Usage: stk validate"
+t_end
+
+for form in --help -help -h; do
+	t_begin "'stk validate $form' exits 0 with its usage"
+	t_run "$STK" validate "$form"
+	t_expect_status 0
+	t_expect_has out "Usage: stk validate"
+	t_expect_empty err
+	t_end
+done
+
+t_begin "'stk fmt --help' exits 0 with its usage"
+t_run "$STK" fmt --help
+t_expect_status 0
+t_expect_has out "Usage: stk fmt"
+t_end
+
+# ---- usage errors --------------------------------------------------------------------------
+
+t_begin "stk alone exits 1 with the usage on stderr"
+t_run "$STK"
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "Usage: stk"
+for c in $commands; do
+	t_expect_match err "^  $c "
+done
+t_end
+
+t_begin "an unknown command exits 1"
+t_run "$STK" frobnicate
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "unknown command 'frobnicate'"
+t_expect_lacks err "did you mean"
+t_end
+
+t_begin "a misspelt command suggests the right one"
+t_run "$STK" valdate
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "unknown command 'valdate'"
+t_expect_has err "did you mean 'validate'?"
+t_end
+
+t_begin "a misspelt command with a swapped letter suggests the right one"
+t_run "$STK" vesrion
+t_expect_status 1
+t_expect_has err "did you mean 'version'?"
+t_end
+
+t_begin "an unknown flag before the command exits 1"
+t_run "$STK" --frobnicate
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "unknown flag '--frobnicate'"
+t_end
+
+t_begin "an unknown flag of validate exits 1 with its usage"
+t_run "$STK" validate --frobnicate "$T_TMP/valid"
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "unknown flag '--frobnicate'"
+t_expect_has err "Usage: stk validate"
+t_end
+
+t_begin "validate takes one directory"
+t_run "$STK" validate "$T_TMP/valid" "$T_TMP/empty"
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "Usage: stk validate"
+t_end
+
+# ---- validate ------------------------------------------------------------------------------
+
+t_begin "validate of a valid directory succeeds"
+t_run "$STK" validate "$T_TMP/valid"
+t_expect_status 0
+t_expect_has out "$success"
+t_expect_lines out 1
+t_expect_empty err
+t_end
+
+t_begin "validate with a trailing slash succeeds"
+t_run "$STK" validate "$T_TMP/valid/"
+t_expect_status 0
+t_expect_has out "$success"
+t_end
+
+t_begin "validate without an argument reads the current directory"
+T_STATUS=0
+(cd "$T_TMP/valid" && t_timeout 20 "$STK" validate) <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
+	T_STATUS=$?
+t_expect_status 0
+t_expect_has out "$success"
+t_end
+
+t_begin "validate of a single file succeeds"
+t_run "$STK" validate "$T_TMP/valid/main.stk"
+t_expect_status 0
+t_expect_has out "$success"
+t_end
+
+t_begin "validate of a missing directory exits 1 and names it"
+t_run "$STK" validate "$T_TMP/no-such-dir"
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "$T_TMP/no-such-dir"
+t_expect_has err "No such file or directory"
+t_expect_lacks err "$success"
+t_end
+
+t_begin "validate of a directory without .stk files exits 1"
+t_run "$STK" validate "$T_TMP/empty"
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "no .stk files"
+t_end
+
+t_begin "errors go to stderr, with file:line:col, and exit 1"
+t_run "$STK" validate "$T_TMP/broken"
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "$T_TMP/broken/main.stk:3:1: error: "
+t_expect_lacks err "$success"
+t_end
+
+t_summary
