@@ -2,6 +2,7 @@
  * provider schemas alone: nothing is evaluated and no API is called. */
 #include "planner/check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +92,7 @@ static struct decl *decl_add(struct check_ctx *c, enum decl_kind kind, char *key
 	if (prev) {
 		diag_error(c->diag, where, "%s %s is declared twice", decl_what(kind), key);
 		diag_hint(c->diag, "the first is at %s:%u:%u; names must be unique",
-			  prev->item->span.src->name, prev->item->span.line, prev->item->span.col);
+			  prev->item->span.src->name, span_line(&prev->item->span), span_col(&prev->item->span));
 		return NULL;
 	}
 	return d;
@@ -131,6 +132,32 @@ static void schema_names(const struct schema_block *b, struct buf *names, int se
 static const char *suggest_in(const char *name, struct buf *names)
 {
 	return diag_suggest(name, (const char *const *)(void *)names->data);
+}
+
+/* Adds "did you mean X?" for name among a schema block's names; built only on an error. */
+static void hint_schema_name(struct check_ctx *c, const char *name, const struct schema_block *b,
+			     int settable_only)
+{
+	struct buf names = BUF_INIT;
+	const char *s;
+
+	schema_names(b, &names, settable_only);
+	s = suggest_in(name, &names);
+	if (s)
+		diag_hint(c->diag, "did you mean %s?", s);
+	buf_release(&names);
+}
+
+/* The earlier attribute of the same name in items[0..i), if any: bodies are short, so a scan
+ * beats a hash table. */
+static const struct ast_item *earlier_attr(const struct ast_body *body, size_t i)
+{
+	const char *name = body->items[i]->name;
+
+	for (size_t k = 0; k < i; k++)
+		if (body->items[k]->kind == AST_ATTR && strcmp(body->items[k]->name, name) == 0)
+			return body->items[k];
+	return NULL;
 }
 
 /* Flattens a traversal into its steps: root, then .name / [key] / [*] steps. */
@@ -442,26 +469,22 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 		       const struct ast_body *body, const struct schema_block *sb, const char *what,
 		       enum meta meta, const struct schema_resource *rs, const struct scope *sc)
 {
-	struct strmap seen;
-	struct buf names = BUF_INIT;
-
-	strmap_init(&seen);
-	schema_names(sb, &names, 1);
 	for (size_t i = 0; i < body->n; i++) {
 		const struct ast_item *it = body->items[i];
 		const struct ast_item *prev;
 
 		if (it->kind == AST_ATTR) {
-			prev = strmap_put(&seen, it->name, (void *)it);
+			prev = earlier_attr(body, i);
 			if (prev) {
 				diag_error(c->diag, &it->name_span, "'%s' is set twice", it->name);
-				diag_hint(c->diag, "the first is at %u:%u", prev->name_span.line,
-					  prev->name_span.col);
+				diag_hint(c->diag, "the first is at %u:%u", span_line(&prev->name_span),
+					  span_col(&prev->name_span));
 				continue;
 			}
-			check_expr(c, it->value, sc);
+			/* meta-arguments are checked by the caller, in their own scope */
 			if (is_meta_attr(it->name, meta))
 				continue;
+			check_expr(c, it->value, sc);
 			const struct schema_attr *a = schema_attr_find(sb, it->name);
 			if (!a) {
 				const struct schema_nested *nb = schema_nested_find(sb, it->name);
@@ -470,10 +493,8 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 					diag_hint(c->diag, "write %s { ... } without '='", it->name);
 					continue;
 				}
-				const char *s = suggest_in(it->name, &names);
 				diag_error(c->diag, &it->name_span, "%s has no argument '%s'", what, it->name);
-				if (s)
-					diag_hint(c->diag, "did you mean %s?", s);
+				hint_schema_name(c, it->name, sb, 1);
 				continue;
 			}
 			if (!(a->flags & (SF_REQUIRED | SF_OPTIONAL))) {
@@ -503,10 +524,8 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 				diag_hint(c->diag, "write %s = ...", it->name);
 				continue;
 			}
-			const char *s = suggest_in(it->name, &names);
 			diag_error(c->diag, &it->name_span, "%s takes no '%s' block", what, it->name);
-			if (s)
-				diag_hint(c->diag, "did you mean %s?", s);
+			hint_schema_name(c, it->name, sb, 1);
 			continue;
 		}
 		/* a provider's registry "name" { } takes a label; other nested blocks do not */
@@ -517,7 +536,7 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 	}
 	/* missing required arguments and block counts */
 	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
-		if ((a->flags & SF_REQUIRED) && !strmap_get(&seen, a->name)) {
+		if ((a->flags & SF_REQUIRED) && !body_attr(body, a->name)) {
 			diag_error(c->diag, owner ? &owner->name_span : NULL, "%s needs the argument '%s'",
 				   what, a->name);
 			if (a->description)
@@ -537,8 +556,6 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 			diag_error(c->diag, &last->name_span, "%s takes at most %d %s block%s", what,
 				   nb->max_items, nb->name, nb->max_items == 1 ? "" : "s");
 	}
-	strmap_release(&seen);
-	buf_release(&names);
 }
 
 /* ---- references ---- */
@@ -597,7 +614,8 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 	const char *name = step_attr(steps, first + 2);
 	size_t n = buf_count(steps, struct step);
 	const char *prefix = kind == D_DATA ? "data." : "";
-	char *key;
+	char keybuf[256];
+	char *key = keybuf;
 	const struct decl *d;
 
 	if (first == 0)
@@ -608,7 +626,9 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 		return;
 	}
 	const struct schema_provider *p = schema_provider_find(prov);
-	key = xasprintf("%s.%s.%s", prov, type, name);
+	/* every reference looks up a key: build it without the heap when it fits */
+	if ((size_t)snprintf(keybuf, sizeof keybuf, "%s.%s.%s", prov, type, name) >= sizeof keybuf)
+		key = xasprintf("%s.%s.%s", prov, type, name);
 	d = decl_find(c, kind, key);
 	if (!d) {
 		diag_error(c->diag, &whole->span, "reference to undeclared %s %s%s", decl_what(kind),
@@ -651,17 +671,13 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 	if (attr && d->schema) {
 		const struct schema_block *sb = &d->schema->block;
 		if (!schema_attr_find(sb, attr) && !schema_nested_find(sb, attr)) {
-			struct buf nm = BUF_INIT;
-			schema_names(sb, &nm, 0);
-			const char *s = suggest_in(attr, &nm);
 			diag_error(c->diag, step_span(steps, i), "%s.%s has no attribute '%s'", prov, type, attr);
-			if (s)
-				diag_hint(c->diag, "did you mean %s?", s);
-			buf_release(&nm);
+			hint_schema_name(c, attr, sb, 0);
 		}
 	}
 out:
-	free(key);
+	if (key != keybuf)
+		free(key);
 }
 
 static void check_module_ref(struct check_ctx *c, const struct buf *steps,
@@ -802,7 +818,7 @@ static void check_object_keys(struct check_ctx *c, const struct ast_expr *e)
 		prev = strmap_put(&seen, s, (void *)k);
 		if (prev) {
 			diag_error(c->diag, &k->span, "duplicate key '%s' in this map", s);
-			diag_hint(c->diag, "the first is at %u:%u", prev->span.line, prev->span.col);
+			diag_hint(c->diag, "the first is at %u:%u", span_line(&prev->span), span_col(&prev->span));
 		}
 	}
 	strmap_release(&seen);
@@ -1058,7 +1074,7 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 		if (c->stack) {
 			diag_error(c->diag, &b->name_span, "a configuration has one stack block");
 			diag_hint(c->diag, "the first is at %s:%u:%u", c->stack->span.src->name,
-				  c->stack->span.line, c->stack->span.col);
+				  span_line(&c->stack->span), span_col(&c->stack->span));
 			return;
 		}
 		c->stack = b;
@@ -1289,26 +1305,14 @@ static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 		free(p);
 	}
 	if (d->schema) {
-		/* count, for_each, depends_on and provider were checked above: check_body skips them
-		 * as meta-arguments but still walks their expressions, so give it an empty scope
-		 * for those by checking only the other items' references there */
-		struct ast_body rest = { NULL, 0 };
-		struct buf items = BUF_INIT;
+		check_body(c, b, &b->body, &d->schema->block, what, data ? META_DATA : META_RESOURCE,
+			   d->schema, &sc);
+	} else {
 		for (size_t i = 0; i < b->body.n; i++) {
 			const struct ast_item *it = b->body.items[i];
-			if (it->kind == AST_ATTR && (it == count || it == fe || it == dep || it == prov))
-				continue;
-			buf_push(&items, struct ast_item *, (struct ast_item *)it);
+			if (it->kind == AST_ATTR && it != count && it != fe && it != dep && it != prov)
+				check_expr(c, it->value, &sc);
 		}
-		rest.items = (struct ast_item **)(void *)items.data;
-		rest.n = buf_count(&items, struct ast_item *);
-		check_body(c, b, &rest, &d->schema->block, what, data ? META_DATA : META_RESOURCE,
-			   d->schema, &sc);
-		buf_release(&items);
-	} else {
-		for (size_t i = 0; i < b->body.n; i++)
-			if (b->body.items[i]->kind == AST_ATTR)
-				check_expr(c, b->body.items[i]->value, &sc);
 	}
 	free(what);
 }
