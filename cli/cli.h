@@ -31,5 +31,7 @@ void cli_print_diags(struct diag_ctx *diag);
 int cmd_validate(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 
 #endif

@@ -34,6 +34,32 @@ const struct cli_command cli_commands[] = {
 	  "\n"
 	  "Exit status: 0 success, 1 error (such as a syntax error), 3 -check found files to format.\n",
 	  cmd_fmt },
+	{ "plan", "Show the changes that would make the infrastructure match the configuration",
+	  "Usage: stk plan [DIR] [-json | -markdown] [-detailed-exitcode] [-refresh=false]\n"
+	  "                [-var NAME=VALUE]... [-var-file FILE]... [-replace ADDR]... [-destroy]\n"
+	  "\n"
+	  "Evaluates the configuration in DIR (default: the current directory) against the state\n"
+	  "(STK_STATE, else DIR/stk.state) and prints what apply would do: + create, ~ update in\n"
+	  "place, -/+ replace (the attribute that forces it marked), - destroy, <= read.\n"
+	  "\n"
+	  "  -json              one JSON document (docs/plan-json.md)\n"
+	  "  -markdown          a pull-request comment: destroys and replacements first\n"
+	  "  -detailed-exitcode exit 2 when there are changes, 0 when there are none\n"
+	  "  -refresh=false     plan from the state as it is, with no API call\n"
+	  "  -var NAME=VALUE    a root variable's value (a later one wins)\n"
+	  "  -var-file FILE     variable values from a .stkvars file\n"
+	  "  -replace ADDR      replace this instance even if nothing changed\n"
+	  "  -destroy           plan to destroy everything in the state\n"
+	  "\n"
+	  "Variables also come from STK_VAR_NAME, DIR/stk.stkvars and DIR/*.auto.stkvars, before\n"
+	  "the command line. Exit status: 0 success, 1 error, 2 changes with -detailed-exitcode.\n",
+	  cmd_plan },
+	{ "graph", "Print the dependency graph as Graphviz DOT",
+	  "Usage: stk graph [DIR]\n"
+	  "\n"
+	  "Prints the configuration's dependency graph in Graphviz DOT, nodes labelled by address:\n"
+	  "  stk graph | dot -Tsvg > graph.svg\n",
+	  cmd_graph },
 	{ "version", "Print the stk version",
 	  "Usage: stk version\n",
 	  cmd_version },

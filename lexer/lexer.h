@@ -11,6 +11,13 @@
 
 /* Token kinds the scanner returns beyond bison's (never passed to the parser). */
 #define LEX_COMMENT 10000
+/* A character that is not part of the language, already reported: the parser recovers from it
+ * as from a syntax error, without a message of its own. Not recorded for stk fmt. */
+#define LEX_INVALID 10001
+
+/* What opened each level of the scanner's code start condition (see lexer.l). */
+enum lex_nest { LEX_NEST_BRACE = 1, LEX_NEST_STRING, LEX_NEST_HEREDOC, LEX_NEST_CODE };
+#define LEX_MAX_NEST 128
 
 struct lex_token {
 	int kind;              /* a bison token kind, a character, or LEX_COMMENT */
@@ -24,6 +31,11 @@ struct lex_state {
 	struct arena *arena;       /* where token text goes: the tree's arena */
 	uint32_t off;              /* where the next token starts */
 	int brace_depth;           /* '{' and '${' opened in the code start condition */
+	unsigned char nest[LEX_MAX_NEST]; /* enum lex_nest of each, while brace_depth fits */
+	int last;                  /* the kind of the token returned last */
+	int closed_interps;        /* the CQUOTE just returned also closed this many '${' */
+	unsigned str_error : 1;    /* the open string has had an error that ends it */
+	unsigned swallowed : 1;    /* a comment or heredoc ran to the end of the file */
 	char *heredoc_marker;      /* open heredoc's closing marker */
 	int heredoc_strip;
 	struct span heredoc_open;

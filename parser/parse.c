@@ -23,31 +23,47 @@ static void bracket_pop(struct parse_ctx *ctx)
 	ctx->brackets.len -= sizeof(struct parse_bracket);
 }
 
+/* What is known about the expression being written inside the innermost bracket. */
+static struct parse_level *level(struct parse_ctx *ctx)
+{
+	if (!ctx->brackets.len)
+		return &ctx->base;
+	return &((struct parse_bracket *)(void *)(ctx->brackets.data + ctx->brackets.len) - 1)->lvl;
+}
+
+static int closed_by_brace(enum parse_bracket_kind k)
+{
+	return k == PB_BLOCK || k == PB_OBJECT || k == PB_INTERP;
+}
+
 /* Keeps the stack of open brackets, which recovery and messages ("the block opened at 3:20")
- * rely on. A '{' right after a name or a quoted label opens a block body. */
+ * rely on. A '{' right after a name or a quoted label opens a block body. It also follows the
+ * '?' waiting for their ':' and the parts of a for expression, for messages. */
 static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *sp)
 {
-	struct parse_bracket b = { PB_PAREN, *sp };
+	struct parse_bracket b;
 	struct parse_bracket *top;
+	struct parse_level *l;
+	enum parse_bracket_kind k;
+	int n;
 
 	switch (kind) {
 	case '{':
-		b.kind = (ctx->prev_kind == IDENT || ctx->prev_kind == CQUOTE || ctx->prev_kind == STRING) ?
-			 PB_BLOCK : PB_OBJECT;
+		k = (ctx->prev_kind == IDENT || ctx->prev_kind == CQUOTE || ctx->prev_kind == STRING) ?
+		    PB_BLOCK : PB_OBJECT;
 		break;
 	case TINTERP:
-		b.kind = PB_INTERP;
+		k = PB_INTERP;
 		break;
 	case '[':
-		b.kind = PB_LIST;
+		k = PB_LIST;
 		break;
 	case '(':
-		b.kind = PB_PAREN;
+		k = PB_PAREN;
 		break;
 	case '}':
 		/* a '}' also closes any '[' or '(' left open inside it */
-		while ((top = bracket_top(ctx)) && top->kind != PB_BLOCK && top->kind != PB_OBJECT &&
-		       top->kind != PB_INTERP)
+		while ((top = bracket_top(ctx)) && !closed_by_brace(top->kind))
 			bracket_pop(ctx);
 		if (bracket_top(ctx))
 			bracket_pop(ctx);
@@ -60,9 +76,52 @@ static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *s
 		if ((top = bracket_top(ctx)) && top->kind == PB_PAREN)
 			bracket_pop(ctx);
 		return;
+	case CQUOTE:
+		/* the quote that ends a string left open inside "${": the '${' close with it */
+		for (n = ctx->look_closes; n > 0 && (top = bracket_top(ctx)); bracket_pop(ctx))
+			if (top->kind == PB_INTERP)
+				n--;
+		return;
+	case '?':
+		l = level(ctx);
+		l->nq++;
+		l->q = *sp;
+		return;
+	case ':':
+		l = level(ctx);
+		if (l->nq)
+			l->nq--;
+		else if (l->for_stage == 2)
+			l->for_stage = 3;
+		return;
+	case '=':
+	case ',':
+		/* a new value starts */
+		level(ctx)->nq = 0;
+		return;
+	case KW_FOR:
+		top = bracket_top(ctx);
+		if (top && (top->kind == PB_LIST || top->kind == PB_OBJECT) &&
+		    (ctx->prev_kind == '[' || ctx->prev_kind == '{'))
+			top->lvl.for_stage = 1;
+		return;
+	case KW_IN:
+		l = level(ctx);
+		if (l->for_stage == 1)
+			l->for_stage = 2;
+		return;
+	case ARROW:
+		l = level(ctx);
+		if (l->for_stage == 3)
+			l->for_stage = 4;
+		return;
 	default:
 		return;
 	}
+	memset(&b, 0, sizeof b);
+	b.kind = k;
+	b.call = kind == '(' && ctx->prev_kind == IDENT;
+	b.open = *sp;
 	buf_push(&ctx->brackets, struct parse_bracket, b);
 }
 
@@ -75,16 +134,46 @@ static size_t innermost_block(struct parse_ctx *ctx)
 	return 0;
 }
 
+/* Does the previous token leave an expression to be written? */
+static int wants_value(int kind)
+{
+	switch (kind) {
+	case '=': case ':': case ',': case '(': case '[': case '?': case '+': case '-':
+	case '*': case '/': case '%': case '<': case '>': case '!': case EQ: case NE:
+	case LE: case GE: case AND: case OR: case TINTERP: case KW_IN: case KW_IF: case ARROW:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Where recovery may resume: the next attribute or block at the body's own depth (the first
- * name on a line), the '}' that closes the body, or the end of the file. */
+ * name on a line), the '}' that closes the body, or the end of the file. A line that starts
+ * with a number or a string is a mistake of its own, to report, unless the line before wants
+ * a value. */
 static int is_sync_point(struct parse_ctx *ctx, int kind, unsigned bol, size_t depth)
 {
 	if (kind == END || depth < ctx->sync_depth)
 		return 1;
-	if (kind == '}' && depth == ctx->sync_depth && ctx->sync_depth > 0)
+	if (kind == '}') {
+		/* the '}' that closes the body, even with a '[' or '(' left open before it, if it
+		 * starts its line (when it is not the token of the error itself) */
+		size_t i = bracket_depth(ctx);
+		while (i > 0 && !closed_by_brace(buf_at(&ctx->brackets, struct parse_bracket, i - 1).kind))
+			i--;
+		return ctx->sync_depth > 0 && i == ctx->sync_depth &&
+		       (bol || i == depth || !ctx->recovering);
+	}
+	if (!bol || depth != ctx->sync_depth)
+		return 0;
+	switch (kind) {
+	case IDENT: case KW_FOR: case KW_IN: case KW_IF:
 		return 1;
-	return bol && depth == ctx->sync_depth &&
-	       (kind == IDENT || kind == KW_FOR || kind == KW_IN || kind == KW_IF);
+	case NUMBER: case STRING: case OQUOTE:
+		return !wants_value(ctx->prev_kind);
+	default:
+		return 0;
+	}
 }
 
 static void record_token(struct parse_ctx *ctx, int kind, const struct span *sp)
@@ -107,7 +196,7 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		track_brackets(ctx, ctx->look_kind, &ctx->look_span);
 	for (;;) {
 		int kind;
-		unsigned bol;
+		unsigned bol, errors = ctx->diag->errors;
 		size_t depth;
 
 		if (ctx->stopped) {
@@ -116,7 +205,10 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 			return END;
 		}
 		kind = lex_next(&ctx->lex, lval, lloc);
-		if (ctx->keep_tokens)
+		/* a character the scanner rejected (and reported) is no token for fmt */
+		if (kind == LEX_INVALID)
+			kind = YYerror;
+		else if (ctx->keep_tokens)
 			record_token(ctx, kind, lloc);
 		if (kind == LEX_COMMENT)
 			continue;
@@ -134,8 +226,13 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		ctx->look_kind = kind;
 		ctx->look_span = *lloc;
 		ctx->look_depth = depth;
+		ctx->look_closes = ctx->lex.closed_interps;
+		ctx->prev_lexerr = ctx->look_lexerr;
+		ctx->look_lexerr = ctx->diag->errors != errors;
 		if (kind == IDENT)
 			ctx->look_text = lval->str;
+		if (ctx->prev_kind == '=')
+			ctx->value_start = *lloc;
 		if (depth >= PARSE_MAX_NESTING && (kind == '{' || kind == '[' || kind == '(' ||
 						   kind == TINTERP)) {
 			diag_error(ctx->diag, lloc, "nested more than %d levels deep", PARSE_MAX_NESTING);
@@ -145,9 +242,34 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		if (ctx->recovering) {
 			if (!is_sync_point(ctx, kind, bol, depth)) {
 				track_brackets(ctx, kind, lloc);
+				ctx->skipped_off = lloc->off;
 				continue;
 			}
 			ctx->recovering = 0;
+			level(ctx)->nq = 0;
+			ctx->prefix_run = 0;
+		}
+		if (kind == YYerror) {
+			/* bison recovers without a message: the scanner gave it */
+			ctx->syntax_errors++;
+			ctx->err_kind = kind;
+			ctx->err_off = lloc->off;
+			ctx->sync_depth = innermost_block(ctx);
+			return kind;
+		}
+		/* each prefix operator nests one level deeper: a long run would fill bison's stack
+		 * before the tree's depth limit could see it */
+		if (kind == '!' || (kind == '-' && wants_value(ctx->prev_kind))) {
+			if (ctx->prefix_run++ == 0)
+				ctx->prefix_start = *lloc;
+			if (ctx->prefix_run >= AST_MAX_DEPTH && !ctx->stopped) {
+				struct span sp = span_join(&ctx->prefix_start, lloc);
+				diag_error(ctx->diag, &sp, "expression nested more than %d levels deep",
+					   AST_MAX_DEPTH);
+				ctx->stopped = 1;
+			}
+		} else {
+			ctx->prefix_run = 0;
 		}
 		return kind;
 	}
@@ -166,14 +288,28 @@ static int prev_bol(struct parse_ctx *ctx)
 	       source_has_newline(ctx->prev_span.src, ctx->prev2_span.end, ctx->prev_span.off);
 }
 
-int parse_recover(struct parse_ctx *ctx)
+int parse_recover(struct parse_ctx *ctx, int has_lookahead)
 {
-	if (is_sync_point(ctx, ctx->look_kind, look_bol(ctx), ctx->look_depth)) {
-		ctx->recovering = 0;
-		return 1;
+	int kind = ctx->look_kind;
+	int reported = kind == ctx->err_kind && ctx->look_span.off == ctx->err_off;
+
+	/* the parse ended at a depth limit: bison stops at the end of the file */
+	if (ctx->stopped)
+		return PARSE_KEEP;
+	/* bison also recovers without calling yyerror, within three tokens of an error */
+	ctx->sync_depth = innermost_block(ctx);
+	ctx->recovering = 0;
+	/* no lookahead: the error came from an action (parse_block_head); skip from the next token */
+	if (!has_lookahead || kind == YYerror || !is_sync_point(ctx, kind, look_bol(ctx), ctx->look_depth) ||
+	    (reported && kind != IDENT && kind != KW_FOR && kind != KW_IN && kind != KW_IF &&
+	     kind != '}' && kind != END)) {
+		ctx->recovering = 1;
+		return PARSE_SKIP;
 	}
-	ctx->recovering = 1;
-	return 0;
+	level(ctx)->nq = 0;
+	/* the token just reported stays, without a second report: bison takes it, or stops at
+	 * the end of the file; a new one is parsed as the next item, its errors reported */
+	return reported ? PARSE_KEEP : PARSE_RESUME;
 }
 
 static const char *bracket_what(enum parse_bracket_kind k)
@@ -196,29 +332,15 @@ static const char *bracket_closer(enum parse_bracket_kind k)
 	}
 }
 
-/* The lookahead in the user's words: "name 'foo'", "number", "'}'". */
-static void describe_lookahead(struct parse_ctx *ctx, struct buf *b)
+/* A token kind in the user's words, with the name itself for a name. */
+static void describe(int kind, const char *text, struct buf *b)
 {
-	if (ctx->look_kind == IDENT && ctx->look_text)
-		buf_printf(b, "'%s'", ctx->look_text);
-	else if (ctx->look_kind == NUMBER || ctx->look_kind == OQUOTE || ctx->look_kind == STRING ||
-		 ctx->look_kind == HEREDOC_BEGIN || ctx->look_kind == END)
-		buf_addstr(b, lex_token_name(ctx->look_kind));
+	if (kind == IDENT && text)
+		buf_printf(b, "'%s'", text);
+	else if (kind == CQUOTE)
+		buf_addstr(b, "'\"'");
 	else
-		buf_addstr(b, lex_token_name(ctx->look_kind));
-}
-
-/* Does the previous token leave an expression to be written? */
-static int wants_value(int kind)
-{
-	switch (kind) {
-	case '=': case ':': case ',': case '(': case '[': case '?': case '+': case '-':
-	case '*': case '/': case '%': case '<': case '>': case '!': case EQ: case NE:
-	case LE: case GE: case AND: case OR: case TINTERP: case KW_IN: case KW_IF: case ARROW:
-		return 1;
-	default:
-		return 0;
-	}
+		buf_addstr(b, lex_token_name(kind));
 }
 
 /* bison's detailed message is "syntax error, unexpected X[, expecting A or B ...]": the
@@ -267,18 +389,140 @@ static void expected_list(const char *msg, struct buf *out)
 	buf_release(&items);
 }
 
+/* Can the token end a value? */
+static int ends_value(int kind)
+{
+	switch (kind) {
+	case NUMBER: case STRING: case CQUOTE: case HEREDOC_END: case IDENT: case KW_TRUE:
+	case KW_FALSE: case KW_NULL: case ']': case '}': case ')': case '*':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Can the token start a value (and so be the next item of a list)? */
+static int starts_value(int kind)
+{
+	switch (kind) {
+	case NUMBER: case STRING: case OQUOTE: case HEREDOC_BEGIN: case IDENT: case KW_TRUE:
+	case KW_FALSE: case KW_NULL: case '[': case '{': case '(': case '!':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+/* The source right after a token, blanks skipped. */
+static const char *text_after(const struct span *sp)
+{
+	const char *p = sp->src->text + sp->end;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Does the string opened by this quote run to the end of its line? The scanner reports it. */
+static int string_unclosed(const struct span *sp)
+{
+	const char *p = sp->src->text + sp->end, *end = sp->src->text + sp->src->len;
+
+	for (; p < end && *p != '\n'; p++) {
+		if (*p == '"')
+			return 0;
+		if (*p == '\\' && p + 1 < end && p[1] != '\n')
+			p++;
+	}
+	return 1;
+}
+
+/* Is the token followed by '=' (not '==' or '=>') or '{', as a new attribute or block is? */
+static int starts_item(const struct span *sp)
+{
+	const char *p = text_after(sp);
+	return *p == '{' || (*p == '=' && p[1] != '=' && p[1] != '>');
+}
+
+static int is_vars_file(const struct source *src)
+{
+	size_t n = strlen(src->name);
+	return n >= 8 && strcmp(src->name + n - 8, ".stkvars") == 0;
+}
+
+/* A block header broke across lines before next (a label on the next line, or a token that
+ * cannot follow a header). Which mistake it is depends on what the header holds. */
+static void header_break(struct parse_ctx *ctx, const struct ast_item *head,
+			 const struct span *head_span, int next_kind, const char *next_text,
+			 const struct span *next)
+{
+	const char *text = head_span->src->text + head_span->off;
+	int len = (int)(head_span->end - head_span->off);
+	struct buf found = BUF_INIT;
+	struct span at;
+
+	if (head->nlabels == 0) {
+		describe(next_kind, next_text, &found);
+		diag_error(ctx->diag, next, "expected '=' or a block after '%s', found %s", head->name,
+			   found.data);
+	} else if (head->nlabels == 1 && head->labels[0].kind == AST_LABEL_STRING &&
+		   (innermost_block(ctx) > 0 || is_vars_file(head_span->src))) {
+		/* `default "a"` in a block (where blocks take no labels), or in a .stkvars file of
+		 * attributes: the string is a value */
+		diag_error(ctx->diag, &head->labels[0].span, "expected '=' after '%s', found a string",
+			   head->name);
+		diag_hint(ctx->diag, "an argument is written name = value");
+	} else {
+		at = span_end(head_span);
+		if (len > 60) {
+			text = head->name;
+			len = (int)strlen(head->name);
+		}
+		diag_error(ctx->diag, &at, "expected '{' after '%.*s'", len, text);
+		diag_hint(ctx->diag, "a block is written %.*s { ... }", len, text);
+	}
+	buf_release(&found);
+}
+
+int parse_block_head(struct parse_ctx *ctx, struct ast_item *head, const struct span *head_span,
+		     int next_kind, const char *next_text, const struct span *next)
+{
+	if (!source_has_newline(head_span->src, head_span->end, next->off) || ctx->stopped)
+		return 0;
+	header_break(ctx, head, head_span, next_kind, next_text, next);
+	/* recovery skips what follows, from the lookahead on */
+	ctx->syntax_errors++;
+	ctx->err_kind = ctx->look_kind;
+	ctx->err_off = ctx->look_span.off;
+	ctx->sync_depth = innermost_block(ctx);
+	return 1;
+}
+
 void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const char *msg)
 {
 	struct buf m = BUF_INIT, exp = BUF_INIT, found = BUF_INIT;
 	struct parse_bracket *open = bracket_top(ctx);
+	struct parse_level *lvl = level(ctx);
 	struct span at = *loc;
 	int kind = ctx->look_kind;
+	int in_head, bol, generic = 0, reported = 0;
 
+	ctx->err_kind = kind;
+	ctx->err_off = ctx->look_span.off;
 	if (ctx->stopped)
 		goto out;
 	ctx->syntax_errors++;
 	if (strstr(msg, "memory exhausted")) {
-		diag_error(ctx->diag, loc, "nested too deeply");
+		/* only an expression far deeper than AST_MAX_DEPTH fills bison's stack */
+		diag_error(ctx->diag, ctx->value_start.src ? &ctx->value_start : loc,
+			   "expression nested more than %d levels deep", AST_MAX_DEPTH);
+		ctx->stopped = 1;
+		goto out;
+	}
+	if (kind == END && ctx->lex.swallowed) {
+		/* an unclosed comment or heredoc took the rest of the file: its error says it all */
+		ctx->eof_reported = 1;
 		goto out;
 	}
 	expected_list(msg, &exp);
@@ -286,35 +530,110 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 		buf_reset(&exp);
 		buf_addstr(&exp, "a label or '{'");
 	}
-	describe_lookahead(ctx, &found);
+	/* in a block header, which ends with the token before the lookahead */
+	in_head = exp.len && strcmp(exp.data, "a label or '{'") == 0 && ctx->head &&
+		  ctx->head_span.end == ctx->prev_span.end;
+	describe(kind, ctx->look_text, &found);
+	bol = look_bol(ctx);
+	/* the scanner's error at this token (or just before it, on its line) says it all, and
+	 * so will its error for a string the lookahead opens and never closes */
+	if (kind != END && (ctx->look_lexerr || (ctx->prev_lexerr && !bol) ||
+			    (kind == OQUOTE && string_unclosed(&ctx->look_span))))
+		goto recover;
 	if (kind == END) {
 		/* point just after the last token, where the missing text belongs */
 		at = span_end(ctx->prev_span.src ? &ctx->prev_span : loc);
+		/* `a =` at the end of the file lacks its value, then the closing brackets */
+		int no_value = wants_value(ctx->prev_kind) && ctx->prev_span.off != ctx->skipped_off;
+
+		if (no_value)
+			diag_error(ctx->diag, &at, "expected a value after %s, found the end of the file",
+				   lex_token_name(ctx->prev_kind));
 		if (open) {
 			buf_printf(&m, "expected %s to close the %s opened at %u:%u",
 				   bracket_closer(open->kind), bracket_what(open->kind),
 				   span_line(&open->open), span_col(&open->open));
-		} else if (wants_value(ctx->prev_kind)) {
-			buf_printf(&m, "expected a value after %s, found the end of the file",
-				   lex_token_name(ctx->prev_kind));
+		} else if (no_value) {
+			reported = 1;
+		} else if (in_head && ctx->head->nlabels == 0) {
+			buf_printf(&m, "expected '=' or a block after '%s', found the end of the file",
+				   ctx->head->name);
 		} else if (exp.len) {
 			buf_printf(&m, "expected %s, found the end of the file", exp.data);
 		} else {
 			buf_addstr(&m, "the file ends too soon");
 		}
 	} else if (kind == '=' && ctx->prev_kind == IDENT && prev_bol(ctx) &&
-		   ctx->prev2_kind == '=') {
-		/* "a =" then "b = 1" on the next line: the value of a is missing */
+		   ((wants_value(ctx->prev2_kind) && ctx->prev2_kind != '(' && ctx->prev2_kind != '[' &&
+		     ctx->prev2_kind != ',' && ctx->prev2_kind != TINTERP) ||
+		    ctx->prev2_kind == '.')) {
+		/* "a = 1 +" then "b = 1" on the next line: what the line before lacks */
 		at = ctx->prev2_span;
-		buf_addstr(&m, "expected a value after '='");
+		if (ctx->prev2_kind == '.')
+			buf_addstr(&m, "expected an attribute name after '.'");
+		else
+			buf_printf(&m, "expected a value after %s", lex_token_name(ctx->prev2_kind));
+	} else if (kind == '=' && ctx->prev_kind == IDENT && prev_bol(ctx) && open &&
+		   (open->kind == PB_LIST || open->kind == PB_PAREN)) {
+		/* "f(1," then "b = 1": the bracket was left open on the line before */
+		at = ctx->prev_span;
+		buf_printf(&m, "expected %s to close the %s opened at %u:%u, found '%s'",
+			   bracket_closer(open->kind), bracket_what(open->kind), span_line(&open->open),
+			   span_col(&open->open), ctx->prev_text ? ctx->prev_text : "");
+	} else if (in_head && bol) {
+		header_break(ctx, ctx->head, &ctx->head_span, kind, ctx->look_text, &ctx->look_span);
+		reported = 1;
+	} else if (in_head && ctx->head->nlabels == 0) {
+		if (starts_value(kind) || kind == '-') {
+			buf_printf(&m, "expected '=' after '%s', found %s", ctx->head->name, found.data);
+			diag_error(ctx->diag, &at, "%s", m.data);
+			diag_hint(ctx->diag, "an argument is written name = value");
+			reported = 1;
+		} else if (kind == '}' || kind == ']' || kind == ')') {
+			buf_printf(&m, "expected '=' or a block after '%s', found %s", ctx->head->name,
+				   found.data);
+		} else {
+			buf_printf(&m, "expected a label or '{', found %s", found.data);
+		}
 	} else if (kind == CQUOTE && ctx->prev_kind == TINTERP) {
 		buf_addstr(&m, "expected an expression inside ${ }");
+	} else if (kind == ',' && open && open->kind == PB_OBJECT && !lvl->for_stage) {
+		buf_printf(&m, "expected a key or '}' in the map opened at %u:%u, found ','",
+			   span_line(&open->open), span_col(&open->open));
+	} else if (kind == ',' && lvl->for_stage != 1 &&
+		   (ctx->prev_kind == '(' || ctx->prev_kind == '[' || ctx->prev_kind == ',')) {
+		/* `[,]`, `f(1, , 2)`: a comma only follows an item */
+		buf_printf(&m, "expected a value after %s, found ','", lex_token_name(ctx->prev_kind));
+	} else if (kind == ELLIPSIS && (ctx->prev_kind == '(' || ctx->prev_kind == ',') && open &&
+		   open->kind == PB_PAREN && open->call) {
+		diag_error(ctx->diag, &at, "expected an argument before '...'");
+		diag_hint(ctx->diag, "'...' expands the last argument, a list, into arguments: "
+			  "max(var.numbers...)");
+		reported = 1;
+	} else if (open && (open->kind == PB_LIST || open->kind == PB_PAREN) &&
+		   (ctx->prev_kind == '[' || ctx->prev_kind == '(' || ctx->prev_kind == ',') &&
+		   (kind == '}' || kind == ']' || kind == ')') &&
+		   strcmp(found.data, bracket_closer(open->kind)) != 0) {
+		/* `x = [` then the block's '}' */
+		buf_printf(&m, "expected %s to close the %s opened at %u:%u, found %s",
+			   bracket_closer(open->kind), bracket_what(open->kind), span_line(&open->open),
+			   span_col(&open->open), found.data);
 	} else if (wants_value(ctx->prev_kind) && !exp.len) {
 		if (ctx->prev_kind == TINTERP)
 			buf_printf(&m, "expected an expression inside ${ }, found %s", found.data);
 		else
 			buf_printf(&m, "expected a value after %s, found %s",
 				   lex_token_name(ctx->prev_kind), found.data);
+	} else if (lvl->nq && kind != ':') {
+		buf_printf(&m, "expected ':' for the '?' at %u:%u, found %s", span_line(&lvl->q),
+			   span_col(&lvl->q), found.data);
+	} else if (lvl->for_stage == 2 && (starts_value(kind) || kind == '}' || kind == ']')) {
+		buf_printf(&m, "expected ':' after the collection of the for expression, found %s",
+			   found.data);
+	} else if (lvl->for_stage == 3 && open && open->kind == PB_OBJECT &&
+		   (starts_value(kind) || kind == '}')) {
+		buf_printf(&m, "expected '=>' after the key of the for expression, found %s",
+			   found.data);
 	} else if (exp.len && strcmp(exp.data, "'='") == 0 && ctx->prev_kind == IDENT) {
 		buf_printf(&m, "expected '=' after '%s', found %s", ctx->prev_text ? ctx->prev_text : "",
 			   found.data);
@@ -322,6 +641,30 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 		   ctx->prev_kind == IDENT) {
 		buf_printf(&m, "expected '=' or a block after '%s', found %s",
 			   ctx->prev_text ? ctx->prev_text : "", found.data);
+	} else if (open && open->kind == PB_OBJECT && !lvl->for_stage &&
+		   (!exp.len || strcmp(exp.data, "'}'") == 0)) {
+		/* a comma only follows an item */
+		buf_printf(&m, "expected %s in the map opened at %u:%u, found %s",
+			   ctx->prev_kind == '{' || ctx->prev_kind == ',' ? "a key or '}'" :
+									      "a key, ',' or '}'",
+			   span_line(&open->open), span_col(&open->open), found.data);
+	} else if (open && (open->kind == PB_LIST || open->kind == PB_PAREN) && !lvl->for_stage &&
+		   (!exp.len || strstr(exp.data, bracket_closer(open->kind)))) {
+		/* the next item without a comma, or the bracket left open before the next line */
+		if ((open->kind == PB_LIST || open->call) && starts_value(kind) &&
+		    !(bol && starts_item(&ctx->look_span))) {
+			buf_printf(&m, "expected ',' or %s in the %s opened at %u:%u, found %s",
+				   bracket_closer(open->kind), bracket_what(open->kind),
+				   span_line(&open->open), span_col(&open->open), found.data);
+			diag_error(ctx->diag, &at, "%s", m.data);
+			diag_hint(ctx->diag, open->kind == PB_LIST ? "separate list items with commas" :
+					     "separate arguments with commas");
+			reported = 1;
+		} else {
+			buf_printf(&m, "expected %s to close the %s opened at %u:%u, found %s",
+				   bracket_closer(open->kind), bracket_what(open->kind),
+				   span_line(&open->open), span_col(&open->open), found.data);
+		}
 	} else if (open && open->kind != PB_BLOCK && exp.len &&
 		   strstr(exp.data, bracket_closer(open->kind))) {
 		buf_printf(&m, "expected %s to close the %s opened at %u:%u, found %s",
@@ -329,10 +672,6 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 			   span_col(&open->open), found.data);
 	} else if (exp.len) {
 		buf_printf(&m, "expected %s, found %s", exp.data, found.data);
-	} else if (open && (open->kind == PB_LIST || open->kind == PB_PAREN)) {
-		buf_printf(&m, "expected ',' or %s in the %s opened at %u:%u, found %s",
-			   bracket_closer(open->kind), bracket_what(open->kind), span_line(&open->open),
-			   span_col(&open->open), found.data);
 	} else if (open && open->kind == PB_OBJECT) {
 		buf_printf(&m, "expected a key, ',' or '}' in the map opened at %u:%u, found %s",
 			   span_line(&open->open), span_col(&open->open), found.data);
@@ -341,16 +680,63 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 			   span_line(&open->open), span_col(&open->open), found.data);
 	} else {
 		buf_printf(&m, "%s is not expected here", found.data);
+		generic = 1;
 	}
 	if (kind == END)
 		ctx->eof_reported = 1;
+	/* the branches that gave their own message and hint are done */
+	if (reported)
+		goto recover;
 	diag_error(ctx->diag, &at, "%s", m.data);
 	if (kind == NUMBER && ctx->prev_kind == IDENT && exp.len && strstr(exp.data, "'='"))
-		diag_hint(ctx->diag, "an argument is written name = value");
-	else if (kind == '=' && ctx->prev_kind == '=')
+		diag_hint(ctx->diag, open && open->kind == PB_OBJECT ? "a map item is written key = value" :
+				     "an argument is written name = value");
+	else if (kind == '=' && (ctx->prev_kind == '=' ||
+				 (generic && !bol && ends_value(ctx->prev_kind) && ctx->prev_kind != '}') ||
+				 (open && (open->kind == PB_LIST || open->kind == PB_PAREN) &&
+				  ends_value(ctx->prev_kind) && !in_head &&
+				  !(ctx->prev_kind == IDENT && prev_bol(ctx)))))
 		diag_hint(ctx->diag, "comparison is written ==");
-	else if (kind == IDENT && wants_value(ctx->prev_kind) == 0 && open && open->kind == PB_LIST)
-		diag_hint(ctx->diag, "separate list items with commas");
+	else if (generic && bol && (!open || open->kind == PB_BLOCK) && starts_item(&ctx->look_span) &&
+		 *text_after(&ctx->look_span) == '=') {
+		/* `1 = 2`, `"a" = 3`: a line that reads as an argument */
+		const char *name = ctx->look_span.src->text + ctx->look_span.off + 1;
+		int len = (int)(ctx->look_span.end - ctx->look_span.off) - 2;
+		const char *v = text_after(&ctx->look_span) + 1;
+		int vl;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		vl = (int)strcspn(v, "\r\n");
+		while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+		if (kind == STRING && len > 0 && (int)strspn(name, NAME_CHARS) == len && vl > 0 && vl <= 40)
+			diag_hint(ctx->diag, "argument names are not quoted: %.*s = %.*s", len, name, vl, v);
+		else if (kind == STRING || kind == NUMBER)
+			diag_hint(ctx->diag, "an argument is written name = value");
+	}
+recover:
+	/* a name that starts a line inside an unclosed '(' or '[', as a new attribute or block
+	 * does (or "name =" there): the bracket was never closed, and parsing resumes with that
+	 * item, or the next */
+	ctx->sync_depth = innermost_block(ctx);
+	if ((((kind == IDENT || kind == KW_FOR || kind == KW_IN || kind == KW_IF) && bol &&
+	      starts_item(&ctx->look_span)) ||
+	     (kind == '=' && ctx->prev_kind == IDENT && prev_bol(ctx))) &&
+	    bracket_depth(ctx) > ctx->sync_depth) {
+		size_t i = bracket_depth(ctx);
+		while (i > ctx->sync_depth &&
+		       !closed_by_brace(buf_at(&ctx->brackets, struct parse_bracket, i - 1).kind))
+			i--;
+		if (i == ctx->sync_depth) {
+			ctx->brackets.len = i * sizeof(struct parse_bracket);
+			ctx->look_depth = i;
+		}
+	}
+	buf_release(&m);
+	buf_release(&exp);
+	buf_release(&found);
+	return;
 out:
 	buf_release(&m);
 	buf_release(&exp);
@@ -395,6 +781,7 @@ struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, i
 	ctx.look_kind = -1;
 	ctx.prev_kind = -1;
 	ctx.prev2_kind = -1;
+	ctx.skipped_off = UINT32_MAX;
 	if (lex_init(&ctx.lex, src, diag, &file->arena)) {
 		diag_error(diag, NULL, "cannot start the scanner for %s", src->name);
 		goto out;
@@ -403,7 +790,8 @@ struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, i
 	lex_release(&ctx.lex);
 	/* recovery can end at the end of the file with a block still open, where bison stays
 	 * quiet: the user still has to hear about the missing '}' */
-	if (!ctx.eof_reported && !ctx.stopped && ctx.syntax_errors && bracket_depth(&ctx)) {
+	if (!ctx.eof_reported && !ctx.stopped && !ctx.lex.swallowed && ctx.syntax_errors &&
+	    bracket_depth(&ctx)) {
 		struct parse_bracket *open = bracket_top(&ctx);
 		struct span at = span_end(ctx.look_kind == END && ctx.prev_span.src ? &ctx.prev_span :
 					  &ctx.look_span);

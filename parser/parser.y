@@ -103,8 +103,8 @@ static struct ast_expr *template_part(struct parse_ctx *ctx, char *s, const YYLT
 %token OR               "'||'"
 
 %type <str> name obj_ident dotted
-%type <expr> expr postfix primary string heredoc tparts tpart interp list list_items object obj_items
-%type <expr> obj_key call args for_list for_map opt_cond
+%type <expr> expr postfix primary string heredoc tparts tpart interp list object
+%type <expr> obj_key call arg_list list_seq obj_seq for_list for_map opt_cond
 %type <expr> for_head
 %type <flag> opt_group
 %type <item> item attribute block block_head
@@ -147,8 +147,18 @@ item:
 	attribute
 	| block
 	| error {
-		if (!parse_recover(ctx))
+		/* skip to the next attribute or block, whose own errors are reported again */
+		switch (parse_recover(ctx, yychar != YYEMPTY)) {
+		case PARSE_SKIP:
 			yyclearin;
+			yyerrok;
+			break;
+		case PARSE_RESUME:
+			yyerrok;
+			break;
+		default:
+			break;
+		}
 		$$ = NULL;
 	}
 	;
@@ -175,19 +185,34 @@ block:
 	}
 	;
 
+/* A block's labels are on the line of its type (parse_block_head): the grammar alone would
+ * read `variable x` and the `variable y {` under it as one header. */
 block_head:
-	IDENT { $$ = ast_block_new(A, $1, &@1); }
+	IDENT {
+		$$ = ast_block_new(A, $1, &@1);
+		ctx->head = $$;
+		ctx->head_span = @$;
+	}
 	| block_head IDENT {
+		if (parse_block_head(ctx, $1, &@1, IDENT, $2, &@2))
+			YYERROR;
 		$$ = $1;
 		ast_block_add_label(A, $$, AST_LABEL_IDENT, $2, &@2);
+		ctx->head_span = @$;
 	}
 	| block_head dotted {
+		if (parse_block_head(ctx, $1, &@1, IDENT, $2, &@2))
+			YYERROR;
 		$$ = $1;
 		ast_block_add_label(A, $$, AST_LABEL_DOTTED, $2, &@2);
+		ctx->head_span = @$;
 	}
 	| block_head string {
+		if (parse_block_head(ctx, $1, &@1, STRING, NULL, &@2))
+			YYERROR;
 		$$ = $1;
 		parse_label_string(ctx, $$, $2);
+		ctx->head_span = @$;
 	}
 	;
 
@@ -242,6 +267,8 @@ primary:
 	| for_list
 	| for_map
 	| '(' expr ')' { $$ = D(ast_paren(A, $2, &@$)); }
+	/* '${' outside a string, or inside ${ }: the scanner reported it; read it as parentheses */
+	| TINTERP expr '}' { $$ = D(ast_paren(A, $2, &@$)); }
 	;
 
 /* A string of plain text, the most common kind by far, needs no template node. */
@@ -290,46 +317,59 @@ interp:
 	;
 
 call:
-	IDENT '(' args ')' {
+	IDENT '(' ')' {
+		$$ = ast_call(A, &@2);
+		$$->u.call.name = $1;
+		$$ = D(ast_close($$, &@$));
+	}
+	| IDENT '(' arg_list ')' {
 		$3->u.call.name = $1;
 		$$ = D(ast_close($3, &@$));
 	}
-	| IDENT '(' args ELLIPSIS ')' {
+	| IDENT '(' arg_list ',' ')' {
+		$3->u.call.name = $1;
+		$$ = D(ast_close($3, &@$));
+	}
+	| IDENT '(' arg_list ELLIPSIS ')' {
 		$3->u.call.name = $1;
 		$3->u.call.expand = 1;
 		$$ = D(ast_close($3, &@$));
 	}
 	;
 
-args:
-	%empty { $$ = ast_call(A, &@$); }
-	| expr { $$ = ast_call(A, &@$); ast_call_add(A, $$, $1); }
-	| args ',' expr { $$ = $1; ast_call_add(A, $$, $3); }
-	| args ',' { $$ = $1; }
+/* Commas go between arguments, list items and map items, with one allowed after the last:
+ * not alone, and not two in a row. */
+arg_list:
+	expr { $$ = ast_call(A, &@$); ast_call_add(A, $$, $1); }
+	| arg_list ',' expr { $$ = $1; ast_call_add(A, $$, $3); }
 	;
 
 list:
-	'[' list_items ']' { $$ = D(ast_close($2, &@$)); }
+	'[' ']' { $$ = D(ast_close(ast_list_new(A), &@$)); }
+	| '[' list_seq ']' { $$ = D(ast_close($2, &@$)); }
+	| '[' list_seq ',' ']' { $$ = D(ast_close($2, &@$)); }
 	;
 
-list_items:
-	%empty { $$ = ast_list_new(A); }
-	| expr { $$ = ast_list_new(A); ast_list_add(A, $$, $1); }
-	| list_items ',' expr { $$ = $1; ast_list_add(A, $$, $3); }
-	| list_items ',' { $$ = $1; }
-	;
-
-object:
-	'{' obj_items '}' { $$ = D(ast_close($2, &@$)); }
+list_seq:
+	expr { $$ = ast_list_new(A); ast_list_add(A, $$, $1); }
+	| list_seq ',' expr { $$ = $1; ast_list_add(A, $$, $3); }
 	;
 
 /* Items are separated by commas, newlines or nothing: the key of the next item ends the
  * value before it. */
-obj_items:
-	%empty { $$ = ast_object_new(A); }
-	| obj_items obj_key '=' expr { $$ = $1; ast_object_add(A, $$, $2, $4); }
-	| obj_items obj_key ':' expr { $$ = $1; ast_object_add(A, $$, $2, $4); }
-	| obj_items ',' { $$ = $1; }
+object:
+	'{' '}' { $$ = D(ast_close(ast_object_new(A), &@$)); }
+	| '{' obj_seq '}' { $$ = D(ast_close($2, &@$)); }
+	| '{' obj_seq ',' '}' { $$ = D(ast_close($2, &@$)); }
+	;
+
+obj_seq:
+	obj_key '=' expr { $$ = ast_object_new(A); ast_object_add(A, $$, $1, $3); }
+	| obj_key ':' expr { $$ = ast_object_new(A); ast_object_add(A, $$, $1, $3); }
+	| obj_seq obj_key '=' expr { $$ = $1; ast_object_add(A, $$, $2, $4); }
+	| obj_seq obj_key ':' expr { $$ = $1; ast_object_add(A, $$, $2, $4); }
+	| obj_seq ',' obj_key '=' expr { $$ = $1; ast_object_add(A, $$, $3, $5); }
+	| obj_seq ',' obj_key ':' expr { $$ = $1; ast_object_add(A, $$, $3, $5); }
 	;
 
 obj_key:

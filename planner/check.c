@@ -1507,6 +1507,10 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 		if (meta[k]) {
 			if (!strcmp(it->name, "depends_on"))
 				check_depends_on(c, it);
+			if (!strcmp(it->name, "count") || !strcmp(it->name, "for_each")) {
+				diag_error(c->diag, &it->name_span, "%s on a module call is not supported yet", it->name);
+				diag_hint(c->diag, "declare one module block per instance for now");
+			}
 			continue;
 		}
 		if (d->mod && d->mod->loaded && !strmap_get(&d->mod->vars, it->name)) {

@@ -1,69 +1,4348 @@
+/* functions.c: the built-in functions. Each one gives the results and the errors that
+ * Terraform's function of the same name gives (go-cty's stdlib and Terraform's lang/funcs),
+ * on stk's value model: numbers are doubles rather than 512-bit floats, and lists double as
+ * tuples and maps as objects, which is where the few differences come from (docs/functions.md
+ * lists them).
+ * Ownership: implementations borrow their arguments and return a new reference, or NULL after
+ * adding exactly one error diagnostic. */
 #include "stdlib/functions.h"
 
-#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- calling context and errors ---- */
+
+/* What every implementation carries around: the call, and its own name for messages. */
+struct fctx {
+	struct func_call *fc;
+	const char *fn;
+};
+
+static const struct span *arg_span(const struct fctx *c, int arg)
+{
+	if (arg < 0 || !c->fc->arg_spans)
+		return c->fc->span;
+	return &c->fc->arg_spans[arg];
+}
+
+/* Adds "fn: message" at argument arg (or at the whole call when arg < 0); returns NULL so
+ * that an implementation can say "return fail(...)". */
+static struct value *fail(const struct fctx *c, int arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static struct value *fail(const struct fctx *c, int arg, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	buf_printf(&b, "%s: ", c->fn);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	diag_error(c->fc->diag, arg_span(c, arg), "%s", b.data);
+	buf_release(&b);
+	return NULL;
+}
+
+/* How a value is named in messages: "a list", "a map", "null". */
+static const char *a_kind(const struct value *v)
+{
+	switch (v->kind) {
+	case VAL_NULL: return "null";
+	case VAL_BOOL: return "a bool";
+	case VAL_NUMBER: return "a number";
+	case VAL_STRING: return "a string";
+	case VAL_LIST: return "a list";
+	case VAL_SET: return "a set";
+	case VAL_MAP: return "a map";
+	default: return "a value";
+	}
+}
+
+/* A value as it appears in a message: quoted and escaped, or "(sensitive value)" so that an
+ * error never discloses a secret (Terraform redacts the same way). Static storage, rotating
+ * between a few slots so that one message may show two values. */
+static const char *shown(const struct value *v)
+{
+	static char slots[4][96];
+	static int next;
+	char *s = slots[next++ % 4];
+	struct buf b = BUF_INIT;
+
+	val_write(v, &b);
+	if (b.len >= sizeof slots[0])
+		snprintf(s, sizeof slots[0], "%.80s...", buf_cstr(&b));
+	else
+		snprintf(s, sizeof slots[0], "%s", buf_cstr(&b));
+	buf_release(&b);
+	return s;
+}
+
+/* ---- UTF-8 ---- */
+
+/* Decodes the code point at s[0..n) as Go does: an invalid or overlong sequence, a surrogate
+ * or anything past U+10FFFF is one byte of U+FFFD, reported as -1 with *w = 1. */
+static int32_t u8_decode(const unsigned char *s, size_t n, size_t *w)
+{
+	uint32_t c;
+	size_t len, i;
+
+	if (!n) {
+		*w = 0;
+		return -1;
+	}
+	*w = 1;
+	if (s[0] < 0x80)
+		return s[0];
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		len = 2, c = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		len = 3, c = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		len = 4, c = s[0] & 0x07;
+	else
+		return -1;
+	if (n < len)
+		return -1;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
+		return -1;
+	*w = len;
+	return (int32_t)c;
+}
+
+static void u8_encode(uint32_t c, struct buf *out)
+{
+	if (c < 0x80) {
+		buf_addch(out, (int)c);
+	} else if (c < 0x800) {
+		buf_addch(out, (int)(0xC0 | (c >> 6)));
+		buf_addch(out, (int)(0x80 | (c & 0x3F)));
+	} else if (c < 0x10000) {
+		buf_addch(out, (int)(0xE0 | (c >> 12)));
+		buf_addch(out, (int)(0x80 | ((c >> 6) & 0x3F)));
+		buf_addch(out, (int)(0x80 | (c & 0x3F)));
+	} else {
+		buf_addch(out, (int)(0xF0 | (c >> 18)));
+		buf_addch(out, (int)(0x80 | ((c >> 12) & 0x3F)));
+		buf_addch(out, (int)(0x80 | ((c >> 6) & 0x3F)));
+		buf_addch(out, (int)(0x80 | (c & 0x3F)));
+	}
+}
+
+static int u8_valid(const char *s, size_t n)
+{
+	size_t i = 0, w;
+
+	while (i < n) {
+		if (u8_decode((const unsigned char *)s + i, n - i, &w) < 0)
+			return 0;
+		i += w;
+	}
+	return 1;
+}
+
+/* ---- grapheme clusters ----
+ * Terraform counts "characters" (length, substr, format widths) as Unicode extended grapheme
+ * clusters. These tables hold the code points that matter for the segmentation rules: marks
+ * that extend the character before them, emoji that join across a zero-width joiner, and
+ * Hangul jamo. They cover the scripts and emoji in use today; a rarely used mark outside them
+ * counts as a character of its own. */
+
+struct cp_range {
+	uint32_t lo, hi;
+};
+
+static const struct cp_range extend_ranges[] = {
+	{ 0x0300, 0x036F }, { 0x0483, 0x0489 }, { 0x0591, 0x05BD }, { 0x05BF, 0x05BF },
+	{ 0x05C1, 0x05C2 }, { 0x05C4, 0x05C5 }, { 0x05C7, 0x05C7 }, { 0x0610, 0x061A },
+	{ 0x064B, 0x065F }, { 0x0670, 0x0670 }, { 0x06D6, 0x06DC }, { 0x06DF, 0x06E4 },
+	{ 0x06E7, 0x06E8 }, { 0x06EA, 0x06ED }, { 0x0711, 0x0711 }, { 0x0730, 0x074A },
+	{ 0x07A6, 0x07B0 }, { 0x07EB, 0x07F3 }, { 0x0816, 0x0819 }, { 0x081B, 0x0823 },
+	{ 0x0825, 0x0827 }, { 0x0829, 0x082D }, { 0x0859, 0x085B }, { 0x08D3, 0x08E1 },
+	{ 0x08E3, 0x0903 }, { 0x093A, 0x093C }, { 0x093E, 0x094F }, { 0x0951, 0x0957 },
+	{ 0x0962, 0x0963 }, { 0x0981, 0x0983 }, { 0x09BC, 0x09BC }, { 0x09BE, 0x09C4 },
+	{ 0x09C7, 0x09C8 }, { 0x09CB, 0x09CD }, { 0x09D7, 0x09D7 }, { 0x09E2, 0x09E3 },
+	{ 0x0A01, 0x0A03 }, { 0x0A3C, 0x0A51 }, { 0x0A70, 0x0A71 }, { 0x0A75, 0x0A75 },
+	{ 0x0A81, 0x0A83 }, { 0x0ABC, 0x0ACD }, { 0x0AE2, 0x0AE3 }, { 0x0B01, 0x0B03 },
+	{ 0x0B3C, 0x0B57 }, { 0x0B62, 0x0B63 }, { 0x0B82, 0x0B82 }, { 0x0BBE, 0x0BCD },
+	{ 0x0BD7, 0x0BD7 }, { 0x0C00, 0x0C04 }, { 0x0C3E, 0x0C56 }, { 0x0C62, 0x0C63 },
+	{ 0x0C81, 0x0C83 }, { 0x0CBC, 0x0CD6 }, { 0x0CE2, 0x0CE3 }, { 0x0D00, 0x0D03 },
+	{ 0x0D3B, 0x0D3C }, { 0x0D3E, 0x0D4D }, { 0x0D57, 0x0D57 }, { 0x0D62, 0x0D63 },
+	{ 0x0D81, 0x0D83 }, { 0x0DCA, 0x0DDF }, { 0x0DF2, 0x0DF3 }, { 0x0E31, 0x0E31 },
+	{ 0x0E34, 0x0E3A }, { 0x0E47, 0x0E4E }, { 0x0EB1, 0x0EB1 }, { 0x0EB4, 0x0EBC },
+	{ 0x0EC8, 0x0ECD }, { 0x0F18, 0x0F19 }, { 0x0F35, 0x0F35 }, { 0x0F37, 0x0F37 },
+	{ 0x0F39, 0x0F39 }, { 0x0F3E, 0x0F3F }, { 0x0F71, 0x0F84 }, { 0x0F86, 0x0F87 },
+	{ 0x0F8D, 0x0FBC }, { 0x0FC6, 0x0FC6 }, { 0x102B, 0x103E }, { 0x1056, 0x1059 },
+	{ 0x105E, 0x1060 }, { 0x1062, 0x1064 }, { 0x1067, 0x106D }, { 0x1071, 0x1074 },
+	{ 0x1082, 0x108D }, { 0x108F, 0x108F }, { 0x109A, 0x109D }, { 0x135D, 0x135F },
+	{ 0x1712, 0x1714 }, { 0x1732, 0x1734 }, { 0x1752, 0x1753 }, { 0x1772, 0x1773 },
+	{ 0x17B4, 0x17D3 }, { 0x17DD, 0x17DD }, { 0x180B, 0x180D }, { 0x1885, 0x1886 },
+	{ 0x18A9, 0x18A9 }, { 0x1920, 0x193B }, { 0x1A17, 0x1A1B }, { 0x1A55, 0x1A7F },
+	{ 0x1AB0, 0x1AFF }, { 0x1B00, 0x1B04 }, { 0x1B34, 0x1B44 }, { 0x1B6B, 0x1B73 },
+	{ 0x1B80, 0x1B82 }, { 0x1BA1, 0x1BAD }, { 0x1BE6, 0x1BF3 }, { 0x1C24, 0x1C37 },
+	{ 0x1CD0, 0x1CD2 }, { 0x1CD4, 0x1CE8 }, { 0x1CED, 0x1CED }, { 0x1CF4, 0x1CF4 },
+	{ 0x1CF7, 0x1CF9 }, { 0x1DC0, 0x1DFF }, { 0x200C, 0x200D }, { 0x20D0, 0x20FF },
+	{ 0x2CEF, 0x2CF1 }, { 0x2D7F, 0x2D7F }, { 0x2DE0, 0x2DFF }, { 0x302A, 0x302F },
+	{ 0x3099, 0x309A }, { 0xA66F, 0xA672 }, { 0xA674, 0xA67D }, { 0xA69E, 0xA69F },
+	{ 0xA6F0, 0xA6F1 }, { 0xA802, 0xA802 }, { 0xA806, 0xA806 }, { 0xA80B, 0xA80B },
+	{ 0xA823, 0xA827 }, { 0xA880, 0xA881 }, { 0xA8B4, 0xA8C5 }, { 0xA8E0, 0xA8F1 },
+	{ 0xA926, 0xA92D }, { 0xA947, 0xA953 }, { 0xA980, 0xA983 }, { 0xA9B3, 0xA9C0 },
+	{ 0xAA29, 0xAA36 }, { 0xAA43, 0xAA43 }, { 0xAA4C, 0xAA4D }, { 0xAAEB, 0xAAEF },
+	{ 0xAAF5, 0xAAF6 }, { 0xABE3, 0xABEA }, { 0xABEC, 0xABED }, { 0xFB1E, 0xFB1E },
+	{ 0xFE00, 0xFE0F }, { 0xFE20, 0xFE2F }, { 0xFF9E, 0xFF9F }, { 0x101FD, 0x101FD },
+	{ 0x1D165, 0x1D169 }, { 0x1D16D, 0x1D172 }, { 0x1D17B, 0x1D182 },
+	{ 0x1D185, 0x1D18B }, { 0x1D1AA, 0x1D1AD }, { 0x1F3FB, 0x1F3FF },
+	{ 0xE0020, 0xE007F }, { 0xE0100, 0xE01EF },
+};
+
+static const struct cp_range pictographic_ranges[] = {
+	{ 0x00A9, 0x00A9 }, { 0x00AE, 0x00AE }, { 0x203C, 0x203C }, { 0x2049, 0x2049 },
+	{ 0x2122, 0x2122 }, { 0x2139, 0x2139 }, { 0x2194, 0x2199 }, { 0x21A9, 0x21AA },
+	{ 0x231A, 0x231B }, { 0x2328, 0x2328 }, { 0x23CF, 0x23CF }, { 0x23E9, 0x23F3 },
+	{ 0x23F8, 0x23FA }, { 0x24C2, 0x24C2 }, { 0x25AA, 0x25AB }, { 0x25B6, 0x25B6 },
+	{ 0x25C0, 0x25C0 }, { 0x25FB, 0x25FE }, { 0x2600, 0x27BF }, { 0x2934, 0x2935 },
+	{ 0x2B05, 0x2B07 }, { 0x2B1B, 0x2B1C }, { 0x2B50, 0x2B50 }, { 0x2B55, 0x2B55 },
+	{ 0x3030, 0x3030 }, { 0x303D, 0x303D }, { 0x3297, 0x3297 }, { 0x3299, 0x3299 },
+	{ 0x1F000, 0x1F1E5 }, { 0x1F200, 0x1F3FA }, { 0x1F400, 0x1FAFF },
+	{ 0x1FC00, 0x1FFFD },
+};
+
+static int in_ranges(uint32_t c, const struct cp_range *r, size_t n)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c < r[mid].lo)
+			hi = mid;
+		else if (c > r[mid].hi)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static int is_extend(int32_t c)
+{
+	return c >= 0 && in_ranges((uint32_t)c, extend_ranges, N_ELEMS(extend_ranges));
+}
+
+static int is_pictographic(int32_t c)
+{
+	return c >= 0 && in_ranges((uint32_t)c, pictographic_ranges, N_ELEMS(pictographic_ranges));
+}
+
+static int is_regional(int32_t c)
+{
+	return c >= 0x1F1E6 && c <= 0x1F1FF;
+}
+
+static int is_control(int32_t c)
+{
+	return c < 0 || c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029;
+}
+
+enum hangul { H_NONE, H_L, H_V, H_T, H_LV, H_LVT };
+
+static enum hangul hangul_kind(int32_t c)
+{
+	if ((c >= 0x1100 && c <= 0x115F) || (c >= 0xA960 && c <= 0xA97C))
+		return H_L;
+	if ((c >= 0x1160 && c <= 0x11A7) || (c >= 0xD7B0 && c <= 0xD7C6))
+		return H_V;
+	if ((c >= 0x11A8 && c <= 0x11FF) || (c >= 0xD7CB && c <= 0xD7FB))
+		return H_T;
+	if (c >= 0xAC00 && c <= 0xD7A3)
+		return (c - 0xAC00) % 28 ? H_LVT : H_LV;
+	return H_NONE;
+}
+
+/* The end of the grapheme cluster that starts at byte i of s. */
+static size_t gc_next(const char *s, size_t n, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t w, j;
+	int32_t first, prev, c;
+	int regional = 0;
+
+	first = u8_decode(u + i, n - i, &w);
+	j = i + w;
+	if (first == '\r' && j < n && u[j] == '\n')
+		return j + 1;
+	if (is_control(first))
+		return j;
+	prev = first;
+	regional = is_regional(first);
+	while (j < n) {
+		enum hangul hp = hangul_kind(prev), hc;
+		c = u8_decode(u + j, n - j, &w);
+		if (is_control(c))
+			break;
+		hc = hangul_kind(c);
+		if (is_extend(c) || c == 0x200D) {
+			/* marks, joiners and variation selectors stay with what they follow */
+		} else if (prev == 0x200D && is_pictographic(c)) {
+			/* an emoji ZWJ sequence */
+		} else if (regional == 1 && is_regional(c)) {
+			regional = 2;  /* a flag is a pair of regional indicators */
+		} else if ((hp == H_L && (hc == H_L || hc == H_V || hc == H_LV || hc == H_LVT)) ||
+			   ((hp == H_LV || hp == H_V) && (hc == H_V || hc == H_T)) ||
+			   ((hp == H_LVT || hp == H_T) && hc == H_T)) {
+			/* a Hangul syllable spelled in jamo */
+		} else {
+			break;
+		}
+		prev = c;
+		j += w;
+	}
+	return j;
+}
+
+static size_t gc_count(const char *s, size_t n)
+{
+	size_t i = 0, k = 0;
+
+	while (i < n) {
+		i = gc_next(s, n, i);
+		k++;
+	}
+	return k;
+}
+
+/* ---- numbers as Terraform prints them ----
+ * Terraform's numbers are big.Float values and it prints them with big.Float's formatting.
+ * A number is first turned into decimal digits (the fewest that read back as the same double),
+ * which are then rounded and laid out the way Go's math/big does. */
+
+struct decimal {
+	char d[40];   /* digits, no leading or trailing zeros */
+	int n;        /* how many */
+	int exp;      /* value = 0.d[0]d[1]... * 10^exp */
+};
+
+static void decimal_trim(struct decimal *x)
+{
+	while (x->n > 0 && x->d[x->n - 1] == '0')
+		x->n--;
+	if (!x->n)
+		x->exp = 0;
+}
+
+/* The shortest digits that read back as |v| (v finite). */
+static void decimal_shortest(double v, struct decimal *x)
+{
+	char tmp[48];
+	char *p, *e;
+
+	v = fabs(v);
+	x->n = 0;
+	x->exp = 0;
+	if (v == 0)
+		return;
+	for (int prec = 0; prec < 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	/* tmp is d.ddde[+-]XX */
+	e = strchr(tmp, 'e');
+	for (p = tmp; p < e; p++)
+		if (*p != '.')
+			x->d[x->n++] = *p;
+	x->exp = atoi(e + 1) + 1;
+	decimal_trim(x);
+}
+
+/* Go's decimal rounding to nd digits: half to even, where "half" is judged on the digits. */
+static void decimal_round(struct decimal *x, int nd)
+{
+	int up;
+
+	if (nd < 0 || nd >= x->n)
+		return;
+	if (x->d[nd] == '5' && nd + 1 == x->n)
+		up = nd > 0 && (x->d[nd - 1] - '0') % 2;
+	else
+		up = x->d[nd] >= '5';
+	if (!up) {
+		x->n = nd;
+		decimal_trim(x);
+		return;
+	}
+	while (nd > 0 && x->d[nd - 1] == '9')
+		nd--;
+	if (!nd) {
+		x->d[0] = '1';
+		x->n = 1;
+		x->exp++;
+		return;
+	}
+	x->d[nd - 1]++;
+	x->n = nd;
+}
+
+static void decimal_fmt_f(const struct decimal *x, int prec, struct buf *out)
+{
+	if (x->exp > 0) {
+		int m = x->n < x->exp ? x->n : x->exp;
+		buf_add(out, x->d, (size_t)m);
+		buf_addchars(out, '0', (size_t)(x->exp - m));
+	} else {
+		buf_addch(out, '0');
+	}
+	if (prec > 0) {
+		buf_addch(out, '.');
+		for (int i = 1; i <= prec; i++) {
+			int j = x->exp + i - 1;
+			buf_addch(out, j >= 0 && j < x->n ? x->d[j] : '0');
+		}
+	}
+}
+
+static void decimal_fmt_e(const struct decimal *x, int prec, int upper, struct buf *out)
+{
+	int exp = x->n ? x->exp - 1 : 0;
+
+	buf_addch(out, x->n ? x->d[0] : '0');
+	if (prec > 0) {
+		buf_addch(out, '.');
+		for (int i = 1; i <= prec; i++)
+			buf_addch(out, i < x->n ? x->d[i] : '0');
+	}
+	buf_addch(out, upper ? 'E' : 'e');
+	buf_addch(out, exp < 0 ? '-' : '+');
+	if (exp < 0)
+		exp = -exp;
+	if (exp < 10)
+		buf_addch(out, '0');
+	buf_printf(out, "%d", exp);
+}
+
+/* big.Float's Append(fmt, prec) for fmt in e, E, f, g, G; prec < 0 means the shortest. */
+static void go_ftoa(double v, int fmt, int prec, struct buf *out)
+{
+	struct decimal x;
+	int shortest = prec < 0, upper = fmt == 'E' || fmt == 'G';
+
+	if (isinf(v)) {
+		buf_addstr(out, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (signbit(v) && v != 0)
+		buf_addch(out, '-');
+	decimal_shortest(v, &x);
+	if (shortest) {
+		switch (fmt) {
+		case 'e': case 'E':
+			prec = x.n ? x.n - 1 : 0;
+			break;
+		case 'f':
+			prec = x.n - x.exp > 0 ? x.n - x.exp : 0;
+			break;
+		default:
+			prec = x.n;
+			break;
+		}
+	} else {
+		switch (fmt) {
+		case 'e': case 'E':
+			decimal_round(&x, 1 + prec);
+			break;
+		case 'f':
+			decimal_round(&x, x.exp + prec);
+			break;
+		default:
+			if (!prec)
+				prec = 1;
+			decimal_round(&x, prec);
+			break;
+		}
+	}
+	switch (fmt) {
+	case 'e': case 'E':
+		decimal_fmt_e(&x, prec, upper, out);
+		return;
+	case 'f':
+		decimal_fmt_f(&x, prec, out);
+		return;
+	default: {
+		int eprec = prec, exp;
+		if (eprec > x.n && x.n >= x.exp)
+			eprec = x.n;
+		if (shortest)
+			eprec = 6;
+		exp = x.exp - 1;
+		if (exp < -4 || exp >= eprec) {
+			if (prec > x.n)
+				prec = x.n;
+			decimal_fmt_e(&x, prec - 1, upper, out);
+			return;
+		}
+		if (prec > x.exp)
+			prec = x.n;
+		decimal_fmt_f(&x, prec - x.exp > 0 ? prec - x.exp : 0, out);
+		return;
+	}
+	}
+}
+
+/* A number as Terraform turns it into a string: all its digits, never an exponent. */
+static void num_text(double v, struct buf *out)
+{
+	go_ftoa(v, 'f', -1, out);
+}
+
+/* Terraform's string to number conversion accepts decimal notation only: an optional sign,
+ * digits with an optional fraction, an optional exponent, or Inf. No spaces, no hex. */
+static int parse_number(const char *s, size_t len, double *out)
+{
+	size_t i = 0, digits = 0;
+	char *copy, *end;
+
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	if ((len - i == 3) && (memcmp(s + i, "Inf", 3) == 0 || memcmp(s + i, "inf", 3) == 0)) {
+		*out = s[0] == '-' ? -INFINITY : INFINITY;
+		return 0;
+	}
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (i < len && s[i] == '.') {
+		i++;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++, digits++;
+	}
+	if (!digits)
+		return -1;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t ed = 0;
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++, ed++;
+		if (!ed)
+			return -1;
+	}
+	if (i != len)
+		return -1;
+	copy = xstrndup(s, len);
+	errno = 0;
+	*out = strtod(copy, &end);
+	free(copy);
+	/* a number too large for a double is the one thing stk cannot hold */
+	return isinf(*out) ? -1 : 0;
+}
+
+/* floor and ceil of a double, exactly, without libm (which the build does not link): from
+ * 2^52 up every double is already whole. */
+static double floor_d(double d)
+{
+	double t;
+
+	if (!isfinite(d) || fabs(d) >= 4503599627370496.0)
+		return d;
+	t = (double)(int64_t)d;   /* rounds toward zero */
+	return t > d ? t - 1 : t;
+}
+
+static double ceil_d(double d)
+{
+	return -floor_d(-d);
+}
+
+static int is_whole(double d)
+{
+	return isfinite(d) && d == floor_d(d);
+}
+
+/* ---- arguments of a declared type ----
+ * Terraform converts each argument to its parameter's type before the function sees it:
+ * numbers and bools become strings, numeric strings become numbers, sets become lists. These
+ * helpers do the same and name the argument when they cannot. */
+
+static int want_string(const struct fctx *c, struct value **args, int i, const char *name,
+		       struct buf *out)
+{
+	const struct value *v = args[i];
+
+	switch (v->kind) {
+	case VAL_STRING:
+		buf_add(out, v->u.str.s, v->u.str.len);
+		return 0;
+	case VAL_NUMBER:
+		num_text(v->u.n, out);
+		return 0;
+	case VAL_BOOL:
+		buf_addstr(out, v->u.b ? "true" : "false");
+		return 0;
+	case VAL_NULL:
+		fail(c, i, "%s must not be null", name);
+		return -1;
+	default:
+		fail(c, i, "%s must be a string, not %s", name, a_kind(v));
+		return -1;
+	}
+}
+
+/* A borrowed view of a string argument when it already is one (the common case), else a
+ * converted copy in *tmp. */
+static const char *want_str(const struct fctx *c, struct value **args, int i, const char *name,
+			    struct buf *tmp, size_t *len)
+{
+	if (args[i]->kind == VAL_STRING) {
+		*len = args[i]->u.str.len;
+		return args[i]->u.str.s;
+	}
+	buf_reset(tmp);
+	if (want_string(c, args, i, name, tmp))
+		return NULL;
+	*len = tmp->len;
+	return buf_cstr(tmp);
+}
+
+static int want_number(const struct fctx *c, struct value **args, int i, const char *name,
+		       double *out)
+{
+	const struct value *v = args[i];
+
+	switch (v->kind) {
+	case VAL_NUMBER:
+		*out = v->u.n;
+		return 0;
+	case VAL_STRING:
+		if (!parse_number(v->u.str.s, v->u.str.len, out))
+			return 0;
+		fail(c, i, "%s must be a number, not %s", name, shown(v));
+		return -1;
+	case VAL_NULL:
+		fail(c, i, "%s must not be null", name);
+		return -1;
+	default:
+		fail(c, i, "%s must be a number, not %s", name, a_kind(v));
+		return -1;
+	}
+}
+
+/* A number that must be whole and fit an int (gocty's conversion to int). */
+static int want_int(const struct fctx *c, struct value **args, int i, const char *name, long *out)
+{
+	double d;
+
+	if (want_number(c, args, i, name, &d))
+		return -1;
+	if (!is_whole(d)) {
+		fail(c, i, "%s must be a whole number, not %s", name, shown(args[i]));
+		return -1;
+	}
+	if (d > (double)INT_MAX || d < (double)INT_MIN) {
+		fail(c, i, "%s is too large", name);
+		return -1;
+	}
+	*out = (long)d;
+	return 0;
+}
+
+/* A list, or a set taken in its order (Terraform converts sets to lists for list
+ * parameters). The items are borrowed. */
+static int want_seq(const struct fctx *c, struct value **args, int i, const char *name,
+		    const char *what, struct value ***items, size_t *n)
+{
+	const struct value *v = args[i];
+
+	if (v->kind == VAL_LIST || v->kind == VAL_SET) {
+		*items = v->u.list.items;
+		*n = v->u.list.n;
+		return 0;
+	}
+	if (v->kind == VAL_NULL)
+		fail(c, i, "%s must not be null", name);
+	else
+		fail(c, i, "%s must be %s, not %s", name, what, a_kind(v));
+	return -1;
+}
+
+/* Element k of a list(string) argument, converted. Null elements are the caller's business:
+ * this reports them as an error naming the element. */
+static int elem_string(const struct fctx *c, int i, const char *name, const struct value *e,
+		       size_t k, struct buf *out)
+{
+	switch (e->kind) {
+	case VAL_STRING:
+		buf_add(out, e->u.str.s, e->u.str.len);
+		return 0;
+	case VAL_NUMBER:
+		num_text(e->u.n, out);
+		return 0;
+	case VAL_BOOL:
+		buf_addstr(out, e->u.b ? "true" : "false");
+		return 0;
+	case VAL_NULL:
+		fail(c, i, "element %zu of %s is null", k, name);
+		return -1;
+	default:
+		fail(c, i, "%s must be a list of strings, but element %zu is %s", name, k, a_kind(e));
+		return -1;
+	}
+}
+
+static struct value *str_value(struct buf *b)
+{
+	size_t len;
+	char *s = buf_detach(b, &len);
+	return val_string_take(s, len);
+}
+
+/* Builds a list from a buf of struct value * (the buf's references move into the list). */
+static struct value *list_from(struct buf *items)
+{
+	struct value *v = val_list_take((struct value **)(void *)items->data,
+					buf_count(items, struct value *));
+	buf_release(items);
+	return v;
+}
+
+static void unref_all(struct buf *items)
+{
+	for (size_t i = 0; i < buf_count(items, struct value *); i++)
+		val_unref(buf_at(items, struct value *, i));
+	buf_release(items);
+}
+
+/* ---- types, unification and conversion ----
+ * tolist, toset, tomap, distinct and coalesce find one type that all of their elements
+ * convert to, as cty's convert.Unify does: primitives unify to string if any is a string
+ * (numbers and bools convert to strings) and otherwise only with their own kind; sequences
+ * unify element-wise, maps value-wise. stk does not tell tuples from lists nor objects from
+ * maps, so nested lists of different lengths and maps of different keys unify as lists and
+ * maps where Terraform would want them to match exactly. */
+
+enum ty_kind { T_ANY, T_BOOL, T_NUMBER, T_STRING, T_LIST, T_SET, T_MAP, T_TUPLE, T_OBJECT };
+
+struct ty {
+	enum ty_kind k;
+	size_t n;          /* T_TUPLE, T_OBJECT: members; others with an element: 1 */
+	struct ty **sub;
+	char **names;      /* T_OBJECT: sorted keys */
+};
+
+static struct ty *ty_new(enum ty_kind k, size_t n)
+{
+	struct ty *t = xcalloc(1, sizeof *t);
+
+	t->k = k;
+	t->n = n;
+	if (n)
+		t->sub = xcalloc(n, sizeof *t->sub);
+	return t;
+}
+
+static void ty_free(struct ty *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		ty_free(t->sub[i]);
+		if (t->names)
+			free(t->names[i]);
+	}
+	free(t->sub);
+	free(t->names);
+	free(t);
+}
+
+static struct ty *ty_unify(struct ty **tys, size_t n);
+
+static struct ty *ty_of(const struct value *v)
+{
+	struct ty *t;
+
+	if (v->marks & VAL_UNKNOWN) {
+		switch (v->kind) {
+		case VAL_BOOL: return ty_new(T_BOOL, 0);
+		case VAL_NUMBER: return ty_new(T_NUMBER, 0);
+		case VAL_STRING: return ty_new(T_STRING, 0);
+		default: return ty_new(T_ANY, 0);
+		}
+	}
+	switch (v->kind) {
+	case VAL_BOOL:
+		return ty_new(T_BOOL, 0);
+	case VAL_NUMBER:
+		return ty_new(T_NUMBER, 0);
+	case VAL_STRING:
+		return ty_new(T_STRING, 0);
+	case VAL_LIST:
+		t = ty_new(T_TUPLE, v->u.list.n);
+		for (size_t i = 0; i < v->u.list.n; i++)
+			t->sub[i] = ty_of(v->u.list.items[i]);
+		return t;
+	case VAL_SET: {
+		struct ty **el = xcalloc(v->u.list.n + 1, sizeof *el), *u;
+		for (size_t i = 0; i < v->u.list.n; i++)
+			el[i] = ty_of(v->u.list.items[i]);
+		u = ty_unify(el, v->u.list.n);
+		for (size_t i = 0; i < v->u.list.n; i++)
+			ty_free(el[i]);
+		free(el);
+		t = ty_new(T_SET, 1);
+		t->sub[0] = u ? u : ty_new(T_ANY, 0);
+		return t;
+	}
+	case VAL_MAP:
+		t = ty_new(T_OBJECT, v->u.map.n);
+		t->names = xcalloc(v->u.map.n + 1, sizeof *t->names);
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			t->names[i] = xstrdup(v->u.map.items[i].key);
+			t->sub[i] = ty_of(v->u.map.items[i].val);
+		}
+		return t;
+	default:
+		return ty_new(T_ANY, 0);
+	}
+}
+
+static struct ty *ty_copy(const struct ty *t)
+{
+	struct ty *c = ty_new(t->k, t->n);
+
+	for (size_t i = 0; i < t->n; i++)
+		c->sub[i] = ty_copy(t->sub[i]);
+	if (t->names) {
+		c->names = xcalloc(t->n + 1, sizeof *c->names);
+		for (size_t i = 0; i < t->n; i++)
+			c->names[i] = xstrdup(t->names[i]);
+	}
+	return c;
+}
+
+/* Unifies the members (or elements) of every type in tys into one type: the element type of
+ * a list made of all of them. */
+static struct ty *ty_unify_members(struct ty **tys, size_t n)
+{
+	struct buf all = BUF_INIT;
+	struct ty *u;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < tys[i]->n; j++)
+			buf_push(&all, struct ty *, tys[i]->sub[j]);
+	u = ty_unify((struct ty **)(void *)all.data, buf_count(&all, struct ty *));
+	buf_release(&all);
+	return u;
+}
+
+/* The one type every type in tys converts to, or NULL. */
+static struct ty *ty_unify(struct ty **tys, size_t n)
+{
+	size_t any = 0, prim = 0, str = 0, num = 0, bools = 0, seq = 0, tuples = 0, sets = 0;
+	size_t maps = 0, objects = 0;
+	struct ty *first = NULL, *t;
+
+	for (size_t i = 0; i < n; i++) {
+		switch (tys[i]->k) {
+		case T_ANY: any++; continue;
+		case T_STRING: prim++, str++; break;
+		case T_NUMBER: prim++, num++; break;
+		case T_BOOL: prim++, bools++; break;
+		case T_LIST: seq++; break;
+		case T_TUPLE: seq++, tuples++; break;
+		case T_SET: sets++; break;
+		case T_MAP: maps++; break;
+		case T_OBJECT: maps++, objects++; break;
+		}
+		if (!first)
+			first = tys[i];
+	}
+	if (any == n)
+		return ty_new(T_ANY, 0);
+	if (prim == n - any) {
+		if (str)
+			return ty_new(T_STRING, 0);
+		if (num && bools)
+			return NULL;
+		return ty_new(num ? T_NUMBER : T_BOOL, 0);
+	}
+	if (seq == n - any) {
+		/* tuples of one length unify member by member, as Terraform does */
+		if (tuples == seq) {
+			int same = 1;
+			for (size_t i = 0; i < n; i++)
+				if (tys[i]->k != T_ANY && tys[i]->n != first->n)
+					same = 0;
+			if (same) {
+				t = ty_new(T_TUPLE, first->n);
+				for (size_t j = 0; j < first->n; j++) {
+					struct buf col = BUF_INIT;
+					for (size_t i = 0; i < n; i++)
+						if (tys[i]->k != T_ANY)
+							buf_push(&col, struct ty *, tys[i]->sub[j]);
+					t->sub[j] = ty_unify((struct ty **)(void *)col.data,
+							     buf_count(&col, struct ty *));
+					buf_release(&col);
+					if (!t->sub[j]) {
+						ty_free(t);
+						return NULL;
+					}
+				}
+				return t;
+			}
+		}
+		{
+			struct buf rest = BUF_INIT;
+			for (size_t i = 0; i < n; i++)
+				if (tys[i]->k != T_ANY)
+					buf_push(&rest, struct ty *, tys[i]);
+			t = ty_unify_members((struct ty **)(void *)rest.data,
+					     buf_count(&rest, struct ty *));
+			buf_release(&rest);
+		}
+		if (!t)
+			return NULL;
+		{
+			struct ty *l = ty_new(T_LIST, 1);
+			l->sub[0] = t;
+			return l;
+		}
+	}
+	if (sets == n - any) {
+		struct buf rest = BUF_INIT;
+		struct ty *s;
+		for (size_t i = 0; i < n; i++)
+			if (tys[i]->k != T_ANY)
+				buf_push(&rest, struct ty *, tys[i]);
+		t = ty_unify_members((struct ty **)(void *)rest.data, buf_count(&rest, struct ty *));
+		buf_release(&rest);
+		if (!t)
+			return NULL;
+		s = ty_new(T_SET, 1);
+		s->sub[0] = t;
+		return s;
+	}
+	if (maps == n - any) {
+		struct buf rest = BUF_INIT;
+		struct ty *m;
+		/* objects with the same keys unify key by key */
+		if (objects == maps) {
+			int same = 1;
+			for (size_t i = 0; i < n && same; i++) {
+				if (tys[i]->k == T_ANY)
+					continue;
+				if (tys[i]->n != first->n) {
+					same = 0;
+					break;
+				}
+				for (size_t j = 0; j < first->n; j++)
+					if (strcmp(tys[i]->names[j], first->names[j]))
+						same = 0;
+			}
+			if (same) {
+				t = ty_copy(first);
+				for (size_t j = 0; j < first->n; j++) {
+					struct buf col = BUF_INIT;
+					ty_free(t->sub[j]);
+					for (size_t i = 0; i < n; i++)
+						if (tys[i]->k != T_ANY)
+							buf_push(&col, struct ty *, tys[i]->sub[j]);
+					t->sub[j] = ty_unify((struct ty **)(void *)col.data,
+							     buf_count(&col, struct ty *));
+					buf_release(&col);
+					if (!t->sub[j]) {
+						ty_free(t);
+						return NULL;
+					}
+				}
+				return t;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			if (tys[i]->k != T_ANY)
+				buf_push(&rest, struct ty *, tys[i]);
+		t = ty_unify_members((struct ty **)(void *)rest.data, buf_count(&rest, struct ty *));
+		buf_release(&rest);
+		if (!t)
+			return NULL;
+		m = ty_new(T_MAP, 1);
+		m->sub[0] = t;
+		return m;
+	}
+	return NULL;
+}
+
+/* The element type of a list made of the given values, or NULL when there is none. */
+static struct ty *ty_unify_values(struct value *const *vals, size_t n)
+{
+	struct ty **tys = xcalloc(n + 1, sizeof *tys), *u;
+
+	for (size_t i = 0; i < n; i++)
+		tys[i] = ty_of(vals[i]);
+	u = ty_unify(tys, n);
+	for (size_t i = 0; i < n; i++)
+		ty_free(tys[i]);
+	free(tys);
+	return u;
+}
+
+/* Converts v to type t. On failure returns NULL and, when why is given, says why in it. */
+static struct value *convert(struct value *v, const struct ty *t, struct buf *why)
+{
+	struct value *r;
+
+	if (t->k == T_ANY || v->kind == VAL_NULL || (v->marks & VAL_UNKNOWN))
+		return val_ref(v);
+	switch (t->k) {
+	case T_STRING: {
+		struct buf b = BUF_INIT;
+		if (v->kind == VAL_STRING)
+			return val_ref(v);
+		if (v->kind == VAL_NUMBER)
+			num_text(v->u.n, &b);
+		else if (v->kind == VAL_BOOL)
+			buf_addstr(&b, v->u.b ? "true" : "false");
+		else
+			break;
+		r = str_value(&b);
+		return v->marks ? (r->marks = v->marks, r) : r;
+	}
+	case T_NUMBER: {
+		double d;
+		if (v->kind == VAL_NUMBER)
+			return val_ref(v);
+		if (v->kind != VAL_STRING)
+			break;
+		if (parse_number(v->u.str.s, v->u.str.len, &d)) {
+			if (why)
+				buf_printf(why, "cannot convert %s to number; given string must be a "
+					   "decimal representation of a number", shown(v));
+			return NULL;
+		}
+		r = val_number(d);
+		r->marks = v->marks;
+		return r;
+	}
+	case T_BOOL:
+		if (v->kind == VAL_BOOL)
+			return val_ref(v);
+		if (v->kind != VAL_STRING)
+			break;
+		if (v->u.str.len == 4 && !memcmp(v->u.str.s, "true", 4))
+			r = val_bool(1);
+		else if (v->u.str.len == 5 && !memcmp(v->u.str.s, "false", 5))
+			r = val_bool(0);
+		else {
+			if (why)
+				buf_printf(why, "cannot convert %s to bool; only the strings \"true\" "
+					   "or \"false\" are allowed", shown(v));
+			return NULL;
+		}
+		return v->marks ? val_mark(r, v->marks) : r;
+	case T_LIST:
+	case T_SET:
+	case T_TUPLE: {
+		struct value **items;
+		size_t n = v->u.list.n;
+		if (v->kind != VAL_LIST && v->kind != VAL_SET)
+			break;
+		if (t->k == T_TUPLE && (v->kind != VAL_LIST || n != t->n))
+			break;
+		items = xcalloc(n + 1, sizeof *items);
+		for (size_t i = 0; i < n; i++) {
+			items[i] = convert(v->u.list.items[i], t->k == T_TUPLE ? t->sub[i] : t->sub[0],
+					   why);
+			if (!items[i]) {
+				for (size_t j = 0; j < i; j++)
+					val_unref(items[j]);
+				free(items);
+				return NULL;
+			}
+		}
+		r = t->k == T_SET ? val_set_take(items, n) : val_list_take(items, n);
+		free(items);
+		r->marks = v->marks;
+		return r;
+	}
+	case T_MAP:
+	case T_OBJECT: {
+		struct val_pair *items;
+		size_t n = v->u.map.n;
+		if (v->kind != VAL_MAP)
+			break;
+		if (t->k == T_OBJECT && n != t->n)
+			break;
+		items = xcalloc(n + 1, sizeof *items);
+		for (size_t i = 0; i < n; i++) {
+			items[i].key = xstrdup(v->u.map.items[i].key);
+			items[i].val = convert(v->u.map.items[i].val,
+					       t->k == T_OBJECT ? t->sub[i] : t->sub[0], why);
+			if (!items[i].val) {
+				for (size_t j = 0; j <= i; j++) {
+					free(items[j].key);
+					val_unref(items[j].val);
+				}
+				free(items);
+				return NULL;
+			}
+		}
+		r = val_map_take(items, n);
+		free(items);
+		r->marks = v->marks;
+		return r;
+	}
+	default:
+		break;
+	}
+	if (why)
+		buf_printf(why, "cannot convert %s to %s", a_kind(v) + (v->kind == VAL_NULL ? 0 : 2),
+			   t->k == T_STRING ? "string" : t->k == T_NUMBER ? "number" :
+			   t->k == T_BOOL ? "bool" : t->k == T_MAP || t->k == T_OBJECT ? "map" :
+			   t->k == T_SET ? "set" : "list");
+	return NULL;
+}
+
+/* ---- strings ---- */
+
+/* Simple case mappings (Go's unicode.ToUpper/ToLower) for Latin, Greek, Cyrillic and
+ * Armenian, which is what configuration text holds; other scripts pass through unchanged. */
+static uint32_t case_map(uint32_t c, int upper)
+{
+	if (c < 0x80) {
+		if (upper && c >= 'a' && c <= 'z')
+			return c - 32;
+		if (!upper && c >= 'A' && c <= 'Z')
+			return c + 32;
+		return c;
+	}
+	if (upper) {
+		if (c == 0xB5)
+			return 0x39C;
+		if (c == 0xFF)
+			return 0x178;
+		if (c >= 0xE0 && c <= 0xFE && c != 0xF7)
+			return c - 32;
+		if (c == 0x131)
+			return 'I';
+		if (c == 0x17F)
+			return 'S';
+		if ((c >= 0x100 && c <= 0x12F) || (c >= 0x132 && c <= 0x137) ||
+		    (c >= 0x14A && c <= 0x177) || (c >= 0x1E00 && c <= 0x1E95) ||
+		    (c >= 0x1EA0 && c <= 0x1EFF) || (c >= 0x460 && c <= 0x481) ||
+		    (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F))
+			return c & 1 ? c - 1 : c;
+		if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E) ||
+		    (c >= 0x4C1 && c <= 0x4CE))
+			return c & 1 ? c : c - 1;
+		if (c == 0x4CF)
+			return 0x4C0;
+		if (c >= 0x3B1 && c <= 0x3CB && c != 0x3C2)
+			return c - 32;
+		if (c == 0x3C2)
+			return 0x3A3;
+		if (c == 0x3AC)
+			return 0x386;
+		if (c >= 0x3AD && c <= 0x3AF)
+			return c - 37;
+		if (c == 0x3CC)
+			return 0x38C;
+		if (c >= 0x3CD && c <= 0x3CE)
+			return c - 63;
+		if (c >= 0x430 && c <= 0x44F)
+			return c - 32;
+		if (c >= 0x450 && c <= 0x45F)
+			return c - 80;
+		if (c >= 0x561 && c <= 0x586)
+			return c - 48;
+		if (c >= 0xFF41 && c <= 0xFF5A)
+			return c - 32;
+		return c;
+	}
+	if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+		return c + 32;
+	if (c == 0x130)
+		return 'i';
+	if (c == 0x178)
+		return 0xFF;
+	if (c == 0x1E9E)
+		return 0xDF;
+	if ((c >= 0x100 && c <= 0x12F) || (c >= 0x132 && c <= 0x137) ||
+	    (c >= 0x14A && c <= 0x177) || (c >= 0x1E00 && c <= 0x1E95) ||
+	    (c >= 0x1EA0 && c <= 0x1EFF) || (c >= 0x460 && c <= 0x481) ||
+	    (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F))
+		return c & 1 ? c : c + 1;
+	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E) ||
+	    (c >= 0x4C1 && c <= 0x4CE))
+		return c & 1 ? c + 1 : c;
+	if (c == 0x4C0)
+		return 0x4CF;
+	if (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
+		return c + 32;
+	if (c == 0x386)
+		return 0x3AC;
+	if (c >= 0x388 && c <= 0x38A)
+		return c + 37;
+	if (c == 0x38C)
+		return 0x3CC;
+	if (c >= 0x38E && c <= 0x38F)
+		return c + 63;
+	if (c >= 0x410 && c <= 0x42F)
+		return c + 32;
+	if (c >= 0x400 && c <= 0x40F)
+		return c + 80;
+	if (c >= 0x531 && c <= 0x556)
+		return c + 48;
+	if (c >= 0xFF21 && c <= 0xFF3A)
+		return c + 32;
+	return c;
+}
+
+/* strings.ToUpper/ToLower: invalid UTF-8 comes out as U+FFFD, as Go's strings.Map does. */
+static struct value *change_case(const char *s, size_t n, int upper)
+{
+	struct buf b = BUF_INIT;
+	size_t i = 0, w;
+
+	buf_grow(&b, n);
+	while (i < n) {
+		int32_t c = u8_decode((const unsigned char *)s + i, n - i, &w);
+		u8_encode(c < 0 ? 0xFFFD : case_map((uint32_t)c, upper), &b);
+		i += w;
+	}
+	return str_value(&b);
+}
+
+static struct value *f_upper_lower(struct func_call *fc, struct value **args, int upper)
+{
+	struct fctx c = { fc, upper ? "upper" : "lower" };
+	struct buf tmp = BUF_INIT;
+	const char *s;
+	size_t len;
+	struct value *r = NULL;
+
+	s = want_str(&c, args, 0, "the argument", &tmp, &len);
+	if (s)
+		r = change_case(s, len, upper);
+	buf_release(&tmp);
+	return r;
+}
+
+static struct value *f_upper(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return f_upper_lower(fc, args, 1);
+}
+
+static struct value *f_lower(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return f_upper_lower(fc, args, 0);
+}
+
+/* unicode.IsSpace */
+static int is_space(int32_t c)
+{
+	switch (c) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
+	case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+	case 0x3000:
+		return 1;
+	default:
+		return c >= 0x2000 && c <= 0x200A;
+	}
+}
+
+/* The start of the code point that ends at byte end of s (Go's DecodeLastRune). */
+static size_t u8_prev(const char *s, size_t end)
+{
+	size_t start = end - 1, w;
+
+	while (start > 0 && end - start < 4 && ((unsigned char)s[start] & 0xC0) == 0x80)
+		start--;
+	u8_decode((const unsigned char *)s + start, end - start, &w);
+	return start + w == end ? start : end - 1;
+}
+
+static struct value *f_trimspace(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "trimspace" };
+	struct buf tmp = BUF_INIT;
+	const char *s;
+	size_t len, i = 0, w, end;
+	struct value *r = NULL;
+
+	(void)n;
+	s = want_str(&c, args, 0, "the argument", &tmp, &len);
+	if (!s)
+		goto out;
+	while (i < len && is_space(u8_decode((const unsigned char *)s + i, len - i, &w)))
+		i += w;
+	end = len;
+	while (end > i) {
+		size_t p = u8_prev(s, end);
+		if (!is_space(u8_decode((const unsigned char *)s + p, end - p, &w)))
+			break;
+		end = p;
+	}
+	r = val_string(s + i, end - i);
+out:
+	buf_release(&tmp);
+	return r;
+}
+
+/* Does the code point at s[i] (of width *w) appear in the cutset? */
+static int in_cutset(const char *s, size_t n, size_t i, size_t *w, const char *cut, size_t cn)
+{
+	int32_t c = u8_decode((const unsigned char *)s + i, n - i, w);
+	size_t j = 0, cw;
+
+	while (j < cn) {
+		int32_t d = u8_decode((const unsigned char *)cut + j, cn - j, &cw);
+		/* Go compares decoded runes: an invalid byte is U+FFFD on both sides */
+		if ((c < 0 ? 0xFFFD : c) == (d < 0 ? 0xFFFD : d))
+			return 1;
+		j += cw;
+	}
+	return 0;
+}
+
+static struct value *f_trim(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "trim" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT;
+	const char *s, *cut;
+	size_t len, cn, i = 0, w, end;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the string", &t0, &len)) ||
+	    !(cut = want_str(&c, args, 1, "the characters to trim", &t1, &cn)))
+		goto out;
+	while (i < len && in_cutset(s, len, i, &w, cut, cn))
+		i += w;
+	end = len;
+	while (end > i) {
+		size_t p = u8_prev(s, end);
+		if (!in_cutset(s, end, p, &w, cut, cn))
+			break;
+		end = p;
+	}
+	r = val_string(s + i, end - i);
+out:
+	buf_release(&t0);
+	buf_release(&t1);
+	return r;
+}
+
+/* trimprefix, trimsuffix, startswith, endswith: one string and one affix. */
+static struct value *affix(struct func_call *fc, struct value **args, const char *fn,
+			   const char *what, int suffix, int test)
+{
+	struct fctx c = { fc, fn };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT;
+	const char *s, *a;
+	size_t len, alen;
+	int has;
+	struct value *r = NULL;
+
+	if (!(s = want_str(&c, args, 0, "the string", &t0, &len)) ||
+	    !(a = want_str(&c, args, 1, what, &t1, &alen)))
+		goto out;
+	has = alen <= len && !memcmp(suffix ? s + len - alen : s, a, alen);
+	if (test)
+		r = val_bool(has);
+	else if (!has)
+		r = val_string(s, len);
+	else
+		r = val_string(suffix ? s : s + alen, len - alen);
+out:
+	buf_release(&t0);
+	buf_release(&t1);
+	return r;
+}
+
+static struct value *f_trimprefix(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return affix(fc, args, "trimprefix", "the prefix", 0, 0);
+}
+
+static struct value *f_trimsuffix(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return affix(fc, args, "trimsuffix", "the suffix", 1, 0);
+}
+
+static struct value *f_startswith(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return affix(fc, args, "startswith", "the prefix", 0, 1);
+}
+
+static struct value *f_endswith(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return affix(fc, args, "endswith", "the suffix", 1, 1);
+}
+
+/* Removes every newline at the end: the regexp (?:\r\n?|\n)*\z, i.e. any run of CR and LF. */
+static struct value *f_chomp(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "chomp" };
+	struct buf tmp = BUF_INIT;
+	const char *s;
+	size_t len;
+	struct value *r = NULL;
+
+	(void)n;
+	s = want_str(&c, args, 0, "the argument", &tmp, &len);
+	if (s) {
+		while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+			len--;
+		r = val_string(s, len);
+	}
+	buf_release(&tmp);
+	return r;
+}
+
+static struct value *f_substr(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "substr" };
+	struct buf tmp = BUF_INIT;
+	const char *s;
+	size_t len, i = 0, start;
+	long offset, length, k;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the string", &tmp, &len)) ||
+	    want_int(&c, args, 1, "offset", &offset) || want_int(&c, args, 2, "length", &length))
+		goto out;
+	/* offsets and lengths count characters (grapheme clusters); a negative offset counts
+	 * from the end, a negative length takes the rest */
+	if (offset < 0)
+		offset += (long)gc_count(s, len);
+	for (k = 0; k < offset && i < len; k++)
+		i = gc_next(s, len, i);
+	if (k < offset || (offset > 0 && i >= len) || !length) {
+		r = val_cstring("");
+		goto out;
+	}
+	start = i;
+	if (length < 0) {
+		r = val_string(s + start, len - start);
+		goto out;
+	}
+	for (k = 0; k < length && i < len; k++)
+		i = gc_next(s, len, i);
+	r = val_string(s + start, i - start);
+out:
+	buf_release(&tmp);
+	return r;
+}
+
+/* join(separator, list...): Terraform's join takes one or more lists. */
+static struct value *f_join(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "join" };
+	struct buf t0 = BUF_INIT, out = BUF_INIT;
+	const char *sep;
+	size_t seplen, count = 0;
+
+	if (!(sep = want_str(&c, args, 0, "the separator", &t0, &seplen)))
+		goto fail;
+	if (n < 2) {
+		fail(&c, -1, "at least one list is required");
+		goto fail;
+	}
+	for (size_t a = 1; a < n; a++) {
+		struct value **items;
+		size_t m;
+		if (want_seq(&c, args, (int)a, "the list", "a list of strings", &items, &m))
+			goto fail;
+		for (size_t k = 0; k < m; k++) {
+			if (items[k]->kind == VAL_NULL) {
+				if (n > 2)
+					fail(&c, (int)a, "element %zu of list %zu is null; cannot "
+					     "concatenate null values", k, a);
+				else
+					fail(&c, (int)a, "element %zu is null; cannot concatenate "
+					     "null values", k);
+				goto fail;
+			}
+			if (count++)
+				buf_add(&out, sep, seplen);
+			if (elem_string(&c, (int)a, "the list", items[k], k, &out))
+				goto fail;
+		}
+	}
+	buf_release(&t0);
+	return str_value(&out);
+fail:
+	buf_release(&t0);
+	buf_release(&out);
+	return NULL;
+}
+
+/* split(separator, string): strings.Split, so an empty separator splits after each UTF-8
+ * sequence and splitting "" gives [""] (or [] when the separator is empty too). */
+static struct value *f_split(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "split" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT, items = BUF_INIT;
+	const char *sep, *s;
+	size_t seplen, len, i = 0;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(sep = want_str(&c, args, 0, "the separator", &t0, &seplen)) ||
+	    !(s = want_str(&c, args, 1, "the string", &t1, &len)))
+		goto out;
+	if (!seplen) {
+		size_t w;
+		while (i < len) {
+			u8_decode((const unsigned char *)s + i, len - i, &w);
+			buf_push(&items, struct value *, val_string(s + i, w));
+			i += w;
+		}
+	} else {
+		for (;;) {
+			const char *hit = NULL;
+			for (size_t j = i; j + seplen <= len; j++)
+				if (!memcmp(s + j, sep, seplen)) {
+					hit = s + j;
+					break;
+				}
+			if (!hit) {
+				buf_push(&items, struct value *, val_string(s + i, len - i));
+				break;
+			}
+			buf_push(&items, struct value *, val_string(s + i, (size_t)(hit - (s + i))));
+			i = (size_t)(hit - s) + seplen;
+		}
+	}
+	r = list_from(&items);
+out:
+	buf_release(&t0);
+	buf_release(&t1);
+	return r;
+}
+
+/* ---- regular expressions ----
+ * replace() treats a substring wrapped in slashes as a Go (RE2) regular expression. stk runs
+ * it with POSIX regcomp in a UTF-8 locale, after translating RE2's syntax: \d \s \w and their
+ * negations, character classes with escapes in them, (?:...) and named groups, (?flags) at the
+ * start, \A and \z, and "." not matching a newline. What POSIX cannot do (lazy repetition,
+ * \p{...} classes, flags in mid-pattern) is an error rather than a different answer. POSIX
+ * takes the longest of the leftmost matches where Go takes the first alternative that
+ * matches, which only shows with alternatives that are prefixes of each other. */
+
+struct rx {
+	regex_t re;
+	int compiled;
+	size_t ngo;          /* capturing groups in the Go pattern */
+	size_t *map;         /* Go group i (1-based) -> POSIX group */
+	char **names;        /* Go group i -> its name, or NULL */
+	size_t nposix;       /* groups in the POSIX pattern */
+};
+
+static void rx_free(struct rx *rx)
+{
+	if (rx->compiled)
+		regfree(&rx->re);
+	for (size_t i = 0; i <= rx->ngo; i++)
+		free(rx->names ? rx->names[i] : NULL);
+	free(rx->names);
+	free(rx->map);
+}
+
+/* A literal code point, escaped where POSIX ERE would read it as syntax. */
+static void rx_literal(uint32_t c, struct buf *out)
+{
+	if (c < 0x80 && strchr(".[]\\()*+?{}|^$", (int)c) && c) {
+		if (c == ']' || c == '}')
+			buf_addch(out, (int)c);
+		else
+			buf_addch(out, '\\'), buf_addch(out, (int)c);
+		return;
+	}
+	u8_encode(c, out);
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Reads an escape that stands for one character (after the backslash at p[*i - 1]).
+ * Returns the code point, -1 when the escape is not a single character, -2 when invalid. */
+static int32_t rx_char_escape(const char *p, size_t n, size_t *i)
+{
+	int ch;
+
+	if (*i >= n)
+		return -2;
+	ch = (unsigned char)p[(*i)++];
+	switch (ch) {
+	case 'a': return 7;
+	case 'f': return 12;
+	case 't': return 9;
+	case 'n': return 10;
+	case 'r': return 13;
+	case 'v': return 11;
+	case 'x': {
+		int32_t v = 0;
+		if (*i < n && p[*i] == '{') {
+			size_t digits = 0;
+			(*i)++;
+			while (*i < n && hexval(p[*i]) >= 0) {
+				v = v * 16 + hexval(p[(*i)++]);
+				if (v > 0x10FFFF)
+					return -2;
+				digits++;
+			}
+			if (*i >= n || p[*i] != '}' || !digits)
+				return -2;
+			(*i)++;
+			return v;
+		}
+		if (*i + 1 >= n || hexval(p[*i]) < 0 || hexval(p[*i + 1]) < 0)
+			return -2;
+		v = hexval(p[*i]) * 16 + hexval(p[*i + 1]);
+		*i += 2;
+		return v;
+	}
+	case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+		int32_t v = ch - '0';
+		/* a lone non-zero digit would be a backreference, which RE2 does not have */
+		if (ch != '0' && (*i >= n || p[*i] < '0' || p[*i] > '7'))
+			return -2;
+		for (int k = 0; k < 2 && *i < n && p[*i] >= '0' && p[*i] <= '7'; k++)
+			v = v * 8 + (p[(*i)++] - '0');
+		return v;
+	}
+	default:
+		if (ch < 0x80 && !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				   (ch >= '0' && ch <= '9')))
+			return ch;
+		(*i)--;
+		return -1;
+	}
+}
+
+/* One member of a bracket expression being rebuilt. */
+struct rx_item {
+	uint32_t lo, hi;      /* a range (lo == hi for one character) */
+	const char *cls;      /* or a named class such as "[:alpha:]" */
+	size_t clslen;
+};
+
+static void rx_bracket_char(uint32_t c, struct buf *out)
+{
+	/* in a POSIX bracket expression these are syntax wherever they stand */
+	if (c == ']' || c == '-' || c == '^' || c == '[')
+		buf_printf(out, "[.%c.]", (int)c);
+	else
+		u8_encode(c, out);
+}
+
+/* Translates the class at p[*i] (just past '['). */
+static const char *rx_class(const char *p, size_t n, size_t *i, struct buf *out)
+{
+	struct buf items = BUF_INIT;
+	int neg = 0, has_close = 0, has_dash = 0, has_caret = 0, first = 1;
+	size_t count;
+
+	if (*i < n && p[*i] == '^')
+		neg = 1, (*i)++;
+	for (;;) {
+		struct rx_item it = { 0, 0, NULL, 0 };
+		int32_t c;
+		size_t w;
+
+		if (*i >= n) {
+			buf_release(&items);
+			return "missing closing ]";
+		}
+		if (p[*i] == ']' && !first)
+			break;
+		first = 0;
+		if (p[*i] == '[' && *i + 1 < n && p[*i + 1] == ':') {
+			const char *end = NULL;
+			for (size_t j = *i + 2; j + 1 < n; j++)
+				if (p[j] == ':' && p[j + 1] == ']') {
+					end = p + j + 2;
+					break;
+				}
+			if (end) {
+				if (p[*i + 2] == '^') {
+					buf_release(&items);
+					return "negated named classes such as [:^alpha:] are not supported";
+				}
+				it.cls = p + *i;
+				it.clslen = (size_t)(end - (p + *i));
+				*i = (size_t)(end - p);
+				buf_push(&items, struct rx_item, it);
+				continue;
+			}
+		}
+		if (p[*i] == '\\') {
+			(*i)++;
+			if (*i < n && strchr("dsw", p[*i]) && p[*i]) {
+				static const char *const cls[] = { "0-9", "\t\n\f\r ", "0-9A-Za-z_" };
+				const char *set = cls[strchr("dsw", p[*i]) - "dsw"];
+				(*i)++;
+				for (size_t k = 0; set[k]; k++) {
+					struct rx_item r = { (unsigned char)set[k], (unsigned char)set[k],
+							     NULL, 0 };
+					if (set[k + 1] == '-') {
+						r.hi = (unsigned char)set[k + 2];
+						k += 2;
+					}
+					buf_push(&items, struct rx_item, r);
+				}
+				continue;
+			}
+			if (*i < n && strchr("DSWpP", p[*i]) && p[*i]) {
+				buf_release(&items);
+				return "\\D, \\S, \\W and \\p are not supported inside [...]";
+			}
+			c = rx_char_escape(p, n, i);
+			if (c < 0) {
+				buf_release(&items);
+				return "invalid escape sequence in [...]";
+			}
+		} else {
+			c = u8_decode((const unsigned char *)p + *i, n - *i, &w);
+			*i += w;
+			if (c < 0)
+				c = 0xFFFD;
+		}
+		it.lo = it.hi = (uint32_t)c;
+		if (*i + 1 < n && p[*i] == '-' && p[*i + 1] != ']') {
+			int32_t hi;
+			(*i)++;
+			if (p[*i] == '\\') {
+				(*i)++;
+				hi = rx_char_escape(p, n, i);
+				if (hi < 0) {
+					buf_release(&items);
+					return "invalid escape sequence in [...]";
+				}
+			} else {
+				hi = u8_decode((const unsigned char *)p + *i, n - *i, &w);
+				*i += w;
+			}
+			if (hi < c) {
+				buf_release(&items);
+				return "invalid character class range";
+			}
+			it.hi = (uint32_t)hi;
+		}
+		buf_push(&items, struct rx_item, it);
+	}
+	(*i)++;
+	count = buf_count(&items, struct rx_item);
+	buf_addch(out, '[');
+	if (neg)
+		buf_addch(out, '^');
+	for (size_t k = 0; k < count; k++) {
+		struct rx_item *it = &buf_at(&items, struct rx_item, k);
+		if (!it->cls && it->lo == it->hi) {
+			if (it->lo == ']') { has_close = 1; continue; }
+			if (it->lo == '-') { has_dash = 1; continue; }
+			if (it->lo == '^') { has_caret = 1; continue; }
+		}
+	}
+	/* ']' must come first, '^' anywhere but first, '-' last */
+	if (has_close)
+		buf_addch(out, ']');
+	for (size_t k = 0; k < count; k++) {
+		struct rx_item *it = &buf_at(&items, struct rx_item, k);
+		if (it->cls) {
+			buf_add(out, it->cls, it->clslen);
+		} else if (it->lo == it->hi) {
+			if (it->lo == ']' || it->lo == '-' || it->lo == '^')
+				continue;
+			if (it->lo == '[')
+				buf_addstr(out, "[.[.]");
+			else
+				u8_encode(it->lo, out);
+		} else {
+			rx_bracket_char(it->lo, out);
+			buf_addch(out, '-');
+			rx_bracket_char(it->hi, out);
+		}
+	}
+	if (has_caret) {
+		/* "[^]" would be a negation of nothing: a lone '^' is written out of brackets */
+		if (!neg && !has_close && count == 1) {
+			buf_truncate(out, out->len - 1);
+			buf_addstr(out, "\\^");
+			buf_release(&items);
+			return NULL;
+		}
+		buf_addch(out, '^');
+	}
+	if (has_dash)
+		buf_addch(out, '-');
+	buf_addch(out, ']');
+	buf_release(&items);
+	return NULL;
+}
+
+/* Translates a Go regexp into POSIX ERE in out; returns NULL or what is wrong with it. */
+static const char *rx_translate(const char *p, size_t n, struct buf *out, struct rx *rx,
+				int *cflags)
+{
+	size_t i = 0, depth = 0;
+	int can_repeat = 0, dotall = 0;
+	struct buf map = BUF_INIT, names = BUF_INIT;
+	const char *err = NULL;
+
+	buf_push(&map, size_t, 0);
+	buf_push(&names, char *, NULL);
+	/* (?flags) at the very start apply to the whole pattern */
+	while (i + 2 < n && p[i] == '(' && p[i + 1] == '?' && strchr("imsU", p[i + 2]) && p[i + 2]) {
+		size_t j = i + 2;
+		int fi = 0, fm = 0, fs = 0;
+		while (j < n && strchr("imsU", p[j]) && p[j]) {
+			fi |= p[j] == 'i';
+			fm |= p[j] == 'm';
+			fs |= p[j] == 's';
+			if (p[j] == 'U') {
+				err = "the U flag (ungreedy) is not supported";
+				goto out;
+			}
+			j++;
+		}
+		if (j >= n || p[j] != ')')
+			break;
+		if (fi)
+			*cflags |= REG_ICASE;
+		if (fm)
+			*cflags |= REG_NEWLINE;
+		dotall |= fs;
+		i = j + 1;
+	}
+	while (i < n) {
+		unsigned char ch = (unsigned char)p[i];
+		switch (ch) {
+		case '\\': {
+			int32_t cp;
+			i++;
+			if (i < n && strchr("dDsSwW", p[i]) && p[i]) {
+				static const char *const cls[] = {
+					"[0-9]", "[^0-9]", "[\t\n\f\r ]", "[^\t\n\f\r ]",
+					"[0-9A-Za-z_]", "[^0-9A-Za-z_]",
+				};
+				buf_addstr(out, cls[strchr("dDsSwW", p[i]) - "dDsSwW"]);
+				i++;
+				can_repeat = 1;
+				break;
+			}
+			if (i < n && (p[i] == 'b' || p[i] == 'B')) {
+				buf_addch(out, '\\');
+				buf_addch(out, p[i++]);
+				can_repeat = 0;
+				break;
+			}
+			if (i < n && (p[i] == 'A' || p[i] == 'z')) {
+				buf_addstr(out, p[i++] == 'A' ? "\\`" : "\\'");
+				can_repeat = 0;
+				break;
+			}
+			if (i < n && p[i] == 'Q') {
+				size_t j = i + 1;
+				while (j < n && !(p[j] == '\\' && j + 1 < n && p[j + 1] == 'E')) {
+					size_t w;
+					int32_t c = u8_decode((const unsigned char *)p + j, n - j, &w);
+					rx_literal(c < 0 ? 0xFFFD : (uint32_t)c, out);
+					j += w;
+				}
+				i = j < n ? j + 2 : n;
+				can_repeat = 1;
+				break;
+			}
+			if (i < n && (p[i] == 'p' || p[i] == 'P')) {
+				err = "Unicode classes such as \\pL are not supported";
+				goto out;
+			}
+			cp = rx_char_escape(p, n, &i);
+			if (cp < 0) {
+				err = "invalid escape sequence";
+				goto out;
+			}
+			if (!cp) {
+				err = "a NUL character cannot be matched";
+				goto out;
+			}
+			rx_literal((uint32_t)cp, out);
+			can_repeat = 1;
+			break;
+		}
+		case '[':
+			i++;
+			err = rx_class(p, n, &i, out);
+			if (err)
+				goto out;
+			can_repeat = 1;
+			break;
+		case '(':
+			i++;
+			buf_addch(out, '(');
+			rx->nposix++;
+			depth++;
+			if (i < n && p[i] == '?') {
+				if (i + 1 < n && p[i + 1] == ':') {
+					i += 2;
+				} else if ((i + 2 < n && p[i + 1] == 'P' && p[i + 2] == '<') ||
+					   (i + 1 < n && p[i + 1] == '<')) {
+					size_t start = i + (p[i + 1] == 'P' ? 3 : 2), j = start;
+					while (j < n && p[j] != '>')
+						j++;
+					if (j >= n || j == start) {
+						err = "invalid named capture";
+						goto out;
+					}
+					buf_push(&map, size_t, rx->nposix);
+					buf_push(&names, char *, xstrndup(p + start, j - start));
+					i = j + 1;
+				} else {
+					err = "flags are only supported at the start of the pattern, "
+					      "as in (?i)abc";
+					goto out;
+				}
+			} else {
+				buf_push(&map, size_t, rx->nposix);
+				buf_push(&names, char *, NULL);
+			}
+			can_repeat = 0;
+			break;
+		case ')':
+			if (!depth) {
+				err = "unexpected )";
+				goto out;
+			}
+			depth--;
+			i++;
+			buf_addch(out, ')');
+			can_repeat = 1;
+			break;
+		case '|':
+			i++;
+			buf_addch(out, '|');
+			can_repeat = 0;
+			break;
+		case '*': case '+': case '?': case '{': {
+			size_t j = i + 1;
+			if (ch == '{') {
+				/* only {n}, {n,} and {n,m} repeat; any other brace is literal */
+				long lo = -1, hi = -1;
+				char *end;
+				if (j < n && p[j] >= '0' && p[j] <= '9') {
+					lo = strtol(p + j, &end, 10);
+					j = (size_t)(end - p);
+					hi = lo;
+					if (j < n && p[j] == ',') {
+						j++;
+						hi = -2;
+						if (j < n && p[j] >= '0' && p[j] <= '9') {
+							hi = strtol(p + j, &end, 10);
+							j = (size_t)(end - p);
+						}
+					}
+				}
+				if (lo < 0 || j >= n || p[j] != '}') {
+					buf_addstr(out, "\\{");
+					i++;
+					can_repeat = 1;
+					break;
+				}
+				j++;
+				if (lo > 1000 || hi > 1000 || (hi >= 0 && hi < lo)) {
+					err = "invalid repeat count";
+					goto out;
+				}
+			}
+			if (!can_repeat) {
+				err = "missing argument to repetition operator";
+				goto out;
+			}
+			if (j < n && p[j] == '?') {
+				err = "lazy repetition such as *? is not supported";
+				goto out;
+			}
+			buf_add(out, p + i, j - i);
+			i = j;
+			/* RE2 rejects a repetition of a repetition such as a** */
+			if (i < n && strchr("*+?", p[i]) && p[i]) {
+				err = "invalid nested repetition operator";
+				goto out;
+			}
+			can_repeat = 0;
+			break;
+		}
+		case '.':
+			i++;
+			buf_addstr(out, dotall ? "." : "[^\n]");
+			can_repeat = 1;
+			break;
+		case '^': case '$':
+			i++;
+			buf_addch(out, ch);
+			can_repeat = 0;
+			break;
+		default: {
+			size_t w;
+			int32_t c = u8_decode((const unsigned char *)p + i, n - i, &w);
+			if (!c) {
+				err = "a NUL character cannot be matched";
+				goto out;
+			}
+			rx_literal(c < 0 ? 0xFFFD : (uint32_t)c, out);
+			i += w;
+			can_repeat = 1;
+			break;
+		}
+		}
+	}
+	if (depth)
+		err = "missing closing )";
+out:
+	rx->ngo = buf_count(&map, size_t) - 1;
+	rx->map = (size_t *)(void *)buf_detach(&map, NULL);
+	rx->names = (char **)(void *)buf_detach(&names, NULL);
+	return err;
+}
+
+/* The UTF-8 locale regcomp and regexec run in, so that "." and [^x] match whole characters
+ * whatever the process's own locale is. Made once and kept. */
+static locale_t rx_locale(void)
+{
+	static locale_t loc;
+	static int tried;
+
+	if (!tried) {
+		tried = 1;
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		if (!loc)
+			loc = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
+	}
+	return loc;
+}
+
+/* Go's Regexp.Expand: $1, ${1}, $name, ${name} and $$. A name is as long as it can be, so
+ * "$1x" names a group "1x", which does not exist and so expands to nothing. */
+static void rx_expand(const struct rx *rx, const char *tpl, size_t tn, const char *src,
+		      const regmatch_t *m, struct buf *out)
+{
+	size_t i = 0;
+
+	while (i < tn) {
+		size_t j, start, end;
+		int brace = 0;
+		long num = 0;
+
+		if (tpl[i] != '$') {
+			buf_addch(out, tpl[i++]);
+			continue;
+		}
+		i++;
+		if (i < tn && tpl[i] == '$') {
+			buf_addch(out, '$');
+			i++;
+			continue;
+		}
+		if (i < tn && tpl[i] == '{')
+			brace = 1;
+		start = j = i + (size_t)brace;
+		while (j < tn && ((tpl[j] >= '0' && tpl[j] <= '9') || tpl[j] == '_' ||
+				  ((tpl[j] | 32) >= 'a' && (tpl[j] | 32) <= 'z') ||
+				  (unsigned char)tpl[j] >= 0x80))
+			j++;
+		end = j;
+		if (end == start || (brace && (j >= tn || tpl[j] != '}'))) {
+			buf_addch(out, '$');   /* malformed: the '$' is text */
+			continue;
+		}
+		i = brace ? j + 1 : j;
+		for (size_t k = start; k < end; k++) {
+			if (tpl[k] < '0' || tpl[k] > '9' || num >= 100000000) {
+				num = -1;
+				break;
+			}
+			num = num * 10 + (tpl[k] - '0');
+		}
+		if (num >= 0 && tpl[start] == '0' && end - start > 1)
+			num = -1;
+		if (num < 0) {
+			for (size_t g = 1; g <= rx->ngo; g++)
+				if (rx->names[g] && strlen(rx->names[g]) == end - start &&
+				    !memcmp(rx->names[g], tpl + start, end - start)) {
+					num = (long)g;
+					break;
+				}
+		}
+		if (num >= 0 && (size_t)num <= rx->ngo) {
+			const regmatch_t *g = &m[rx->map[num]];
+			if (g->rm_so >= 0)
+				buf_add(out, src + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
+		}
+	}
+}
+
+/* Regexp.ReplaceAllString: every match replaced, an empty match right after a match
+ * skipped, and the search moving on by at least one character. */
+static int rx_replace(const struct fctx *c, const char *pat, size_t pn, const char *s, size_t len,
+		      const char *rep, size_t rn, struct buf *out)
+{
+	struct rx rx;
+	struct buf ere = BUF_INIT;
+	int cflags = REG_EXTENDED, rc = -1, r;
+	const char *err;
+	locale_t loc = rx_locale(), old = (locale_t)0;
+	regmatch_t *m = NULL;
+	size_t pos = 0, last = 0;
+
+	memset(&rx, 0, sizeof rx);
+	err = rx_translate(pat, pn, &ere, &rx, &cflags);
+	if (err) {
+		fail(c, 1, "invalid regular expression /%.*s/: %s", (int)pn, pat, err);
+		goto out;
+	}
+	if (loc)
+		old = uselocale(loc);
+	r = regcomp(&rx.re, buf_cstr(&ere), cflags);
+	if (r) {
+		char msg[128];
+		regerror(r, &rx.re, msg, sizeof msg);
+		if (loc)
+			uselocale(old);
+		fail(c, 1, "invalid regular expression /%.*s/: %s", (int)pn, pat, msg);
+		goto out;
+	}
+	rx.compiled = 1;
+	m = xcalloc(rx.nposix + 1, sizeof *m);
+	while (pos <= len) {
+		size_t w;
+		m[0].rm_so = (regoff_t)pos;
+		m[0].rm_eo = (regoff_t)len;
+		if (regexec(&rx.re, s, rx.nposix + 1, m, REG_STARTEND))
+			break;
+		buf_add(out, s + last, (size_t)m[0].rm_so - last);
+		if ((size_t)m[0].rm_eo > last || m[0].rm_so == 0)
+			rx_expand(&rx, rep, rn, s, m, out);
+		last = (size_t)m[0].rm_eo;
+		u8_decode((const unsigned char *)s + pos, len - pos, &w);
+		if (pos + w > (size_t)m[0].rm_eo)
+			pos += w;
+		else if (pos + 1 > (size_t)m[0].rm_eo)
+			pos++;
+		else
+			pos = (size_t)m[0].rm_eo;
+	}
+	if (loc)
+		uselocale(old);
+	buf_add(out, s + last, len - last);
+	rc = 0;
+out:
+	free(m);
+	rx_free(&rx);
+	buf_release(&ere);
+	return rc;
+}
+
+static struct value *f_replace(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "replace" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT, t2 = BUF_INIT, out = BUF_INIT;
+	const char *s, *sub, *rep;
+	size_t len, sn, rn;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the string", &t0, &len)) ||
+	    !(sub = want_str(&c, args, 1, "the substring", &t1, &sn)) ||
+	    !(rep = want_str(&c, args, 2, "the replacement", &t2, &rn)))
+		goto fail;
+	if (sn > 1 && sub[0] == '/' && sub[sn - 1] == '/') {
+		if (rx_replace(&c, sub + 1, sn - 2, s, len, rep, rn, &out))
+			goto fail;
+	} else if (!sn) {
+		/* strings.Replace with an empty old string inserts at every character */
+		size_t i = 0, w;
+		buf_add(&out, rep, rn);
+		while (i < len) {
+			u8_decode((const unsigned char *)s + i, len - i, &w);
+			buf_add(&out, s + i, w);
+			buf_add(&out, rep, rn);
+			i += w;
+		}
+	} else {
+		size_t i = 0;
+		while (i < len) {
+			if (i + sn <= len && !memcmp(s + i, sub, sn)) {
+				buf_add(&out, rep, rn);
+				i += sn;
+			} else {
+				buf_addch(&out, s[i++]);
+			}
+		}
+	}
+	buf_release(&t0);
+	buf_release(&t1);
+	buf_release(&t2);
+	return str_value(&out);
+fail:
+	buf_release(&t0);
+	buf_release(&t1);
+	buf_release(&t2);
+	buf_release(&out);
+	return NULL;
+}
+
+/* ---- JSON (Go's encoding/json output, as Terraform's jsonencode gives it) ---- */
+
+static void json_quote(const char *s, size_t n, struct buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, w;
+
+	buf_addch(out, '"');
+	while (i < n) {
+		unsigned char ch = (unsigned char)s[i];
+		int32_t c;
+		if (ch < 0x80) {
+			i++;
+			switch (ch) {
+			case '"': buf_addstr(out, "\\\""); continue;
+			case '\\': buf_addstr(out, "\\\\"); continue;
+			case '\n': buf_addstr(out, "\\n"); continue;
+			case '\r': buf_addstr(out, "\\r"); continue;
+			case '\t': buf_addstr(out, "\\t"); continue;
+			case '\b': buf_addstr(out, "\\b"); continue;
+			case '\f': buf_addstr(out, "\\f"); continue;
+			default:
+				/* control characters, and <, > and & so that the JSON is safe
+				 * inside HTML */
+				if (ch < 0x20 || ch == '<' || ch == '>' || ch == '&') {
+					buf_addstr(out, "\\u00");
+					buf_addch(out, hex[ch >> 4]);
+					buf_addch(out, hex[ch & 15]);
+				} else {
+					buf_addch(out, ch);
+				}
+				continue;
+			}
+		}
+		c = u8_decode((const unsigned char *)s + i, n - i, &w);
+		if (c < 0)
+			buf_addstr(out, "\\ufffd");
+		else if (c == 0x2028 || c == 0x2029)
+			buf_printf(out, "\\u%04x", (unsigned)c);
+		else
+			buf_add(out, s + i, w);
+		i += w;
+	}
+	buf_addch(out, '"');
+}
+
+static void json_encode(const struct value *v, struct buf *out)
+{
+	switch (v->kind) {
+	case VAL_BOOL:
+		buf_addstr(out, v->u.b ? "true" : "false");
+		break;
+	case VAL_NUMBER:
+		num_text(v->u.n, out);
+		break;
+	case VAL_STRING:
+		json_quote(v->u.str.s, v->u.str.len, out);
+		break;
+	case VAL_LIST:
+	case VAL_SET:
+		buf_addch(out, '[');
+		for (size_t i = 0; i < v->u.list.n; i++) {
+			if (i)
+				buf_addch(out, ',');
+			json_encode(v->u.list.items[i], out);
+		}
+		buf_addch(out, ']');
+		break;
+	case VAL_MAP:
+		/* keys are kept sorted, which is the order Terraform writes them in */
+		buf_addch(out, '{');
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			if (i)
+				buf_addch(out, ',');
+			json_quote(v->u.map.items[i].key, strlen(v->u.map.items[i].key), out);
+			buf_addch(out, ':');
+			json_encode(v->u.map.items[i].val, out);
+		}
+		buf_addch(out, '}');
+		break;
+	default:
+		buf_addstr(out, "null");
+		break;
+	}
+}
+
+static struct value *f_jsonencode(struct func_call *fc, struct value **args, size_t n)
+{
+	struct buf out = BUF_INIT;
+
+	(void)fc;
+	(void)n;
+	json_encode(args[0], &out);
+	return str_value(&out);
+}
+
+static struct value *from_json(json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		size_t n = json_object_size(j), k = 0;
+		struct val_pair *items = xcalloc(n + 1, sizeof *items);
+		const char *key;
+		json_t *val;
+		struct value *r;
+		json_object_foreach(j, key, val) {
+			items[k].key = xstrdup(key);
+			items[k].val = from_json(val);
+			k++;
+		}
+		r = val_map_take(items, k);
+		free(items);
+		return r;
+	}
+	case JSON_ARRAY: {
+		size_t n = json_array_size(j);
+		struct value **items = xcalloc(n + 1, sizeof *items), *r;
+		for (size_t i = 0; i < n; i++)
+			items[i] = from_json(json_array_get(j, i));
+		r = val_list_take(items, n);
+		free(items);
+		return r;
+	}
+	case JSON_STRING:
+		return val_string(json_string_value(j), json_string_length(j));
+	case JSON_INTEGER:
+		return val_number((double)json_integer_value(j));
+	case JSON_REAL:
+		return val_number(json_real_value(j));
+	case JSON_TRUE:
+		return val_bool(1);
+	case JSON_FALSE:
+		return val_bool(0);
+	default:
+		return val_null();
+	}
+}
+
+static struct value *f_jsondecode(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "jsondecode" };
+	struct buf tmp = BUF_INIT;
+	const char *s;
+	size_t len;
+	json_error_t err;
+	json_t *j;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len)))
+		goto out;
+	/* numbers read as doubles (Terraform's are arbitrary-precision; a double is what stk
+	 * has), a repeated key is an error as it is in Terraform */
+	j = json_loadb(s, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL |
+		       JSON_DECODE_INT_AS_REAL, &err);
+	if (!j) {
+		fail(&c, 0, "the argument is not valid JSON: %s at line %d, column %d", err.text,
+		     err.line, err.column);
+		goto out;
+	}
+	r = from_json(j);
+	json_decref(j);
+out:
+	buf_release(&tmp);
+	return r;
+}
+
+/* ---- base64 and hashes ---- */
+
+static struct value *f_base64encode(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "base64encode" };
+	struct buf tmp = BUF_INIT;
+	const char *s;
+	size_t len;
+	unsigned char *enc;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len)))
+		goto out;
+	if (len > (size_t)INT_MAX / 4 * 3 - 3) {
+		fail(&c, 0, "the string is too long to encode");
+		goto out;
+	}
+	enc = xmalloc(len / 3 * 4 + 5);
+	r = val_string((const char *)enc,
+		       (size_t)EVP_EncodeBlock(enc, (const unsigned char *)s, (int)len));
+	free(enc);
+out:
+	buf_release(&tmp);
+	return r;
+}
+
+static int b64val(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* Go's base64.StdEncoding.DecodeString: padding required, CR and LF skipped anywhere, any
+ * other byte outside the alphabet an error at its offset. (OpenSSL's decoder is looser about
+ * padding and spaces, so it would accept input that Terraform rejects.) Returns the offset
+ * of the first bad byte, or -1 when the whole input decoded. */
+static void b64_skip_newlines(const char *s, size_t n, size_t *i)
+{
+	while (*i < n && (s[*i] == '\r' || s[*i] == '\n'))
+		(*i)++;
+}
+
+static long b64_decode(const char *s, size_t n, struct buf *out)
+{
+	size_t i = 0;
+
+	for (;;) {
+		int q[4] = { 0, 0, 0, 0 };
+		for (int j = 0; j < 4; j++) {
+			int ch;
+			b64_skip_newlines(s, n, &i);
+			if (i == n)
+				return j ? (long)(i - (size_t)j) : -1;
+			ch = (unsigned char)s[i++];
+			if (ch == '=') {
+				/* padding: "xx==" or "xxx=", and nothing after it */
+				if (j < 2)
+					return (long)(i - 1);
+				if (j == 2) {
+					b64_skip_newlines(s, n, &i);
+					if (i == n || s[i] != '=')
+						return (long)i;
+					i++;
+				}
+				b64_skip_newlines(s, n, &i);
+				if (i < n)
+					return (long)i;
+				buf_addch(out, (q[0] << 2) | (q[1] >> 4));
+				if (j == 3)
+					buf_addch(out, ((q[1] & 15) << 4) | (q[2] >> 2));
+				return -1;
+			}
+			if ((q[j] = b64val((unsigned char)ch)) < 0)
+				return (long)(i - 1);
+		}
+		buf_addch(out, (q[0] << 2) | (q[1] >> 4));
+		buf_addch(out, ((q[1] & 15) << 4) | (q[2] >> 2));
+		buf_addch(out, ((q[2] & 3) << 6) | q[3]);
+	}
+}
+
+static struct value *f_base64decode(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "base64decode" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT;
+	const char *s;
+	size_t len;
+	long bad;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len)))
+		goto fail;
+	bad = b64_decode(s, len, &out);
+	if (bad >= 0) {
+		fail(&c, 0, "the argument is not valid base64: illegal base64 data at input byte %ld",
+		     bad);
+		goto fail;
+	}
+	if (!u8_valid(out.data ? out.data : "", out.len)) {
+		fail(&c, 0, "the result of decoding the provided string is not valid UTF-8");
+		goto fail;
+	}
+	buf_release(&tmp);
+	return str_value(&out);
+fail:
+	buf_release(&tmp);
+	buf_release(&out);
+	return NULL;
+}
+
+static struct value *sha256_hex(const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct buf out = BUF_INIT;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < mdlen; i++)
+		buf_printf(&out, "%02x", md[i]);
+	return str_value(&out);
+}
+
+static struct value *f_sha256(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "sha256" };
+	struct buf tmp = BUF_INIT;
+	const char *s;
+	size_t len;
+	struct value *r = NULL;
+
+	(void)n;
+	if ((s = want_str(&c, args, 0, "the argument", &tmp, &len)))
+		r = sha256_hex(s, len);
+	buf_release(&tmp);
+	return r;
+}
+
+/* ---- format ----
+ * cty's format: %% %v %#v %t %b %d %o %x %X %e %E %f %g %G %s %q, flags "0#-+ ", width,
+ * precision, and [n] to pick an argument. Numbers go through Go's big.Int and big.Float
+ * formatting, which this reproduces; strings are measured in characters. */
+
+struct verb {
+	size_t off;
+	const char *raw;
+	size_t rawlen;
+	long argnum;
+	int mode;
+	int zero, sharp, plus, minus, space;
+	int has_width, has_prec;
+	long width, prec;
+};
+
+/* formatPadWidth: pads to the width in characters, with zeros if asked, on the right for
+ * '-' (cty applies both flags as given, so "%-05s" pads with zeros on the right). */
+static void pad_width(const struct verb *vb, const char *s, size_t len, struct buf *out)
+{
+	size_t have;
+
+	if (!vb->has_width) {
+		buf_add(out, s, len);
+		return;
+	}
+	have = gc_count(s, len);
+	if (have >= (size_t)vb->width) {
+		buf_add(out, s, len);
+		return;
+	}
+	if (vb->minus) {
+		buf_add(out, s, len);
+		buf_addchars(out, vb->zero ? '0' : ' ', (size_t)vb->width - have);
+	} else {
+		buf_addchars(out, vb->zero ? '0' : ' ', (size_t)vb->width - have);
+		buf_add(out, s, len);
+	}
+}
+
+/* The digits of the integer |v| in base 2, 8, 10 or 16. */
+static void int_digits(double v, int base, int upper, struct buf *out)
+{
+	char bits[1100];
+	size_t nb = 0;
+	int e;
+	double m;
+	uint64_t mant;
+
+	v = fabs(v);
+	if (base == 10) {
+		buf_printf(out, "%.0f", v);
+		return;
+	}
+	if (v == 0) {
+		buf_addch(out, '0');
+		return;
+	}
+	m = frexp(v, &e);                 /* v = m * 2^e, 0.5 <= m < 1 */
+	mant = (uint64_t)ldexp(m, 53);
+	e -= 53;
+	if (e < 0) {
+		mant >>= -e;                  /* exact: v is whole */
+		e = 0;
+	}
+	for (int k = 63; k >= 0; k--)
+		if (nb || (mant >> k) & 1)
+			bits[nb++] = (char)('0' + ((mant >> k) & 1));
+	while (e-- > 0 && nb < sizeof bits)
+		bits[nb++] = '0';
+	if (base == 2) {
+		buf_add(out, bits, nb);
+		return;
+	}
+	{
+		int step = base == 8 ? 3 : 4;
+		size_t lead = nb % (size_t)step, i = 0;
+		int started = 0;
+		const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+		while (i < nb) {
+			size_t take = i == 0 && lead ? lead : (size_t)step;
+			int d = 0;
+			for (size_t k = 0; k < take; k++)
+				d = d * 2 + (bits[i + k] - '0');
+			i += take;
+			if (d || started) {
+				buf_addch(out, dig[d]);
+				started = 1;
+			}
+		}
+	}
+}
+
+/* big.Int's Format for %b %d %o %x %X. */
+static void format_int(const struct verb *vb, double v, struct buf *out)
+{
+	struct buf digits = BUF_INIT;
+	const char *sign = "", *prefix = "";
+	size_t left = 0, zeros = 0, right = 0, length;
+	int base = vb->mode == 'b' ? 2 : vb->mode == 'o' ? 8 : vb->mode == 'd' ? 10 : 16;
+	int zero = vb->zero && !vb->minus;   /* Go's fmt drops '0' when '-' is given */
+
+	int_digits(v, base, vb->mode == 'X', &digits);
+	if (v < 0)
+		sign = "-";
+	else if (vb->plus)
+		sign = "+";
+	else if (vb->space)
+		sign = " ";
+	if (vb->sharp)
+		prefix = vb->mode == 'b' ? "0b" : vb->mode == 'o' ? "0" :
+			 vb->mode == 'x' ? "0x" : vb->mode == 'X' ? "0X" : "";
+	if (vb->has_prec) {
+		if (digits.len < (size_t)vb->prec) {
+			zeros = (size_t)vb->prec - digits.len;
+		} else if (digits.len == 1 && digits.data[0] == '0' && vb->prec == 0) {
+			buf_release(&digits);
+			return;   /* "%.0d" of zero prints nothing at all */
+		}
+	}
+	length = strlen(sign) + strlen(prefix) + zeros + digits.len;
+	if (vb->has_width && length < (size_t)vb->width) {
+		size_t d = (size_t)vb->width - length;
+		if (vb->minus)
+			right = d;
+		else if (zero && !vb->has_prec)
+			zeros = d;
+		else
+			left = d;
+	}
+	buf_addchars(out, ' ', left);
+	buf_addstr(out, sign);
+	buf_addstr(out, prefix);
+	buf_addchars(out, '0', zeros);
+	buf_add(out, digits.data, digits.len);
+	buf_addchars(out, ' ', right);
+	buf_release(&digits);
+}
+
+/* big.Float's Format for %e %E %f %g %G. */
+static void format_float(const struct verb *vb, double v, struct buf *out)
+{
+	struct buf num = BUF_INIT;
+	const char *body, *sign = "";
+	size_t padding = 0, blen;
+	int prec = vb->has_prec ? (int)vb->prec : 6;
+	int zero = vb->zero && !vb->minus;
+
+	if ((vb->mode == 'g' || vb->mode == 'G') && !vb->has_prec)
+		prec = -1;
+	go_ftoa(v, vb->mode, prec, &num);
+	body = buf_cstr(&num);
+	if (body[0] == '-') {
+		sign = "-";
+		body++;
+	} else if (body[0] == '+') {
+		sign = vb->space ? " " : "+";
+		body++;
+	} else if (vb->plus) {
+		sign = "+";
+	} else if (vb->space) {
+		sign = " ";
+	}
+	blen = strlen(body);
+	if (vb->has_width && (size_t)vb->width > strlen(sign) + blen)
+		padding = (size_t)vb->width - strlen(sign) - blen;
+	if (zero && !isinf(v)) {
+		buf_addstr(out, sign);
+		buf_addchars(out, '0', padding);
+		buf_add(out, body, blen);
+	} else if (vb->minus) {
+		buf_addstr(out, sign);
+		buf_add(out, body, blen);
+		buf_addchars(out, ' ', padding);
+	} else {
+		buf_addchars(out, ' ', padding);
+		buf_addstr(out, sign);
+		buf_add(out, body, blen);
+	}
+	buf_release(&num);
+}
+
+/* A verb as Go's %q shows it in messages. */
+static const char *verb_text(const struct verb *vb)
+{
+	static char s[64];
+	snprintf(s, sizeof s, "\"%.*s\"", vb->rawlen > 40 ? 40 : (int)vb->rawlen, vb->raw);
+	return s;
+}
+
+static int format_one(const struct fctx *c, struct verb *vb, struct value **vals, size_t nvals,
+		      struct buf *out)
+{
+	struct value *arg;
+	struct buf why = BUF_INIT;
+
+	if ((size_t)vb->argnum > nvals) {
+		fail(c, 0, "not enough arguments for %s at %zu: need index %ld but have %zu total",
+		     verb_text(vb), vb->off, vb->argnum, nvals);
+		return -1;
+	}
+	arg = vals[vb->argnum - 1];
+	if (vb->mode != 'v' && arg->kind == VAL_NULL) {
+		fail(c, (int)vb->argnum, "unsupported value for %s at %zu: null value cannot be "
+		     "formatted", verb_text(vb), vb->off);
+		return -1;
+	}
+	switch (vb->mode) {
+	case 'v': {
+		struct buf s = BUF_INIT;
+		if (!vb->sharp && arg->kind == VAL_STRING)
+			buf_add(&s, arg->u.str.s, arg->u.str.len);
+		else if (!vb->sharp && arg->kind == VAL_NUMBER)
+			go_ftoa(arg->u.n, 'g', -1, &s);
+		else
+			json_encode(arg, &s);
+		pad_width(vb, s.data ? s.data : "", s.len, out);
+		buf_release(&s);
+		return 0;
+	}
+	case 't': {
+		static const struct ty tbool = { T_BOOL, 0, NULL, NULL };
+		struct value *b = convert(arg, &tbool, &why);
+		if (!b || b->kind != VAL_BOOL) {
+			fail(c, (int)vb->argnum, "unsupported value for %s at %zu: %s",
+			     verb_text(vb), vb->off, arg->kind == VAL_STRING && why.len ?
+			     why.data : "bool required");
+			val_unref(b);
+			buf_release(&why);
+			return -1;
+		}
+		buf_addstr(out, b->u.b ? "true" : "false");
+		val_unref(b);
+		return 0;
+	}
+	case 'b': case 'd': case 'o': case 'x': case 'X':
+	case 'e': case 'E': case 'f': case 'g': case 'G': {
+		double d;
+		if (arg->kind == VAL_NUMBER) {
+			d = arg->u.n;
+		} else if (arg->kind != VAL_STRING || parse_number(arg->u.str.s, arg->u.str.len, &d)) {
+			fail(c, (int)vb->argnum, "unsupported value for %s at %zu: a number is required",
+			     verb_text(vb), vb->off);
+			return -1;
+		}
+		if (strchr("bdoxX", vb->mode)) {
+			if (!is_whole(d)) {
+				fail(c, (int)vb->argnum, "unsupported value for %s at %zu: an integer "
+				     "is required", verb_text(vb), vb->off);
+				return -1;
+			}
+			format_int(vb, d, out);
+		} else {
+			format_float(vb, d, out);
+		}
+		return 0;
+	}
+	case 's': case 'q': {
+		struct buf s = BUF_INIT;
+		size_t len;
+		if (arg->kind == VAL_STRING)
+			buf_add(&s, arg->u.str.s, arg->u.str.len);
+		else if (arg->kind == VAL_NUMBER)
+			num_text(arg->u.n, &s);
+		else if (arg->kind == VAL_BOOL)
+			buf_addstr(&s, arg->u.b ? "true" : "false");
+		else {
+			fail(c, (int)vb->argnum, "unsupported value for %s at %zu: string required",
+			     verb_text(vb), vb->off);
+			return -1;
+		}
+		len = s.len;
+		if (vb->has_prec && vb->prec > 0) {
+			size_t i = 0;
+			for (long k = 0; k < vb->prec && i < s.len; k++)
+				i = gc_next(s.data, s.len, i);
+			len = i;
+		}
+		if (vb->mode == 's') {
+			pad_width(vb, s.data ? s.data : "", len, out);
+		} else {
+			struct buf q = BUF_INIT;
+			json_quote(s.data ? s.data : "", len, &q);
+			pad_width(vb, q.data, q.len, out);
+			buf_release(&q);
+		}
+		buf_release(&s);
+		return 0;
+	}
+	default:
+		fail(c, 0, "unsupported format verb '%c' in %s at offset %zu", vb->mode,
+		     verb_text(vb), vb->off);
+		return -1;
+	}
+}
+
+/* Reads a decimal number for a width, precision or index, refusing absurd sizes. */
+static long verb_num(const char *f, size_t len, size_t *i)
+{
+	long v = 0;
+
+	while (*i < len && f[*i] >= '0' && f[*i] <= '9') {
+		if (v < 10000000)
+			v = v * 10 + (f[*i] - '0');
+		(*i)++;
+	}
+	return v;
+}
+
+static struct value *f_format(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "format" };
+	struct buf t0 = BUF_INIT, out = BUF_INIT;
+	const char *f;
+	size_t len, i = 0, nvals = n - 1;
+	long next = 1, highest = 0;
+
+	if (!(f = want_str(&c, args, 0, "the format", &t0, &len)))
+		goto fail;
+	while (i < len) {
+		struct verb vb;
+		int ch;
+
+		if (f[i] != '%') {
+			buf_addch(&out, f[i++]);
+			continue;
+		}
+		if (i + 1 < len && f[i + 1] == '%') {
+			buf_addch(&out, '%');
+			i += 2;
+			continue;
+		}
+		memset(&vb, 0, sizeof vb);
+		vb.off = i;
+		vb.argnum = next;
+		i++;
+		for (; i < len; i++) {
+			if (f[i] == '0') vb.zero = 1;
+			else if (f[i] == '#') vb.sharp = 1;
+			else if (f[i] == '-') vb.minus = 1;
+			else if (f[i] == '+') vb.plus = 1;
+			else if (f[i] == ' ') vb.space = 1;
+			else break;
+		}
+		if (i < len && f[i] == '[') {
+			i++;
+			if (i >= len)
+				goto bad_end;
+			if (f[i] < '1' || f[i] > '9')
+				goto bad_char;
+			vb.argnum = verb_num(f, len, &i);
+			if (i >= len)
+				goto bad_end;
+			if (f[i] != ']')
+				goto bad_char;
+			i++;
+		}
+		if (i < len && f[i] >= '1' && f[i] <= '9') {
+			vb.has_width = 1;
+			vb.width = verb_num(f, len, &i);
+		}
+		if (i < len && f[i] == '.') {
+			i++;
+			vb.has_prec = 1;
+			vb.prec = verb_num(f, len, &i);
+		}
+		if (i >= len)
+			goto bad_end;
+		ch = (unsigned char)f[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+			goto bad_char;
+		if (vb.width >= 10000000 || vb.prec >= 10000000) {
+			fail(&c, 0, "the width or precision at offset %zu is too large", vb.off);
+			goto fail;
+		}
+		vb.mode = ch;
+		i++;
+		vb.raw = f + vb.off;
+		vb.rawlen = i - vb.off;
+		if (vb.argnum > highest)
+			highest = vb.argnum;
+		if (format_one(&c, &vb, args + 1, nvals, &out))
+			goto fail;
+		next = vb.argnum + 1;
+		continue;
+bad_char: {
+			size_t w;
+			int32_t r = u8_decode((const unsigned char *)f + i, len - i, &w);
+			struct buf ch_text = BUF_INIT;
+			u8_encode(r < 0 ? 0xFFFD : (uint32_t)r, &ch_text);
+			fail(&c, 0, "unrecognized format character '%s' at offset %zu",
+			     buf_cstr(&ch_text), i);
+			buf_release(&ch_text);
+			goto fail;
+		}
+bad_end:
+		fail(&c, 0, "invalid format string starting at offset %zu", len);
+		goto fail;
+	}
+	if ((size_t)highest < nvals) {
+		if (!highest)
+			fail(&c, 1, "too many arguments; no verbs in format string");
+		else
+			fail(&c, (int)highest + 1, "too many arguments; only %ld used by format string",
+			     highest);
+		goto fail;
+	}
+	buf_release(&t0);
+	return str_value(&out);
+fail:
+	buf_release(&t0);
+	buf_release(&out);
+	return NULL;
+}
+
+/* ---- numbers ---- */
+
+static struct value *f_abs(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "abs" };
+	double d;
+
+	(void)n;
+	if (want_number(&c, args, 0, "the argument", &d))
+		return NULL;
+	return val_number(fabs(d));
+}
+
+static struct value *round_fn(struct func_call *fc, struct value **args, const char *fn,
+			      double (*op)(double))
+{
+	struct fctx c = { fc, fn };
+	double d;
+
+	if (want_number(&c, args, 0, "the argument", &d))
+		return NULL;
+	return val_number(isinf(d) ? d : op(d));
+}
+
+static struct value *f_ceil(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return round_fn(fc, args, "ceil", ceil_d);
+}
+
+static struct value *f_floor(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return round_fn(fc, args, "floor", floor_d);
+}
+
+static struct value *min_max(struct func_call *fc, struct value **args, size_t n, int max)
+{
+	struct fctx c = { fc, max ? "max" : "min" };
+	double best = max ? -INFINITY : INFINITY, d;
+
+	if (!n)
+		return fail(&c, -1, "must pass at least one number");
+	for (size_t i = 0; i < n; i++) {
+		if (want_number(&c, args, (int)i, "each argument", &d))
+			return NULL;
+		if (max ? d > best : d < best)
+			best = d;
+	}
+	return val_number(best);
+}
+
+static struct value *f_min(struct func_call *fc, struct value **args, size_t n)
+{
+	return min_max(fc, args, n, 0);
+}
+
+static struct value *f_max(struct func_call *fc, struct value **args, size_t n)
+{
+	return min_max(fc, args, n, 1);
+}
+
+/* Digits after the point in the shortest form of d, or -1 when there are too many to matter. */
+static int frac_digits(double d)
+{
+	struct decimal x;
+
+	if (!isfinite(d))
+		return -1;
+	decimal_shortest(d, &x);
+	if (x.n - x.exp > 15)
+		return -1;
+	return x.n - x.exp > 0 ? x.n - x.exp : 0;
+}
+
+/* range([start,] limit[, step]): Terraform adds step with exact decimal arithmetic, so
+ * range(0, 1, 0.1) gives 0.3 and not 0.30000000000000004; stk computes start + i * step and
+ * rounds it to the decimal places of start and step, which gives the same numbers. */
+static struct value *f_range(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "range" };
+	double a[3], start, end, step;
+	struct buf items = BUF_INIT;
+	int down, places;
+
+	if (n < 1 || n > 3)
+		return fail(&c, -1, "must have one, two, or three arguments");
+	for (size_t i = 0; i < n; i++)
+		if (want_number(&c, args, (int)i, i == 0 && n > 1 ? "start" : i == 2 ? "step" :
+				"limit", &a[i]))
+			return NULL;
+	if (n == 1) {
+		start = 0, end = a[0], step = a[0] < 0 ? -1 : 1;
+	} else if (n == 2) {
+		start = a[0], end = a[1], step = a[1] < a[0] ? -1 : 1;
+	} else {
+		start = a[0], end = a[1], step = a[2];
+	}
+	if (step == 0)
+		return fail(&c, 2, "step must not be zero");
+	down = step < 0;
+	if (down && end > start)
+		return fail(&c, 1, "end must be less than start when step is negative");
+	if (!down && end < start)
+		return fail(&c, 1, "end must be greater than start when step is positive");
+	places = frac_digits(start);
+	if (places >= 0 && frac_digits(step) > places)
+		places = frac_digits(step);
+	if (frac_digits(step) < 0)
+		places = -1;
+	for (size_t i = 0;; i++) {
+		double v = i ? start + (double)i * step : start;
+		if (i && places >= 0) {
+			char tmp[400];
+			snprintf(tmp, sizeof tmp, "%.*f", places, v);
+			v = strtod(tmp, NULL);
+		}
+		if (down ? v <= end : v >= end)
+			break;
+		if (i >= 1024) {
+			unref_all(&items);
+			return fail(&c, -1, "more than 1024 values were generated; either decrease "
+				    "the difference between start and end or use a smaller step");
+		}
+		buf_push(&items, struct value *, val_number(v));
+	}
+	return list_from(&items);
+}
+
+/* ---- type conversions ---- */
+
+static struct value *f_tostring(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "tostring" };
+	struct buf b = BUF_INIT;
+	struct value *v = args[0];
+
+	(void)n;
+	switch (v->kind) {
+	case VAL_NULL:
+	case VAL_STRING:
+		return val_ref(v);
+	case VAL_NUMBER:
+		num_text(v->u.n, &b);
+		return str_value(&b);
+	case VAL_BOOL:
+		return val_cstring(v->u.b ? "true" : "false");
+	default:
+		return fail(&c, 0, "cannot convert %s to string", a_kind(v) + 2);
+	}
+}
+
+static struct value *f_tonumber(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "tonumber" };
+	struct value *v = args[0];
+	double d;
+
+	(void)n;
+	switch (v->kind) {
+	case VAL_NULL:
+	case VAL_NUMBER:
+		return val_ref(v);
+	case VAL_STRING:
+		if (parse_number(v->u.str.s, v->u.str.len, &d))
+			return fail(&c, 0, "cannot convert %s to number; given string must be a "
+				    "decimal representation of a number", shown(v));
+		return val_number(d);
+	default:
+		return fail(&c, 0, "cannot convert %s to number", a_kind(v) + 2);
+	}
+}
+
+static struct value *f_tobool(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "tobool" };
+	struct value *v = args[0];
+
+	(void)n;
+	switch (v->kind) {
+	case VAL_NULL:
+	case VAL_BOOL:
+		return val_ref(v);
+	case VAL_STRING:
+		if (v->u.str.len == 4 && !memcmp(v->u.str.s, "true", 4))
+			return val_bool(1);
+		if (v->u.str.len == 5 && !memcmp(v->u.str.s, "false", 5))
+			return val_bool(0);
+		return fail(&c, 0, "cannot convert %s to bool; only the strings \"true\" or "
+			    "\"false\" are allowed", shown(v));
+	default:
+		return fail(&c, 0, "cannot convert %s to bool", a_kind(v) + 2);
+	}
+}
+
+/* tolist, toset, tomap, and distinct's argument: the collection with every element converted
+ * to the one type they unify to. want is T_LIST, T_SET or T_MAP. */
+static struct value *to_collection(const struct fctx *c, int arg, struct value *v,
+				   enum ty_kind want)
+{
+	const char *what = want == T_LIST ? "list" : want == T_SET ? "set" : "map";
+	struct ty *t, *el;
+	struct buf why = BUF_INIT;
+	struct value *r;
+
+	if (v->kind == VAL_NULL)
+		return val_ref(v);
+	if (want == T_MAP ? v->kind != VAL_MAP : v->kind != VAL_LIST && v->kind != VAL_SET)
+		return fail(c, arg, "cannot convert %s to %s of any single type", a_kind(v) + 2,
+			    what);
+	el = want == T_MAP ? NULL : ty_unify_values(v->u.list.items, v->u.list.n);
+	if (want == T_MAP) {
+		struct value **vals = xcalloc(v->u.map.n + 1, sizeof *vals);
+		for (size_t i = 0; i < v->u.map.n; i++)
+			vals[i] = v->u.map.items[i].val;
+		el = ty_unify_values(vals, v->u.map.n);
+		free(vals);
+	}
+	if (!el)
+		return fail(c, arg, "cannot convert %s to %s of any single type: its elements "
+			    "have types that cannot be converted to one type", a_kind(v) + 2, what);
+	t = ty_new(want, 1);
+	t->sub[0] = el;
+	r = convert(v, t, &why);
+	ty_free(t);
+	if (!r)
+		fail(c, arg, "cannot convert %s to %s: %s", a_kind(v) + 2, what, buf_cstr(&why));
+	buf_release(&why);
+	return r;
+}
+
+static struct value *f_tolist(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "tolist" };
+
+	(void)n;
+	return to_collection(&c, 0, args[0], T_LIST);
+}
+
+static struct value *f_toset(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "toset" };
+
+	(void)n;
+	return to_collection(&c, 0, args[0], T_SET);
+}
+
+static struct value *f_tomap(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "tomap" };
+
+	(void)n;
+	return to_collection(&c, 0, args[0], T_MAP);
+}
+
+/* ---- collections ---- */
+
+static int deep_unknown(const struct value *v)
+{
+	return (val_deep_marks(v) & VAL_UNKNOWN) != 0;
+}
+
+/* length takes unknowns: a known list of unknown elements still has a known length. A set's
+ * length is unknown while any member is, since unknown members may turn out equal. */
+static struct value *f_length(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "length" };
+	struct value *v = args[0];
+
+	(void)n;
+	if (v->marks & VAL_UNKNOWN)
+		return val_unknown(VAL_NUMBER);
+	switch (v->kind) {
+	case VAL_STRING:
+		return val_number((double)gc_count(v->u.str.s, v->u.str.len));
+	case VAL_SET:
+		if (deep_unknown(v))
+			return val_unknown(VAL_NUMBER);
+		return val_number((double)v->u.list.n);
+	case VAL_LIST:
+		return val_number((double)v->u.list.n);
+	case VAL_MAP:
+		return val_number((double)v->u.map.n);
+	case VAL_NULL:
+		return fail(&c, 0, "the argument must not be null");
+	default:
+		return fail(&c, 0, "the argument must be a string, a collection type, or a "
+			    "structural type, not %s", a_kind(v));
+	}
+}
+
+static enum val_kind ty_val_kind(const struct ty *t)
+{
+	switch (t->k) {
+	case T_BOOL: return VAL_BOOL;
+	case T_NUMBER: return VAL_NUMBER;
+	case T_STRING: return VAL_STRING;
+	case T_LIST: case T_TUPLE: return VAL_LIST;
+	case T_SET: return VAL_SET;
+	case T_MAP: case T_OBJECT: return VAL_MAP;
+	default: return VAL_DYNAMIC;
+	}
+}
+
+/* coalesce takes unknowns: the first argument that is neither null nor "" wins, converted to
+ * the type all the arguments unify to; an unknown before it makes the result unknown. */
+static struct value *f_coalesce(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "coalesce" };
+	struct ty *t = ty_unify_values(args, n);
+	struct value *r = NULL;
+
+	if (!t)
+		return fail(&c, -1, "all arguments must have the same type");
+	for (size_t i = 0; i < n; i++) {
+		struct buf why = BUF_INIT;
+		struct value *v;
+		if (args[i]->marks & VAL_UNKNOWN) {
+			r = val_unknown(ty_val_kind(t));
+			break;
+		}
+		if (args[i]->kind == VAL_NULL)
+			continue;
+		v = convert(args[i], t, &why);
+		if (!v) {
+			fail(&c, (int)i, "%s", buf_cstr(&why));
+			buf_release(&why);
+			ty_free(t);
+			return NULL;
+		}
+		buf_release(&why);
+		if (t->k == T_STRING && v->kind == VAL_STRING && !v->u.str.len) {
+			val_unref(v);
+			continue;
+		}
+		r = v;
+		break;
+	}
+	ty_free(t);
+	if (!r)
+		return fail(&c, -1, "no non-null, non-empty-string arguments");
+	return r;
+}
+
+static struct value *f_contains(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "contains" };
+	struct value *l = args[0];
+
+	(void)n;
+	if (l->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (l->kind != VAL_LIST && l->kind != VAL_SET)
+		return fail(&c, 0, "the first argument must be a list, tuple, or set, not %s",
+			    a_kind(l));
+	if (args[1]->kind == VAL_NULL)
+		return fail(&c, 1, "the value must not be null");
+	for (size_t i = 0; i < l->u.list.n; i++)
+		if (val_equal(l->u.list.items[i], args[1]))
+			return val_bool(1);
+	return val_bool(0);
+}
+
+static struct value *f_distinct(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "distinct" };
+	struct value *l;
+	struct buf items = BUF_INIT;
+
+	(void)n;
+	if (args[0]->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (args[0]->kind != VAL_LIST && args[0]->kind != VAL_SET)
+		return fail(&c, 0, "the argument must be a list, not %s", a_kind(args[0]));
+	if (!(l = to_collection(&c, 0, args[0], T_LIST)))
+		return NULL;
+	for (size_t i = 0; i < l->u.list.n; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < buf_count(&items, struct value *) && !seen; j++)
+			seen = val_equal(buf_at(&items, struct value *, j), l->u.list.items[i]);
+		if (!seen)
+			buf_push(&items, struct value *, val_ref(l->u.list.items[i]));
+	}
+	val_unref(l);
+	return list_from(&items);
+}
+
+static struct value *f_element(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "element" };
+	struct value *l = args[0];
+	long idx;
+
+	(void)n;
+	if (want_int(&c, args, 1, "the index", &idx))
+		return NULL;
+	if (idx < 0)
+		return fail(&c, 1, "cannot use element function with a negative index");
+	if (l->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (l->kind != VAL_LIST)
+		return fail(&c, 0, "cannot read elements from %s", a_kind(l));
+	if (!l->u.list.n)
+		return fail(&c, 0, "cannot use element function with an empty list");
+	/* element wraps around: an index past the end counts from the start again */
+	return val_ref(l->u.list.items[(size_t)idx % l->u.list.n]);
+}
+
+static struct value *f_index(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "index" };
+	struct value *l = args[0];
+
+	(void)n;
+	if (l->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (l->kind != VAL_LIST)
+		return fail(&c, 0, "the first argument must be a list or tuple, not %s", a_kind(l));
+	if (args[1]->kind == VAL_NULL)
+		return fail(&c, 1, "the value must not be null");
+	if (!l->u.list.n)
+		return fail(&c, 0, "cannot search an empty list");
+	for (size_t i = 0; i < l->u.list.n; i++)
+		if (val_equal(l->u.list.items[i], args[1]))
+			return val_number((double)i);
+	return fail(&c, 1, "item not found: the list does not contain %s", shown(args[1]));
+}
+
+static void flatten_into(const struct value *l, struct buf *items)
+{
+	for (size_t i = 0; i < l->u.list.n; i++) {
+		struct value *e = l->u.list.items[i];
+		if ((e->kind == VAL_LIST || e->kind == VAL_SET) && !(e->marks & VAL_UNKNOWN))
+			flatten_into(e, items);
+		else
+			buf_push(items, struct value *, val_ref(e));
+	}
+}
+
+static struct value *f_flatten(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "flatten" };
+	struct buf items = BUF_INIT;
+
+	(void)n;
+	if (args[0]->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (args[0]->kind != VAL_LIST && args[0]->kind != VAL_SET)
+		return fail(&c, 0, "can only flatten lists, sets and tuples, not %s",
+			    a_kind(args[0]));
+	flatten_into(args[0], &items);
+	return list_from(&items);
+}
+
+static struct value *want_map(const struct fctx *c, struct value **args, int i, const char *what)
+{
+	if (args[i]->kind == VAL_MAP)
+		return args[i];
+	if (args[i]->kind == VAL_NULL)
+		fail(c, i, "the map must not be null");
+	else
+		fail(c, i, "%s, not %s", what, a_kind(args[i]));
+	return NULL;
+}
+
+static struct value *f_keys(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "keys" };
+	struct value *m;
+	struct buf items = BUF_INIT;
+
+	(void)n;
+	if (!(m = want_map(&c, args, 0, "the argument must have map or object type")))
+		return NULL;
+	for (size_t i = 0; i < m->u.map.n; i++)
+		buf_push(&items, struct value *, val_cstring(m->u.map.items[i].key));
+	return list_from(&items);
+}
+
+static struct value *f_values(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "values" };
+	struct value *m;
+	struct buf items = BUF_INIT;
+
+	(void)n;
+	if (!(m = want_map(&c, args, 0, "the argument must be a map")))
+		return NULL;
+	for (size_t i = 0; i < m->u.map.n; i++)
+		buf_push(&items, struct value *, val_ref(m->u.map.items[i].val));
+	return list_from(&items);
+}
+
+/* lookup(map, key[, default]). Terraform converts the default to a map's element type, and
+ * returns it as it is for an object; stk, with one kind for both, converts the default when
+ * every value in the map has one primitive type it converts to, and returns it as it is
+ * otherwise. */
+static struct value *f_lookup(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "lookup" };
+	struct buf tmp = BUF_INIT;
+	struct value *m, *v, **vals;
+	struct ty *t;
+	const char *key;
+	size_t klen;
+
+	if (n < 2 || n > 3)
+		return fail(&c, -1, "lookup() takes two or three arguments, got %zu", n);
+	if (!(m = want_map(&c, args, 0, "the first argument must be a map")))
+		return NULL;
+	if (!(key = want_str(&c, args, 1, "the key", &tmp, &klen)))
+		goto fail;
+	if (strlen(key) == klen && (v = val_map_get(m, key))) {
+		buf_release(&tmp);
+		return val_ref(v);
+	}
+	if (n < 3) {
+		fail(&c, 1, "lookup failed to find key %s",
+		     val_is_sensitive(args[1]) ? "(sensitive value)" : key);
+		goto fail;
+	}
+	buf_release(&tmp);
+	vals = xcalloc(m->u.map.n + 1, sizeof *vals);
+	for (size_t i = 0; i < m->u.map.n; i++)
+		vals[i] = m->u.map.items[i].val;
+	t = m->u.map.n ? ty_unify_values(vals, m->u.map.n) : NULL;
+	free(vals);
+	v = NULL;
+	if (t && (t->k == T_STRING || t->k == T_NUMBER || t->k == T_BOOL))
+		v = convert(args[2], t, NULL);
+	ty_free(t);
+	return v ? v : val_ref(args[2]);
+fail:
+	buf_release(&tmp);
+	return NULL;
+}
+
+static struct value *f_merge(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "merge" };
+	struct buf pairs = BUF_INIT;
+	struct value *r;
+
+	for (size_t i = 0; i < n; i++) {
+		struct value *m = args[i];
+		if (m->kind == VAL_NULL)
+			continue;
+		if (m->kind != VAL_MAP) {
+			for (size_t k = 0; k < buf_count(&pairs, struct val_pair); k++) {
+				free(buf_at(&pairs, struct val_pair, k).key);
+				val_unref(buf_at(&pairs, struct val_pair, k).val);
+			}
+			buf_release(&pairs);
+			return fail(&c, (int)i, "arguments must be maps or objects, not %s",
+				    a_kind(m));
+		}
+		for (size_t k = 0; k < m->u.map.n; k++) {
+			struct val_pair p = { xstrdup(m->u.map.items[k].key),
+					      val_ref(m->u.map.items[k].val) };
+			buf_push(&pairs, struct val_pair, p);
+		}
+	}
+	/* val_map_take keeps the later of two equal keys: later arguments win */
+	r = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	return r;
+}
+
+static struct value *f_concat(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "concat" };
+	struct buf items = BUF_INIT;
+
+	if (!n)
+		return fail(&c, -1, "at least one argument is required");
+	for (size_t i = 0; i < n; i++) {
+		if (args[i]->kind != VAL_LIST) {
+			unref_all(&items);
+			if (args[i]->kind == VAL_NULL)
+				return fail(&c, (int)i, "the arguments must not be null");
+			return fail(&c, (int)i, "all arguments must be lists or tuples; got %s",
+				    a_kind(args[i]) + 2);
+		}
+		for (size_t k = 0; k < args[i]->u.list.n; k++)
+			buf_push(&items, struct value *, val_ref(args[i]->u.list.items[k]));
+	}
+	return list_from(&items);
+}
+
+static struct value *f_reverse(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "reverse" };
+	struct value *l = args[0];
+	struct buf items = BUF_INIT;
+
+	(void)n;
+	if (l->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (l->kind != VAL_LIST && l->kind != VAL_SET)
+		return fail(&c, 0, "can only reverse list or tuple values, not %s", a_kind(l));
+	for (size_t i = l->u.list.n; i-- > 0;)
+		buf_push(&items, struct value *, val_ref(l->u.list.items[i]));
+	return list_from(&items);
+}
+
+static struct value *f_slice(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "slice" };
+	struct value *l = args[0];
+	struct buf items = BUF_INIT;
+	long start, end;
+
+	(void)n;
+	if (l->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (l->kind == VAL_SET)
+		return fail(&c, 0, "cannot slice a set, because its elements do not have indices; "
+			    "explicitly convert to a list if the ordering of the result is not "
+			    "important");
+	if (l->kind != VAL_LIST)
+		return fail(&c, 0, "the first argument must be a list or tuple value, not %s",
+			    a_kind(l));
+	if (want_int(&c, args, 1, "the start index", &start))
+		return NULL;
+	if (start < 0)
+		return fail(&c, 1, "start index must not be less than zero");
+	if ((size_t)start > l->u.list.n)
+		return fail(&c, 1, "start index must not be greater than the length of the list");
+	if (want_int(&c, args, 2, "the end index", &end))
+		return NULL;
+	if (end < 0)
+		return fail(&c, 2, "end index must not be less than zero");
+	if ((size_t)end > l->u.list.n)
+		return fail(&c, 2, "end index must not be greater than the length of the list");
+	if (start > end)
+		return fail(&c, 1, "start index must not be greater than end index");
+	for (long i = start; i < end; i++)
+		buf_push(&items, struct value *, val_ref(l->u.list.items[i]));
+	return list_from(&items);
+}
+
+static int cmp_strvals(const void *a, const void *b)
+{
+	return val_compare(*(struct value *const *)a, *(struct value *const *)b);
+}
+
+/* A list(string) argument with its elements converted: numbers and bools to strings. With
+ * nulls_ok, null elements stay null; otherwise they are an error. */
+static struct value **string_items(const struct fctx *c, struct value **args, int i,
+				   const char *name, size_t *n, int nulls_ok)
+{
+	struct value **items, **out;
+
+	if (want_seq(c, args, i, name, "a list of strings", &items, n))
+		return NULL;
+	out = xcalloc(*n + 1, sizeof *out);
+	for (size_t k = 0; k < *n; k++) {
+		struct buf b = BUF_INIT;
+		if (items[k]->kind == VAL_STRING || (nulls_ok && items[k]->kind == VAL_NULL)) {
+			out[k] = val_ref(items[k]);
+			continue;
+		}
+		if (elem_string(c, i, name, items[k], k, &b)) {
+			buf_release(&b);
+			for (size_t j = 0; j < k; j++)
+				val_unref(out[j]);
+			free(out);
+			return NULL;
+		}
+		out[k] = str_value(&b);
+	}
+	return out;
+}
+
+static struct value *f_sort(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "sort" };
+	struct value **items, *r;
+	size_t m;
+
+	(void)n;
+	if (!(items = string_items(&c, args, 0, "the list", &m, 1)))
+		return NULL;
+	for (size_t k = 0; k < m; k++)
+		if (items[k]->kind == VAL_NULL) {
+			for (size_t j = 0; j < m; j++)
+				val_unref(items[j]);
+			free(items);
+			return fail(&c, 0, "given list element %zu is null; a null string cannot be "
+				    "sorted", k);
+		}
+	/* strings compare byte by byte, as Go's sort.Strings does */
+	qsort(items, m, sizeof *items, cmp_strvals);
+	r = val_list_take(items, m);
+	free(items);
+	return r;
+}
+
+static struct value *f_compact(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "compact" };
+	struct value **items;
+	struct buf out = BUF_INIT;
+	size_t m;
+
+	(void)n;
+	if (!(items = string_items(&c, args, 0, "the list", &m, 1)))
+		return NULL;
+	for (size_t k = 0; k < m; k++) {
+		if (items[k]->kind == VAL_NULL || !items[k]->u.str.len)
+			val_unref(items[k]);
+		else
+			buf_push(&out, struct value *, items[k]);
+	}
+	free(items);
+	return list_from(&out);
+}
+
+static struct value *f_zipmap(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "zipmap" };
+	struct value **keys, *vals = args[1], *r;
+	struct val_pair *pairs;
+	size_t m;
+
+	(void)n;
+	if (!(keys = string_items(&c, args, 0, "the keys", &m, 1)))
+		return NULL;
+	if (vals->kind != VAL_LIST) {
+		for (size_t k = 0; k < m; k++)
+			val_unref(keys[k]);
+		free(keys);
+		if (vals->kind == VAL_NULL)
+			return fail(&c, 1, "the values must not be null");
+		return fail(&c, 1, "the values argument must be a list or tuple value, not %s",
+			    a_kind(vals));
+	}
+	if (m != vals->u.list.n) {
+		for (size_t k = 0; k < m; k++)
+			val_unref(keys[k]);
+		free(keys);
+		return fail(&c, -1, "number of keys (%zu) does not match number of values (%zu)", m,
+			    vals->u.list.n);
+	}
+	pairs = xcalloc(m + 1, sizeof *pairs);
+	for (size_t k = 0; k < m; k++) {
+		if (keys[k]->kind == VAL_NULL || strlen(keys[k]->u.str.s) != keys[k]->u.str.len) {
+			int isnull = keys[k]->kind == VAL_NULL;
+			for (size_t j = 0; j < k; j++) {
+				free(pairs[j].key);
+				val_unref(pairs[j].val);
+			}
+			for (size_t j = 0; j < m; j++)
+				val_unref(keys[j]);
+			free(keys);
+			free(pairs);
+			return fail(&c, 0, "keys list has %s value at index %zu",
+				    isnull ? "null" : "an invalid (NUL)", k);
+		}
+		pairs[k].key = xstrdup(keys[k]->u.str.s);
+		pairs[k].val = val_ref(vals->u.list.items[k]);
+	}
+	for (size_t k = 0; k < m; k++)
+		val_unref(keys[k]);
+	free(keys);
+	r = val_map_take(pairs, m);
+	free(pairs);
+	return r;
+}
+
+/* ---- IP networks ----
+ * Addresses are parsed the way Terraform parses them: Go's pre-1.17 net.ParseCIDR, which
+ * reads "010" as decimal 10, and printed the way Go prints them: IPv6 with the longest run of
+ * zero groups as "::", and an IPv4-mapped IPv6 address as plain IPv4. */
+
+typedef unsigned __int128 u128;
+
+struct ipnet {
+	u128 addr;     /* IPv4 addresses in the low 32 bits */
+	int bits;      /* 32 or 128 */
+	int prefix;
+};
+
+static u128 shl128(u128 x, int s)
+{
+	return s >= 128 ? 0 : x << s;
+}
+
+/* The mask of a prefix length in an address of the given size. */
+static u128 net_mask(int prefix, int bits)
+{
+	u128 all = bits == 128 ? ~(u128)0 : (((u128)1 << bits) - 1);
+	return all & ~(shl128(1, bits - prefix) - 1);
+}
+
+static int parse_v4(const char *s, size_t n, uint32_t *out)
+{
+	uint32_t a = 0;
+	size_t i = 0;
+
+	for (int f = 0; f < 4; f++) {
+		unsigned v = 0;
+		size_t digits = 0;
+		if (f) {
+			if (i >= n || s[i] != '.')
+				return -1;
+			i++;
+		}
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			v = v * 10 + (unsigned)(s[i++] - '0');
+			if (v > 255)
+				return -1;
+			digits++;
+		}
+		if (!digits)
+			return -1;
+		a = (a << 8) | v;
+	}
+	if (i != n)
+		return -1;
+	*out = a;
+	return 0;
+}
+
+/* Go's parseIPv6: hex groups, one "::" for a run of zeros, an IPv4 address as the last 32
+ * bits. */
+static int parse_v6(const char *s, size_t n, u128 *out)
+{
+	uint8_t ip[16] = { 0 };
+	int ellipsis = -1, i = 0;
+	size_t p = 0;
+
+	if (n >= 2 && s[0] == ':' && s[1] == ':') {
+		ellipsis = 0;
+		p = 2;
+		if (p == n)
+			goto done;
+	}
+	while (i < 16) {
+		unsigned long v = 0;
+		size_t start = p;
+		while (p < n && hexval(s[p]) >= 0) {
+			v = v * 16 + (unsigned long)hexval(s[p++]);
+			if (v >= 0xFFFFFF)
+				return -1;
+		}
+		if (p == start || v > 0xFFFF)
+			return -1;
+		if (p < n && s[p] == '.') {
+			uint32_t v4;
+			if ((ellipsis < 0 && i != 12) || i + 4 > 16)
+				return -1;
+			if (parse_v4(s + start, n - start, &v4))
+				return -1;
+			ip[i] = (uint8_t)(v4 >> 24);
+			ip[i + 1] = (uint8_t)(v4 >> 16);
+			ip[i + 2] = (uint8_t)(v4 >> 8);
+			ip[i + 3] = (uint8_t)v4;
+			i += 4;
+			p = n;
+			break;
+		}
+		ip[i] = (uint8_t)(v >> 8);
+		ip[i + 1] = (uint8_t)v;
+		i += 2;
+		if (p == n)
+			break;
+		if (s[p] != ':' || p + 1 == n)
+			return -1;
+		p++;
+		if (s[p] == ':') {
+			if (ellipsis >= 0)
+				return -1;
+			ellipsis = i;
+			if (++p == n)
+				break;
+		}
+	}
+	if (p != n)
+		return -1;
+	if (i < 16) {
+		int k = 16 - i;
+		if (ellipsis < 0)
+			return -1;
+		for (int j = i - 1; j >= ellipsis; j--)
+			ip[j + k] = ip[j];
+		for (int j = ellipsis + k - 1; j >= ellipsis; j--)
+			ip[j] = 0;
+	} else if (ellipsis >= 0) {
+		return -1;   /* "::" must stand for at least one group */
+	}
+done:
+	*out = 0;
+	for (int j = 0; j < 16; j++)
+		*out = (*out << 8) | ip[j];
+	return 0;
+}
+
+static int is_v4_mapped(u128 a)
+{
+	return (a >> 32) == 0xFFFF;
+}
+
+static int parse_cidr(const char *s, size_t n, struct ipnet *net)
+{
+	const char *slash = memchr(s, '/', n);
+	size_t alen, i;
+	uint32_t v4;
+	long prefix = 0;
+
+	if (!slash)
+		return -1;
+	alen = (size_t)(slash - s);
+	if (!parse_v4(s, alen, &v4)) {
+		net->addr = v4;
+		net->bits = 32;
+	} else if (!parse_v6(s, alen, &net->addr)) {
+		net->bits = 128;
+	} else {
+		return -1;
+	}
+	for (i = alen + 1; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		if ((prefix = prefix * 10 + (s[i] - '0')) > 1000)
+			return -1;
+	if (i == alen + 1 || i != n || prefix > net->bits)
+		return -1;
+	net->prefix = (int)prefix;
+	net->addr &= net_mask(net->prefix, net->bits);
+	/* an IPv4-mapped network is an IPv4 one, as Go prints it */
+	if (net->bits == 128 && is_v4_mapped(net->addr) && net->prefix >= 96) {
+		net->addr &= 0xFFFFFFFFu;
+		net->bits = 32;
+		net->prefix -= 96;
+	}
+	return 0;
+}
+
+static void fmt_ip(u128 a, int bits, struct buf *out)
+{
+	unsigned g[8];
+	int best = -1, bestlen = 0;
+
+	if (bits == 32 || is_v4_mapped(a)) {
+		uint32_t v = (uint32_t)a;
+		buf_printf(out, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)(a >> (112 - 16 * i)) & 0xFFFF;
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && !g[j])
+			j++;
+		if (j - i > bestlen) {
+			best = i;
+			bestlen = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	if (bestlen < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			buf_addstr(out, "::");
+			i += bestlen - 1;
+			continue;
+		}
+		if (i && i != best + bestlen)
+			buf_addch(out, ':');
+		buf_printf(out, "%x", g[i]);
+	}
+}
+
+static void fmt_net(u128 a, int bits, int prefix, struct buf *out)
+{
+	fmt_ip(a, bits, out);
+	if (bits == 128 && is_v4_mapped(a))
+		prefix = prefix > 96 ? prefix - 96 : 0;
+	buf_printf(out, "/%d", prefix);
+}
+
+static int want_cidr(const struct fctx *c, struct value **args, struct ipnet *net)
+{
+	struct buf tmp = BUF_INIT;
+	const char *s;
+	size_t len;
+	int rc = -1;
+
+	if (!(s = want_str(c, args, 0, "the prefix", &tmp, &len)))
+		goto out;
+	if (parse_cidr(s, len, net)) {
+		fail(c, 0, "prefix must be a CIDR block such as \"10.0.0.0/16\" or \"fd00::/8\", "
+		     "not %s", shown(args[0]));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&tmp);
+	return rc;
+}
+
+static struct value *f_cidrsubnet(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "cidrsubnet" };
+	struct ipnet net;
+	struct buf out = BUF_INIT, num = BUF_INIT;
+	long newbits;
+	double netnum;
+	int len;
+
+	(void)n;
+	if (want_int(&c, args, 1, "newbits", &newbits) ||
+	    want_number(&c, args, 2, "netnum", &netnum))
+		return NULL;
+	if (!is_whole(netnum))
+		return fail(&c, 2, "netnum must be a whole number, not %s", shown(args[2]));
+	if (want_cidr(&c, args, &net))
+		return NULL;
+	if (newbits < 0)
+		return fail(&c, 1, "newbits must not be negative, not %ld", newbits);
+	len = net.prefix + (int)newbits;
+	if (len > net.bits)
+		return fail(&c, 1, "insufficient address space to extend prefix of %d by %ld",
+			    net.prefix, newbits);
+	if (netnum < 0 || netnum >= ldexp(1, (int)newbits)) {
+		num_text(netnum, &num);
+		fail(&c, 2, "prefix extension of %ld does not accommodate a subnet numbered %s",
+		     newbits, buf_cstr(&num));
+		buf_release(&num);
+		return NULL;
+	}
+	fmt_net(net.addr | shl128((u128)netnum, net.bits - len), net.bits, len, &out);
+	return str_value(&out);
+}
+
+static struct value *f_cidrhost(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "cidrhost" };
+	struct ipnet net;
+	struct buf out = BUF_INIT, num = BUF_INIT;
+	double hostnum, room;
+	int hostlen;
+	u128 max, h;
+
+	(void)n;
+	if (want_number(&c, args, 1, "hostnum", &hostnum))
+		return NULL;
+	if (!is_whole(hostnum))
+		return fail(&c, 1, "hostnum must be a whole number, not %s", shown(args[1]));
+	if (want_cidr(&c, args, &net))
+		return NULL;
+	hostlen = net.bits - net.prefix;
+	max = shl128(1, hostlen) - 1;
+	room = ldexp(1, hostlen);
+	/* a negative host number counts back from the last address: -1 is the last one */
+	if (hostnum >= 0 ? hostnum >= room : -hostnum - 1 >= room) {
+		num_text(hostnum, &num);
+		fail(&c, 1, "prefix of %d does not accommodate a host numbered %s", net.prefix,
+		     buf_cstr(&num));
+		buf_release(&num);
+		return NULL;
+	}
+	h = hostnum >= 0 ? (u128)hostnum : max - ((u128)(-hostnum) - 1);
+	fmt_ip(net.addr | h, net.bits, &out);
+	return str_value(&out);
+}
+
+static struct value *f_cidrnetmask(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "cidrnetmask" };
+	struct ipnet net;
+	struct buf out = BUF_INIT;
+
+	(void)n;
+	if (want_cidr(&c, args, &net))
+		return NULL;
+	if (net.bits == 128)
+		return fail(&c, 0, "IPv6 addresses cannot have a netmask: %s", shown(args[0]));
+	fmt_ip(net_mask(net.prefix, 32), 32, &out);
+	return str_value(&out);
+}
+
+/* ---- files ----
+ * Paths are relative to fc->base_dir (the module's directory), and "~" is the home
+ * directory, as in Terraform. Messages show the path as it was written. */
+
+/* The path of argument arg with ~ expanded and, with join_base, relative paths taken from the
+ * base directory. */
+static char *resolve_path(const struct fctx *c, int arg, const char *path, size_t len,
+			  int join_base)
+{
+	const char *base = c->fc->base_dir;
+
+	if (strlen(path) != len) {
+		fail(c, arg, "the path must not contain a NUL character");
+		return NULL;
+	}
+	if (path[0] == '~') {
+		const char *home = getenv("HOME");
+		if (path[1] && path[1] != '/') {
+			fail(c, arg, "failed to expand ~: cannot expand user-specific home dir");
+			return NULL;
+		}
+		if (!home || !*home) {
+			fail(c, arg, "failed to expand ~: $HOME is not set");
+			return NULL;
+		}
+		return xasprintf("%s%s", home, path + 1);
+	}
+	if (!join_base || path[0] == '/' || !base || !*base)
+		return xstrdup(path);
+	return xasprintf("%s/%s", base, path);
+}
+
+/* Reads the file named by argument 0 into out; returns the resolved path (to free), or NULL
+ * after an error. */
+static char *read_file_arg(const struct fctx *c, struct value **args, struct buf *out)
+{
+	struct buf tmp = BUF_INIT;
+	const char *path;
+	char *full = NULL;
+	size_t len;
+	int fd = -1;
+	struct stat st;
+
+	if (!(path = want_str(c, args, 0, "the path", &tmp, &len)) ||
+	    !(full = resolve_path(c, 0, path, len, 1)))
+		goto fail;
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			fail(c, 0, "no file exists at %s; this function works only with files that "
+			     "are distributed as part of the configuration source code, so if this "
+			     "file will be created by a resource in this configuration you must "
+			     "instead obtain this result from an attribute of that resource", path);
+		else
+			fail(c, 0, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		fail(c, 0, "failed to read file: read %s: is a directory", path);
+		goto fail;
+	}
+	for (;;) {
+		ssize_t got;
+		buf_grow(out, 65536);
+		got = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			fail(c, 0, "failed to read file: read %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (!got)
+			break;
+		out->len += (size_t)got;
+		out->data[out->len] = '\0';
+	}
+	close(fd);
+	buf_release(&tmp);
+	return full;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(full);
+	buf_release(&tmp);
+	return NULL;
+}
+
+static struct value *f_file(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "file" };
+	struct buf data = BUF_INIT;
+	char *full;
+
+	(void)n;
+	if (!(full = read_file_arg(&c, args, &data)))
+		goto fail;
+	free(full);
+	if (!u8_valid(data.data ? data.data : "", data.len)) {
+		fail(&c, 0, "contents of %s are not valid UTF-8; use the filebase64 function to "
+		     "obtain the Base64 encoded contents or the other file functions (e.g. filemd5, "
+		     "filesha256) to obtain file hashing results instead", shown(args[0]));
+		goto fail;
+	}
+	return str_value(&data);
+fail:
+	buf_release(&data);
+	return NULL;
+}
+
+static struct value *f_filesha256(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "filesha256" };
+	struct buf data = BUF_INIT;
+	struct value *r = NULL;
+	char *full;
+
+	(void)n;
+	if ((full = read_file_arg(&c, args, &data))) {
+		r = sha256_hex(data.data ? data.data : "", data.len);
+		free(full);
+	}
+	buf_release(&data);
+	return r;
+}
+
+static struct value *f_fileexists(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "fileexists" };
+	struct buf tmp = BUF_INIT;
+	const char *path;
+	char *full = NULL;
+	size_t len;
+	struct stat st;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(path = want_str(&c, args, 0, "the path", &tmp, &len)) ||
+	    !(full = resolve_path(&c, 0, path, len, 1)))
+		goto out;
+	if (stat(full, &st)) {
+		if (errno == ENOENT)
+			r = val_bool(0);
+		else
+			fail(&c, 0, "failed to stat %s: %s", path, strerror(errno));
+	} else if (S_ISREG(st.st_mode)) {
+		r = val_bool(1);
+	} else {
+		fail(&c, 0, "%s is %s", path, S_ISDIR(st.st_mode) ? "a directory, not a file" :
+		     S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node, not a regular file" :
+		     S_ISFIFO(st.st_mode) ? "a named pipe, not a regular file" :
+		     S_ISSOCK(st.st_mode) ? "a unix domain socket, not a regular file" :
+		     "not a regular file");
+	}
+out:
+	free(full);
+	buf_release(&tmp);
+	return r;
+}
+
+static int is_identifier(const char *s)
+{
+	if (!((*s | 32) >= 'a' && (*s | 32) <= 'z') && *s != '_' && (unsigned char)*s < 0x80)
+		return 0;
+	for (; *s; s++)
+		if (!((*s | 32) >= 'a' && (*s | 32) <= 'z') && !(*s >= '0' && *s <= '9') &&
+		    *s != '_' && *s != '-' && (unsigned char)*s < 0x80)
+			return 0;
+	return 1;
+}
+
+/* templatefile's vars: a map whose keys a template can refer to. */
+static int check_template_vars(const struct fctx *c, const struct value *vars)
+{
+	if (vars->kind == VAL_NULL) {
+		fail(c, 1, "vars must not be null");
+		return -1;
+	}
+	if (vars->kind != VAL_MAP) {
+		fail(c, 1, "invalid vars value: must be a map, not %s", a_kind(vars));
+		return -1;
+	}
+	for (size_t i = 0; i < vars->u.map.n; i++)
+		if (!is_identifier(vars->u.map.items[i].key)) {
+			fail(c, 1, "invalid template variable name \"%s\": must start with a letter, "
+			     "followed by zero or more letters, digits, and underscores",
+			     vars->u.map.items[i].key);
+			return -1;
+		}
+	return 0;
+}
+
+/* templatefile(path, vars): the evaluator renders the template; this checks the arguments
+ * as Terraform does (the file first, then the vars) and hands over the path as written, with
+ * only ~ expanded: the renderer takes a relative path from base_dir itself. */
+static struct value *f_templatefile(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "templatefile" };
+	struct buf data = BUF_INIT, tmp = BUF_INIT;
+	struct value *r = NULL;
+	char *full, *given = NULL;
+	const char *path;
+	size_t len;
+	int utf8;
+
+	(void)n;
+	if (!(full = read_file_arg(&c, args, &data))) {
+		buf_release(&data);
+		return NULL;
+	}
+	utf8 = u8_valid(data.data ? data.data : "", data.len);
+	buf_release(&data);
+	free(full);
+	if (!utf8) {
+		fail(&c, 0, "contents of %s are not valid UTF-8", shown(args[0]));
+	} else if (!check_template_vars(&c, args[1])) {
+		if (!fc->render_template)
+			fail(&c, -1, "internal error: no template renderer was given");
+		else if ((path = want_str(&c, args, 0, "the path", &tmp, &len)) &&
+			 (given = resolve_path(&c, 0, path, len, 0)))
+			r = fc->render_template(fc, given, args[1]);
+	}
+	free(given);
+	buf_release(&tmp);
+	return r;
+}
+
+/* timestamp(): the current time in UTC, RFC 3339. Terraform knows it at plan time and it
+ * changes on every run, so it is a known value here too. */
+static struct value *f_timestamp(struct func_call *fc, struct value **args, size_t n)
+{
+	char s[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	(void)fc;
+	(void)args;
+	(void)n;
+	gmtime_r(&now, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return val_cstring(s);
+}
+
+/* ---- the table ---- */
 
 const struct func_sig func_table[] = {
-	{ "abs", 1, 1, "abs(number)" },
-	{ "base64decode", 1, 1, "base64decode(string)" },
-	{ "base64encode", 1, 1, "base64encode(string)" },
-	{ "can", 1, 1, "can(expression)" },
-	{ "ceil", 1, 1, "ceil(number)" },
-	{ "chomp", 1, 1, "chomp(string)" },
-	{ "cidrhost", 2, 2, "cidrhost(prefix, hostnum)" },
-	{ "cidrnetmask", 1, 1, "cidrnetmask(prefix)" },
-	{ "cidrsubnet", 3, 3, "cidrsubnet(prefix, newbits, netnum)" },
-	{ "coalesce", 1, -1, "coalesce(value, ...)" },
-	{ "compact", 1, 1, "compact(list)" },
-	{ "concat", 1, -1, "concat(list, ...)" },
-	{ "contains", 2, 2, "contains(collection, value)" },
-	{ "distinct", 1, 1, "distinct(list)" },
-	{ "element", 2, 2, "element(list, index)" },
-	{ "endswith", 2, 2, "endswith(string, suffix)" },
-	{ "file", 1, 1, "file(path)" },
-	{ "fileexists", 1, 1, "fileexists(path)" },
-	{ "filesha256", 1, 1, "filesha256(path)" },
-	{ "flatten", 1, 1, "flatten(list)" },
-	{ "floor", 1, 1, "floor(number)" },
-	{ "format", 1, -1, "format(spec, values...)" },
-	{ "index", 2, 2, "index(list, value)" },
-	{ "join", 2, 2, "join(separator, list)" },
-	{ "jsondecode", 1, 1, "jsondecode(string)" },
-	{ "jsonencode", 1, 1, "jsonencode(value)" },
-	{ "keys", 1, 1, "keys(map)" },
-	{ "length", 1, 1, "length(value)" },
-	{ "lookup", 2, 3, "lookup(map, key, default)" },
-	{ "lower", 1, 1, "lower(string)" },
-	{ "max", 1, -1, "max(number, ...)" },
-	{ "merge", 0, -1, "merge(map, ...)" },
-	{ "min", 1, -1, "min(number, ...)" },
-	{ "range", 1, 3, "range([start,] limit[, step])" },
-	{ "replace", 3, 3, "replace(string, substring, replacement)" },
-	{ "reverse", 1, 1, "reverse(list)" },
-	{ "sha256", 1, 1, "sha256(string)" },
-	{ "slice", 3, 3, "slice(list, start, end)" },
-	{ "sort", 1, 1, "sort(list)" },
-	{ "split", 2, 2, "split(separator, string)" },
-	{ "startswith", 2, 2, "startswith(string, prefix)" },
-	{ "substr", 3, 3, "substr(string, offset, length)" },
-	{ "templatefile", 2, 2, "templatefile(path, vars)" },
-	{ "timestamp", 0, 0, "timestamp()" },
-	{ "tobool", 1, 1, "tobool(value)" },
-	{ "tolist", 1, 1, "tolist(value)" },
-	{ "tomap", 1, 1, "tomap(value)" },
-	{ "tonumber", 1, 1, "tonumber(value)" },
-	{ "toset", 1, 1, "toset(value)" },
-	{ "tostring", 1, 1, "tostring(value)" },
-	{ "trim", 2, 2, "trim(string, characters)" },
-	{ "trimprefix", 2, 2, "trimprefix(string, prefix)" },
-	{ "trimspace", 1, 1, "trimspace(string)" },
-	{ "trimsuffix", 2, 2, "trimsuffix(string, suffix)" },
-	{ "try", 1, -1, "try(expression, ...)" },
-	{ "upper", 1, 1, "upper(string)" },
-	{ "values", 1, 1, "values(map)" },
-	{ "zipmap", 2, 2, "zipmap(keys, values)" },
-	{ NULL, 0, 0, NULL },
+	{ "abs", 1, 1, "abs(number)", f_abs, 0 },
+	{ "base64decode", 1, 1, "base64decode(string)", f_base64decode, 0 },
+	{ "base64encode", 1, 1, "base64encode(string)", f_base64encode, 0 },
+	/* can and try are special forms: they need their arguments unevaluated, so the
+	 * evaluator handles them itself */
+	{ "can", 1, 1, "can(expression)", NULL, 0 },
+	{ "ceil", 1, 1, "ceil(number)", f_ceil, 0 },
+	{ "chomp", 1, 1, "chomp(string)", f_chomp, 0 },
+	{ "cidrhost", 2, 2, "cidrhost(prefix, hostnum)", f_cidrhost, 0 },
+	{ "cidrnetmask", 1, 1, "cidrnetmask(prefix)", f_cidrnetmask, 0 },
+	{ "cidrsubnet", 3, 3, "cidrsubnet(prefix, newbits, netnum)", f_cidrsubnet, 0 },
+	{ "coalesce", 1, -1, "coalesce(value, ...)", f_coalesce, 1 },
+	{ "compact", 1, 1, "compact(list)", f_compact, 0 },
+	{ "concat", 1, -1, "concat(list, ...)", f_concat, 0 },
+	{ "contains", 2, 2, "contains(collection, value)", f_contains, 0 },
+	{ "distinct", 1, 1, "distinct(list)", f_distinct, 0 },
+	{ "element", 2, 2, "element(list, index)", f_element, 0 },
+	{ "endswith", 2, 2, "endswith(string, suffix)", f_endswith, 0 },
+	{ "file", 1, 1, "file(path)", f_file, 0 },
+	{ "fileexists", 1, 1, "fileexists(path)", f_fileexists, 0 },
+	{ "filesha256", 1, 1, "filesha256(path)", f_filesha256, 0 },
+	{ "flatten", 1, 1, "flatten(list)", f_flatten, 0 },
+	{ "floor", 1, 1, "floor(number)", f_floor, 0 },
+	{ "format", 1, -1, "format(spec, values...)", f_format, 0 },
+	{ "index", 2, 2, "index(list, value)", f_index, 0 },
+	{ "join", 2, -1, "join(separator, list)", f_join, 0 },
+	{ "jsondecode", 1, 1, "jsondecode(string)", f_jsondecode, 0 },
+	{ "jsonencode", 1, 1, "jsonencode(value)", f_jsonencode, 0 },
+	{ "keys", 1, 1, "keys(map)", f_keys, 0 },
+	{ "length", 1, 1, "length(value)", f_length, 1 },
+	{ "lookup", 2, 3, "lookup(map, key, default)", f_lookup, 0 },
+	{ "lower", 1, 1, "lower(string)", f_lower, 0 },
+	{ "max", 1, -1, "max(number, ...)", f_max, 0 },
+	{ "merge", 0, -1, "merge(map, ...)", f_merge, 0 },
+	{ "min", 1, -1, "min(number, ...)", f_min, 0 },
+	{ "range", 1, 3, "range([start,] limit[, step])", f_range, 0 },
+	{ "replace", 3, 3, "replace(string, substring, replacement)", f_replace, 0 },
+	{ "reverse", 1, 1, "reverse(list)", f_reverse, 0 },
+	{ "sha256", 1, 1, "sha256(string)", f_sha256, 0 },
+	{ "slice", 3, 3, "slice(list, start, end)", f_slice, 0 },
+	{ "sort", 1, 1, "sort(list)", f_sort, 0 },
+	{ "split", 2, 2, "split(separator, string)", f_split, 0 },
+	{ "startswith", 2, 2, "startswith(string, prefix)", f_startswith, 0 },
+	{ "substr", 3, 3, "substr(string, offset, length)", f_substr, 0 },
+	{ "templatefile", 2, 2, "templatefile(path, vars)", f_templatefile, 0 },
+	{ "timestamp", 0, 0, "timestamp()", f_timestamp, 0 },
+	{ "tobool", 1, 1, "tobool(value)", f_tobool, 0 },
+	{ "tolist", 1, 1, "tolist(value)", f_tolist, 0 },
+	{ "tomap", 1, 1, "tomap(value)", f_tomap, 0 },
+	{ "tonumber", 1, 1, "tonumber(value)", f_tonumber, 0 },
+	{ "toset", 1, 1, "toset(value)", f_toset, 0 },
+	{ "tostring", 1, 1, "tostring(value)", f_tostring, 0 },
+	{ "trim", 2, 2, "trim(string, characters)", f_trim, 0 },
+	{ "trimprefix", 2, 2, "trimprefix(string, prefix)", f_trimprefix, 0 },
+	{ "trimspace", 1, 1, "trimspace(string)", f_trimspace, 0 },
+	{ "trimsuffix", 2, 2, "trimsuffix(string, suffix)", f_trimsuffix, 0 },
+	{ "try", 1, -1, "try(expression, ...)", NULL, 0 },
+	{ "upper", 1, 1, "upper(string)", f_upper, 0 },
+	{ "values", 1, 1, "values(map)", f_values, 0 },
+	{ "zipmap", 2, 2, "zipmap(keys, values)", f_zipmap, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0 },
 };
 
 static int cmp_name(const void *key, const void *elem)

@@ -1,13 +1,44 @@
-/* functions.h: the built-in functions' signatures, which validate checks calls against.
- * Ownership: static tables only. */
+/* functions.h: the built-in functions: their signatures, which validate checks calls against,
+ * and their implementations, which the evaluator calls.
+ * Ownership: static tables; an implementation returns a new value reference and borrows its
+ * arguments. */
 #ifndef STK_FUNCTIONS_H
 #define STK_FUNCTIONS_H
+
+#include <stddef.h>
+
+#include "common/diag.h"
+#include "planner/value.h"
+
+struct func_call;
+
+/* Renders the template in the file at path with vars (a map) as its variables: the evaluator
+ * provides this for templatefile(). Returns NULL after adding a diagnostic. */
+typedef struct value *(*func_template_fn)(struct func_call *fc, const char *path,
+					  const struct value *vars);
+
+struct func_call {
+	struct diag_ctx *diag;
+	const struct span *span;        /* the whole call */
+	const struct span *arg_spans;   /* one per argument, for pointing at the bad one */
+	const char *base_dir;           /* file() and templatefile() paths are relative to it */
+	func_template_fn render_template;
+	void *evaluator;                /* for render_template */
+};
+
+/* An implementation: args are known (no unknown mark anywhere) unless the signature says it
+ * takes unknowns; marks on the arguments are the caller's business (it marks the result
+ * sensitive when any argument was). Returns a new reference, or NULL after adding an error
+ * at the call site that names the argument and what it should be. */
+typedef struct value *(*func_impl)(struct func_call *fc, struct value **args, size_t n);
 
 struct func_sig {
 	const char *name;
 	int min_args;
 	int max_args;        /* -1: any number */
 	const char *usage;   /* "cidrsubnet(prefix, newbits, netnum)" */
+	func_impl impl;
+	int takes_unknown;   /* called even when an argument is unknown (coalesce, length) */
 };
 
 extern const struct func_sig func_table[];   /* NULL-name-terminated, sorted by name */

@@ -1,0 +1,59 @@
+/* eval.h: expressions to values. The evaluator knows operators, templates, for expressions,
+ * splats, indexing and function calls; what a reference names (a variable, a resource's
+ * attributes) it asks the planner through a callback.
+ * Ownership: eval_expr returns a new value reference, or NULL after adding a diagnostic. */
+#ifndef STK_EVAL_H
+#define STK_EVAL_H
+
+#include "common/diag.h"
+#include "parser/ast.h"
+#include "planner/value.h"
+
+/* What a reference names, before any attribute or index: var.region -> (REF_VAR, "region"),
+ * aws.subnet.public[0].id -> (REF_RESOURCE, "aws.subnet.public"), data.aws.ami.x ->
+ * (REF_DATA, "aws.ami.x"), module.web.url -> (REF_MODULE, "web"). */
+enum eval_ref_kind {
+	REF_VAR, REF_LOCAL, REF_RESOURCE, REF_DATA, REF_MODULE, REF_PATH, REF_STACK,
+	REF_EACH, REF_COUNT, REF_ITER,  /* REF_ITER: a for-expression variable */
+};
+
+struct eval_ref {
+	enum eval_ref_kind kind;
+	char *key;                     /* "region", "aws.vpc.main", "web", "module", "name" */
+	const struct ast_expr *expr;   /* the node that ends the reference's own part */
+	struct span span;              /* the reference's own part, for messages */
+};
+
+struct eval_ctx;
+
+/* Returns the value a reference names (a new reference), or NULL after a diagnostic. */
+typedef struct value *(*eval_resolve_fn)(struct eval_ctx *ec, const struct eval_ref *ref);
+
+struct eval_ctx {
+	struct diag_ctx *diag;
+	const char *module_dir;        /* for file() and templatefile() */
+	eval_resolve_fn resolve;
+	void *planner;                 /* for the callback */
+	/* count.index and each.key/each.value where the expression is; NULL elsewhere */
+	struct value *count_index;
+	struct value *each_key, *each_value;
+};
+
+/* Splits a traversal into what it names and the steps after it. Returns 0 when e is a
+ * reference (ref->expr is the node where its own part ends), -1 when it is not. The caller
+ * frees ref->key. */
+int eval_split_ref(const struct ast_expr *e, struct eval_ref *ref);
+
+/* Calls fn for every reference in e (not for for-expression variables), for the graph. */
+typedef void (*eval_ref_fn)(void *arg, const struct eval_ref *ref);
+void eval_references(const struct ast_expr *e, eval_ref_fn fn, void *arg);
+
+struct value *eval_expr(struct eval_ctx *ec, const struct ast_expr *e);
+
+/* A value converted to a type constraint written in the language (string, list(number),
+ * map(string), object({...}), any). Returns a new reference, or NULL after a diagnostic
+ * at where. */
+struct value *eval_convert(struct eval_ctx *ec, struct value *v, const struct ast_expr *type,
+			   const struct span *where, const char *what);
+
+#endif

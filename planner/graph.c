@@ -1,0 +1,501 @@
+#include "planner/graph.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/eval.h"
+
+void graph_init(struct graph *g, struct diag_ctx *diag)
+{
+	memset(g, 0, sizeof *g);
+	g->diag = diag;
+	strmap_init(&g->by_addr);
+}
+
+void graph_release(struct graph *g)
+{
+	for (size_t i = 0; i < graph_count(g); i++) {
+		struct graph_node *n = graph_node(g, i);
+		free(n->addr);
+		free(n->name);
+		free(n->provider);
+		buf_release(&n->edges);
+		val_unref(n->value);
+		free(n);
+	}
+	for (size_t i = 0; i < buf_count(&g->modules, struct graph_module *); i++) {
+		struct graph_module *m = buf_at(&g->modules, struct graph_module *, i);
+		free(m->path);
+		config_module_release(&m->owned);
+		free(m);
+	}
+	buf_release(&g->nodes);
+	buf_release(&g->modules);
+	strmap_release(&g->by_addr);
+	free(g->order);
+	memset(g, 0, sizeof *g);
+}
+
+size_t graph_count(const struct graph *g)
+{
+	return buf_count(&g->nodes, struct graph_node *);
+}
+
+struct graph_node *graph_node(const struct graph *g, size_t i)
+{
+	return buf_at(&g->nodes, struct graph_node *, i);
+}
+
+static size_t find_index(const struct graph *g, const char *addr)
+{
+	uintptr_t v = (uintptr_t)strmap_get(&g->by_addr, addr);
+	return v ? (size_t)(v - 1) : SIZE_MAX;
+}
+
+struct graph_node *graph_find(const struct graph *g, const char *addr)
+{
+	size_t i = find_index(g, addr);
+	return i == SIZE_MAX ? NULL : graph_node(g, i);
+}
+
+char *graph_addr(const struct graph_module *m, const char *local)
+{
+	if (!m || !*m->path)
+		return xstrdup(local);
+	return xasprintf("%s.%s", m->path, local);
+}
+
+static struct graph_node *add_node(struct graph *g, enum graph_kind kind, struct graph_module *m,
+				   const char *local, const char *name, const struct ast_item *item)
+{
+	struct graph_node *n = xcalloc(1, sizeof *n);
+
+	n->kind = kind;
+	n->addr = graph_addr(m, local);
+	n->name = xstrdup(name);
+	n->mod = m;
+	n->eval_mod = m;
+	n->item = item;
+	/* validate has already refused duplicates; a second one here is ignored */
+	if (strmap_get(&g->by_addr, n->addr)) {
+		free(n->addr);
+		free(n->name);
+		free(n);
+		return NULL;
+	}
+	buf_push(&g->nodes, struct graph_node *, n);
+	strmap_put(&g->by_addr, n->addr, (void *)(uintptr_t)graph_count(g));
+	return n;
+}
+
+static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i]->kind == AST_ATTR && !strcmp(b->items[i]->name, name))
+			return b->items[i];
+	return NULL;
+}
+
+static struct graph_module *add_module(struct graph *g, struct graph_module *parent,
+				       const struct ast_item *call, const char *name)
+{
+	struct graph_module *m = xcalloc(1, sizeof *m);
+
+	m->parent = parent;
+	m->call = call;
+	config_module_init(&m->owned);
+	if (!parent)
+		m->path = xstrdup("");
+	else if (!*parent->path)
+		m->path = xasprintf("module.%s", name);
+	else
+		m->path = xasprintf("%s.module.%s", parent->path, name);
+	buf_push(&g->modules, struct graph_module *, m);
+	return m;
+}
+
+/* Declares the nodes of one module instance; queues the modules it calls. */
+static int declare_module(struct graph *g, struct graph_module *m, int depth)
+{
+	const struct config_module *cfg = m->cfg;
+	int ret = 0;
+
+	for (size_t f = 0; f < config_nfiles(cfg); f++) {
+		const struct ast_body *body = &config_file(cfg, f)->body;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *b = body->items[i];
+			char *local;
+			struct graph_node *n;
+
+			if (b->kind != AST_BLOCK)
+				continue;
+			if (!strcmp(b->name, "variable") && b->nlabels == 1) {
+				local = xasprintf("var.%s", b->labels[0].text);
+				n = add_node(g, GN_VARIABLE, m, local, b->labels[0].text, b);
+				if (n && m->call) {
+					const struct ast_item *arg = body_attr(&m->call->body, b->labels[0].text);
+					n->eval_mod = m->parent;
+					n->expr = arg ? arg->value : NULL;
+				}
+				free(local);
+			} else if (!strcmp(b->name, "locals")) {
+				for (size_t k = 0; k < b->body.n; k++) {
+					const struct ast_item *a = b->body.items[k];
+					if (a->kind != AST_ATTR)
+						continue;
+					local = xasprintf("local.%s", a->name);
+					n = add_node(g, GN_LOCAL, m, local, a->name, a);
+					if (n)
+						n->expr = a->value;
+					free(local);
+				}
+			} else if (!strcmp(b->name, "output") && b->nlabels == 1) {
+				local = xasprintf("output.%s", b->labels[0].text);
+				add_node(g, GN_OUTPUT, m, local, b->labels[0].text, b);
+				free(local);
+			} else if ((!strcmp(b->name, "resource") || !strcmp(b->name, "data")) && b->nlabels == 2) {
+				int data = b->name[0] == 'd';
+				char *name = xasprintf("%s.%s", b->labels[0].text, b->labels[1].text);
+				local = data ? xasprintf("data.%s", name) : xstrdup(name);
+				n = add_node(g, data ? GN_DATA : GN_RESOURCE, m, local, name, b);
+				if (n) {
+					const char *type = b->labels[0].text;
+					const char *dot = strchr(type, '.');
+					char *prov = xstrndup(type, dot ? (size_t)(dot - type) : strlen(type));
+					const struct ast_item *pa = body_attr(&b->body, "provider");
+					char *alias = pa ? ast_traversal_text(pa->value) : NULL;
+					n->schema = dot ? schema_resource_find(schema_provider_find(prov), dot + 1, data) :
+						    NULL;
+					n->provider = alias ? alias : xstrdup(prov);
+					free(prov);
+					n->count_expr = body_attr(&b->body, "count") != NULL;
+					n->for_each_expr = body_attr(&b->body, "for_each") != NULL;
+				}
+				free(local);
+				free(name);
+			} else if (!strcmp(b->name, "provider") && b->nlabels >= 1) {
+				char *name = b->nlabels == 2 ?
+					     xasprintf("%s.%s", b->labels[0].text, b->labels[1].text) :
+					     xstrdup(b->labels[0].text);
+				local = xasprintf("provider.%s", name);
+				add_node(g, GN_PROVIDER, m, local, name, b);
+				free(local);
+				free(name);
+			} else if (!strcmp(b->name, "module") && b->nlabels == 1) {
+				const struct ast_item *src = body_attr(&b->body, "source");
+				const char *s = src ? ast_static_string(src->value) : NULL;
+				if (!s)
+					continue;
+				const struct ast_item *many = body_attr(&b->body, "count");
+				if (!many)
+					many = body_attr(&b->body, "for_each");
+				if (many) {
+					diag_error(g->diag, &many->name_span, "%s on a module call is not supported yet",
+						   many->name);
+					diag_hint(g->diag, "declare one module block per instance for now");
+					ret = -1;
+					continue;
+				}
+				if (depth >= 16) {
+					diag_error(g->diag, &src->value->span, "modules nest more than 16 deep");
+					ret = -1;
+					continue;
+				}
+				struct graph_module *child = add_module(g, m, b, b->labels[0].text);
+				char *path = config_module_path(cfg->dir, s);
+				if (config_load_dir(g->diag, path, &child->owned, 0)) {
+					free(path);
+					ret = -1;
+					continue;
+				}
+				free(path);
+				child->cfg = &child->owned;
+				if (declare_module(g, child, depth + 1))
+					ret = -1;
+			}
+		}
+	}
+	return ret;
+}
+
+/* ---- edges ---- */
+
+struct edge_ctx {
+	struct graph *g;
+	struct graph_node *from;
+	struct graph_module *mod;   /* where the references are resolved */
+};
+
+static void add_edge(struct graph *g, struct graph_node *from, size_t to, const struct span *where)
+{
+	struct graph_edge e;
+
+	for (size_t i = 0; i < buf_count(&from->edges, struct graph_edge); i++)
+		if (buf_at(&from->edges, struct graph_edge, i).to == to)
+			return;
+	e.to = to;
+	e.where = *where;
+	buf_push(&from->edges, struct graph_edge, e);
+}
+
+static void edge_to(struct edge_ctx *ec, const char *local, const struct span *where)
+{
+	char *addr = graph_addr(ec->mod, local);
+	size_t i = find_index(ec->g, addr);
+
+	if (i != SIZE_MAX)
+		add_edge(ec->g, ec->from, i, where);
+	free(addr);
+}
+
+static void on_ref(void *arg, const struct eval_ref *ref)
+{
+	struct edge_ctx *ec = arg;
+	char *local;
+
+	switch (ref->kind) {
+	case REF_VAR:
+		local = xasprintf("var.%s", ref->key);
+		break;
+	case REF_LOCAL:
+		local = xasprintf("local.%s", ref->key);
+		break;
+	case REF_RESOURCE:
+		local = xstrdup(ref->key);
+		break;
+	case REF_DATA:
+		local = xasprintf("data.%s", ref->key);
+		break;
+	case REF_MODULE: {
+		/* module.web.url needs that output; module.web alone, all of them */
+		const char *dot = strchr(ref->key, '.');
+		char *name = dot ? xstrndup(ref->key, (size_t)(dot - ref->key)) : xstrdup(ref->key);
+		char *prefix = *ec->mod->path ? xasprintf("%s.module.%s.", ec->mod->path, name) :
+			       xasprintf("module.%s.", name);
+		if (dot) {
+			char *addr = xasprintf("%soutput.%s", prefix, dot + 1);
+			size_t i = find_index(ec->g, addr);
+			if (i != SIZE_MAX)
+				add_edge(ec->g, ec->from, i, &ref->span);
+			free(addr);
+		} else {
+			size_t plen = strlen(prefix);
+			for (size_t i = 0; i < graph_count(ec->g); i++) {
+				struct graph_node *n = graph_node(ec->g, i);
+				if (n->kind == GN_OUTPUT && !strncmp(n->addr, prefix, plen) &&
+				    !strncmp(n->addr + plen, "output.", 7))
+					add_edge(ec->g, ec->from, i, &ref->span);
+			}
+		}
+		free(prefix);
+		free(name);
+		return;
+	}
+	default:
+		return;
+	}
+	edge_to(ec, local, &ref->span);
+	free(local);
+}
+
+static void body_edges(struct edge_ctx *ec, const struct ast_body *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ast_item *it = b->items[i];
+		if (it->kind == AST_ATTR)
+			eval_references(it->value, on_ref, ec);
+		else
+			body_edges(ec, &it->body);
+	}
+}
+
+static void node_edges(struct graph *g, struct graph_node *n)
+{
+	struct edge_ctx ec = { g, n, n->eval_mod };
+
+	switch (n->kind) {
+	case GN_VARIABLE:
+		if (n->expr)
+			eval_references(n->expr, on_ref, &ec);
+		break;
+	case GN_LOCAL:
+		eval_references(n->expr, on_ref, &ec);
+		break;
+	case GN_OUTPUT:
+	case GN_RESOURCE:
+	case GN_DATA:
+	case GN_PROVIDER:
+		body_edges(&ec, &n->item->body);
+		break;
+	}
+	/* a resource needs its provider's configuration first, when one is declared */
+	if (n->kind == GN_RESOURCE || n->kind == GN_DATA) {
+		char *local = xasprintf("provider.%s", n->provider);
+		struct graph_module *m = n->mod;
+		/* providers are inherited from the calling modules, as in Terraform */
+		for (; m; m = m->parent) {
+			char *addr = graph_addr(m, local);
+			size_t i = find_index(g, addr);
+			free(addr);
+			if (i != SIZE_MAX) {
+				add_edge(g, n, i, &n->item->labels[0].span);
+				break;
+			}
+		}
+		free(local);
+	}
+}
+
+/* ---- cycles and order ---- */
+
+struct walk {
+	struct graph *g;
+	unsigned char *mark;   /* 0 new, 1 on the stack, 2 done */
+	size_t *stack;         /* the path being explored */
+	size_t depth;
+	size_t *order;
+	size_t norder;
+	int cycles;
+};
+
+static void report_cycle(struct walk *w, size_t from_pos, size_t back_to)
+{
+	struct graph *g = w->g;
+	struct buf path = BUF_INIT;
+
+	for (size_t i = from_pos; i < w->depth; i++)
+		buf_printf(&path, "%s -> ", graph_node(g, w->stack[i])->addr);
+	buf_addstr(&path, graph_node(g, back_to)->addr);
+	struct graph_node *first = graph_node(g, w->stack[from_pos]);
+	const struct span *at = first->item ? &first->item->name_span : NULL;
+	if (first->kind == GN_LOCAL || first->kind == GN_VARIABLE)
+		at = first->item ? &first->item->span : NULL;
+	diag_error(g->diag, at, "dependency cycle: %s", path.data);
+	diag_hint(g->diag, "break the cycle: one of these must not refer to the next");
+	/* then where each edge comes from */
+	for (size_t i = from_pos; i < w->depth; i++) {
+		struct graph_node *a = graph_node(g, w->stack[i]);
+		size_t next = i + 1 < w->depth ? w->stack[i + 1] : back_to;
+		for (size_t k = 0; k < buf_count(&a->edges, struct graph_edge); k++) {
+			struct graph_edge *e = &buf_at(&a->edges, struct graph_edge, k);
+			if (e->to == next) {
+				diag_note(g->diag, &e->where, "%s refers to %s here", a->addr,
+					  graph_node(g, next)->addr);
+				break;
+			}
+		}
+	}
+	buf_release(&path);
+	w->cycles++;
+}
+
+/* Depth-first, iteratively deep enough for any configuration: recursion is bounded by the
+ * number of nodes, and configurations of 100k resources are flat. */
+static void visit(struct walk *w, size_t start)
+{
+	struct frame { size_t node, next_edge; } *fs;
+	size_t n = graph_count(w->g), top = 0;
+
+	fs = xmalloc((n + 1) * sizeof *fs);
+	fs[top].node = start;
+	fs[top].next_edge = 0;
+	w->mark[start] = 1;
+	w->stack[w->depth++] = start;
+	while (1) {
+		struct frame *fr = &fs[top];
+		struct graph_node *node = graph_node(w->g, fr->node);
+		if (fr->next_edge < buf_count(&node->edges, struct graph_edge)) {
+			size_t to = buf_at(&node->edges, struct graph_edge, fr->next_edge++).to;
+			if (w->mark[to] == 1) {
+				size_t pos = 0;
+				while (w->stack[pos] != to)
+					pos++;
+				report_cycle(w, pos, to);
+				continue;
+			}
+			if (w->mark[to] == 2)
+				continue;
+			w->mark[to] = 1;
+			w->stack[w->depth++] = to;
+			top++;
+			fs[top].node = to;
+			fs[top].next_edge = 0;
+			continue;
+		}
+		w->mark[fr->node] = 2;
+		w->order[w->norder++] = fr->node;
+		w->depth--;
+		if (top == 0)
+			break;
+		top--;
+	}
+	free(fs);
+}
+
+int graph_build(struct graph *g, const struct config_module *root)
+{
+	struct graph_module *m = add_module(g, NULL, NULL, NULL);
+	struct walk w;
+	size_t n;
+	int ret;
+
+	m->cfg = root;
+	ret = declare_module(g, m, 0);
+	n = graph_count(g);
+	for (size_t i = 0; i < n; i++)
+		node_edges(g, graph_node(g, i));
+	memset(&w, 0, sizeof w);
+	w.g = g;
+	w.mark = xcalloc(n + 1, 1);
+	w.stack = xmalloc((n + 1) * sizeof *w.stack);
+	w.order = xmalloc((n + 1) * sizeof *w.order);
+	for (size_t i = 0; i < n; i++)
+		if (!w.mark[i])
+			visit(&w, i);
+	free(w.mark);
+	free(w.stack);
+	g->order = w.order;
+	if (w.cycles)
+		ret = -1;
+	return ret;
+}
+
+static void dot_quote(struct buf *out, const char *s)
+{
+	buf_addch(out, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addch(out, '\\');
+		buf_addch(out, *s);
+	}
+	buf_addch(out, '"');
+}
+
+void graph_dot(const struct graph *g, struct buf *out)
+{
+	buf_addstr(out, "digraph stk {\n  rankdir = \"RL\";\n  node [shape = box];\n");
+	for (size_t i = 0; i < graph_count(g); i++) {
+		const struct graph_node *n = graph_node(g, g->order[i]);
+		buf_addstr(out, "  ");
+		dot_quote(out, n->addr);
+		buf_addstr(out, " [label = ");
+		dot_quote(out, n->addr);
+		if (n->kind == GN_VARIABLE || n->kind == GN_LOCAL || n->kind == GN_OUTPUT)
+			buf_addstr(out, ", shape = note");
+		else if (n->kind == GN_PROVIDER)
+			buf_addstr(out, ", shape = diamond");
+		buf_addstr(out, "];\n");
+	}
+	for (size_t i = 0; i < graph_count(g); i++) {
+		const struct graph_node *n = graph_node(g, g->order[i]);
+		for (size_t k = 0; k < buf_count(&n->edges, struct graph_edge); k++) {
+			buf_addstr(out, "  ");
+			dot_quote(out, n->addr);
+			buf_addstr(out, " -> ");
+			dot_quote(out, graph_node(g, buf_at(&n->edges, struct graph_edge, k).to)->addr);
+			buf_addstr(out, ";\n");
+		}
+	}
+	buf_addstr(out, "}\n");
+}

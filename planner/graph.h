@@ -1,0 +1,77 @@
+/* graph.h: the dependency graph of a configuration, modules flattened into it. A node is one
+ * declared thing in one module instance: a variable, local, output, resource, data source or
+ * provider configuration; an edge says that a node's expressions refer to another node.
+ * Ownership: a graph owns its nodes, module instances and loaded child modules; it borrows the
+ * root module and the diagnostics context. */
+#ifndef STK_GRAPH_H
+#define STK_GRAPH_H
+
+#include "common/diag.h"
+#include "common/strmap.h"
+#include "planner/config.h"
+#include "planner/value.h"
+#include "providers/schema.h"
+
+enum graph_kind {
+	GN_VARIABLE, GN_LOCAL, GN_OUTPUT, GN_RESOURCE, GN_DATA, GN_PROVIDER,
+};
+
+struct graph_module {
+	char *path;                       /* "" for the root, "module.web", "module.web.module.db" */
+	const struct config_module *cfg;
+	struct graph_module *parent;
+	const struct ast_item *call;      /* the module block in the parent, NULL for the root */
+	struct config_module owned;       /* a child module's files, loaded by the graph */
+};
+
+struct graph_edge {
+	size_t to;                        /* the node depended on */
+	struct span where;                /* the reference (or depends_on entry) making the edge */
+};
+
+struct graph_node {
+	enum graph_kind kind;
+	char *addr;                       /* "var.region", "aws.vpc.main", "module.web.output.url" */
+	char *name;                       /* "region", "aws.vpc.main" (type.name), "url" */
+	struct graph_module *mod;         /* where it is declared */
+	struct graph_module *eval_mod;    /* where its expression is evaluated: a child module's
+					     variable takes its value from the call, in the parent */
+	const struct ast_item *item;      /* the block, or the attribute for locals */
+	const struct ast_expr *expr;      /* variable: the call's argument, or NULL; local: value */
+	const struct schema_resource *schema;
+	char *provider;                   /* resources: "aws", "aws.eu" */
+	struct buf edges;                 /* struct graph_edge, deduplicated by target */
+	int count_expr, for_each_expr;    /* resources: which expansion is used */
+	/* filled by the planner */
+	struct value *value;
+	int state;                        /* 0 not visited, 1 in progress, 2 done, 3 failed */
+	void *plan_data;
+};
+
+struct graph {
+	struct diag_ctx *diag;
+	struct buf modules;               /* struct graph_module * */
+	struct buf nodes;                 /* struct graph_node * */
+	struct strmap by_addr;            /* addr -> node index + 1, as a pointer-sized integer */
+	size_t *order;                    /* a topological order, dependencies first */
+};
+
+void graph_init(struct graph *g, struct diag_ctx *diag);
+void graph_release(struct graph *g);
+
+/* Builds the graph of root and every module it calls. Returns -1 after diagnostics, among
+ * them one per dependency cycle, printed as a path of addresses with the references that
+ * make each edge. */
+int graph_build(struct graph *g, const struct config_module *root);
+
+size_t graph_count(const struct graph *g);
+struct graph_node *graph_node(const struct graph *g, size_t i);
+struct graph_node *graph_find(const struct graph *g, const char *addr);
+
+/* Writes the graph as Graphviz DOT, nodes labelled by address. */
+void graph_dot(const struct graph *g, struct buf *out);
+
+/* "module.web." + "aws.vpc.main": an address inside a module instance. Caller frees. */
+char *graph_addr(const struct graph_module *m, const char *local);
+
+#endif

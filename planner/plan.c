@@ -1,0 +1,1447 @@
+/* plan.c: the planner. It walks the dependency graph in order, evaluates every node in the
+ * module instance it belongs to, expands count and for_each into instances, works out each
+ * instance's planned attributes from its configuration and prior state, and decides the
+ * action that takes the one to the other. */
+#include "planner/plan.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/strmap.h"
+#include "parser/parse.h"
+#include "planner/eval.h"
+#include "planner/graph.h"
+#include "planner/vars.h"
+
+struct planner {
+	struct diag_ctx *diag;
+	struct graph g;
+	const struct plan_opts *opts;
+	struct strmap prior;          /* instance address -> const struct plan_prior * */
+	struct strmap seen;           /* state addresses the configuration accounts for */
+	const struct plan_prior *priors;
+	size_t nprior;
+	struct graph_node *cur;       /* the node being evaluated */
+	struct plan *out;
+	const struct ast_item *stack; /* the root's stack block */
+	struct buf missing_vars;      /* char *: required root variables with no value */
+	struct strmap replace;        /* addresses given with -replace */
+	struct strmap default_cache;  /* default source text -> struct value * */
+	struct buf default_files;     /* struct ast_file * */
+};
+
+static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i]->kind == AST_ATTR && !strcmp(b->items[i]->name, name))
+			return b->items[i];
+	return NULL;
+}
+
+void plan_init(struct plan *p)
+{
+	memset(p, 0, sizeof *p);
+}
+
+static void change_free(struct plan_change *c)
+{
+	free(c->addr);
+	free(c->moved_from);
+	free(c->resource);
+	free(c->type);
+	free(c->provider);
+	val_unref(c->before);
+	val_unref(c->after);
+	for (size_t i = 0; i < buf_count(&c->replace_paths, char *); i++)
+		free(buf_at(&c->replace_paths, char *, i));
+	buf_release(&c->replace_paths);
+	for (size_t i = 0; i < buf_count(&c->deps, char *); i++)
+		free(buf_at(&c->deps, char *, i));
+	buf_release(&c->deps);
+	free(c->reason);
+	free(c);
+}
+
+void plan_release(struct plan *p)
+{
+	for (size_t i = 0; i < buf_count(&p->changes, struct plan_change *); i++)
+		change_free(buf_at(&p->changes, struct plan_change *, i));
+	for (size_t i = 0; i < buf_count(&p->outputs, struct plan_output *); i++) {
+		struct plan_output *o = buf_at(&p->outputs, struct plan_output *, i);
+		free(o->name);
+		val_unref(o->before);
+		val_unref(o->after);
+		free(o);
+	}
+	buf_release(&p->changes);
+	buf_release(&p->outputs);
+	memset(p, 0, sizeof *p);
+}
+
+int plan_has_changes(const struct plan *p)
+{
+	if (p->add || p->change || p->destroy || p->read)
+		return 1;
+	/* a move changes the state, if nothing else */
+	for (size_t i = 0; i < buf_count(&p->changes, struct plan_change *); i++)
+		if (buf_at(&p->changes, struct plan_change *, i)->moved_from)
+			return 1;
+	for (size_t i = 0; i < buf_count(&p->outputs, struct plan_output *); i++)
+		if (buf_at(&p->outputs, struct plan_output *, i)->action != PLAN_NOOP)
+			return 1;
+	return 0;
+}
+
+/* ---- references ---- */
+
+static struct graph_node *node_in(struct planner *pl, struct graph_module *m, const char *local)
+{
+	char *addr = graph_addr(m, local);
+	struct graph_node *n = graph_find(&pl->g, addr);
+	free(addr);
+	return n;
+}
+
+/* The value of a node for a reference; NULL (quietly) when the node failed, as its own error
+ * has been reported. */
+static struct value *node_value(struct planner *pl, struct graph_node *n, const struct eval_ref *ref)
+{
+	if (!n) {
+		diag_error(pl->diag, &ref->span, "'%s' is not declared", ref->key);
+		return NULL;
+	}
+	if (n->state != 2 || !n->value)
+		return NULL;
+	return val_ref(n->value);
+}
+
+static struct value *module_outputs(struct planner *pl, const char *prefix)
+{
+	struct buf pairs = BUF_INIT;
+	size_t plen = strlen(prefix);
+	struct value *r;
+
+	for (size_t i = 0; i < graph_count(&pl->g); i++) {
+		struct graph_node *n = graph_node(&pl->g, i);
+		if (n->kind != GN_OUTPUT || strncmp(n->addr, prefix, plen) || strncmp(n->addr + plen, "output.", 7) ||
+		    strchr(n->addr + plen + 7, '.'))
+			continue;
+		if (n->state != 2)
+			goto fail;
+		struct val_pair p = { xstrdup(n->name), val_ref(n->value) };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	r = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	return r;
+fail:
+	for (size_t i = 0; i < buf_count(&pairs, struct val_pair); i++) {
+		free(buf_at(&pairs, struct val_pair, i).key);
+		val_unref(buf_at(&pairs, struct val_pair, i).val);
+	}
+	buf_release(&pairs);
+	return NULL;
+}
+
+static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
+{
+	struct planner *pl = ec->planner;
+	struct graph_module *m = pl->cur->eval_mod;
+	char *local;
+	struct value *r;
+
+	switch (ref->kind) {
+	case REF_VAR:
+	case REF_LOCAL:
+	case REF_DATA:
+		local = xasprintf("%s.%s", ref->kind == REF_VAR ? "var" : ref->kind == REF_LOCAL ? "local" : "data",
+				  ref->key);
+		r = node_value(pl, node_in(pl, m, local), ref);
+		free(local);
+		return r;
+	case REF_RESOURCE:
+		return node_value(pl, node_in(pl, m, ref->key), ref);
+	case REF_MODULE: {
+		const char *dot = strchr(ref->key, '.');
+		char *name = dot ? xstrndup(ref->key, (size_t)(dot - ref->key)) : xstrdup(ref->key);
+		char *prefix = *m->path ? xasprintf("%s.module.%s.", m->path, name) : xasprintf("module.%s.", name);
+		if (dot) {
+			char *addr = xasprintf("%soutput.%s", prefix, dot + 1);
+			struct graph_node *n = graph_find(&pl->g, addr);
+			free(addr);
+			r = node_value(pl, n, ref);
+		} else {
+			r = module_outputs(pl, prefix);
+		}
+		free(prefix);
+		free(name);
+		return r;
+	}
+	case REF_PATH:
+		if (!strcmp(ref->key, "module"))
+			return val_cstring(pl->cur->eval_mod->cfg->dir);
+		if (!strcmp(ref->key, "root"))
+			return val_cstring(buf_at(&pl->g.modules, struct graph_module *, 0)->cfg->dir);
+		if (!strcmp(ref->key, "cwd")) {
+			char cwd[4096];
+			return val_cstring(getcwd(cwd, sizeof cwd) ? cwd : ".");
+		}
+		break;
+	case REF_STACK:
+		if (!strcmp(ref->key, "name")) {
+			if (pl->stack && pl->stack->nlabels)
+				return val_cstring(pl->stack->labels[0].text);
+			return val_cstring("default");
+		}
+		if (!strcmp(ref->key, "tags")) {
+			const struct ast_item *t = pl->stack ? body_attr(&pl->stack->body, "tags") : NULL;
+			struct eval_ctx inner = *ec;
+			if (!t)
+				return val_empty_map();
+			inner.count_index = inner.each_key = inner.each_value = NULL;
+			return eval_expr(&inner, t->value);
+		}
+		break;
+	case REF_ITER:
+		diag_error(pl->diag, &ref->span, "unknown name '%s'", ref->key);
+		return NULL;
+	default:
+		break;
+	}
+	diag_error(pl->diag, &ref->span, "'%s' cannot be used here", ref->key);
+	return NULL;
+}
+
+static void eval_init(struct planner *pl, struct eval_ctx *ec, struct graph_node *n)
+{
+	memset(ec, 0, sizeof *ec);
+	ec->diag = pl->diag;
+	ec->module_dir = n->eval_mod->cfg->dir;
+	ec->resolve = resolve;
+	ec->planner = pl;
+	pl->cur = n;
+}
+
+/* ---- schema-typed values ---- */
+
+/* The value of a schema default, written as .stk source ("true", "\"tcp\""). */
+static struct value *schema_default(struct planner *pl, const char *src_text)
+{
+	struct value *v = strmap_get(&pl->default_cache, src_text);
+
+	if (v)
+		return val_ref(v);
+	char *text = xasprintf("v = %s\n", src_text);
+	struct source *src = diag_add_source(pl->diag, "<schema default>", text, strlen(text));
+	struct ast_file *f = parse_source(pl->diag, src, 0);
+	struct eval_ctx ec;
+	memset(&ec, 0, sizeof ec);
+	ec.diag = pl->diag;
+	v = f->body.n == 1 ? eval_expr(&ec, f->body.items[0]->value) : NULL;
+	buf_push(&pl->default_files, struct ast_file *, f);
+	if (!v)
+		v = val_null();
+	strmap_put(&pl->default_cache, f->body.n ? src_text : src_text, v);
+	return val_ref(v);
+}
+
+/* Converts a configured value to an attribute's schema type, as Terraform does: numbers and
+ * bools become strings where strings are wanted, lists become sets. */
+static struct value *to_schema(struct planner *pl, struct value *v, const struct schema_type *t,
+			       const struct span *where, const char *what)
+{
+	struct buf b = BUF_INIT;
+	const char *why;
+	double d;
+	int bo;
+
+	if ((v->marks & VAL_UNKNOWN) || v->kind == VAL_NULL || t->kind == SK_ANY)
+		return val_ref(v);
+	switch (t->kind) {
+	case SK_STRING:
+		if (v->kind == VAL_STRING)
+			return val_ref(v);
+		if (v->kind == VAL_NUMBER || v->kind == VAL_BOOL) {
+			val_to_string(v, &b, &why);
+			size_t len = b.len;
+			struct value *s = val_string_take(buf_detach(&b, NULL), len);
+			struct value *r = v->marks ? val_mark(s, v->marks) : val_ref(s);
+			val_unref(s);
+			return r;
+		}
+		break;
+	case SK_NUMBER:
+		if (v->kind == VAL_NUMBER)
+			return val_ref(v);
+		if (v->kind == VAL_STRING && val_to_number(v, &d, &why) == 0)
+			return val_number(d);
+		break;
+	case SK_BOOL:
+		if (v->kind == VAL_BOOL)
+			return val_ref(v);
+		if (v->kind == VAL_STRING && val_to_bool(v, &bo, &why) == 0)
+			return val_bool(bo);
+		break;
+	case SK_LIST:
+	case SK_SET:
+		if (v->kind == VAL_LIST || v->kind == VAL_SET) {
+			size_t n = v->u.list.n;
+			struct value **items = xcalloc(n ? n : 1, sizeof *items);
+			for (size_t i = 0; i < n; i++) {
+				items[i] = to_schema(pl, v->u.list.items[i], t->elem, where, what);
+				if (!items[i]) {
+					for (size_t k = 0; k < i; k++)
+						val_unref(items[k]);
+					free(items);
+					return NULL;
+				}
+			}
+			struct value *r = t->kind == SK_SET ? val_set_take(items, n) : val_list_take(items, n);
+			free(items);
+			if (v->marks) {
+				struct value *m = val_mark(r, v->marks);
+				val_unref(r);
+				r = m;
+			}
+			return r;
+		}
+		break;
+	case SK_MAP:
+	case SK_OBJECT:
+		if (v->kind == VAL_MAP) {
+			size_t n = v->u.map.n;
+			struct val_pair *p = xcalloc(n ? n : 1, sizeof *p);
+			for (size_t i = 0; i < n; i++) {
+				const struct schema_type *et = t->elem;
+				if (t->kind == SK_OBJECT) {
+					et = NULL;
+					for (const struct schema_attr *a = t->attrs; a && a->name; a++)
+						if (!strcmp(a->name, v->u.map.items[i].key))
+							et = a->type;
+				}
+				p[i].key = xstrdup(v->u.map.items[i].key);
+				p[i].val = et ? to_schema(pl, v->u.map.items[i].val, et, where, what) :
+					   val_ref(v->u.map.items[i].val);
+				if (!p[i].val) {
+					for (size_t k = 0; k <= i; k++) {
+						free(p[k].key);
+						val_unref(p[k].val);
+					}
+					free(p);
+					return NULL;
+				}
+			}
+			/* an object gets every attribute it declares, unset ones null or defaulted */
+			if (t->kind == SK_OBJECT) {
+				for (const struct schema_attr *a = t->attrs; a && a->name; a++) {
+					if (val_map_get(v, a->name))
+						continue;
+					p = xrealloc(p, (n + 1) * sizeof *p);
+					p[n].key = xstrdup(a->name);
+					p[n].val = a->default_value ? schema_default(pl, a->default_value) : val_null();
+					n++;
+				}
+			}
+			struct value *r = val_map_take(p, n);
+			free(p);
+			if (v->marks) {
+				struct value *m = val_mark(r, v->marks);
+				val_unref(r);
+				r = m;
+			}
+			return r;
+		}
+		break;
+	default:
+		return val_ref(v);
+	}
+	buf_release(&b);
+	diag_error(pl->diag, where, "%s must be %s, not a %s", what,
+		   t->kind == SK_STRING ? "a string" : t->kind == SK_NUMBER ? "a number" :
+		   t->kind == SK_BOOL ? "true or false" : t->kind == SK_MAP || t->kind == SK_OBJECT ? "a map" :
+		   "a list", val_kind_name((enum val_kind)v->kind));
+	return NULL;
+}
+
+/* Evaluates a block body against a schema block: a map holding every attribute (unset ones
+ * null for now) and every nested block type (a list, or a set, of maps). */
+static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
+			       const struct schema_block *sb)
+{
+	struct buf pairs = BUF_INIT;
+	struct value *r = NULL;
+
+	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
+		const struct ast_item *it = (a->flags & (SF_REQUIRED | SF_OPTIONAL)) ? body_attr(body, a->name) : NULL;
+		struct value *v = NULL;
+		if (it) {
+			struct value *raw = eval_expr(ec, it->value);
+			if (!raw)
+				goto fail;
+			v = to_schema(pl, raw, a->type, &it->value->span, a->name);
+			val_unref(raw);
+			if (!v)
+				goto fail;
+			if ((a->flags & SF_SENSITIVE) && !(v->marks & VAL_SENSITIVE)) {
+				struct value *m = val_mark(v, VAL_SENSITIVE);
+				val_unref(v);
+				v = m;
+			}
+		} else {
+			v = val_null();
+		}
+		struct val_pair p = { xstrdup(a->name), v };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
+		struct buf items = BUF_INIT;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			if (it->kind != AST_BLOCK || strcmp(it->name, nb->name))
+				continue;
+			struct value *v = eval_body(pl, ec, &it->body, nb->block);
+			if (!v) {
+				for (size_t k = 0; k < buf_count(&items, struct value *); k++)
+					val_unref(buf_at(&items, struct value *, k));
+				buf_release(&items);
+				goto fail;
+			}
+			buf_push(&items, struct value *, v);
+		}
+		size_t n = buf_count(&items, struct value *);
+		struct value **arr = (struct value **)(void *)items.data;
+		struct value *lv = nb->is_set ? val_set_take(arr, n) : val_list_take(arr, n);
+		buf_release(&items);
+		struct val_pair p = { xstrdup(nb->name), lv };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	r = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	return r;
+fail:
+	for (size_t i = 0; i < buf_count(&pairs, struct val_pair); i++) {
+		free(buf_at(&pairs, struct val_pair, i).key);
+		val_unref(buf_at(&pairs, struct val_pair, i).val);
+	}
+	buf_release(&pairs);
+	return NULL;
+}
+
+/* ---- comparing ---- */
+
+/* "10.0.0.0/16" and "10.0.0.0/016" or "10.0.0.1/16" name the same network only when written
+ * canonically; the cloud reports the canonical form. */
+static int cidr_canonical(const char *s, struct buf *out)
+{
+	unsigned a, b, c, d, len;
+	char tail;
+
+	if (sscanf(s, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &len, &tail) != 5 || a > 255 || b > 255 ||
+	    c > 255 || d > 255 || len > 32)
+		return -1;
+	uint32_t ip = (a << 24) | (b << 16) | (c << 8) | d;
+	uint32_t mask = len ? 0xFFFFFFFFu << (32 - len) : 0;
+	ip &= mask;
+	buf_printf(out, "%u.%u.%u.%u/%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, len);
+	return 0;
+}
+
+static int attr_equal(const struct schema_attr *a, const struct value *x, const struct value *y)
+{
+	if ((x->marks | y->marks) & VAL_UNKNOWN)
+		return 0;
+	if (a && (a->flags & SF_CIDR) && x->kind == VAL_STRING && y->kind == VAL_STRING) {
+		struct buf cx = BUF_INIT, cy = BUF_INIT;
+		int eq = cidr_canonical(x->u.str.s, &cx) == 0 && cidr_canonical(y->u.str.s, &cy) == 0 &&
+			 !strcmp(cx.data, cy.data);
+		buf_release(&cx);
+		buf_release(&cy);
+		if (eq)
+			return 1;
+	}
+	/* an empty list or map and null say the same: nothing set */
+	if ((x->kind == VAL_NULL && val_length(y) == 0 && y->kind >= VAL_LIST) ||
+	    (y->kind == VAL_NULL && val_length(x) == 0 && x->kind >= VAL_LIST))
+		return 1;
+	return val_equal(x, y);
+}
+
+/* ---- nodes ---- */
+
+static int is_ignored(const struct ast_item *lifecycle, const char *attr)
+{
+	const struct ast_item *ic = lifecycle ? body_attr(&lifecycle->body, "ignore_changes") : NULL;
+
+	if (!ic)
+		return 0;
+	if (ic->value->kind == AST_VAR && !strcmp(ic->value->u.var.name, "all"))
+		return 1;
+	if (ic->value->kind != AST_LIST)
+		return 0;
+	for (size_t i = 0; i < ic->value->u.list.n; i++) {
+		const struct ast_expr *x = ic->value->u.list.items[i];
+		const char *n = x->kind == AST_VAR ? x->u.var.name : ast_static_string(x);
+		if (n && !strcmp(n, attr))
+			return 1;
+	}
+	return 0;
+}
+
+static int lifecycle_flag(const struct ast_item *lifecycle, const char *name)
+{
+	const struct ast_item *a = lifecycle ? body_attr(&lifecycle->body, name) : NULL;
+	return a && a->value->kind == AST_BOOL && a->value->u.boolean;
+}
+
+static const struct ast_item *block_in(const struct ast_body *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i]->kind == AST_BLOCK && !strcmp(b->items[i]->name, name))
+			return b->items[i];
+	return NULL;
+}
+
+static void add_change(struct planner *pl, struct plan_change *c)
+{
+	buf_push(&pl->out->changes, struct plan_change *, c);
+	switch (c->action) {
+	case PLAN_CREATE: pl->out->add++; break;
+	case PLAN_UPDATE: pl->out->change++; break;
+	case PLAN_REPLACE: pl->out->add++; pl->out->destroy++; break;
+	case PLAN_DELETE: pl->out->destroy++; break;
+	case PLAN_READ: pl->out->read++; break;
+	default: break;
+	}
+}
+
+static char *instance_addr(const char *res, const struct value *key)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, res);
+	if (key) {
+		buf_addch(&b, '[');
+		val_write(key, &b);
+		buf_addch(&b, ']');
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* A prior value in the schema's types: the state stores sets as lists, and a set must compare
+ * as a set. Values that do not fit are kept as they are: the plan shows them as changes. */
+static struct value *normalize(struct planner *pl, struct value *v, const struct schema_block *sb)
+{
+	struct diag_ctx quiet, *saved = pl->diag;
+	struct buf pairs = BUF_INIT;
+	struct value *r;
+
+	if (!v || v->kind != VAL_MAP)
+		return v ? val_ref(v) : NULL;
+	diag_init(&quiet);
+	pl->diag = &quiet;
+	for (size_t i = 0; i < v->u.map.n; i++) {
+		const char *k = v->u.map.items[i].key;
+		struct value *x = v->u.map.items[i].val, *y = NULL;
+		const struct schema_attr *a = schema_attr_find(sb, k);
+		const struct schema_nested *nb = a ? NULL : schema_nested_find(sb, k);
+		if (a) {
+			y = to_schema(pl, x, a->type, NULL, k);
+		} else if (nb && (x->kind == VAL_LIST || x->kind == VAL_SET)) {
+			size_t n = x->u.list.n;
+			struct value **items = xcalloc(n ? n : 1, sizeof *items);
+			for (size_t j = 0; j < n; j++)
+				items[j] = normalize(pl, x->u.list.items[j], nb->block);
+			y = nb->is_set ? val_set_take(items, n) : val_list_take(items, n);
+			free(items);
+		}
+		struct val_pair p = { xstrdup(k), y ? y : val_ref(x) };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	pl->diag = saved;
+	diag_release(&quiet);
+	r = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	return r;
+}
+
+static int settable_equal(const struct schema_block *sb, const struct value *x, const struct value *y);
+
+/* A nested block's planned value: what the configuration sets, defaults, and computed
+ * attributes from the prior block it stands for (or unknown when it is new). */
+static struct value *complete_block(struct planner *pl, const struct value *cfg, const struct value *prior,
+				    const struct schema_block *sb)
+{
+	struct buf pairs = BUF_INIT;
+	struct value *r;
+
+	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
+		struct value *cv = val_map_get(cfg, a->name);
+		struct value *pv = prior ? val_map_get(prior, a->name) : NULL;
+		struct value *v;
+		if (cv && cv->kind != VAL_NULL)
+			v = pv && attr_equal(a, cv, pv) ? val_ref(pv) : val_ref(cv);
+		else if (a->flags & SF_COMPUTED)
+			v = pv ? val_ref(pv) : val_unknown(VAL_DYNAMIC);
+		else if (a->default_value)
+			v = schema_default(pl, a->default_value);
+		else
+			v = val_null();
+		struct val_pair p = { xstrdup(a->name), v };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
+		struct value *cv = val_map_get(cfg, nb->name);
+		struct val_pair p = { xstrdup(nb->name), cv ? val_ref(cv) : val_empty_list() };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	r = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	return r;
+}
+
+/* Blocks of one type: each configured block is completed from the prior block it matches (by
+ * position in a list, by its settable attributes in a set). */
+static struct value *plan_blocks(struct planner *pl, const struct value *cfg, const struct value *prior,
+				 const struct schema_nested *nb)
+{
+	size_t n = cfg ? cfg->u.list.n : 0;
+	struct value **items = xcalloc(n ? n : 1, sizeof *items);
+	struct value *r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct value *c = cfg->u.list.items[i], *match = NULL;
+		if (prior && (prior->kind == VAL_LIST || prior->kind == VAL_SET)) {
+			if (!nb->is_set) {
+				match = i < prior->u.list.n ? prior->u.list.items[i] : NULL;
+			} else {
+				for (size_t k = 0; k < prior->u.list.n && !match; k++) {
+					struct value *done = complete_block(pl, c, NULL, nb->block);
+					if (settable_equal(nb->block, done, prior->u.list.items[k]))
+						match = prior->u.list.items[k];
+					val_unref(done);
+				}
+			}
+		}
+		items[i] = complete_block(pl, c, match, nb->block);
+	}
+	r = nb->is_set ? val_set_take(items, n) : val_list_take(items, n);
+	free(items);
+	return r;
+}
+
+/* Do two blocks agree on everything the configuration decides? */
+static int settable_equal(const struct schema_block *sb, const struct value *x, const struct value *y)
+{
+	if (!x || !y || x->kind != VAL_MAP || y->kind != VAL_MAP)
+		return 0;
+	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
+		if (!(a->flags & (SF_REQUIRED | SF_OPTIONAL)) || (a->flags & SF_WRITE_ONLY))
+			continue;
+		const struct value *p = val_map_get(x, a->name), *q = val_map_get(y, a->name);
+		if ((a->flags & SF_COMPUTED) && (!p || p->kind == VAL_NULL || (p->marks & VAL_UNKNOWN)))
+			continue;
+		if (!attr_equal(a, p ? p : val_null(), q ? q : val_null()))
+			return 0;
+	}
+	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
+		const struct value *p = val_map_get(x, nb->name), *q = val_map_get(y, nb->name);
+		size_t np = p ? val_length(p) : 0, nq = q ? val_length(q) : 0;
+		if (np != nq)
+			return 0;
+		for (size_t i = 0; i < np; i++)
+			if (!settable_equal(nb->block, p->u.list.items[i], q->u.list.items[i]))
+				return 0;
+	}
+	return 1;
+}
+
+static void set_reason(struct plan_change *c, const char *why)
+{
+	free(c->reason);
+	c->reason = xstrdup(why);
+}
+
+/* Plans one instance; returns the value other nodes see for it. */
+static struct value *plan_instance(struct planner *pl, struct graph_node *n, struct eval_ctx *ec,
+				   const struct value *key)
+{
+	const struct schema_block *sb = &n->schema->block;
+	const struct ast_item *lc = block_in(&n->item->body, "lifecycle");
+	char *addr = instance_addr(n->addr, key);
+	const struct plan_prior *prior = strmap_get(&pl->prior, addr);
+	struct value *config = eval_body(pl, ec, &n->item->body, sb);
+	struct value *prior_attrs = NULL;
+	struct plan_change *c;
+	struct buf pairs = BUF_INIT;
+	char *moved_from = NULL;
+	int replace = 0, changed = 0, fresh;
+
+	if (!config) {
+		free(addr);
+		return NULL;
+	}
+	/* gw[0] <-> gw when count is added or removed: the same object, under a new address */
+	if (!prior && (!key || (key->kind == VAL_NUMBER && key->u.n == 0))) {
+		char *other = key ? xstrdup(n->addr) : xasprintf("%s[0]", n->addr);
+		const struct plan_prior *p = strmap_get(&pl->prior, other);
+		if (p && !strmap_get(&pl->seen, other)) {
+			prior = p;
+			moved_from = other;
+		} else {
+			free(other);
+		}
+	}
+	strmap_put(&pl->seen, prior ? prior->addr : addr, (void *)1);
+	c = xcalloc(1, sizeof *c);
+	c->addr = addr;
+	c->moved_from = moved_from;
+	c->resource = xstrdup(n->addr);
+	c->type = xstrndup(n->name, (size_t)(strrchr(n->name, '.') - n->name));
+	c->provider = xstrdup(n->provider);
+	c->data = n->kind == GN_DATA;
+	c->schema = n->schema;
+	c->create_before_destroy = lifecycle_flag(lc, "create_before_destroy");
+	for (size_t i = 0; i < buf_count(&n->edges, struct graph_edge); i++) {
+		struct graph_node *d = graph_node(&pl->g, buf_at(&n->edges, struct graph_edge, i).to);
+		if (d->kind == GN_RESOURCE || d->kind == GN_DATA)
+			buf_push(&c->deps, char *, xstrdup(d->addr));
+	}
+	if (prior) {
+		c->before = val_ref(prior->attrs);
+		prior_attrs = normalize(pl, prior->attrs, sb);
+		if (prior->tainted) {
+			replace = 1;
+			set_reason(c, "it is tainted");
+		}
+		if (strmap_get(&pl->replace, addr) || (moved_from && strmap_get(&pl->replace, moved_from))) {
+			replace = 1;
+			set_reason(c, "-replace asked for it");
+		}
+	}
+	/* settable attributes: the configuration decides; ignored ones keep the prior value */
+	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
+		struct value *cv = val_map_get(config, a->name);
+		struct value *pv = prior_attrs ? val_map_get(prior_attrs, a->name) : NULL;
+		struct value *v;
+		int settable = (a->flags & (SF_REQUIRED | SF_OPTIONAL)) != 0;
+
+		if (settable && cv && cv->kind != VAL_NULL)
+			v = val_ref(cv);
+		else if (settable && a->default_value && !(a->flags & SF_COMPUTED))
+			v = schema_default(pl, a->default_value);
+		else if (a->flags & SF_COMPUTED)
+			v = NULL;  /* decided below, once the action is known */
+		else
+			v = val_null();
+		if (prior && pv && settable && v && is_ignored(lc, a->name)) {
+			val_unref(v);
+			v = val_ref(pv);
+		}
+		if (prior && v && settable && !(a->flags & SF_WRITE_ONLY)) {
+			struct value *pvv = pv ? pv : val_null();
+			if (!attr_equal(a, v, pvv)) {
+				changed = 1;
+				if (a->flags & SF_FORCE_NEW) {
+					replace = 1;
+					buf_push(&c->replace_paths, char *, xstrdup(a->name));
+				}
+			} else if (pv && v != pv) {
+				/* the same value in other words ("10.0.0.0/016"): keep the state's */
+				val_unref(v);
+				v = val_ref(pv);
+			}
+		}
+		struct val_pair p = { xstrdup(a->name), v };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
+		struct value *cv = val_map_get(config, nb->name);
+		struct value *pv = prior_attrs ? val_map_get(prior_attrs, nb->name) : NULL;
+		struct value *v;
+		/* an optional+computed block left out keeps what the cloud has */
+		if ((nb->flags & SF_COMPUTED) && (!cv || val_length(cv) == 0))
+			v = pv ? val_ref(pv) : val_unknown(nb->is_set ? VAL_SET : VAL_LIST);
+		else if (prior && pv && is_ignored(lc, nb->name))
+			v = val_ref(pv);
+		else
+			v = plan_blocks(pl, cv, pv, nb);
+		if (prior && !(v->marks & VAL_UNKNOWN)) {
+			size_t nv = val_length(v), np = pv ? val_length(pv) : 0;
+			int same = nv == np;
+			for (size_t i = 0; same && i < nv; i++)
+				same = settable_equal(nb->block, v->u.list.items[i], pv->u.list.items[i]);
+			if (!same) {
+				changed = 1;
+				if (nb->flags & SF_FORCE_NEW) {
+					replace = 1;
+					buf_push(&c->replace_paths, char *, xstrdup(nb->name));
+				}
+			} else if (pv) {
+				val_unref(v);
+				v = val_ref(pv);
+			}
+		}
+		struct val_pair p = { xstrdup(nb->name), v };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	/* computed attributes: kept from the prior object, unless a new object (or a new read)
+	 * is coming */
+	fresh = !prior || replace || (c->data && changed);
+	for (size_t i = 0; i < buf_count(&pairs, struct val_pair); i++) {
+		struct val_pair *p = &buf_at(&pairs, struct val_pair, i);
+		if (p->val)
+			continue;
+		struct value *pv = prior_attrs && !fresh ? val_map_get(prior_attrs, p->key) : NULL;
+		const struct schema_attr *a = schema_attr_find(sb, p->key);
+		p->val = pv ? val_ref(pv) : val_unknown(VAL_DYNAMIC);
+		if (a && (a->flags & SF_SENSITIVE)) {
+			struct value *m = val_mark(p->val, VAL_SENSITIVE);
+			val_unref(p->val);
+			p->val = m;
+		}
+	}
+	c->after = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	val_unref(config);
+	val_unref(prior_attrs);
+	if (c->data) {
+		/* without refreshing, a data source keeps what the state holds, or is read during apply */
+		c->action = prior && !changed ? PLAN_NOOP : PLAN_READ;
+		if (c->action == PLAN_NOOP) {
+			val_unref(c->after);
+			c->after = val_ref(prior->attrs);
+		}
+	} else if (!prior) {
+		c->action = PLAN_CREATE;
+	} else if (replace) {
+		c->action = PLAN_REPLACE;
+	} else {
+		c->action = changed ? PLAN_UPDATE : PLAN_NOOP;
+	}
+	if (pl->opts->destroy && !c->data) {
+		/* -destroy: everything in the state goes, nothing is created */
+		c->action = prior ? PLAN_DELETE : PLAN_NOOP;
+		val_unref(c->after);
+		c->after = NULL;
+		free(c->reason);
+		c->reason = NULL;
+		if (prior && lifecycle_flag(lc, "prevent_destroy"))
+			diag_error(pl->diag, &n->item->name_span, "%s cannot be destroyed: its lifecycle has prevent_destroy",
+				   c->addr);
+	} else if (c->action == PLAN_REPLACE && lifecycle_flag(lc, "prevent_destroy")) {
+		diag_error(pl->diag, &n->item->name_span, "%s would be replaced, but its lifecycle has prevent_destroy",
+			   c->addr);
+		diag_hint(pl->diag, "change the configuration back, or remove prevent_destroy on purpose");
+	}
+	struct value *seen = c->after ? val_ref(c->after) : val_ref(c->before);
+	add_change(pl, c);
+	return seen;
+}
+
+static int whole_number(double d)
+{
+	return d >= 0 && d == floor(d) && d < 1e9;
+}
+
+/* A resource or data source: its instances, and the value references to it see: one object,
+ * a list of them (count) or a map of them (for_each). */
+static struct value *plan_resource(struct planner *pl, struct graph_node *n)
+{
+	const struct ast_item *count = body_attr(&n->item->body, "count");
+	const struct ast_item *fe = body_attr(&n->item->body, "for_each");
+	struct eval_ctx ec;
+	struct value *r = NULL;
+
+	if (!n->schema)
+		return NULL;
+	eval_init(pl, &ec, n);
+	if (!count && !fe)
+		return plan_instance(pl, n, &ec, NULL);
+	struct value *spec = eval_expr(&ec, count ? count->value : fe->value);
+	if (!spec)
+		return NULL;
+	if (spec->marks & VAL_UNKNOWN) {
+		diag_error(pl->diag, &(count ? count : fe)->value->span,
+			   "%s depends on values not known until apply, so the number of instances cannot be planned",
+			   count ? "count" : "for_each");
+		diag_hint(pl->diag, "use values known before apply, or apply with -target first");
+		goto out;
+	}
+	if (spec->marks & VAL_SENSITIVE) {
+		diag_error(pl->diag, &(count ? count : fe)->value->span,
+			   "%s cannot use a sensitive value: instance addresses are shown in every plan",
+			   count ? "count" : "for_each");
+		goto out;
+	}
+	if (count) {
+		double d;
+		const char *why;
+		if (val_to_number(spec, &d, &why) || !whole_number(d)) {
+			diag_error(pl->diag, &count->value->span, "count must be a whole number, 0 or more");
+			goto out;
+		}
+		size_t k = (size_t)d;
+		struct value **items = xcalloc(k ? k : 1, sizeof *items);
+		int ok = 1;
+		for (size_t i = 0; i < k; i++) {
+			ec.count_index = val_number((double)i);
+			items[i] = plan_instance(pl, n, &ec, ec.count_index);
+			val_unref(ec.count_index);
+			ec.count_index = NULL;
+			if (!items[i]) {
+				ok = 0;
+				items[i] = val_null();
+			}
+		}
+		r = ok ? val_list_take(items, k) : NULL;
+		if (!ok)
+			for (size_t i = 0; i < k; i++)
+				val_unref(items[i]);
+		free(items);
+		goto out;
+	}
+	/* for_each: a map, or a set of strings */
+	if (spec->kind != VAL_MAP && spec->kind != VAL_SET && !(spec->kind == VAL_LIST && spec->u.list.n == 0)) {
+		diag_error(pl->diag, &fe->value->span, "for_each takes a map or a set of strings, not a %s",
+			   val_kind_name((enum val_kind)spec->kind));
+		if (spec->kind == VAL_LIST)
+			diag_hint(pl->diag, "convert a list with toset(...)");
+		goto out;
+	}
+	{
+		size_t k = spec->kind == VAL_MAP ? spec->u.map.n : spec->u.list.n;
+		struct val_pair *pairs = xcalloc(k ? k : 1, sizeof *pairs);
+		int ok = 1;
+		for (size_t i = 0; i < k; i++) {
+			struct value *kv, *vv;
+			if (spec->kind == VAL_MAP) {
+				kv = val_cstring(spec->u.map.items[i].key);
+				vv = val_ref(spec->u.map.items[i].val);
+			} else {
+				struct value *e = spec->u.list.items[i];
+				if (e->kind != VAL_STRING) {
+					diag_error(pl->diag, &fe->value->span, "for_each over a set needs strings, and this set holds a %s",
+						   val_kind_name((enum val_kind)e->kind));
+					ok = 0;
+					pairs[i].key = xstrdup("");
+					pairs[i].val = val_null();
+					continue;
+				}
+				kv = val_ref(e);
+				vv = val_ref(e);
+			}
+			ec.each_key = kv;
+			ec.each_value = vv;
+			struct value *inst = plan_instance(pl, n, &ec, kv);
+			pairs[i].key = xstrndup(kv->u.str.s, kv->u.str.len);
+			pairs[i].val = inst ? inst : val_null();
+			if (!inst)
+				ok = 0;
+			val_unref(kv);
+			val_unref(vv);
+			ec.each_key = ec.each_value = NULL;
+		}
+		r = val_map_take(pairs, k);
+		free(pairs);
+		if (!ok) {
+			val_unref(r);
+			r = NULL;
+		}
+	}
+out:
+	val_unref(spec);
+	return r;
+}
+
+static struct value *plan_variable(struct planner *pl, struct graph_node *n)
+{
+	const struct ast_item *b = n->item;
+	const struct ast_item *type = body_attr(&b->body, "type");
+	const struct ast_item *def = body_attr(&b->body, "default");
+	const struct ast_item *sens = body_attr(&b->body, "sensitive");
+	struct eval_ctx ec;
+	struct value *raw = NULL, *v = NULL;
+	const struct span *where = &b->labels[0].span;
+	int is_root = n->mod->call == NULL;
+
+	eval_init(pl, &ec, n);
+	if (is_root && pl->opts->variables && (raw = val_map_get(pl->opts->variables, n->name))) {
+		raw = val_ref(raw);
+		/* -var name=text: text for a simple type, converted by it; an expression for a list,
+		 * map or object type, as in Terraform */
+		struct value *origin = pl->opts->raw_variables ? val_map_get(pl->opts->raw_variables, n->name) : NULL;
+		if (origin && origin->kind == VAL_NUMBER && origin->u.n != VARS_FILE && type &&
+		    type->value->kind == AST_CALL && raw->kind == VAL_STRING) {
+			char *text = xasprintf("v = %s\n", raw->u.str.s);
+			char *name = xasprintf("<value of -var %s>", n->name);
+			struct source *src = diag_add_source(pl->diag, name, text, strlen(text));
+			struct ast_file *f = parse_source(pl->diag, src, 0);
+			struct eval_ctx lit;
+			memset(&lit, 0, sizeof lit);
+			lit.diag = pl->diag;
+			val_unref(raw);
+			raw = f->body.n == 1 && f->body.items[0]->kind == AST_ATTR ?
+			      eval_expr(&lit, f->body.items[0]->value) : NULL;
+			ast_file_free(f);
+			free(name);
+			if (!raw)
+				return NULL;
+		}
+	} else if (!is_root && n->expr) {
+		raw = eval_expr(&ec, n->expr);
+		if (!raw)
+			return NULL;
+		where = &n->expr->span;
+	} else if (def) {
+		struct eval_ctx lit;
+		memset(&lit, 0, sizeof lit);
+		lit.diag = pl->diag;
+		raw = eval_expr(&lit, def->value);
+		if (!raw)
+			return NULL;
+	} else {
+		if (is_root)
+			buf_push(&pl->missing_vars, char *, xstrdup(n->name));
+		else
+			diag_error(pl->diag, &n->mod->call->name_span, "the module call needs the input %s", n->name);
+		return NULL;
+	}
+	if (type) {
+		char *what = xasprintf("var.%s", n->name);
+		v = eval_convert(&ec, raw, type->value, where, what);
+		free(what);
+		val_unref(raw);
+		if (!v)
+			return NULL;
+	} else {
+		v = raw;
+	}
+	if (sens && sens->value->kind == AST_BOOL && sens->value->u.boolean) {
+		struct value *m = val_mark(v, VAL_SENSITIVE);
+		val_unref(v);
+		v = m;
+	}
+	/* validation blocks see the value as var.NAME */
+	n->value = v;
+	n->state = 2;
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *vb = b->body.items[i];
+		if (vb->kind != AST_BLOCK || strcmp(vb->name, "validation"))
+			continue;
+		const struct ast_item *cond = body_attr(&vb->body, "condition");
+		const struct ast_item *msg = body_attr(&vb->body, "message");
+		if (!msg)
+			msg = body_attr(&vb->body, "error_message");
+		if (!cond)
+			continue;
+		struct eval_ctx vc;
+		eval_init(pl, &vc, n);
+		/* the condition is written in the variable's own module */
+		struct graph_module *saved = n->eval_mod;
+		n->eval_mod = n->mod;
+		vc.module_dir = n->mod->cfg->dir;
+		struct value *ok = eval_expr(&vc, cond->value);
+		struct value *text = msg ? eval_expr(&vc, msg->value) : NULL;
+		n->eval_mod = saved;
+		if (ok && ok->kind == VAL_BOOL && !(ok->marks & VAL_UNKNOWN) && !ok->u.b) {
+			diag_error(pl->diag, where, "invalid value for var.%s: %s", n->name,
+				   text && text->kind == VAL_STRING ? text->u.str.s : "the validation condition is false");
+			diag_hint(pl->diag, "the rule is at %s:%u", cond->span.src->name, span_line(&cond->span));
+			val_unref(ok);
+			val_unref(text);
+			n->value = NULL;
+			n->state = 0;
+			val_unref(v);
+			return NULL;
+		}
+		if (ok && ok->kind != VAL_BOOL && !(ok->marks & VAL_UNKNOWN))
+			diag_error(pl->diag, &cond->value->span, "a validation condition must be true or false");
+		val_unref(ok);
+		val_unref(text);
+	}
+	n->value = NULL;
+	n->state = 0;
+	return v;
+}
+
+static struct value *plan_output(struct planner *pl, struct graph_node *n)
+{
+	const struct ast_item *val = body_attr(&n->item->body, "value");
+	const struct ast_item *sens = body_attr(&n->item->body, "sensitive");
+	int declared = sens && sens->value->kind == AST_BOOL && sens->value->u.boolean;
+	struct eval_ctx ec;
+	struct value *v;
+
+	if (!val)
+		return NULL;
+	eval_init(pl, &ec, n);
+	v = eval_expr(&ec, val->value);
+	if (!v)
+		return NULL;
+	if (val_is_sensitive(v) && !declared) {
+		diag_error(pl->diag, &val->value->span, "output %s shows a sensitive value", n->name);
+		diag_hint(pl->diag, "add sensitive = true to the output, if it is meant to leave the stack");
+		val_unref(v);
+		return NULL;
+	}
+	if (declared) {
+		struct value *m = val_mark(v, VAL_SENSITIVE);
+		val_unref(v);
+		v = m;
+	}
+	/* root outputs are part of the plan */
+	if (!*n->mod->path) {
+		struct plan_output *o = xcalloc(1, sizeof *o);
+		struct value *before = pl->opts->prior_outputs ? val_map_get(pl->opts->prior_outputs, n->name) : NULL;
+		o->name = xstrdup(n->name);
+		o->sensitive = declared;
+		o->before = before ? val_ref(before) : NULL;
+		o->after = pl->opts->destroy ? NULL : val_ref(v);
+		int same = before && val_equal(before, v) && val_is_known(v) &&
+			   (before->marks & VAL_SENSITIVE) == (v->marks & VAL_SENSITIVE);
+		o->action = pl->opts->destroy ? (before ? PLAN_DELETE : PLAN_NOOP) :
+			    !before ? PLAN_CREATE : same ? PLAN_NOOP : PLAN_UPDATE;
+		buf_push(&pl->out->outputs, struct plan_output *, o);
+	}
+	return v;
+}
+
+static struct value *plan_node(struct planner *pl, struct graph_node *n)
+{
+	struct eval_ctx ec;
+
+	switch (n->kind) {
+	case GN_VARIABLE:
+		return plan_variable(pl, n);
+	case GN_LOCAL:
+		eval_init(pl, &ec, n);
+		return eval_expr(&ec, n->expr);
+	case GN_OUTPUT:
+		return plan_output(pl, n);
+	case GN_RESOURCE:
+	case GN_DATA:
+		return plan_resource(pl, n);
+	case GN_PROVIDER: {
+		const struct schema_provider *p = schema_provider_find(n->item->labels[0].text);
+		if (!p)
+			return NULL;
+		eval_init(pl, &ec, n);
+		return eval_body(pl, &ec, &n->item->body, &p->config);
+	}
+	}
+	return NULL;
+}
+
+/* Instances in the state that the configuration no longer has are destroyed. */
+static void plan_orphans(struct planner *pl)
+{
+	for (size_t i = 0; i < pl->nprior; i++) {
+		const struct plan_prior *pr = &pl->priors[i];
+		if (strmap_get(&pl->seen, pr->addr))
+			continue;
+		struct plan_change *c = xcalloc(1, sizeof *c);
+		const char *br = strchr(pr->addr, '[');
+		c->addr = xstrdup(pr->addr);
+		c->resource = br ? xstrndup(pr->addr, (size_t)(br - pr->addr)) : xstrdup(pr->addr);
+		c->type = xstrdup(pr->type);
+		c->provider = xstrndup(pr->type, strcspn(pr->type, "."));
+		c->data = pr->data;
+		c->before = val_ref(pr->attrs);
+		const char *dot = strchr(pr->type, '.');
+		c->schema = dot ? schema_resource_find(schema_provider_find(c->provider), dot + 1, pr->data) : NULL;
+		/* a data source no longer configured is simply forgotten */
+		c->action = pr->data ? PLAN_NOOP : PLAN_DELETE;
+		c->reason = xstrdup(pl->opts->destroy ? "" : "it is no longer in the configuration");
+		add_change(pl, c);
+	}
+}
+
+/* Outputs in the state that the configuration no longer has go too. */
+static void plan_removed_outputs(struct planner *pl)
+{
+	const struct value *prior = pl->opts->prior_outputs;
+
+	if (!prior || prior->kind != VAL_MAP)
+		return;
+	for (size_t i = 0; i < prior->u.map.n; i++) {
+		const char *name = prior->u.map.items[i].key;
+		int found = 0;
+		for (size_t k = 0; k < buf_count(&pl->out->outputs, struct plan_output *) && !found; k++)
+			found = !strcmp(buf_at(&pl->out->outputs, struct plan_output *, k)->name, name);
+		if (found)
+			continue;
+		struct plan_output *o = xcalloc(1, sizeof *o);
+		o->name = xstrdup(name);
+		o->action = PLAN_DELETE;
+		o->before = val_ref(prior->u.map.items[i].val);
+		o->sensitive = (o->before->marks & VAL_SENSITIVE) != 0;
+		buf_push(&pl->out->outputs, struct plan_output *, o);
+	}
+}
+
+static int targeted(const char *addr, const char *target)
+{
+	size_t n = strlen(target);
+	/* a resource target covers its instances; a module target, what is inside it */
+	return !strcmp(addr, target) || (!strncmp(addr, target, n) && (addr[n] == '[' || addr[n] == '.'));
+}
+
+/* Does change c depend on change d (directly)? */
+static int depends_on(const struct plan_change *c, const struct plan_change *d)
+{
+	for (size_t k = 0; k < buf_count(&c->deps, char *); k++)
+		if (!strcmp(buf_at(&c->deps, char *, k), d->resource))
+			return 1;
+	return 0;
+}
+
+/* Collects the resources an output needs, through locals and variables. */
+static int output_needs_only(struct planner *pl, struct graph_node *n, struct strmap *kept, char *seen)
+{
+	size_t idx = (size_t)((uintptr_t)strmap_get(&pl->g.by_addr, n->addr) - 1);
+
+	if (seen[idx])
+		return 1;
+	seen[idx] = 1;
+	if ((n->kind == GN_RESOURCE || n->kind == GN_DATA) && !strmap_get(kept, n->addr))
+		return 0;
+	for (size_t i = 0; i < buf_count(&n->edges, struct graph_edge); i++)
+		if (!output_needs_only(pl, graph_node(&pl->g, buf_at(&n->edges, struct graph_edge, i).to), kept, seen))
+			return 0;
+	return 1;
+}
+
+/* -target: keep the targeted changes and what they need: their dependencies when creating and
+ * updating, their dependents when destroying (what stands on a thing goes before it). */
+static void apply_targets(struct planner *pl)
+{
+	struct plan *p = pl->out;
+	size_t n = buf_count(&p->changes, struct plan_change *);
+	char *keep = xcalloc(n ? n : 1, 1);
+	int grew = 1;
+	struct strmap kept;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; pl->opts->targets[t]; t++)
+			if (targeted(buf_at(&p->changes, struct plan_change *, i)->addr, pl->opts->targets[t]))
+				keep[i] = 1;
+	while (grew) {
+		grew = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
+			if (!keep[i])
+				continue;
+			for (size_t j = 0; j < n; j++) {
+				struct plan_change *d = buf_at(&p->changes, struct plan_change *, j);
+				if (keep[j])
+					continue;
+				if (pl->opts->destroy ? depends_on(d, c) : depends_on(c, d))
+					keep[j] = grew = 1;
+			}
+		}
+	}
+	strmap_init(&kept);
+	size_t w = 0;
+	p->add = p->change = p->destroy = p->read = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
+		if (!keep[i]) {
+			change_free(c);
+			continue;
+		}
+		buf_at(&p->changes, struct plan_change *, w++) = c;
+		strmap_put(&kept, c->resource, (void *)1);
+		switch (c->action) {
+		case PLAN_CREATE: p->add++; break;
+		case PLAN_UPDATE: p->change++; break;
+		case PLAN_REPLACE: p->add++; p->destroy++; break;
+		case PLAN_DELETE: p->destroy++; break;
+		case PLAN_READ: p->read++; break;
+		default: break;
+		}
+	}
+	p->changes.len = w * sizeof(struct plan_change *);
+	/* an output that needs something left out cannot be planned */
+	w = 0;
+	for (size_t i = 0; i < buf_count(&p->outputs, struct plan_output *); i++) {
+		struct plan_output *o = buf_at(&p->outputs, struct plan_output *, i);
+		char *addr = xasprintf("output.%s", o->name);
+		struct graph_node *node = graph_find(&pl->g, addr);
+		char *seen = xcalloc(graph_count(&pl->g) + 1, 1);
+		int ok = node && output_needs_only(pl, node, &kept, seen);
+		free(seen);
+		free(addr);
+		if (!ok) {
+			free(o->name);
+			val_unref(o->before);
+			val_unref(o->after);
+			free(o);
+			continue;
+		}
+		buf_at(&p->outputs, struct plan_output *, w++) = o;
+	}
+	p->outputs.len = w * sizeof(struct plan_output *);
+	strmap_release(&kept);
+	free(keep);
+}
+
+/* Addresses in the order people count: worker[2] before worker[10]. */
+static int cmp_addr(const char *a, const char *b)
+{
+	size_t ra = strcspn(a, "["), rb = strcspn(b, "[");
+	int c = strncmp(a, b, ra < rb ? ra : rb);
+
+	if (c || ra != rb)
+		return c ? c : (ra < rb ? -1 : 1);
+	a += ra;
+	b += rb;
+	if (!*a || !*b)
+		return *a ? 1 : *b ? -1 : 0;
+	int na = a[1] != '"', nb = b[1] != '"';
+	if (na && nb) {
+		double x = strtod(a + 1, NULL), y = strtod(b + 1, NULL);
+		return x < y ? -1 : x > y;
+	}
+	if (na != nb)
+		return na ? -1 : 1;
+	return strcmp(a, b);
+}
+
+static int cmp_changes(const void *a, const void *b)
+{
+	const struct plan_change *x = *(struct plan_change *const *)a, *y = *(struct plan_change *const *)b;
+	return cmp_addr(x->addr, y->addr);
+}
+
+static int cmp_outputs(const void *a, const void *b)
+{
+	const struct plan_output *x = *(struct plan_output *const *)a, *y = *(struct plan_output *const *)b;
+	return strcmp(x->name, y->name);
+}
+
+/* A value for a variable the root module does not declare is most likely a typo: an error on
+ * the command line, a warning in a file, and nothing from the environment (which may hold
+ * values for other stacks), as in Terraform. */
+static void check_undeclared(struct planner *pl)
+{
+	const struct value *vals = pl->opts->variables, *origins = pl->opts->raw_variables;
+
+	if (!vals || vals->kind != VAL_MAP)
+		return;
+	for (size_t i = 0; i < vals->u.map.n; i++) {
+		const char *name = vals->u.map.items[i].key;
+		char *addr = xasprintf("var.%s", name);
+		struct graph_node *n = graph_find(&pl->g, addr);
+		free(addr);
+		if (n)
+			continue;
+		const struct value *o = origins ? val_map_get(origins, name) : NULL;
+		int origin = o && o->kind == VAL_NUMBER ? (int)o->u.n : VARS_FILE;
+		if (origin == VARS_ENV)
+			continue;
+		/* did you mean: the declared variables */
+		struct buf names = BUF_INIT;
+		for (size_t k = 0; k < graph_count(&pl->g); k++) {
+			struct graph_node *v = graph_node(&pl->g, k);
+			if (v->kind == GN_VARIABLE && !*v->mod->path)
+				buf_push(&names, const char *, v->name);
+		}
+		buf_push(&names, const char *, (const char *)NULL);
+		const char *s = diag_suggest(name, (const char *const *)(void *)names.data);
+		diag_add(pl->diag, origin == VARS_ARG ? DIAG_ERROR : DIAG_WARNING, NULL,
+			 "a value was given for var.%s, but the configuration declares no such variable", name);
+		if (s)
+			diag_hint(pl->diag, "did you mean %s?", s);
+		else
+			diag_hint(pl->diag, "declare it with variable %s { ... }, or drop the value", name);
+		buf_release(&names);
+	}
+}
+
+int plan_make(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+	      size_t nprior, const struct plan_opts *opts, struct plan *out)
+{
+	struct planner pl;
+	int ret = -1;
+	unsigned errors = diag->errors;
+
+	memset(&pl, 0, sizeof pl);
+	pl.diag = diag;
+	pl.opts = opts;
+	pl.out = out;
+	pl.priors = prior;
+	pl.nprior = nprior;
+	strmap_init(&pl.prior);
+	strmap_init(&pl.seen);
+	strmap_init(&pl.replace);
+	strmap_init(&pl.default_cache);
+	graph_init(&pl.g, diag);
+	for (size_t i = 0; i < nprior; i++)
+		strmap_put(&pl.prior, prior[i].addr, (void *)&prior[i]);
+	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++)
+		strmap_put(&pl.replace, opts->replaces[i], (void *)1);
+	for (size_t f = 0; f < config_nfiles(root); f++) {
+		const struct ast_body *b = &config_file(root, f)->body;
+		for (size_t i = 0; i < b->n; i++)
+			if (b->items[i]->kind == AST_BLOCK && !strcmp(b->items[i]->name, "stack"))
+				pl.stack = b->items[i];
+	}
+	if (graph_build(&pl.g, root))
+		goto out;
+	check_undeclared(&pl);
+	for (size_t i = 0; i < graph_count(&pl.g); i++) {
+		struct graph_node *n = graph_node(&pl.g, pl.g.order[i]);
+		int deps_ok = 1;
+		for (size_t k = 0; k < buf_count(&n->edges, struct graph_edge); k++)
+			if (graph_node(&pl.g, buf_at(&n->edges, struct graph_edge, k).to)->state != 2)
+				deps_ok = 0;
+		/* a node whose dependency failed is not evaluated: its errors would only echo */
+		if (!deps_ok) {
+			n->state = 3;
+			continue;
+		}
+		n->state = 1;
+		n->value = plan_node(&pl, n);
+		n->state = n->value ? 2 : 3;
+	}
+	if (buf_count(&pl.missing_vars, char *)) {
+		struct buf names = BUF_INIT;
+		size_t k = buf_count(&pl.missing_vars, char *);
+		for (size_t i = 0; i < k; i++) {
+			if (i)
+				buf_addstr(&names, i + 1 == k ? " and " : ", ");
+			buf_addstr(&names, buf_at(&pl.missing_vars, char *, i));
+			free(buf_at(&pl.missing_vars, char *, i));
+		}
+		diag_error(diag, NULL, "no value for the required variable%s %s", k == 1 ? "" : "s", names.data);
+		diag_hint(diag, "give %s with -var NAME=VALUE, a -var-file, or STK_VAR_NAME in the environment",
+			  k == 1 ? "it" : "them");
+		buf_release(&names);
+	}
+	plan_orphans(&pl);
+	plan_removed_outputs(&pl);
+	if (opts->targets && opts->targets[0])
+		apply_targets(&pl);
+	qsort(out->changes.data, buf_count(&out->changes, struct plan_change *), sizeof(struct plan_change *),
+	      cmp_changes);
+	qsort(out->outputs.data, buf_count(&out->outputs, struct plan_output *), sizeof(struct plan_output *),
+	      cmp_outputs);
+	ret = diag->errors > errors ? -1 : 0;
+out:
+	graph_release(&pl.g);
+	for (size_t i = 0; i < pl.default_cache.cap; i++)
+		if (pl.default_cache.slots[i].key)
+			val_unref(pl.default_cache.slots[i].value);
+	for (size_t i = 0; i < buf_count(&pl.default_files, struct ast_file *); i++)
+		ast_file_free(buf_at(&pl.default_files, struct ast_file *, i));
+	buf_release(&pl.default_files);
+	buf_release(&pl.missing_vars);
+	strmap_release(&pl.default_cache);
+	strmap_release(&pl.prior);
+	strmap_release(&pl.seen);
+	strmap_release(&pl.replace);
+	return ret;
+}

@@ -1,0 +1,86 @@
+/* plan.h: from a configuration and the prior state to the exact list of changes, and the
+ * renderings of that list (text, JSON, a pull-request comment).
+ * Ownership: a plan owns its changes and their values; plan_make borrows its inputs. */
+#ifndef STK_PLAN_H
+#define STK_PLAN_H
+
+#include <stdint.h>
+
+#include "common/diag.h"
+#include "planner/config.h"
+#include "planner/value.h"
+#include "providers/schema.h"
+
+enum plan_action {
+	PLAN_NOOP,
+	PLAN_CREATE,
+	PLAN_UPDATE,
+	PLAN_REPLACE,   /* delete then create, or create then delete with create_before_destroy */
+	PLAN_DELETE,
+	PLAN_READ,      /* a data source read during apply, its inputs not known before */
+};
+
+/* What the state says of one instance before the plan. */
+struct plan_prior {
+	char *addr;                 /* "aws.subnet.public[\"a\"]" */
+	char *type;                 /* "aws.subnet" */
+	int data;
+	struct value *attrs;        /* a map */
+	int tainted;
+};
+
+struct plan_change {
+	char *addr;
+	char *moved_from;           /* the state's address, when the instance moved (gw[0] -> gw) */
+	char *resource;             /* the address without the instance key */
+	char *type;                 /* "aws.vpc" */
+	char *provider;             /* "aws", "aws.eu" */
+	int data;
+	enum plan_action action;
+	int create_before_destroy;
+	struct value *before;       /* NULL when there is nothing yet */
+	struct value *after;        /* NULL when deleting; unknown where computed */
+	struct buf replace_paths;   /* char *: the attributes that force a replacement */
+	char *reason;               /* why, when it is not obvious: "tainted", "-replace" */
+	struct buf deps;            /* char *: resource addresses this one depends on */
+	const struct schema_resource *schema;
+};
+
+struct plan_output {
+	char *name;
+	enum plan_action action;
+	struct value *before, *after;
+	int sensitive;
+};
+
+struct plan_opts {
+	int destroy;                /* plan to destroy everything */
+	const char *const *targets; /* NULL-terminated, or NULL: only these and what they need */
+	const char *const *replaces;/* NULL-terminated, or NULL */
+	struct value *variables;    /* map of root variable values given on the command line,
+				       already in precedence order; strings for -var values */
+	const struct value *raw_variables; /* map: where each came from (VARS_FILE, _ARG, _ENV) */
+	struct value *prior_outputs;/* map of output values in the state, or NULL */
+};
+
+struct plan {
+	struct buf changes;         /* struct plan_change *, in address order */
+	struct buf outputs;         /* struct plan_output *, in name order */
+	unsigned add, change, destroy, read;
+};
+
+void plan_init(struct plan *p);
+void plan_release(struct plan *p);
+
+/* Plans root against prior (n instances). Returns -1 after diagnostics. */
+int plan_make(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+	      size_t nprior, const struct plan_opts *opts, struct plan *out);
+
+int plan_has_changes(const struct plan *p);
+
+/* Renderings. color: ANSI colours in the text form. */
+void plan_render_text(const struct plan *p, struct buf *out, int color);
+void plan_render_json(const struct plan *p, struct buf *out);
+void plan_render_markdown(const struct plan *p, struct buf *out);
+
+#endif

@@ -1,0 +1,196 @@
+/* state.h: what stk knows about the real infrastructure it manages (Terraform's
+ * terraform.tfstate): the state model, its JSON file and the lock that keeps two runs from
+ * writing it at once. docs/state.md describes the file and the guarantees.
+ *
+ * Ownership: a struct state owns its resources, instances, outputs and their values; lookups
+ * return borrowed pointers that stay valid until that entry is removed or the state is
+ * released (resources and instances are allocated one by one, so adding others does not move
+ * them). Functions taking values borrow them and keep references of their own. */
+#ifndef STK_STATE_H
+#define STK_STATE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/diag.h"
+#include "planner/addr.h"
+#include "planner/value.h"
+
+/* The file format this stk writes, and the newest it reads. */
+#define STATE_FORMAT_VERSION 1
+
+/* state_read()'s return when there was no file: the state is new and empty. */
+#define STATE_NEW 1
+
+enum state_status {
+	STATE_READY,    /* created and recorded */
+	STATE_TAINTED,  /* created, but to be replaced: a create that failed halfway, or asked for */
+	STATE_PENDING,  /* a create about to be made: recorded before the call, under a token */
+};
+
+struct state_instance {
+	struct value *key;         /* NULL (no count or for_each), a number or a string */
+	enum state_status status;
+	struct value *attrs;       /* a VAL_MAP; its sensitive parts are marked VAL_SENSITIVE */
+	char **deps;               /* addresses this depends on ("aws.vpc.main"): sorted, unique */
+	size_t ndeps;
+	char *token;               /* the pending create's idempotency token; NULL when none */
+	char *priv;                /* "private": the provider's opaque data; NULL when none */
+};
+
+struct state_resource {
+	char *module;              /* "" for the root module, "module.web", "module.web[0]" */
+	enum addr_mode mode;
+	char *type;                /* "aws.vpc" */
+	char *name;
+	char *provider;            /* the provider configuration: "aws" or "aws.eu" */
+	struct state_instance **instances;   /* sorted by key: none, numbers, strings */
+	size_t ninstances;
+};
+
+struct state_output {
+	char *name;
+	struct value *value;       /* marked VAL_SENSITIVE when the output is sensitive */
+	int sensitive;
+};
+
+struct state {
+	int version;               /* the format version read (STATE_FORMAT_VERSION when new) */
+	uint64_t serial;           /* every write stores serial + 1 */
+	char *lineage;             /* a UUID naming this state's history; NULL until read/written */
+	char *stk_version;         /* the stk that wrote the file; NULL when new */
+	struct state_output *outputs;        /* sorted by name */
+	size_t noutputs;
+	struct state_resource **resources;   /* sorted by address */
+	size_t nresources;
+	/*
+	 * The serial of the file at the path when it was read or last written (0: there was
+	 * no file). state_write() refuses to replace a file that has moved on since.
+	 */
+	uint64_t disk_serial;
+};
+
+void state_init(struct state *st);
+void state_release(struct state *st);
+
+/* ---- resources and instances, by address ---- */
+
+/* The resource of a (its key is ignored), or NULL. */
+struct state_resource *state_find_resource(const struct state *st, const struct addr *a);
+/* The resource of a, added (without instances) when missing; its provider is set. */
+struct state_resource *state_add_resource(struct state *st, const struct addr *a,
+					  const char *provider);
+/* Removes the resource of a with all its instances. Returns 0, or -1 when there is none. */
+int state_remove_resource(struct state *st, const struct addr *a);
+
+/* The instance at a (with its key), or NULL. */
+struct state_instance *state_find_instance(const struct state *st, const struct addr *a);
+struct state_instance *state_resource_find_instance(const struct state_resource *res,
+						    const struct value *key);
+/* The instance at a, added (ready, with {} attributes) when missing, and its resource with
+ * provider when that is missing. Returns NULL when a's key is not a valid instance key. */
+struct state_instance *state_add_instance(struct state *st, const struct addr *a,
+					  const char *provider);
+/* Removes the instance at a, and its resource once that has no instances left. Returns 0,
+ * or -1 when there is none. */
+int state_remove_instance(struct state *st, const struct addr *a);
+
+/* The address of an instance of res: "module.web.aws.vpc.main[0]". */
+void state_instance_address(const struct state_resource *res,
+			    const struct state_instance *inst, struct buf *out);
+/* The address of res (no key), as an addr. */
+void state_resource_addr(const struct state_resource *res, struct addr *out);
+
+/* Setters that manage the memory. attrs must be a map (or NULL for {}). */
+void state_instance_set_attrs(struct state_instance *inst, struct value *attrs);
+void state_instance_add_dep(struct state_instance *inst, const char *address);
+void state_instance_clear_deps(struct state_instance *inst);
+void state_instance_set_token(struct state_instance *inst, const char *token);
+void state_instance_set_private(struct state_instance *inst, const char *priv);
+
+const char *state_status_name(enum state_status s);
+
+/* ---- outputs ---- */
+
+struct state_output *state_find_output(const struct state *st, const char *name);
+/* Adds or replaces; the stored value is marked VAL_SENSITIVE when sensitive is set. */
+void state_set_output(struct state *st, const char *name, struct value *value, int sensitive);
+int state_remove_output(struct state *st, const char *name);
+
+/* ---- the file ---- */
+
+/*
+ * Reads the state file at path into st (initialized; its contents are replaced). Returns 0
+ * when it read the file; STATE_NEW when there is no file, leaving st empty with a new lineage
+ * and serial 0; -1 with an error in diag when the file cannot be read, is not JSON, is of a
+ * newer format, or has a field that is wrong (st is then empty). It never changes the file.
+ */
+int state_read(const char *path, struct state *st, struct diag_ctx *diag);
+
+/*
+ * Writes st to path, atomically: the file at path is at every moment either the previous
+ * one or the new one, complete, and the previous one is kept as path.backup. The stored
+ * serial is one past the larger of st->serial and the serial read; st->serial follows. The
+ * file is created with mode 0600. Refuses (-1, nothing written) when the file at path is
+ * not the one st was read from: another lineage, or a serial past the one read.
+ */
+int state_write(const char *path, struct state *st, struct diag_ctx *diag);
+
+/* The JSON of st (a new reference), or NULL with an error in diag when a value cannot be
+ * stored (unknown values, NaN). name is the file, for messages. */
+json_t *state_to_json(const struct state *st, const char *name, struct diag_ctx *diag);
+/* Fills st (initialized, empty) from root; name is the file, for messages. */
+int state_from_json(struct state *st, const json_t *root, const char *name,
+		    struct diag_ctx *diag);
+/* The bytes state_write() stores for st, as it stands (serial included), with a final
+ * newline; NULL on error. */
+char *state_format(const struct state *st, const char *name, size_t *len,
+		   struct diag_ctx *diag);
+
+/* ---- locking ---- */
+
+struct state_lock_info {
+	char *id;          /* a UUID: what force-unlock asks for */
+	long pid;
+	char *host;
+	char *operation;   /* "plan", "apply", ... */
+	char *who;         /* the user name */
+	char *since;       /* RFC 3339, UTC: "2026-11-29T16:00:00Z" */
+};
+
+struct state_lock {
+	int fd;            /* -1 when not held */
+	char *path;        /* the lock file: the state's path + ".lock" */
+	struct state_lock_info info;
+};
+
+void state_lock_info_init(struct state_lock_info *info);
+void state_lock_info_release(struct state_lock_info *info);
+
+void state_lock_init(struct state_lock *lock);
+/*
+ * Takes the lock of the state at path (lock initialized, not held) for operation. Returns
+ * 0; or -1 with an error naming the holder when another process holds it, or another
+ * error. The lock is an OFD lock on path.lock, so it goes away with the process that holds
+ * it, however that ends; the file also says who holds it.
+ */
+int state_lock(const char *path, const char *operation, struct state_lock *lock,
+	       struct diag_ctx *diag);
+/* The same, retrying with backoff for up to timeout_ms while another process holds it. */
+int state_lock_wait(const char *path, const char *operation, unsigned long timeout_ms,
+		    struct state_lock *lock, struct diag_ctx *diag);
+/* Releases the lock (if held) and removes path.lock; lock can be taken again. */
+void state_unlock(struct state_lock *lock);
+/*
+ * Removes a lock file left behind (a crash that left the file, a lock taken elsewhere),
+ * when its ID is id. Refuses when the ID differs, or when a live process still holds the
+ * lock.
+ */
+int state_force_unlock(const char *path, const char *id, struct diag_ctx *diag);
+/* Reads the information in path.lock (info initialized). Returns 0; 1 when there is no lock
+ * file; -1 with an error when it cannot be read or is not lock information. */
+int state_lock_read_info(const char *path, struct state_lock_info *info,
+			 struct diag_ctx *diag);
+
+#endif

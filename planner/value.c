@@ -1,0 +1,562 @@
+#include "planner/value.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* null, true and false are shared: every value that says so is the same object, and its
+ * count only ever rises past the number of holders. */
+static struct value shared_null = { UINT32_MAX / 2, VAL_NULL, 0, { 0 } };
+static struct value shared_true = { UINT32_MAX / 2, VAL_BOOL, 0, { .b = 1 } };
+static struct value shared_false = { UINT32_MAX / 2, VAL_BOOL, 0, { .b = 0 } };
+
+static int is_shared(const struct value *v)
+{
+	return v == &shared_null || v == &shared_true || v == &shared_false;
+}
+
+static struct value *val_new(enum val_kind kind)
+{
+	struct value *v = xcalloc(1, sizeof *v);
+
+	v->refs = 1;
+	v->kind = (uint8_t)kind;
+	return v;
+}
+
+struct value *val_null(void)
+{
+	return &shared_null;
+}
+
+struct value *val_bool(int b)
+{
+	return b ? &shared_true : &shared_false;
+}
+
+struct value *val_number(double n)
+{
+	struct value *v = val_new(VAL_NUMBER);
+	v->u.n = n == 0 ? 0 : n;   /* no -0 */
+	return v;
+}
+
+struct value *val_string(const char *s, size_t len)
+{
+	return val_string_take(xstrndup(s, len), len);
+}
+
+struct value *val_cstring(const char *s)
+{
+	return val_string(s, strlen(s));
+}
+
+struct value *val_string_take(char *s, size_t len)
+{
+	struct value *v = val_new(VAL_STRING);
+	v->u.str.s = s;
+	v->u.str.len = len;
+	return v;
+}
+
+struct value *val_unknown(enum val_kind kind)
+{
+	struct value *v = val_new(kind);
+	v->marks = VAL_UNKNOWN;
+	return v;
+}
+
+struct value *val_list_take(struct value **items, size_t n)
+{
+	struct value *v = val_new(VAL_LIST);
+
+	v->u.list.items = xmalloc((n ? n : 1) * sizeof *items);
+	if (n)
+		memcpy(v->u.list.items, items, n * sizeof *items);
+	v->u.list.n = n;
+	return v;
+}
+
+static int cmp_values(const void *a, const void *b)
+{
+	return val_compare(*(struct value *const *)a, *(struct value *const *)b);
+}
+
+struct value *val_set_take(struct value **items, size_t n)
+{
+	struct value *v = val_list_take(items, n);
+	size_t w = 0;
+
+	v->kind = VAL_SET;
+	qsort(v->u.list.items, n, sizeof *items, cmp_values);
+	for (size_t i = 0; i < n; i++) {
+		/* two unknowns may turn out different: only known equal members merge */
+		if (w && val_is_known(v->u.list.items[w - 1]) && val_is_known(v->u.list.items[i]) &&
+		    val_equal(v->u.list.items[w - 1], v->u.list.items[i])) {
+			/* equal members merge; a mark on either stays */
+			struct value *kept = v->u.list.items[w - 1];
+			unsigned m = v->u.list.items[i]->marks & ~kept->marks;
+			if (m) {
+				v->u.list.items[w - 1] = val_mark(kept, m);
+				val_unref(kept);
+			}
+			val_unref(v->u.list.items[i]);
+			continue;
+		}
+		v->u.list.items[w++] = v->u.list.items[i];
+	}
+	v->u.list.n = w;
+	return v;
+}
+
+static int cmp_pairs(const void *a, const void *b)
+{
+	const struct val_pair *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	/* stable for equal keys: the later pair sorts last and wins */
+	if (c)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+struct value *val_map_take(struct val_pair *items, size_t n)
+{
+	struct value *v = val_new(VAL_MAP);
+	size_t w = 0;
+
+	v->u.map.items = xmalloc((n ? n : 1) * sizeof *items);
+	if (n)
+		memcpy(v->u.map.items, items, n * sizeof *items);
+	qsort(v->u.map.items, n, sizeof *items, cmp_pairs);
+	for (size_t i = 0; i < n; i++) {
+		struct val_pair *p = &v->u.map.items[i];
+		if (w && strcmp(v->u.map.items[w - 1].key, p->key) == 0) {
+			free(v->u.map.items[w - 1].key);
+			val_unref(v->u.map.items[w - 1].val);
+			v->u.map.items[w - 1] = *p;
+			continue;
+		}
+		v->u.map.items[w++] = *p;
+	}
+	v->u.map.n = w;
+	return v;
+}
+
+struct value *val_empty_list(void)
+{
+	return val_list_take(NULL, 0);
+}
+
+struct value *val_empty_map(void)
+{
+	return val_map_take(NULL, 0);
+}
+
+struct value *val_ref(struct value *v)
+{
+	if (v && !is_shared(v))
+		v->refs++;
+	return v;
+}
+
+void val_unref(struct value *v)
+{
+	if (!v || is_shared(v) || --v->refs)
+		return;
+	switch (v->kind) {
+	case VAL_STRING:
+		free(v->u.str.s);
+		break;
+	case VAL_LIST:
+	case VAL_SET:
+		for (size_t i = 0; i < v->u.list.n; i++)
+			val_unref(v->u.list.items[i]);
+		free(v->u.list.items);
+		break;
+	case VAL_MAP:
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			free(v->u.map.items[i].key);
+			val_unref(v->u.map.items[i].val);
+		}
+		free(v->u.map.items);
+		break;
+	default:
+		break;
+	}
+	free(v);
+}
+
+/* A top-level copy: children are shared by reference. */
+static struct value *shallow_copy(const struct value *v)
+{
+	struct value *c = val_new((enum val_kind)v->kind);
+
+	c->marks = v->marks;
+	switch (v->kind) {
+	case VAL_BOOL:
+		c->u.b = v->u.b;
+		break;
+	case VAL_NUMBER:
+		c->u.n = v->u.n;
+		break;
+	case VAL_STRING:
+		c->u.str.s = xstrndup(v->u.str.s, v->u.str.len);
+		c->u.str.len = v->u.str.len;
+		break;
+	case VAL_LIST:
+	case VAL_SET:
+		c->u.list.n = v->u.list.n;
+		c->u.list.items = xmalloc((v->u.list.n ? v->u.list.n : 1) * sizeof(struct value *));
+		for (size_t i = 0; i < v->u.list.n; i++)
+			c->u.list.items[i] = val_ref(v->u.list.items[i]);
+		break;
+	case VAL_MAP:
+		c->u.map.n = v->u.map.n;
+		c->u.map.items = xmalloc((v->u.map.n ? v->u.map.n : 1) * sizeof(struct val_pair));
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			c->u.map.items[i].key = xstrdup(v->u.map.items[i].key);
+			c->u.map.items[i].val = val_ref(v->u.map.items[i].val);
+		}
+		break;
+	default:
+		break;
+	}
+	return c;
+}
+
+struct value *val_mark(struct value *v, unsigned marks)
+{
+	struct value *c;
+
+	if ((v->marks & marks) == marks)
+		return val_ref(v);
+	c = shallow_copy(v);
+	c->marks |= (uint8_t)marks;
+	return c;
+}
+
+struct value *val_unmark(struct value *v)
+{
+	struct value *c;
+
+	if (!v->marks)
+		return val_ref(v);
+	c = shallow_copy(v);
+	c->marks = 0;
+	return c;
+}
+
+unsigned val_deep_marks(const struct value *v)
+{
+	unsigned m = v->marks;
+
+	switch (v->kind) {
+	case VAL_LIST:
+	case VAL_SET:
+		for (size_t i = 0; i < v->u.list.n; i++)
+			m |= val_deep_marks(v->u.list.items[i]);
+		break;
+	case VAL_MAP:
+		for (size_t i = 0; i < v->u.map.n; i++)
+			m |= val_deep_marks(v->u.map.items[i].val);
+		break;
+	default:
+		break;
+	}
+	return m;
+}
+
+int val_is_known(const struct value *v)
+{
+	return !(val_deep_marks(v) & VAL_UNKNOWN);
+}
+
+int val_is_sensitive(const struct value *v)
+{
+	return (val_deep_marks(v) & VAL_SENSITIVE) != 0;
+}
+
+struct value *val_map_get(const struct value *map, const char *key)
+{
+	size_t lo = 0, hi;
+
+	if (map->kind != VAL_MAP || (map->marks & VAL_UNKNOWN))
+		return NULL;
+	hi = map->u.map.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(map->u.map.items[mid].key, key);
+		if (c == 0)
+			return map->u.map.items[mid].val;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+size_t val_length(const struct value *v)
+{
+	size_t n = 0;
+
+	switch (v->kind) {
+	case VAL_STRING:
+		for (size_t i = 0; i < v->u.str.len; i++)
+			if (((unsigned char)v->u.str.s[i] & 0xC0) != 0x80)
+				n++;
+		return n;
+	case VAL_LIST:
+	case VAL_SET:
+		return v->u.list.n;
+	case VAL_MAP:
+		return v->u.map.n;
+	default:
+		return 0;
+	}
+}
+
+int val_equal(const struct value *a, const struct value *b)
+{
+	return val_compare(a, b) == 0;
+}
+
+static int cmp_num(double a, double b)
+{
+	return a < b ? -1 : a > b;
+}
+
+int val_compare(const struct value *a, const struct value *b)
+{
+	int ua = (a->marks & VAL_UNKNOWN) != 0, ub = (b->marks & VAL_UNKNOWN) != 0;
+
+	/* unknowns sort last and equal each other: two "(known after apply)" are not different */
+	if (ua || ub)
+		return ua - ub;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	switch (a->kind) {
+	case VAL_BOOL:
+		return a->u.b - b->u.b;
+	case VAL_NUMBER:
+		return cmp_num(a->u.n, b->u.n);
+	case VAL_STRING: {
+		size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
+		int c = memcmp(a->u.str.s, b->u.str.s, n);
+		if (c)
+			return c < 0 ? -1 : 1;
+		return cmp_num((double)a->u.str.len, (double)b->u.str.len);
+	}
+	case VAL_LIST:
+	case VAL_SET:
+		for (size_t i = 0; i < a->u.list.n && i < b->u.list.n; i++) {
+			int c = val_compare(a->u.list.items[i], b->u.list.items[i]);
+			if (c)
+				return c;
+		}
+		return cmp_num((double)a->u.list.n, (double)b->u.list.n);
+	case VAL_MAP:
+		for (size_t i = 0; i < a->u.map.n && i < b->u.map.n; i++) {
+			int c = strcmp(a->u.map.items[i].key, b->u.map.items[i].key);
+			if (c)
+				return c < 0 ? -1 : 1;
+			c = val_compare(a->u.map.items[i].val, b->u.map.items[i].val);
+			if (c)
+				return c;
+		}
+		return cmp_num((double)a->u.map.n, (double)b->u.map.n);
+	default:
+		return 0;
+	}
+}
+
+const char *val_kind_name(enum val_kind k)
+{
+	switch (k) {
+	case VAL_NULL: return "null";
+	case VAL_BOOL: return "bool";
+	case VAL_NUMBER: return "number";
+	case VAL_STRING: return "string";
+	case VAL_LIST: return "list";
+	case VAL_SET: return "set";
+	case VAL_MAP: return "map";
+	default: return "value";
+	}
+}
+
+void val_format_number(double n, struct buf *out)
+{
+	char tmp[64];
+
+	if (n == floor(n) && fabs(n) < 1e15) {
+		buf_printf(out, "%.0f", n);
+		return;
+	}
+	/* the shortest text that reads back as the same number */
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*g", prec, n);
+		if (strtod(tmp, NULL) == n)
+			break;
+	}
+	buf_addstr(out, tmp);
+}
+
+int val_to_string(const struct value *v, struct buf *out, const char **why)
+{
+	if (v->marks & VAL_UNKNOWN) {
+		*why = "it is not known until apply";
+		return -1;
+	}
+	switch (v->kind) {
+	case VAL_STRING:
+		buf_add(out, v->u.str.s, v->u.str.len);
+		return 0;
+	case VAL_NUMBER:
+		val_format_number(v->u.n, out);
+		return 0;
+	case VAL_BOOL:
+		buf_addstr(out, v->u.b ? "true" : "false");
+		return 0;
+	case VAL_NULL:
+		*why = "it is null";
+		return -1;
+	default:
+		*why = v->kind == VAL_MAP ? "a map is not a string" : "a list is not a string";
+		return -1;
+	}
+}
+
+int val_to_number(const struct value *v, double *out, const char **why)
+{
+	char *end;
+
+	if (v->marks & VAL_UNKNOWN) {
+		*why = "it is not known until apply";
+		return -1;
+	}
+	if (v->kind == VAL_NUMBER) {
+		*out = v->u.n;
+		return 0;
+	}
+	if (v->kind == VAL_STRING && v->u.str.len) {
+		*out = strtod(v->u.str.s, &end);
+		if (*end == '\0' && !isnan(*out))
+			return 0;
+		*why = "the string is not a number";
+		return -1;
+	}
+	*why = v->kind == VAL_NULL ? "it is null" : "it is not a number";
+	return -1;
+}
+
+int val_to_bool(const struct value *v, int *out, const char **why)
+{
+	if (v->marks & VAL_UNKNOWN) {
+		*why = "it is not known until apply";
+		return -1;
+	}
+	if (v->kind == VAL_BOOL) {
+		*out = v->u.b;
+		return 0;
+	}
+	if (v->kind == VAL_STRING && (strcmp(v->u.str.s, "true") == 0 || strcmp(v->u.str.s, "false") == 0)) {
+		*out = v->u.str.s[0] == 't';
+		return 0;
+	}
+	*why = v->kind == VAL_NULL ? "it is null" : "it is not true or false";
+	return -1;
+}
+
+static int is_identifier(const char *s)
+{
+	if (!*s || !(*s == '_' || ((*s | 32) >= 'a' && (*s | 32) <= 'z')))
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '-' || (*s >= '0' && *s <= '9') || ((*s | 32) >= 'a' && (*s | 32) <= 'z')))
+			return 0;
+	return 1;
+}
+
+static void write_quoted(const char *s, size_t len, struct buf *out)
+{
+	buf_addch(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': buf_addstr(out, "\\\""); break;
+		case '\\': buf_addstr(out, "\\\\"); break;
+		case '\n': buf_addstr(out, "\\n"); break;
+		case '\t': buf_addstr(out, "\\t"); break;
+		case '\r': buf_addstr(out, "\\r"); break;
+		case '$':
+			/* "${" would read back as an interpolation */
+			buf_addstr(out, i + 1 < len && s[i + 1] == '{' ? "$$" : "$");
+			break;
+		default:
+			if (c < 0x20)
+				buf_printf(out, "\\u%04x", c);
+			else
+				buf_addch(out, (int)c);
+		}
+	}
+	buf_addch(out, '"');
+}
+
+void val_write(const struct value *v, struct buf *out)
+{
+	if (v->marks & VAL_SENSITIVE) {
+		buf_addstr(out, "(sensitive value)");
+		return;
+	}
+	if (v->marks & VAL_UNKNOWN) {
+		buf_addstr(out, "(known after apply)");
+		return;
+	}
+	switch (v->kind) {
+	case VAL_NULL:
+		buf_addstr(out, "null");
+		break;
+	case VAL_BOOL:
+		buf_addstr(out, v->u.b ? "true" : "false");
+		break;
+	case VAL_NUMBER:
+		val_format_number(v->u.n, out);
+		break;
+	case VAL_STRING:
+		write_quoted(v->u.str.s, v->u.str.len, out);
+		break;
+	case VAL_LIST:
+	case VAL_SET:
+		buf_addch(out, '[');
+		for (size_t i = 0; i < v->u.list.n; i++) {
+			if (i)
+				buf_addstr(out, ", ");
+			val_write(v->u.list.items[i], out);
+		}
+		buf_addch(out, ']');
+		break;
+	case VAL_MAP:
+		if (!v->u.map.n) {
+			buf_addstr(out, "{}");
+			break;
+		}
+		buf_addstr(out, "{ ");
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			const char *k = v->u.map.items[i].key;
+			if (i)
+				buf_addstr(out, ", ");
+			if (is_identifier(k))
+				buf_addstr(out, k);
+			else
+				write_quoted(k, strlen(k), out);
+			buf_addstr(out, " = ");
+			val_write(v->u.map.items[i].val, out);
+		}
+		buf_addstr(out, " }");
+		break;
+	default:
+		buf_addstr(out, "(known after apply)");
+		break;
+	}
+}

@@ -1,0 +1,100 @@
+/* value.h: what expressions evaluate to. Values are immutable and reference-counted, and carry
+ * two marks that every operation propagates: unknown (known only after apply) and sensitive.
+ * Ownership: constructors return a new reference; functions that take a value borrow it unless
+ * their name says "take"; val_unref() drops a reference. */
+#ifndef STK_VALUE_H
+#define STK_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+enum val_kind {
+	VAL_NULL,
+	VAL_BOOL,
+	VAL_NUMBER,
+	VAL_STRING,
+	VAL_LIST,     /* ordered; also what Terraform calls a tuple */
+	VAL_SET,      /* kept sorted by val_compare, without duplicates */
+	VAL_MAP,      /* string keys, kept sorted; also what Terraform calls an object */
+	VAL_DYNAMIC,  /* only for unknown values whose kind is not known either */
+};
+
+enum {
+	VAL_UNKNOWN = 1 << 0,    /* the value itself is not known yet */
+	VAL_SENSITIVE = 1 << 1,  /* never printed: "(sensitive value)" */
+};
+
+struct value;
+
+struct val_pair {
+	char *key;
+	struct value *val;
+};
+
+struct value {
+	uint32_t refs;
+	uint8_t kind;
+	uint8_t marks;
+	union {
+		int b;
+		double n;
+		struct { char *s; size_t len; } str;
+		struct { struct value **items; size_t n; } list;  /* VAL_LIST, VAL_SET */
+		struct { struct val_pair *items; size_t n; } map;
+	} u;
+};
+
+/* Constructors. */
+struct value *val_null(void);
+struct value *val_bool(int b);
+struct value *val_number(double n);
+struct value *val_string(const char *s, size_t len);
+struct value *val_cstring(const char *s);
+struct value *val_string_take(char *s, size_t len);   /* takes a malloc'd string */
+struct value *val_unknown(enum val_kind kind);
+/* Takes the references in items (the array itself is copied). */
+struct value *val_list_take(struct value **items, size_t n);
+/* Sorts and removes duplicates; takes the references. */
+struct value *val_set_take(struct value **items, size_t n);
+/* Sorts by key; on a repeated key the later pair wins. Takes keys (malloc'd) and values. */
+struct value *val_map_take(struct val_pair *items, size_t n);
+struct value *val_empty_list(void);
+struct value *val_empty_map(void);
+
+struct value *val_ref(struct value *v);
+void val_unref(struct value *v);
+
+/* A value like v with marks added (a new reference; v is borrowed). */
+struct value *val_mark(struct value *v, unsigned marks);
+/* The same value without its own top-level marks (nested values keep theirs). */
+struct value *val_unmark(struct value *v);
+/* Marks found anywhere in v. */
+unsigned val_deep_marks(const struct value *v);
+int val_is_known(const struct value *v);       /* no unknown anywhere */
+int val_is_sensitive(const struct value *v);   /* sensitive anywhere */
+
+/* Lookups (borrowed results, or NULL). */
+struct value *val_map_get(const struct value *map, const char *key);
+size_t val_length(const struct value *v);      /* list, set, map entries; string code points */
+
+/* Equality of content (marks ignored); a total order over all values for sets and sorting. */
+int val_equal(const struct value *a, const struct value *b);
+int val_compare(const struct value *a, const struct value *b);
+
+const char *val_kind_name(enum val_kind k);
+
+/* Conversions used by templates and typed arguments. They return 0, or -1 with a reason in
+ * *why (a static string) when the value cannot convert. Unknown values do not convert. */
+int val_to_string(const struct value *v, struct buf *out, const char **why);
+int val_to_number(const struct value *v, double *out, const char **why);
+int val_to_bool(const struct value *v, int *out, const char **why);
+/* Numbers the way users write them: 3, 0.5, 1e+21. */
+void val_format_number(double n, struct buf *out);
+
+/* Writes v as .stk source text (strings quoted and escaped, maps as { k = v }), on one line.
+ * Marked values print as (known after apply) and (sensitive value). */
+void val_write(const struct value *v, struct buf *out);
+
+#endif

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "environment: ${env}"
+echo "ports: ${join(",", ports)}"

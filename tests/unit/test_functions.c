@@ -1,0 +1,1038 @@
+/* test_functions.c: the built-in functions against Terraform's results, case by case. Each
+ * case calls one function on arguments written in a small literal syntax and checks either
+ * the result or that exactly one error naming the function was added at the right place
+ * and NULL returned.
+ *
+ * Literals: null true false 12 -1.5 'string' (with \n \t \\ \' \uXXXX escapes) [a, b]
+ * set[a, b] {key = v, 'any key' = v}; !v marks v sensitive; ? is an unknown value, ?s ?n
+ * ?l ?m an unknown string, number, list or map. */
+#include "stdlib/functions.h"
+
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+static void check(int ok, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(int ok, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	fprintf(stderr, "FAIL: %s: ", what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- the literal syntax ---- */
+
+static void skip_ws(const char **p)
+{
+	while (**p == ' ' || **p == '\n' || **p == '\t')
+		(*p)++;
+}
+
+static struct value *parse(const char **p);
+
+static void put_utf8(struct buf *b, unsigned c)
+{
+	if (c < 0x80) {
+		buf_addch(b, (int)c);
+	} else if (c < 0x800) {
+		buf_addch(b, (int)(0xC0 | (c >> 6)));
+		buf_addch(b, (int)(0x80 | (c & 0x3F)));
+	} else if (c < 0x10000) {
+		buf_addch(b, (int)(0xE0 | (c >> 12)));
+		buf_addch(b, (int)(0x80 | ((c >> 6) & 0x3F)));
+		buf_addch(b, (int)(0x80 | (c & 0x3F)));
+	} else {
+		buf_addch(b, (int)(0xF0 | (c >> 18)));
+		buf_addch(b, (int)(0x80 | ((c >> 12) & 0x3F)));
+		buf_addch(b, (int)(0x80 | ((c >> 6) & 0x3F)));
+		buf_addch(b, (int)(0x80 | (c & 0x3F)));
+	}
+}
+
+static char *parse_quoted(const char **p, size_t *len)
+{
+	struct buf b = BUF_INIT;
+
+	(*p)++;
+	while (**p && **p != '\'') {
+		if (**p == '\\') {
+			(*p)++;
+			switch (**p) {
+			case 'n': buf_addch(&b, '\n'); break;
+			case 't': buf_addch(&b, '\t'); break;
+			case 'r': buf_addch(&b, '\r'); break;
+			case 'u': {
+				unsigned c = (unsigned)strtoul((char[]){ (*p)[1], (*p)[2], (*p)[3],
+									  (*p)[4], 0 }, NULL, 16);
+				put_utf8(&b, c);
+				*p += 4;
+				break;
+			}
+			case 'x': {
+				unsigned c = (unsigned)strtoul((char[]){ (*p)[1], (*p)[2], 0 }, NULL, 16);
+				buf_addch(&b, (int)c);
+				*p += 2;
+				break;
+			}
+			default: buf_addch(&b, **p); break;
+			}
+			(*p)++;
+			continue;
+		}
+		buf_addch(&b, *(*p)++);
+	}
+	if (**p == '\'')
+		(*p)++;
+	return buf_detach(&b, len);
+}
+
+static struct value *parse_seq(const char **p, int set)
+{
+	struct buf items = BUF_INIT;
+	struct value *v;
+
+	(*p)++;
+	skip_ws(p);
+	while (**p && **p != ']') {
+		buf_push(&items, struct value *, parse(p));
+		skip_ws(p);
+		if (**p == ',')
+			(*p)++;
+		skip_ws(p);
+	}
+	if (**p == ']')
+		(*p)++;
+	if (set)
+		v = val_set_take((struct value **)(void *)items.data, buf_count(&items, struct value *));
+	else
+		v = val_list_take((struct value **)(void *)items.data, buf_count(&items, struct value *));
+	buf_release(&items);
+	return v;
+}
+
+static struct value *parse_map(const char **p)
+{
+	struct buf pairs = BUF_INIT;
+	struct value *v;
+
+	(*p)++;
+	skip_ws(p);
+	while (**p && **p != '}') {
+		struct val_pair pr;
+		if (**p == '\'') {
+			size_t len;
+			pr.key = parse_quoted(p, &len);
+		} else {
+			const char *s = *p;
+			while (**p && **p != ' ' && **p != '=')
+				(*p)++;
+			pr.key = xstrndup(s, (size_t)(*p - s));
+		}
+		skip_ws(p);
+		if (**p == '=')
+			(*p)++;
+		skip_ws(p);
+		pr.val = parse(p);
+		buf_push(&pairs, struct val_pair, pr);
+		skip_ws(p);
+		if (**p == ',')
+			(*p)++;
+		skip_ws(p);
+	}
+	if (**p == '}')
+		(*p)++;
+	v = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	return v;
+}
+
+static struct value *parse(const char **p)
+{
+	skip_ws(p);
+	switch (**p) {
+	case '\'': {
+		size_t len;
+		char *s = parse_quoted(p, &len);
+		return val_string_take(s, len);
+	}
+	case '[':
+		return parse_seq(p, 0);
+	case '{':
+		return parse_map(p);
+	case '!': {
+		struct value *v, *m;
+		(*p)++;
+		v = parse(p);
+		m = val_mark(v, VAL_SENSITIVE);
+		val_unref(v);
+		return m;
+	}
+	case '?': {
+		enum val_kind k = VAL_DYNAMIC;
+		(*p)++;
+		switch (**p) {
+		case 's': k = VAL_STRING; (*p)++; break;
+		case 'n': k = VAL_NUMBER; (*p)++; break;
+		case 'l': k = VAL_LIST; (*p)++; break;
+		case 'm': k = VAL_MAP; (*p)++; break;
+		default: break;
+		}
+		return val_unknown(k);
+	}
+	default:
+		break;
+	}
+	if (!strncmp(*p, "null", 4)) {
+		*p += 4;
+		return val_null();
+	}
+	if (!strncmp(*p, "true", 4)) {
+		*p += 4;
+		return val_bool(1);
+	}
+	if (!strncmp(*p, "false", 5)) {
+		*p += 5;
+		return val_bool(0);
+	}
+	if (!strncmp(*p, "set[", 4)) {
+		*p += 3;
+		return parse_seq(p, 1);
+	}
+	{
+		char *end;
+		double d = strtod(*p, &end);
+		if (end == *p) {
+			fprintf(stderr, "test: cannot parse literal at '%s'\n", *p);
+			exit(2);
+		}
+		*p = end;
+		return val_number(d);
+	}
+}
+
+static struct value *lit(const char *s)
+{
+	return parse(&s);
+}
+
+/* ---- running a call ---- */
+
+static struct span spans[16];
+static struct span call_span;
+static const char *base_dir;
+static int have_renderer = 1;
+
+static struct value *fake_render(struct func_call *fc, const char *path, const struct value *vars)
+{
+	struct buf b = BUF_INIT;
+	size_t len;
+	char *s;
+
+	(void)fc;
+	buf_printf(&b, "%s|%zu", path, vars->u.map.n);
+	s = buf_detach(&b, &len);
+	return val_string_take(s, len);
+}
+
+/* Calls fn on the arguments in args (a list literal); returns the result or NULL, and the
+ * diagnostics context it used (to release). */
+static struct value *call(const char *fn, const char *args, struct diag_ctx *diag)
+{
+	const struct func_sig *f = func_find(fn);
+	struct value *list = lit(args), *r;
+	struct func_call fc;
+
+	if (!f || !f->impl) {
+		fprintf(stderr, "test: no function %s\n", fn);
+		exit(2);
+	}
+	memset(&fc, 0, sizeof fc);
+	fc.diag = diag;
+	fc.span = &call_span;
+	fc.arg_spans = spans;
+	fc.base_dir = base_dir;
+	fc.render_template = have_renderer ? fake_render : NULL;
+	r = f->impl(&fc, list->u.list.items, list->u.list.n);
+	val_unref(list);
+	return r;
+}
+
+static int same(const struct value *a, const struct value *b)
+{
+	if (a->kind != b->kind || (a->marks & VAL_UNKNOWN) != (b->marks & VAL_UNKNOWN))
+		return 0;
+	if (a->kind == VAL_LIST || a->kind == VAL_SET) {
+		if (a->u.list.n != b->u.list.n)
+			return 0;
+		for (size_t i = 0; i < a->u.list.n; i++)
+			if (!same(a->u.list.items[i], b->u.list.items[i]))
+				return 0;
+		return 1;
+	}
+	if (a->kind == VAL_MAP) {
+		if (a->u.map.n != b->u.map.n)
+			return 0;
+		for (size_t i = 0; i < a->u.map.n; i++)
+			if (strcmp(a->u.map.items[i].key, b->u.map.items[i].key) ||
+			    !same(a->u.map.items[i].val, b->u.map.items[i].val))
+				return 0;
+		return 1;
+	}
+	return val_equal(a, b);
+}
+
+static void show(const struct value *v, struct buf *out)
+{
+	if (v->marks & VAL_UNKNOWN) {
+		buf_printf(out, "(unknown %s)", val_kind_name((enum val_kind)v->kind));
+		return;
+	}
+	if (v->kind == VAL_SET)
+		buf_addstr(out, "set");
+	if (v->marks & VAL_SENSITIVE) {
+		struct value *u = val_unmark((struct value *)v);
+		val_write(u, out);
+		val_unref(u);
+		return;
+	}
+	val_write(v, out);
+}
+
+static void expect(const char *fn, const char *args, const char *want)
+{
+	struct diag_ctx diag;
+	struct value *r, *w = lit(want);
+	struct buf what = BUF_INIT, got = BUF_INIT, exp = BUF_INIT;
+
+	diag_init(&diag);
+	r = call(fn, args, &diag);
+	buf_printf(&what, "%s(%s)", fn, args);
+	if (!r) {
+		const struct diag *d = diag.diags.len ? &buf_at(&diag.diags, struct diag, 0) : NULL;
+		check(0, what.data, "unexpected error: %s", d ? d->message : "(no diagnostic)");
+	} else {
+		show(r, &got);
+		show(w, &exp);
+		check(same(r, w) && !diag.errors, what.data, "got %s, want %s", buf_cstr(&got),
+		      buf_cstr(&exp));
+	}
+	val_unref(r);
+	val_unref(w);
+	diag_release(&diag);
+	buf_release(&what);
+	buf_release(&got);
+	buf_release(&exp);
+}
+
+#define ARG_ANY (-2)
+
+/* The call must fail with one error that starts with "fn: ", contains sub, and points at
+ * argument arg (-1: the whole call; ARG_ANY: anywhere). */
+static void expect_err_at(const char *fn, const char *args, const char *sub, int arg)
+{
+	struct diag_ctx diag;
+	struct value *r;
+	struct buf what = BUF_INIT;
+
+	diag_init(&diag);
+	r = call(fn, args, &diag);
+	buf_printf(&what, "%s(%s)", fn, args);
+	if (r) {
+		struct buf got = BUF_INIT;
+		show(r, &got);
+		check(0, what.data, "succeeded with %s; want an error containing '%s'",
+		      buf_cstr(&got), sub);
+		buf_release(&got);
+	} else if (diag.errors != 1 || buf_count(&diag.diags, struct diag) != 1) {
+		check(0, what.data, "want exactly one error, got %u", diag.errors);
+	} else {
+		const struct diag *d = &buf_at(&diag.diags, struct diag, 0);
+		size_t fl = strlen(fn);
+		int ok = !strncmp(d->message, fn, fl) && !strncmp(d->message + fl, ": ", 2) &&
+			 strstr(d->message, sub);
+		uint32_t want_off = arg == -1 ? 0 : 100 + (uint32_t)arg;
+		if (ok && arg != ARG_ANY && d->span.off != want_off)
+			check(0, what.data, "error points at %u, want %u: %s", d->span.off, want_off,
+			      d->message);
+		else
+			check(ok, what.data, "error '%s' does not contain '%s'", d->message, sub);
+	}
+	val_unref(r);
+	diag_release(&diag);
+	buf_release(&what);
+}
+
+static void expect_err(const char *fn, const char *args, const char *sub)
+{
+	expect_err_at(fn, args, sub, ARG_ANY);
+}
+
+/* ---- the cases ---- */
+
+static void test_numbers(void)
+{
+	expect("abs", "[23]", "23");
+	expect("abs", "[0]", "0");
+	expect("abs", "[-12.4]", "12.4");
+	expect("abs", "['-5']", "5");
+	expect_err_at("abs", "['x']", "must be a number", 0);
+	expect_err_at("abs", "[null]", "must not be null", 0);
+	expect_err("abs", "[[1]]", "not a list");
+	expect("ceil", "[5]", "5");
+	expect("ceil", "[5.1]", "6");
+	expect("ceil", "[-5.1]", "-5");
+	expect_err("ceil", "['a']", "must be a number");
+	expect("floor", "[5]", "5");
+	expect("floor", "[4.9]", "4");
+	expect("floor", "[-4.1]", "-5");
+	expect("floor", "[-0.5]", "-1");
+	expect("ceil", "[-0.5]", "0");
+	expect("floor", "[1e300]", "1e300");
+	expect("ceil", "['4.0001']", "5");
+	expect("max", "[12, 54, 3]", "54");
+	expect("max", "['5', 2]", "5");
+	expect("min", "[12, 54, 3]", "3");
+	expect("min", "[-1.5]", "-1.5");
+	expect_err_at("max", "[1, 'a']", "must be a number", 1);
+	expect_err_at("min", "[]", "at least one number", -1);
+	expect("range", "[3]", "[0, 1, 2]");
+	expect("range", "[1, 4]", "[1, 2, 3]");
+	expect("range", "[1, 8, 2]", "[1, 3, 5, 7]");
+	expect("range", "[1, 4, 0.5]", "[1, 1.5, 2, 2.5, 3, 3.5]");
+	expect("range", "[4, 1]", "[4, 3, 2]");
+	expect("range", "[10, 5, -2]", "[10, 8, 6]");
+	expect("range", "[-3]", "[0, -1, -2]");
+	expect("range", "[0]", "[]");
+	expect("range", "[0, 1, 0.1]", "[0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]");
+	expect("range", "[0, 0.5, 0.25]", "[0, 0.25]");
+	expect_err_at("range", "[1, 2, 0]", "step must not be zero", 2);
+	expect_err_at("range", "[1, 2, -1]", "end must be less than start", 1);
+	expect_err_at("range", "[2, 1, 1]", "end must be greater than start", 1);
+	expect_err_at("range", "[0, 2000]", "more than 1024 values", -1);
+	expect_err("range", "['a']", "must be a number");
+}
+
+static void test_range_limit(void)
+{
+	struct diag_ctx diag;
+	struct value *r;
+
+	diag_init(&diag);
+	r = call("range", "[0, 1024]", &diag);
+	check(r && r->u.list.n == 1024, "range(0, 1024)", "want 1024 values");
+	val_unref(r);
+	diag_release(&diag);
+}
+
+static void test_strings(void)
+{
+	expect("chomp", "['hello\\n']", "'hello'");
+	expect("chomp", "['hello\\r\\n']", "'hello'");
+	expect("chomp", "['hello\\n\\n']", "'hello'");
+	expect("chomp", "['a\\nb\\n']", "'a\\nb'");
+	expect("chomp", "['hello']", "'hello'");
+	expect("chomp", "['x\\n\\r\\n']", "'x'");
+	expect("endswith", "['hello world', 'world']", "true");
+	expect("endswith", "['hello world', 'hello']", "false");
+	expect("endswith", "['', '']", "true");
+	expect("startswith", "['hello world', 'hello']", "true");
+	expect("startswith", "['hello world', 'world']", "false");
+	expect("startswith", "[12345, 12]", "true");
+	expect_err_at("startswith", "['a', null]", "prefix must not be null", 1);
+	expect("lower", "['HELLO']", "'hello'");
+	expect("lower", "['\\u0410\\u041b\\u041b\\u041e!']", "'\\u0430\\u043b\\u043b\\u043e!'");
+	expect("lower", "['\\u00c0\\u00c9\\u00ce']", "'\\u00e0\\u00e9\\u00ee'");
+	expect("lower", "[5]", "'5'");
+	expect("upper", "['hello']", "'HELLO'");
+	expect("upper", "['\\u0430\\u043b\\u043b\\u043e!']", "'\\u0410\\u041b\\u041b\\u041e!'");
+	expect("upper", "['no\\u00ebl']", "'NO\\u00cbL'");
+	expect("upper", "['\\u00df']", "'\\u00df'");
+	expect("upper", "['\\u00ff\\u03c3\\u03c2']", "'\\u0178\\u03a3\\u03a3'");
+	expect_err("upper", "[[1]]", "must be a string, not a list");
+	expect("trimspace", "['  hello\\n\\n']", "'hello'");
+	expect("trimspace", "['\\u00a0x y\\u3000']", "'x y'");
+	expect("trimspace", "['']", "''");
+	expect("trimspace", "['\\t\\r\\n']", "''");
+	expect("trim", "['?!hello?!', '!?']", "'hello'");
+	expect("trim", "['foobar', 'far']", "'oob'");
+	expect("trim", "['   hello! world.!  ', '! ']", "'hello! world.'");
+	expect("trim", "['abc', '']", "'abc'");
+	expect("trim", "['\\u00e9a\\u00e9', '\\u00e9']", "'a'");
+	expect("trimprefix", "['helloworld', 'hello']", "'world'");
+	expect("trimprefix", "['helloworld', 'cat']", "'helloworld'");
+	expect("trimsuffix", "['helloworld', 'world']", "'hello'");
+	expect("trimsuffix", "['helloworld', 'cat']", "'helloworld'");
+	expect("substr", "['hello world', 1, 4]", "'ello'");
+	expect("substr", "['\\u00e9\\u00e8\\u00ea', 0, 1]", "'\\u00e9'");
+	expect("substr", "['hello world', -5, -1]", "'world'");
+	expect("substr", "['hello world', 6, 10]", "'world'");
+	expect("substr", "['hello', 0, 0]", "''");
+	expect("substr", "['hello', 10, 10]", "''");
+	expect("substr", "['hello', 1, -1]", "'ello'");
+	expect("substr", "['hello', 1, -10]", "'ello'");
+	expect("substr", "['hello', -3, 2]", "'ll'");
+	expect("substr", "['hello', -10, 2]", "'he'");
+	expect("substr", "['noe\\u0308l', 0, 3]", "'noe\\u0308'");
+	expect("substr", "['noe\\u0308l', -2, -1]", "'e\\u0308l'");
+	expect_err_at("substr", "['hello', 1.5, 1]", "whole number", 1);
+	expect_err_at("substr", "['hello', 1, 'x']", "length must be a number", 2);
+	expect("split", "[',', 'foo,bar,baz']", "['foo', 'bar', 'baz']");
+	expect("split", "[',', 'foo']", "['foo']");
+	expect("split", "[',', '']", "['']");
+	expect("split", "['', 'abc']", "['a', 'b', 'c']");
+	expect("split", "['', '']", "[]");
+	expect("split", "[', ', 'a, b']", "['a', 'b']");
+	expect("split", "[',', ',a,']", "['', 'a', '']");
+	expect_err_at("split", "[',', [1]]", "string must be a string", 1);
+	expect("join", "[', ', ['foo', 'bar', 'baz']]", "'foo, bar, baz'");
+	expect("join", "[', ', ['foo']]", "'foo'");
+	expect("join", "['-', []]", "''");
+	expect("join", "['-', [1, true]]", "'1-true'");
+	expect("join", "[',', set['b', 'a']]", "'a,b'");
+	expect("join", "['-', ['a'], ['b', 'c']]", "'a-b-c'");
+	expect_err_at("join", "['-', 'a']", "must be a list of strings", 1);
+	expect_err_at("join", "['-', ['a', null]]", "element 1 is null", 1);
+	expect_err_at("join", "['-', [['a']]]", "element 0 is a list", 1);
+	expect_err_at("join", "[null, ['a']]", "separator must not be null", 0);
+	expect("replace", "['1 + 2 + 3', '+', '-']", "'1 - 2 - 3'");
+	expect("replace", "['a.b.c', '.', '-']", "'a-b-c'");
+	expect("replace", "['abc', '', '-']", "'-a-b-c-'");
+	expect("replace", "['aaa', 'aa', 'b']", "'ba'");
+	expect("replace", "['/', '/', 'x']", "'x'");
+	expect("replace", "['hello world', '/w.*d/', 'everybody']", "'hello everybody'");
+	expect("replace", "['hello', '/l/', 'L']", "'heLLo'");
+	expect("replace", "['foo123bar', '/\\\\d+/', '#']", "'foo#bar'");
+	expect("replace", "['hello world', '/(\\\\w+) (\\\\w+)/', '$2 $1']", "'world hello'");
+	expect("replace", "['abc', '/x*/', '-']", "'-a-b-c-'");
+	expect("replace", "['abc', '/b*/', '-']", "'-a-c-'");
+	expect("replace", "['ab', '/a/', '$0$0']", "'aab'");
+	expect("replace", "['ab', '/(a)/', '$1x']", "'b'");
+	expect("replace", "['ab', '/(a)/', '${1}x']", "'axb'");
+	expect("replace", "['key=val', '/(?P<k>\\\\w+)=(?P<v>\\\\w+)/', '${v}=${k}']", "'val=key'");
+	expect("replace", "['Hello', '/(?i)hello/', 'bye']", "'bye'");
+	expect("replace", "['a b\\tc', '/\\\\s/', '_']", "'a_b_c'");
+	expect("replace", "['1.5', '/[.]/', ',']", "'1,5'");
+	expect("replace", "['a]b', '/[]]/', '-']", "'a-b'");
+	expect("replace", "['a-b', '/[a-]/', 'x']", "'xxb'");
+	expect("replace", "['a^b', '/[\\\\^]/', 'x']", "'axb'");
+	expect("replace", "['$x', '/x/', '$$']", "'$$'");
+	expect("replace", "['ab', '/b$/', 'c']", "'ac'");
+	expect("replace", "['ab\\ncd', '/./', 'x']", "'xx\\nxx'");
+	expect("replace", "['\\u00e9t\\u00e9', '/./', 'x']", "'xxx'");
+	expect("replace", "['aXbXc', '/x/', '-']", "'aXbXc'");
+	expect("replace", "['a1b22', '/[\\\\d]+/', '#']", "'a#b#'");
+	expect("replace", "['x{y}', '/{y}/', 'z']", "'xz'");
+	expect("replace", "['aaa', '/a{2}/', 'b']", "'ba'");
+	expect("replace", "['path/to/file', '/(?:[a-z]+)\\\\/(file)/', '$1']", "'path/file'");
+	expect_err_at("replace", "['x', '/[/', 'y']", "invalid regular expression", 1);
+	expect_err_at("replace", "['x', '/a**/', 'y']", "nested repetition", 1);
+	expect_err_at("replace", "['x', '/a*?/', 'y']", "lazy repetition", 1);
+	expect_err_at("replace", "['x', '/(a/', 'y']", "missing closing )", 1);
+	expect_err_at("replace", "['x', '/*a/', 'y']", "missing argument to repetition", 1);
+	expect_err_at("replace", "['x', '/\\\\pL/', 'y']", "not supported", 1);
+	expect_err_at("replace", "['x', '/\\\\1/', 'y']", "invalid escape", 1);
+	expect_err_at("replace", "[null, 'a', 'b']", "must not be null", 0);
+	expect("format", "['Hello, %s!', 'Ander']", "'Hello, Ander!'");
+	expect("format", "['There are %d lights', 4]", "'There are 4 lights'");
+	expect("format", "['%.2f', 3.14159]", "'3.14'");
+	expect("format", "['%8.3f|', 3.14159]", "'   3.142|'");
+	expect("format", "['%5d', 42]", "'   42'");
+	expect("format", "['%-5d|', 42]", "'42   |'");
+	expect("format", "['%05d', 42]", "'00042'");
+	expect("format", "['%05d', -42]", "'-0042'");
+	expect("format", "['%+d %+d', 5, -5]", "'+5 -5'");
+	expect("format", "['% d', 5]", "' 5'");
+	expect("format", "['%x %X %o %b', 255, 255, 8, 5]", "'ff FF 10 101'");
+	expect("format", "['%#x %#o %#b', 255, 8, 5]", "'0xff 010 0b101'");
+	expect("format", "['%x', 18446744073709551616]", "'10000000000000000'");
+	expect("format", "['%d', 1e21]", "'1000000000000000000000'");
+	expect("format", "['%.3d', 7]", "'007'");
+	expect("format", "['%.0d', 0]", "''");
+	expect("format", "['%e', 1234.5678]", "'1.234568e+03'");
+	expect("format", "['%E', 0.000123]", "'1.230000E-04'");
+	expect("format", "['%g', 0.0001]", "'0.0001'");
+	expect("format", "['%g', 0.00001]", "'1e-05'");
+	expect("format", "['%g', 1000000]", "'1e+06'");
+	expect("format", "['%g', 123456]", "'123456'");
+	expect("format", "['%.3g', 3.14159]", "'3.14'");
+	expect("format", "['%g', 1234567]", "'1.234567e+06'");
+	expect("format", "['%f', 1]", "'1.000000'");
+	expect("format", "['%.0f', 2.5]", "'2'");
+	expect("format", "['%.0f', 3.5]", "'4'");
+	expect("format", "['%.1f', 0.25]", "'0.2'");
+	expect("format", "['%.1f', 0.06]", "'0.1'");
+	expect("format", "['%08.2f', -3.14159]", "'-0003.14'");
+	expect("format", "['%-8.2f|', 3.14159]", "'3.14    |'");
+	expect("format", "['%+.1f', 2]", "'+2.0'");
+	expect("format", "['%v', 1000000]", "'1e+06'");
+	expect("format", "['%v', 123456]", "'123456'");
+	expect("format", "['%v', 1.5]", "'1.5'");
+	expect("format", "['%v', 'hi']", "'hi'");
+	expect("format", "['%v', true]", "'true'");
+	expect("format", "['%v', null]", "'null'");
+	expect("format", "['%v', [1, 'a']]", "'[1,\"a\"]'");
+	expect("format", "['%v', {b = 1, a = 'x'}]", "'{\"a\":\"x\",\"b\":1}'");
+	expect("format", "['%#v', 'hi']", "'\"hi\"'");
+	expect("format", "['%#v', 1000000]", "'1000000'");
+	expect("format", "['%q', 'hi']", "'\"hi\"'");
+	expect("format", "['%q', 'a<b']", "'\"a\\\\u003cb\"'");
+	expect("format", "['%t', true]", "'true'");
+	expect("format", "['%t', 'false']", "'false'");
+	expect("format", "['%s', 1.5]", "'1.5'");
+	expect("format", "['%s', true]", "'true'");
+	expect("format", "['%d', '12']", "'12'");
+	expect("format", "['100%%']", "'100%'");
+	expect("format", "['%[2]s %[1]s', 'a', 'b']", "'b a'");
+	expect("format", "['%[1]s %s', 'a', 'b']", "'a b'");
+	expect("format", "['%[2]s %[2]s', 'a', 'b']", "'b b'");
+	expect("format", "['%[2]s', 'a', 'b']", "'b'");
+	expect_err_at("format", "['%[1]s', 'a', 'b']", "too many arguments; only 1", 2);
+	expect("format", "['%5s|%-5s|', 'ab', 'cd']", "'   ab|cd   |'");
+	expect("format", "['%05s', 'ab']", "'000ab'");
+	expect("format", "['%.3s', 'abcdef']", "'abc'");
+	expect("format", "['%.0s', 'abc']", "'abc'");
+	expect("format", "['%4s|', '\\u00e9']", "'   \\u00e9|'");
+	expect("format", "['%5v|', [1]]", "'  [1]|'");
+	expect_err_at("format", "['%d', 'a']", "a number is required", 1);
+	expect_err_at("format", "['%d', 1.5]", "an integer is required", 1);
+	expect_err_at("format", "['%s']", "not enough arguments for \"%s\" at 0: need index 1 but "
+		      "have 0 total", 0);
+	expect_err_at("format", "['%s', 'a', 'b']", "too many arguments; only 1 used", 2);
+	expect_err_at("format", "['hello', 'x']", "no verbs in format string", 1);
+	expect_err_at("format", "['%z', 1]", "unsupported format verb 'z'", 0);
+	expect_err_at("format", "['abc %']", "invalid format string starting at offset 5", 0);
+	expect_err_at("format", "['%s', null]", "null value cannot be formatted", 1);
+	expect_err_at("format", "['%s', [1]]", "string required", 1);
+	expect_err_at("format", "['%t', 1]", "unsupported value for \"%t\" at 0: bool required", 1);
+	expect_err_at("format", "['%t', 'yes']", "only the strings", 1);
+	expect_err_at("format", "['%[0]d', 1]", "unrecognized format character '0' at offset 2", 0);
+	expect_err_at("format", "['%-%', 1]", "unrecognized format character '%'", 0);
+}
+
+static void test_collections(void)
+{
+	expect("coalesce", "['a', 'b']", "'a'");
+	expect("coalesce", "['', 'b']", "'b'");
+	expect("coalesce", "[null, '', 3]", "'3'");
+	expect("coalesce", "[1, 2]", "1");
+	expect("coalesce", "[null, 2]", "2");
+	expect("coalesce", "[[], ['a']]", "[]");
+	expect("coalesce", "[?s, 'b']", "?s");
+	expect("coalesce", "['a', ?]", "'a'");
+	expect("coalesce", "[null, ?n, 1]", "?n");
+	expect_err_at("coalesce", "[null, '']", "no non-null, non-empty-string arguments", -1);
+	expect_err_at("coalesce", "[1, true]", "all arguments must have the same type", -1);
+	expect("compact", "[['a', '', 'b', null, 'c']]", "['a', 'b', 'c']");
+	expect("compact", "[[]]", "[]");
+	expect("compact", "[[1, '', 2]]", "['1', '2']");
+	expect_err_at("compact", "['a']", "must be a list of strings", 0);
+	expect_err_at("compact", "[[[1]]]", "element 0 is a list", 0);
+	expect("concat", "[['a'], ['b', 'c']]", "['a', 'b', 'c']");
+	expect("concat", "[[], []]", "[]");
+	expect("concat", "[[1], ['a']]", "[1, 'a']");
+	expect_err_at("concat", "[['a'], 'b']", "all arguments must be lists or tuples; got string", 1);
+	expect_err_at("concat", "[set['a']]", "got set", 0);
+	expect("contains", "[['a', 'b'], 'a']", "true");
+	expect("contains", "[['a', 'b'], 'c']", "false");
+	expect("contains", "[[1, 2], 1]", "true");
+	expect("contains", "[['1'], 1]", "false");
+	expect("contains", "[set['a'], 'a']", "true");
+	expect("contains", "[[[1]], [1]]", "true");
+	expect_err_at("contains", "[{a = 1}, 'a']", "must be a list, tuple, or set", 0);
+	expect_err_at("contains", "[['a'], null]", "must not be null", 1);
+	expect("distinct", "[['a', 'b', 'a', 'c', 'd', 'b']]", "['a', 'b', 'c', 'd']");
+	expect("distinct", "[[1, '1']]", "['1']");
+	expect("distinct", "[[]]", "[]");
+	expect("distinct", "[[1, 2, 1]]", "[1, 2]");
+	expect_err_at("distinct", "[[1, true]]", "cannot be converted to one type", 0);
+	expect_err_at("distinct", "['a']", "must be a list", 0);
+	expect("element", "[['a', 'b', 'c'], 1]", "'b'");
+	expect("element", "[['a', 'b', 'c'], 3]", "'a'");
+	expect("element", "[['a', 'b', 'c'], 5]", "'c'");
+	expect("element", "[['a', 'b', 'c'], '2']", "'c'");
+	expect_err_at("element", "[['a'], -1]", "negative index", 1);
+	expect_err_at("element", "[[], 0]", "empty list", 0);
+	expect_err_at("element", "[{a = 1}, 0]", "cannot read elements from a map", 0);
+	expect_err_at("element", "[set['a'], 0]", "cannot read elements from a set", 0);
+	expect_err_at("element", "[['a'], 1.5]", "whole number", 1);
+	expect("flatten", "[[['a', 'b'], [], ['c']]]", "['a', 'b', 'c']");
+	expect("flatten", "[[[['a', 'b'], []], ['c']]]", "['a', 'b', 'c']");
+	expect("flatten", "[[1, [2, [3]]]]", "[1, 2, 3]");
+	expect("flatten", "[[{a = 1}]]", "[{a = 1}]");
+	expect("flatten", "[[set['b', 'a'], 'c']]", "['a', 'b', 'c']");
+	expect("flatten", "[[]]", "[]");
+	expect_err_at("flatten", "['a']", "can only flatten lists, sets and tuples", 0);
+	expect_err_at("flatten", "[{a = 1}]", "can only flatten", 0);
+	expect("index", "[['a', 'b', 'c'], 'b']", "1");
+	expect("index", "[[1, 2, 3], 3]", "2");
+	expect_err_at("index", "[['a', 'b'], 'd']", "item not found", 1);
+	expect_err_at("index", "[[], 'a']", "cannot search an empty list", 0);
+	expect_err_at("index", "[{a = 1}, 'a']", "must be a list or tuple", 0);
+	expect_err_at("index", "[set['a'], 'a']", "must be a list or tuple", 0);
+	expect("keys", "[{a = 1, c = 2, d = 3}]", "['a', 'c', 'd']");
+	expect("keys", "[{}]", "[]");
+	expect("keys", "[{'b c' = 1, a = 2}]", "['a', 'b c']");
+	expect_err_at("keys", "[[1]]", "must have map or object type", 0);
+	expect_err_at("keys", "[null]", "must not be null", 0);
+	expect("values", "[{a = 3, c = 2, d = 1}]", "[3, 2, 1]");
+	expect("values", "[{}]", "[]");
+	expect_err_at("values", "['a']", "must be a map", 0);
+	expect("length", "[[]]", "0");
+	expect("length", "[['a', 'b']]", "2");
+	expect("length", "[{a = 'b'}]", "1");
+	expect("length", "[set['a', 'b', 'a']]", "2");
+	expect("length", "['hello']", "5");
+	expect("length", "['']", "0");
+	expect("length", "['noe\\u0308l']", "4");
+	expect("length", "['\\u0416\\u0438\\u0432\\u043e\\u0439']", "5");
+	expect("length", "['wé́́é́́é́́!']", "5");
+	expect("length", "['\\xf0\\x9f\\x98\\xb8\\xf0\\x9f\\x98\\xbe']", "2");
+	expect("length", "['\\xf0\\x9f\\x87\\xa9\\xf0\\x9f\\x87\\xaa\\xf0\\x9f\\x87\\xab']", "2");
+	expect("length", "['\\xf0\\x9f\\x8f\\xb3\\ufe0f\\u200d\\xf0\\x9f\\x8c\\x88']", "1");
+	expect("length", "['\\xf0\\x9f\\x91\\x8d\\xf0\\x9f\\x8f\\xbd']", "1");
+	expect("length", "['\\u1100\\u1161\\u11a8']", "1");
+	expect("length", "['a\\r\\nb']", "3");
+	expect("length", "[[?, 1]]", "2");
+	expect("length", "[{a = ?}]", "1");
+	expect("length", "[?l]", "?n");
+	expect("length", "[?s]", "?n");
+	expect_err_at("length", "[5]", "must be a string, a collection type", 0);
+	expect_err_at("length", "[null]", "must not be null", 0);
+	expect("lookup", "[{a = 'ay', b = 'bee'}, 'a']", "'ay'");
+	expect("lookup", "[{a = 'ay', b = 'bee'}, 'c', 'what?']", "'what?'");
+	expect("lookup", "[{a = 1}, 'b', '2']", "2");
+	expect("lookup", "[{a = 'x'}, 'b', 5]", "'5'");
+	expect("lookup", "[{a = 'x', b = [1]}, 'c', 5]", "5");
+	expect("lookup", "[{}, 'c', null]", "null");
+	expect_err_at("lookup", "[{a = 1}, 'b']", "lookup failed to find key b", 1);
+	expect_err_at("lookup", "[{a = 1}, !'b']", "key (sensitive value)", 1);
+	expect_err_at("lookup", "[[1], 'a']", "must be a map", 0);
+	expect("merge", "[{a = 'b', c = 'd'}, {e = 'f', c = 'z'}]", "{a = 'b', c = 'z', e = 'f'}");
+	expect("merge", "[null, {a = 1}]", "{a = 1}");
+	expect("merge", "[]", "{}");
+	expect("merge", "[{a = 1}, {a = [2]}]", "{a = [2]}");
+	expect_err_at("merge", "[{a = 1}, [1]]", "must be maps or objects", 1);
+	expect("reverse", "[[1, 2, 3]]", "[3, 2, 1]");
+	expect("reverse", "[[]]", "[]");
+	expect("reverse", "[set['b', 'a']]", "['b', 'a']");
+	expect_err_at("reverse", "['a']", "can only reverse list or tuple values", 0);
+	expect("slice", "[['a', 'b', 'c', 'd'], 1, 3]", "['b', 'c']");
+	expect("slice", "[['a', 'b'], 0, 0]", "[]");
+	expect("slice", "[['a', 'b'], 2, 2]", "[]");
+	expect("slice", "[['a', 'b'], 0, 2]", "['a', 'b']");
+	expect_err_at("slice", "[['a', 'b', 'c'], 2, 1]", "start index must not be greater than "
+		      "end index", 1);
+	expect_err_at("slice", "[['a', 'b'], -1, 1]", "start index must not be less than zero", 1);
+	expect_err_at("slice", "[['a', 'b'], 0, 3]", "end index must not be greater than the "
+		      "length", 2);
+	expect_err_at("slice", "[['a', 'b'], 3, 3]", "start index must not be greater than the "
+		      "length", 1);
+	expect_err_at("slice", "[set['a'], 0, 1]", "cannot slice a set", 0);
+	expect("sort", "[['e', 'd', 'a', 'x']]", "['a', 'd', 'e', 'x']");
+	expect("sort", "[[10, 9, 1]]", "['1', '10', '9']");
+	expect("sort", "[[]]", "[]");
+	expect("sort", "[['b', 'B', 'a']]", "['B', 'a', 'b']");
+	expect_err_at("sort", "[['a', null]]", "element 1 is null", 0);
+	expect_err_at("sort", "['a']", "must be a list of strings", 0);
+	expect("zipmap", "[['a', 'b'], [1, 2]]", "{a = 1, b = 2}");
+	expect("zipmap", "[[], []]", "{}");
+	expect("zipmap", "[['a', 'a'], [1, 2]]", "{a = 2}");
+	expect("zipmap", "[set['b', 'a'], [1, 2]]", "{a = 1, b = 2}");
+	expect("zipmap", "[[1, 2], ['x', ['y']]]", "{'1' = 'x', '2' = ['y']}");
+	expect_err_at("zipmap", "[['a', 'b'], [1]]", "number of keys (2) does not match number "
+		      "of values (1)", -1);
+	expect_err_at("zipmap", "[['a'], 'x']", "must be a list or tuple value", 1);
+	expect_err_at("zipmap", "[[null], [1]]", "keys list has null value at index 0", 0);
+}
+
+static void test_conversions(void)
+{
+	expect("tobool", "[true]", "true");
+	expect("tobool", "['false']", "false");
+	expect("tobool", "[null]", "null");
+	expect_err_at("tobool", "['yes']", "cannot convert \"yes\" to bool", 0);
+	expect_err_at("tobool", "[1]", "cannot convert number to bool", 0);
+	expect("tonumber", "[1]", "1");
+	expect("tonumber", "['1']", "1");
+	expect("tonumber", "['-3.5e2']", "-350");
+	expect("tonumber", "['.5']", "0.5");
+	expect("tonumber", "[null]", "null");
+	expect_err_at("tonumber", "['no']", "cannot convert \"no\" to number", 0);
+	expect_err_at("tonumber", "[' 1']", "decimal representation", 0);
+	expect_err_at("tonumber", "['0x10']", "decimal representation", 0);
+	expect_err_at("tonumber", "[true]", "cannot convert bool to number", 0);
+	expect("tostring", "['hello']", "'hello'");
+	expect("tostring", "[1]", "'1'");
+	expect("tostring", "[1.5]", "'1.5'");
+	expect("tostring", "[1e21]", "'1000000000000000000000'");
+	expect("tostring", "[0.000001]", "'0.000001'");
+	expect("tostring", "[-0.1]", "'-0.1'");
+	expect("tostring", "[true]", "'true'");
+	expect("tostring", "[null]", "null");
+	expect_err_at("tostring", "[[]]", "cannot convert list to string", 0);
+	expect_err_at("tostring", "[{}]", "cannot convert map to string", 0);
+	expect("tolist", "[['a', 'b', 'c']]", "['a', 'b', 'c']");
+	expect("tolist", "[['a', 1, true]]", "['a', '1', 'true']");
+	expect("tolist", "[set['a']]", "['a']");
+	expect("tolist", "[[]]", "[]");
+	expect("tolist", "[[null, 1]]", "[null, 1]");
+	expect("tolist", "[[['a'], [1]]]", "[['a'], ['1']]");
+	expect("tolist", "[[{a = 1}, {a = 'x'}]]", "[{a = '1'}, {a = 'x'}]");
+	expect_err_at("tolist", "[[1, true]]", "cannot convert list to list of any single type", 0);
+	expect_err_at("tolist", "[{a = 1}]", "cannot convert map to list", 0);
+	expect_err_at("tolist", "['a']", "cannot convert string to list", 0);
+	expect("toset", "[['c', 'b', 'b']]", "set['b', 'c']");
+	expect("toset", "[['a', 1]]", "set['1', 'a']");
+	expect("toset", "[[3, 1, 2, 1]]", "set[1, 2, 3]");
+	expect_err_at("toset", "[[[1], 'a']]", "any single type", 0);
+	expect("tomap", "[{a = 1, b = 2}]", "{a = 1, b = 2}");
+	expect("tomap", "[{a = 'foo', b = true}]", "{a = 'foo', b = 'true'}");
+	expect("tomap", "[{}]", "{}");
+	expect_err_at("tomap", "[[1]]", "cannot convert list to map", 0);
+	expect_err_at("tomap", "[{a = 1, b = true}]", "any single type", 0);
+}
+
+static void test_encoding(void)
+{
+	expect("jsonencode", "[{hello = 'world'}]", "'{\"hello\":\"world\"}'");
+	expect("jsonencode", "[[1, 'a', true, null]]", "'[1,\"a\",true,null]'");
+	expect("jsonencode", "['a<b>&c']", "'\"a\\\\u003cb\\\\u003e\\\\u0026c\"'");
+	expect("jsonencode", "[1e21]", "'1000000000000000000000'");
+	expect("jsonencode", "[0.1]", "'0.1'");
+	expect("jsonencode", "[-2.5]", "'-2.5'");
+	expect("jsonencode", "[{b = 1, a = []}]", "'{\"a\":[],\"b\":1}'");
+	expect("jsonencode", "['\\n\\t\\x01\"\\\\']", "'\"\\\\n\\\\t\\\\u0001\\\\\"\\\\\\\\\"'");
+	expect("jsonencode", "['\\u2028\\u00e9']", "'\"\\\\u2028\\u00e9\"'");
+	expect("jsonencode", "[null]", "'null'");
+	expect("jsonencode", "[set['b', 'a']]", "'[\"a\",\"b\"]'");
+	expect("jsonencode", "[!{a = 1}]", "'{\"a\":1}'");
+	expect("jsondecode", "['{\"hello\": \"world\"}']", "{hello = 'world'}");
+	expect("jsondecode", "['true']", "true");
+	expect("jsondecode", "['[1, 2.5, null, -3e2]']", "[1, 2.5, null, -300]");
+	expect("jsondecode", "['\"x\\\\u00e9\"']", "'x\\u00e9'");
+	expect("jsondecode", "['{\"a\": {\"b\": [true]}}']", "{a = {b = [true]}}");
+	expect_err_at("jsondecode", "['{']", "not valid JSON", 0);
+	expect_err_at("jsondecode", "['{\"a\":1,\"a\":2}']", "not valid JSON", 0);
+	expect_err_at("jsondecode", "['']", "not valid JSON", 0);
+	expect_err_at("jsondecode", "['[1] x']", "not valid JSON", 0);
+	expect("base64encode", "['Hello World']", "'SGVsbG8gV29ybGQ='");
+	expect("base64encode", "['']", "''");
+	expect("base64encode", "['a']", "'YQ=='");
+	expect("base64encode", "['ab']", "'YWI='");
+	expect("base64encode", "['abc']", "'YWJj'");
+	expect("base64decode", "['SGVsbG8gV29ybGQ=']", "'Hello World'");
+	expect("base64decode", "['YQ==']", "'a'");
+	expect("base64decode", "['YWI=']", "'ab'");
+	expect("base64decode", "['YW\\nI=']", "'ab'");
+	expect("base64decode", "['']", "''");
+	expect_err_at("base64decode", "['YQ']", "not valid base64", 0);
+	expect_err_at("base64decode", "['Y===']", "at input byte 1", 0);
+	expect_err_at("base64decode", "['!!!!']", "at input byte 0", 0);
+	expect_err_at("base64decode", "['YQ==YQ==']", "at input byte 4", 0);
+	expect_err_at("base64decode", "['YWJj YQ==']", "at input byte 4", 0);
+	expect_err_at("base64decode", "['/w==']", "not valid UTF-8", 0);
+	expect("sha256", "['hello world']",
+	       "'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9'");
+	expect("sha256", "['']",
+	       "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'");
+	expect_err_at("sha256", "[[1]]", "must be a string", 0);
+}
+
+static void test_cidr(void)
+{
+	expect("cidrsubnet", "['172.16.0.0/12', 4, 2]", "'172.18.0.0/16'");
+	expect("cidrsubnet", "['10.1.2.0/24', 4, 15]", "'10.1.2.240/28'");
+	expect("cidrsubnet", "['192.168.2.0/20', 4, 6]", "'192.168.6.0/24'");
+	expect("cidrsubnet", "['10.1.2.3/16', 8, 5]", "'10.1.5.0/24'");
+	expect("cidrsubnet", "['10.0.0.0/8', 0, 0]", "'10.0.0.0/8'");
+	expect("cidrsubnet", "['010.001.0.0/24', 4, 1]", "'10.1.0.16/28'");
+	expect("cidrsubnet", "['10.0.0.0/16', '8', '3']", "'10.0.3.0/24'");
+	expect("cidrsubnet", "['fd00:fd12:3456:7890::/56', 16, 162]",
+	       "'fd00:fd12:3456:7800:a200::/72'");
+	expect("cidrsubnet", "['fe80::/48', 16, 6]", "'fe80:0:0:6::/64'");
+	expect("cidrsubnet", "['fe80::/48', 33, 6]", "'fe80::3:0:0:0/81'");
+	expect("cidrsubnet", "['::ffff:192.168.0.0/112', 8, 6]", "'192.168.6.0/24'");
+	expect("cidrsubnet", "['::/0', 128, 1]", "'::1/128'");
+	expect_err_at("cidrsubnet", "['192.168.0.0/30', 4, 6]", "insufficient address space to "
+		      "extend prefix of 30 by 4", 1);
+	expect_err_at("cidrsubnet", "['10.0.0.0/16', 4, 16]", "prefix extension of 4 does not "
+		      "accommodate a subnet numbered 16", 2);
+	expect_err_at("cidrsubnet", "['10.0.0.0/16', 4, -1]", "subnet numbered -1", 2);
+	expect_err_at("cidrsubnet", "['10.0.0/16', 4, 2]", "prefix must be a CIDR block such as "
+		      "\"10.0.0.0/16\" or \"fd00::/8\", not \"10.0.0/16\"", 0);
+	expect_err_at("cidrsubnet", "['10.256.0.0/8', 4, 2]", "prefix must be a CIDR block", 0);
+	expect_err_at("cidrsubnet", "['10.0.0.0/33', 1, 0]", "prefix must be a CIDR block", 0);
+	expect_err_at("cidrsubnet", "['10.0.0.0', 1, 0]", "prefix must be a CIDR block", 0);
+	expect_err_at("cidrsubnet", "['1:2::3::/64', 1, 0]", "prefix must be a CIDR block", 0);
+	expect_err_at("cidrsubnet", "['10.0.0.0/8', 2, 0.75]", "whole number", 2);
+	expect_err_at("cidrsubnet", "['10.0.0.0/8', 'x', 1]", "newbits must be a number", 1);
+	expect_err_at("cidrsubnet", "['10.0.0.0/8', -1, 0]", "newbits must not be negative", 1);
+	expect_err_at("cidrsubnet", "[!'x', 1, 0]", "not (sensitive value)", 0);
+	expect("cidrhost", "['10.12.112.0/20', 16]", "'10.12.112.16'");
+	expect("cidrhost", "['10.12.112.0/20', 268]", "'10.12.113.12'");
+	expect("cidrhost", "['10.0.0.0/24', -1]", "'10.0.0.255'");
+	expect("cidrhost", "['192.168.1.0/24', 5]", "'192.168.1.5'");
+	expect("cidrhost", "['192.168.1.0/24', -5]", "'192.168.1.251'");
+	expect("cidrhost", "['192.168.1.0/24', -256]", "'192.168.1.0'");
+	expect("cidrhost", "['010.001.0.0/24', 6]", "'10.1.0.6'");
+	expect("cidrhost", "['fd00:fd12:3456:7890:00a2::/72', 34]", "'fd00:fd12:3456:7890::22'");
+	expect("cidrhost", "['fe80::/64', -1]", "'fe80::ffff:ffff:ffff:ffff'");
+	expect("cidrhost", "['10.0.0.0/32', 0]", "'10.0.0.0'");
+	expect_err_at("cidrhost", "['192.168.1.0/30', 255]", "prefix of 30 does not accommodate a "
+		      "host numbered 255", 1);
+	expect_err_at("cidrhost", "['192.168.1.0/30', -255]", "does not accommodate", 1);
+	expect_err_at("cidrhost", "['192.168.1.0/24', -257]", "does not accommodate", 1);
+	expect_err_at("cidrhost", "['not-a-cidr', 6]", "prefix must be a CIDR block", 0);
+	expect_err_at("cidrhost", "['10.0.0.0/8', 0.75]", "whole number", 1);
+	expect("cidrnetmask", "['172.16.0.0/12']", "'255.240.0.0'");
+	expect("cidrnetmask", "['10.0.0.0/8']", "'255.0.0.0'");
+	expect("cidrnetmask", "['192.168.1.0/24']", "'255.255.255.0'");
+	expect("cidrnetmask", "['192.168.1.0/32']", "'255.255.255.255'");
+	expect("cidrnetmask", "['0.0.0.0/0']", "'0.0.0.0'");
+	expect("cidrnetmask", "['010.001.0.0/24']", "'255.255.255.0'");
+	expect_err_at("cidrnetmask", "['1::/64']", "IPv6 addresses cannot have a netmask", 0);
+	expect_err_at("cidrnetmask", "['110.256.0.0/8']", "prefix must be a CIDR block", 0);
+}
+
+static void write_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+static void test_files(void)
+{
+	char dir[] = "/tmp/stk-test-functions-XXXXXX", path[600];
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	write_file(dir, "hello.txt", "Hello World", 11);
+	write_file(dir, "bad.bin", "\xff\xfe", 2);
+	write_file(dir, "t.tmpl", "Hi ${name}", 10);
+	snprintf(path, sizeof path, "%s/sub", dir);
+	mkdir(path, 0700);
+	base_dir = dir;
+
+	expect("file", "['hello.txt']", "'Hello World'");
+	expect("file", "['./sub/../hello.txt']", "'Hello World'");
+	expect_err_at("file", "['missing.txt']", "no file exists at missing.txt", 0);
+	expect_err_at("file", "['bad.bin']", "are not valid UTF-8", 0);
+	expect_err_at("file", "['sub']", "is a directory", 0);
+	expect_err_at("file", "[null]", "must not be null", 0);
+	expect("fileexists", "['hello.txt']", "true");
+	expect("fileexists", "['missing.txt']", "false");
+	expect_err_at("fileexists", "['sub']", "sub is a directory, not a file", 0);
+	expect("filesha256", "['hello.txt']",
+	       "'a591a6d40bf420404a011733cfb7b190d62c65bf0bcda32b57b277d9ad9f146e'");
+	expect("filesha256", "['bad.bin']",
+	       "'b3d510ef04275ca8e698e5b3cbb0ece3949ef9252f0cdc839e9ee347409a2209'");
+	expect_err_at("filesha256", "['missing.txt']", "no file exists", 0);
+	expect("templatefile", "['t.tmpl', {name = 'x', other = 1}]", "'t.tmpl|2'");
+	expect("templatefile", "['t.tmpl', {}]", "'t.tmpl|0'");
+	expect("templatefile", "['./sub/../t.tmpl', {}]", "'./sub/../t.tmpl|0'");
+	expect_err_at("templatefile", "['t.tmpl', [1]]", "invalid vars value: must be a map", 1);
+	expect_err_at("templatefile", "['t.tmpl', null]", "vars must not be null", 1);
+	expect_err_at("templatefile", "['t.tmpl', {'1x' = 1}]", "invalid template variable name", 1);
+	expect_err_at("templatefile", "['nope.tmpl', {}]", "no file exists at nope.tmpl", 0);
+	expect_err_at("templatefile", "['nope.tmpl', [1]]", "no file exists at nope.tmpl", 0);
+	expect_err_at("templatefile", "['bad.bin', {}]", "not valid UTF-8", 0);
+	have_renderer = 0;
+	expect_err_at("templatefile", "['t.tmpl', {}]", "internal error", -1);
+	have_renderer = 1;
+
+	snprintf(path, sizeof path, "%s/hello.txt", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/bad.bin", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/t.tmpl", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/sub", dir);
+	rmdir(path);
+	rmdir(dir);
+	base_dir = NULL;
+}
+
+static void test_timestamp(void)
+{
+	struct diag_ctx diag;
+	struct value *r;
+	regex_t re;
+
+	diag_init(&diag);
+	r = call("timestamp", "[]", &diag);
+	regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$", REG_EXTENDED);
+	check(r && r->kind == VAL_STRING && !regexec(&re, r->u.str.s, 0, NULL, 0), "timestamp()",
+	      "want an RFC 3339 UTC time, got %s", r ? r->u.str.s : "an error");
+	regfree(&re);
+	val_unref(r);
+	diag_release(&diag);
+}
+
+static void test_table(void)
+{
+	const char *prev = "";
+	int sorted = 1, impls = 1;
+
+	for (size_t i = 0; func_table[i].name; i++) {
+		const struct func_sig *f = &func_table[i];
+		if (strcmp(prev, f->name) >= 0)
+			sorted = 0;
+		prev = f->name;
+		if (!f->impl && strcmp(f->name, "try") && strcmp(f->name, "can"))
+			impls = 0;
+		check(func_find(f->name) == f, f->name, "func_find does not find it");
+	}
+	check(sorted, "func_table", "not sorted by name");
+	check(impls, "func_table", "a function other than try and can has no implementation");
+	check(!func_find("nope"), "func_find(nope)", "found a function that does not exist");
+	check(func_find("length")->takes_unknown && func_find("coalesce")->takes_unknown,
+	      "func_table", "length and coalesce take unknowns");
+}
+
+int main(void)
+{
+	for (int i = 0; i < 16; i++) {
+		spans[i].off = 100 + (uint32_t)i;
+		spans[i].end = 101 + (uint32_t)i;
+	}
+	test_table();
+	test_numbers();
+	test_range_limit();
+	test_strings();
+	test_collections();
+	test_conversions();
+	test_encoding();
+	test_cidr();
+	test_files();
+	test_timestamp();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
