@@ -1425,10 +1425,12 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 	plan_removed_outputs(&pl);
 	if (opts->targets && opts->targets[0])
 		apply_targets(&pl);
+	if (buf_count(&out->changes, struct plan_change *) > 1)
 	qsort(out->changes.data, buf_count(&out->changes, struct plan_change *), sizeof(struct plan_change *),
 	      cmp_changes);
-	qsort(out->outputs.data, buf_count(&out->outputs, struct plan_output *), sizeof(struct plan_output *),
-	      cmp_outputs);
+	if (buf_count(&out->outputs, struct plan_output *) > 1)
+		qsort(out->outputs.data, buf_count(&out->outputs, struct plan_output *),
+		      sizeof(struct plan_output *), cmp_outputs);
 	ret = diag->errors > errors ? -1 : 0;
 out:
 	graph_release(&pl.g);

@@ -124,7 +124,8 @@ int vars_add_defaults(struct vars_input *vi, const char *dir, struct diag_ctx *d
 		}
 		closedir(d);
 	}
-	qsort(files.data, buf_count(&files, char *), sizeof(char *), cmp_str);
+	if (buf_count(&files, char *) > 1)
+		qsort(files.data, buf_count(&files, char *), sizeof(char *), cmp_str);
 	{
 		char *main_file = xasprintf("%s/stk.stkvars", dir);
 		if (access(main_file, F_OK) == 0 && vars_add_file(vi, main_file, diag))
