@@ -33,5 +33,8 @@ int cmd_fmt(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_output(int argc, char **argv);
 
 #endif

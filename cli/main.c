@@ -54,6 +54,30 @@ const struct cli_command cli_commands[] = {
 	  "Variables also come from STK_VAR_NAME, DIR/stk.stkvars and DIR/*.auto.stkvars, before\n"
 	  "the command line. Exit status: 0 success, 1 error, 2 changes with -detailed-exitcode.\n",
 	  cmd_plan },
+	{ "apply", "Make the infrastructure match the configuration",
+	  "Usage: stk apply [DIR] [-auto-approve] [-parallelism N] [plan's flags]\n"
+	  "\n"
+	  "Plans as stk plan does, shows the plan, asks for 'yes' (without a terminal it refuses\n"
+	  "unless -auto-approve is given), then makes the changes: operations run in parallel as\n"
+	  "their dependencies complete (-parallelism N, default 10), and the state is written after\n"
+	  "every one. A failure stops what depends on it, not the rest. The first interrupt (Ctrl-C,\n"
+	  "SIGTERM) starts nothing new and waits for what is running; the second stops at once.\n"
+	  "\n"
+	  "Exit status: 0 success, 1 error or failed operations, 130 interrupted.\n",
+	  cmd_apply },
+	{ "destroy", "Destroy everything the state records",
+	  "Usage: stk destroy [DIR] [-auto-approve] [-parallelism N] [-target ADDR]...\n"
+	  "\n"
+	  "The same as stk apply -destroy: everything in the state is destroyed, what depends on a\n"
+	  "thing before the thing itself.\n",
+	  cmd_destroy },
+	{ "output", "Print the stack's outputs",
+	  "Usage: stk output [-json] [-raw] [NAME]\n"
+	  "\n"
+	  "Prints the outputs recorded in the state (STK_STATE, else ./stk.state). A sensitive\n"
+	  "output prints as (sensitive value) unless it is asked for by NAME. -raw prints a string\n"
+	  "without quotes.\n",
+	  cmd_output },
 	{ "graph", "Print the dependency graph as Graphviz DOT",
 	  "Usage: stk graph [DIR]\n"
 	  "\n"

@@ -49,8 +49,9 @@ static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *s
 
 	switch (kind) {
 	case '{':
-		k = (ctx->prev_kind == IDENT || ctx->prev_kind == CQUOTE || ctx->prev_kind == STRING) ?
-		    PB_BLOCK : PB_OBJECT;
+		/* (inside brackets, it can only be a map) */
+		k = (ctx->prev_kind == IDENT || ctx->prev_kind == CQUOTE || ctx->prev_kind == STRING) &&
+		    (!(top = bracket_top(ctx)) || top->kind == PB_BLOCK) ? PB_BLOCK : PB_OBJECT;
 		break;
 	case TINTERP:
 		k = PB_INTERP;

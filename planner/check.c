@@ -991,7 +991,7 @@ static const struct schema_resource *resolve_type(struct check_ctx *c, const str
 		names[n] = NULL;
 		const char *s = diag_suggest(prov, names);
 		diag_error(c->diag, &tl->span, "unknown provider '%s'", prov);
-		diag_hint(c->diag, s ? "did you mean %s?" : "stk knows the providers aws and docker", s);
+		diag_hint(c->diag, s ? "did you mean %s?" : "stk knows the providers aws, docker and host", s);
 		goto out;
 	}
 	if (strchr(type, '.')) {
@@ -1065,7 +1065,7 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 			return;
 		if (!schema_provider_find(b->labels[0].text)) {
 			diag_error(c->diag, &b->labels[0].span, "unknown provider '%s'", b->labels[0].text);
-			diag_hint(c->diag, "stk knows the providers aws and docker");
+			diag_hint(c->diag, "stk knows the providers aws, docker and host");
 			return;
 		}
 		decl_add(c, D_PROVIDER, b->nlabels == 2 ? xasprintf("%s.%s", b->labels[0].text, b->labels[1].text) :

@@ -15,23 +15,7 @@
 #include "planner/eval.h"
 #include "planner/graph.h"
 #include "planner/vars.h"
-
-struct planner {
-	struct diag_ctx *diag;
-	struct graph g;
-	const struct plan_opts *opts;
-	struct strmap prior;          /* instance address -> const struct plan_prior * */
-	struct strmap seen;           /* state addresses the configuration accounts for */
-	const struct plan_prior *priors;
-	size_t nprior;
-	struct graph_node *cur;       /* the node being evaluated */
-	struct plan *out;
-	const struct ast_item *stack; /* the root's stack block */
-	struct buf missing_vars;      /* char *: required root variables with no value */
-	struct strmap replace;        /* addresses given with -replace */
-	struct strmap default_cache;  /* default source text -> struct value * */
-	struct buf default_files;     /* struct ast_file * */
-};
+#include "planner/walk.h"
 
 static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
 {
@@ -46,7 +30,7 @@ void plan_init(struct plan *p)
 	memset(p, 0, sizeof *p);
 }
 
-static void change_free(struct plan_change *c)
+void plan_change_free(struct plan_change *c)
 {
 	free(c->addr);
 	free(c->moved_from);
@@ -68,7 +52,7 @@ static void change_free(struct plan_change *c)
 void plan_release(struct plan *p)
 {
 	for (size_t i = 0; i < buf_count(&p->changes, struct plan_change *); i++)
-		change_free(buf_at(&p->changes, struct plan_change *, i));
+		plan_change_free(buf_at(&p->changes, struct plan_change *, i));
 	for (size_t i = 0; i < buf_count(&p->outputs, struct plan_output *); i++) {
 		struct plan_output *o = buf_at(&p->outputs, struct plan_output *, i);
 		free(o->name);
@@ -1109,7 +1093,7 @@ static struct value *plan_output(struct planner *pl, struct graph_node *n)
 	return v;
 }
 
-static struct value *plan_node(struct planner *pl, struct graph_node *n)
+struct value *planner_node(struct planner *pl, struct graph_node *n)
 {
 	struct eval_ctx ec;
 
@@ -1155,6 +1139,8 @@ static void plan_orphans(struct planner *pl)
 		/* a data source no longer configured is simply forgotten */
 		c->action = pr->data ? PLAN_NOOP : PLAN_DELETE;
 		c->reason = xstrdup(pl->opts->destroy ? "" : "it is no longer in the configuration");
+		for (size_t k = 0; k < pr->ndeps; k++)
+			buf_push(&c->deps, char *, xstrdup(pr->deps[k]));
 		add_change(pl, c);
 	}
 }
@@ -1249,7 +1235,7 @@ static void apply_targets(struct planner *pl)
 	for (size_t i = 0; i < n; i++) {
 		struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 		if (!keep[i]) {
-			change_free(c);
+			plan_change_free(c);
 			continue;
 		}
 		buf_at(&p->changes, struct plan_change *, w++) = c;
@@ -1289,7 +1275,7 @@ static void apply_targets(struct planner *pl)
 }
 
 /* Addresses in the order people count: worker[2] before worker[10]. */
-static int cmp_addr(const char *a, const char *b)
+int plan_cmp_addr(const char *a, const char *b)
 {
 	size_t ra = strcspn(a, "["), rb = strcspn(b, "[");
 	int c = strncmp(a, b, ra < rb ? ra : rb);
@@ -1313,7 +1299,7 @@ static int cmp_addr(const char *a, const char *b)
 static int cmp_changes(const void *a, const void *b)
 {
 	const struct plan_change *x = *(struct plan_change *const *)a, *y = *(struct plan_change *const *)b;
-	return cmp_addr(x->addr, y->addr);
+	return plan_cmp_addr(x->addr, y->addr);
 }
 
 static int cmp_outputs(const void *a, const void *b)
@@ -1361,6 +1347,93 @@ static void check_undeclared(struct planner *pl)
 	}
 }
 
+int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config_module *root,
+		  const struct plan_prior *prior, size_t nprior, const struct plan_opts *opts, struct plan *out)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->diag = diag;
+	pl->opts = opts;
+	pl->out = out;
+	pl->priors = prior;
+	pl->nprior = nprior;
+	strmap_init(&pl->prior);
+	strmap_init(&pl->seen);
+	strmap_init(&pl->replace);
+	strmap_init(&pl->default_cache);
+	graph_init(&pl->g, diag);
+	planner_set_priors(pl, prior, nprior);
+	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++)
+		strmap_put(&pl->replace, opts->replaces[i], (void *)1);
+	for (size_t f = 0; f < config_nfiles(root); f++) {
+		const struct ast_body *b = &config_file(root, f)->body;
+		for (size_t i = 0; i < b->n; i++)
+			if (b->items[i]->kind == AST_BLOCK && !strcmp(b->items[i]->name, "stack"))
+				pl->stack = b->items[i];
+	}
+	if (graph_build(&pl->g, root))
+		return -1;
+	check_undeclared(pl);
+	return 0;
+}
+
+void planner_set_priors(struct planner *pl, const struct plan_prior *prior, size_t nprior)
+{
+	strmap_release(&pl->prior);
+	strmap_init(&pl->prior);
+	pl->priors = prior;
+	pl->nprior = nprior;
+	for (size_t i = 0; i < nprior; i++)
+		strmap_put(&pl->prior, prior[i].addr, (void *)&prior[i]);
+}
+
+int planner_deps_done(struct planner *pl, struct graph_node *n)
+{
+	for (size_t k = 0; k < buf_count(&n->edges, struct graph_edge); k++) {
+		int st = graph_node(&pl->g, buf_at(&n->edges, struct graph_edge, k).to)->state;
+		if (st != 2)
+			return st == 3 ? -1 : 0;
+	}
+	return 1;
+}
+
+void planner_report_missing(struct planner *pl)
+{
+	struct buf names = BUF_INIT;
+	size_t k = buf_count(&pl->missing_vars, char *);
+
+	if (!k)
+		return;
+	for (size_t i = 0; i < k; i++) {
+		if (i)
+			buf_addstr(&names, i + 1 == k ? " and " : ", ");
+		buf_addstr(&names, buf_at(&pl->missing_vars, char *, i));
+		free(buf_at(&pl->missing_vars, char *, i));
+	}
+	pl->missing_vars.len = 0;
+	diag_error(pl->diag, NULL, "no value for the required variable%s %s", k == 1 ? "" : "s", names.data);
+	diag_hint(pl->diag, "give %s with -var NAME=VALUE, a -var-file, or STK_VAR_NAME in the environment",
+		  k == 1 ? "it" : "them");
+	buf_release(&names);
+}
+
+void planner_teardown(struct planner *pl)
+{
+	graph_release(&pl->g);
+	for (size_t i = 0; i < pl->default_cache.cap; i++)
+		if (pl->default_cache.slots[i].key)
+			val_unref(pl->default_cache.slots[i].value);
+	for (size_t i = 0; i < buf_count(&pl->default_files, struct ast_file *); i++)
+		ast_file_free(buf_at(&pl->default_files, struct ast_file *, i));
+	for (size_t i = 0; i < buf_count(&pl->missing_vars, char *); i++)
+		free(buf_at(&pl->missing_vars, char *, i));
+	buf_release(&pl->default_files);
+	buf_release(&pl->missing_vars);
+	strmap_release(&pl->default_cache);
+	strmap_release(&pl->prior);
+	strmap_release(&pl->seen);
+	strmap_release(&pl->replace);
+}
+
 int plan_make(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
 	      size_t nprior, const struct plan_opts *opts, struct plan *out)
 {
@@ -1368,82 +1441,32 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 	int ret = -1;
 	unsigned errors = diag->errors;
 
-	memset(&pl, 0, sizeof pl);
-	pl.diag = diag;
-	pl.opts = opts;
-	pl.out = out;
-	pl.priors = prior;
-	pl.nprior = nprior;
-	strmap_init(&pl.prior);
-	strmap_init(&pl.seen);
-	strmap_init(&pl.replace);
-	strmap_init(&pl.default_cache);
-	graph_init(&pl.g, diag);
-	for (size_t i = 0; i < nprior; i++)
-		strmap_put(&pl.prior, prior[i].addr, (void *)&prior[i]);
-	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++)
-		strmap_put(&pl.replace, opts->replaces[i], (void *)1);
-	for (size_t f = 0; f < config_nfiles(root); f++) {
-		const struct ast_body *b = &config_file(root, f)->body;
-		for (size_t i = 0; i < b->n; i++)
-			if (b->items[i]->kind == AST_BLOCK && !strcmp(b->items[i]->name, "stack"))
-				pl.stack = b->items[i];
-	}
-	if (graph_build(&pl.g, root))
+	if (planner_setup(&pl, diag, root, prior, nprior, opts, out))
 		goto out;
-	check_undeclared(&pl);
 	for (size_t i = 0; i < graph_count(&pl.g); i++) {
 		struct graph_node *n = graph_node(&pl.g, pl.g.order[i]);
-		int deps_ok = 1;
-		for (size_t k = 0; k < buf_count(&n->edges, struct graph_edge); k++)
-			if (graph_node(&pl.g, buf_at(&n->edges, struct graph_edge, k).to)->state != 2)
-				deps_ok = 0;
 		/* a node whose dependency failed is not evaluated: its errors would only echo */
-		if (!deps_ok) {
+		if (planner_deps_done(&pl, n) != 1) {
 			n->state = 3;
 			continue;
 		}
 		n->state = 1;
-		n->value = plan_node(&pl, n);
+		n->value = planner_node(&pl, n);
 		n->state = n->value ? 2 : 3;
 	}
-	if (buf_count(&pl.missing_vars, char *)) {
-		struct buf names = BUF_INIT;
-		size_t k = buf_count(&pl.missing_vars, char *);
-		for (size_t i = 0; i < k; i++) {
-			if (i)
-				buf_addstr(&names, i + 1 == k ? " and " : ", ");
-			buf_addstr(&names, buf_at(&pl.missing_vars, char *, i));
-			free(buf_at(&pl.missing_vars, char *, i));
-		}
-		diag_error(diag, NULL, "no value for the required variable%s %s", k == 1 ? "" : "s", names.data);
-		diag_hint(diag, "give %s with -var NAME=VALUE, a -var-file, or STK_VAR_NAME in the environment",
-			  k == 1 ? "it" : "them");
-		buf_release(&names);
-	}
+	planner_report_missing(&pl);
 	plan_orphans(&pl);
 	plan_removed_outputs(&pl);
 	if (opts->targets && opts->targets[0])
 		apply_targets(&pl);
 	if (buf_count(&out->changes, struct plan_change *) > 1)
-	qsort(out->changes.data, buf_count(&out->changes, struct plan_change *), sizeof(struct plan_change *),
-	      cmp_changes);
+		qsort(out->changes.data, buf_count(&out->changes, struct plan_change *),
+		      sizeof(struct plan_change *), cmp_changes);
 	if (buf_count(&out->outputs, struct plan_output *) > 1)
 		qsort(out->outputs.data, buf_count(&out->outputs, struct plan_output *),
 		      sizeof(struct plan_output *), cmp_outputs);
 	ret = diag->errors > errors ? -1 : 0;
 out:
-	graph_release(&pl.g);
-	for (size_t i = 0; i < pl.default_cache.cap; i++)
-		if (pl.default_cache.slots[i].key)
-			val_unref(pl.default_cache.slots[i].value);
-	for (size_t i = 0; i < buf_count(&pl.default_files, struct ast_file *); i++)
-		ast_file_free(buf_at(&pl.default_files, struct ast_file *, i));
-	buf_release(&pl.default_files);
-	buf_release(&pl.missing_vars);
-	strmap_release(&pl.default_cache);
-	strmap_release(&pl.prior);
-	strmap_release(&pl.seen);
-	strmap_release(&pl.replace);
+	planner_teardown(&pl);
 	return ret;
 }

@@ -27,6 +27,8 @@ struct plan_prior {
 	int data;
 	struct value *attrs;        /* a map */
 	int tainted;
+	char **deps;                /* what the state says it depends on (for destroy order) */
+	size_t ndeps;
 };
 
 struct plan_change {
@@ -77,6 +79,9 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 	      size_t nprior, const struct plan_opts *opts, struct plan *out);
 
 int plan_has_changes(const struct plan *p);
+void plan_change_free(struct plan_change *c);
+/* Orders addresses as people count: worker[2] before worker[10]. */
+int plan_cmp_addr(const char *a, const char *b);
 
 /* Renderings. color: ANSI colours in the text form. */
 void plan_render_text(const struct plan *p, struct buf *out, int color);

@@ -193,6 +193,9 @@ static struct value *shallow_copy(const struct value *v)
 	struct value *c = val_new((enum val_kind)v->kind);
 
 	c->marks = v->marks;
+	/* an unknown value has no contents to copy, only its kind */
+	if (v->marks & VAL_UNKNOWN)
+		return c;
 	switch (v->kind) {
 	case VAL_BOOL:
 		c->u.b = v->u.b;

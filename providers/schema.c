@@ -22,6 +22,7 @@ const struct schema_type schema_list_of_number = { .kind = SK_LIST, .elem = &sch
 const struct schema_provider *const schema_providers[] = {
 	&schema_aws,
 	&schema_docker,
+	&schema_host,
 	NULL,
 };
 

@@ -88,7 +88,7 @@ extern const struct schema_type schema_string, schema_number, schema_bool, schem
 extern const struct schema_type schema_list_of_string, schema_set_of_string;
 extern const struct schema_type schema_map_of_string, schema_list_of_number;
 
-extern const struct schema_provider schema_aws, schema_docker;
+extern const struct schema_provider schema_aws, schema_docker, schema_host;
 
 /* NULL-terminated list of every provider. */
 extern const struct schema_provider *const schema_providers[];

@@ -796,8 +796,9 @@ static void check_lookups(void)
 
 	for (pp = schema_providers; *pp; pp++)
 		n++;
-	check(n == 2, "schema_providers", "%d providers, expected 2", n);
+	check(n == 3, "schema_providers", "%d providers, expected 3", n);
 	check(schema_provider_find("aws") == &schema_aws, "schema_provider_find", "aws");
+	check(schema_provider_find("host") == &schema_host, "schema_provider_find", "host");
 	check(schema_provider_find("docker") == &schema_docker, "schema_provider_find",
 	      "docker");
 	check(schema_provider_find("gcp") == NULL, "schema_provider_find", "gcp");

@@ -1,0 +1,800 @@
+/* apply.c: the apply walk. Three phases: destroy what goes (dependents first), then walk the
+ * graph creating, updating and reading (each node planned again once its dependencies are
+ * real, so unknown values are known by then), then destroy what create_before_destroy kept.
+ * Evaluation and the state stay on this thread; only provider calls run on the workers. */
+#include "planner/apply.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/strmap.h"
+#include "planner/walk.h"
+#include "providers/provider.h"
+
+volatile sig_atomic_t apply_interrupted;
+
+enum op_kind { OP_CREATE, OP_UPDATE, OP_DELETE, OP_READ };
+
+struct op {
+	enum op_kind kind;
+	char *addr;
+	char *type;                 /* "vpc" */
+	char *resource_type;        /* "aws.vpc" */
+	char *provider;             /* "aws", "aws.eu" */
+	int data;
+	struct value *prior;        /* held here; the worker only reads them */
+	struct value *planned;
+	struct value *result;       /* from the worker */
+	int rc;
+	struct diag_ctx diag;       /* the worker's own diagnostics */
+	struct provider *prov;
+	struct buf deps;            /* char *: for the state */
+	struct graph_node *node;    /* phase two: the node it belongs to */
+	struct buf waits;           /* phase one and three: struct op * that must finish first */
+	int started, done;
+	time_t t0;
+	int last_report;
+	struct op *next;            /* in the work or done queue */
+};
+
+struct applier {
+	struct diag_ctx *diag;
+	struct state *st;
+	const struct apply_opts *ao;
+	struct apply_result *res;
+	/* workers */
+	pthread_t *threads;
+	int nthreads;
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, done_cv;
+	struct op *work, *done;     /* queues */
+	int quit;
+	int in_flight;
+	/* configured providers: "aws.eu" -> struct provider * */
+	struct strmap providers;
+	struct buf owned_keys;      /* char * keys of providers */
+	struct planner *pl;         /* phase two */
+};
+
+/* ---- workers ---- */
+
+static void *worker(void *arg)
+{
+	struct applier *ap = arg;
+
+	for (;;) {
+		struct op *op;
+		pthread_mutex_lock(&ap->mu);
+		while (!ap->work && !ap->quit)
+			pthread_cond_wait(&ap->work_cv, &ap->mu);
+		if (!ap->work) {
+			pthread_mutex_unlock(&ap->mu);
+			return NULL;
+		}
+		op = ap->work;
+		ap->work = op->next;
+		pthread_mutex_unlock(&ap->mu);
+
+		struct provider_op po = {
+			.type = op->type, .addr = op->addr, .prior = op->prior, .planned = op->planned,
+			.timeout_s = 0,
+		};
+		const struct provider_ops *ops = op->prov->ops;
+		switch (op->kind) {
+		case OP_CREATE:
+			op->rc = ops->create(op->prov, &po, &op->result, &op->diag);
+			break;
+		case OP_UPDATE:
+			op->rc = ops->update(op->prov, &po, &op->result, &op->diag);
+			break;
+		case OP_DELETE:
+			op->rc = ops->remove(op->prov, &po, &op->diag);
+			break;
+		case OP_READ:
+			op->rc = ops->read_data ? ops->read_data(op->prov, op->type, op->planned, &op->result, &op->diag) :
+				 (diag_error(&op->diag, NULL, "the %s provider has no data sources", ops->name), -1);
+			break;
+		}
+
+		pthread_mutex_lock(&ap->mu);
+		op->next = ap->done;
+		ap->done = op;
+		pthread_cond_signal(&ap->done_cv);
+		pthread_mutex_unlock(&ap->mu);
+	}
+}
+
+static void start_workers(struct applier *ap)
+{
+	ap->nthreads = ap->ao->parallelism > 0 ? ap->ao->parallelism : 10;
+	ap->threads = xcalloc((size_t)ap->nthreads, sizeof *ap->threads);
+	for (int i = 0; i < ap->nthreads; i++)
+		pthread_create(&ap->threads[i], NULL, worker, ap);
+}
+
+static void stop_workers(struct applier *ap)
+{
+	pthread_mutex_lock(&ap->mu);
+	ap->quit = 1;
+	pthread_cond_broadcast(&ap->work_cv);
+	pthread_mutex_unlock(&ap->mu);
+	for (int i = 0; i < ap->nthreads; i++)
+		pthread_join(ap->threads[i], NULL);
+	free(ap->threads);
+}
+
+/* ---- operations ---- */
+
+static const char *verb(enum op_kind k, int done)
+{
+	switch (k) {
+	case OP_CREATE: return done ? "Creation" : "Creating";
+	case OP_UPDATE: return done ? "Modifications" : "Modifying";
+	case OP_DELETE: return done ? "Destruction" : "Destroying";
+	default: return done ? "Read" : "Reading";
+	}
+}
+
+static struct op *op_new(enum op_kind kind, const struct plan_change *c, const struct value *prior,
+			 const struct value *planned)
+{
+	struct op *op = xcalloc(1, sizeof *op);
+	const char *dot = strchr(c->type, '.');
+
+	op->kind = kind;
+	op->addr = xstrdup(c->addr);
+	op->resource_type = xstrdup(c->type);
+	op->type = xstrdup(dot ? dot + 1 : c->type);
+	op->provider = xstrdup(c->provider);
+	op->data = c->data;
+	op->prior = prior ? val_ref((struct value *)prior) : NULL;
+	op->planned = planned ? val_ref((struct value *)planned) : NULL;
+	diag_init(&op->diag);
+	for (size_t i = 0; i < buf_count(&c->deps, char *); i++)
+		buf_push(&op->deps, char *, xstrdup(buf_at(&c->deps, char *, i)));
+	return op;
+}
+
+static void op_free(struct op *op)
+{
+	free(op->addr);
+	free(op->type);
+	free(op->resource_type);
+	free(op->provider);
+	val_unref(op->prior);
+	val_unref(op->planned);
+	val_unref(op->result);
+	diag_release(&op->diag);
+	for (size_t i = 0; i < buf_count(&op->deps, char *); i++)
+		free(buf_at(&op->deps, char *, i));
+	buf_release(&op->deps);
+	buf_release(&op->waits);
+	free(op);
+}
+
+/* The provider for an operation, configured from its provider block the first time. */
+static struct provider *provider_for(struct applier *ap, const char *name, struct diag_ctx *diag,
+				     const char *addr)
+{
+	struct provider *p = strmap_get(&ap->providers, name);
+	char base[64];
+	const struct provider_ops *ops;
+	struct value *config = NULL;
+
+	if (p)
+		return p;
+	snprintf(base, sizeof base, "%.*s", (int)strcspn(name, "."), name);
+	ops = provider_find(base);
+	if (!ops) {
+		diag_error(diag, NULL, "%s: the %s provider is not part of this build yet", addr, base);
+		return NULL;
+	}
+	if (ap->pl) {
+		char *paddr = xasprintf("provider.%s", name);
+		struct graph_node *n = graph_find(&ap->pl->g, paddr);
+		free(paddr);
+		if (n && n->state == 2)
+			config = n->value;
+	}
+	p = ops->configure(config, diag);
+	if (!p)
+		return NULL;
+	p->ops = ops;
+	char *key = xstrdup(name);
+	buf_push(&ap->owned_keys, char *, key);
+	strmap_put(&ap->providers, key, p);
+	return p;
+}
+
+static void say(struct applier *ap, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct applier *ap, const char *fmt, ...)
+{
+	va_list va;
+
+	if (!ap->ao->out)
+		return;
+	va_start(va, fmt);
+	vfprintf(ap->ao->out, fmt, va);
+	va_end(va);
+	fputc('\n', ap->ao->out);
+	fflush(ap->ao->out);
+}
+
+static int dispatch(struct applier *ap, struct op *op)
+{
+	op->prov = provider_for(ap, op->provider, &op->diag, op->addr);
+	op->started = 1;
+	op->t0 = time(NULL);
+	if (!op->prov) {
+		op->rc = -1;
+		op->done = 1;
+		return -1;
+	}
+	say(ap, "%s: %s...", op->addr, verb(op->kind, 0));
+	pthread_mutex_lock(&ap->mu);
+	op->next = ap->work;
+	ap->work = op;
+	ap->in_flight++;
+	pthread_cond_signal(&ap->work_cv);
+	pthread_mutex_unlock(&ap->mu);
+	return 0;
+}
+
+/* Waits for one operation to finish (printing "Still creating..." for long ones); returns it,
+ * or NULL when nothing is in flight. */
+static struct op *wait_one(struct applier *ap, struct buf *running)
+{
+	struct op *op = NULL;
+	int every = ap->ao->progress_every > 0 ? ap->ao->progress_every : 10;
+
+	pthread_mutex_lock(&ap->mu);
+	while (!ap->done && ap->in_flight) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&ap->done_cv, &ap->mu, &ts);
+		if (ap->done)
+			break;
+		/* progress for the long ones, from this thread so lines never interleave */
+		time_t now = time(NULL);
+		for (size_t i = 0; i < buf_count(running, struct op *); i++) {
+			struct op *r = buf_at(running, struct op *, i);
+			int secs = (int)(now - r->t0);
+			if (r->done || secs < every || secs / every == r->last_report)
+				continue;
+			r->last_report = secs / every;
+			pthread_mutex_unlock(&ap->mu);
+			say(ap, "%s: Still %s... [%ds elapsed]", r->addr,
+			    r->kind == OP_CREATE ? "creating" : r->kind == OP_UPDATE ? "modifying" :
+			    r->kind == OP_DELETE ? "destroying" : "reading", secs);
+			pthread_mutex_lock(&ap->mu);
+		}
+	}
+	if (ap->done) {
+		op = ap->done;
+		ap->done = op->next;
+		ap->in_flight--;
+		op->done = 1;
+	}
+	pthread_mutex_unlock(&ap->mu);
+	return op;
+}
+
+/* ---- the state ---- */
+
+static int state_save(struct applier *ap)
+{
+	return state_write(ap->ao->state_path, ap->st, ap->diag);
+}
+
+/* Records a finished operation in the state and writes it. */
+static void record(struct applier *ap, struct op *op)
+{
+	struct addr a;
+	struct buf why = BUF_INIT;
+	int secs = (int)(time(NULL) - op->t0);
+
+	/* the worker's diagnostics, under the address */
+	for (size_t i = 0; i < buf_count(&op->diag.diags, struct diag); i++) {
+		const struct diag *d = &buf_at(&op->diag.diags, struct diag, i);
+		const char *m = d->message;
+		size_t al = strlen(op->addr);
+		/* providers usually start with the address already */
+		if (!strncmp(m, op->addr, al) && m[al] == ':')
+			diag_add(ap->diag, d->severity, d->span.src ? &d->span : NULL, "%s", m);
+		else
+			diag_add(ap->diag, d->severity, d->span.src ? &d->span : NULL, "%s: %s", op->addr, m);
+		if (d->hint)
+			diag_hint(ap->diag, "%s", d->hint);
+	}
+	addr_init(&a);
+	if (addr_parse(&a, op->addr, &why)) {
+		diag_error(ap->diag, NULL, "%s: cannot record it in the state: %s", op->addr, buf_cstr(&why));
+		buf_release(&why);
+		return;
+	}
+	buf_release(&why);
+	if (op->rc == 0) {
+		const struct value *id = op->result ? val_map_get(op->result, "id") : NULL;
+		struct buf idtext = BUF_INIT;
+		if (id && id->kind == VAL_STRING && !(id->marks & VAL_SENSITIVE))
+			buf_printf(&idtext, " [id=%s]", id->u.str.s);
+		say(ap, "%s: %s complete after %ds%s", op->addr, verb(op->kind, 1), secs, buf_cstr(&idtext));
+		buf_release(&idtext);
+	} else {
+		say(ap, "%s: %s failed after %ds", op->addr, verb(op->kind, 0), secs);
+		ap->res->failed++;
+	}
+	if (op->kind == OP_DELETE) {
+		if (op->rc == 0) {
+			state_remove_instance(ap->st, &a);
+			ap->res->destroyed++;
+		}
+	} else if (op->result) {
+		struct state_instance *in = state_add_instance(ap->st, &a, op->provider);
+		state_instance_set_attrs(in, op->result);
+		state_instance_clear_deps(in);
+		for (size_t i = 0; i < buf_count(&op->deps, char *); i++)
+			state_instance_add_dep(in, buf_at(&op->deps, char *, i));
+		/* an object made but not right is kept, to be replaced by the next apply */
+		in->status = op->rc == 0 ? STATE_READY : STATE_TAINTED;
+		if (op->rc == 0) {
+			if (op->kind == OP_CREATE)
+				ap->res->added++;
+			else if (op->kind == OP_UPDATE)
+				ap->res->changed++;
+			else
+				ap->res->read++;
+		}
+	}
+	addr_release(&a);
+	state_save(ap);
+}
+
+/* ---- phases one and three: destroys, dependents first ---- */
+
+static int run_deletes(struct applier *ap, struct buf *ops)
+{
+	size_t n = buf_count(ops, struct op *);
+	struct buf running = BUF_INIT;
+	size_t finished = 0;
+	int failed = 0;
+
+	/* a destroy waits for the destroys of everything that depends on its object */
+	for (size_t i = 0; i < n; i++) {
+		struct op *a = buf_at(ops, struct op *, i);
+		const char *res_a = a->addr;
+		size_t la = strcspn(res_a, "[");
+		for (size_t j = 0; j < n; j++) {
+			struct op *b = buf_at(ops, struct op *, j);
+			for (size_t k = 0; k < buf_count(&b->deps, char *); k++) {
+				const char *d = buf_at(&b->deps, char *, k);
+				if (strlen(d) == la && !strncmp(d, res_a, la) && a != b) {
+					buf_push(&a->waits, struct op *, b);
+					break;
+				}
+			}
+		}
+	}
+	while (finished < n) {
+		int progressed = 0;
+		for (size_t i = 0; i < n && !apply_interrupted; i++) {
+			struct op *a = buf_at(ops, struct op *, i);
+			int ready = !a->started;
+			for (size_t k = 0; ready && k < buf_count(&a->waits, struct op *); k++) {
+				struct op *w = buf_at(&a->waits, struct op *, k);
+				if (!w->done)
+					ready = 0;
+				else if (w->rc) {
+					/* what stands on it is still there: it cannot go */
+					a->started = a->done = 1;
+					a->rc = -1;
+					diag_error(ap->diag, NULL, "%s: not destroyed, because %s could not be", a->addr,
+						   w->addr);
+					finished++;
+					failed = 1;
+					ready = 0;
+				}
+			}
+			if (!ready)
+				continue;
+			progressed = 1;
+			if (dispatch(ap, a)) {
+				record(ap, a);
+				finished++;
+				failed = 1;
+				continue;
+			}
+			buf_push(&running, struct op *, a);
+		}
+		struct op *d = wait_one(ap, &running);
+		if (!d) {
+			if (!progressed) {
+				/* interrupted, or nothing left that can start */
+				for (size_t i = 0; i < n; i++)
+					if (!buf_at(ops, struct op *, i)->started)
+						finished++, buf_at(ops, struct op *, i)->started = 1;
+			}
+			continue;
+		}
+		record(ap, d);
+		if (d->rc)
+			failed = 1;
+		finished++;
+	}
+	buf_release(&running);
+	return failed ? -1 : 0;
+}
+
+/* ---- phase two: the graph walk ---- */
+
+struct node_ops {
+	struct buf ops;             /* struct op * */
+	size_t pending;
+	int failed;
+};
+
+static void refresh_priors(struct applier *ap, struct plan_prior **priors, size_t *n)
+{
+	apply_free_priors(*priors, *n);
+	*priors = apply_priors(ap->st, n);
+	planner_set_priors(ap->pl, *priors, *n);
+}
+
+static int walk(struct applier *ap, const struct config_module *root, const struct plan_opts *opts,
+		struct buf *deposed)
+{
+	struct planner pl;
+	struct plan scratch;
+	struct plan_prior *priors;
+	size_t nprior, nnodes, done_nodes = 0;
+	struct node_ops *no = NULL;
+	struct buf running = BUF_INIT;
+	int failed = 0;
+
+	plan_init(&scratch);
+	priors = apply_priors(ap->st, &nprior);
+	if (planner_setup(&pl, ap->diag, root, priors, nprior, opts, &scratch)) {
+		failed = 1;
+		goto out;
+	}
+	ap->pl = &pl;
+	nnodes = graph_count(&pl.g);
+	no = xcalloc(nnodes + 1, sizeof *no);
+	while (done_nodes < nnodes) {
+		int progressed = 0;
+		for (size_t oi = 0; oi < nnodes; oi++) {
+			size_t idx = pl.g.order[oi];
+			struct graph_node *n = graph_node(&pl.g, idx);
+			int deps;
+			if (n->state != 0)
+				continue;
+			deps = planner_deps_done(&pl, n);
+			if (deps == 0)
+				continue;
+			progressed = 1;
+			if (deps < 0 || (apply_interrupted && (n->kind == GN_RESOURCE || n->kind == GN_DATA))) {
+				n->state = 3;   /* skipped: a dependency failed, or we were told to stop */
+				done_nodes++;
+				continue;
+			}
+			size_t k0 = buf_count(&scratch.changes, struct plan_change *);
+			n->state = 1;
+			struct value *v = planner_node(&pl, n);
+			if (!v) {
+				n->state = 3;
+				done_nodes++;
+				failed = 1;
+				continue;
+			}
+			for (size_t k = k0; k < buf_count(&scratch.changes, struct plan_change *); k++) {
+				struct plan_change *c = buf_at(&scratch.changes, struct plan_change *, k);
+				struct op *op = NULL;
+				switch (c->action) {
+				case PLAN_CREATE:
+					op = op_new(OP_CREATE, c, NULL, c->after);
+					break;
+				case PLAN_UPDATE:
+					op = op_new(OP_UPDATE, c, c->before, c->after);
+					break;
+				case PLAN_READ:
+					op = op_new(OP_READ, c, NULL, c->after);
+					break;
+				case PLAN_REPLACE:
+					/* without create_before_destroy, phase one destroyed it: still here
+					 * means that destroy failed, and nothing is created in its place */
+					if (!c->create_before_destroy) {
+						no[idx].failed = 1;
+						break;
+					}
+					/* create_before_destroy: the old object waits for phase three */
+					op = op_new(OP_CREATE, c, NULL, c->after);
+					buf_push(deposed, struct op *, op_new(OP_DELETE, c, c->before, NULL));
+					break;
+				default:
+					break;
+				}
+				if (!op)
+					continue;
+				op->node = n;
+				buf_push(&no[idx].ops, struct op *, op);
+			}
+			if (no[idx].failed) {
+				val_unref(v);
+				n->state = 3;
+				done_nodes++;
+				failed = 1;
+				continue;
+			}
+			if (!buf_count(&no[idx].ops, struct op *)) {
+				n->value = v;
+				n->state = 2;
+				done_nodes++;
+				continue;
+			}
+			val_unref(v);
+			for (size_t k = 0; k < buf_count(&no[idx].ops, struct op *); k++) {
+				struct op *op = buf_at(&no[idx].ops, struct op *, k);
+				if (dispatch(ap, op)) {
+					record(ap, op);
+					no[idx].failed = 1;
+					continue;
+				}
+				no[idx].pending++;
+				buf_push(&running, struct op *, op);
+			}
+			if (!no[idx].pending) {
+				n->state = 3;
+				done_nodes++;
+				failed = 1;
+			}
+		}
+		struct op *d = wait_one(ap, &running);
+		if (!d) {
+			if (!progressed)
+				break;   /* nothing in flight and nothing ready: all that can run, ran */
+			continue;
+		}
+		record(ap, d);
+		size_t idx = (size_t)((uintptr_t)strmap_get(&pl.g.by_addr, d->node->addr) - 1);
+		if (d->rc)
+			no[idx].failed = 1;
+		if (--no[idx].pending)
+			continue;
+		/* the node's objects are real now: plan it again to see their values */
+		if (no[idx].failed) {
+			d->node->state = 3;
+			failed = 1;
+		} else {
+			refresh_priors(ap, &priors, &nprior);
+			d->node->value = planner_node(&pl, d->node);
+			d->node->state = d->node->value ? 2 : 3;
+		}
+		done_nodes++;
+	}
+	if (done_nodes < nnodes && !apply_interrupted)
+		failed = 1;
+	/* root outputs go into the state */
+	if (!apply_interrupted) {
+		for (size_t i = 0; i < nnodes; i++) {
+			struct graph_node *n = graph_node(&pl.g, i);
+			if (n->kind != GN_OUTPUT || *n->mod->path || n->state != 2)
+				continue;
+			if (!val_is_known(n->value))
+				continue;
+			state_set_output(ap->st, n->name, n->value, val_is_sensitive(n->value));
+		}
+		for (size_t i = ap->st->noutputs; i > 0; i--) {
+			char *addr = xasprintf("output.%s", ap->st->outputs[i - 1].name);
+			if (!graph_find(&pl.g, addr))
+				state_remove_output(ap->st, ap->st->outputs[i - 1].name);
+			free(addr);
+		}
+		state_save(ap);
+	}
+out:
+	for (size_t i = 0; no && i < nnodes; i++) {
+		for (size_t k = 0; k < buf_count(&no[i].ops, struct op *); k++)
+			op_free(buf_at(&no[i].ops, struct op *, k));
+		buf_release(&no[i].ops);
+	}
+	free(no);
+	buf_release(&running);
+	ap->pl = NULL;
+	planner_teardown(&pl);
+	plan_release(&scratch);
+	apply_free_priors(priors, nprior);
+	return failed ? -1 : 0;
+}
+
+int apply_run(struct diag_ctx *diag, const struct config_module *root, struct state *st,
+	      const struct plan *plan, const struct plan_opts *opts, const struct apply_opts *ao,
+	      struct apply_result *res)
+{
+	struct applier ap;
+	struct buf deletes = BUF_INIT, deposed = BUF_INIT;
+	int failed = 0;
+
+	memset(&ap, 0, sizeof ap);
+	memset(res, 0, sizeof *res);
+	ap.diag = diag;
+	ap.st = st;
+	ap.ao = ao;
+	ap.res = res;
+	pthread_mutex_init(&ap.mu, NULL);
+	pthread_cond_init(&ap.work_cv, NULL);
+	pthread_cond_init(&ap.done_cv, NULL);
+	strmap_init(&ap.providers);
+	start_workers(&ap);
+	/* phase one: what the plan destroys, and the old half of replacements */
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
+		const struct plan_change *c = buf_at(&plan->changes, struct plan_change *, i);
+		if (c->action == PLAN_DELETE || (c->action == PLAN_REPLACE && !c->create_before_destroy))
+			buf_push(&deletes, struct op *, op_new(OP_DELETE, c, c->before, NULL));
+	}
+	if (buf_count(&deletes, struct op *) && run_deletes(&ap, &deletes))
+		failed = 1;
+	/* phase two: everything else, in dependency order (a destroy plan has nothing here) */
+	if (!opts->destroy && !apply_interrupted && walk(&ap, root, opts, &deposed))
+		failed = 1;
+	/* phase three: the old objects that create_before_destroy kept until now */
+	if (buf_count(&deposed, struct op *) && !apply_interrupted && run_deletes(&ap, &deposed))
+		failed = 1;
+	stop_workers(&ap);
+	for (size_t i = 0; i < buf_count(&deletes, struct op *); i++)
+		op_free(buf_at(&deletes, struct op *, i));
+	for (size_t i = 0; i < buf_count(&deposed, struct op *); i++)
+		op_free(buf_at(&deposed, struct op *, i));
+	buf_release(&deletes);
+	buf_release(&deposed);
+	for (size_t i = 0; i < ap.providers.cap; i++)
+		if (ap.providers.slots[i].key) {
+			struct provider *p = ap.providers.slots[i].value;
+			p->ops->release(p);
+		}
+	for (size_t i = 0; i < buf_count(&ap.owned_keys, char *); i++)
+		free(buf_at(&ap.owned_keys, char *, i));
+	buf_release(&ap.owned_keys);
+	strmap_release(&ap.providers);
+	pthread_mutex_destroy(&ap.mu);
+	pthread_cond_destroy(&ap.work_cv);
+	pthread_cond_destroy(&ap.done_cv);
+	res->interrupted = apply_interrupted != 0;
+	return failed || res->interrupted ? -1 : 0;
+}
+
+/* ---- the state as the planner sees it ---- */
+
+struct plan_prior *apply_priors(const struct state *st, size_t *n)
+{
+	struct buf out = BUF_INIT;
+
+	for (size_t i = 0; i < st->nresources; i++) {
+		const struct state_resource *r = st->resources[i];
+		for (size_t k = 0; k < r->ninstances; k++) {
+			const struct state_instance *in = r->instances[k];
+			struct plan_prior p;
+			struct buf addr = BUF_INIT;
+			/* an unresolved intent is no object yet */
+			if (in->status == STATE_PENDING)
+				continue;
+			memset(&p, 0, sizeof p);
+			state_instance_address(r, in, &addr);
+			p.addr = buf_detach(&addr, NULL);
+			p.type = xstrdup(r->type);
+			p.data = r->mode == ADDR_DATA;
+			p.attrs = val_ref(in->attrs);
+			p.tainted = in->status == STATE_TAINTED;
+			p.ndeps = in->ndeps;
+			p.deps = xcalloc(in->ndeps ? in->ndeps : 1, sizeof *p.deps);
+			for (size_t d = 0; d < in->ndeps; d++)
+				p.deps[d] = xstrdup(in->deps[d]);
+			buf_push(&out, struct plan_prior, p);
+		}
+	}
+	*n = buf_count(&out, struct plan_prior);
+	return (struct plan_prior *)(void *)buf_detach(&out, NULL);
+}
+
+void apply_free_priors(struct plan_prior *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].addr);
+		free(p[i].type);
+		val_unref(p[i].attrs);
+		for (size_t d = 0; d < p[i].ndeps; d++)
+			free(p[i].deps[d]);
+		free(p[i].deps);
+	}
+	free(p);
+}
+
+struct value *apply_prior_outputs(const struct state *st)
+{
+	struct val_pair *p = xcalloc(st->noutputs ? st->noutputs : 1, sizeof *p);
+	struct value *r;
+
+	for (size_t i = 0; i < st->noutputs; i++) {
+		p[i].key = xstrdup(st->outputs[i].name);
+		p[i].val = val_ref(st->outputs[i].value);
+	}
+	r = val_map_take(p, st->noutputs);
+	free(p);
+	return r;
+}
+
+/* ---- refresh ---- */
+
+int apply_refresh(struct diag_ctx *diag, struct state *st)
+{
+	struct strmap missing;
+	int ret = 0;
+
+	strmap_init(&missing);
+	for (size_t i = 0; i < st->nresources; i++) {
+		struct state_resource *r = st->resources[i];
+		char base[64];
+		if (r->mode != ADDR_MANAGED || !r->ninstances)
+			continue;
+		snprintf(base, sizeof base, "%.*s", (int)strcspn(r->provider, "."), r->provider);
+		const struct provider_ops *ops = provider_find(base);
+		if (!ops || !ops->read) {
+			/* one error per provider, naming the first object that needs it */
+			if (!strmap_get(&missing, r->provider)) {
+				strmap_put(&missing, r->provider, (void *)1);
+				diag_error(diag, NULL, "refreshing %s.%s needs the %s provider, which is not part of "
+					   "this build yet", r->type, r->name, base);
+				diag_hint(diag, "plan from the state as it is with -refresh=false");
+			}
+			ret = -1;
+			continue;
+		}
+		struct provider *p = ops->configure(NULL, diag);
+		if (!p) {
+			ret = -1;
+			continue;
+		}
+		p->ops = ops;
+		/* one read for all the instances of the resource: providers batch by type */
+		struct provider_read *items = xcalloc(r->ninstances, sizeof *items);
+		const char *dot = strchr(r->type, '.');
+		for (size_t k = 0; k < r->ninstances; k++) {
+			items[k].type = dot ? dot + 1 : r->type;
+			items[k].prior = r->instances[k]->attrs;
+		}
+		if (ops->read(p, items, r->ninstances, diag) == 0) {
+			for (size_t k = r->ninstances; k > 0; k--) {
+				struct state_instance *in = r->instances[k - 1];
+				if (items[k - 1].result) {
+					state_instance_set_attrs(in, items[k - 1].result);
+					val_unref(items[k - 1].result);
+				} else if (in->status != STATE_PENDING) {
+					/* gone outside stk: forget it, so the plan creates it again */
+					struct addr a;
+					addr_init(&a);
+					state_resource_addr(r, &a);
+					a.key = in->key ? val_ref(in->key) : NULL;
+					state_remove_instance(st, &a);
+					addr_release(&a);
+					if (i >= st->nresources || st->resources[i] != r)
+						break;
+				}
+			}
+		} else {
+			ret = -1;
+		}
+		free(items);
+		ops->release(p);
+		if (i < st->nresources && st->resources[i] != r)
+			i--;
+	}
+	strmap_release(&missing);
+	return ret;
+}

@@ -1,0 +1,48 @@
+/* apply.h: making a plan real. Operations run in parallel on worker threads as their
+ * dependencies complete; the state is written after every one of them, so an interrupted or
+ * failed apply leaves a state that records every object that exists.
+ * Ownership: apply_run borrows everything; it updates and writes the state it is given. */
+#ifndef STK_APPLY_H
+#define STK_APPLY_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "planner/plan.h"
+#include "planner/state.h"
+
+struct apply_opts {
+	int parallelism;            /* operations at once (default 10) */
+	const char *state_path;
+	FILE *out;                  /* progress lines */
+	int color;
+	int progress_every;         /* seconds between "Still creating..." lines (default 10) */
+};
+
+struct apply_result {
+	unsigned added, changed, destroyed, read, failed;
+	int interrupted;
+};
+
+/* Set by a signal handler: 1 stops starting operations; 2 stops waiting for them. */
+extern volatile sig_atomic_t apply_interrupted;
+
+/* Applies plan (made by plan_make from the same configuration, state and options). Returns
+ * 0 when everything succeeded, -1 when something failed (each failure is a diagnostic under
+ * its address) or the run was interrupted. */
+int apply_run(struct diag_ctx *diag, const struct config_module *root, struct state *st,
+	      const struct plan *plan, const struct plan_opts *opts, const struct apply_opts *ao,
+	      struct apply_result *res);
+
+/* Reads every managed object in the state back through its provider: attributes that changed
+ * outside stk are updated, objects that are gone are dropped (and so planned again). The
+ * state is not written. */
+int apply_refresh(struct diag_ctx *diag, struct state *st);
+
+/* The state's instances as the planner sees them; free with apply_free_priors. */
+struct plan_prior *apply_priors(const struct state *st, size_t *n);
+void apply_free_priors(struct plan_prior *p, size_t n);
+/* The state's outputs as a map (marked sensitive where they are). */
+struct value *apply_prior_outputs(const struct state *st);
+
+#endif

@@ -1,0 +1,203 @@
+#!/bin/sh
+# tests/apply.sh: stk apply, destroy and output end to end, with the host provider writing
+# real files, checked from outside: the files on disk and the state file itself.
+. "$(dirname "$0")/lib.sh"
+t_init
+
+W=$T_TMP/work
+STK_ABS=$(t_abspath "$STK")
+
+# fresh WORKDIR with main.stk from stdin
+workdir() {
+	rm -rf "$W"
+	mkdir -p "$W"
+	cat >"$W/main.stk"
+}
+
+# stk in the work directory; its stdout, stderr and status land where t_run puts them
+in_w() {
+	T_STATUS=0
+	(cd "$W" && t_timeout 60 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+workdir <<'EOF'
+variable greeting { default = "hello" }
+
+resource host.file a {
+  filename = "a.txt"
+  content  = "${var.greeting} world\n"
+}
+
+resource host.file b {
+  filename = "b-${substr(host.file.a.id, 0, 8)}.txt"
+  content  = upper(host.file.a.content)
+}
+
+output a_id { value = host.file.a.id }
+output secret {
+  value     = "s3cr3t-${host.file.a.id}"
+  sensitive = true
+}
+EOF
+
+t_begin "apply creates dependent objects, the second from the first's real attributes"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "host.file.a: Creation complete after"
+t_expect_has out "Apply complete! Resources: 2 added, 0 changed, 0 destroyed."
+t_expect_has out "secret = (sensitive value)"
+t_expect_lacks out "s3cr3t"
+[ "$(cat "$W/a.txt" 2>/dev/null)" = "hello world" ] || t_why "a.txt does not hold the content"
+ls "$W"/b-*.txt >/dev/null 2>&1 || t_why "b-<id>.txt was not written"
+[ "$(cat "$W"/b-*.txt 2>/dev/null)" = "HELLO WORLD" ] || t_why "b's content is not upper(a's)"
+t_end
+
+t_begin "the state file is private and records both objects and the outputs"
+mode=$(stat -c %a "$W/stk.state" 2>/dev/null)
+[ "$mode" = 600 ] || t_why "stk.state has mode $mode, not 600"
+grep -q '"type": "host.file"' "$W/stk.state" || t_why "no host.file in the state"
+[ "$(grep -c '"filename"' "$W/stk.state")" -eq 2 ] || t_why "the state does not hold two files"
+grep -q '"a_id"' "$W/stk.state" || t_why "output a_id not in the state"
+[ -f "$W/stk.state.backup" ] || t_why "no stk.state.backup"
+T_STATUS=0
+t_end
+
+t_begin "a second plan has no changes (exit 0 with -detailed-exitcode)"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "stk output prints a sensitive output only when asked by name"
+in_w output
+t_expect_status 0
+t_expect_has out "secret = (sensitive value)"
+t_expect_lacks out "s3cr3t"
+in_w output secret
+t_expect_has out "s3cr3t-"
+in_w output -json
+t_expect_lacks out "s3cr3t"
+t_end
+
+t_begin "a file removed outside stk is planned and applied back"
+rm -f "$W/a.txt"
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "host.file.a will be created"
+in_w apply -auto-approve
+t_expect_status 0
+[ -f "$W/a.txt" ] || t_why "a.txt was not written again"
+t_end
+
+t_begin "a changed argument that forces replacement replaces, and the old file goes"
+old_b=$(ls "$W"/b-*.txt)
+sed -i 's/default = "hello"/default = "bye"/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "host.file.b: Destruction complete"
+[ "$(cat "$W/a.txt")" = "bye world" ] || t_why "a.txt was not rewritten"
+[ ! -e "$old_b" ] || t_why "the old $old_b is still there"
+[ "$(ls "$W"/b-*.txt | wc -l)" -eq 1 ] || t_why "not exactly one b-*.txt"
+t_end
+
+t_begin "apply without a terminal and without -auto-approve refuses and changes nothing"
+sed -i 's/default = "bye"/default = "again"/' "$W/main.stk"
+in_w apply
+t_expect_status 1
+t_expect_has err "-auto-approve"
+[ "$(cat "$W/a.txt")" = "bye world" ] || t_why "a.txt changed although apply refused"
+t_end
+
+t_begin "destroy removes every object, dependents first, and empties the state"
+in_w destroy -auto-approve
+t_expect_status 0
+t_expect_has out "2 destroyed"
+[ ! -e "$W/a.txt" ] || t_why "a.txt is still there"
+ls "$W"/b-*.txt >/dev/null 2>&1 && t_why "a b-*.txt is still there"
+grep -q '"host.file"' "$W/stk.state" && t_why "the state still records files"
+b_line=$(grep -n "host.file.b: Destruction complete" "$T_TMP/out" | cut -d: -f1)
+a_line=$(grep -n "host.file.a: Destroying" "$T_TMP/out" | cut -d: -f1)
+[ -n "$b_line" ] && [ -n "$a_line" ] && [ "$b_line" -lt "$a_line" ] ||
+	t_why "a was destroyed before b, which depends on it, was gone"
+t_end
+
+workdir <<'EOF'
+resource host.file ok {
+  filename = "ok.txt"
+  content  = "fine\n"
+}
+
+resource host.file bad {
+  filename = "no/such/dir/bad.txt"
+  content  = "never\n"
+}
+
+resource host.file after_bad {
+  filename = "after-${host.file.bad.id}.txt"
+  content  = "depends on bad\n"
+}
+
+resource host.file after_ok {
+  filename = "after-ok.txt"
+  content  = host.file.ok.content
+}
+EOF
+
+t_begin "a failure stops its dependents only; the rest completes; exit 1 with the failure named"
+in_w apply -auto-approve
+t_expect_status 1
+t_expect_has err "host.file.bad: cannot write no/such/dir/bad.txt"
+t_expect_has out "Apply failed."
+[ -f "$W/ok.txt" ] || t_why "the independent ok.txt was not written"
+[ -f "$W/after-ok.txt" ] || t_why "after-ok.txt (depends on ok) was not written"
+ls "$W"/after-*.txt | grep -v after-ok >/dev/null 2>&1 && t_why "a dependent of the failure was created"
+grep -q '"ok.txt"' "$W/stk.state" || t_why "the state does not record ok.txt"
+grep -q 'bad.txt' "$W/stk.state" && t_why "the state records the failed file"
+t_end
+
+t_begin "after the failure is fixed, apply completes what is left"
+sed -i 's|no/such/dir/bad.txt|bad.txt|' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "2 added, 0 changed, 0 destroyed"
+[ -f "$W/bad.txt" ] || t_why "bad.txt was not written"
+t_end
+
+workdir <<'EOF'
+variable names {
+  type    = set(string)
+  default = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]
+}
+
+resource host.file many {
+  for_each = var.names
+  filename = "many-${each.key}.txt"
+  content  = "file ${each.value}\n"
+}
+
+resource host.file counted {
+  count    = 3
+  filename = "counted-${count.index}.txt"
+  content  = "${count.index}\n"
+}
+
+output names { value = [for f in host.file.many : f.filename] }
+EOF
+
+t_begin "for_each and count instances apply in parallel (-parallelism 4)"
+in_w apply -auto-approve -parallelism 4
+t_expect_status 0
+t_expect_has out "15 added"
+[ "$(ls "$W"/many-*.txt | wc -l)" -eq 12 ] || t_why "not 12 many-*.txt files"
+[ "$(cat "$W/counted-2.txt")" = 2 ] || t_why "counted-2.txt is wrong"
+t_end
+
+t_begin "removing a for_each key destroys just that instance"
+sed -i 's/"k", "l"\]/"k"]/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 0 changed, 1 destroyed"
+[ ! -e "$W/many-l.txt" ] || t_why "many-l.txt is still there"
+t_end
+
+t_summary
