@@ -1,10 +1,15 @@
 /* cmd_plan.c: stk plan and stk graph. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "config.h"
 #include "cli/cli.h"
 #include "planner/check.h"
 #include "planner/config.h"
@@ -17,6 +22,7 @@
 
 struct plan_args {
 	const char *dir;
+	const char *out;       /* -out FILE: the saved plan */
 	int json, markdown, detailed, refresh, destroy;
 	struct buf targets;    /* const char * */
 	struct buf replaces;   /* const char * */
@@ -35,7 +41,14 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 			*help = 1;
 			return 0;
 		}
-		if (cli_flag(a, "json", NULL)) {
+		if (cli_flag(a, "out", &v)) {
+			if (!v) {
+				if (i + 1 >= argc)
+					return cli_usage_error(self, "-out needs a file name");
+				v = argv[++i];
+			}
+			pa->out = v;
+		} else if (cli_flag(a, "json", NULL)) {
 			pa->json = 1;
 		} else if (cli_flag(a, "markdown", NULL)) {
 			pa->markdown = 1;
@@ -106,6 +119,9 @@ struct run {
 	size_t nprior;
 	char *path;
 	int locked, auto_approve, parallelism;
+	int state_new;          /* there was no state file */
+	char config_sha256[65];
+	json_t *saved;          /* apply PLANFILE: the saved plan */
 };
 
 static void run_init(struct run *r)
@@ -137,6 +153,139 @@ static void run_release(struct run *r)
 	buf_release(&r->pa.targets);
 	buf_release(&r->pa.replaces);
 	free(r->path);
+	json_decref(r->saved);
+}
+
+static int cmp_sources(const void *a, const void *b)
+{
+	return strcmp((*(struct source *const *)a)->name, (*(struct source *const *)b)->name);
+}
+
+/* A digest of every configuration file read so far (the root's and its modules'): a saved
+ * plan is refused when any of them changed. */
+static void config_digest(struct diag_ctx *diag, char out[65])
+{
+	size_t n = buf_count(&diag->sources, struct source *);
+	struct source **v = xmalloc((n ? n : 1) * sizeof *v);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char d[32];
+	unsigned int dl = 0;
+
+	memcpy(v, diag->sources.data, n * sizeof *v);
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_sources);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (size_t i = 0; i < n; i++) {
+		char len[32];
+		snprintf(len, sizeof len, "%zu", v[i]->len);
+		EVP_DigestUpdate(md, v[i]->name, strlen(v[i]->name) + 1);
+		EVP_DigestUpdate(md, len, strlen(len) + 1);
+		EVP_DigestUpdate(md, v[i]->text, v[i]->len);
+	}
+	EVP_DigestFinal_ex(md, d, &dl);
+	EVP_MD_CTX_free(md);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	free(v);
+}
+
+static const char *action_name(enum plan_action a)
+{
+	switch (a) {
+	case PLAN_CREATE: return "create";
+	case PLAN_UPDATE: return "update";
+	case PLAN_REPLACE: return "replace";
+	case PLAN_DELETE: return "delete";
+	case PLAN_READ: return "read";
+	default: return "no-op";
+	}
+}
+
+static json_t *strings_json(const struct buf *b)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < buf_count(b, const char *); i++)
+		if (buf_at(b, const char *, i))
+			json_array_append_new(a, json_string(buf_at(b, const char *, i)));
+	return a;
+}
+
+/* -out FILE: what apply needs to do exactly this plan again, and to know when it cannot: the
+ * state's lineage and serial, a digest of the configuration, the inputs, and the actions.
+ * It holds variable values, so it is written 0600, like the state. */
+static int save_plan(struct run *r, const char *file)
+{
+	json_t *root = json_object(), *changes = json_array();
+	json_t *vars = val_to_json(r->opts.variables);
+	json_t *origins = val_to_json(r->opts.raw_variables);
+	char *text = NULL;
+	int fd = -1, ret = -1;
+
+	json_object_set_new(root, "format", json_string("stk-plan"));
+	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "stk_version", json_string(PACKAGE_VERSION));
+	json_object_set_new(root, "dir", json_string(r->pa.dir));
+	json_object_set_new(root, "lineage", r->st.lineage && !r->state_new ? json_string(r->st.lineage) :
+			    json_null());
+	json_object_set_new(root, "serial", json_integer((json_int_t)r->st.serial));
+	json_object_set_new(root, "config_sha256", json_string(r->config_sha256));
+	json_object_set_new(root, "variables", vars ? vars : json_object());
+	json_object_set_new(root, "variable_origins", origins ? origins : json_object());
+	json_object_set_new(root, "targets", strings_json(&r->pa.targets));
+	json_object_set_new(root, "replaces", strings_json(&r->pa.replaces));
+	json_object_set_new(root, "destroy", json_boolean(r->pa.destroy));
+	for (size_t i = 0; i < buf_count(&r->plan.changes, struct plan_change *); i++) {
+		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
+		if (c->action == PLAN_NOOP && !c->moved_from)
+			continue;
+		json_t *ch = json_object();
+		json_object_set_new(ch, "address", json_string(c->addr));
+		json_object_set_new(ch, "action", json_string(action_name(c->action)));
+		json_array_append_new(changes, ch);
+	}
+	json_object_set_new(root, "changes", changes);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    write(fd, "\n", 1) != 1 || fsync(fd)) {
+		diag_error(&r->diag, NULL, "cannot write the plan to %s: %s", file, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	json_decref(root);
+	return ret;
+}
+
+/* Does the new plan do what the saved one showed? Same addresses, same actions. */
+static int same_actions(struct run *r)
+{
+	json_t *saved = json_object_get(r->saved, "changes");
+	size_t k = 0;
+
+	for (size_t i = 0; i < buf_count(&r->plan.changes, struct plan_change *); i++) {
+		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
+		if (c->action == PLAN_NOOP && !c->moved_from)
+			continue;
+		json_t *s = json_array_get(saved, k++);
+		if (!s || strcmp(json_string_value(json_object_get(s, "address")) ?: "", c->addr) ||
+		    strcmp(json_string_value(json_object_get(s, "action")) ?: "", action_name(c->action))) {
+			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s",
+				   c->addr, action_name(c->action));
+			diag_hint(&r->diag, "something outside the plan changed; make a new plan");
+			return 0;
+		}
+	}
+	if (k != json_array_size(saved)) {
+		diag_error(&r->diag, NULL, "the saved plan no longer matches: it has %zu changes, the "
+			   "configuration now makes %zu", json_array_size(saved), k);
+		diag_hint(&r->diag, "make a new plan");
+		return 0;
+	}
+	return 1;
 }
 
 /* Loads, locks, refreshes and plans. Returns 0, or -1 after diagnostics. */
@@ -146,12 +295,32 @@ static int run_plan(struct run *r, const char *operation)
 		return -1;
 	if (check_module(&r->diag, &r->mod))
 		return -1;
+	config_digest(&r->diag, r->config_sha256);
+	if (r->saved && strcmp(r->config_sha256, json_string_value(json_object_get(r->saved, "config_sha256")) ?: "")) {
+		diag_error(&r->diag, NULL, "the configuration changed since this plan was made");
+		diag_hint(&r->diag, "make a new plan with stk plan -out");
+		return -1;
+	}
 	r->path = state_path(r->pa.dir);
 	if (state_lock(r->path, operation, &r->lock, &r->diag))
 		return -1;
 	r->locked = 1;
-	if (state_read(r->path, &r->st, &r->diag) < 0)
+	int rs = state_read(r->path, &r->st, &r->diag);
+	if (rs < 0)
 		return -1;
+	r->state_new = rs == STATE_NEW;
+	if (r->saved) {
+		/* no lineage: the plan was made before any state existed, and none may exist now */
+		const char *lineage = json_string_value(json_object_get(r->saved, "lineage"));
+		json_int_t serial = json_integer_value(json_object_get(r->saved, "serial"));
+		if ((lineage ? (r->state_new || strcmp(lineage, r->st.lineage)) : !r->state_new) ||
+		    (json_int_t)r->st.serial != serial) {
+			diag_error(&r->diag, NULL, "the state changed since this plan was made (serial %lld%s, now %llu)",
+				   (long long)serial, lineage ? "" : " with no state yet", (unsigned long long)r->st.serial);
+			diag_hint(&r->diag, "make a new plan with stk plan -out, and apply that");
+			return -1;
+		}
+	}
 	if (r->pa.refresh && apply_refresh(&r->diag, &r->st))
 		return -1;
 	/* command-line values come after the directory's own files and the environment */
@@ -169,6 +338,13 @@ static int run_plan(struct run *r, const char *operation)
 	r->opts.variables = vars_values(&all);
 	r->opts.raw_variables = vars_raw(&all);
 	vars_release(&all);
+	if (r->saved) {
+		/* the saved plan's inputs, not today's environment */
+		val_unref(r->opts.variables);
+		val_unref((struct value *)r->opts.raw_variables);
+		r->opts.variables = val_from_json(json_object_get(r->saved, "variables"));
+		r->opts.raw_variables = val_from_json(json_object_get(r->saved, "variable_origins"));
+	}
 	r->priors = apply_priors(&r->st, &r->nprior);
 	r->opts.destroy = r->pa.destroy;
 	r->opts.prior_outputs = apply_prior_outputs(&r->st);
@@ -177,7 +353,11 @@ static int run_plan(struct run *r, const char *operation)
 	r->opts.targets = buf_count(&r->pa.targets, const char *) > 1 ?
 			  (const char *const *)(void *)r->pa.targets.data : NULL;
 	r->opts.replaces = (const char *const *)(void *)r->pa.replaces.data;
-	return plan_make(&r->diag, &r->mod, r->priors, r->nprior, &r->opts, &r->plan);
+	if (plan_make(&r->diag, &r->mod, r->priors, r->nprior, &r->opts, &r->plan))
+		return -1;
+	if (r->saved && !same_actions(r))
+		return -1;
+	return 0;
 }
 
 int cmd_plan(int argc, char **argv)
@@ -196,12 +376,17 @@ int cmd_plan(int argc, char **argv)
 	ret = 1;
 	if (run_plan(&r, "plan"))
 		goto out;
+	if (r.pa.out && save_plan(&r, r.pa.out))
+		goto out;
 	if (r.pa.json)
 		plan_render_json(&r.plan, &out);
 	else if (r.pa.markdown)
 		plan_render_markdown(&r.plan, &out);
 	else
 		plan_render_text(&r.plan, &out, cli_color(stdout));
+	if (r.pa.out && !r.pa.json)
+		buf_printf(&out, "\nSaved the plan to %s. To make exactly these changes, run:\n  stk apply %s\n",
+			   r.pa.out, r.pa.out);
 	fwrite(out.data, 1, out.len, stdout);
 	ret = r.pa.detailed && plan_has_changes(&r.plan) ? 2 : 0;
 out:
@@ -266,6 +451,33 @@ static void print_outputs(const struct state *st, int color)
 	}
 }
 
+static int load_saved(struct run *r, const char *file)
+{
+	json_error_t je;
+	json_t *j = json_load_file(file, 0, &je);
+	json_t *a;
+	size_t i;
+
+	if (!j || strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") ||
+	    json_integer_value(json_object_get(j, "version")) != 1) {
+		diag_error(&r->diag, NULL, "%s is not a saved plan%s%s", file, j ? "" : ": ", j ? "" : je.text);
+		diag_hint(&r->diag, "make one with stk plan -out %s", file);
+		json_decref(j);
+		return -1;
+	}
+	r->saved = j;
+	r->pa.dir = json_string_value(json_object_get(j, "dir")) ?: ".";
+	r->pa.refresh = 0;
+	r->pa.destroy = json_is_true(json_object_get(j, "destroy"));
+	buf_reset(&r->pa.targets);
+	buf_reset(&r->pa.replaces);
+	json_array_foreach(json_object_get(j, "targets"), i, a)
+		buf_push(&r->pa.targets, const char *, json_string_value(a));
+	json_array_foreach(json_object_get(j, "replaces"), i, a)
+		buf_push(&r->pa.replaces, const char *, json_string_value(a));
+	return 0;
+}
+
 static int apply_or_destroy(int argc, char **argv, int destroy)
 {
 	const struct cli_command *self = cli_find(destroy ? "destroy" : "apply");
@@ -309,9 +521,10 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 	{
 		struct stat sb;
 		if (stat(r.pa.dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
-			diag_error(&r.diag, NULL, "%s is a file: applying a saved plan is not supported yet", r.pa.dir);
-			diag_hint(&r.diag, "apply a configuration directory");
-			goto out;
+			/* stk apply PLANFILE: the plan was reviewed already; apply it as it is */
+			if (load_saved(&r, r.pa.dir))
+				goto out;
+			r.auto_approve = 1;
 		}
 	}
 	if (run_plan(&r, destroy ? "destroy" : "apply"))

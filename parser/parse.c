@@ -36,6 +36,29 @@ static int closed_by_brace(enum parse_bracket_kind k)
 	return k == PB_BLOCK || k == PB_OBJECT || k == PB_INTERP;
 }
 
+static int wants_value(int kind);
+
+/* Each prefix operator nests one level deeper: a long run of them would fill bison's stack
+ * before the tree's depth limit could see it. A run of AST_MAX_DEPTH is too deep whatever
+ * follows, so it ends the parse there. */
+static void prefix_op(struct parse_ctx *ctx, const struct span *sp)
+{
+	if (ctx->recovering || ctx->stopped)
+		return;
+	if (ctx->prefix_run && ctx->prev_span.off == ctx->prefix_last) {
+		ctx->prefix_run++;
+	} else {
+		ctx->prefix_run = 1;
+		ctx->prefix_start = *sp;
+	}
+	ctx->prefix_last = sp->off;
+	if (ctx->prefix_run >= AST_MAX_DEPTH) {
+		struct span at = span_join(&ctx->prefix_start, sp);
+		diag_error(ctx->diag, &at, "expression nested more than %d levels deep", AST_MAX_DEPTH);
+		ctx->stopped = 1;
+	}
+}
+
 /* Keeps the stack of open brackets, which recovery and messages ("the block opened at 3:20")
  * rely on. A '{' right after a name or a quoted label opens a block body. It also follows the
  * '?' waiting for their ':' and the parts of a for expression, for messages. */
@@ -79,7 +102,8 @@ static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *s
 		return;
 	case CQUOTE:
 		/* the quote that ends a string left open inside "${": the '${' close with it */
-		for (n = ctx->look_closes; n > 0 && (top = bracket_top(ctx)); bracket_pop(ctx))
+		/* (the scanner still holds the count: this is the token it returned last) */
+		for (n = ctx->lex.closed_interps; n > 0 && (top = bracket_top(ctx)); bracket_pop(ctx))
 			if (top->kind == PB_INTERP)
 				n--;
 		return;
@@ -96,9 +120,18 @@ static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *s
 			l->for_stage = 3;
 		return;
 	case '=':
+		ctx->eq_end = sp->end;
+		/* fall through */
 	case ',':
 		/* a new value starts */
 		level(ctx)->nq = 0;
+		return;
+	case '-':
+		if (!wants_value(ctx->prev_kind))
+			return;
+		/* fall through */
+	case '!':
+		prefix_op(ctx, sp);
 		return;
 	case KW_FOR:
 		top = bracket_top(ctx);
@@ -227,13 +260,10 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		ctx->look_kind = kind;
 		ctx->look_span = *lloc;
 		ctx->look_depth = depth;
-		ctx->look_closes = ctx->lex.closed_interps;
 		ctx->prev_lexerr = ctx->look_lexerr;
 		ctx->look_lexerr = ctx->diag->errors != errors;
 		if (kind == IDENT)
 			ctx->look_text = lval->str;
-		if (ctx->prev_kind == '=')
-			ctx->value_start = *lloc;
 		if (depth >= PARSE_MAX_NESTING && (kind == '{' || kind == '[' || kind == '(' ||
 						   kind == TINTERP)) {
 			diag_error(ctx->diag, lloc, "nested more than %d levels deep", PARSE_MAX_NESTING);
@@ -248,7 +278,6 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 			}
 			ctx->recovering = 0;
 			level(ctx)->nq = 0;
-			ctx->prefix_run = 0;
 		}
 		if (kind == YYerror) {
 			/* bison recovers without a message: the scanner gave it */
@@ -257,20 +286,6 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 			ctx->err_off = lloc->off;
 			ctx->sync_depth = innermost_block(ctx);
 			return kind;
-		}
-		/* each prefix operator nests one level deeper: a long run would fill bison's stack
-		 * before the tree's depth limit could see it */
-		if (kind == '!' || (kind == '-' && wants_value(ctx->prev_kind))) {
-			if (ctx->prefix_run++ == 0)
-				ctx->prefix_start = *lloc;
-			if (ctx->prefix_run >= AST_MAX_DEPTH && !ctx->stopped) {
-				struct span sp = span_join(&ctx->prefix_start, lloc);
-				diag_error(ctx->diag, &sp, "expression nested more than %d levels deep",
-					   AST_MAX_DEPTH);
-				ctx->stopped = 1;
-			}
-		} else {
-			ctx->prefix_run = 0;
 		}
 		return kind;
 	}
@@ -516,8 +531,13 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 	ctx->syntax_errors++;
 	if (strstr(msg, "memory exhausted")) {
 		/* only an expression far deeper than AST_MAX_DEPTH fills bison's stack */
-		diag_error(ctx->diag, ctx->value_start.src ? &ctx->value_start : loc,
-			   "expression nested more than %d levels deep", AST_MAX_DEPTH);
+		/* at the value of the last '=' */
+		if (ctx->eq_end && ctx->eq_end <= loc->off) {
+			struct span eq = { loc->src, ctx->eq_end, ctx->eq_end };
+			at.off = (uint32_t)(text_after(&eq) - loc->src->text);
+			at.end = at.off + 1;
+		}
+		diag_error(ctx->diag, &at, "expression nested more than %d levels deep", AST_MAX_DEPTH);
 		ctx->stopped = 1;
 		goto out;
 	}

@@ -35,7 +35,6 @@ struct parse_ctx {
 	struct buf brackets;    /* struct parse_bracket: what is open at the lookahead */
 	int look_kind;          /* the token last handed to the parser */
 	struct span look_span;
-	int look_closes;        /* a CQUOTE that also closes this many '${' (lexer.h) */
 	int look_lexerr;        /* the scanner reported an error in the lookahead */
 	int prev_lexerr;        /* or in the token before it */
 	size_t look_depth;      /* bracket depth before the lookahead */
@@ -53,7 +52,8 @@ struct parse_ctx {
 	struct parse_level base;/* the level outside every bracket */
 	unsigned prefix_run;    /* consecutive prefix operators: '!' and unary '-' */
 	struct span prefix_start;
-	struct span value_start;/* the first token after the last '=' */
+	uint32_t prefix_last;   /* where the last of them starts */
+	uint32_t eq_end;        /* where the last '=' ends */
 	struct ast_item *head;  /* the block header being read, and its span so far */
 	struct span head_span;
 	int stopped;            /* nesting limit hit: the rest of the file is not parsed */

@@ -200,4 +200,39 @@ t_expect_has out "0 added, 0 changed, 1 destroyed"
 [ ! -e "$W/many-l.txt" ] || t_why "many-l.txt is still there"
 t_end
 
+workdir <<'EOF'
+variable word { default = "one" }
+
+resource host.file w {
+  filename = "w.txt"
+  content  = var.word
+}
+EOF
+
+t_begin "a saved plan applies exactly what it showed, with the variables it was made with"
+in_w plan -out saved.plan -var word=two
+t_expect_status 0
+t_expect_has out "stk apply saved.plan"
+mode=$(stat -c %a "$W/saved.plan" 2>/dev/null)
+[ "$mode" = 600 ] || t_why "saved.plan has mode $mode, not 600"
+in_w apply saved.plan
+t_expect_status 0
+[ "$(cat "$W/w.txt" 2>/dev/null)" = two ] || t_why "w.txt does not hold the planned value"
+t_end
+
+t_begin "a saved plan is refused once the state has moved on"
+in_w apply saved.plan
+t_expect_status 1
+t_expect_has err "the state changed since this plan was made"
+t_end
+
+t_begin "a saved plan is refused when the configuration changed"
+in_w plan -out again.plan -var word=three
+printf 'output o { value = 1 }\n' >>"$W/main.stk"
+in_w apply again.plan
+t_expect_status 1
+t_expect_has err "the configuration changed since this plan was made"
+[ "$(cat "$W/w.txt")" = two ] || t_why "w.txt changed although the plan was refused"
+t_end
+
 t_summary
