@@ -60,6 +60,7 @@ struct applier {
 	struct strmap providers;
 	struct buf owned_keys;      /* char * keys of providers */
 	struct planner *pl;         /* phase two */
+	int dirty;                  /* the state changed since it was last written */
 };
 
 /* ---- workers ---- */
@@ -355,7 +356,33 @@ static void record(struct applier *ap, struct op *op)
 		}
 	}
 	addr_release(&a);
+	ap->dirty = 1;
+}
+
+/* Writes the state if it changed: after every batch of operations that finished together, so a
+ * burst of completions costs one write, and no completed operation goes unrecorded. */
+static void flush(struct applier *ap)
+{
+	if (!ap->dirty)
+		return;
+	ap->dirty = 0;
 	state_save(ap);
+}
+
+/* A finished operation, if one is waiting (never blocks). */
+static struct op *try_one(struct applier *ap)
+{
+	struct op *op = NULL;
+
+	pthread_mutex_lock(&ap->mu);
+	if (ap->done) {
+		op = ap->done;
+		ap->done = op->next;
+		ap->in_flight--;
+		op->done = 1;
+	}
+	pthread_mutex_unlock(&ap->mu);
+	return op;
 }
 
 /* ---- phases one and three: destroys, dependents first ---- */
@@ -408,6 +435,7 @@ static int run_deletes(struct applier *ap, struct buf *ops)
 			progressed = 1;
 			if (dispatch(ap, a)) {
 				record(ap, a);
+				flush(ap);
 				finished++;
 				failed = 1;
 				continue;
@@ -424,11 +452,15 @@ static int run_deletes(struct applier *ap, struct buf *ops)
 			}
 			continue;
 		}
-		record(ap, d);
-		if (d->rc)
-			failed = 1;
-		finished++;
+		do {
+			record(ap, d);
+			if (d->rc)
+				failed = 1;
+			finished++;
+		} while ((d = try_one(ap)) != NULL);
+		flush(ap);
 	}
+	flush(ap);
 	buf_release(&running);
 	return failed ? -1 : 0;
 }
@@ -544,6 +576,7 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 				struct op *op = buf_at(&no[idx].ops, struct op *, k);
 				if (dispatch(ap, op)) {
 					record(ap, op);
+					flush(ap);
 					no[idx].failed = 1;
 					continue;
 				}
@@ -562,22 +595,25 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 				break;   /* nothing in flight and nothing ready: all that can run, ran */
 			continue;
 		}
-		record(ap, d);
-		size_t idx = (size_t)((uintptr_t)strmap_get(&pl.g.by_addr, d->node->addr) - 1);
-		if (d->rc)
-			no[idx].failed = 1;
-		if (--no[idx].pending)
-			continue;
-		/* the node's objects are real now: plan it again to see their values */
-		if (no[idx].failed) {
-			d->node->state = 3;
-			failed = 1;
-		} else {
-			refresh_priors(ap, &priors, &nprior);
-			d->node->value = planner_node(&pl, d->node);
-			d->node->state = d->node->value ? 2 : 3;
+		for (; d; d = try_one(ap)) {
+			record(ap, d);
+			size_t idx = (size_t)((uintptr_t)strmap_get(&pl.g.by_addr, d->node->addr) - 1);
+			if (d->rc)
+				no[idx].failed = 1;
+			if (--no[idx].pending)
+				continue;
+			/* the node's objects are real now: plan it again to see their values */
+			if (no[idx].failed) {
+				d->node->state = 3;
+				failed = 1;
+			} else {
+				refresh_priors(ap, &priors, &nprior);
+				d->node->value = planner_node(&pl, d->node);
+				d->node->state = d->node->value ? 2 : 3;
+			}
+			done_nodes++;
 		}
-		done_nodes++;
+		flush(ap);
 	}
 	if (done_nodes < nnodes && !apply_interrupted)
 		failed = 1;

@@ -816,10 +816,10 @@ static int budget_take(struct http_client *c, unsigned cost)
 
 	pthread_mutex_lock(&c->lock);
 	if (c->budget_max) {
-		if (c->budget + cost > c->budget_max)
+		if (c->budget_used + cost > c->budget_max)
 			ok = 0;
 		else
-			c->budget += cost;
+			c->budget_used += cost;
 	}
 	if (!ok)
 		c->stats.budget_exhausted++;
@@ -830,7 +830,7 @@ static int budget_take(struct http_client *c, unsigned cost)
 static void budget_refund(struct http_client *c, unsigned tokens)
 {
 	pthread_mutex_lock(&c->lock);
-	c->budget = c->budget > tokens ? c->budget - tokens : 0;
+	c->budget_used = c->budget_used > tokens ? c->budget_used - tokens : 0;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -1415,31 +1415,30 @@ static void describe_attempt(const struct xfer *x, CURLcode code, struct buf *ou
 	}
 }
 
-/* Retry-After in seconds or as an HTTP date; -1 if absent or unreadable. */
+/* Retry-After in seconds or as an HTTP date, capped; -1 if absent or unreadable. */
 static long retry_after_ms(const struct http_client *c, const struct http_response *resp)
 {
 	const char *v = http_response_header(resp, "Retry-After");
-	long ms;
+	long cap = c->retry_after_cap_ms > 0 ? c->retry_after_cap_ms : 0, s;
 
 	if (!v || !*v)
 		return -1;
 	if (isdigit((unsigned char)*v)) {
 		char *end;
-		long s = strtol(v, &end, 10);
 
+		s = strtol(v, &end, 10);
 		if (*end && !isspace((unsigned char)*end))
 			return -1;
-		ms = s > c->retry_after_cap_ms / 1000 + 1 ? c->retry_after_cap_ms : s * 1000;
 	} else {
 		time_t t = curl_getdate(v, NULL);
 
 		if (t < 0)
 			return -1;
-		t -= time(NULL);
-		ms = t <= 0 ? 0 : t > c->retry_after_cap_ms / 1000 + 1 ? c->retry_after_cap_ms :
-		     (long)t * 1000;
+		s = (long)(t - time(NULL));
+		if (s < 0)
+			s = 0;
 	}
-	return ms < c->retry_after_cap_ms ? ms : c->retry_after_cap_ms;
+	return s > cap / 1000 ? cap : s * 1000;
 }
 
 /* ---- logging ---- */
@@ -1613,6 +1612,7 @@ int http_do(struct http_client *c, struct http_request *req, struct http_respons
 	resp->attempts = 0;
 	if (c->log_level)
 		http_redact_url(req->url ? req->url : "", &url);
+	buf_cstr(&url);
 	pthread_mutex_lock(&c->lock);
 	c->stats.requests++;
 	pthread_mutex_unlock(&c->lock);
@@ -1738,7 +1738,7 @@ out:
 	if (c->log_level >= HTTP_LOG_INFO) {
 		struct buf b = BUF_INIT;
 
-		buf_printf(&b, LOG_PREFIX "%s %s", req->method, url.data ? url.data : "");
+		buf_printf(&b, LOG_PREFIX "%s %s", req->method, url.data);
 		if (resp->status)
 			buf_printf(&b, " %ld", resp->status);
 		buf_printf(&b, " in %ld ms", resp->elapsed_ms);

@@ -122,7 +122,7 @@ struct http_client {
 
 	/* State: private to http.c; read the counters with http_client_stats(). */
 	pthread_mutex_t lock;		/* the budget, the counters and the idle handles */
-	unsigned budget;
+	unsigned budget_used;		/* tokens taken by retries and not yet refunded */
 	struct http_stats stats;
 	struct buf idle;		/* CURL *: released handles, keeping their connections */
 	void *share;			/* CURLSH *: DNS cache and TLS sessions */
@@ -146,8 +146,8 @@ long http_backoff_ms(const struct http_client *c, unsigned retry);
  * goes back to the start for a retry and returns 0, or -1 if it cannot. */
 typedef ssize_t http_read_fn(void *arg, char *buf, size_t len);
 typedef int http_rewind_fn(void *arg);
-/* Called before every attempt, after the previous one's headers were sent: (re)sign the
- * request, replacing headers as needed (SigV4 dates and signatures change). Non-zero fails the
+/* Called before every attempt, the first included: (re)sign the request, replacing headers as
+ * needed (a SigV4 signature covers the date, so a retry needs a new one). Non-zero fails the
  * request without retrying. */
 typedef int http_sign_fn(void *arg, struct http_request *req);
 /* Streamed response bodies: called as data arrives (or once per line); non-zero aborts. */
@@ -211,7 +211,7 @@ const char *http_response_header(const struct http_response *resp, const char *n
 /* Runs the request, retrying as the rules say. Returns 0 when a final response arrived, whatever
  * its status (404 is an answer); -1 when none did: a transport error, cancelled, or still
  * failing after the last attempt or once the retry budget ran out. On -1, resp->error says why
- * and resp->status and body hold the last response, if there was one. */
+ * and resp->status, headers and body hold the last attempt's response, if it got a whole one. */
 int http_do(struct http_client *c, struct http_request *req, struct http_response *resp);
 
 /* Adds an error "METHOD URL: why" to ctx for a failed request (not thread-safe: ctx is the
