@@ -7,8 +7,9 @@
  * are sent and must include Host. Outputs are appended to the caller's buffers; on failure
  * (-1) a buffer is left as it was.
  *
- * Secrets: the secret access key is only read; the keys derived from it live on the stack and
- * are wiped (OPENSSL_cleanse) before returning. Nothing here prints or logs anything.
+ * Secrets: the secret access key is only read; the copy HMAC needs ("AWS4" + secret) and the
+ * keys derived from it are wiped (OPENSSL_cleanse) before returning, and never cached.
+ * Nothing here prints or logs anything.
  * Threads: no global state; every function may be called from several threads at once. */
 #ifndef STK_SIGV4_H
 #define STK_SIGV4_H
@@ -35,7 +36,10 @@ struct sigv4_request {
 	 * encoded again canonically, so "%7e" and "~" sign alike; a '+' is a plus sign (%2B),
 	 * never a space, and a '%' not followed by two hex digits makes signing fail. */
 	const char *query;
-	const struct sigv4_header *headers;  /* as sent, in order; repeats allowed */
+	/* As sent, in order; repeats allowed. All are signed but User-Agent, X-Amzn-Trace-Id
+	 * and the hop-by-hop ones (Connection, Expect, Transfer-Encoding, ...), which proxies
+	 * and SDKs change on the way: botocore leaves the same ones out. */
+	const struct sigv4_header *headers;
 	size_t nheaders;
 	const void *body;                    /* hashed unless payload_hash is set */
 	size_t body_len;
@@ -54,7 +58,8 @@ struct sigv4_config {
 	const struct sigv4_credentials *creds;
 	const char *region;                  /* "eu-west-1" */
 	const char *service;                 /* signing name: "ec2", "s3", "sts", "dynamodb" */
-	time_t time;                         /* the signing time (UTC seconds since the epoch) */
+	time_t time;                         /* signing time, UTC seconds since the epoch (from a
+						struct tm in UTC: timegm()) */
 	/* Remove "." and ".." segments and empty segments ("//") from the path. Every service
 	 * but S3, whose keys may legitimately contain them. */
 	bool normalize_path;
@@ -62,8 +67,8 @@ struct sigv4_config {
 	bool double_encode_path;
 	/* sigv4_sign_headers adds x-amz-content-sha256 (the payload hash) and signs it: S3. */
 	bool sign_content_sha256;
-	/* Send X-Amz-Security-Token but leave it out of the signature (a few services, such as
-	 * IoT's MQTT over WebSocket, want this); the token is still sent. */
+	/* Send X-Amz-Security-Token but leave it out of the signature, as a few services want
+	 * (IoT's MQTT over WebSocket). */
 	bool omit_session_token;
 	/* X-Amz-Expires for sigv4_presign, in seconds (AWS allows 1 to 604800); 0 leaves it out. */
 	unsigned expires;
@@ -87,17 +92,19 @@ struct sigv4_auth_headers {
 	size_t n;
 };
 
-/* Fills in cfg with the defaults for service: S3 ("s3") neither normalises nor double-encodes
- * its paths and signs x-amz-content-sha256; every other service does the opposite. Presigned
- * URLs last an hour. */
+/* Fills in cfg with the defaults for service: S3 ("s3", "s3-outposts", "s3-object-lambda",
+ * "s3express") neither normalises nor double-encodes its paths and signs
+ * x-amz-content-sha256; every other service does the opposite. Presigned URLs last an hour. */
 void sigv4_config_init(struct sigv4_config *cfg, const struct sigv4_credentials *creds,
 		       const char *region, const char *service, time_t time);
 
 /* Appends the canonical request. For SIGV4_HEADERS it covers the headers sigv4_sign_headers
  * adds (X-Amz-Date and so on); for SIGV4_QUERY, the query parameters sigv4_presign adds.
- * Fails (-1) on a missing method, credential, region or service, a time outside years
- * 1970-9999, a request without Host, a malformed header name, a header or query parameter the
- * signer sets itself (Authorization, X-Amz-Date, ...) or a crypto failure. */
+ * Fails (-1) on a missing method, credential, region or service, characters in those that
+ * would change the Authorization header's meaning (space, ',', '/', newline), a time outside
+ * years 1970-9999, a request without Host, a malformed header name, a malformed query, a
+ * header or query parameter the signer sets itself (Authorization, X-Amz-Date, ...) or a
+ * crypto failure. The other signing functions fail alike. */
 int sigv4_canonical_request(struct buf *out, const struct sigv4_request *req,
 			    const struct sigv4_config *cfg, enum sigv4_kind kind);
 

@@ -301,21 +301,36 @@ struct case_ctx {
 	struct buf why;                /* what differed, for the FAIL line */
 };
 
+static void note(struct case_ctx *cc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Adds to what went wrong with the case, for its FAIL line. */
+static void note(struct case_ctx *cc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cc->why.len)
+		buf_addstr(&cc->why, "; ");
+	va_start(ap, fmt);
+	buf_vprintf(&cc->why, fmt, ap);
+	va_end(ap);
+}
+
 static void compare(struct case_ctx *cc, const char *file, const char *got, size_t len)
 {
 	struct buf want = BUF_INIT;
 	char *path = xasprintf("%s/%s", cc->dir, file);
 
 	if (read_bytes(path, &want)) {
-		buf_printf(&cc->why, "%s%s missing", cc->why.len ? "; " : "", file);
+		note(cc, "%s missing", file);
 	} else if (want.len != len || memcmp(want.data, got, len)) {
-		buf_printf(&cc->why, "%s%s differs", cc->why.len ? "; " : "", file);
+		note(cc, "%s differs", file);
 		fprintf(stderr, "%s: %s\n--- expected\n%s\n--- got\n%.*s\n---\n", cc->name,
 			file, want.data, (int)len, got);
 	}
 	/* Whatever is produced, the secret must never be in it. */
 	if (cc->secret && memmem(got, len, cc->secret, strlen(cc->secret)))
-		buf_printf(&cc->why, "%ssecret key in %s", cc->why.len ? "; " : "", file);
+		note(cc, "secret key in %s", file);
 	buf_release(&want);
 	free(path);
 }
@@ -350,7 +365,7 @@ static void run_kind(struct case_ctx *cc, const struct http_req *hr,
 	if (sigv4_canonical_request(&canonical, req, cfg, kind) ||
 	    sigv4_string_to_sign(&sts, canonical.data, canonical.len, cfg) ||
 	    sigv4_signature(sig, sts.data, sts.len, cfg)) {
-		buf_printf(&cc->why, "%s%s signing failed", cc->why.len ? "; " : "", pfx);
+		note(cc, "%s signing failed", pfx);
 		goto out;
 	}
 	snprintf(file, sizeof file, "%s-canonical-request.txt", pfx);
@@ -362,7 +377,7 @@ static void run_kind(struct case_ctx *cc, const struct http_req *hr,
 
 	if (kind == SIGV4_HEADERS) {
 		if (sigv4_sign_headers(&added, req, cfg)) {
-			buf_printf(&cc->why, "%ssigv4_sign_headers failed", cc->why.len ? "; " : "");
+			note(cc, "sigv4_sign_headers failed");
 			goto out;
 		}
 		add_request_line(&signed_req, hr, hr->query);
@@ -370,7 +385,7 @@ static void run_kind(struct case_ctx *cc, const struct http_req *hr,
 		sigv4_auth_headers_release(&added);
 	} else {
 		if (sigv4_presign(&query, req, cfg)) {
-			buf_printf(&cc->why, "%ssigv4_presign failed", cc->why.len ? "; " : "");
+			note(cc, "sigv4_presign failed");
 			goto out;
 		}
 		add_request_line(&signed_req, hr, query.data);
@@ -630,8 +645,9 @@ static void check_doc_examples(void)
 	cfg.expires = 86400;
 	report(!sigv4_presign(&q, &req, &cfg) &&
 	       !strcmp(q.data, "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
-		       "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date="
-		       "20130524T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=86400&X-Amz-Signature="
+		       "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+		       "&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=86400"
+		       "&X-Amz-Signature="
 		       "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"),
 	       "api/doc-s3-presigned-url", "%s", q.data ? q.data : "");
 	buf_release(&q);
