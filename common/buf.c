@@ -82,6 +82,8 @@ void buf_grow(struct buf *b, size_t extra)
 		cap = cap + cap / 2 + 16;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
+	/* a buffer is a string at every moment, even one that has never held anything */
+	b->data[b->len] = '\0';
 }
 
 void buf_add(struct buf *b, const void *p, size_t n)
