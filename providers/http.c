@@ -280,10 +280,13 @@ const struct http_header *http_headers_at(const struct http_headers *h, size_t i
 
 int http_secret_name(const char *name, size_t len)
 {
-	/* Substrings, matched without regard to case: errs towards hiding (NextToken, Author). */
+	/* Substrings, matched without regard to case: errs towards hiding (NextToken, Author).
+	 * The same list serves headers, so that an echo of headers as JSON keys is covered too:
+	 * Docker's X-Registry-Config, S3's SSE customer keys (header and JSON/XML forms). */
 	static const char *const words[] = {
 		"pass", "secret", "token", "auth", "cookie", "credential", "signature", "private",
-		"apikey", "api_key", "api-key", NULL
+		"apikey", "api_key", "api-key", "registry-config", "registryconfig",
+		"customer-key", "customerkey", NULL
 	};
 
 	for (const char *const *w = words; *w; w++)
@@ -294,17 +297,9 @@ int http_secret_name(const char *name, size_t len)
 
 static int secret_header(const char *name)
 {
-	static const char *const names[] = {
-		"x-registry-config", "x-amz-server-side-encryption-customer-key",
-		"x-amz-copy-source-server-side-encryption-customer-key", NULL
-	};
-
 	/* Challenges name the realm and scope, not a secret, and are what one debugs. */
 	if (!strcasecmp(name, "www-authenticate") || !strcasecmp(name, "proxy-authenticate"))
 		return 0;
-	for (const char *const *n = names; *n; n++)
-		if (!strcasecmp(name, *n))
-			return 1;
 	return http_secret_name(name, strlen(name));
 }
 
@@ -454,15 +449,81 @@ static size_t json_value_end(const char *s, size_t i, size_t len)
 	return len;
 }
 
+static int word_is(const char *s, size_t len, const char *word)
+{
+	return strlen(word) == len && !strncasecmp(s, word, len);
+}
+
+/* Does the object at s[i] == '{' name a secret in its own "name" or "key" member? Then its
+ * "value" member is one: {"name": "DB_PASSWORD", "value": "..."} (ECS environments, SSM). */
+static int json_object_names_secret(const char *s, size_t i, size_t end)
+{
+	for (i++; i < end;) {
+		size_t k, v, v_end;
+
+		while (i < end && (isspace((unsigned char)s[i]) || s[i] == ','))
+			i++;
+		if (i >= end || s[i] != '"')
+			return 0;
+		k = json_string_end(s, i, end);
+		v = k;
+		while (v < end && isspace((unsigned char)s[v]))
+			v++;
+		if (v >= end || s[v] != ':')
+			return 0;
+		v++;
+		while (v < end && isspace((unsigned char)s[v]))
+			v++;
+		v_end = json_value_end(s, v, end);
+		if ((word_is(s + i + 1, k - i - 2, "name") || word_is(s + i + 1, k - i - 2, "key")) &&
+		    v < end && s[v] == '"' && v_end - v >= 2 &&
+		    http_secret_name(s + v + 1, v_end - v - 2))
+			return 1;
+		i = v_end;
+	}
+	return 0;
+}
+
+/* Length of NAME in a string "NAME=value" whose NAME looks secret (Docker's "Env" entries),
+ * or 0. */
+static size_t json_secret_assignment(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && (isalnum((unsigned char)s[n]) || strchr("_.-", s[n])))
+		n++;
+	return n && n < len && s[n] == '=' && http_secret_name(s, n) ? n : 0;
+}
+
+struct json_obj {
+	size_t end;		/* just past its closing brace */
+	int secret_value;	/* its "value" member is a secret */
+};
+
 /* A scanner, not a parser: any string followed by ':' is a key, so JSON lines, truncated
- * bodies and concatenated documents are all handled alike. */
+ * bodies and concatenated documents are all handled alike. Redacted: values of secret-looking
+ * keys, "value" beside a secret-looking "name", and "NAME=value" strings with such a NAME. */
 static void redact_json(const char *s, size_t len, struct buf *out)
 {
+	struct buf objs = BUF_INIT; /* struct json_obj: the objects around i, innermost last */
 	size_t i = 0, run = 0;
 
 	while (i < len) {
-		size_t j, k;
+		size_t j, k, n, nobj;
+		int secret;
 
+		nobj = buf_count(&objs, struct json_obj);
+		while (nobj && buf_at(&objs, struct json_obj, nobj - 1).end <= i)
+			nobj--;
+		objs.len = nobj * sizeof(struct json_obj);
+		if (s[i] == '{') {
+			struct json_obj o = { json_value_end(s, i, len), 0 };
+
+			o.secret_value = json_object_names_secret(s, i, o.end);
+			buf_push(&objs, struct json_obj, o);
+			i++;
+			continue;
+		}
 		if (s[i] != '"') {
 			i++;
 			continue;
@@ -471,8 +532,22 @@ static void redact_json(const char *s, size_t len, struct buf *out)
 		k = j;
 		while (k < len && isspace((unsigned char)s[k]))
 			k++;
-		if (k >= len || s[k] != ':' || j - i < 2 || s[j - 1] != '"' ||
-		    !http_secret_name(s + i + 1, j - i - 2)) {
+		if (k >= len || s[k] != ':') {
+			/* A value or an array element. */
+			n = json_secret_assignment(s + i + 1, j - i - 1);
+			if (n) {
+				buf_add(out, s + run, i + 1 + n + 1 - run);
+				buf_addstr(out, REDACTED "\"");
+				run = j;
+			}
+			i = j;
+			continue;
+		}
+		secret = j - i >= 2 && s[j - 1] == '"' && http_secret_name(s + i + 1, j - i - 2);
+		if (!secret && nobj && buf_at(&objs, struct json_obj, nobj - 1).secret_value &&
+		    word_is(s + i + 1, j - i - 2, "value"))
+			secret = 1;
+		if (!secret) {
 			i = j;
 			continue;
 		}
@@ -484,6 +559,7 @@ static void redact_json(const char *s, size_t len, struct buf *out)
 		i = run = json_value_end(s, k, len);
 	}
 	buf_add(out, s + run, len - run);
+	buf_release(&objs);
 }
 
 static size_t find_from(const char *s, size_t i, size_t len, const char *needle)
@@ -1248,6 +1324,56 @@ static int has_upload(const struct http_request *req)
 	return req->upload_fd >= 0 || req->upload_read;
 }
 
+/* The header list for libcurl. Returns 0, or -1 with resp->error set. */
+static int build_headers(struct xfer *x, int with_body, struct curl_slist **list)
+{
+	const struct http_request *req = x->req;
+	struct buf line = BUF_INIT;
+	struct curl_slist *l = NULL, *nl;
+	int ret = -1;
+
+	for (size_t i = 0; i <= http_headers_count(&req->headers) + 1; i++) {
+		buf_reset(&line);
+		if (i < http_headers_count(&req->headers)) {
+			const struct http_header *hd = http_headers_at(&req->headers, i);
+
+			if (!valid_header(hd)) {
+				set_error(x->resp, "invalid request header \"%s\"", hd->name);
+				goto out;
+			}
+			if (*hd->value)
+				buf_printf(&line, "%s: %s", hd->name, hd->value);
+			else
+				buf_printf(&line, "%s;", hd->name);
+		} else if (i == http_headers_count(&req->headers)) {
+			/* No Expect: 100-continue round trip. */
+			if (!http_headers_get(&req->headers, "Expect"))
+				buf_addstr(&line, "Expect:");
+		} else if (with_body && !http_headers_get(&req->headers, "Content-Type")) {
+			/* Nor a made-up form Content-Type on a body that did not say what it is:
+			 * only the caller's headers, as signed. */
+			buf_addstr(&line, "Content-Type:");
+		}
+		if (!line.len)
+			continue;
+		nl = curl_slist_append(l, line.data);
+		if (!nl) {
+			set_error(x->resp, "out of memory building the request headers");
+			goto out;
+		}
+		l = nl;
+	}
+	ret = 0;
+out:
+	if (ret) {
+		curl_slist_free_all(l);
+		l = NULL;
+	}
+	*list = l;
+	buf_release(&line);
+	return ret;
+}
+
 /* Sets every option for one attempt. Returns 0, or -1 with resp->error set. */
 static int setup(CURL *h, struct xfer *x, struct curl_slist **list)
 {
@@ -1258,40 +1384,14 @@ static int setup(CURL *h, struct xfer *x, struct curl_slist **list)
 	const char *method = req->method ? req->method : "GET";
 	int with_body = req->body || req->body_len || !strcmp(method, "POST") ||
 			!strcmp(method, "PUT") || !strcmp(method, "PATCH");
-	struct buf line = BUF_INIT;
-	struct curl_slist *l = NULL;
-	int ret = -1;
 
 	curl_easy_reset(h);
 	x->errbuf[0] = '\0';
-	for (size_t i = 0; i < http_headers_count(&req->headers); i++) {
-		const struct http_header *hd = http_headers_at(&req->headers, i);
-		struct curl_slist *nl;
-
-		if (!valid_header(hd)) {
-			set_error(x->resp, "invalid request header \"%s\"", hd->name);
-			goto out;
-		}
-		buf_reset(&line);
-		if (*hd->value)
-			buf_printf(&line, "%s: %s", hd->name, hd->value);
-		else
-			buf_printf(&line, "%s;", hd->name);
-		nl = curl_slist_append(l, line.data);
-		if (!nl)
-			goto oom;
-		l = nl;
-	}
-	/* Only the caller's headers, as signed: no Expect: 100-continue round trip, and no
-	 * made-up form Content-Type on bodies that did not say what they are. */
-	if (!http_headers_get(&req->headers, "Expect") && !(l = curl_slist_append(l, "Expect:")))
-		goto oom;
-	if ((with_body || has_upload(req)) && !http_headers_get(&req->headers, "Content-Type") &&
-	    !(l = curl_slist_append(l, "Content-Type:")))
-		goto oom;
+	if (build_headers(x, with_body || has_upload(req), list))
+		return -1;
 
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *list);
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -1325,7 +1425,7 @@ static int setup(CURL *h, struct xfer *x, struct curl_slist **list)
 	if (req->unix_socket &&
 	    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket) != CURLE_OK) {
 		set_error(x->resp, "this libcurl cannot connect to unix sockets");
-		goto out;
+		return -1;
 	}
 
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -1358,18 +1458,7 @@ static int setup(CURL *h, struct xfer *x, struct curl_slist **list)
 	} else {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
-	ret = 0;
-	goto out;
-oom:
-	set_error(x->resp, "out of memory building the request headers");
-out:
-	buf_release(&line);
-	if (ret) {
-		curl_slist_free_all(l);
-		l = NULL;
-	}
-	*list = l;
-	return ret;
+	return 0;
 }
 
 static enum http_reason transport_reason(CURLcode code)
@@ -1564,8 +1653,10 @@ static CURLcode perform(CURL *h, struct xfer *x, long *num_connects)
 	long status = 0;
 
 	*num_connects = 0;
-	if (setup(h, x, &list))
+	if (setup(h, x, &list)) {
+		curl_slist_free_all(list);
 		return CURLE_FAILED_INIT;
+	}
 	code = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, num_connects);
 	if (code == CURLE_OK) {
@@ -1585,6 +1676,94 @@ static CURLcode perform(CURL *h, struct xfer *x, long *num_connects)
 	return code;
 }
 
+static void count(struct http_client *c, unsigned long *counter, unsigned long n)
+{
+	pthread_mutex_lock(&c->lock);
+	*counter += n;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Why the attempt is worth retrying, or HTTP_NO_RETRY. */
+static enum http_reason attempt_reason(const struct xfer *x, CURLcode code,
+				       http_classify_fn *classify, void *arg)
+{
+	int r;
+
+	if (code == CURLE_OK) {
+		r = classify(arg, x->resp);
+		return r >= 0 && r < HTTP_REASON_COUNT ? (enum http_reason)r : HTTP_RETRY_TRANSIENT;
+	}
+	/* Our own aborts are final, whatever code libcurl turned them into. */
+	if (x->body_failed || x->upload_failed || http_cancelled())
+		return HTTP_NO_RETRY;
+	return transport_reason(code);
+}
+
+/* May a retryable attempt be retried? Returns 0 with the budget's tokens taken (*cost), or -1
+ * with resp->error saying why not. */
+static int may_retry(struct xfer *x, enum http_reason reason, unsigned attempt, unsigned max,
+		     const char *why, unsigned *cost)
+{
+	struct http_client *c = x->c;
+	const char *s = attempt == 1 ? "" : "s";
+
+	if (x->streamed) {
+		set_error(x->resp, "%s; not retried: part of the response was already delivered",
+			  why);
+		return -1;
+	}
+	if (x->upload_touched && !upload_rewindable(x)) {
+		set_error(x->resp, "%s; not retried: the request body is a stream that cannot be "
+			  "rewound", why);
+		return -1;
+	}
+	if (attempt >= max) {
+		set_error(x->resp, "gave up after %u attempt%s: %s", attempt, s, why);
+		return -1;
+	}
+	*cost = reason == HTTP_RETRY_TIMEOUT ? c->timeout_retry_cost : c->retry_cost;
+	if (budget_take(c, *cost)) {
+		set_error(x->resp, "gave up after %u attempt%s: the retry budget is exhausted (too "
+			  "many failures across all requests); last error: %s", attempt, s, why);
+		return -1;
+	}
+	pthread_mutex_lock(&c->lock);
+	c->stats.retries++;
+	c->stats.retries_by[reason]++;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static void log_retry(struct xfer *x, const char *url, long delay, int retry_after,
+		      const char *why, enum http_reason reason)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, LOG_PREFIX "retrying %s %s in %ld ms%s (%s: %s)\n", x->req->method, url,
+		   delay, retry_after ? " as Retry-After asks" : "", why, reason_names[reason][0]);
+	log_write(x->c, &b);
+	buf_release(&b);
+}
+
+/* The one line per request of STK_LOG=info. */
+static void log_summary(struct xfer *x, const char *url, int ret)
+{
+	struct http_response *resp = x->resp;
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, LOG_PREFIX "%s %s", x->req->method, url);
+	if (resp->status)
+		buf_printf(&b, " %ld", resp->status);
+	buf_printf(&b, " in %ld ms", resp->elapsed_ms);
+	if (resp->attempts > 1)
+		buf_printf(&b, " after %u attempts", resp->attempts);
+	if (ret)
+		buf_printf(&b, ": %s", resp->error ? resp->error : "failed");
+	buf_addch(&b, '\n');
+	log_write(x->c, &b);
+	buf_release(&b);
+}
+
 int http_do(struct http_client *c, struct http_request *req, struct http_response *resp)
 {
 	unsigned max = req->max_attempts ? req->max_attempts : c->max_attempts;
@@ -1592,7 +1771,7 @@ int http_do(struct http_client *c, struct http_request *req, struct http_respons
 	void *classify_arg = req->retryable ? req->retryable_arg : c->retryable_arg;
 	struct buf url = BUF_INIT, why = BUF_INIT;
 	long t0 = now_ms();
-	unsigned last_cost = 0, attempt;
+	unsigned cost = 0, attempt;
 	struct xfer x;
 	CURL *h = NULL;
 	int ret = -1;
@@ -1607,15 +1786,14 @@ int http_do(struct http_client *c, struct http_request *req, struct http_respons
 	x.c = c;
 	x.req = req;
 	x.resp = resp;
+	/* Where a retry rewinds an fd to: not necessarily its start. */
 	x.fd_start = req->upload_fd >= 0 ? lseek(req->upload_fd, 0, SEEK_CUR) : -1;
 	response_reset(resp);
 	resp->attempts = 0;
 	if (c->log_level)
 		http_redact_url(req->url ? req->url : "", &url);
 	buf_cstr(&url);
-	pthread_mutex_lock(&c->lock);
-	c->stats.requests++;
-	pthread_mutex_unlock(&c->lock);
+	count(c, &c->stats.requests, 1);
 
 	if (!req->url) {
 		set_error(resp, "no URL");
@@ -1629,7 +1807,6 @@ int http_do(struct http_client *c, struct http_request *req, struct http_respons
 	for (attempt = 1;; attempt++) {
 		enum http_reason reason;
 		long start, num_connects, delay, ra;
-		unsigned cost;
 		CURLcode code;
 
 		if (http_cancelled()) {
@@ -1648,9 +1825,7 @@ int http_do(struct http_client *c, struct http_request *req, struct http_respons
 			goto out;
 		}
 		resp->attempts = attempt;
-		pthread_mutex_lock(&c->lock);
-		c->stats.attempts++;
-		pthread_mutex_unlock(&c->lock);
+		count(c, &c->stats.attempts, 1);
 		if (c->log_level >= HTTP_LOG_DEBUG)
 			log_request(&x, url.data, attempt, max);
 
@@ -1658,71 +1833,29 @@ int http_do(struct http_client *c, struct http_request *req, struct http_respons
 		code = perform(h, &x, &num_connects);
 		if (code == CURLE_FAILED_INIT && resp->error)
 			goto out; /* setup() said why */
-		pthread_mutex_lock(&c->lock);
-		c->stats.connections += (unsigned long)num_connects;
-		pthread_mutex_unlock(&c->lock);
+		count(c, &c->stats.connections, (unsigned long)num_connects);
 		if (c->log_level >= HTTP_LOG_DEBUG)
 			log_response(&x, url.data, code, now_ms() - start, attempt, max);
 
 		buf_reset(&why);
 		describe_attempt(&x, code, &why);
-		if (code == CURLE_OK)
-			reason = (enum http_reason)classify(classify_arg, resp);
-		else if (x.body_failed || x.upload_failed || http_cancelled())
-			reason = HTTP_NO_RETRY;
-		else
-			reason = transport_reason(code);
-		if ((unsigned)reason >= HTTP_REASON_COUNT)
-			reason = HTTP_RETRY_TRANSIENT;
-
+		reason = attempt_reason(&x, code, classify, classify_arg);
 		if (reason == HTTP_NO_RETRY) {
 			if (code != CURLE_OK) {
 				set_error(resp, "%s", why.data);
 				goto out;
 			}
-			budget_refund(c, last_cost ? last_cost : c->success_refund);
+			/* A success after retries gives their last cost back, as the SDKs do. */
+			budget_refund(c, cost ? cost : c->success_refund);
 			ret = 0;
 			goto out;
 		}
-		if (x.streamed) {
-			set_error(resp, "%s; not retried: part of the response was already "
-				  "delivered", why.data);
+		if (may_retry(&x, reason, attempt, max, why.data, &cost))
 			goto out;
-		}
-		if (x.upload_touched && !upload_rewindable(&x)) {
-			set_error(resp, "%s; not retried: the request body is a stream that "
-				  "cannot be rewound", why.data);
-			goto out;
-		}
-		if (attempt >= max) {
-			set_error(resp, "gave up after %u attempt%s: %s", attempt,
-				  attempt == 1 ? "" : "s", why.data);
-			goto out;
-		}
-		cost = reason == HTTP_RETRY_TIMEOUT ? c->timeout_retry_cost : c->retry_cost;
-		if (budget_take(c, cost)) {
-			set_error(resp, "gave up after %u attempt%s: the retry budget is exhausted "
-				  "(too many failures across all requests); last error: %s",
-				  attempt, attempt == 1 ? "" : "s", why.data);
-			goto out;
-		}
-		last_cost = cost;
-		pthread_mutex_lock(&c->lock);
-		c->stats.retries++;
-		c->stats.retries_by[reason]++;
-		pthread_mutex_unlock(&c->lock);
-
 		ra = code == CURLE_OK ? retry_after_ms(c, resp) : -1;
 		delay = ra >= 0 ? ra : http_backoff_ms(c, attempt - 1);
-		if (c->log_level >= HTTP_LOG_DEBUG) {
-			struct buf b = BUF_INIT;
-
-			buf_printf(&b, LOG_PREFIX "retrying %s %s in %ld ms%s (%s: %s)\n",
-				   req->method, url.data, delay, ra >= 0 ? " as Retry-After asks" : "",
-				   why.data, reason_names[reason][0]);
-			log_write(c, &b);
-			buf_release(&b);
-		}
+		if (c->log_level >= HTTP_LOG_DEBUG)
+			log_retry(&x, url.data, delay, ra >= 0, why.data, reason);
 		if (sleep_ms(delay)) {
 			set_error(resp, "cancelled");
 			goto out;
@@ -1730,26 +1863,10 @@ int http_do(struct http_client *c, struct http_request *req, struct http_respons
 	}
 out:
 	resp->elapsed_ms = now_ms() - t0;
-	if (ret) {
-		pthread_mutex_lock(&c->lock);
-		c->stats.failures++;
-		pthread_mutex_unlock(&c->lock);
-	}
-	if (c->log_level >= HTTP_LOG_INFO) {
-		struct buf b = BUF_INIT;
-
-		buf_printf(&b, LOG_PREFIX "%s %s", req->method, url.data);
-		if (resp->status)
-			buf_printf(&b, " %ld", resp->status);
-		buf_printf(&b, " in %ld ms", resp->elapsed_ms);
-		if (resp->attempts > 1)
-			buf_printf(&b, " after %u attempts", resp->attempts);
-		if (ret)
-			buf_printf(&b, ": %s", resp->error ? resp->error : "failed");
-		buf_addch(&b, '\n');
-		log_write(c, &b);
-		buf_release(&b);
-	}
+	if (ret)
+		count(c, &c->stats.failures, 1);
+	if (c->log_level >= HTTP_LOG_INFO)
+		log_summary(&x, url.data, ret);
 	handle_put(c, h);
 	buf_release(&x.line);
 	buf_release(&x.log_copy);

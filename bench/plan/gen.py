@@ -21,6 +21,7 @@ sha256 of a file's content), so `stk plan -refresh=false` on it says "No changes
 """
 import hashlib
 import json
+import os
 import sys
 import uuid
 
@@ -249,7 +250,8 @@ def generate(n, out_stk, out_state):
 
     res.sort(key=lambda r: (r[0].encode(), r[1].encode()))
     state = {
-        "lineage": str(uuid.uuid4()),
+        # a v4 UUID, derived from N so that the same N gives the same bytes
+        "lineage": str(uuid.UUID(bytes=hashlib.md5(b"lineage%d" % n).digest(), version=4)),
         "resources": [{
             "instances": [{
                 "attributes": attrs,
@@ -276,7 +278,6 @@ def main():
     if len(sys.argv) != 3 or not sys.argv[1].isdigit():
         sys.stderr.write("usage: %s N OUTDIR\n" % sys.argv[0])
         sys.exit(2)
-    import os
     out = sys.argv[2]
     os.makedirs(out, exist_ok=True)
     generate(int(sys.argv[1]), os.path.join(out, "main.stk"), os.path.join(out, "match.state"))

@@ -20,9 +20,11 @@ use a path of their own (/status/503/t1) so that counts never mix.
   /retry-after/...        503 with Retry-After: ?s=1
   /slow/...               waits ?ms=1000 first (only the first `times` requests if given)
   /echo/...               the request as JSON: method, path, query, headers, and the body
-                          as "json", "form" (an object) or "data" (a string), like httpbin
-  /upload/...             reads the body (Content-Length or chunked) and returns its length
-                          and sha256; ?fail=503&times=N fails after reading it
+                          as "json", "form" (an object) or "data" (a string), like httpbin;
+                          ?fail=503&times=N fails the first N (after reading the body)
+  /upload/...             reads the body (Content-Length or chunked) and returns its length,
+                          sha256 and whether it came chunked; ?fail=503&times=N as for /echo
+  /redirect/...           307 to ?to=/ok/redirected
   /stream/...             ?lines=5&ms=100: chunked JSON lines, one every ms, each line sent in
                           two pieces so that lines cross chunk boundaries
   /fixture/NAME           the file tests/http/fixtures/NAME
@@ -58,6 +60,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        if self.server.kind != "unix":
+            # Headers and body go out in separate writes: without this, Nagle holds the body
+            # until the client's delayed ACK, 40 ms later, on every keep-alive request.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with lock:
             connections[self.server.kind] += 1
 
@@ -105,9 +111,14 @@ class Handler(BaseHTTPRequestHandler):
     def drop(self, rst):
         self.close_connection = True
         if rst:
-            # Linger 0: close() sends RST rather than FIN.
+            # Linger 0, then close the socket under Python's feet (its fd now names /dev/null,
+            # which Python closes later): the kernel sends RST rather than FIN.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
+            nul = os.open(os.devnull, os.O_RDWR)
+            os.dup2(nul, self.connection.fileno())
+            os.close(nul)
+            return
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -174,13 +185,16 @@ class Handler(BaseHTTPRequestHandler):
             return
         if route == "slow" and failing:
             time.sleep(int(q.get("ms", "1000")) / 1000.0)
+        if "fail" in q and route in ("echo", "upload") and n <= int(q.get("times", "1")):
+            self.send_json(int(q["fail"]), {"message": "injected", "len": len(body)})
+            return
         if route == "echo":
             self.echo(url, q, body, n)
             return
+        if route == "redirect":
+            self.send(307, "", headers=[("Location", q.get("to", "/ok/redirected"))])
+            return
         if route == "upload":
-            if "fail" in q and n <= int(q.get("times", "1")):
-                self.send_json(int(q["fail"]), {"message": "injected", "len": len(body)})
-                return
             self.send_json(200, {"len": len(body), "sha256": hashlib.sha256(body).hexdigest(),
                                  "chunked": "chunked" in self.headers.get(
                                      "Transfer-Encoding", "").lower()})
@@ -253,7 +267,14 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
 
 
-class TCPServer(ThreadingHTTPServer):
+class Quiet:
+    def handle_error(self, request, client_address):
+        # Clients hang up on purpose here (timeouts, cancels, aborted streams).
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class TCPServer(Quiet, ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
@@ -277,7 +298,7 @@ class TLSServer(TCPServer):
             tls.close()
 
 
-class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+class UnixServer(Quiet, socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     kind = "unix"
 
