@@ -768,69 +768,101 @@ struct value *apply_prior_outputs(const struct state *st)
 
 /* ---- refresh ---- */
 
+struct refresh_item {
+	struct state_resource *res;
+	struct state_instance *inst;
+};
+
+static int cmp_refresh(const void *a, const void *b)
+{
+	const struct refresh_item *x = a, *y = b;
+	int c = strcmp(x->res->provider, y->res->provider);
+	return c ? c : strcmp(x->res->type, y->res->type);
+}
+
 int apply_refresh(struct diag_ctx *diag, struct state *st)
 {
 	struct strmap missing;
+	struct buf all = BUF_INIT, gone = BUF_INIT;
 	int ret = 0;
+	size_t n;
 
 	strmap_init(&missing);
 	for (size_t i = 0; i < st->nresources; i++) {
 		struct state_resource *r = st->resources[i];
-		char base[64];
-		if (r->mode != ADDR_MANAGED || !r->ninstances)
+		if (r->mode != ADDR_MANAGED)
 			continue;
-		snprintf(base, sizeof base, "%.*s", (int)strcspn(r->provider, "."), r->provider);
+		for (size_t k = 0; k < r->ninstances; k++)
+			if (r->instances[k]->status != STATE_PENDING)
+				buf_push(&all, struct refresh_item, ((struct refresh_item){ r, r->instances[k] }));
+	}
+	n = buf_count(&all, struct refresh_item);
+	if (n > 1)
+		qsort(all.data, n, sizeof(struct refresh_item), cmp_refresh);
+	/* one read per provider and type, however many resources and instances: providers
+	 * answer those with few API calls */
+	for (size_t i = 0; i < n; ) {
+		struct refresh_item *first = &buf_at(&all, struct refresh_item, i);
+		size_t j = i;
+		while (j < n && !cmp_refresh(first, &buf_at(&all, struct refresh_item, j)))
+			j++;
+		char base[64];
+		snprintf(base, sizeof base, "%.*s", (int)strcspn(first->res->provider, "."), first->res->provider);
 		const struct provider_ops *ops = provider_find(base);
 		if (!ops || !ops->read) {
 			/* one error per provider, naming the first object that needs it */
-			if (!strmap_get(&missing, r->provider)) {
-				strmap_put(&missing, r->provider, (void *)1);
+			if (!strmap_get(&missing, first->res->provider)) {
+				strmap_put(&missing, first->res->provider, (void *)1);
 				diag_error(diag, NULL, "refreshing %s.%s needs the %s provider, which is not part of "
-					   "this build yet", r->type, r->name, base);
+					   "this build yet", first->res->type, first->res->name, base);
 				diag_hint(diag, "plan from the state as it is with -refresh=false");
 			}
 			ret = -1;
+			i = j;
 			continue;
 		}
 		struct provider *p = ops->configure(NULL, diag);
 		if (!p) {
 			ret = -1;
+			i = j;
 			continue;
 		}
 		p->ops = ops;
-		/* one read for all the instances of the resource: providers batch by type */
-		struct provider_read *items = xcalloc(r->ninstances, sizeof *items);
-		const char *dot = strchr(r->type, '.');
-		for (size_t k = 0; k < r->ninstances; k++) {
-			items[k].type = dot ? dot + 1 : r->type;
-			items[k].prior = r->instances[k]->attrs;
+		struct provider_read *items = xcalloc(j - i, sizeof *items);
+		const char *dot = strchr(first->res->type, '.');
+		for (size_t k = i; k < j; k++) {
+			items[k - i].type = dot ? dot + 1 : first->res->type;
+			items[k - i].prior = buf_at(&all, struct refresh_item, k).inst->attrs;
 		}
-		if (ops->read(p, items, r->ninstances, diag) == 0) {
-			for (size_t k = r->ninstances; k > 0; k--) {
-				struct state_instance *in = r->instances[k - 1];
-				if (items[k - 1].result) {
-					state_instance_set_attrs(in, items[k - 1].result);
-					val_unref(items[k - 1].result);
-				} else if (in->status != STATE_PENDING) {
-					/* gone outside stk: forget it, so the plan creates it again */
-					struct addr a;
-					addr_init(&a);
-					state_resource_addr(r, &a);
-					a.key = in->key ? val_ref(in->key) : NULL;
-					state_remove_instance(st, &a);
-					addr_release(&a);
-					if (i >= st->nresources || st->resources[i] != r)
-						break;
+		if (ops->read(p, items, j - i, diag) == 0) {
+			for (size_t k = i; k < j; k++) {
+				struct refresh_item *it = &buf_at(&all, struct refresh_item, k);
+				if (items[k - i].result) {
+					state_instance_set_attrs(it->inst, items[k - i].result);
+					val_unref(items[k - i].result);
+					continue;
 				}
+				/* gone outside stk: forgotten, so the plan creates it again */
+				struct addr a;
+				addr_init(&a);
+				state_resource_addr(it->res, &a);
+				a.key = it->inst->key ? val_ref(it->inst->key) : NULL;
+				buf_push(&gone, struct addr, a);
 			}
 		} else {
 			ret = -1;
 		}
 		free(items);
 		ops->release(p);
-		if (i < st->nresources && st->resources[i] != r)
-			i--;
+		i = j;
 	}
+	/* removals last: they free instances the reads were pointing at */
+	for (size_t k = 0; k < buf_count(&gone, struct addr); k++) {
+		state_remove_instance(st, &buf_at(&gone, struct addr, k));
+		addr_release(&buf_at(&gone, struct addr, k));
+	}
+	buf_release(&gone);
+	buf_release(&all);
 	strmap_release(&missing);
 	return ret;
 }
