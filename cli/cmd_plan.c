@@ -95,6 +95,39 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 	return 0;
 }
 
+/* backend local { path = "..." } names the state file; the S3 backend is not built yet, and
+ * a configuration that asks for it must not quietly use a local file instead. Returns NULL
+ * after a diagnostic. */
+static char *backend_state_path(struct diag_ctx *diag, const struct config_module *mod, const char *dir)
+{
+	for (size_t f = 0; f < config_nfiles(mod); f++) {
+		const struct ast_body *b = &config_file(mod, f)->body;
+		for (size_t i = 0; i < b->n; i++) {
+			const struct ast_item *st = b->items[i];
+			if (st->kind != AST_BLOCK || strcmp(st->name, "stack"))
+				continue;
+			const struct ast_item *be = ast_body_find(&st->body, "backend");
+			if (!be || be->kind != AST_BLOCK || !be->nlabels)
+				continue;
+			if (strcmp(be->labels[0].text, "local")) {
+				diag_error(diag, &be->labels[0].span, "the %s backend is not part of this build yet",
+					   be->labels[0].text);
+				diag_hint(diag, "remove the backend block to keep the state in a local file for now");
+				return NULL;
+			}
+			const struct ast_item *p = ast_body_find(&be->body, "path");
+			const char *path = p && p->kind == AST_ATTR ? ast_static_string(p->value) : NULL;
+			if (p && !path) {
+				diag_error(diag, &p->value->span, "the backend's path must be a fixed string");
+				return NULL;
+			}
+			if (path)
+				return path[0] == '/' || !strcmp(dir, ".") ? xstrdup(path) : xasprintf("%s/%s", dir, path);
+		}
+	}
+	return NULL;
+}
+
 static char *state_path(const char *dir)
 {
 	const char *env = getenv("STK_STATE");
@@ -301,7 +334,14 @@ static int run_plan(struct run *r, const char *operation)
 		diag_hint(&r->diag, "make a new plan with stk plan -out");
 		return -1;
 	}
-	r->path = state_path(r->pa.dir);
+	{
+		unsigned before = r->diag.errors;
+		r->path = backend_state_path(&r->diag, &r->mod, r->pa.dir);
+		if (r->diag.errors > before)
+			return -1;
+		if (!r->path || getenv("STK_STATE"))
+			free(r->path), r->path = state_path(r->pa.dir);
+	}
 	if (state_lock(r->path, operation, &r->lock, &r->diag))
 		return -1;
 	r->locked = 1;

@@ -295,6 +295,27 @@ static int state_save(struct applier *ap)
 	return state_write(ap->ao->state_path, ap->st, ap->diag);
 }
 
+/* What the plan knew to be sensitive stays so: providers return plain values, and the state
+ * must keep the marks (sensitive_attributes), or the next plan would print the secret. */
+static struct value *carry_marks(struct value *result, const struct value *planned)
+{
+	struct buf pairs = BUF_INIT;
+	struct value *r;
+
+	if (!planned || result->kind != VAL_MAP || planned->kind != VAL_MAP)
+		return val_ref(result);
+	for (size_t i = 0; i < result->u.map.n; i++) {
+		struct value *v = result->u.map.items[i].val;
+		const struct value *p = val_map_get(planned, result->u.map.items[i].key);
+		struct val_pair pr = { xstrdup(result->u.map.items[i].key),
+				       p && val_is_sensitive(p) ? val_mark(v, VAL_SENSITIVE) : val_ref(v) };
+		buf_push(&pairs, struct val_pair, pr);
+	}
+	r = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	return r;
+}
+
 /* Records a finished operation in the state and writes it. */
 static void record(struct applier *ap, struct op *op)
 {
@@ -340,7 +361,9 @@ static void record(struct applier *ap, struct op *op)
 		}
 	} else if (op->result) {
 		struct state_instance *in = state_add_instance(ap->st, &a, op->provider);
-		state_instance_set_attrs(in, op->result);
+		struct value *marked = carry_marks(op->result, op->planned);
+		state_instance_set_attrs(in, marked);
+		val_unref(marked);
 		state_instance_clear_deps(in);
 		for (size_t i = 0; i < buf_count(&op->deps, char *); i++)
 			state_instance_add_dep(in, buf_at(&op->deps, char *, i));
@@ -838,7 +861,10 @@ int apply_refresh(struct diag_ctx *diag, struct state *st)
 			for (size_t k = i; k < j; k++) {
 				struct refresh_item *it = &buf_at(&all, struct refresh_item, k);
 				if (items[k - i].result) {
-					state_instance_set_attrs(it->inst, items[k - i].result);
+					/* what was sensitive before the read still is */
+					struct value *marked = carry_marks(items[k - i].result, it->inst->attrs);
+					state_instance_set_attrs(it->inst, marked);
+					val_unref(marked);
 					val_unref(items[k - i].result);
 					continue;
 				}

@@ -149,6 +149,9 @@ char *config_module_path(const char *from_dir, const char *source)
 {
 	if (strncmp(source, "stdlib/", 7) == 0)
 		return xasprintf("%s/%s", config_stdlib_dir(), source + 7);
+	/* "./modules/web" is "modules/web": paths show up in path.module and in messages */
+	while (source[0] == '.' && source[1] == '/')
+		source += 2;
 	if (source[0] == '/')
 		return xstrdup(source);
 	if (!from_dir || strcmp(from_dir, ".") == 0)

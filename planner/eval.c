@@ -338,7 +338,8 @@ static struct value *get_index(struct frame *f, const struct ast_expr *at, struc
 		}
 		r = val_map_get(obj, buf_cstr(&k));
 		if (!r) {
-			diag_error(f->ec->diag, &at->u.index.key->span, "no element with the key \"%s\"", k.data);
+			diag_error(f->ec->diag, &at->u.index.key->span, "no element with the key \"%s\"",
+				   (key->marks & VAL_SENSITIVE) ? "(sensitive value)" : k.data);
 			buf_release(&k);
 			return NULL;
 		}
@@ -988,6 +989,8 @@ static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 		}
 		r = val_map_take(pairs, np);
 		free(pairs);
+		/* a key from a sensitive value would show it: the whole map is sensitive */
+		r = with_marks(r, m & VAL_SENSITIVE);
 		goto fail;   /* frees keys and vals, which the map holds references to */
 map_fail:
 		for (size_t i = 0; i < np; i++) {

@@ -14,6 +14,7 @@
 #include "parser/parse.h"
 #include "planner/eval.h"
 #include "planner/graph.h"
+#include "planner/addr.h"
 #include "planner/vars.h"
 #include "planner/walk.h"
 
@@ -203,7 +204,8 @@ static void eval_init(struct planner *pl, struct eval_ctx *ec, struct graph_node
 {
 	memset(ec, 0, sizeof *ec);
 	ec->diag = pl->diag;
-	ec->module_dir = n->eval_mod->cfg->dir;
+	/* file paths are relative to where stk runs, as in Terraform: path.module is for the rest */
+	ec->module_dir = NULL;
 	ec->resolve = resolve;
 	ec->planner = pl;
 	pl->cur = n;
@@ -506,11 +508,8 @@ static char *instance_addr(const char *res, const struct value *key)
 	struct buf b = BUF_INIT;
 
 	buf_addstr(&b, res);
-	if (key) {
-		buf_addch(&b, '[');
-		val_write(key, &b);
-		buf_addch(&b, ']');
-	}
+	/* the state's own spelling of the key, so the two always match */
+	addr_format_key(key, &b);
 	return buf_detach(&b, NULL);
 }
 
@@ -642,6 +641,34 @@ static int settable_equal(const struct schema_block *sb, const struct value *x, 
 	return 1;
 }
 
+/* The resources and data sources n depends on, through locals, variables and module outputs:
+ * what -target must keep, and what a destroy must wait for. */
+static void resource_deps(struct planner *pl, struct graph_node *n, struct buf *out)
+{
+	size_t count = graph_count(&pl->g);
+	char *seen = xcalloc(count + 1, 1);
+	struct buf stack = BUF_INIT;
+
+	buf_push(&stack, struct graph_node *, n);
+	while (buf_count(&stack, struct graph_node *)) {
+		struct graph_node *x = buf_at(&stack, struct graph_node *, buf_count(&stack, struct graph_node *) - 1);
+		stack.len -= sizeof(struct graph_node *);
+		for (size_t i = 0; i < buf_count(&x->edges, struct graph_edge); i++) {
+			size_t to = buf_at(&x->edges, struct graph_edge, i).to;
+			struct graph_node *d = graph_node(&pl->g, to);
+			if (seen[to])
+				continue;
+			seen[to] = 1;
+			if (d->kind == GN_RESOURCE || d->kind == GN_DATA)
+				buf_push(out, char *, xstrdup(d->addr));
+			else if (d->kind != GN_PROVIDER)
+				buf_push(&stack, struct graph_node *, d);
+		}
+	}
+	buf_release(&stack);
+	free(seen);
+}
+
 static void set_reason(struct plan_change *c, const char *why)
 {
 	free(c->reason);
@@ -688,11 +715,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	c->data = n->kind == GN_DATA;
 	c->schema = n->schema;
 	c->create_before_destroy = lifecycle_flag(lc, "create_before_destroy");
-	for (size_t i = 0; i < buf_count(&n->edges, struct graph_edge); i++) {
-		struct graph_node *d = graph_node(&pl->g, buf_at(&n->edges, struct graph_edge, i).to);
-		if (d->kind == GN_RESOURCE || d->kind == GN_DATA)
-			buf_push(&c->deps, char *, xstrdup(d->addr));
-	}
+	resource_deps(pl, n, &c->deps);
 	if (prior) {
 		c->before = val_ref(prior->attrs);
 		prior_attrs = normalize(pl, prior->attrs, sb);
@@ -792,8 +815,9 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	val_unref(config);
 	val_unref(prior_attrs);
 	if (c->data) {
-		/* without refreshing, a data source keeps what the state holds, or is read during apply */
-		c->action = prior && !changed ? PLAN_NOOP : PLAN_READ;
+		/* without refreshing, a data source keeps what the state holds, or is read during
+		 * apply; a destroy reads nothing */
+		c->action = prior && !changed ? PLAN_NOOP : pl->opts->destroy ? PLAN_NOOP : PLAN_READ;
 		if (c->action == PLAN_NOOP) {
 			val_unref(c->after);
 			c->after = val_ref(prior->attrs);
@@ -1026,7 +1050,7 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 		/* the condition is written in the variable's own module */
 		struct graph_module *saved = n->eval_mod;
 		n->eval_mod = n->mod;
-		vc.module_dir = n->mod->cfg->dir;
+		vc.module_dir = NULL;
 		struct value *ok = eval_expr(&vc, cond->value);
 		struct value *text = msg ? eval_expr(&vc, msg->value) : NULL;
 		n->eval_mod = saved;
@@ -1210,10 +1234,17 @@ static void apply_targets(struct planner *pl)
 	int grew = 1;
 	struct strmap kept;
 
-	for (size_t i = 0; i < n; i++)
-		for (size_t t = 0; pl->opts->targets[t]; t++)
+	for (size_t t = 0; pl->opts->targets[t]; t++) {
+		int any = 0;
+		for (size_t i = 0; i < n; i++)
 			if (targeted(buf_at(&p->changes, struct plan_change *, i)->addr, pl->opts->targets[t]))
-				keep[i] = 1;
+				keep[i] = any = 1;
+		if (!any) {
+			diag_error(pl->diag, NULL, "-target %s matches nothing in the configuration or the state",
+				   pl->opts->targets[t]);
+			diag_hint(pl->diag, "addresses look like aws.vpc.main, aws.subnet.public[\"a\"] or module.web");
+		}
+	}
 	while (grew) {
 		grew = 0;
 		for (size_t i = 0; i < n; i++) {

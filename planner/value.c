@@ -443,9 +443,15 @@ int val_to_number(const struct value *v, double *out, const char **why)
 		return 0;
 	}
 	if (v->kind == VAL_STRING && v->u.str.len) {
-		*out = strtod(v->u.str.s, &end);
-		if (*end == '\0' && !isnan(*out))
-			return 0;
+		/* decimal as the language writes it: no hex, no spaces, no "inf" or "nan" */
+		const char *p = v->u.str.s;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (*p >= '0' && *p <= '9' && !strpbrk(v->u.str.s, "xXpP")) {
+			*out = strtod(v->u.str.s, &end);
+			if (*end == '\0' && isfinite(*out))
+				return 0;
+		}
 		*why = "the string is not a number";
 		return -1;
 	}

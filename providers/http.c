@@ -29,6 +29,7 @@
 #define REDACT_WINDOW (64 * 1024)
 #define LOG_BODY_MAX 4096
 #define LOG_PREFIX "stk http: "
+#define JSON_MAX_DEPTH 32
 
 /* ---- cancellation ---- */
 
@@ -208,42 +209,45 @@ void http_headers_add(struct http_headers *h, const char *name, const char *valu
 
 void http_headers_set(struct http_headers *h, const char *name, const char *value)
 {
-	size_t n = buf_count(&h->items, struct http_header);
+	/* Copies first: name or value may point into a header about to be freed. */
+	char *key = xstrdup(name), *v = xstrdup(value ? value : "");
+	size_t n = buf_count(&h->items, struct http_header), i;
 
-	for (size_t i = 0; i < n; i++) {
-		struct http_header *hd = &buf_at(&h->items, struct http_header, i);
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(buf_at(&h->items, struct http_header, i).name, key))
+			break;
+	if (i == n) {
+		struct http_header hd = { key, v };
 
-		if (strcasecmp(hd->name, name))
-			continue;
-		/* Copy before freeing: value may point into the header it replaces. */
-		char *v = xstrdup(value ? value : "");
-		free(hd->value);
-		hd->value = v;
-		/* Drop any later duplicates. */
-		for (size_t j = n; j-- > i + 1;) {
-			struct http_header *dup = &buf_at(&h->items, struct http_header, j);
-
-			if (strcasecmp(dup->name, name))
-				continue;
-			free(dup->name);
-			free(dup->value);
-			memmove(dup, dup + 1, (n - j - 1) * sizeof *dup);
-			n--;
-		}
-		h->items.len = n * sizeof(struct http_header);
+		buf_push(&h->items, struct http_header, hd);
 		return;
 	}
-	http_headers_add(h, name, value);
+	free(buf_at(&h->items, struct http_header, i).value);
+	buf_at(&h->items, struct http_header, i).value = v;
+	/* Drop any later duplicates. */
+	for (size_t j = n; j-- > i + 1;) {
+		struct http_header *dup = &buf_at(&h->items, struct http_header, j);
+
+		if (strcasecmp(dup->name, key))
+			continue;
+		free(dup->name);
+		free(dup->value);
+		memmove(dup, dup + 1, (n - j - 1) * sizeof *dup);
+		n--;
+	}
+	h->items.len = n * sizeof(struct http_header);
+	free(key);
 }
 
 void http_headers_remove(struct http_headers *h, const char *name)
 {
+	char *key = xstrdup(name); /* name may be one of the headers removed */
 	size_t n = buf_count(&h->items, struct http_header), k = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct http_header hd = buf_at(&h->items, struct http_header, i);
 
-		if (!strcasecmp(hd.name, name)) {
+		if (!strcasecmp(hd.name, key)) {
 			free(hd.name);
 			free(hd.value);
 			continue;
@@ -251,6 +255,7 @@ void http_headers_remove(struct http_headers *h, const char *name)
 		buf_at(&h->items, struct http_header, k++) = hd;
 	}
 	h->items.len = k * sizeof(struct http_header);
+	free(key);
 }
 
 const char *http_headers_get(const struct http_headers *h, const char *name)
@@ -307,8 +312,9 @@ static int secret_header(const char *name)
  * kept. Other schemes ("Bearer x", "Basic x") keep the scheme's name. */
 static void redact_authorization(const char *value, struct buf *out)
 {
-	const char *sp = strchr(value, ' ');
+	const char *sp = strchr(value, ' '), *p;
 	size_t slen = sp ? (size_t)(sp - value) : 0;
+	int first = 1;
 
 	for (size_t i = 0; i < slen; i++)
 		if (!isalnum((unsigned char)value[i]) && value[i] != '-' && value[i] != '_')
@@ -323,9 +329,7 @@ static void redact_authorization(const char *value, struct buf *out)
 		buf_addstr(out, REDACTED);
 		return;
 	}
-	const char *p = sp + 1;
-	int first = 1;
-	while (*p) {
+	for (p = sp + 1; *p;) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		const char *eq;
@@ -517,10 +521,14 @@ static void redact_json(const char *s, size_t len, struct buf *out)
 			nobj--;
 		objs.len = nobj * sizeof(struct json_obj);
 		if (s[i] == '{') {
-			struct json_obj o = { json_value_end(s, i, len), 0 };
+			/* Deeper objects are not tracked: an unterminated object costs a scan to
+			 * the end, and a body of nothing but '{' must not cost n * n. */
+			if (nobj < JSON_MAX_DEPTH) {
+				struct json_obj o = { json_value_end(s, i, len), 0 };
 
-			o.secret_value = json_object_names_secret(s, i, o.end);
-			buf_push(&objs, struct json_obj, o);
+				o.secret_value = json_object_names_secret(s, i, o.end);
+				buf_push(&objs, struct json_obj, o);
+			}
 			i++;
 			continue;
 		}
@@ -639,21 +647,23 @@ static void redact_xml(const char *s, size_t len, struct buf *out)
 		i = p + 1;
 		if (s[p - 1] == '/' || !http_secret_name(s + local, name_end - local))
 			continue;
-		/* The content, up to the matching close tag (nesting of the same name aside). */
+		/* The content, up to the matching close tag (nesting of the same name aside; a
+		 * close tag inside CDATA does not count). */
 		buf_add(out, s + run, i - run);
 		buf_addstr(out, REDACTED);
 		end = i;
-		for (;;) {
-			end = find_from(s, end, len, "</");
-			if (end >= len)
+		while ((end = find_from(s, end, len, "<")) < len) {
+			size_t n = name_end - name, after = end + 2 + n;
+
+			if (len - end >= 9 && !memcmp(s + end, "<![CDATA[", 9)) {
+				end = find_from(s, end, len, "]]>");
+				continue;
+			}
+			if (len - end >= n + 2 && s[end + 1] == '/' &&
+			    !memcmp(s + end + 2, s + name, n) &&
+			    (after >= len || s[after] == '>' || isspace((unsigned char)s[after])))
 				break;
-			if (len - end - 2 >= name_end - name &&
-			    !memcmp(s + end + 2, s + name, name_end - name) &&
-			    (end + 2 + (name_end - name) >= len ||
-			     s[end + 2 + (name_end - name)] == '>' ||
-			     isspace((unsigned char)s[end + 2 + (name_end - name)])))
-				break;
-			end += 2;
+			end++;
 		}
 		i = run = end;
 	}
@@ -1136,17 +1146,35 @@ struct xfer {
 	struct buf log_copy;	/* the start of a streamed body, for the debug log */
 };
 
+/* Appends a folded continuation line to the last header (obsolete, but legal). */
+static void unfold_header(struct http_headers *h, const char *p, size_t end)
+{
+	size_t cnt = http_headers_count(h), i = 0;
+	struct http_header *hd;
+	char *v;
+
+	if (!cnt)
+		return;
+	hd = &buf_at(&h->items, struct http_header, cnt - 1);
+	while (i < end && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	v = xasprintf("%s %.*s", hd->value, (int)(end - i), p + i);
+	free(hd->value);
+	hd->value = v;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
-	size_t len = size * n, end = len;
+	size_t len = size * n, end = len, vi;
+	const char *colon, *sp;
+	char *name, *value;
 
 	while (end && (p[end - 1] == '\r' || p[end - 1] == '\n'))
 		end--;
 	if (end >= 5 && !memcmp(p, "HTTP/", 5)) {
 		/* A new response (after 100 Continue, or a redirect): start over. */
-		const char *sp = memchr(p, ' ', end);
-
+		sp = memchr(p, ' ', end);
 		http_headers_clear(&x->resp->headers);
 		x->resp->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		return len;
@@ -1154,30 +1182,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	if (!end)
 		return len;
 	if (p[0] == ' ' || p[0] == '\t') {
-		/* An obsolete folded line continues the previous header. */
-		size_t cnt = http_headers_count(&x->resp->headers);
-
-		if (cnt) {
-			struct http_header *hd = &buf_at(&x->resp->headers.items,
-							  struct http_header, cnt - 1);
-			size_t i = 0;
-
-			while (i < end && (p[i] == ' ' || p[i] == '\t'))
-				i++;
-			char *v = xasprintf("%s %.*s", hd->value, (int)(end - i), p + i);
-			free(hd->value);
-			hd->value = v;
-		}
+		unfold_header(&x->resp->headers, p, end);
 		return len;
 	}
-	const char *colon = memchr(p, ':', end);
+	colon = memchr(p, ':', end);
 	if (!colon)
 		return len;
-	size_t vi = (size_t)(colon - p) + 1;
+	vi = (size_t)(colon - p) + 1;
 	while (vi < end && (p[vi] == ' ' || p[vi] == '\t'))
 		vi++;
-	char *name = xstrndup(p, (size_t)(colon - p));
-	char *value = xstrndup(p + vi, end - vi);
+	name = xstrndup(p, (size_t)(colon - p));
+	value = xstrndup(p + vi, end - vi);
 	http_headers_add(&x->resp->headers, name, value);
 	free(name);
 	free(value);

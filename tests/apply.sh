@@ -201,6 +201,32 @@ t_expect_has out "0 added, 0 changed, 1 destroyed"
 t_end
 
 workdir <<'EOF'
+variable secret {
+  sensitive = true
+  default   = "hunter2"
+}
+
+resource host.file cred {
+  filename = "cred.txt"
+  content  = var.secret
+}
+EOF
+
+t_begin "a sensitive value stays sensitive in the state, so later plans never show it"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_lacks out "hunter2"
+grep -q '"content"' "$W/stk.state" && grep -A3 sensitive_attributes "$W/stk.state" | grep -q content ||
+	t_why "the state does not mark content sensitive"
+in_w plan -var secret=n3wS3cret
+t_expect_status 0
+t_expect_lacks out "hunter2"
+t_expect_lacks out "n3wS3cret"
+in_w plan -var secret=n3wS3cret -json
+t_expect_lacks out "hunter2"
+t_end
+
+workdir <<'EOF'
 variable word { default = "one" }
 
 resource host.file w {
