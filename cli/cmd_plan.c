@@ -267,6 +267,7 @@ static int save_plan(struct run *r, const char *file)
 	json_object_set_new(root, "targets", strings_json(&r->pa.targets));
 	json_object_set_new(root, "replaces", strings_json(&r->pa.replaces));
 	json_object_set_new(root, "destroy", json_boolean(r->pa.destroy));
+	json_object_set_new(root, "refresh", json_boolean(r->pa.refresh));
 	for (size_t i = 0; i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
 		if (c->action == PLAN_NOOP && !c->moved_from)
@@ -507,7 +508,8 @@ static int load_saved(struct run *r, const char *file)
 	}
 	r->saved = j;
 	r->pa.dir = json_string_value(json_object_get(j, "dir")) ?: ".";
-	r->pa.refresh = 0;
+	/* the same reads as the plan made, so the same state comes out of them */
+	r->pa.refresh = json_is_true(json_object_get(j, "refresh"));
 	r->pa.destroy = json_is_true(json_object_get(j, "destroy"));
 	buf_reset(&r->pa.targets);
 	buf_reset(&r->pa.replaces);

@@ -35,19 +35,23 @@ const struct cli_command cli_commands[] = {
 	  "Exit status: 0 success, 1 error (such as a syntax error), 3 -check found files to format.\n",
 	  cmd_fmt },
 	{ "plan", "Show the changes that would make the infrastructure match the configuration",
-	  "Usage: stk plan [DIR] [-json | -markdown] [-detailed-exitcode] [-refresh=false]\n"
-	  "                [-var NAME=VALUE]... [-var-file FILE]... [-replace ADDR]... [-destroy]\n"
+	  "Usage: stk plan [DIR] [-out FILE] [-json | -markdown] [-detailed-exitcode] [-refresh=false]\n"
+	  "                [-var NAME=VALUE]... [-var-file FILE]... [-target ADDR]... [-replace ADDR]...\n"
+	  "                [-destroy]\n"
 	  "\n"
 	  "Evaluates the configuration in DIR (default: the current directory) against the state\n"
 	  "(STK_STATE, else DIR/stk.state) and prints what apply would do: + create, ~ update in\n"
 	  "place, -/+ replace (the attribute that forces it marked), - destroy, <= read.\n"
 	  "\n"
+	  "  -out FILE          save the plan: stk apply FILE makes exactly these changes, and\n"
+	  "                     refuses if the state or the configuration moved meanwhile\n"
 	  "  -json              one JSON document (docs/plan-json.md)\n"
 	  "  -markdown          a pull-request comment: destroys and replacements first\n"
 	  "  -detailed-exitcode exit 2 when there are changes, 0 when there are none\n"
 	  "  -refresh=false     plan from the state as it is, with no API call\n"
 	  "  -var NAME=VALUE    a root variable's value (a later one wins)\n"
 	  "  -var-file FILE     variable values from a .stkvars file\n"
+	  "  -target ADDR       only this resource (or module) and what it needs\n"
 	  "  -replace ADDR      replace this instance even if nothing changed\n"
 	  "  -destroy           plan to destroy everything in the state\n"
 	  "\n"
@@ -56,12 +60,15 @@ const struct cli_command cli_commands[] = {
 	  cmd_plan },
 	{ "apply", "Make the infrastructure match the configuration",
 	  "Usage: stk apply [DIR] [-auto-approve] [-parallelism N] [plan's flags]\n"
+	  "       stk apply PLANFILE\n"
 	  "\n"
 	  "Plans as stk plan does, shows the plan, asks for 'yes' (without a terminal it refuses\n"
 	  "unless -auto-approve is given), then makes the changes: operations run in parallel as\n"
 	  "their dependencies complete (-parallelism N, default 10), and the state is written after\n"
 	  "every one. A failure stops what depends on it, not the rest. The first interrupt (Ctrl-C,\n"
 	  "SIGTERM) starts nothing new and waits for what is running; the second stops at once.\n"
+	  "\n"
+	  "A PLANFILE from stk plan -out is applied as it was shown, without asking again.\n"
 	  "\n"
 	  "Exit status: 0 success, 1 error or failed operations, 130 interrupted.\n",
 	  cmd_apply },

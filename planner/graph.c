@@ -130,6 +130,12 @@ static int declare_module(struct graph *g, struct graph_module *m, int depth)
 
 			if (b->kind != AST_BLOCK)
 				continue;
+			if (!strcmp(b->name, "stack") && !m->parent) {
+				const struct ast_item *t = body_attr(&b->body, "tags");
+				if (t)
+					g->stack_tags = t->value;
+				continue;
+			}
 			if (!strcmp(b->name, "variable") && b->nlabels == 1) {
 				local = xasprintf("var.%s", b->labels[0].text);
 				n = add_node(g, GN_VARIABLE, m, local, b->labels[0].text, b);
@@ -231,6 +237,9 @@ static void add_edge(struct graph *g, struct graph_node *from, size_t to, const 
 {
 	struct graph_edge e;
 
+	/* a variable's validation names the variable itself: no edge to itself */
+	if (graph_node(g, to) == from)
+		return;
 	for (size_t i = 0; i < buf_count(&from->edges, struct graph_edge); i++)
 		if (buf_at(&from->edges, struct graph_edge, i).to == to)
 			return;
@@ -292,6 +301,17 @@ static void on_ref(void *arg, const struct eval_ref *ref)
 		free(name);
 		return;
 	}
+	case REF_STACK:
+		/* stack.tags is an expression of the root module: what it names comes first */
+		if (!strcmp(ref->key, "tags") && ec->g->stack_tags) {
+			struct edge_ctx root = { ec->g, ec->from,
+						 buf_at(&ec->g->modules, struct graph_module *, 0) };
+			const struct ast_expr *tags = ec->g->stack_tags;
+			ec->g->stack_tags = NULL;   /* stack.tags inside stack.tags: once is enough */
+			eval_references(tags, on_ref, &root);
+			ec->g->stack_tags = tags;
+		}
+		return;
 	default:
 		return;
 	}
@@ -318,6 +338,13 @@ static void node_edges(struct graph *g, struct graph_node *n)
 	case GN_VARIABLE:
 		if (n->expr)
 			eval_references(n->expr, on_ref, &ec);
+		/* validation conditions are written in the variable's own module */
+		for (size_t i = 0; i < n->item->body.n; i++) {
+			const struct ast_item *vb = n->item->body.items[i];
+			struct edge_ctx own = { g, n, n->mod };
+			if (vb->kind == AST_BLOCK && !strcmp(vb->name, "validation"))
+				body_edges(&own, &vb->body);
+		}
 		break;
 	case GN_LOCAL:
 		eval_references(n->expr, on_ref, &ec);

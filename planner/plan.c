@@ -184,10 +184,15 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 		if (!strcmp(ref->key, "tags")) {
 			const struct ast_item *t = pl->stack ? body_attr(&pl->stack->body, "tags") : NULL;
 			struct eval_ctx inner = *ec;
+			struct graph_module *saved = pl->cur->eval_mod;
 			if (!t)
 				return val_empty_map();
 			inner.count_index = inner.each_key = inner.each_value = NULL;
-			return eval_expr(&inner, t->value);
+			/* written in the root module, whatever module refers to it */
+			pl->cur->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
+			r = eval_expr(&inner, t->value);
+			pl->cur->eval_mod = saved;
+			return r;
 		}
 		break;
 	case REF_ITER:
@@ -1487,6 +1492,16 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 	}
 	planner_report_missing(&pl);
 	plan_orphans(&pl);
+	/* -replace names an instance that must exist: a typo must not pass silently */
+	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++) {
+		int found = 0;
+		for (size_t k = 0; k < buf_count(&out->changes, struct plan_change *) && !found; k++)
+			found = !strcmp(buf_at(&out->changes, struct plan_change *, k)->addr, opts->replaces[i]);
+		if (!found) {
+			diag_error(diag, NULL, "-replace %s matches no instance in the configuration", opts->replaces[i]);
+			diag_hint(diag, "name one instance, such as aws.instance.web or aws.subnet.public[\"a\"]");
+		}
+	}
 	plan_removed_outputs(&pl);
 	if (opts->targets && opts->targets[0])
 		apply_targets(&pl);

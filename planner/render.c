@@ -271,7 +271,8 @@ static json_t *json_value(const struct value *v)
 	case VAL_BOOL:
 		return json_boolean(v->u.b);
 	case VAL_NUMBER:
-		if (v->u.n == (double)(json_int_t)v->u.n)
+		/* only a whole number inside int64's range may be cast to one */
+		if (v->u.n >= -9.2e18 && v->u.n <= 9.2e18 && v->u.n == (double)(json_int_t)v->u.n)
 			return json_integer((json_int_t)v->u.n);
 		return json_real(v->u.n);
 	case VAL_STRING:
