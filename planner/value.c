@@ -128,7 +128,12 @@ struct value *val_map_take(struct val_pair *items, size_t n)
 	v->u.map.items = xmalloc((n ? n : 1) * sizeof *items);
 	if (n)
 		memcpy(v->u.map.items, items, n * sizeof *items);
-	qsort(v->u.map.items, n, sizeof *items, cmp_pairs);
+	/* maps mostly arrive sorted (from other maps, the state, the schema): check before sorting */
+	int sorted = 1;
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = strcmp(v->u.map.items[i - 1].key, v->u.map.items[i].key) < 0;
+	if (!sorted)
+		qsort(v->u.map.items, n, sizeof *items, cmp_pairs);
 	for (size_t i = 0; i < n; i++) {
 		struct val_pair *p = &v->u.map.items[i];
 		if (w && strcmp(v->u.map.items[w - 1].key, p->key) == 0) {
