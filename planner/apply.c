@@ -844,8 +844,15 @@ int apply_refresh(struct diag_ctx *diag, struct state *st)
 			i = j;
 			continue;
 		}
+		/* configured once per provider: a failure is said once, not once per type */
+		if (strmap_get(&missing, first->res->provider)) {
+			ret = -1;
+			i = j;
+			continue;
+		}
 		struct provider *p = ops->configure(NULL, diag);
 		if (!p) {
+			strmap_put(&missing, first->res->provider, (void *)1);
 			ret = -1;
 			i = j;
 			continue;

@@ -453,10 +453,18 @@ static int attr_equal(const struct schema_attr *a, const struct value *x, const 
 		if (eq)
 			return 1;
 	}
-	/* an empty list or map and null say the same: nothing set */
-	if ((x->kind == VAL_NULL && val_length(y) == 0 && y->kind >= VAL_LIST) ||
-	    (y->kind == VAL_NULL && val_length(x) == 0 && x->kind >= VAL_LIST))
-		return 1;
+	/* null and a zero value say the same, as Terraform's providers treat them: nothing set
+	 * reads back as false, 0, "" or an empty collection */
+	if (x->kind == VAL_NULL || y->kind == VAL_NULL) {
+		const struct value *z = x->kind == VAL_NULL ? y : x;
+		switch (z->kind) {
+		case VAL_NULL: return 1;
+		case VAL_BOOL: return !z->u.b;
+		case VAL_NUMBER: return z->u.n == 0;
+		case VAL_STRING: return z->u.str.len == 0;
+		default: return val_length(z) == 0;
+		}
+	}
 	return val_equal(x, y);
 }
 
@@ -1414,8 +1422,11 @@ int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config
 
 void planner_set_priors(struct planner *pl, const struct plan_prior *prior, size_t nprior)
 {
+	/* both maps borrow the priors' addresses: neither may outlive them */
 	strmap_release(&pl->prior);
 	strmap_init(&pl->prior);
+	strmap_release(&pl->seen);
+	strmap_init(&pl->seen);
 	pl->priors = prior;
 	pl->nprior = nprior;
 	for (size_t i = 0; i < nprior; i++)

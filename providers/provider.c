@@ -1,8 +1,9 @@
 #include "providers/provider.h"
+#include "providers/aws/aws.h"
 
 #include <string.h>
 
-const struct provider_ops *const provider_list[] = { &provider_host, NULL };
+const struct provider_ops *const provider_list[] = { &provider_aws, &provider_host, NULL };
 
 const struct provider_ops *provider_find(const char *name)
 {

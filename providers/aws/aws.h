@@ -1,0 +1,91 @@
+/* aws.h: what the AWS provider's resource files share: the configured client (credentials,
+ * region, endpoints, the HTTP client), the query protocol (EC2, RDS, STS: form-encoded
+ * requests, XML answers) and the JSON protocol (ECR), and small helpers for both.
+ * Ownership: struct aws owns its strings and client; an aws_params owns its strings; the
+ * xmlDoc and json_t results belong to the caller. */
+#ifndef STK_AWS_H
+#define STK_AWS_H
+
+#include <jansson.h>
+#include <libxml/tree.h>
+
+#include "providers/http.h"
+#include "providers/provider.h"
+#include "providers/aws/sigv4.h"
+
+struct aws {
+	struct provider base;
+	struct http_client http;
+	char *region;
+	char *access_key, *secret_key, *session_token;
+	char *endpoint_ec2, *endpoint_rds, *endpoint_sts, *endpoint_ecr;
+};
+
+/* The parameters of a query call, in the order given (EC2's list flattening is the caller's:
+ * "Filter.1.Name", "Filter.1.Value.1"). */
+struct aws_params {
+	struct buf keys;   /* char * */
+	struct buf values; /* char * */
+};
+
+void aws_params_init(struct aws_params *p);
+void aws_params_release(struct aws_params *p);
+void aws_param(struct aws_params *p, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* service: "ec2", "rds", "sts"; version: the API version ("2016-11-15"). Returns the parsed
+ * answer, or NULL after a diagnostic "ec2 CreateVpc: Code: message (request id)" under
+ * addr. */
+xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const char *action,
+		  const struct aws_params *p, struct diag_ctx *diag, const char *addr);
+
+/* ECR's JSON 1.1 protocol: target "AmazonEC2ContainerRegistry_V20150921.CreateRepository".
+ * Takes body; returns the answer, or NULL after a diagnostic. *code (when not NULL) gets the
+ * error code of a failed call, so callers can treat "not found" as an answer. */
+json_t *aws_json(struct aws *a, const char *service, const char *target, json_t *body,
+		 struct diag_ctx *diag, const char *addr, char *code, size_t code_size);
+
+/* The text of the first element reached by a path of element names ("vpc/vpcId"), or NULL. */
+const char *aws_xml_text(xmlNode *from, const char *path);
+xmlNode *aws_xml_child(xmlNode *from, const char *name);
+/* The elements of an EC2 list: <vpcSet><item/>...</vpcSet> gives the items. */
+xmlNode *aws_xml_first_item(xmlNode *set);
+xmlNode *aws_xml_next_item(xmlNode *item);
+xmlNode *aws_xml_root(xmlDoc *doc);
+
+/* Building results: a map from pairs added in any order. */
+struct aws_obj {
+	struct buf pairs;  /* struct val_pair */
+};
+void aws_obj_init(struct aws_obj *o);
+void aws_obj_str(struct aws_obj *o, const char *key, const char *value);   /* NULL: null */
+void aws_obj_bool(struct aws_obj *o, const char *key, int value);
+void aws_obj_num(struct aws_obj *o, const char *key, double value);
+void aws_obj_val(struct aws_obj *o, const char *key, struct value *v);     /* takes v */
+struct value *aws_obj_done(struct aws_obj *o);
+
+/* Attribute helpers on planned and prior values. */
+const char *aws_str(const struct value *m, const char *key);
+int aws_bool(const struct value *m, const char *key, int dflt);
+/* tags (a map of strings) -> TagSpecification.1.Tag.N.Key/Value, with the stk:token tag. */
+void aws_tag_spec(struct aws_params *p, const char *resource_type, const struct value *tags,
+		  const char *token);
+/* <tagSet> -> a map of strings, without stk's own tags. */
+struct value *aws_tags_value(xmlNode *tag_set);
+
+/* The resources: each file registers its handlers in this table. */
+struct aws_resource {
+	const char *type;
+	int (*create)(struct aws *a, const struct provider_op *op, struct value **result,
+		      struct diag_ctx *diag);
+	int (*update)(struct aws *a, const struct provider_op *op, struct value **result,
+		      struct diag_ctx *diag);
+	int (*remove)(struct aws *a, const struct provider_op *op, struct diag_ctx *diag);
+	int (*read)(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag);
+};
+
+extern const struct aws_resource aws_vpc_resource;
+
+extern const struct provider_ops provider_aws;
+
+#endif

@@ -1,0 +1,317 @@
+/* ec2_vpc.c: aws.vpc through the EC2 query API. A refresh of any number of VPCs costs a fixed
+ * number of calls: one DescribeVpcs for all of them, one each for their default security
+ * groups, route tables and network ACLs, and the two DNS attributes per VPC (EC2 has no
+ * batch call for those). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "providers/aws/aws.h"
+
+#define EC2_VERSION "2016-11-15"
+
+static void id_filter(struct aws_params *p, int filter, const char *name, const char *const *ids,
+		      size_t n)
+{
+	char key[64];
+
+	snprintf(key, sizeof key, "Filter.%d.Name", filter);
+	aws_param(p, key, "%s", name);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "Filter.%d.Value.%zu", filter, i + 1);
+		aws_param(p, key, "%s", ids[i]);
+	}
+}
+
+/* vpc id -> the id found at path in the items of set, for a describe call filtered by vpc-id. */
+static struct value *by_vpc(struct aws *a, const char *action, const char *set, const char *id_path,
+			    const char *const *ids, size_t n, const char *extra_filter,
+			    const char *extra_value, struct diag_ctx *diag)
+{
+	struct aws_params p;
+	struct aws_obj o;
+	xmlDoc *doc;
+
+	aws_params_init(&p);
+	id_filter(&p, 1, "vpc-id", ids, n);
+	if (extra_filter) {
+		aws_param(&p, "Filter.2.Name", "%s", extra_filter);
+		aws_param(&p, "Filter.2.Value.1", "%s", extra_value);
+	}
+	doc = aws_query(a, "ec2", EC2_VERSION, action, &p, diag, NULL);
+	aws_params_release(&p);
+	if (!doc)
+		return NULL;
+	aws_obj_init(&o);
+	for (xmlNode *it = aws_xml_first_item(aws_xml_child(aws_xml_root(doc), set)); it;
+	     it = aws_xml_next_item(it)) {
+		const char *vpc = aws_xml_text(it, "vpcId"), *id = aws_xml_text(it, id_path);
+		if (vpc && id)
+			aws_obj_str(&o, vpc, id);
+	}
+	xmlFreeDoc(doc);
+	return aws_obj_done(&o);
+}
+
+static int vpc_attribute(struct aws *a, const char *id, const char *attr, const char *elem, int *out,
+			 struct diag_ctx *diag)
+{
+	struct aws_params p;
+	xmlDoc *doc;
+
+	aws_params_init(&p);
+	aws_param(&p, "VpcId", "%s", id);
+	aws_param(&p, "Attribute", "%s", attr);
+	doc = aws_query(a, "ec2", EC2_VERSION, "DescribeVpcAttribute", &p, diag, NULL);
+	aws_params_release(&p);
+	if (!doc)
+		return -1;
+	const char *v = aws_xml_text(aws_xml_root(doc), elem);
+	*out = v && !strcmp(v, "true");
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* Reads VPCs by id; results[i] is NULL for one that is gone. */
+static int read_vpcs(struct aws *a, const char *const *ids, size_t n, struct value **results,
+		     struct diag_ctx *diag)
+{
+	struct aws_params p;
+	xmlDoc *doc;
+	struct value *sgs = NULL, *rts = NULL, *acls = NULL;
+	int ret = -1;
+
+	for (size_t i = 0; i < n; i++)
+		results[i] = NULL;
+	if (!n)
+		return 0;
+	aws_params_init(&p);
+	/* a filter, not VpcId.N: an unknown id is then no error, just not in the answer */
+	id_filter(&p, 1, "vpc-id", ids, n);
+	doc = aws_query(a, "ec2", EC2_VERSION, "DescribeVpcs", &p, diag, NULL);
+	aws_params_release(&p);
+	if (!doc)
+		return -1;
+	sgs = by_vpc(a, "DescribeSecurityGroups", "securityGroupInfo", "groupId", ids, n, "group-name",
+		     "default", diag);
+	rts = by_vpc(a, "DescribeRouteTables", "routeTableSet", "routeTableId", ids, n, "association.main",
+		     "true", diag);
+	acls = by_vpc(a, "DescribeNetworkAcls", "networkAclSet", "networkAclId", ids, n, "default", "true",
+		      diag);
+	if (!sgs || !rts || !acls)
+		goto out;
+	for (xmlNode *it = aws_xml_first_item(aws_xml_child(aws_xml_root(doc), "vpcSet")); it;
+	     it = aws_xml_next_item(it)) {
+		const char *id = aws_xml_text(it, "vpcId");
+		size_t k;
+		for (k = 0; k < n && (!id || strcmp(ids[k], id)); k++)
+			;
+		if (k == n)
+			continue;
+		int dns_support = 1, dns_hostnames = 0;
+		if (vpc_attribute(a, id, "enableDnsSupport", "enableDnsSupport/value", &dns_support, diag) ||
+		    vpc_attribute(a, id, "enableDnsHostnames", "enableDnsHostnames/value", &dns_hostnames, diag))
+			goto out;
+		const char *owner = aws_xml_text(it, "ownerId");
+		const struct value *sg = val_map_get(sgs, id), *rt = val_map_get(rts, id), *acl = val_map_get(acls, id);
+		struct aws_obj o;
+		aws_obj_init(&o);
+		aws_obj_str(&o, "id", id);
+		char *arn = xasprintf("arn:aws:ec2:%s:%s:vpc/%s", a->region, owner ? owner : "", id);
+		aws_obj_val(&o, "arn", val_string_take(arn, strlen(arn)));
+		aws_obj_str(&o, "cidr_block", aws_xml_text(it, "cidrBlock"));
+		aws_obj_str(&o, "instance_tenancy", aws_xml_text(it, "instanceTenancy"));
+		aws_obj_bool(&o, "enable_dns_support", dns_support);
+		aws_obj_bool(&o, "enable_dns_hostnames", dns_hostnames);
+		aws_obj_bool(&o, "enable_network_address_usage_metrics", 0);
+		aws_obj_bool(&o, "assign_generated_ipv6_cidr_block", 0);
+		aws_obj_str(&o, "ipv6_cidr_block", NULL);
+		aws_obj_str(&o, "ipv6_association_id", NULL);
+		aws_obj_str(&o, "default_security_group_id", sg ? sg->u.str.s : NULL);
+		aws_obj_str(&o, "default_route_table_id", rt ? rt->u.str.s : NULL);
+		aws_obj_str(&o, "main_route_table_id", rt ? rt->u.str.s : NULL);
+		aws_obj_str(&o, "default_network_acl_id", acl ? acl->u.str.s : NULL);
+		aws_obj_str(&o, "dhcp_options_id", aws_xml_text(it, "dhcpOptionsId"));
+		aws_obj_str(&o, "owner_id", owner);
+		aws_obj_val(&o, "tags", aws_tags_value(aws_xml_child(it, "tagSet")));
+		results[k] = aws_obj_done(&o);
+	}
+	ret = 0;
+out:
+	if (ret)
+		for (size_t i = 0; i < n; i++) {
+			val_unref(results[i]);
+			results[i] = NULL;
+		}
+	val_unref(sgs);
+	val_unref(rts);
+	val_unref(acls);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+static int modify_dns(struct aws *a, const char *id, const char *attr, int on, struct diag_ctx *diag,
+		      const char *addr)
+{
+	struct aws_params p;
+	char key[64];
+	xmlDoc *doc;
+
+	aws_params_init(&p);
+	aws_param(&p, "VpcId", "%s", id);
+	snprintf(key, sizeof key, "%s.Value", attr);
+	aws_param(&p, key, "%s", on ? "true" : "false");
+	doc = aws_query(a, "ec2", EC2_VERSION, "ModifyVpcAttribute", &p, diag, addr);
+	aws_params_release(&p);
+	if (!doc)
+		return -1;
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* Tags: what is to go is deleted, what is new or different is (re)created. */
+static int update_tags(struct aws *a, const char *id, const struct value *before, const struct value *after,
+		       struct diag_ctx *diag, const char *addr)
+{
+	struct aws_params del, add;
+	size_t nd = 0, na = 0;
+	char key[64];
+	int ret = 0;
+
+	aws_params_init(&del);
+	aws_params_init(&add);
+	aws_param(&del, "ResourceId.1", "%s", id);
+	aws_param(&add, "ResourceId.1", "%s", id);
+	for (size_t i = 0; before && before->kind == VAL_MAP && i < before->u.map.n; i++)
+		if (!after || after->kind != VAL_MAP || !val_map_get(after, before->u.map.items[i].key)) {
+			snprintf(key, sizeof key, "Tag.%zu.Key", ++nd);
+			aws_param(&del, key, "%s", before->u.map.items[i].key);
+		}
+	for (size_t i = 0; after && after->kind == VAL_MAP && i < after->u.map.n; i++) {
+		const struct value *b = before && before->kind == VAL_MAP ? val_map_get(before, after->u.map.items[i].key) : NULL;
+		const struct value *v = after->u.map.items[i].val;
+		if (v->kind != VAL_STRING || (b && val_equal(b, v)))
+			continue;
+		na++;
+		snprintf(key, sizeof key, "Tag.%zu.Key", na);
+		aws_param(&add, key, "%s", after->u.map.items[i].key);
+		snprintf(key, sizeof key, "Tag.%zu.Value", na);
+		aws_param(&add, key, "%s", v->u.str.s);
+	}
+	if (nd) {
+		xmlDoc *d = aws_query(a, "ec2", EC2_VERSION, "DeleteTags", &del, diag, addr);
+		ret |= d ? 0 : -1;
+		xmlFreeDoc(d);
+	}
+	if (na) {
+		xmlDoc *d = aws_query(a, "ec2", EC2_VERSION, "CreateTags", &add, diag, addr);
+		ret |= d ? 0 : -1;
+		xmlFreeDoc(d);
+	}
+	aws_params_release(&del);
+	aws_params_release(&add);
+	return ret;
+}
+
+static int read_one(struct aws *a, const char *id, struct value **result, struct diag_ctx *diag,
+		    const char *addr)
+{
+	const char *ids[1] = { id };
+
+	if (read_vpcs(a, ids, 1, result, diag))
+		return -1;
+	if (!*result) {
+		diag_error(diag, NULL, "%s: %s was created but cannot be read back", addr, id);
+		return -1;
+	}
+	return 0;
+}
+
+static int vpc_create(struct aws *a, const struct provider_op *op, struct value **result,
+		      struct diag_ctx *diag)
+{
+	struct aws_params p;
+	xmlDoc *doc;
+	char *id;
+	int ret = -1;
+
+	aws_params_init(&p);
+	aws_param(&p, "CidrBlock", "%s", aws_str(op->planned, "cidr_block"));
+	if (aws_str(op->planned, "instance_tenancy"))
+		aws_param(&p, "InstanceTenancy", "%s", aws_str(op->planned, "instance_tenancy"));
+	aws_tag_spec(&p, "vpc", val_map_get(op->planned, "tags"), op->token);
+	doc = aws_query(a, "ec2", EC2_VERSION, "CreateVpc", &p, diag, op->addr);
+	aws_params_release(&p);
+	if (!doc)
+		return -1;
+	id = xstrdup(aws_xml_text(aws_xml_root(doc), "vpc/vpcId") ?: "");
+	xmlFreeDoc(doc);
+	/* DNS settings are attributes set after the VPC exists; a failure here leaves a VPC that
+	 * the state must still record, tainted */
+	int bad = 0;
+	if (!aws_bool(op->planned, "enable_dns_support", 1))
+		bad |= modify_dns(a, id, "EnableDnsSupport", 0, diag, op->addr);
+	if (aws_bool(op->planned, "enable_dns_hostnames", 0))
+		bad |= modify_dns(a, id, "EnableDnsHostnames", 1, diag, op->addr);
+	if (read_one(a, id, result, diag, op->addr) == 0 && !bad)
+		ret = 0;
+	free(id);
+	return ret;
+}
+
+static int vpc_update(struct aws *a, const struct provider_op *op, struct value **result,
+		      struct diag_ctx *diag)
+{
+	const char *id = aws_str(op->prior, "id");
+	int bad = 0;
+
+	if (aws_bool(op->prior, "enable_dns_support", 1) != aws_bool(op->planned, "enable_dns_support", 1))
+		bad |= modify_dns(a, id, "EnableDnsSupport", aws_bool(op->planned, "enable_dns_support", 1), diag,
+				  op->addr);
+	if (aws_bool(op->prior, "enable_dns_hostnames", 0) != aws_bool(op->planned, "enable_dns_hostnames", 0))
+		bad |= modify_dns(a, id, "EnableDnsHostnames", aws_bool(op->planned, "enable_dns_hostnames", 0), diag,
+				  op->addr);
+	bad |= update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag, op->addr);
+	if (read_one(a, id, result, diag, op->addr))
+		return -1;
+	return bad ? -1 : 0;
+}
+
+static int vpc_remove(struct aws *a, const struct provider_op *op, struct diag_ctx *diag)
+{
+	struct aws_params p;
+	xmlDoc *doc;
+
+	aws_params_init(&p);
+	aws_param(&p, "VpcId", "%s", aws_str(op->prior, "id"));
+	doc = aws_query(a, "ec2", EC2_VERSION, "DeleteVpc", &p, diag, op->addr);
+	aws_params_release(&p);
+	if (!doc)
+		return -1;
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static int vpc_read(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
+{
+	const char **ids = xcalloc(n ? n : 1, sizeof *ids);
+	struct value **res = xcalloc(n ? n : 1, sizeof *res);
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		ids[i] = aws_str(items[i].prior, "id") ?: "";
+	ret = read_vpcs(a, ids, n, res, diag);
+	for (size_t i = 0; i < n; i++)
+		items[i].result = res[i];
+	free(ids);
+	free(res);
+	return ret;
+}
+
+const struct aws_resource aws_vpc_resource = {
+	.type = "vpc",
+	.create = vpc_create,
+	.update = vpc_update,
+	.remove = vpc_remove,
+	.read = vpc_read,
+};

@@ -1,0 +1,153 @@
+#!/bin/sh
+# tests/aws.sh: the AWS provider against moto_server on loopback, with every signature and
+# IAM permission checked (INITIAL_NO_AUTH_ACTION_COUNT), judged by awscli, never by stk's own
+# reading.
+. "$(dirname "$0")/lib.sh"
+t_init
+
+if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+	echo "moto_server or aws (awscli) is not installed: skipping the AWS tests"
+	echo "0 passed, 0 failed"
+	exit 77
+fi
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+EP=http://127.0.0.1:$PORT
+W=$T_TMP/work
+STK_ABS=$(t_abspath "$STK")
+mkdir -p "$W"
+
+# Three unauthenticated calls make the IAM user, its key and its policy; after them moto checks
+# every signature and permission.
+INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$PORT" >"$T_TMP/moto.log" 2>&1 &
+MOTO=$!
+trap 'kill $MOTO 2>/dev/null; t_cleanup' EXIT INT TERM
+i=0
+until curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "moto_server did not start"; cat "$T_TMP/moto.log"; exit 1; }
+	sleep 0.1
+done
+
+awsx() {
+	aws --endpoint-url "$EP" --region us-east-1 "$@"
+}
+
+export AWS_DEFAULT_REGION=us-east-1
+AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam create-user --user-name stk >/dev/null
+AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam create-access-key --user-name stk \
+	--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >"$T_TMP/key"
+AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam put-user-policy --user-name stk \
+	--policy-name all --policy-document \
+	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","iam:*","sts:*"],"Resource":"*"}]}'
+read -r KEY SECRET <"$T_TMP/key"
+export AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY="$SECRET" AWS_ENDPOINT_URL="$EP"
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+in_w() {
+	T_STATUS=0
+	(cd "$W" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+vpc_field() {
+	awsx ec2 describe-vpcs --filters Name=tag:Name,Values=stk-test --query "Vpcs[].$1" --output text
+}
+
+cat >"$W/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+
+resource aws.vpc main {
+  cidr_block           = "10.0.0.0/16"
+  enable_dns_hostnames = true
+  tags                 = { Name = "stk-test", Team = "infra" }
+}
+
+output vpc_id { value = aws.vpc.main.id }
+EOF
+
+t_begin "aws.vpc is created as configured (checked with awscli)"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "aws.vpc.main: Creation complete"
+[ "$(vpc_field CidrBlock)" = 10.0.0.0/16 ] || t_why "awscli does not see a 10.0.0.0/16 VPC tagged stk-test"
+VPC=$(vpc_field VpcId)
+[ "$(awsx ec2 describe-vpc-attribute --vpc-id "$VPC" --attribute enableDnsHostnames \
+	--query EnableDnsHostnames.Value --output text)" = True ] || t_why "DNS hostnames are not enabled"
+t_end
+
+t_begin "a second plan, refreshing through the API, has no changes"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "tags and DNS support change in place"
+sed -i 's/Team = "infra"/Team = "platform"/; s/enable_dns_hostnames = true/enable_dns_hostnames = true\n  enable_dns_support   = false/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "1 changed"
+[ "$(vpc_field VpcId)" = "$VPC" ] || t_why "the VPC was replaced instead of updated"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$VPC" Name=key,Values=Team \
+	--query 'Tags[0].Value' --output text)" = platform ] || t_why "the Team tag was not updated"
+[ "$(awsx ec2 describe-vpc-attribute --vpc-id "$VPC" --attribute enableDnsSupport \
+	--query EnableDnsSupport.Value --output text)" = False ] || t_why "DNS support is still on"
+t_end
+
+t_begin "a tag changed outside stk is drift: planned back, and applied"
+awsx ec2 create-tags --resources "$VPC" --tags Key=Team,Value=rogue
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out '~ tags'
+t_expect_has out 'rogue'
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$VPC" Name=key,Values=Team \
+	--query 'Tags[0].Value' --output text)" = platform ] || t_why "the drift was not corrected"
+t_end
+
+t_begin "a new CIDR block replaces the VPC"
+sed -i 's|10.0.0.0/16|10.1.0.0/16|' "$W/main.stk"
+in_w plan
+t_expect_has out "# forces replacement"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(vpc_field CidrBlock)" = 10.1.0.0/16 ] || t_why "awscli does not see the new 10.1.0.0/16 VPC"
+awsx ec2 describe-vpcs --vpc-ids "$VPC" >/dev/null 2>&1 && t_why "the old VPC $VPC still exists"
+t_end
+
+t_begin "a VPC deleted outside stk is planned for creation again"
+awsx ec2 delete-vpc --vpc-id "$(vpc_field VpcId)"
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "aws.vpc.main will be created"
+t_end
+
+t_begin "a wrong secret key is refused by the server, shown plainly, exit 1"
+T_STATUS=0
+(cd "$W" && AWS_SECRET_ACCESS_KEY=wrong t_timeout 60 "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 1
+t_expect_match err 'ec2 [A-Za-z]+: (AuthFailure|SignatureDoesNotMatch|InvalidSignature)'
+t_expect_lacks err "wrong"
+t_end
+
+t_begin "a user without permission gets the access denied message"
+awsx iam create-user --user-name nobody >/dev/null
+awsx iam create-access-key --user-name nobody --query 'AccessKey.[AccessKeyId,SecretAccessKey]' \
+	--output text >"$T_TMP/key2"
+read -r K2 S2 <"$T_TMP/key2"
+T_STATUS=0
+(cd "$W" && AWS_ACCESS_KEY_ID=$K2 AWS_SECRET_ACCESS_KEY=$S2 t_timeout 60 "$STK_ABS" apply -auto-approve) \
+	</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 1
+t_expect_match err 'AccessDenied|UnauthorizedOperation|not authorized'
+t_end
+
+t_begin "destroy removes the VPC (awscli finds none)"
+in_w apply -auto-approve
+in_w destroy -auto-approve
+t_expect_status 0
+[ -z "$(vpc_field VpcId)" ] || t_why "a VPC tagged stk-test is still there"
+t_end
+
+t_summary
