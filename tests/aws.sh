@@ -5,44 +5,11 @@
 . "$(dirname "$0")/lib.sh"
 t_init
 
-if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
-	echo "moto_server or aws (awscli) is not installed: skipping the AWS tests"
-	echo "0 passed, 0 failed"
-	exit 77
-fi
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-EP=http://127.0.0.1:$PORT
+. "$(dirname "$0")/moto.sh"
+moto_start
 W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 mkdir -p "$W"
-
-# Three unauthenticated calls make the IAM user, its key and its policy; after them moto checks
-# every signature and permission.
-INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$PORT" >"$T_TMP/moto.log" 2>&1 &
-MOTO=$!
-trap 'kill $MOTO 2>/dev/null; t_cleanup' EXIT INT TERM
-i=0
-until curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "moto_server did not start"; cat "$T_TMP/moto.log"; exit 1; }
-	sleep 0.1
-done
-
-awsx() {
-	aws --endpoint-url "$EP" --region us-east-1 "$@"
-}
-
-export AWS_DEFAULT_REGION=us-east-1
-AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam create-user --user-name stk >/dev/null
-AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam create-access-key --user-name stk \
-	--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >"$T_TMP/key"
-AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam put-user-policy --user-name stk \
-	--policy-name all --policy-document \
-	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","iam:*","sts:*"],"Resource":"*"}]}'
-read -r KEY SECRET <"$T_TMP/key"
-export AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY="$SECRET" AWS_ENDPOINT_URL="$EP"
-unset AWS_PROFILE AWS_SESSION_TOKEN
 
 in_w() {
 	T_STATUS=0

@@ -13,9 +13,27 @@
 #include <libxml/parser.h>
 #include <openssl/crypto.h>
 
+/* Resource types live in their own files. A weak reference lets a type be listed before its
+ * file exists (an undefined one is a null pointer, skipped): the files can be written side by
+ * side without touching this table. */
+#define WEAK __attribute__((weak))
+extern const struct aws_resource aws_internet_gateway_resource WEAK, aws_subnet_resource WEAK,
+	aws_route_table_resource WEAK, aws_route_table_association_resource WEAK,
+	aws_security_group_resource WEAK, aws_key_pair_resource WEAK, aws_instance_resource WEAK,
+	aws_db_subnet_group_resource WEAK, aws_db_instance_resource WEAK,
+	aws_ecr_repository_resource WEAK;
+extern const struct aws_data aws_ami_data WEAK, aws_availability_zones_data WEAK,
+	aws_caller_identity_data WEAK, aws_ecr_token_data WEAK;
+
 static const struct aws_resource *const aws_resources[] = {
-	&aws_vpc_resource,
-	NULL,
+	&aws_vpc_resource, &aws_internet_gateway_resource, &aws_subnet_resource,
+	&aws_route_table_resource, &aws_route_table_association_resource,
+	&aws_security_group_resource, &aws_key_pair_resource, &aws_instance_resource,
+	&aws_db_subnet_group_resource, &aws_db_instance_resource, &aws_ecr_repository_resource,
+};
+
+static const struct aws_data *const aws_datas[] = {
+	&aws_ami_data, &aws_availability_zones_data, &aws_caller_identity_data, &aws_ecr_token_data,
 };
 
 /* ---- configuration ---- */
@@ -543,8 +561,8 @@ struct value *aws_tags_value(xmlNode *tag_set)
 
 static const struct aws_resource *resource(const char *type, struct diag_ctx *diag, const char *addr)
 {
-	for (size_t i = 0; aws_resources[i]; i++)
-		if (!strcmp(aws_resources[i]->type, type))
+	for (size_t i = 0; i < sizeof aws_resources / sizeof aws_resources[0]; i++)
+		if (aws_resources[i] && !strcmp(aws_resources[i]->type, type))
 			return aws_resources[i];
 	diag_error(diag, NULL, "%s: aws.%s is not implemented in this build yet", addr ? addr : "aws", type);
 	return NULL;
@@ -580,6 +598,16 @@ static int aws_read(struct provider *p, struct provider_read *items, size_t n, s
 	return r ? r->read((struct aws *)p, items, n, diag) : (n ? -1 : 0);
 }
 
+static int aws_read_data(struct provider *p, const char *type, const struct value *config,
+			 struct value **result, struct diag_ctx *diag)
+{
+	for (size_t i = 0; i < sizeof aws_datas / sizeof aws_datas[0]; i++)
+		if (aws_datas[i] && !strcmp(aws_datas[i]->type, type))
+			return aws_datas[i]->read((struct aws *)p, config, result, diag);
+	diag_error(diag, NULL, "data aws.%s is not implemented in this build yet", type);
+	return -1;
+}
+
 const struct provider_ops provider_aws = {
 	.name = "aws",
 	.schema = &schema_aws,
@@ -589,4 +617,5 @@ const struct provider_ops provider_aws = {
 	.update = aws_update,
 	.remove = aws_remove,
 	.read = aws_read,
+	.read_data = aws_read_data,
 };

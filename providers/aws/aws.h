@@ -84,6 +84,14 @@ struct aws_resource {
 	int (*read)(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag);
 };
 
+/* A data source: config is its evaluated arguments; *result all its attributes. */
+struct aws_data {
+	const char *type;
+	int (*read)(struct aws *a, const struct value *config, struct value **result,
+		    struct diag_ctx *diag);
+};
+
+/* Each file defines its own (aws.c lists them all). */
 extern const struct aws_resource aws_vpc_resource;
 
 extern const struct provider_ops provider_aws;

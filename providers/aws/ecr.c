@@ -1,0 +1,2 @@
+/* ecr.c: aws.ecr_repository. */
+#include "providers/aws/aws.h"

@@ -1,0 +1,47 @@
+# tests/moto.sh: moto_server for the AWS tests, sourced after lib.sh's t_init.
+#
+#   . "$(dirname "$0")/moto.sh"
+#   moto_start            # skips the test (exit 77) when moto or awscli is missing
+#   awsx ec2 describe-vpcs ...   # awscli against it, as the judge
+#
+# moto starts with INITIAL_NO_AUTH_ACTION_COUNT=3: the first three calls make an IAM user, its
+# access key and a policy, and from then on every signature and permission is checked. The
+# user's key is exported as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, with AWS_ENDPOINT_URL
+# pointing at the server, for stk. Only 127.0.0.1 is ever used.
+
+awsx() {
+	aws --endpoint-url "$EP" --region us-east-1 "$@"
+}
+
+moto_start() {
+	if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+		echo "moto_server or aws (awscli) is not installed: skipping the AWS tests"
+		echo "0 passed, 0 failed"
+		exit 77
+	fi
+	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	EP=http://127.0.0.1:$PORT
+	INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$PORT" >"$T_TMP/moto.log" 2>&1 &
+	MOTO=$!
+	trap 'kill $MOTO 2>/dev/null; t_cleanup' EXIT INT TERM
+	moto_i=0
+	until curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null; do
+		moto_i=$((moto_i + 1))
+		if [ $moto_i -ge 150 ]; then
+			echo "moto_server did not start"
+			cat "$T_TMP/moto.log"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	export AWS_DEFAULT_REGION=us-east-1
+	unset AWS_PROFILE AWS_SESSION_TOKEN
+	AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam create-user --user-name stk >/dev/null
+	AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam create-access-key --user-name stk \
+		--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >"$T_TMP/key"
+	AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam put-user-policy --user-name stk \
+		--policy-name all --policy-document \
+		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","rds:*","ecr:*","iam:*","sts:*"],"Resource":"*"}]}'
+	read -r KEY SECRET <"$T_TMP/key"
+	export AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY="$SECRET" AWS_ENDPOINT_URL="$EP"
+}
