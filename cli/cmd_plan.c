@@ -362,6 +362,14 @@ static int run_plan(struct run *r, const char *operation)
 			return -1;
 		}
 	}
+	{
+		/* what an interrupted apply was creating is found (or not) before anything else */
+		int changed = 0;
+		if (apply_resolve_intents(&r->diag, &r->st, &changed))
+			return -1;
+		if (changed && strcmp(operation, "plan") && state_write(r->path, &r->st, &r->diag))
+			return -1;
+	}
 	if (r->pa.refresh && apply_refresh(&r->diag, &r->st))
 		return -1;
 	/* command-line values come after the directory's own files and the environment */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/strmap.h"
+#include "planner/uuid.h"
 #include "planner/walk.h"
 #include "providers/provider.h"
 
@@ -35,6 +36,7 @@ struct op {
 	struct diag_ctx diag;       /* the worker's own diagnostics */
 	struct provider *prov;
 	struct buf deps;            /* char *: for the state */
+	char token[40];             /* a create's intent token, tagged on the object */
 	struct graph_node *node;    /* phase two: the node it belongs to */
 	struct buf waits;           /* phase one and three: struct op * that must finish first */
 	int started, done;
@@ -84,7 +86,7 @@ static void *worker(void *arg)
 
 		struct provider_op po = {
 			.type = op->type, .addr = op->addr, .prior = op->prior, .planned = op->planned,
-			.timeout_s = 0,
+			.token = op->token[0] ? op->token : NULL, .timeout_s = 0,
 		};
 		const struct provider_ops *ops = op->prov->ops;
 		switch (op->kind) {
@@ -228,12 +230,52 @@ static void say(struct applier *ap, const char *fmt, ...)
 	fflush(ap->ao->out);
 }
 
+static int state_save(struct applier *ap)
+{
+	return state_write(ap->ao->state_path, ap->st, ap->diag);
+}
+
+/* Before a create, the intent is written to the state under a fresh token, durably: if stk is
+ * killed while the call is in flight, the next run finds the object by its token tag. */
+static int record_intent(struct applier *ap, struct op *op)
+{
+	struct addr a;
+	struct buf why = BUF_INIT;
+	struct state_instance *in;
+
+	if (uuid_v4(op->token))
+		return -1;
+	addr_init(&a);
+	if (addr_parse(&a, op->addr, &why)) {
+		buf_release(&why);
+		return -1;
+	}
+	buf_release(&why);
+	in = state_add_instance(ap->st, &a, op->provider);
+	addr_release(&a);
+	/* an instance already there (a replacement's old object kept by create_before_destroy)
+	 * is not overwritten: the intent only records what does not exist yet */
+	if (in->attrs && in->status != STATE_PENDING) {
+		op->token[0] = '\0';
+		return 0;
+	}
+	in->status = STATE_PENDING;
+	state_instance_set_token(in, op->token);
+	return state_save(ap);
+}
+
 static int dispatch(struct applier *ap, struct op *op)
 {
 	op->prov = provider_for(ap, op->provider, &op->diag, op->addr);
 	op->started = 1;
 	op->t0 = time(NULL);
 	if (!op->prov) {
+		op->rc = -1;
+		op->done = 1;
+		return -1;
+	}
+	if (op->kind == OP_CREATE && !op->data && record_intent(ap, op)) {
+		diag_error(&op->diag, NULL, "cannot record the intent to create it in the state");
 		op->rc = -1;
 		op->done = 1;
 		return -1;
@@ -289,11 +331,6 @@ static struct op *wait_one(struct applier *ap, struct buf *running)
 }
 
 /* ---- the state ---- */
-
-static int state_save(struct applier *ap)
-{
-	return state_write(ap->ao->state_path, ap->st, ap->diag);
-}
 
 /* What the plan knew to be sensitive stays so: providers return plain values, and the state
  * must keep the marks (sensitive_attributes), or the next plan would print the secret. */
@@ -359,6 +396,14 @@ static void record(struct applier *ap, struct op *op)
 			state_remove_instance(ap->st, &a);
 			ap->res->destroyed++;
 		}
+	} else if (op->kind == OP_CREATE && !op->result && op->token[0]) {
+		/* the call failed: whether an object was made is for the next run to find out, by
+		 * its token, when the provider can look; otherwise the intent goes */
+		if (!op->prov || !op->prov->ops->find_by_token) {
+			struct state_instance *in = state_find_instance(ap->st, &a);
+			if (in && in->status == STATE_PENDING)
+				state_remove_instance(ap->st, &a);
+		}
 	} else if (op->result) {
 		struct state_instance *in = state_add_instance(ap->st, &a, op->provider);
 		struct value *marked = carry_marks(op->result, op->planned);
@@ -369,6 +414,7 @@ static void record(struct applier *ap, struct op *op)
 			state_instance_add_dep(in, buf_at(&op->deps, char *, i));
 		/* an object made but not right is kept, to be replaced by the next apply */
 		in->status = op->rc == 0 ? STATE_READY : STATE_TAINTED;
+		state_instance_set_token(in, NULL);
 		if (op->rc == 0) {
 			if (op->kind == OP_CREATE)
 				ap->res->added++;
@@ -897,5 +943,74 @@ int apply_refresh(struct diag_ctx *diag, struct state *st)
 	buf_release(&gone);
 	buf_release(&all);
 	strmap_release(&missing);
+	return ret;
+}
+
+/* ---- intents left by an interrupted apply ---- */
+
+int apply_resolve_intents(struct diag_ctx *diag, struct state *st, int *changed)
+{
+	struct buf drop = BUF_INIT;
+	int ret = 0;
+
+	*changed = 0;
+	for (size_t i = 0; i < st->nresources; i++) {
+		struct state_resource *r = st->resources[i];
+		for (size_t k = 0; k < r->ninstances; k++) {
+			struct state_instance *in = r->instances[k];
+			struct addr a;
+			struct buf text = BUF_INIT;
+			char base[64];
+			const struct provider_ops *ops;
+			struct provider *p;
+			struct value *found = NULL;
+
+			if (in->status != STATE_PENDING)
+				continue;
+			addr_init(&a);
+			state_resource_addr(r, &a);
+			a.key = in->key ? val_ref(in->key) : NULL;
+			addr_format(&a, &text);
+			snprintf(base, sizeof base, "%.*s", (int)strcspn(r->provider, "."), r->provider);
+			ops = provider_find(base);
+			p = ops && ops->find_by_token ? ops->configure(NULL, diag) : NULL;
+			if (p) {
+				const char *dot = strchr(r->type, '.');
+				p->ops = ops;
+				if (ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, &found, diag))
+					ret = -1;
+				ops->release(p);
+			} else if (!ops || !ops->find_by_token) {
+				diag_warning(diag, NULL, "%s: an interrupted create (token %s) cannot be looked for: "
+					     "the %s provider cannot find objects by token", text.data, in->token, base);
+			} else {
+				ret = -1;
+			}
+			if (found) {
+				/* it was made: adopt it, with what it really is */
+				struct value *marked = carry_marks(found, in->attrs);
+				state_instance_set_attrs(in, marked);
+				val_unref(marked);
+				val_unref(found);
+				in->status = STATE_READY;
+				state_instance_set_token(in, NULL);
+				diag_note(diag, NULL, "%s: adopted the object an interrupted apply created", text.data);
+				*changed = 1;
+			} else if (ret == 0) {
+				/* never made: the intent goes, and the plan creates it */
+				buf_push(&drop, struct addr, a);
+				a.key = NULL;
+				a.module = a.type = a.name = NULL;
+				*changed = 1;
+			}
+			addr_release(&a);
+			buf_release(&text);
+		}
+	}
+	for (size_t i = 0; i < buf_count(&drop, struct addr); i++) {
+		state_remove_instance(st, &buf_at(&drop, struct addr, i));
+		addr_release(&buf_at(&drop, struct addr, i));
+	}
+	buf_release(&drop);
 	return ret;
 }

@@ -39,6 +39,11 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
  * state is not written. */
 int apply_refresh(struct diag_ctx *diag, struct state *st);
 
+/* Resolves the intents an interrupted apply left (instances pending under a token): an object
+ * found by its token is adopted into the state with its real attributes, one not found is
+ * dropped, so that nothing is created twice. *changed says whether the state must be written. */
+int apply_resolve_intents(struct diag_ctx *diag, struct state *st, int *changed);
+
 /* The state's instances as the planner sees them; free with apply_free_priors. */
 struct plan_prior *apply_priors(const struct state *st, size_t *n);
 void apply_free_priors(struct plan_prior *p, size_t n);

@@ -110,6 +110,52 @@ t_expect_status 1
 t_expect_match err 'AccessDenied|UnauthorizedOperation|not authorized'
 t_end
 
+# An apply killed right after CreateVpc leaves an intent in the state and a VPC tagged with its
+# token: the next run adopts that VPC instead of making a second one.
+intent_state() {
+	cat >"$W/stk.state" <<EOF
+{
+  "lineage": "7d4e2f0a-1b2c-4d3e-8f40-5a6b7c8d9e0f",
+  "outputs": {},
+  "resources": [
+    {
+      "instances": [ { "attributes": {}, "status": "pending", "token": "$1" } ],
+      "mode": "managed",
+      "module": "",
+      "name": "main",
+      "provider": "aws",
+      "type": "aws.vpc"
+    }
+  ],
+  "serial": 7,
+  "stk_version": "0.1.0",
+  "version": 1
+}
+EOF
+	chmod 600 "$W/stk.state"
+}
+
+t_begin "an interrupted create is adopted by its token, never made twice"
+in_w destroy -auto-approve
+intent_state 0b9c7e1a-2d3f-4a5b-8c6d-7e8f9a0b1c2d
+awsx ec2 create-vpc --cidr-block 10.1.0.0/16 --tag-specifications \
+	'ResourceType=vpc,Tags=[{Key=Name,Value=stk-test},{Key=Team,Value=platform},{Key=stk:token,Value=0b9c7e1a-2d3f-4a5b-8c6d-7e8f9a0b1c2d}]' \
+	>/dev/null
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_lacks out "will be created"
+[ "$(vpc_field VpcId | wc -w)" -eq 1 ] || t_why "awscli counts $(vpc_field VpcId | wc -w) VPCs, not 1"
+t_end
+
+t_begin "an intent whose object was never made is dropped, and the object created once"
+in_w destroy -auto-approve
+intent_state 5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "1 added"
+[ "$(vpc_field VpcId | wc -w)" -eq 1 ] || t_why "awscli counts $(vpc_field VpcId | wc -w) VPCs, not 1"
+t_end
+
 t_begin "destroy removes the VPC (awscli finds none)"
 in_w apply -auto-approve
 in_w destroy -auto-approve

@@ -598,6 +598,54 @@ static int aws_read(struct provider *p, struct provider_read *items, size_t n, s
 	return r ? r->read((struct aws *)p, items, n, diag) : (n ? -1 : 0);
 }
 
+/* EC2 objects carry their stk:token tag; DescribeTags finds one of any type by it. Types
+ * outside EC2 have unique names, so a create repeated after an interruption fails rather than
+ * duplicating: for them nothing is found here. */
+static int aws_find_by_token(struct provider *p, const char *type, const char *token,
+			     struct value **result, struct diag_ctx *diag)
+{
+	static const char *const ec2[] = {
+		"vpc", "subnet", "internet_gateway", "route_table", "security_group", "key_pair",
+		"instance", NULL,
+	};
+	struct aws *a = (struct aws *)p;
+	const struct aws_resource *r;
+	struct aws_params params;
+	xmlDoc *doc;
+	size_t i;
+	int ret = -1;
+
+	*result = NULL;
+	for (i = 0; ec2[i] && strcmp(ec2[i], type); i++)
+		;
+	if (!ec2[i] || !(r = resource(type, diag, NULL)))
+		return ec2[i] ? -1 : 0;
+	aws_params_init(&params);
+	aws_param(&params, "Filter.1.Name", "key");
+	aws_param(&params, "Filter.1.Value.1", "stk:token");
+	aws_param(&params, "Filter.2.Name", "value");
+	aws_param(&params, "Filter.2.Value.1", "%s", token);
+	doc = aws_query(a, "ec2", "2016-11-15", "DescribeTags", &params, diag, NULL);
+	aws_params_release(&params);
+	if (!doc)
+		return -1;
+	const char *id = aws_xml_text(aws_xml_first_item(aws_xml_child(aws_xml_root(doc), "tagSet")), "resourceId");
+	if (id) {
+		struct aws_obj o;
+		aws_obj_init(&o);
+		aws_obj_str(&o, "id", id);
+		struct value *prior = aws_obj_done(&o);
+		struct provider_read item = { type, prior, NULL };
+		ret = r->read(a, &item, 1, diag);
+		*result = item.result;
+		val_unref(prior);
+	} else {
+		ret = 0;
+	}
+	xmlFreeDoc(doc);
+	return ret;
+}
+
 static int aws_read_data(struct provider *p, const char *type, const struct value *config,
 			 struct value **result, struct diag_ctx *diag)
 {
@@ -618,4 +666,5 @@ const struct provider_ops provider_aws = {
 	.remove = aws_remove,
 	.read = aws_read,
 	.read_data = aws_read_data,
+	.find_by_token = aws_find_by_token,
 };

@@ -1,0 +1,198 @@
+#!/bin/sh
+# tests/aws_network.sh: aws.internet_gateway, aws.subnet, aws.route_table and
+# aws.route_table_association against moto_server, with signatures and IAM checked, judged by
+# awscli. Everything is tagged Name=$N, unique to this run.
+. "$(dirname "$0")/lib.sh"
+t_init
+
+. "$(dirname "$0")/moto.sh"
+moto_start
+W=$T_TMP/work
+STK_ABS=$(t_abspath "$STK")
+N=stk-net-$$
+mkdir -p "$W"
+
+in_w() {
+	T_STATUS=0
+	(cd "$W" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+# ec2 describe-$1 for objects tagged Name=$N, --query $2.
+by_name() {
+	awsx ec2 "describe-$1" --filters "Name=tag:Name,Values=$N" --query "$2" --output text
+}
+
+count() {
+	by_name "$1" "length($2)"
+}
+
+cat >"$W/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+resource aws.vpc main {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = "$N" }
+}
+
+resource aws.internet_gateway gw {
+  vpc_id = aws.vpc.main.id
+  tags   = { Name = "$N" }
+}
+
+resource aws.subnet a {
+  vpc_id            = aws.vpc.main.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+  tags              = { Name = "$N", Tier = "a" }
+}
+
+resource aws.subnet b {
+  vpc_id            = aws.vpc.main.id
+  cidr_block        = "10.0.2.0/24"
+  availability_zone = "us-east-1b"
+  tags              = { Name = "$N", Tier = "b" }
+}
+
+resource aws.route_table public {
+  vpc_id = aws.vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws.internet_gateway.gw.id
+  }
+  tags = { Name = "$N" }
+}
+
+resource aws.route_table_association a {
+  subnet_id      = aws.subnet.a.id
+  route_table_id = aws.route_table.public.id
+}
+
+output rta_id { value = aws.route_table_association.a.id }
+output subnet_a_arn { value = aws.subnet.a.arn }
+EOF
+
+t_begin "the network is created as configured (checked with awscli)"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "aws.route_table_association.a: Creation complete"
+VPC=$(by_name vpcs 'Vpcs[0].VpcId')
+IGW=$(by_name internet-gateways 'InternetGateways[0].InternetGatewayId')
+RTB=$(by_name route-tables 'RouteTables[0].RouteTableId')
+SUBA=$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" Name=tag:Tier,Values=a \
+	--query 'Subnets[0].SubnetId' --output text)
+[ "$(by_name internet-gateways 'InternetGateways[0].Attachments[0].VpcId')" = "$VPC" ] ||
+	t_why "the internet gateway is not attached to the VPC"
+[ "$(count subnets Subnets)" = 2 ] || t_why "awscli does not see two subnets"
+[ "$(awsx ec2 describe-subnets --subnet-ids "$SUBA" --query 'Subnets[0].[CidrBlock,AvailabilityZone,VpcId]' \
+	--output text)" = "$(printf '10.0.1.0/24\tus-east-1a\t%s' "$VPC")" ] || t_why "subnet a is not as configured"
+[ "$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" Name=tag:Tier,Values=b \
+	--query 'Subnets[0].AvailabilityZone' --output text)" = us-east-1b ] || t_why "subnet b is not in us-east-1b"
+[ "$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
+	--query "RouteTables[0].Routes[?DestinationCidrBlock=='0.0.0.0/0'].GatewayId" --output text)" = "$IGW" ] ||
+	t_why "the route table has no 0.0.0.0/0 route to the gateway"
+RTA=$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
+	--query "RouteTables[0].Associations[?SubnetId=='$SUBA'].RouteTableAssociationId" --output text)
+[ -n "$RTA" ] || t_why "subnet a is not associated with the route table"
+t_expect_has out "rta_id = \"$RTA\""
+t_expect_has out "subnet_a_arn = \"arn:aws:ec2:us-east-1:"
+t_end
+
+t_begin "a second plan, refreshing through the API, has no changes"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "map_public_ip_on_launch, tags and a second route change in place"
+sed -i 's/Tier = "a"/Tier = "alpha"/' "$W/main.stk"
+sed -i 's|  availability_zone = "us-east-1a"|&\n  map_public_ip_on_launch = true|' "$W/main.stk"
+sed -i 's|^  tags = { Name = "'"$N"'" }$|  route {\n    cidr_block = "192.168.0.0/16"\n    gateway_id = aws.internet_gateway.gw.id\n  }\n&|' "$W/main.stk"
+sed -i '/resource aws.internet_gateway gw/,/^}/s|tags   = { Name = "'"$N"'" }|tags   = { Name = "'"$N"'", Role = "edge" }|' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "3 changed"
+t_expect_lacks out "destroyed"
+[ "$(awsx ec2 describe-subnets --subnet-ids "$SUBA" --query 'Subnets[0].MapPublicIpOnLaunch' \
+	--output text)" = True ] || t_why "map_public_ip_on_launch is not on"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$SUBA" Name=key,Values=Tier \
+	--query 'Tags[0].Value' --output text)" = alpha ] || t_why "the Tier tag was not updated"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$IGW" Name=key,Values=Role \
+	--query 'Tags[0].Value' --output text)" = edge ] || t_why "the gateway's Role tag was not added"
+[ "$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
+	--query "RouteTables[0].Routes[?DestinationCidrBlock=='192.168.0.0/16'].GatewayId" --output text)" = "$IGW" ] ||
+	t_why "the second route is not there"
+[ "$(by_name route-tables 'RouteTables[0].RouteTableId')" = "$RTB" ] || t_why "the route table was replaced"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a new CIDR block replaces the subnet, and its association with it"
+sed -i 's|10.0.1.0/24|10.0.3.0/24|' "$W/main.stk"
+in_w plan
+t_expect_has out "# forces replacement"
+in_w apply -auto-approve
+t_expect_status 0
+NEWA=$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" Name=tag:Tier,Values=alpha \
+	--query 'Subnets[0].[SubnetId,CidrBlock,MapPublicIpOnLaunch]' --output text)
+case $NEWA in
+"$SUBA"*) t_why "subnet a was not replaced" ;;
+*"	10.0.3.0/24	True") ;;
+*) t_why "the new subnet a is not as configured: $NEWA" ;;
+esac
+awsx ec2 describe-subnets --subnet-ids "$SUBA" >/dev/null 2>&1 && t_why "the old subnet $SUBA still exists"
+SUBA=${NEWA%%	*}
+[ -n "$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
+	--query "RouteTables[0].Associations[?SubnetId=='$SUBA'].RouteTableAssociationId" --output text)" ] ||
+	t_why "the new subnet is not associated with the route table"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a route deleted outside stk is drift: planned back, and applied"
+awsx ec2 delete-route --route-table-id "$RTB" --destination-cidr-block 192.168.0.0/16
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "aws.route_table.public will be updated in-place"
+t_expect_has out "192.168.0.0/16"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
+	--query "RouteTables[0].Routes[?DestinationCidrBlock=='192.168.0.0/16'].GatewayId" --output text)" = "$IGW" ] ||
+	t_why "the route was not put back"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "an internet gateway detached outside stk is attached again"
+awsx ec2 detach-internet-gateway --internet-gateway-id "$IGW" --vpc-id "$VPC"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(by_name internet-gateways 'InternetGateways[0].Attachments[0].VpcId')" = "$VPC" ] ||
+	t_why "the gateway was not attached again"
+t_end
+
+t_begin "a route removed from the configuration is deleted"
+sed -i '/cidr_block = "192.168.0.0\/16"/,+1d' "$W/main.stk"
+sed -i '/^  route {$/{N;/\n  }$/d}' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+[ -z "$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
+	--query "RouteTables[0].Routes[?DestinationCidrBlock=='192.168.0.0/16'].GatewayId" --output text)" ] ||
+	t_why "the 192.168.0.0/16 route is still there"
+[ "$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
+	--query "RouteTables[0].Routes[?DestinationCidrBlock=='0.0.0.0/0'].GatewayId" --output text)" = "$IGW" ] ||
+	t_why "the 0.0.0.0/0 route went too"
+t_end
+
+t_begin "destroy removes everything (awscli counts none)"
+in_w destroy -auto-approve
+t_expect_status 0
+for k in "vpcs Vpcs" "internet-gateways InternetGateways" "subnets Subnets" "route-tables RouteTables"; do
+	set -- $k
+	[ "$(count "$1" "$2")" = 0 ] || t_why "$1 tagged $N remain"
+done
+[ "$(awsx ec2 describe-route-tables --filters "Name=route-table-id,Values=$RTB" \
+	--query 'length(RouteTables)' --output text)" = 0 ] || t_why "the route table $RTB remains"
+t_end
+
+t_summary
