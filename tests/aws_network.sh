@@ -93,8 +93,8 @@ SUBA=$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" Name=tag:Ti
 RTA=$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
 	--query "RouteTables[0].Associations[?SubnetId=='$SUBA'].RouteTableAssociationId" --output text)
 [ -n "$RTA" ] || t_why "subnet a is not associated with the route table"
-t_expect_has out "rta_id = \"$RTA\""
-t_expect_has out "subnet_a_arn = \"arn:aws:ec2:us-east-1:"
+t_expect_match out "rta_id += \"$RTA\""
+t_expect_match out "subnet_a_arn += \"arn:aws:ec2:us-east-1:[0-9]+:subnet/$SUBA\""
 t_end
 
 t_begin "a second plan, refreshing through the API, has no changes"
@@ -110,8 +110,7 @@ sed -i 's|^  tags = { Name = "'"$N"'" }$|  route {\n    cidr_block = "192.168.0.
 sed -i '/resource aws.internet_gateway gw/,/^}/s|tags   = { Name = "'"$N"'" }|tags   = { Name = "'"$N"'", Role = "edge" }|' "$W/main.stk"
 in_w apply -auto-approve
 t_expect_status 0
-t_expect_has out "3 changed"
-t_expect_lacks out "destroyed"
+t_expect_has out "0 added, 3 changed, 0 destroyed"
 [ "$(awsx ec2 describe-subnets --subnet-ids "$SUBA" --query 'Subnets[0].MapPublicIpOnLaunch' \
 	--output text)" = True ] || t_why "map_public_ip_on_launch is not on"
 [ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$SUBA" Name=key,Values=Tier \
@@ -152,7 +151,7 @@ t_begin "a route deleted outside stk is drift: planned back, and applied"
 awsx ec2 delete-route --route-table-id "$RTB" --destination-cidr-block 192.168.0.0/16
 in_w plan -detailed-exitcode
 t_expect_status 2
-t_expect_has out "aws.route_table.public will be updated in-place"
+t_expect_has out "aws.route_table.public will be updated in place"
 t_expect_has out "192.168.0.0/16"
 in_w apply -auto-approve
 t_expect_status 0
@@ -182,6 +181,30 @@ t_expect_status 0
 [ "$(awsx ec2 describe-route-tables --route-table-ids "$RTB" \
 	--query "RouteTables[0].Routes[?DestinationCidrBlock=='0.0.0.0/0'].GatewayId" --output text)" = "$IGW" ] ||
 	t_why "the 0.0.0.0/0 route went too"
+
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a new route_table_id moves the association in place"
+cat >>"$W/main.stk" <<EOF2
+
+resource aws.route_table private {
+  vpc_id = aws.vpc.main.id
+  tags   = { Name = "$N" }
+}
+EOF2
+sed -i 's/route_table_id = aws.route_table.public.id/route_table_id = aws.route_table.private.id/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "1 added, 1 changed, 0 destroyed"
+RTB2=$(awsx ec2 describe-route-tables --filters "Name=tag:Name,Values=$N" Name=association.subnet-id,Values="$SUBA" \
+	--query 'RouteTables[0].RouteTableId' --output text)
+[ -n "$RTB2" ] && [ "$RTB2" != "$RTB" ] && [ "$RTB2" != None ] || t_why "subnet a is not associated with the new table"
+[ -z "$(awsx ec2 describe-route-tables --route-table-ids "$RTB" --query 'RouteTables[0].Associations[]' \
+	--output text)" ] || t_why "the old table still has an association"
+in_w plan -detailed-exitcode
+t_expect_status 0
 t_end
 
 t_begin "destroy removes everything (awscli counts none)"

@@ -14,12 +14,12 @@
 #include <openssl/crypto.h>
 
 /* Resource types live in their own files. A weak reference lets a type be listed before its
- * file exists (an undefined one is a null pointer, skipped): the files can be written side by
- * side without touching this table. */
+ * file exists (an undefined one is a null pointer, skipped); once it exists the reference must
+ * be a strong one, or the linker leaves the file out of stk. */
 #define WEAK __attribute__((weak))
-extern const struct aws_resource aws_internet_gateway_resource WEAK, aws_subnet_resource WEAK,
-	aws_route_table_resource WEAK, aws_route_table_association_resource WEAK,
-	aws_security_group_resource WEAK, aws_key_pair_resource WEAK, aws_instance_resource WEAK,
+extern const struct aws_resource aws_internet_gateway_resource, aws_subnet_resource,
+	aws_route_table_resource, aws_route_table_association_resource;
+extern const struct aws_resource aws_security_group_resource WEAK, aws_key_pair_resource WEAK, aws_instance_resource WEAK,
 	aws_db_subnet_group_resource WEAK, aws_db_instance_resource WEAK,
 	aws_ecr_repository_resource WEAK;
 extern const struct aws_data aws_ami_data WEAK, aws_availability_zones_data WEAK,
