@@ -251,14 +251,16 @@ static int record_intent(struct applier *ap, struct op *op)
 		return -1;
 	}
 	buf_release(&why);
-	in = state_add_instance(ap->st, &a, op->provider);
-	addr_release(&a);
 	/* an instance already there (a replacement's old object kept by create_before_destroy)
 	 * is not overwritten: the intent only records what does not exist yet */
-	if (in->attrs && in->status != STATE_PENDING) {
+	in = state_find_instance(ap->st, &a);
+	if (in && in->status != STATE_PENDING) {
+		addr_release(&a);
 		op->token[0] = '\0';
 		return 0;
 	}
+	in = state_add_instance(ap->st, &a, op->provider);
+	addr_release(&a);
 	in->status = STATE_PENDING;
 	state_instance_set_token(in, op->token);
 	return state_save(ap);

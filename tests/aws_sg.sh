@@ -145,7 +145,7 @@ write_config 10.8.0.0/24 "$HTTPS"
 in_w apply -auto-approve
 t_expect_status 0
 t_expect_has out "1 changed"
-t_expect_lacks out "destroyed"
+t_expect_has out "0 destroyed"
 [ "$(awsx ec2 describe-security-groups --filters Name=group-name,Values=stk-web \
 	--query 'SecurityGroups[0].GroupId' --output text)" = "$WEB" ] || t_why "stk-web was replaced"
 [ "$(perms stk-web)" = "$(printf 'tcp 22 22 10.8.0.0/24\ntcp 443 443 0.0.0.0/0\ntcp 80 80 0.0.0.0/0')" ] ||
@@ -159,7 +159,7 @@ awsx ec2 authorize-security-group-ingress --group-id "$WEB" --protocol tcp --por
 	--cidr 192.168.0.0/16 >/dev/null
 in_w plan -detailed-exitcode
 t_expect_status 2
-t_expect_has out "aws.security_group.web will be updated in-place"
+t_expect_has out "aws.security_group.web will be updated in place"
 t_expect_has out "192.168.0.0/16"
 in_w apply -auto-approve
 t_expect_status 0

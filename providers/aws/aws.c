@@ -18,12 +18,12 @@
  * be a strong one, or the linker leaves the file out of stk. */
 #define WEAK __attribute__((weak))
 extern const struct aws_resource aws_internet_gateway_resource, aws_subnet_resource,
-	aws_route_table_resource, aws_route_table_association_resource;
-extern const struct aws_resource aws_security_group_resource WEAK, aws_key_pair_resource WEAK, aws_instance_resource WEAK,
-	aws_db_subnet_group_resource WEAK, aws_db_instance_resource WEAK,
-	aws_ecr_repository_resource WEAK;
-extern const struct aws_data aws_ami_data WEAK, aws_availability_zones_data WEAK,
-	aws_caller_identity_data WEAK, aws_ecr_token_data WEAK;
+	aws_route_table_resource, aws_route_table_association_resource,
+	aws_ecr_repository_resource, aws_security_group_resource, aws_key_pair_resource;
+extern const struct aws_resource aws_instance_resource WEAK, aws_db_subnet_group_resource WEAK,
+	aws_db_instance_resource WEAK;
+extern const struct aws_data aws_ami_data, aws_availability_zones_data, aws_caller_identity_data,
+	aws_ecr_token_data;
 
 static const struct aws_resource *const aws_resources[] = {
 	&aws_vpc_resource, &aws_internet_gateway_resource, &aws_subnet_resource,
@@ -288,6 +288,9 @@ static void form_encode(struct buf *out, const char *s)
 		unsigned char c = (unsigned char)*s;
 		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
 			buf_addch(out, c);
+		else if (c == ' ')
+			/* what the SDKs send; a server that re-encodes the form signs it the same way */
+			buf_addch(out, '+');
 		else
 			buf_printf(out, "%%%02X", c);
 	}

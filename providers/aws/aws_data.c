@@ -347,7 +347,13 @@ static struct value *ami_value(struct aws *a, xmlNode *img, const struct value *
 	aws_obj_str(&o, "image_id", id);
 	char *arn = xasprintf("arn:aws:ec2:%s::image/%s", a->region, id ? id : "");
 	aws_obj_val(&o, "arn", val_string_take(arn, strlen(arn)));
-	obj_xml_str(&o, "name", img, "name");
+	/* name is both the pattern and the answer; a given pattern must stay as given, or the
+	 * result would disagree with the configuration (and the data source be read again at
+	 * every plan) */
+	if (aws_str(config, "name"))
+		aws_obj_val(&o, "name", arg(config, "name"));
+	else
+		obj_xml_str(&o, "name", img, "name");
 	obj_xml_str(&o, "architecture", img, "architecture");
 	obj_xml_str(&o, "creation_date", img, "creationDate");
 	obj_xml_str(&o, "deprecation_time", img, "deprecationTime");

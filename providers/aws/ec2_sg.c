@@ -112,6 +112,14 @@ static char *object_name(const struct value *planned, const char *name_key, cons
 			 rnd[2], rnd[3], rnd[4], rnd[5]);
 }
 
+/* A TagSpecification only when there is a tag to put: AWS refuses an empty one. */
+static void tag_spec(struct aws_params *p, const char *resource_type, const struct value *tags,
+		     const char *token)
+{
+	if (token || (tags && tags->kind == VAL_MAP && !(tags->marks & VAL_UNKNOWN) && tags->u.map.n))
+		aws_tag_spec(p, resource_type, tags, token);
+}
+
 /* Tags: what is to go is deleted, what is new or different is (re)created. */
 static int update_tags(struct aws *a, const char *id, const struct value *before, const struct value *after,
 		       struct diag_ctx *diag, const char *addr)
@@ -271,16 +279,17 @@ static void xml_grants(xmlNode *perms, struct buf *out)
 	}
 }
 
-/* IpPermissions.N for each grant: one source each, which AWS merges as it stores them. */
+/* IpPermissions.N for each grant: one source each, which AWS merges as it stores them. On the
+ * wire the UserIdGroupPairs of the documentation are "Groups", as the SDKs send them. */
 static void grant_params(struct aws_params *p, const struct grant *g, size_t n)
 {
 	static const char *const fields[] = {
 		[SRC_CIDR] = "IpRanges.1.CidrIp", [SRC_IPV6] = "Ipv6Ranges.1.CidrIpv6",
-		[SRC_PREFIX] = "PrefixListIds.1.PrefixListId", [SRC_GROUP] = "UserIdGroupPairs.1.GroupId",
+		[SRC_PREFIX] = "PrefixListIds.1.PrefixListId", [SRC_GROUP] = "Groups.1.GroupId",
 	};
 	static const char *const descs[] = {
 		[SRC_CIDR] = "IpRanges.1.Description", [SRC_IPV6] = "Ipv6Ranges.1.Description",
-		[SRC_PREFIX] = "PrefixListIds.1.Description", [SRC_GROUP] = "UserIdGroupPairs.1.Description",
+		[SRC_PREFIX] = "PrefixListIds.1.Description", [SRC_GROUP] = "Groups.1.Description",
 	};
 	char key[96];
 
@@ -519,7 +528,7 @@ static int sg_create(struct aws *a, const struct provider_op *op, struct value *
 	aws_param(&p, "GroupDescription", "%s", desc ? desc : "Managed by stk");
 	if (aws_str(op->planned, "vpc_id"))
 		aws_param(&p, "VpcId", "%s", aws_str(op->planned, "vpc_id"));
-	aws_tag_spec(&p, "security-group", val_map_get(op->planned, "tags"), op->token);
+	tag_spec(&p, "security-group", val_map_get(op->planned, "tags"), op->token);
 	doc = aws_query(a, "ec2", EC2_VERSION, "CreateSecurityGroup", &p, diag, op->addr);
 	aws_params_release(&p);
 	free(name);
@@ -737,7 +746,7 @@ static int key_create(struct aws *a, const struct provider_op *op, struct value 
 	aws_params_init(&p);
 	aws_param(&p, "KeyName", "%s", name);
 	aws_param(&p, "PublicKeyMaterial", "%s", (const char *)b64);
-	aws_tag_spec(&p, "key-pair", val_map_get(op->planned, "tags"), op->token);
+	tag_spec(&p, "key-pair", val_map_get(op->planned, "tags"), op->token);
 	doc = aws_query(a, "ec2", EC2_VERSION, "ImportKeyPair", &p, diag, op->addr);
 	aws_params_release(&p);
 	free(b64);

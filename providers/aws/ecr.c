@@ -318,6 +318,10 @@ static int ecr_update(struct aws *a, const struct provider_op *op, struct value 
 	const char *mut = aws_str(op->planned, "image_tag_mutability") ?: "MUTABLE";
 	int bad = 0;
 
+	if (!name || !arn) {
+		diag_error(diag, NULL, "%s: the state has no repository name or ARN", op->addr);
+		return -1;
+	}
 	if (strcmp(aws_str(op->prior, "image_tag_mutability") ?: "MUTABLE", mut)) {
 		json_t *out = ecr_call(a, "PutImageTagMutability",
 				       json_pack("{s:s,s:s}", "repositoryName", name, "imageTagMutability", mut),
