@@ -14,8 +14,8 @@
 #include <openssl/crypto.h>
 
 /* Resource types live in their own files. A weak reference lets a type be listed before its
- * file exists (an undefined one is a null pointer, skipped); once it exists the reference must
- * be a strong one, or the linker leaves the file out of stk. */
+ * file is written (an undefined one is a null pointer, skipped); once it is, the reference
+ * must be strong, or the linker leaves the file out of stk. */
 #define WEAK __attribute__((weak))
 extern const struct aws_resource aws_internet_gateway_resource, aws_subnet_resource,
 	aws_route_table_resource, aws_route_table_association_resource,

@@ -1,0 +1,2 @@
+/* ec2_instance.c: aws.instance. */
+#include "providers/aws/aws.h"
