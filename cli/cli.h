@@ -36,5 +36,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
 int cmd_output(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+int cmd_force_unlock(int argc, char **argv);
 
 #endif

@@ -85,6 +85,23 @@ const struct cli_command cli_commands[] = {
 	  "output prints as (sensitive value) unless it is asked for by NAME. -raw prints a string\n"
 	  "without quotes.\n",
 	  cmd_output },
+	{ "state", "List, show, move or forget what the state records",
+	  "Usage: stk state list\n"
+	  "       stk state show ADDR\n"
+	  "       stk state mv FROM TO\n"
+	  "       stk state rm ADDR...\n"
+	  "\n"
+	  "Works on the state (STK_STATE, else ./stk.state), never on the cloud. list prints every\n"
+	  "instance's address; show its attributes (sensitive ones as (sensitive value)); mv gives\n"
+	  "an instance, or every instance of a resource, a new address (also across count and\n"
+	  "for_each keys: stk state mv 'aws.subnet.a' 'aws.subnet.b[\"x\"]'); rm forgets objects,\n"
+	  "which stay where they are.\n",
+	  cmd_state },
+	{ "force-unlock", "Release a state lock whose holder is gone",
+	  "Usage: stk force-unlock LOCK_ID\n"
+	  "\n"
+	  "Removes the lock on the state when its ID matches and no live process holds it.\n",
+	  cmd_force_unlock },
 	{ "graph", "Print the dependency graph as Graphviz DOT",
 	  "Usage: stk graph [DIR]\n"
 	  "\n"

@@ -200,6 +200,31 @@ t_expect_has out "0 added, 0 changed, 1 destroyed"
 [ ! -e "$W/many-l.txt" ] || t_why "many-l.txt is still there"
 t_end
 
+t_begin "state mv across a count key renames the instance, and the plan follows the new address"
+in_w state mv 'host.file.counted[2]' 'host.file.counted[5]'
+t_expect_status 0
+t_expect_has out "Moved host.file.counted[2] to host.file.counted[5]"
+in_w state list
+t_expect_has out 'host.file.counted[5]'
+t_expect_lacks out 'host.file.counted[2]'
+in_w plan
+t_expect_has out "host.file.counted[2] will be created"
+t_expect_has out "host.file.counted[5] will be destroyed"
+t_end
+
+t_begin "state rm forgets an object and leaves it in place"
+in_w state rm 'host.file.counted[5]'
+t_expect_status 0
+[ -f "$W/counted-2.txt" ] || t_why "state rm deleted the file"
+in_w state show 'host.file.counted[5]'
+t_expect_status 1
+t_expect_has err "no instance host.file.counted[5] in the state"
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "host.file.counted[2] will be created"
+t_expect_lacks out "destroyed"
+t_end
+
 workdir <<'EOF'
 variable secret {
   sensitive = true

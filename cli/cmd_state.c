@@ -1,0 +1,290 @@
+/* cmd_state.c: stk state list | show ADDR | mv FROM TO | rm ADDR, and stk force-unlock. They
+ * change only the state, never the cloud: rm forgets an object, mv renames it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "planner/addr.h"
+#include "planner/state.h"
+
+static char *state_file(void)
+{
+	const char *env = getenv("STK_STATE");
+	return xstrdup(env && *env ? env : "stk.state");
+}
+
+static int parse_addr(struct diag_ctx *diag, const char *text, struct addr *a)
+{
+	struct buf why = BUF_INIT;
+
+	addr_init(a);
+	if (addr_parse(a, text, &why) == 0) {
+		buf_release(&why);
+		return 0;
+	}
+	diag_error(diag, NULL, "'%s' is not an address: %s", text, buf_cstr(&why));
+	diag_hint(diag, "addresses look like aws.vpc.main, aws.subnet.public[\"a\"] or aws.instance.web[0]");
+	buf_release(&why);
+	return -1;
+}
+
+/* The instances an address names: one instance, or every instance of a resource. */
+static size_t matching(const struct state *st, const struct addr *a, struct buf *out)
+{
+	for (size_t i = 0; i < st->nresources; i++) {
+		struct state_resource *r = st->resources[i];
+		if (strcmp(r->module, a->module) || r->mode != a->mode || strcmp(r->type, a->type) ||
+		    strcmp(r->name, a->name))
+			continue;
+		for (size_t k = 0; k < r->ninstances; k++) {
+			struct state_instance *in = r->instances[k];
+			if (a->key && (!in->key || !val_equal(in->key, a->key)))
+				continue;
+			struct addr x;
+			addr_init(&x);
+			state_resource_addr(r, &x);
+			x.key = in->key ? val_ref(in->key) : NULL;
+			buf_push(out, struct addr, x);
+		}
+	}
+	return buf_count(out, struct addr);
+}
+
+static void release_addrs(struct buf *b)
+{
+	for (size_t i = 0; i < buf_count(b, struct addr); i++)
+		addr_release(&buf_at(b, struct addr, i));
+	buf_release(b);
+}
+
+static int state_list(struct state *st, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < st->nresources; i++)
+		for (size_t k = 0; k < st->resources[i]->ninstances; k++) {
+			struct buf b = BUF_INIT;
+			state_instance_address(st->resources[i], st->resources[i]->instances[k], &b);
+			printf("%s%s\n", b.data, st->resources[i]->instances[k]->status == STATE_PENDING ?
+			       " (pending create)" : st->resources[i]->instances[k]->status == STATE_TAINTED ?
+			       " (tainted)" : "");
+			buf_release(&b);
+		}
+	return 0;
+}
+
+static int state_show(struct diag_ctx *diag, struct state *st, const char *text)
+{
+	struct addr a;
+	struct buf found = BUF_INIT;
+	int ret = -1;
+
+	if (parse_addr(diag, text, &a))
+		return -1;
+	if (!matching(st, &a, &found)) {
+		diag_error(diag, NULL, "no instance %s in the state", text);
+		goto out;
+	}
+	for (size_t i = 0; i < buf_count(&found, struct addr); i++) {
+		const struct addr *x = &buf_at(&found, struct addr, i);
+		struct state_instance *in = state_find_instance(st, x);
+		struct buf name = BUF_INIT;
+		addr_format(x, &name);
+		printf("# %s\n", name.data);
+		for (size_t k = 0; in->attrs && k < in->attrs->u.map.n; k++) {
+			struct buf v = BUF_INIT;
+			/* sensitive values print as (sensitive value), as everywhere */
+			val_write(in->attrs->u.map.items[k].val, &v);
+			printf("%s = %s\n", in->attrs->u.map.items[k].key, v.data);
+			buf_release(&v);
+		}
+		buf_release(&name);
+	}
+	ret = 0;
+out:
+	release_addrs(&found);
+	addr_release(&a);
+	return ret;
+}
+
+static int state_rm(struct diag_ctx *diag, struct state *st, int argc, char **argv)
+{
+	int ret = 0;
+
+	for (int i = 0; i < argc; i++) {
+		struct addr a;
+		struct buf found = BUF_INIT;
+		if (parse_addr(diag, argv[i], &a)) {
+			ret = -1;
+			continue;
+		}
+		if (!matching(st, &a, &found)) {
+			diag_error(diag, NULL, "no instance %s in the state", argv[i]);
+			ret = -1;
+		}
+		for (size_t k = 0; k < buf_count(&found, struct addr); k++) {
+			struct buf name = BUF_INIT;
+			addr_format(&buf_at(&found, struct addr, k), &name);
+			state_remove_instance(st, &buf_at(&found, struct addr, k));
+			printf("Removed %s (the object itself is untouched)\n", name.data);
+			buf_release(&name);
+		}
+		release_addrs(&found);
+		addr_release(&a);
+	}
+	return ret;
+}
+
+/* mv FROM TO: one instance to another address, or every instance of a resource to another
+ * resource, keys kept. */
+static int state_mv(struct diag_ctx *diag, struct state *st, const char *from, const char *to)
+{
+	struct addr a, b;
+	struct buf found = BUF_INIT;
+	int ret = -1;
+
+	if (parse_addr(diag, from, &a))
+		return -1;
+	if (parse_addr(diag, to, &b)) {
+		addr_release(&a);
+		return -1;
+	}
+	if (!matching(st, &a, &found)) {
+		diag_error(diag, NULL, "no instance %s in the state", from);
+		goto out;
+	}
+	if (a.mode != b.mode || strcmp(a.type, b.type)) {
+		diag_error(diag, NULL, "%s and %s are of different types; mv keeps the type", from, to);
+		goto out;
+	}
+	if (!a.key && b.key && buf_count(&found, struct addr) > 1) {
+		diag_error(diag, NULL, "%s has several instances; move them to a resource, not to one key", from);
+		goto out;
+	}
+	for (size_t k = 0; k < buf_count(&found, struct addr); k++) {
+		const struct addr *src = &buf_at(&found, struct addr, k);
+		struct addr dst;
+		addr_init(&dst);
+		addr_set(&dst, b.module, b.mode, b.type, b.name, b.key ? b.key : (a.key ? NULL : src->key));
+		if (state_find_instance(st, &dst)) {
+			struct buf n = BUF_INIT;
+			addr_format(&dst, &n);
+			diag_error(diag, NULL, "%s is already in the state: move it away first", n.data);
+			buf_release(&n);
+			addr_release(&dst);
+			goto out;
+		}
+		struct state_instance *old = state_find_instance(st, src);
+		const char *provider = NULL;
+		for (size_t i = 0; i < st->nresources && !provider; i++)
+			for (size_t j = 0; j < st->resources[i]->ninstances; j++)
+				if (st->resources[i]->instances[j] == old)
+					provider = st->resources[i]->provider;
+		char *prov = xstrdup(provider ? provider : "");
+		struct state_instance *in = state_add_instance(st, &dst, prov);
+		old = state_find_instance(st, src);   /* adding may move what the state holds */
+		state_instance_set_attrs(in, old->attrs);
+		in->status = old->status;
+		state_instance_set_token(in, old->token);
+		state_instance_set_private(in, old->priv);
+		for (size_t d = 0; d < old->ndeps; d++)
+			state_instance_add_dep(in, old->deps[d]);
+		state_remove_instance(st, src);
+		struct buf s1 = BUF_INIT, s2 = BUF_INIT;
+		addr_format(src, &s1);
+		addr_format(&dst, &s2);
+		printf("Moved %s to %s\n", s1.data, s2.data);
+		buf_release(&s1);
+		buf_release(&s2);
+		free(prov);
+		addr_release(&dst);
+	}
+	ret = 0;
+out:
+	release_addrs(&found);
+	addr_release(&a);
+	addr_release(&b);
+	return ret;
+}
+
+int cmd_state(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find("state");
+	struct diag_ctx diag;
+	struct state st;
+	struct state_lock lock;
+	char *path;
+	const char *sub;
+	int ret = 1, writes, locked = 0;
+
+	if (argc < 2 || cli_is_help(argv[1])) {
+		fputs(self->usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 1 : 0;
+	}
+	sub = argv[1];
+	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "rm") && strcmp(sub, "mv"))
+		return cli_usage_error(self, "unknown state command '%s'", sub);
+	if ((!strcmp(sub, "show") && argc != 3) || (!strcmp(sub, "mv") && argc != 4) ||
+	    (!strcmp(sub, "rm") && argc < 3) || (!strcmp(sub, "list") && argc != 2))
+		return cli_usage_error(self, "wrong number of arguments for state %s", sub);
+	writes = !strcmp(sub, "rm") || !strcmp(sub, "mv");
+	diag_init(&diag);
+	state_init(&st);
+	state_lock_init(&lock);
+	path = state_file();
+	if (writes) {
+		if (state_lock(path, sub[0] == 'r' ? "state rm" : "state mv", &lock, &diag))
+			goto out;
+		locked = 1;
+	}
+	int rs = state_read(path, &st, &diag);
+	if (rs < 0)
+		goto out;
+	if (rs == STATE_NEW && writes) {
+		diag_error(&diag, NULL, "there is no state at %s", path);
+		goto out;
+	}
+	if (!strcmp(sub, "list"))
+		ret = state_list(&st, argc - 2, argv + 2) ? 1 : 0;
+	else if (!strcmp(sub, "show"))
+		ret = state_show(&diag, &st, argv[2]) ? 1 : 0;
+	else if (!strcmp(sub, "rm"))
+		ret = state_rm(&diag, &st, argc - 2, argv + 2) ? 1 : 0;
+	else
+		ret = state_mv(&diag, &st, argv[2], argv[3]) ? 1 : 0;
+	/* nothing is written unless every part of the command worked */
+	if (writes && ret == 0 && state_write(path, &st, &diag))
+		ret = 1;
+out:
+	cli_print_diags(&diag);
+	if (locked)
+		state_unlock(&lock);
+	state_release(&st);
+	diag_release(&diag);
+	free(path);
+	return ret;
+}
+
+int cmd_force_unlock(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find("force-unlock");
+	struct diag_ctx diag;
+	char *path;
+	int ret;
+
+	if (argc == 2 && cli_is_help(argv[1])) {
+		fputs(self->usage, stdout);
+		return 0;
+	}
+	if (argc != 2)
+		return cli_usage_error(self, "force-unlock takes the lock ID");
+	diag_init(&diag);
+	path = state_file();
+	ret = state_force_unlock(path, argv[1], &diag) ? 1 : 0;
+	if (!ret)
+		printf("Released the lock %s on %s.\n", argv[1], path);
+	cli_print_diags(&diag);
+	diag_release(&diag);
+	free(path);
+	return ret;
+}

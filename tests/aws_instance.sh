@@ -1,0 +1,210 @@
+#!/bin/sh
+# tests/aws_instance.sh: aws.instance against moto_server (signatures and IAM checked), judged
+# by awscli: launch into a subnet with security groups and tags, a type change in place
+# (stop, modify, start: the same instance), tags in place, a new AMI replacing it, an instance
+# terminated outside stk planned back, and destroy.
+. "$(dirname "$0")/lib.sh"
+t_init
+
+. "$(dirname "$0")/moto.sh"
+moto_start
+W=$T_TMP/work
+STK_ABS=$(t_abspath "$STK")
+N=stk-inst-$$
+mkdir -p "$W"
+
+in_w() {
+	T_STATUS=0
+	(cd "$W" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+# The instance tagged Name=$N that is not terminated: --query $1 of it.
+inst() {
+	awsx ec2 describe-instances --filters "Name=tag:Name,Values=$N" \
+		Name=instance-state-name,Values=pending,running,stopping,stopped \
+		--query "Reservations[].Instances[].$1" --output text
+}
+
+AMI1=$(awsx ec2 describe-images --owners amazon --query 'Images[0].ImageId' --output text)
+AMI2=$(awsx ec2 describe-images --owners amazon --query 'Images[1].ImageId' --output text)
+
+cat >"$W/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+resource aws.vpc main {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = "$N" }
+}
+
+resource aws.subnet a {
+  vpc_id            = aws.vpc.main.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = "us-east-1a"
+  tags              = { Name = "$N" }
+}
+
+resource aws.security_group web {
+  name   = "$N-web"
+  vpc_id = aws.vpc.main.id
+  ingress {
+    from_port   = 80
+    to_port     = 80
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+resource aws.security_group ssh {
+  name   = "$N-ssh"
+  vpc_id = aws.vpc.main.id
+}
+
+resource aws.instance web {
+  ami                    = "$AMI1"
+  instance_type          = "t3.micro"
+  subnet_id              = aws.subnet.a.id
+  vpc_security_group_ids = [aws.security_group.web.id, aws.security_group.ssh.id]
+  user_data              = "#!/bin/sh\necho hello\n"
+  tags                   = { Name = "$N", Role = "web" }
+}
+
+resource aws.instance pub {
+  ami                         = "$AMI1"
+  instance_type               = "t3.nano"
+  subnet_id                   = aws.subnet.a.id
+  vpc_security_group_ids      = [aws.security_group.ssh.id]
+  associate_public_ip_address = true
+  tags                        = { Name = "$N-pub" }
+}
+
+output instance_id { value = aws.instance.web.id }
+output private_ip { value = aws.instance.web.private_ip }
+output state { value = aws.instance.web.instance_state }
+EOF
+
+t_begin "the instance runs as configured (checked with awscli)"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "aws.instance.web: Creation complete"
+t_expect_has out "aws.instance.pub: Creation complete"
+ID=$(inst InstanceId)
+SUB=$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" --query 'Subnets[0].SubnetId' --output text)
+SGW=$(awsx ec2 describe-security-groups --filters "Name=group-name,Values=$N-web" \
+	--query 'SecurityGroups[0].GroupId' --output text)
+SGS=$(awsx ec2 describe-security-groups --filters "Name=group-name,Values=$N-ssh" \
+	--query 'SecurityGroups[0].GroupId' --output text)
+case $ID in
+i-*) ;;
+*) t_why "awscli finds no one instance tagged $N: '$ID'" ;;
+esac
+[ "$(inst 'State.Name')" = running ] || t_why "the instance is not running"
+[ "$(inst '[InstanceType,SubnetId,ImageId]')" = "$(printf 't3.micro\t%s\t%s' "$SUB" "$AMI1")" ] ||
+	t_why "type, subnet or AMI is not as configured: $(inst '[InstanceType,SubnetId,ImageId]')"
+[ "$(inst 'SecurityGroups[].GroupId' | tr '\t' '\n' | sort | tr '\n' ' ')" = \
+	"$(printf '%s\n%s\n' "$SGW" "$SGS" | sort | tr '\n' ' ')" ] || t_why "the security groups are not both there"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$ID" Name=key,Values=Role \
+	--query 'Tags[0].Value' --output text)" = web ] || t_why "the Role tag is missing"
+[ "$(awsx ec2 describe-instance-attribute --instance-id "$ID" --attribute userData \
+	--query 'UserData.Value' --output text | base64 -d)" = "$(printf '#!/bin/sh\necho hello')" ] ||
+	t_why "the user data is not what was configured"
+t_expect_match out "instance_id += \"$ID\""
+t_expect_match out 'state += "running"'
+t_expect_match out "private_ip += \"10\\.0\\.1\\.[0-9]+\""
+t_end
+
+t_begin "associate_public_ip_address launches through a network interface in the subnet"
+PUB=$(awsx ec2 describe-instances --filters "Name=tag:Name,Values=$N-pub" \
+	--query 'Reservations[0].Instances[0].[SubnetId,NetworkInterfaces[0].Groups[0].GroupId,State.Name]' --output text)
+[ "$PUB" = "$(printf '%s\t%s\trunning' "$SUB" "$SGS")" ] || t_why "the public instance is not as configured: $PUB"
+case $(awsx ec2 describe-instances --filters "Name=tag:Name,Values=$N-pub" \
+	--query 'Reservations[0].Instances[0].PublicIpAddress' --output text) in
+None | "") t_why "the public instance has no public address" ;;
+esac
+t_end
+
+t_begin "a second plan, refreshing through the API, has no changes"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "a new instance_type is applied in place: the same instance, stopped and started"
+sed -i 's/t3.micro/t3.small/' "$W/main.stk"
+in_w plan
+t_expect_has out "aws.instance.web will be updated in place"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 1 changed, 0 destroyed"
+[ "$(inst '[InstanceId,InstanceType,State.Name]')" = "$(printf '%s\tt3.small\trunning' "$ID")" ] ||
+	t_why "not the same instance running as t3.small: $(inst '[InstanceId,InstanceType,State.Name]')"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a tag change and a security group removed are applied in place"
+sed -i 's/Role = "web"/Role = "frontend", Tier = "1"/' "$W/main.stk"
+sed -i 's/\[aws.security_group.web.id, aws.security_group.ssh.id\]/[aws.security_group.web.id]/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 1 changed, 0 destroyed"
+[ "$(inst InstanceId)" = "$ID" ] || t_why "the instance was replaced"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$ID" Name=key,Values=Role,Tier \
+	--query 'Tags[].[Key,Value]' --output text | sort | tr '\t\n' '= ')" = "Role=frontend Tier=1 " ] ||
+	t_why "the tags are not Role=frontend Tier=1"
+[ "$(inst 'SecurityGroups[].GroupId')" = "$SGW" ] || t_why "the instance's groups are not just $SGW"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a new AMI replaces the instance, and the old one is terminated"
+sed -i "s/$AMI1/$AMI2/" "$W/main.stk"
+in_w plan
+t_expect_has out "# forces replacement"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "1 added, 0 changed, 1 destroyed"
+NEW=$(inst '[InstanceId,ImageId,InstanceType]')
+case $NEW in
+"$ID"*) t_why "the instance was not replaced" ;;
+i-*"	$AMI2	t3.small") ;;
+*) t_why "the new instance is not as configured: $NEW" ;;
+esac
+[ "$(awsx ec2 describe-instances --instance-ids "$ID" --query 'Reservations[0].Instances[0].State.Name' \
+	--output text)" = terminated ] || t_why "the old instance $ID is not terminated"
+ID=${NEW%%	*}
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "an instance terminated outside stk is planned back, and made again"
+awsx ec2 terminate-instances --instance-ids "$ID" >/dev/null
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "aws.instance.web will be created"
+in_w apply -auto-approve
+t_expect_status 0
+NEW=$(inst InstanceId)
+case $NEW in
+"$ID" | "") t_why "no new instance: '$NEW'" ;;
+i-*) ;;
+*) t_why "not one new instance: $NEW" ;;
+esac
+[ "$(inst State.Name)" = running ] || t_why "the new instance is not running"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "destroy terminates the instance and removes the network"
+in_w destroy -auto-approve
+t_expect_status 0
+[ -z "$(inst InstanceId)" ] || t_why "an instance tagged $N is not terminated"
+[ "$(awsx ec2 describe-instances --filters "Name=tag:Name,Values=$N-pub" \
+	--query 'Reservations[0].Instances[0].State.Name' --output text)" = terminated ] ||
+	t_why "the public instance is not terminated"
+[ "$(awsx ec2 describe-vpcs --filters "Name=tag:Name,Values=$N" --query 'length(Vpcs)' --output text)" = 0 ] ||
+	t_why "the VPC remains"
+[ "$(awsx ec2 describe-security-groups --filters "Name=group-name,Values=$N-web,$N-ssh" \
+	--query 'length(SecurityGroups)' --output text)" = 0 ] || t_why "a security group remains"
+t_end
+
+t_summary
