@@ -37,6 +37,7 @@ int cmd_apply(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
 int cmd_output(int argc, char **argv);
 int cmd_state(int argc, char **argv);
+int cmd_refresh(int argc, char **argv);
 int cmd_force_unlock(int argc, char **argv);
 
 #endif

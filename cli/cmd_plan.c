@@ -23,7 +23,7 @@
 struct plan_args {
 	const char *dir;
 	const char *out;       /* -out FILE: the saved plan */
-	int json, markdown, detailed, refresh, destroy;
+	int json, markdown, detailed, refresh, destroy, refresh_only;
 	struct buf targets;    /* const char * */
 	struct buf replaces;   /* const char * */
 };
@@ -56,6 +56,8 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 			pa->detailed = 1;
 		} else if (cli_flag(a, "destroy", NULL)) {
 			pa->destroy = 1;
+		} else if (cli_flag(a, "refresh-only", NULL)) {
+			pa->refresh_only = 1;
 		} else if (cli_flag(a, "refresh", &v)) {
 			if (v && strcmp(v, "true") && strcmp(v, "false"))
 				return cli_usage_error(self, "-refresh takes true or false, not '%s'", v);
@@ -155,6 +157,7 @@ struct run {
 	int state_new;          /* there was no state file */
 	char config_sha256[65];
 	json_t *saved;          /* apply PLANFILE: the saved plan */
+	struct buf drift;       /* "Changed outside stk": what the refresh found */
 };
 
 static void run_init(struct run *r)
@@ -187,6 +190,7 @@ static void run_release(struct run *r)
 	buf_release(&r->pa.replaces);
 	free(r->path);
 	json_decref(r->saved);
+	buf_release(&r->drift);
 }
 
 static int cmp_sources(const void *a, const void *b)
@@ -322,6 +326,43 @@ static int same_actions(struct run *r)
 	return 1;
 }
 
+/* What the refresh found changed outside stk, attribute by attribute. */
+static void drift_report(const struct plan_prior *before, size_t n, const struct state *st, struct buf *out)
+{
+	size_t nafter;
+	struct plan_prior *after = apply_priors(st, &nafter);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_prior *b = &before[i], *a = NULL;
+		for (size_t k = 0; k < nafter && !a; k++)
+			if (!strcmp(after[k].addr, b->addr))
+				a = &after[k];
+		if (!a) {
+			buf_printf(out, "  # %s was deleted outside stk\n", b->addr);
+			continue;
+		}
+		if (!b->attrs || !a->attrs || b->attrs->kind != VAL_MAP || a->attrs->kind != VAL_MAP ||
+		    val_equal(b->attrs, a->attrs))
+			continue;
+		buf_printf(out, "  # %s changed outside stk\n", b->addr);
+		for (size_t k = 0; k < a->attrs->u.map.n; k++) {
+			const char *key = a->attrs->u.map.items[k].key;
+			const struct value *x = val_map_get(b->attrs, key), *y = a->attrs->u.map.items[k].val;
+			if (x && val_equal(x, y))
+				continue;
+			buf_printf(out, "      ~ %s = ", key);
+			if (x)
+				val_write(x, out);
+			else
+				buf_addstr(out, "null");
+			buf_addstr(out, " -> ");
+			val_write(y, out);
+			buf_addch(out, '\n');
+		}
+	}
+	apply_free_priors(after, nafter);
+}
+
 /* Loads, locks, refreshes and plans. Returns 0, or -1 after diagnostics. */
 static int run_plan(struct run *r, const char *operation)
 {
@@ -370,8 +411,16 @@ static int run_plan(struct run *r, const char *operation)
 		if (changed && strcmp(operation, "plan") && state_write(r->path, &r->st, &r->diag))
 			return -1;
 	}
-	if (r->pa.refresh && apply_refresh(&r->diag, &r->st))
-		return -1;
+	if (r->pa.refresh) {
+		size_t nbefore;
+		struct plan_prior *before = apply_priors(&r->st, &nbefore);
+		int bad = apply_refresh(&r->diag, &r->st);
+		if (!bad)
+			drift_report(before, nbefore, &r->st, &r->drift);
+		apply_free_priors(before, nbefore);
+		if (bad)
+			return -1;
+	}
 	/* command-line values come after the directory's own files and the environment */
 	struct vars_input all;
 	vars_init(&all);
@@ -425,14 +474,27 @@ int cmd_plan(int argc, char **argv)
 	ret = 1;
 	if (run_plan(&r, "plan"))
 		goto out;
+	if (r.pa.refresh_only) {
+		/* only what changed outside stk, and no plan of changes to the objects */
+		if (r.drift.len)
+			printf("Changed outside stk:\n\n%s\nstk apply -refresh-only would record this in the state.\n",
+			       r.drift.data);
+		else
+			printf("No changes outside stk: the state matches the objects.\n");
+		ret = r.pa.detailed && r.drift.len ? 2 : 0;
+		goto out;
+	}
 	if (r.pa.out && save_plan(&r, r.pa.out))
 		goto out;
-	if (r.pa.json)
+	if (r.pa.json) {
 		plan_render_json(&r.plan, &out);
-	else if (r.pa.markdown)
+	} else if (r.pa.markdown) {
 		plan_render_markdown(&r.plan, &out);
-	else
+	} else {
+		if (r.drift.len)
+			buf_printf(&out, "Changed outside stk:\n\n%s\n", r.drift.data);
 		plan_render_text(&r.plan, &out, cli_color(stdout));
+	}
 	if (r.pa.out && !r.pa.json)
 		buf_printf(&out, "\nSaved the plan to %s. To make exactly these changes, run:\n  stk apply %s\n",
 			   r.pa.out, r.pa.out);
@@ -579,6 +641,17 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 	}
 	if (run_plan(&r, destroy ? "destroy" : "apply"))
 		goto out;
+	if (r.pa.refresh_only) {
+		/* -refresh-only: the refreshed state is the whole change */
+		if (r.drift.len)
+			printf("Changed outside stk:\n\n%s", r.drift.data);
+		ret = state_write(r.path, &r.st, &r.diag) ? 1 : 0;
+		if (!ret)
+			printf("\nThe state now records the objects as they are.\n");
+		goto out;
+	}
+	if (r.drift.len)
+		buf_printf(&out, "Changed outside stk:\n\n%s\n", r.drift.data);
 	plan_render_text(&r.plan, &out, cli_color(stdout));
 	fwrite(out.data, 1, out.len, stdout);
 	if (!plan_has_changes(&r.plan)) {
@@ -617,6 +690,21 @@ out:
 	run_release(&r);
 	buf_release(&out);
 	buf_release(&rest);
+	return ret;
+}
+
+int cmd_refresh(int argc, char **argv)
+{
+	/* stk refresh is apply -refresh-only -auto-approve: it changes only the state */
+	char **args = xcalloc((size_t)argc + 3, sizeof *args);
+	int ret;
+
+	for (int i = 0; i < argc; i++)
+		args[i] = argv[i];
+	args[argc] = (char *)"-refresh-only";
+	args[argc + 1] = (char *)"-auto-approve";
+	ret = apply_or_destroy(argc + 2, args, 0);
+	free(args);
 	return ret;
 }
 

@@ -54,6 +54,7 @@ const struct cli_command cli_commands[] = {
 	  "  -target ADDR       only this resource (or module) and what it needs\n"
 	  "  -replace ADDR      replace this instance even if nothing changed\n"
 	  "  -destroy           plan to destroy everything in the state\n"
+	  "  -refresh-only      show only what changed outside stk (stk refresh records it)\n"
 	  "\n"
 	  "Variables also come from STK_VAR_NAME, DIR/stk.stkvars and DIR/*.auto.stkvars, before\n"
 	  "the command line. Exit status: 0 success, 1 error, 2 changes with -detailed-exitcode.\n",
@@ -85,6 +86,14 @@ const struct cli_command cli_commands[] = {
 	  "output prints as (sensitive value) unless it is asked for by NAME. -raw prints a string\n"
 	  "without quotes.\n",
 	  cmd_output },
+	{ "refresh", "Read every object back and record it in the state as it is",
+	  "Usage: stk refresh [DIR] [-var NAME=VALUE]...\n"
+	  "\n"
+	  "Reads every object the state records through its provider, prints what changed\n"
+	  "outside stk, attribute by attribute, and writes the state. Nothing in the cloud changes.\n"
+	  "The same as stk apply -refresh-only -auto-approve; stk plan -refresh-only shows the\n"
+	  "changes without writing them.\n",
+	  cmd_refresh },
 	{ "state", "List, show, move or forget what the state records",
 	  "Usage: stk state list\n"
 	  "       stk state show ADDR\n"

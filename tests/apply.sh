@@ -89,6 +89,22 @@ t_expect_status 0
 [ -f "$W/a.txt" ] || t_why "a.txt was not written again"
 t_end
 
+t_begin "a file edited outside stk shows as drift; stk refresh records it, plan -refresh-only then sees none"
+echo "edited" >"$W/a.txt"
+in_w plan -refresh-only -detailed-exitcode
+t_expect_status 2
+t_expect_has out "host.file.a changed outside stk"
+t_expect_has out '~ content = "hello world\n" -> "edited\n"'
+in_w refresh
+t_expect_status 0
+in_w plan -refresh-only -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes outside stk"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(cat "$W/a.txt")" = "hello world" ] || t_why "apply did not put the content back"
+t_end
+
 t_begin "a changed argument that forces replacement replaces, and the old file goes"
 old_b=$(ls "$W"/b-*.txt)
 sed -i 's/default = "hello"/default = "bye"/' "$W/main.stk"

@@ -135,14 +135,23 @@ t_expect_has out "No changes."
 no_password
 t_end
 
-t_begin "backup_retention_period, instance_class and tags change in place, same instance"
+t_begin "backup_retention_period, instance_class, security groups and tags change in place, same instance"
 RID=$(db DbiResourceId)
+cat >>"$W/main.stk" <<EOF
+
+resource aws.security_group db2 {
+  name   = "$N-2"
+  vpc_id = aws.vpc.main.id
+}
+EOF
+sed -i 's/vpc_security_group_ids  = \[aws.security_group.db.id\]/vpc_security_group_ids  = [aws.security_group.db.id, aws.security_group.db2.id]/' "$W/main.stk"
 sed -i 's/backup_retention_period = 1/backup_retention_period = 7/; s/db.t3.micro/db.t3.small/' "$W/main.stk"
 sed -i 's/tags                    = { Name = "'"$N"'" }/tags                    = { Name = "'"$N"'", Tier = "db" }/' "$W/main.stk"
 in_w apply -auto-approve
 t_expect_status 0
-t_expect_has out "0 added, 1 changed, 0 destroyed"
+t_expect_has out "1 added, 1 changed, 0 destroyed"
 no_password
+[ "$(db 'length(VpcSecurityGroups)')" = 2 ] || t_why "the instance is not in both security groups"
 [ "$(db '[DBInstanceClass,BackupRetentionPeriod,DbiResourceId,DBInstanceIdentifier]')" = \
 	"$(printf 'db.t3.small\t7\t%s\t%s' "$RID" "$N")" ] ||
 	t_why "the instance was not changed in place: $(db '[DBInstanceClass,BackupRetentionPeriod,DbiResourceId]')"
