@@ -128,8 +128,8 @@ t_expect_status 0
 t_expect_has out "No changes."
 t_end
 
-t_begin "a new instance_type is applied in place: the same instance, stopped and started"
-sed -i 's/t3.micro/t3.small/' "$W/main.stk"
+t_begin "a new instance_type and user_data are applied in place: the same instance, stopped and started"
+sed -i 's/t3.micro/t3.small/; s/echo hello/echo bye/' "$W/main.stk"
 in_w plan
 t_expect_has out "aws.instance.web will be updated in place"
 in_w apply -auto-approve
@@ -137,6 +137,9 @@ t_expect_status 0
 t_expect_has out "0 added, 1 changed, 0 destroyed"
 [ "$(inst '[InstanceId,InstanceType,State.Name]')" = "$(printf '%s\tt3.small\trunning' "$ID")" ] ||
 	t_why "not the same instance running as t3.small: $(inst '[InstanceId,InstanceType,State.Name]')"
+[ "$(awsx ec2 describe-instance-attribute --instance-id "$ID" --attribute userData \
+	--query 'UserData.Value' --output text | base64 -d)" = "$(printf '#!/bin/sh\necho bye')" ] ||
+	t_why "the user data was not changed"
 in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
@@ -157,7 +160,7 @@ t_expect_status 0
 t_end
 
 t_begin "a new AMI replaces the instance, and the old one is terminated"
-sed -i "s/$AMI1/$AMI2/" "$W/main.stk"
+sed -i "/resource aws.instance web/,/^}/s/$AMI1/$AMI2/" "$W/main.stk"
 in_w plan
 t_expect_has out "# forces replacement"
 in_w apply -auto-approve

@@ -19,9 +19,9 @@
 #define WEAK __attribute__((weak))
 extern const struct aws_resource aws_internet_gateway_resource, aws_subnet_resource,
 	aws_route_table_resource, aws_route_table_association_resource,
-	aws_ecr_repository_resource, aws_security_group_resource, aws_key_pair_resource;
-extern const struct aws_resource aws_instance_resource WEAK, aws_db_subnet_group_resource WEAK,
-	aws_db_instance_resource WEAK;
+	aws_ecr_repository_resource, aws_security_group_resource, aws_key_pair_resource,
+	aws_db_subnet_group_resource, aws_db_instance_resource;
+extern const struct aws_resource aws_instance_resource WEAK;
 extern const struct aws_data aws_ami_data, aws_availability_zones_data, aws_caller_identity_data,
 	aws_ecr_token_data;
 

@@ -725,7 +725,9 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		return -1;
 	/* type and user data can only change while the instance is stopped */
 	int type = aws_str(op->planned, "instance_type") && changed(op, "instance_type");
-	int udata = attr(op->planned, "user_data") && changed(op, "user_data");
+	const struct value *ud = op->planned && op->planned->kind == VAL_MAP ? val_map_get(op->planned, "user_data") : NULL;
+	/* null too: user data taken out of the configuration is cleared */
+	int udata = ud && !(ud->marks & VAL_UNKNOWN) && changed(op, "user_data");
 	if (type || udata) {
 		if (call_id(a, "StopInstances", "InstanceId.1", id, diag, addr) ||
 		    wait_state(a, op, id, "stopped", op->prior, NULL, diag))
