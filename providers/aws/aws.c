@@ -560,6 +560,50 @@ struct value *aws_tags_value(xmlNode *tag_set)
 	return aws_obj_done(&o);
 }
 
+int aws_ec2_update_tags(struct aws *a, const char *id, const struct value *before,
+			const struct value *after, struct diag_ctx *diag, const char *addr)
+{
+	struct aws_params del, add;
+	size_t nd = 0, na = 0;
+	char key[64];
+	int ret = 0;
+
+	aws_params_init(&del);
+	aws_params_init(&add);
+	aws_param(&del, "ResourceId.1", "%s", id);
+	aws_param(&add, "ResourceId.1", "%s", id);
+	for (size_t i = 0; before && before->kind == VAL_MAP && i < before->u.map.n; i++)
+		if (!after || after->kind != VAL_MAP || !val_map_get(after, before->u.map.items[i].key)) {
+			snprintf(key, sizeof key, "Tag.%zu.Key", ++nd);
+			aws_param(&del, key, "%s", before->u.map.items[i].key);
+		}
+	for (size_t i = 0; after && after->kind == VAL_MAP && i < after->u.map.n; i++) {
+		const struct value *b = before && before->kind == VAL_MAP ?
+					val_map_get(before, after->u.map.items[i].key) : NULL;
+		const struct value *v = after->u.map.items[i].val;
+		if (v->kind != VAL_STRING || (b && val_equal(b, v)))
+			continue;
+		na++;
+		snprintf(key, sizeof key, "Tag.%zu.Key", na);
+		aws_param(&add, key, "%s", after->u.map.items[i].key);
+		snprintf(key, sizeof key, "Tag.%zu.Value", na);
+		aws_param(&add, key, "%s", v->u.str.s);
+	}
+	if (nd) {
+		xmlDoc *d = aws_query(a, "ec2", "2016-11-15", "DeleteTags", &del, diag, addr);
+		ret |= d ? 0 : -1;
+		xmlFreeDoc(d);
+	}
+	if (na) {
+		xmlDoc *d = aws_query(a, "ec2", "2016-11-15", "CreateTags", &add, diag, addr);
+		ret |= d ? 0 : -1;
+		xmlFreeDoc(d);
+	}
+	aws_params_release(&del);
+	aws_params_release(&add);
+	return ret;
+}
+
 /* ---- dispatch ---- */
 
 static const struct aws_resource *resource(const char *type, struct diag_ctx *diag, const char *addr)

@@ -70,6 +70,10 @@ int aws_bool(const struct value *m, const char *key, int dflt);
 /* tags (a map of strings) -> TagSpecification.1.Tag.N.Key/Value, with the stk:token tag. */
 void aws_tag_spec(struct aws_params *p, const char *resource_type, const struct value *tags,
 		  const char *token);
+/* EC2 tags from before to after: DeleteTags for what goes, CreateTags for what is new or
+ * different. Returns 0, or -1 after a diagnostic. */
+int aws_ec2_update_tags(struct aws *a, const char *id, const struct value *before,
+			const struct value *after, struct diag_ctx *diag, const char *addr);
 /* <tagSet> -> a map of strings, without stk's own tags. */
 struct value *aws_tags_value(xmlNode *tag_set);
 

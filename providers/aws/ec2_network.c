@@ -63,46 +63,6 @@ static void put_arn(struct aws_obj *o, struct aws *a, const char *kind, const ch
 	aws_obj_val(o, "arn", val_string_take(arn, strlen(arn)));
 }
 
-/* Tags: what is to go is deleted, what is new or different is (re)created. */
-static int update_tags(struct aws *a, const char *id, const struct value *before,
-		       const struct value *after, struct diag_ctx *diag, const char *addr)
-{
-	struct aws_params del, add;
-	size_t nd = 0, na = 0;
-	char key[64];
-	int ret = 0;
-
-	aws_params_init(&del);
-	aws_params_init(&add);
-	aws_param(&del, "ResourceId.1", "%s", id);
-	aws_param(&add, "ResourceId.1", "%s", id);
-	for (size_t i = 0; before && before->kind == VAL_MAP && i < before->u.map.n; i++)
-		if (!after || after->kind != VAL_MAP || !val_map_get(after, before->u.map.items[i].key)) {
-			snprintf(key, sizeof key, "Tag.%zu.Key", ++nd);
-			aws_param(&del, key, "%s", before->u.map.items[i].key);
-		}
-	for (size_t i = 0; after && after->kind == VAL_MAP && i < after->u.map.n; i++) {
-		const struct value *b = before && before->kind == VAL_MAP ?
-					val_map_get(before, after->u.map.items[i].key) : NULL;
-		const struct value *v = after->u.map.items[i].val;
-		if (v->kind != VAL_STRING || (b && val_equal(b, v)))
-			continue;
-		na++;
-		snprintf(key, sizeof key, "Tag.%zu.Key", na);
-		aws_param(&add, key, "%s", after->u.map.items[i].key);
-		snprintf(key, sizeof key, "Tag.%zu.Value", na);
-		aws_param(&add, key, "%s", v->u.str.s);
-	}
-	if (nd)
-		ret |= call(a, "DeleteTags", &del, diag, addr);
-	else
-		aws_params_release(&del);
-	if (na)
-		ret |= call(a, "CreateTags", &add, diag, addr);
-	else
-		aws_params_release(&add);
-	return ret;
-}
 
 /* Reads one object after a create or an update through the type's batched reader. */
 static int read_back(int (*reader)(struct aws *, const char *const *, size_t, struct value **,
@@ -242,7 +202,7 @@ static int igw_update(struct aws *a, const struct provider_op *op, struct value 
 		if (!bad)
 			bad |= igw_attach(a, "AttachInternetGateway", id, after, diag, op->addr);
 	}
-	bad |= update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
+	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
 			   op->addr);
 	if (read_back(read_igws, a, id, result, diag, op->addr))
 		return -1;
@@ -443,7 +403,7 @@ static int subnet_update(struct aws *a, const struct provider_op *op, struct val
 	if (aws_bool(op->prior, "map_public_ip_on_launch", 0) != aws_bool(op->planned, "map_public_ip_on_launch", 0))
 		bad |= subnet_attr(a, id, "MapPublicIpOnLaunch", aws_bool(op->planned, "map_public_ip_on_launch", 0),
 				   diag, op->addr);
-	bad |= update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
+	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
 			   op->addr);
 	if (read_back(read_subnets, a, id, result, diag, op->addr))
 		return -1;
@@ -725,7 +685,7 @@ static int rt_update(struct aws *a, const struct provider_op *op, struct value *
 			  val_map_get(op->planned, "propagating_vgws"), diag, op->addr);
 	bad |= routes_apply(a, id, val_map_get(op->prior, "route"), val_map_get(op->planned, "route"), diag,
 			    op->addr);
-	bad |= update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
+	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
 			   op->addr);
 	if (read_back(read_route_tables, a, id, result, diag, op->addr))
 		return -1;

@@ -120,43 +120,6 @@ static void tag_spec(struct aws_params *p, const char *resource_type, const stru
 		aws_tag_spec(p, resource_type, tags, token);
 }
 
-/* Tags: what is to go is deleted, what is new or different is (re)created. */
-static int update_tags(struct aws *a, const char *id, const struct value *before, const struct value *after,
-		       struct diag_ctx *diag, const char *addr)
-{
-	struct aws_params del, add;
-	size_t nd = 0, na = 0;
-	char key[64];
-	int ret = 0;
-
-	aws_params_init(&del);
-	aws_params_init(&add);
-	aws_param(&del, "ResourceId.1", "%s", id);
-	aws_param(&add, "ResourceId.1", "%s", id);
-	for (size_t i = 0; before && before->kind == VAL_MAP && i < before->u.map.n; i++)
-		if (!after || after->kind != VAL_MAP || !val_map_get(after, before->u.map.items[i].key)) {
-			snprintf(key, sizeof key, "Tag.%zu.Key", ++nd);
-			aws_param(&del, key, "%s", before->u.map.items[i].key);
-		}
-	for (size_t i = 0; after && after->kind == VAL_MAP && i < after->u.map.n; i++) {
-		const struct value *b = before && before->kind == VAL_MAP ? val_map_get(before, after->u.map.items[i].key) : NULL;
-		const struct value *v = after->u.map.items[i].val;
-		if (v->kind != VAL_STRING || (b && val_equal(b, v)))
-			continue;
-		na++;
-		snprintf(key, sizeof key, "Tag.%zu.Key", na);
-		aws_param(&add, key, "%s", after->u.map.items[i].key);
-		snprintf(key, sizeof key, "Tag.%zu.Value", na);
-		aws_param(&add, key, "%s", v->u.str.s);
-	}
-	if (nd)
-		ret |= call(a, "DeleteTags", &del, diag, addr);
-	if (na)
-		ret |= call(a, "CreateTags", &add, diag, addr);
-	aws_params_release(&del);
-	aws_params_release(&add);
-	return ret;
-}
 
 /* ---- security group rules as grants ---- */
 
@@ -579,7 +542,7 @@ static int sg_update(struct aws *a, const struct provider_op *op, struct value *
 		buf_release(&have);
 		buf_release(&want);
 	}
-	bad |= update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag, op->addr);
+	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag, op->addr);
 	if (sg_read_one(a, id, op->planned, result, diag, op->addr))
 		return -1;
 	return bad ? -1 : 0;
@@ -768,7 +731,7 @@ static int key_update(struct aws *a, const struct provider_op *op, struct value 
 	int bad;
 
 	/* tags go on the key pair's id; its name is not a resource id */
-	bad = update_tags(a, kid ? kid : "", val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
+	bad = aws_ec2_update_tags(a, kid ? kid : "", val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
 			  op->addr);
 	if (key_read_one(a, name ? name : "", op->planned, result, diag, op->addr))
 		return -1;

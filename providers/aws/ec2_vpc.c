@@ -169,49 +169,6 @@ static int modify_dns(struct aws *a, const char *id, const char *attr, int on, s
 	return 0;
 }
 
-/* Tags: what is to go is deleted, what is new or different is (re)created. */
-static int update_tags(struct aws *a, const char *id, const struct value *before, const struct value *after,
-		       struct diag_ctx *diag, const char *addr)
-{
-	struct aws_params del, add;
-	size_t nd = 0, na = 0;
-	char key[64];
-	int ret = 0;
-
-	aws_params_init(&del);
-	aws_params_init(&add);
-	aws_param(&del, "ResourceId.1", "%s", id);
-	aws_param(&add, "ResourceId.1", "%s", id);
-	for (size_t i = 0; before && before->kind == VAL_MAP && i < before->u.map.n; i++)
-		if (!after || after->kind != VAL_MAP || !val_map_get(after, before->u.map.items[i].key)) {
-			snprintf(key, sizeof key, "Tag.%zu.Key", ++nd);
-			aws_param(&del, key, "%s", before->u.map.items[i].key);
-		}
-	for (size_t i = 0; after && after->kind == VAL_MAP && i < after->u.map.n; i++) {
-		const struct value *b = before && before->kind == VAL_MAP ? val_map_get(before, after->u.map.items[i].key) : NULL;
-		const struct value *v = after->u.map.items[i].val;
-		if (v->kind != VAL_STRING || (b && val_equal(b, v)))
-			continue;
-		na++;
-		snprintf(key, sizeof key, "Tag.%zu.Key", na);
-		aws_param(&add, key, "%s", after->u.map.items[i].key);
-		snprintf(key, sizeof key, "Tag.%zu.Value", na);
-		aws_param(&add, key, "%s", v->u.str.s);
-	}
-	if (nd) {
-		xmlDoc *d = aws_query(a, "ec2", EC2_VERSION, "DeleteTags", &del, diag, addr);
-		ret |= d ? 0 : -1;
-		xmlFreeDoc(d);
-	}
-	if (na) {
-		xmlDoc *d = aws_query(a, "ec2", EC2_VERSION, "CreateTags", &add, diag, addr);
-		ret |= d ? 0 : -1;
-		xmlFreeDoc(d);
-	}
-	aws_params_release(&del);
-	aws_params_release(&add);
-	return ret;
-}
 
 static int read_one(struct aws *a, const char *id, struct value **result, struct diag_ctx *diag,
 		    const char *addr)
@@ -271,7 +228,7 @@ static int vpc_update(struct aws *a, const struct provider_op *op, struct value 
 	if (aws_bool(op->prior, "enable_dns_hostnames", 0) != aws_bool(op->planned, "enable_dns_hostnames", 0))
 		bad |= modify_dns(a, id, "EnableDnsHostnames", aws_bool(op->planned, "enable_dns_hostnames", 0), diag,
 				  op->addr);
-	bad |= update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag, op->addr);
+	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag, op->addr);
 	if (read_one(a, id, result, diag, op->addr))
 		return -1;
 	return bad ? -1 : 0;
