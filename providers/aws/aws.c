@@ -13,15 +13,11 @@
 #include <libxml/parser.h>
 #include <openssl/crypto.h>
 
-/* Resource types live in their own files. A weak reference lets a type be listed before its
- * file is written (an undefined one is a null pointer, skipped); once it is, the reference
- * must be strong, or the linker leaves the file out of stk. */
-#define WEAK __attribute__((weak))
+/* Resource types live in their own files: each defines one of these. */
 extern const struct aws_resource aws_internet_gateway_resource, aws_subnet_resource,
 	aws_route_table_resource, aws_route_table_association_resource,
 	aws_ecr_repository_resource, aws_security_group_resource, aws_key_pair_resource,
-	aws_db_subnet_group_resource, aws_db_instance_resource;
-extern const struct aws_resource aws_instance_resource WEAK;
+	aws_db_subnet_group_resource, aws_db_instance_resource, aws_instance_resource;
 extern const struct aws_data aws_ami_data, aws_availability_zones_data, aws_caller_identity_data,
 	aws_ecr_token_data;
 
@@ -609,7 +605,7 @@ int aws_ec2_update_tags(struct aws *a, const char *id, const struct value *befor
 static const struct aws_resource *resource(const char *type, struct diag_ctx *diag, const char *addr)
 {
 	for (size_t i = 0; i < sizeof aws_resources / sizeof aws_resources[0]; i++)
-		if (aws_resources[i] && !strcmp(aws_resources[i]->type, type))
+		if (!strcmp(aws_resources[i]->type, type))
 			return aws_resources[i];
 	diag_error(diag, NULL, "%s: aws.%s is not implemented in this build yet", addr ? addr : "aws", type);
 	return NULL;
@@ -697,7 +693,7 @@ static int aws_read_data(struct provider *p, const char *type, const struct valu
 			 struct value **result, struct diag_ctx *diag)
 {
 	for (size_t i = 0; i < sizeof aws_datas / sizeof aws_datas[0]; i++)
-		if (aws_datas[i] && !strcmp(aws_datas[i]->type, type))
+		if (!strcmp(aws_datas[i]->type, type))
 			return aws_datas[i]->read((struct aws *)p, config, result, diag);
 	diag_error(diag, NULL, "data aws.%s is not implemented in this build yet", type);
 	return -1;

@@ -151,6 +151,12 @@ static int xml_true(xmlNode *n, const char *path, int dflt)
 	return v && *v ? !strcmp(v, "true") : dflt;
 }
 
+static double xml_num(xmlNode *n, const char *path)
+{
+	const char *v = aws_xml_text(n, path);
+	return v && *v ? atof(v) : 0;
+}
+
 static struct value *root_block_value(xmlNode *inst, xmlDoc *vols, const struct value *prior)
 {
 	const char *vol = root_volume_id(inst);
@@ -175,10 +181,10 @@ static struct value *root_block_value(xmlNode *inst, xmlDoc *vols, const struct 
 found:
 	aws_obj_str(&o, "device_name", aws_xml_text(inst, "rootDeviceName"));
 	aws_obj_str(&o, "volume_id", vol);
-	aws_obj_num(&o, "volume_size", v && aws_xml_text(v, "size") ? atof(aws_xml_text(v, "size")) : 0);
+	aws_obj_num(&o, "volume_size", xml_num(v, "size"));
 	aws_obj_str(&o, "volume_type", v ? aws_xml_text(v, "volumeType") : NULL);
-	aws_obj_num(&o, "iops", v && aws_xml_text(v, "iops") ? atof(aws_xml_text(v, "iops")) : 0);
-	aws_obj_num(&o, "throughput", v && aws_xml_text(v, "throughput") ? atof(aws_xml_text(v, "throughput")) : 0);
+	aws_obj_num(&o, "iops", xml_num(v, "iops"));
+	aws_obj_num(&o, "throughput", xml_num(v, "throughput"));
 	aws_obj_bool(&o, "encrypted", v ? xml_true(v, "encrypted", 0) : 0);
 	aws_obj_str(&o, "kms_key_id", v ? aws_xml_text(v, "kmsKeyId") : NULL);
 	/* the volume's own tags would mix in volume_tags; the configured ones are what we set */
@@ -253,7 +259,8 @@ static struct value *instance_value(struct aws *a, xmlNode *inst, const char *ow
 	aws_obj_str(&o, "key_name", aws_xml_text(inst, "keyName"));
 	/* DescribeInstances does not return user data: what was sent is what it is */
 	aws_obj_val(&o, "user_data", prior_or(prior, "user_data", val_null()));
-	aws_obj_val(&o, "user_data_replace_on_change", prior_or(prior, "user_data_replace_on_change", val_bool(0)));
+	aws_obj_val(&o, "user_data_replace_on_change",
+		    prior_or(prior, "user_data_replace_on_change", val_bool(0)));
 	aws_obj_bool(&o, "associate_public_ip_address", pub && *pub);
 	aws_obj_str(&o, "availability_zone", aws_xml_text(inst, "placement/availabilityZone"));
 	aws_obj_str(&o, "private_ip", aws_xml_text(inst, "privateIpAddress"));
@@ -337,8 +344,10 @@ static int read_instances(struct aws *a, const char *const *ids, const struct va
 			for (xmlNode *it = aws_xml_first_item(aws_xml_child(r, "instancesSet")); it;
 			     it = aws_xml_next_item(it)) {
 				const char *id = aws_xml_text(it, "instanceId");
+				if (gone(aws_xml_text(it, "instanceState/name")))
+					continue;
 				for (size_t k = 0; k < n; k++)
-					if (id && !strcmp(ids[k], id) && !gone(aws_xml_text(it, "instanceState/name")))
+					if (id && !strcmp(ids[k], id))
 						vols[k] = root_volume_id(it);
 			}
 	vdoc = describe_volumes(a, vols, n, diag);
@@ -418,8 +427,8 @@ static int wait_state(struct aws *a, const struct provider_op *op, const char *i
 		}
 		val_unref(v);
 		if (!state && strcmp(want, "gone")) {
-			diag_error(diag, NULL, "%s: instance %s disappeared while waiting for it to be %s", op->addr,
-				   id, want);
+			diag_error(diag, NULL, "%s: instance %s disappeared while waiting for it to be %s",
+				   op->addr, id, want);
 			free(last);
 			return -1;
 		}
@@ -436,8 +445,8 @@ static int wait_state(struct aws *a, const struct provider_op *op, const char *i
 		free(last);
 		last = state;
 		if (time(NULL) - start >= timeout) {
-			diag_error(diag, NULL, "%s: instance %s is still %s after %d s, waiting for %s", op->addr, id,
-				   last, timeout, want);
+			diag_error(diag, NULL, "%s: instance %s is still %s after %d s, waiting for %s",
+				   op->addr, id, last, timeout, want);
 			diag_hint(diag, "raise the timeout in the resource's timeouts block, or look at the "
 				  "instance's state reason in the EC2 console");
 			free(last);
@@ -633,47 +642,6 @@ static int instance_create(struct aws *a, const struct provider_op *op, struct v
 
 /* ---- update ---- */
 
-/* Tags: what is to go is deleted, what is new or different is (re)created. */
-static int update_tags(struct aws *a, const char *id, const struct value *before, const struct value *after,
-		       struct diag_ctx *diag, const char *addr)
-{
-	struct aws_params del, add;
-	size_t nd = 0, na = 0;
-	char key[64];
-	int ret = 0;
-
-	aws_params_init(&del);
-	aws_params_init(&add);
-	aws_param(&del, "ResourceId.1", "%s", id);
-	aws_param(&add, "ResourceId.1", "%s", id);
-	for (size_t i = 0; before && before->kind == VAL_MAP && i < before->u.map.n; i++)
-		if (!after || after->kind != VAL_MAP || !val_map_get(after, before->u.map.items[i].key)) {
-			snprintf(key, sizeof key, "Tag.%zu.Key", ++nd);
-			aws_param(&del, key, "%s", before->u.map.items[i].key);
-		}
-	for (size_t i = 0; after && after->kind == VAL_MAP && i < after->u.map.n; i++) {
-		const struct value *b = before && before->kind == VAL_MAP ?
-					val_map_get(before, after->u.map.items[i].key) : NULL;
-		const struct value *v = after->u.map.items[i].val;
-		if (v->kind != VAL_STRING || (b && val_equal(b, v)))
-			continue;
-		na++;
-		snprintf(key, sizeof key, "Tag.%zu.Key", na);
-		aws_param(&add, key, "%s", after->u.map.items[i].key);
-		snprintf(key, sizeof key, "Tag.%zu.Value", na);
-		aws_param(&add, key, "%s", v->u.str.s);
-	}
-	if (nd)
-		ret |= call(a, "DeleteTags", &del, diag, addr);
-	else
-		aws_params_release(&del);
-	if (na)
-		ret |= call(a, "CreateTags", &add, diag, addr);
-	else
-		aws_params_release(&add);
-	return ret;
-}
-
 static int modify(struct aws *a, const char *id, const char *key, const char *value, struct diag_ctx *diag,
 		  const char *addr)
 {
@@ -725,7 +693,7 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		return -1;
 	/* type and user data can only change while the instance is stopped */
 	int type = aws_str(op->planned, "instance_type") && changed(op, "instance_type");
-	const struct value *ud = op->planned && op->planned->kind == VAL_MAP ? val_map_get(op->planned, "user_data") : NULL;
+	const struct value *ud = val_map_get(op->planned, "user_data");
 	/* null too: user data taken out of the configuration is cleared */
 	int udata = ud && !(ud->marks & VAL_UNKNOWN) && changed(op, "user_data");
 	if (type || udata) {
@@ -733,7 +701,8 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		    wait_state(a, op, id, "stopped", op->prior, NULL, diag))
 			return -1;
 		if (type)
-			bad |= modify(a, id, "InstanceType.Value", aws_str(op->planned, "instance_type"), diag, addr);
+			bad |= modify(a, id, "InstanceType.Value", aws_str(op->planned, "instance_type"), diag,
+				      addr);
 		if (udata) {
 			char *b = base64(aws_str(op->planned, "user_data") ?: "");
 			bad |= modify(a, id, "UserData.Value", b, diag, addr);
@@ -758,8 +727,8 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		bad |= modify(a, id, "DisableApiTermination.Value",
 			      aws_bool(op->planned, "disable_api_termination", 0) ? "true" : "false", diag, addr);
 	if (attr(op->planned, "monitoring") && changed(op, "monitoring"))
-		bad |= call_id(a, aws_bool(op->planned, "monitoring", 0) ? "MonitorInstances" : "UnmonitorInstances",
-			       "InstanceId.1", id, diag, addr);
+		bad |= call_id(a, aws_bool(op->planned, "monitoring", 0) ? "MonitorInstances" :
+			       "UnmonitorInstances", "InstanceId.1", id, diag, addr);
 	const struct value *mo = first_block(op->planned, "metadata_options");
 	if (mo && !same(first_block(op->prior, "metadata_options"), mo)) {
 		struct aws_params p;
@@ -768,11 +737,11 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		put_metadata(&p, "", mo);
 		bad |= call(a, "ModifyInstanceMetadataOptions", &p, diag, addr);
 	}
-	bad |= update_tags(a, id, attr(op->prior, "tags"), attr(op->planned, "tags"), diag, addr);
+	bad |= aws_ec2_update_tags(a, id, attr(op->prior, "tags"), attr(op->planned, "tags"), diag, addr);
 	const char *vol = aws_str(first_block(op->prior, "root_block_device"), "volume_id");
 	if (vol && changed(op, "volume_tags"))
-		bad |= update_tags(a, vol, attr(op->prior, "volume_tags"), attr(op->planned, "volume_tags"), diag,
-				   addr);
+		bad |= aws_ec2_update_tags(a, vol, attr(op->prior, "volume_tags"), attr(op->planned, "volume_tags"),
+					   diag, addr);
 
 	const char *ids[1] = { id };
 	const struct value *priors[1] = { op->planned };
