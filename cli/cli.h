@@ -39,5 +39,6 @@ int cmd_output(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_force_unlock(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif

@@ -5,6 +5,9 @@
 
 #include "cli/cli.h"
 #include "planner/addr.h"
+#include "planner/check.h"
+#include "planner/config.h"
+#include "providers/provider.h"
 #include "planner/state.h"
 
 static char *state_file(void)
@@ -284,6 +287,150 @@ int cmd_force_unlock(int argc, char **argv)
 	if (!ret)
 		printf("Released the lock %s on %s.\n", argv[1], path);
 	cli_print_diags(&diag);
+	diag_release(&diag);
+	free(path);
+	return ret;
+}
+
+/* stk import ADDR ID: reads the object through its provider and records it under ADDR, which
+ * the configuration must declare. The next plan shows only real differences. */
+int cmd_import(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find("import");
+	struct diag_ctx diag;
+	struct state st;
+	struct state_lock lock;
+	struct addr a;
+	struct config_module mod;
+	const char *dir = ".";
+	char *path = NULL;
+	int ret = 1, locked = 0, have_addr = 0;
+	const char *args[2];
+	int nargs = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		if (cli_is_help(argv[i])) {
+			fputs(self->usage, stdout);
+			return 0;
+		}
+		if (cli_flag(argv[i], "dir", &v) || cli_flag(argv[i], "chdir", &v)) {
+			dir = v ? v : (i + 1 < argc ? argv[++i] : ".");
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error(self, "unknown flag '%s'", argv[i]);
+		if (nargs == 2)
+			return cli_usage_error(self, "import takes an address and an ID");
+		args[nargs++] = argv[i];
+	}
+	if (nargs != 2)
+		return cli_usage_error(self, "import takes an address and an ID");
+	diag_init(&diag);
+	state_init(&st);
+	state_lock_init(&lock);
+	config_module_init(&mod);
+	if (parse_addr(&diag, args[0], &a))
+		goto out;
+	have_addr = 1;
+	if (a.mode != ADDR_MANAGED || *a.module) {
+		diag_error(&diag, NULL, "import takes a resource of the root module, such as aws.vpc.main");
+		goto out;
+	}
+	/* the address must be declared, so that the object has a configuration to match */
+	if (config_load_dir(&diag, dir, &mod, 0) || diag.errors || check_module(&diag, &mod))
+		goto out;
+	int declared = 0;
+	const struct ast_item *block = NULL;
+	for (size_t f = 0; f < config_nfiles(&mod) && !declared; f++) {
+		const struct ast_body *b = &config_file(&mod, f)->body;
+		for (size_t i = 0; i < b->n && !declared; i++) {
+			const struct ast_item *it = b->items[i];
+			if (it->kind == AST_BLOCK && !strcmp(it->name, "resource") && it->nlabels == 2 &&
+			    !strcmp(it->labels[0].text, a.type) && !strcmp(it->labels[1].text, a.name)) {
+				declared = 1;
+				block = it;
+			}
+		}
+	}
+	if (!declared) {
+		diag_error(&diag, NULL, "%s is not declared in the configuration", args[0]);
+		diag_hint(&diag, "write resource %s %s { ... } first, then import into it", a.type, a.name);
+		goto out;
+	}
+	const struct ast_item *pattr = ast_body_find(&block->body, "provider");
+	char *provider = pattr && pattr->kind == AST_ATTR ? ast_traversal_text(pattr->value) : NULL;
+	if (!provider)
+		provider = xstrndup(a.type, strcspn(a.type, "."));
+	char base[64];
+	snprintf(base, sizeof base, "%.*s", (int)strcspn(provider, "."), provider);
+	const struct provider_ops *ops = provider_find(base);
+	const char *dot = strchr(a.type, '.');
+	const struct schema_resource *rs = ops ? schema_resource_find(ops->schema, dot + 1, 0) : NULL;
+	if (!ops || !ops->read || !rs) {
+		diag_error(&diag, NULL, "%s cannot be imported: no provider in this build reads it", a.type);
+		free(provider);
+		goto out;
+	}
+	path = xstrdup(getenv("STK_STATE") && *getenv("STK_STATE") ? getenv("STK_STATE") :
+		       strcmp(dir, ".") ? "" : "stk.state");
+	if (!*path) {
+		free(path);
+		path = xasprintf("%s/stk.state", dir);
+	}
+	if (state_lock(path, "import", &lock, &diag)) {
+		free(provider);
+		goto out;
+	}
+	locked = 1;
+	if (state_read(path, &st, &diag) < 0) {
+		free(provider);
+		goto out;
+	}
+	if (state_find_instance(&st, &a)) {
+		diag_error(&diag, NULL, "%s is already in the state", args[0]);
+		diag_hint(&diag, "stk state rm %s first to import another object under that address", args[0]);
+		free(provider);
+		goto out;
+	}
+	/* the ID goes under the attribute the type is looked up by */
+	struct val_pair pr[2];
+	size_t np = 0;
+	pr[np].key = xstrdup("id");
+	pr[np++].val = val_cstring(args[1]);
+	if (rs->id_attr && strcmp(rs->id_attr, "id")) {
+		pr[np].key = xstrdup(rs->id_attr);
+		pr[np++].val = val_cstring(args[1]);
+	}
+	struct value *prior = val_map_take(pr, np);
+	struct provider *p = ops->configure(NULL, &diag);
+	struct provider_read item = { dot + 1, prior, NULL };
+	if (p) {
+		p->ops = ops;
+		if (ops->read(p, &item, 1, &diag) == 0 && !item.result)
+			diag_error(&diag, NULL, "there is no %s %s to import", a.type, args[1]);
+		ops->release(p);
+	}
+	val_unref(prior);
+	if (item.result) {
+		struct state_instance *in = state_add_instance(&st, &a, provider);
+		state_instance_set_attrs(in, item.result);
+		val_unref(item.result);
+		if (state_write(path, &st, &diag) == 0) {
+			printf("Imported %s as %s. Run stk plan to see how it differs from the configuration.\n",
+			       args[1], args[0]);
+			ret = 0;
+		}
+	}
+	free(provider);
+out:
+	cli_print_diags(&diag);
+	if (locked)
+		state_unlock(&lock);
+	if (have_addr)
+		addr_release(&a);
+	config_module_release(&mod);
+	state_release(&st);
 	diag_release(&diag);
 	free(path);
 	return ret;

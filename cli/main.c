@@ -106,6 +106,15 @@ const struct cli_command cli_commands[] = {
 	  "for_each keys: stk state mv 'aws.subnet.a' 'aws.subnet.b[\"x\"]'); rm forgets objects,\n"
 	  "which stay where they are.\n",
 	  cmd_state },
+	{ "import", "Adopt an existing object into the state",
+	  "Usage: stk import [-dir DIR] ADDR ID\n"
+	  "\n"
+	  "Reads the object ID through its provider and records it in the state as ADDR, which the\n"
+	  "configuration must declare (resource TYPE NAME { ... }). The next plan shows only how the\n"
+	  "object differs from its configuration. The ID is what the type is looked up by: the\n"
+	  "VPC id for aws.vpc, the repository name for aws.ecr_repository, the key name for\n"
+	  "aws.key_pair, the identifier for aws.db_instance.\n",
+	  cmd_import },
 	{ "force-unlock", "Release a state lock whose holder is gone",
 	  "Usage: stk force-unlock LOCK_ID\n"
 	  "\n"

@@ -37,6 +37,7 @@ struct op {
 	struct provider *prov;
 	struct buf deps;            /* char *: for the state */
 	char token[40];             /* a create's intent token, tagged on the object */
+	int timeout_s;              /* the resource type's timeout for this operation */
 	struct graph_node *node;    /* phase two: the node it belongs to */
 	struct buf waits;           /* phase one and three: struct op * that must finish first */
 	int started, done;
@@ -86,7 +87,7 @@ static void *worker(void *arg)
 
 		struct provider_op po = {
 			.type = op->type, .addr = op->addr, .prior = op->prior, .planned = op->planned,
-			.token = op->token[0] ? op->token : NULL, .timeout_s = 0,
+			.token = op->token[0] ? op->token : NULL, .timeout_s = op->timeout_s,
 		};
 		const struct provider_ops *ops = op->prov->ops;
 		switch (op->kind) {
@@ -158,6 +159,11 @@ static struct op *op_new(enum op_kind kind, const struct plan_change *c, const s
 	op->data = c->data;
 	op->prior = prior ? val_ref((struct value *)prior) : NULL;
 	op->planned = planned ? val_ref((struct value *)planned) : NULL;
+	/* Terraform's defaults for the type; 0 leaves the provider its own */
+	if (c->schema)
+		op->timeout_s = kind == OP_CREATE ? c->schema->timeouts.create :
+				kind == OP_UPDATE ? c->schema->timeouts.update :
+				kind == OP_DELETE ? c->schema->timeouts.delete : 0;
 	diag_init(&op->diag);
 	for (size_t i = 0; i < buf_count(&c->deps, char *); i++)
 		buf_push(&op->deps, char *, xstrdup(buf_at(&c->deps, char *, i)));

@@ -156,6 +156,29 @@ t_expect_has out "1 added"
 [ "$(vpc_field VpcId | wc -w)" -eq 1 ] || t_why "awscli counts $(vpc_field VpcId | wc -w) VPCs, not 1"
 t_end
 
+t_begin "stk import adopts a VPC made outside stk; the plan then shows only the real difference"
+in_w destroy -auto-approve
+rm -f "$W/stk.state" "$W/stk.state.backup"
+OUTSIDE=$(awsx ec2 create-vpc --cidr-block 10.1.0.0/16 --tag-specifications \
+	'ResourceType=vpc,Tags=[{Key=Name,Value=stk-test},{Key=Team,Value=old}]' --query Vpc.VpcId --output text)
+awsx ec2 modify-vpc-attribute --vpc-id "$OUTSIDE" --enable-dns-support '{"Value":false}'
+awsx ec2 modify-vpc-attribute --vpc-id "$OUTSIDE" --enable-dns-hostnames '{"Value":true}'
+in_w import aws.vpc.main "$OUTSIDE"
+t_expect_status 0
+t_expect_has out "Imported $OUTSIDE as aws.vpc.main"
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "aws.vpc.main will be updated in place"
+t_expect_has out 'Team = "old"'
+t_expect_lacks out "will be created"
+in_w import aws.vpc.main "$OUTSIDE"
+t_expect_status 1
+t_expect_has err "already in the state"
+in_w import aws.vpc.nope vpc-123
+t_expect_status 1
+t_expect_has err "is not declared in the configuration"
+t_end
+
 t_begin "destroy removes the VPC (awscli finds none)"
 in_w apply -auto-approve
 in_w destroy -auto-approve
