@@ -6,29 +6,9 @@
 # wall time and the peak RSS of that run are reported.  See README.md.
 set -eu
 
-usage() { echo "usage: $0 STK_BINARY [SIZES...]" >&2; exit 2; }
-[ $# -ge 1 ] || usage
-stk=$1; shift
-[ $# -ge 1 ] || set -- 10000 100000
-for n in "$@"; do
-	case $n in ''|*[!0-9]*|0) usage ;; esac
-done
-runs=${RUNS:-3}
-case $runs in ''|*[!0-9]*|0) echo "$0: RUNS must be a positive integer" >&2; exit 2 ;; esac
-
+bench_name=frontend
 here=$(cd "$(dirname "$0")" && pwd)
-TIME=/usr/bin/time
-
-if ! "$TIME" -f '%e %M' -o /dev/null true 2>/dev/null; then
-	echo "$0: GNU time is needed at $TIME: install the Debian package 'time' (apt-get install time)" >&2
-	exit 1
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stk-bench-frontend.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
-
-note() { echo "$*" >&2; }
+. "$here/../lib.sh"
 
 # Build the HCL reference parser (GOPATH mode against Debian's packaged HCL).
 need_pkgs="install the Debian packages golang-go golang-github-hashicorp-hcl-v2-dev"
@@ -48,40 +28,6 @@ else
 	fi
 fi
 
-# Nanosecond clock if date supports %N (GNU coreutils), else fall back to
-# time's %e, which only has 10 ms resolution.
-now_ns() { date +%s%N; }
-case $(now_ns) in *[!0-9]*) clock=e ;; *) clock=ns ;; esac
-
-# best LABEL CMD...: run CMD $runs times; on success set best_s and best_kib
-# (peak RSS of the fastest run) and return 0; on the first failure print
-# "LABEL failed: ..." with the start of its stderr and return 1.
-best() {
-	label=$1; shift
-	best_s='' best_kib=''
-	i=0
-	while [ "$i" -lt "$runs" ]; do
-		t0=$(now_ns)
-		if ! "$TIME" -f '%e %M' -o "$tmp/time.out" "$@" >/dev/null 2>"$tmp/err"; then
-			status=$(sed -n "s/^Command exited with non-zero status /exit status /p; s/^Command terminated by signal /signal /p" "$tmp/time.out")
-			note "$label failed: ${status:-could not run} ($*)"
-			sed 's/^/  /; 10q' "$tmp/err" >&2
-			return 1
-		fi
-		t1=$(now_ns)
-		read -r e kib <"$tmp/time.out"
-		if [ "$clock" = ns ]; then
-			s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-		else
-			s=$e
-		fi
-		if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then
-			best_s=$s best_kib=$kib
-		fi
-		i=$((i + 1))
-	done
-}
-
 : >"$tmp/results"
 failed=0
 for n in "$@"; do
@@ -92,7 +38,7 @@ for n in "$@"; do
 	hb=$(wc -c <"$dir/hcl/main.tf" | tr -d ' ')
 
 	note "timing stk validate on $n resources ($sb bytes) ..."
-	if best "stk validate" "$stk" validate "$dir/stk"; then
+	if best "stk validate" 0 "$stk" validate "$dir/stk"; then
 		ss=$best_s sk=$best_kib
 	else
 		ss=- sk=- failed=1
@@ -100,7 +46,7 @@ for n in "$@"; do
 	hs=- hk=-
 	if [ -n "$hcl" ]; then
 		note "timing HCL v2 parse on $n resources ($hb bytes) ..."
-		if best "hcl parse" "$hcl" "$dir/hcl/main.tf"; then
+		if best "hcl parse" 0 "$hcl" "$dir/hcl/main.tf"; then
 			hs=$best_s hk=$best_kib
 		else
 			failed=1
