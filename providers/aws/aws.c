@@ -513,33 +513,40 @@ int aws_bool(const struct value *m, const char *key, int dflt)
 	return v && v->kind == VAL_BOOL && !(v->marks & VAL_UNKNOWN) ? v->u.b : dflt;
 }
 
-void aws_tag_spec(struct aws_params *p, const char *resource_type, const struct value *tags,
-		  const char *token)
+void aws_tag_params(struct aws_params *p, const char *prefix, size_t *n, const struct value *tags,
+		    const char *token)
 {
-	size_t n = 0;
 	char key[96];
 
-	aws_param(p, "TagSpecification.1.ResourceType", "%s", resource_type);
 	if (tags && tags->kind == VAL_MAP && !(tags->marks & VAL_UNKNOWN)) {
 		for (size_t i = 0; i < tags->u.map.n; i++) {
 			const struct value *v = tags->u.map.items[i].val;
-			if (v->kind != VAL_STRING)
+			if (v->kind != VAL_STRING || (v->marks & VAL_UNKNOWN))
 				continue;
-			n++;
-			snprintf(key, sizeof key, "TagSpecification.1.Tag.%zu.Key", n);
+			++*n;
+			snprintf(key, sizeof key, "%s.Tag.%zu.Key", prefix, *n);
 			aws_param(p, key, "%s", tags->u.map.items[i].key);
-			snprintf(key, sizeof key, "TagSpecification.1.Tag.%zu.Value", n);
+			snprintf(key, sizeof key, "%s.Tag.%zu.Value", prefix, *n);
 			aws_param(p, key, "%s", v->u.str.s);
 		}
 	}
 	/* the token finds the object again after an interrupted create */
 	if (token) {
-		n++;
-		snprintf(key, sizeof key, "TagSpecification.1.Tag.%zu.Key", n);
+		++*n;
+		snprintf(key, sizeof key, "%s.Tag.%zu.Key", prefix, *n);
 		aws_param(p, key, "stk:token");
-		snprintf(key, sizeof key, "TagSpecification.1.Tag.%zu.Value", n);
+		snprintf(key, sizeof key, "%s.Tag.%zu.Value", prefix, *n);
 		aws_param(p, key, "%s", token);
 	}
+}
+
+void aws_tag_spec(struct aws_params *p, const char *resource_type, const struct value *tags,
+		  const char *token)
+{
+	size_t n = 0;
+
+	aws_param(p, "TagSpecification.1.ResourceType", "%s", resource_type);
+	aws_tag_params(p, "TagSpecification.1", &n, tags, token);
 }
 
 struct value *aws_tags_value(xmlNode *tag_set)

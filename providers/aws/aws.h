@@ -67,6 +67,10 @@ struct value *aws_obj_done(struct aws_obj *o);
 /* Attribute helpers on planned and prior values. */
 const char *aws_str(const struct value *m, const char *key);
 int aws_bool(const struct value *m, const char *key, int dflt);
+/* tags (a map of strings; unknown entries skipped) -> PREFIX.Tag.N.Key/Value numbered on
+ * from *n, then the stk:token tag if token is set. */
+void aws_tag_params(struct aws_params *p, const char *prefix, size_t *n, const struct value *tags,
+		    const char *token);
 /* tags (a map of strings) -> TagSpecification.1.Tag.N.Key/Value, with the stk:token tag. */
 void aws_tag_spec(struct aws_params *p, const char *resource_type, const struct value *tags,
 		  const char *token);

@@ -483,22 +483,6 @@ static char *ami_root_device(struct aws *a, const char *ami, struct diag_ctx *di
 	return dev;
 }
 
-static void put_tag_list(struct aws_params *p, const char *prefix, size_t *n, const struct value *tags)
-{
-	char key[96];
-
-	for (size_t i = 0; tags && tags->kind == VAL_MAP && i < tags->u.map.n; i++) {
-		const struct value *v = tags->u.map.items[i].val;
-		if (v->kind != VAL_STRING || (v->marks & VAL_UNKNOWN))
-			continue;
-		++*n;
-		snprintf(key, sizeof key, "%s.Tag.%zu.Key", prefix, *n);
-		aws_param(p, key, "%s", tags->u.map.items[i].key);
-		snprintf(key, sizeof key, "%s.Tag.%zu.Value", prefix, *n);
-		aws_param(p, key, "%s", v->u.str.s);
-	}
-}
-
 static void put_metadata(struct aws_params *p, const char *prefix, const struct value *m)
 {
 	static const char *const names[][2] = {
@@ -597,8 +581,8 @@ static int run_params(struct aws *a, const struct provider_op *op, struct aws_pa
 	aws_tag_spec(p, "instance", attr(m, "tags"), op->token);
 	/* volume_tags, or the root block's own: Terraform lets only one of them be used */
 	nt = 0;
-	put_tag_list(p, "TagSpecification.2", &nt, attr(m, "volume_tags"));
-	put_tag_list(p, "TagSpecification.2", &nt, rbd ? attr(rbd, "tags") : NULL);
+	aws_tag_params(p, "TagSpecification.2", &nt, attr(m, "volume_tags"), NULL);
+	aws_tag_params(p, "TagSpecification.2", &nt, rbd ? attr(rbd, "tags") : NULL, NULL);
 	if (nt)
 		aws_param(p, "TagSpecification.2.ResourceType", "volume");
 	return 0;

@@ -98,31 +98,6 @@ static void put_list(struct aws_params *p, const char *key, const struct value *
 	}
 }
 
-/* tags (and the stk:token tag) as Tags.Tag.N.Key/Value. */
-static void put_tags(struct aws_params *p, const struct value *tags, const char *token)
-{
-	char k[64];
-	size_t n = 0;
-
-	for (size_t i = 0; known(tags) && tags->kind == VAL_MAP && i < tags->u.map.n; i++) {
-		const struct value *v = tags->u.map.items[i].val;
-		if (v->kind != VAL_STRING)
-			continue;
-		n++;
-		snprintf(k, sizeof k, "Tags.Tag.%zu.Key", n);
-		aws_param(p, k, "%s", tags->u.map.items[i].key);
-		snprintf(k, sizeof k, "Tags.Tag.%zu.Value", n);
-		aws_param(p, k, "%s", v->u.str.s);
-	}
-	if (token) {
-		n++;
-		snprintf(k, sizeof k, "Tags.Tag.%zu.Key", n);
-		aws_param(p, k, "stk:token");
-		snprintf(k, sizeof k, "Tags.Tag.%zu.Value", n);
-		aws_param(p, k, "%s", token);
-	}
-}
-
 /* <TagList><Tag><Key/><Value/></Tag>... as a map, without stk's own tags. */
 static struct value *tags_value(xmlNode *list)
 {
@@ -333,13 +308,14 @@ static int group_create(struct aws *a, const struct provider_op *op, struct valu
 {
 	char *name = name_of(op->planned, "name", "name_prefix", op->token);
 	struct aws_params p;
+	size_t nt = 0;
 	int ret;
 
 	aws_params_init(&p);
 	aws_param(&p, "DBSubnetGroupName", "%s", name);
 	aws_param(&p, "DBSubnetGroupDescription", "%s", aws_str(op->planned, "description") ?: "Managed by stk");
 	put_list(&p, "SubnetIds.SubnetIdentifier", val_map_get(op->planned, "subnet_ids"));
-	put_tags(&p, val_map_get(op->planned, "tags"), op->token);
+	aws_tag_params(&p, "Tags", &nt, val_map_get(op->planned, "tags"), op->token);
 	ret = call(a, "CreateDBSubnetGroup", &p, diag, op->addr);
 	if (!ret)
 		ret = group_read_one(a, name, op->planned, result, diag, op->addr);
@@ -719,6 +695,7 @@ static int instance_create(struct aws *a, const struct provider_op *op, struct v
 {
 	const struct value *pw = val_map_get(op->planned, "password");
 	struct aws_params p;
+	size_t nt = 0;
 	char *id;
 	int ret;
 
@@ -740,7 +717,7 @@ static int instance_create(struct aws *a, const struct provider_op *op, struct v
 	if (known(pw) && pw->kind == VAL_STRING)
 		aws_param(&p, "MasterUserPassword", "%s", pw->u.str.s);
 	put_list(&p, "VpcSecurityGroupIds.VpcSecurityGroupId", val_map_get(op->planned, "vpc_security_group_ids"));
-	put_tags(&p, val_map_get(op->planned, "tags"), op->token);
+	aws_tag_params(&p, "Tags", &nt, val_map_get(op->planned, "tags"), op->token);
 	ret = call(a, "CreateDBInstance", &p, diag, op->addr);
 	if (!ret)
 		ret = wait_for(a, id, op->planned, 0, 0, timeout_of(op), result, diag, op->addr);
