@@ -158,6 +158,7 @@ struct run {
 	char config_sha256[65];
 	json_t *saved;          /* apply PLANFILE: the saved plan */
 	struct buf drift;       /* "Changed outside stk": what the refresh found */
+	struct strmap configs;  /* provider blocks' values for refresh (plan_providers) */
 };
 
 static void run_init(struct run *r)
@@ -169,6 +170,7 @@ static void run_init(struct run *r)
 	state_init(&r->st);
 	state_lock_init(&r->lock);
 	plan_init(&r->plan);
+	strmap_init(&r->configs);
 	r->parallelism = 10;
 }
 
@@ -191,6 +193,19 @@ static void run_release(struct run *r)
 	free(r->path);
 	json_decref(r->saved);
 	buf_release(&r->drift);
+	plan_providers_release(&r->configs);
+}
+
+/* The provider blocks, evaluated so that refresh reads where apply wrote (an aliased
+ * provider's region, a profile). */
+static int provider_configs(struct run *r)
+{
+	size_t n;
+	struct plan_prior *priors = apply_priors(&r->st, &n);
+	int ret = plan_providers(&r->diag, &r->mod, priors, n, &r->opts, &r->configs);
+
+	apply_free_priors(priors, n);
+	return ret;
 }
 
 static int cmp_sources(const void *a, const void *b)
@@ -403,24 +418,6 @@ static int run_plan(struct run *r, const char *operation)
 			return -1;
 		}
 	}
-	{
-		/* what an interrupted apply was creating is found (or not) before anything else */
-		int changed = 0;
-		if (apply_resolve_intents(&r->diag, &r->st, &changed))
-			return -1;
-		if (changed && strcmp(operation, "plan") && state_write(r->path, &r->st, &r->diag))
-			return -1;
-	}
-	if (r->pa.refresh) {
-		size_t nbefore;
-		struct plan_prior *before = apply_priors(&r->st, &nbefore);
-		int bad = apply_refresh(&r->diag, &r->st);
-		if (!bad)
-			drift_report(before, nbefore, &r->st, &r->drift);
-		apply_free_priors(before, nbefore);
-		if (bad)
-			return -1;
-	}
 	/* command-line values come after the directory's own files and the environment */
 	struct vars_input all;
 	vars_init(&all);
@@ -442,6 +439,26 @@ static int run_plan(struct run *r, const char *operation)
 		val_unref((struct value *)r->opts.raw_variables);
 		r->opts.variables = val_from_json(json_object_get(r->saved, "variables"));
 		r->opts.raw_variables = val_from_json(json_object_get(r->saved, "variable_origins"));
+	}
+	if (r->st.nresources && provider_configs(r))
+		return -1;
+	{
+		/* what an interrupted apply was creating is found (or not) before anything else */
+		int changed = 0;
+		if (apply_resolve_intents(&r->diag, &r->st, &r->configs, &changed))
+			return -1;
+		if (changed && strcmp(operation, "plan") && state_write(r->path, &r->st, &r->diag))
+			return -1;
+	}
+	if (r->pa.refresh) {
+		size_t nbefore;
+		struct plan_prior *before = apply_priors(&r->st, &nbefore);
+		int bad = apply_refresh(&r->diag, &r->st, &r->configs);
+		if (!bad)
+			drift_report(before, nbefore, &r->st, &r->drift);
+		apply_free_priors(before, nbefore);
+		if (bad)
+			return -1;
 	}
 	r->priors = apply_priors(&r->st, &r->nprior);
 	r->opts.destroy = r->pa.destroy;
@@ -670,6 +687,7 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 	ao.state_path = r.path;
 	ao.out = stdout;
 	ao.color = cli_color(stdout);
+	ao.provider_configs = &r.configs;
 	printf("\n");
 	ret = apply_run(&r.diag, &r.mod, &r.st, &r.plan, &r.opts, &ao, &res) ? 1 : 0;
 	if (res.interrupted) {

@@ -5,10 +5,12 @@
 
 #include "cli/cli.h"
 #include "planner/addr.h"
+#include "planner/apply.h"
 #include "planner/check.h"
 #include "planner/config.h"
 #include "providers/provider.h"
 #include "planner/state.h"
+#include "planner/vars.h"
 
 static char *state_file(void)
 {
@@ -403,7 +405,30 @@ int cmd_import(int argc, char **argv)
 		pr[np++].val = val_cstring(args[1]);
 	}
 	struct value *prior = val_map_take(pr, np);
-	struct provider *p = ops->configure(NULL, &diag);
+	struct provider *p = NULL;
+	{
+		/* the provider block as apply would configure it (variables from the directory's
+		 * files and the environment), so that import reads where apply writes */
+		struct vars_input vin;
+		struct plan_opts po = { 0 };
+		struct strmap configs;
+		size_t npri;
+		struct plan_prior *pri = apply_priors(&st, &npri);
+
+		vars_init(&vin);
+		strmap_init(&configs);
+		if (vars_add_defaults(&vin, dir, &diag) == 0) {
+			po.variables = vars_values(&vin);
+			po.raw_variables = vars_raw(&vin);
+			if (plan_providers(&diag, &mod, pri, npri, &po, &configs) == 0)
+				p = ops->configure(plan_provider_config(&configs, "", provider), &diag);
+			val_unref(po.variables);
+			val_unref((struct value *)po.raw_variables);
+		}
+		plan_providers_release(&configs);
+		apply_free_priors(pri, npri);
+		vars_release(&vin);
+	}
 	struct provider_read item = { dot + 1, prior, NULL };
 	if (p) {
 		p->ops = ops;

@@ -187,6 +187,24 @@ static void op_free(struct op *op)
 	free(op);
 }
 
+/* Configures provider ("aws.eu", as seen from module) from its block's values in configs
+ * (plan_providers), or from the environment alone when there is no block. addr names what
+ * needs it, for the error when the block is not known until apply. */
+static struct provider *configure_from(const struct provider_ops *ops, const struct strmap *configs,
+				       const char *module, const char *provider, const char *addr,
+				       struct diag_ctx *diag)
+{
+	const struct value *cfg = configs ? plan_provider_config(configs, module, provider) : NULL;
+
+	if (cfg && !val_is_known(cfg)) {
+		diag_error(diag, NULL, "%s: provider %s is configured with values not known until apply, so it "
+			   "cannot be read or deleted before then", addr, provider);
+		diag_hint(diag, "configure the provider from variables and locals, or plan with -refresh=false");
+		return NULL;
+	}
+	return ops->configure(cfg, diag);
+}
+
 /* The provider for an operation, configured from its provider block the first time. */
 static struct provider *provider_for(struct applier *ap, const char *name, struct diag_ctx *diag,
 				     const char *addr)
@@ -211,7 +229,18 @@ static struct provider *provider_for(struct applier *ap, const char *name, struc
 		if (n && n->state == 2)
 			config = n->value;
 	}
-	p = ops->configure(config, diag);
+	if (config || !ap->ao->provider_configs) {
+		p = ops->configure(config, diag);
+	} else {
+		/* before the walk (deletions): the blocks as evaluated for the refresh */
+		struct addr a;
+		struct buf why = BUF_INIT;
+		addr_init(&a);
+		p = configure_from(ops, ap->ao->provider_configs, addr_parse(&a, addr, &why) ? "" : a.module,
+				   name, addr, diag);
+		addr_release(&a);
+		buf_release(&why);
+	}
 	if (!p)
 		return NULL;
 	p->ops = ops;
@@ -848,16 +877,19 @@ struct value *apply_prior_outputs(const struct state *st)
 struct refresh_item {
 	struct state_resource *res;
 	struct state_instance *inst;
+	const struct value *config;   /* its provider block's values, or NULL */
 };
 
 static int cmp_refresh(const void *a, const void *b)
 {
 	const struct refresh_item *x = a, *y = b;
 	int c = strcmp(x->res->provider, y->res->provider);
+	if (!c && x->config != y->config)
+		c = (uintptr_t)x->config < (uintptr_t)y->config ? -1 : 1;
 	return c ? c : strcmp(x->res->type, y->res->type);
 }
 
-int apply_refresh(struct diag_ctx *diag, struct state *st)
+int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *configs)
 {
 	struct strmap missing;
 	struct buf all = BUF_INIT, gone = BUF_INIT;
@@ -871,7 +903,8 @@ int apply_refresh(struct diag_ctx *diag, struct state *st)
 			continue;
 		for (size_t k = 0; k < r->ninstances; k++)
 			if (r->instances[k]->status != STATE_PENDING)
-				buf_push(&all, struct refresh_item, ((struct refresh_item){ r, r->instances[k] }));
+				buf_push(&all, struct refresh_item, ((struct refresh_item){ r, r->instances[k],
+					 configs ? plan_provider_config(configs, r->module, r->provider) : NULL }));
 	}
 	n = buf_count(&all, struct refresh_item);
 	if (n > 1)
@@ -904,7 +937,9 @@ int apply_refresh(struct diag_ctx *diag, struct state *st)
 			i = j;
 			continue;
 		}
-		struct provider *p = ops->configure(NULL, diag);
+		char what[256];
+		snprintf(what, sizeof what, "%s.%s", first->res->type, first->res->name);
+		struct provider *p = configure_from(ops, configs, first->res->module, first->res->provider, what, diag);
 		if (!p) {
 			strmap_put(&missing, first->res->provider, (void *)1);
 			ret = -1;
@@ -956,7 +991,7 @@ int apply_refresh(struct diag_ctx *diag, struct state *st)
 
 /* ---- intents left by an interrupted apply ---- */
 
-int apply_resolve_intents(struct diag_ctx *diag, struct state *st, int *changed)
+int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct strmap *configs, int *changed)
 {
 	struct buf drop = BUF_INIT;
 	int ret = 0;
@@ -981,7 +1016,8 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, int *changed)
 			addr_format(&a, &text);
 			snprintf(base, sizeof base, "%.*s", (int)strcspn(r->provider, "."), r->provider);
 			ops = provider_find(base);
-			p = ops && ops->find_by_token ? ops->configure(NULL, diag) : NULL;
+			p = ops && ops->find_by_token ?
+			    configure_from(ops, configs, r->module, r->provider, text.data, diag) : NULL;
 			if (p) {
 				const char *dot = strchr(r->type, '.');
 				p->ops = ops;

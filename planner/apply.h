@@ -17,6 +17,7 @@ struct apply_opts {
 	FILE *out;                  /* progress lines */
 	int color;
 	int progress_every;         /* seconds between "Still creating..." lines (default 10) */
+	const struct strmap *provider_configs; /* plan_providers: for deletions before the walk */
 };
 
 struct apply_result {
@@ -34,15 +35,16 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	      const struct plan *plan, const struct plan_opts *opts, const struct apply_opts *ao,
 	      struct apply_result *res);
 
-/* Reads every managed object in the state back through its provider: attributes that changed
- * outside stk are updated, objects that are gone are dropped (and so planned again). The
- * state is not written. */
-int apply_refresh(struct diag_ctx *diag, struct state *st);
+/* Reads every managed object in the state back through its provider, configured from configs
+ * (plan_providers; NULL: from the environment alone): attributes that changed outside stk are
+ * updated, objects that are gone are dropped (and so planned again). The state is not written. */
+int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *configs);
 
 /* Resolves the intents an interrupted apply left (instances pending under a token): an object
  * found by its token is adopted into the state with its real attributes, one not found is
- * dropped, so that nothing is created twice. *changed says whether the state must be written. */
-int apply_resolve_intents(struct diag_ctx *diag, struct state *st, int *changed);
+ * dropped, so that nothing is created twice. Providers are configured as for apply_refresh.
+ * *changed says whether the state must be written. */
+int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct strmap *configs, int *changed);
 
 /* The state's instances as the planner sees them; free with apply_free_priors. */
 struct plan_prior *apply_priors(const struct state *st, size_t *n);

@@ -1481,6 +1481,100 @@ void planner_teardown(struct planner *pl)
 	strmap_release(&pl->replace);
 }
 
+/* Evaluates n, its dependencies done before it. */
+static void eval_in_order(struct planner *pl, struct graph_node *n)
+{
+	/* a node whose dependency failed is not evaluated: its errors would only echo */
+	if (planner_deps_done(pl, n) != 1) {
+		n->state = 3;
+		return;
+	}
+	n->state = 1;
+	n->value = planner_node(pl, n);
+	n->state = n->value ? 2 : 3;
+}
+
+/* Marks n and everything it depends on. */
+static void mark_needed(struct planner *pl, size_t i, char *need)
+{
+	struct graph_node *n = graph_node(&pl->g, i);
+
+	if (need[i])
+		return;
+	need[i] = 1;
+	for (size_t k = 0; k < buf_count(&n->edges, struct graph_edge); k++)
+		mark_needed(pl, buf_at(&n->edges, struct graph_edge, k).to, need);
+}
+
+int plan_providers(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+		   size_t nprior, const struct plan_opts *opts, struct strmap *configs)
+{
+	struct planner pl;
+	struct plan scratch;
+	char *need = NULL;
+	int ret = -1;
+	unsigned errors = diag->errors;
+
+	plan_init(&scratch);
+	if (planner_setup(&pl, diag, root, prior, nprior, opts, &scratch))
+		goto out;
+	need = xcalloc(graph_count(&pl.g) + 1, 1);
+	for (size_t i = 0; i < graph_count(&pl.g); i++)
+		if (graph_node(&pl.g, i)->kind == GN_PROVIDER)
+			mark_needed(&pl, i, need);
+	/* only what the provider blocks refer to: resources among them are planned into a
+	 * scratch plan, their computed attributes unknown */
+	for (size_t i = 0; i < graph_count(&pl.g); i++) {
+		size_t idx = pl.g.order[i];
+		struct graph_node *n = graph_node(&pl.g, idx);
+		if (!need[idx])
+			continue;
+		eval_in_order(&pl, n);
+		/* one not known until apply is kept too: it is an error only where it is used */
+		if (n->kind == GN_PROVIDER && n->value)
+			strmap_put(configs, xstrdup(n->addr), val_ref(n->value));
+	}
+	ret = diag->errors > errors ? -1 : 0;
+out:
+	free(need);
+	planner_teardown(&pl);
+	plan_release(&scratch);
+	return ret;
+}
+
+void plan_providers_release(struct strmap *configs)
+{
+	for (size_t i = 0; i < configs->cap; i++)
+		if (configs->slots[i].key) {
+			free((char *)configs->slots[i].key);
+			val_unref(configs->slots[i].value);
+		}
+	strmap_release(configs);
+}
+
+const struct value *plan_provider_config(const struct strmap *configs, const char *module, const char *provider)
+{
+	struct buf key = BUF_INIT;
+	const struct value *v = NULL;
+	size_t len = module ? strlen(module) : 0;
+
+	/* inherited from the calling modules, as the graph resolves it */
+	for (;;) {
+		buf_reset(&key);
+		if (len)
+			buf_printf(&key, "%.*s.", (int)len, module);
+		buf_printf(&key, "provider.%s", provider);
+		if ((v = strmap_get(configs, key.data)) || !len)
+			break;
+		/* "module.a.module.b" -> "module.a" -> "" */
+		len--;
+		while (len && strncmp(module + len, ".module.", 8))
+			len--;
+	}
+	buf_release(&key);
+	return v;
+}
+
 int plan_make(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
 	      size_t nprior, const struct plan_opts *opts, struct plan *out)
 {
@@ -1490,17 +1584,8 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 
 	if (planner_setup(&pl, diag, root, prior, nprior, opts, out))
 		goto out;
-	for (size_t i = 0; i < graph_count(&pl.g); i++) {
-		struct graph_node *n = graph_node(&pl.g, pl.g.order[i]);
-		/* a node whose dependency failed is not evaluated: its errors would only echo */
-		if (planner_deps_done(&pl, n) != 1) {
-			n->state = 3;
-			continue;
-		}
-		n->state = 1;
-		n->value = planner_node(&pl, n);
-		n->state = n->value ? 2 : 3;
-	}
+	for (size_t i = 0; i < graph_count(&pl.g); i++)
+		eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
 	planner_report_missing(&pl);
 	plan_orphans(&pl);
 	/* -replace names an instance that must exist: a typo must not pass silently */

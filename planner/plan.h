@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/diag.h"
+#include "common/strmap.h"
 #include "planner/config.h"
 #include "planner/value.h"
 #include "providers/schema.h"
@@ -77,6 +78,18 @@ void plan_release(struct plan *p);
 /* Plans root against prior (n instances). Returns -1 after diagnostics. */
 int plan_make(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
 	      size_t nprior, const struct plan_opts *opts, struct plan *out);
+
+/* Evaluates every provider block, and what it refers to, before a refresh: configs gets
+ * "provider.aws", "module.web.provider.aws.eu" -> the configuration, keys and values its own
+ * (release with plan_providers_release). A configuration not known before apply (it refers to
+ * a resource yet to be made) is kept with its unknowns: see plan_provider_config.
+ * Returns -1 after diagnostics. */
+int plan_providers(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+		   size_t nprior, const struct plan_opts *opts, struct strmap *configs);
+void plan_providers_release(struct strmap *configs);
+/* The configuration for provider ("aws.eu") as seen from module ("" or "module.web"): the
+ * nearest declaration up the module path, or NULL when none is declared. Borrowed. */
+const struct value *plan_provider_config(const struct strmap *configs, const char *module, const char *provider);
 
 int plan_has_changes(const struct plan *p);
 void plan_change_free(struct plan_change *c);

@@ -179,6 +179,83 @@ t_expect_status 1
 t_expect_has err "is not declared in the configuration"
 t_end
 
+# Refresh and import configure each provider from its block, not from the environment alone:
+# objects made through an aliased provider in another region are read back in that region.
+mkdir -p "$W/west"
+cat >"$W/west/main.stk" <<'EOF'
+variable west_region { default = "us-west-2" }
+
+provider aws { region = "us-east-1" }
+provider aws "west" { region = var.west_region }
+
+resource aws.vpc far {
+  provider   = aws.west
+  cidr_block = "10.9.0.0/16"
+  tags       = { Name = "stk-west" }
+}
+EOF
+west_vpc() {
+	aws --endpoint-url "$EP" --region us-west-2 ec2 describe-vpcs --filters Name=tag:Name,Values=stk-west \
+		--query 'Vpcs[].VpcId' --output text
+}
+in_west() {
+	T_STATUS=0
+	(cd "$W/west" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+t_begin "an aliased provider's region (from a variable) is used by refresh and import too"
+in_west apply -auto-approve
+t_expect_status 0
+[ "$(west_vpc | wc -w)" -eq 1 ] || t_why "awscli does not see the VPC in us-west-2"
+in_west plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_west state rm aws.vpc.far
+in_west import aws.vpc.far "$(west_vpc)"
+t_expect_status 0
+in_west plan -detailed-exitcode
+t_expect_status 0
+in_west destroy -auto-approve
+t_expect_status 0
+[ -z "$(west_vpc)" ] || t_why "the us-west-2 VPC is still there"
+t_end
+
+t_begin "a provider configured from a resource's attribute refreshes from the state's value"
+cat >>"$W/west/main.stk" <<'EOF'
+resource aws.vpc near {
+  cidr_block = "10.8.0.0/16"
+  tags       = { Name = "stk-near" }
+}
+# known from the state once near exists, unknown while near is being replaced
+provider aws "late" { region = substr("us-west-2/${aws.vpc.near.id}", 0, 9) }
+resource aws.vpc later {
+  provider   = aws.late
+  cidr_block = "10.7.0.0/16"
+  tags       = { Name = "stk-west" }
+}
+EOF
+in_west apply -auto-approve
+t_expect_status 0
+[ "$(west_vpc | wc -w)" -eq 2 ] || t_why "awscli sees $(west_vpc | wc -w) VPCs tagged stk-west in us-west-2, not 2 (far and later)"
+in_west plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a provider block not known before apply cannot refresh, and says so"
+sed -i 's|10.8.0.0/16|10.6.0.0/16|' "$W/west/main.stk"
+in_west plan
+t_expect_status 1
+t_expect_has err "aws.vpc.later: provider aws.late is configured with values not known until apply"
+t_expect_has err "-refresh=false"
+in_west plan -refresh=false
+t_expect_status 0
+t_expect_has out "aws.vpc.near must be replaced"
+sed -i 's|10.6.0.0/16|10.8.0.0/16|' "$W/west/main.stk"
+in_west destroy -auto-approve
+t_expect_status 0
+[ -z "$(west_vpc)" ] || t_why "the us-west-2 VPC is still there"
+t_end
+
 t_begin "destroy removes the VPC (awscli finds none)"
 in_w apply -auto-approve
 in_w destroy -auto-approve
