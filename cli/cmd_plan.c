@@ -342,10 +342,57 @@ static int same_actions(struct run *r)
 }
 
 /* What the refresh found changed outside stk, attribute by attribute. */
+/* Equal for the drift report: a set read from the API and the list the state file holds
+ * for it are the same value when their items are. */
+static int drift_equal(const struct value *a, const struct value *b)
+{
+	int la = a->kind == VAL_LIST || a->kind == VAL_SET, lb = b->kind == VAL_LIST || b->kind == VAL_SET;
+
+	if (la && lb && a->kind != b->kind && val_is_known(a) && val_is_known(b)) {
+		if (a->u.list.n != b->u.list.n)
+			return 0;
+		for (size_t i = 0; i < a->u.list.n; i++)
+			if (!drift_equal(a->u.list.items[i], b->u.list.items[i]))
+				return 0;
+		return 1;
+	}
+	if (a->kind == VAL_MAP && b->kind == VAL_MAP && a->u.map.n == b->u.map.n) {
+		for (size_t i = 0; i < a->u.map.n; i++)
+			if (strcmp(a->u.map.items[i].key, b->u.map.items[i].key) ||
+			    !drift_equal(a->u.map.items[i].val, b->u.map.items[i].val))
+				return 0;
+		return 1;
+	}
+	return val_equal(a, b);
+}
+
+/* Whether the user can set attr of type ("aws.vpc"): only those are drift worth showing, as
+ * Terraform reports only changes that bear on the plan; computed ones (an RDS instance's
+ * latest restorable time) move on their own. Unknown types show everything. */
+static int drift_settable(const char *type, int data, const char *attr)
+{
+	char base[64];
+	const char *dot = strchr(type, '.');
+	const struct schema_resource *rs;
+
+	snprintf(base, sizeof base, "%.*s", (int)strcspn(type, "."), type);
+	rs = dot ? schema_resource_find(schema_provider_find(base), dot + 1, data) : NULL;
+	if (!rs)
+		return 1;
+	for (const struct schema_attr *a = rs->block.attrs; a && a->name; a++)
+		if (!strcmp(a->name, attr))
+			return (a->flags & (SF_REQUIRED | SF_OPTIONAL)) != 0;
+	for (const struct schema_nested *nb = rs->block.blocks; nb && nb->name; nb++)
+		if (!strcmp(nb->name, attr))
+			return 1;
+	return 0;
+}
+
 static void drift_report(const struct plan_prior *before, size_t n, const struct state *st, struct buf *out)
 {
 	size_t nafter;
 	struct plan_prior *after = apply_priors(st, &nafter);
+	struct buf lines = BUF_INIT;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_prior *b = &before[i], *a = NULL;
@@ -356,25 +403,27 @@ static void drift_report(const struct plan_prior *before, size_t n, const struct
 			buf_printf(out, "  # %s was deleted outside stk\n", b->addr);
 			continue;
 		}
-		if (!b->attrs || !a->attrs || b->attrs->kind != VAL_MAP || a->attrs->kind != VAL_MAP ||
-		    val_equal(b->attrs, a->attrs))
+		if (!b->attrs || !a->attrs || b->attrs->kind != VAL_MAP || a->attrs->kind != VAL_MAP)
 			continue;
-		buf_printf(out, "  # %s changed outside stk\n", b->addr);
+		buf_reset(&lines);
 		for (size_t k = 0; k < a->attrs->u.map.n; k++) {
 			const char *key = a->attrs->u.map.items[k].key;
 			const struct value *x = val_map_get(b->attrs, key), *y = a->attrs->u.map.items[k].val;
-			if (x && val_equal(x, y))
+			if ((x && drift_equal(x, y)) || (!x && y->kind == VAL_NULL) || !drift_settable(b->type, b->data, key))
 				continue;
-			buf_printf(out, "      ~ %s = ", key);
+			buf_printf(&lines, "      ~ %s = ", key);
 			if (x)
-				val_write(x, out);
+				val_write(x, &lines);
 			else
-				buf_addstr(out, "null");
-			buf_addstr(out, " -> ");
-			val_write(y, out);
-			buf_addch(out, '\n');
+				buf_addstr(&lines, "null");
+			buf_addstr(&lines, " -> ");
+			val_write(y, &lines);
+			buf_addch(&lines, '\n');
 		}
+		if (lines.len)
+			buf_printf(out, "  # %s changed outside stk\n%s", b->addr, lines.data);
 	}
+	buf_release(&lines);
 	apply_free_priors(after, nafter);
 }
 

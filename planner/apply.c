@@ -159,8 +159,12 @@ static struct op *op_new(enum op_kind kind, const struct plan_change *c, const s
 	op->data = c->data;
 	op->prior = prior ? val_ref((struct value *)prior) : NULL;
 	op->planned = planned ? val_ref((struct value *)planned) : NULL;
-	/* Terraform's defaults for the type; 0 leaves the provider its own */
-	if (c->schema)
+	/* the resource's timeouts block, else Terraform's defaults for the type; 0 leaves the
+	 * provider its own */
+	int which = kind == OP_CREATE ? 0 : kind == OP_UPDATE ? 1 : kind == OP_DELETE ? 2 : -1;
+	if (which >= 0 && c->timeouts[which] > 0)
+		op->timeout_s = c->timeouts[which];
+	else if (c->schema)
 		op->timeout_s = kind == OP_CREATE ? c->schema->timeouts.create :
 				kind == OP_UPDATE ? c->schema->timeouts.update :
 				kind == OP_DELETE ? c->schema->timeouts.delete : 0;
@@ -799,6 +803,13 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	for (size_t i = 0; i < ap.providers.cap; i++)
 		if (ap.providers.slots[i].key) {
 			struct provider *p = ap.providers.slots[i].value;
+			struct buf line = BUF_INIT;
+			/* what the network cost: a user seeing a slow apply sees why */
+			if (p->ops->describe)
+				p->ops->describe(p, &line);
+			if (line.len)
+				say(&ap, "%s: %s", ap.providers.slots[i].key, line.data);
+			buf_release(&line);
 			p->ops->release(p);
 		}
 	for (size_t i = 0; i < buf_count(&ap.owned_keys, char *); i++)
@@ -889,12 +900,28 @@ static int cmp_refresh(const void *a, const void *b)
 	return c ? c : strcmp(x->res->type, y->res->type);
 }
 
+/* Releases a provider used for reading, saying what its requests cost when it retried. */
+static void provider_done(struct provider *p, const char *name, struct diag_ctx *diag)
+{
+	struct buf line = BUF_INIT;
+
+	if (p->ops->describe)
+		p->ops->describe(p, &line);
+	if (line.len)
+		diag_note(diag, NULL, "refreshing through %s: %s", name, line.data);
+	buf_release(&line);
+	p->ops->release(p);
+}
+
 int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *configs)
 {
 	struct strmap missing;
 	struct buf all = BUF_INIT, gone = BUF_INIT;
 	int ret = 0;
 	size_t n;
+	struct provider *p = NULL;        /* the one in use, for p_name configured with p_config */
+	const char *p_name = NULL;
+	const struct value *p_config = NULL;
 
 	strmap_init(&missing);
 	for (size_t i = 0; i < st->nresources; i++) {
@@ -937,16 +964,25 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 			i = j;
 			continue;
 		}
-		char what[256];
-		snprintf(what, sizeof what, "%s.%s", first->res->type, first->res->name);
-		struct provider *p = configure_from(ops, configs, first->res->module, first->res->provider, what, diag);
-		if (!p) {
-			strmap_put(&missing, first->res->provider, (void *)1);
-			ret = -1;
-			i = j;
-			continue;
+		/* one provider (and its connections) for every type it reads */
+		if (p && (strcmp(p_name, first->res->provider) || p_config != first->config)) {
+			provider_done(p, p_name, diag);
+			p = NULL;
 		}
-		p->ops = ops;
+		if (!p) {
+			char what[256];
+			snprintf(what, sizeof what, "%s.%s", first->res->type, first->res->name);
+			p = configure_from(ops, configs, first->res->module, first->res->provider, what, diag);
+			if (!p) {
+				strmap_put(&missing, first->res->provider, (void *)1);
+				ret = -1;
+				i = j;
+				continue;
+			}
+			p->ops = ops;
+			p_name = first->res->provider;
+			p_config = first->config;
+		}
 		struct provider_read *items = xcalloc(j - i, sizeof *items);
 		const char *dot = strchr(first->res->type, '.');
 		for (size_t k = i; k < j; k++) {
@@ -975,9 +1011,10 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 			ret = -1;
 		}
 		free(items);
-		ops->release(p);
 		i = j;
 	}
+	if (p)
+		provider_done(p, p_name, diag);
 	/* removals last: they free instances the reads were pointing at */
 	for (size_t k = 0; k < buf_count(&gone, struct addr); k++) {
 		state_remove_instance(st, &buf_at(&gone, struct addr, k));

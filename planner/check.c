@@ -409,7 +409,7 @@ static void check_lifecycle(struct check_ctx *c, const struct ast_item *blk,
 	}
 }
 
-static int parse_duration(const char *s)
+int check_duration(const char *s)
 {
 	/* "40m", "1h30m", "90s": Go-style durations as Terraform takes them */
 	int total = 0, any = 0;
@@ -456,7 +456,7 @@ static void check_timeouts(struct check_ctx *c, const struct ast_item *blk)
 			diag_error(c->diag, &it->value->span, "a timeout is a string such as \"40m\"");
 			continue;
 		}
-		if (v && parse_duration(v) < 0) {
+		if (v && check_duration(v) < 0) {
 			diag_error(c->diag, &it->value->span, "'%s' is not a duration", v);
 			diag_hint(c->diag, "write a number and a unit: \"40m\", \"1h30m\", \"90s\"");
 		}

@@ -15,6 +15,7 @@
 #include "planner/eval.h"
 #include "planner/graph.h"
 #include "planner/addr.h"
+#include "planner/check.h"
 #include "planner/vars.h"
 #include "planner/walk.h"
 
@@ -688,6 +689,32 @@ static void set_reason(struct plan_change *c, const char *why)
 	c->reason = xstrdup(why);
 }
 
+/* The resource's timeouts block (expressions allowed, as in Terraform) into c->timeouts. */
+static void plan_timeouts(struct planner *pl, struct eval_ctx *ec, const struct ast_item *blk,
+			  struct plan_change *c)
+{
+	static const char *const names[] = { "create", "update", "delete" };
+
+	for (size_t i = 0; i < blk->body.n; i++) {
+		const struct ast_item *it = blk->body.items[i];
+		for (int k = 0; k < 3; k++) {
+			if (it->kind != AST_ATTR || strcmp(it->name, names[k]))
+				continue;
+			struct value *v = eval_expr(ec, it->value);
+			if (v && v->kind == VAL_STRING && val_is_known(v)) {
+				int d = check_duration(v->u.str.s);
+				if (d > 0)
+					c->timeouts[k] = d;
+				else
+					diag_error(pl->diag, &it->value->span, "'%s' is not a duration", v->u.str.s);
+			} else if (v && v->kind != VAL_NULL && val_is_known(v)) {
+				diag_error(pl->diag, &it->value->span, "a timeout is a string such as \"40m\"");
+			}
+			val_unref(v);
+		}
+	}
+}
+
 /* Plans one instance; returns the value other nodes see for it. */
 static struct value *plan_instance(struct planner *pl, struct graph_node *n, struct eval_ctx *ec,
 				   const struct value *key)
@@ -728,6 +755,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	c->data = n->kind == GN_DATA;
 	c->schema = n->schema;
 	c->create_before_destroy = lifecycle_flag(lc, "create_before_destroy");
+	if (block_in(&n->item->body, "timeouts"))
+		plan_timeouts(pl, ec, block_in(&n->item->body, "timeouts"), c);
 	resource_deps(pl, n, &c->deps);
 	if (prior) {
 		c->before = val_ref(prior->attrs);
@@ -763,8 +792,10 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		if (prior && v && settable && !(a->flags & SF_WRITE_ONLY)) {
 			struct value *pvv = pv ? pv : val_null();
 			if (!attr_equal(a, v, pvv)) {
+				const struct value *when = a->force_new_if ? val_map_get(config, a->force_new_if) : NULL;
 				changed = 1;
-				if (a->flags & SF_FORCE_NEW) {
+				if ((a->flags & SF_FORCE_NEW) ||
+				    (when && when->kind == VAL_BOOL && val_is_known(when) && when->u.b)) {
 					replace = 1;
 					buf_push(&c->replace_paths, char *, xstrdup(a->name));
 				}

@@ -47,6 +47,8 @@ struct plan_change {
 	char *reason;               /* why, when it is not obvious: "tainted", "-replace" */
 	struct buf deps;            /* char *: resource addresses this one depends on */
 	const struct schema_resource *schema;
+	int timeouts[3];            /* create, update, delete, seconds, from the resource's
+				       timeouts block; 0: the type's default */
 };
 
 struct plan_output {

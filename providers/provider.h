@@ -63,6 +63,10 @@ struct provider_ops {
 	 * there is none. */
 	int (*find_by_token)(struct provider *p, const char *type, const char *token,
 			     struct value **result, struct diag_ctx *diag);
+	/* Adds one line on the requests made so far when there is something worth telling
+	 * (retries), nothing otherwise: "312 requests; retried 12 times: 8 throttled, ...".
+	 * May be NULL. */
+	void (*describe)(struct provider *p, struct buf *out);
 };
 
 struct provider {

@@ -44,6 +44,8 @@ struct schema_attr {
 	unsigned flags;
 	const char *default_value;  /* optional: the value when unset, as .stk source ("true") */
 	const char *description;
+	const char *force_new_if;   /* a change replaces the object when this bool attribute of
+				       the same block is true (user_data_replace_on_change) */
 };
 
 struct schema_block;

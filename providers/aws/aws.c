@@ -143,6 +143,20 @@ static const char *config_str(const struct value *config, const char *key)
 	return v && v->kind == VAL_STRING && !(v->marks & VAL_UNKNOWN) ? v->u.str.s : NULL;
 }
 
+static void aws_describe(struct provider *p, struct buf *out)
+{
+	struct aws *a = (struct aws *)p;
+	struct http_stats s;
+
+	http_client_stats(&a->http, &s);
+	if (!s.retries && !s.budget_exhausted)
+		return;
+	buf_printf(out, "%lu request%s; ", s.requests, s.requests == 1 ? "" : "s");
+	http_stats_describe(&s, out);
+	if (s.budget_exhausted)
+		buf_printf(out, "; %lu refused by the retry budget", s.budget_exhausted);
+}
+
 static struct provider *aws_configure(const struct value *config, struct diag_ctx *diag)
 {
 	struct aws *a = xcalloc(1, sizeof *a);
@@ -717,4 +731,5 @@ const struct provider_ops provider_aws = {
 	.read = aws_read,
 	.read_data = aws_read_data,
 	.find_by_token = aws_find_by_token,
+	.describe = aws_describe,
 };

@@ -363,6 +363,7 @@ static const struct schema_attr instance_attrs[] = {
 	/* As in Terraform, not force-new: a change is applied by stop, modify, start, unless
 	 * user_data_replace_on_change asks for a replacement. */
 	{ .name = "user_data", .type = &schema_string, .flags = SF_OPTIONAL | SF_COMPUTED,
+	  .force_new_if = "user_data_replace_on_change",
 	  .description = "User data passed to the instance at boot (cloud-init), up to 16 KiB" },
 	{ .name = "user_data_replace_on_change", .type = &schema_bool, .flags = SF_OPTIONAL,
 	  .default_value = "false",
