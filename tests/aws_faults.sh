@@ -207,6 +207,51 @@ in_w plan
 t_expect_has out "aws.instance.web2 must be replaced (it is tainted)"
 t_end
 
+t_begin "a refreshing plan of 1 VPC, 100 subnets and 100 security groups makes a handful of calls"
+proxy 'config?rate=0' >/dev/null
+mkdir -p "$W/many"
+cat >"$W/many/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+resource aws.vpc many {
+  cidr_block = "10.20.0.0/16"
+  tags       = { Name = "$N-many" }
+}
+
+resource aws.subnet s {
+  count      = 100
+  vpc_id     = aws.vpc.many.id
+  cidr_block = cidrsubnet("10.20.0.0/16", 8, count.index)
+}
+
+resource aws.security_group g {
+  count  = 100
+  name   = "$N-g\${count.index}"
+  vpc_id = aws.vpc.many.id
+}
+EOF
+T_STATUS=0
+(cd "$W/many" && AWS_ENDPOINT_URL=$PX t_timeout 600 "$STK_ABS" apply -auto-approve -parallelism=32) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+t_expect_has out "201 added"
+requests() {
+	proxy stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"])'
+}
+R0=$(requests)
+T_STATUS=0
+(cd "$W/many" && AWS_ENDPOINT_URL=$PX t_timeout 300 "$STK_ABS" plan -detailed-exitcode) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+CALLS=$(($(requests) - R0))
+echo "  refreshing 201 objects took $CALLS API calls"
+[ "$CALLS" -le 10 ] || t_why "refreshing 201 objects took $CALLS API calls, not at most 10"
+T_STATUS=0
+(cd "$W/many" && AWS_ENDPOINT_URL=$PX t_timeout 600 "$STK_ABS" destroy -auto-approve -parallelism=32) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+t_end
+
 t_begin "destroy through the faults leaves nothing (awscli counts none)"
 proxy 'config?rate=0.25' >/dev/null
 in_w destroy -auto-approve
