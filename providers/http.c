@@ -14,6 +14,12 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlsave.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -24,12 +30,14 @@
 #include <unistd.h>
 
 #define REDACTED "[redacted]"
-/* How much of a body is redacted and how much of that is shown. Whatever is shown lies well
- * inside the redacted window, so a secret cut by the window's end is never printed. */
-#define REDACT_WINDOW (64 * 1024)
+/* JSON and XML bodies are parsed whole to be redacted (a document cut short does not parse, and
+ * so could not be shown); a larger body is logged by its size only. */
+#define REDACT_MAX (16 * 1024 * 1024)
+/* How much of a streamed response body is kept for the log. */
+#define LOG_STREAM_COPY (64 * 1024)
+/* How much of a redacted body is shown. */
 #define LOG_BODY_MAX 4096
 #define LOG_PREFIX "stk http: "
-#define JSON_MAX_DEPTH 32
 
 /* ---- cancellation ---- */
 
@@ -81,6 +89,8 @@ int http_global_init(struct diag_ctx *ctx)
 		curl_global_cleanup();
 		return -1;
 	}
+	/* libxml2 (redaction, AWS error codes) must be set up once before threads use it. */
+	xmlInitParser();
 	/* Only if nobody chose otherwise: a TLS write to a closed peer raises SIGPIPE, and
 	 * CURLOPT_NOSIGNAL (needed with threads) stops libcurl from ignoring it for us. */
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
@@ -413,264 +423,285 @@ static void redact_form(const char *s, size_t len, struct buf *out)
 	buf_release(&name);
 }
 
-/* Index just past the JSON string starting at s[i] == '"' (len if unterminated). */
-static size_t json_string_end(const char *s, size_t i, size_t len)
+/* What stands in for a body, or the rest of one, that did not parse: it may hold secrets that
+ * nothing names any more, so none of it is shown. */
+static void not_shown(struct buf *out, size_t n, const char *format)
 {
-	for (i++; i < len; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
-	}
-	return len;
+	buf_printf(out, "[%zu bytes, not well-formed %s: not shown]", n, format);
 }
 
-/* Index just past the JSON value starting at s[i] (len if it runs off the end). */
-static size_t json_value_end(const char *s, size_t i, size_t len)
-{
-	int depth = 0;
-
-	if (i >= len)
-		return len;
-	if (s[i] == '"')
-		return json_string_end(s, i, len);
-	if (s[i] != '{' && s[i] != '[') {
-		while (i < len && !strchr(",}] \t\r\n", s[i]))
-			i++;
-		return i;
-	}
-	while (i < len) {
-		if (s[i] == '"') {
-			i = json_string_end(s, i, len);
-			continue;
-		}
-		if (s[i] == '{' || s[i] == '[')
-			depth++;
-		else if ((s[i] == '}' || s[i] == ']') && --depth == 0)
-			return i + 1;
-		i++;
-	}
-	return len;
-}
-
-static int word_is(const char *s, size_t len, const char *word)
-{
-	return strlen(word) == len && !strncasecmp(s, word, len);
-}
-
-/* Does the object at s[i] == '{' name a secret in its own "name" or "key" member? Then its
- * "value" member is one: {"name": "DB_PASSWORD", "value": "..."} (ECS environments, SSM). */
-static int json_object_names_secret(const char *s, size_t i, size_t end)
-{
-	for (i++; i < end;) {
-		size_t k, v, v_end;
-
-		while (i < end && (isspace((unsigned char)s[i]) || s[i] == ','))
-			i++;
-		if (i >= end || s[i] != '"')
-			return 0;
-		k = json_string_end(s, i, end);
-		v = k;
-		while (v < end && isspace((unsigned char)s[v]))
-			v++;
-		if (v >= end || s[v] != ':')
-			return 0;
-		v++;
-		while (v < end && isspace((unsigned char)s[v]))
-			v++;
-		v_end = json_value_end(s, v, end);
-		if ((word_is(s + i + 1, k - i - 2, "name") || word_is(s + i + 1, k - i - 2, "key")) &&
-		    v < end && s[v] == '"' && v_end - v >= 2 &&
-		    http_secret_name(s + v + 1, v_end - v - 2))
-			return 1;
-		i = v_end;
-	}
-	return 0;
-}
+/* ---- JSON bodies (jansson) ---- */
 
 /* Length of NAME in a string "NAME=value" whose NAME looks secret (Docker's "Env" entries),
  * or 0. */
-static size_t json_secret_assignment(const char *s, size_t len)
+static size_t secret_assignment(const char *s, size_t len)
 {
 	size_t n = 0;
 
-	while (n < len && (isalnum((unsigned char)s[n]) || strchr("_.-", s[n])))
+	while (n < len && (isalnum((unsigned char)s[n]) || (s[n] && strchr("_.-", s[n]))))
 		n++;
 	return n && n < len && s[n] == '=' && http_secret_name(s, n) ? n : 0;
 }
 
-struct json_obj {
-	size_t end;		/* just past its closing brace */
-	int secret_value;	/* its "value" member is a secret */
-};
+/* If v is a "NAME=value" string with a secret-looking NAME, sets *repl to the string that is
+ * to replace it (a new reference), else to NULL. */
+static int json_assignment_redacted(json_t *v, json_t **repl)
+{
+	struct buf b = BUF_INIT;
+	size_t n;
+	int ret = 0;
 
-/* A scanner, not a parser: any string followed by ':' is a key, so JSON lines, truncated
- * bodies and concatenated documents are all handled alike. Redacted: values of secret-looking
- * keys, "value" beside a secret-looking "name", and "NAME=value" strings with such a NAME. */
+	*repl = NULL;
+	if (!json_is_string(v))
+		return 0;
+	n = secret_assignment(json_string_value(v), json_string_length(v));
+	if (!n)
+		return 0;
+	buf_add(&b, json_string_value(v), n);
+	buf_addstr(&b, "=" REDACTED);
+	*repl = json_stringn(b.data, b.len);
+	if (!*repl)
+		ret = -1;
+	buf_release(&b);
+	return ret;
+}
+
+/* Does the object name a secret in its own "name" or "key" member? Then its "value" member is
+ * one: {"name": "DB_PASSWORD", "value": "..."} (ECS environments, SSM parameters). */
+static int json_names_secret(json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+		if ((!strcasecmp(key, "name") || !strcasecmp(key, "key")) && json_is_string(v) &&
+		    http_secret_name(json_string_value(v), json_string_length(v)))
+			return 1;
+	return 0;
+}
+
+/* Redacts what v holds, in place: values of secret-looking keys (whatever they are: objects
+ * and arrays go whole), "value" beside a secret-looking "name", and "NAME=value" strings with
+ * such a NAME. A replacement that cannot be made fails the whole, since the secret would
+ * stay. The recursion is bounded by jansson's parser (2048 levels). */
+static int redact_json_value(json_t *v)
+{
+	json_t *r;
+
+	if (json_is_object(v)) {
+		int names_secret = json_names_secret(v);
+
+		for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+			const char *key = json_object_iter_key(it);
+			json_t *m = json_object_iter_value(it);
+
+			/* iter_set_new takes the new value's reference, and fails on NULL. */
+			if (http_secret_name(key, strlen(key)) ||
+			    (names_secret && !strcasecmp(key, "value"))) {
+				if (json_object_iter_set_new(v, it, json_string(REDACTED)))
+					return -1;
+				continue;
+			}
+			if (json_assignment_redacted(m, &r))
+				return -1;
+			if (r ? json_object_iter_set_new(v, it, r) : redact_json_value(m))
+				return -1;
+		}
+	} else if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *e = json_array_get(v, i);
+
+			if (json_assignment_redacted(e, &r))
+				return -1;
+			if (r ? json_array_set_new(v, i, r) : redact_json_value(e))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parses the first JSON text of s, appends it redacted (compact, members in their order) and
+ * sets *used to the bytes it took. */
+static int redact_json_text(const char *s, size_t len, struct buf *out, size_t *used)
+{
+	const size_t flags = JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY;
+	json_t *v = NULL, *r;
+	json_error_t err;
+	char *text = NULL;
+	int ret = -1;
+
+	/* jansson reports the bytes it used as an int. */
+	if (len > INT_MAX)
+		goto out;
+	v = json_loadb(s, len, flags, &err);
+	/* Integers beyond 64 bits are valid JSON that jansson only takes as reals. */
+	if (!v && json_error_code(&err) == json_error_numeric_overflow)
+		v = json_loadb(s, len, flags | JSON_DECODE_INT_AS_REAL, &err);
+	if (!v || err.position <= 0)
+		goto out;
+	/* A document that is just a string: "DB_PASSWORD=..." too. */
+	if (json_assignment_redacted(v, &r))
+		goto out;
+	if (r) {
+		json_decref(v);
+		v = r;
+	}
+	if (redact_json_value(v))
+		goto out;
+	text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	if (!text)
+		goto out;
+	buf_addstr(out, text);
+	*used = (size_t)err.position;
+	ret = 0;
+out:
+	free(text);
+	json_decref(v);
+	return ret;
+}
+
+/* One document, or several (JSON lines, concatenated documents), each shown on its own with the
+ * white space between them kept. From the first that does not parse (a body cut short) on,
+ * nothing is shown. */
 static void redact_json(const char *s, size_t len, struct buf *out)
 {
-	struct buf objs = BUF_INIT; /* struct json_obj: the objects around i, innermost last */
-	size_t i = 0, run = 0;
+	size_t i = 0;
 
 	while (i < len) {
-		size_t j, k, n, nobj;
-		int secret;
+		size_t start = i, used = 0;
 
-		nobj = buf_count(&objs, struct json_obj);
-		while (nobj && buf_at(&objs, struct json_obj, nobj - 1).end <= i)
-			nobj--;
-		objs.len = nobj * sizeof(struct json_obj);
-		if (s[i] == '{') {
-			/* Deeper objects are not tracked: an unterminated object costs a scan to
-			 * the end, and a body of nothing but '{' must not cost n * n. */
-			if (nobj < JSON_MAX_DEPTH) {
-				struct json_obj o = { json_value_end(s, i, len), 0 };
-
-				o.secret_value = json_object_names_secret(s, i, o.end);
-				buf_push(&objs, struct json_obj, o);
-			}
+		while (i < len && isspace((unsigned char)s[i]))
 			i++;
-			continue;
-		}
-		if (s[i] != '"') {
-			i++;
-			continue;
-		}
-		j = json_string_end(s, i, len);
-		k = j;
-		while (k < len && isspace((unsigned char)s[k]))
-			k++;
-		if (k >= len || s[k] != ':') {
-			/* A value or an array element. */
-			n = json_secret_assignment(s + i + 1, j - i - 1);
-			if (n) {
-				buf_add(out, s + run, i + 1 + n + 1 - run);
-				buf_addstr(out, REDACTED "\"");
-				run = j;
-			}
-			i = j;
-			continue;
-		}
-		secret = j - i >= 2 && s[j - 1] == '"' && http_secret_name(s + i + 1, j - i - 2);
-		if (!secret && nobj && buf_at(&objs, struct json_obj, nobj - 1).secret_value &&
-		    word_is(s + i + 1, j - i - 2, "value"))
-			secret = 1;
-		if (!secret) {
-			i = j;
-			continue;
-		}
-		k++;
-		while (k < len && isspace((unsigned char)s[k]))
-			k++;
-		buf_add(out, s + run, k - run);
-		buf_addstr(out, "\"" REDACTED "\"");
-		i = run = json_value_end(s, k, len);
-	}
-	buf_add(out, s + run, len - run);
-	buf_release(&objs);
-}
-
-static size_t find_from(const char *s, size_t i, size_t len, const char *needle)
-{
-	const char *p = i < len ? memmem(s + i, len - i, needle, strlen(needle)) : NULL;
-
-	return p ? (size_t)(p - s) : len;
-}
-
-/* Elements and attributes whose local names look secret get their content replaced. */
-static void redact_xml(const char *s, size_t len, struct buf *out)
-{
-	size_t i = 0, run = 0;
-
-	while (i < len) {
-		size_t name, name_end, local, p, end;
-
-		if (s[i] != '<') {
-			i++;
-			continue;
-		}
-		if (len - i >= 4 && !memcmp(s + i, "<!--", 4)) {
-			i = find_from(s, i, len, "-->");
-			continue;
-		}
-		if (len - i >= 9 && !memcmp(s + i, "<![CDATA[", 9)) {
-			i = find_from(s, i, len, "]]>");
-			continue;
-		}
-		if (i + 1 < len && (s[i + 1] == '/' || s[i + 1] == '?' || s[i + 1] == '!')) {
-			i++;
-			continue;
-		}
-		name = i + 1;
-		name_end = name;
-		while (name_end < len && !isspace((unsigned char)s[name_end]) &&
-		       s[name_end] != '>' && s[name_end] != '/')
-			name_end++;
-		local = name;
-		for (size_t k = name; k < name_end; k++)
-			if (s[k] == ':')
-				local = k + 1;
-		/* Attributes: name="value" or name='value'. */
-		p = name_end;
-		while (p < len && s[p] != '>') {
-			size_t an, an_end, q;
-			char quote;
-
-			if (isspace((unsigned char)s[p]) || s[p] == '/') {
-				p++;
-				continue;
-			}
-			an = p;
-			while (p < len && s[p] != '=' && s[p] != '>' && !isspace((unsigned char)s[p]))
-				p++;
-			an_end = p;
-			if (p >= len || s[p] != '=')
-				continue;
-			p++;
-			if (p >= len || (s[p] != '"' && s[p] != '\''))
-				continue;
-			quote = s[p];
-			q = p + 1;
-			while (q < len && s[q] != quote)
-				q++;
-			if (http_secret_name(s + an, an_end - an)) {
-				buf_add(out, s + run, p + 1 - run);
-				buf_addstr(out, REDACTED);
-				run = q;
-			}
-			p = q < len ? q + 1 : len;
-		}
-		if (p >= len) {
-			i = len;
+		buf_add(out, s + start, i - start);
+		if (i == len)
+			break;
+		if (redact_json_text(s + i, len - i, out, &used)) {
+			not_shown(out, len - i, "JSON");
 			break;
 		}
-		i = p + 1;
-		if (s[p - 1] == '/' || !http_secret_name(s + local, name_end - local))
-			continue;
-		/* The content, up to the matching close tag (nesting of the same name aside; a
-		 * close tag inside CDATA does not count). */
-		buf_add(out, s + run, i - run);
-		buf_addstr(out, REDACTED);
-		end = i;
-		while ((end = find_from(s, end, len, "<")) < len) {
-			size_t n = name_end - name, after = end + 2 + n;
-
-			if (len - end >= 9 && !memcmp(s + end, "<![CDATA[", 9)) {
-				end = find_from(s, end, len, "]]>");
-				continue;
-			}
-			if (len - end >= n + 2 && s[end + 1] == '/' &&
-			    !memcmp(s + end + 2, s + name, n) &&
-			    (after >= len || s[after] == '>' || isspace((unsigned char)s[after])))
-				break;
-			end++;
-		}
-		i = run = end;
+		i += used;
 	}
-	buf_add(out, s + run, len - run);
 }
 
-enum body_kind { BODY_TEXT, BODY_JSON, BODY_XML, BODY_FORM };
+/* ---- XML and HTML bodies (libxml2) ---- */
+
+static const xmlChar *xml_local_name(const xmlChar *name)
+{
+	/* libxml2 keeps "ns:Name" whole when the prefix was never declared. */
+	const char *colon = strrchr((const char *)name, ':');
+
+	return colon ? (const xmlChar *)colon + 1 : name;
+}
+
+static int xml_secret_name(const xmlChar *name)
+{
+	const char *local = (const char *)xml_local_name(name);
+
+	return http_secret_name(local, strlen(local));
+}
+
+/* The node after n in document order below root, or NULL; with descend 0, n's subtree is
+ * skipped. Only elements are entered: an entity reference's children are the entity's
+ * declaration, shared with the DTD. Iterative, so that deep documents cost no stack. */
+static xmlNode *xml_next(const xmlNode *root, xmlNode *n, int descend)
+{
+	if (descend && n->type == XML_ELEMENT_NODE && n->children)
+		return n->children;
+	while (n != root && !n->next)
+		n = n->parent;
+	return n == root ? NULL : n->next;
+}
+
+/* Elements and attributes whose local names look secret get their content replaced. An
+ * element's content goes whole, so <Credentials>...</Credentials> (STS) hides all it holds;
+ * an empty element stays empty, as it holds nothing. */
+static int redact_xml_tree(xmlNode *root)
+{
+	xmlNode *n = root;
+
+	while (n) {
+		int secret = 0;
+
+		if (n->type == XML_ELEMENT_NODE) {
+			for (xmlAttr *a = n->properties; a; a = a->next) {
+				if (!xml_secret_name(a->name))
+					continue;
+				xmlNodeSetContent((xmlNode *)a, BAD_CAST REDACTED);
+				/* It frees the old content first: left empty, the set failed. */
+				if (!a->children)
+					return -1;
+			}
+			secret = xml_secret_name(n->name);
+			if (secret && n->children) {
+				xmlNodeSetContent(n, BAD_CAST REDACTED);
+				if (!n->children)
+					return -1;
+			}
+		}
+		n = xml_next(root, n, !secret);
+	}
+	return 0;
+}
+
+/* Serializes the document's nodes as they are, white space included. The XML declaration and
+ * any DTD are left out: they are noise in a log, and a DTD's entities could hold anything. XML
+ * comes out in UTF-8. HTML gets no encoding, as libxml2 would add a <meta> naming it; its
+ * non-ASCII characters come out as references. */
+static int xml_dump(xmlDoc *doc, struct buf *out)
+{
+	const char *encoding = doc->type == XML_HTML_DOCUMENT_NODE ? NULL : "UTF-8";
+	xmlBuffer *xb = xmlBufferCreate();
+	xmlSaveCtxt *save = NULL;
+	int ret = -1;
+
+	if (!xb)
+		goto out;
+	save = xmlSaveToBuffer(xb, encoding, XML_SAVE_NO_DECL);
+	if (!save)
+		goto out;
+	for (xmlNode *n = doc->children; n; n = n->next)
+		if (n->type != XML_DTD_NODE && xmlSaveTree(save, n) < 0)
+			goto out;
+	ret = xmlSaveClose(save) < 0 ? -1 : 0;
+	save = NULL;
+	if (!ret)
+		buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
+out:
+	if (save)
+		xmlSaveClose(save);
+	if (xb)
+		xmlBufferFree(xb);
+	return ret;
+}
+
+/* XML, or HTML (error pages of proxies and load balancers), parsed and redacted whole. libxml2
+ * neither fetches anything (NONET) nor substitutes entities (no NOENT), and reports errors
+ * only to us. XML that is not well-formed fails; the HTML parser mends anything, as browsers
+ * do. */
+static int redact_markup(const char *s, size_t len, int html, struct buf *out)
+{
+	xmlDoc *doc = NULL;
+	xmlNode *root;
+	int ret = -1;
+
+	if (len > INT_MAX)
+		goto out;
+	if (html)
+		doc = htmlReadMemory(s, (int)len, NULL, NULL,
+				     HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	else
+		doc = xmlReadMemory(s, (int)len, NULL, NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || redact_xml_tree(root) || xml_dump(doc, out))
+		goto out;
+	ret = 0;
+out:
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+enum body_kind { BODY_TEXT, BODY_JSON, BODY_XML, BODY_HTML, BODY_FORM };
 
 static enum body_kind body_kind(const char *ctype, const char *s, size_t len)
 {
@@ -678,8 +709,11 @@ static enum body_kind body_kind(const char *ctype, const char *s, size_t len)
 
 	if (ctype && strcasestr(ctype, "json"))
 		return BODY_JSON;
+	/* Before "html": application/xhtml+xml is XML. */
 	if (ctype && strcasestr(ctype, "xml"))
 		return BODY_XML;
+	if (ctype && strcasestr(ctype, "html"))
+		return BODY_HTML;
 	if (ctype && strcasestr(ctype, "x-www-form-urlencoded"))
 		return BODY_FORM;
 	while (i < len && isspace((unsigned char)s[i]))
@@ -697,12 +731,19 @@ static enum body_kind body_kind(const char *ctype, const char *s, size_t len)
 
 void http_redact_body(const char *content_type, const char *data, size_t len, struct buf *out)
 {
+	if (!len)
+		return;
 	switch (body_kind(content_type, data, len)) {
 	case BODY_JSON:
 		redact_json(data, len, out);
 		break;
 	case BODY_XML:
-		redact_xml(data, len, out);
+		if (redact_markup(data, len, 0, out))
+			not_shown(out, len, "XML");
+		break;
+	case BODY_HTML:
+		if (redact_markup(data, len, 1, out))
+			not_shown(out, len, "HTML");
 		break;
 	case BODY_FORM:
 		redact_form(data, len, out);
@@ -981,78 +1022,100 @@ int http_retryable_default(void *arg, const struct http_response *resp)
 	return HTTP_NO_RETRY;
 }
 
-/* Copies the JSON string value of the first "key": "..." in s into out. */
-static int json_find_string(const char *s, size_t len, const char *key, char *out, size_t size)
+/* Copies the code in s[0..n) into out, without surrounding white space. sanitize: as the AWS
+ * SDKs do for x-amzn-ErrorType and JSON "__type", what follows a ':' goes, then everything up
+ * to the last '#': "aws.api#ThrottlingException:http://internal..." is ThrottlingException.
+ * A code that does not fit is no code: cut short, it could name another. */
+static int aws_code_copy(const char *s, size_t n, int sanitize, char *out, size_t size)
 {
-	size_t klen = strlen(key), i = 0;
+	if (sanitize) {
+		const char *colon = memchr(s, ':', n), *hash;
 
-	while ((i = find_from(s, i, len, key)) < len) {
-		size_t k = i + klen, n = 0;
-
-		i++;
-		while (k < len && isspace((unsigned char)s[k]))
-			k++;
-		if (k >= len || s[k] != ':')
-			continue;
-		k++;
-		while (k < len && isspace((unsigned char)s[k]))
-			k++;
-		if (k >= len || s[k] != '"')
-			continue;
-		for (k++; k < len && s[k] != '"' && n + 1 < size; k++)
-			out[n++] = s[k];
-		out[n] = '\0';
-		return n ? 0 : -1;
+		if (colon)
+			n = (size_t)(colon - s);
+		hash = memrchr(s, '#', n);
+		if (hash) {
+			n -= (size_t)(hash + 1 - s);
+			s = hash + 1;
+		}
 	}
-	return -1;
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (!n || n >= size)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* The text of the first element named Code, in document order: ErrorResponse/Error/Code (the
+ * query APIs: RDS, STS, IAM), Response/Errors/Error/Code (EC2), Error/Code (S3). */
+static int aws_xml_code(const char *s, size_t len, char *out, size_t size)
+{
+	xmlDoc *doc = NULL;
+	xmlNode *root, *n;
+	xmlChar *text = NULL;
+	int ret = -1;
+
+	if (len > INT_MAX)
+		goto out;
+	doc = xmlReadMemory(s, (int)len, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (n = root; n; n = xml_next(root, n, 1))
+		if (n->type == XML_ELEMENT_NODE &&
+		    xmlStrEqual(xml_local_name(n->name), BAD_CAST "Code"))
+			break;
+	if (!n)
+		goto out;
+	text = xmlNodeGetContent(n);
+	if (text)
+		ret = aws_code_copy((const char *)text, strlen((const char *)text), 0, out, size);
+out:
+	xmlFree(text);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+/* The JSON protocols: "__type", else "code", else "Code". */
+static int aws_json_code(const char *s, size_t len, char *out, size_t size)
+{
+	static const char *const keys[] = { "__type", "code", "Code", NULL };
+	json_error_t err;
+	json_t *root = json_loadb(s, len, 0, &err);
+	int ret = -1;
+
+	for (const char *const *k = keys; root && *k && ret; k++) {
+		json_t *v = json_object_get(root, *k);
+
+		if (json_is_string(v))
+			ret = aws_code_copy(json_string_value(v), json_string_length(v), 1, out,
+					    size);
+	}
+	json_decref(root);
+	return ret;
 }
 
 int http_aws_error_code(const struct http_response *resp, char *out, size_t size)
 {
 	const char *s = resp->body.data ? resp->body.data : "";
 	const char *h = http_response_header(resp, "x-amzn-ErrorType");
-	size_t len = resp->body.len, i = 0, n = 0;
+	size_t len = resp->body.len, i = 0;
 
 	if (!size)
 		return -1;
 	out[0] = '\0';
-	if (h && *h) {
-		for (; h[n] && h[n] != ':' && n + 1 < size; n++)
-			out[n] = h[n];
-		out[n] = '\0';
+	if (h && aws_code_copy(h, strlen(h), 1, out, size) == 0)
 		return 0;
-	}
 	while (i < len && isspace((unsigned char)s[i]))
 		i++;
-	if (i < len && s[i] == '<') {
-		size_t start = find_from(s, i, len, "<Code>"), end;
-
-		if (start >= len)
-			return -1;
-		start += 6;
-		end = find_from(s, start, len, "</Code>");
-		if (end >= len)
-			return -1;
-		while (start < end && isspace((unsigned char)s[start]))
-			start++;
-		for (; start < end && !isspace((unsigned char)s[start]) && n + 1 < size; start++)
-			out[n++] = s[start];
-		out[n] = '\0';
-		return n ? 0 : -1;
-	}
-	if (i < len && s[i] == '{') {
-		if (json_find_string(s, len, "\"__type\"", out, size) == 0) {
-			/* "com.amazon.coral.availability#ThrottlingException" */
-			char *hash = strrchr(out, '#');
-
-			if (hash)
-				memmove(out, hash + 1, strlen(hash + 1) + 1);
-			return out[0] ? 0 : -1;
-		}
-		if (json_find_string(s, len, "\"code\"", out, size) == 0 ||
-		    json_find_string(s, len, "\"Code\"", out, size) == 0)
-			return 0;
-	}
+	if (i < len && s[i] == '<' && aws_xml_code(s, len, out, size) == 0)
+		return 0;
+	if (i < len && s[i] == '{' && aws_json_code(s, len, out, size) == 0)
+		return 0;
+	out[0] = '\0';
 	return -1;
 }
 
@@ -1141,6 +1204,7 @@ struct xfer {
 	int upload_touched;	/* bytes were read from the stream since it was (re)wound */
 	int upload_failed;
 	int streamed;		/* bytes of a 2xx body went to on_body */
+	size_t streamed_len;	/* how many, for the log */
 	int body_failed;	/* on_body returned non-zero */
 	struct buf line;	/* a line not yet complete, for body_lines */
 	struct buf log_copy;	/* the start of a streamed body, for the debug log */
@@ -1246,8 +1310,12 @@ static size_t on_write(char *p, size_t size, size_t n, void *arg)
 		return len;
 	}
 	x->streamed = 1;
-	if (x->c->log_level >= HTTP_LOG_DEBUG && x->log_copy.len < REDACT_WINDOW)
-		buf_add(&x->log_copy, p, len < REDACT_WINDOW ? len : REDACT_WINDOW);
+	x->streamed_len += len;
+	if (x->c->log_level >= HTTP_LOG_DEBUG && x->log_copy.len < LOG_STREAM_COPY) {
+		size_t room = LOG_STREAM_COPY - x->log_copy.len;
+
+		buf_add(&x->log_copy, p, len < room ? len : room);
+	}
 	if (deliver(x, p, len)) {
 		x->body_failed = 1;
 		return 0; /* CURLE_WRITE_ERROR */
@@ -1583,18 +1651,23 @@ static void log_body(struct buf *out, const char *dir, const char *ctype, const 
 		     size_t len, size_t total)
 {
 	struct buf red = BUF_INIT;
-	size_t win = len < REDACT_WINDOW ? len : REDACT_WINDOW;
 
 	if (!total)
 		return;
-	if (looks_binary(data, win)) {
+	if (looks_binary(data, len)) {
 		buf_printf(out, LOG_PREFIX "%s   body: %zu bytes of binary data\n", dir, total);
 		return;
 	}
-	http_redact_body(ctype, data, win, &red);
+	if (len > REDACT_MAX) {
+		buf_printf(out, LOG_PREFIX "%s   body: %zu bytes, too large to redact: not shown\n",
+			   dir, total);
+		return;
+	}
+	/* Redacted whole, then cut: the cut can only fall in what redaction already cleaned. */
+	http_redact_body(ctype, data, len, &red);
 	buf_printf(out, LOG_PREFIX "%s   body (%zu bytes): ", dir, total);
-	log_escaped(out, red.data, red.len < LOG_BODY_MAX ? red.len : LOG_BODY_MAX);
-	if (red.len > LOG_BODY_MAX || total > win)
+	log_escaped(out, red.data ? red.data : "", red.len < LOG_BODY_MAX ? red.len : LOG_BODY_MAX);
+	if (red.len > LOG_BODY_MAX || total > len)
 		buf_addstr(out, " [truncated]");
 	buf_addch(out, '\n');
 	buf_release(&red);
@@ -1652,7 +1725,7 @@ static void log_response(struct xfer *x, const char *url, CURLcode code, long ms
 	}
 	log_headers(&b, "<", &resp->headers);
 	if (x->log_copy.len)
-		log_body(&b, "<", ctype, x->log_copy.data, x->log_copy.len, x->log_copy.len);
+		log_body(&b, "<", ctype, x->log_copy.data, x->log_copy.len, x->streamed_len);
 	else
 		log_body(&b, "<", ctype, resp->body.data, resp->body.len, resp->body.len);
 	log_write(x->c, &b);
@@ -1830,6 +1903,7 @@ int http_do(struct http_client *c, struct http_request *req, struct http_respons
 		}
 		response_reset(resp);
 		x.streamed = x.body_failed = x.upload_failed = 0;
+		x.streamed_len = 0;
 		buf_reset(&x.log_copy);
 		if (x.upload_touched && upload_rewind(&x)) {
 			set_error(resp, "cannot rewind the request body to retry");

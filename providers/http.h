@@ -227,7 +227,9 @@ int http_retryable_default(void *arg, const struct http_response *resp);
  * x-amzn-ErrorType header: Throttling, ThrottlingException, RequestLimitExceeded,
  * TooManyRequestsException, SlowDown and the rest of the SDKs' list; RequestTimeout too. */
 int http_retryable_aws(void *arg, const struct http_response *resp);
-/* The AWS error code of a response ("Throttling"), copied into out; 0, or -1 if none. */
+/* The AWS error code of a response ("Throttling"), copied into out; 0, or -1 if none (or it
+ * does not fit). From x-amzn-ErrorType, else the first <Code> element of an XML body, else
+ * "__type", "code" or "Code" of a JSON body; see docs/http.md. */
 int http_aws_error_code(const struct http_response *resp, char *out, size_t size);
 
 /* ---- redaction, as the log does it (exported for the tests and for callers' messages) ---- */
@@ -235,7 +237,9 @@ int http_aws_error_code(const struct http_response *resp, char *out, size_t size
 /* Appends the value of header name as it may be shown. */
 void http_redact_header(const char *name, const char *value, struct buf *out);
 /* Appends the body as it may be shown: JSON, XML or form fields whose names look secret have
- * their values replaced by [redacted]. content_type may be NULL (the body is sniffed). */
+ * their values replaced by [redacted]. JSON and XML are parsed and written back; one that
+ * does not parse (cut short, malformed) is replaced by "[N bytes, not well-formed XML: not
+ * shown]". content_type may be NULL (the body is sniffed). */
 void http_redact_body(const char *content_type, const char *data, size_t len, struct buf *out);
 /* Appends the URL with any password and secret-looking query parameters replaced. */
 void http_redact_url(const char *url, struct buf *out);
