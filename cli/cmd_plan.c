@@ -664,7 +664,7 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 	struct apply_result res;
 	struct apply_opts ao;
 	struct sigaction sa;
-	int help = 0, ret;
+	int help = 0, ret, rollback = 0;
 
 	run_init(&r);
 	/* apply's own flags first; the rest are plan's */
@@ -673,6 +673,8 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 		const char *v;
 		if (cli_flag(argv[i], "auto-approve", NULL)) {
 			r.auto_approve = 1;
+		} else if (!destroy && cli_flag(argv[i], "rollback-on-failure", NULL)) {
+			rollback = 1;
 		} else if (cli_flag(argv[i], "parallelism", &v)) {
 			if (!v && i + 1 < argc)
 				v = argv[++i];
@@ -737,12 +739,17 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 	ao.out = stdout;
 	ao.color = cli_color(stdout);
 	ao.provider_configs = &r.configs;
+	ao.rollback_on_failure = rollback;
+	ao.live = isatty(STDOUT_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
 	printf("\n");
 	ret = apply_run(&r.diag, &r.mod, &r.st, &r.plan, &r.opts, &ao, &res) ? 1 : 0;
 	if (res.interrupted) {
 		printf("\nInterrupted. Resources: %u added, %u changed, %u destroyed; the state records them.\n",
 		       res.added, res.changed, res.destroyed);
 		ret = 130;
+	} else if (ret && rollback) {
+		printf("\nApply failed and was rolled back. Resources: %u failed; of %u added, %u destroyed again.\n",
+		       res.failed, res.added, res.rolled_back);
 	} else if (ret) {
 		printf("\nApply failed. Resources: %u added, %u changed, %u destroyed, %u failed.\n",
 		       res.added, res.changed, res.destroyed, res.failed);

@@ -60,7 +60,8 @@ const struct cli_command cli_commands[] = {
 	  "the command line. Exit status: 0 success, 1 error, 2 changes with -detailed-exitcode.\n",
 	  cmd_plan },
 	{ "apply", "Make the infrastructure match the configuration",
-	  "Usage: stk apply [DIR] [-auto-approve] [-parallelism N] [plan's flags]\n"
+	  "Usage: stk apply [DIR] [-auto-approve] [-parallelism N] [-rollback-on-failure]\n"
+	  "                 [plan's flags]\n"
 	  "       stk apply PLANFILE\n"
 	  "\n"
 	  "Plans as stk plan does, shows the plan, asks for 'yes' (without a terminal it refuses\n"
@@ -68,6 +69,8 @@ const struct cli_command cli_commands[] = {
 	  "their dependencies complete (-parallelism N, default 10), and the state is written after\n"
 	  "every one. A failure stops what depends on it, not the rest. The first interrupt (Ctrl-C,\n"
 	  "SIGTERM) starts nothing new and waits for what is running; the second stops at once.\n"
+	  "With -rollback-on-failure, when anything failed, what this run created is destroyed\n"
+	  "again, newest first, and what could not be is listed.\n"
 	  "\n"
 	  "A PLANFILE from stk plan -out is applied as it was shown, without asking again.\n"
 	  "\n"

@@ -64,6 +64,11 @@ struct applier {
 	struct buf owned_keys;      /* char * keys of providers */
 	struct planner *pl;         /* phase two */
 	int dirty;                  /* the state changed since it was last written */
+	struct buf created;         /* char *: what this run created, in order (for rollback) */
+	/* the live status line (ao->live): operations the plan has, finished ones, the start */
+	unsigned total, finished;
+	time_t t0;
+	int status_shown, status_over;
 };
 
 /* ---- workers ---- */
@@ -256,22 +261,69 @@ static struct provider *provider_for(struct applier *ap, const char *name, struc
 
 static void say(struct applier *ap, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The live status line, redrawn in place under the log on a terminal: the log lines above it
+ * are whole lines, each printed after the status line is wiped, so it never garbles them.
+ * Only the main thread prints. */
+static void status_draw(struct applier *ap)
+{
+	FILE *f = ap->ao->out;
+	unsigned flight = (unsigned)ap->in_flight;
+	unsigned left = ap->total > ap->finished + flight ? ap->total - ap->finished - flight : 0;
+
+	if (!f || !ap->ao->live || ap->status_over)
+		return;
+	fprintf(f, "\r\033[K%s[%u done, %u in flight, %u left, %lds]%s", ap->ao->color ? "\033[2m" : "",
+		ap->finished, flight, left, (long)(time(NULL) - ap->t0), ap->ao->color ? "\033[0m" : "");
+	fflush(f);
+	ap->status_shown = 1;
+}
+
+static void status_clear(struct applier *ap)
+{
+	if (ap->ao->out && ap->status_shown) {
+		fputs("\r\033[K", ap->ao->out);
+		fflush(ap->ao->out);
+		ap->status_shown = 0;
+	}
+}
+
 static void say(struct applier *ap, const char *fmt, ...)
 {
 	va_list va;
 
 	if (!ap->ao->out)
 		return;
+	status_clear(ap);
 	va_start(va, fmt);
 	vfprintf(ap->ao->out, fmt, va);
 	va_end(va);
 	fputc('\n', ap->ao->out);
 	fflush(ap->ao->out);
+	status_draw(ap);
 }
 
 static int state_save(struct applier *ap)
 {
 	return state_write(ap->ao->state_path, ap->st, ap->diag);
+}
+
+/* The known arguments of a planned object: what an intent records, so that the next run can
+ * look for the object by name where the API has no tags to search (RDS, ECR). */
+static struct value *known_part(const struct value *planned)
+{
+	struct buf pairs = BUF_INIT;
+
+	if (!planned || planned->kind != VAL_MAP)
+		return val_empty_map();
+	for (size_t i = 0; i < planned->u.map.n; i++) {
+		const struct val_pair *pr = &planned->u.map.items[i];
+		if (!val_is_known(pr->val) || pr->val->kind == VAL_NULL)
+			continue;
+		buf_push(&pairs, struct val_pair, ((struct val_pair){ xstrdup(pr->key), val_ref(pr->val) }));
+	}
+	struct value *v = val_map_take((struct val_pair *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	return v;
 }
 
 /* Before a create, the intent is written to the state under a fresh token, durably: if stk is
@@ -302,6 +354,9 @@ static int record_intent(struct applier *ap, struct op *op)
 	addr_release(&a);
 	in->status = STATE_PENDING;
 	state_instance_set_token(in, op->token);
+	struct value *known = known_part(op->planned);
+	state_instance_set_attrs(in, known);
+	val_unref(known);
 	return state_save(ap);
 }
 
@@ -328,6 +383,7 @@ static int dispatch(struct applier *ap, struct op *op)
 	ap->in_flight++;
 	pthread_cond_signal(&ap->work_cv);
 	pthread_mutex_unlock(&ap->mu);
+	status_draw(ap);
 	return 0;
 }
 
@@ -346,6 +402,7 @@ static struct op *wait_one(struct applier *ap, struct buf *running)
 		pthread_cond_timedwait(&ap->done_cv, &ap->mu, &ts);
 		if (ap->done)
 			break;
+		status_draw(ap);   /* the seconds move on */
 		/* progress for the long ones, from this thread so lines never interleave */
 		time_t now = time(NULL);
 		for (size_t i = 0; i < buf_count(running, struct op *); i++) {
@@ -401,6 +458,7 @@ static void record(struct applier *ap, struct op *op)
 	struct buf why = BUF_INIT;
 	int secs = (int)(time(NULL) - op->t0);
 
+	ap->finished++;
 	/* the worker's diagnostics, under the address */
 	for (size_t i = 0; i < buf_count(&op->diag.diags, struct diag); i++) {
 		const struct diag *d = &buf_at(&op->diag.diags, struct diag, i);
@@ -444,6 +502,8 @@ static void record(struct applier *ap, struct op *op)
 			struct state_instance *in = state_find_instance(ap->st, &a);
 			if (in && in->status == STATE_PENDING)
 				state_remove_instance(ap->st, &a);
+		} else {
+			buf_push(&ap->created, char *, xstrdup(op->addr));   /* maybe made: rollback looks */
 		}
 	} else if (op->result) {
 		struct state_instance *in = state_add_instance(ap->st, &a, op->provider);
@@ -455,6 +515,8 @@ static void record(struct applier *ap, struct op *op)
 			state_instance_add_dep(in, buf_at(&op->deps, char *, i));
 		/* an object made but not right is kept, to be replaced by the next apply */
 		in->status = op->rc == 0 ? STATE_READY : STATE_TAINTED;
+		if (op->kind == OP_CREATE && !op->data)
+			buf_push(&ap->created, char *, xstrdup(op->addr));
 		state_instance_set_token(in, NULL);
 		if (op->rc == 0) {
 			if (op->kind == OP_CREATE)
@@ -493,6 +555,102 @@ static struct op *try_one(struct applier *ap)
 	}
 	pthread_mutex_unlock(&ap->mu);
 	return op;
+}
+
+/* ---- rollback ---- */
+
+static int run_deletes(struct applier *ap, struct buf *ops);
+
+/* A failed create of this run that may have made its object: looked for by its token.
+ * Returns 1 when found (the instance is then ready, with the object's attributes), 0 when
+ * not (the intent is dropped: token cleared), -1 when the provider could not tell. */
+static int resolve_intent(struct applier *ap, struct state_resource *r, struct state_instance *in,
+			  const char *addr)
+{
+	struct provider *p = provider_for(ap, r->provider, ap->diag, addr);
+	const char *dot = strchr(r->type, '.');
+	struct value *found = NULL;
+
+	if (!p || !p->ops->find_by_token || !in->token)
+		return -1;
+	if (p->ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, in->attrs, &found, ap->diag))
+		return -1;
+	if (!found) {
+		state_instance_set_token(in, NULL);
+		return 0;
+	}
+	struct value *marked = carry_marks(found, in->attrs);
+	state_instance_set_attrs(in, marked);
+	val_unref(marked);
+	val_unref(found);
+	in->status = STATE_READY;
+	state_instance_set_token(in, NULL);
+	return 1;
+}
+
+/* Destroys what this run created, newest first as run_deletes orders them by the state's
+ * dependencies: CloudFormation's rollback, client-side. Failed creates that may have made
+ * their object are looked for by token first. */
+static void rollback(struct applier *ap)
+{
+	struct buf ops = BUF_INIT;
+
+	for (size_t i = buf_count(&ap->created, char *); i > 0; i--) {
+		const char *addr = buf_at(&ap->created, char *, i - 1);
+		struct addr a;
+		struct buf why = BUF_INIT;
+		struct state_resource *r;
+		struct state_instance *in;
+
+		addr_init(&a);
+		if (addr_parse(&a, addr, &why) || !(r = state_find_resource(ap->st, &a)) ||
+		    !(in = state_find_instance(ap->st, &a))) {
+			addr_release(&a);
+			buf_release(&why);
+			continue;
+		}
+		buf_release(&why);
+		if (in->status == STATE_PENDING && resolve_intent(ap, r, in, addr) != 1) {
+			/* not made (the intent goes), or not known: either way nothing to destroy now */
+			if (in->status == STATE_PENDING && !in->token)
+				state_remove_instance(ap->st, &a);
+			addr_release(&a);
+			continue;
+		}
+		/* what a delete needs of a change: where, what, through which provider, after what */
+		struct plan_change c;
+		char base[64];
+		const char *dot = strchr(r->type, '.');
+		memset(&c, 0, sizeof c);
+		c.addr = (char *)addr;
+		c.type = r->type;
+		c.provider = r->provider;
+		snprintf(base, sizeof base, "%.*s", (int)strcspn(r->type, "."), r->type);
+		c.schema = dot ? schema_resource_find(schema_provider_find(base), dot + 1, 0) : NULL;
+		for (size_t k = 0; k < in->ndeps; k++)
+			buf_push(&c.deps, char *, in->deps[k]);
+		buf_push(&ops, struct op *, op_new(OP_DELETE, &c, in->attrs, NULL));
+		buf_release(&c.deps);
+		addr_release(&a);
+	}
+	if (buf_count(&ops, struct op *)) {
+		unsigned before = ap->res->destroyed;
+		ap->total += (unsigned)buf_count(&ops, struct op *);
+		say(ap, "\nRolling back: destroying the %zu object%s this run created.", buf_count(&ops, struct op *),
+		    buf_count(&ops, struct op *) == 1 ? "" : "s");
+		run_deletes(ap, &ops);
+		ap->res->rolled_back = ap->res->destroyed - before;
+		ap->res->destroyed = before;
+		for (size_t i = 0; i < buf_count(&ops, struct op *); i++) {
+			struct op *op = buf_at(&ops, struct op *, i);
+			if (op->rc)
+				say(ap, "%s: not rolled back; it stays in the state", op->addr);
+		}
+	}
+	state_save(ap);
+	for (size_t i = 0; i < buf_count(&ops, struct op *); i++)
+		op_free(buf_at(&ops, struct op *, i));
+	buf_release(&ops);
 }
 
 /* ---- phases one and three: destroys, dependents first ---- */
@@ -778,6 +936,11 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	pthread_cond_init(&ap.work_cv, NULL);
 	pthread_cond_init(&ap.done_cv, NULL);
 	strmap_init(&ap.providers);
+	ap.t0 = time(NULL);
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
+		enum plan_action act = buf_at(&plan->changes, struct plan_change *, i)->action;
+		ap.total += act == PLAN_NOOP ? 0 : act == PLAN_REPLACE ? 2 : 1;
+	}
 	start_workers(&ap);
 	/* phase one: what the plan destroys, and the old half of replacements */
 	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
@@ -793,7 +956,14 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	/* phase three: the old objects that create_before_destroy kept until now */
 	if (buf_count(&deposed, struct op *) && !apply_interrupted && run_deletes(&ap, &deposed))
 		failed = 1;
+	if (failed && ao->rollback_on_failure && !apply_interrupted)
+		rollback(&ap);
 	stop_workers(&ap);
+	status_clear(&ap);
+	ap.status_over = 1;
+	for (size_t i = 0; i < buf_count(&ap.created, char *); i++)
+		free(buf_at(&ap.created, char *, i));
+	buf_release(&ap.created);
 	for (size_t i = 0; i < buf_count(&deletes, struct op *); i++)
 		op_free(buf_at(&deletes, struct op *, i));
 	for (size_t i = 0; i < buf_count(&deposed, struct op *); i++)
@@ -1058,7 +1228,7 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			if (p) {
 				const char *dot = strchr(r->type, '.');
 				p->ops = ops;
-				if (ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, &found, diag))
+				if (ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, in->attrs, &found, diag))
 					ret = -1;
 				ops->release(p);
 			} else if (!ops || !ops->find_by_token) {

@@ -18,10 +18,14 @@ struct apply_opts {
 	int color;
 	int progress_every;         /* seconds between "Still creating..." lines (default 10) */
 	const struct strmap *provider_configs; /* plan_providers: for deletions before the walk */
+	int rollback_on_failure;    /* when anything failed, destroy what this run created */
+	int live;                   /* out is a terminal: one status line (done / in flight / left)
+				       redrawn under the log */
 };
 
 struct apply_result {
 	unsigned added, changed, destroyed, read, failed;
+	unsigned rolled_back;       /* objects this run created, then destroyed by the rollback */
 	int interrupted;
 };
 

@@ -60,9 +60,10 @@ struct provider_ops {
 	int (*read_data)(struct provider *p, const char *type, const struct value *config,
 			 struct value **result, struct diag_ctx *diag);
 	/* Finds an object created under token (after an interrupted create); NULL result when
-	 * there is none. */
+	 * there is none. planned: the create's known arguments, as the intent recorded them
+	 * (names, for types found by name and then checked for the token). */
 	int (*find_by_token)(struct provider *p, const char *type, const char *token,
-			     struct value **result, struct diag_ctx *diag);
+			     const struct value *planned, struct value **result, struct diag_ctx *diag);
 	/* Adds one line on the requests made so far when there is something worth telling
 	 * (retries), nothing otherwise: "312 requests; retried 12 times: 8 throttled, ...".
 	 * May be NULL. */

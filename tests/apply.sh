@@ -302,4 +302,34 @@ t_expect_has err "the configuration changed since this plan was made"
 [ "$(cat "$W/w.txt")" = two ] || t_why "w.txt changed although the plan was refused"
 t_end
 
+t_begin "on a terminal one status line is redrawn under whole log lines; in a pipe, plain lines only"
+workdir <<'EOF'
+resource host.file f {
+  count    = 3
+  filename = "f${count.index}.txt"
+  content  = "${count.index}\n"
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+! grep -q "$(printf '\r')" "$T_TMP/out" || t_why "a pipe got carriage returns"
+! grep -q "in flight" "$T_TMP/out" || t_why "a pipe got the status line"
+in_w destroy -auto-approve
+if command -v script >/dev/null 2>&1; then
+	(cd "$W" && TERM=xterm t_timeout 60 script -qec "$STK_ABS apply -auto-approve" /dev/null) </dev/null \
+		>"$T_TMP/tty" 2>&1
+	grep -q "\[[0-9]* done, [0-9]* in flight, [0-9]* left, [0-9]*s\]" "$T_TMP/tty" ||
+		t_why "no status line on the terminal: $(cat -v "$T_TMP/tty" | head -5)"
+	# wiping each status line leaves exactly the lines a pipe gets, whole
+	tr -d '\r' <"$T_TMP/tty" | sed 's/\x1b\[K\(\x1b\[2m\)\{0,1\}\[[0-9]* done, [^]]*\]\(\x1b\[0m\)\{0,1\}//g; s/\x1b\[K//g' |
+		grep -v '^$' >"$T_TMP/tty.lines"
+	for i in 0 1 2; do
+		grep -q "^host.file.f\[$i\]: Creation complete after [0-9]*s \[id=" "$T_TMP/tty.lines" ||
+			t_why "host.file.f[$i]'s line is not whole on the terminal: $(cat -v "$T_TMP/tty.lines")"
+	done
+	grep -q "^Apply complete! Resources: 3 added" "$T_TMP/tty.lines" || t_why "no summary on the terminal"
+	! grep -q "in flight" "$T_TMP/tty.lines" || t_why "a status line was left in the log"
+fi
+t_end
+
 t_summary

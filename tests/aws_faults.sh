@@ -14,20 +14,7 @@ STK_ABS=$(t_abspath "$STK")
 N=stk-faults-$$
 mkdir -p "$W"
 
-python3 "$STK_SRCDIR/tests/fault_proxy.py" "$EP" --rate 0.25 --seed "${FAULT_SEED:-7}" >"$T_TMP/proxy.port" 2>"$T_TMP/proxy.log" &
-PROXY=$!
-trap 'kill $PROXY $MOTO 2>/dev/null; t_cleanup' EXIT INT TERM
-i=0
-until [ -s "$T_TMP/proxy.port" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "the fault proxy did not start"; cat "$T_TMP/proxy.log"; exit 1; }
-	sleep 0.1
-done
-PX=http://127.0.0.1:$(head -n1 "$T_TMP/proxy.port")
-
-proxy() {
-	curl -sf "$PX/fault-proxy/$1"
-}
+proxy_start --rate 0.25 --seed "${FAULT_SEED:-7}"
 
 # stk goes through the proxy; awscli (awsx) goes straight to moto.
 in_w() {

@@ -8,6 +8,8 @@
 # access key and a policy, and from then on every signature and permission is checked. The
 # user's key is exported as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, with AWS_ENDPOINT_URL
 # pointing at the server, for stk. Only 127.0.0.1 is ever used.
+#
+#   proxy_start --rate 0.25 --seed 7   # tests/fault_proxy.py in front of moto, at $PX
 
 awsx() {
 	aws --endpoint-url "$EP" --region us-east-1 "$@"
@@ -44,4 +46,27 @@ moto_start() {
 		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","rds:*","ecr:*","iam:*","sts:*"],"Resource":"*"}]}'
 	read -r KEY SECRET <"$T_TMP/key"
 	export AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY="$SECRET" AWS_ENDPOINT_URL="$EP"
+}
+
+# proxy_start ARGS...: tests/fault_proxy.py in front of moto (see there for ARGS); sets PX to
+# its URL and PROXY to its pid. proxy PATH: one of its own routes (stats, config?...).
+proxy_start() {
+	python3 "$STK_SRCDIR/tests/fault_proxy.py" "$EP" "$@" >"$T_TMP/proxy.port" 2>"$T_TMP/proxy.log" &
+	PROXY=$!
+	trap 'kill $PROXY $MOTO 2>/dev/null; t_cleanup' EXIT INT TERM
+	proxy_i=0
+	until [ -s "$T_TMP/proxy.port" ]; do
+		proxy_i=$((proxy_i + 1))
+		if [ $proxy_i -ge 100 ]; then
+			echo "the fault proxy did not start"
+			cat "$T_TMP/proxy.log"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	PX=http://127.0.0.1:$(head -n1 "$T_TMP/proxy.port")
+}
+
+proxy() {
+	curl -sf "$PX/fault-proxy/$1"
 }

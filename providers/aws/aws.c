@@ -666,7 +666,7 @@ static int aws_read(struct provider *p, struct provider_read *items, size_t n, s
  * outside EC2 have unique names, so a create repeated after an interruption fails rather than
  * duplicating: for them nothing is found here. */
 static int aws_find_by_token(struct provider *p, const char *type, const char *token,
-			     struct value **result, struct diag_ctx *diag)
+			     const struct value *planned, struct value **result, struct diag_ctx *diag)
 {
 	static const char *const ec2[] = {
 		"vpc", "subnet", "internet_gateway", "route_table", "security_group", "key_pair",
@@ -680,10 +680,14 @@ static int aws_find_by_token(struct provider *p, const char *type, const char *t
 	int ret = -1;
 
 	*result = NULL;
+	if (!(r = resource(type, diag, NULL)))
+		return -1;
+	if (r->find)
+		return r->find(a, token, planned, result, diag);
 	for (i = 0; ec2[i] && strcmp(ec2[i], type); i++)
 		;
-	if (!ec2[i] || !(r = resource(type, diag, NULL)))
-		return ec2[i] ? -1 : 0;
+	if (!ec2[i])
+		return 0;
 	aws_params_init(&params);
 	aws_param(&params, "Filter.1.Name", "key");
 	aws_param(&params, "Filter.1.Value.1", "stk:token");

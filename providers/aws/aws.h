@@ -90,6 +90,11 @@ struct aws_resource {
 		      struct diag_ctx *diag);
 	int (*remove)(struct aws *a, const struct provider_op *op, struct diag_ctx *diag);
 	int (*read)(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag);
+	/* Finds the object an interrupted create made under token, from planned (the intent's
+	 * known arguments), for types that EC2's DescribeTags cannot find; NULL *result when
+	 * there is none. May be NULL. */
+	int (*find)(struct aws *a, const char *token, const struct value *planned, struct value **result,
+		    struct diag_ctx *diag);
 };
 
 /* A data source: config is its evaluated arguments; *result all its attributes. */

@@ -807,10 +807,51 @@ static int rta_read(struct aws *a, struct provider_read *items, size_t n, struct
 	return read_items(read_associations, a, items, n, diag);
 }
 
+/* An association carries no tags: the one of planned's subnet (or gateway) with its route
+ * table is the one the create made, as AWS allows only one per subnet. */
+static int rta_find(struct aws *a, const char *token, const struct value *planned, struct value **result,
+		    struct diag_ctx *diag)
+{
+	const char *subnet = aws_str(planned, "subnet_id"), *gw = aws_str(planned, "gateway_id");
+	const char *rt = aws_str(planned, "route_table_id");
+	struct aws_params p;
+	xmlDoc *doc;
+	char *id = NULL;
+	int ret = 0;
+
+	(void)token;
+	*result = NULL;
+	if (!rt || !subnet == !gw)
+		return 0;
+	aws_params_init(&p);
+	aws_param(&p, "Filter.1.Name", "route-table-id");
+	aws_param(&p, "Filter.1.Value.1", "%s", rt);
+	doc = aws_query(a, "ec2", EC2_VERSION, "DescribeRouteTables", &p, diag, NULL);
+	aws_params_release(&p);
+	if (!doc)
+		return -1;
+	for (xmlNode *it = aws_xml_first_item(aws_xml_child(aws_xml_root(doc), "routeTableSet")); it && !id;
+	     it = aws_xml_next_item(it))
+		for (xmlNode *as = aws_xml_first_item(aws_xml_child(it, "associationSet")); as && !id;
+		     as = aws_xml_next_item(as)) {
+			const char *st = aws_xml_text(as, "associationState/state");
+			const char *s = aws_xml_text(as, subnet ? "subnetId" : "gatewayId");
+			if (s && !strcmp(s, subnet ? subnet : gw) &&
+			    !(st && (!strcmp(st, "disassociated") || !strcmp(st, "failed"))))
+				id = xstrdup(aws_xml_text(as, "routeTableAssociationId") ?: "");
+		}
+	xmlFreeDoc(doc);
+	if (id && *id)
+		ret = read_back(read_associations, a, id, result, diag, "route_table_association");
+	free(id);
+	return ret;
+}
+
 const struct aws_resource aws_route_table_association_resource = {
 	.type = "route_table_association",
 	.create = rta_create,
 	.update = rta_update,
 	.remove = rta_remove,
 	.read = rta_read,
+	.find = rta_find,
 };

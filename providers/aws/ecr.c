@@ -383,10 +383,48 @@ static int ecr_read(struct aws *a, struct provider_read *items, size_t n, struct
 	return ret;
 }
 
+static int ecr_find(struct aws *a, const char *token, const struct value *planned, struct value **result,
+		    struct diag_ctx *diag)
+{
+	const char *names[1] = { aws_str(planned, "name") };
+	const struct value *shapes[1] = { planned };
+	const char *arn;
+	json_t *out, *t;
+	size_t i;
+	int has = 0;
+
+	*result = NULL;
+	if (!names[0] || read_repos(a, names, shapes, 1, result, diag))
+		return names[0] ? -1 : 0;
+	if (!*result || !(arn = aws_str(*result, "arn")))
+		return 0;
+	/* read_tags hides stk's tags: this looks at them; a repository of that name made by
+	 * someone else is not adopted */
+	out = ecr_call(a, "ListTagsForResource", json_pack("{s:s}", "resourceArn", arn), diag, NULL);
+	if (!out) {
+		val_unref(*result);
+		*result = NULL;
+		return -1;
+	}
+	json_array_foreach(json_object_get(out, "tags"), i, t) {
+		const char *k = json_string_value(json_object_get(t, "Key"));
+		const char *v = json_string_value(json_object_get(t, "Value"));
+		if (k && v && !strcmp(k, "stk:token") && !strcmp(v, token))
+			has = 1;
+	}
+	json_decref(out);
+	if (!has) {
+		val_unref(*result);
+		*result = NULL;
+	}
+	return 0;
+}
+
 const struct aws_resource aws_ecr_repository_resource = {
 	.type = "ecr_repository",
 	.create = ecr_create,
 	.update = ecr_update,
 	.remove = ecr_remove,
 	.read = ecr_read,
+	.find = ecr_find,
 };

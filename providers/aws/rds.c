@@ -196,6 +196,46 @@ static char *name_of(const struct value *planned, const char *attr, const char *
 	return name ? xstrdup(name) : generated_name(planned, prefix_attr, token);
 }
 
+/* Whether the RDS object at arn carries token as its stk:token tag (tags_value hides it). */
+static int has_token(struct aws *a, const char *arn, const char *token, int *has, struct diag_ctx *diag)
+{
+	struct aws_params p;
+	xmlDoc *doc;
+
+	*has = 0;
+	aws_params_init(&p);
+	aws_param(&p, "ResourceName", "%s", arn);
+	doc = rds(a, "ListTagsForResource", &p, diag, NULL);
+	if (!doc)
+		return -1;
+	for (xmlNode *t = aws_xml_child(aws_xml_child(result_of(doc, "ListTagsForResource"), "TagList"), "Tag");
+	     t; t = xml_next(t)) {
+		const char *k = aws_xml_text(t, "Key"), *v = aws_xml_text(t, "Value");
+		if (k && v && !strcmp(k, "stk:token") && !strcmp(v, token))
+			*has = 1;
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* Keeps *found only when it carries token: an object of that name made by someone else is
+ * not adopted (creating ours will then fail, and say so). */
+static int keep_if_token(struct aws *a, const char *token, struct value **found, struct diag_ctx *diag)
+{
+	int has = 0;
+
+	if (*found && aws_str(*found, "arn") && has_token(a, aws_str(*found, "arn"), token, &has, diag)) {
+		val_unref(*found);
+		*found = NULL;
+		return -1;
+	}
+	if (!has) {
+		val_unref(*found);
+		*found = NULL;
+	}
+	return 0;
+}
+
 /* ---- db_subnet_group ---- */
 
 static int read_groups(struct aws *a, const char *const *names, size_t n, const struct value *const *src,
@@ -384,12 +424,28 @@ static int group_read(struct aws *a, struct provider_read *items, size_t n, stru
 	return ret;
 }
 
+static int group_find(struct aws *a, const char *token, const struct value *planned, struct value **result,
+		      struct diag_ctx *diag)
+{
+	/* the name the create used: the configured one, or the one generated from the token */
+	char *name = name_of(planned, "name", "name_prefix", token);
+	const char *names[1] = { name };
+	const struct value *srcs[1] = { planned };
+	int ret = read_groups(a, names, 1, srcs, result, diag);
+
+	if (!ret)
+		ret = keep_if_token(a, token, result, diag);
+	free(name);
+	return ret;
+}
+
 const struct aws_resource aws_db_subnet_group_resource = {
 	.type = "db_subnet_group",
 	.create = group_create,
 	.update = group_update,
 	.remove = group_remove,
 	.read = group_read,
+	.find = group_find,
 };
 
 /* ---- db_instance ---- */
@@ -823,10 +879,25 @@ static int instance_read(struct aws *a, struct provider_read *items, size_t n, s
 	return ret;
 }
 
+static int instance_find(struct aws *a, const char *token, const struct value *planned, struct value **result,
+			 struct diag_ctx *diag)
+{
+	char *id = name_of(planned, "identifier", "identifier_prefix", token);
+	const char *ids[1] = { id };
+	const struct value *srcs[1] = { planned };
+	int ret = read_instances(a, ids, 1, srcs, result, NULL, diag, NULL);
+
+	if (!ret)
+		ret = keep_if_token(a, token, result, diag);
+	free(id);
+	return ret;
+}
+
 const struct aws_resource aws_db_instance_resource = {
 	.type = "db_instance",
 	.create = instance_create,
 	.update = instance_update,
 	.remove = instance_remove,
 	.read = instance_read,
+	.find = instance_find,
 };

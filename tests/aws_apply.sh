@@ -1,0 +1,184 @@
+#!/bin/sh
+# tests/aws_apply.sh: how apply behaves when things go wrong, against moto_server (signatures
+# and IAM checked) with tests/fault_proxy.py slowing every answer so that an interrupt lands
+# mid-apply, judged by awscli: a first SIGINT lets what is in flight finish, records it and
+# exits 130; a second one stops at once and the intents left are resolved by the next run; a
+# failing branch stops only its dependents; -rollback-on-failure leaves nothing behind; state
+# mv and rm on real objects.
+. "$(dirname "$0")/lib.sh"
+t_init
+
+. "$(dirname "$0")/moto.sh"
+moto_start
+proxy_start --rate 0 --seed 1
+W=$T_TMP/work
+STK_ABS=$(t_abspath "$STK")
+N=stk-apply-$$
+mkdir -p "$W"
+
+in_w() {
+	T_STATUS=0
+	(cd "$W" && AWS_ENDPOINT_URL=$PX t_timeout 300 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
+		T_STATUS=$?
+}
+
+# Starts an apply in the background (stdout and stderr to $T_TMP/bg.out, .err); APPLY is its pid.
+bg_apply() {
+	(cd "$W" && AWS_ENDPOINT_URL=$PX exec "$STK_ABS" apply -auto-approve "$@") </dev/null \
+		>"$T_TMP/bg.out" 2>"$T_TMP/bg.err" &
+	APPLY=$!
+}
+
+# Waits (up to 30 s) until $T_TMP/bg.out has a line matching $1.
+wait_for_line() {
+	i=0
+	until grep -q "$1" "$T_TMP/bg.out" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || return 1
+		sleep 0.1
+	done
+}
+
+vpcs() { awsx ec2 describe-vpcs --filters "Name=tag:Name,Values=$N" --query 'Vpcs[].VpcId' --output text | wc -w; }
+subnets() { awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" --query 'Subnets[].SubnetId' --output text | wc -w; }
+sgs() { awsx ec2 describe-security-groups --filters "Name=group-name,Values=$N-*" --query 'SecurityGroups[].GroupId' --output text | wc -w; }
+
+cat >"$W/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+resource aws.vpc main {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = "$N" }
+}
+
+resource aws.subnet s {
+  count      = 3
+  vpc_id     = aws.vpc.main.id
+  cidr_block = "10.0.\${count.index}.0/24"
+  tags       = { Name = "$N" }
+}
+
+resource aws.security_group web {
+  name   = "$N-web"
+  vpc_id = aws.vpc.main.id
+}
+EOF
+
+t_begin "a first SIGINT lets the create in flight finish, records it, starts nothing new, exits 130"
+proxy 'config?rate=1&kinds=slow' >/dev/null
+bg_apply
+wait_for_line "aws.vpc.main: Creating..." || t_why "the apply never started creating the VPC"
+kill -INT $APPLY
+T_STATUS=0
+wait $APPLY || T_STATUS=$?
+t_expect_status 130
+grep -q "aws.vpc.main: Creation complete" "$T_TMP/bg.out" || t_why "the VPC in flight was not let finish"
+grep -q "^Interrupted. Resources: 1 added" "$T_TMP/bg.out" || t_why "no summary: $(tail -3 "$T_TMP/bg.out")"
+grep -q "Creating" "$T_TMP/bg.out" && grep "Creating" "$T_TMP/bg.out" | grep -qv "aws.vpc.main" &&
+	t_why "something new was started after the interrupt"
+[ "$(vpcs)" -eq 1 ] && [ "$(subnets)" -eq 0 ] || t_why "awscli counts $(vpcs) VPCs and $(subnets) subnets, not 1 and 0"
+in_w state list
+t_expect_has out "aws.vpc.main"
+t_expect_lacks out "aws.subnet"
+t_end
+
+t_begin "the next apply completes the rest: one of everything"
+proxy 'config?rate=0' >/dev/null
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 4 added"
+[ "$(vpcs)" -eq 1 ] && [ "$(subnets)" -eq 3 ] && [ "$(sgs)" -eq 1 ] ||
+	t_why "awscli counts $(vpcs) VPCs, $(subnets) subnets, $(sgs) groups"
+t_end
+
+t_begin "a second SIGINT stops at once; the next run adopts what was in flight, never twice"
+in_w destroy -auto-approve
+t_expect_status 0
+# held long enough for both signals to land while the create is in flight
+proxy 'config?rate=1&kinds=slow' >/dev/null
+bg_apply
+wait_for_line "aws.vpc.main: Creating..." || t_why "the apply never started creating the VPC"
+kill -INT $APPLY
+sleep 0.1
+kill -INT $APPLY
+T_STATUS=0
+wait $APPLY || T_STATUS=$?
+t_expect_status 130
+grep -q "interrupted again" "$T_TMP/bg.err" || t_why "no word of the second interrupt: $(cat "$T_TMP/bg.err")"
+proxy 'config?rate=0' >/dev/null
+# the proxy still delivers the held CreateVpc after stk is gone, as a network would
+sleep 2
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has err "aws.vpc.main: adopted the object an interrupted apply created"
+[ "$(vpcs)" -eq 1 ] && [ "$(subnets)" -eq 3 ] || t_why "awscli counts $(vpcs) VPCs and $(subnets) subnets, not 1 and 3"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a failing subnet (an invalid CIDR) stops only its dependents; the rest completes; exit 1"
+in_w destroy -auto-approve
+cat >>"$W/main.stk" <<EOF
+
+resource aws.subnet bad {
+  vpc_id     = aws.vpc.main.id
+  cidr_block = "10.99.0.0/24"   # outside the VPC: EC2 refuses it
+  tags       = { Name = "$N" }
+}
+
+resource aws.security_group behind_bad {
+  name   = "$N-behind-bad"
+  vpc_id = aws.vpc.main.id
+  tags   = { Subnet = aws.subnet.bad.id }
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 1
+t_expect_match err "aws.subnet.bad: ec2 CreateSubnet: InvalidSubnet.Range"
+t_expect_has out "Apply failed. Resources: 5 added, 0 changed, 0 destroyed, 1 failed."
+[ "$(vpcs)" -eq 1 ] && [ "$(subnets)" -eq 3 ] && [ "$(sgs)" -eq 1 ] ||
+	t_why "the independent branches did not complete: $(vpcs) VPCs, $(subnets) subnets, $(sgs) groups"
+[ -z "$(awsx ec2 describe-security-groups --filters "Name=group-name,Values=$N-behind-bad" \
+	--query 'SecurityGroups[].GroupId' --output text)" ] || t_why "the dependent group was created"
+t_end
+
+t_begin "-rollback-on-failure destroys what the run created and leaves nothing behind"
+in_w destroy -auto-approve
+t_expect_status 0
+in_w apply -auto-approve -rollback-on-failure
+t_expect_status 1
+t_expect_has out "Rolling back: destroying the 5 objects this run created."
+t_expect_has out "Apply failed and was rolled back. Resources: 1 failed; of 5 added, 5 destroyed again."
+[ "$(vpcs)" -eq 0 ] && [ "$(subnets)" -eq 0 ] && [ "$(sgs)" -eq 0 ] ||
+	t_why "left behind: $(vpcs) VPCs, $(subnets) subnets, $(sgs) groups"
+in_w state list
+t_expect_status 0
+[ ! -s "$T_TMP/out" ] || t_why "the state still records: $(cat "$T_TMP/out")"
+t_end
+
+t_begin "state mv follows a rename with no change in the cloud; state rm forgets, never deletes"
+sed -i '/^resource aws.subnet bad {/,$d' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+VPC=$(awsx ec2 describe-vpcs --filters "Name=tag:Name,Values=$N" --query 'Vpcs[0].VpcId' --output text)
+sed -i 's/resource aws.vpc main {/resource aws.vpc net {/; s/aws.vpc.main.id/aws.vpc.net.id/g' "$W/main.stk"
+in_w state mv aws.vpc.main aws.vpc.net
+t_expect_status 0
+in_w plan -detailed-exitcode
+t_expect_status 0
+in_w state rm aws.security_group.web
+t_expect_status 0
+[ "$(sgs)" -eq 1 ] || t_why "state rm deleted the security group in the cloud"
+in_w import aws.security_group.web "$(awsx ec2 describe-security-groups --filters "Name=group-name,Values=$N-web" \
+	--query 'SecurityGroups[0].GroupId' --output text)"
+t_expect_status 0
+in_w plan -detailed-exitcode
+t_expect_status 0
+[ "$(awsx ec2 describe-vpcs --filters "Name=tag:Name,Values=$N" --query 'Vpcs[0].VpcId' --output text)" = "$VPC" ] ||
+	t_why "the VPC was replaced"
+in_w destroy -auto-approve
+t_expect_status 0
+[ "$(vpcs)" -eq 0 ] || t_why "destroy left the VPC"
+t_end
+
+t_summary
