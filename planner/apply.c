@@ -561,6 +561,18 @@ static struct op *try_one(struct applier *ap)
 
 static int run_deletes(struct applier *ap, struct buf *ops);
 
+/* An intent's object, found: the instance becomes it (found is taken), the intent done. */
+static void adopt(struct state_instance *in, struct value *found)
+{
+	struct value *marked = carry_marks(found, in->attrs);
+
+	state_instance_set_attrs(in, marked);
+	val_unref(marked);
+	val_unref(found);
+	in->status = STATE_READY;
+	state_instance_set_token(in, NULL);
+}
+
 /* A failed create of this run that may have made its object: looked for by its token.
  * Returns 1 when found (the instance is then ready, with the object's attributes), 0 when
  * not (the intent is dropped: token cleared), -1 when the provider could not tell. */
@@ -579,12 +591,7 @@ static int resolve_intent(struct applier *ap, struct state_resource *r, struct s
 		state_instance_set_token(in, NULL);
 		return 0;
 	}
-	struct value *marked = carry_marks(found, in->attrs);
-	state_instance_set_attrs(in, marked);
-	val_unref(marked);
-	val_unref(found);
-	in->status = STATE_READY;
-	state_instance_set_token(in, NULL);
+	adopt(in, found);
 	return 1;
 }
 
@@ -1239,12 +1246,7 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			}
 			if (found) {
 				/* it was made: adopt it, with what it really is */
-				struct value *marked = carry_marks(found, in->attrs);
-				state_instance_set_attrs(in, marked);
-				val_unref(marked);
-				val_unref(found);
-				in->status = STATE_READY;
-				state_instance_set_token(in, NULL);
+				adopt(in, found);
 				diag_note(diag, NULL, "%s: adopted the object an interrupted apply created", text.data);
 				*changed = 1;
 			} else if (ret == 0) {
