@@ -862,7 +862,9 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		/* without refreshing, a data source keeps what the state holds, or is read during
 		 * apply; a destroy reads nothing */
 		c->action = prior && !changed ? PLAN_NOOP : pl->opts->destroy ? PLAN_NOOP : PLAN_READ;
-		if (c->action == PLAN_NOOP) {
+		/* a destroy with nothing in the state keeps the planned (unknown) value: there is
+		 * nothing else to show for it */
+		if (c->action == PLAN_NOOP && prior) {
 			val_unref(c->after);
 			c->after = val_ref(prior->attrs);
 		}
