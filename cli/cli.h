@@ -28,6 +28,17 @@ int cli_color(FILE *f);
 /* Sorts and prints the diagnostics to stderr. */
 void cli_print_diags(struct diag_ctx *diag);
 
+/* Where the state is for the configuration in dir (mod, or dir's own when NULL): sets up the
+ * stack block's backend and encryption for planner/state.c and returns the path to give it
+ * ("s3://bucket/key" or a file; caller frees), or NULL after a diagnostic. variables: values
+ * for a passphrase given as var.NAME (NULL: the directory's files and the environment).
+ * cli_state_close() undoes it, once the command is done. */
+struct config_module;
+struct value;
+char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config_module *mod,
+		     const struct value *variables);
+void cli_state_close(void);
+
 int cmd_validate(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "cli/cli.h"
 #include "planner/check.h"
+#include "planner/crypt.h"
 #include "planner/config.h"
 #include "planner/graph.h"
 #include "planner/apply.h"
@@ -19,11 +20,13 @@
 #include "planner/state.h"
 #include "planner/value_json.h"
 #include "planner/vars.h"
+#include "providers/http.h"
 
 struct plan_args {
 	const char *dir;
 	const char *out;       /* -out FILE: the saved plan */
 	int json, markdown, detailed, refresh, destroy, refresh_only;
+	unsigned long lock_timeout_ms;   /* -lock-timeout: wait this long for another run's lock */
 	struct buf targets;    /* const char * */
 	struct buf replaces;   /* const char * */
 };
@@ -48,6 +51,13 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 				v = argv[++i];
 			}
 			pa->out = v;
+		} else if (cli_flag(a, "lock-timeout", &v)) {
+			if (!v && i + 1 < argc)
+				v = argv[++i];
+			int secs = v ? check_duration(v) : -1;
+			if (secs < 0)
+				return cli_usage_error(self, "-lock-timeout takes a duration such as 30s or 5m");
+			pa->lock_timeout_ms = (unsigned long)secs * 1000;
 		} else if (cli_flag(a, "json", NULL)) {
 			pa->json = 1;
 		} else if (cli_flag(a, "markdown", NULL)) {
@@ -97,47 +107,10 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 	return 0;
 }
 
-/* backend local { path = "..." } names the state file; the S3 backend is not built yet, and
- * a configuration that asks for it must not quietly use a local file instead. Returns NULL
- * after a diagnostic. */
-static char *backend_state_path(struct diag_ctx *diag, const struct config_module *mod, const char *dir)
-{
-	for (size_t f = 0; f < config_nfiles(mod); f++) {
-		const struct ast_body *b = &config_file(mod, f)->body;
-		for (size_t i = 0; i < b->n; i++) {
-			const struct ast_item *st = b->items[i];
-			if (st->kind != AST_BLOCK || strcmp(st->name, "stack"))
-				continue;
-			const struct ast_item *be = ast_body_find(&st->body, "backend");
-			if (!be || be->kind != AST_BLOCK || !be->nlabels)
-				continue;
-			if (strcmp(be->labels[0].text, "local")) {
-				diag_error(diag, &be->labels[0].span, "the %s backend is not part of this build yet",
-					   be->labels[0].text);
-				diag_hint(diag, "remove the backend block to keep the state in a local file for now");
-				return NULL;
-			}
-			const struct ast_item *p = ast_body_find(&be->body, "path");
-			const char *path = p && p->kind == AST_ATTR ? ast_static_string(p->value) : NULL;
-			if (p && !path) {
-				diag_error(diag, &p->value->span, "the backend's path must be a fixed string");
-				return NULL;
-			}
-			if (path)
-				return path[0] == '/' || !strcmp(dir, ".") ? xstrdup(path) : xasprintf("%s/%s", dir, path);
-		}
-	}
-	return NULL;
-}
-
-static char *state_path(const char *dir)
-{
-	const char *env = getenv("STK_STATE");
-
-	if (env && *env)
-		return xstrdup(env);
-	return strcmp(dir, ".") ? xasprintf("%s/stk.state", dir) : xstrdup("stk.state");
-}
+/* The state's lock is a DynamoDB item: exiting from the signal handler would leave it. */
+static volatile sig_atomic_t remote_lock;
+static volatile sig_atomic_t applying;   /* apply_run has started */
+static void on_signal(int sig);
 
 /* What plan, apply and destroy share: the configuration, the locked state, the variables and
  * the plan made from them. */
@@ -176,9 +149,13 @@ static void run_init(struct run *r)
 
 static void run_release(struct run *r)
 {
-	cli_print_diags(&r->diag);
+	/* a second interrupt cancelled every request: the unlock must still go out */
+	if (http_cancelled())
+		http_cancel_reset();
 	if (r->locked)
 		state_unlock(&r->lock);
+	cli_print_diags(&r->diag);
+	cli_state_close();
 	apply_free_priors(r->priors, r->nprior);
 	val_unref(r->opts.variables);
 	val_unref((struct value *)r->opts.raw_variables);
@@ -271,6 +248,7 @@ static int save_plan(struct run *r, const char *file)
 	json_t *vars = val_to_json(r->opts.variables);
 	json_t *origins = val_to_json(r->opts.raw_variables);
 	char *text = NULL;
+	struct buf body = BUF_INIT, sealed = BUF_INIT;
 	int fd = -1, ret = -1;
 
 	json_object_set_new(root, "format", json_string("stk-plan"));
@@ -298,9 +276,13 @@ static int save_plan(struct run *r, const char *file)
 	}
 	json_object_set_new(root, "changes", changes);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	/* sealed like the state, when the state is: it holds the same variables */
+	buf_addstr(&body, text);
+	buf_addch(&body, '\n');
+	if (state_seal(body.data, body.len, &sealed, &r->diag))
+		goto out;
 	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || fchmod(fd, 0600) || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
-	    write(fd, "\n", 1) != 1 || fsync(fd)) {
+	if (fd < 0 || fchmod(fd, 0600) || write(fd, sealed.data, sealed.len) != (ssize_t)sealed.len || fsync(fd)) {
 		diag_error(&r->diag, NULL, "cannot write the plan to %s: %s", file, strerror(errno));
 		goto out;
 	}
@@ -309,6 +291,8 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(text);
+	buf_release(&body);
+	buf_release(&sealed);
 	json_decref(root);
 	return ret;
 }
@@ -440,33 +424,6 @@ static int run_plan(struct run *r, const char *operation)
 		diag_hint(&r->diag, "make a new plan with stk plan -out");
 		return -1;
 	}
-	{
-		unsigned before = r->diag.errors;
-		r->path = backend_state_path(&r->diag, &r->mod, r->pa.dir);
-		if (r->diag.errors > before)
-			return -1;
-		if (!r->path || getenv("STK_STATE"))
-			free(r->path), r->path = state_path(r->pa.dir);
-	}
-	if (state_lock(r->path, operation, &r->lock, &r->diag))
-		return -1;
-	r->locked = 1;
-	int rs = state_read(r->path, &r->st, &r->diag);
-	if (rs < 0)
-		return -1;
-	r->state_new = rs == STATE_NEW;
-	if (r->saved) {
-		/* no lineage: the plan was made before any state existed, and none may exist now */
-		const char *lineage = json_string_value(json_object_get(r->saved, "lineage"));
-		json_int_t serial = json_integer_value(json_object_get(r->saved, "serial"));
-		if ((lineage ? (r->state_new || strcmp(lineage, r->st.lineage)) : !r->state_new) ||
-		    (json_int_t)r->st.serial != serial) {
-			diag_error(&r->diag, NULL, "the state changed since this plan was made (serial %lld%s, now %llu)",
-				   (long long)serial, lineage ? "" : " with no state yet", (unsigned long long)r->st.serial);
-			diag_hint(&r->diag, "make a new plan with stk plan -out, and apply that");
-			return -1;
-		}
-	}
 	/* command-line values come after the directory's own files and the environment */
 	struct vars_input all;
 	vars_init(&all);
@@ -488,6 +445,38 @@ static int run_plan(struct run *r, const char *operation)
 		val_unref((struct value *)r->opts.raw_variables);
 		r->opts.variables = val_from_json(json_object_get(r->saved, "variables"));
 		r->opts.raw_variables = val_from_json(json_object_get(r->saved, "variable_origins"));
+	}
+	/* where the state is, and its passphrase (which may be a variable) */
+	if (!(r->path = cli_state_open(&r->diag, r->pa.dir, &r->mod, r->opts.variables)))
+		return -1;
+	remote_lock = !strncmp(r->path, "s3://", 5);
+	if (remote_lock) {
+		/* from here on an interrupt must not leave the lock behind */
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	if (state_lock_wait(r->path, operation, r->pa.lock_timeout_ms, &r->lock, &r->diag))
+		return -1;
+	r->locked = 1;
+	int rs = state_read(r->path, &r->st, &r->diag);
+	if (rs < 0)
+		return -1;
+	r->state_new = rs == STATE_NEW;
+	if (r->saved) {
+		/* no lineage: the plan was made before any state existed, and none may exist now */
+		const char *lineage = json_string_value(json_object_get(r->saved, "lineage"));
+		json_int_t serial = json_integer_value(json_object_get(r->saved, "serial"));
+		if ((lineage ? (r->state_new || strcmp(lineage, r->st.lineage)) : !r->state_new) ||
+		    (json_int_t)r->st.serial != serial) {
+			diag_error(&r->diag, NULL, "the state changed since this plan was made (serial %lld%s, now %llu)",
+				   (long long)serial, lineage ? "" : " with no state yet", (unsigned long long)r->st.serial);
+			diag_hint(&r->diag, "make a new plan with stk plan -out, and apply that");
+			return -1;
+		}
 	}
 	if (r->st.nresources && provider_configs(r))
 		return -1;
@@ -538,8 +527,11 @@ int cmd_plan(int argc, char **argv)
 		goto out;
 	}
 	ret = 1;
-	if (run_plan(&r, "plan"))
+	if (run_plan(&r, "plan")) {
+		if (apply_interrupted)
+			ret = 130;
 		goto out;
+	}
 	if (r.pa.refresh_only) {
 		/* only what changed outside stk, and no plan of changes to the objects */
 		if (r.drift.len)
@@ -575,10 +567,28 @@ out:
 static void on_signal(int sig)
 {
 	(void)sig;
+	if (remote_lock && !applying) {
+		/* still planning: stop now, through the normal path, which releases the lock */
+		static const char msg_plan[] = "\nstk: interrupted: stopping, and releasing the state's lock\n";
+		apply_interrupted = 1;
+		http_cancel();
+		if (write(2, msg_plan, sizeof msg_plan - 1) < 0)
+			return;
+		return;
+	}
 	/* the first stops new operations; the second stops waiting for the running ones */
 	if (apply_interrupted++ >= 1) {
 		static const char msg[] = "\nstk: interrupted again: exiting; the state records every "
 					  "operation that completed\n";
+		static const char msg_remote[] = "\nstk: interrupted again: cancelling the requests in "
+						 "flight, then releasing the state's lock\n";
+		if (remote_lock) {
+			/* the main thread sees its operations fail, writes the state, unlocks */
+			http_cancel();
+			if (write(2, msg_remote, sizeof msg_remote - 1) < 0)
+				return;
+			return;
+		}
 		if (write(2, msg, sizeof msg - 1) < 0)
 			_exit(130);
 		_exit(130);
@@ -631,9 +641,36 @@ static void print_outputs(const struct state *st, int color)
 static int load_saved(struct run *r, const char *file)
 {
 	json_error_t je;
-	json_t *j = json_load_file(file, 0, &je);
-	json_t *a;
+	json_t *j = NULL, *a;
+	struct buf raw = BUF_INIT, text = BUF_INIT;
 	size_t i;
+	FILE *f = fopen(file, "rb");
+	char chunk[65536];
+	size_t n;
+
+	/* a sealed plan opens with the passphrase of the state beside it (this directory's, or
+	 * STK_STATE_PASSPHRASE): the plan's own directory is inside it */
+	while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&raw, chunk, n);
+	if (f)
+		fclose(f);
+	if (raw.len && crypt_is_sealed(raw.data, raw.len)) {
+		char *path = cli_state_open(&r->diag, ".", NULL, NULL);
+		free(path);
+		char *what = xasprintf("saved plan %s", file);
+		int bad = !path || state_open(what, raw.data, raw.len, &text, &r->diag);
+		free(what);
+		if (bad) {
+			buf_release(&raw);
+			buf_release(&text);
+			return -1;
+		}
+	} else {
+		buf_add(&text, raw.data ? raw.data : "", raw.len);
+	}
+	j = json_loadb(text.data ? text.data : "", text.len, 0, &je);
+	buf_release(&raw);
+	buf_release(&text);
 
 	if (!j || strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") ||
 	    json_integer_value(json_object_get(j, "version")) != 1) {
@@ -707,8 +744,12 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 			r.auto_approve = 1;
 		}
 	}
-	if (run_plan(&r, destroy ? "destroy" : "apply"))
+	if (run_plan(&r, destroy ? "destroy" : "apply") || apply_interrupted) {
+		/* an interrupt while planning (a remote lock): released on the way out */
+		if (apply_interrupted)
+			ret = 130;
 		goto out;
+	}
 	if (r.pa.refresh_only) {
 		/* -refresh-only: the refreshed state is the whole change */
 		if (r.drift.len)
@@ -726,8 +767,11 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 		ret = 0;
 		goto out;
 	}
-	if (!r.auto_approve && confirm(&r.diag, destroy))
+	if (!r.auto_approve && confirm(&r.diag, destroy)) {
+		if (apply_interrupted)
+			ret = 130;
 		goto out;
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -742,6 +786,7 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 	ao.rollback_on_failure = rollback;
 	ao.live = isatty(STDOUT_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
 	printf("\n");
+	applying = 1;
 	ret = apply_run(&r.diag, &r.mod, &r.st, &r.plan, &r.opts, &ao, &res) ? 1 : 0;
 	if (res.interrupted) {
 		printf("\nInterrupted. Resources: %u added, %u changed, %u destroyed; the state records them.\n",
@@ -822,8 +867,7 @@ int cmd_output(int argc, char **argv)
 	}
 	diag_init(&diag);
 	state_init(&st);
-	path = state_path(dir);
-	if (state_read(path, &st, &diag) < 0)
+	if (!(path = cli_state_open(&diag, dir, NULL, NULL)) || state_read(path, &st, &diag) < 0)
 		goto out;
 	if (name) {
 		struct state_output *o = state_find_output(&st, name);
@@ -878,6 +922,7 @@ int cmd_output(int argc, char **argv)
 	ret = 0;
 out:
 	cli_print_diags(&diag);
+	cli_state_close();
 	state_release(&st);
 	diag_release(&diag);
 	free(path);

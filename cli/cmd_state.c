@@ -12,11 +12,6 @@
 #include "planner/state.h"
 #include "planner/vars.h"
 
-static char *state_file(void)
-{
-	const char *env = getenv("STK_STATE");
-	return xstrdup(env && *env ? env : "stk.state");
-}
 
 static int parse_addr(struct diag_ctx *diag, const char *text, struct addr *a)
 {
@@ -227,18 +222,24 @@ int cmd_state(int argc, char **argv)
 		return argc < 2 ? 1 : 0;
 	}
 	sub = argv[1];
-	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "rm") && strcmp(sub, "mv"))
+	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "rm") && strcmp(sub, "mv") &&
+	    strcmp(sub, "encrypt") && strcmp(sub, "decrypt"))
 		return cli_usage_error(self, "unknown state command '%s'", sub);
+	if ((!strcmp(sub, "encrypt") || !strcmp(sub, "decrypt")) && argc != 2)
+		return cli_usage_error(self, "state %s takes no arguments", sub);
 	if ((!strcmp(sub, "show") && argc != 3) || (!strcmp(sub, "mv") && argc != 4) ||
 	    (!strcmp(sub, "rm") && argc < 3) || (!strcmp(sub, "list") && argc != 2))
 		return cli_usage_error(self, "wrong number of arguments for state %s", sub);
-	writes = !strcmp(sub, "rm") || !strcmp(sub, "mv");
+	writes = !strcmp(sub, "rm") || !strcmp(sub, "mv") || !strcmp(sub, "encrypt") || !strcmp(sub, "decrypt");
 	diag_init(&diag);
 	state_init(&st);
 	state_lock_init(&lock);
-	path = state_file();
+	if (!(path = cli_state_open(&diag, ".", NULL, NULL)))
+		goto out;
 	if (writes) {
-		if (state_lock(path, sub[0] == 'r' ? "state rm" : "state mv", &lock, &diag))
+		char op[32];
+		snprintf(op, sizeof op, "state %s", sub);
+		if (state_lock(path, op, &lock, &diag))
 			goto out;
 		locked = 1;
 	}
@@ -255,15 +256,28 @@ int cmd_state(int argc, char **argv)
 		ret = state_show(&diag, &st, argv[2]) ? 1 : 0;
 	else if (!strcmp(sub, "rm"))
 		ret = state_rm(&diag, &st, argc - 2, argv + 2) ? 1 : 0;
-	else
+	else if (!strcmp(sub, "mv"))
 		ret = state_mv(&diag, &st, argv[2], argv[3]) ? 1 : 0;
+	else if (!state_has_passphrase()) {
+		/* read as it was; written sealed (encrypt) or in clear (decrypt) */
+		diag_error(&diag, NULL, "state %s needs the passphrase", sub);
+		diag_hint(&diag, "set STK_STATE_PASSPHRASE, or the passphrase in the stack's encryption block");
+		ret = 1;
+	} else {
+		state_set_sealing(!strcmp(sub, "encrypt"));
+		ret = 0;
+	}
 	/* nothing is written unless every part of the command worked */
 	if (writes && ret == 0 && state_write(path, &st, &diag))
 		ret = 1;
+	else if (ret == 0 && (!strcmp(sub, "encrypt") || !strcmp(sub, "decrypt")))
+		printf("The state %s is now %s.\n", path, sub[0] == 'e' ? "encrypted" : "in clear");
 out:
-	cli_print_diags(&diag);
 	if (locked)
 		state_unlock(&lock);
+	/* printed first: the spans may point into the configuration cli_state_close frees */
+	cli_print_diags(&diag);
+	cli_state_close();
 	state_release(&st);
 	diag_release(&diag);
 	free(path);
@@ -284,11 +298,12 @@ int cmd_force_unlock(int argc, char **argv)
 	if (argc != 2)
 		return cli_usage_error(self, "force-unlock takes the lock ID");
 	diag_init(&diag);
-	path = state_file();
-	ret = state_force_unlock(path, argv[1], &diag) ? 1 : 0;
+	path = cli_state_open(&diag, ".", NULL, NULL);
+	ret = !path || state_force_unlock(path, argv[1], &diag) ? 1 : 0;
 	if (!ret)
 		printf("Released the lock %s on %s.\n", argv[1], path);
 	cli_print_diags(&diag);
+	cli_state_close();
 	diag_release(&diag);
 	free(path);
 	return ret;
@@ -374,11 +389,9 @@ int cmd_import(int argc, char **argv)
 		free(provider);
 		goto out;
 	}
-	path = xstrdup(getenv("STK_STATE") && *getenv("STK_STATE") ? getenv("STK_STATE") :
-		       strcmp(dir, ".") ? "" : "stk.state");
-	if (!*path) {
-		free(path);
-		path = xasprintf("%s/stk.state", dir);
+	if (!(path = cli_state_open(&diag, dir, &mod, NULL))) {
+		free(provider);
+		goto out;
 	}
 	if (state_lock(path, "import", &lock, &diag)) {
 		free(provider);
@@ -449,9 +462,11 @@ int cmd_import(int argc, char **argv)
 	}
 	free(provider);
 out:
-	cli_print_diags(&diag);
 	if (locked)
 		state_unlock(&lock);
+	/* printed first: the spans may point into the configuration cli_state_close frees */
+	cli_print_diags(&diag);
+	cli_state_close();
 	if (have_addr)
 		addr_release(&a);
 	config_module_release(&mod);

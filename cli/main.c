@@ -37,10 +37,11 @@ const struct cli_command cli_commands[] = {
 	{ "plan", "Show the changes that would make the infrastructure match the configuration",
 	  "Usage: stk plan [DIR] [-out FILE] [-json | -markdown] [-detailed-exitcode] [-refresh=false]\n"
 	  "                [-var NAME=VALUE]... [-var-file FILE]... [-target ADDR]... [-replace ADDR]...\n"
-	  "                [-destroy]\n"
+	  "                [-destroy] [-lock-timeout DURATION]\n"
 	  "\n"
 	  "Evaluates the configuration in DIR (default: the current directory) against the state\n"
-	  "(STK_STATE, else DIR/stk.state) and prints what apply would do: + create, ~ update in\n"
+	  "(STK_STATE, else the stack block's backend, else DIR/stk.state; sealed with the\n"
+	  "encryption block's passphrase or STK_STATE_PASSPHRASE) and prints what apply would do: + create, ~ update in\n"
 	  "place, -/+ replace (the attribute that forces it marked), - destroy, <= read.\n"
 	  "\n"
 	  "  -out FILE          save the plan: stk apply FILE makes exactly these changes, and\n"
@@ -55,6 +56,7 @@ const struct cli_command cli_commands[] = {
 	  "  -replace ADDR      replace this instance even if nothing changed\n"
 	  "  -destroy           plan to destroy everything in the state\n"
 	  "  -refresh-only      show only what changed outside stk (stk refresh records it)\n"
+	  "  -lock-timeout D    wait up to D (30s, 5m) for another run's lock on the state\n"
 	  "\n"
 	  "Variables also come from STK_VAR_NAME, DIR/stk.stkvars and DIR/*.auto.stkvars, before\n"
 	  "the command line. Exit status: 0 success, 1 error, 2 changes with -detailed-exitcode.\n",
@@ -70,7 +72,7 @@ const struct cli_command cli_commands[] = {
 	  "every one. A failure stops what depends on it, not the rest. The first interrupt (Ctrl-C,\n"
 	  "SIGTERM) starts nothing new and waits for what is running; the second stops at once.\n"
 	  "With -rollback-on-failure, when anything failed, what this run created is destroyed\n"
-	  "again, newest first, and what could not be is listed.\n"
+	  "again, dependents first, and what could not be is listed.\n"
 	  "\n"
 	  "A PLANFILE from stk plan -out is applied as it was shown, without asking again.\n"
 	  "\n"
@@ -102,12 +104,14 @@ const struct cli_command cli_commands[] = {
 	  "       stk state show ADDR\n"
 	  "       stk state mv FROM TO\n"
 	  "       stk state rm ADDR...\n"
+	  "       stk state encrypt | decrypt\n"
 	  "\n"
 	  "Works on the state (STK_STATE, else ./stk.state), never on the cloud. list prints every\n"
 	  "instance's address; show its attributes (sensitive ones as (sensitive value)); mv gives\n"
 	  "an instance, or every instance of a resource, a new address (also across count and\n"
 	  "for_each keys: stk state mv 'aws.subnet.a' 'aws.subnet.b[\"x\"]'); rm forgets objects,\n"
-	  "which stay where they are.\n",
+	  "which stay where they are. encrypt rewrites the state sealed with the passphrase (the\n"
+	  "stack's encryption block, else STK_STATE_PASSPHRASE); decrypt rewrites it in clear.\n",
 	  cmd_state },
 	{ "import", "Adopt an existing object into the state",
 	  "Usage: stk import [-dir DIR] ADDR ID\n"

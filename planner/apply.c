@@ -69,6 +69,7 @@ struct applier {
 	unsigned total, finished;
 	time_t t0;
 	int status_shown, status_over;
+	int save_failed;            /* a state write failed: the run fails */
 };
 
 /* ---- workers ---- */
@@ -302,9 +303,19 @@ static void say(struct applier *ap, const char *fmt, ...)
 	status_draw(ap);
 }
 
+/* A failed write fails the run (the state no longer says what exists); it is said once, as
+ * every later write fails alike (a stale state stays stale). */
 static int state_save(struct applier *ap)
 {
-	return state_write(ap->ao->state_path, ap->st, ap->diag);
+	struct diag_ctx quiet;
+	int r;
+
+	if (!ap->save_failed)
+		return (ap->save_failed = state_write(ap->ao->state_path, ap->st, ap->diag) != 0) ? -1 : 0;
+	diag_init(&quiet);
+	r = state_write(ap->ao->state_path, ap->st, &quiet);
+	diag_release(&quiet);
+	return r;
 }
 
 /* The known arguments of a planned object: what an intent records, so that the next run can
@@ -595,7 +606,7 @@ static int resolve_intent(struct applier *ap, struct state_resource *r, struct s
 	return 1;
 }
 
-/* Destroys what this run created, newest first as run_deletes orders them by the state's
+/* Destroys what this run created, dependents first as run_deletes orders them by the state's
  * dependencies: CloudFormation's rollback, client-side. Failed creates that may have made
  * their object are looked for by token first. */
 static void rollback(struct applier *ap)
@@ -968,6 +979,8 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	stop_workers(&ap);
 	status_clear(&ap);
 	ap.status_over = 1;
+	if (ap.save_failed)
+		failed = 1;
 	for (size_t i = 0; i < buf_count(&ap.created, char *); i++)
 		free(buf_at(&ap.created, char *, i));
 	buf_release(&ap.created);

@@ -1575,6 +1575,40 @@ out:
 	return ret;
 }
 
+struct value *plan_root_variable(struct diag_ctx *diag, const struct config_module *root,
+				 const struct plan_opts *opts, const char *name)
+{
+	struct planner pl;
+	struct plan scratch;
+	struct value *v = NULL;
+	char *addr = xasprintf("var.%s", name), *need = NULL;
+	size_t idx;
+
+	plan_init(&scratch);
+	if (planner_setup(&pl, diag, root, NULL, 0, opts, &scratch))
+		goto out;
+	idx = (size_t)(uintptr_t)strmap_get(&pl.g.by_addr, addr);
+	if (!idx) {
+		diag_error(diag, NULL, "%s is not declared", addr);
+		goto out;
+	}
+	need = xcalloc(graph_count(&pl.g) + 1, 1);
+	mark_needed(&pl, idx - 1, need);
+	for (size_t i = 0; i < graph_count(&pl.g); i++)
+		if (need[pl.g.order[i]])
+			eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
+	planner_report_missing(&pl);
+	struct graph_node *n = graph_node(&pl.g, idx - 1);
+	if (n->state == 2 && n->value)
+		v = val_ref(n->value);
+out:
+	free(need);
+	free(addr);
+	planner_teardown(&pl);
+	plan_release(&scratch);
+	return v;
+}
+
 void plan_providers_release(struct strmap *configs)
 {
 	for (size_t i = 0; i < configs->cap; i++)

@@ -89,6 +89,10 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 int plan_providers(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
 		   size_t nprior, const struct plan_opts *opts, struct strmap *configs);
 void plan_providers_release(struct strmap *configs);
+/* The value of the root module's variable name (with what it needs evaluated first), or NULL
+ * after a diagnostic. For settings read before the state is (the state's passphrase). */
+struct value *plan_root_variable(struct diag_ctx *diag, const struct config_module *root,
+				 const struct plan_opts *opts, const char *name);
 /* The configuration for provider ("aws.eu") as seen from module ("" or "module.web"): the
  * nearest declaration up the module path, or NULL when none is declared. Borrowed. */
 const struct value *plan_provider_config(const struct strmap *configs, const char *module, const char *provider);

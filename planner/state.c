@@ -15,6 +15,7 @@
 
 /* <>: "config.h" would find planner/config.h, the configuration loader */
 #include <config.h>
+#include "planner/crypt.h"
 #include "planner/uuid.h"
 #include "planner/value_json.h"
 
@@ -1115,15 +1116,92 @@ static int new_lineage(struct state *st, const char *path, struct diag_ctx *diag
 	return 0;
 }
 
+/* ---- remote state and encryption ---- */
+
+/* Process-wide, as the environment is: the command sets them once, before any state call. */
+static const struct state_remote *remote;
+static struct crypt *sealer;
+static int sealing = 1;       /* writes are sealed when there is a passphrase */
+
+void state_set_remote(const struct state_remote *r)
+{
+	remote = r;
+}
+
+void state_set_passphrase(const char *passphrase)
+{
+	if (sealer) {
+		crypt_release(sealer);
+		free(sealer);
+		sealer = NULL;
+	}
+	if (passphrase) {
+		sealer = xmalloc(sizeof *sealer);
+		crypt_init(sealer, passphrase);
+	}
+}
+
+void state_set_sealing(int on)
+{
+	sealing = on;
+}
+
+int state_has_passphrase(void)
+{
+	return sealer != NULL;
+}
+
+static int is_remote(const char *path)
+{
+	return remote && !strncmp(path, remote->prefix, strlen(remote->prefix));
+}
+
+int state_seal(const char *data, size_t len, struct buf *out, struct diag_ctx *diag)
+{
+	if (!sealer) {
+		buf_add(out, data, len);
+		return 0;
+	}
+	return crypt_seal(sealer, "state", data, len, out, diag);
+}
+
+int state_open(const char *name, const char *data, size_t len, struct buf *out, struct diag_ctx *diag)
+{
+	if (!crypt_is_sealed(data, len)) {
+		buf_add(out, data, len);
+		return 0;
+	}
+	if (!sealer) {
+		diag_error(diag, NULL, "the %s is encrypted, and no passphrase was given", name);
+		diag_hint(diag, "set STK_STATE_PASSPHRASE, or the passphrase in the stack's encryption block");
+		return -1;
+	}
+	return crypt_open(sealer, name, data, len, out, diag);
+}
+
+/* The stored bytes of the state at path, as stored (raw, for the backup) and opened (text). */
+static int load(const char *path, struct buf *raw, struct buf *text, int *missing, struct diag_ctx *diag)
+{
+	int r = is_remote(path) ? remote->get(remote->arg, path, raw, missing, diag) :
+				  read_file("state file", path, raw, missing, diag);
+
+	if (r < 0 || *missing)
+		return r;
+	char *what = xasprintf("state file %s", path);
+	r = state_open(what, raw->data ? raw->data : "", raw->len, text, diag);
+	free(what);
+	return r;
+}
+
 int state_read(const char *path, struct state *st, struct diag_ctx *diag)
 {
-	struct buf text = BUF_INIT;
+	struct buf raw = BUF_INIT, text = BUF_INIT;
 	json_t *root = NULL;
 	json_error_t err;
 	int missing, ret = -1;
 
 	state_release(st);
-	if (read_file("state file", path, &text, &missing, diag) < 0)
+	if (load(path, &raw, &text, &missing, diag) < 0)
 		goto out;
 	if (missing) {
 		if (new_lineage(st, path, diag) < 0)
@@ -1158,6 +1236,7 @@ out:
 		state_release(st);
 	json_decref(root);
 	buf_release(&text);
+	buf_release(&raw);
 	return ret;
 }
 
@@ -1313,7 +1392,7 @@ out:
 
 int state_write(const char *path, struct state *st, struct diag_ctx *diag)
 {
-	struct buf old = BUF_INIT;
+	struct buf old = BUF_INIT, raw = BUF_INIT, sealed = BUF_INIT;
 	char *text = NULL, *tmp = NULL;
 	json_t *root = NULL;
 	uint64_t serial;
@@ -1322,7 +1401,9 @@ int state_write(const char *path, struct state *st, struct diag_ctx *diag)
 
 	if (!st->lineage && new_lineage(st, path, diag) < 0)
 		goto out;
-	if (read_file("state file", path, &old, &missing, diag) < 0)
+	/* the stored state is checked first: a stale writer (another lineage, a serial past the
+	 * one read) is refused before anything is written */
+	if (load(path, &raw, &old, &missing, diag) < 0)
 		goto out;
 	if (!missing && check_unchanged(path, st, &old, diag) < 0)
 		goto out;
@@ -1331,6 +1412,19 @@ int state_write(const char *path, struct state *st, struct diag_ctx *diag)
 	if (!root)
 		goto out;
 	text = format_json(root, &len);
+	if (sealer && sealing) {
+		if (crypt_seal(sealer, "state", text, len, &sealed, diag) < 0)
+			goto out;
+		free(text);
+		len = sealed.len;
+		text = buf_detach(&sealed, NULL);
+	}
+	if (is_remote(path)) {
+		/* the object is replaced whole; the lock keeps other writers out meanwhile */
+		if (remote->put(remote->arg, path, text, len, diag) < 0)
+			goto out;
+		goto written;
+	}
 
 	/* the new file, whole and on disk before it takes the name */
 	tmp = xasprintf("%s.tmp-XXXXXX", path);
@@ -1353,7 +1447,7 @@ int state_write(const char *path, struct state *st, struct diag_ctx *diag)
 		goto out;
 	}
 	if (!missing) {
-		if (keep_backup(path, tmp + strlen(tmp) - 6, &old, diag) < 0)
+		if (keep_backup(path, tmp + strlen(tmp) - 6, &raw, diag) < 0)
 			goto out;
 		/* the backup's name must be durable before the state's old bytes lose theirs */
 		if (sync_dir(path) < 0) {
@@ -1374,6 +1468,7 @@ int state_write(const char *path, struct state *st, struct diag_ctx *diag)
 		diag_warning(diag, NULL, "state file %s was written, but its directory could not "
 			     "be synced: %s", path, strerror(errno));
 	}
+written:
 	st->serial = serial;
 	st->disk_serial = serial;
 	st->version = STATE_FORMAT_VERSION;
@@ -1389,6 +1484,8 @@ out:
 	free(text);
 	json_decref(root);
 	buf_release(&old);
+	buf_release(&raw);
+	buf_release(&sealed);
 	return ret;
 }
 
@@ -1411,6 +1508,7 @@ void state_lock_info_release(struct state_lock_info *info)
 
 void state_lock_init(struct state_lock *lock)
 {
+	lock->remote = 0;
 	lock->fd = -1;
 	lock->path = NULL;
 	state_lock_info_init(&lock->info);
@@ -1620,22 +1718,42 @@ static int fill_info(struct state_lock_info *info, const char *operation)
 	return 0;
 }
 
-static int write_info(int fd, const struct state_lock_info *info)
+char *state_lock_info_json(const struct state_lock_info *info)
 {
 	json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "id", info->id,
 			      "pid", (json_int_t)info->pid, "host", info->host,
 			      "operation", info->operation, "who", info->who, "since", info->since);
 	char *text;
 	size_t len;
-	int ret = -1;
 
 	if (!j)
-		return -1;
+		return NULL;
 	text = format_json(j, &len);
-	if (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && write_all(fd, text, len) == 0)
+	json_decref(j);
+	return text;
+}
+
+int state_lock_info_parse(const char *text, size_t len, struct state_lock_info *info)
+{
+	struct buf b = BUF_INIT;
+	int r;
+
+	buf_add(&b, text, len);
+	r = parse_info(&b, info);
+	buf_release(&b);
+	return r;
+}
+
+static int write_info(int fd, const struct state_lock_info *info)
+{
+	char *text = state_lock_info_json(info);
+	int ret = -1;
+
+	if (!text)
+		return -1;
+	if (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && write_all(fd, text, strlen(text)) == 0)
 		ret = 0;
 	free(text);
-	json_decref(j);
 	return ret;
 }
 
@@ -1648,6 +1766,60 @@ static long elapsed_ms(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+/* Another run holds the lock: waits a little longer each time (up to cap ms), or, once
+ * timeout_ms have passed since start, says who holds it and returns -1. */
+static int lock_backoff(const char *path, const struct state_lock_info *holder, unsigned long timeout_ms,
+			const struct timespec *start, unsigned long *delay, unsigned long cap,
+			struct diag_ctx *diag)
+{
+	long left = (long)timeout_ms - elapsed_ms(start);
+
+	if (left <= 0) {
+		locked_error(path, holder, timeout_ms, diag);
+		return -1;
+	}
+	sleep_ms(*delay < (unsigned long)left ? *delay : (unsigned long)left);
+	*delay = *delay * 2 > cap ? cap : *delay * 2;
+	return 0;
+}
+
+/* The lock through the remote (a DynamoDB item), with the same waiting and messages. */
+static int remote_lock_wait(const char *path, const char *operation, unsigned long timeout_ms,
+			    struct state_lock *lock, struct diag_ctx *diag)
+{
+	struct state_lock_info holder;
+	struct timespec start;
+	unsigned long delay = 200;
+	char *json = NULL;
+	int r, ret = -1;
+
+	state_lock_info_init(&holder);
+	state_lock_init(lock);
+	if (fill_info(&lock->info, operation) < 0)
+		goto out;
+	json = state_lock_info_json(&lock->info);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		state_lock_info_release(&holder);
+		r = remote->lock(remote->arg, path, json, &holder, diag);
+		if (r <= 0)
+			break;
+		if (lock_backoff(path, &holder, timeout_ms, &start, &delay, 2000, diag) < 0)
+			goto out;
+	}
+	if (r < 0)
+		goto out;
+	lock->remote = 1;
+	lock->path = xstrdup(path);
+	ret = 0;
+out:
+	if (ret < 0)
+		state_lock_info_release(&lock->info);
+	free(json);
+	state_lock_info_release(&holder);
+	return ret;
+}
+
 int state_lock_wait(const char *path, const char *operation, unsigned long timeout_ms,
 		    struct state_lock *lock, struct diag_ctx *diag)
 {
@@ -1657,20 +1829,18 @@ int state_lock_wait(const char *path, const char *operation, unsigned long timeo
 	unsigned long delay = 50;
 	int fd = -1, r, ret = -1;
 
+	if (is_remote(path)) {
+		free(lockpath);
+		return remote_lock_wait(path, operation, timeout_ms, lock, diag);
+	}
 	state_lock_info_init(&holder);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		long left;
 		r = try_lock(lockpath, &fd, &holder, diag);
 		if (r <= 0)
 			break;
-		left = (long)timeout_ms - elapsed_ms(&start);
-		if (left <= 0) {
-			locked_error(path, &holder, timeout_ms, diag);
+		if (lock_backoff(path, &holder, timeout_ms, &start, &delay, 1000, diag) < 0)
 			goto out;
-		}
-		sleep_ms(delay < (unsigned long)left ? delay : (unsigned long)left);
-		delay = delay * 2 > 1000 ? 1000 : delay * 2;
 	}
 	if (r < 0)
 		goto out;
@@ -1702,6 +1872,13 @@ int state_lock(const char *path, const char *operation, struct state_lock *lock,
 
 void state_unlock(struct state_lock *lock)
 {
+	if (lock->remote && remote) {
+		/* a lock left behind names itself to the next run, with force-unlock's command */
+		struct diag_ctx scratch;
+		diag_init(&scratch);
+		remote->unlock(remote->arg, lock->path, &scratch);
+		diag_release(&scratch);
+	}
 	if (lock->fd >= 0) {
 		/* removed while still held: see try_lock for why that order is safe */
 		if (same_file(lock->fd, lock->path))
@@ -1713,13 +1890,42 @@ void state_unlock(struct state_lock *lock)
 	state_lock_init(lock);
 }
 
+static int remote_force_unlock(const char *path, const char *id, struct diag_ctx *diag)
+{
+	struct state_lock_info info;
+	int r, ret = -1;
+
+	state_lock_info_init(&info);
+	r = remote->lock_info(remote->arg, path, &info, diag);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		diag_error(diag, NULL, "the state %s is not locked", path);
+		diag_hint(diag, "there is nothing to unlock");
+		goto out;
+	}
+	if (!info.id || strcmp(info.id, id)) {
+		diag_error(diag, NULL, "lock ID %s does not match the lock on the state %s (ID %s, taken by pid %ld on "
+			   "host %s)", id, path, info.id ? info.id : "?", info.pid, info.host ? info.host : "?");
+		diag_hint(diag, "give the ID the lock error showed; force-unlock removes only the lock it names");
+		goto out;
+	}
+	ret = remote->unlock(remote->arg, path, diag);
+out:
+	state_lock_info_release(&info);
+	return ret;
+}
+
 int state_force_unlock(const char *path, const char *id, struct diag_ctx *diag)
 {
 	struct state_lock_info info;
 	struct buf text = BUF_INIT;
-	char *lockpath = xasprintf("%s.lock", path);
+	char *lockpath;
 	int fd, held, ret = -1;
 
+	if (is_remote(path))
+		return remote_force_unlock(path, id, diag);
+	lockpath = xasprintf("%s.lock", path);
 	state_lock_info_init(&info);
 	fd = open(lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
@@ -1786,8 +1992,12 @@ int state_lock_read_info(const char *path, struct state_lock_info *info,
 			 struct diag_ctx *diag)
 {
 	struct buf text = BUF_INIT;
-	char *lockpath = xasprintf("%s.lock", path);
+	char *lockpath;
 	int missing, ret = -1;
+
+	if (is_remote(path))
+		return remote->lock_info(remote->arg, path, info, diag);
+	lockpath = xasprintf("%s.lock", path);
 
 	if (read_file("lock file", lockpath, &text, &missing, diag) < 0)
 		goto out;

@@ -160,6 +160,7 @@ struct state_lock_info {
 };
 
 struct state_lock {
+	int remote;        /* held through the remote (state_set_remote), not a file */
 	int fd;            /* -1 when not held */
 	char *path;        /* the lock file: the state's path + ".lock" */
 	struct state_lock_info info;
@@ -192,5 +193,41 @@ int state_force_unlock(const char *path, const char *id, struct diag_ctx *diag);
  * file; -1 with an error when it cannot be read or is not lock information. */
 int state_lock_read_info(const char *path, struct state_lock_info *info,
 			 struct diag_ctx *diag);
+
+/* ---- remote state and encryption ----
+ * Set once by the command, before any other state call; every function above then uses
+ * them: paths that start with the remote's prefix ("s3://bucket/key") are read, written and
+ * locked through it, and with a passphrase the bytes stored (state, backup, remote object)
+ * are sealed with planner/crypt.c, and sealed bytes read are opened. */
+struct state_remote {
+	const char *prefix;
+	void *arg;
+	/* The stored bytes; *missing when there are none. */
+	int (*get)(void *arg, const char *path, struct buf *out, int *missing, struct diag_ctx *diag);
+	int (*put)(void *arg, const char *path, const char *data, size_t len, struct diag_ctx *diag);
+	/* Takes the lock for info (as JSON: state_lock_info_json). 0 taken; 1 held by another
+	 * (*holder filled); -1 error. */
+	int (*lock)(void *arg, const char *path, const char *info_json, struct state_lock_info *holder,
+		    struct diag_ctx *diag);
+	/* 0 with *info; 1 when not locked; -1 error. */
+	int (*lock_info)(void *arg, const char *path, struct state_lock_info *info, struct diag_ctx *diag);
+	int (*unlock)(void *arg, const char *path, struct diag_ctx *diag);
+};
+
+void state_set_remote(const struct state_remote *remote);   /* borrowed; NULL: none */
+void state_set_passphrase(const char *passphrase);          /* copied; NULL: plain */
+int state_has_passphrase(void);
+/* Whether writes are sealed when there is a passphrase (on by default): stk state decrypt
+ * opens with it and writes in clear. */
+void state_set_sealing(int on);
+/* Other files kept with the state (saved plans) sealed and opened the same way: out gets
+ * data as it is when there is no passphrase (seal) or the data is not sealed (open). name
+ * says what it is in messages: "state file stk.state", "saved plan release.plan". */
+int state_seal(const char *data, size_t len, struct buf *out, struct diag_ctx *diag);
+int state_open(const char *name, const char *data, size_t len, struct buf *out, struct diag_ctx *diag);
+
+/* Lock information as JSON text (caller frees), and back (info initialized). */
+char *state_lock_info_json(const struct state_lock_info *info);
+int state_lock_info_parse(const char *text, size_t len, struct state_lock_info *info);
 
 #endif

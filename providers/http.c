@@ -1700,6 +1700,8 @@ static void log_request(struct xfer *x, const char *url, unsigned attempt, unsig
 		buf_printf(&b, LOG_PREFIX ">   body: streamed from %s, %lld bytes\n",
 			   req->upload_fd >= 0 ? "a file descriptor" : "a callback",
 			   (long long)req->upload_len);
+	else if (req->secret_body && req->body_len)
+		buf_printf(&b, LOG_PREFIX ">   body: %zu bytes, not shown\n", req->body_len);
 	else
 		log_body(&b, ">", http_headers_get(&req->headers, "Content-Type"), req->body,
 			 req->body_len, req->body_len);
@@ -1724,7 +1726,9 @@ static void log_response(struct xfer *x, const char *url, CURLcode code, long ms
 		buf_addch(&b, '\n');
 	}
 	log_headers(&b, "<", &resp->headers);
-	if (x->log_copy.len)
+	if (x->req->secret_body && resp->body.len)
+		buf_printf(&b, LOG_PREFIX "<   body: %zu bytes, not shown\n", resp->body.len);
+	else if (x->log_copy.len)
 		log_body(&b, "<", ctype, x->log_copy.data, x->log_copy.len, x->streamed_len);
 	else
 		log_body(&b, "<", ctype, resp->body.data, resp->body.len, resp->body.len);

@@ -176,6 +176,8 @@ struct http_request {
 	long connect_timeout_ms;	/* 0: the client's */
 	long timeout_ms;		/* 0: the client's; negative: none */
 	int follow_redirects;		/* registries redirect blob downloads; off by default */
+	int secret_body;		/* the debug log shows both bodies' sizes only (a state file,
+					   whose values no key name marks as secret) */
 
 	/* Retries. */
 	unsigned max_attempts;		/* 0: the client's */

@@ -332,4 +332,50 @@ if command -v script >/dev/null 2>&1; then
 fi
 t_end
 
+t_begin "with a passphrase the state and saved plans are sealed; without it they are refused"
+workdir <<'EOF'
+variable word {
+  type      = string
+  sensitive = true
+  default   = "plain-words-here"
+}
+
+resource host.file w {
+  filename = "w.txt"
+  content  = var.word
+}
+EOF
+T_STATUS=0
+(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+[ "$(head -c 6 "$W/stk.state")" = STKENC ] || t_why "the state is not sealed"
+grep -q "plain-words-here" "$W/stk.state" && t_why "the sensitive value is readable in the state"
+sed -i 's/plain-words-here/other-words-here/' "$W/main.stk"
+T_STATUS=0
+(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" plan -out sealed.plan) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+[ "$(head -c 6 "$W/sealed.plan")" = STKENC ] || t_why "the saved plan is not sealed"
+grep -q "other-words-here" "$W/sealed.plan" && t_why "the variable is readable in the saved plan"
+in_w apply sealed.plan
+t_expect_status 1
+t_expect_has err "the saved plan sealed.plan is encrypted, and no passphrase was given"
+in_w plan
+t_expect_status 1
+t_expect_has err "the state file stk.state is encrypted, and no passphrase was given"
+T_STATUS=0
+(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" apply sealed.plan) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+[ "$(cat "$W/w.txt")" = other-words-here ] || t_why "the sealed plan was not applied"
+T_STATUS=0
+(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" state decrypt) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+[ "$(head -c 1 "$W/stk.state")" = "{" ] || t_why "state decrypt left it sealed"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_summary

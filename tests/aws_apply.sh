@@ -24,6 +24,8 @@ in_w() {
 
 # Starts an apply in the background (stdout and stderr to $T_TMP/bg.out, .err); APPLY is its pid.
 bg_apply() {
+	# a fresh file: the wait below must not read the last run's lines
+	rm -f "$T_TMP/bg.out" "$T_TMP/bg.err"
 	(cd "$W" && AWS_ENDPOINT_URL=$PX exec "$STK_ABS" apply -auto-approve "$@") </dev/null \
 		>"$T_TMP/bg.out" 2>"$T_TMP/bg.err" &
 	APPLY=$!
@@ -34,7 +36,7 @@ wait_for_line() {
 	i=0
 	until grep -q "$1" "$T_TMP/bg.out" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -lt 300 ] || return 1
+		[ $i -lt 600 ] || return 1
 		sleep 0.1
 	done
 }

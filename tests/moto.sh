@@ -43,7 +43,7 @@ moto_start() {
 		--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >"$T_TMP/key"
 	AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsx iam put-user-policy --user-name stk \
 		--policy-name all --policy-document \
-		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","rds:*","ecr:*","iam:*","sts:*"],"Resource":"*"}]}'
+		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","rds:*","ecr:*","iam:*","sts:*","s3:*","dynamodb:*"],"Resource":"*"}]}'
 	read -r KEY SECRET <"$T_TMP/key"
 	export AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY="$SECRET" AWS_ENDPOINT_URL="$EP"
 }

@@ -134,6 +134,8 @@ static void aws_release(struct provider *p)
 	free(a->endpoint_rds);
 	free(a->endpoint_sts);
 	free(a->endpoint_ecr);
+	free(a->endpoint_s3);
+	free(a->endpoint_dynamodb);
 	free(a);
 }
 
@@ -199,6 +201,8 @@ static struct provider *aws_configure(const struct value *config, struct diag_ct
 	a->endpoint_rds = endpoint("rds", a->region);
 	a->endpoint_sts = endpoint("sts", a->region);
 	a->endpoint_ecr = endpoint("ecr", a->region);
+	a->endpoint_s3 = endpoint("s3", a->region);
+	a->endpoint_dynamodb = endpoint("dynamodb", a->region);
 	if (http_client_init(&a->http, diag))
 		goto fail;
 	a->http.retryable = http_retryable_aws;
@@ -220,6 +224,7 @@ struct sign_ctx {
 	struct aws *a;
 	const char *service;
 	const char *host;
+	const char *path;     /* as sent; NULL: "/" */
 };
 
 /* Signs each attempt afresh: a retry has a new date. */
@@ -231,7 +236,7 @@ static int sign(void *arg, struct http_request *req)
 	struct sigv4_auth_headers out;
 	struct sigv4_header hdrs[8];
 	size_t n = 0;
-	const char *path = "/";
+	const char *path = sc->path ? sc->path : "/";
 	int ret = -1;
 
 	for (const char *names[] = { "Content-Type", "X-Amz-Target", NULL }, **nm = names; *nm; nm++) {
@@ -324,7 +329,7 @@ xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const
 	struct buf body = BUF_INIT, url = BUF_INIT;
 	struct http_request req;
 	struct http_response resp;
-	struct sign_ctx sc = { a, service, NULL };
+	struct sign_ctx sc = { a, service, NULL, NULL };
 	xmlDoc *doc = NULL;
 
 	buf_printf(&body, "Action=%s&Version=%s", action, version);
@@ -377,12 +382,13 @@ out:
 json_t *aws_json(struct aws *a, const char *service, const char *target, json_t *body,
 		 struct diag_ctx *diag, const char *addr, char *code, size_t code_size)
 {
-	const char *ep = a->endpoint_ecr;
+	int ddb = !strcmp(service, "dynamodb");
+	const char *ep = ddb ? a->endpoint_dynamodb : a->endpoint_ecr;
 	char *text = json_dumps(body, JSON_COMPACT);
 	struct buf url = BUF_INIT;
 	struct http_request req;
 	struct http_response resp;
-	struct sign_ctx sc = { a, service, NULL };
+	struct sign_ctx sc = { a, service, NULL, NULL };
 	json_t *out = NULL;
 	const char *action = strchr(target, '.') ? strchr(target, '.') + 1 : target;
 
@@ -393,7 +399,7 @@ json_t *aws_json(struct aws *a, const char *service, const char *target, json_t 
 	sc.host = host_of(ep);
 	http_request_init(&req, "POST", url.data);
 	http_response_init(&resp);
-	http_headers_set(&req.headers, "Content-Type", "application/x-amz-json-1.1");
+	http_headers_set(&req.headers, "Content-Type", ddb ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1");
 	http_headers_set(&req.headers, "X-Amz-Target", target);
 	req.body = text;
 	req.body_len = strlen(text);
@@ -429,6 +435,48 @@ out:
 	free(text);
 	buf_release(&url);
 	return out;
+}
+
+int aws_rest(struct aws *a, const char *service, const char *method, const char *path, const char *body,
+	     size_t len, struct http_response *resp)
+{
+	const char *ep = !strcmp(service, "s3") ? a->endpoint_s3 : a->endpoint_dynamodb;
+	struct buf url = BUF_INIT;
+	struct http_request req;
+	struct sign_ctx sc = { a, service, NULL, path };
+	int ret;
+
+	buf_printf(&url, "%s%s", ep, path);
+	sc.host = host_of(ep);
+	http_request_init(&req, method, url.data);
+	if (body) {
+		req.body = body;
+		req.body_len = len;
+		http_headers_set(&req.headers, "Content-Type", "application/octet-stream");
+	}
+	req.sign = sign;
+	req.sign_arg = &sc;
+	/* S3 carries the state: its values are secrets no key name announces */
+	req.secret_body = 1;
+	ret = http_do(&a->http, &req, resp);
+	http_request_release(&req);
+	free((char *)sc.host);
+	buf_release(&url);
+	return ret;
+}
+
+struct aws *aws_new(const struct value *config, struct diag_ctx *diag)
+{
+	struct provider *p = aws_configure(config, diag);
+
+	if (p)
+		p->ops = &provider_aws;
+	return (struct aws *)p;
+}
+
+void aws_free(struct aws *a)
+{
+	aws_release(&a->base);
 }
 
 /* ---- XML helpers ---- */

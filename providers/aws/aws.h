@@ -18,7 +18,7 @@ struct aws {
 	struct http_client http;
 	char *region;
 	char *access_key, *secret_key, *session_token;
-	char *endpoint_ec2, *endpoint_rds, *endpoint_sts, *endpoint_ecr;
+	char *endpoint_ec2, *endpoint_rds, *endpoint_sts, *endpoint_ecr, *endpoint_s3, *endpoint_dynamodb;
 };
 
 /* The parameters of a query call, in the order given (EC2's list flattening is the caller's:
@@ -39,7 +39,14 @@ void aws_param(struct aws_params *p, const char *key, const char *fmt, ...)
 xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const char *action,
 		  const struct aws_params *p, struct diag_ctx *diag, const char *addr);
 
-/* ECR's JSON 1.1 protocol: target "AmazonEC2ContainerRegistry_V20150921.CreateRepository".
+/* A REST call signed for service ("s3"): method on endpoint + path (already URI-encoded),
+ * with body. resp gets the answer whatever its status; -1 (with resp->error) only when none
+ * came. */
+int aws_rest(struct aws *a, const char *service, const char *method, const char *path, const char *body,
+	     size_t len, struct http_response *resp);
+
+/* The JSON protocols: ECR's 1.1 (target "AmazonEC2ContainerRegistry_V20150921.CreateRepository")
+ * and DynamoDB's 1.0 ("DynamoDB_20120810.PutItem"), by service ("ecr", "dynamodb").
  * Takes body; returns the answer, or NULL after a diagnostic. *code (when not NULL) gets the
  * error code of a failed call, so callers can treat "not found" as an answer. */
 json_t *aws_json(struct aws *a, const char *service, const char *target, json_t *body,
@@ -108,5 +115,10 @@ struct aws_data {
 extern const struct aws_resource aws_vpc_resource;
 
 extern const struct provider_ops provider_aws;
+
+/* A client configured as the provider would be with config (NULL: the environment alone);
+ * NULL after a diagnostic. Free with aws_free. For the state backend. */
+struct aws *aws_new(const struct value *config, struct diag_ctx *diag);
+void aws_free(struct aws *a);
 
 #endif

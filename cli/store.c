@@ -1,0 +1,198 @@
+/* store.c: where the state lives, for every command that reads or writes it: the stack
+ * block's `backend` (a local path, or S3 with a DynamoDB lock table) and `encryption`
+ * (a passphrase), else STK_STATE_PASSPHRASE; STK_STATE names a local file and wins. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "planner/check.h"
+#include "planner/plan.h"
+#include "planner/state.h"
+#include "planner/vars.h"
+#include "providers/aws/backend.h"
+
+/* The S3 backend of this process, and the configuration read for commands that do not load
+ * it themselves (its diagnostics context owns the sources its spans point into), kept until
+ * cli_state_close(). */
+static struct aws_backend *s3;
+static struct config_module own;
+static struct diag_ctx own_diag;
+static int own_loaded;
+
+static const struct ast_item *stack_block(const struct config_module *mod, const char *name)
+{
+	for (size_t f = 0; mod && f < config_nfiles(mod); f++) {
+		const struct ast_body *b = &config_file(mod, f)->body;
+		for (size_t i = 0; i < b->n; i++) {
+			const struct ast_item *st = b->items[i];
+			if (st->kind != AST_BLOCK || strcmp(st->name, "stack"))
+				continue;
+			const struct ast_item *it = ast_body_find(&st->body, name);
+			if (it && it->kind == AST_BLOCK)
+				return it;
+		}
+	}
+	return NULL;
+}
+
+/* A backend setting: a fixed string, as in Terraform (the state is needed before anything is
+ * evaluated). NULL when not set; *bad after an error. */
+static const char *fixed(struct diag_ctx *diag, const struct ast_item *be, const char *name, int *bad)
+{
+	const struct ast_item *a = ast_body_find(&be->body, name);
+	const char *s = a && a->kind == AST_ATTR ? ast_static_string(a->value) : NULL;
+
+	if (a && !s) {
+		diag_error(diag, &a->value->span, "the backend's %s must be a fixed string", name);
+		diag_hint(diag, "the state is read before anything is evaluated; write the value itself");
+		*bad = 1;
+	}
+	return s;
+}
+
+/* The passphrase: the encryption block's, else STK_STATE_PASSPHRASE. 0 with *out (NULL when
+ * there is none), -1 after a diagnostic. */
+static int passphrase(struct diag_ctx *diag, const struct config_module *mod, const char *dir,
+		      const struct value *variables, char **out)
+{
+	const struct ast_item *enc = stack_block(mod, "encryption");
+	const struct ast_item *a = enc ? ast_body_find(&enc->body, "passphrase") : NULL;
+	const char *env = getenv("STK_STATE_PASSPHRASE");
+	char *ref;
+	int ret = -1;
+
+	*out = NULL;
+	if (!a || a->kind != AST_ATTR) {
+		if (env && *env)
+			*out = strdup(env);
+		return 0;
+	}
+	if (ast_static_string(a->value)) {
+		*out = strdup(ast_static_string(a->value));
+		return 0;
+	}
+	ref = ast_traversal_text(a->value);
+	if (!ref || strncmp(ref, "var.", 4) || strchr(ref + 4, '.') || strchr(ref + 4, '[')) {
+		diag_error(diag, &a->value->span, "the passphrase must be a string or a variable (var.NAME)");
+		diag_hint(diag, "it is needed before the state is read, so it cannot refer to anything else");
+		free(ref);
+		return -1;
+	}
+	{
+		struct vars_input vin;
+		struct plan_opts po;
+		struct value *v;
+
+		memset(&po, 0, sizeof po);
+		vars_init(&vin);
+		if (!variables) {
+			if (vars_add_defaults(&vin, dir, diag))
+				goto done;
+			po.variables = vars_values(&vin);
+			po.raw_variables = vars_raw(&vin);
+		} else {
+			po.variables = (struct value *)variables;
+		}
+		v = plan_root_variable(diag, mod, &po, ref + 4);
+		if (v && v->kind == VAL_STRING && val_is_known(v) && v->u.str.len) {
+			*out = strdup(v->u.str.s);
+			ret = 0;
+		} else if (v) {
+			diag_error(diag, &a->value->span, "the passphrase (%s) must be a string that is not empty", ref);
+		}
+		val_unref(v);
+		if (!variables) {
+			val_unref(po.variables);
+			val_unref((struct value *)po.raw_variables);
+		}
+done:
+		vars_release(&vin);
+	}
+	free(ref);
+	return ret;
+}
+
+char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config_module *mod,
+		     const struct value *variables)
+{
+	const struct ast_item *be;
+	const char *env = getenv("STK_STATE");
+	char *path = NULL, *pass = NULL;
+	int bad = 0;
+
+	if (s3) {
+		/* opened again (a sealed saved plan, then its state): the new settings win */
+		state_set_remote(NULL);
+		aws_backend_free(s3);
+		s3 = NULL;
+	}
+	/* commands that do not plan (state, output) still honour the directory's stack block;
+	 * a configuration they cannot read is theirs to ignore */
+	if (!mod && !own_loaded && config_is_module_dir(dir)) {
+		own_loaded = 1;
+		config_module_init(&own);
+		diag_init(&own_diag);
+		if (config_load_dir(&own_diag, dir, &own, 0) == 0 && !own_diag.errors) {
+			mod = &own;
+		} else if (!env || !*env) {
+			/* its stack block may name another state: guessing ./stk.state could show an
+			 * empty state, or write to the wrong one (with STK_STATE, it is not needed) */
+			cli_print_diags(&own_diag);
+			diag_error(diag, NULL, "cannot read the configuration in %s, whose stack block says where the "
+				   "state is", dir);
+			diag_hint(diag, "fix the errors above, or name the state file with STK_STATE");
+			return NULL;
+		}
+	}
+	be = stack_block(mod, "backend");
+	if (passphrase(diag, mod, dir, variables, &pass) < 0)
+		goto out;
+	state_set_passphrase(pass);
+	if (env && *env) {
+		path = strdup(env);
+	} else if (be && be->nlabels && !strcmp(be->labels[0].text, "s3")) {
+		const char *bucket = fixed(diag, be, "bucket", &bad), *key = fixed(diag, be, "key", &bad);
+		const char *table = fixed(diag, be, "lock_table", &bad), *region = fixed(diag, be, "region", &bad);
+		if (bad)
+			goto out;
+		if (!bucket || !key) {
+			diag_error(diag, &be->name_span, "backend s3 needs bucket and key");
+			goto out;
+		}
+		if (!(s3 = aws_backend_new(bucket, key, table, region, diag)))
+			goto out;
+		state_set_remote(aws_backend_remote(s3));
+		path = strdup(aws_backend_path(s3));
+	} else if (be && be->nlabels && !strcmp(be->labels[0].text, "local")) {
+		const char *p = fixed(diag, be, "path", &bad);
+		if (bad)
+			goto out;
+		path = p ? (p[0] == '/' || !strcmp(dir, ".") ? xstrdup(p) : xasprintf("%s/%s", dir, p)) : NULL;
+	} else if (be && be->nlabels) {
+		diag_error(diag, &be->labels[0].span, "the %s backend is not part of this build", be->labels[0].text);
+		diag_hint(diag, "use backend s3 or backend local");
+		goto out;
+	}
+	if (!path)
+		path = strcmp(dir, ".") ? xasprintf("%s/stk.state", dir) : xstrdup("stk.state");
+out:
+	if (pass) {
+		memset(pass, 0, strlen(pass));
+		free(pass);
+	}
+	return path;
+}
+
+void cli_state_close(void)
+{
+	if (own_loaded) {
+		config_module_release(&own);
+		diag_release(&own_diag);
+		own_loaded = 0;
+	}
+	state_set_remote(NULL);
+	state_set_passphrase(NULL);
+	state_set_sealing(1);
+	aws_backend_free(s3);
+	s3 = NULL;
+}

@@ -1,0 +1,244 @@
+/* backend.c: the state as one S3 object (GetObject, PutObject, path-style so that custom
+ * endpoints such as moto work), locked by a DynamoDB item whose LockID is "BUCKET/KEY" and
+ * whose Info is the lock information as JSON, put only if no such item exists: two runs cannot
+ * both hold it, and the one refused learns who holds it. */
+#include "providers/aws/backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+
+#include "providers/aws/aws.h"
+
+struct aws_backend {
+	struct aws *a;
+	char *bucket, *key, *lock_table;
+	char *path;          /* "s3://bucket/key" */
+	char *object;        /* "/bucket/key", URI-encoded, as sent */
+	char *lock_id;       /* "bucket/key" */
+	struct state_remote remote;
+};
+
+/* "S3 GetObject: NoSuchBucket: message (request id)": the code, for the caller to judge. */
+static void s3_error(const struct http_response *resp, const char *action, char *code, size_t size,
+		    struct diag_ctx *diag, const struct aws_backend *b)
+{
+	xmlDoc *doc = resp->body.len ? xmlReadMemory(resp->body.data, (int)resp->body.len, "error.xml", NULL,
+						      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING) : NULL;
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	const char *c = root ? aws_xml_text(root, "Code") : NULL;
+	const char *m = root ? aws_xml_text(root, "Message") : NULL;
+	const char *rid = root ? aws_xml_text(root, "RequestId") : NULL;
+
+	snprintf(code, size, "%s", c ? c : "");
+	if (diag) {
+		diag_error(diag, NULL, "state %s: s3 %s: %s: %s%s%s%s", b->path, action, c ? c : "HTTP error",
+			   m ? m : "", rid ? " (request " : "", rid ? rid : "", rid ? ")" : "");
+		if (c && !strcmp(c, "NoSuchBucket"))
+			diag_hint(diag, "create the bucket %s first (stk keeps the state in it, it does not make it)",
+				  b->bucket);
+	}
+	if (doc)
+		xmlFreeDoc(doc);
+}
+
+static int s3_get(void *arg, const char *path, struct buf *out, int *missing, struct diag_ctx *diag)
+{
+	struct aws_backend *b = arg;
+	struct http_response resp;
+	char code[64];
+	int ret = -1;
+
+	(void)path;
+	*missing = 0;
+	http_response_init(&resp);
+	if (aws_rest(b->a, "s3", "GET", b->object, NULL, 0, &resp)) {
+		diag_error(diag, NULL, "state %s: s3 GetObject: %s", b->path, resp.error ? resp.error : "no answer");
+		goto out;
+	}
+	if (resp.status == 404) {
+		s3_error(&resp, "GetObject", code, sizeof code, NULL, b);
+		if (!strcmp(code, "NoSuchKey") || !*code) {
+			*missing = 1;
+			ret = 0;
+			goto out;
+		}
+	}
+	if (resp.status != 200) {
+		s3_error(&resp, "GetObject", code, sizeof code, diag, b);
+		goto out;
+	}
+	buf_add(out, resp.body.data ? resp.body.data : "", resp.body.len);
+	ret = 0;
+out:
+	http_response_release(&resp);
+	return ret;
+}
+
+static int s3_put(void *arg, const char *path, const char *data, size_t len, struct diag_ctx *diag)
+{
+	struct aws_backend *b = arg;
+	struct http_response resp;
+	char code[64];
+	int ret = -1;
+
+	(void)path;
+	http_response_init(&resp);
+	if (aws_rest(b->a, "s3", "PUT", b->object, data, len, &resp)) {
+		diag_error(diag, NULL, "state %s: s3 PutObject: %s", b->path, resp.error ? resp.error : "no answer");
+		diag_hint(diag, "the state in S3 is as it was before this write");
+		goto out;
+	}
+	if (resp.status != 200) {
+		s3_error(&resp, "PutObject", code, sizeof code, diag, b);
+		goto out;
+	}
+	ret = 0;
+out:
+	http_response_release(&resp);
+	return ret;
+}
+
+static json_t *lock_key(const struct aws_backend *b)
+{
+	return json_pack("{s:{s:s}}", "LockID", "S", b->lock_id);
+}
+
+/* The lock's item, parsed into info: 0, 1 when there is none, -1 after a diagnostic. */
+static int read_lock(struct aws_backend *b, struct state_lock_info *info, struct diag_ctx *diag)
+{
+	json_t *out = aws_json(b->a, "dynamodb", "DynamoDB_20120810.GetItem",
+			       json_pack("{s:s, s:o, s:b}", "TableName", b->lock_table, "Key", lock_key(b),
+					 "ConsistentRead", 1),
+			       diag, NULL, NULL, 0);
+	const char *text;
+
+	if (!out)
+		return -1;
+	text = json_string_value(json_object_get(json_object_get(json_object_get(out, "Item"), "Info"), "S"));
+	if (!json_object_get(out, "Item")) {
+		json_decref(out);
+		return 1;
+	}
+	/* an item without readable information still holds the lock: say so, with no holder */
+	if (!text || state_lock_info_parse(text, strlen(text), info) < 0)
+		state_lock_info_release(info);
+	json_decref(out);
+	return 0;
+}
+
+static int ddb_lock(void *arg, const char *path, const char *info_json, struct state_lock_info *holder,
+		    struct diag_ctx *diag)
+{
+	struct aws_backend *b = arg;
+	char code[128];
+	json_t *out;
+
+	(void)path;
+	if (!b->lock_table)
+		return 0;
+	out = aws_json(b->a, "dynamodb", "DynamoDB_20120810.PutItem",
+		       json_pack("{s:s, s:{s:{s:s}, s:{s:s}}, s:s}", "TableName", b->lock_table, "Item", "LockID",
+				 "S", b->lock_id, "Info", "S", info_json, "ConditionExpression",
+				 "attribute_not_exists(LockID)"),
+		       diag, NULL, code, sizeof code);
+	if (out) {
+		json_decref(out);
+		return 0;
+	}
+	if (strcmp(code, "ConditionalCheckFailedException")) {
+		if (*code) {
+			diag_error(diag, NULL, "state %s: dynamodb PutItem on table %s: %s", b->path, b->lock_table, code);
+			if (!strcmp(code, "ResourceNotFoundException"))
+				diag_hint(diag, "create the table %s with the string hash key LockID first", b->lock_table);
+		}
+		return -1;
+	}
+	/* held: by whom is for the message */
+	return read_lock(b, holder, diag) < 0 ? -1 : 1;
+}
+
+static int ddb_lock_info(void *arg, const char *path, struct state_lock_info *info, struct diag_ctx *diag)
+{
+	struct aws_backend *b = arg;
+
+	(void)path;
+	if (!b->lock_table)
+		return 1;
+	return read_lock(b, info, diag);
+}
+
+static int ddb_unlock(void *arg, const char *path, struct diag_ctx *diag)
+{
+	struct aws_backend *b = arg;
+	json_t *out;
+
+	(void)path;
+	if (!b->lock_table)
+		return 0;
+	out = aws_json(b->a, "dynamodb", "DynamoDB_20120810.DeleteItem",
+		       json_pack("{s:s, s:o}", "TableName", b->lock_table, "Key", lock_key(b)), diag, NULL, NULL, 0);
+	if (!out)
+		return -1;
+	json_decref(out);
+	return 0;
+}
+
+struct aws_backend *aws_backend_new(const char *bucket, const char *key, const char *lock_table,
+				    const char *region, struct diag_ctx *diag)
+{
+	struct aws_backend *b = xcalloc(1, sizeof *b);
+	struct value *config = NULL;
+	struct buf obj = BUF_INIT;
+
+	if (region) {
+		struct val_pair pr = { xstrdup("region"), val_cstring(region) };
+		config = val_map_take(&pr, 1);
+	}
+	b->a = aws_new(config, diag);
+	val_unref(config);
+	if (!b->a) {
+		free(b);
+		return NULL;
+	}
+	b->bucket = xstrdup(bucket);
+	b->key = xstrdup(key);
+	b->lock_table = lock_table ? xstrdup(lock_table) : NULL;
+	b->path = xasprintf("s3://%s/%s", bucket, key);
+	b->lock_id = xasprintf("%s/%s", bucket, key);
+	buf_addch(&obj, '/');
+	sigv4_uri_encode(&obj, bucket, 1);
+	buf_addch(&obj, '/');
+	sigv4_uri_encode(&obj, key, 0);
+	b->object = buf_detach(&obj, NULL);
+	b->remote = (struct state_remote){
+		.prefix = "s3://", .arg = b, .get = s3_get, .put = s3_put,
+		.lock = ddb_lock, .lock_info = ddb_lock_info, .unlock = ddb_unlock,
+	};
+	return b;
+}
+
+void aws_backend_free(struct aws_backend *b)
+{
+	if (!b)
+		return;
+	aws_free(b->a);
+	free(b->bucket);
+	free(b->key);
+	free(b->lock_table);
+	free(b->path);
+	free(b->object);
+	free(b->lock_id);
+	free(b);
+}
+
+const struct state_remote *aws_backend_remote(struct aws_backend *b)
+{
+	return &b->remote;
+}
+
+const char *aws_backend_path(const struct aws_backend *b)
+{
+	return b->path;
+}

@@ -1,0 +1,23 @@
+/* backend.h: the state in S3, locked with a DynamoDB item (`backend s3` in the stack block),
+ * as a state_remote: planner/state.c reads, writes and locks "s3://BUCKET/KEY" through it.
+ * Ownership: an aws_backend owns its AWS client and strings; the state_remote it gives points
+ * into it and lives as long as it. */
+#ifndef STK_AWS_BACKEND_H
+#define STK_AWS_BACKEND_H
+
+#include "common/diag.h"
+#include "planner/state.h"
+
+struct aws_backend;
+
+/* lock_table may be NULL (no locking beyond the one process). region NULL: the environment's.
+ * NULL after a diagnostic (no credentials, no region). */
+struct aws_backend *aws_backend_new(const char *bucket, const char *key, const char *lock_table,
+				    const char *region, struct diag_ctx *diag);
+void aws_backend_free(struct aws_backend *b);
+
+/* The remote to give state_set_remote(), and the state's path under it ("s3://bucket/key"). */
+const struct state_remote *aws_backend_remote(struct aws_backend *b);
+const char *aws_backend_path(const struct aws_backend *b);
+
+#endif

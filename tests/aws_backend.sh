@@ -1,0 +1,236 @@
+#!/bin/sh
+# tests/aws_backend.sh: the state in S3 with a DynamoDB lock table and passphrase encryption,
+# against moto_server (signatures and IAM checked), judged by awscli: two applies at once (one
+# refused, naming the lock); a stale writer refused; the stored object sealed; a fresh
+# checkout planning no changes; a wrong passphrase refused with the object unchanged; no lock
+# left after success, failure or SIGINT; no secret in any output.
+. "$(dirname "$0")/lib.sh"
+t_init
+
+. "$(dirname "$0")/moto.sh"
+moto_start
+proxy_start --rate 0 --seed 1
+STK_ABS=$(t_abspath "$STK")
+N=stk-backend-$$
+PASS="correct-horse-$$-battery"
+SECRET="db-secret-$$-value"
+BUCKET=$N-state
+TABLE=$N-locks
+
+awsx s3api create-bucket --bucket "$BUCKET" >/dev/null
+awsx dynamodb create-table --table-name "$TABLE" --attribute-definitions AttributeName=LockID,AttributeType=S \
+	--key-schema AttributeName=LockID,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
+
+# stack DIR [LOCK_TABLE_LINE]: the configuration, in a checkout of its own
+stack() {
+	mkdir -p "$1"
+	cat >"$1/main.stk" <<EOF
+stack "backend-test" {
+  backend s3 {
+    bucket = "$BUCKET"
+    key    = "env/prod/stk.state"
+    ${2:-lock_table = \"$TABLE\"}
+  }
+  encryption {
+    passphrase = var.state_passphrase
+  }
+}
+
+variable state_passphrase {
+  type      = string
+  sensitive = true
+}
+
+variable db_password {
+  type      = string
+  sensitive = true
+  default   = "$SECRET"
+}
+
+provider aws { region = "us-east-1" }
+
+resource aws.vpc main {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = "$N" }
+}
+
+resource aws.subnet a {
+  vpc_id     = aws.vpc.main.id
+  cidr_block = "10.0.1.0/24"
+  tags       = { Name = "$N" }
+}
+
+output password {
+  value     = var.db_password
+  sensitive = true
+}
+EOF
+}
+
+# in DIR ARGS...: stk in DIR through the proxy with the passphrase; every output kept for the
+# secrets check at the end
+in_dir() {
+	d=$1
+	shift
+	T_STATUS=0
+	(cd "$d" && AWS_ENDPOINT_URL=${VIA:-$PX} STK_VAR_state_passphrase=${PASSPHRASE:-$PASS} t_timeout 120 "$STK_ABS" "$@") \
+		</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	cat "$T_TMP/out" "$T_TMP/err" >>"$T_TMP/all-output"
+}
+
+object() {
+	awsx s3api get-object --bucket "$BUCKET" --key env/prod/stk.state "$T_TMP/object" >/dev/null 2>&1 &&
+		cat "$T_TMP/object"
+}
+locks() {
+	awsx dynamodb scan --table-name "$TABLE" --query 'Count' --output text
+}
+vpcs() {
+	awsx ec2 describe-vpcs --filters "Name=tag:Name,Values=$N" --query 'Vpcs[].VpcId' --output text | wc -w
+}
+
+A=$T_TMP/a
+B=$T_TMP/b
+stack "$A"
+stack "$B"
+
+t_begin "apply keeps the state in S3, sealed, and leaves no lock"
+in_dir "$A" apply -auto-approve
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 2 added"
+[ -f "$A/stk.state" ] && t_why "a local state file was written"
+[ "$(object | head -c 6)" = STKENC ] || t_why "the object in S3 is not sealed: $(object | head -c 40)"
+VPC=$(awsx ec2 describe-vpcs --filters "Name=tag:Name,Values=$N" --query 'Vpcs[0].VpcId' --output text)
+object | grep -q "$VPC" && t_why "the VPC id is readable in the stored object"
+object | grep -q "$SECRET" && t_why "the secret is readable in the stored object"
+[ "$(locks)" -eq 0 ] || t_why "$(locks) lock items left"
+t_end
+
+t_begin "a fresh checkout plans no changes from the remote state"
+in_dir "$B" plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "a wrong passphrase is refused, and the stored object is byte for byte as it was"
+object | sha256sum >"$T_TMP/before"
+PASSPHRASE=wrong-passphrase in_dir "$B" apply -auto-approve
+t_expect_status 1
+t_expect_has err "this passphrase does not open it"
+object | sha256sum | cmp -s - "$T_TMP/before" || t_why "the stored object changed"
+[ "$(locks)" -eq 0 ] || t_why "the refused run left a lock"
+t_end
+
+t_begin "two applies at once: one is refused, naming the lock and force-unlock; the other completes"
+sed -i 's|cidr_block = "10.0.1.0/24"|cidr_block = "10.0.1.0/24"\n  map_public_ip_on_launch = true|' "$A/main.stk" "$B/main.stk"
+proxy 'config?rate=1&kinds=slow' >/dev/null
+rm -f "$T_TMP/a.out" "$T_TMP/a.err"   # the waits below must not read an earlier run's lines
+(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/a.out" 2>"$T_TMP/a.err" &
+APPLY=$!
+i=0
+until [ "$(locks)" -eq 1 ] || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.2; done
+in_dir "$B" apply -auto-approve
+t_expect_status 1
+t_expect_match err "the state s3://$BUCKET/env/prod/stk.state is locked by pid [0-9]+ on host .* \\(apply by .*\\); lock ID [0-9a-f-]{36}"
+t_expect_match err "run stk force-unlock [0-9a-f-]{36}"
+wait $APPLY || t_why "the first apply failed: $(cat "$T_TMP/a.err")"
+cat "$T_TMP/a.out" "$T_TMP/a.err" >>"$T_TMP/all-output"
+grep -q "1 changed" "$T_TMP/a.out" || t_why "the first apply did not make its change"
+proxy 'config?rate=0' >/dev/null
+[ "$(locks)" -eq 0 ] || t_why "a lock was left behind"
+in_dir "$B" plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "-lock-timeout waits for the other run and then goes on"
+proxy 'config?rate=1&kinds=slow' >/dev/null
+sed -i 's|Name = "'"$N"'" }|Name = "'"$N"'", Env = "prod" }|' "$A/main.stk" "$B/main.stk"
+rm -f "$T_TMP/a.out" "$T_TMP/a.err"   # the waits below must not read an earlier run's lines
+(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/a.out" 2>"$T_TMP/a.err" &
+APPLY=$!
+i=0
+until [ "$(locks)" -eq 1 ] || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.2; done
+proxy 'config?rate=0' >/dev/null
+in_dir "$B" plan -lock-timeout=60s -detailed-exitcode
+wait $APPLY || t_why "the first apply failed: $(cat "$T_TMP/a.err")"
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "a stale writer is refused: the state moved on since it was read"
+C=$T_TMP/c
+D=$T_TMP/d
+# no lock table: only the serial check stands between two writers
+stack "$C" "# no lock table"
+stack "$D" "# no lock table"
+cp "$A/main.stk" "$C/main.stk"
+sed -i "/lock_table/d" "$C/main.stk"
+cp "$C/main.stk" "$D/main.stk"
+sed -i 's|cidr_block = "10.0.1.0/24"|cidr_block = "10.0.1.0/24"\n  assign_ipv6_address_on_creation = false|; s|Env = "prod"|Env = "stale"|' "$C/main.stk"
+proxy 'config?rate=1&kinds=slow' >/dev/null
+rm -f "$T_TMP/c.out" "$T_TMP/c.err"
+(cd "$C" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/c.out" 2>"$T_TMP/c.err" &
+APPLY=$!
+i=0
+until grep -q "Modifying..." "$T_TMP/c.out" 2>/dev/null || [ $i -ge 600 ]; do i=$((i + 1)); sleep 0.1; done
+# straight to moto: the rm lands while the slowed apply is still at work
+VIA=$EP in_dir "$D" state rm aws.subnet.a
+t_expect_status 0
+T_STATUS=0
+wait $APPLY || T_STATUS=$?
+proxy 'config?rate=0' >/dev/null
+cat "$T_TMP/c.out" "$T_TMP/c.err" >>"$T_TMP/all-output"
+[ "$T_STATUS" -ne 0 ] || t_why "the stale writer's apply succeeded: $(tail -8 "$T_TMP/c.out") $(cat "$T_TMP/c.err") rm: $(cat "$T_TMP/out" "$T_TMP/err")"
+grep -q "serial" "$T_TMP/c.err" || t_why "no word of the state moving on: $(cat "$T_TMP/c.err")"
+in_dir "$D" state list
+t_expect_lacks out "aws.subnet.a"
+in_dir "$D" import aws.subnet.a "$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" \
+	--query 'Subnets[0].SubnetId' --output text)"
+t_expect_status 0
+t_end
+
+t_begin "no lock is left after a failed apply, nor after an interrupted one"
+printf 'resource aws.subnet bad {\n  vpc_id = aws.vpc.main.id\n  cidr_block = "10.99.0.0/24"\n}\n' >"$A/bad.stk"
+in_dir "$A" apply -auto-approve
+t_expect_status 1
+[ "$(locks)" -eq 0 ] || t_why "the failed apply left a lock"
+rm "$A/bad.stk"
+sed -i 's|Env = "prod"|Env = "interrupted"|' "$A/main.stk"
+proxy 'config?rate=1&kinds=slow' >/dev/null
+rm -f "$T_TMP/a.out" "$T_TMP/a.err"   # the waits below must not read an earlier run's lines
+(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/a.out" 2>"$T_TMP/a.err" &
+APPLY=$!
+i=0
+until grep -q "Modifying..." "$T_TMP/a.out" 2>/dev/null || [ $i -ge 600 ]; do i=$((i + 1)); sleep 0.1; done
+kill -INT $APPLY
+T_STATUS=0
+wait $APPLY || T_STATUS=$?
+proxy 'config?rate=0' >/dev/null
+cat "$T_TMP/a.out" "$T_TMP/a.err" >>"$T_TMP/all-output"
+[ "$T_STATUS" -eq 130 ] || t_why "the interrupted apply exited $T_STATUS: $(tail -5 "$T_TMP/a.out") $(cat "$T_TMP/a.err")"
+[ "$(locks)" -eq 0 ] || t_why "the interrupted apply left a lock"
+t_end
+
+t_begin "state decrypt and encrypt migrate the stored object"
+in_dir "$A" state decrypt
+t_expect_status 0
+[ "$(object | head -c 1)" = "{" ] || t_why "the object is not in clear after decrypt"
+in_dir "$A" state encrypt
+t_expect_status 0
+[ "$(object | head -c 6)" = STKENC ] || t_why "the object is not sealed after encrypt"
+t_end
+
+t_begin "destroy, and no output of any run holds the passphrase or the secret"
+in_dir "$A" destroy -auto-approve
+t_expect_status 0
+[ "$(vpcs)" -eq 0 ] || t_why "the VPC is still there"
+grep -q "$PASS" "$T_TMP/all-output" && t_why "the passphrase appears in an output"
+grep -q "$SECRET" "$T_TMP/all-output" && t_why "the secret appears in an output"
+[ -s "$T_TMP/all-output" ] || t_why "no output was kept"
+t_end
+
+t_summary

@@ -1,0 +1,632 @@
+/* test_crypt.c: passphrase encryption of state files and saved plans (planner/crypt.c):
+ * round trips, fresh salts and nonces, the key kept between seals and opens, and the
+ * refusals: a wrong passphrase, every single-byte change, truncation, iteration counts out
+ * of range, unknown versions and KDFs. Each refusal must leave the output buffer as it was
+ * and must not show the passphrase or the plaintext. A key derivation takes about 0.15 s,
+ * so the tests that try many files keep one struct crypt warm where they can. */
+#define _GNU_SOURCE
+#include "planner/crypt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+static int passed, failed;
+
+static void check(int ok, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(int ok, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	fprintf(stderr, "FAIL: %s: ", what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+#define CHECK(cond, ...) check(!!(cond), __func__, __VA_ARGS__)
+
+#define PASS "correct horse battery staple"
+#define WRONG "correct horse battery stapler"
+#define SECRET "{\"password\": \"hunter2-s3cr3t\"}\n"
+#define WRONG_MSG "the state is encrypted and this passphrase does not open it " \
+	"(or the file was altered)"
+
+/* Offsets in the header, as docs/state.md draws it. */
+#define OFF_VERSION 6
+#define OFF_KDF 7
+#define OFF_ITER 8
+#define OFF_SALT_LEN 12
+#define OFF_SALT 13
+#define OFF_NONCE_LEN 29
+#define OFF_NONCE 30
+
+/* ---- helpers ---- */
+
+static struct buf diag_buf;
+
+/* All messages and hints, one per line, for matching and for failure reports. */
+static const char *diag_text(struct diag_ctx *d)
+{
+	buf_reset(&diag_buf);
+	for (size_t i = 0; i < buf_count(&d->diags, struct diag); i++) {
+		struct diag *g = &buf_at(&d->diags, struct diag, i);
+		buf_printf(&diag_buf, "%s\n", g->message);
+		if (g->hint)
+			buf_printf(&diag_buf, "hint: %s\n", g->hint);
+	}
+	return buf_cstr(&diag_buf);
+}
+
+static int diag_has(struct diag_ctx *d, const char *needle)
+{
+	return strstr(diag_text(d), needle) != NULL;
+}
+
+static void diag_reset(struct diag_ctx *d)
+{
+	diag_release(d);
+	diag_init(d);
+}
+
+/* Nothing a refusal says may hold the passphrase or a piece of the plaintext. */
+static int diag_clean(struct diag_ctx *d)
+{
+	const char *t = diag_text(d);
+
+	return !strstr(t, PASS) && !strstr(t, "correct horse") && !strstr(t, "hunter2");
+}
+
+static void seal_or_die(struct crypt *c, const char *plain, size_t len, struct buf *out)
+{
+	struct diag_ctx d;
+
+	diag_init(&d);
+	if (crypt_seal(c, "state", plain, len, out, &d) < 0) {
+		fprintf(stderr, "crypt_seal failed: %s", diag_text(&d));
+		exit(2);
+	}
+	diag_release(&d);
+}
+
+/* Opens data with c into a buffer that already holds "keep"; checks that a failure leaves
+ * it so and says nothing secret. Returns crypt_open's result; the error stays in d. */
+static int open_into_kept(struct crypt *c, const char *data, size_t len, struct diag_ctx *d,
+			  const char *what)
+{
+	struct buf out = BUF_INIT;
+	int r;
+
+	buf_addstr(&out, "keep");
+	diag_reset(d);
+	r = crypt_open(c, "state", data, len, &out, d);
+	if (r < 0) {
+		CHECK(out.len == 4 && !memcmp(out.data, "keep", 5),
+		      "%s: a failed open changed the output (%zu bytes)", what, out.len);
+		CHECK(d->errors == 1, "%s: %u errors", what, d->errors);
+		CHECK(diag_clean(d), "%s: the message shows a secret: %s", what, diag_text(d));
+	}
+	buf_release(&out);
+	return r;
+}
+
+/* ---- tests ---- */
+
+static void test_round_trip(void)
+{
+	static const size_t sizes[] = { 1, 31, 4096, 1 << 20 };
+	struct crypt c;
+	struct buf sealed = BUF_INIT, plain = BUF_INIT, back = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS);
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		buf_reset(&plain);
+		buf_reset(&sealed);
+		buf_reset(&back);
+		/* every byte value, NUL included */
+		for (size_t j = 0; j < sizes[i]; j++)
+			buf_addch(&plain, (int)((j * 7 + i) & 0xff));
+		seal_or_die(&c, plain.data, plain.len, &sealed);
+		CHECK(sealed.len == plain.len + CRYPT_OVERHEAD, "%zu bytes sealed into %zu",
+		      plain.len, sealed.len);
+		CHECK(crypt_is_sealed(sealed.data, sealed.len), "%zu bytes: no magic", plain.len);
+		if (plain.len >= 16)
+			CHECK(!memmem(sealed.data, sealed.len, plain.data, 16),
+			      "%zu bytes: the plaintext shows in the sealed file", plain.len);
+		CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0,
+		      "%zu bytes do not open: %s", plain.len, diag_text(&d));
+		CHECK(back.len == plain.len && !memcmp(back.data, plain.data, plain.len),
+		      "%zu bytes do not read back", plain.len);
+	}
+	crypt_release(&c);
+
+	/* a cold struct crypt, as the next run has */
+	crypt_init(&c, PASS);
+	buf_reset(&back);
+	CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 &&
+	      back.len == plain.len && !memcmp(back.data, plain.data, plain.len),
+	      "a new struct crypt does not open it: %s", diag_text(&d));
+	crypt_release(&c);
+	CHECK(c.passphrase == NULL && !c.have_key, "release left the passphrase or the key");
+
+	/* the header, field by field */
+	{
+		const unsigned char *h = (const unsigned char *)sealed.data;
+		CHECK(!memcmp(h, "STKENC", 6), "magic");
+		CHECK(h[OFF_VERSION] == 1 && h[OFF_KDF] == 1, "version %u, kdf %u",
+		      h[OFF_VERSION], h[OFF_KDF]);
+		CHECK(h[OFF_ITER] == 0x00 && h[OFF_ITER + 1] == 0x09 && h[OFF_ITER + 2] == 0x27 &&
+		      h[OFF_ITER + 3] == 0xc0, "iterations are not 600000 big-endian");
+		CHECK(h[OFF_SALT_LEN] == 16 && h[OFF_NONCE_LEN] == 12, "salt %u, nonce %u",
+		      h[OFF_SALT_LEN], h[OFF_NONCE_LEN]);
+		CHECK(CRYPT_HEADER_LEN == 42 && CRYPT_OVERHEAD == 58, "header %d, overhead %d",
+		      CRYPT_HEADER_LEN, CRYPT_OVERHEAD);
+	}
+	CHECK(d.errors == 0, "errors: %s", diag_text(&d));
+	buf_release(&sealed);
+	buf_release(&plain);
+	buf_release(&back);
+	diag_release(&d);
+}
+
+static void test_appends(void)
+{
+	struct crypt c;
+	struct buf sealed = BUF_INIT, back = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS);
+	buf_addstr(&sealed, "before");
+	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
+	CHECK(sealed.len == 6 + strlen(SECRET) + CRYPT_OVERHEAD && !memcmp(sealed.data, "before", 6),
+	      "seal does not append");
+	buf_addstr(&back, "head:");
+	CHECK(crypt_open(&c, "state", sealed.data + 6, sealed.len - 6, &back, &d) == 0,
+	      "open: %s", diag_text(&d));
+	CHECK(!strcmp(buf_cstr(&back), "head:" SECRET), "open does not append: %s", back.data);
+	crypt_release(&c);
+	buf_release(&sealed);
+	buf_release(&back);
+	diag_release(&d);
+}
+
+static void test_empty_plaintext(void)
+{
+	struct crypt c;
+	struct buf sealed = BUF_INIT, back = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS);
+	seal_or_die(&c, "", 0, &sealed);
+	CHECK(sealed.len == CRYPT_OVERHEAD, "empty plaintext sealed into %zu bytes", sealed.len);
+	crypt_release(&c);
+	crypt_init(&c, PASS);
+	CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 && back.len == 0,
+	      "empty plaintext: %s", diag_text(&d));
+	crypt_release(&c);
+
+	/* even an empty file is authenticated */
+	crypt_init(&c, WRONG);
+	CHECK(open_into_kept(&c, sealed.data, sealed.len, &d, "empty, wrong passphrase") < 0 &&
+	      diag_has(&d, WRONG_MSG), "an empty plaintext opens with any passphrase");
+	crypt_release(&c);
+	buf_release(&sealed);
+	buf_release(&back);
+	diag_release(&d);
+}
+
+static void test_fresh_salt_and_nonce(void)
+{
+	struct crypt a, b;
+	struct buf s1 = BUF_INIT, s2 = BUF_INIT, s3 = BUF_INIT;
+	const unsigned char *h1, *h2, *h3;
+
+	crypt_init(&a, PASS);
+	crypt_init(&b, PASS);
+	seal_or_die(&a, SECRET, strlen(SECRET), &s1);
+	seal_or_die(&b, SECRET, strlen(SECRET), &s2);
+	seal_or_die(&a, SECRET, strlen(SECRET), &s3);
+	h1 = (const unsigned char *)s1.data;
+	h2 = (const unsigned char *)s2.data;
+	h3 = (const unsigned char *)s3.data;
+
+	CHECK(s1.len == s2.len && memcmp(s1.data, s2.data, s1.len), "two seals are the same");
+	CHECK(memcmp(h1 + OFF_SALT, h2 + OFF_SALT, 16), "two keys share a salt");
+	CHECK(memcmp(h1 + OFF_NONCE, h2 + OFF_NONCE, 12), "two seals share a nonce");
+	CHECK(memcmp(s1.data + CRYPT_HEADER_LEN, s2.data + CRYPT_HEADER_LEN,
+		     s1.len - CRYPT_HEADER_LEN), "same ciphertext under two salts");
+	/* one struct crypt keeps its key (and so its salt), but never a nonce */
+	CHECK(!memcmp(h1 + OFF_SALT, h3 + OFF_SALT, 16), "the kept key got a new salt");
+	CHECK(memcmp(h1 + OFF_NONCE, h3 + OFF_NONCE, 12), "one key sealed twice with one nonce");
+	CHECK(memcmp(s1.data + CRYPT_HEADER_LEN, s3.data + CRYPT_HEADER_LEN,
+		     s1.len - CRYPT_HEADER_LEN), "same ciphertext under two nonces");
+	crypt_release(&a);
+	crypt_release(&b);
+	buf_release(&s1);
+	buf_release(&s2);
+	buf_release(&s3);
+}
+
+/* After an open, the next seal reuses the file's salt and key: no second derivation. */
+static void test_key_kept_after_open(void)
+{
+	struct crypt a, b;
+	struct buf s1 = BUF_INIT, s2 = BUF_INIT, back = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&a, PASS);
+	seal_or_die(&a, SECRET, strlen(SECRET), &s1);
+	crypt_release(&a);
+
+	crypt_init(&b, PASS);
+	CHECK(crypt_open(&b, "state", s1.data, s1.len, &back, &d) == 0, "open: %s", diag_text(&d));
+	CHECK(b.have_key && !memcmp(b.salt, s1.data + OFF_SALT, 16) && b.iterations == 600000,
+	      "the opened file's key was not kept");
+	seal_or_die(&b, "next", 4, &s2);
+	CHECK(!memcmp(s1.data + OFF_SALT, s2.data + OFF_SALT, 16), "the next seal changed salt");
+	CHECK(memcmp(s1.data + OFF_NONCE, s2.data + OFF_NONCE, 12), "the next seal reused a nonce");
+	crypt_release(&b);
+
+	crypt_init(&a, PASS);
+	buf_reset(&back);
+	CHECK(crypt_open(&a, "state", s2.data, s2.len, &back, &d) == 0 &&
+	      !strcmp(buf_cstr(&back), "next"), "the next seal does not open: %s", diag_text(&d));
+	crypt_release(&a);
+	buf_release(&s1);
+	buf_release(&s2);
+	buf_release(&back);
+	diag_release(&d);
+}
+
+static void test_wrong_passphrase(void)
+{
+	struct crypt good, bad;
+	struct buf sealed = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&good, PASS);
+	seal_or_die(&good, SECRET, strlen(SECRET), &sealed);
+
+	crypt_init(&bad, WRONG);
+	CHECK(open_into_kept(&bad, sealed.data, sealed.len, &d, "wrong passphrase") < 0,
+	      "a wrong passphrase opens the state");
+	CHECK(diag_has(&d, WRONG_MSG), "message: %s", diag_text(&d));
+	CHECK(diag_has(&d, "STK_STATE_PASSPHRASE") && diag_has(&d, "encryption block"),
+	      "the hint does not say where the passphrase comes from: %s", diag_text(&d));
+	CHECK(!bad.have_key, "a failed open kept a key");
+
+	/* what names the file */
+	diag_reset(&d);
+	{
+		struct buf out = BUF_INIT;
+		CHECK(crypt_open(&bad, "saved plan plan.out", sealed.data, sealed.len, &out, &d) < 0
+		      && diag_has(&d, "the saved plan plan.out is encrypted and this passphrase "
+				  "does not open it"), "what: %s", diag_text(&d));
+		buf_release(&out);
+	}
+	crypt_release(&bad);
+
+	/* a failed open does not spoil the good key */
+	CHECK(open_into_kept(&good, sealed.data, sealed.len, &d, "right passphrase") == 0,
+	      "the right passphrase fails: %s", diag_text(&d));
+	crypt_release(&good);
+
+	/* an empty passphrase is refused both ways */
+	crypt_init(&bad, "");
+	{
+		struct buf out = BUF_INIT;
+		diag_reset(&d);
+		CHECK(crypt_seal(&bad, "state", SECRET, strlen(SECRET), &out, &d) < 0 &&
+		      out.len == 0 && diag_has(&d, "passphrase is empty"),
+		      "seal with an empty passphrase: %s", diag_text(&d));
+		buf_release(&out);
+	}
+	CHECK(open_into_kept(&bad, sealed.data, sealed.len, &d, "empty passphrase") < 0 &&
+	      diag_has(&d, "passphrase is empty"), "open with an empty passphrase: %s",
+	      diag_text(&d));
+	crypt_release(&bad);
+	buf_release(&sealed);
+	diag_release(&d);
+}
+
+/* Every single-byte change fails: header (authenticated as AAD), ciphertext and tag. */
+static void test_every_byte_flip(void)
+{
+	struct crypt warm, cold;
+	struct buf sealed = BUF_INIT, copy = BUF_INIT;
+	struct diag_ctx d;
+	size_t opened = 0, n;
+
+	diag_init(&d);
+	crypt_init(&warm, PASS);
+	seal_or_die(&warm, SECRET, strlen(SECRET), &sealed);
+	n = sealed.len;
+
+	/*
+	 * With the key kept (the struct crypt that sealed it), every position, each flipped by
+	 * the low bit: this exercises the tag itself, as only the salt and some iteration
+	 * counts cost a derivation.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		char what[32];
+		buf_reset(&copy);
+		buf_add(&copy, sealed.data, n);
+		copy.data[i] ^= 0x01;
+		snprintf(what, sizeof what, "byte %zu", i);
+		if (open_into_kept(&warm, copy.data, n, &d, what) == 0)
+			opened++, CHECK(0, "a change at byte %zu of %zu went unnoticed", i, n);
+		/* past the fields checked by name, the tag is what refuses it */
+		if (i >= OFF_SALT && i != OFF_NONCE_LEN)
+			CHECK(diag_has(&d, WRONG_MSG), "byte %zu: %s", i, diag_text(&d));
+	}
+	CHECK(opened == 0, "%zu of %zu changes opened", opened, n);
+
+	/* A new struct crypt, as the next run has: a sample of positions, high bit. */
+	{
+		const size_t at[] = { 0, 5, OFF_VERSION, OFF_KDF, OFF_ITER, OFF_ITER + 3,
+			OFF_SALT_LEN, OFF_SALT, OFF_SALT + 15, OFF_NONCE_LEN, OFF_NONCE,
+			OFF_NONCE + 11, CRYPT_HEADER_LEN, n - CRYPT_TAG_LEN - 1, n - CRYPT_TAG_LEN,
+			n - 1 };
+		for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
+			char what[32];
+			buf_reset(&copy);
+			buf_add(&copy, sealed.data, n);
+			copy.data[at[k]] ^= (char)0x80;
+			snprintf(what, sizeof what, "cold byte %zu", at[k]);
+			crypt_init(&cold, PASS);
+			CHECK(open_into_kept(&cold, copy.data, n, &d, what) < 0,
+			      "a change at byte %zu went unnoticed by a new key", at[k]);
+			crypt_release(&cold);
+		}
+	}
+
+	/* nothing above spoilt the kept key */
+	CHECK(open_into_kept(&warm, sealed.data, n, &d, "original") == 0,
+	      "the original no longer opens: %s", diag_text(&d));
+	crypt_release(&warm);
+	buf_release(&sealed);
+	buf_release(&copy);
+	diag_release(&d);
+}
+
+static void test_truncation(void)
+{
+	struct crypt c;
+	struct buf sealed = BUF_INIT, longer = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS);
+	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
+	for (size_t len = 0; len < sealed.len; len++) {
+		char what[32];
+		snprintf(what, sizeof what, "%zu bytes", len);
+		CHECK(open_into_kept(&c, sealed.data, len, &d, what) < 0,
+		      "cut to %zu of %zu bytes, it opens", len, sealed.len);
+		if (len < CRYPT_MAGIC_LEN)
+			CHECK(diag_has(&d, "is not encrypted"), "%zu: %s", len, diag_text(&d));
+		else if (len < CRYPT_OVERHEAD)
+			CHECK(diag_has(&d, "is encrypted but truncated"), "%zu: %s", len,
+			      diag_text(&d));
+		else
+			CHECK(diag_has(&d, WRONG_MSG), "%zu: %s", len, diag_text(&d));
+	}
+	/* and a byte too many */
+	buf_add(&longer, sealed.data, sealed.len);
+	buf_addch(&longer, 0);
+	CHECK(open_into_kept(&c, longer.data, longer.len, &d, "extended") < 0 &&
+	      diag_has(&d, WRONG_MSG), "a byte appended: %s", diag_text(&d));
+	crypt_release(&c);
+	buf_release(&sealed);
+	buf_release(&longer);
+	diag_release(&d);
+}
+
+static void set_iterations(struct buf *b, unsigned long n)
+{
+	unsigned char *p = (unsigned char *)b->data + OFF_ITER;
+
+	p[0] = (unsigned char)(n >> 24);
+	p[1] = (unsigned char)(n >> 16);
+	p[2] = (unsigned char)(n >> 8);
+	p[3] = (unsigned char)n;
+}
+
+static void test_header_refusals(void)
+{
+	static const unsigned long bad_iter[] = { 0, 1, 1000, 599999, 10000001, 0xffffffffUL };
+	struct crypt c;
+	struct buf sealed = BUF_INIT, copy = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS);
+	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
+	crypt_release(&c);
+
+	/* refused by their count, before any key is derived (a cold struct each time) */
+	for (size_t i = 0; i < sizeof bad_iter / sizeof *bad_iter; i++) {
+		char what[48], count[64];
+		buf_reset(&copy);
+		buf_add(&copy, sealed.data, sealed.len);
+		set_iterations(&copy, bad_iter[i]);
+		snprintf(what, sizeof what, "%lu iterations", bad_iter[i]);
+		snprintf(count, sizeof count, "with %lu PBKDF2 iterations", bad_iter[i]);
+		crypt_init(&c, PASS);
+		CHECK(open_into_kept(&c, copy.data, copy.len, &d, what) < 0 &&
+		      diag_has(&d, count) && diag_has(&d, "600000 to 10000000"),
+		      "%s: %s", what, diag_text(&d));
+		CHECK(!c.have_key, "%s: a key was derived", what);
+		crypt_release(&c);
+	}
+
+	/* an unknown version, an unknown KDF, other salt and nonce sizes */
+	{
+		static const struct { size_t at; unsigned char v; const char *msg; } cases[] = {
+			{ OFF_VERSION, 2, "encrypted in format version 2, which this stk does not read" },
+			{ OFF_VERSION, 0, "format version 0" },
+			{ OFF_KDF, 2, "key derivation function 2, which this stk does not know" },
+			{ OFF_KDF, 0, "key derivation function 0" },
+			{ OFF_SALT_LEN, 32, "a 32-byte salt" },
+			{ OFF_NONCE_LEN, 16, "a 16-byte nonce" },
+		};
+		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+			buf_reset(&copy);
+			buf_add(&copy, sealed.data, sealed.len);
+			copy.data[cases[i].at] = (char)cases[i].v;
+			crypt_init(&c, PASS);
+			CHECK(open_into_kept(&c, copy.data, copy.len, &d, cases[i].msg) < 0 &&
+			      diag_has(&d, cases[i].msg), "%s: %s", cases[i].msg, diag_text(&d));
+			crypt_release(&c);
+		}
+		/* the version is named even in a file too short for the rest */
+		crypt_init(&c, PASS);
+		CHECK(open_into_kept(&c, "STKENC\x02", 7, &d, "short v2") < 0 &&
+		      diag_has(&d, "format version 2"), "short v2: %s", diag_text(&d));
+		crypt_release(&c);
+	}
+
+	/* not sealed at all */
+	crypt_init(&c, PASS);
+	CHECK(open_into_kept(&c, SECRET, strlen(SECRET), &d, "plain") < 0 &&
+	      diag_has(&d, "the state is not encrypted"), "plain: %s", diag_text(&d));
+	crypt_release(&c);
+	buf_release(&sealed);
+	buf_release(&copy);
+	diag_release(&d);
+}
+
+/* A file sealed with another accepted iteration count opens: the header's count is used. */
+static void test_other_iterations(void)
+{
+	struct crypt c;
+	struct buf sealed = BUF_INIT, back = BUF_INIT, copy = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS);
+	memset(c.salt, 0x5a, sizeof c.salt);
+	c.iterations = 700000;
+	if (PKCS5_PBKDF2_HMAC(PASS, (int)strlen(PASS), c.salt, sizeof c.salt, (int)c.iterations,
+			      EVP_sha256(), sizeof c.key, c.key) != 1) {
+		fprintf(stderr, "PKCS5_PBKDF2_HMAC failed\n");
+		exit(2);
+	}
+	c.have_key = 1;
+	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
+	crypt_release(&c);
+
+	crypt_init(&c, PASS);
+	CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 &&
+	      !strcmp(buf_cstr(&back), SECRET), "700000 iterations: %s", diag_text(&d));
+	CHECK(c.iterations == 700000, "kept %lu iterations", (unsigned long)c.iterations);
+	crypt_release(&c);
+
+	/* the count is part of the key: the same file claiming 600000 does not open */
+	buf_add(&copy, sealed.data, sealed.len);
+	set_iterations(&copy, 600000);
+	crypt_init(&c, PASS);
+	CHECK(open_into_kept(&c, copy.data, copy.len, &d, "600000 claimed") < 0 &&
+	      diag_has(&d, WRONG_MSG), "600000 claimed: %s", diag_text(&d));
+	crypt_release(&c);
+	buf_release(&sealed);
+	buf_release(&back);
+	buf_release(&copy);
+	diag_release(&d);
+}
+
+/* Opens a sealed file by the layout in docs/state.md alone, with OpenSSL directly: the format
+ * is what the documentation says, header authenticated as associated data included. */
+static void test_format_by_hand(void)
+{
+	struct crypt c;
+	struct buf sealed = BUF_INIT;
+	unsigned char key[32], tag[16], plain[sizeof SECRET];
+	const unsigned char *h;
+	unsigned long iter;
+	size_t ctlen;
+	int n, ok = 0;
+	EVP_CIPHER_CTX *ctx;
+
+	crypt_init(&c, PASS);
+	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
+	crypt_release(&c);
+	h = (const unsigned char *)sealed.data;
+	iter = (unsigned long)h[8] << 24 | (unsigned long)h[9] << 16 | (unsigned long)h[10] << 8 |
+	       h[11];
+	ctlen = sealed.len - 42 - 16;
+	CHECK(ctlen == strlen(SECRET), "ciphertext of %zu bytes", ctlen);
+	memcpy(tag, h + sealed.len - 16, 16);
+	if (PKCS5_PBKDF2_HMAC(PASS, (int)strlen(PASS), h + 13, h[12], (int)iter, EVP_sha256(),
+			      32, key) != 1) {
+		fprintf(stderr, "PKCS5_PBKDF2_HMAC failed\n");
+		exit(2);
+	}
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, h[29], NULL) == 1 &&
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, h + 30) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &n, h, 42) == 1 &&
+	    EVP_DecryptUpdate(ctx, plain, &n, h + 42, (int)ctlen) == 1 && (size_t)n == ctlen &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1 &&
+	    EVP_DecryptFinal_ex(ctx, plain + n, &n) == 1)
+		ok = 1;
+	EVP_CIPHER_CTX_free(ctx);
+	CHECK(ok && !memcmp(plain, SECRET, ctlen), "the documented layout does not decrypt it");
+	buf_release(&sealed);
+}
+
+static void test_is_sealed(void)
+{
+	struct crypt c;
+	struct buf sealed = BUF_INIT;
+
+	crypt_init(&c, PASS);
+	seal_or_die(&c, "", 0, &sealed);
+	crypt_release(&c);
+	CHECK(crypt_is_sealed(sealed.data, sealed.len), "a sealed file");
+	CHECK(crypt_is_sealed("STKENC", 6), "the magic alone");
+	CHECK(!crypt_is_sealed("STKEN", 5), "five bytes of the magic");
+	CHECK(!crypt_is_sealed("STKENC", 5), "a short length");
+	CHECK(!crypt_is_sealed("", 0), "nothing");
+	CHECK(!crypt_is_sealed(SECRET, strlen(SECRET)), "a JSON state");
+	CHECK(!crypt_is_sealed("stkenc\x01", 7), "the magic in lower case");
+	buf_release(&sealed);
+}
+
+int main(void)
+{
+	test_round_trip();
+	test_appends();
+	test_empty_plaintext();
+	test_fresh_salt_and_nonce();
+	test_key_kept_after_open();
+	test_wrong_passphrase();
+	test_every_byte_flip();
+	test_truncation();
+	test_header_refusals();
+	test_other_iterations();
+	test_format_by_hand();
+	test_is_sealed();
+
+	buf_release(&diag_buf);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
