@@ -1348,14 +1348,17 @@ static int finish_file(int fd, const char *data, size_t len)
  * renamed into place, so path itself is never touched and path.backup is always a whole
  * file. A hard link costs nothing; where links are not allowed, the bytes read are copied.
  */
-static int keep_backup(const char *path, const char *suffix, const struct buf *old,
+/* copy: write old rather than link the file (its bytes are not what the backup must hold) */
+static int keep_backup(const char *path, const char *suffix, const struct buf *old, int copy,
 		       struct diag_ctx *diag)
 {
 	char *backup = xasprintf("%s.backup", path);
 	char *tmp = xasprintf("%s.backup.tmp-%s", path, suffix);
 	int fd, err = 0, ret = -1;
 
-	if (link(path, tmp) < 0) {
+	if (copy)
+		err = EPERM;
+	else if (link(path, tmp) < 0) {
 		err = errno;
 		/* a name left by a crash, should the temporary names ever meet */
 		if (err == EEXIST && unlink(tmp) == 0)
@@ -1447,7 +1450,18 @@ int state_write(const char *path, struct state *st, struct diag_ctx *diag)
 		goto out;
 	}
 	if (!missing) {
-		if (keep_backup(path, tmp + strlen(tmp) - 6, &raw, diag) < 0)
+		/* sealing a state kept in clear until now: its backup is sealed too, or the
+		 * secrets would stay readable beside it */
+		int reseal = sealer && sealing && !crypt_is_sealed(raw.data ? raw.data : "", raw.len);
+		struct buf resealed = BUF_INIT;
+		if (reseal && crypt_seal(sealer, "state backup", old.data ? old.data : "", old.len, &resealed,
+					 diag) < 0) {
+			buf_release(&resealed);
+			goto out;
+		}
+		r = keep_backup(path, tmp + strlen(tmp) - 6, reseal ? &resealed : &raw, reseal, diag);
+		buf_release(&resealed);
+		if (r < 0)
 			goto out;
 		/* the backup's name must be durable before the state's old bytes lose theirs */
 		if (sync_dir(path) < 0) {

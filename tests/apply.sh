@@ -376,6 +376,13 @@ t_expect_status 0
 [ "$(head -c 1 "$W/stk.state")" = "{" ] || t_why "state decrypt left it sealed"
 in_w plan -detailed-exitcode
 t_expect_status 0
+T_STATUS=0
+(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" state encrypt) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+# the state in clear it replaced is kept as the backup, sealed: no secret stays readable
+[ "$(head -c 6 "$W/stk.state.backup")" = STKENC ] || t_why "the backup kept the state in clear"
+grep -q "other-words-here" "$W/stk.state.backup" && t_why "the sensitive value is readable in the backup"
 t_end
 
 t_summary
