@@ -1,9 +1,10 @@
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
+#include "providers/docker/docker.h"
 
 #include <string.h>
 
-const struct provider_ops *const provider_list[] = { &provider_aws, &provider_host, NULL };
+const struct provider_ops *const provider_list[] = { &provider_aws, &provider_docker, &provider_host, NULL };
 
 const struct provider_ops *provider_find(const char *name)
 {
