@@ -7,16 +7,37 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
-/* Offsets in the header; docs/state.md draws the same layout. */
+/* Offsets in the header; docs/state.md draws the same layout. Both versions start alike. */
 #define OFF_VERSION CRYPT_MAGIC_LEN
 #define OFF_KDF (OFF_VERSION + 1)
 #define OFF_ITER (OFF_KDF + 1)
-#define OFF_SALT_LEN (OFF_ITER + 4)
-#define OFF_SALT (OFF_SALT_LEN + 1)
-#define OFF_NONCE_LEN (OFF_SALT + CRYPT_SALT_LEN)
+#define OFF_KDF_SALT_LEN (OFF_ITER + 4)
+#define OFF_KDF_SALT (OFF_KDF_SALT_LEN + 1)
+/* version 2 */
+#define OFF_FILE_SALT_LEN (OFF_KDF_SALT + CRYPT_SALT_LEN)
+#define OFF_FILE_SALT (OFF_FILE_SALT_LEN + 1)
+#define OFF_NONCE_LEN (OFF_FILE_SALT + CRYPT_SALT_LEN)
 #define OFF_NONCE (OFF_NONCE_LEN + 1)
+/* version 1: no file salt */
+#define OFF_V1_NONCE_LEN (OFF_KDF_SALT + CRYPT_SALT_LEN)
+#define OFF_V1_NONCE (OFF_V1_NONCE_LEN + 1)
+
+_Static_assert(OFF_NONCE + CRYPT_NONCE_LEN == CRYPT_HEADER_LEN, "version 2 header");
+_Static_assert(OFF_V1_NONCE + CRYPT_NONCE_LEN == CRYPT_HEADER_V1_LEN, "version 1 header");
+
+/* Where a version's header puts what differs between versions. */
+struct layout {
+	unsigned version;
+	size_t header_len;
+	int file_salt;     /* version 2: a file salt, and the file key HKDF(master, it) */
+	size_t off_nonce;  /* its length byte is just before */
+};
+
+static const struct layout layout_v2 = { CRYPT_VERSION, CRYPT_HEADER_LEN, 1, OFF_NONCE };
+static const struct layout layout_v1 = { CRYPT_VERSION_1, CRYPT_HEADER_V1_LEN, 0, OFF_V1_NONCE };
 
 /* EVP's lengths are ints: larger inputs go through in pieces of this size. */
 #define CHUNK (1u << 30)
@@ -72,15 +93,41 @@ static void openssl_error(struct diag_ctx *diag, const char *doing, const char *
 	ERR_clear_error();
 }
 
-static int derive(const struct crypt *c, const unsigned char *salt, uint32_t iterations,
-		  unsigned char key[CRYPT_KEY_LEN])
+/* The master key: the one slow step, counted so the tests can see it run at most once. */
+static int derive(struct crypt *c, const unsigned char *salt, uint32_t iterations,
+		  unsigned char master[CRYPT_KEY_LEN])
 {
 	if (c->passphrase_len > INT_MAX || iterations > INT_MAX)
 		return -1;
+	c->derivations++;
 	if (PKCS5_PBKDF2_HMAC(c->passphrase, (int)c->passphrase_len, salt, CRYPT_SALT_LEN,
-			      (int)iterations, EVP_sha256(), CRYPT_KEY_LEN, key) != 1)
+			      (int)iterations, EVP_sha256(), CRYPT_KEY_LEN, master) != 1)
 		return -1;
 	return 0;
+}
+
+/* A version 2 file's key: HKDF-SHA256 (extract and expand, RFC 5869) of the master with the
+ * file salt, cheap enough for every seal and open. */
+static int file_key(const unsigned char master[CRYPT_KEY_LEN], const unsigned char *file_salt,
+		    unsigned char key[CRYPT_KEY_LEN])
+{
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	size_t n = CRYPT_KEY_LEN;
+	int ret = -1;
+
+	if (pctx && EVP_PKEY_derive_init(pctx) == 1 &&
+	    EVP_PKEY_CTX_hkdf_mode(pctx, EVP_PKEY_HKDEF_MODE_EXTRACT_AND_EXPAND) == 1 &&
+	    EVP_PKEY_CTX_set_hkdf_md(pctx, EVP_sha256()) == 1 &&
+	    EVP_PKEY_CTX_set1_hkdf_salt(pctx, file_salt, CRYPT_SALT_LEN) == 1 &&
+	    EVP_PKEY_CTX_set1_hkdf_key(pctx, master, CRYPT_KEY_LEN) == 1 &&
+	    EVP_PKEY_CTX_add1_hkdf_info(pctx, (const unsigned char *)CRYPT_HKDF_INFO,
+					sizeof CRYPT_HKDF_INFO - 1) == 1 &&
+	    EVP_PKEY_derive(pctx, key, &n) == 1 && n == CRYPT_KEY_LEN)
+		ret = 0;
+	EVP_PKEY_CTX_free(pctx);
+	if (ret < 0)
+		OPENSSL_cleanse(key, CRYPT_KEY_LEN);
+	return ret;
 }
 
 static int check_passphrase(const struct crypt *c, const char *doing, const char *what,
@@ -96,12 +143,13 @@ static int check_passphrase(const struct crypt *c, const char *doing, const char
 }
 
 /*
- * One AES-256-GCM pass over len bytes of in, written to dst (len bytes), with the header as
- * associated data. Sealing writes the tag; opening checks it, and returns 1 (not -1) when it
- * does not match, so that the caller can tell a bad file from a failing library.
+ * One AES-256-GCM pass over len bytes of in, written to dst (len bytes), with the whole
+ * header (laid out as l says) as associated data. Sealing writes the tag; opening checks
+ * it, and returns 1 (not -1) when it does not match, so that the caller can tell a bad file
+ * from a failing library.
  */
 static int gcm(int seal, const unsigned char key[CRYPT_KEY_LEN], const unsigned char *header,
-	       const unsigned char *in, size_t len, unsigned char *dst,
+	       const struct layout *l, const unsigned char *in, size_t len, unsigned char *dst,
 	       unsigned char tag[CRYPT_TAG_LEN])
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -111,8 +159,8 @@ static int gcm(int seal, const unsigned char key[CRYPT_KEY_LEN], const unsigned 
 		goto out;
 	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, seal) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, CRYPT_NONCE_LEN, NULL) != 1 ||
-	    EVP_CipherInit_ex(ctx, NULL, NULL, key, header + OFF_NONCE, seal) != 1 ||
-	    EVP_CipherUpdate(ctx, NULL, &n, header, CRYPT_HEADER_LEN) != 1)
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, header + l->off_nonce, seal) != 1 ||
+	    EVP_CipherUpdate(ctx, NULL, &n, header, (int)l->header_len) != 1)
 		goto out;
 	for (size_t done = 0; done < len; ) {
 		size_t step = len - done < CHUNK ? len - done : CHUNK;
@@ -141,10 +189,19 @@ out:
 	return ret;
 }
 
+static int random_bytes(unsigned char *p, int n, const char *what, struct diag_ctx *diag)
+{
+	if (RAND_bytes(p, n) == 1)
+		return 0;
+	openssl_error(diag, "encrypt", what);
+	diag_hint(diag, "OpenSSL's random generator failed; check /dev/urandom");
+	return -1;
+}
+
 int crypt_seal(struct crypt *c, const char *what, const char *plain, size_t len,
 	       struct buf *out, struct diag_ctx *diag)
 {
-	unsigned char header[CRYPT_HEADER_LEN], tag[CRYPT_TAG_LEN];
+	unsigned char header[CRYPT_HEADER_LEN], key[CRYPT_KEY_LEN], tag[CRYPT_TAG_LEN];
 	size_t start = out->len;
 	int ret = -1;
 
@@ -154,39 +211,40 @@ int crypt_seal(struct crypt *c, const char *what, const char *plain, size_t len,
 		diag_error(diag, NULL, "cannot encrypt the %s: it is too large", what);
 		return -1;
 	}
-	if (!c->have_key) {
-		/* a new salt for each new key; later seals share it and differ by the nonce */
-		if (RAND_bytes(c->salt, CRYPT_SALT_LEN) != 1) {
+	if (!c->have_master) {
+		/* a new KDF salt for each new master; later seals reuse both */
+		if (random_bytes(c->kdf_salt, CRYPT_SALT_LEN, what, diag) < 0)
+			return -1;
+		c->iterations = CRYPT_ITER_MIN;
+		if (derive(c, c->kdf_salt, c->iterations, c->master) < 0) {
+			OPENSSL_cleanse(c->master, sizeof c->master);
 			openssl_error(diag, "encrypt", what);
-			diag_hint(diag, "OpenSSL's random generator failed; check /dev/urandom");
 			return -1;
 		}
-		c->iterations = CRYPT_ITER_MIN;
-		if (derive(c, c->salt, c->iterations, c->key) < 0) {
-			OPENSSL_cleanse(c->key, sizeof c->key);
-			openssl_error(diag, "encrypt", what);
-			goto out;
-		}
-		c->have_key = 1;
+		c->have_master = 1;
 	}
 
 	memcpy(header, CRYPT_MAGIC, CRYPT_MAGIC_LEN);
 	header[OFF_VERSION] = CRYPT_VERSION;
 	header[OFF_KDF] = CRYPT_KDF_PBKDF2_SHA256;
 	put_be32(header + OFF_ITER, c->iterations);
-	header[OFF_SALT_LEN] = CRYPT_SALT_LEN;
-	memcpy(header + OFF_SALT, c->salt, CRYPT_SALT_LEN);
+	header[OFF_KDF_SALT_LEN] = CRYPT_SALT_LEN;
+	memcpy(header + OFF_KDF_SALT, c->kdf_salt, CRYPT_SALT_LEN);
+	header[OFF_FILE_SALT_LEN] = CRYPT_SALT_LEN;
 	header[OFF_NONCE_LEN] = CRYPT_NONCE_LEN;
-	/* GCM loses everything if a nonce repeats under one key: a fresh one for every seal */
-	if (RAND_bytes(header + OFF_NONCE, CRYPT_NONCE_LEN) != 1) {
+	/* A fresh file salt, so a fresh key, and a fresh nonce for every seal: no two files
+	 * share a salt, and GCM never sees a nonce twice under one key. */
+	if (random_bytes(header + OFF_FILE_SALT, CRYPT_SALT_LEN, what, diag) < 0 ||
+	    random_bytes(header + OFF_NONCE, CRYPT_NONCE_LEN, what, diag) < 0)
+		return -1;
+	if (file_key(c->master, header + OFF_FILE_SALT, key) < 0) {
 		openssl_error(diag, "encrypt", what);
-		diag_hint(diag, "OpenSSL's random generator failed; check /dev/urandom");
-		goto out;
+		return -1;
 	}
 
 	buf_add(out, header, CRYPT_HEADER_LEN);
 	buf_grow(out, len + CRYPT_TAG_LEN);
-	if (gcm(1, c->key, header, (const unsigned char *)plain, len,
+	if (gcm(1, key, header, &layout_v2, (const unsigned char *)plain, len,
 		(unsigned char *)out->data + out->len, tag) != 0) {
 		openssl_error(diag, "encrypt", what);
 		goto out;
@@ -197,43 +255,51 @@ int crypt_seal(struct crypt *c, const char *what, const char *plain, size_t len,
 out:
 	if (ret < 0)
 		buf_truncate(out, start);
+	OPENSSL_cleanse(key, sizeof key);
 	return ret;
 }
 
-/* Checks the header of a sealed file of len bytes. Everything here is also covered by the
- * tag; it is checked first so that a file stk cannot open says why, and so that a hostile
- * iteration count is refused before any work is done for it. */
-static int check_header(const unsigned char *d, size_t len, const char *what,
-			struct diag_ctx *diag)
+/* Checks the header of a sealed file of len bytes, and returns its version's layout, or
+ * NULL after an error. Everything here is also covered by the tag; it is checked first so
+ * that a file stk cannot open says why, and so that a hostile iteration count is refused
+ * before any work is done for it. */
+static const struct layout *check_header(const unsigned char *d, size_t len, const char *what,
+					 struct diag_ctx *diag)
 {
+	const struct layout *l = &layout_v2;  /* for a file too short to say */
 	uint32_t iterations;
+	int bad_sizes = 0;
 
 	if (!crypt_is_sealed((const char *)d, len)) {
 		diag_error(diag, NULL, "the %s is not encrypted: it does not start with %s", what,
 			   CRYPT_MAGIC);
-		return -1;
+		return NULL;
 	}
-	/* the version first: a later version may lay out the rest differently */
-	if (len > OFF_VERSION && d[OFF_VERSION] != CRYPT_VERSION) {
-		diag_error(diag, NULL, "the %s is encrypted in format version %u, which this stk "
-			   "does not read (it reads version %d)", what, d[OFF_VERSION],
-			   CRYPT_VERSION);
-		diag_hint(diag, "it was written by a newer stk: use that one or a later one");
-		return -1;
+	/* the version first: it decides the layout of the rest */
+	if (len > OFF_VERSION) {
+		if (d[OFF_VERSION] == CRYPT_VERSION_1) {
+			l = &layout_v1;
+		} else if (d[OFF_VERSION] != CRYPT_VERSION) {
+			diag_error(diag, NULL, "the %s is encrypted in format version %u, which this "
+				   "stk does not read (it reads versions %d and %d)", what,
+				   d[OFF_VERSION], CRYPT_VERSION_1, CRYPT_VERSION);
+			diag_hint(diag, "it was written by a newer stk: use that one or a later one");
+			return NULL;
+		}
 	}
 	if (len > OFF_KDF && d[OFF_KDF] != CRYPT_KDF_PBKDF2_SHA256) {
 		diag_error(diag, NULL, "the %s is encrypted with key derivation function %u, which "
 			   "this stk does not know (it knows %d, PBKDF2-HMAC-SHA256)", what,
 			   d[OFF_KDF], CRYPT_KDF_PBKDF2_SHA256);
 		diag_hint(diag, "it was written by a newer stk: use that one or a later one");
-		return -1;
+		return NULL;
 	}
-	if (len < CRYPT_OVERHEAD) {
+	if (len < l->header_len + CRYPT_TAG_LEN) {
 		diag_error(diag, NULL, "the %s is encrypted but truncated: %zu bytes, where even "
-			   "an empty one takes %d", what, len, CRYPT_OVERHEAD);
+			   "an empty one takes %zu", what, len, l->header_len + CRYPT_TAG_LEN);
 		diag_hint(diag, "the file was cut short (a copy or a write that did not finish); "
 			  "restore a copy (for the state, its .backup)");
-		return -1;
+		return NULL;
 	}
 	iterations = get_be32(d + OFF_ITER);
 	if (iterations < CRYPT_ITER_MIN || iterations > CRYPT_ITER_MAX) {
@@ -242,42 +308,66 @@ static int check_header(const unsigned char *d, size_t len, const char *what,
 			   CRYPT_ITER_MAX);
 		diag_hint(diag, "stk writes %u: the file was altered, or written by another tool",
 			  CRYPT_ITER_MIN);
-		return -1;
+		return NULL;
 	}
-	if (d[OFF_SALT_LEN] != CRYPT_SALT_LEN || d[OFF_NONCE_LEN] != CRYPT_NONCE_LEN) {
-		diag_error(diag, NULL, "the %s is encrypted with a %u-byte salt and a %u-byte "
-			   "nonce; format version %d has %d and %d", what, d[OFF_SALT_LEN],
-			   d[OFF_NONCE_LEN], CRYPT_VERSION, CRYPT_SALT_LEN, CRYPT_NONCE_LEN);
+	if (l->file_salt && (d[OFF_KDF_SALT_LEN] != CRYPT_SALT_LEN ||
+			     d[OFF_FILE_SALT_LEN] != CRYPT_SALT_LEN ||
+			     d[OFF_NONCE_LEN] != CRYPT_NONCE_LEN)) {
+		diag_error(diag, NULL, "the %s is encrypted with a %u-byte KDF salt, a %u-byte file "
+			   "salt and a %u-byte nonce; format version %u has %d, %d and %d", what,
+			   d[OFF_KDF_SALT_LEN], d[OFF_FILE_SALT_LEN], d[OFF_NONCE_LEN], l->version,
+			   CRYPT_SALT_LEN, CRYPT_SALT_LEN, CRYPT_NONCE_LEN);
+		bad_sizes = 1;
+	} else if (!l->file_salt && (d[OFF_KDF_SALT_LEN] != CRYPT_SALT_LEN ||
+				     d[OFF_V1_NONCE_LEN] != CRYPT_NONCE_LEN)) {
+		diag_error(diag, NULL, "the %s is encrypted with a %u-byte salt and a %u-byte nonce; "
+			   "format version %u has %d and %d", what, d[OFF_KDF_SALT_LEN],
+			   d[OFF_V1_NONCE_LEN], l->version, CRYPT_SALT_LEN, CRYPT_NONCE_LEN);
+		bad_sizes = 1;
+	}
+	if (bad_sizes) {
 		diag_hint(diag, "the file was altered or damaged; restore a copy (for the state, "
 			  "its .backup)");
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return l;
 }
 
 int crypt_open(struct crypt *c, const char *what, const char *data, size_t len,
 	       struct buf *out, struct diag_ctx *diag)
 {
 	const unsigned char *d = (const unsigned char *)data;
-	unsigned char key[CRYPT_KEY_LEN], tag[CRYPT_TAG_LEN];
-	const unsigned char *salt;
+	unsigned char master[CRYPT_KEY_LEN], key[CRYPT_KEY_LEN], tag[CRYPT_TAG_LEN];
+	const unsigned char *kdf_salt;
+	const struct layout *l;
 	uint32_t iterations;
 	size_t start = out->len, n, written = 0;
 	int r, ret = -1;
 
 	if (check_passphrase(c, "decrypt", what, diag) < 0)
 		return -1;
-	if (check_header(d, len, what, diag) < 0)
+	if (!(l = check_header(d, len, what, diag)))
 		return -1;
 	iterations = get_be32(d + OFF_ITER);
-	salt = d + OFF_SALT;
-	n = len - CRYPT_OVERHEAD;
+	kdf_salt = d + OFF_KDF_SALT;
+	n = len - l->header_len - CRYPT_TAG_LEN;
+	memset(key, 0, sizeof key);
 
-	if (c->have_key && c->iterations == iterations && !memcmp(c->salt, salt, CRYPT_SALT_LEN)) {
-		memcpy(key, c->key, CRYPT_KEY_LEN);
-	} else if (derive(c, salt, iterations, key) < 0) {
+	if (c->have_master && c->iterations == iterations &&
+	    !memcmp(c->kdf_salt, kdf_salt, CRYPT_SALT_LEN)) {
+		memcpy(master, c->master, CRYPT_KEY_LEN);
+	} else if (derive(c, kdf_salt, iterations, master) < 0) {
 		openssl_error(diag, "decrypt", what);
 		goto out;
+	}
+	/* version 2 encrypts with the file's own key; version 1 with the master itself */
+	if (l->file_salt) {
+		if (file_key(master, d + OFF_FILE_SALT, key) < 0) {
+			openssl_error(diag, "decrypt", what);
+			goto out;
+		}
+	} else {
+		memcpy(key, master, CRYPT_KEY_LEN);
 	}
 
 	/* Decrypted into out's spare room, and counted in only once the tag matches: GCM
@@ -285,7 +375,7 @@ int crypt_open(struct crypt *c, const char *what, const char *data, size_t len,
 	memcpy(tag, d + len - CRYPT_TAG_LEN, CRYPT_TAG_LEN);
 	buf_grow(out, n);
 	written = n;
-	r = gcm(0, key, d, d + CRYPT_HEADER_LEN, n, (unsigned char *)out->data + start, tag);
+	r = gcm(0, key, d, l, d + l->header_len, n, (unsigned char *)out->data + start, tag);
 	if (r < 0) {
 		openssl_error(diag, "decrypt", what);
 		goto out;
@@ -299,17 +389,19 @@ int crypt_open(struct crypt *c, const char *what, const char *data, size_t len,
 	out->len = start + n;
 	out->data[out->len] = '\0';
 
-	/* the file proved to be this passphrase's: the next seal can reuse its key */
-	memcpy(c->key, key, CRYPT_KEY_LEN);
-	memcpy(c->salt, salt, CRYPT_SALT_LEN);
+	/* the file proved to be this passphrase's: the next seal can reuse its master (with a
+	 * file salt of its own) */
+	memcpy(c->master, master, CRYPT_KEY_LEN);
+	memcpy(c->kdf_salt, kdf_salt, CRYPT_SALT_LEN);
 	c->iterations = iterations;
-	c->have_key = 1;
+	c->have_master = 1;
 	ret = 0;
 out:
 	if (ret < 0 && written) {
 		OPENSSL_cleanse(out->data + start, written);
 		buf_truncate(out, start);
 	}
+	OPENSSL_cleanse(master, sizeof master);
 	OPENSSL_cleanse(key, sizeof key);
 	return ret;
 }

@@ -1,9 +1,11 @@
 /* test_crypt.c: passphrase encryption of state files and saved plans (planner/crypt.c):
- * round trips, fresh salts and nonces, the key kept between seals and opens, and the
- * refusals: a wrong passphrase, every single-byte change, truncation, iteration counts out
- * of range, unknown versions and KDFs. Each refusal must leave the output buffer as it was
- * and must not show the passphrase or the plaintext. A key derivation takes about 0.15 s,
- * so the tests that try many files keep one struct crypt warm where they can. */
+ * round trips, a fresh file salt and nonce on every seal, the master key kept between
+ * seals and opens (PBKDF2 at most once per struct crypt and KDF salt), version 1 files
+ * still opening, the format decrypted by hand from docs/state.md, and the refusals: a wrong
+ * passphrase, every single-byte change, truncation, iteration counts out of range, unknown
+ * versions and KDFs. Each refusal must leave the output buffer as it was and must not show
+ * the passphrase or the plaintext. A key derivation takes about 0.15 s, so the tests that
+ * try many files keep one struct crypt warm where they can. */
 #define _GNU_SOURCE
 #include "planner/crypt.h"
 
@@ -13,6 +15,8 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 static int passed, failed;
 
@@ -43,14 +47,21 @@ static void check(int ok, const char *what, const char *fmt, ...)
 #define WRONG_MSG "the state is encrypted and this passphrase does not open it " \
 	"(or the file was altered)"
 
-/* Offsets in the header, as docs/state.md draws it. */
+/* Offsets in the header, as docs/state.md draws it: version 2, then version 1. */
 #define OFF_VERSION 6
 #define OFF_KDF 7
 #define OFF_ITER 8
-#define OFF_SALT_LEN 12
-#define OFF_SALT 13
-#define OFF_NONCE_LEN 29
-#define OFF_NONCE 30
+#define OFF_KDF_SALT_LEN 12
+#define OFF_KDF_SALT 13
+#define OFF_FILE_SALT_LEN 29
+#define OFF_FILE_SALT 30
+#define OFF_NONCE_LEN 46
+#define OFF_NONCE 47
+#define HEADER_LEN 59
+#define V1_OFF_NONCE_LEN 29
+#define V1_OFF_NONCE 30
+#define V1_HEADER_LEN 42
+#define INFO "stk state v2"
 
 /* ---- helpers ---- */
 
@@ -121,7 +132,129 @@ static int open_into_kept(struct crypt *c, const char *data, size_t len, struct 
 	return r;
 }
 
+static void pbkdf2_or_die(const unsigned char *salt, size_t salt_len, unsigned long iter,
+			  unsigned char out[32])
+{
+	if (PKCS5_PBKDF2_HMAC(PASS, (int)strlen(PASS), salt, (int)salt_len, (int)iter,
+			      EVP_sha256(), 32, out) != 1) {
+		fprintf(stderr, "PKCS5_PBKDF2_HMAC failed\n");
+		exit(2);
+	}
+}
+
+/* HKDF-SHA256 as RFC 5869 writes it, from HMAC alone (out_len <= 64): extract, then expand. */
+static void hkdf_by_hand(const unsigned char *ikm, size_t ikm_len, const unsigned char *salt,
+			 size_t salt_len, const unsigned char *info, size_t info_len,
+			 unsigned char *out, size_t out_len)
+{
+	unsigned char prk[32], t[32], msg[32 + 256];
+	unsigned int n;
+	size_t done = 0, m = 0;
+
+	if (!HMAC(EVP_sha256(), salt, (int)salt_len, ikm, ikm_len, prk, &n) || n != 32 ||
+	    info_len > 200 || out_len > 64) {
+		fprintf(stderr, "HMAC failed\n");
+		exit(2);
+	}
+	for (unsigned char i = 1; done < out_len; i++) {
+		/* T(i) = HMAC(PRK, T(i-1) | info | i) */
+		size_t k = 0;
+		if (i > 1)
+			memcpy(msg, t, 32), k = 32;
+		memcpy(msg + k, info, info_len);
+		msg[k + info_len] = i;
+		if (!HMAC(EVP_sha256(), prk, 32, msg, k + info_len + 1, t, &n) || n != 32) {
+			fprintf(stderr, "HMAC failed\n");
+			exit(2);
+		}
+		m = out_len - done < 32 ? out_len - done : 32;
+		memcpy(out + done, t, m);
+		done += m;
+	}
+}
+
+/* One AES-256-GCM pass with plain OpenSSL calls, header as AAD. Returns 1 when it works
+ * (for decryption: when the tag matches). */
+static int gcm_by_hand(int enc, const unsigned char key[32], const unsigned char *header,
+		       size_t header_len, const unsigned char *nonce, size_t nonce_len,
+		       const unsigned char *in, size_t len, unsigned char *out,
+		       unsigned char tag[16])
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n, ok = 0;
+
+	if (ctx && EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)nonce_len, NULL) == 1 &&
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) == 1 &&
+	    EVP_CipherUpdate(ctx, NULL, &n, header, (int)header_len) == 1 &&
+	    EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1 && (size_t)n == len &&
+	    (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1) &&
+	    EVP_CipherFinal_ex(ctx, out + n, &n) == 1 &&
+	    (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1))
+		ok = 1;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok;
+}
+
+/*
+ * A version 1 file, as the previous stk wrote it, built from the documented layout: a
+ * 42-byte header (magic, 1, KDF 1, iterations, 16 and the salt, 12 and the nonce), the
+ * plaintext under AES-256-GCM with key = PBKDF2(passphrase, salt, iterations) and the
+ * header as AAD, then the tag.
+ */
+static void seal_v1_by_hand(const unsigned char salt[16], unsigned long iter, const char *plain,
+			    size_t len, struct buf *out)
+{
+	unsigned char h[V1_HEADER_LEN], key[32], tag[16];
+	unsigned char *ct = malloc(len + 16);
+
+	memcpy(h, "STKENC", 6);
+	h[6] = 1;
+	h[7] = 1;
+	h[8] = (unsigned char)(iter >> 24);
+	h[9] = (unsigned char)(iter >> 16);
+	h[10] = (unsigned char)(iter >> 8);
+	h[11] = (unsigned char)iter;
+	h[12] = 16;
+	memcpy(h + 13, salt, 16);
+	h[29] = 12;
+	if (!ct || RAND_bytes(h + 30, 12) != 1) {
+		fprintf(stderr, "malloc or RAND_bytes failed\n");
+		exit(2);
+	}
+	pbkdf2_or_die(salt, 16, iter, key);
+	if (!gcm_by_hand(1, key, h, sizeof h, h + 30, 12, (const unsigned char *)plain, len, ct,
+			 tag)) {
+		fprintf(stderr, "AES-256-GCM failed\n");
+		exit(2);
+	}
+	buf_add(out, h, sizeof h);
+	buf_add(out, ct, len);
+	buf_add(out, tag, 16);
+	free(ct);
+}
+
 /* ---- tests ---- */
+
+/* The test's own HKDF against RFC 5869's test case 1, so that the hand decryption below
+ * checks crypt.c against HKDF itself and not against a copy of its mistakes. */
+static void test_hkdf_by_hand(void)
+{
+	static const unsigned char okm[42] = {
+		0x3c, 0xb2, 0x5f, 0x25, 0xfa, 0xac, 0xd5, 0x7a, 0x90, 0x43, 0x4f, 0x64, 0xd0, 0x36,
+		0x2f, 0x2a, 0x2d, 0x2d, 0x0a, 0x90, 0xcf, 0x1a, 0x5a, 0x4c, 0x5d, 0xb0, 0x2d, 0x56,
+		0xec, 0xc4, 0xc5, 0xbf, 0x34, 0x00, 0x72, 0x08, 0xd5, 0xb8, 0x87, 0x18, 0x58, 0x65,
+	};
+	unsigned char ikm[22], salt[13], info[10], out[42];
+
+	memset(ikm, 0x0b, sizeof ikm);
+	for (unsigned i = 0; i < sizeof salt; i++)
+		salt[i] = (unsigned char)i;
+	for (unsigned i = 0; i < sizeof info; i++)
+		info[i] = (unsigned char)(0xf0 + i);
+	hkdf_by_hand(ikm, sizeof ikm, salt, sizeof salt, info, sizeof info, out, sizeof out);
+	CHECK(!memcmp(out, okm, sizeof okm), "RFC 5869 test case 1");
+}
 
 static void test_round_trip(void)
 {
@@ -151,6 +284,8 @@ static void test_round_trip(void)
 		CHECK(back.len == plain.len && !memcmp(back.data, plain.data, plain.len),
 		      "%zu bytes do not read back", plain.len);
 	}
+	/* four seals and four opens, one PBKDF2 */
+	CHECK(c.derivations == 1, "one struct crypt derived %lu keys", c.derivations);
 	crypt_release(&c);
 
 	/* a cold struct crypt, as the next run has */
@@ -159,21 +294,25 @@ static void test_round_trip(void)
 	CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 &&
 	      back.len == plain.len && !memcmp(back.data, plain.data, plain.len),
 	      "a new struct crypt does not open it: %s", diag_text(&d));
+	CHECK(c.derivations == 1, "a cold open derived %lu keys", c.derivations);
 	crypt_release(&c);
-	CHECK(c.passphrase == NULL && !c.have_key, "release left the passphrase or the key");
+	CHECK(c.passphrase == NULL && !c.have_master, "release left the passphrase or the key");
 
 	/* the header, field by field */
 	{
 		const unsigned char *h = (const unsigned char *)sealed.data;
 		CHECK(!memcmp(h, "STKENC", 6), "magic");
-		CHECK(h[OFF_VERSION] == 1 && h[OFF_KDF] == 1, "version %u, kdf %u",
+		CHECK(h[OFF_VERSION] == 2 && h[OFF_KDF] == 1, "version %u, kdf %u",
 		      h[OFF_VERSION], h[OFF_KDF]);
 		CHECK(h[OFF_ITER] == 0x00 && h[OFF_ITER + 1] == 0x09 && h[OFF_ITER + 2] == 0x27 &&
 		      h[OFF_ITER + 3] == 0xc0, "iterations are not 600000 big-endian");
-		CHECK(h[OFF_SALT_LEN] == 16 && h[OFF_NONCE_LEN] == 12, "salt %u, nonce %u",
-		      h[OFF_SALT_LEN], h[OFF_NONCE_LEN]);
-		CHECK(CRYPT_HEADER_LEN == 42 && CRYPT_OVERHEAD == 58, "header %d, overhead %d",
-		      CRYPT_HEADER_LEN, CRYPT_OVERHEAD);
+		CHECK(h[OFF_KDF_SALT_LEN] == 16 && h[OFF_FILE_SALT_LEN] == 16 &&
+		      h[OFF_NONCE_LEN] == 12, "KDF salt %u, file salt %u, nonce %u",
+		      h[OFF_KDF_SALT_LEN], h[OFF_FILE_SALT_LEN], h[OFF_NONCE_LEN]);
+		CHECK(CRYPT_HEADER_LEN == HEADER_LEN && CRYPT_OVERHEAD == 75 &&
+		      CRYPT_HEADER_V1_LEN == V1_HEADER_LEN && CRYPT_OVERHEAD_V1 == 58,
+		      "header %d, overhead %d; version 1: %d, %d", CRYPT_HEADER_LEN, CRYPT_OVERHEAD,
+		      CRYPT_HEADER_V1_LEN, CRYPT_OVERHEAD_V1);
 	}
 	CHECK(d.errors == 0, "errors: %s", diag_text(&d));
 	buf_release(&sealed);
@@ -232,9 +371,11 @@ static void test_empty_plaintext(void)
 
 static void test_fresh_salt_and_nonce(void)
 {
+	enum { MANY = 64 };
 	struct crypt a, b;
-	struct buf s1 = BUF_INIT, s2 = BUF_INIT, s3 = BUF_INIT;
+	struct buf s1 = BUF_INIT, s2 = BUF_INIT, s3 = BUF_INIT, many = BUF_INIT;
 	const unsigned char *h1, *h2, *h3;
+	size_t same_salt = 0, same_nonce = 0, changed_kdf = 0, step;
 
 	crypt_init(&a, PASS);
 	crypt_init(&b, PASS);
@@ -245,28 +386,57 @@ static void test_fresh_salt_and_nonce(void)
 	h2 = (const unsigned char *)s2.data;
 	h3 = (const unsigned char *)s3.data;
 
+	/* two struct crypts: two masters, so two KDF salts, and everything else differs too */
 	CHECK(s1.len == s2.len && memcmp(s1.data, s2.data, s1.len), "two seals are the same");
-	CHECK(memcmp(h1 + OFF_SALT, h2 + OFF_SALT, 16), "two keys share a salt");
+	CHECK(memcmp(h1 + OFF_KDF_SALT, h2 + OFF_KDF_SALT, 16), "two masters share a KDF salt");
+	CHECK(memcmp(h1 + OFF_FILE_SALT, h2 + OFF_FILE_SALT, 16), "two seals share a file salt");
 	CHECK(memcmp(h1 + OFF_NONCE, h2 + OFF_NONCE, 12), "two seals share a nonce");
 	CHECK(memcmp(s1.data + CRYPT_HEADER_LEN, s2.data + CRYPT_HEADER_LEN,
-		     s1.len - CRYPT_HEADER_LEN), "same ciphertext under two salts");
-	/* one struct crypt keeps its key (and so its salt), but never a nonce */
-	CHECK(!memcmp(h1 + OFF_SALT, h3 + OFF_SALT, 16), "the kept key got a new salt");
-	CHECK(memcmp(h1 + OFF_NONCE, h3 + OFF_NONCE, 12), "one key sealed twice with one nonce");
+		     s1.len - CRYPT_HEADER_LEN), "same ciphertext under two masters");
+
+	/* one struct crypt keeps its master (and so its KDF salt), but every seal has a file
+	 * salt and a nonce of its own */
+	CHECK(!memcmp(h1 + OFF_KDF_SALT, h3 + OFF_KDF_SALT, 16), "the kept master got a new salt");
+	CHECK(memcmp(h1 + OFF_FILE_SALT, h3 + OFF_FILE_SALT, 16),
+	      "one struct crypt sealed twice with one file salt");
+	CHECK(memcmp(h1 + OFF_NONCE, h3 + OFF_NONCE, 12), "one struct crypt sealed twice with one nonce");
 	CHECK(memcmp(s1.data + CRYPT_HEADER_LEN, s3.data + CRYPT_HEADER_LEN,
-		     s1.len - CRYPT_HEADER_LEN), "same ciphertext under two nonces");
+		     s1.len - CRYPT_HEADER_LEN), "same ciphertext from one struct crypt");
+	CHECK(a.derivations == 1 && b.derivations == 1, "derived %lu and %lu keys",
+	      a.derivations, b.derivations);
+
+	/* and so on for many seals, as one apply run makes: still one PBKDF2 */
+	for (int i = 0; i < MANY; i++)
+		seal_or_die(&a, "x", 1, &many);
+	step = 1 + CRYPT_OVERHEAD;
+	for (int i = 0; i < MANY; i++) {
+		const unsigned char *hi = (const unsigned char *)many.data + i * step;
+		if (memcmp(hi + OFF_KDF_SALT, h1 + OFF_KDF_SALT, 16))
+			changed_kdf++;
+		for (int j = 0; j < i; j++) {
+			const unsigned char *hj = (const unsigned char *)many.data + j * step;
+			same_salt += !memcmp(hi + OFF_FILE_SALT, hj + OFF_FILE_SALT, 16);
+			same_nonce += !memcmp(hi + OFF_NONCE, hj + OFF_NONCE, 12);
+		}
+	}
+	CHECK(same_salt == 0 && same_nonce == 0 && changed_kdf == 0,
+	      "%d seals: %zu repeated file salts, %zu repeated nonces, %zu other KDF salts", MANY,
+	      same_salt, same_nonce, changed_kdf);
+	CHECK(a.derivations == 1, "%d more seals derived %lu keys", MANY, a.derivations);
 	crypt_release(&a);
 	crypt_release(&b);
 	buf_release(&s1);
 	buf_release(&s2);
 	buf_release(&s3);
+	buf_release(&many);
 }
 
-/* After an open, the next seal reuses the file's salt and key: no second derivation. */
+/* After an open, the next seal reuses the file's master: no second derivation, but a file
+ * salt and nonce of its own. */
 static void test_key_kept_after_open(void)
 {
 	struct crypt a, b;
-	struct buf s1 = BUF_INIT, s2 = BUF_INIT, back = BUF_INIT;
+	struct buf s1 = BUF_INIT, s2 = BUF_INIT, other = BUF_INIT, back = BUF_INIT;
 	struct diag_ctx d;
 
 	diag_init(&d);
@@ -276,11 +446,28 @@ static void test_key_kept_after_open(void)
 
 	crypt_init(&b, PASS);
 	CHECK(crypt_open(&b, "state", s1.data, s1.len, &back, &d) == 0, "open: %s", diag_text(&d));
-	CHECK(b.have_key && !memcmp(b.salt, s1.data + OFF_SALT, 16) && b.iterations == 600000,
-	      "the opened file's key was not kept");
+	CHECK(b.have_master && !memcmp(b.kdf_salt, s1.data + OFF_KDF_SALT, 16) &&
+	      b.iterations == 600000, "the opened file's master was not kept");
 	seal_or_die(&b, "next", 4, &s2);
-	CHECK(!memcmp(s1.data + OFF_SALT, s2.data + OFF_SALT, 16), "the next seal changed salt");
+	CHECK(!memcmp(s1.data + OFF_KDF_SALT, s2.data + OFF_KDF_SALT, 16),
+	      "the next seal changed the KDF salt");
+	CHECK(memcmp(s1.data + OFF_FILE_SALT, s2.data + OFF_FILE_SALT, 16),
+	      "the next seal reused the file salt");
 	CHECK(memcmp(s1.data + OFF_NONCE, s2.data + OFF_NONCE, 12), "the next seal reused a nonce");
+	/* apply re-reads what it wrote: another file salt, the same master */
+	buf_reset(&back);
+	CHECK(crypt_open(&b, "state", s2.data, s2.len, &back, &d) == 0 &&
+	      !strcmp(buf_cstr(&back), "next"), "re-read: %s", diag_text(&d));
+	CHECK(b.derivations == 1, "open, seal and re-read derived %lu keys", b.derivations);
+
+	/* a file of another master (another KDF salt) costs a derivation, and is kept */
+	crypt_init(&a, PASS);
+	seal_or_die(&a, "other", 5, &other);
+	crypt_release(&a);
+	buf_reset(&back);
+	CHECK(crypt_open(&b, "state", other.data, other.len, &back, &d) == 0 &&
+	      b.derivations == 2 && !memcmp(b.kdf_salt, other.data + OFF_KDF_SALT, 16),
+	      "another master: %lu derivations: %s", b.derivations, diag_text(&d));
 	crypt_release(&b);
 
 	crypt_init(&a, PASS);
@@ -290,6 +477,7 @@ static void test_key_kept_after_open(void)
 	crypt_release(&a);
 	buf_release(&s1);
 	buf_release(&s2);
+	buf_release(&other);
 	buf_release(&back);
 	diag_release(&d);
 }
@@ -310,7 +498,7 @@ static void test_wrong_passphrase(void)
 	CHECK(diag_has(&d, WRONG_MSG), "message: %s", diag_text(&d));
 	CHECK(diag_has(&d, "STK_STATE_PASSPHRASE") && diag_has(&d, "encryption block"),
 	      "the hint does not say where the passphrase comes from: %s", diag_text(&d));
-	CHECK(!bad.have_key, "a failed open kept a key");
+	CHECK(!bad.have_master, "a failed open kept a key");
 
 	/* what names the file */
 	diag_reset(&d);
@@ -360,9 +548,9 @@ static void test_every_byte_flip(void)
 	n = sealed.len;
 
 	/*
-	 * With the key kept (the struct crypt that sealed it), every position, each flipped by
-	 * the low bit: this exercises the tag itself, as only the salt and some iteration
-	 * counts cost a derivation.
+	 * With the master kept (the struct crypt that sealed it), every position, each flipped
+	 * by the low bit: this exercises the tag itself, as only the KDF salt and one iteration
+	 * count cost a derivation (the file salt costs only an HKDF).
 	 */
 	for (size_t i = 0; i < n; i++) {
 		char what[32];
@@ -373,17 +561,20 @@ static void test_every_byte_flip(void)
 		if (open_into_kept(&warm, copy.data, n, &d, what) == 0)
 			opened++, CHECK(0, "a change at byte %zu of %zu went unnoticed", i, n);
 		/* past the fields checked by name, the tag is what refuses it */
-		if (i >= OFF_SALT && i != OFF_NONCE_LEN)
+		if (i >= OFF_KDF_SALT && i != OFF_FILE_SALT_LEN && i != OFF_NONCE_LEN)
 			CHECK(diag_has(&d, WRONG_MSG), "byte %zu: %s", i, diag_text(&d));
 	}
 	CHECK(opened == 0, "%zu of %zu changes opened", opened, n);
+	/* the seal, 16 KDF salts and 600001 iterations (the other low-bit flips of the count
+	 * are out of range): nothing else derived a key */
+	CHECK(warm.derivations == 1 + 16 + 1, "%lu derivations", warm.derivations);
 
 	/* A new struct crypt, as the next run has: a sample of positions, high bit. */
 	{
 		const size_t at[] = { 0, 5, OFF_VERSION, OFF_KDF, OFF_ITER, OFF_ITER + 3,
-			OFF_SALT_LEN, OFF_SALT, OFF_SALT + 15, OFF_NONCE_LEN, OFF_NONCE,
-			OFF_NONCE + 11, CRYPT_HEADER_LEN, n - CRYPT_TAG_LEN - 1, n - CRYPT_TAG_LEN,
-			n - 1 };
+			OFF_KDF_SALT_LEN, OFF_KDF_SALT, OFF_KDF_SALT + 15, OFF_FILE_SALT_LEN,
+			OFF_FILE_SALT, OFF_FILE_SALT + 15, OFF_NONCE_LEN, OFF_NONCE, OFF_NONCE + 11,
+			CRYPT_HEADER_LEN, n - CRYPT_TAG_LEN - 1, n - CRYPT_TAG_LEN, n - 1 };
 		for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
 			char what[32];
 			buf_reset(&copy);
@@ -423,8 +614,8 @@ static void test_truncation(void)
 		if (len < CRYPT_MAGIC_LEN)
 			CHECK(diag_has(&d, "is not encrypted"), "%zu: %s", len, diag_text(&d));
 		else if (len < CRYPT_OVERHEAD)
-			CHECK(diag_has(&d, "is encrypted but truncated"), "%zu: %s", len,
-			      diag_text(&d));
+			CHECK(diag_has(&d, "is encrypted but truncated") &&
+			      diag_has(&d, "an empty one takes 75"), "%zu: %s", len, diag_text(&d));
 		else
 			CHECK(diag_has(&d, WRONG_MSG), "%zu: %s", len, diag_text(&d));
 	}
@@ -473,18 +664,22 @@ static void test_header_refusals(void)
 		CHECK(open_into_kept(&c, copy.data, copy.len, &d, what) < 0 &&
 		      diag_has(&d, count) && diag_has(&d, "600000 to 10000000"),
 		      "%s: %s", what, diag_text(&d));
-		CHECK(!c.have_key, "%s: a key was derived", what);
+		CHECK(!c.have_master && c.derivations == 0, "%s: a key was derived", what);
 		crypt_release(&c);
 	}
 
 	/* an unknown version, an unknown KDF, other salt and nonce sizes */
 	{
 		static const struct { size_t at; unsigned char v; const char *msg; } cases[] = {
-			{ OFF_VERSION, 2, "encrypted in format version 2, which this stk does not read" },
+			{ OFF_VERSION, 3, "encrypted in format version 3, which this stk does not "
+					  "read (it reads versions 1 and 2)" },
 			{ OFF_VERSION, 0, "format version 0" },
+			{ OFF_VERSION, 255, "format version 255" },
 			{ OFF_KDF, 2, "key derivation function 2, which this stk does not know" },
 			{ OFF_KDF, 0, "key derivation function 0" },
-			{ OFF_SALT_LEN, 32, "a 32-byte salt" },
+			{ OFF_KDF_SALT_LEN, 32, "a 32-byte KDF salt, a 16-byte file salt and a 12-byte "
+					       "nonce; format version 2 has 16, 16 and 12" },
+			{ OFF_FILE_SALT_LEN, 32, "a 32-byte file salt" },
 			{ OFF_NONCE_LEN, 16, "a 16-byte nonce" },
 		};
 		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -496,10 +691,17 @@ static void test_header_refusals(void)
 			      diag_has(&d, cases[i].msg), "%s: %s", cases[i].msg, diag_text(&d));
 			crypt_release(&c);
 		}
-		/* the version is named even in a file too short for the rest */
+		/* the version is named even in a file too short for the rest, and decides how
+		 * long the shortest file is */
 		crypt_init(&c, PASS);
+		CHECK(open_into_kept(&c, "STKENC\x03", 7, &d, "short v3") < 0 &&
+		      diag_has(&d, "format version 3"), "short v3: %s", diag_text(&d));
 		CHECK(open_into_kept(&c, "STKENC\x02", 7, &d, "short v2") < 0 &&
-		      diag_has(&d, "format version 2"), "short v2: %s", diag_text(&d));
+		      diag_has(&d, "truncated: 7 bytes, where even an empty one takes 75"),
+		      "short v2: %s", diag_text(&d));
+		CHECK(open_into_kept(&c, "STKENC\x01", 7, &d, "short v1") < 0 &&
+		      diag_has(&d, "truncated: 7 bytes, where even an empty one takes 58"),
+		      "short v1: %s", diag_text(&d));
 		crypt_release(&c);
 	}
 
@@ -522,14 +724,10 @@ static void test_other_iterations(void)
 
 	diag_init(&d);
 	crypt_init(&c, PASS);
-	memset(c.salt, 0x5a, sizeof c.salt);
+	memset(c.kdf_salt, 0x5a, sizeof c.kdf_salt);
 	c.iterations = 700000;
-	if (PKCS5_PBKDF2_HMAC(PASS, (int)strlen(PASS), c.salt, sizeof c.salt, (int)c.iterations,
-			      EVP_sha256(), sizeof c.key, c.key) != 1) {
-		fprintf(stderr, "PKCS5_PBKDF2_HMAC failed\n");
-		exit(2);
-	}
-	c.have_key = 1;
+	pbkdf2_or_die(c.kdf_salt, sizeof c.kdf_salt, c.iterations, c.master);
+	c.have_master = 1;
 	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
 	crypt_release(&c);
 
@@ -553,44 +751,164 @@ static void test_other_iterations(void)
 }
 
 /* Opens a sealed file by the layout in docs/state.md alone, with OpenSSL directly: the format
- * is what the documentation says, header authenticated as associated data included. */
+ * is what the documentation says, header authenticated as associated data included:
+ * master = PBKDF2-HMAC-SHA256(passphrase, KDF salt, iterations), file key =
+ * HKDF-SHA256(master, file salt, "stk state v2"), AES-256-GCM under the file key. */
 static void test_format_by_hand(void)
 {
 	struct crypt c;
 	struct buf sealed = BUF_INIT;
-	unsigned char key[32], tag[16], plain[sizeof SECRET];
+	unsigned char master[32], key[32], tag[16], plain[sizeof SECRET];
 	const unsigned char *h;
 	unsigned long iter;
 	size_t ctlen;
-	int n, ok = 0;
-	EVP_CIPHER_CTX *ctx;
 
 	crypt_init(&c, PASS);
 	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
-	crypt_release(&c);
 	h = (const unsigned char *)sealed.data;
 	iter = (unsigned long)h[8] << 24 | (unsigned long)h[9] << 16 | (unsigned long)h[10] << 8 |
 	       h[11];
-	ctlen = sealed.len - 42 - 16;
+	ctlen = sealed.len - 59 - 16;
 	CHECK(ctlen == strlen(SECRET), "ciphertext of %zu bytes", ctlen);
+	CHECK(h[6] == 2 && h[12] == 16 && h[29] == 16 && h[46] == 12, "the header's sizes");
 	memcpy(tag, h + sealed.len - 16, 16);
-	if (PKCS5_PBKDF2_HMAC(PASS, (int)strlen(PASS), h + 13, h[12], (int)iter, EVP_sha256(),
-			      32, key) != 1) {
-		fprintf(stderr, "PKCS5_PBKDF2_HMAC failed\n");
+	pbkdf2_or_die(h + 13, h[12], iter, master);
+	CHECK(!memcmp(master, c.master, 32), "the kept master is not PBKDF2's");
+	crypt_release(&c);
+	hkdf_by_hand(master, 32, h + 30, h[29], (const unsigned char *)INFO, strlen(INFO), key,
+		     32);
+	CHECK(gcm_by_hand(0, key, h, 59, h + 47, h[46], h + 59, ctlen, plain, tag) &&
+	      !memcmp(plain, SECRET, ctlen), "the documented layout does not decrypt it");
+	/* the master alone (version 1's key) does not */
+	CHECK(!gcm_by_hand(0, master, h, 59, h + 47, h[46], h + 59, ctlen, plain, tag),
+	      "the master opens a version 2 file");
+	buf_release(&sealed);
+}
+
+/* Files the previous stk wrote (version 1) still open, and their next seal is version 2
+ * under the same master, without a second derivation. */
+static void test_version_1(void)
+{
+	static const unsigned long bad_iter[] = { 599999, 10000001 };
+	unsigned char salt[16];
+	struct crypt c, warm;
+	struct buf v1 = BUF_INIT, v2 = BUF_INIT, back = BUF_INIT, copy = BUF_INIT;
+	struct diag_ctx d;
+	size_t opened = 0;
+
+	diag_init(&d);
+	if (RAND_bytes(salt, sizeof salt) != 1) {
+		fprintf(stderr, "RAND_bytes failed\n");
 		exit(2);
 	}
-	ctx = EVP_CIPHER_CTX_new();
-	if (ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, h[29], NULL) == 1 &&
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, h + 30) == 1 &&
-	    EVP_DecryptUpdate(ctx, NULL, &n, h, 42) == 1 &&
-	    EVP_DecryptUpdate(ctx, plain, &n, h + 42, (int)ctlen) == 1 && (size_t)n == ctlen &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1 &&
-	    EVP_DecryptFinal_ex(ctx, plain + n, &n) == 1)
-		ok = 1;
-	EVP_CIPHER_CTX_free(ctx);
-	CHECK(ok && !memcmp(plain, SECRET, ctlen), "the documented layout does not decrypt it");
-	buf_release(&sealed);
+	seal_v1_by_hand(salt, 600000, SECRET, strlen(SECRET), &v1);
+	CHECK(v1.len == strlen(SECRET) + CRYPT_OVERHEAD_V1, "a version 1 file of %zu bytes",
+	      v1.len);
+
+	crypt_init(&c, PASS);
+	CHECK(crypt_open(&c, "state", v1.data, v1.len, &back, &d) == 0 &&
+	      !strcmp(buf_cstr(&back), SECRET), "version 1 does not open: %s", diag_text(&d));
+	CHECK(c.have_master && !memcmp(c.kdf_salt, salt, 16) && c.iterations == 600000 &&
+	      c.derivations == 1, "version 1's key was not kept as the master");
+	seal_or_die(&c, SECRET, strlen(SECRET), &v2);
+	CHECK(v2.data[OFF_VERSION] == 2 && !memcmp(v2.data + OFF_KDF_SALT, salt, 16) &&
+	      c.derivations == 1, "the seal after a version 1 open: version %u, %lu derivations",
+	      (unsigned char)v2.data[OFF_VERSION], c.derivations);
+	crypt_release(&c);
+	crypt_init(&c, PASS);
+	buf_reset(&back);
+	CHECK(crypt_open(&c, "state", v2.data, v2.len, &back, &d) == 0 &&
+	      !strcmp(buf_cstr(&back), SECRET), "its version 2 successor: %s", diag_text(&d));
+	crypt_release(&c);
+
+	/* a wrong passphrase */
+	crypt_init(&c, WRONG);
+	CHECK(open_into_kept(&c, v1.data, v1.len, &d, "version 1, wrong passphrase") < 0 &&
+	      diag_has(&d, WRONG_MSG), "version 1, wrong passphrase: %s", diag_text(&d));
+	crypt_release(&c);
+
+	/* every byte, with the master kept */
+	crypt_init(&warm, PASS);
+	buf_reset(&back);
+	if (crypt_open(&warm, "state", v1.data, v1.len, &back, &d) < 0)
+		CHECK(0, "version 1, warm: %s", diag_text(&d));
+	for (size_t i = 0; i < v1.len; i++) {
+		char what[40];
+		buf_reset(&copy);
+		buf_add(&copy, v1.data, v1.len);
+		copy.data[i] ^= 0x01;
+		snprintf(what, sizeof what, "version 1, byte %zu", i);
+		if (open_into_kept(&warm, copy.data, copy.len, &d, what) == 0)
+			opened++, CHECK(0, "version 1: a change at byte %zu went unnoticed", i);
+		if (i >= OFF_KDF_SALT && i != V1_OFF_NONCE_LEN)
+			CHECK(diag_has(&d, WRONG_MSG), "%s: %s", what, diag_text(&d));
+	}
+	CHECK(opened == 0, "version 1: %zu changes opened", opened);
+
+	/* truncation and one byte too many */
+	for (size_t len = CRYPT_MAGIC_LEN + 1; len <= v1.len; len++) {
+		char what[40];
+		buf_reset(&copy);
+		buf_add(&copy, v1.data, v1.len);
+		if (len == v1.len)
+			buf_addch(&copy, 0);
+		snprintf(what, sizeof what, "version 1, %zu bytes", len);
+		CHECK(open_into_kept(&warm, copy.data, len == v1.len ? copy.len : len, &d, what) < 0,
+		      "%s opens", what);
+		if (len < CRYPT_OVERHEAD_V1)
+			CHECK(diag_has(&d, "truncated") && diag_has(&d, "an empty one takes 58"),
+			      "%s: %s", what, diag_text(&d));
+		else
+			CHECK(diag_has(&d, WRONG_MSG), "%s: %s", what, diag_text(&d));
+	}
+	crypt_release(&warm);
+
+	/* the header's checks: lengths, and iteration bounds before any key work */
+	{
+		static const struct { size_t at; unsigned char v; const char *msg; } cases[] = {
+			{ OFF_KDF_SALT_LEN, 32, "a 32-byte salt and a 12-byte nonce; format version 1 "
+					       "has 16 and 12" },
+			{ V1_OFF_NONCE_LEN, 16, "a 16-byte salt and a 16-byte nonce" },
+			{ OFF_KDF, 2, "key derivation function 2" },
+		};
+		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+			buf_reset(&copy);
+			buf_add(&copy, v1.data, v1.len);
+			copy.data[cases[i].at] = (char)cases[i].v;
+			crypt_init(&c, PASS);
+			CHECK(open_into_kept(&c, copy.data, copy.len, &d, cases[i].msg) < 0 &&
+			      diag_has(&d, cases[i].msg) && c.derivations == 0, "%s: %s",
+			      cases[i].msg, diag_text(&d));
+			crypt_release(&c);
+		}
+	}
+	for (size_t i = 0; i < sizeof bad_iter / sizeof *bad_iter; i++) {
+		char what[48];
+		buf_reset(&copy);
+		buf_add(&copy, v1.data, v1.len);
+		set_iterations(&copy, bad_iter[i]);
+		snprintf(what, sizeof what, "version 1, %lu iterations", bad_iter[i]);
+		crypt_init(&c, PASS);
+		CHECK(open_into_kept(&c, copy.data, copy.len, &d, what) < 0 &&
+		      diag_has(&d, "600000 to 10000000") && c.derivations == 0,
+		      "%s: %s", what, diag_text(&d));
+		crypt_release(&c);
+	}
+
+	/* another accepted count opens: the header's count is used */
+	buf_reset(&copy);
+	seal_v1_by_hand(salt, 700000, SECRET, strlen(SECRET), &copy);
+	crypt_init(&c, PASS);
+	buf_reset(&back);
+	CHECK(crypt_open(&c, "state", copy.data, copy.len, &back, &d) == 0 &&
+	      !strcmp(buf_cstr(&back), SECRET) && c.iterations == 700000,
+	      "version 1, 700000 iterations: %s", diag_text(&d));
+	crypt_release(&c);
+	buf_release(&v1);
+	buf_release(&v2);
+	buf_release(&back);
+	buf_release(&copy);
+	diag_release(&d);
 }
 
 static void test_is_sealed(void)
@@ -613,6 +931,7 @@ static void test_is_sealed(void)
 
 int main(void)
 {
+	test_hkdf_by_hand();
 	test_round_trip();
 	test_appends();
 	test_empty_plaintext();
@@ -624,6 +943,7 @@ int main(void)
 	test_header_refusals();
 	test_other_iterations();
 	test_format_by_hand();
+	test_version_1();
 	test_is_sealed();
 
 	buf_release(&diag_buf);
