@@ -215,6 +215,31 @@ cat "$T_TMP/a.out" "$T_TMP/a.err" >>"$T_TMP/all-output"
 [ "$(locks)" -eq 0 ] || t_why "the interrupted apply left a lock"
 t_end
 
+t_begin "a second interrupt cancels what is in flight and still releases the lock"
+sed -i 's|Env = "interrupted"|Env = "twice"|' "$A/main.stk"
+proxy 'config?rate=1&kinds=slow' >/dev/null
+rm -f "$T_TMP/a.out" "$T_TMP/a.err"
+(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/a.out" 2>"$T_TMP/a.err" &
+APPLY=$!
+i=0
+until grep -q "Modifying..." "$T_TMP/a.out" 2>/dev/null || [ $i -ge 600 ]; do i=$((i + 1)); sleep 0.1; done
+kill -INT $APPLY
+sleep 0.2
+kill -INT $APPLY
+T_STATUS=0
+wait $APPLY || T_STATUS=$?
+proxy 'config?rate=0' >/dev/null
+cat "$T_TMP/a.out" "$T_TMP/a.err" >>"$T_TMP/all-output"
+[ "$T_STATUS" -eq 130 ] || t_why "the twice-interrupted apply exited $T_STATUS: $(cat "$T_TMP/a.err")"
+grep -q "releasing the state's lock" "$T_TMP/a.err" || t_why "no word of the lock: $(cat "$T_TMP/a.err")"
+[ "$(locks)" -eq 0 ] || t_why "the twice-interrupted apply left a lock"
+in_dir "$A" apply -auto-approve
+t_expect_status 0
+in_dir "$A" plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "state decrypt and encrypt migrate the stored object"
 in_dir "$A" state decrypt
 t_expect_status 0
