@@ -1,13 +1,21 @@
 #!/bin/sh
-# fuzz/smoke.sh: the body of `make fuzz-smoke`. Replays every input in fuzz/regressions/, then
-# fuzzes for a bounded time from a seed corpus of every .stk and .stkvars file under tests/ and
-# examples/, with the dictionary fuzz/stk.dict. Exit 0 when nothing crashed, leaked or hung.
+# fuzz/smoke.sh: the body of `make fuzz-smoke`, run once for each fuzz target. Replays every
+# input in the target's regressions directory, then fuzzes for a bounded time from a seed corpus.
+# What the target is, its name says:
+#
+#   fuzz_parse  the front end: regressions in fuzz/regressions/ (the files at its top), seeds
+#               every .stk and .stkvars file under tests/ and examples/, dictionary fuzz/stk.dict;
+#               output in fuzz/smoke.log
+#   fuzz_state  the state loader: regressions in fuzz/regressions/state/, seeds fuzz/corpus-state/
+#               (with states sealed by stk), tests/state/*.json and tests/plan/*/state.json; no
+#               dictionary; output in fuzz/smoke-state.log
 #
 #   sh fuzz/smoke.sh FUZZER SRCDIR [SECONDS [MAX_LEN]]
 #
-# A crash (or leak, hang, out-of-memory) fails the run, and its input is copied into
-# SRCDIR/fuzz/regressions/ so that every later run replays it first: commit it with the fix.
-# The fuzzer's output goes to fuzz/smoke.log in the current (build) directory.
+# A crash (or leak, hang, out-of-memory) fails the run, and its input is copied into the
+# target's regressions directory so that every later run replays it first: commit it with the
+# fix. The log is in the current (build) directory. `make fuzz-smoke` splits FUZZ_SECONDS
+# between the targets.
 
 set -u
 fuzzer=$1
@@ -18,8 +26,20 @@ max_len=${4:-4096}
 [ -x "$fuzzer" ] || { echo "fuzz-smoke: $fuzzer: not built (make fuzz)" >&2; exit 1; }
 case $fuzzer in /*) ;; *) fuzzer=$(pwd)/$fuzzer ;; esac
 srcdir=$(cd "$srcdir" && pwd) || exit 1
-regressions=$srcdir/fuzz/regressions
-log=$(pwd)/fuzz/smoke.log
+case ${fuzzer##*/} in
+fuzz_state*)
+	target=state
+	regressions=$srcdir/fuzz/regressions/state
+	log=$(pwd)/fuzz/smoke-state.log
+	;;
+*)
+	target=parse
+	regressions=$srcdir/fuzz/regressions
+	log=$(pwd)/fuzz/smoke.log
+	;;
+esac
+rel=${regressions#"$srcdir"/}
+[ "$seconds" -ge 1 ] 2>/dev/null || seconds=1  # libFuzzer takes -max_total_time=0 for no limit
 work=$(pwd)/fuzz/corpus.tmp
 art=$(pwd)/fuzz/artifacts.tmp
 rm -rf "$work" "$art"
@@ -43,34 +63,52 @@ for f in "$regressions"/*; do
 	set -- "$@" "$f"
 done
 if [ $# -gt 0 ]; then
-	echo "fuzz-smoke: replaying $# input(s) from fuzz/regressions/"
+	echo "fuzz-smoke: $target: replaying $# input(s) from $rel/"
 	if ! "$fuzzer" -timeout=20 -rss_limit_mb=2048 "$@" >>"$log" 2>&1; then
-		echo "fuzz-smoke: FAIL: a regression input still crashes (log: $log)" >&2
+		echo "fuzz-smoke: $target: FAIL: a regression input still crashes (log: $log)" >&2
 		report >&2
 		exit 1
 	fi
 else
-	echo "fuzz-smoke: no inputs in fuzz/regressions/ to replay"
+	echo "fuzz-smoke: $target: no inputs in $rel/ to replay"
 fi
 
 # 2. The seed corpus: copied, so the fuzzer's additions never land in the source tree.
 n=0
-for top in tests examples fuzz/regressions; do
-	[ -d "$srcdir/$top" ] || continue
-	find "$srcdir/$top" -type f \( -name '*.stk' -o -name '*.stkvars' -o -path '*/fuzz/regressions/*' \) \
-		! -name 'README*' >"$work/.list"
+seed() {
 	while IFS= read -r f; do
 		n=$((n + 1))
 		cp "$f" "$work/corpus/seed-$n" || exit 1
-	done <"$work/.list"
-	rm -f "$work/.list"
-done
-echo "fuzz-smoke: fuzzing for ${seconds}s from $n seed file(s), max_len $max_len"
+	done
+}
+if [ "$target" = state ]; then
+	for top in fuzz/corpus-state tests/state tests/plan fuzz/regressions/state; do
+		[ -d "$srcdir/$top" ] || continue
+		case $top in
+		tests/plan) find "$srcdir/$top" -type f -name state.json ;;
+		*) find "$srcdir/$top" -type f ! -name 'README*' ;;
+		esac >"$work/.list"
+		seed <"$work/.list"
+		rm -f "$work/.list"
+	done
+	dict=
+else
+	for top in tests examples fuzz/regressions; do
+		[ -d "$srcdir/$top" ] || continue
+		find "$srcdir/$top" -path '*/fuzz/regressions/state' -prune -o -type f \
+			\( -name '*.stk' -o -name '*.stkvars' -o -path '*/fuzz/regressions/*' \) \
+			! -name 'README*' -print >"$work/.list"
+		seed <"$work/.list"
+		rm -f "$work/.list"
+	done
+	dict=-dict=$srcdir/fuzz/stk.dict
+fi
+echo "fuzz-smoke: $target: fuzzing for ${seconds}s from $n seed file(s), max_len $max_len"
 
 # 3. Fuzz. -timeout catches hangs (a loop in error recovery), -rss_limit_mb runaway memory.
 status=0
 "$fuzzer" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
-	-dict="$srcdir/fuzz/stk.dict" -artifact_prefix="$art/" -print_final_stats=1 \
+	${dict:+"$dict"} -artifact_prefix="$art/" -print_final_stats=1 \
 	"$work/corpus" >>"$log" 2>&1 || status=$?
 
 grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+.*DONE' "$log" | sed 's/^/  /'
@@ -80,14 +118,14 @@ for f in "$art"/crash-* "$art"/leak-* "$art"/timeout-* "$art"/oom-*; do
 	found=$((found + 1))
 	name=${f##*/}
 	if [ -w "$regressions" ] && cp "$f" "$regressions/$name"; then
-		echo "fuzz-smoke: saved fuzz/regressions/$name" >&2
+		echo "fuzz-smoke: saved $rel/$name" >&2
 	else
-		cp "$f" "fuzz/$name" && echo "fuzz-smoke: saved fuzz/$name (copy it into fuzz/regressions/)" >&2
+		cp "$f" "fuzz/$name" && echo "fuzz-smoke: saved fuzz/$name (copy it into $rel/)" >&2
 	fi
 done
 if [ "$status" -ne 0 ] || [ "$found" -gt 0 ]; then
-	echo "fuzz-smoke: FAIL: the fuzzer exited $status with $found crashing input(s) (log: $log)" >&2
+	echo "fuzz-smoke: $target: FAIL: the fuzzer exited $status with $found crashing input(s) (log: $log)" >&2
 	report >&2
 	exit 1
 fi
-echo "fuzz-smoke: ok"
+echo "fuzz-smoke: $target: ok"
