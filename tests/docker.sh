@@ -109,3 +109,10 @@ docker_base_image() {
 	tar -C "$T_TMP/bbroot" -cf - . | dk import - stk-busybox:latest >/dev/null ||
 		{ echo "docker import of busybox failed"; exit 1; }
 }
+
+# dk_ns CMD...: runs CMD in the daemon's network namespace, where its loopback is: a
+# registry the daemon pushes to listens there, and whatever talks to that registry runs
+# there too (the daemon's socket is a file, reachable from any network namespace).
+dk_ns() {
+	nsenter -t "$DK_PID" -n "$@"
+}

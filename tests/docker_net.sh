@@ -248,24 +248,6 @@ else
 	t_ok "an interrupted create is found by its stk.token label (skipped: no python3 to edit the state)"
 fi
 
-t_begin "a type this build cannot create fails its apply, and does not block the next run"
-mkdir -p "$W/img"
-cat >"$W/img/main.stk" <<'EOF'
-resource docker.image app {
-  context = "."
-  tags    = ["stk-test/app:1"]
-}
-EOF
-T_STATUS=0
-(cd "$W/img" && t_timeout 60 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
-t_expect_status 1
-t_expect_has err "docker.image is not implemented in this build yet"
-T_STATUS=0
-(cd "$W/img" && t_timeout 60 "$STK_ABS" plan) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
-t_expect_status 0
-t_expect_has out "docker.image.app will be created"
-t_end
-
 t_begin "destroy removes everything (checked with the docker CLI)"
 in_w destroy -auto-approve
 t_expect_status 0

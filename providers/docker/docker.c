@@ -16,7 +16,9 @@
 #include <openssl/evp.h>
 
 static const struct docker_resource *const docker_resources[] = {
+	&docker_container_resource,
 	&docker_network_resource, &docker_volume_resource,
+	&docker_image_resource,
 };
 
 /* ---- values ---- */
@@ -128,6 +130,25 @@ void docker_filters(struct buf *out, const char *key, const char *const *values,
 	docker_escape(out, text);
 	free(text);
 	json_decref(f);
+}
+
+json_t *docker_list(struct docker *d, const char *base, const char *extra, const char *key,
+		    const char *const *values, size_t n, const char *action, struct diag_ctx *diag)
+{
+	struct buf path = BUF_INIT;
+	json_t *answer = NULL;
+
+	buf_addstr(&path, base);
+	docker_filters(&path, key, values, n);
+	buf_addstr(&path, extra);
+	if (docker_call(d, "GET", path.data, NULL, NULL, &answer, diag, NULL, action) == 0 &&
+	    !json_is_array(answer)) {
+		diag_error(diag, NULL, "docker %s: the answer is not a list", action);
+		json_decref(answer);
+		answer = NULL;
+	}
+	buf_release(&path);
+	return answer;
 }
 
 void docker_api_error(struct diag_ctx *diag, const char *addr, const char *action, long status,

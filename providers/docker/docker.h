@@ -58,6 +58,10 @@ void docker_api_error(struct diag_ctx *diag, const char *addr, const char *actio
 void docker_escape(struct buf *out, const char *s);
 /* Appends "?filters=" + the URL-encoded JSON {key: [values...]}. */
 void docker_filters(struct buf *out, const char *key, const char *const *values, size_t n);
+/* GET base?filters={key: values}extra (extra: "&all=1" or ""): the engine's list, an array
+ * (a new reference), or NULL after a diagnostic naming action ("ListNetworks"). */
+json_t *docker_list(struct docker *d, const char *base, const char *extra, const char *key,
+		    const char *const *values, size_t n, const char *action, struct diag_ctx *diag);
 
 /* The registry credentials for an address ("ghcr.io", "https://index.docker.io/v1/"), or
  * NULL. */
@@ -104,6 +108,8 @@ struct docker_resource {
 };
 
 extern const struct docker_resource docker_network_resource, docker_volume_resource;
+extern const struct docker_resource docker_image_resource;
+extern const struct docker_resource docker_container_resource;
 
 extern const struct provider_ops provider_docker;
 

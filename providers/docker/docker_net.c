@@ -96,19 +96,7 @@ out:
 static json_t *network_list(struct docker *d, const char *key, const char *const *values, size_t n,
 			    struct diag_ctx *diag)
 {
-	struct buf path = BUF_INIT;
-	json_t *answer = NULL;
-
-	buf_addstr(&path, "/networks");
-	docker_filters(&path, key, values, n);
-	if (docker_call(d, "GET", path.data, NULL, NULL, &answer, diag, NULL, "ListNetworks") == 0 &&
-	    !json_is_array(answer)) {
-		diag_error(diag, NULL, "docker ListNetworks: the answer is not a list");
-		json_decref(answer);
-		answer = NULL;
-	}
-	buf_release(&path);
-	return answer;
+	return docker_list(d, "/networks", "", key, values, n, "ListNetworks", diag);
 }
 
 static json_t *ipam_config_json(const struct value *cfg)

@@ -1,0 +1,229 @@
+#!/bin/sh
+# tests/docker_container.sh: docker.container against a private dockerd (tests/docker.sh),
+# judged by the docker CLI: a busybox httpd serving an uploaded index.html, env and labels,
+# a health check that passes (wait_healthy) and one that fails (the create fails with the
+# container's output, the state keeps it tainted, the next plan replaces it), restart
+# changed in place, a forced-new change replacing, a container removed or stopped out of
+# band, import by ID, destroy. Containers use host networking only (the daemon's own
+# namespace: loopback), never a bridge. Every name starts with $N, unique to this run.
+. "$(dirname "$0")/lib.sh"
+t_init
+
+. "$(dirname "$0")/docker.sh"
+docker_start
+docker_base_image
+W=$T_TMP/work
+STK_ABS=$(t_abspath "$STK")
+N=stk-ctr-$$
+# any port is free: the daemon's network namespace has nothing else in it
+PORT=$((20000 + $$ % 20000))
+mkdir -p "$W"
+
+in_w() {
+	T_STATUS=0
+	(cd "$W" && t_timeout 180 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+# The judge's view: a container's field (a Go template) by name, or "" when there is none.
+ctr() {
+	dk container inspect "$1" --format "$2" 2>/dev/null
+}
+
+# How many containers (running or not) are named exactly $1.
+ctrs() {
+	dk ps -aq --filter "name=^/$1\$" | wc -l | tr -d ' '
+}
+
+# config GREETING RESTART [extra resources...]
+config() {
+	cat >"$W/main.stk" <<EOF
+resource docker.container web {
+  name         = "$N-web"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/httpd", "-f", "-p", "127.0.0.1:$PORT", "-h", "/www"]
+  env          = { GREETING = "$1" }
+  labels       = { team = "web" }
+  restart      = "$2"
+  upload = [{ file = "/www/index.html", content = "hello from stk\n" }]
+  healthcheck = {
+    test     = ["CMD", "/bin/wget", "-qO-", "http://127.0.0.1:$PORT/"]
+    interval = "1s"
+    timeout  = "2s"
+    retries  = 3
+  }
+  wait_healthy = true
+}
+
+output web_id { value = docker.container.web.id }
+EOF
+}
+
+config hi no
+
+t_begin "apply creates a healthy httpd serving the uploaded file (checked with the docker CLI)"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "docker.container.web: Creation complete"
+WEB=$(ctr "$N-web" '{{.Id}}')
+[ -n "$WEB" ] || t_why "no container $N-web"
+[ "$(ctr "$N-web" '{{.State.Running}} {{.State.Health.Status}} {{.HostConfig.NetworkMode}}')" = "true healthy host" ] ||
+	t_why "$N-web: $(ctr "$N-web" '{{.State.Status}} {{json .State.Health}} {{.HostConfig.NetworkMode}}')"
+body=$(dk exec "$N-web" /bin/wget -qO- "http://127.0.0.1:$PORT/" 2>&1)
+[ "$body" = "hello from stk" ] || t_why "httpd answered: $body"
+grep -q "web_id = \"$WEB\"" "$T_TMP/out" || t_why "output web_id is not $WEB"
+t_end
+
+t_begin "env, labels and the stk.token label are on the container"
+ctr "$N-web" '{{json .Config.Env}}' | grep -q '"GREETING=hi"' ||
+	t_why "env: $(ctr "$N-web" '{{json .Config.Env}}')"
+[ "$(ctr "$N-web" '{{index .Config.Labels "team"}}')" = web ] ||
+	t_why "labels: $(ctr "$N-web" '{{json .Config.Labels}}')"
+ctr "$N-web" '{{index .Config.Labels "stk.token"}}' | grep -q . || t_why "$N-web has no stk.token label"
+[ "$(ctr "$N-web" '{{.HostConfig.RestartPolicy.Name}}')" = no ] ||
+	t_why "restart: $(ctr "$N-web" '{{.HostConfig.RestartPolicy.Name}}')"
+t_end
+
+t_begin "a second plan, refreshing through the API, has no changes; one list call for containers"
+T_STATUS=0
+(cd "$W" && STK_LOG=info t_timeout 120 "$STK_ABS" plan -detailed-exitcode) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+t_expect_has out "No changes"
+n=$(grep -c 'GET http://localhost/v1.41/containers/json?filters=' "$T_TMP/err")
+[ "$n" = 1 ] || t_why "$n container list calls, expected 1"
+t_end
+
+t_begin "restart changes in place: the same container, its policy updated"
+config hi unless-stopped
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "Plan: 0 to add, 1 to change, 0 to destroy"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(ctr "$N-web" '{{.Id}}')" = "$WEB" ] || t_why "the id changed: $(ctr "$N-web" '{{.Id}}'), was $WEB"
+[ "$(ctr "$N-web" '{{.HostConfig.RestartPolicy.Name}}')" = unless-stopped ] ||
+	t_why "restart: $(ctr "$N-web" '{{.HostConfig.RestartPolicy.Name}}')"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a forced-new change (env) replaces the container"
+config bye unless-stopped
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_match out 'docker\.container\.web.*replaced'
+t_expect_has out "forces replacement"
+t_expect_has out "Plan: 1 to add, 0 to change, 1 to destroy"
+in_w apply -auto-approve
+t_expect_status 0
+WEB2=$(ctr "$N-web" '{{.Id}}')
+[ -n "$WEB2" ] && [ "$WEB2" != "$WEB" ] || t_why "container id $WEB2, expected a new one (was $WEB)"
+ctr "$N-web" '{{json .Config.Env}}' | grep -q '"GREETING=bye"' ||
+	t_why "env: $(ctr "$N-web" '{{json .Config.Env}}')"
+[ "$(ctrs "$N-web")" = 1 ] || t_why "$(ctrs "$N-web") containers named $N-web"
+[ "$(dk exec "$N-web" /bin/cat /www/index.html 2>&1)" = "hello from stk" ] || t_why "index.html is not there"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a container removed outside stk is planned for creation again, and made again"
+dk rm -f "$N-web" >/dev/null
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_match out 'docker\.container\.web.*(created|create)'
+t_expect_has out "Plan: 1 to add, 0 to change, 0 to destroy"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(ctr "$N-web" '{{.State.Running}} {{.State.Health.Status}}')" = "true healthy" ] ||
+	t_why "$N-web: $(ctr "$N-web" '{{.State.Status}}')"
+WEB=$(ctr "$N-web" '{{.Id}}')
+t_end
+
+t_begin "a container stopped outside stk (must_run) is planned as a change and started again"
+dk stop -t 1 "$N-web" >/dev/null
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "must_run"
+t_expect_has out "Plan: 0 to add, 1 to change, 0 to destroy"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(ctr "$N-web" '{{.Id}} {{.State.Running}}')" = "$WEB true" ] ||
+	t_why "$N-web: $(ctr "$N-web" '{{.Id}} {{.State.Status}}') (was $WEB)"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a failing health check fails the create with the container's output, kept tainted"
+cat >>"$W/main.stk" <<EOF
+
+resource docker.container bad {
+  name         = "$N-bad"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sh", "-c", "echo bad-start-line; echo bad-stderr-line >&2; exec /bin/sleep 600"]
+  healthcheck = {
+    test     = ["CMD", "/bin/sh", "-c", "exit 1"]
+    interval = "1s"
+    retries  = 1
+  }
+  wait_healthy = true
+}
+EOF
+in_w apply -auto-approve
+[ "$T_STATUS" -ne 0 ] || t_why "apply succeeded"
+t_expect_has err "docker.container.bad: container"
+t_expect_has err "is unhealthy"
+t_expect_has err "bad-start-line"
+t_expect_has err "bad-stderr-line"
+BAD=$(ctr "$N-bad" '{{.Id}}')
+[ -n "$BAD" ] || t_why "no container $N-bad"
+grep -q '"tainted"' "$W/stk.state" || t_why "the state has nothing tainted"
+grep -q "$BAD" "$W/stk.state" || t_why "the state does not record $BAD"
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_match out 'docker\.container\.bad.*replaced'
+t_expect_has out "Plan: 1 to add, 0 to change, 1 to destroy"
+t_end
+
+t_begin "without the failing container the next apply removes it"
+config hi unless-stopped
+# the same env as now ("bye") would leave web alone: restore it
+sed -i 's/GREETING = "hi"/GREETING = "bye"/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(ctrs "$N-bad")" = 0 ] || t_why "$N-bad is still there"
+[ "$(ctr "$N-web" '{{.Id}}')" = "$WEB" ] || t_why "$N-web was touched"
+t_end
+
+t_begin "import adopts a container by ID; the plan then has no changes"
+IMP=$(dk run -d --network host --name "$N-imp" --label owner=ops stk-busybox:latest /bin/sleep 600)
+cat >>"$W/main.stk" <<EOF
+
+resource docker.container imp {
+  name         = "$N-imp"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+  labels       = { owner = "ops" }
+}
+EOF
+in_w import docker.container.imp "$IMP"
+t_expect_status 0
+grep -q "$IMP" "$W/stk.state" || t_why "the state does not record $IMP"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "import of an ID that does not exist fails and records nothing"
+in_w import docker.container.nope 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+[ "$T_STATUS" -ne 0 ] || t_why "import succeeded"
+t_end
+
+t_begin "destroy removes every container (checked with the docker CLI)"
+in_w destroy -auto-approve
+t_expect_status 0
+left=$(dk ps -a --format '{{.Names}}' | grep -c "^$N-")
+[ "$left" = 0 ] || t_why "left behind: $(dk ps -a --format '{{.Names}}' | grep "^$N-" | tr '\n' ' ')"
+t_end
+
+t_summary

@@ -1,0 +1,211 @@
+#!/bin/sh
+# tests/docker_image.sh: docker.image against a private dockerd (tests/docker.sh) and Debian's
+# docker-registry, judged by the docker CLI and by curl against the registry's v2 API: a build
+# with a COPY and a build arg, a plan with no changes, a context change rebuilding, a change
+# to a file .dockerignore leaves out rebuilding nothing, a failing RUN step shown with its
+# output, a push whose digest the registry confirms, destroy. The registry listens on the
+# daemon's own loopback (its network namespace), so stk and curl run in there too (dk_ns).
+. "$(dirname "$0")/lib.sh"
+t_init
+
+. "$(dirname "$0")/docker.sh"
+docker_start
+docker_base_image
+REGISTRY=${DOCKER_REGISTRY:-/usr/bin/docker-registry}
+[ -x "$REGISTRY" ] || docker_skip "$REGISTRY is not installed (apt-get install docker-registry)"
+command -v nsenter >/dev/null 2>&1 || docker_skip "nsenter is not installed (util-linux)"
+command -v curl >/dev/null 2>&1 || docker_skip "curl is not installed"
+
+W=$T_TMP/work
+STK_ABS=$(t_abspath "$STK")
+N=stk-img-$$
+# a fresh namespace: nothing else listens on its loopback
+PORT=$((20000 + $$ % 20000))
+REG=127.0.0.1:$PORT
+mkdir -p "$W/app" "$T_TMP/registry"
+cat >"$T_TMP/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  delete:
+    enabled: true
+  filesystem:
+    rootdirectory: $T_TMP/registry
+http:
+  addr: $REG
+EOF
+dk_ns "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
+REG_PID=$!
+trap 'kill $REG_PID 2>/dev/null; docker_stop; t_cleanup' EXIT
+trap 'kill $REG_PID 2>/dev/null; docker_stop; t_cleanup; trap - EXIT; exit 130' INT
+trap 'kill $REG_PID 2>/dev/null; docker_stop; t_cleanup; trap - EXIT; exit 143' TERM
+i=0
+until dk_ns curl -fsS "http://$REG/v2/" >/dev/null 2>&1; do
+	i=$((i + 1))
+	if ! kill -0 "$REG_PID" 2>/dev/null || [ $i -ge 100 ]; then
+		tail -n 20 "$T_TMP/registry.log"
+		docker_skip "docker-registry did not start"
+	fi
+	sleep 0.1
+done
+
+in_w() {
+	T_STATUS=0
+	(cd "$W" && t_timeout 300 nsenter -t "$DK_PID" -n "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
+		T_STATUS=$?
+}
+
+# The judge's view of an image: a field (a Go template), or "" when there is none.
+img() {
+	dk image inspect "$1" --format "$2" 2>/dev/null
+}
+
+# The registry's digest for repo:tag, from its v2 API.
+reg_digest() {
+	dk_ns curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/$1/manifests/$2" 2>/dev/null | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+state_attr() {
+	python3 -c 'import json,sys
+s=json.load(open(sys.argv[1]))
+for r in s["resources"]:
+    if r["type"]=="docker.image" and r["name"]==sys.argv[2]:
+        print(r["instances"][0]["attributes"].get(sys.argv[3]) or "")' "$W/stk.state" "$1" "$2" 2>/dev/null
+}
+
+printf 'FROM stk-busybox:latest\nARG GREETING=none\nCOPY hello.txt /hello.txt\nRUN echo "$GREETING" >/greeting.txt\nCMD ["cat", "/hello.txt"]\n' \
+	>"$W/app/Dockerfile"
+echo one >"$W/app/hello.txt"
+printf '# local notes are not part of the image\nnotes.txt\n*.log\n' >"$W/app/.dockerignore"
+echo draft >"$W/app/notes.txt"
+
+cat >"$W/main.stk" <<EOF
+resource docker.image app {
+  context    = "app"
+  build_args = { GREETING = "hi from stk" }
+  tags       = ["$N:v1"]
+}
+
+output id { value = docker.image.app.id }
+EOF
+
+t_begin "apply builds the image from the context, with the build arg (checked with the docker CLI)"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "docker.image.app: Creation complete"
+ID1=$(img "$N:v1" '{{.Id}}')
+[ -n "$ID1" ] || t_why "no image $N:v1"
+[ "$(dk run --rm --network host "$N:v1")" = one ] || t_why "the COPY did not land: $(dk run --rm --network host "$N:v1")"
+[ "$(dk run --rm --network host "$N:v1" cat /greeting.txt)" = "hi from stk" ] || t_why "the build arg did not reach RUN"
+[ "$(dk run --rm --network host "$N:v1" ls /notes.txt 2>/dev/null)" = "" ] || t_why "notes.txt was sent"
+img "$N:v1" '{{index .Config.Labels "stk.token"}}' | grep -q . || t_why "the image has no stk.token label"
+[ "$(state_attr app id)" = "$ID1" ] || t_why "state id $(state_attr app id), docker says $ID1"
+state_attr app context_sha256 | grep -Eq '^[0-9a-f]{64}$' || t_why "no context_sha256 in the state"
+t_end
+
+t_begin "a second plan has no changes"
+in_w plan
+t_expect_status 0
+t_expect_has out "No changes"
+t_end
+
+t_begin "a file .dockerignore leaves out changes: no rebuild"
+echo "second draft" >"$W/app/notes.txt"
+echo "x" >"$W/app/build.log"
+in_w plan
+t_expect_status 0
+t_expect_has out "No changes"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(img "$N:v1" '{{.Id}}')" = "$ID1" ] || t_why "the image was rebuilt"
+t_end
+
+t_begin "a changed context file replaces the image: a new build, a new ID, the old image gone"
+echo two >"$W/app/hello.txt"
+in_w plan
+t_expect_status 0
+t_expect_has out "stk.context_sha256"
+t_expect_has out "replace"
+in_w apply -auto-approve
+t_expect_status 0
+ID2=$(img "$N:v1" '{{.Id}}')
+[ -n "$ID2" ] && [ "$ID2" != "$ID1" ] || t_why "the image ID is still $ID2"
+[ "$(dk run --rm --network host "$N:v1")" = two ] || t_why "the new file is not in the image"
+[ -z "$(img "$ID1" '{{.Id}}')" ] || t_why "the old image $ID1 is still there"
+in_w plan
+t_expect_has out "No changes"
+t_end
+
+t_begin "a changed build arg replaces the image"
+sed -i 's/hi from stk/hello again/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(dk run --rm --network host "$N:v1" cat /greeting.txt)" = "hello again" ] || t_why "the new build arg is not in the image"
+t_end
+
+t_begin "a failing RUN step fails the create, showing the step and its output under the address"
+mkdir -p "$W/bad"
+printf 'FROM stk-busybox:latest\nRUN echo preparing\nRUN echo "something broke here" && exit 3\n' >"$W/bad/Dockerfile"
+cat >>"$W/main.stk" <<EOF
+
+resource docker.image bad {
+  context = "bad"
+  tags    = ["$N-bad:v1"]
+}
+EOF
+in_w apply -auto-approve
+[ "$T_STATUS" -ne 0 ] || t_why "apply succeeded"
+# the engine counts the stk.token label as one more step
+t_expect_match err 'docker\.image\.bad: docker build failed at Step 3/[0-9]+ : RUN echo "something broke here" && exit 3'
+t_expect_has err "something broke here"
+t_expect_has err "returned a non-zero code: 3"
+[ -z "$(img "$N-bad:v1" '{{.Id}}')" ] || t_why "$N-bad:v1 exists"
+[ -z "$(dk ps -aq)" ] || t_why "containers were left behind: $(dk ps -a)"
+t_end
+
+# no longer wanted
+sed -i '/^resource docker.image bad/,$d' "$W/main.stk"
+
+t_begin "push = true pushes the tag; repo_digest is what the registry serves"
+cat >>"$W/main.stk" <<EOF
+
+resource docker.image pushed {
+  context = "app"
+  tags    = ["$REG/$N/app:v1"]
+  push    = true
+}
+
+output repo_digest { value = docker.image.pushed.repo_digest }
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+RD=$(reg_digest "$N/app" v1)
+[ -n "$RD" ] || t_why "the registry has no $N/app:v1"
+[ "$(state_attr pushed repo_digest)" = "$REG/$N/app@$RD" ] ||
+	t_why "repo_digest $(state_attr pushed repo_digest), the registry says $RD"
+t_expect_has out "$REG/$N/app@$RD"
+in_w plan
+t_expect_has out "No changes"
+t_end
+
+t_begin "a tag deleted at the registry is pushed again"
+dk_ns curl -fsS -X DELETE "http://$REG/v2/$N/app/manifests/$RD" >/dev/null 2>&1
+[ -z "$(reg_digest "$N/app" v1)" ] || t_why "the registry still has $N/app:v1 (deletes enabled?)"
+in_w plan
+t_expect_has out "push"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(reg_digest "$N/app" v1)" = "$RD" ] || t_why "not pushed again: $(reg_digest "$N/app" v1)"
+t_end
+
+t_begin "destroy removes the images"
+in_w destroy -auto-approve
+t_expect_status 0
+[ -z "$(img "$N:v1" '{{.Id}}')" ] || t_why "$N:v1 is still there"
+[ -z "$(img "$REG/$N/app:v1" '{{.Id}}')" ] || t_why "$REG/$N/app:v1 is still there"
+[ -z "$(img "$ID2" '{{.Id}}')" ] || t_why "$ID2 is still there"
+t_end
+
+t_summary
