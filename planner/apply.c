@@ -70,7 +70,30 @@ struct applier {
 	time_t t0;
 	int status_shown, status_over;
 	int save_failed;            /* a state write failed: the run fails */
+	struct buf progress;        /* char *: providers' progress lines from the workers, under mu,
+				       printed by the main thread so lines never interleave */
 };
+
+/* What a worker's provider says as it goes (build output): queued for the main thread. */
+struct progress_arg {
+	struct applier *ap;
+	const char *addr;
+};
+
+static void queue_progress(void *arg, const char *line)
+{
+	struct progress_arg *pa = arg;
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (!n)
+		return;
+	pthread_mutex_lock(&pa->ap->mu);
+	buf_push(&pa->ap->progress, char *, xasprintf("%s: %.*s", pa->addr, (int)n, line));
+	pthread_cond_signal(&pa->ap->done_cv);
+	pthread_mutex_unlock(&pa->ap->mu);
+}
 
 /* ---- workers ---- */
 
@@ -91,9 +114,11 @@ static void *worker(void *arg)
 		ap->work = op->next;
 		pthread_mutex_unlock(&ap->mu);
 
+		struct progress_arg pa = { ap, op->addr };
 		struct provider_op po = {
 			.type = op->type, .addr = op->addr, .prior = op->prior, .planned = op->planned,
 			.token = op->token[0] ? op->token : NULL, .timeout_s = op->timeout_s,
+			.progress = queue_progress, .progress_arg = &pa,
 		};
 		const struct provider_ops *ops = op->prov->ops;
 		switch (op->kind) {
@@ -398,6 +423,24 @@ static int dispatch(struct applier *ap, struct op *op)
 	return 0;
 }
 
+/* Prints the providers' queued progress lines; called with mu held, which it drops while it
+ * prints. */
+static void say_progress(struct applier *ap)
+{
+	struct buf lines = ap->progress;
+
+	if (!buf_count(&lines, char *))
+		return;
+	buf_init(&ap->progress);
+	pthread_mutex_unlock(&ap->mu);
+	for (size_t i = 0; i < buf_count(&lines, char *); i++) {
+		say(ap, "%s", buf_at(&lines, char *, i));
+		free(buf_at(&lines, char *, i));
+	}
+	buf_release(&lines);
+	pthread_mutex_lock(&ap->mu);
+}
+
 /* Waits for one operation to finish (printing "Still creating..." for long ones); returns it,
  * or NULL when nothing is in flight. */
 static struct op *wait_one(struct applier *ap, struct buf *running)
@@ -406,11 +449,13 @@ static struct op *wait_one(struct applier *ap, struct buf *running)
 	int every = ap->ao->progress_every > 0 ? ap->ao->progress_every : 10;
 
 	pthread_mutex_lock(&ap->mu);
+	say_progress(ap);   /* before the end of the operation that said it */
 	while (!ap->done && ap->in_flight) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_cond_timedwait(&ap->done_cv, &ap->mu, &ts);
+		say_progress(ap);
 		if (ap->done)
 			break;
 		status_draw(ap);   /* the seconds move on */
@@ -558,6 +603,7 @@ static struct op *try_one(struct applier *ap)
 	struct op *op = NULL;
 
 	pthread_mutex_lock(&ap->mu);
+	say_progress(ap);
 	if (ap->done) {
 		op = ap->done;
 		ap->done = op->next;
@@ -977,6 +1023,10 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	if (failed && ao->rollback_on_failure && !apply_interrupted)
 		rollback(&ap);
 	stop_workers(&ap);
+	pthread_mutex_lock(&ap.mu);
+	say_progress(&ap);   /* what the last operations said before they ended */
+	pthread_mutex_unlock(&ap.mu);
+	buf_release(&ap.progress);
 	status_clear(&ap);
 	ap.status_over = 1;
 	if (ap.save_failed)

@@ -95,6 +95,11 @@ t_begin "apply builds the image from the context, with the build arg (checked wi
 in_w apply -auto-approve
 t_expect_status 0
 t_expect_has out "docker.image.app: Creation complete"
+# the build's output, as it goes, each line under the address and before the end
+t_expect_match out "^docker.image.app: Step 1/[0-9]+ : FROM stk-busybox"
+[ "$(grep -n "docker.image.app: Step 1/" "$T_TMP/out" | head -1 | cut -d: -f1)" -lt \
+	"$(grep -n "docker.image.app: Creation complete" "$T_TMP/out" | cut -d: -f1)" ] ||
+	t_why "the build output came after the end of the create"
 ID1=$(img "$N:v1" '{{.Id}}')
 [ -n "$ID1" ] || t_why "no image $N:v1"
 [ "$(dk run --rm --network host "$N:v1")" = one ] || t_why "the COPY did not land: $(dk run --rm --network host "$N:v1")"
