@@ -52,6 +52,7 @@ docker_stop() {
 	fi
 }
 
+# docker_start [DOCKERD-ARGS...]: extra arguments go to dockerd (docker_start_tls uses them).
 docker_start() {
 	DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
 	[ -x "$DOCKERD" ] || docker_skip "$DOCKERD is not installed (apt-get install docker.io)"
@@ -78,7 +79,7 @@ docker_start() {
 	unshare -n -m sh -c 'ip link set lo up 2>/dev/null || :; exec "$@"' sh "$DOCKERD" \
 		--storage-driver=vfs --bridge=none --iptables=false --ip6tables=false \
 		--host "$DOCKER_HOST" --data-root "$T_TMP/docker/data" --exec-root "$DK_DIR/exec" \
-		--pidfile "$DK_DIR/docker.pid" >"$T_TMP/dockerd.log" 2>&1 &
+		--pidfile "$DK_DIR/docker.pid" "$@" >"$T_TMP/dockerd.log" 2>&1 &
 	DK_PID=$!
 	dk_i=0
 	until dk version >/dev/null 2>&1; do
@@ -115,4 +116,14 @@ docker_base_image() {
 # there too (the daemon's socket is a file, reachable from any network namespace).
 dk_ns() {
 	nsenter -t "$DK_PID" -n "$@"
+}
+
+# docker_start_tls DIR PORT: docker_start, with the daemon also listening on
+# tcp://127.0.0.1:PORT in its namespace, TLS verified both ways (--tlsverify) with
+# DIR/ca.pem, DIR/server.pem and DIR/server-key.pem. The unix socket stays plain: the CLI
+# judges through it. Reach the TCP port from inside the namespace (dk_ns). dockerd opens all
+# its listeners before it serves any, so once docker_start sees the socket the port is up.
+docker_start_tls() {
+	docker_start --tlsverify --tlscacert "$1/ca.pem" --tlscert "$1/server.pem" \
+		--tlskey "$1/server-key.pem" --host "tcp://127.0.0.1:$2"
 }

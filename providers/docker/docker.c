@@ -210,6 +210,15 @@ int docker_call(struct docker *d, const char *method, const char *path, json_t *
 		if (d->socket)
 			diag_hint(diag, "is dockerd running, and may stk open %s? (provider host, DOCKER_HOST)",
 				  d->socket);
+		else if (d->tls_cert && resp.error &&
+			 (strstr(resp.error, "Broken pipe") || strstr(resp.error, "reset") ||
+			  strstr(resp.error, "not connected") || strstr(resp.error, "alert") ||
+			  strstr(resp.error, "SSL_read") || strstr(resp.error, "SSL_write")))
+			/* TLS 1.3: the daemon checks the client certificate after the client's half of
+			 * the handshake, so a refusal reads as a closed connection or an alert */
+			diag_hint(diag, "TLS: the daemon closed the connection; does it trust the CA that "
+					"signed the client certificate %s (dockerd --tlscacert)?",
+				  d->tls_cert);
 		goto out;
 	}
 	if (resp.body.len)
