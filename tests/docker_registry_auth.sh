@@ -1,0 +1,271 @@
+#!/bin/sh
+# tests/docker_registry_auth.sh: docker.image pushing to a registry that wants a login. Debian's
+# docker-registry runs with htpasswd (bcrypt) auth in the private dockerd's network namespace
+# (tests/docker.sh), and stk runs in there too (dk_ns): the daemon pushes to the registry on
+# its loopback, and stk's own digest check (HEAD /v2/.../manifests/TAG, answering the 401
+# with basic auth) must reach the same loopback. moto_server, for `data aws.ecr_token`,
+# therefore also runs inside that namespace: tests/moto.sh's moto_start would put it on the
+# host's 127.0.0.1, which stk cannot reach from in there. Cases: credentials from the
+# provider's registry block (repo_digest is what the registry serves, checked with curl -u;
+# a refreshing plan has no changes), wrong credentials (the create fails under the address,
+# exit 1), and an ECR-style login: user AWS with the password from moto's
+# GetAuthorizationToken, fed from `data aws.ecr_token` into the registry block.
+. "$(dirname "$0")/lib.sh"
+t_init
+
+. "$(dirname "$0")/docker.sh"
+docker_start
+docker_base_image
+REGISTRY=${DOCKER_REGISTRY:-/usr/bin/docker-registry}
+[ -x "$REGISTRY" ] || docker_skip "$REGISTRY is not installed (apt-get install docker-registry)"
+command -v nsenter >/dev/null 2>&1 || docker_skip "nsenter is not installed (util-linux)"
+command -v curl >/dev/null 2>&1 || docker_skip "curl is not installed"
+
+# bcrypt for htpasswd: python3's crypt module (glibc's libcrypt), else htpasswd -B
+bcrypt_hash() {
+	bh=$(python3 -W ignore -c 'import crypt, sys
+print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)) or "")' "$1" 2>/dev/null)
+	case $bh in
+	'$2'?*) echo "$bh" ;;
+	*)
+		command -v htpasswd >/dev/null 2>&1 || return 1
+		htpasswd -nbB x "$1" | sed -n 's/^x://p'
+		;;
+	esac
+}
+bcrypt_hash probe | grep -q '^\$2' ||
+	docker_skip "no bcrypt for htpasswd (python3's crypt module or htpasswd -B from apache2-utils)"
+
+W=$T_TMP/work
+STK_ABS=$(t_abspath "$STK")
+N=stk-auth-$$
+# a fresh namespace: nothing else listens on its loopback
+PORT=$((20000 + $$ % 20000))
+REG=127.0.0.1:$PORT
+MPORT=$((PORT + 1))
+EP=http://127.0.0.1:$MPORT
+REG_PID=
+MOTO=
+stop_all() {
+	[ -z "$REG_PID" ] || kill "$REG_PID" 2>/dev/null
+	[ -z "$MOTO" ] || kill "$MOTO" 2>/dev/null
+	docker_stop
+	t_cleanup
+}
+trap 'stop_all' EXIT
+trap 'stop_all; trap - EXIT; exit 130' INT
+trap 'stop_all; trap - EXIT; exit 143' TERM
+
+# ---- moto, in the daemon's namespace (as tests/moto.sh's moto_start, but in there) ----
+ECR=1
+if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+	echo "moto_server or aws (awscli) is not installed: the ECR case is skipped"
+	ECR=
+fi
+# awscli against moto, from inside the namespace
+awsn() {
+	dk_ns aws --endpoint-url "$EP" --region us-east-1 "$@"
+}
+if [ -n "$ECR" ]; then
+	dk_ns env INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$MPORT" >"$T_TMP/moto.log" 2>&1 &
+	MOTO=$!
+	i=0
+	until dk_ns curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null; do
+		i=$((i + 1))
+		if ! kill -0 "$MOTO" 2>/dev/null || [ $i -ge 150 ]; then
+			echo "moto_server did not start"
+			cat "$T_TMP/moto.log"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	export AWS_DEFAULT_REGION=us-east-1
+	unset AWS_PROFILE AWS_SESSION_TOKEN
+	AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsn iam create-user --user-name stk >/dev/null
+	AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsn iam create-access-key --user-name stk \
+		--query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >"$T_TMP/key"
+	AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsn iam put-user-policy --user-name stk \
+		--policy-name all --policy-document \
+		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:*","sts:*"],"Resource":"*"}]}'
+	read -r KEY SECRET <"$T_TMP/key"
+	export AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY="$SECRET" AWS_ENDPOINT_URL="$EP"
+	# the token stk's data source will get: moto's is "AWS:<account>-auth-token", the same on
+	# every call (a real ECR's changes each time, and could not be written down beforehand)
+	ecr_pw() {
+		awsn ecr get-authorization-token --query 'authorizationData[0].authorizationToken' \
+			--output text | base64 -d
+	}
+	T1=$(ecr_pw)
+	T2=$(ecr_pw)
+	case $T1 in
+	AWS:?*) ;;
+	*) echo "moto's token is not AWS:password: '$T1'"; exit 1 ;;
+	esac
+	if [ "$T1" != "$T2" ]; then
+		echo "moto's ECR token changes between calls: the ECR case is skipped"
+		ECR=
+	fi
+	ECR_PW=${T1#AWS:}
+fi
+
+# ---- the registry, with htpasswd auth: user stk, and AWS with moto's token ----
+mkdir -p "$W/app" "$T_TMP/registry"
+REG_USER=stk
+REG_PW=s3cret-$$
+{
+	printf '%s:%s\n' "$REG_USER" "$(bcrypt_hash "$REG_PW")"
+	[ -z "$ECR" ] || printf 'AWS:%s\n' "$(bcrypt_hash "$ECR_PW")"
+} >"$T_TMP/htpasswd"
+cat >"$T_TMP/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $T_TMP/registry
+http:
+  addr: $REG
+auth:
+  htpasswd:
+    realm: stk-test
+    path: $T_TMP/htpasswd
+EOF
+dk_ns "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
+REG_PID=$!
+i=0
+# 401 until logged in: up when it answers at all
+until [ "$(dk_ns curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/" 2>/dev/null)" = 401 ]; do
+	i=$((i + 1))
+	if ! kill -0 "$REG_PID" 2>/dev/null || [ $i -ge 100 ]; then
+		tail -n 20 "$T_TMP/registry.log"
+		docker_skip "docker-registry did not start"
+	fi
+	sleep 0.1
+done
+[ "$(dk_ns curl -s -o /dev/null -w '%{http_code}' -u "$REG_USER:$REG_PW" "http://$REG/v2/")" = 200 ] || {
+	tail -n 20 "$T_TMP/registry.log"
+	echo "the registry does not take $REG_USER's bcrypt hash"
+	exit 1
+}
+
+# in_w DIR ARGS...: stk in DIR, in the daemon's namespace
+in_w() {
+	T_STATUS=0
+	d=$1
+	shift
+	(cd "$d" && t_timeout 300 nsenter -t "$DK_PID" -n "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
+		T_STATUS=$?
+}
+
+# The registry's digest for repo:tag, from its v2 API, logged in as USER:PW.
+reg_digest() {
+	dk_ns curl -fsSI -u "$1" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/$2/manifests/$3" 2>/dev/null | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+state_attr() {
+	python3 -c 'import json,sys
+s=json.load(open(sys.argv[1]))
+for r in s["resources"]:
+    if r["type"]=="docker.image" and r["name"]==sys.argv[2]:
+        print(r["instances"][0]["attributes"].get(sys.argv[3]) or "")' "$1/stk.state" "$2" "$3" 2>/dev/null
+}
+
+printf 'FROM stk-busybox:latest\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n' >"$W/app/Dockerfile"
+echo hello >"$W/app/hello.txt"
+for d in basic wrong ecr; do
+	mkdir -p "$W/$d"
+	cp -r "$W/app" "$W/$d/app"
+done
+
+t_begin "credentials from the provider's registry block: pushed, repo_digest is the registry's"
+cat >"$W/basic/main.stk" <<EOF
+provider docker {
+  registry "local" {
+    address  = "$REG"
+    username = "$REG_USER"
+    password = "$REG_PW"
+  }
+}
+
+resource docker.image pushed {
+  context = "app"
+  tags    = ["$REG/$N/basic:v1"]
+  push    = true
+}
+EOF
+in_w "$W/basic" apply -auto-approve
+t_expect_status 0
+RD=$(reg_digest "$REG_USER:$REG_PW" "$N/basic" v1)
+[ -n "$RD" ] || t_why "the registry has no $N/basic:v1"
+[ "$(state_attr "$W/basic" pushed repo_digest)" = "$REG/$N/basic@$RD" ] ||
+	t_why "repo_digest $(state_attr "$W/basic" pushed repo_digest), the registry says $RD"
+t_expect_lacks out "$REG_PW"
+t_expect_lacks err "$REG_PW"
+t_end
+
+t_begin "a refreshing plan checks the digest with basic auth: no changes"
+in_w "$W/basic" plan
+t_expect_status 0
+t_expect_has out "No changes"
+t_expect_lacks err "not authorized"
+t_end
+
+t_begin "wrong credentials: the create fails under the address, exit 1"
+cat >"$W/wrong/main.stk" <<EOF
+provider docker {
+  registry "local" {
+    address  = "$REG"
+    username = "$REG_USER"
+    password = "not-the-password"
+  }
+}
+
+resource docker.image pushed {
+  context = "app"
+  tags    = ["$REG/$N/wrong:v1"]
+  push    = true
+}
+EOF
+in_w "$W/wrong" apply -auto-approve
+t_expect_status 1
+t_expect_match err "docker\.image\.pushed: docker push $REG/$N/wrong:v1: .*(unauthorized|authentication required|401)"
+t_expect_lacks err "not-the-password"
+[ -z "$(reg_digest "$REG_USER:$REG_PW" "$N/wrong" v1)" ] || t_why "the registry has $N/wrong:v1"
+t_end
+
+if [ -n "$ECR" ]; then
+	t_begin "ECR-style: data aws.ecr_token's username and password log in to the registry"
+	cat >"$W/ecr/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+data aws.ecr_token x {}
+
+provider docker {
+  registry "ecr" {
+    address  = "$REG"
+    username = data.aws.ecr_token.x.username
+    password = data.aws.ecr_token.x.password
+  }
+}
+
+resource docker.image pushed {
+  context = "app"
+  tags    = ["$REG/$N/ecr:v1"]
+  push    = true
+}
+EOF
+	in_w "$W/ecr" apply -auto-approve
+	t_expect_status 0
+	RD=$(reg_digest "AWS:$ECR_PW" "$N/ecr" v1)
+	[ -n "$RD" ] || t_why "the registry has no $N/ecr:v1"
+	[ "$(state_attr "$W/ecr" pushed repo_digest)" = "$REG/$N/ecr@$RD" ] ||
+		t_why "repo_digest $(state_attr "$W/ecr" pushed repo_digest), the registry says $RD"
+	t_expect_lacks out "$ECR_PW"
+	in_w "$W/ecr" plan
+	t_expect_status 0
+	t_expect_has out "No changes"
+	t_end
+fi
+
+t_summary
