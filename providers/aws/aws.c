@@ -710,9 +710,8 @@ static int aws_read(struct provider *p, struct provider_read *items, size_t n, s
 	return r ? r->read((struct aws *)p, items, n, diag) : (n ? -1 : 0);
 }
 
-/* EC2 objects carry their stk:token tag; DescribeTags finds one of any type by it. Types
- * outside EC2 have unique names, so a create repeated after an interruption fails rather than
- * duplicating: for them nothing is found here. */
+/* EC2 objects carry their stk:token tag; DescribeTags finds one of any type by it. The other
+ * types (RDS, ECR, route table associations) look by name or subnet through their own find. */
 static int aws_find_by_token(struct provider *p, const char *type, const char *token,
 			     const struct value *planned, struct value **result, struct diag_ctx *diag)
 {

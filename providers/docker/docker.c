@@ -725,13 +725,10 @@ static int docker_read(struct provider *p, struct provider_read *items, size_t n
 static int docker_find_by_token(struct provider *p, const char *type, const char *token,
 				const struct value *planned, struct value **result, struct diag_ctx *diag)
 {
+	const struct docker_resource *r = resource(type, diag, NULL);
+
 	*result = NULL;
-	/* a type this build cannot create never sent its create: there is nothing to find, and
-	 * the intent its failed create left must not block every later run */
-	for (size_t i = 0; i < sizeof docker_resources / sizeof docker_resources[0]; i++)
-		if (!strcmp(docker_resources[i]->type, type))
-			return docker_resources[i]->find((struct docker *)p, token, planned, result, diag);
-	return 0;
+	return r ? r->find((struct docker *)p, token, planned, result, diag) : -1;
 }
 
 static int docker_read_data(struct provider *p, const char *type, const struct value *config,
