@@ -3673,6 +3673,24 @@ static struct value *f_compact(struct func_call *fc, struct value **args, size_t
 	return list_from(&out);
 }
 
+/* one: Terraform's way to take the single object of a count or for_each that is 0 or 1, or
+ * null when there is none: a list or set of at most one element. */
+static struct value *f_one(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "one" };
+	struct value *v = args[0];
+
+	(void)n;
+	if (v->kind != VAL_LIST && v->kind != VAL_SET)
+		return fail(&c, 0, "the argument must be a list or a set, not %s", a_kind(v));
+	if (v->u.list.n > 1)
+		return fail(&c, 0, "the list must have zero or one elements, not %zu",
+			    v->u.list.n);
+	if (!v->u.list.n)
+		return val_null();
+	return val_ref(v->u.list.items[0]);
+}
+
 static struct value *f_zipmap(struct func_call *fc, struct value **args, size_t n)
 {
 	struct fctx c = { fc, "zipmap" };
@@ -4317,6 +4335,7 @@ const struct func_sig func_table[] = {
 	{ "max", 1, -1, "max(number, ...)", f_max, 0 },
 	{ "merge", 0, -1, "merge(map, ...)", f_merge, 0 },
 	{ "min", 1, -1, "min(number, ...)", f_min, 0 },
+	{ "one", 1, 1, "one(list)", f_one, 0 },
 	{ "range", 1, 3, "range([start,] limit[, step])", f_range, 0 },
 	{ "replace", 3, 3, "replace(string, substring, replacement)", f_replace, 0 },
 	{ "reverse", 1, 1, "reverse(list)", f_reverse, 0 },

@@ -641,6 +641,11 @@ static void test_collections(void)
 	expect_err_at("coalesce", "[1, true]", "all arguments must have the same type", -1);
 	expect("compact", "[['a', '', 'b', null, 'c']]", "['a', 'b', 'c']");
 	expect("compact", "[[]]", "[]");
+	expect("one", "[[]]", "null");
+	expect("one", "[['a']]", "'a'");
+	expect("one", "[[[1, 2]]]", "[1, 2]");
+	expect_err_at("one", "[['a', 'b']]", "zero or one elements, not 2", 0);
+	expect_err_at("one", "['a']", "must be a list or a set", 0);
 	expect("compact", "[[1, '', 2]]", "['1', '2']");
 	expect_err_at("compact", "['a']", "must be a list of strings", 0);
 	expect_err_at("compact", "[[[1]]]", "element 0 is a list", 0);

@@ -1,0 +1,3 @@
+        location ${prefix} {
+            proxy_pass ${upstream};
+        }
