@@ -673,7 +673,10 @@ static int load_saved(struct run *r, const char *file)
 	buf_release(&text);
 
 	if (!j || strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") ||
-	    json_integer_value(json_object_get(j, "version")) != 1) {
+	    json_integer_value(json_object_get(j, "version")) != 1 ||
+	    /* run_plan() takes these as the inputs (val_from_json() needs a value) */
+	    !json_is_object(json_object_get(j, "variables")) ||
+	    !json_is_object(json_object_get(j, "variable_origins"))) {
 		diag_error(&r->diag, NULL, "%s is not a saved plan%s%s", file, j ? "" : ": ", j ? "" : je.text);
 		diag_hint(&r->diag, "make one with stk plan -out %s", file);
 		json_decref(j);
@@ -798,12 +801,15 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 	} else if (ret) {
 		printf("\nApply failed. Resources: %u added, %u changed, %u destroyed, %u failed.\n",
 		       res.added, res.changed, res.destroyed, res.failed);
+	} else if (destroy) {
+		/* as Terraform words it: a destroy adds and changes nothing */
+		printf("\n%sDestroy complete!%s Resources: %u destroyed.\n",
+		       ao.color ? "\033[1;32m" : "", ao.color ? "\033[0m" : "", res.destroyed);
 	} else {
 		printf("\n%sApply complete!%s Resources: %u added, %u changed, %u destroyed.\n",
 		       ao.color ? "\033[1;32m" : "", ao.color ? "\033[0m" : "", res.added, res.changed,
 		       res.destroyed);
-		if (!destroy)
-			print_outputs(&r.st, ao.color);
+		print_outputs(&r.st, ao.color);
 	}
 out:
 	run_release(&r);

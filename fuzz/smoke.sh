@@ -9,6 +9,15 @@
 #   fuzz_state  the state loader: regressions in fuzz/regressions/state/, seeds fuzz/corpus-state/
 #               (with states sealed by stk), tests/state/*.json and tests/plan/*/state.json; no
 #               dictionary; output in fuzz/smoke-state.log
+#   fuzz_eval   the evaluator: regressions in fuzz/regressions/eval/, seeds fuzz/corpus-eval/ and
+#               every .stk file under tests/ and examples/, dictionary fuzz/stk.dict
+#   fuzz_plan   the saved-plan loader: regressions in fuzz/regressions/plan/, seeds
+#               fuzz/corpus-plan/ (plans written by stk plan -out, two of them sealed)
+#   fuzz_aws, fuzz_docker  the providers' decoders: regressions in fuzz/regressions/aws/ and
+#               fuzz/regressions/docker/, seeds fuzz/corpus-aws/ and fuzz/corpus-docker/
+#               (answers recorded in the shape the APIs give them; see fuzz/fake_http.h)
+#
+# Every target but fuzz_parse writes its output to fuzz/smoke-TARGET.log.
 #
 #   sh fuzz/smoke.sh FUZZER SRCDIR [SECONDS [MAX_LEN]]
 #
@@ -27,10 +36,10 @@ max_len=${4:-4096}
 case $fuzzer in /*) ;; *) fuzzer=$(pwd)/$fuzzer ;; esac
 srcdir=$(cd "$srcdir" && pwd) || exit 1
 case ${fuzzer##*/} in
-fuzz_state*)
-	target=state
-	regressions=$srcdir/fuzz/regressions/state
-	log=$(pwd)/fuzz/smoke-state.log
+fuzz_state* | fuzz_eval* | fuzz_plan* | fuzz_aws* | fuzz_docker*)
+	target=$(basename "$fuzzer" | sed 's/^fuzz_\([a-z]*\).*/\1/')  # fuzz_aws.exe: aws
+	regressions=$srcdir/fuzz/regressions/$target
+	log=$(pwd)/fuzz/smoke-$target.log
 	;;
 *)
 	target=parse
@@ -81,7 +90,8 @@ seed() {
 		cp "$f" "$work/corpus/seed-$n" || exit 1
 	done
 }
-if [ "$target" = state ]; then
+case $target in
+state)
 	for top in fuzz/corpus-state tests/state tests/plan fuzz/regressions/state; do
 		[ -d "$srcdir/$top" ] || continue
 		case $top in
@@ -92,17 +102,41 @@ if [ "$target" = state ]; then
 		rm -f "$work/.list"
 	done
 	dict=
-else
+	;;
+eval)
+	for top in fuzz/corpus-eval tests examples fuzz/regressions/eval; do
+		[ -d "$srcdir/$top" ] || continue
+		case $top in
+		tests | examples) find "$srcdir/$top" -type f -name '*.stk' ;;
+		*) find "$srcdir/$top" -type f ! -name 'README*' ;;
+		esac >"$work/.list"
+		seed <"$work/.list"
+		rm -f "$work/.list"
+	done
+	dict=-dict=$srcdir/fuzz/stk.dict
+	;;
+plan | aws | docker)
+	for top in "fuzz/corpus-$target" "fuzz/regressions/$target"; do
+		[ -d "$srcdir/$top" ] || continue
+		find "$srcdir/$top" -type f ! -name 'README*' >"$work/.list"
+		seed <"$work/.list"
+		rm -f "$work/.list"
+	done
+	dict=
+	;;
+*)
 	for top in tests examples fuzz/regressions; do
 		[ -d "$srcdir/$top" ] || continue
-		find "$srcdir/$top" -path '*/fuzz/regressions/state' -prune -o -type f \
+		# the other targets' regressions are in subdirectories of fuzz/regressions/
+		find "$srcdir/$top" -path "$srcdir/fuzz/regressions/*" -type d -prune -o -type f \
 			\( -name '*.stk' -o -name '*.stkvars' -o -path '*/fuzz/regressions/*' \) \
 			! -name 'README*' -print >"$work/.list"
 		seed <"$work/.list"
 		rm -f "$work/.list"
 	done
 	dict=-dict=$srcdir/fuzz/stk.dict
-fi
+	;;
+esac
 echo "fuzz-smoke: $target: fuzzing for ${seconds}s from $n seed file(s), max_len $max_len"
 
 # 3. Fuzz. -timeout catches hangs (a loop in error recovery), -rss_limit_mb runaway memory.

@@ -127,7 +127,7 @@ t_end
 t_begin "destroy removes every object, dependents first, and empties the state"
 in_w destroy -auto-approve
 t_expect_status 0
-t_expect_has out "2 destroyed"
+t_expect_has out "Destroy complete! Resources: 2 destroyed."
 [ ! -e "$W/a.txt" ] || t_why "a.txt is still there"
 ls "$W"/b-*.txt >/dev/null 2>&1 && t_why "a b-*.txt is still there"
 grep -q '"host.file"' "$W/stk.state" && t_why "the state still records files"

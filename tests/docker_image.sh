@@ -35,7 +35,7 @@ storage:
 http:
   addr: $REG
 EOF
-dk_ns "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
+nsenter -t "$DK_PID" -n "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
 REG_PID=$!
 trap 'kill $REG_PID 2>/dev/null; docker_stop; t_cleanup' EXIT
 trap 'kill $REG_PID 2>/dev/null; docker_stop; t_cleanup; trap - EXIT; exit 130' INT

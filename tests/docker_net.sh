@@ -255,6 +255,33 @@ left=$( (dk network ls --format '{{.Name}}'; dk volume ls --format '{{.Name}}') 
 [ "$left" = 0 ] || t_why "left behind: $( (dk network ls --format '{{.Name}}'; dk volume ls --format '{{.Name}}') | grep "^$N-" | tr '\n' ' ')"
 t_end
 
+t_begin "a provider configured from a value known only after apply (the workshop's EC2 host)"
+# as examples/workshop reaches the daemon at the address its instance reports: the plan
+# cannot know the host, apply configures the provider once host.file.h exists
+mkdir -p "$T_TMP/late"
+cat >"$T_TMP/late/main.stk" <<EOF
+resource host.file h {
+  filename = "h.txt"
+  content  = "$DOCKER_HOST"
+}
+provider docker { host = "\${host.file.h.content}\${substr(host.file.h.id, 0, 0)}" }
+resource docker.volume late {
+  name = "$N-late-\${substr(host.file.h.id, 0, 8)}"
+}
+EOF
+T_STATUS=0
+(cd "$T_TMP/late" && DOCKER_HOST=unix://$T_TMP/nothing.sock t_timeout 120 "$STK_ABS" apply -auto-approve) \
+	</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 2 added"
+[ "$(dk volume ls -q --filter "name=$N-late-" | wc -l)" -eq 1 ] || t_why "the volume is not in the daemon"
+T_STATUS=0
+(cd "$T_TMP/late" && DOCKER_HOST=unix://$T_TMP/nothing.sock t_timeout 120 "$STK_ABS" destroy -auto-approve) \
+	</dev/null >>"$T_TMP/out" 2>>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+[ "$(dk volume ls -q --filter "name=$N-late-" | wc -l)" -eq 0 ] || t_why "destroy left the volume"
+t_end
+
 t_begin "a daemon that is not there is an error naming the socket"
 T_STATUS=0
 (cd "$W" && DOCKER_HOST=unix://$T_TMP/nothing.sock t_timeout 60 "$STK_ABS" import docker.volume.ivol y) \

@@ -67,7 +67,9 @@ awsn() {
 	dk_ns aws --endpoint-url "$EP" --region us-east-1 "$@"
 }
 if [ -n "$ECR" ]; then
-	dk_ns env INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$MPORT" >"$T_TMP/moto.log" 2>&1 &
+	# nsenter itself, not the dk_ns function: a function sent to the background is a subshell,
+	# and $! would be the subshell, not the server
+	nsenter -t "$DK_PID" -n env INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$MPORT" >"$T_TMP/moto.log" 2>&1 &
 	MOTO=$!
 	i=0
 	until dk_ns curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null; do
@@ -130,7 +132,7 @@ auth:
     realm: stk-test
     path: $T_TMP/htpasswd
 EOF
-dk_ns "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
+nsenter -t "$DK_PID" -n "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
 REG_PID=$!
 i=0
 # 401 until logged in: up when it answers at all

@@ -24,6 +24,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "providers/docker/docker.h"
@@ -755,8 +756,15 @@ static int docker_stream_cb(void *arg, const char *data, size_t len)
 			str += k + (str[k] == '\n');
 		}
 	}
-	if ((str = docker_json_str(j, "status")) && s->op && s->op->progress)
-		s->op->progress(s->op->progress_arg, str);
+	/* a push reports each layer's bytes many times a second ("Pushing" with a
+	 * progressDetail): only the changes of a layer's status are worth a line */
+	if ((str = docker_json_str(j, "status")) && s->op && s->op->progress &&
+	    !json_object_size(json_object_get(j, "progressDetail"))) {
+		const char *layer = docker_json_str(j, "id");
+		char *l = layer ? xasprintf("%s: %s", layer, str) : NULL;
+		s->op->progress(s->op->progress_arg, l ? l : str);
+		free(l);
+	}
 	if (str && !s->digest && (str = strstr(str, "digest: sha256:"))) {
 		str += 8;
 		s->digest = xstrndup(str, strcspn(str, " "));
@@ -1199,13 +1207,19 @@ static void docker_basic_auth(struct http_request *req, const struct docker_regi
 	free(hdr);
 }
 
-/* A bearer token from the realm a 401 names (the registry's token server), or NULL. */
+/* A bearer token from the realm a 401 names (the registry's token server), or NULL.
+ * Credentials with an identity token (config.json's "identitytoken": what docker login keeps
+ * when the token server hands out a refresh token, with the password left out, so "auth" is
+ * "user:") cannot log in with basic auth: the realm refuses the empty password. As the
+ * daemon does (distribution's fetchTokenWithOAuth), the refresh token is traded for an
+ * access token with an OAuth2 POST to the realm instead. */
 static char *docker_registry_token(struct docker *d, const char *challenge, const struct docker_registry *cred)
 {
 	char *realm = docker_challenge_param(challenge, "realm");
 	char *service = docker_challenge_param(challenge, "service");
 	char *scope = docker_challenge_param(challenge, "scope");
-	struct buf url = BUF_INIT;
+	int oauth = cred && cred->identity_token && *cred->identity_token;
+	struct buf params = BUF_INIT, url = BUF_INIT, form = BUF_INIT;
 	struct http_request req;
 	struct http_response resp;
 	char *token = NULL;
@@ -1213,27 +1227,50 @@ static char *docker_registry_token(struct docker *d, const char *challenge, cons
 
 	if (!realm)
 		goto out;
-	buf_addstr(&url, realm);
-	buf_addch(&url, strchr(realm, '?') ? '&' : '?');
-	buf_addstr(&url, "service=");
-	docker_escape(&url, service ? service : "");
+	buf_addstr(&params, "service=");
+	docker_escape(&params, service ? service : "");
 	if (scope) {
-		buf_addstr(&url, "&scope=");
-		docker_escape(&url, scope);
+		buf_addstr(&params, "&scope=");
+		docker_escape(&params, scope);
 	}
-	http_request_init(&req, "GET", url.data);
+	buf_addstr(&url, realm);
+	if (!oauth) {
+		buf_addch(&url, strchr(realm, '?') ? '&' : '?');
+		buf_add(&url, params.data, params.len);
+	}
+	http_request_init(&req, oauth ? "POST" : "GET", url.data);
 	http_response_init(&resp);
-	docker_basic_auth(&req, cred);
+	/* both bodies hold credentials (the refresh token, the token given): kept out of the
+	 * debug log whatever their keys are called */
+	req.secret_body = 1;
+	if (oauth) {
+		buf_addstr(&form, "grant_type=refresh_token&client_id=stk&refresh_token=");
+		docker_escape(&form, cred->identity_token);
+		buf_addch(&form, '&');
+		buf_add(&form, params.data, params.len);
+		req.body = form.data;
+		req.body_len = form.len;
+		http_headers_set(&req.headers, "Content-Type", "application/x-www-form-urlencoded");
+	} else {
+		docker_basic_auth(&req, cred);
+	}
 	if (!http_do(&d->http, &req, &resp) && resp.status == 200 &&
 	    (j = json_loadb(resp.body.data, resp.body.len, 0, NULL))) {
+		/* the OAuth2 answer has only access_token; the GET's has token (and maybe both) */
 		const char *t = docker_json_str(j, "token") ?: docker_json_str(j, "access_token");
 		if (t)
 			token = xstrdup(t);
 	}
 	json_decref(j);
+	if (resp.body.data)
+		OPENSSL_cleanse(resp.body.data, resp.body.len);
 	http_response_release(&resp);
 	http_request_release(&req);
 out:
+	if (form.data)
+		OPENSSL_cleanse(form.data, form.len);
+	buf_release(&form);
+	buf_release(&params);
 	buf_release(&url);
 	free(realm);
 	free(service);
