@@ -64,3 +64,9 @@ best() {
 		i=$((i + 1))
 	done
 }
+
+# row BENCHMARK STK_FIGURE PEER_OR_BOUND RATIO TARGET MET: one row of the table `make bench`
+# prints (bench/all.sh), appended tab-separated to $BENCH_ROWS when that is set.
+row() {
+	[ -z "${BENCH_ROWS:-}" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_ROWS"
+}

@@ -715,6 +715,19 @@ static void plan_timeouts(struct planner *pl, struct eval_ctx *ec, const struct 
 	}
 }
 
+/* Whether one of the comma-separated names in list is among names (const char *). */
+static int names_listed(const char *list, const struct buf *names)
+{
+	for (size_t i = 0; i < buf_count(names, const char *); i++) {
+		const char *n = buf_at(names, const char *, i);
+		size_t len = strlen(n);
+		for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+			if (!strncmp(p, n, len) && (p[len] == ',' || !p[len]))
+				return 1;
+	}
+	return 0;
+}
+
 /* Plans one instance; returns the value other nodes see for it. */
 static struct value *plan_instance(struct planner *pl, struct graph_node *n, struct eval_ctx *ec,
 				   const struct value *key)
@@ -726,6 +739,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	struct value *config = eval_body(pl, ec, &n->item->body, sb);
 	struct value *prior_attrs = NULL;
 	struct plan_change *c;
+	struct buf changed_names = BUF_INIT;  /* settable attributes this update changes */
 	struct buf pairs = BUF_INIT;
 	char *moved_from = NULL;
 	int replace = 0, changed = 0, fresh;
@@ -794,6 +808,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 			if (!attr_equal(a, v, pvv)) {
 				const struct value *when = a->force_new_if ? val_map_get(config, a->force_new_if) : NULL;
 				changed = 1;
+				buf_push(&changed_names, const char *, a->name);
 				if ((a->flags & SF_FORCE_NEW) ||
 				    (when && when->kind == VAL_BOOL && val_is_known(when) && when->u.b)) {
 					replace = 1;
@@ -847,6 +862,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 			continue;
 		struct value *pv = prior_attrs && !fresh ? val_map_get(prior_attrs, p->key) : NULL;
 		const struct schema_attr *a = schema_attr_find(sb, p->key);
+		if (pv && a && a->recomputed_by && names_listed(a->recomputed_by, &changed_names))
+			pv = NULL;  /* the update makes it anew: a pushed tag's digest */
 		p->val = pv ? val_ref(pv) : val_unknown(VAL_DYNAMIC);
 		if (a && (a->flags & SF_SENSITIVE)) {
 			struct value *m = val_mark(p->val, VAL_SENSITIVE);
@@ -856,6 +873,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	}
 	c->after = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
 	buf_release(&pairs);
+	buf_release(&changed_names);
 	val_unref(config);
 	val_unref(prior_attrs);
 	if (c->data) {

@@ -46,6 +46,8 @@ struct schema_attr {
 	const char *description;
 	const char *force_new_if;   /* a change replaces the object when this bool attribute of
 				       the same block is true (user_data_replace_on_change) */
+	const char *recomputed_by;  /* computed: unknown again after an in-place update that
+				       changes one of these attributes ("tags,push") */
 };
 
 struct schema_block;

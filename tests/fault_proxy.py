@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A loopback fault-injecting proxy for the AWS tests: Python 3 stdlib only.
 
-Usage: fault_proxy.py UPSTREAM_URL [--rate R] [--seed S] [--kinds K,K,...]
+Usage: fault_proxy.py UPSTREAM_URL [--rate R] [--seed S] [--kinds K,K,...] [--latency MS]
 
 Listens on 127.0.0.1 at an ephemeral port, prints the port as the first line of stdout, and
 forwards every request to UPSTREAM_URL (moto_server) with its Host header unchanged, so that
@@ -16,13 +16,16 @@ request fails with probability R (seeded, so a run is repeatable) in one of thes
   slow       the answer is held back 0.5 to 1.5 s, then forwarded
 
 Faults come before forwarding, so the server never sees a failed request: a retry of a
-create makes nothing twice. The proxy's own routes (not forwarded):
+create makes nothing twice. With --latency MS (default 0), every API request, faulted or
+forwarded, is first held MS milliseconds, each in its own thread, so concurrent requests wait
+side by side: a network round trip of a fixed length, for the apply benchmark. The proxy's own
+routes (not forwarded, never delayed):
 
   GET /fault-proxy/stats     JSON: requests, forwarded, faults by kind, requests by action
-  GET /fault-proxy/config?rate=R&kinds=K,K&hold=ACTION:FROM:TO
+  GET /fault-proxy/config?rate=R&kinds=K,K&hold=ACTION:FROM:TO&latency=MS
                              changes the rate and kinds; hold rewrites FROM to TO in the
                              answers to ACTION (a waiter that never sees its state);
-                             hold= with nothing clears it
+                             hold= with nothing clears it; latency sets the fixed delay
 """
 
 import json
@@ -37,7 +40,8 @@ import http.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
-settings = {"rate": 0.0, "kinds": ["throttle", "503", "500", "reset", "slow"], "hold": None}
+settings = {"rate": 0.0, "kinds": ["throttle", "503", "500", "reset", "slow"], "hold": None,
+            "latency": 0.0}
 stats = {"requests": 0, "forwarded": 0, "faults": {}, "actions": {}}
 rng = random.Random(0)
 upstream = None
@@ -56,6 +60,9 @@ def action_of(headers, body):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: the headers and the body go out in two writes, and with Nagle the body of an
+    # answer on a kept-alive connection waited for the client's delayed ACK (40 ms a call)
+    disable_nagle_algorithm = True
     server_version = "fault_proxy"
     sys_version = ""
 
@@ -87,6 +94,8 @@ class Handler(BaseHTTPRequestHandler):
                 if "hold" in q:
                     h = q["hold"][0]
                     settings["hold"] = h.split(":", 2) if h else None
+                if "latency" in q:
+                    settings["latency"] = float(q["latency"][0])
                 self.reply(200, json.dumps(settings), "application/json")
             return True
         return False
@@ -143,6 +152,9 @@ class Handler(BaseHTTPRequestHandler):
             if settings["kinds"] and rng.random() < settings["rate"]:
                 kind = rng.choice(settings["kinds"])
             hold = settings["hold"]
+            latency = settings["latency"]
+        if latency > 0:
+            time.sleep(latency / 1000.0)
         if kind and kind != "slow":
             with lock:
                 stats["faults"][kind] = stats["faults"].get(kind, 0) + 1
@@ -192,6 +204,8 @@ def main():
             rng = random.Random(int(args.pop(0)))
         elif flag == "--kinds":
             settings["kinds"] = args.pop(0).split(",")
+        elif flag == "--latency":
+            settings["latency"] = float(args.pop(0))
         else:
             sys.exit("fault_proxy.py: unknown flag " + flag)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -6,7 +6,8 @@
 # curl through nginx, awscli for every AWS object, the docker CLI for the containers and
 # their generated nginx.conf (nginx -t in the container and on the host), the registry's v2
 # API for the pushed digests; the password in no output; a container removed with the docker
-# CLI planned back and re-created; and scripts/demo --stop leaves nothing in AWS or Docker.
+# CLI planned back and re-created; the switch to registry = "dockerhub" planned, applied and
+# converged; and scripts/demo --stop leaves nothing in AWS or Docker.
 # About 2 minutes (3 the first time, when scripts/base-image runs debootstrap).
 . "$(dirname "$0")/lib.sh"
 t_init
@@ -239,12 +240,51 @@ s=$(dk inspect -f '{{.State.Health.Status}}' quiz-backend 2>&1)
 curl -fsS --max-time 10 "$URL/api/health" | grep -q '"status": "ok"' || t_why "/api/health does not answer after apply"
 t_end
 
+# ---- the Docker Hub variant: planned, applied, converged ----
+HUB="-var registry=dockerhub -var dockerhub_namespace=team -var dockerhub_username=teamuser -var dockerhub_password=hub-secret-4711"
+t_begin "registry = dockerhub: the plan retags the images NAMESPACE/quiz-NAME, replaces the containers, drops ECR"
+T_STATUS=0
+# shellcheck disable=SC2086
+"$STK_ABS" plan "$WS" -refresh=false -detailed-exitcode -var-file "$D/local.stkvars" $HUB \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 2
+t_expect_has out "aws.ecr_repository.app[\"frontend\"] will be destroyed"
+t_expect_has out "\"$STK_DEMO_REGISTRY/team/quiz-frontend:v1\""
+t_expect_has out "\"$STK_DEMO_REGISTRY/team/quiz-backend:v1\""
+# the new tag's digest is made by the push: known after apply, so the containers that
+# run it by digest are replaced in this plan, not in the next one
+t_expect_has out "module.web.docker.container.backend must be replaced"
+t_expect_has out "Plan: 3 to add, 2 to change, 5 to destroy."
+t_expect_lacks out "hub-secret-4711"
+t_expect_lacks err "hub-secret-4711"
+t_end
+
+t_begin "... applied: pushed under team/, the containers run it, and the next plan has no changes"
+T_STATUS=0
+# shellcheck disable=SC2086
+"$STK_ABS" apply "$WS" -auto-approve -var-file "$D/local.stkvars" $HUB >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+t_expect_lacks out "hub-secret-4711"
+for app in frontend backend; do
+	curl -fsS "http://$STK_DEMO_REGISTRY/v2/team/quiz-$app/tags/list" | grep -q '"v1"' ||
+		t_why "no team/quiz-$app:v1 in the registry"
+done
+img=$(dk inspect -f '{{.Config.Image}}' quiz-backend 2>&1)
+case $img in "$STK_DEMO_REGISTRY/team/quiz-backend@sha256:"*) ;; *) t_why "quiz-backend runs $img" ;; esac
+curl -fsS --max-time 10 "$URL/api/health" | grep -q '"status": "ok"' || t_why "/api/health does not answer"
+T_STATUS=0
+# shellcheck disable=SC2086
+"$STK_ABS" plan "$WS" -detailed-exitcode -var-file "$D/local.stkvars" $HUB >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
 # ---- teardown ----
 t_begin "scripts/demo --stop destroys everything and stops the servers"
 T_STATUS=0
 "$SRC/scripts/demo" --stop --dir "$D" --stk "$STK_ABS" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
 t_expect_status 0
-t_expect_has out "Destroy complete! Resources: 20 destroyed."
+t_expect_has out "Destroy complete! Resources: 18 destroyed."
 [ ! -e "$D" ] || t_why "$D is still there"
 curl -s --max-time 2 "$EP/moto-api/" >/dev/null 2>&1 && t_why "moto_server still answers"
 dk version >/dev/null 2>&1 && t_why "dockerd still answers"

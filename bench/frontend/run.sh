@@ -80,4 +80,23 @@ END {
 	if (clock != "ns")
 		print "note: wall times from GNU time %e (10 ms resolution)"
 }' "$tmp/results"
+
+# make bench's rows (bench/all.sh): one per size; the target is 20x HCL v2's time
+[ -z "${BENCH_ROWS:-}" ] || awk -v peer="$hcl" '
+function size(n) { return n % 1000 ? n : (n / 1000) "k" }
+function fig(s, bytes, kib) { return sprintf("%.3f s, %.1f MB/s, %.0f MB RSS", s, bytes / 1e6 / s, kib / 1024) }
+{
+	stk = "failed"; hcl = "HCL v2 failed"; ratio = "-"; met = "-"
+	if (peer == "")
+		hcl = "peer not available"
+	if ($4 != "-" && $4 > 0)
+		stk = fig($4, $2, $5)
+	if (peer != "" && $6 != "-" && $6 > 0)
+		hcl = "HCL v2: " fig($6, $3, $7)
+	if (stk != "failed" && hcl ~ /^HCL v2:/) {
+		ratio = sprintf("%.1fx faster", $6 / $4)
+		met = $6 / $4 >= 20 ? "yes" : "no"
+	}
+	printf "frontend: validate, %s resources\t%s\t%s\t%s\t>= 20x faster\t%s\n", size($1), stk, hcl, ratio, met
+}' "$tmp/results" >>"$BENCH_ROWS"
 exit "$failed"

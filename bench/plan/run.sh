@@ -82,4 +82,33 @@ END {
 	if (clock != "ns")
 		print "note: wall times from GNU time %e (10 ms resolution)"
 }' "$tmp/results"
+
+# make bench's rows (bench/all.sh): per size and state; the target is under 1 s at 100k
+# resources, and linear: seconds per resource at the largest size at most 1.5x those at the
+# smallest (a quadratic term would show as ~10x between 10k and 100k)
+[ -z "${BENCH_ROWS:-}" ] || awk '
+function size(n) { return n % 1000 ? n : (n / 1000) "k" }
+function one(what, n, s, kib,   fig, bound, ratio, target, met) {
+	fig = s == "-" ? "failed" : sprintf("%.3f s, %.0f MB RSS", s, kib / 1024)
+	bound = "-"; ratio = "-"; target = "-"; met = "-"
+	if (n == 100000) {
+		bound = "1 s"; target = "< 1 s"
+		if (s != "-") { ratio = sprintf("%.2fx", s); met = s < 1 ? "yes" : "no" }
+	}
+	printf "plan: %s state, %s resources\t%s\t%s\t%s\t%s\t%s\n", what, size(n), fig, bound, ratio, target, met
+}
+function linear(what, s0, n0, s1, n1,   r) {
+	if (NR < 2 || s0 == "-" || s1 == "-")
+		return
+	r = (s1 / n1) / (s0 / n0)
+	printf "plan: %s state, linearity\t%.4f s per 10k at %s\t%.4f s per 10k at %s\t%.2fx\t<= 1.5x\t%s\n", what,
+		s1 * 10000 / n1, size(n1), s0 * 10000 / n0, size(n0), r, (r <= 1.5 ? "yes" : "no")
+}
+{ n[NR] = $1; es[NR] = $4; ek[NR] = $5; ms[NR] = $6; mk[NR] = $7 }
+END {
+	for (i = 1; i <= NR; i++) one("empty", n[i], es[i], ek[i])
+	linear("empty", es[1], n[1], es[NR], n[NR])
+	for (i = 1; i <= NR; i++) one("matching", n[i], ms[i], mk[i])
+	linear("matching", ms[1], n[1], ms[NR], n[NR])
+}' "$tmp/results" >>"$BENCH_ROWS"
 exit "$failed"

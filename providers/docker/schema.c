@@ -112,9 +112,10 @@ static const struct schema_attr image_attrs[] = {
 	  .description = "Remove the image on destroy even if containers use it" },
 	ATTR_ID("Image ID, \"sha256:...\""),
 	{ .name = "name", .type = &schema_string, .flags = SF_COMPUTED,
-	  .description = "First of tags, else the image ID" },
+	  .description = "First of tags, else the image ID", .recomputed_by = "tags" },
 	{ .name = "repo_digest", .type = &schema_string, .flags = SF_COMPUTED,
-	  .description = "\"repo@sha256:...\" of the first pushed tag, after a push" },
+	  .description = "\"repo@sha256:...\" of the first pushed tag, after a push",
+	  .recomputed_by = "tags,push" },
 	{ .name = "context_sha256", .type = &schema_string, .flags = SF_COMPUTED,
 	  .description = "SHA-256 over the files of the build context, as of the build" },
 	{ .name = NULL }
