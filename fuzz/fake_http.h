@@ -18,15 +18,23 @@
  * the AWS error-code parser), redacts both bodies as the debug log would
  * (http_redact_body: the XML and JSON redaction), and streams a 2xx body to on_body line by
  * line when the request asks for it (the Docker build and push progress), as http.c's
- * deliver() and emit_line() do. */
+ * deliver() and emit_line() do.
+ *
+ * Also shared by the two (they use fuzz/fuzz_common.h: include that first): the driver,
+ * LLVMFuzzerTestOneInput(), which serves the input's answers and calls the target's
+ * fake_ask(PICK, RESULT, DIAG) with the first byte, then releases *RESULT and formats the
+ * diagnostics; and read_checked(), a batch read through the provider with every result checked
+ * and released. */
 #ifndef STK_FUZZ_FAKE_HTTP_H
 #define STK_FUZZ_FAKE_HTTP_H
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "providers/http.h"
+#include "providers/provider.h"
 
 #define FAKE_SEP "\n--stk-fuzz--\n"
 
@@ -139,6 +147,43 @@ int __wrap_http_do(struct http_client *c, struct http_request *req, struct http_
 	}
 	buf_release(&redacted);
 	return 0;
+}
+
+/* The target's: what the input asks of the provider, by PICK (its first byte). A value that
+ * comes back goes in *RESULT (the driver releases it), messages in DIAG. */
+static void fake_ask(unsigned pick, struct value **result, struct diag_ctx *diag);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct diag_ctx diag;
+	struct buf out = BUF_INIT;
+	struct value *result = NULL;
+
+	if (size < 1)
+		return 0;
+	fake_http_start((const char *)data + 1, size - 1);
+	diag_init(&diag);
+	fake_ask(data[0], &result, &diag);
+	val_unref(result);
+	/* the messages made of what the answers said must format */
+	format_diags(&diag, &out);
+	buf_release(&out);
+	diag_release(&diag);
+	return 0;
+}
+
+/* OPS->read() of the N ITEMS (priors as a state holds them) through P, then each result
+ * checked when the read succeeded, and released. */
+static inline void read_checked(const struct provider_ops *ops, struct provider *p, struct provider_read *items,
+				size_t n, struct diag_ctx *diag)
+{
+	if (ops->read(p, items, n, diag) == 0)
+		for (size_t i = 0; i < n; i++)
+			check_result(items[i].result);
+	for (size_t i = 0; i < n; i++)
+		val_unref(items[i].result);
 }
 
 #endif

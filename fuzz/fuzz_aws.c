@@ -23,6 +23,7 @@
  * Ownership: everything allocated for an input is freed before returning; the provider (its
  * HTTP client and credentials) lives for the whole run. */
 #define _GNU_SOURCE 1
+#define FUZZ_NAME "fuzz_aws"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,43 +36,12 @@
 #include "providers/aws/aws.h"
 #include "providers/provider.h"
 
+#include "fuzz/fuzz_common.h"
 #include "fuzz/fake_http.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct provider *aws;
-static int verbose;  /* STK_FUZZ_VERBOSE set: print the values and diagnostics */
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_aws: %s\n", why);
-	abort();
-}
-
-/* ---- small value builders ---- */
-
-static struct value *map_of(size_t n, const char *const *keys, struct value **vals)
-{
-	struct val_pair *p = xmalloc((n ? n : 1) * sizeof *p);
-	for (size_t i = 0; i < n; i++) {
-		p[i].key = xstrdup(keys[i]);
-		p[i].val = vals[i];
-	}
-	struct value *m = val_map_take(p, n);
-	free(p);
-	return m;
-}
-
-static struct value *strs(size_t n, const char *const *s)
-{
-	struct value **items = xmalloc((n ? n : 1) * sizeof *items);
-	for (size_t i = 0; i < n; i++)
-		items[i] = val_cstring(s[i]);
-	struct value *l = val_list_take(items, n);
-	free(items);
-	return l;
-}
 
 /* ---- what is asked ---- */
 
@@ -138,7 +108,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	/* endpoints as the SDKs' defaults: nothing is sent anywhere, but the URLs are built */
-	verbose = getenv("STK_FUZZ_VERBOSE") != NULL;
+	fuzz_init_verbose();
 	unsetenv("AWS_ENDPOINT_URL");
 	unsetenv("STK_LOG");
 	diag_init(&diag);
@@ -170,32 +140,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void check_result(const struct value *v)
+/* what the input asks (fuzz/fake_http.h's LLVMFuzzerTestOneInput() calls it) */
+static void fake_ask(unsigned pick, struct value **result, struct diag_ctx *diag)
 {
-	struct buf out = BUF_INIT;
-
-	if (!v)
-		return;
-	if (!val_is_known(v))
-		die("the provider returned a value that is not known");
-	val_write(v, &out);
-	if (verbose)
-		fprintf(stderr, "%s\n", out.data ? out.data : "");
-	buf_release(&out);
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	struct diag_ctx diag;
-	struct buf out = BUF_INIT;
-	struct value *result = NULL;
-	unsigned pick;
-
-	if (size < 1)
-		return 0;
-	pick = data[0];
-	fake_http_start((const char *)data + 1, size - 1);
-	diag_init(&diag);
 	if (pick < 0x80) {
 		/* a batch read: both objects of the type */
 		unsigned k = (pick & 0x3f) % NTYPES;
@@ -203,34 +150,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			{ types[k].type, priors[k][0], NULL },
 			{ types[k].type, priors[k][1], NULL },
 		};
-		size_t n = pick & 0x40 ? 1 : 2;  /* 0x40: the first alone */
-		if (provider_aws.read(aws, items, n, &diag) == 0)
-			for (size_t i = 0; i < n; i++)
-				check_result(items[i].result);
-		for (size_t i = 0; i < n; i++)
-			val_unref(items[i].result);
+		/* 0x40: the first alone */
+		read_checked(&provider_aws, aws, items, pick & 0x40 ? 1 : 2, diag);
 	} else if (pick < 0xc0) {
 		unsigned d = (pick - 0x80) % NDATA;
-		if (provider_aws.read_data(aws, data_types[d], data_configs[d], &result, &diag) == 0) {
-			if (!result)
+		if (provider_aws.read_data(aws, data_types[d], data_configs[d], result, diag) == 0) {
+			if (!*result)
 				die("read_data returned 0 without a value");
-			check_result(result);
+			check_result(*result);
 		}
 	} else {
 		const struct rtype *t = &types[(pick - 0xc0) % NTYPES];
 		if (provider_aws.find_by_token(aws, t->type, "6f1c2a9e-4b7d-4c1e-9f3a-2d5e8b7c0a14",
-					       priors[(pick - 0xc0) % NTYPES][0], &result, &diag) == 0)
-			check_result(result);
+					       priors[(pick - 0xc0) % NTYPES][0], result, diag) == 0)
+			check_result(*result);
 	}
-	val_unref(result);
-	if (verbose)
-		diag_print(&diag, stderr, 0);
-	/* the messages made of what the answers said must format */
-	for (size_t i = 0; i < buf_count(&diag.diags, struct diag); i++) {
-		buf_reset(&out);
-		diag_format(&buf_at(&diag.diags, struct diag, i), &out, 0);
-	}
-	buf_release(&out);
-	diag_release(&diag);
-	return 0;
 }

@@ -26,6 +26,7 @@
  * Ownership: everything allocated for an input is freed before returning; the provider lives
  * for the whole run. */
 #define _GNU_SOURCE 1
+#define FUZZ_NAME "fuzz_docker"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,14 +40,15 @@
 #include "providers/docker/docker.h"
 #include "providers/provider.h"
 
+#include "fuzz/fuzz_common.h"
 #include "fuzz/fake_http.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct provider *docker;
-static int verbose;
 static char context_dir[256];
+/* the build context's files, removed with it at exit */
+static const char *const context_files[] = { "Dockerfile" };
 
 static const char *const types[] = { "container", "network", "volume", "image" };
 static struct value *priors[4][2];
@@ -55,34 +57,6 @@ static struct value *image_planned, *image_planned_nopush;
 #define TOKEN "6f1c2a9e-4b7d-4c1e-9f3a-2d5e8b7c0a14"
 #define ID1 "4f66ad8e3b1d0a2c7e9f5b6d8a0c2e4f6a8b0d2f4e6a8c0b2d4f6e8a0c2b4d6f"
 #define ID2 "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b"
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_docker: %s\n", why);
-	abort();
-}
-
-static struct value *map_of(size_t n, const char *const *keys, struct value **vals)
-{
-	struct val_pair *p = xmalloc((n ? n : 1) * sizeof *p);
-	for (size_t i = 0; i < n; i++) {
-		p[i].key = xstrdup(keys[i]);
-		p[i].val = vals[i];
-	}
-	struct value *m = val_map_take(p, n);
-	free(p);
-	return m;
-}
-
-static struct value *strs(size_t n, const char *const *s)
-{
-	struct value **items = xmalloc((n ? n : 1) * sizeof *items);
-	for (size_t i = 0; i < n; i++)
-		items[i] = val_cstring(s[i]);
-	struct value *l = val_list_take(items, n);
-	free(items);
-	return l;
-}
 
 static struct value *prior_of(const char *type, int second)
 {
@@ -137,46 +111,25 @@ static struct value *planned_image(int push)
 	return map_of(sizeof keys / sizeof keys[0], keys, vals);
 }
 
-/* The directory made at start goes at exit (libFuzzer exits through exit() when its time is
- * up; after a crash it stays behind, with the input). */
-static void remove_dir(void)
-{
-	static const char *const names[] = { "Dockerfile" };
-	char path[512];
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", context_dir, names[i]);
-		unlink(path);
-	}
-	rmdir(context_dir);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct diag_ctx diag;
-	const char *tmp = getenv("TMPDIR");
 	const char *keys[] = { "host" };
 	struct value *vals[] = { val_cstring("unix:///nonexistent/stk-fuzz/docker.sock") };
 	struct value *config = map_of(1, keys, vals);
-	char path[512];
-	FILE *f;
 
 	(void)argc;
 	(void)argv;
-	verbose = getenv("STK_FUZZ_VERBOSE") != NULL;
+	fuzz_init_verbose();
 	/* no registry credentials from the user's files, no log */
 	setenv("DOCKER_CONFIG", "/nonexistent/stk-fuzz", 1);
 	unsetenv("DOCKER_HOST");
 	unsetenv("DOCKER_TLS_VERIFY");
 	unsetenv("DOCKER_CERT_PATH");
 	unsetenv("STK_LOG");
-	snprintf(context_dir, sizeof context_dir, "%s/stk-fuzz-docker.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(context_dir))
-		die("cannot make the build context");
-	atexit(remove_dir);
-	snprintf(path, sizeof path, "%s/Dockerfile", context_dir);
-	if (!(f = fopen(path, "w")) || fputs("FROM alpine:3.19\nCOPY . /app\n", f) < 0 || fclose(f))
-		die("cannot write the Dockerfile");
+	fuzz_make_dir(context_dir, sizeof context_dir, "docker", "cannot make the build context", context_files,
+		      sizeof context_files / sizeof context_files[0]);
+	fuzz_put_file("Dockerfile", "FROM alpine:3.19\nCOPY . /app\n", "cannot write the Dockerfile");
 	diag_init(&diag);
 	docker = provider_docker.configure(config, &diag);
 	if (!docker) {
@@ -193,20 +146,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void check_result(const struct value *v)
-{
-	struct buf out = BUF_INIT;
-
-	if (!v)
-		return;
-	if (!val_is_known(v))
-		die("the provider returned a value that is not known");
-	val_write(v, &out);
-	if (verbose)
-		fprintf(stderr, "%s\n", out.data ? out.data : "");
-	buf_release(&out);
-}
-
 static void progress(void *arg, const char *line)
 {
 	(void)arg;
@@ -214,18 +153,9 @@ static void progress(void *arg, const char *line)
 		fprintf(stderr, "progress: %s\n", line);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* what the input asks (fuzz/fake_http.h's LLVMFuzzerTestOneInput() calls it) */
+static void fake_ask(unsigned pick, struct value **result, struct diag_ctx *diag)
 {
-	struct diag_ctx diag;
-	struct buf out = BUF_INIT;
-	struct value *result = NULL;
-	unsigned pick;
-
-	if (size < 1)
-		return 0;
-	pick = data[0];
-	fake_http_start((const char *)data + 1, size - 1);
-	diag_init(&diag);
 	switch (pick & 7) {
 	case 0: case 1: case 2: case 3: {
 		unsigned t = pick & 3;
@@ -233,18 +163,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			{ types[t], priors[t][0], NULL },
 			{ types[t], priors[t][1], NULL },
 		};
-		size_t n = pick & 8 ? 1 : 2;
-		if (provider_docker.read(docker, items, n, &diag) == 0)
-			for (size_t i = 0; i < n; i++)
-				check_result(items[i].result);
-		for (size_t i = 0; i < n; i++)
-			val_unref(items[i].result);
+		read_checked(&provider_docker, docker, items, pick & 8 ? 1 : 2, diag);
 		break;
 	}
 	case 4: {
 		unsigned t = (pick >> 4) & 3;
-		if (provider_docker.find_by_token(docker, types[t], TOKEN, priors[t][0], &result, &diag) == 0)
-			check_result(result);
+		if (provider_docker.find_by_token(docker, types[t], TOKEN, priors[t][0], result, diag) == 0)
+			check_result(*result);
 		break;
 	}
 	case 5: case 7: {
@@ -253,8 +178,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.planned = (pick & 7) == 5 && !(pick & 8) ? image_planned : image_planned_nopush,
 			.token = TOKEN, .timeout_s = 0, .progress = progress, .progress_arg = NULL,
 		};
-		if (provider_docker.create(docker, &op, &result, &diag) == 0)
-			check_result(result);
+		if (provider_docker.create(docker, &op, result, diag) == 0)
+			check_result(*result);
 		break;
 	}
 	case 6: {
@@ -262,19 +187,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.type = "image", .addr = "docker.image.app", .prior = priors[3][1],
 			.planned = image_planned, .token = TOKEN, .timeout_s = 0, .progress = progress,
 		};
-		if (provider_docker.update(docker, &op, &result, &diag) == 0)
-			check_result(result);
+		if (provider_docker.update(docker, &op, result, diag) == 0)
+			check_result(*result);
 		break;
 	}
 	}
-	val_unref(result);
-	if (verbose)
-		diag_print(&diag, stderr, 0);
-	for (size_t i = 0; i < buf_count(&diag.diags, struct diag); i++) {
-		buf_reset(&out);
-		diag_format(&buf_at(&diag.diags, struct diag, i), &out, 0);
-	}
-	buf_release(&out);
-	diag_release(&diag);
-	return 0;
 }

@@ -30,6 +30,7 @@
  * diagnostic).
  * Ownership: everything allocated for an input is freed before returning, so LeakSanitizer
  * sees any leak in the evaluator. */
+#define FUZZ_NAME "fuzz_eval"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,67 +48,30 @@
 #include "planner/value.h"
 #include "planner/value_json.h"
 
+#include "fuzz/fuzz_common.h"
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char module_dir[256];
-static int verbose;                     /* STK_FUZZ_VERBOSE set: print values and diagnostics */
 static struct value *vars;              /* var.* */
 static struct value *each_key, *each_value, *count_index;
 
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_eval: %s\n", why);
-	abort();
-}
+/* the module directory's files, removed with it at exit */
+static const char *const module_files[] = { "hello.txt", "user_data.tftpl", "list.tftpl" };
 
 static void put_file(const char *name, const char *text)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", module_dir, name);
-	if (!(f = fopen(path, "w")) || fputs(text, f) < 0 || fclose(f))
-		die("cannot write the module directory's files");
-}
-
-static struct value *pair_map(const char *const *keys, struct value **vals, size_t n)
-{
-	struct val_pair *p = xmalloc(n * sizeof *p);
-	for (size_t i = 0; i < n; i++) {
-		p[i].key = xstrdup(keys[i]);
-		p[i].val = vals[i];
-	}
-	struct value *m = val_map_take(p, n);
-	free(p);
-	return m;
-}
-
-/* The directory made at start goes at exit (libFuzzer exits through exit() when its time is
- * up; after a crash it stays behind, with the input). */
-static void remove_dir(void)
-{
-	static const char *const names[] = { "hello.txt", "user_data.tftpl", "list.tftpl" };
-	char path[512];
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", module_dir, names[i]);
-		unlink(path);
-	}
-	rmdir(module_dir);
+	fuzz_put_file(name, text, "cannot write the module directory's files");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	verbose = getenv("STK_FUZZ_VERBOSE") != NULL;
-	snprintf(module_dir, sizeof module_dir, "%s/stk-fuzz-eval.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(module_dir))
-		die("cannot make a module directory");
-	atexit(remove_dir);
+	fuzz_init_verbose();
+	fuzz_make_dir(module_dir, sizeof module_dir, "eval", "cannot make a module directory", module_files,
+		      sizeof module_files / sizeof module_files[0]);
 	put_file("hello.txt", "Hello, world!\n");
 	put_file("user_data.tftpl", "#!/bin/sh\nname=${name}\nports=${join(\" \", ports)}\n");
 	put_file("list.tftpl", "${join(\",\", [for x in items : upper(x)])}");
@@ -128,17 +92,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		val_null(),
 		val_list_take(ports, 2),
 		val_mark(plain_secret, VAL_SENSITIVE),
-		pair_map(tag_keys, tag_vals, 2),
+		map_of(2, tag_keys, tag_vals),
 		val_unknown(VAL_STRING),
 		val_unknown(VAL_LIST),
 		val_unknown(VAL_MAP),
 	};
-	vars = pair_map(keys, vals, sizeof keys / sizeof keys[0]);
+	vars = map_of(sizeof keys / sizeof keys[0], keys, vals);
 	val_unref(plain_secret);
 	const char *ev_keys[] = { "cidr", "port" };
 	struct value *ev_vals[] = { val_cstring("10.0.3.0/24"), val_number(8080) };
 	each_key = val_cstring("a");
-	each_value = pair_map(ev_keys, ev_vals, 2);
+	each_value = map_of(2, ev_keys, ev_vals);
 	count_index = val_number(0);
 	return 0;
 }
@@ -357,14 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct eval_ctx ec;
 	struct locals l = { BUF_INIT, BUF_INIT };
 	struct buf out = BUF_INIT;
-	char *text = xmalloc(size + 1);
-
-	if (size)
-		memcpy(text, data, size);
-	text[size] = '\0';
-	diag_init(&diag);
-	const struct source *src = diag_add_source(&diag, "fuzz.stk", text, size);
-	struct ast_file *f = parse_source(&diag, src, 0);
+	struct ast_file *f = fuzz_parse_input(&diag, data, size, 0);
 
 	if (f && diag.errors == 0 && !body_escapes(&f->body)) {
 		memset(&ec, 0, sizeof ec);
@@ -376,13 +333,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ec.each_key = each_key;
 		ec.each_value = each_value;
 		eval_body(&ec, &l, &f->body, 1);
-		if (verbose)
-			diag_print(&diag, stderr, 0);
 		/* the messages must format, whatever the evaluator put in them */
-		for (size_t i = 0; i < buf_count(&diag.diags, struct diag); i++) {
-			buf_reset(&out);
-			diag_format(&buf_at(&diag.diags, struct diag, i), &out, 0);
-		}
+		format_diags(&diag, &out);
 	}
 	for (size_t i = 0; i < buf_count(&l.values, struct value *); i++)
 		val_unref(buf_at(&l.values, struct value *, i));

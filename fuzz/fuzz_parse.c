@@ -5,6 +5,7 @@
  * Replay one input: fuzz/fuzz_parse FILE...
  * Ownership: every input is copied into a malloc'd NUL-terminated buffer that the diag_ctx owns;
  * everything is freed before returning, so LeakSanitizer sees any leak in the front end. */
+#define FUZZ_NAME "fuzz_parse"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,21 +17,15 @@
 #include "parser/fmt.h"
 #include "parser/parse.h"
 
+#include "fuzz/fuzz_common.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct diag_ctx diag;
 	struct buf out = BUF_INIT;
-	char *text = xmalloc(size + 1);
-
-	if (size)
-		memcpy(text, data, size);
-	text[size] = '\0';
-
-	diag_init(&diag);
-	const struct source *src = diag_add_source(&diag, "fuzz.stk", text, size);
-	struct ast_file *f = parse_source(&diag, src, 1);
+	struct ast_file *f = fuzz_parse_input(&diag, data, size, 1);
 
 	/* stk fmt only formats files that parsed without errors */
 	if (f && diag.errors == 0)

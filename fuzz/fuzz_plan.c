@@ -28,6 +28,7 @@
  * Replay one input: fuzz/fuzz_plan FILE...
  * Ownership: everything allocated for an input is freed before returning, so LeakSanitizer
  * sees any leak; the struct crypt lives for the whole run. */
+#define FUZZ_NAME "fuzz_plan"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,48 +47,16 @@
 #include "planner/value_json.h"
 #include "planner/vars.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FILE_NAME "release.plan"
-#define PASSPHRASE "stk-fuzz-passphrase"
 /* What the run compares the plan with: a state's lineage and serial, the configuration's digest */
 #define LINEAGE "7b0b1a5e-3c1d-4e8f-9a2b-5c6d7e8f9a0b"
 #define SERIAL 4
 #define CONFIG_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-/* Offsets of the iteration count and the KDF salt: the same in versions 1 and 2 (docs/state.md) */
-#define OFF_ITER (CRYPT_MAGIC_LEN + 1 + 1)
-#define OFF_KDF_SALT (OFF_ITER + 4 + 1)
-
-#include "fuzz/sealed_seed.h"
-
-static struct crypt sealer;
-static unsigned long derivations;
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_plan: %s\n", why);
-	abort();
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	struct diag_ctx diag;
-	struct buf plain = BUF_INIT;
-
-	(void)argc;
-	(void)argv;
-	diag_init(&diag);
-	crypt_init(&sealer, PASSPHRASE);
-	if (crypt_open(&sealer, "seed", (const char *)SEED, sizeof SEED, &plain, &diag) < 0 ||
-	    !sealer.have_master)
-		die("the built-in sealed seed does not open");
-	derivations = sealer.derivations;
-	buf_release(&plain);
-	diag_release(&diag);
-	return 0;
-}
+#include "fuzz/fuzz_common.h"
+#include "fuzz/sealed_seed.h"  /* and LLVMFuzzerInitialize() */
 
 /* load_saved(): the bytes to text, sealed or not. Returns -1 after a diagnostic. */
 static int open_plan(const uint8_t *data, size_t size, struct buf *text, struct diag_ctx *diag)
@@ -101,19 +70,11 @@ static int open_plan(const uint8_t *data, size_t size, struct buf *text, struct 
 	}
 	char *copy = xmalloc(size);
 	memcpy(copy, in, size);
-	if (size >= OFF_KDF_SALT + CRYPT_SALT_LEN) {
-		uint32_t it = (uint32_t)data[OFF_ITER] << 24 | (uint32_t)data[OFF_ITER + 1] << 16 |
-			      (uint32_t)data[OFF_ITER + 2] << 8 | data[OFF_ITER + 3];
-		if (it >= CRYPT_ITER_MIN && it <= CRYPT_ITER_MAX) {
-			memcpy(copy + OFF_ITER, SEED + OFF_ITER, 4);
-			memcpy(copy + OFF_KDF_SALT, SEED + OFF_KDF_SALT, CRYPT_SALT_LEN);
-		}
-	}
+	seed_kdf_over(copy, data, size);
 	/* state_open() with a passphrase is crypt_open() on the state's struct crypt */
 	r = crypt_open(&sealer, "saved plan " FILE_NAME, copy, size, text, diag);
 	free(copy);
-	if (sealer.derivations != derivations)
-		die("an input made crypt_open() derive the master key again (PBKDF2)");
+	sealed_seed_check();
 	return r;
 }
 
@@ -220,10 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   json_string_value(json_object_get(s, "action")) ?: "");
 	}
 out:
-	for (i = 0; i < buf_count(&diag.diags, struct diag); i++) {
-		buf_reset(&out);
-		diag_format(&buf_at(&diag.diags, struct diag, i), &out, 0);
-	}
+	format_diags(&diag, &out);
 	json_decref(j);
 	buf_release(&text);
 	buf_release(&targets);

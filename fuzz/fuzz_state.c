@@ -30,6 +30,7 @@
  * Replay one input: fuzz/fuzz_state FILE...
  * Ownership: everything allocated for an input is freed before returning, so LeakSanitizer
  * sees any leak in the loader; the struct crypt lives for the whole run. */
+#define FUZZ_NAME "fuzz_state"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,46 +44,14 @@
 #include "planner/crypt.h"
 #include "planner/state.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The name in messages; a path that cannot exist, so the hints' stat() of NAME.backup fails */
 #define NAME "/nonexistent/fuzz/stk.state"
-#define PASSPHRASE "stk-fuzz-passphrase"
 
-/* Offsets of the iteration count and the KDF salt: the same in versions 1 and 2 (docs/state.md) */
-#define OFF_ITER (CRYPT_MAGIC_LEN + 1 + 1)
-#define OFF_KDF_SALT (OFF_ITER + 4 + 1)
-
+#include "fuzz/fuzz_common.h"
 /* A state sealed by stk 0.1.0 with PASSPHRASE (format version 2, 600000 iterations) */
-#include "fuzz/sealed_seed.h"
-
-static struct crypt sealer;
-static unsigned long derivations;  /* sealer.derivations after the seed was opened */
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_state: %s\n", why);
-	abort();
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	struct diag_ctx diag;
-	struct buf plain = BUF_INIT;
-
-	(void)argc;
-	(void)argv;
-	diag_init(&diag);
-	crypt_init(&sealer, PASSPHRASE);
-	if (crypt_open(&sealer, "seed", (const char *)SEED, sizeof SEED, &plain, &diag) < 0 ||
-	    !sealer.have_master)
-		die("the built-in sealed seed does not open");
-	derivations = sealer.derivations;
-	buf_release(&plain);
-	diag_release(&diag);
-	return 0;
-}
+#include "fuzz/sealed_seed.h"  /* and LLVMFuzzerInitialize() */
 
 /* What state_read() does after load(): parse, fill a fresh state, then (here) format it back
  * and check that the formatted state loads and formats to the same bytes. */
@@ -155,21 +124,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *copy = xmalloc(size + 1);
 		memcpy(copy, in, size);
 		copy[size] = '\0';
-		if (size >= OFF_KDF_SALT + CRYPT_SALT_LEN) {
-			uint32_t it = (uint32_t)data[OFF_ITER] << 24 | (uint32_t)data[OFF_ITER + 1] << 16 |
-				      (uint32_t)data[OFF_ITER + 2] << 8 | data[OFF_ITER + 3];
-			if (it >= CRYPT_ITER_MIN && it <= CRYPT_ITER_MAX) {
-				memcpy(copy + OFF_ITER, SEED + OFF_ITER, 4);
-				memcpy(copy + OFF_KDF_SALT, SEED + OFF_KDF_SALT, CRYPT_SALT_LEN);
-			}
-		}
+		seed_kdf_over(copy, data, size);
 		buf_reset(&text);
 		if (crypt_open(&sealer, NAME, copy, size, &text, &diag) == 0)
 			load_json(text.data ? text.data : "", text.len);
 		free(copy);
 	}
-	if (sealer.derivations != derivations)
-		die("an input made crypt_open() derive the master key again (PBKDF2)");
+	sealed_seed_check();
 	buf_release(&sealed);
 	buf_release(&text);
 	diag_release(&diag);

@@ -2,9 +2,22 @@
  * version 2, 600000 iterations); also fuzz/corpus-state/sealed-small.stkstate: keep the two
  * identical. fuzz_state and fuzz_plan open it once at start, which keeps its master key, and
  * write its KDF salt and iteration count over an input's so that PBKDF2 is not run again for
- * every input (see fuzz_state.c). Included once by each target. */
+ * every input (see fuzz_state.c). Included once by each target, after fuzz/fuzz_common.h (die()).
+ *
+ * Beside SEED, what the two do with it: PASSPHRASE, the struct crypt sealer that keeps SEED's
+ * master, LLVMFuzzerInitialize() (which opens SEED: sealed_seed_open()), seed_kdf_over() (SEED's
+ * iteration count and KDF salt written over a copy of an input whose count is in range) and
+ * sealed_seed_check() (abort when an input made crypt_open() derive again). */
 #ifndef STK_FUZZ_SEALED_SEED_H
 #define STK_FUZZ_SEALED_SEED_H
+
+#include "planner/crypt.h"
+
+#define PASSPHRASE "stk-fuzz-passphrase"
+
+/* Offsets of the iteration count and the KDF salt: the same in versions 1 and 2 (docs/state.md) */
+#define OFF_ITER (CRYPT_MAGIC_LEN + 1 + 1)
+#define OFF_KDF_SALT (OFF_ITER + 4 + 1)
 
 static const unsigned char SEED[] = {
 	0x53, 0x54, 0x4b, 0x45, 0x4e, 0x43, 0x02, 0x01, 0x00, 0x09, 0x27, 0xc0, 0x10, 0xf6, 0x2a, 0xf2,
@@ -60,5 +73,54 @@ static const unsigned char SEED[] = {
 	0x22, 0x94, 0xac, 0x98, 0xc7, 0x3f, 0x95, 0x90, 0x75, 0xce, 0x97, 0x23, 0x89, 0xb3, 0x39, 0xd1,
 	0x7f, 0x7c, 0x83, 0xd5, 0xe0, 0x29, 0x7a,
 };
+
+static struct crypt sealer;
+static unsigned long derivations;  /* sealer.derivations after the seed was opened */
+
+/* Opens SEED with PASSPHRASE, which leaves its master in sealer. */
+static inline void sealed_seed_open(void)
+{
+	struct diag_ctx diag;
+	struct buf plain = BUF_INIT;
+
+	diag_init(&diag);
+	crypt_init(&sealer, PASSPHRASE);
+	if (crypt_open(&sealer, "seed", (const char *)SEED, sizeof SEED, &plain, &diag) < 0 ||
+	    !sealer.have_master)
+		die("the built-in sealed seed does not open");
+	derivations = sealer.derivations;
+	buf_release(&plain);
+	diag_release(&diag);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	sealed_seed_open();
+	return 0;
+}
+
+/* COPY holds the SIZE bytes of DATA: when DATA's iteration count is one crypt.c accepts,
+ * SEED's count and KDF salt go over COPY's, so opening it reuses SEED's master. */
+static inline void seed_kdf_over(char *copy, const uint8_t *data, size_t size)
+{
+	if (size >= OFF_KDF_SALT + CRYPT_SALT_LEN) {
+		uint32_t it = (uint32_t)data[OFF_ITER] << 24 | (uint32_t)data[OFF_ITER + 1] << 16 |
+			      (uint32_t)data[OFF_ITER + 2] << 8 | data[OFF_ITER + 3];
+		if (it >= CRYPT_ITER_MIN && it <= CRYPT_ITER_MAX) {
+			memcpy(copy + OFF_ITER, SEED + OFF_ITER, 4);
+			memcpy(copy + OFF_KDF_SALT, SEED + OFF_KDF_SALT, CRYPT_SALT_LEN);
+		}
+	}
+}
+
+static inline void sealed_seed_check(void)
+{
+	if (sealer.derivations != derivations)
+		die("an input made crypt_open() derive the master key again (PBKDF2)");
+}
 
 #endif

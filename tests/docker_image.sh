@@ -9,51 +9,17 @@
 t_init
 
 . "$(dirname "$0")/docker.sh"
-docker_start
-docker_base_image
-REGISTRY=${DOCKER_REGISTRY:-/usr/bin/docker-registry}
-[ -x "$REGISTRY" ] || docker_skip "$REGISTRY is not installed (apt-get install docker-registry)"
-command -v nsenter >/dev/null 2>&1 || docker_skip "nsenter is not installed (util-linux)"
-command -v curl >/dev/null 2>&1 || docker_skip "curl is not installed"
+registry_setup
 
 W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 N=stk-img-$$
-# a fresh namespace: nothing else listens on its loopback
-PORT=$((20000 + $$ % 20000))
-REG=127.0.0.1:$PORT
-mkdir -p "$W/app" "$T_TMP/registry"
-cat >"$T_TMP/registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-storage:
-  delete:
-    enabled: true
-  filesystem:
-    rootdirectory: $T_TMP/registry
-http:
-  addr: $REG
-EOF
-nsenter -t "$DK_PID" -n "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
-REG_PID=$!
-trap 'kill $REG_PID 2>/dev/null; docker_stop; t_cleanup' EXIT
-trap 'kill $REG_PID 2>/dev/null; docker_stop; t_cleanup; trap - EXIT; exit 130' INT
-trap 'kill $REG_PID 2>/dev/null; docker_stop; t_cleanup; trap - EXIT; exit 143' TERM
-i=0
-until dk_ns curl -fsS "http://$REG/v2/" >/dev/null 2>&1; do
-	i=$((i + 1))
-	if ! kill -0 "$REG_PID" 2>/dev/null || [ $i -ge 100 ]; then
-		tail -n 20 "$T_TMP/registry.log"
-		docker_skip "docker-registry did not start"
-	fi
-	sleep 0.1
-done
+mkdir -p "$W/app"
+# no auth: GET /v2/ answers 200
+registry_start 200 --delete </dev/null
 
 in_w() {
-	T_STATUS=0
-	(cd "$W" && t_timeout 300 nsenter -t "$DK_PID" -n "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
-		T_STATUS=$?
+	dk_stk "$W" "$@"
 }
 
 # The judge's view of an image: a field (a Go template), or "" when there is none.
@@ -63,16 +29,11 @@ img() {
 
 # The registry's digest for repo:tag, from its v2 API.
 reg_digest() {
-	dk_ns curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-		"http://$REG/v2/$1/manifests/$2" 2>/dev/null | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+	registry_digest "$1" "$2"
 }
 
 state_attr() {
-	python3 -c 'import json,sys
-s=json.load(open(sys.argv[1]))
-for r in s["resources"]:
-    if r["type"]=="docker.image" and r["name"]==sys.argv[2]:
-        print(r["instances"][0]["attributes"].get(sys.argv[3]) or "")' "$W/stk.state" "$1" "$2" 2>/dev/null
+	image_attr "$W/stk.state" "$1" "$2"
 }
 
 printf 'FROM stk-busybox:latest\nARG GREETING=none\nCOPY hello.txt /hello.txt\nRUN echo "$GREETING" >/greeting.txt\nCMD ["cat", "/hello.txt"]\n' \
@@ -187,9 +148,7 @@ EOF
 in_w apply -auto-approve
 t_expect_status 0
 RD=$(reg_digest "$N/app" v1)
-[ -n "$RD" ] || t_why "the registry has no $N/app:v1"
-[ "$(state_attr pushed repo_digest)" = "$REG/$N/app@$RD" ] ||
-	t_why "repo_digest $(state_attr pushed repo_digest), the registry says $RD"
+expect_repo_digest "$W" "$N/app:v1" "$RD"
 t_expect_has out "$REG/$N/app@$RD"
 in_w plan
 t_expect_has out "No changes"

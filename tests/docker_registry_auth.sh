@@ -14,12 +14,7 @@
 t_init
 
 . "$(dirname "$0")/docker.sh"
-docker_start
-docker_base_image
-REGISTRY=${DOCKER_REGISTRY:-/usr/bin/docker-registry}
-[ -x "$REGISTRY" ] || docker_skip "$REGISTRY is not installed (apt-get install docker-registry)"
-command -v nsenter >/dev/null 2>&1 || docker_skip "nsenter is not installed (util-linux)"
-command -v curl >/dev/null 2>&1 || docker_skip "curl is not installed"
+registry_setup
 
 # bcrypt for htpasswd: python3's crypt module (glibc's libcrypt), else htpasswd -B
 bcrypt_hash() {
@@ -39,22 +34,8 @@ bcrypt_hash probe | grep -q '^\$2' ||
 W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 N=stk-auth-$$
-# a fresh namespace: nothing else listens on its loopback
-PORT=$((20000 + $$ % 20000))
-REG=127.0.0.1:$PORT
 MPORT=$((PORT + 1))
 EP=http://127.0.0.1:$MPORT
-REG_PID=
-MOTO=
-stop_all() {
-	[ -z "$REG_PID" ] || kill "$REG_PID" 2>/dev/null
-	[ -z "$MOTO" ] || kill "$MOTO" 2>/dev/null
-	docker_stop
-	t_cleanup
-}
-trap 'stop_all' EXIT
-trap 'stop_all; trap - EXIT; exit 130' INT
-trap 'stop_all; trap - EXIT; exit 143' TERM
 
 # ---- moto, in the daemon's namespace (as tests/moto.sh's moto_start, but in there) ----
 ECR=1
@@ -67,20 +48,13 @@ awsn() {
 	dk_ns aws --endpoint-url "$EP" --region us-east-1 "$@"
 }
 if [ -n "$ECR" ]; then
-	# nsenter itself, not the dk_ns function: a function sent to the background is a subshell,
-	# and $! would be the subshell, not the server
-	nsenter -t "$DK_PID" -n env INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$MPORT" >"$T_TMP/moto.log" 2>&1 &
-	MOTO=$!
-	i=0
-	until dk_ns curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null; do
-		i=$((i + 1))
-		if ! kill -0 "$MOTO" 2>/dev/null || [ $i -ge 150 ]; then
-			echo "moto_server did not start"
-			cat "$T_TMP/moto.log"
-			exit 1
-		fi
-		sleep 0.1
-	done
+	# docker_stop stops it
+	dk_ns_bg env INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$MPORT" >"$T_TMP/moto.log" 2>&1
+	dk_wait "$DK_BG_PID" 150 dk_ns curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null || {
+		echo "moto_server did not start"
+		cat "$T_TMP/moto.log"
+		exit 1
+	}
 	export AWS_DEFAULT_REGION=us-east-1
 	unset AWS_PROFILE AWS_SESSION_TOKEN
 	AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup awsn iam create-user --user-name stk >/dev/null
@@ -111,40 +85,20 @@ if [ -n "$ECR" ]; then
 fi
 
 # ---- the registry, with htpasswd auth: user stk, and AWS with moto's token ----
-mkdir -p "$W/app" "$T_TMP/registry"
 REG_USER=stk
 REG_PW=s3cret-$$
 {
 	printf '%s:%s\n' "$REG_USER" "$(bcrypt_hash "$REG_PW")"
 	[ -z "$ECR" ] || printf 'AWS:%s\n' "$(bcrypt_hash "$ECR_PW")"
 } >"$T_TMP/htpasswd"
-cat >"$T_TMP/registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $T_TMP/registry
-http:
-  addr: $REG
+# 401 until logged in: up when it answers at all
+registry_start 401 <<EOF
 auth:
   htpasswd:
     realm: stk-test
     path: $T_TMP/htpasswd
 EOF
-nsenter -t "$DK_PID" -n "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
-REG_PID=$!
-i=0
-# 401 until logged in: up when it answers at all
-until [ "$(dk_ns curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/" 2>/dev/null)" = 401 ]; do
-	i=$((i + 1))
-	if ! kill -0 "$REG_PID" 2>/dev/null || [ $i -ge 100 ]; then
-		tail -n 20 "$T_TMP/registry.log"
-		docker_skip "docker-registry did not start"
-	fi
-	sleep 0.1
-done
-[ "$(dk_ns curl -s -o /dev/null -w '%{http_code}' -u "$REG_USER:$REG_PW" "http://$REG/v2/")" = 200 ] || {
+[ "$(registry_v2 -u "$REG_USER:$REG_PW")" = 200 ] || {
 	tail -n 20 "$T_TMP/registry.log"
 	echo "the registry does not take $REG_USER's bcrypt hash"
 	exit 1
@@ -152,56 +106,28 @@ done
 
 # in_w DIR ARGS...: stk in DIR, in the daemon's namespace
 in_w() {
-	T_STATUS=0
-	d=$1
-	shift
-	(cd "$d" && t_timeout 300 nsenter -t "$DK_PID" -n "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
-		T_STATUS=$?
+	dk_stk "$@"
 }
 
 # The registry's digest for repo:tag, from its v2 API, logged in as USER:PW.
 reg_digest() {
-	dk_ns curl -fsSI -u "$1" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-		"http://$REG/v2/$2/manifests/$3" 2>/dev/null | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+	registry_digest "$2" "$3" -u "$1"
 }
 
 state_attr() {
-	python3 -c 'import json,sys
-s=json.load(open(sys.argv[1]))
-for r in s["resources"]:
-    if r["type"]=="docker.image" and r["name"]==sys.argv[2]:
-        print(r["instances"][0]["attributes"].get(sys.argv[3]) or "")' "$1/stk.state" "$2" "$3" 2>/dev/null
+	image_attr "$1/stk.state" "$2" "$3"
 }
 
-printf 'FROM stk-busybox:latest\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n' >"$W/app/Dockerfile"
-echo hello >"$W/app/hello.txt"
 for d in basic wrong ecr; do
-	mkdir -p "$W/$d"
-	cp -r "$W/app" "$W/$d/app"
+	push_app "$W/$d" hello
 done
 
 t_begin "credentials from the provider's registry block: pushed, repo_digest is the registry's"
-cat >"$W/basic/main.stk" <<EOF
-provider docker {
-  registry "local" {
-    address  = "$REG"
-    username = "$REG_USER"
-    password = "$REG_PW"
-  }
-}
-
-resource docker.image pushed {
-  context = "app"
-  tags    = ["$REG/$N/basic:v1"]
-  push    = true
-}
-EOF
+push_stk "$W/basic" "$REG/$N/basic:v1" "$REG_USER" "$REG_PW"
 in_w "$W/basic" apply -auto-approve
 t_expect_status 0
 RD=$(reg_digest "$REG_USER:$REG_PW" "$N/basic" v1)
-[ -n "$RD" ] || t_why "the registry has no $N/basic:v1"
-[ "$(state_attr "$W/basic" pushed repo_digest)" = "$REG/$N/basic@$RD" ] ||
-	t_why "repo_digest $(state_attr "$W/basic" pushed repo_digest), the registry says $RD"
+expect_repo_digest "$W/basic" "$N/basic:v1" "$RD"
 t_expect_lacks out "$REG_PW"
 t_expect_lacks err "$REG_PW"
 t_end
@@ -214,21 +140,7 @@ t_expect_lacks err "not authorized"
 t_end
 
 t_begin "wrong credentials: the create fails under the address, exit 1"
-cat >"$W/wrong/main.stk" <<EOF
-provider docker {
-  registry "local" {
-    address  = "$REG"
-    username = "$REG_USER"
-    password = "not-the-password"
-  }
-}
-
-resource docker.image pushed {
-  context = "app"
-  tags    = ["$REG/$N/wrong:v1"]
-  push    = true
-}
-EOF
+push_stk "$W/wrong" "$REG/$N/wrong:v1" "$REG_USER" not-the-password
 in_w "$W/wrong" apply -auto-approve
 t_expect_status 1
 t_expect_match err "docker\.image\.pushed: docker push $REG/$N/wrong:v1: .*(unauthorized|authentication required|401)"
@@ -238,7 +150,7 @@ t_end
 
 if [ -n "$ECR" ]; then
 	t_begin "ECR-style: data aws.ecr_token's username and password log in to the registry"
-	cat >"$W/ecr/main.stk" <<EOF
+	push_main "$W/ecr" "$REG/$N/ecr:v1" <<EOF
 provider aws { region = "us-east-1" }
 
 data aws.ecr_token x {}
@@ -250,19 +162,11 @@ provider docker {
     password = data.aws.ecr_token.x.password
   }
 }
-
-resource docker.image pushed {
-  context = "app"
-  tags    = ["$REG/$N/ecr:v1"]
-  push    = true
-}
 EOF
 	in_w "$W/ecr" apply -auto-approve
 	t_expect_status 0
 	RD=$(reg_digest "AWS:$ECR_PW" "$N/ecr" v1)
-	[ -n "$RD" ] || t_why "the registry has no $N/ecr:v1"
-	[ "$(state_attr "$W/ecr" pushed repo_digest)" = "$REG/$N/ecr@$RD" ] ||
-		t_why "repo_digest $(state_attr "$W/ecr" pushed repo_digest), the registry says $RD"
+	expect_repo_digest "$W/ecr" "$N/ecr:v1" "$RD"
 	t_expect_lacks out "$ECR_PW"
 	in_w "$W/ecr" plan
 	t_expect_status 0

@@ -17,12 +17,7 @@
 t_init
 
 . "$(dirname "$0")/docker.sh"
-docker_start
-docker_base_image
-REGISTRY=${DOCKER_REGISTRY:-/usr/bin/docker-registry}
-[ -x "$REGISTRY" ] || docker_skip "$REGISTRY is not installed (apt-get install docker-registry)"
-command -v nsenter >/dev/null 2>&1 || docker_skip "nsenter is not installed (util-linux)"
-command -v curl >/dev/null 2>&1 || docker_skip "curl is not installed"
+registry_setup
 python3 -c 'import cryptography' >/dev/null 2>&1 ||
 	docker_skip "python3's cryptography package is not installed (apt-get install python3-cryptography)"
 
@@ -30,63 +25,31 @@ W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 TOKEN_SERVER=$STK_SRCDIR/tests/registry_token_server.py
 N=stk-token-$$
-# a fresh namespace: nothing else listens on its loopback
-PORT=$((20000 + $$ % 20000))
-REG=127.0.0.1:$PORT
 TPORT=$((PORT + 1))
 REALM=http://127.0.0.1:$TPORT/token
 SERVICE=stk-test-registry
 ISSUER=stk-test-issuer
-REG_PID=
-TOK_PID=
-stop_all() {
-	for p in $REG_PID $TOK_PID; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	REG_PID=
-	TOK_PID=
-	docker_stop
-	t_cleanup
-}
-trap 'stop_all' EXIT
-trap 'stop_all; trap - EXIT; exit 130' INT
-trap 'stop_all; trap - EXIT; exit 143' TERM
 
 # ---- the token server: user stk may pull and push, user reader only pull ----
-mkdir -p "$W" "$T_TMP/registry"
+mkdir -p "$W"
 REG_USER=stk
 REG_PW=s3cret-$$
 RO_USER=reader
 RO_PW=r3ad-$$
 (umask 077 && printf '%s:%s:pull,push\n%s:%s:pull\n' "$REG_USER" "$REG_PW" "$RO_USER" "$RO_PW" >"$T_TMP/users")
-# nsenter itself rather than dk_ns: a shell function run with & is a subshell, and $! would
-# be that subshell, so a kill would leave the server running; nsenter execs what it runs
-nsenter -t "$DK_PID" -n python3 "$TOKEN_SERVER" --port "$TPORT" --users "$T_TMP/users" --bundle "$T_TMP/bundle.pem" \
-	--issuer "$ISSUER" --service "$SERVICE" --log "$T_TMP/token.log" >"$T_TMP/token.err" 2>&1 &
-TOK_PID=$!
-i=0
+# docker_stop stops it
+dk_ns_bg python3 "$TOKEN_SERVER" --port "$TPORT" --users "$T_TMP/users" --bundle "$T_TMP/bundle.pem" \
+	--issuer "$ISSUER" --service "$SERVICE" --log "$T_TMP/token.log" >"$T_TMP/token.err" 2>&1
 # it writes the bundle once it listens
-until [ -s "$T_TMP/bundle.pem" ]; do
-	i=$((i + 1))
-	if ! kill -0 "$TOK_PID" 2>/dev/null || [ $i -ge 150 ]; then
-		cat "$T_TMP/token.err"
-		echo "the token server did not start"
-		exit 1
-	fi
-	sleep 0.1
-done
+dk_wait "$DK_BG_PID" 150 test -s "$T_TMP/bundle.pem" || {
+	cat "$T_TMP/token.err"
+	echo "the token server did not start"
+	exit 1
+}
 
 # ---- the registry, with token auth trusting the token server's certificate ----
-cat >"$T_TMP/registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $T_TMP/registry
-http:
-  addr: $REG
+# 401 until a token comes: up when it answers at all
+registry_start 401 <<EOF
 auth:
   token:
     realm: $REALM
@@ -94,18 +57,6 @@ auth:
     issuer: $ISSUER
     rootcertbundle: $T_TMP/bundle.pem
 EOF
-nsenter -t "$DK_PID" -n "$REGISTRY" serve "$T_TMP/registry.yml" >"$T_TMP/registry.log" 2>&1 &
-REG_PID=$!
-i=0
-# 401 until a token comes: up when it answers at all
-until [ "$(dk_ns curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/" 2>/dev/null)" = 401 ]; do
-	i=$((i + 1))
-	if ! kill -0 "$REG_PID" 2>/dev/null || [ $i -ge 100 ]; then
-		tail -n 20 "$T_TMP/registry.log"
-		docker_skip "docker-registry did not start"
-	fi
-	sleep 0.1
-done
 dk_ns curl -s -o /dev/null -D - "http://$REG/v2/" | tr -d '\r' | grep -qi "^www-authenticate: bearer realm=\"$REALM\"" || {
 	dk_ns curl -s -o /dev/null -D - "http://$REG/v2/"
 	echo "the registry does not send a bearer challenge naming $REALM"
@@ -123,14 +74,12 @@ token() {
 reg_digest() {
 	rt=$(token "$1" "repository:$2:pull")
 	[ -n "$rt" ] || return 0
-	dk_ns curl -fsSI -H "Authorization: Bearer $rt" \
-		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-		"http://$REG/v2/$2/manifests/$3" 2>/dev/null | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+	registry_digest "$2" "$3" -H "Authorization: Bearer $rt"
 }
 
 # the token flow itself, before stk is judged by it
 rt=$(token "$REG_USER:$REG_PW" "repository:$N/probe:pull")
-[ -n "$rt" ] && [ "$(dk_ns curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $rt" "http://$REG/v2/")" = 200 ] || {
+[ -n "$rt" ] && [ "$(registry_v2 -H "Authorization: Bearer $rt")" = 200 ] || {
 	tail -n 20 "$T_TMP/registry.log"
 	cat "$T_TMP/token.err" "$T_TMP/token.log"
 	echo "the registry does not take the token server's tokens"
@@ -143,19 +92,11 @@ rt=$(token "$REG_USER:$REG_PW" "repository:$N/probe:pull")
 
 # in_w DIR ARGS...: stk in DIR, in the daemon's namespace
 in_w() {
-	T_STATUS=0
-	d=$1
-	shift
-	(cd "$d" && t_timeout 300 nsenter -t "$DK_PID" -n "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
-		T_STATUS=$?
+	dk_stk "$@"
 }
 
 state_attr() {
-	python3 -c 'import json,sys
-s=json.load(open(sys.argv[1]))
-for r in s["resources"]:
-    if r["type"]=="docker.image" and r["name"]==sys.argv[2]:
-        print(r["instances"][0]["attributes"].get(sys.argv[3]) or "")' "$1/stk.state" "$2" "$3" 2>/dev/null
+	image_attr "$1/stk.state" "$2" "$3"
 }
 
 # issued USER SCOPE: how many tokens the server gave USER for SCOPE alone (the log's lines);
@@ -166,24 +107,8 @@ issued() {
 
 # main_stk DIR USER PW: a pushed image of DIR's app, credentials in the provider's registry block
 main_stk() {
-	mkdir -p "$W/$1/app"
-	printf 'FROM stk-busybox:latest\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n' >"$W/$1/app/Dockerfile"
-	echo "hello $1" >"$W/$1/app/hello.txt"
-	cat >"$W/$1/main.stk" <<EOF
-provider docker {
-  registry "local" {
-    address  = "$REG"
-    username = "$2"
-    password = "$3"
-  }
-}
-
-resource docker.image pushed {
-  context = "app"
-  tags    = ["$REG/$N/$1:v1"]
-  push    = true
-}
-EOF
+	push_app "$W/$1" "hello $1"
+	push_stk "$W/$1" "$REG/$N/$1:v1" "$2" "$3"
 }
 
 t_begin "credentials from the provider's registry block: pushed through a token, repo_digest is the registry's"
@@ -191,9 +116,7 @@ main_stk basic "$REG_USER" "$REG_PW"
 in_w "$W/basic" apply -auto-approve
 t_expect_status 0
 RD=$(reg_digest "$REG_USER:$REG_PW" "$N/basic" v1)
-[ -n "$RD" ] || t_why "the registry has no $N/basic:v1"
-[ "$(state_attr "$W/basic" pushed repo_digest)" = "$REG/$N/basic@$RD" ] ||
-	t_why "repo_digest $(state_attr "$W/basic" pushed repo_digest), the registry says $RD"
+expect_repo_digest "$W/basic" "$N/basic:v1" "$RD"
 [ "$(issued "$REG_USER" "repository:$N/basic:(pull,push|push,pull)")" -ge 1 ] ||
 	t_why "the token server issued no push token for $N/basic: $(cat "$T_TMP/token.log")"
 t_expect_lacks out "$REG_PW"
@@ -218,29 +141,19 @@ t_begin "an identity token from docker login's config.json: pushed, a refreshing
 # the token server gave docker login a refresh token, which the CLI keeps instead of the password
 grep -q '"identitytoken"' "$T_TMP/clicfg/config.json" || t_why "docker login kept no identitytoken"
 grep -q "$REG_PW" "$T_TMP/clicfg/config.json" && t_why "docker login kept the password"
-mkdir -p "$W/idtok/app"
-cp "$W/basic/app/Dockerfile" "$W/idtok/app/"
-echo "hello idtok" >"$W/idtok/app/hello.txt"
-cat >"$W/idtok/main.stk" <<EOF
+push_app "$W/idtok" "hello idtok"
+push_main "$W/idtok" "$REG/$N/idtok:v1" <<EOF
 provider docker {
   registry "local" {
     address     = "$REG"
     config_file = "$T_TMP/clicfg/config.json"
   }
 }
-
-resource docker.image pushed {
-  context = "app"
-  tags    = ["$REG/$N/idtok:v1"]
-  push    = true
-}
 EOF
 in_w "$W/idtok" apply -auto-approve
 t_expect_status 0
 RDI=$(reg_digest "$REG_USER:$REG_PW" "$N/idtok" v1)
-[ -n "$RDI" ] || t_why "the registry has no $N/idtok:v1"
-[ "$(state_attr "$W/idtok" pushed repo_digest)" = "$REG/$N/idtok@$RDI" ] ||
-	t_why "repo_digest $(state_attr "$W/idtok" pushed repo_digest), the registry says $RDI"
+expect_repo_digest "$W/idtok" "$N/idtok:v1" "$RDI"
 grep -Eq "^issued $REG_USER service=$SERVICE scope=repository:$N/idtok:(pull,push|push,pull) .* via=refresh_token\$" "$T_TMP/token.log" ||
 	t_why "the daemon got no push token with the refresh token: $(cat "$T_TMP/token.log")"
 if [ "$T_STATUS" -eq 0 ]; then
@@ -298,26 +211,27 @@ in_w "$W/basic" plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+# push_refused DIR USER PW ERE: DIR's app pushed as USER with PW fails under the address (the
+# message matching ERE), exit 1, PW nowhere in stderr, nothing at the registry
+push_refused() {
+	main_stk "$1" "$2" "$3"
+	in_w "$W/$1" apply -auto-approve
+	t_expect_status 1
+	t_expect_match err "docker\.image\.pushed: docker push $REG/$N/$1:v1: .*$4"
+	t_expect_lacks err "$3"
+	[ -z "$(reg_digest "$REG_USER:$REG_PW" "$N/$1" v1)" ] || t_why "the registry has $N/$1:v1"
+}
+
 t_begin "wrong credentials: the token server refuses them, the create fails under the address, exit 1"
-main_stk wrong "$REG_USER" not-the-password
-in_w "$W/wrong" apply -auto-approve
-t_expect_status 1
-t_expect_match err "docker\.image\.pushed: docker push $REG/$N/wrong:v1: .*unauthorized: incorrect username or password"
-t_expect_lacks err "not-the-password"
+push_refused wrong "$REG_USER" not-the-password "unauthorized: incorrect username or password"
 grep -q "^refused $REG_USER service=$SERVICE scope=repository:$N/wrong:" "$T_TMP/token.log" ||
 	t_why "the token server refused nothing for $N/wrong: $(cat "$T_TMP/token.log")"
-[ -z "$(reg_digest "$REG_USER:$REG_PW" "$N/wrong" v1)" ] || t_why "the registry has $N/wrong:v1"
 t_end
 
 t_begin "a user whose token grants only pull: the registry denies the push, exit 1"
-main_stk readonly "$RO_USER" "$RO_PW"
-in_w "$W/readonly" apply -auto-approve
-t_expect_status 1
-t_expect_match err "docker\.image\.pushed: docker push $REG/$N/readonly:v1: .*(denied|unauthorized|authentication required)"
-t_expect_lacks err "$RO_PW"
+push_refused readonly "$RO_USER" "$RO_PW" "(denied|unauthorized|authentication required)"
 grep -Eq "^issued $RO_USER service=$SERVICE scope=repository:$N/readonly:(pull,push|push,pull)( .*)? granted=$N/readonly:pull( |\$)" "$T_TMP/token.log" ||
 	t_why "no pull-only token for $RO_USER: $(cat "$T_TMP/token.log")"
-[ -z "$(reg_digest "$REG_USER:$REG_PW" "$N/readonly" v1)" ] || t_why "the registry has $N/readonly:v1"
 t_end
 
 t_summary
