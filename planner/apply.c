@@ -362,9 +362,12 @@ static struct value *known_part(const struct value *planned)
 	return v;
 }
 
-/* Before a create, the intent is written to the state under a fresh token, durably: if stk is
- * killed while the call is in flight, the next run finds the object by its token tag. */
-static int record_intent(struct applier *ap, struct op *op)
+/* Before a create, the intent goes into the state under a fresh token, and the state is
+ * written before the call is made: if stk is killed while the call is in flight, the next run
+ * finds the object by its token tag. This adds the intent; the caller writes the state, once
+ * for all the creates it starts together (one write per create made an apply of N creates
+ * write the whole state N times: quadratic, and every write an fsync). */
+static int add_intent(struct applier *ap, struct op *op)
 {
 	struct addr a;
 	struct buf why = BUF_INIT;
@@ -393,10 +396,20 @@ static int record_intent(struct applier *ap, struct op *op)
 	struct value *known = known_part(op->planned);
 	state_instance_set_attrs(in, known);
 	val_unref(known);
-	return state_save(ap);
+	return 0;
 }
 
-static int dispatch(struct applier *ap, struct op *op)
+static void intent_failed(struct op *op)
+{
+	diag_error(&op->diag, NULL, "cannot record the intent to create it in the state");
+	op->rc = -1;
+	op->done = 1;
+}
+
+/* The first half of starting an operation: its provider and, for a create, its intent (in
+ * memory; *intents counts them so the caller knows to write the state). Returns -1 with the
+ * operation failed. */
+static int op_prepare(struct applier *ap, struct op *op, int *intents)
 {
 	op->prov = provider_for(ap, op->provider, &op->diag, op->addr);
 	op->started = 1;
@@ -406,12 +419,20 @@ static int dispatch(struct applier *ap, struct op *op)
 		op->done = 1;
 		return -1;
 	}
-	if (op->kind == OP_CREATE && !op->data && record_intent(ap, op)) {
-		diag_error(&op->diag, NULL, "cannot record the intent to create it in the state");
-		op->rc = -1;
-		op->done = 1;
-		return -1;
+	if (op->kind == OP_CREATE && !op->data) {
+		if (add_intent(ap, op)) {
+			intent_failed(op);
+			return -1;
+		}
+		if (op->token[0])
+			(*intents)++;
 	}
+	return 0;
+}
+
+/* The second half: hands the operation to the workers. */
+static void op_queue(struct applier *ap, struct op *op)
+{
 	say(ap, "%s: %s...", op->addr, verb(op->kind, 0));
 	pthread_mutex_lock(&ap->mu);
 	op->next = ap->work;
@@ -420,6 +441,19 @@ static int dispatch(struct applier *ap, struct op *op)
 	pthread_cond_signal(&ap->work_cv);
 	pthread_mutex_unlock(&ap->mu);
 	status_draw(ap);
+}
+
+static int dispatch(struct applier *ap, struct op *op)
+{
+	int intents = 0;
+
+	if (op_prepare(ap, op, &intents))
+		return -1;
+	if (intents && state_save(ap)) {
+		intent_failed(op);
+		return -1;
+	}
+	op_queue(ap, op);
 	return 0;
 }
 
@@ -821,7 +855,8 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 	size_t nprior, nnodes, done_nodes = 0;
 	struct node_ops *no = NULL;
 	struct buf running = BUF_INIT;
-	int failed = 0;
+	struct buf batch = BUF_INIT;    /* struct op *: prepared this round, not yet queued */
+	int failed = 0, intents = 0;
 
 	plan_init(&scratch);
 	priors = apply_priors(ap->st, &nprior);
@@ -906,20 +941,46 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 			val_unref(v);
 			for (size_t k = 0; k < buf_count(&no[idx].ops, struct op *); k++) {
 				struct op *op = buf_at(&no[idx].ops, struct op *, k);
-				if (dispatch(ap, op)) {
+				if (op_prepare(ap, op, &intents)) {
 					record(ap, op);
 					flush(ap);
 					no[idx].failed = 1;
 					continue;
 				}
 				no[idx].pending++;
-				buf_push(&running, struct op *, op);
+				buf_push(&batch, struct op *, op);
 			}
 			if (!no[idx].pending) {
 				n->state = 3;
 				done_nodes++;
 				failed = 1;
 			}
+		}
+		/* everything ready in this round starts together: its intents written at once,
+		 * before any of the calls */
+		if (buf_count(&batch, struct op *)) {
+			int lost = intents && state_save(ap);
+			for (size_t k = 0; k < buf_count(&batch, struct op *); k++) {
+				struct op *op = buf_at(&batch, struct op *, k);
+				if (!lost) {
+					op_queue(ap, op);
+					buf_push(&running, struct op *, op);
+					continue;
+				}
+				intent_failed(op);
+				record(ap, op);
+				size_t idx = (size_t)((uintptr_t)strmap_get(&pl.g.by_addr, op->node->addr) - 1);
+				no[idx].failed = 1;
+				if (!--no[idx].pending) {
+					op->node->state = 3;
+					done_nodes++;
+					failed = 1;
+				}
+			}
+			if (lost)
+				flush(ap);
+			buf_reset(&batch);
+			intents = 0;
 		}
 		struct op *d = wait_one(ap, &running);
 		if (!d) {
@@ -975,6 +1036,7 @@ out:
 	}
 	free(no);
 	buf_release(&running);
+	buf_release(&batch);
 	ap->pl = NULL;
 	planner_teardown(&pl);
 	plan_release(&scratch);

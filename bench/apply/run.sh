@@ -150,7 +150,7 @@ END {
 	print "call ms: the mean time of a call as stk saw it (STK_LOG=info), latency included;"
 	print "busy: the share of parallelism x wall time stk'"'"'s workers spent in calls;"
 	print "queue s: from the VPC'"'"'s completion to the last of its dependents queued for the workers"
-	print "  (the main thread writes the state, with each create'"'"'s intent, before queueing it)"
+	print "  (the main thread writes the state once per round, with the intents of the creates it starts, then queues them)"
 }' "$tmp/results"
 echo "calls by action (last run): $last_acts"
 while read -r what c s acts; do
