@@ -369,4 +369,17 @@ if [ "$found" -eq 0 ]; then
 	t_fail "fmt" "no cases in $cases_dir"
 fi
 [ -n "$update" ] || cli_cases
+
+# what the project ships is in the canonical layout: the examples and the stdlib's modules
+for d in "$STK_SRCDIR"/examples/* "$STK_SRCDIR"/stdlib/*/; do
+	[ -d "$d" ] || continue
+	ls "$d"/*.stk >/dev/null 2>&1 || continue
+	d=${d%/}
+	name="shipped ${d#"$STK_SRCDIR"/}"
+	if "$STK" fmt -check -diff "$d" >"$T_TMP/ship.out" 2>&1; then
+		t_ok "$name is formatted"
+	else
+		t_fail "$name is formatted" "$(cat "$T_TMP/ship.out")"
+	fi
+done
 t_summary
