@@ -226,7 +226,9 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 {
 	/* the stack follows the tokens the parser has consumed: the lookahead's own bracket
 	 * is applied only when the next token is read, so messages name what was open */
-	if (ctx->look_kind > 0)
+	/* (names, strings, numbers and '.', half the tokens, change nothing there) */
+	if (ctx->look_kind > 0 && ctx->look_kind != IDENT && ctx->look_kind != STRING &&
+	    ctx->look_kind != NUMBER && ctx->look_kind != '.')
 		track_brackets(ctx, ctx->look_kind, &ctx->look_span);
 	for (;;) {
 		int kind;

@@ -23,6 +23,7 @@ struct decl {
 	const struct ast_item *item;    /* the block (or the attribute, for locals) */
 	const struct schema_resource *schema;
 	int has_count, has_for_each;
+	int dup;                        /* a second declaration of key: the map holds the first */
 	struct modinfo *mod;            /* D_MODULE: the called module, when it loaded */
 };
 
@@ -41,6 +42,7 @@ struct check_ctx {
 	struct strmap decls[D_PROVIDER + 1];
 	struct buf all;                 /* struct decl *, to free */
 	const struct ast_item *stack;
+	struct buf steps;               /* check_reference's scratch: one allocation, not one per reference */
 };
 
 /* Where an expression is: what each, count and self may mean there. */
@@ -78,6 +80,25 @@ static int check_all(struct check_ctx *c);
 
 /* ---- declarations ---- */
 
+/* "a.b" or "a.b.c" (c may be NULL) into buf when it fits in size, else into the heap: keys are
+ * built for every declaration and reference, where printf's parsing would dominate. */
+static char *join_key(char *buf, size_t size, const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
+	size_t n = la + 1 + lb + (c ? 1 + lc : 0);
+	char *p = n < size ? buf : xmalloc(n + 1);
+
+	memcpy(p, a, la);
+	p[la] = '.';
+	memcpy(p + la + 1, b, lb);
+	if (c) {
+		p[la + 1 + lb] = '.';
+		memcpy(p + la + 2 + lb, c, lc);
+	}
+	p[n] = '\0';
+	return p;
+}
+
 static struct decl *decl_add(struct check_ctx *c, enum decl_kind kind, char *key,
 			     const struct ast_item *item, const struct span *where)
 {
@@ -90,6 +111,7 @@ static struct decl *decl_add(struct check_ctx *c, enum decl_kind kind, char *key
 	buf_push(&c->all, struct decl *, d);
 	prev = strmap_put(&c->decls[kind], key, d);
 	if (prev) {
+		d->dup = 1;
 		diag_error(c->diag, where, "%s %s is declared twice", decl_what(kind), key);
 		diag_hint(c->diag, "the first is at %s:%u:%u; names must be unique",
 			  prev->item->span.src->name, span_line(&prev->item->span), span_col(&prev->item->span));
@@ -105,12 +127,49 @@ static struct decl *decl_find(const struct check_ctx *c, enum decl_kind kind, co
 
 /* ---- small helpers ---- */
 
+/* Names are compared a great many times, and most differ in their first byte: that test
+ * comes before the call. */
+static int same_name(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
 {
 	for (size_t i = 0; i < b->n; i++)
-		if (b->items[i]->kind == AST_ATTR && strcmp(b->items[i]->name, name) == 0)
+		if (b->items[i]->kind == AST_ATTR && same_name(b->items[i]->name, name))
 			return b->items[i];
 	return NULL;
+}
+
+/* The first count, for_each, provider and depends_on attributes of a body, as body_attr finds
+ * them, in one pass: a resource's body is read once, not once per name. */
+struct meta_attrs {
+	const struct ast_item *count, *for_each, *provider, *depends_on;
+};
+
+static void find_meta_attrs(const struct ast_body *b, struct meta_attrs *m)
+{
+	memset(m, 0, sizeof *m);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ast_item *it = b->items[i];
+		const struct ast_item **slot;
+
+		if (it->kind != AST_ATTR)
+			continue;
+		if (same_name(it->name, "count"))
+			slot = &m->count;
+		else if (same_name(it->name, "for_each"))
+			slot = &m->for_each;
+		else if (same_name(it->name, "provider"))
+			slot = &m->provider;
+		else if (same_name(it->name, "depends_on"))
+			slot = &m->depends_on;
+		else
+			continue;
+		if (!*slot)
+			*slot = it;
+	}
 }
 
 static void unexpected_block(struct check_ctx *c, const struct ast_item *it, const char *where)
@@ -155,7 +214,7 @@ static const struct ast_item *earlier_attr(const struct ast_body *body, size_t i
 	const char *name = body->items[i]->name;
 
 	for (size_t k = 0; k < i; k++)
-		if (body->items[k]->kind == AST_ATTR && strcmp(body->items[k]->name, name) == 0)
+		if (body->items[k]->kind == AST_ATTR && same_name(body->items[k]->name, name))
 			return body->items[k];
 	return NULL;
 }
@@ -277,7 +336,6 @@ static void check_literal_type(struct check_ctx *c, const struct ast_expr *e,
 
 	if (!lk || !t || t->kind == SK_ANY)
 		return;
-	schema_type_name(t, tn, sizeof tn);
 	switch (t->kind) {
 	case SK_STRING:
 		/* numbers and bools convert to strings, as in Terraform */
@@ -325,6 +383,8 @@ static void check_literal_type(struct check_ctx *c, const struct ast_expr *e,
 		return;
 	}
 mismatch:
+	/* the type's name only for the message: most literals match */
+	schema_type_name(t, tn, sizeof tn);
 	diag_error(c->diag, &e->span, "%s must be %s%s, not a %s", what,
 		   strchr("aeiou", tn[0]) ? "an " : "a ", tn, lk);
 }
@@ -346,7 +406,7 @@ static int is_meta_attr(const char *name, enum meta meta)
 	if (meta == META_NONE)
 		return 0;
 	for (size_t i = 0; resource_meta[i]; i++)
-		if (strcmp(name, resource_meta[i]) == 0)
+		if (same_name(name, resource_meta[i]))
 			return 1;
 	return 0;
 }
@@ -547,7 +607,7 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 		int count = 0;
 		const struct ast_item *last = NULL;
 		for (size_t i = 0; i < body->n; i++)
-			if (body->items[i]->kind == AST_BLOCK && strcmp(body->items[i]->name, nb->name) == 0)
+			if (body->items[i]->kind == AST_BLOCK && same_name(body->items[i]->name, nb->name))
 				count++, last = body->items[i];
 		if (count < nb->min_items)
 			diag_error(c->diag, owner ? &owner->name_span : NULL, "%s needs %s %s block",
@@ -627,8 +687,7 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 	}
 	const struct schema_provider *p = schema_provider_find(prov);
 	/* every reference looks up a key: build it without the heap when it fits */
-	if ((size_t)snprintf(keybuf, sizeof keybuf, "%s.%s.%s", prov, type, name) >= sizeof keybuf)
-		key = xasprintf("%s.%s.%s", prov, type, name);
+	key = join_key(keybuf, sizeof keybuf, prov, type, name);
 	d = decl_find(c, kind, key);
 	if (!d) {
 		diag_error(c->diag, &whole->span, "reference to undeclared %s %s%s", decl_what(kind),
@@ -707,8 +766,10 @@ static void check_module_ref(struct check_ctx *c, const struct buf *steps,
 
 static void check_reference(struct check_ctx *c, const struct ast_expr *e, const struct scope *sc)
 {
-	struct buf steps = BUF_INIT;
+	/* nothing below checks another expression, so the context's buffer is free for this one */
+	struct buf steps = c->steps;
 
+	steps.len = 0;
 	if (traversal_steps(e, &steps))
 		goto out;
 	const struct ast_expr *root = buf_at(&steps, struct step, 0).node;
@@ -771,7 +832,7 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 		suggest_root(c, r);
 	}
 out:
-	buf_release(&steps);
+	c->steps = steps;
 }
 
 static void check_call(struct check_ctx *c, const struct ast_expr *e)
@@ -804,9 +865,21 @@ static void check_call(struct check_ctx *c, const struct ast_expr *e)
 	}
 }
 
+/* The first earlier key of items[0..i) that reads s: small maps (most are) need no table. */
+static const struct ast_expr *earlier_key(const struct ast_expr *e, size_t i, const char *s)
+{
+	for (size_t k = 0; k < i; k++) {
+		const char *t = ast_static_string(e->u.object.items[k].key);
+		if (t && strcmp(t, s) == 0)
+			return e->u.object.items[k].key;
+	}
+	return NULL;
+}
+
 static void check_object_keys(struct check_ctx *c, const struct ast_expr *e)
 {
 	struct strmap seen;
+	int small = e->u.object.n <= 8;
 
 	strmap_init(&seen);
 	for (size_t i = 0; i < e->u.object.n; i++) {
@@ -815,7 +888,7 @@ static void check_object_keys(struct check_ctx *c, const struct ast_expr *e)
 		const struct ast_expr *prev;
 		if (!s)
 			continue;
-		prev = strmap_put(&seen, s, (void *)k);
+		prev = small ? earlier_key(e, i, s) : strmap_put(&seen, s, (void *)k);
 		if (prev) {
 			diag_error(c->diag, &k->span, "duplicate key '%s' in this map", s);
 			diag_hint(c->diag, "the first is at %u:%u", span_line(&prev->span), span_col(&prev->span));
@@ -1040,13 +1113,15 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 			return;
 		const struct schema_resource *rs = resolve_type(c, b, data);
 		struct decl *d = decl_add(c, data ? D_DATA : D_RESOURCE,
-					  xasprintf("%s.%s", b->labels[0].text, b->labels[1].text), b,
+					  join_key(NULL, 0, b->labels[0].text, b->labels[1].text, NULL), b,
 					  &b->labels[1].span);
 		if (!d)
 			return;
 		d->schema = rs;
-		d->has_count = body_attr(&b->body, "count") != NULL;
-		d->has_for_each = body_attr(&b->body, "for_each") != NULL;
+		struct meta_attrs m;
+		find_meta_attrs(&b->body, &m);
+		d->has_count = m.count != NULL;
+		d->has_for_each = m.for_each != NULL;
 	} else if (strcmp(k, "locals") == 0) {
 		if (b->nlabels) {
 			diag_error(c->diag, &b->labels[0].span, "locals takes no label");
@@ -1271,11 +1346,13 @@ static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 {
 	const struct ast_item *b = d->item;
 	struct scope sc = { d, d->has_count, d->has_for_each, NULL, NULL };
-	const struct ast_item *count = body_attr(&b->body, "count");
-	const struct ast_item *fe = body_attr(&b->body, "for_each");
-	const struct ast_item *prov = body_attr(&b->body, "provider");
-	const struct ast_item *dep = body_attr(&b->body, "depends_on");
-	char *what = xstrdup(b->labels[0].text);
+	struct meta_attrs m;
+	find_meta_attrs(&b->body, &m);
+	const struct ast_item *count = m.count;
+	const struct ast_item *fe = m.for_each;
+	const struct ast_item *prov = m.provider;
+	const struct ast_item *dep = m.depends_on;
+	const char *what = b->labels[0].text;
 
 	if (count && fe)
 		diag_error(c->diag, &fe->name_span, "count and for_each cannot both be set");
@@ -1314,7 +1391,6 @@ static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 				check_expr(c, it->value, &sc);
 		}
 	}
-	free(what);
 }
 
 static void check_provider(struct check_ctx *c, const struct ast_item *b)
@@ -1559,7 +1635,7 @@ static int check_all(struct check_ctx *c)
 	/* modules next: calls and references into them need their variables and outputs */
 	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
 		struct decl *d = buf_at(&c->all, struct decl *, i);
-		if (d->kind != D_MODULE || strmap_get(&c->decls[D_MODULE], d->key) != d)
+		if (d->kind != D_MODULE || d->dup)
 			continue;
 		const struct ast_item *src = body_attr(&d->item->body, "source");
 		d->has_count = body_attr(&d->item->body, "count") != NULL;
@@ -1574,7 +1650,7 @@ static int check_all(struct check_ctx *c)
 	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
 		struct decl *d = buf_at(&c->all, struct decl *, i);
 		/* a duplicate was reported where it was declared */
-		if (strmap_get(&c->decls[d->kind], d->key) != d)
+		if (d->dup)
 			continue;
 		switch (d->kind) {
 		case D_VARIABLE: check_variable(c, d->item); break;
@@ -1596,6 +1672,7 @@ static int check_all(struct check_ctx *c)
 		free(d);
 	}
 	buf_release(&c->all);
+	buf_release(&c->steps);
 	for (int k = 0; k <= D_PROVIDER; k++)
 		strmap_release(&c->decls[k]);
 	return ret;
