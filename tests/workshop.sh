@@ -17,6 +17,13 @@ skip() {
 	echo "0 passed, 0 failed"
 	exit 77
 }
+# what the end-to-end run needs from the tree, so a tarball without it fails even when skipping
+for f in scripts/demo scripts/base-image scripts/packages.sh examples/workshop/main.stk \
+	examples/workshop/app/backend/server.py examples/workshop/app/frontend/site/index.html \
+	stdlib/web_stack/main.stk stdlib/web_stack/proxy.conf.tpl; do
+	[ -f "$STK_SRCDIR/$f" ] || { echo "FAIL $f is missing from the tree"; echo "0 passed, 1 failed"; exit 1; }
+done
+[ -z "${STK_SKIP_WORKSHOP:-}" ] || skip "STK_SKIP_WORKSHOP is set (scripts/check sets it for distcheck)"
 [ "$(id -u)" -eq 0 ] || skip "dockerd needs root"
 for c in dockerd docker docker-registry moto_server aws curl ssh-keygen openssl python3; do
 	command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
