@@ -27,12 +27,12 @@ void strmap_release(struct strmap *m)
 	strmap_init(m);
 }
 
-static struct strmap_entry *find(const struct strmap *m, const char *key)
+static struct strmap_entry *find(const struct strmap *m, const char *key, size_t h)
 {
 	size_t mask = m->cap - 1;
-	size_t i = (size_t)hash(key) & mask;
+	size_t i = h & mask;
 
-	while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0)
+	while (m->slots[i].key && (m->slots[i].hash != h || strcmp(m->slots[i].key, key) != 0))
 		i = (i + 1) & mask;
 	return &m->slots[i];
 }
@@ -41,7 +41,7 @@ void *strmap_get(const struct strmap *m, const char *key)
 {
 	if (!m->cap)
 		return NULL;
-	struct strmap_entry *e = find(m, key);
+	struct strmap_entry *e = find(m, key, (size_t)hash(key));
 	return e->key ? e->value : NULL;
 }
 
@@ -52,24 +52,33 @@ static void grow(struct strmap *m)
 	m->cap = old.cap ? old.cap * 2 : 16;
 	m->slots = xcalloc(m->cap, sizeof *m->slots);
 	m->len = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.slots[i].key)
-			*find(m, old.slots[i].key) = old.slots[i], m->len++;
+	/* the keys are distinct: each goes to the first free slot from its hash */
+	for (size_t i = 0; i < old.cap; i++) {
+		if (!old.slots[i].key)
+			continue;
+		size_t j = old.slots[i].hash & (m->cap - 1);
+		while (m->slots[j].key)
+			j = (j + 1) & (m->cap - 1);
+		m->slots[j] = old.slots[i];
+		m->len++;
+	}
 	free(old.slots);
 }
 
 void *strmap_put(struct strmap *m, const char *key, void *value)
 {
 	struct strmap_entry *e;
+	size_t h = (size_t)hash(key);
 
 	/* keep the load under 3/4 so probes stay short */
 	if ((m->len + 1) * 4 > m->cap * 3)
 		grow(m);
-	e = find(m, key);
+	e = find(m, key, h);
 	if (e->key)
 		return e->value;
 	e->key = key;
 	e->value = value;
+	e->hash = h;
 	m->len++;
 	return NULL;
 }

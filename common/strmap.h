@@ -8,6 +8,9 @@
 struct strmap_entry {
 	const char *key;
 	void *value;
+	/* the key's hash: growing needs no rehash, and a probe compares strings only when the
+	 * hashes agree (each strcmp is a cache miss on a big map) */
+	size_t hash;
 };
 
 struct strmap {

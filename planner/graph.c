@@ -248,33 +248,52 @@ static void add_edge(struct graph *g, struct graph_node *from, size_t to, const 
 	buf_push(&from->edges, struct graph_edge, e);
 }
 
-static void edge_to(struct edge_ctx *ec, const char *local, const struct span *where)
+/* The index of graph_addr(m, kind + key), or SIZE_MAX: built on the stack, as every
+ * reference of every resource looks one up. */
+static size_t find_in(const struct graph *g, const struct graph_module *m, const char *kind, const char *key)
 {
-	char *addr = graph_addr(ec->mod, local);
-	size_t i = find_index(ec->g, addr);
+	char small[256], *addr = small;
+	size_t pl = m && *m->path ? strlen(m->path) + 1 : 0, kl = strlen(kind), nl = strlen(key), i;
+
+	if (pl + kl + nl + 1 > sizeof small)
+		addr = xmalloc(pl + kl + nl + 1);
+	if (pl) {
+		memcpy(addr, m->path, pl - 1);
+		addr[pl - 1] = '.';
+	}
+	memcpy(addr + pl, kind, kl);
+	memcpy(addr + pl + kl, key, nl + 1);
+	i = find_index(g, addr);
+	if (addr != small)
+		free(addr);
+	return i;
+}
+
+static void edge_to(struct edge_ctx *ec, const char *kind, const char *key, const struct span *where)
+{
+	size_t i = find_in(ec->g, ec->mod, kind, key);
 
 	if (i != SIZE_MAX)
 		add_edge(ec->g, ec->from, i, where);
-	free(addr);
 }
 
 static void on_ref(void *arg, const struct eval_ref *ref)
 {
 	struct edge_ctx *ec = arg;
-	char *local;
+	const char *kind;
 
 	switch (ref->kind) {
 	case REF_VAR:
-		local = xasprintf("var.%s", ref->key);
+		kind = "var.";
 		break;
 	case REF_LOCAL:
-		local = xasprintf("local.%s", ref->key);
+		kind = "local.";
 		break;
 	case REF_RESOURCE:
-		local = xstrdup(ref->key);
+		kind = "";
 		break;
 	case REF_DATA:
-		local = xasprintf("data.%s", ref->key);
+		kind = "data.";
 		break;
 	case REF_MODULE: {
 		/* module.web.url needs that output; module.web alone, all of them */
@@ -315,8 +334,7 @@ static void on_ref(void *arg, const struct eval_ref *ref)
 	default:
 		return;
 	}
-	edge_to(ec, local, &ref->span);
-	free(local);
+	edge_to(ec, kind, ref->key, &ref->span);
 }
 
 static void body_edges(struct edge_ctx *ec, const struct ast_body *b)
@@ -358,19 +376,15 @@ static void node_edges(struct graph *g, struct graph_node *n)
 	}
 	/* a resource needs its provider's configuration first, when one is declared */
 	if (n->kind == GN_RESOURCE || n->kind == GN_DATA) {
-		char *local = xasprintf("provider.%s", n->provider);
 		struct graph_module *m = n->mod;
 		/* providers are inherited from the calling modules, as in Terraform */
 		for (; m; m = m->parent) {
-			char *addr = graph_addr(m, local);
-			size_t i = find_index(g, addr);
-			free(addr);
+			size_t i = find_in(g, m, "provider.", n->provider);
 			if (i != SIZE_MAX) {
 				add_edge(g, n, i, &n->item->labels[0].span);
 				break;
 			}
 		}
-		free(local);
 	}
 }
 

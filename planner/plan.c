@@ -4,6 +4,7 @@
  * action that takes the one to the other. */
 #include "planner/plan.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,14 +84,6 @@ int plan_has_changes(const struct plan *p)
 
 /* ---- references ---- */
 
-static struct graph_node *node_in(struct planner *pl, struct graph_module *m, const char *local)
-{
-	char *addr = graph_addr(m, local);
-	struct graph_node *n = graph_find(&pl->g, addr);
-	free(addr);
-	return n;
-}
-
 /* The value of a node for a reference; NULL (quietly) when the node failed, as its own error
  * has been reported. */
 static struct value *node_value(struct planner *pl, struct graph_node *n, const struct eval_ref *ref)
@@ -136,20 +129,25 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 {
 	struct planner *pl = ec->planner;
 	struct graph_module *m = pl->cur->eval_mod;
-	char *local;
 	struct value *r;
 
 	switch (ref->kind) {
 	case REF_VAR:
 	case REF_LOCAL:
 	case REF_DATA:
-		local = xasprintf("%s.%s", ref->kind == REF_VAR ? "var" : ref->kind == REF_LOCAL ? "local" : "data",
-				  ref->key);
-		r = node_value(pl, node_in(pl, m, local), ref);
-		free(local);
-		return r;
 	case REF_RESOURCE:
-		return node_value(pl, node_in(pl, m, ref->key), ref);
+		/* graph_addr(m, "var." + key), built in one reused buffer: every reference of
+		 * every resource comes here */
+		buf_reset(&pl->addr_scratch);
+		if (*m->path) {
+			buf_addstr(&pl->addr_scratch, m->path);
+			buf_addch(&pl->addr_scratch, '.');
+		}
+		if (ref->kind != REF_RESOURCE)
+			buf_addstr(&pl->addr_scratch, ref->kind == REF_VAR ? "var." : ref->kind == REF_LOCAL ? "local." :
+				   "data.");
+		buf_addstr(&pl->addr_scratch, ref->key);
+		return node_value(pl, graph_find(&pl->g, pl->addr_scratch.data), ref);
 	case REF_MODULE: {
 		const char *dot = strchr(ref->key, '.');
 		char *name = dot ? xstrndup(ref->key, (size_t)(dot - ref->key)) : xstrdup(ref->key);
@@ -291,6 +289,16 @@ static struct value *to_schema(struct planner *pl, struct value *v, const struct
 					return NULL;
 				}
 			}
+			/* a list that converts to itself is shared, not copied: most do */
+			size_t same = 0;
+			while (t->kind == SK_LIST && v->kind == VAL_LIST && same < n && items[same] == v->u.list.items[same])
+				same++;
+			if (t->kind == SK_LIST && v->kind == VAL_LIST && same == n) {
+				for (size_t i = 0; i < n; i++)
+					val_unref(items[i]);
+				free(items);
+				return val_ref(v);
+			}
 			struct value *r = t->kind == SK_SET ? val_set_take(items, n) : val_list_take(items, n);
 			free(items);
 			if (v->marks) {
@@ -336,6 +344,18 @@ static struct value *to_schema(struct planner *pl, struct value *v, const struct
 					p[n].val = a->default_value ? schema_default(pl, a->default_value) : val_null();
 					n++;
 				}
+			}
+			/* a map that converts to itself (nothing added, every value its own) is shared */
+			size_t same = 0;
+			while (n == v->u.map.n && same < n && p[same].val == v->u.map.items[same].val)
+				same++;
+			if (n == v->u.map.n && same == n) {
+				for (size_t i = 0; i < n; i++) {
+					free(p[i].key);
+					val_unref(p[i].val);
+				}
+				free(p);
+				return val_ref(v);
 			}
 			struct value *r = val_map_take(p, n);
 			free(p);
@@ -534,6 +554,7 @@ static struct value *normalize(struct planner *pl, struct value *v, const struct
 	struct diag_ctx quiet, *saved = pl->diag;
 	struct buf pairs = BUF_INIT;
 	struct value *r;
+	size_t same = 0;   /* values that came back as they were */
 
 	if (!v || v->kind != VAL_MAP)
 		return v ? val_ref(v) : NULL;
@@ -555,10 +576,21 @@ static struct value *normalize(struct planner *pl, struct value *v, const struct
 			free(items);
 		}
 		struct val_pair p = { xstrdup(k), y ? y : val_ref(x) };
+		if (p.val == x)
+			same++;
 		buf_push(&pairs, struct val_pair, p);
 	}
 	pl->diag = saved;
 	diag_release(&quiet);
+	if (same == v->u.map.n) {
+		/* already in the schema's types: the prior itself, not a copy of it */
+		for (size_t i = 0; i < buf_count(&pairs, struct val_pair); i++) {
+			free(buf_at(&pairs, struct val_pair, i).key);
+			val_unref(buf_at(&pairs, struct val_pair, i).val);
+		}
+		buf_release(&pairs);
+		return val_ref(v);
+	}
 	r = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
 	buf_release(&pairs);
 	return r;
@@ -660,8 +692,16 @@ static int settable_equal(const struct schema_block *sb, const struct value *x, 
 static void resource_deps(struct planner *pl, struct graph_node *n, struct buf *out)
 {
 	size_t count = graph_count(&pl->g);
-	char *seen = xcalloc(count + 1, 1);
 	struct buf stack = BUF_INIT;
+	unsigned stamp;
+
+	if (pl->dep_cap < count || pl->dep_stamp == UINT_MAX) {
+		free(pl->dep_mark);
+		pl->dep_cap = count;
+		pl->dep_mark = xcalloc(count + 1, sizeof *pl->dep_mark);
+		pl->dep_stamp = 0;
+	}
+	stamp = ++pl->dep_stamp;
 
 	buf_push(&stack, struct graph_node *, n);
 	while (buf_count(&stack, struct graph_node *)) {
@@ -670,9 +710,9 @@ static void resource_deps(struct planner *pl, struct graph_node *n, struct buf *
 		for (size_t i = 0; i < buf_count(&x->edges, struct graph_edge); i++) {
 			size_t to = buf_at(&x->edges, struct graph_edge, i).to;
 			struct graph_node *d = graph_node(&pl->g, to);
-			if (seen[to])
+			if (pl->dep_mark[to] == stamp)
 				continue;
-			seen[to] = 1;
+			pl->dep_mark[to] = stamp;
 			if (d->kind == GN_RESOURCE || d->kind == GN_DATA)
 				buf_push(out, char *, xstrdup(d->addr));
 			else if (d->kind != GN_PROVIDER)
@@ -680,7 +720,6 @@ static void resource_deps(struct planner *pl, struct graph_node *n, struct buf *
 		}
 	}
 	buf_release(&stack);
-	free(seen);
 }
 
 static void set_reason(struct plan_change *c, const char *why)
@@ -1526,6 +1565,8 @@ void planner_teardown(struct planner *pl)
 		free(buf_at(&pl->missing_vars, char *, i));
 	buf_release(&pl->default_files);
 	buf_release(&pl->missing_vars);
+	buf_release(&pl->addr_scratch);
+	free(pl->dep_mark);
 	strmap_release(&pl->default_cache);
 	strmap_release(&pl->prior);
 	strmap_release(&pl->seen);

@@ -66,10 +66,14 @@ static int is_nested(const struct plan_change *c, const char *name)
 
 static void sym(struct buf *out, int color, const char *s, const char *col)
 {
-	if (color)
-		buf_printf(out, "%s%s%s", col, s, RESET);
-	else
+	/* no printf for a line's pieces: a plan of 100k resources has millions of them */
+	if (color) {
+		buf_addstr(out, col);
 		buf_addstr(out, s);
+		buf_addstr(out, RESET);
+	} else {
+		buf_addstr(out, s);
+	}
 }
 
 /* One attribute line: "      + name = value", padded to width. */
@@ -79,8 +83,11 @@ static void attr_line(struct buf *out, int color, int indent, const char *mark, 
 {
 	buf_addchars(out, ' ', (size_t)indent);
 	sym(out, color, mark, mcol);
-	buf_printf(out, " %s", name);
-	buf_addchars(out, ' ', width > strlen(name) ? width - strlen(name) : 0);
+	size_t nlen = strlen(name);
+
+	buf_addch(out, ' ');
+	buf_add(out, name, nlen);
+	buf_addchars(out, ' ', width > nlen ? width - nlen : 0);
 	buf_addstr(out, " = ");
 	if (before && after) {
 		val_write(before, out);
@@ -124,8 +131,10 @@ static void render_body(struct buf *out, int color, int indent, const struct pla
 	/* the name column fits the attributes that are shown: not nulls, not blocks */
 	for (size_t i = 0; i < keys->u.map.n; i++) {
 		const char *k = keys->u.map.items[i].key;
-		const struct value *a = after ? val_map_get(after, k) : NULL;
-		const struct value *b = before ? val_map_get(before, k) : NULL;
+		/* the side the keys come from needs no lookup */
+		const struct value *a = keys == after ? keys->u.map.items[i].val : after ? val_map_get(after, k) : NULL;
+		const struct value *b = keys == before ? keys->u.map.items[i].val :
+					before ? val_map_get(before, k) : NULL;
 		const struct value *v = a ? a : b;
 		if ((!a || a->kind == VAL_NULL) && (!b || b->kind == VAL_NULL))
 			continue;
@@ -140,8 +149,10 @@ static void render_body(struct buf *out, int color, int indent, const struct pla
 	}
 	for (size_t i = 0; i < keys->u.map.n; i++) {
 		const char *k = keys->u.map.items[i].key;
-		const struct value *a = after ? val_map_get(after, k) : NULL;
-		const struct value *b = before ? val_map_get(before, k) : NULL;
+		/* the side the keys come from needs no lookup */
+		const struct value *a = keys == after ? keys->u.map.items[i].val : after ? val_map_get(after, k) : NULL;
+		const struct value *b = keys == before ? keys->u.map.items[i].val :
+					before ? val_map_get(before, k) : NULL;
 		const struct value *v = a ? a : b;
 		int block = (v->kind == VAL_LIST || v->kind == VAL_SET) && v->u.list.n &&
 			    v->u.list.items[0]->kind == VAL_MAP && !(v->marks & VAL_UNKNOWN);

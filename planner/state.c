@@ -98,6 +98,16 @@ static size_t resource_index(const struct state *st, const struct addr *a, int *
 	size_t lo = 0, hi = st->nresources;
 
 	*found = 0;
+	/* a state file lists its resources in order: each new one goes last, one compare */
+	if (hi) {
+		int c = resource_cmp(st->resources[hi - 1], a);
+		if (c < 0)
+			return hi;
+		if (!c) {
+			*found = 1;
+			return hi - 1;
+		}
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = resource_cmp(st->resources[mid], a);
@@ -134,10 +144,15 @@ static size_t instance_index(const struct state_resource *res, const struct valu
 	return lo;
 }
 
-/* Inserts p at index at of an array of n pointers. */
+/* Inserts p at index at of an array of n pointers. The arrays are only ever made here, with
+ * room for a power of two of pointers at least n: growing one at a time by realloc copied
+ * the whole array again and again when a big state was read. */
 static void *insert_ptr(void *array, size_t n, size_t at, void *p)
 {
-	void **a = xrealloc(array, (n + 1) * sizeof *a);
+	void **a = array;
+
+	if (!n || !(n & (n - 1)))
+		a = xrealloc(array, (n ? 2 * n : 1) * sizeof *a);
 
 	memmove(a + at + 1, a + at, (n - at) * sizeof *a);
 	a[at] = p;

@@ -44,7 +44,19 @@ struct value *val_number(double n)
 
 struct value *val_string(const char *s, size_t len)
 {
-	return val_string_take(xstrndup(s, len), len);
+	/* the text right after the value, in the same block: one malloc, not two, for what
+	 * is most of a state's values (val_unref knows it by its address) */
+	struct value *v = xmalloc(sizeof *v + len + 1);
+
+	memset(v, 0, sizeof *v);
+	v->refs = 1;
+	v->kind = VAL_STRING;
+	v->u.str.s = (char *)(v + 1);
+	if (len)
+		memcpy(v->u.str.s, s, len);
+	v->u.str.s[len] = '\0';
+	v->u.str.len = len;
+	return v;
 }
 
 struct value *val_cstring(const char *s)
@@ -132,8 +144,19 @@ struct value *val_map_take(struct val_pair *items, size_t n)
 	int sorted = 1;
 	for (size_t i = 1; i < n && sorted; i++)
 		sorted = strcmp(v->u.map.items[i - 1].key, v->u.map.items[i].key) < 0;
-	if (!sorted)
+	if (!sorted && n <= 16) {
+		/* a small map (a block body: its attributes, then its nested blocks) is mostly
+		 * sorted runs: insertion sort is quicker than qsort here, and as stable */
+		for (size_t i = 1; i < n; i++) {
+			struct val_pair p = v->u.map.items[i];
+			size_t j = i;
+			for (; j && strcmp(v->u.map.items[j - 1].key, p.key) > 0; j--)
+				v->u.map.items[j] = v->u.map.items[j - 1];
+			v->u.map.items[j] = p;
+		}
+	} else if (!sorted) {
 		qsort(v->u.map.items, n, sizeof *items, cmp_pairs);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct val_pair *p = &v->u.map.items[i];
 		if (w && strcmp(v->u.map.items[w - 1].key, p->key) == 0) {
@@ -171,7 +194,8 @@ void val_unref(struct value *v)
 		return;
 	switch (v->kind) {
 	case VAL_STRING:
-		free(v->u.str.s);
+		if (v->u.str.s != (char *)(v + 1))
+			free(v->u.str.s);
 		break;
 	case VAL_LIST:
 	case VAL_SET:
@@ -398,7 +422,20 @@ void val_format_number(double n, struct buf *out)
 	char tmp[64];
 
 	if (n == floor(n) && fabs(n) < 1e15) {
-		buf_printf(out, "%.0f", n);
+		/* a whole number, digit by digit: what "%.0f" writes, without printf's cost */
+		if (n == 0 && signbit(n)) {
+			buf_addstr(out, "-0");
+			return;
+		}
+		long long k = (long long)n;
+		unsigned long long u = k < 0 ? 0 - (unsigned long long)k : (unsigned long long)k;
+		char *p = tmp + sizeof tmp;
+		do
+			*--p = (char)('0' + u % 10);
+		while (u /= 10);
+		if (k < 0)
+			*--p = '-';
+		buf_add(out, p, (size_t)(tmp + sizeof tmp - p));
 		return;
 	}
 	/* the shortest text that reads back as the same number */
@@ -497,6 +534,16 @@ static void write_quoted(const char *s, size_t len, struct buf *out)
 	buf_addch(out, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		/* a run of characters that need no escape goes in one copy */
+		size_t run = i;
+		while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\' &&
+		       s[run] != '$')
+			run++;
+		if (run > i) {
+			buf_add(out, s + i, run - i);
+			i = run - 1;
+			continue;
+		}
 		switch (c) {
 		case '"': buf_addstr(out, "\\\""); break;
 		case '\\': buf_addstr(out, "\\\\"); break;

@@ -23,6 +23,12 @@ struct planner {
 	struct strmap replace;        /* addresses given with -replace */
 	struct strmap default_cache;  /* default source text -> struct value * */
 	struct buf default_files;     /* struct ast_file * */
+	/* resource_deps' visited marks, one per graph node: a walk marks with a new stamp
+	 * instead of clearing, so each walk costs what it visits, not the graph's size */
+	unsigned *dep_mark;
+	size_t dep_cap;
+	unsigned dep_stamp;
+	struct buf addr_scratch;      /* resolve()'s addresses, built without a malloc each */
 };
 
 /* Builds the graph; returns -1 after diagnostics. planner_teardown() in any case. */
