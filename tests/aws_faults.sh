@@ -246,4 +246,12 @@ t_expect_status 0
 expect_counts 0
 t_end
 
+t_begin "every kind of fault was injected at least once over the run, truncated bodies among them"
+proxy stats | python3 -c 'import json, sys
+f = json.load(sys.stdin)["faults"]
+missing = [k for k in ("throttle", "503", "500", "reset", "truncate", "slow") if not f.get(k)]
+sys.stdout.write(" ".join(missing))' >"$T_TMP/missing"
+[ ! -s "$T_TMP/missing" ] || t_why "never injected: $(cat "$T_TMP/missing")"
+t_end
+
 t_summary

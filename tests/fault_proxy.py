@@ -13,6 +13,8 @@ request fails with probability R (seeded, so a run is repeatable) in one of thes
   503        503 Service Unavailable with an empty XML error
   500        500 InternalError
   reset      the connection is reset (SO_LINGER 0) without a response
+  truncate   a 200 whose body stops halfway: Content-Length promises more than comes before
+             the connection closes (the client sees a partial transfer)
   slow       the answer is held back 0.5 to 1.5 s, then forwarded
 
 Faults come before forwarding, so the server never sees a failed request: a retry of a
@@ -40,7 +42,7 @@ import http.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
-settings = {"rate": 0.0, "kinds": ["throttle", "503", "500", "reset", "slow"], "hold": None,
+settings = {"rate": 0.0, "kinds": ["throttle", "503", "500", "reset", "truncate", "slow"], "hold": None,
             "latency": 0.0}
 stats = {"requests": 0, "forwarded": 0, "faults": {}, "actions": {}}
 rng = random.Random(0)
@@ -118,6 +120,19 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
+            return
+        if kind == "truncate":
+            body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%sResponse xmlns=\"http://ec2."
+                    "amazonaws.com/doc/%s/\"><requestId>fault-proxy</requestId>"
+                    % (action or "Unknown", version or "2016-11-15")).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json" if proto == "json" else "text/xml")
+            self.send_header("Content-Length", str(2 * len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
             return
         if kind == "throttle":
             if proto == "json":
