@@ -164,6 +164,35 @@ t_expect_status 0
 [ "$(reg_digest "$N/app" v1)" = "$RD" ] || t_why "not pushed again: $(reg_digest "$N/app" v1)"
 t_end
 
+t_begin "data docker.registry_image and data docker.image read the registry and the store"
+mkdir -p "$T_TMP/ds"
+cat >"$T_TMP/ds/main.stk" <<EOF
+data docker.registry_image app { name = "$REG/$N/app:v1" }
+data docker.image app { name = "$REG/$N/app:v1" }
+output registry_digest { value = data.docker.registry_image.app.sha256_digest }
+output image_id { value = data.docker.image.app.id }
+output image_repo_digest { value = data.docker.image.app.repo_digest }
+EOF
+dk_stk "$T_TMP/ds" apply -auto-approve
+t_expect_status 0
+t_expect_has out "registry_digest   = \"$RD\""
+t_expect_has out "image_id          = \"$(img "$REG/$N/app:v1" '{{.Id}}')\""
+t_expect_has out "image_repo_digest = \"$REG/$N/app@$RD\""
+cat >"$T_TMP/ds/main.stk" <<EOF
+data docker.registry_image gone { name = "$REG/$N/app:nope" }
+EOF
+# data sources are read during apply (docs/language.md)
+dk_stk "$T_TMP/ds" apply -auto-approve
+t_expect_status 1
+t_expect_has err "data docker.registry_image: $REG/$N/app:nope is not in its registry"
+cat >"$T_TMP/ds/main.stk" <<EOF
+data docker.image gone { name = "$N-nowhere:v9" }
+EOF
+dk_stk "$T_TMP/ds" apply -auto-approve
+t_expect_status 1
+t_expect_has err "data docker.image: no image $N-nowhere:v9 in the daemon's store"
+t_end
+
 t_begin "destroy removes the images"
 in_w destroy -auto-approve
 t_expect_status 0

@@ -734,10 +734,12 @@ static int docker_find_by_token(struct provider *p, const char *type, const char
 static int docker_read_data(struct provider *p, const char *type, const struct value *config,
 			    struct value **result, struct diag_ctx *diag)
 {
-	(void)p;
-	(void)config;
-	(void)result;
-	diag_error(diag, NULL, "data docker.%s is not implemented in this build yet", type);
+	*result = NULL;
+	if (!strcmp(type, "registry_image"))
+		return docker_data_registry_image((struct docker *)p, config, result, diag);
+	if (!strcmp(type, "image"))
+		return docker_data_image((struct docker *)p, config, result, diag);
+	diag_error(diag, NULL, "data docker.%s: no such data source", type);
 	return -1;
 }
 

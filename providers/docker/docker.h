@@ -111,6 +111,12 @@ extern const struct docker_resource docker_network_resource, docker_volume_resou
 extern const struct docker_resource docker_image_resource;
 extern const struct docker_resource docker_container_resource;
 
+/* The data sources (docker_image.c): 0 with *result, or -1 after a diagnostic. */
+int docker_data_registry_image(struct docker *d, const struct value *config, struct value **result,
+			       struct diag_ctx *diag);
+int docker_data_image(struct docker *d, const struct value *config, struct value **result,
+		      struct diag_ctx *diag);
+
 extern const struct provider_ops provider_docker;
 
 #endif

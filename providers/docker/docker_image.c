@@ -1504,6 +1504,73 @@ out:
 	return ret;
 }
 
+/* ---- data sources ---- */
+
+/* data docker.registry_image: the digest the registry serves for a tag, read with the same
+ * HEAD (and the same credentials) as a pushed image's check; nothing is pulled. */
+int docker_data_registry_image(struct docker *d, const struct value *config, struct value **result,
+			       struct diag_ctx *diag)
+{
+	const char *name = docker_str(config, "name");
+	char *digest = NULL;
+	struct docker_obj o;
+
+	if (!name) {
+		diag_error(diag, NULL, "data docker.registry_image: name is empty");
+		return -1;
+	}
+	/* TLS is always verified (docs/docker.md): the argument exists for Terraform's schema */
+	if (docker_bool(config, "insecure_skip_verify", 0)) {
+		diag_error(diag, NULL, "data docker.registry_image %s: insecure_skip_verify is not supported: "
+			   "stk always verifies TLS", name);
+		diag_hint(diag, "a registry on 127.0.0.0/8 is spoken to over plain HTTP, as the engine does");
+		return -1;
+	}
+	if (docker_registry_digest(d, name, &digest, diag))
+		return -1;
+	if (!digest) {
+		diag_error(diag, NULL, "data docker.registry_image: %s is not in its registry", name);
+		return -1;
+	}
+	docker_obj_init(&o);
+	docker_obj_str(&o, "name", name);
+	docker_obj_bool(&o, "insecure_skip_verify", 0);
+	docker_obj_str(&o, "id", digest);
+	docker_obj_str(&o, "sha256_digest", digest);
+	*result = docker_obj_done(&o);
+	free(digest);
+	return 0;
+}
+
+/* data docker.image: an image in the daemon's store, by name, tag or ID. */
+int docker_data_image(struct docker *d, const struct value *config, struct value **result,
+		      struct diag_ctx *diag)
+{
+	const char *name = docker_str(config, "name");
+	json_t *j = NULL, *digests;
+	struct docker_obj o;
+
+	if (!name) {
+		diag_error(diag, NULL, "data docker.image: name is empty");
+		return -1;
+	}
+	if (docker_inspect(d, name, &j, diag, NULL))
+		return -1;
+	if (!j) {
+		diag_error(diag, NULL, "data docker.image: no image %s in the daemon's store", name);
+		diag_hint(diag, "build it with a docker.image resource, or pull it outside stk");
+		return -1;
+	}
+	digests = json_object_get(j, "RepoDigests");
+	docker_obj_init(&o);
+	docker_obj_str(&o, "name", name);
+	docker_obj_str(&o, "id", docker_json_str(j, "Id"));
+	docker_obj_str(&o, "repo_digest", json_string_value(json_array_get(digests, 0)));
+	*result = docker_obj_done(&o);
+	json_decref(j);
+	return 0;
+}
+
 const struct docker_resource docker_image_resource = {
 	.type = "image",
 	.create = image_create,
