@@ -282,6 +282,41 @@ t_expect_status 0
 [ "$(dk volume ls -q --filter "name=$N-late-" | wc -l)" -eq 0 ] || t_why "destroy left the volume"
 t_end
 
+t_begin "wait_for_daemon: a daemon that answers late is waited for; one that never does is an error"
+# the socket appears 6 s into the apply, as the workshop's EC2 host starts dockerd some time
+# after the instance is running
+mkdir -p "$T_TMP/wait"
+cat >"$T_TMP/wait/main.stk" <<EOF
+provider docker {
+  host            = "unix://$T_TMP/wait.sock"
+  wait_for_daemon = "60s"
+}
+resource docker.volume waited { name = "$N-waited" }
+EOF
+rm -f "$T_TMP/wait.sock"
+(sleep 6 && ln -s "${DOCKER_HOST#unix://}" "$T_TMP/wait.sock") &
+LN_PID=$!
+T_STATUS=0
+(cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
+	T_STATUS=$?
+wait "$LN_PID"
+t_expect_status 0
+[ "$(vols "$N-waited")" = 1 ] || t_why "the volume is not in the daemon"
+(cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" destroy -auto-approve) </dev/null >/dev/null 2>&1
+sed -i "s|$T_TMP/wait.sock|$T_TMP/never.sock|; s|\"60s\"|\"3s\"|" "$T_TMP/wait/main.stk"
+T_STATUS=0
+(cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
+	T_STATUS=$?
+t_expect_status 1
+t_expect_has err "docker.volume.waited: docker: the daemon at unix://$T_TMP/never.sock did not answer within 3s (wait_for_daemon)"
+sed -i 's|"3s"|"soon"|' "$T_TMP/wait/main.stk"
+T_STATUS=0
+(cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
+	T_STATUS=$?
+t_expect_status 1
+t_expect_has err 'wait_for_daemon "soon" is not a duration'
+t_end
+
 t_begin "a daemon that is not there is an error naming the socket"
 T_STATUS=0
 (cd "$W" && DOCKER_HOST=unix://$T_TMP/nothing.sock t_timeout 60 "$STK_ABS" import docker.volume.ivol y) \

@@ -3,6 +3,7 @@
  * pushes), the Engine API call over the shared HTTP layer, and the dispatch to each resource
  * type. */
 #include "providers/docker/docker.h"
+#include "planner/check.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -176,6 +178,63 @@ static int docker_retryable(void *arg, const struct http_response *resp)
 	return HTTP_NO_RETRY;
 }
 
+/* One GET /_ping: whether the daemon answered 200; *why gets what went wrong otherwise. */
+static int docker_ping(struct docker *d, char **why)
+{
+	char *url = xasprintf("%s/_ping", d->url);
+	struct http_request req;
+	struct http_response resp;
+	int ok;
+
+	http_request_init(&req, "GET", url);
+	http_response_init(&resp);
+	req.unix_socket = d->socket;
+	req.tls_ca = d->tls_ca;
+	req.tls_cert = d->tls_cert;
+	req.tls_key = d->tls_key;
+	ok = !http_do(&d->http, &req, &resp) && resp.status == 200;
+	free(*why);
+	*why = ok ? NULL : resp.error ? xstrdup(resp.error) : xasprintf("HTTP %ld", resp.status);
+	http_response_release(&resp);
+	http_request_release(&req);
+	free(url);
+	return ok;
+}
+
+/* wait_for_daemon: a daemon that is still coming up (the workshop's EC2 host installs Docker
+ * from its user_data after the instance is already running) is asked every 2 s until it
+ * answers or the time is up. Only the first call of the run waits; the others take its word. */
+int docker_ready(struct docker *d, struct diag_ctx *diag, const char *addr)
+{
+	char *why = NULL;
+	int ret;
+
+	if (!d->wait_secs)
+		return 0;
+	pthread_mutex_lock(&d->ready_mu);
+	if (!d->ready) {
+		time_t end = time(NULL) + d->wait_secs;
+		while (!docker_ping(d, &why)) {
+			if (time(NULL) >= end || http_cancelled()) {
+				d->ready = -1;
+				break;
+			}
+			for (int i = 0; i < 20 && !http_cancelled(); i++)
+				usleep(100 * 1000);
+		}
+		if (!d->ready)
+			d->ready = 1;
+	}
+	ret = d->ready > 0 ? 0 : -1;
+	if (ret)
+		diag_error(diag, NULL, "%s%sdocker: the daemon at %s did not answer within %ds (wait_for_daemon)%s%s",
+			   addr ? addr : "", addr ? ": " : "", d->host, d->wait_secs, why ? ": " : "",
+			   why ? why : "");
+	pthread_mutex_unlock(&d->ready_mu);
+	free(why);
+	return ret;
+}
+
 int docker_call(struct docker *d, const char *method, const char *path, json_t *body,
 		long *status, json_t **out, struct diag_ctx *diag, const char *addr,
 		const char *action)
@@ -193,6 +252,11 @@ int docker_call(struct docker *d, const char *method, const char *path, json_t *
 		*out = NULL;
 	if (status)
 		*status = 0;
+	if (docker_ready(d, diag, addr)) {
+		free(text);
+		free(url);
+		return -1;
+	}
 	http_request_init(&req, method, url);
 	http_response_init(&resp);
 	req.unix_socket = d->socket;
@@ -614,16 +678,23 @@ static void docker_release(struct provider *p)
 	free(d->tls_ca);
 	free(d->tls_cert);
 	free(d->tls_key);
+	pthread_mutex_destroy(&d->ready_mu);
 	free(d);
 }
 
 static struct provider *docker_configure(const struct value *config, struct diag_ctx *diag)
 {
 	struct docker *d = xcalloc(1, sizeof *d);
-	const char *host;
+	const char *host, *wait;
 	int tls = 0;
 
 	buf_init(&d->registries);
+	pthread_mutex_init(&d->ready_mu, NULL);
+	if ((wait = config_str(config, "wait_for_daemon")) && (d->wait_secs = check_duration(wait)) < 0) {
+		diag_error(diag, NULL, "docker: wait_for_daemon \"%s\" is not a duration", wait);
+		diag_hint(diag, "write it as Terraform's timeouts are written: \"90s\", \"10m\", \"1h30m\"");
+		goto fail;
+	}
 	if (config_str(config, "host"))
 		d->host = xstrdup(config_str(config, "host"));
 	else if (!(d->host = env_dup("DOCKER_HOST")))

@@ -10,6 +10,7 @@
 #define STK_DOCKER_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "providers/http.h"
 #include "providers/provider.h"
@@ -39,7 +40,14 @@ struct docker {
 	char *tls_ca, *tls_cert, *tls_key;   /* PEM files; NULL without TLS */
 	char *pem_dir;          /* where PEM text from the configuration was written; removed */
 	struct buf registries;  /* struct docker_registry */
+	int wait_secs;          /* wait_for_daemon, in seconds; 0: do not wait */
+	int ready;              /* 1: the daemon has answered; -1: waiting for it timed out */
+	pthread_mutex_t ready_mu;
 };
+
+/* With wait_for_daemon set, waits (once per run, whichever worker comes first) until the
+ * daemon answers GET /_ping; returns -1 after a diagnostic when it never did. */
+int docker_ready(struct docker *d, struct diag_ctx *diag, const char *addr);
 
 /* One call: method on /v1.41 + path (already escaped, with its query), with body as JSON
  * (taken; NULL: none). With status NULL, an answer of 300 or more is an error

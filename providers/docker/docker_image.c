@@ -792,11 +792,14 @@ static int docker_stream_call(struct docker *d, const char *path, int body_fd, o
 			      const struct http_headers *extra, const struct provider_op *op,
 			      struct docker_stream *s, struct diag_ctx *diag, const char *action)
 {
-	char *url = xasprintf("%s/%s%s", d->url, DOCKER_API_VERSION, path);
+	char *url;
 	struct http_request req;
 	struct http_response resp;
 	int ret = -1;
 
+	if (docker_ready(d, diag, op ? op->addr : NULL))
+		return -1;
+	url = xasprintf("%s/%s%s", d->url, DOCKER_API_VERSION, path);
 	http_request_init(&req, "POST", url);
 	http_response_init(&resp);
 	req.unix_socket = d->socket;

@@ -72,6 +72,9 @@ static const struct schema_attr docker_config_attrs[] = {
 	  .description = "PEM text of the client certificate" },
 	{ .name = "key_material", .type = &schema_string, .flags = SF_OPTIONAL | SF_SENSITIVE,
 	  .description = "PEM text of the client private key" },
+	{ .name = "wait_for_daemon", .type = &schema_string, .flags = SF_OPTIONAL,
+	  .description = "How long to wait for a daemon that is still starting (\"10m\"); "
+			 "stk's own, for a host made in the same apply" },
 	{ .name = NULL }
 };
 
