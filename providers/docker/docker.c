@@ -178,6 +178,15 @@ static int docker_retryable(void *arg, const struct http_response *resp)
 	return HTTP_NO_RETRY;
 }
 
+void docker_request_init(struct docker *d, struct http_request *req, const char *method, const char *url)
+{
+	http_request_init(req, method, url);
+	req->unix_socket = d->socket;
+	req->tls_ca = d->tls_ca;
+	req->tls_cert = d->tls_cert;
+	req->tls_key = d->tls_key;
+}
+
 /* One GET /_ping: whether the daemon answered 200; *why gets what went wrong otherwise. */
 static int docker_ping(struct docker *d, char **why)
 {
@@ -186,12 +195,8 @@ static int docker_ping(struct docker *d, char **why)
 	struct http_response resp;
 	int ok;
 
-	http_request_init(&req, "GET", url);
+	docker_request_init(d, &req, "GET", url);
 	http_response_init(&resp);
-	req.unix_socket = d->socket;
-	req.tls_ca = d->tls_ca;
-	req.tls_cert = d->tls_cert;
-	req.tls_key = d->tls_key;
 	ok = !http_do(&d->http, &req, &resp) && resp.status == 200;
 	free(*why);
 	*why = ok ? NULL : resp.error ? xstrdup(resp.error) : xasprintf("HTTP %ld", resp.status);
@@ -257,12 +262,8 @@ int docker_call(struct docker *d, const char *method, const char *path, json_t *
 		free(url);
 		return -1;
 	}
-	http_request_init(&req, method, url);
+	docker_request_init(d, &req, method, url);
 	http_response_init(&resp);
-	req.unix_socket = d->socket;
-	req.tls_ca = d->tls_ca;
-	req.tls_cert = d->tls_cert;
-	req.tls_key = d->tls_key;
 	if (text) {
 		http_headers_set(&req.headers, "Content-Type", "application/json");
 		req.body = text;

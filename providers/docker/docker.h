@@ -45,6 +45,9 @@ struct docker {
 	pthread_mutex_t ready_mu;
 };
 
+/* A request to the daemon at d: http_request_init, with the socket or the TLS files. */
+void docker_request_init(struct docker *d, struct http_request *req, const char *method, const char *url);
+
 /* With wait_for_daemon set, waits (once per run, whichever worker comes first) until the
  * daemon answers GET /_ping; returns -1 after a diagnostic when it never did. */
 int docker_ready(struct docker *d, struct diag_ctx *diag, const char *addr);

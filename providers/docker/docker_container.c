@@ -131,12 +131,12 @@ static int docker_raw(struct docker *d, const char *method, const char *path, co
 	int ret = -1;
 
 	*status = 0;
-	http_request_init(&req, method, url);
+	if (docker_ready(d, diag, addr)) {
+		free(url);
+		return -1;
+	}
+	docker_request_init(d, &req, method, url);
 	http_response_init(&resp);
-	req.unix_socket = d->socket;
-	req.tls_ca = d->tls_ca;
-	req.tls_cert = d->tls_cert;
-	req.tls_key = d->tls_key;
 	if (body) {
 		http_headers_set(&req.headers, "Content-Type", ctype);
 		req.body = body;

@@ -800,12 +800,8 @@ static int docker_stream_call(struct docker *d, const char *path, int body_fd, o
 	if (docker_ready(d, diag, op ? op->addr : NULL))
 		return -1;
 	url = xasprintf("%s/%s%s", d->url, DOCKER_API_VERSION, path);
-	http_request_init(&req, "POST", url);
+	docker_request_init(d, &req, "POST", url);
 	http_response_init(&resp);
-	req.unix_socket = d->socket;
-	req.tls_ca = d->tls_ca;
-	req.tls_cert = d->tls_cert;
-	req.tls_key = d->tls_key;
 	for (size_t i = 0; extra && i < http_headers_count(extra); i++)
 		http_headers_set(&req.headers, http_headers_at(extra, i)->name, http_headers_at(extra, i)->value);
 	if (body_fd >= 0) {
