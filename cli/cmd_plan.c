@@ -54,7 +54,7 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 		} else if (cli_flag(a, "lock-timeout", &v)) {
 			if (!v && i + 1 < argc)
 				v = argv[++i];
-			int secs = v ? check_duration(v) : -1;
+			int secs = v ? schema_duration(v) : -1;
 			if (secs < 0)
 				return cli_usage_error(self, "-lock-timeout takes a duration such as 30s or 5m");
 			pa->lock_timeout_ms = (unsigned long)secs * 1000;

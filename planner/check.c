@@ -469,28 +469,6 @@ static void check_lifecycle(struct check_ctx *c, const struct ast_item *blk,
 	}
 }
 
-int check_duration(const char *s)
-{
-	/* "40m", "1h30m", "90s": Go-style durations as Terraform takes them */
-	int total = 0, any = 0;
-
-	while (*s) {
-		char *end;
-		long n = strtol(s, &end, 10);
-		if (end == s || n < 0)
-			return -1;
-		switch (*end) {
-		case 'h': total += (int)n * 3600; break;
-		case 'm': total += (int)n * 60; break;
-		case 's': total += (int)n; break;
-		default: return -1;
-		}
-		s = end + 1;
-		any = 1;
-	}
-	return any ? total : -1;
-}
-
 static void check_timeouts(struct check_ctx *c, const struct ast_item *blk)
 {
 	static const char *const names[] = { "create", "update", "delete", "read", NULL };
@@ -516,7 +494,7 @@ static void check_timeouts(struct check_ctx *c, const struct ast_item *blk)
 			diag_error(c->diag, &it->value->span, "a timeout is a string such as \"40m\"");
 			continue;
 		}
-		if (v && check_duration(v) < 0) {
+		if (v && schema_duration(v) < 0) {
 			diag_error(c->diag, &it->value->span, "'%s' is not a duration", v);
 			diag_hint(c->diag, "write a number and a unit: \"40m\", \"1h30m\", \"90s\"");
 		}

@@ -11,8 +11,4 @@
  * inputs and outputs. */
 int check_module(struct diag_ctx *diag, const struct config_module *m);
 
-/* A Go-style duration as Terraform's timeouts take it ("40m", "1h30m", "90s") in seconds,
- * or -1 when s is not one. */
-int check_duration(const char *s);
-
 #endif

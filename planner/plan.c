@@ -741,7 +741,7 @@ static void plan_timeouts(struct planner *pl, struct eval_ctx *ec, const struct 
 				continue;
 			struct value *v = eval_expr(ec, it->value);
 			if (v && v->kind == VAL_STRING && val_is_known(v)) {
-				int d = check_duration(v->u.str.s);
+				int d = schema_duration(v->u.str.s);
 				if (d > 0)
 					c->timeouts[k] = d;
 				else

@@ -7,6 +7,7 @@
  *  - data sources have no id_attr: nothing imports them. */
 #include "providers/schema.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const struct schema_type schema_string = { .kind = SK_STRING };
@@ -162,4 +163,26 @@ size_t schema_type_name(const struct schema_type *t, char *buf, size_t size)
 	if (size)
 		buf[o.len < size ? o.len : size - 1] = '\0';
 	return o.len;
+}
+
+int schema_duration(const char *s)
+{
+	/* "40m", "1h30m", "90s": Go-style durations as Terraform takes them */
+	int total = 0, any = 0;
+
+	while (*s) {
+		char *end;
+		long n = strtol(s, &end, 10);
+		if (end == s || n < 0)
+			return -1;
+		switch (*end) {
+		case 'h': total += (int)n * 3600; break;
+		case 'm': total += (int)n * 60; break;
+		case 's': total += (int)n; break;
+		default: return -1;
+		}
+		s = end + 1;
+		any = 1;
+	}
+	return any ? total : -1;
 }

@@ -110,4 +110,8 @@ const char *schema_kind_name(enum schema_kind k);
  * bytes, NUL-terminated when size > 0, and returns the length the full text needs. */
 size_t schema_type_name(const struct schema_type *t, char *buf, size_t size);
 
+/* A Go-style duration as Terraform's timeouts take it ("40m", "1h30m", "90s") in seconds,
+ * or -1 when s is not one. */
+int schema_duration(const char *s);
+
 #endif

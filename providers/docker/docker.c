@@ -3,7 +3,6 @@
  * pushes), the Engine API call over the shared HTTP layer, and the dispatch to each resource
  * type. */
 #include "providers/docker/docker.h"
-#include "planner/check.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -691,7 +690,7 @@ static struct provider *docker_configure(const struct value *config, struct diag
 
 	buf_init(&d->registries);
 	pthread_mutex_init(&d->ready_mu, NULL);
-	if ((wait = config_str(config, "wait_for_daemon")) && (d->wait_secs = check_duration(wait)) < 0) {
+	if ((wait = config_str(config, "wait_for_daemon")) && (d->wait_secs = schema_duration(wait)) < 0) {
 		diag_error(diag, NULL, "docker: wait_for_daemon \"%s\" is not a duration", wait);
 		diag_hint(diag, "write it as Terraform's timeouts are written: \"90s\", \"10m\", \"1h30m\"");
 		goto fail;
