@@ -73,8 +73,7 @@ static const struct schema_attr docker_config_attrs[] = {
 	{ .name = "key_material", .type = &schema_string, .flags = SF_OPTIONAL | SF_SENSITIVE,
 	  .description = "PEM text of the client private key" },
 	{ .name = "wait_for_daemon", .type = &schema_string, .flags = SF_OPTIONAL,
-	  .description = "How long to wait for a daemon that is still starting (\"10m\"); "
-			 "stk's own, for a host made in the same apply" },
+	  .description = "How long to wait for a daemon still starting, e.g. \"10m\" (stk's own)" },
 	{ .name = NULL }
 };
 
