@@ -279,6 +279,43 @@ struct value *val_unmark(struct value *v)
 	return c;
 }
 
+struct value *val_copy_known(const struct value *v)
+{
+	struct value *r;
+
+	if (!v || (v->marks & VAL_UNKNOWN))
+		return val_null();
+	switch (v->kind) {
+	case VAL_BOOL:
+		return val_bool(v->u.b);
+	case VAL_NUMBER:
+		return val_number(v->u.n);
+	case VAL_STRING:
+		return val_string(v->u.str.s, v->u.str.len);
+	case VAL_LIST:
+	case VAL_SET: {
+		struct value **items = xcalloc(v->u.list.n ? v->u.list.n : 1, sizeof *items);
+		for (size_t i = 0; i < v->u.list.n; i++)
+			items[i] = val_copy_known(v->u.list.items[i]);
+		r = v->kind == VAL_SET ? val_set_take(items, v->u.list.n) : val_list_take(items, v->u.list.n);
+		free(items);
+		return r;
+	}
+	case VAL_MAP: {
+		struct val_pair *pairs = xcalloc(v->u.map.n ? v->u.map.n : 1, sizeof *pairs);
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			pairs[i].key = xstrdup(v->u.map.items[i].key);
+			pairs[i].val = val_copy_known(v->u.map.items[i].val);
+		}
+		r = val_map_take(pairs, v->u.map.n);
+		free(pairs);
+		return r;
+	}
+	default:
+		return val_null();
+	}
+}
+
 unsigned val_deep_marks(const struct value *v)
 {
 	unsigned m = v->marks;

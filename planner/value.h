@@ -70,6 +70,10 @@ void val_unref(struct value *v);
 struct value *val_mark(struct value *v, unsigned marks);
 /* The same value without its own top-level marks (nested values keep theirs). */
 struct value *val_unmark(struct value *v);
+/* A new value equal to v, sharing no reference with it and without marks; unknown parts
+ * become null. Providers build results with it: reference counts are not atomic, and the
+ * planner's values belong to its thread. */
+struct value *val_copy_known(const struct value *v);
 /* Marks found anywhere in v. */
 unsigned val_deep_marks(const struct value *v);
 int val_is_known(const struct value *v);       /* no unknown anywhere */

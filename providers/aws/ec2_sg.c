@@ -46,50 +46,12 @@ static int call(struct aws *a, const char *action, const struct aws_params *p, s
 	return 0;
 }
 
-/* A new value equal to v: results must not share references with the planner's values. */
-static struct value *copy_value(const struct value *v)
-{
-	struct value *r;
-
-	if (!v)
-		return val_null();
-	switch (v->kind) {
-	case VAL_BOOL:
-		return val_bool(v->u.b);
-	case VAL_NUMBER:
-		return val_number(v->u.n);
-	case VAL_STRING:
-		return val_string(v->u.str.s, v->u.str.len);
-	case VAL_LIST:
-	case VAL_SET: {
-		struct value **items = xcalloc(v->u.list.n ? v->u.list.n : 1, sizeof *items);
-		for (size_t i = 0; i < v->u.list.n; i++)
-			items[i] = copy_value(v->u.list.items[i]);
-		r = v->kind == VAL_SET ? val_set_take(items, v->u.list.n) : val_list_take(items, v->u.list.n);
-		free(items);
-		return r;
-	}
-	case VAL_MAP: {
-		struct val_pair *pairs = xcalloc(v->u.map.n ? v->u.map.n : 1, sizeof *pairs);
-		for (size_t i = 0; i < v->u.map.n; i++) {
-			pairs[i].key = xstrdup(v->u.map.items[i].key);
-			pairs[i].val = copy_value(v->u.map.items[i].val);
-		}
-		r = val_map_take(pairs, v->u.map.n);
-		free(pairs);
-		return r;
-	}
-	default:
-		return val_null();
-	}
-}
-
 /* A known attribute of the prior or planned value, copied; null when unset or unknown. */
 static struct value *kept(const struct value *m, const char *key)
 {
 	const struct value *v = m && m->kind == VAL_MAP ? val_map_get(m, key) : NULL;
 
-	return v && val_is_known(v) ? copy_value(v) : val_null();
+	return v && val_is_known(v) ? val_copy_known(v) : val_null();
 }
 
 /* The name to create under: the configured one, or prefix (default "stk-") with a unique
@@ -386,7 +348,7 @@ static struct value *rules_value(xmlNode *perms, const struct value *known, cons
 				for (size_t k = 0; k < n; k++)
 					if (grant_in(&buf_at(&have, struct grant, k), &mine))
 						used[k] = 1;
-				buf_push(&items, struct value *, copy_value(rule));
+				buf_push(&items, struct value *, val_copy_known(rule));
 			}
 			buf_release(&mine);
 		}

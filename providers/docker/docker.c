@@ -186,6 +186,31 @@ void docker_request_init(struct docker *d, struct http_request *req, const char 
 	req->tls_key = d->tls_key;
 }
 
+int docker_delete(struct docker *d, const char *base, const char *id, const char *query,
+		  struct diag_ctx *diag, const char *addr, const char *action)
+{
+	struct buf path = BUF_INIT;
+	json_t *answer = NULL;
+	long status;
+	int ret = -1;
+
+	buf_addstr(&path, base);
+	docker_escape(&path, id);
+	buf_addstr(&path, query);
+	if (docker_call(d, "DELETE", path.data, NULL, &status, &answer, diag, addr, action))
+		goto out;
+	/* already gone is what was asked for */
+	if (status >= 300 && status != 404) {
+		docker_api_error(diag, addr, action, status, answer);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(answer);
+	buf_release(&path);
+	return ret;
+}
+
 /* One GET /_ping: whether the daemon answered 200; *why gets what went wrong otherwise. */
 static int docker_ping(struct docker *d, char **why)
 {

@@ -45,6 +45,11 @@ struct docker {
 	pthread_mutex_t ready_mu;
 };
 
+/* DELETE base + id (escaped) + query ("/networks/", id, ""): 0 when it is gone, a 404
+ * included; -1 after a diagnostic naming action. */
+int docker_delete(struct docker *d, const char *base, const char *id, const char *query,
+		  struct diag_ctx *diag, const char *addr, const char *action);
+
 /* A request to the daemon at d: http_request_init, with the socket or the TLS files. */
 void docker_request_init(struct docker *d, struct http_request *req, const char *method, const char *url);
 

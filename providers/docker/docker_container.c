@@ -971,11 +971,7 @@ out:
 static int docker_container_remove(struct docker *d, const struct provider_op *op, struct diag_ctx *diag)
 {
 	const char *id = docker_str(op->prior, "id");
-	struct buf path = BUF_INIT;
-	json_t *answer = NULL;
-	long status;
 	double grace;
-	int ret = -1;
 
 	if (!id)
 		return 0;
@@ -989,21 +985,7 @@ static int docker_container_remove(struct docker *d, const struct provider_op *o
 		(void)docker_post(d, id, "stop", q, &quiet, op->addr, "StopContainer");
 		diag_release(&quiet);
 	}
-	buf_addstr(&path, "/containers/");
-	docker_escape(&path, id);
-	buf_addstr(&path, "?force=1&v=0");
-	if (docker_call(d, "DELETE", path.data, NULL, &status, &answer, diag, op->addr, "RemoveContainer"))
-		goto out;
-	/* already gone is what was asked for */
-	if (status >= 300 && status != 404) {
-		docker_api_error(diag, op->addr, "RemoveContainer", status, answer);
-		goto out;
-	}
-	ret = 0;
-out:
-	json_decref(answer);
-	buf_release(&path);
-	return ret;
+	return docker_delete(d, "/containers/", id, "?force=1&v=0", diag, op->addr, "RemoveContainer");
 }
 
 /* ---- read ---- */

@@ -33,42 +33,6 @@
 
 /* ---- values ---- */
 
-/* A deep copy of what is known (unknown parts become null): the planner's values are borrowed
- * and shared with its thread, so a result never holds a reference to them. */
-static struct value *docker_copy(const struct value *v)
-{
-	struct value *r = NULL;
-
-	if (!v || (v->marks & VAL_UNKNOWN))
-		return val_null();
-	switch (v->kind) {
-	case VAL_BOOL:
-		return val_bool(v->u.b);
-	case VAL_NUMBER:
-		return val_number(v->u.n);
-	case VAL_STRING:
-		return val_string(v->u.str.s, v->u.str.len);
-	case VAL_LIST:
-	case VAL_SET: {
-		struct value **items = xcalloc(v->u.list.n ? v->u.list.n : 1, sizeof *items);
-		for (size_t i = 0; i < v->u.list.n; i++)
-			items[i] = docker_copy(v->u.list.items[i]);
-		r = v->kind == VAL_LIST ? val_list_take(items, v->u.list.n) : val_set_take(items, v->u.list.n);
-		free(items);
-		return r;
-	}
-	case VAL_MAP: {
-		struct docker_obj o;
-		docker_obj_init(&o);
-		for (size_t i = 0; i < v->u.map.n; i++)
-			docker_obj_val(&o, v->u.map.items[i].key, docker_copy(v->u.map.items[i].val));
-		return docker_obj_done(&o);
-	}
-	default:
-		return val_null();
-	}
-}
-
 /* The known strings of a list attribute, borrowed from m. */
 static size_t docker_strings(const struct value *m, const char *key, const char ***out)
 {
@@ -106,7 +70,7 @@ static struct value *image_value(const struct value *args, struct value *tags, s
 		const char *k = image_args[i];
 		struct value *v = !strcmp(k, "tags") ? tags : !strcmp(k, "push") ? push :
 				  !strcmp(k, "triggers") ? triggers : NULL;
-		docker_obj_val(&o, k, v ? v : docker_copy(val_map_get(args, k)));
+		docker_obj_val(&o, k, v ? v : val_copy_known(val_map_get(args, k)));
 	}
 	docker_obj_str(&o, "id", id);
 	{
@@ -1380,7 +1344,7 @@ static struct value *image_stale_triggers(const struct value *prior, struct diag
 	docker_obj_init(&o);
 	for (size_t i = 0; old && old->kind == VAL_MAP && i < old->u.map.n; i++)
 		if (strcmp(old->u.map.items[i].key, DOCKER_CONTEXT_TRIGGER))
-			docker_obj_val(&o, old->u.map.items[i].key, docker_copy(old->u.map.items[i].val));
+			docker_obj_val(&o, old->u.map.items[i].key, val_copy_known(old->u.map.items[i].val));
 	docker_obj_str(&o, DOCKER_CONTEXT_TRIGGER, now);
 	r = docker_obj_done(&o);
 out:

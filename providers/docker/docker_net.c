@@ -173,27 +173,8 @@ out:
 static int network_remove(struct docker *d, const struct provider_op *op, struct diag_ctx *diag)
 {
 	const char *id = docker_str(op->prior, "id");
-	struct buf path = BUF_INIT;
-	json_t *answer = NULL;
-	long status;
-	int ret = -1;
 
-	if (!id)
-		return 0;
-	buf_addstr(&path, "/networks/");
-	docker_escape(&path, id);
-	if (docker_call(d, "DELETE", path.data, NULL, &status, &answer, diag, op->addr, "RemoveNetwork"))
-		goto out;
-	/* already gone is what was asked for */
-	if (status >= 300 && status != 404) {
-		docker_api_error(diag, op->addr, "RemoveNetwork", status, answer);
-		goto out;
-	}
-	ret = 0;
-out:
-	json_decref(answer);
-	buf_release(&path);
-	return ret;
+	return id ? docker_delete(d, "/networks/", id, "", diag, op->addr, "RemoveNetwork") : 0;
 }
 
 static int network_read(struct docker *d, struct provider_read *items, size_t n, struct diag_ctx *diag)
@@ -348,26 +329,8 @@ out:
 static int volume_remove(struct docker *d, const struct provider_op *op, struct diag_ctx *diag)
 {
 	const char *name = docker_str(op->prior, "id") ?: docker_str(op->prior, "name");
-	struct buf path = BUF_INIT;
-	json_t *answer = NULL;
-	long status;
-	int ret = -1;
 
-	if (!name)
-		return 0;
-	buf_addstr(&path, "/volumes/");
-	docker_escape(&path, name);
-	if (docker_call(d, "DELETE", path.data, NULL, &status, &answer, diag, op->addr, "RemoveVolume"))
-		goto out;
-	if (status >= 300 && status != 404) {
-		docker_api_error(diag, op->addr, "RemoveVolume", status, answer);
-		goto out;
-	}
-	ret = 0;
-out:
-	json_decref(answer);
-	buf_release(&path);
-	return ret;
+	return name ? docker_delete(d, "/volumes/", name, "", diag, op->addr, "RemoveVolume") : 0;
 }
 
 static int volume_read(struct docker *d, struct provider_read *items, size_t n, struct diag_ctx *diag)
