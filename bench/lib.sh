@@ -32,17 +32,17 @@ now_ns() { date +%s%N; }
 case $(now_ns) in *[!0-9]*) clock=e ;; *) clock=ns ;; esac
 
 # best LABEL STATUS CMD...: run CMD $runs times, each expected to exit with
-# STATUS; on success set best_s and best_kib (peak RSS of the fastest run) and
-# return 0; on the first other status print "LABEL failed: ..." with the start
+# STATUS; on success set best_s, best_kib (peak RSS of the fastest run) and
+# best_cpu (its user + system seconds, all threads) and return 0; on the first other status print "LABEL failed: ..." with the start
 # of its stderr and return 1.
 best() {
 	label=$1 want=$2; shift 2
-	best_s='' best_kib=''
+	best_s='' best_kib='' best_cpu=''
 	i=0
 	while [ "$i" -lt "$runs" ]; do
 		t0=$(now_ns)
 		got=0
-		"$TIME" -f '%e %M' -o "$tmp/time.out" "$@" >/dev/null 2>"$tmp/err" || got=$?
+		"$TIME" -f '%e %M %U %S' -o "$tmp/time.out" "$@" >/dev/null 2>"$tmp/err" || got=$?
 		t1=$(now_ns)
 		if [ "$got" -ne "$want" ]; then
 			status=$(sed -n "s/^Command terminated by signal /signal /p" "$tmp/time.out")
@@ -52,7 +52,7 @@ best() {
 		fi
 		# after "Command exited with non-zero status N", if any, comes the format
 		tail -n 1 "$tmp/time.out" >"$tmp/time.last"
-		read -r e kib <"$tmp/time.last"
+		read -r e kib us ss <"$tmp/time.last"
 		if [ "$clock" = ns ]; then
 			s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
 		else
@@ -60,6 +60,7 @@ best() {
 		fi
 		if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then
 			best_s=$s best_kib=$kib
+			best_cpu=$(awk -v u="$us" -v s="$ss" 'BEGIN { printf "%.2f", u + s }')
 		fi
 		i=$((i + 1))
 	done

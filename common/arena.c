@@ -72,6 +72,26 @@ static void new_chunk(struct arena *a, size_t need)
 	a->end = a->ptr + size;
 }
 
+void arena_adopt(struct arena *a, struct arena *from)
+{
+	struct arena_chunk **tail;
+
+	if (!from->chunks)
+		return;
+	/* behind a's newest chunk, which keeps taking a's allocations */
+	tail = a->chunks ? &a->chunks->next : &a->chunks;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = from->chunks;
+	if (a->chunks == from->chunks) {
+		a->ptr = from->ptr;
+		a->end = from->end;
+		a->last = from->last;
+	}
+	a->used += from->used;
+	arena_init(from);
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
 	void *p;

@@ -21,6 +21,8 @@ void *arena_alloc(struct arena *a, size_t n);
 /* Grows p (of old bytes, from this arena) to n bytes, in place when it was the last block;
  * the new part is zeroed. */
 void *arena_grow(struct arena *a, void *p, size_t old, size_t n);
+/* Moves every block of from into a, which then owns and frees them; from is left empty. */
+void arena_adopt(struct arena *a, struct arena *from);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 

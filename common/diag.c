@@ -1,9 +1,11 @@
 #include "common/diag.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void diag_init(struct diag_ctx *ctx)
 {
@@ -47,10 +49,16 @@ struct source *diag_read_source(struct diag_ctx *ctx, const char *path)
 	size_t n;
 	FILE *f = fopen(path, "rb");
 
+	struct stat st;
+
 	if (!f) {
 		diag_error(ctx, NULL, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* one allocation of the right size, not a doubling one: big files are read whole */
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size < UINT32_MAX)
+		buf_grow(&b, (size_t)st.st_size + 1);
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
 		buf_add(&b, chunk, n);
 	if (ferror(f)) {
@@ -265,16 +273,23 @@ static void build_lines(struct source *src)
 		buf_push(&b, uint32_t, (uint32_t)(p - src->text));
 	}
 	src->nlines = (uint32_t)buf_count(&b, uint32_t);
-	src->lines = (uint32_t *)(void *)buf_detach(&b, NULL);
+	__atomic_store_n(&src->lines, (uint32_t *)(void *)buf_detach(&b, NULL), __ATOMIC_RELEASE);
 }
+
+/* Pieces of a file are parsed on several threads (parse.c), any of which may write a message. */
+static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void source_position(const struct source *src, uint32_t off, uint32_t *line, uint32_t *col)
 {
 	uint32_t lo = 0, hi, c = 1;
 
 	/* the index is a cache: building it changes nothing a caller can see */
-	if (!src->lines)
-		build_lines((struct source *)src);
+	if (!__atomic_load_n(&src->lines, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&lines_lock);
+		if (!src->lines)
+			build_lines((struct source *)src);
+		pthread_mutex_unlock(&lines_lock);
+	}
 	if (off > src->len)
 		off = (uint32_t)src->len;
 	hi = src->nlines;

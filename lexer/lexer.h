@@ -49,6 +49,10 @@ struct span;
 /* Scanner setup and the raw token function; the parser calls parse.c's wrapper. */
 int lex_init(struct lex_state *ls, const struct source *src, struct diag_ctx *diag,
 	     struct arena *arena);
+/* The same for the bytes [start, end) of src, as if the token before start had been last
+ * (0 for none): one piece of a file parsed in pieces (parse.c). */
+int lex_init_range(struct lex_state *ls, const struct source *src, uint32_t start, uint32_t end,
+		   int last, struct diag_ctx *diag, struct arena *arena);
 void lex_release(struct lex_state *ls);
 int lex_next(struct lex_state *ls, union YYSTYPE *lval, struct span *lloc);
 

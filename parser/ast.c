@@ -515,3 +515,142 @@ const struct ast_item *ast_body_find(const struct ast_body *body, const char *na
 			return body->items[i];
 	return NULL;
 }
+
+static void dump_span(struct buf *out, const struct span *s)
+{
+	buf_printf(out, "@%u-%u", s->off, s->end);
+}
+
+static void dump_expr(struct buf *out, const struct ast_expr *e, int depth);
+
+static void dump_exprs(struct buf *out, struct ast_expr *const *v, size_t n, int depth)
+{
+	for (size_t i = 0; i < n; i++)
+		dump_expr(out, v[i], depth);
+}
+
+static void dump_expr(struct buf *out, const struct ast_expr *e, int depth)
+{
+	buf_addchars(out, ' ', (size_t)depth * 2);
+	if (!e) {
+		buf_addstr(out, "-\n");
+		return;
+	}
+	buf_printf(out, "%d d%u ", (int)e->kind, e->depth);
+	dump_span(out, &e->span);
+	switch (e->kind) {
+	case AST_BOOL:
+		buf_printf(out, " %d\n", e->u.boolean);
+		break;
+	case AST_NUMBER:
+		buf_printf(out, " %.17g\n", e->u.number);
+		break;
+	case AST_STRING:
+		buf_printf(out, " %zu:", e->u.string.len);
+		buf_add(out, e->u.string.s, e->u.string.len);
+		buf_addch(out, '\n');
+		break;
+	case AST_TEMPLATE:
+		buf_printf(out, " heredoc %u strip %u\n", e->u.tmpl.heredoc, e->u.tmpl.strip);
+		dump_exprs(out, e->u.tmpl.parts, e->u.tmpl.n, depth + 1);
+		break;
+	case AST_VAR:
+		buf_printf(out, " %s\n", e->u.var.name);
+		break;
+	case AST_GETATTR:
+		buf_printf(out, " .%s\n", e->u.getattr.name);
+		dump_expr(out, e->u.getattr.obj, depth + 1);
+		break;
+	case AST_INDEX:
+		buf_addch(out, '\n');
+		dump_expr(out, e->u.index.obj, depth + 1);
+		dump_expr(out, e->u.index.key, depth + 1);
+		break;
+	case AST_SPLAT:
+		buf_addch(out, '\n');
+		dump_expr(out, e->u.splat.src, depth + 1);
+		dump_expr(out, e->u.splat.each, depth + 1);
+		break;
+	case AST_CALL:
+		buf_printf(out, " %s() expand %d\n", e->u.call.name, e->u.call.expand);
+		dump_exprs(out, e->u.call.args, e->u.call.n, depth + 1);
+		break;
+	case AST_LIST:
+		buf_addch(out, '\n');
+		dump_exprs(out, e->u.list.items, e->u.list.n, depth + 1);
+		break;
+	case AST_OBJECT:
+		buf_addch(out, '\n');
+		for (size_t i = 0; i < e->u.object.n; i++) {
+			dump_expr(out, e->u.object.items[i].key, depth + 1);
+			dump_expr(out, e->u.object.items[i].value, depth + 1);
+		}
+		break;
+	case AST_UNARY:
+		buf_printf(out, " %s\n", ast_op_text(e->u.unary.op));
+		dump_expr(out, e->u.unary.operand, depth + 1);
+		break;
+	case AST_BINARY:
+		buf_printf(out, " %s\n", ast_op_text(e->u.binary.op));
+		dump_expr(out, e->u.binary.lhs, depth + 1);
+		dump_expr(out, e->u.binary.rhs, depth + 1);
+		break;
+	case AST_COND:
+		buf_addch(out, '\n');
+		dump_expr(out, e->u.cond.cond, depth + 1);
+		dump_expr(out, e->u.cond.then, depth + 1);
+		dump_expr(out, e->u.cond.otherwise, depth + 1);
+		break;
+	case AST_FOR: {
+		const struct ast_for *f = e->u.for_;
+		buf_printf(out, " %s,%s map %d group %d ", f->key_var ? f->key_var : "-", f->val_var,
+			   f->is_map, f->group);
+		dump_span(out, &f->key_span);
+		dump_span(out, &f->val_span);
+		buf_addch(out, '\n');
+		dump_expr(out, f->coll, depth + 1);
+		dump_expr(out, f->key, depth + 1);
+		dump_expr(out, f->value, depth + 1);
+		dump_expr(out, f->cond, depth + 1);
+		break;
+	}
+	case AST_PAREN:
+		buf_addch(out, '\n');
+		dump_expr(out, e->u.paren.inner, depth + 1);
+		break;
+	default:
+		buf_addch(out, '\n');
+		break;
+	}
+}
+
+static void dump_body(struct buf *out, const struct ast_body *b, int depth)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ast_item *it = b->items[i];
+
+		buf_addchars(out, ' ', (size_t)depth * 2);
+		buf_printf(out, "%s %s ", it->kind == AST_ATTR ? "attr" : "block", it->name);
+		dump_span(out, &it->name_span);
+		dump_span(out, &it->span);
+		if (it->kind == AST_ATTR) {
+			buf_addch(out, '\n');
+			dump_expr(out, it->value, depth + 1);
+			continue;
+		}
+		for (size_t j = 0; j < it->nlabels; j++) {
+			buf_printf(out, " %d:%s", (int)it->labels[j].kind, it->labels[j].text);
+			dump_span(out, &it->labels[j].span);
+		}
+		buf_addch(out, ' ');
+		dump_span(out, &it->open);
+		dump_span(out, &it->close);
+		buf_addch(out, '\n');
+		dump_body(out, &it->body, depth + 1);
+	}
+}
+
+void ast_dump(const struct ast_file *f, struct buf *out)
+{
+	dump_body(out, &f->body, 0);
+}

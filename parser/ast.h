@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "common/arena.h"
+#include "common/buf.h"
 #include "common/diag.h"
 
 /* Deeper expressions are a diagnostic, so that no later recursive walk can run out of stack. */
@@ -135,6 +136,7 @@ struct ast_file {
 	struct ast_body body;
 	struct lex_token *tokens; /* every token including comments, when asked for (fmt) */
 	size_t ntokens;
+	unsigned pieces;          /* parsed in this many pieces side by side (parse.c), 1 at least */
 };
 
 /* Builders: they allocate in a, and take children and strings allocated there. */
@@ -182,6 +184,8 @@ void ast_block_add_label(struct arena *a, struct ast_item *block, enum ast_label
 			 char *text, const struct span *span);
 void ast_body_add(struct arena *a, struct ast_body *body, struct ast_item *item);
 
+/* Every node of f, one per line with its offsets: two parses of a file compare equal. */
+void ast_dump(const struct ast_file *f, struct buf *out);
 struct ast_file *ast_file_new(const struct source *src);
 void ast_file_free(struct ast_file *f);
 

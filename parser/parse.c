@@ -1,7 +1,9 @@
 #include "parser/parse.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parser/parser.h"
 
@@ -792,10 +794,13 @@ char *parse_join_names(struct parse_ctx *ctx, const char *a, const char *b)
 	return s;
 }
 
-struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, int keep_tokens)
+/* Parses [start, end) of src into file. Returns the kind of the last token before the end
+ * of the range, or -1 when the parse stopped early (the nesting limit) or none was read. */
+static int parse_range(struct diag_ctx *diag, const struct source *src, uint32_t start, uint32_t end,
+		       int last, int keep_tokens, struct ast_file *file)
 {
 	struct parse_ctx ctx;
-	struct ast_file *file = ast_file_new(src);
+	int last_kind = -1;
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.diag = diag;
@@ -805,12 +810,15 @@ struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, i
 	ctx.prev_kind = -1;
 	ctx.prev2_kind = -1;
 	ctx.skipped_off = UINT32_MAX;
-	if (lex_init(&ctx.lex, src, diag, &file->arena)) {
+	if (lex_init_range(&ctx.lex, src, start, end, last, diag, &file->arena)) {
 		diag_error(diag, NULL, "cannot start the scanner for %s", src->name);
 		goto out;
 	}
 	yyparse(&ctx);
 	lex_release(&ctx.lex);
+	/* the grammar reads END twice: its own, then bison's end of input */
+	if (!ctx.stopped && !ctx.lex.swallowed && ctx.look_kind == END)
+		last_kind = ctx.prev_kind == END ? ctx.prev2_kind : ctx.prev_kind;
 	/* recovery can end at the end of the file with a block still open, where bison stays
 	 * quiet: the user still has to hear about the missing '}' */
 	if (!ctx.eof_reported && !ctx.stopped && !ctx.lex.swallowed && ctx.syntax_errors &&
@@ -829,13 +837,164 @@ out:
 	}
 	buf_release(&ctx.tokens);
 	buf_release(&ctx.brackets);
+	return last_kind;
+}
+
+/*
+ * A big file is parsed in pieces, side by side, one thread each: a configuration of 100k
+ * resources is one 50 MB file as often as fifty. The pieces are cut where a top-level block
+ * seems to start: after a line holding only '}', at the next line that starts with a letter.
+ * A cut inside a heredoc, a comment or a string leaves the piece before it unfinished, which
+ * it reports. So the pieces stand only when every one parses without a word (no error, no
+ * warning) and every one but the last ends on '}': then each cut was between two top-level
+ * items, the scanner was in its first state there, and the items are the ones a single pass
+ * reads. Otherwise the pieces are thrown away and the file is parsed again in one pass, which
+ * gives its messages exactly as always.
+ */
+#define PARSE_PIECE_MIN (1u << 20)  /* bytes: below this a thread costs more than it saves */
+#define PARSE_PIECES_MAX 16
+
+struct parse_piece {
+	const struct source *src;
+	uint32_t start, end;
+	struct diag_ctx diag;
+	struct ast_file *file;
+	int last_kind;
+};
+
+static void *parse_piece_run(void *arg)
+{
+	struct parse_piece *pc = arg;
+
+	pc->last_kind = parse_range(&pc->diag, pc->src, pc->start, pc->end, pc->start ? '}' : 0, 0,
+				    pc->file);
+	return NULL;
+}
+
+/* The start of the first top-level item that seems to follow a line "}" in [from, to), or 0. */
+static uint32_t piece_cut(const struct source *src, size_t from, size_t to)
+{
+	const char *t = src->text, *p = t + from, *lim = t + to;
+
+	while (p < lim && (p = memchr(p, '}', (size_t)(lim - p))) != NULL) {
+		const char *q = p + 1;
+
+		if (p == t || p[-1] != '\n') {
+			p++;
+			continue;
+		}
+		while (q < lim && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+			q++;
+		if (q < lim && q[-1] == '\n' && (((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z') || *q == '_'))
+			return (uint32_t)(q - t);
+		p = q;
+	}
+	return 0;
+}
+
+int parse_threads = 0;
+size_t parse_piece_min = PARSE_PIECE_MIN;
+
+static size_t piece_count(const struct source *src)
+{
+	long n = parse_threads;
+
+	if (n <= 0) {
+		const char *env = getenv("STK_PARSE_THREADS");
+		n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+	}
+	if (n > PARSE_PIECES_MAX)
+		n = PARSE_PIECES_MAX;
+	if (n < 1 || (size_t)n > src->len / parse_piece_min)
+		n = (long)(src->len / parse_piece_min);
+	return n > 1 ? (size_t)n : 1;
+}
+
+/* Parses src in pieces when it is big enough and they all stand; returns NULL when not. */
+static struct ast_file *parse_pieces(const struct source *src)
+{
+	struct parse_piece pieces[PARSE_PIECES_MAX];
+	pthread_t threads[PARSE_PIECES_MAX];
+	int started[PARSE_PIECES_MAX] = { 0 };
+	size_t n = piece_count(src), np = 0, items = 0;
+	struct ast_file *file = NULL;
+	uint32_t at = 0;
+	int ok = 1;
+
+	if (n < 2)
+		return NULL;
+	for (size_t i = 1; i <= n; i++) {
+		uint32_t cut = i == n ? (uint32_t)src->len :
+			       piece_cut(src, src->len * i / n, src->len * (i + 1) / n);
+		if (cut <= at)
+			continue;
+		memset(&pieces[np], 0, sizeof pieces[np]);
+		pieces[np].src = src;
+		pieces[np].start = at;
+		pieces[np].end = cut;
+		diag_init(&pieces[np].diag);
+		pieces[np].diag.max_errors = 1;
+		pieces[np].file = ast_file_new(src);
+		np++;
+		at = cut;
+	}
+	if (np < 2)
+		goto out;
+	for (size_t i = 1; i < np; i++)
+		started[i] = pthread_create(&threads[i], NULL, parse_piece_run, &pieces[i]) == 0;
+	parse_piece_run(&pieces[0]);
+	for (size_t i = 1; i < np; i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		else
+			parse_piece_run(&pieces[i]);
+	}
+	for (size_t i = 0; i < np; i++) {
+		struct parse_piece *pc = &pieces[i];
+		if (pc->diag.errors || pc->diag.warnings || pc->diag.diags.len ||
+		    (i + 1 < np && pc->last_kind != '}'))
+			ok = 0;
+		items += pc->file->body.n;
+	}
+	if (!ok)
+		goto out;
+	file = ast_file_new(src);
+	file->body.items = arena_alloc(&file->arena, (items ? items : 1) * sizeof *file->body.items);
+	for (size_t i = 0; i < np; i++) {
+		struct ast_body *b = &pieces[i].file->body;
+		if (b->n)
+			memcpy(file->body.items + file->body.n, b->items, b->n * sizeof *b->items);
+		file->body.n += b->n;
+		arena_adopt(&file->arena, &pieces[i].file->arena);
+	}
+	file->pieces = (unsigned)np;
+out:
+	for (size_t i = 0; i < np; i++) {
+		ast_file_free(pieces[i].file);
+		diag_release(&pieces[i].diag);
+	}
+	return file;
+}
+
+struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, int keep_tokens)
+{
+	struct ast_file *file = NULL;
+
+	if (!keep_tokens && src->len >= 2 * (size_t)parse_piece_min)
+		file = parse_pieces(src);
+	if (!file) {
+		file = ast_file_new(src);
+		file->pieces = 1;
+		parse_range(diag, src, 0, (uint32_t)src->len, 0, keep_tokens, file);
+	}
 	return file;
 }
 
 const char *lex_token_name(int kind)
 {
-	static char one[8][4];
-	static unsigned next;
+	/* per thread: files are parsed side by side (parse_pieces) */
+	static _Thread_local char one[8][4];
+	static _Thread_local unsigned next;
 
 	switch (kind) {
 	case END: return "end of file";

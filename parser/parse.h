@@ -62,8 +62,12 @@ struct parse_ctx {
 };
 
 /* Parses src; the result holds every item that parsed (possibly none). Errors go to diag.
- * keep_tokens records every token, comments included, in the result (for stk fmt). */
+ * keep_tokens records every token, comments included, in the result (for stk fmt).
+ * A file of at least 2 x parse_piece_min bytes is parsed in pieces on up to parse_threads
+ * threads (0: $STK_PARSE_THREADS, else one per processor); the result is the same. */
 struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, int keep_tokens);
+extern int parse_threads;
+extern size_t parse_piece_min;
 
 /* Called by the grammar. */
 union YYSTYPE;

@@ -39,20 +39,20 @@ for n in "$@"; do
 
 	note "timing stk validate on $n resources ($sb bytes) ..."
 	if best "stk validate" 0 "$stk" validate "$dir/stk"; then
-		ss=$best_s sk=$best_kib
+		ss=$best_s sk=$best_kib sc=$best_cpu
 	else
-		ss=- sk=- failed=1
+		ss=- sk=- sc=- failed=1
 	fi
-	hs=- hk=-
+	hs=- hk=- hc=-
 	if [ -n "$hcl" ]; then
 		note "timing HCL v2 parse on $n resources ($hb bytes) ..."
 		if best "hcl parse" 0 "$hcl" "$dir/hcl/main.tf"; then
-			hs=$best_s hk=$best_kib
+			hs=$best_s hk=$best_kib hc=$best_cpu
 		else
 			failed=1
 		fi
 	fi
-	echo "$n $sb $hb $ss $sk $hs $hk" >>"$tmp/results"
+	echo "$n $sb $hb $ss $sk $hs $hk $sc $hc" >>"$tmp/results"
 	rm -rf "$dir"
 done
 
@@ -63,16 +63,19 @@ function mib(kib) { return kib == "-" ? "-" : sprintf("%.1f", kib / 1024) }
 function sec(s) { return s == "-" ? "-" : sprintf("%.3f", s) }
 function per10k(s, n) { return s == "-" ? "-" : sprintf("%.4f", s * 10000 / n) }
 BEGIN {
-	fmt = "%-10s %10s %8s %9s %11s %8s %9s %11s %8s\n"
+	fmt = "%-10s %10s %8s %9s %9s %11s %8s %9s %9s %11s %8s\n"
 	printf "frontend: stk validate vs HCL v2 parse (best of %d)\n", runs
-	printf fmt, "resources", "bytes", "stk s", "stk MB/s", "stk RSS MB", "hcl s", "hcl MB/s", "hcl RSS MB", "speedup"
+	printf fmt, "resources", "bytes", "stk s", "stk cpu s", "stk MB/s", "stk RSS MB", "hcl s", "hcl cpu s", "hcl MB/s", "hcl RSS MB", "speedup"
 }
 {
 	n[NR] = $1; ss[NR] = $4; hs[NR] = $6
 	sp = ($4 == "-" || $6 == "-" || $4 <= 0) ? "-" : sprintf("%.1fx", $6 / $4)
-	printf fmt, $1, $2, sec($4), mbps($2, $4), mib($5), sec($6), mbps($3, $6), mib($7), sp
+	printf fmt, $1, $2, sec($4), $8, mbps($2, $4), mib($5), sec($6), $9, mbps($3, $6), mib($7), sp
 }
 END {
+	print ""
+	print "cpu s: user + system seconds of all threads (stk parses a big file in pieces, one"
+	print "thread per processor; Go collects garbage on other threads); the speedup is of wall time"
 	print ""
 	print "linearity: seconds per 10k resources (constant = linear)"
 	for (i = 1; i <= NR; i++)

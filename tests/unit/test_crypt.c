@@ -18,26 +18,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-static int passed, failed;
+#include "tests/unit/unit.h"
 
-static void check(int ok, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	fprintf(stderr, "FAIL: %s: ", what);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 #define CHECK(cond, ...) check(!!(cond), __func__, __VA_ARGS__)
 

@@ -24,11 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/unit/unit.h"
+
 #ifndef STK_SRCDIR
 #define STK_SRCDIR "."
 #endif
 
-static int passed, failed;
 static const char *srcdir;
 static char tmpdir[] = "/tmp/stk-test-http-XXXXXX";
 static char sock_path[256];
@@ -36,24 +37,6 @@ static int port, tls_port, dead_port;
 static pid_t server_pid = -1;
 static int server_stdin = -1;
 
-static void check(int ok, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	fprintf(stderr, "FAIL: %s: ", what);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 #define CHECK(cond, ...) check(!!(cond), __func__, __VA_ARGS__)
 

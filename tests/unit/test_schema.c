@@ -8,26 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
+#include "tests/unit/unit.h"
 
-static void check(int ok, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	fprintf(stderr, "FAIL: %s: ", path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 #define SF_ALL (SF_REQUIRED | SF_OPTIONAL | SF_COMPUTED | SF_FORCE_NEW | SF_SENSITIVE | \
 		SF_WRITE_ONLY | SF_CIDR | SF_JSON)

@@ -21,32 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/unit/unit.h"
+
 #ifndef STK_SRCDIR
 #define STK_SRCDIR "."
 #endif
 
-static int passed, failed;
 static char tmpdir[] = "/tmp/stk-test-state-XXXXXX";
 static const char *srcdir;
 
-static void check(int ok, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	fprintf(stderr, "FAIL: %s: ", what);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 #define CHECK(cond, ...) check(!!(cond), __func__, __VA_ARGS__)
 
