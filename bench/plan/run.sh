@@ -18,6 +18,16 @@ fi
 
 # plan STATE: the command timed, with the state file STATE; -detailed-exitcode
 # makes "changes" (2) and "no changes" (0) checkable.
+# jansson's json_loadb alone on the matching state (jsonload.c): the floor of parsing it
+jsonload=
+if command -v pkg-config >/dev/null 2>&1 &&
+   ${CC:-cc} -O2 -o "$tmp/jsonload" "$here/jsonload.c" $(pkg-config --cflags --libs jansson) \
+	>"$tmp/build.log" 2>&1; then
+	jsonload=$tmp/jsonload
+else
+	note "building jsonload.c failed (needs cc, pkg-config and libjansson-dev): no jansson column"
+fi
+
 plan() {
 	STK_STATE=$1; export STK_STATE
 	ok=0
@@ -55,7 +65,14 @@ for n in "$@"; do
 	else
 		ms=- mk=- failed=1
 	fi
-	echo "$n $cb $sb $es $ek $ms $mk" >>"$tmp/results"
+	js=-
+	if [ -n "$jsonload" ]; then
+		note "timing jansson json_loadb alone on the matching state ..."
+		if best "jsonload" 0 "$jsonload" "$dir/match.state"; then
+			js=$best_s
+		fi
+	fi
+	echo "$n $cb $sb $es $ek $ms $mk $js" >>"$tmp/results"
 	rm -rf "$dir"
 done
 
@@ -66,15 +83,17 @@ function mib(kib) { return kib == "-" ? "-" : sprintf("%.1f", kib / 1024) }
 function sec(s) { return s == "-" ? "-" : sprintf("%.3f", s) }
 function per10k(s, n) { return s == "-" ? "-" : sprintf("%.4f", s * 10000 / n) }
 BEGIN {
-	fmt = "%-10s %9s %9s %9s %12s %9s %12s\n"
+	fmt = "%-10s %9s %9s %9s %12s %9s %12s %9s\n"
 	printf "plan: stk plan -refresh=false (best of %d)\n", runs
-	printf fmt, "resources", "config MB", "state MB", "empty s", "empty RSS MB", "match s", "match RSS MB"
+	printf fmt, "resources", "config MB", "state MB", "empty s", "empty RSS MB", "match s", "match RSS MB", "json s"
 }
 {
 	n[NR] = $1; es[NR] = $4; ms[NR] = $6
-	printf fmt, $1, mb($2), mb($3), sec($4), mib($5), sec($6), mib($7)
+	printf fmt, $1, mb($2), mb($3), sec($4), mib($5), sec($6), mib($7), sec($8)
 }
 END {
+	print ""
+	print "json s: jansson json_loadb + json_decref alone on the matching state (jsonload.c): the floor under \"match s\""
 	print ""
 	print "linearity: seconds per 10k resources (constant = linear)"
 	for (i = 1; i <= NR; i++)
@@ -88,9 +107,11 @@ END {
 # smallest (a quadratic term would show as ~10x between 10k and 100k)
 [ -z "${BENCH_ROWS:-}" ] || awk '
 function size(n) { return n % 1000 ? n : (n / 1000) "k" }
-function one(what, n, s, kib,   fig, bound, ratio, target, met) {
+function one(what, n, s, kib, js,   fig, bound, ratio, target, met) {
 	fig = s == "-" ? "failed" : sprintf("%.3f s, %.0f MB RSS", s, kib / 1024)
 	bound = "-"; ratio = "-"; target = "-"; met = "-"
+	if (js != "" && js != "-")
+		fig = fig sprintf(" (jansson alone parses its state in %.3f s)", js)
 	if (n == 100000) {
 		bound = "1 s"; target = "< 1 s"
 		if (s != "-") { ratio = sprintf("%.2fx", s); met = s < 1 ? "yes" : "no" }
@@ -104,11 +125,11 @@ function linear(what, s0, n0, s1, n1,   r) {
 	printf "plan: %s state, linearity\t%.4f s per 10k at %s\t%.4f s per 10k at %s\t%.2fx\t<= 1.5x\t%s\n", what,
 		s1 * 10000 / n1, size(n1), s0 * 10000 / n0, size(n0), r, (r <= 1.5 ? "yes" : "no")
 }
-{ n[NR] = $1; es[NR] = $4; ek[NR] = $5; ms[NR] = $6; mk[NR] = $7 }
+{ n[NR] = $1; es[NR] = $4; ek[NR] = $5; ms[NR] = $6; mk[NR] = $7; js[NR] = $8 }
 END {
-	for (i = 1; i <= NR; i++) one("empty", n[i], es[i], ek[i])
+	for (i = 1; i <= NR; i++) one("empty", n[i], es[i], ek[i], "")
 	linear("empty", es[1], n[1], es[NR], n[NR])
-	for (i = 1; i <= NR; i++) one("matching", n[i], ms[i], mk[i])
+	for (i = 1; i <= NR; i++) one("matching", n[i], ms[i], mk[i], js[i])
 	linear("matching", ms[1], n[1], ms[NR], n[NR])
 }' "$tmp/results" >>"$BENCH_ROWS"
 exit "$failed"
