@@ -69,6 +69,12 @@ struct state {
 	 * no file). state_write() refuses to replace a file that has moved on since.
 	 */
 	uint64_t disk_serial;
+	/*
+	 * The SHA-256 of the file's bytes then (has_disk_digest): a file that still hashes the
+	 * same is the one read or written, so state_write() need not parse it again to check.
+	 */
+	unsigned char disk_digest[32];
+	int has_disk_digest;
 };
 
 void state_init(struct state *st);
