@@ -11,6 +11,8 @@
  *     passphrase, and the plaintext, when the tag matches, through the JSON path above.
  *   - Plain input is also sealed with crypt_seal() and opened again: the round trip must give
  *     the same bytes.
+ *   - The input and the formatted state are also parsed by state_json_load() cut in pieces as
+ *     small as they go, which must give the JSON one pass gives (or fail as it does).
  *
  * PBKDF2: opening a file whose header passes the checks derives the master key, 600000
  * rounds or more (about 0.2 s), unless the struct crypt holds the master for that KDF salt
@@ -53,6 +55,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* A state sealed by stk 0.1.0 with PASSPHRASE (format version 2, 600000 iterations) */
 #include "fuzz/sealed_seed.h"  /* and LLVMFuzzerInitialize() */
 
+/* state_json_load() cut as small as it goes must give what one pass gave (whole, or NULL). */
+static void same_in_pieces(const char *text, size_t len, const json_t *whole)
+{
+	json_error_t err;
+	unsigned pieces;
+	json_t *split;
+
+	state_load_threads = 4;
+	state_piece_min = 1;
+	split = state_json_load(text, len, &err, &pieces);
+	if (whole ? !split || !json_equal((json_t *)whole, split) : split != NULL)
+		die("parsed in pieces, a state's JSON is not what one pass gives");
+	json_decref(split);
+}
+
 /* What state_read() does after load(): parse, fill a fresh state, then (here) format it back
  * and check that the formatted state loads and formats to the same bytes. */
 static void load_json(const char *text, size_t len)
@@ -67,6 +84,7 @@ static void load_json(const char *text, size_t len)
 	if (!len)
 		return;  /* state_read() refuses an empty file before parsing */
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+	same_in_pieces(text, len, root);
 	if (!root)
 		return;
 	diag_init(&diag);
@@ -78,6 +96,8 @@ static void load_json(const char *text, size_t len)
 			root2 = json_loadb(out, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 			if (!root2)
 				die("state_format() wrote text that is not JSON");
+			/* stk's own layout: the one that is cut */
+			same_in_pieces(out, n, root2);
 			state_init(&again);
 			if (state_from_json(&again, root2, NAME, &diag) < 0)
 				die("state_format() wrote a state that state_from_json() refuses");

@@ -3,8 +3,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "common/pieces.h"
 #include "parser/parser.h"
 
 int yyparse(struct parse_ctx *ctx);
@@ -895,28 +895,13 @@ static uint32_t piece_cut(const struct source *src, size_t from, size_t to)
 int parse_threads = 0;
 size_t parse_piece_min = PARSE_PIECE_MIN;
 
-static size_t piece_count(const struct source *src)
-{
-	long n = parse_threads;
-
-	if (n <= 0) {
-		const char *env = getenv("STK_PARSE_THREADS");
-		n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
-	}
-	if (n > PARSE_PIECES_MAX)
-		n = PARSE_PIECES_MAX;
-	if (n < 1 || (size_t)n > src->len / parse_piece_min)
-		n = (long)(src->len / parse_piece_min);
-	return n > 1 ? (size_t)n : 1;
-}
-
 /* Parses src in pieces when it is big enough and they all stand; returns NULL when not. */
 static struct ast_file *parse_pieces(const struct source *src)
 {
 	struct parse_piece pieces[PARSE_PIECES_MAX];
 	pthread_t threads[PARSE_PIECES_MAX];
 	int started[PARSE_PIECES_MAX] = { 0 };
-	size_t n = piece_count(src), np = 0, items = 0;
+	size_t n = pieces_count(src->len, parse_threads, parse_piece_min, PARSE_PIECES_MAX), np = 0, items = 0;
 	struct ast_file *file = NULL;
 	uint32_t at = 0;
 	int ok = 1;

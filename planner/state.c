@@ -3,6 +3,7 @@
 #include "planner/state.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 /* <>: "config.h" would find planner/config.h, the configuration loader */
 #include <config.h>
+#include "common/pieces.h"
 #include "planner/crypt.h"
 #include "planner/uuid.h"
 #include "planner/value_json.h"
@@ -1128,11 +1130,162 @@ static int same_as_disk(const struct state *st, const struct buf *raw)
 	       memcmp(now, st->disk_digest, sizeof now) == 0;
 }
 
+/* JSON_ALLOW_NUL: a string value may hold NUL, and val_to_json writes it so */
+#define STATE_JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
+
 static json_t *parse_json(const struct buf *text, json_error_t *err)
 {
-	/* JSON_ALLOW_NUL: a string value may hold NUL, and val_to_json writes it so */
-	return json_loadb(text->len ? text->data : "", text->len,
-			  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, err);
+	return json_loadb(text->len ? text->data : "", text->len, STATE_JSON_FLAGS, err);
+}
+
+/*
+ * A big state is parsed in pieces side by side, as a big configuration is (parser/parse.c):
+ * jansson alone takes over 2 s for the 130 MB state of 100k resources. The cuts rely on the
+ * layout stk writes (val_json_write): the resources array opens on the line
+ * `  "resources": [` and closes on the first line `  ]` after it; each of its objects starts
+ * on a line `    {` and ends on a line `    }` (with a comma but for the last). JSON strings
+ * hold no raw newline, so these lines are structure wherever they appear. Each thread parses
+ * whole objects from its share with json_loadb, one after another, and the rest of the file
+ * (its resources emptied) is parsed alone. Anything else than that layout (a file edited or
+ * reformatted by hand, or one that is not JSON) gets the one pass it always had, and with it
+ * the messages of a file that does not parse.
+ */
+#define STATE_PIECE_MIN (2u << 20)  /* bytes of resources per thread, at least */
+#define STATE_PIECES_MAX 16
+
+int state_load_threads = 0;
+size_t state_piece_min = STATE_PIECE_MIN;
+
+struct state_piece {
+	const char *from, *to;   /* whole objects, separated by ",\n" */
+	json_t *items;           /* the array of them, or NULL when the share does not parse */
+};
+
+static void *state_piece_run(void *arg)
+{
+	struct state_piece *pc = arg;
+	const char *p = pc->from;
+	json_t *items = json_array();
+
+	for (;;) {
+		json_error_t err;
+		json_t *item;
+
+		while (p < pc->to && (*p == ' ' || *p == '\n'))
+			p++;
+		if (p >= pc->to || *p != '{')
+			goto fail;
+		/* one object, and no further: the next starts after its comma */
+		item = json_loadb(p, (size_t)(pc->to - p), STATE_JSON_FLAGS | JSON_DISABLE_EOF_CHECK,
+				  &err);
+		if (!item)
+			goto fail;
+		json_array_append_new(items, item);
+		p += err.position;
+		while (p < pc->to && (*p == ' ' || *p == '\n'))
+			p++;
+		if (p == pc->to)
+			break;
+		if (*p != ',')
+			goto fail;
+		p++;
+	}
+	pc->items = items;
+	return NULL;
+fail:
+	json_decref(items);
+	return NULL;
+}
+
+/* The start of the next object of the resources array at or after from, before to: the
+ * position of "\n    {" after a line "    },", or NULL. */
+static const char *next_object(const char *from, const char *to)
+{
+	static const char sep[] = "\n    },\n    {";
+	const char *p = memmem(from, (size_t)(to - from), sep, sizeof sep - 1);
+
+	return p ? p + 7 : NULL;
+}
+
+json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigned *pieces)
+{
+	static const char open[] = "\n  \"resources\": [\n", close[] = "\n  ]";
+	struct state_piece pcs[STATE_PIECES_MAX];
+	pthread_t threads[STATE_PIECES_MAX];
+	int started[STATE_PIECES_MAX] = { 0 };
+	const char *start, *end, *at;
+	size_t n, np = 0;
+	struct buf rest = BUF_INIT;
+	json_t *root = NULL, *all = NULL;
+	char mark[UUID_STR_SIZE];
+	int ok = 1;
+
+	*pieces = 1;
+	start = len ? memmem(text, len, open, sizeof open - 1) : NULL;
+	if (!start)
+		goto whole;
+	start += sizeof open - 2;        /* at the newline before the first object */
+	end = memmem(start, len - (size_t)(start - text), close, sizeof close - 1);
+	if (!end)
+		goto whole;
+	n = pieces_count((size_t)(end - start), state_load_threads, state_piece_min, STATE_PIECES_MAX);
+	if (n < 2)
+		goto whole;
+	/* cut near each equal share, after an object */
+	at = start;
+	for (size_t i = 1; i <= n; i++) {
+		const char *cut = i == n ? end : next_object(start + (size_t)(end - start) * i / n, end);
+		if (!cut || cut <= at)
+			continue;
+		pcs[np].from = at;
+		pcs[np].to = i == n ? end : cut - 1;   /* before the comma */
+		pcs[np].items = NULL;
+		np++;
+		at = cut;
+	}
+	if (np < 2)
+		goto whole;
+	/* the hash seed is set once, before any thread makes an object */
+	json_object_seed(0);
+	for (size_t i = 1; i < np; i++)
+		started[i] = pthread_create(&threads[i], NULL, state_piece_run, &pcs[i]) == 0;
+	/* meanwhile, the file with a random string in place of its resources: finding it there,
+	 * and only there, proves the cut was the top-level array's content and nothing nested */
+	if (uuid_v4(mark) < 0)
+		ok = 0;
+	buf_add(&rest, text, (size_t)(start - text));
+	buf_printf(&rest, "\"stk-cut-%s\"", mark);
+	buf_add(&rest, end, len - (size_t)(end - text));
+	root = ok ? parse_json(&rest, err) : NULL;
+	state_piece_run(&pcs[0]);
+	for (size_t i = 1; i < np; i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		else
+			state_piece_run(&pcs[i]);
+	}
+	all = json_object_get(root, "resources");
+	if (!json_is_object(root) || !json_is_array(all) || json_array_size(all) != 1 ||
+	    !json_is_string(json_array_get(all, 0)) ||
+	    strncmp(json_string_value(json_array_get(all, 0)), "stk-cut-", 8) != 0 ||
+	    strcmp(json_string_value(json_array_get(all, 0)) + 8, mark) != 0 ||
+	    json_array_clear(all) != 0)
+		ok = 0;
+	for (size_t i = 0; i < np; i++) {
+		if (!pcs[i].items)
+			ok = 0;
+		else if (ok)
+			json_array_extend(all, pcs[i].items);
+		json_decref(pcs[i].items);
+	}
+	buf_release(&rest);
+	if (ok) {
+		*pieces = (unsigned)np;
+		return root;
+	}
+	json_decref(root);
+whole:
+	return json_loadb(len ? text : "", len, STATE_JSON_FLAGS, err);
 }
 
 static int new_lineage(struct state *st, const char *path, struct diag_ctx *diag)
@@ -1232,6 +1385,7 @@ int state_read(const char *path, struct state *st, struct diag_ctx *diag)
 	struct buf raw = BUF_INIT, text = BUF_INIT;
 	json_t *root = NULL;
 	json_error_t err;
+	unsigned pieces;
 	int missing, ret = -1;
 
 	state_release(st);
@@ -1253,7 +1407,7 @@ int state_read(const char *path, struct state *st, struct diag_ctx *diag)
 			     "otherwise put back");
 		goto out;
 	}
-	root = parse_json(&text, &err);
+	root = state_json_load(text.data, text.len, &err, &pieces);
 	if (!root) {
 		/* no span: a source line of a state file may hold a secret */
 		diag_error(diag, NULL, "state file %s is not valid JSON: line %d, column %d: %s",

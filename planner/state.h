@@ -135,6 +135,16 @@ int state_remove_output(struct state *st, const char *name);
 int state_read(const char *path, struct state *st, struct diag_ctx *diag);
 
 /*
+ * Parses the JSON of a state file (len bytes at text) as state_read does. When the file is
+ * in stk's own layout and its resources fill 2 x state_piece_min bytes or more, they are
+ * parsed in pieces on up to state_load_threads threads (0: $STK_PARSE_THREADS, else one per
+ * processor); *pieces says how many (1: in one pass). The result is the same JSON either way.
+ */
+json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigned *pieces);
+extern int state_load_threads;
+extern size_t state_piece_min;
+
+/*
  * Writes st to path, atomically: the file at path is at every moment either the previous
  * one or the new one, complete, and the previous one is kept as path.backup. The stored
  * serial is one past the larger of st->serial and the serial read; st->serial follows. The

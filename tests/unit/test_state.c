@@ -1582,6 +1582,125 @@ out:
 	free(path);
 }
 
+/* Parses text whole and in pieces (as small as they go, on 4 threads): the same JSON, or the
+ * same error. Returns the pieces the second parse used (1: one pass). */
+static unsigned load_both_ways(const char *what, const char *text, size_t len)
+{
+	json_error_t e1, e2;
+	json_t *whole = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e1);
+	json_t *split;
+	unsigned pieces;
+
+	state_load_threads = 4;
+	state_piece_min = 1;
+	split = state_json_load(text, len, &e2, &pieces);
+	state_load_threads = 0;
+	state_piece_min = 2u << 20;
+	if (whole || split)
+		check(whole && split && json_equal(whole, split), what,
+		      "parsed in %u pieces, the state's JSON differs from one pass", pieces);
+	else
+		check(e1.line == e2.line && e1.column == e2.column && !strcmp(e1.text, e2.text), what,
+		      "the errors differ: %d:%d %s, and in pieces %d:%d %s", e1.line, e1.column,
+		      e1.text, e2.line, e2.column, e2.text);
+	json_decref(whole);
+	json_decref(split);
+	return pieces;
+}
+
+static char *replace_all(const char *text, const char *from, const char *to, size_t *len)
+{
+	struct buf b = BUF_INIT;
+	size_t n = strlen(from);
+
+	for (const char *p = text; *p;) {
+		if (!strncmp(p, from, n)) {
+			buf_addstr(&b, to);
+			p += n;
+		} else {
+			buf_addch(&b, *p++);
+		}
+	}
+	return buf_detach(&b, len);
+}
+
+/* The state loader parses a big state in pieces (state_json_load); it must read what one
+ * pass reads, and fall back to one pass for any other layout. */
+static void test_load_in_pieces(void)
+{
+	struct state st, back;
+	struct diag_ctx diag;
+	char *text, *other, *path = tmp_path("pieces.state");
+	size_t len, olen;
+	const char *why = "";
+	unsigned pieces;
+	int r;
+
+	state_init(&st);
+	state_init(&back);
+	diag_init(&diag);
+	build_state(&st);
+	st.lineage = xstrdup("5f0c7e6e-2d7b-4d0c-9a53-2f3c1d1f6a10");
+	st.serial = 7;
+	for (int i = 0; i < 300; i++) {
+		char address[64];
+		struct value *v;
+		snprintf(address, sizeof address, "aws.subnet.s%03d", i);
+		v = map("id", str("subnet-1"), "cidr_block", str("10.0.0.0/24"), "n", num(i),
+			"tags", map("Name", str("x\n    },\n    {"), NULL), NULL);
+		state_instance_set_attrs(add(&st, address, NULL), v);
+		val_unref(v);
+	}
+	text = state_format(&st, "pieces.state", &len, &diag);
+	check(text != NULL, "pieces", "state_format failed: %s", diag_text(&diag));
+	if (!text)
+		goto out;
+	pieces = load_both_ways("stk's layout", text, len);
+	check(pieces > 1, "stk's layout", "a state in stk's layout was not parsed in pieces");
+
+	/* read through state_read, in pieces, it is the same state */
+	write_bytes(path, text, len);
+	state_load_threads = 4;
+	state_piece_min = 1;
+	r = state_read(path, &back, &diag);
+	check(r == 0, "pieces", "state_read gives %d: %s", r, diag_text(&diag));
+	state_load_threads = 0;
+	state_piece_min = 2u << 20;
+	check(same_state(&st, &back, &why), "pieces", "read in pieces, the state differs: %s", why);
+
+	/* other layouts: one pass */
+	other = replace_all(text, "\n    ", "\n\t", &olen);
+	check(load_both_ways("tabs", other, olen) == 1, "tabs", "another layout was cut");
+	free(other);
+	/* a resource that does not parse, in the middle: the error of one pass */
+	other = replace_all(text, "\"subnet-1\"", "\"subnet-1\" 1", &olen);
+	load_both_ways("bad object", other, olen);
+	free(other);
+	other = replace_all(text, "\"n\": 150", "\"n\": 150,\n          \"n\": 151", &olen);
+	load_both_ways("duplicate key", other, olen);
+	free(other);
+	/* a nested array laid out like the top-level one, ahead of it: not taken for it */
+	{
+		struct buf b = BUF_INIT;
+		const char *res = strstr(text, "\n  \"resources\": [\n");
+		if (res) {
+			buf_add(&b, text, (size_t)(res - text) + 1);
+			buf_addstr(&b, "  \"x\": {\n  \"resources\": [\n    {\n      \"a\": 1\n    },\n"
+				       "    {\n      \"a\": 2\n    }\n  ]},\n  \"resources\": [],\n  \"y\": [");
+			buf_addstr(&b, res + strlen("\n  \"resources\": ["));
+			load_both_ways("nested look-alike", b.data, b.len);
+		}
+		buf_release(&b);
+	}
+	free(text);
+out:
+	unlink(path);
+	state_release(&st);
+	state_release(&back);
+	diag_release(&diag);
+	free(path);
+}
+
 int main(void)
 {
 	srcdir = getenv("STK_SRCDIR");
@@ -1604,6 +1723,7 @@ int main(void)
 	test_addr_order();
 	test_model();
 	test_round_trip();
+	test_load_in_pieces();
 	test_fixture();
 	test_serials_and_backup();
 	test_mode();
