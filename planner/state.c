@@ -1142,7 +1142,7 @@ static json_t *parse_json(const struct buf *text, json_error_t *err)
  * A big state is parsed in pieces side by side, as a big configuration is (parser/parse.c):
  * jansson alone takes over 2 s for the 130 MB state of 100k resources. The cuts rely on the
  * layout stk writes (val_json_write): the resources array opens on the line
- * `  "resources": [` and closes on the first line `  ]` after it; each of its objects starts
+ * `  "resources": [` and closes on the last line `  ]` of the file; each of its objects starts
  * on a line `    {` and ends on a line `    }` (with a comma but for the last). JSON strings
  * hold no raw newline, so these lines are structure wherever they appear. Each thread parses
  * whole objects from its share with json_loadb, one after another, and the rest of the file
@@ -1225,7 +1225,16 @@ json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigne
 	if (!start)
 		goto whole;
 	start += sizeof open - 2;        /* at the newline before the first object */
-	end = memmem(start, len - (size_t)(start - text), close, sizeof close - 1);
+	/* the last such line, found from the end: after it come only scalars (serial,
+	 * stk_version, version), where a search from the start would read the whole array */
+	end = NULL;
+	for (const char *p = text + len, *nl; p > start && !end; p = nl) {
+		nl = memrchr(start, '\n', (size_t)(p - start));
+		if (!nl)
+			break;
+		if ((size_t)(text + len - nl) >= sizeof close - 1 && !memcmp(nl, close, sizeof close - 1))
+			end = nl;
+	}
 	if (!end)
 		goto whole;
 	n = pieces_count((size_t)(end - start), state_load_threads, state_piece_min, STATE_PIECES_MAX);
