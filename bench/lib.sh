@@ -52,15 +52,16 @@ best() {
 		fi
 		# after "Command exited with non-zero status N", if any, comes the format
 		tail -n 1 "$tmp/time.out" >"$tmp/time.last"
-		read -r e kib us ss <"$tmp/time.last"
+		# names of their own: the callers' variables are global too (run.sh has ss, hs, ...)
+		read -r time_e time_kib time_user time_sys <"$tmp/time.last"
 		if [ "$clock" = ns ]; then
 			s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
 		else
-			s=$e
+			s=$time_e
 		fi
 		if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then
-			best_s=$s best_kib=$kib
-			best_cpu=$(awk -v u="$us" -v s="$ss" 'BEGIN { printf "%.2f", u + s }')
+			best_s=$s best_kib=$time_kib
+			best_cpu=$(awk -v u="$time_user" -v s="$time_sys" 'BEGIN { printf "%.2f", u + s }')
 		fi
 		i=$((i + 1))
 	done
