@@ -109,6 +109,32 @@ void diag_add(struct diag_ctx *ctx, enum diag_severity sev, const struct span *s
 	va_end(ap);
 }
 
+void diag_append(struct diag_ctx *to, struct diag_ctx *from)
+{
+	unsigned errors = 0;
+
+	for (size_t i = 0; i < buf_count(&from->diags, struct diag); i++) {
+		struct diag *d = &buf_at(&from->diags, struct diag, i);
+		/* as diag_addv: counted, and kept up to to's limit */
+		if (d->severity == DIAG_ERROR) {
+			errors++;
+			to->errors++;
+		}
+		if (d->severity == DIAG_ERROR && to->max_errors && to->errors > to->max_errors) {
+			free(d->message);
+			free(d->hint);
+		} else {
+			buf_push(&to->diags, struct diag, *d);
+		}
+	}
+	/* errors from counted past its own limit */
+	if (from->errors > errors)
+		to->errors += from->errors - errors;
+	to->warnings += from->warnings;
+	buf_reset(&from->diags);
+	from->errors = from->warnings = 0;
+}
+
 void diag_hint(struct diag_ctx *ctx, const char *fmt, ...)
 {
 	size_t n = buf_count(&ctx->diags, struct diag);

@@ -52,6 +52,9 @@ void diag_add(struct diag_ctx *ctx, enum diag_severity sev, const struct span *s
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void diag_addv(struct diag_ctx *ctx, enum diag_severity sev, const struct span *span,
 	       const char *fmt, va_list ap);
+/* Moves every diagnostic of from (one thread's, say) to the end of to; from keeps its sources
+ * and is left with no diagnostics. */
+void diag_append(struct diag_ctx *to, struct diag_ctx *from);
 /* Sets the hint of the diagnostic added last. */
 void diag_hint(struct diag_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

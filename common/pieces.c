@@ -1,5 +1,6 @@
 #include "common/pieces.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -23,4 +24,27 @@ size_t pieces_count(size_t len, long threads, size_t min, size_t max)
 	if (min && (size_t)n > len / min)
 		n = (long)(len / min);
 	return n > 1 ? (size_t)n : 1;
+}
+
+/* At most this many on threads at once (the callers' own limits are lower); the rest, if
+ * ever, on the calling thread */
+#define PIECES_RUN_MAX 64
+
+void pieces_run(void *(*fn)(void *), void *items, size_t size, size_t n, int threads)
+{
+	pthread_t ids[PIECES_RUN_MAX];
+	int started[PIECES_RUN_MAX] = { 0 };
+	size_t m = n < PIECES_RUN_MAX ? n : PIECES_RUN_MAX;
+	char *at = items;
+
+	for (size_t i = 1; i < m; i++)
+		started[i] = threads && pthread_create(&ids[i], NULL, fn, at + i * size) == 0;
+	if (n)
+		fn(at);
+	for (size_t i = 1; i < n; i++) {
+		if (i < m && started[i])
+			pthread_join(ids[i], NULL);
+		else
+			fn(at + i * size);
+	}
 }

@@ -1,5 +1,6 @@
 /* pieces.h: how many pieces to cut a big input into, to parse them side by side on threads
- * (parser/parse.c for configuration files, planner/state.c for state files). No ownership. */
+ * (parser/parse.c for configuration files, planner/state.c for state files), and running
+ * work side by side. No ownership. */
 #ifndef STK_PIECES_H
 #define STK_PIECES_H
 
@@ -9,5 +10,10 @@
  * $STK_PARSE_THREADS when it is a positive number, else one per processor), at most max,
  * each of at least min bytes; 1 at least (1: no threads). */
 size_t pieces_count(size_t len, long threads, size_t min, size_t max);
+
+/* Runs fn on each of the n items of size bytes at items, and returns when all are done: the
+ * first on the calling thread, the others side by side on threads of their own (when
+ * threads is not 0, and one can be started; else on the calling thread, in order). */
+void pieces_run(void *(*fn)(void *), void *items, size_t size, size_t n, int threads);
 
 #endif

@@ -111,6 +111,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_init_verbose();
 	unsetenv("AWS_ENDPOINT_URL");
 	unsetenv("STK_LOG");
+	/* the answers are served in the order they are asked for: no calls side by side */
+	aws_side_by_side = 0;
 	diag_init(&diag);
 	aws = provider_aws.configure(config, &diag);
 	if (!aws)

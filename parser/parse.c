@@ -1,6 +1,5 @@
 #include "parser/parse.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -899,8 +898,6 @@ size_t parse_piece_min = PARSE_PIECE_MIN;
 static struct ast_file *parse_pieces(const struct source *src)
 {
 	struct parse_piece pieces[PARSE_PIECES_MAX];
-	pthread_t threads[PARSE_PIECES_MAX];
-	int started[PARSE_PIECES_MAX] = { 0 };
 	size_t n = pieces_count(src->len, parse_threads, parse_piece_min, PARSE_PIECES_MAX), np = 0, items = 0;
 	struct ast_file *file = NULL;
 	uint32_t at = 0;
@@ -925,15 +922,7 @@ static struct ast_file *parse_pieces(const struct source *src)
 	}
 	if (np < 2)
 		goto out;
-	for (size_t i = 1; i < np; i++)
-		started[i] = pthread_create(&threads[i], NULL, parse_piece_run, &pieces[i]) == 0;
-	parse_piece_run(&pieces[0]);
-	for (size_t i = 1; i < np; i++) {
-		if (started[i])
-			pthread_join(threads[i], NULL);
-		else
-			parse_piece_run(&pieces[i]);
-	}
+	pieces_run(parse_piece_run, pieces, sizeof *pieces, np, 1);
 	for (size_t i = 0; i < np; i++) {
 		struct parse_piece *pc = &pieces[i];
 		if (pc->diag.errors || pc->diag.warnings || pc->diag.diags.len ||

@@ -3,7 +3,6 @@
 #include "planner/state.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -1211,8 +1210,6 @@ json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigne
 {
 	static const char open[] = "\n  \"resources\": [\n", close[] = "\n  ]";
 	struct state_piece pcs[STATE_PIECES_MAX];
-	pthread_t threads[STATE_PIECES_MAX];
-	int started[STATE_PIECES_MAX] = { 0 };
 	const char *start, *end, *at;
 	size_t n, np = 0;
 	struct buf rest = BUF_INIT;
@@ -1256,8 +1253,6 @@ json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigne
 		goto whole;
 	/* the hash seed is set once, before any thread makes an object */
 	json_object_seed(0);
-	for (size_t i = 1; i < np; i++)
-		started[i] = pthread_create(&threads[i], NULL, state_piece_run, &pcs[i]) == 0;
 	/* meanwhile, the file with a random string in place of its resources: finding it there,
 	 * and only there, proves the cut was the top-level array's content and nothing nested */
 	if (uuid_v4(mark) < 0)
@@ -1266,13 +1261,7 @@ json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigne
 	buf_printf(&rest, "\"stk-cut-%s\"", mark);
 	buf_add(&rest, end, len - (size_t)(end - text));
 	root = ok ? parse_json(&rest, err) : NULL;
-	state_piece_run(&pcs[0]);
-	for (size_t i = 1; i < np; i++) {
-		if (started[i])
-			pthread_join(threads[i], NULL);
-		else
-			state_piece_run(&pcs[i]);
-	}
+	pieces_run(state_piece_run, pcs, sizeof *pcs, np, 1);
 	all = json_object_get(root, "resources");
 	if (!json_is_object(root) || !json_is_array(all) || json_array_size(all) != 1 ||
 	    !json_is_string(json_array_get(all, 0)) ||

@@ -13,6 +13,8 @@
 #include <libxml/parser.h>
 #include <openssl/crypto.h>
 
+int aws_side_by_side = 1;
+
 /* Resource types live in their own files: each defines one of these. */
 extern const struct aws_resource aws_internet_gateway_resource, aws_subnet_resource,
 	aws_route_table_resource, aws_route_table_association_resource,

@@ -114,6 +114,11 @@ struct aws_data {
 /* Each file defines its own (aws.c lists them all). */
 extern const struct aws_resource aws_vpc_resource;
 
+/* 1 (the default): a read whose calls need no answer of each other's makes them side by side,
+ * on threads (ec2_vpc.c); 0: one after another, in a fixed order (fuzz_aws, whose answers
+ * come in the order they are asked for). */
+extern int aws_side_by_side;
+
 extern const struct provider_ops provider_aws;
 
 /* A client configured as the provider would be with config (NULL: the environment alone);
