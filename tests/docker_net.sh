@@ -283,6 +283,12 @@ t_expect_status 0
 t_end
 
 t_begin "wait_for_daemon: a daemon that answers late is waited for; one that never does is an error"
+# apply in $T_TMP/wait: its output in out and err, its exit status in T_STATUS
+apply_wait() {
+	T_STATUS=0
+	(cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
+		T_STATUS=$?
+}
 # the socket appears 6 s into the apply, as the workshop's EC2 host starts dockerd some time
 # after the instance is running
 mkdir -p "$T_TMP/wait"
@@ -296,23 +302,17 @@ EOF
 rm -f "$T_TMP/wait.sock"
 (sleep 6 && ln -s "${DOCKER_HOST#unix://}" "$T_TMP/wait.sock") &
 LN_PID=$!
-T_STATUS=0
-(cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
-	T_STATUS=$?
+apply_wait
 wait "$LN_PID"
 t_expect_status 0
 [ "$(vols "$N-waited")" = 1 ] || t_why "the volume is not in the daemon"
 (cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" destroy -auto-approve) </dev/null >/dev/null 2>&1
 sed -i "s|$T_TMP/wait.sock|$T_TMP/never.sock|; s|\"60s\"|\"3s\"|" "$T_TMP/wait/main.stk"
-T_STATUS=0
-(cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
-	T_STATUS=$?
+apply_wait
 t_expect_status 1
 t_expect_has err "docker.volume.waited: docker: the daemon at unix://$T_TMP/never.sock did not answer within 3s (wait_for_daemon)"
 sed -i 's|"3s"|"soon"|' "$T_TMP/wait/main.stk"
-T_STATUS=0
-(cd "$T_TMP/wait" && t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
-	T_STATUS=$?
+apply_wait
 t_expect_status 1
 t_expect_has err 'wait_for_daemon "soon" is not a duration'
 t_end

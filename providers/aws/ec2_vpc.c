@@ -91,7 +91,16 @@ struct vpc_read {
 	int *flags;               /* VPC_DNS_*: one per id, -1 when its call failed */
 	struct diag_ctx *id_diags;/* VPC_DNS_*: one per id, told only for VPCs that exist */
 	struct diag_ctx diag;
-	int rc;
+};
+
+/* A VPC's default security group, main route table and default network ACL: by_vpc's call,
+ * the set and id it reads, and the filter that picks the default one. */
+static const struct vpc_default {
+	const char *action, *set, *id_path, *filter, *value;
+} vpc_defaults[VPC_CALLS] = {
+	[VPC_SGS] = { "DescribeSecurityGroups", "securityGroupInfo", "groupId", "group-name", "default" },
+	[VPC_RTS] = { "DescribeRouteTables", "routeTableSet", "routeTableId", "association.main", "true" },
+	[VPC_ACLS] = { "DescribeNetworkAcls", "networkAclSet", "networkAclId", "default", "true" },
 };
 
 static void *vpc_read_run(void *arg)
@@ -106,23 +115,15 @@ static void *vpc_read_run(void *arg)
 		id_filter(&p, 1, "vpc-id", r->ids, r->n);
 		r->doc = aws_query(r->a, "ec2", EC2_VERSION, "DescribeVpcs", &p, &r->diag, NULL);
 		aws_params_release(&p);
-		r->rc = r->doc ? 0 : -1;
 		break;
 	case VPC_SGS:
-		r->found = by_vpc(r->a, "DescribeSecurityGroups", "securityGroupInfo", "groupId", r->ids, r->n,
-				  "group-name", "default", &r->diag);
-		r->rc = r->found ? 0 : -1;
-		break;
 	case VPC_RTS:
-		r->found = by_vpc(r->a, "DescribeRouteTables", "routeTableSet", "routeTableId", r->ids, r->n,
-				  "association.main", "true", &r->diag);
-		r->rc = r->found ? 0 : -1;
+	case VPC_ACLS: {
+		const struct vpc_default *q = &vpc_defaults[r->call];
+		r->found = by_vpc(r->a, q->action, q->set, q->id_path, r->ids, r->n, q->filter, q->value,
+				  &r->diag);
 		break;
-	case VPC_ACLS:
-		r->found = by_vpc(r->a, "DescribeNetworkAcls", "networkAclSet", "networkAclId", r->ids, r->n,
-				  "default", "true", &r->diag);
-		r->rc = r->found ? 0 : -1;
-		break;
+	}
 	case VPC_DNS_SUPPORT:
 	case VPC_DNS_HOSTNAMES: {
 		int support = r->call == VPC_DNS_SUPPORT;

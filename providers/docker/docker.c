@@ -186,27 +186,36 @@ void docker_request_init(struct docker *d, struct http_request *req, const char 
 	req->tls_key = d->tls_key;
 }
 
-int docker_delete(struct docker *d, const char *base, const char *id, const char *query,
-		  struct diag_ctx *diag, const char *addr, const char *action)
+int docker_call_ok(struct docker *d, const char *method, const char *path, long also_ok,
+		   struct diag_ctx *diag, const char *addr, const char *action)
 {
-	struct buf path = BUF_INIT;
 	json_t *answer = NULL;
 	long status;
 	int ret = -1;
 
-	buf_addstr(&path, base);
-	docker_escape(&path, id);
-	buf_addstr(&path, query);
-	if (docker_call(d, "DELETE", path.data, NULL, &status, &answer, diag, addr, action))
+	if (docker_call(d, method, path, NULL, &status, &answer, diag, addr, action))
 		goto out;
-	/* already gone is what was asked for */
-	if (status >= 300 && status != 404) {
+	if (status >= 300 && status != also_ok) {
 		docker_api_error(diag, addr, action, status, answer);
 		goto out;
 	}
 	ret = 0;
 out:
 	json_decref(answer);
+	return ret;
+}
+
+int docker_delete(struct docker *d, const char *base, const char *id, const char *query,
+		  struct diag_ctx *diag, const char *addr, const char *action)
+{
+	struct buf path = BUF_INIT;
+	int ret;
+
+	buf_addstr(&path, base);
+	docker_escape(&path, id);
+	buf_addstr(&path, query);
+	/* already gone is what was asked for */
+	ret = docker_call_ok(d, "DELETE", path.data, 404, diag, addr, action);
 	buf_release(&path);
 	return ret;
 }

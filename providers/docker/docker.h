@@ -45,6 +45,10 @@ struct docker {
 	pthread_mutex_t ready_mu;
 };
 
+/* method on path (as docker_call) with no body: 0 when the answer is below 300 or is also_ok
+ * (404: already gone; 304: already so); -1 after a diagnostic naming action. */
+int docker_call_ok(struct docker *d, const char *method, const char *path, long also_ok,
+		   struct diag_ctx *diag, const char *addr, const char *action);
 /* DELETE base + id (escaped) + query ("/networks/", id, ""): 0 when it is gone, a 404
  * included; -1 after a diagnostic naming action. */
 int docker_delete(struct docker *d, const char *base, const char *id, const char *query,

@@ -768,22 +768,12 @@ static int docker_post(struct docker *d, const char *id, const char *action, con
 		       struct diag_ctx *diag, const char *addr, const char *what)
 {
 	struct buf path = BUF_INIT;
-	json_t *answer = NULL;
-	long status;
-	int ret = -1;
+	int ret;
 
 	buf_addstr(&path, "/containers/");
 	docker_escape(&path, id);
 	buf_printf(&path, "/%s%s", action, query ? query : "");
-	if (docker_call(d, "POST", path.data, NULL, &status, &answer, diag, addr, what))
-		goto out;
-	if (status >= 300 && status != 304) {
-		docker_api_error(diag, addr, what, status, answer);
-		goto out;
-	}
-	ret = 0;
-out:
-	json_decref(answer);
+	ret = docker_call_ok(d, "POST", path.data, 304, diag, addr, what);
 	buf_release(&path);
 	return ret;
 }
