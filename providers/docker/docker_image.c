@@ -1117,12 +1117,14 @@ static int image_remove(struct docker *d, const struct provider_op *op, struct d
 			break;
 		/* Two images removed at once that share untagged parents race in the engine's
 		 * pruning of those parents: the loser fails on a parent the winner took
-		 * ("unrecognized image ID"), its own image often gone already. So: gone is
-		 * success, and otherwise it is asked again. In use (409) is final. */
-		if (status != 409 && docker_inspect(d, id, &img, diag, op->addr) == 0 && !img)
+		 * ("unrecognized image ID"), or on one whose other child is not gone yet (409,
+		 * "image has dependent child images"), its own image often gone already. So:
+		 * gone is success, and otherwise it is asked again; an image really in use (409
+		 * every time) fails on the third answer, with the engine's message. */
+		if (docker_inspect(d, id, &img, diag, op->addr) == 0 && !img)
 			break;
 		json_decref(img);
-		if (status == 409 || attempt == 2) {
+		if (attempt == 2) {
 			docker_api_error(diag, op->addr, "RemoveImage", status, answer);
 			goto out;
 		}
