@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
 #include "cli/cli.h"
 
 const struct cli_command cli_commands[] = {
@@ -184,6 +187,24 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	fputs("\n\n", stderr);
 	fputs(cmd->usage, stderr);
 	return 1;
+}
+
+int cli_free_at_exit(void)
+{
+	const char *e = getenv("STK_FREE_AT_EXIT");
+
+#if defined(__SANITIZE_ADDRESS__)
+	return 1;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return 1;
+#endif
+#endif
+#ifdef RUNNING_ON_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return 1;
+#endif
+	return e && *e && strcmp(e, "0") != 0;
 }
 
 int cli_color(FILE *f)

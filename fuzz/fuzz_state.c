@@ -12,7 +12,9 @@
  *   - Plain input is also sealed with crypt_seal() and opened again: the round trip must give
  *     the same bytes.
  *   - The input and the formatted state are also parsed by state_json_load() cut in pieces as
- *     small as they go, which must give the JSON one pass gives (or fail as it does).
+ *     small as they go, which must give the JSON one pass gives (or fail as it does), and read
+ *     by state_load() in pieces, which must give the state one pass reads (or the same
+ *     messages).
  *
  * PBKDF2: opening a file whose header passes the checks derives the master key, 600000
  * rounds or more (about 0.2 s), unless the struct crypt holds the master for that KDF salt
@@ -70,6 +72,56 @@ static void same_in_pieces(const char *text, size_t len, const json_t *whole)
 	json_decref(split);
 }
 
+/* Every message of d, formatted, in out. */
+static void all_messages(const struct diag_ctx *d, struct buf *out)
+{
+	for (size_t i = 0; i < buf_count(&d->diags, struct diag); i++)
+		diag_format(&buf_at(&d->diags, struct diag, i), out, 0);
+}
+
+/* state_load() cut as small as it goes, each thread reading its share's resources, must read
+ * the state one pass reads (the same bytes formatted), or fail with the same messages. */
+static void same_read_in_pieces(const char *text, size_t len)
+{
+	struct diag_ctx d1, d2;
+	struct state one, split;
+	struct buf m1 = BUF_INIT, m2 = BUF_INIT;
+	char *f1 = NULL, *f2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	unsigned pieces;
+	int r1, r2;
+
+	diag_init(&d1);
+	diag_init(&d2);
+	state_init(&one);
+	state_init(&split);
+	state_load_threads = 1;
+	r1 = state_load(NAME, text, len, &one, &d1, &pieces);
+	state_load_threads = 4;
+	state_piece_min = 1;
+	r2 = state_load(NAME, text, len, &split, &d2, &pieces);
+	if (r1 != r2)
+		die("read in pieces, a state loads where one pass fails, or the other way round");
+	if (!r1) {
+		f1 = state_format(&one, NAME, &n1, &d1);
+		f2 = state_format(&split, NAME, &n2, &d2);
+		if (!f1 != !f2 || (f1 && (n1 != n2 || memcmp(f1, f2, n1))))
+			die("read in pieces, a state is not the one one pass reads");
+	}
+	all_messages(&d1, &m1);
+	all_messages(&d2, &m2);
+	if (m1.len != m2.len || (m1.len && memcmp(m1.data, m2.data, m1.len)))
+		die("read in pieces, a state gives other messages than one pass");
+	free(f1);
+	free(f2);
+	buf_release(&m1);
+	buf_release(&m2);
+	state_release(&one);
+	state_release(&split);
+	diag_release(&d1);
+	diag_release(&d2);
+}
+
 /* What state_read() does after load(): parse, fill a fresh state, then (here) format it back
  * and check that the formatted state loads and formats to the same bytes. */
 static void load_json(const char *text, size_t len)
@@ -85,6 +137,7 @@ static void load_json(const char *text, size_t len)
 		return;  /* state_read() refuses an empty file before parsing */
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 	same_in_pieces(text, len, root);
+	same_read_in_pieces(text, len);
 	if (!root)
 		return;
 	diag_init(&diag);
@@ -98,6 +151,7 @@ static void load_json(const char *text, size_t len)
 				die("state_format() wrote text that is not JSON");
 			/* stk's own layout: the one that is cut */
 			same_in_pieces(out, n, root2);
+			same_read_in_pieces(out, n);
 			state_init(&again);
 			if (state_from_json(&again, root2, NAME, &diag) < 0)
 				die("state_format() wrote a state that state_from_json() refuses");

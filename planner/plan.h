@@ -5,6 +5,7 @@
 #define STK_PLAN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/diag.h"
 #include "common/strmap.h"
@@ -102,8 +103,10 @@ void plan_change_free(struct plan_change *c);
 /* Orders addresses as people count: worker[2] before worker[10]. */
 int plan_cmp_addr(const char *a, const char *b);
 
-/* Renderings. color: ANSI colours in the text form. */
-void plan_render_text(const struct plan *p, struct buf *out, int color);
+/* Renderings. color: ANSI colours in the text form. to: where the text form is written as it
+ * grows (out then holds at most its last part), so a plan of 100k objects never sits whole in
+ * memory; NULL: all of it in out. */
+void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to);
 void plan_render_json(const struct plan *p, struct buf *out);
 void plan_render_markdown(const struct plan *p, struct buf *out);
 

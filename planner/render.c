@@ -222,7 +222,16 @@ static void render_change(const struct plan_change *c, struct buf *out, int colo
 	buf_addstr(out, "    }\n\n");
 }
 
-void plan_render_text(const struct plan *p, struct buf *out, int color)
+/* out, written to `to` once it holds enough for one large write */
+static void drain(struct buf *out, FILE *to, size_t at_least)
+{
+	if (to && out->len >= at_least) {
+		fwrite(out->data, 1, out->len, to);
+		buf_reset(out);
+	}
+}
+
+void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to)
 {
 	size_t n = buf_count(&p->changes, struct plan_change *);
 	int any = 0, outs = 0;
@@ -246,6 +255,7 @@ void plan_render_text(const struct plan *p, struct buf *out, int color)
 			const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 			if (c->action != PLAN_NOOP || c->moved_from)
 				render_change(c, out, color);
+			drain(out, to, 256 * 1024);
 		}
 	}
 	buf_printf(out, "%sPlan:%s %u to add, %u to change, %u to destroy.\n", color ? BOLD : "",
@@ -474,7 +484,7 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 				    "**destroy**" : "read";
 		buf_printf(out, "| %s | `%s` |\n", words, c->addr);
 	}
-	plan_render_text(p, &details, 0);
+	plan_render_text(p, &details, 0, NULL);
 	buf_addstr(out, "\n<details><summary>Full plan</summary>\n\n```diff\n");
 	/* diff highlighting wants the action symbol in the first column */
 	for (const char *line = details.data; line && *line; ) {

@@ -1158,13 +1158,25 @@ size_t state_piece_min = STATE_PIECE_MIN;
 struct state_piece {
 	const char *from, *to;   /* whole objects, separated by ",\n" */
 	json_t *items;           /* the array of them, or NULL when the share does not parse */
+	/* state_load: each object is read at once into `into`'s resources and its JSON freed,
+	 * which spares the main thread that work and the memory of the whole tree; `ok` says
+	 * every object parsed and read. NULL: the objects are kept in items. */
+	struct state *into;
+	const char *name;
+	int ok;
 };
 
 static void *state_piece_run(void *arg)
 {
 	struct state_piece *pc = arg;
 	const char *p = pc->from;
-	json_t *items = json_array();
+	json_t *items = pc->into ? NULL : json_array();
+	struct diag_ctx diag;
+	/* a piece's messages are dropped: on any error the whole file is read in one pass,
+	 * which reports it with the index it has there */
+	struct reader r = { pc->name, &diag, BUF_INIT };
+
+	diag_init(&diag);
 
 	for (;;) {
 		json_error_t err;
@@ -1179,7 +1191,14 @@ static void *state_piece_run(void *arg)
 				  &err);
 		if (!item)
 			goto fail;
-		json_array_append_new(items, item);
+		if (pc->into) {
+			int bad = read_resource(&r, item, pc->into) < 0;
+			json_decref(item);
+			if (bad)
+				goto fail;
+		} else {
+			json_array_append_new(items, item);
+		}
 		p += err.position;
 		while (p < pc->to && (*p == ' ' || *p == '\n'))
 			p++;
@@ -1190,9 +1209,13 @@ static void *state_piece_run(void *arg)
 		p++;
 	}
 	pc->items = items;
-	return NULL;
+	pc->ok = 1;
+	goto out;
 fail:
 	json_decref(items);
+out:
+	buf_release(&r.where);
+	diag_release(&diag);
 	return NULL;
 }
 
@@ -1206,7 +1229,26 @@ static const char *next_object(const char *from, const char *to)
 	return p ? p + 7 : NULL;
 }
 
-json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigned *pieces)
+/* Whether the resources of a, then those of b, are in the state's order with none twice. */
+static int pieces_in_order(const struct state *a, const struct state *b)
+{
+	const struct state_resource *last;
+
+	if (!a->nresources || !b->nresources)
+		return 0;
+	last = a->resources[a->nresources - 1];
+	struct addr k = { last->module, last->mode, last->type, last->name, NULL };
+	return resource_cmp(b->resources[0], &k) > 0;
+}
+
+/*
+ * state_json_load, and state_load when subs is not NULL: then each piece's resources are read
+ * into subs[i] (initialized here) instead of the JSON, and root's resources array is left
+ * empty. They are kept only when every piece read and their resources follow in order with
+ * none twice; otherwise the subs are released and the file parsed in one pass, JSON only.
+ */
+static json_t *load_json(const char *text, size_t len, json_error_t *err, unsigned *pieces,
+			 const char *name, struct state *subs)
 {
 	static const char open[] = "\n  \"resources\": [\n", close[] = "\n  ]";
 	struct state_piece pcs[STATE_PIECES_MAX];
@@ -1243,9 +1285,14 @@ json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigne
 		const char *cut = i == n ? end : next_object(start + (size_t)(end - start) * i / n, end);
 		if (!cut || cut <= at)
 			continue;
+		memset(&pcs[np], 0, sizeof pcs[np]);
 		pcs[np].from = at;
 		pcs[np].to = i == n ? end : cut - 1;   /* before the comma */
-		pcs[np].items = NULL;
+		if (subs) {
+			state_init(&subs[np]);
+			pcs[np].into = &subs[np];
+			pcs[np].name = name;
+		}
 		np++;
 		at = cut;
 	}
@@ -1270,9 +1317,11 @@ json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigne
 	    json_array_clear(all) != 0)
 		ok = 0;
 	for (size_t i = 0; i < np; i++) {
-		if (!pcs[i].items)
+		if (!pcs[i].ok)
 			ok = 0;
-		else if (ok)
+		else if (ok && subs && i && !pieces_in_order(&subs[i - 1], &subs[i]))
+			ok = 0;
+		else if (ok && !subs)
 			json_array_extend(all, pcs[i].items);
 		json_decref(pcs[i].items);
 	}
@@ -1282,8 +1331,60 @@ json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigne
 		return root;
 	}
 	json_decref(root);
+	for (size_t i = 0; subs && i < np; i++)
+		state_release(&subs[i]);
 whole:
 	return json_loadb(len ? text : "", len, STATE_JSON_FLAGS, err);
+}
+
+json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigned *pieces)
+{
+	return load_json(text, len, err, pieces, NULL, NULL);
+}
+
+int state_load(const char *name, const char *text, size_t len, struct state *st,
+	       struct diag_ctx *diag, unsigned *pieces)
+{
+	struct state subs[STATE_PIECES_MAX];
+	json_error_t err;
+	json_t *root = load_json(text, len, &err, pieces, name, subs);
+	size_t total = 0, cap = 1;
+	int ret = -1;
+
+	if (!root) {
+		/* no span: a source line of a state file may hold a secret */
+		diag_error(diag, NULL, "state file %s is not valid JSON: line %d, column %d: %s",
+			   name, err.line, err.column, err.text);
+		damaged_hint(diag, name, DAMAGED);
+		goto out;
+	}
+	if (state_from_json(st, root, name, diag) < 0)
+		goto out;
+	if (*pieces < 2) {
+		ret = 0;
+		goto out;
+	}
+	/* the pieces' resources, in order, after none (root's array was emptied); the array
+	 * sized as insert_ptr grows it, a power of two */
+	for (unsigned i = 0; i < *pieces; i++)
+		total += subs[i].nresources;
+	while (cap < total)
+		cap *= 2;
+	free(st->resources);
+	st->resources = xmalloc(cap * sizeof *st->resources);
+	st->nresources = 0;
+	for (unsigned i = 0; i < *pieces; i++) {
+		memcpy(st->resources + st->nresources, subs[i].resources,
+		       subs[i].nresources * sizeof *st->resources);
+		st->nresources += subs[i].nresources;
+		subs[i].nresources = 0;
+	}
+	ret = 0;
+out:
+	for (unsigned i = 0; *pieces > 1 && i < *pieces; i++)
+		state_release(&subs[i]);
+	json_decref(root);
+	return ret;
 }
 
 static int new_lineage(struct state *st, const char *path, struct diag_ctx *diag)
@@ -1381,8 +1482,6 @@ static int load(const char *path, struct buf *raw, struct buf *text, int *missin
 int state_read(const char *path, struct state *st, struct diag_ctx *diag)
 {
 	struct buf raw = BUF_INIT, text = BUF_INIT;
-	json_t *root = NULL;
-	json_error_t err;
 	unsigned pieces;
 	int missing, ret = -1;
 
@@ -1405,15 +1504,7 @@ int state_read(const char *path, struct state *st, struct diag_ctx *diag)
 			     "otherwise put back");
 		goto out;
 	}
-	root = state_json_load(text.data, text.len, &err, &pieces);
-	if (!root) {
-		/* no span: a source line of a state file may hold a secret */
-		diag_error(diag, NULL, "state file %s is not valid JSON: line %d, column %d: %s",
-			   path, err.line, err.column, err.text);
-		damaged_hint(diag, path, DAMAGED);
-		goto out;
-	}
-	if (state_from_json(st, root, path, diag) < 0)
+	if (state_load(path, text.data, text.len, st, diag, &pieces) < 0)
 		goto out;
 	st->disk_serial = st->serial;
 	st->has_disk_digest = file_digest(raw.data ? raw.data : "", raw.len, st->disk_digest) == 0;
@@ -1421,7 +1512,6 @@ int state_read(const char *path, struct state *st, struct diag_ctx *diag)
 out:
 	if (ret < 0)
 		state_release(st);
-	json_decref(root);
 	buf_release(&text);
 	buf_release(&raw);
 	return ret;

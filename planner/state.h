@@ -141,6 +141,15 @@ int state_read(const char *path, struct state *st, struct diag_ctx *diag);
  * processor); *pieces says how many (1: in one pass). The result is the same JSON either way.
  */
 json_t *state_json_load(const char *text, size_t len, json_error_t *err, unsigned *pieces);
+/*
+ * What state_read does with the text of a state file: parses it as state_json_load does and
+ * fills st (initialized, empty), or returns -1 with the error in diag (name is the file, for
+ * messages). In pieces, each thread also reads its share's resources, and frees their JSON
+ * as it goes; the state is the same either way, and so is any error (a piece that does not
+ * read sends the whole file through one pass).
+ */
+int state_load(const char *name, const char *text, size_t len, struct state *st,
+	       struct diag_ctx *diag, unsigned *pieces);
 extern int state_load_threads;
 extern size_t state_piece_min;
 

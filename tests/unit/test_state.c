@@ -1608,6 +1608,42 @@ static unsigned load_both_ways(const char *what, const char *text, size_t len)
 	return pieces;
 }
 
+/* Reads text into a state in one pass and in pieces (state_load, as small as they go, on 4
+ * threads, each reading its share's resources): the same state, or the same error. Returns
+ * the pieces the second read used. */
+static unsigned read_both_ways(const char *what, const char *text, size_t len)
+{
+	struct state one, split;
+	struct diag_ctx d1, d2;
+	const char *why = "";
+	unsigned pieces;
+	int r1, r2;
+
+	state_init(&one);
+	state_init(&split);
+	diag_init(&d1);
+	diag_init(&d2);
+	state_load_threads = 1;
+	r1 = state_load("pieces.state", text, len, &one, &d1, &pieces);
+	state_load_threads = 4;
+	state_piece_min = 1;
+	r2 = state_load("pieces.state", text, len, &split, &d2, &pieces);
+	state_load_threads = 0;
+	state_piece_min = 2u << 20;
+	check(r1 == r2, what, "one pass gives %d, in %u pieces %d", r1, pieces, r2);
+	if (!r1 && !r2)
+		check(same_state(&one, &split, &why), what, "read in %u pieces, the state differs: %s",
+		      pieces, why);
+	else if (r1 && r2)
+		check(!strcmp(diag_text(&d1), diag_text(&d2)), what, "the errors differ:\n%s\nin pieces:\n%s",
+		      diag_text(&d1), diag_text(&d2));
+	state_release(&one);
+	state_release(&split);
+	diag_release(&d1);
+	diag_release(&d2);
+	return pieces;
+}
+
 static char *replace_all(const char *text, const char *from, const char *to, size_t *len)
 {
 	struct buf b = BUF_INIT;
@@ -1668,17 +1704,37 @@ static void test_load_in_pieces(void)
 	state_piece_min = 2u << 20;
 	check(same_state(&st, &back, &why), "pieces", "read in pieces, the state differs: %s", why);
 
-	/* other layouts: one pass */
-	other = replace_all(text, "\n    ", "\n\t", &olen);
-	check(load_both_ways("tabs", other, olen) == 1, "tabs", "another layout was cut");
-	free(other);
-	/* a resource that does not parse, in the middle: the error of one pass */
-	other = replace_all(text, "\"subnet-1\"", "\"subnet-1\" 1", &olen);
-	load_both_ways("bad object", other, olen);
-	free(other);
-	other = replace_all(text, "\"n\": 150", "\"n\": 150,\n          \"n\": 151", &olen);
-	load_both_ways("duplicate key", other, olen);
-	free(other);
+	/* state_load, each piece reading its resources: the same state, or the same error */
+	check(read_both_ways("read in pieces", text, len) > 1, "read in pieces",
+	      "a state in stk's layout was not read in pieces");
+	{
+		char version[32];
+		snprintf(version, sizeof version, "\"version\": %d", STATE_FORMAT_VERSION);
+		const struct { const char *what, *from, *to; int read; } edits[] = {
+			/* a resource that is wrong, in the middle: one pass names it by its index */
+			{ "bad resource", "\"name\": \"s150\"", "\"name\": \"s 150\"", 1 },
+			/* the last resource sorts first: the pieces are out of order; it goes first */
+			{ "out of order", "\"name\": \"s299\"", "\"name\": \"a299\"", 1 },
+			/* the same resource at both ends: "a second entry", as one pass says */
+			{ "twice", "\"name\": \"s299\"", "\"name\": \"s000\"", 1 },
+			/* a newer format: refused before any resource is read, in pieces too */
+			{ "newer version", version, "\"version\": 99", 1 },
+			/* other layouts: one pass */
+			{ "tabs", "\n    ", "\n\t", 0 },
+			/* a resource that does not parse, in the middle: the error of one pass */
+			{ "bad object", "\"subnet-1\"", "\"subnet-1\" 1", 0 },
+			{ "duplicate key", "\"n\": 150", "\"n\": 150,\n          \"n\": 151", 0 },
+		};
+		for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
+			other = replace_all(text, edits[i].from, edits[i].to, &olen);
+			check(strcmp(other, text) != 0, edits[i].what, "no %s in the state", edits[i].from);
+			pieces = edits[i].read ? read_both_ways(edits[i].what, other, olen) :
+				 load_both_ways(edits[i].what, other, olen);
+			if (!strcmp(edits[i].what, "tabs"))
+				check(pieces == 1, "tabs", "another layout was cut");
+			free(other);
+		}
+	}
 	/* a nested array laid out like the top-level one, ahead of it: not taken for it */
 	{
 		struct buf b = BUF_INIT;
