@@ -17,12 +17,18 @@ enum decl_kind { D_VARIABLE, D_LOCAL, D_RESOURCE, D_DATA, D_MODULE, D_OUTPUT, D_
 
 struct modinfo;
 
+/* A block's meta-arguments: the first attribute of each name, or NULL. */
+struct meta_attrs {
+	const struct ast_item *count, *for_each, *provider, *depends_on;
+};
+
 struct decl {
 	enum decl_kind kind;
 	char *key;                      /* "aws.vpc.main", "region": unique within its kind */
 	const struct ast_item *item;    /* the block (or the attribute, for locals) */
 	const struct schema_resource *schema;
-	int has_count, has_for_each;
+	struct meta_attrs meta;         /* resources and data: found once, at declaration;
+					 * module calls: count and for_each */
 	int dup;                        /* a second declaration of key: the map holds the first */
 	struct modinfo *mod;            /* D_MODULE: the called module, when it loaded */
 };
@@ -144,10 +150,6 @@ static const struct ast_item *body_attr(const struct ast_body *b, const char *na
 
 /* The first count, for_each, provider and depends_on attributes of a body, as body_attr finds
  * them, in one pass: a resource's body is read once, not once per name. */
-struct meta_attrs {
-	const struct ast_item *count, *for_each, *provider, *depends_on;
-};
-
 static void find_meta_attrs(const struct ast_body *b, struct meta_attrs *m)
 {
 	memset(m, 0, sizeof *m);
@@ -684,7 +686,7 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 		goto out;
 	}
 	size_t i = first + 3;
-	int multi = d->has_count || d->has_for_each;
+	int multi = d->meta.count || d->meta.for_each;
 	if (i < n) {
 		const struct ast_expr *st = buf_at(steps, struct step, i).node;
 		if (st->kind == AST_INDEX || st->kind == AST_SPLAT) {
@@ -697,8 +699,8 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 		} else if (multi) {
 			/* aws.subnet.public.id where public has count: Terraform's error too */
 			diag_error(c->diag, step_span(steps, i), "%s%s has %s; pick an instance first",
-				   prefix, key, d->has_count ? "count" : "for_each");
-			diag_hint(c->diag, d->has_count ? "write %s%s[0].%s or %s%s[*].%s" :
+				   prefix, key, d->meta.count ? "count" : "for_each");
+			diag_hint(c->diag, d->meta.count ? "write %s%s[0].%s or %s%s[*].%s" :
 				  "write %s%s[\"KEY\"].%s or use a for expression",
 				  prefix, key, step_attr(steps, i), prefix, key, step_attr(steps, i));
 			goto out;
@@ -734,7 +736,7 @@ static void check_module_ref(struct check_ctx *c, const struct buf *steps,
 		return;
 	}
 	size_t i = 2;
-	if (!out && buf_count(steps, struct step) > 2 && (d->has_count || d->has_for_each))
+	if (!out && buf_count(steps, struct step) > 2 && (d->meta.count || d->meta.for_each))
 		out = step_attr(steps, ++i);
 	if (out && d->mod && d->mod->loaded && !strmap_get(&d->mod->outputs, out)) {
 		diag_error(c->diag, step_span(steps, i), "module %s has no output '%s'", name, out);
@@ -1096,10 +1098,7 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 		if (!d)
 			return;
 		d->schema = rs;
-		struct meta_attrs m;
-		find_meta_attrs(&b->body, &m);
-		d->has_count = m.count != NULL;
-		d->has_for_each = m.for_each != NULL;
+		find_meta_attrs(&b->body, &d->meta);
 	} else if (strcmp(k, "locals") == 0) {
 		if (b->nlabels) {
 			diag_error(c->diag, &b->labels[0].span, "locals takes no label");
@@ -1323,13 +1322,11 @@ out:
 static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 {
 	const struct ast_item *b = d->item;
-	struct scope sc = { d, d->has_count, d->has_for_each, NULL, NULL };
-	struct meta_attrs m;
-	find_meta_attrs(&b->body, &m);
-	const struct ast_item *count = m.count;
-	const struct ast_item *fe = m.for_each;
-	const struct ast_item *prov = m.provider;
-	const struct ast_item *dep = m.depends_on;
+	struct scope sc = { d, d->meta.count != NULL, d->meta.for_each != NULL, NULL, NULL };
+	const struct ast_item *count = d->meta.count;
+	const struct ast_item *fe = d->meta.for_each;
+	const struct ast_item *prov = d->meta.provider;
+	const struct ast_item *dep = d->meta.depends_on;
 	const char *what = b->labels[0].text;
 
 	if (count && fe)
@@ -1538,7 +1535,7 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 	static const char *const meta[] = { "source", "count", "for_each", "depends_on", "providers", NULL };
 	const struct ast_item *b = d->item;
 	const struct ast_item *src = body_attr(&b->body, "source");
-	struct scope sc = { d, d->has_count, d->has_for_each, NULL, NULL };
+	struct scope sc = { d, d->meta.count != NULL, d->meta.for_each != NULL, NULL, NULL };
 	struct buf names = BUF_INIT;
 	if (d->mod && d->mod->loaded) {
 		const struct strmap *m = &d->mod->vars;
@@ -1616,8 +1613,8 @@ static int check_all(struct check_ctx *c)
 		if (d->kind != D_MODULE || d->dup)
 			continue;
 		const struct ast_item *src = body_attr(&d->item->body, "source");
-		d->has_count = body_attr(&d->item->body, "count") != NULL;
-		d->has_for_each = body_attr(&d->item->body, "for_each") != NULL;
+		d->meta.count = body_attr(&d->item->body, "count");
+		d->meta.for_each = body_attr(&d->item->body, "for_each");
 		if (src) {
 			d->mod = load_module(c, src);
 		} else {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pieces.h"
 #include "planner/plan.h"
 
 #define GREEN "\033[32m"
@@ -231,6 +232,67 @@ static void drain(struct buf *out, FILE *to, size_t at_least)
 	}
 }
 
+/*
+ * A big plan's text is made side by side. A change's text only reads the change and its
+ * values: no reference count moves, nothing is allocated but the text. So, a round at a
+ * time, each thread renders a share of the changes into a buffer of its own, and the shares
+ * are written to `to` in order. Rendering was a seventh of the plan of 100k creates, done on
+ * one processor after the planning, with the other idle.
+ */
+#define RENDER_SHARE 4096       /* changes per thread and round, at least */
+#define RENDER_THREADS_MAX 16
+
+struct render_share {
+	const struct plan *p;
+	size_t from, to;        /* indexes into p->changes */
+	int color;
+	struct buf out;
+};
+
+static void *render_share_run(void *arg)
+{
+	struct render_share *sh = arg;
+
+	for (size_t i = sh->from; i < sh->to; i++) {
+		const struct plan_change *c = buf_at(&sh->p->changes, struct plan_change *, i);
+		if (c->action != PLAN_NOOP || c->moved_from)
+			render_change(c, &sh->out, sh->color);
+	}
+	return NULL;
+}
+
+/* The changes' text, to `to`; returns 0, or -1 when there are too few to share out. */
+static int render_side_by_side(const struct plan *p, struct buf *out, int color, FILE *to)
+{
+	struct render_share sh[RENDER_THREADS_MAX];
+	size_t n = buf_count(&p->changes, struct plan_change *);
+	size_t t = pieces_count(n, 0, RENDER_SHARE, RENDER_THREADS_MAX);
+
+	if (!to || t < 2)
+		return -1;
+	drain(out, to, 0);
+	for (size_t i = 0; i < t; i++) {
+		buf_init(&sh[i].out);
+		sh[i].p = p;
+		sh[i].color = color;
+	}
+	for (size_t at = 0; at < n;) {
+		for (size_t i = 0; i < t; i++) {
+			sh[i].from = at;
+			at = at + RENDER_SHARE < n ? at + RENDER_SHARE : n;
+			sh[i].to = at;
+		}
+		pieces_run(render_share_run, sh, sizeof *sh, t, 1);
+		for (size_t i = 0; i < t; i++) {
+			fwrite(sh[i].out.data, 1, sh[i].out.len, to);
+			buf_reset(&sh[i].out);
+		}
+	}
+	for (size_t i = 0; i < t; i++)
+		buf_release(&sh[i].out);
+	return 0;
+}
+
 void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to)
 {
 	size_t n = buf_count(&p->changes, struct plan_change *);
@@ -251,11 +313,13 @@ void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to
 	}
 	if (any) {
 		buf_addstr(out, "stk will perform the following actions:\n\n");
-		for (size_t i = 0; i < n; i++) {
-			const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
-			if (c->action != PLAN_NOOP || c->moved_from)
-				render_change(c, out, color);
-			drain(out, to, 256 * 1024);
+		if (render_side_by_side(p, out, color, to) < 0) {
+			for (size_t i = 0; i < n; i++) {
+				const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
+				if (c->action != PLAN_NOOP || c->moved_from)
+					render_change(c, out, color);
+				drain(out, to, 256 * 1024);
+			}
 		}
 	}
 	buf_printf(out, "%sPlan:%s %u to add, %u to change, %u to destroy.\n", color ? BOLD : "",

@@ -214,4 +214,21 @@ t_expect_has err "$T_TMP/broken/main.stk:3:1: error: "
 t_expect_lacks err "$success"
 t_end
 
+# A plan of 9000 creates has its text made side by side, in shares of at least 4096 changes
+# (planner/render.c); it must be the text one thread makes, byte for byte.
+t_begin "a big plan's text, rendered side by side, is the one rendered on one thread"
+if python3 "$STK_SRCDIR/bench/plan/gen.py" 9000 "$T_TMP/big" >/dev/null 2>"$T_TMP/gen.err"; then
+	t_run env STK_STATE="$T_TMP/big/none.state" STK_PARSE_THREADS=1 "$STK" plan -refresh=false "$T_TMP/big"
+	t_expect_status 0
+	t_expect_has out "Plan: 9000 to add, 0 to change, 0 to destroy."
+	mv "$T_TMP/out" "$T_TMP/one.out"
+	t_run env STK_STATE="$T_TMP/big/none.state" STK_PARSE_THREADS=2 "$STK" plan -refresh=false "$T_TMP/big"
+	t_expect_status 0
+	t_diff "$T_TMP/one.out" "$T_TMP/out" "stk plan" >"$T_TMP/diff" ||
+		t_why "side by side, the text differs from one thread's: $(head -20 "$T_TMP/diff")"
+else
+	t_why "bench/plan/gen.py failed: $(cat "$T_TMP/gen.err")"
+fi
+t_end
+
 t_summary
