@@ -642,9 +642,6 @@ static void dump_body(struct buf *out, const struct ast_body *b, int depth)
 			buf_printf(out, " %d:%s", (int)it->labels[j].kind, it->labels[j].text);
 			dump_span(out, &it->labels[j].span);
 		}
-		buf_addch(out, ' ');
-		dump_span(out, &it->open);
-		dump_span(out, &it->close);
 		buf_addch(out, '\n');
 		dump_body(out, &it->body, depth + 1);
 	}

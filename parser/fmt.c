@@ -381,7 +381,7 @@ static size_t line_from(struct fmt *fm, uint32_t off)
  * already stands between them (say before the comments that introduce b). */
 static void separate_blocks(struct fmt *fm, const struct ast_item *a, const struct ast_item *b)
 {
-	size_t first = line_from(fm, a->close.end);
+	size_t first = line_from(fm, a->span.end);
 
 	if (first >= NLINES(fm) || UNIT(fm, LINE(fm, first)->first)->off > b->span.off)
 		return;

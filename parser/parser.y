@@ -179,8 +179,6 @@ block:
 	block_head '{' body '}' {
 		$$ = $1;
 		$$->body = *$3;
-		$$->open = @2;
-		$$->close = @4;
 		$$->span = span_join(&@1, &@4);
 	}
 	;

@@ -679,7 +679,7 @@ static struct value *eval_try_can(struct frame *f, const struct ast_expr *e, int
 
 	if (is_can) {
 		if (e->u.call.n != 1)
-			return err(f, e, "can takes 1 argument, not %zu", e->u.call.n);
+			return err(f, e, "can takes 1 argument, not %u", (unsigned)e->u.call.n);
 		struct value *v = eval_quietly(f, e->u.call.args[0], &failed);
 		if (!failed && (v->marks & VAL_UNKNOWN)) {
 			val_unref(v);
