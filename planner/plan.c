@@ -380,11 +380,26 @@ static struct value *to_schema(struct planner *pl, struct value *v, const struct
 
 /* Evaluates a block body against a schema block: a map holding every attribute (unset ones
  * null for now) and every nested block type (a list, or a set, of maps). */
+/* pairs, grown at once to hold an entry for each attribute and nested block of sb: most maps
+ * a plan makes are a schema block's, 100k resources of 20 attributes are 2M pairs */
+static void pairs_for(struct buf *pairs, const struct schema_block *sb)
+{
+	size_t n = 0;
+
+	for (const struct schema_attr *a = sb->attrs; a && a->name; a++)
+		n++;
+	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++)
+		n++;
+	buf_grow(pairs, n * sizeof(struct val_pair));
+}
+
 static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
 			       const struct schema_block *sb)
 {
 	struct buf pairs = BUF_INIT;
 	struct value *r = NULL;
+
+	pairs_for(&pairs, sb);
 
 	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
 		const struct ast_item *it = (a->flags & (SF_REQUIRED | SF_OPTIONAL)) ? body_attr(body, a->name) : NULL;
@@ -606,6 +621,7 @@ static struct value *complete_block(struct planner *pl, const struct value *cfg,
 	struct buf pairs = BUF_INIT;
 	struct value *r;
 
+	pairs_for(&pairs, sb);
 	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
 		struct value *cv = val_map_get(cfg, a->name);
 		struct value *pv = prior ? val_map_get(prior, a->name) : NULL;
@@ -824,6 +840,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		}
 	}
 	/* settable attributes: the configuration decides; ignored ones keep the prior value */
+	pairs_for(&pairs, sb);
 	for (const struct schema_attr *a = sb->attrs; a && a->name; a++) {
 		struct value *cv = val_map_get(config, a->name);
 		struct value *pv = prior_attrs ? val_map_get(prior_attrs, a->name) : NULL;

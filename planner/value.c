@@ -157,6 +157,11 @@ struct value *val_map_take(struct val_pair *items, size_t n)
 	} else if (!sorted) {
 		qsort(v->u.map.items, n, sizeof *items, cmp_pairs);
 	}
+	if (sorted) {
+		/* strictly increasing: no key twice */
+		v->u.map.n = n;
+		return v;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct val_pair *p = &v->u.map.items[i];
 		if (w && strcmp(v->u.map.items[w - 1].key, p->key) == 0) {
