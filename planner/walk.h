@@ -29,6 +29,7 @@ struct planner {
 	size_t dep_cap;
 	unsigned dep_stamp;
 	struct buf addr_scratch;      /* resolve()'s addresses, built without a malloc each */
+	struct buf key_orders;        /* struct key_order *: schema blocks' keys in byte order */
 };
 
 /* Builds the graph; returns -1 after diagnostics. planner_teardown() in any case. */
