@@ -1,8 +1,10 @@
 #include "common/buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void die_oom(void)
 {
@@ -180,6 +182,25 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(b, fmt, ap);
 	va_end(ap);
+}
+
+int buf_read_fd(struct buf *b, int fd, size_t hint)
+{
+	buf_grow(b, hint ? hint + 1 : 8192);
+	for (;;) {
+		/* room for one more byte than hinted: a read of 0 says the end, without a regrow */
+		if (b->cap - b->len - 1 < 4096)
+			buf_grow(b, 8192);
+		ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			return 0;
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+	}
 }
 
 void buf_reset(struct buf *b)

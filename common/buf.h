@@ -26,6 +26,9 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_reset(struct buf *b);
 void buf_truncate(struct buf *b, size_t len);
 const char *buf_cstr(struct buf *b);
+/* Appends what fd gives until its end, into room for hint more bytes made at once (a file's
+ * size: one allocation, and no copy); returns 0, or -1 with errno set (what was read stays). */
+int buf_read_fd(struct buf *b, int fd, size_t hint);
 /* Returns the data (never NULL: an empty buffer gives an allocated "") and empties b. */
 char *buf_detach(struct buf *b, size_t *len);
 
