@@ -610,50 +610,73 @@ static char *instance_addr(const char *res, const struct value *key)
 
 /* A prior value in the schema's types: the state stores sets as lists, and a set must compare
  * as a set. Values that do not fit are kept as they are: the plan shows them as changes. */
+static struct value *normalize(struct planner *pl, struct value *v, const struct schema_block *sb);
+
+/* A list or set of nested blocks, each normalized; x itself when none changed (and x is
+ * already of the block's kind). */
+static struct value *normalize_blocks(struct planner *pl, struct value *x, const struct schema_nested *nb)
+{
+	size_t n = x->u.list.n, same = 0;
+	struct value **items = xcalloc(n ? n : 1, sizeof *items);
+	struct value *r;
+
+	for (size_t j = 0; j < n; j++) {
+		items[j] = normalize(pl, x->u.list.items[j], nb->block);
+		same += items[j] == x->u.list.items[j];
+	}
+	if (same == n && x->kind == (nb->is_set ? VAL_SET : VAL_LIST)) {
+		for (size_t j = 0; j < n; j++)
+			val_unref(items[j]);
+		r = val_ref(x);
+	} else {
+		r = nb->is_set ? val_set_take(items, n) : val_list_take(items, n);
+	}
+	free(items);
+	return r;
+}
+
+/* v in sb's types (a prior from the state: strings where numbers are meant, ...); v itself
+ * when it already is, which is what a state stk wrote always is: then nothing is copied. */
 static struct value *normalize(struct planner *pl, struct value *v, const struct schema_block *sb)
 {
 	struct diag_ctx quiet, *saved = pl->diag;
-	struct buf pairs = BUF_INIT;
-	struct value *r;
-	size_t same = 0;   /* values that came back as they were */
+	struct value **ys, *r;
+	struct val_pair *pairs;
+	size_t n, same = 0;   /* values that came back as they were */
 
 	if (!v || v->kind != VAL_MAP)
 		return v ? val_ref(v) : NULL;
+	n = v->u.map.n;
+	ys = xmalloc((n ? n : 1) * sizeof *ys);
 	diag_init(&quiet);
 	pl->diag = &quiet;
-	for (size_t i = 0; i < v->u.map.n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const char *k = v->u.map.items[i].key;
 		struct value *x = v->u.map.items[i].val, *y = NULL;
 		const struct schema_attr *a = schema_attr_find(sb, k);
 		const struct schema_nested *nb = a ? NULL : schema_nested_find(sb, k);
-		if (a) {
+		if (a)
 			y = to_schema(pl, x, a->type, NULL, k);
-		} else if (nb && (x->kind == VAL_LIST || x->kind == VAL_SET)) {
-			size_t n = x->u.list.n;
-			struct value **items = xcalloc(n ? n : 1, sizeof *items);
-			for (size_t j = 0; j < n; j++)
-				items[j] = normalize(pl, x->u.list.items[j], nb->block);
-			y = nb->is_set ? val_set_take(items, n) : val_list_take(items, n);
-			free(items);
-		}
-		struct val_pair p = { xstrdup(k), y ? y : val_ref(x) };
-		if (p.val == x)
-			same++;
-		buf_push(&pairs, struct val_pair, p);
+		else if (nb && (x->kind == VAL_LIST || x->kind == VAL_SET))
+			y = normalize_blocks(pl, x, nb);
+		ys[i] = y ? y : val_ref(x);
+		same += ys[i] == x;
 	}
 	pl->diag = saved;
 	diag_release(&quiet);
-	if (same == v->u.map.n) {
+	if (same == n) {
 		/* already in the schema's types: the prior itself, not a copy of it */
-		for (size_t i = 0; i < buf_count(&pairs, struct val_pair); i++) {
-			free(buf_at(&pairs, struct val_pair, i).key);
-			val_unref(buf_at(&pairs, struct val_pair, i).val);
-		}
-		buf_release(&pairs);
+		for (size_t i = 0; i < n; i++)
+			val_unref(ys[i]);
+		free(ys);
 		return val_ref(v);
 	}
-	r = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
-	buf_release(&pairs);
+	pairs = xmalloc(n * sizeof *pairs);
+	for (size_t i = 0; i < n; i++)
+		pairs[i] = (struct val_pair){ xstrdup(v->u.map.items[i].key), ys[i] };
+	r = val_map_take(pairs, n);
+	free(pairs);
+	free(ys);
 	return r;
 }
 
