@@ -389,8 +389,10 @@ static struct value *to_schema(struct planner *pl, struct value *v, const struct
  */
 struct key_order {
 	const struct schema_block *sb;
-	size_t n;               /* attributes and nested blocks */
+	size_t n, nattrs;       /* attributes and nested blocks; attributes */
 	size_t *slot;           /* the i-th key's place among them in byte order */
+	size_t *at;             /* and the other way: which key is r-th in byte order */
+	const char **names;     /* the keys in byte order */
 };
 
 static const struct key_order *key_order(struct planner *pl, const struct schema_block *sb)
@@ -424,10 +426,15 @@ static const struct key_order *key_order(struct planner *pl, const struct schema
 	ko->sb = sb;
 	ko->n = n;
 	ko->slot = xmalloc((n ? n : 1) * sizeof *ko->slot);
-	for (size_t r = 0; r < n; r++)
+	ko->at = idx;
+	ko->names = xmalloc((n ? n : 1) * sizeof *ko->names);
+	for (size_t r = 0; r < n; r++) {
 		ko->slot[idx[r]] = r;
+		ko->names[r] = names[idx[r]];
+	}
+	for (const struct schema_attr *a = sb->attrs; a && a->name; a++)
+		ko->nattrs++;
 	free(names);
-	free(idx);
 	buf_push(&pl->key_orders, struct key_order *, ko);
 	return ko;
 }
@@ -650,11 +657,21 @@ static struct value *normalize(struct planner *pl, struct value *v, const struct
 	ys = xmalloc((n ? n : 1) * sizeof *ys);
 	diag_init(&quiet);
 	pl->diag = &quiet;
+	/* v's keys and the block's, both in byte order, walked side by side */
+	const struct key_order *ko = key_order(pl, sb);
+	size_t pos = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *k = v->u.map.items[i].key;
 		struct value *x = v->u.map.items[i].val, *y = NULL;
-		const struct schema_attr *a = schema_attr_find(sb, k);
-		const struct schema_nested *nb = a ? NULL : schema_nested_find(sb, k);
+		const struct schema_attr *a = NULL;
+		const struct schema_nested *nb = NULL;
+		int c = 1;
+		while (pos < ko->n && (c = strcmp(ko->names[pos], k)) < 0)
+			pos++;
+		if (!c && ko->at[pos] < ko->nattrs)
+			a = &sb->attrs[ko->at[pos]];
+		else if (!c)
+			nb = &sb->blocks[ko->at[pos] - ko->nattrs];
 		if (a)
 			y = to_schema(pl, x, a->type, NULL, k);
 		else if (nb && (x->kind == VAL_LIST || x->kind == VAL_SET))
@@ -1653,6 +1670,8 @@ void planner_teardown(struct planner *pl)
 	buf_release(&pl->addr_scratch);
 	for (size_t i = 0; i < buf_count(&pl->key_orders, struct key_order *); i++) {
 		free(buf_at(&pl->key_orders, struct key_order *, i)->slot);
+		free(buf_at(&pl->key_orders, struct key_order *, i)->at);
+		free(buf_at(&pl->key_orders, struct key_order *, i)->names);
 		free(buf_at(&pl->key_orders, struct key_order *, i));
 	}
 	buf_release(&pl->key_orders);
