@@ -41,6 +41,7 @@ struct lex_state {
 	struct span heredoc_open;
 	struct span string_open;
 	void *scanner;             /* yyscan_t */
+	const char *in, *in_end;   /* what the scanner has yet to read of the source (YY_INPUT) */
 };
 
 union YYSTYPE;
