@@ -378,8 +378,6 @@ static struct value *to_schema(struct planner *pl, struct value *v, const struct
 	return NULL;
 }
 
-/* Evaluates a block body against a schema block: a map holding every attribute (unset ones
- * null for now) and every nested block type (a list, or a set, of maps). */
 /*
  * Most maps a plan makes hold a schema block's keys: its attributes, then its nested blocks,
  * in the schema's order, which is not byte order. A block's key_order says where each key
@@ -397,15 +395,17 @@ struct key_order {
 
 static const struct key_order *key_order(struct planner *pl, const struct schema_block *sb)
 {
-	size_t n = 0, *idx;
+	size_t n, *idx;
 	const char **names;
 	struct key_order *ko;
 
 	for (size_t i = 0; i < buf_count(&pl->key_orders, struct key_order *); i++)
 		if (buf_at(&pl->key_orders, struct key_order *, i)->sb == sb)
 			return buf_at(&pl->key_orders, struct key_order *, i);
+	ko = xcalloc(1, sizeof *ko);
 	for (const struct schema_attr *a = sb->attrs; a && a->name; a++)
-		n++;
+		ko->nattrs++;
+	n = ko->nattrs;
 	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++)
 		n++;
 	names = xmalloc((n ? n : 1) * sizeof *names);
@@ -422,7 +422,6 @@ static const struct key_order *key_order(struct planner *pl, const struct schema
 			idx[j] = idx[j - 1];
 		idx[j] = i;
 	}
-	ko = xcalloc(1, sizeof *ko);
 	ko->sb = sb;
 	ko->n = n;
 	ko->slot = xmalloc((n ? n : 1) * sizeof *ko->slot);
@@ -432,8 +431,6 @@ static const struct key_order *key_order(struct planner *pl, const struct schema
 		ko->slot[idx[r]] = r;
 		ko->names[r] = names[idx[r]];
 	}
-	for (const struct schema_attr *a = sb->attrs; a && a->name; a++)
-		ko->nattrs++;
 	free(names);
 	buf_push(&pl->key_orders, struct key_order *, ko);
 	return ko;
@@ -448,6 +445,8 @@ static struct value *slot_get(const struct value *m, size_t at, const char *name
 	return m ? val_map_get(m, name) : NULL;
 }
 
+/* Evaluates a block body against a schema block: a map holding every attribute (unset ones
+ * null for now) and every nested block type (a list, or a set, of maps). */
 static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
 			       const struct schema_block *sb)
 {

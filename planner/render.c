@@ -223,21 +223,12 @@ static void render_change(const struct plan_change *c, struct buf *out, int colo
 	buf_addstr(out, "    }\n\n");
 }
 
-/* out, written to `to` once it holds enough for one large write */
-static void drain(struct buf *out, FILE *to, size_t at_least)
-{
-	if (to && out->len >= at_least) {
-		fwrite(out->data, 1, out->len, to);
-		buf_reset(out);
-	}
-}
-
 /*
  * A big plan's text is made side by side. A change's text only reads the change and its
  * values: no reference count moves, nothing is allocated but the text. So, a round at a
  * time, each thread renders a share of the changes into a buffer of its own, and the shares
- * are written to `to` in order. Rendering was a seventh of the plan of 100k creates, done on
- * one processor after the planning, with the other idle.
+ * are written to `to` in order: the whole text is never in memory, and rendering, a seventh
+ * of the plan of 100k creates, no longer leaves the other processors idle.
  */
 #define RENDER_SHARE 4096       /* changes per thread and round, at least */
 #define RENDER_THREADS_MAX 16
@@ -246,7 +237,7 @@ struct render_share {
 	const struct plan *p;
 	size_t from, to;        /* indexes into p->changes */
 	int color;
-	struct buf out;
+	struct buf *out;
 };
 
 static void *render_share_run(void *arg)
@@ -256,41 +247,44 @@ static void *render_share_run(void *arg)
 	for (size_t i = sh->from; i < sh->to; i++) {
 		const struct plan_change *c = buf_at(&sh->p->changes, struct plan_change *, i);
 		if (c->action != PLAN_NOOP || c->moved_from)
-			render_change(c, &sh->out, sh->color);
+			render_change(c, sh->out, sh->color);
 	}
 	return NULL;
 }
 
-/* The changes' text, to `to`; returns 0, or -1 when there are too few to share out. */
-static int render_side_by_side(const struct plan *p, struct buf *out, int color, FILE *to)
+/* The changes' text: with `to`, written there (what out holds first) in rounds of shares
+ * rendered side by side, one share on one processor or for a small plan; without, all in
+ * out at once. */
+static void render_changes(const struct plan *p, struct buf *out, int color, FILE *to)
 {
 	struct render_share sh[RENDER_THREADS_MAX];
+	struct buf bufs[RENDER_THREADS_MAX];
 	size_t n = buf_count(&p->changes, struct plan_change *);
-	size_t t = pieces_count(n, 0, RENDER_SHARE, RENDER_THREADS_MAX);
+	size_t t = to ? pieces_count(n, 0, RENDER_SHARE, RENDER_THREADS_MAX) : 1;
+	size_t share = to ? RENDER_SHARE : n;
 
-	if (!to || t < 2)
-		return -1;
-	drain(out, to, 0);
+	if (to) {
+		fwrite(out->data, 1, out->len, to);
+		buf_reset(out);
+	}
 	for (size_t i = 0; i < t; i++) {
-		buf_init(&sh[i].out);
-		sh[i].p = p;
-		sh[i].color = color;
+		buf_init(&bufs[i]);
+		sh[i] = (struct render_share){ p, 0, 0, color, to ? &bufs[i] : out };
 	}
 	for (size_t at = 0; at < n;) {
 		for (size_t i = 0; i < t; i++) {
 			sh[i].from = at;
-			at = at + RENDER_SHARE < n ? at + RENDER_SHARE : n;
+			at = n - at > share ? at + share : n;
 			sh[i].to = at;
 		}
 		pieces_run(render_share_run, sh, sizeof *sh, t, 1);
-		for (size_t i = 0; i < t; i++) {
-			fwrite(sh[i].out.data, 1, sh[i].out.len, to);
-			buf_reset(&sh[i].out);
+		for (size_t i = 0; to && i < t; i++) {
+			fwrite(bufs[i].data, 1, bufs[i].len, to);
+			buf_reset(&bufs[i]);
 		}
 	}
 	for (size_t i = 0; i < t; i++)
-		buf_release(&sh[i].out);
-	return 0;
+		buf_release(&bufs[i]);
 }
 
 void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to)
@@ -313,14 +307,7 @@ void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to
 	}
 	if (any) {
 		buf_addstr(out, "stk will perform the following actions:\n\n");
-		if (render_side_by_side(p, out, color, to) < 0) {
-			for (size_t i = 0; i < n; i++) {
-				const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
-				if (c->action != PLAN_NOOP || c->moved_from)
-					render_change(c, out, color);
-				drain(out, to, 256 * 1024);
-			}
-		}
+		render_changes(p, out, color, to);
 	}
 	buf_printf(out, "%sPlan:%s %u to add, %u to change, %u to destroy.\n", color ? BOLD : "",
 		   color ? RESET : "", p->add, p->change, p->destroy);

@@ -1454,21 +1454,14 @@ int state_open(const char *name, const char *data, size_t len, struct buf *out, 
 	return crypt_open(sealer, name, data, len, out, diag);
 }
 
-/* The stored bytes of the state at path, as stored (raw, for the backup) and opened (text). */
-/* The bytes of the state file at path, as stored (sealed or not), in raw. */
-static int fetch(const char *path, struct buf *raw, int *missing, struct diag_ctx *diag)
-{
-	return is_remote(path) ? remote->get(remote->arg, path, raw, missing, diag) :
-				 read_file("state file", path, raw, missing, diag);
-}
-
-/* The state file at path: its bytes in raw, and in *plain its JSON text. That is raw itself
- * for a plain file (130 MB for 100k resources: no copy), or text, filled by opening a sealed
- * one. */
+/* The state file at path: its bytes as stored in raw (for the backup), and in *plain its JSON
+ * text. That is raw itself for a plain file (130 MB for 100k resources: no copy), or text,
+ * filled by opening a sealed one. */
 static int load(const char *path, struct buf *raw, struct buf *text, const struct buf **plain,
 		int *missing, struct diag_ctx *diag)
 {
-	int r = fetch(path, raw, missing, diag);
+	int r = is_remote(path) ? remote->get(remote->arg, path, raw, missing, diag) :
+				  read_file("state file", path, raw, missing, diag);
 
 	*plain = raw;
 	if (r < 0 || *missing || !crypt_is_sealed(raw->data ? raw->data : "", raw->len))
