@@ -30,6 +30,9 @@ int cli_color(FILE *f);
  * at once. Leak checkers see every leak only if everything is freed: yes under AddressSanitizer,
  * under valgrind, or with STK_FREE_AT_EXIT set (not empty, not "0"); no otherwise. */
 int cli_free_at_exit(void);
+/* What a command leaves to the exit when it does not free it: a copy of the size bytes at p,
+ * kept reachable, so that a leak checker calls nothing in it lost. */
+void cli_keep(const void *p, size_t size);
 /* Sorts and prints the diagnostics to stderr. */
 void cli_print_diags(struct diag_ctx *diag);
 

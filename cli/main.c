@@ -207,6 +207,19 @@ int cli_free_at_exit(void)
 	return e && *e && strcmp(e, "0") != 0;
 }
 
+/* volatile: the stores stay, and so do the blocks reachable from them */
+static void *volatile cli_kept[4];
+
+void cli_keep(const void *p, size_t size)
+{
+	for (size_t i = 0; i < sizeof cli_kept / sizeof cli_kept[0]; i++) {
+		if (!cli_kept[i]) {
+			cli_kept[i] = memcpy(xmalloc(size), p, size);
+			return;
+		}
+	}
+}
+
 int cli_color(FILE *f)
 {
 	const char *nc = getenv("NO_COLOR");

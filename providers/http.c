@@ -21,6 +21,7 @@
 #include <libxml/xmlsave.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -72,23 +73,19 @@ void http_cancel_reset(void)
 			;
 }
 
-int http_global_init(struct diag_ctx *ctx)
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init(void)
 {
-	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct sigaction sa;
 
-	if (rc != CURLE_OK) {
-		if (ctx)
-			diag_error(ctx, NULL, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
-		return -1;
-	}
-	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (global_rc != CURLE_OK)
+		return;
+	/* without it, backoff waits still see a cancel, a slice later (sleep_ms) */
+	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		cancel_pipe[0] = cancel_pipe[1] = -1;
-		if (ctx)
-			diag_error(ctx, NULL, "cannot create a pipe: %s", strerror(errno));
-		curl_global_cleanup();
-		return -1;
-	}
 	/* libxml2 (redaction, AWS error codes) must be set up once before threads use it. */
 	xmlInitParser();
 	/* Only if nobody chose otherwise: a TLS write to a closed peer raises SIGPIPE, and
@@ -98,6 +95,16 @@ int http_global_init(struct diag_ctx *ctx)
 		sigemptyset(&sa.sa_mask);
 		sa.sa_flags = 0;
 		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
+int http_global_init(struct diag_ctx *ctx)
+{
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK) {
+		if (ctx)
+			diag_error(ctx, NULL, "cannot initialise libcurl: %s", curl_easy_strerror(global_rc));
+		return -1;
 	}
 	return 0;
 }
@@ -822,6 +829,8 @@ int http_client_init(struct http_client *c, struct diag_ctx *ctx)
 	const char *v;
 	CURLSH *sh;
 
+	if (http_global_init(ctx))
+		return -1;
 	memset(c, 0, sizeof *c);
 	c->max_attempts = 8;
 	c->backoff_base_ms = 100;

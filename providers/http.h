@@ -25,9 +25,11 @@ struct http_response;
 
 /* ---- process-wide ---- */
 
-/* Once, from main, before any thread starts: curl_global_init(), the cancel pipe, and SIGPIPE
- * ignored (libcurl cannot block it per thread once CURLOPT_NOSIGNAL is set, and a peer closing
- * a TLS connection must not kill the process). Returns 0, or -1 with a diagnostic in ctx. */
+/* curl_global_init(), the cancel pipe, xmlInitParser() and SIGPIPE ignored (libcurl cannot
+ * block it per thread once CURLOPT_NOSIGNAL is set, and a peer closing a TLS connection must
+ * not kill the process): done once, by the first call, which http_client_init() makes, so
+ * before any request (and any thread's); commands that make none never do it. Returns 0, or
+ * -1 with a diagnostic in ctx (NULL: none). */
 int http_global_init(struct diag_ctx *ctx);
 void http_global_cleanup(void);
 

@@ -231,4 +231,48 @@ else
 fi
 t_end
 
+# A configuration of 1024 declarations or more is declared, then checked, in shares side by
+# side (planner/check.c). The messages must be one pass's, the first of two declarations the
+# one kept (the second has count), and a reference into another share must see its count.
+t_begin "a big configuration's check, side by side, reports what one pass reports"
+mkdir -p "$T_TMP/bigcheck"
+awk 'BEGIN {
+	for (i = 0; i < 4000; i++) {
+		if (i == 100 || i == 3500)
+			printf "stack \"s%d\" {\n}\n", i
+		if (i == 2500)
+			printf "x = 1\n"
+		name = "v" i
+		if (i == 10 || i == 3000)
+			name = "d1"
+		if (i == 3995)
+			name = "c9"
+		printf "resource aws.vpc %s {\n", name
+		if (i == 3000 || i == 3995)
+			printf "  count = 2\n"
+		printf "  cidr_block = \"10.0.0.0/16\"\n"
+		if (i == 5)
+			printf "  tags = { A = aws.vpc.c9[0].id, B = aws.vpc.c9.id }\n"
+		if (i == 3990)
+			printf "  tags = { A = aws.vpc.d1.id }\n"
+		if (i == 1500)
+			printf "  tags = { A = nope(1) }\n"
+		printf "}\n"
+	}
+}' >"$T_TMP/bigcheck/main.stk"
+t_run env STK_PARSE_THREADS=1 "$STK" validate "$T_TMP/bigcheck"
+t_expect_status 1
+mv "$T_TMP/err" "$T_TMP/one.err"
+t_run env STK_PARSE_THREADS=3 "$STK" validate "$T_TMP/bigcheck"
+t_expect_status 1
+t_expect_has err "main.stk:18:49: error: aws.vpc.c9 has count; pick an instance first"
+t_expect_has err "main.stk:4506:16: error: unknown function nope"
+t_expect_has err "main.stk:7505:1: error: 'x = ...' must be inside a block"
+t_expect_has err "main.stk:9006:18: error: resource aws.vpc.d1 is declared twice"
+t_expect_has err "main.stk:10507:1: error: a configuration has one stack block"
+t_expect_lacks err "aws.vpc.d1 has count"
+t_diff "$T_TMP/one.err" "$T_TMP/err" "stk validate" >"$T_TMP/diff" ||
+	t_why "side by side, the messages differ from one pass's: $(head -20 "$T_TMP/diff")"
+t_end
+
 t_summary
