@@ -1,11 +1,13 @@
 #include "common/diag.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void diag_init(struct diag_ctx *ctx)
 {
@@ -45,35 +47,30 @@ struct source *diag_add_source(struct diag_ctx *ctx, const char *name, char *tex
 struct source *diag_read_source(struct diag_ctx *ctx, const char *path)
 {
 	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
 	struct stat st;
+	size_t hint = 0, len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!f) {
+	if (fd < 0) {
 		diag_error(ctx, NULL, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	/* one allocation of the right size, not a doubling one: big files are read whole */
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	/* read whole into one allocation of the right size: no doubling, no stdio copy */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (uint64_t)st.st_size < UINT32_MAX)
-		buf_grow(&b, (size_t)st.st_size + 1);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(f)) {
+		hint = (size_t)st.st_size;
+	if (buf_read_fd(&b, fd, hint) < 0) {
 		diag_error(ctx, NULL, "cannot read %s: %s", path, strerror(errno));
-		fclose(f);
+		close(fd);
 		buf_release(&b);
 		return NULL;
 	}
-	fclose(f);
+	close(fd);
 	if (b.len > UINT32_MAX - 1) {
 		diag_error(ctx, NULL, "%s is too large (over 4 GiB)", path);
 		buf_release(&b);
 		return NULL;
 	}
-	size_t len;
 	char *text = buf_detach(&b, &len);
 	return diag_add_source(ctx, path, text, len);
 }
