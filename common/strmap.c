@@ -45,11 +45,11 @@ void *strmap_get(const struct strmap *m, const char *key)
 	return e->key ? e->value : NULL;
 }
 
-static void grow(struct strmap *m)
+static void resize(struct strmap *m, size_t cap)
 {
 	struct strmap old = *m;
 
-	m->cap = old.cap ? old.cap * 2 : 16;
+	m->cap = cap;
 	m->slots = xcalloc(m->cap, sizeof *m->slots);
 	m->len = 0;
 	/* the keys are distinct: each goes to the first free slot from its hash */
@@ -63,6 +63,22 @@ static void grow(struct strmap *m)
 		m->len++;
 	}
 	free(old.slots);
+}
+
+static void grow(struct strmap *m)
+{
+	resize(m, m->cap ? m->cap * 2 : 16);
+}
+
+void strmap_reserve(struct strmap *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 16;
+
+	/* the load stays under 3/4, as strmap_put keeps it */
+	while (n * 4 > cap * 3)
+		cap *= 2;
+	if (cap > m->cap)
+		resize(m, cap);
 }
 
 void *strmap_put(struct strmap *m, const char *key, void *value)

@@ -23,6 +23,9 @@ void strmap_init(struct strmap *m);
 void strmap_release(struct strmap *m);
 /* Returns the value stored under key, or NULL. */
 void *strmap_get(const struct strmap *m, const char *key);
+/* Makes room for n keys in all, so that putting them grows nothing: one table of the right
+ * size for a map whose size is known, not a dozen doublings, each a rehash and fresh pages. */
+void strmap_reserve(struct strmap *m, size_t n);
 /* Stores value under key unless key is present; returns the value that was there (and leaves
  * it), or NULL when value was stored. */
 void *strmap_put(struct strmap *m, const char *key, void *value);

@@ -1712,6 +1712,8 @@ static void declare_all(struct check_ctx *c)
 			buf_push(&items, const struct ast_item *, body->items[i]);
 	}
 	n = buf_count(&items, const struct ast_item *);
+	/* most top-level blocks are resources */
+	strmap_reserve(&c->decls[D_RESOURCE], n);
 	ns = shares_start(c, sh, (const void *const *)(void *)items.data, n);
 	if (ns == 1) {
 		for (size_t i = 0; i < n; i++)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pieces.h"
 #include "planner/eval.h"
 
 void graph_init(struct graph *g, struct diag_ctx *diag)
@@ -78,14 +79,13 @@ static struct graph_node *add_node(struct graph *g, enum graph_kind kind, struct
 	n->eval_mod = m;
 	n->item = item;
 	/* validate has already refused duplicates; a second one here is ignored */
-	if (strmap_get(&g->by_addr, n->addr)) {
+	if (strmap_put(&g->by_addr, n->addr, (void *)(uintptr_t)(graph_count(g) + 1))) {
 		free(n->addr);
 		free(n->name);
 		free(n);
 		return NULL;
 	}
 	buf_push(&g->nodes, struct graph_node *, n);
-	strmap_put(&g->by_addr, n->addr, (void *)(uintptr_t)graph_count(g));
 	return n;
 }
 
@@ -119,8 +119,13 @@ static struct graph_module *add_module(struct graph *g, struct graph_module *par
 static int declare_module(struct graph *g, struct graph_module *m, int depth)
 {
 	const struct config_module *cfg = m->cfg;
+	size_t items = g->by_addr.len;
 	int ret = 0;
 
+	/* about a node per top-level block */
+	for (size_t f = 0; f < config_nfiles(cfg); f++)
+		items += config_file(cfg, f)->body.n;
+	strmap_reserve(&g->by_addr, items);
 	for (size_t f = 0; f < config_nfiles(cfg); f++) {
 		const struct ast_body *body = &config_file(cfg, f)->body;
 		for (size_t i = 0; i < body->n; i++) {
@@ -132,6 +137,7 @@ static int declare_module(struct graph *g, struct graph_module *m, int depth)
 				continue;
 			if (!strcmp(b->name, "stack") && !m->parent) {
 				const struct ast_item *t = body_attr(&b->body, "tags");
+				g->stack = b;
 				if (t)
 					g->stack_tags = t->value;
 				continue;
@@ -231,6 +237,7 @@ struct edge_ctx {
 	struct graph *g;
 	struct graph_node *from;
 	struct graph_module *mod;   /* where the references are resolved */
+	int in_stack_tags;          /* walking stack.tags already: inside it, once is enough */
 };
 
 static void add_edge(struct graph *g, struct graph_node *from, size_t to, const struct span *where)
@@ -322,13 +329,10 @@ static void on_ref(void *arg, const struct eval_ref *ref)
 	}
 	case REF_STACK:
 		/* stack.tags is an expression of the root module: what it names comes first */
-		if (!strcmp(ref->key, "tags") && ec->g->stack_tags) {
+		if (!strcmp(ref->key, "tags") && ec->g->stack_tags && !ec->in_stack_tags) {
 			struct edge_ctx root = { ec->g, ec->from,
-						 buf_at(&ec->g->modules, struct graph_module *, 0) };
-			const struct ast_expr *tags = ec->g->stack_tags;
-			ec->g->stack_tags = NULL;   /* stack.tags inside stack.tags: once is enough */
-			eval_references(tags, on_ref, &root);
-			ec->g->stack_tags = tags;
+						 buf_at(&ec->g->modules, struct graph_module *, 0), 1 };
+			eval_references(ec->g->stack_tags, on_ref, &root);
 		}
 		return;
 	default:
@@ -350,7 +354,7 @@ static void body_edges(struct edge_ctx *ec, const struct ast_body *b)
 
 static void node_edges(struct graph *g, struct graph_node *n)
 {
-	struct edge_ctx ec = { g, n, n->eval_mod };
+	struct edge_ctx ec = { g, n, n->eval_mod, 0 };
 
 	switch (n->kind) {
 	case GN_VARIABLE:
@@ -359,7 +363,7 @@ static void node_edges(struct graph *g, struct graph_node *n)
 		/* validation conditions are written in the variable's own module */
 		for (size_t i = 0; i < n->item->body.n; i++) {
 			const struct ast_item *vb = n->item->body.items[i];
-			struct edge_ctx own = { g, n, n->mod };
+			struct edge_ctx own = { g, n, n->mod, 0 };
 			if (vb->kind == AST_BLOCK && !strcmp(vb->name, "validation"))
 				body_edges(&own, &vb->body);
 		}
@@ -474,18 +478,45 @@ static void visit(struct walk *w, size_t start)
 	free(fs);
 }
 
+/* Below this many nodes a thread costs more than it saves. */
+#define GRAPH_SHARE_MIN 2048
+#define GRAPH_SHARES_MAX 16
+
+struct edges_share {
+	struct graph *g;
+	size_t from, to;
+};
+
+static void *edges_share_run(void *arg)
+{
+	struct edges_share *sh = arg;
+
+	for (size_t i = sh->from; i < sh->to; i++)
+		node_edges(sh->g, graph_node(sh->g, i));
+	return NULL;
+}
+
 int graph_build(struct graph *g, const struct config_module *root)
 {
 	struct graph_module *m = add_module(g, NULL, NULL, NULL);
+	struct edges_share sh[GRAPH_SHARES_MAX];
 	struct walk w;
-	size_t n;
+	size_t n, ns;
 	int ret;
 
 	m->cfg = root;
 	ret = declare_module(g, m, 0);
 	n = graph_count(g);
-	for (size_t i = 0; i < n; i++)
-		node_edges(g, graph_node(g, i));
+	/* Once every node is declared, a node's edges are found by reading the tree and the
+	 * address map, and written to that node alone: a big graph's are found in shares side by
+	 * side (as many as parse, STK_PARSE_THREADS), each node's in the order one pass takes. */
+	ns = pieces_count(n, 0, GRAPH_SHARE_MIN, GRAPH_SHARES_MAX);
+	for (size_t k = 0; k < ns; k++) {
+		sh[k].g = g;
+		sh[k].from = n * k / ns;
+		sh[k].to = n * (k + 1) / ns;
+	}
+	pieces_run(edges_share_run, sh, sizeof sh[0], ns, 1);
 	memset(&w, 0, sizeof w);
 	w.g = g;
 	w.mark = xcalloc(n + 1, 1);

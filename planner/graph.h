@@ -55,6 +55,7 @@ struct graph {
 	struct strmap by_addr;            /* addr -> node index + 1, as a pointer-sized integer */
 	size_t *order;                    /* a topological order, dependencies first */
 	const struct ast_expr *stack_tags;/* the root stack block's tags, which stack.tags names */
+	const struct ast_item *stack;     /* the root module's stack block, or NULL */
 };
 
 void graph_init(struct graph *g, struct diag_ctx *diag);

@@ -1599,14 +1599,10 @@ int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config
 	planner_set_priors(pl, prior, nprior);
 	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++)
 		strmap_put(&pl->replace, opts->replaces[i], (void *)1);
-	for (size_t f = 0; f < config_nfiles(root); f++) {
-		const struct ast_body *b = &config_file(root, f)->body;
-		for (size_t i = 0; i < b->n; i++)
-			if (b->items[i]->kind == AST_BLOCK && !strcmp(b->items[i]->name, "stack"))
-				pl->stack = b->items[i];
-	}
 	if (graph_build(&pl->g, root))
 		return -1;
+	pl->stack = pl->g.stack;
+	strmap_reserve(&pl->seen, graph_count(&pl->g));
 	check_undeclared(pl);
 	return 0;
 }
@@ -1620,6 +1616,7 @@ void planner_set_priors(struct planner *pl, const struct plan_prior *prior, size
 	strmap_init(&pl->seen);
 	pl->priors = prior;
 	pl->nprior = nprior;
+	strmap_reserve(&pl->prior, nprior);
 	for (size_t i = 0; i < nprior; i++)
 		strmap_put(&pl->prior, prior[i].addr, (void *)&prior[i]);
 }

@@ -214,6 +214,29 @@ t_expect_has err "$T_TMP/broken/main.stk:3:1: error: "
 t_expect_lacks err "$success"
 t_end
 
+# stack.tags is an expression of the root module: a resource that uses it depends on what its
+# tags name, and stack.tags inside stack.tags is followed once, not forever.
+t_begin "stack.tags makes the edges of what the stack's tags name"
+mkdir -p "$T_TMP/stacktags"
+cat >"$T_TMP/stacktags/main.stk" <<'EOF2'
+stack "demo" {
+  tags = { Env = var.env, Self = stack.name, Again = stack.tags.Env }
+}
+
+variable env {
+  default = "prod"
+}
+
+resource aws.vpc main {
+  cidr_block = "10.0.0.0/16"
+  tags       = merge(stack.tags, { Name = "main" })
+}
+EOF2
+t_run "$STK" graph "$T_TMP/stacktags"
+t_expect_status 0
+t_expect_has out '"aws.vpc.main" -> "var.env";'
+t_end
+
 # A plan of 9000 creates has its text made side by side, in shares of at least 4096 changes
 # (planner/render.c); it must be the text one thread makes, byte for byte.
 t_begin "a big plan's text, rendered side by side, is the one rendered on one thread"
@@ -228,6 +251,23 @@ if python3 "$STK_SRCDIR/bench/plan/gen.py" 9000 "$T_TMP/big" >/dev/null 2>"$T_TM
 		t_why "side by side, the text differs from one thread's: $(head -20 "$T_TMP/diff")"
 else
 	t_why "bench/plan/gen.py failed: $(cat "$T_TMP/gen.err")"
+fi
+t_end
+
+# Its graph's edges are found in shares side by side too (planner/graph.c), from 2048 nodes:
+# the graph must be one pass's.
+t_begin "a big configuration's graph, built side by side, is the one built on one thread"
+if [ -f "$T_TMP/big/main.stk" ]; then
+	t_run env STK_PARSE_THREADS=1 "$STK" graph "$T_TMP/big"
+	t_expect_status 0
+	t_expect_has out '"aws.subnet.net0_a" -> "aws.vpc.net0";'
+	mv "$T_TMP/out" "$T_TMP/one.out"
+	t_run env STK_PARSE_THREADS=3 "$STK" graph "$T_TMP/big"
+	t_expect_status 0
+	t_diff "$T_TMP/one.out" "$T_TMP/out" "stk graph" >"$T_TMP/diff" ||
+		t_why "side by side, the graph differs from one thread's: $(head -20 "$T_TMP/diff")"
+else
+	t_why "no generated configuration (the test before failed)"
 fi
 t_end
 
