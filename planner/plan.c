@@ -234,7 +234,7 @@ static struct value *schema_default(struct planner *pl, const char *src_text)
 	buf_push(&pl->default_files, struct ast_file *, f);
 	if (!v)
 		v = val_null();
-	strmap_put(&pl->default_cache, f->body.n ? src_text : src_text, v);
+	strmap_put(&pl->default_cache, src_text, v);
 	return val_ref(v);
 }
 
