@@ -322,14 +322,12 @@ static struct value *to_schema(struct planner *pl, struct value *v, const struct
 						if (!strcmp(a->name, v->u.map.items[i].key))
 							et = a->type;
 				}
-				p[i].key = xstrdup(v->u.map.items[i].key);
+				p[i].key = v->u.map.items[i].key;
 				p[i].val = et ? to_schema(pl, v->u.map.items[i].val, et, where, what) :
 					   val_ref(v->u.map.items[i].val);
 				if (!p[i].val) {
-					for (size_t k = 0; k <= i; k++) {
-						free(p[k].key);
+					for (size_t k = 0; k <= i; k++)
 						val_unref(p[k].val);
-					}
 					free(p);
 					return NULL;
 				}
@@ -340,7 +338,7 @@ static struct value *to_schema(struct planner *pl, struct value *v, const struct
 					if (val_map_get(v, a->name))
 						continue;
 					p = xrealloc(p, (n + 1) * sizeof *p);
-					p[n].key = xstrdup(a->name);
+					p[n].key = (char *)a->name;
 					p[n].val = a->default_value ? schema_default(pl, a->default_value) : val_null();
 					n++;
 				}
@@ -350,14 +348,12 @@ static struct value *to_schema(struct planner *pl, struct value *v, const struct
 			while (n == v->u.map.n && same < n && p[same].val == v->u.map.items[same].val)
 				same++;
 			if (n == v->u.map.n && same == n) {
-				for (size_t i = 0; i < n; i++) {
-					free(p[i].key);
+				for (size_t i = 0; i < n; i++)
 					val_unref(p[i].val);
-				}
 				free(p);
 				return val_ref(v);
 			}
-			struct value *r = val_map_take(p, n);
+			struct value *r = val_map_take_vals(p, n);
 			free(p);
 			if (v->marks) {
 				struct value *m = val_mark(r, v->marks);
@@ -474,7 +470,7 @@ static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const st
 		} else {
 			v = val_null();
 		}
-		pairs[ko->slot[k]] = (struct val_pair){ xstrdup(a->name), v };
+		pairs[ko->slot[k]] = (struct val_pair){ (char *)a->name, v };
 	}
 	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++, k++) {
 		struct buf items = BUF_INIT;
@@ -495,16 +491,14 @@ static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const st
 		struct value **arr = (struct value **)(void *)items.data;
 		struct value *lv = nb->is_set ? val_set_take(arr, n) : val_list_take(arr, n);
 		buf_release(&items);
-		pairs[ko->slot[k]] = (struct val_pair){ xstrdup(nb->name), lv };
+		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, lv };
 	}
-	r = val_map_take(pairs, ko->n);
+	r = val_map_take_vals(pairs, ko->n);
 	free(pairs);
 	return r;
 fail:
-	for (size_t i = 0; i < k; i++) {
-		free(pairs[ko->slot[i]].key);
+	for (size_t i = 0; i < k; i++)
 		val_unref(pairs[ko->slot[i]].val);
-	}
 	free(pairs);
 	return NULL;
 }
@@ -689,8 +683,8 @@ static struct value *normalize(struct planner *pl, struct value *v, const struct
 	}
 	pairs = xmalloc(n * sizeof *pairs);
 	for (size_t i = 0; i < n; i++)
-		pairs[i] = (struct val_pair){ xstrdup(v->u.map.items[i].key), ys[i] };
-	r = val_map_take(pairs, n);
+		pairs[i] = (struct val_pair){ v->u.map.items[i].key, ys[i] };
+	r = val_map_take_vals(pairs, n);
 	free(pairs);
 	free(ys);
 	return r;
@@ -720,13 +714,13 @@ static struct value *complete_block(struct planner *pl, const struct value *cfg,
 			v = schema_default(pl, a->default_value);
 		else
 			v = val_null();
-		pairs[ko->slot[k]] = (struct val_pair){ xstrdup(a->name), v };
+		pairs[ko->slot[k]] = (struct val_pair){ (char *)a->name, v };
 	}
 	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++, k++) {
 		struct value *cv = slot_get(cfg, ko->slot[k], nb->name);
-		pairs[ko->slot[k]] = (struct val_pair){ xstrdup(nb->name), cv ? val_ref(cv) : val_empty_list() };
+		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, cv ? val_ref(cv) : val_empty_list() };
 	}
-	r = val_map_take(pairs, ko->n);
+	r = val_map_take_vals(pairs, ko->n);
 	free(pairs);
 	return r;
 }
@@ -962,7 +956,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 				v = val_ref(pv);
 			}
 		}
-		pairs[ko->slot[k]] = (struct val_pair){ xstrdup(a->name), v };
+		pairs[ko->slot[k]] = (struct val_pair){ (char *)a->name, v };
 	}
 	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++, k++) {
 		struct value *cv = slot_get(config, ko->slot[k], nb->name);
@@ -991,7 +985,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 				v = val_ref(pv);
 			}
 		}
-		pairs[ko->slot[k]] = (struct val_pair){ xstrdup(nb->name), v };
+		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, v };
 	}
 	/* computed attributes: kept from the prior object, unless a new object (or a new read)
 	 * is coming */
@@ -1011,7 +1005,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 			p->val = m;
 		}
 	}
-	c->after = val_map_take(pairs, ko->n);
+	c->after = val_map_take_vals(pairs, ko->n);
 	free(pairs);
 	buf_release(&changed_names);
 	val_unref(config);

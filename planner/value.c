@@ -132,48 +132,81 @@ static int cmp_pairs(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-struct value *val_map_take(struct val_pair *items, size_t n)
+/* The map of the n pairs at items, its keys copied after the pairs in one block. */
+static struct value *map_pack(const struct val_pair *items, size_t n)
 {
 	struct value *v = val_new(VAL_MAP);
+	size_t bytes = 0;
+	char *k;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(items[i].key) + 1;
+	v->u.map.items = xmalloc((n ? n : 1) * sizeof *items + bytes);
+	v->u.map.n = n;
+	k = (char *)(v->u.map.items + (n ? n : 1));
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(items[i].key) + 1;
+		memcpy(k, items[i].key, len);
+		v->u.map.items[i].key = k;
+		v->u.map.items[i].val = items[i].val;
+		k += len;
+	}
+	return v;
+}
+
+static struct value *map_take(struct val_pair *items, size_t n, int own_keys)
+{
+	struct value *v;
 	size_t w = 0;
 
-	v->u.map.items = xmalloc((n ? n : 1) * sizeof *items);
-	if (n)
-		memcpy(v->u.map.items, items, n * sizeof *items);
 	/* maps mostly arrive sorted (from other maps, the state, the schema): check before sorting */
 	int sorted = 1;
 	for (size_t i = 1; i < n && sorted; i++)
-		sorted = strcmp(v->u.map.items[i - 1].key, v->u.map.items[i].key) < 0;
+		sorted = strcmp(items[i - 1].key, items[i].key) < 0;
 	if (!sorted && n <= 16) {
 		/* a small map (a block body: its attributes, then its nested blocks) is mostly
 		 * sorted runs: insertion sort is quicker than qsort here, and as stable */
 		for (size_t i = 1; i < n; i++) {
-			struct val_pair p = v->u.map.items[i];
+			struct val_pair p = items[i];
 			size_t j = i;
-			for (; j && strcmp(v->u.map.items[j - 1].key, p.key) > 0; j--)
-				v->u.map.items[j] = v->u.map.items[j - 1];
-			v->u.map.items[j] = p;
+			for (; j && strcmp(items[j - 1].key, p.key) > 0; j--)
+				items[j] = items[j - 1];
+			items[j] = p;
 		}
 	} else if (!sorted) {
-		qsort(v->u.map.items, n, sizeof *items, cmp_pairs);
+		qsort(items, n, sizeof *items, cmp_pairs);
 	}
 	if (sorted) {
 		/* strictly increasing: no key twice */
-		v->u.map.n = n;
-		return v;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct val_pair *p = &v->u.map.items[i];
-		if (w && strcmp(v->u.map.items[w - 1].key, p->key) == 0) {
-			free(v->u.map.items[w - 1].key);
-			val_unref(v->u.map.items[w - 1].val);
-			v->u.map.items[w - 1] = *p;
-			continue;
+		w = n;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			struct val_pair *p = &items[i];
+			if (w && strcmp(items[w - 1].key, p->key) == 0) {
+				if (own_keys)
+					free(items[w - 1].key);
+				val_unref(items[w - 1].val);
+				items[w - 1] = *p;
+				continue;
+			}
+			items[w++] = *p;
 		}
-		v->u.map.items[w++] = *p;
 	}
-	v->u.map.n = w;
+	v = map_pack(items, w);
+	if (own_keys)
+		for (size_t i = 0; i < w; i++)
+			free(items[i].key);
 	return v;
+}
+
+struct value *val_map_take(struct val_pair *items, size_t n)
+{
+	return map_take(items, n, 1);
+}
+
+struct value *val_map_take_vals(struct val_pair *items, size_t n)
+{
+	return map_take(items, n, 0);
 }
 
 struct value *val_empty_list(void)
@@ -209,10 +242,9 @@ void val_unref(struct value *v)
 		free(v->u.list.items);
 		break;
 	case VAL_MAP:
-		for (size_t i = 0; i < v->u.map.n; i++) {
-			free(v->u.map.items[i].key);
+		/* the keys are in the block of the pairs (map_pack) */
+		for (size_t i = 0; i < v->u.map.n; i++)
 			val_unref(v->u.map.items[i].val);
-		}
 		free(v->u.map.items);
 		break;
 	default:
@@ -248,14 +280,14 @@ static struct value *shallow_copy(const struct value *v)
 		for (size_t i = 0; i < v->u.list.n; i++)
 			c->u.list.items[i] = val_ref(v->u.list.items[i]);
 		break;
-	case VAL_MAP:
-		c->u.map.n = v->u.map.n;
-		c->u.map.items = xmalloc((v->u.map.n ? v->u.map.n : 1) * sizeof(struct val_pair));
-		for (size_t i = 0; i < v->u.map.n; i++) {
-			c->u.map.items[i].key = xstrdup(v->u.map.items[i].key);
-			c->u.map.items[i].val = val_ref(v->u.map.items[i].val);
-		}
+	case VAL_MAP: {
+		struct value *m = map_pack(v->u.map.items, v->u.map.n);
+		c->u.map = m->u.map;
+		free(m);
+		for (size_t i = 0; i < c->u.map.n; i++)
+			val_ref(c->u.map.items[i].val);
 		break;
+	}
 	default:
 		break;
 	}
@@ -309,10 +341,10 @@ struct value *val_copy_known(const struct value *v)
 	case VAL_MAP: {
 		struct val_pair *pairs = xcalloc(v->u.map.n ? v->u.map.n : 1, sizeof *pairs);
 		for (size_t i = 0; i < v->u.map.n; i++) {
-			pairs[i].key = xstrdup(v->u.map.items[i].key);
+			pairs[i].key = v->u.map.items[i].key;
 			pairs[i].val = val_copy_known(v->u.map.items[i].val);
 		}
-		r = val_map_take(pairs, v->u.map.n);
+		r = val_map_take_vals(pairs, v->u.map.n);
 		free(pairs);
 		return r;
 	}

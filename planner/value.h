@@ -58,8 +58,13 @@ struct value *val_unknown(enum val_kind kind);
 struct value *val_list_take(struct value **items, size_t n);
 /* Sorts and removes duplicates; takes the references. */
 struct value *val_set_take(struct value **items, size_t n);
-/* Sorts by key; on a repeated key the later pair wins. Takes keys (malloc'd) and values. */
+/* Sorts by key; on a repeated key the later pair wins. Takes keys (malloc'd) and values.
+ * Sorts items in place, which the caller then frees. A map's keys are copied into the block
+ * of its pairs: one allocation for a map, not one more per key. */
 struct value *val_map_take(struct val_pair *items, size_t n);
+/* The same, with the keys only borrowed (a schema's names, the tree's): no copy of a key is
+ * made to be freed again. */
+struct value *val_map_take_vals(struct val_pair *items, size_t n);
 struct value *val_empty_list(void);
 struct value *val_empty_map(void);
 

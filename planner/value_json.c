@@ -140,18 +140,17 @@ struct value *val_from_json(const json_t *j)
 		json_object_foreach((json_t *)j, key, member) {
 			struct value *mv = val_from_json(member);
 			if (!mv) {
-				while (i--) {
-					free(pairs[i].key);
+				while (i--)
 					val_unref(pairs[i].val);
-				}
 				free(pairs);
 				return NULL;
 			}
-			pairs[i].key = xstrdup(key);
+			/* borrowed: j holds it until the map has copied it */
+			pairs[i].key = (char *)key;
 			pairs[i].val = mv;
 			i++;
 		}
-		struct value *map = val_map_take(pairs, i);
+		struct value *map = val_map_take_vals(pairs, i);
 		free(pairs);
 		return map;
 	case JSON_ARRAY:
@@ -238,10 +237,10 @@ static struct value *replace_child(struct value *v, size_t at, struct value *chi
 	if (v->kind == VAL_MAP) {
 		struct val_pair *pairs = xmalloc((v->u.map.n ? v->u.map.n : 1) * sizeof *pairs);
 		for (size_t i = 0; i < v->u.map.n; i++) {
-			pairs[i].key = xstrdup(v->u.map.items[i].key);
+			pairs[i].key = v->u.map.items[i].key;
 			pairs[i].val = i == at ? child : val_ref(v->u.map.items[i].val);
 		}
-		c = val_map_take(pairs, v->u.map.n);
+		c = val_map_take_vals(pairs, v->u.map.n);
 		free(pairs);
 	} else {
 		struct value **items = xmalloc((v->u.list.n ? v->u.list.n : 1) * sizeof *items);
