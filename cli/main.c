@@ -207,7 +207,9 @@ int cli_free_at_exit(void)
 	return e && *e && strcmp(e, "0") != 0;
 }
 
-/* volatile: the stores stay, and so do the blocks reachable from them */
+/* volatile: the stores stay, and so do the blocks reachable from them. A command keeps one
+ * or two; past four a block is still given back at exit, only not reachable, which matters to
+ * nobody: under a leak checker, commands free instead of keeping. */
 static void *volatile cli_kept[4];
 
 void cli_keep(const void *p, size_t size)

@@ -186,10 +186,12 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 
 int buf_read_fd(struct buf *b, int fd, size_t hint)
 {
+	/* room for one more byte than hinted: the read of 0 that says the end needs no regrow */
 	buf_grow(b, hint ? hint + 1 : 8192);
 	for (;;) {
-		/* room for one more byte than hinted: a read of 0 says the end, without a regrow */
-		if (b->cap - b->len - 1 < 4096)
+		size_t room = b->cap - b->len - 1;
+		/* grow when full, or, with no size to go by, before a read of less than 4 KiB */
+		if (room == 0 || (!hint && room < 4096))
 			buf_grow(b, 8192);
 		ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
 		if (n < 0 && errno == EINTR)

@@ -55,7 +55,7 @@ struct source *diag_read_source(struct diag_ctx *ctx, const char *path)
 		diag_error(ctx, NULL, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	/* read whole into one allocation of the right size: no doubling, no stdio copy */
+	/* read whole into one allocation made for its size: no doubling, no stdio copy */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (uint64_t)st.st_size < UINT32_MAX)
 		hint = (size_t)st.st_size;

@@ -16,6 +16,7 @@
 #include "common/strmap.h"
 #include "planner/uuid.h"
 #include "planner/walk.h"
+#include "providers/http.h"
 #include "providers/provider.h"
 
 volatile sig_atomic_t apply_interrupted;
@@ -147,6 +148,10 @@ static void *worker(void *arg)
 
 static void start_workers(struct applier *ap)
 {
+	/* before any thread: the workers configure providers, whose first HTTP client would
+	 * otherwise set libcurl up while other workers run (a failure is reported by that
+	 * client) */
+	http_global_init(NULL);
 	ap->nthreads = ap->ao->parallelism > 0 ? ap->ao->parallelism : 10;
 	ap->threads = xcalloc((size_t)ap->nthreads, sizeof *ap->threads);
 	for (int i = 0; i < ap->nthreads; i++)

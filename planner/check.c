@@ -273,14 +273,12 @@ static const char *step_attr(const struct buf *steps, size_t i)
 	return n->kind == AST_GETATTR ? n->u.getattr.name : NULL;
 }
 
-static const struct span *step_span(const struct buf *steps, size_t i)
+/* By value: the checks run on several threads at once (check_decls). */
+static struct span step_span(const struct buf *steps, size_t i)
 {
 	const struct ast_expr *n = buf_at(steps, struct step, i).node;
-	static struct span sp;
-	if (n->kind != AST_GETATTR)
-		return &n->span;
-	sp = ast_name_span(n);
-	return &sp;
+
+	return n->kind == AST_GETATTR ? ast_name_span(n) : n->span;
 }
 
 /* ---- types of literal values against the schema ---- */
@@ -711,7 +709,8 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 			i++;
 		} else if (multi) {
 			/* aws.subnet.public.id where public has count: Terraform's error too */
-			diag_error(c->diag, step_span(steps, i), "%s%s has %s; pick an instance first",
+			struct span at = step_span(steps, i);
+			diag_error(c->diag, &at, "%s%s has %s; pick an instance first",
 				   prefix, key, d->meta.count ? "count" : "for_each");
 			diag_hint(c->diag, d->meta.count ? "write %s%s[0].%s or %s%s[*].%s" :
 				  "write %s%s[\"KEY\"].%s or use a for expression",
@@ -723,7 +722,8 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 	if (attr && d->schema) {
 		const struct schema_block *sb = &d->schema->block;
 		if (!schema_attr_find(sb, attr) && !schema_nested_find(sb, attr)) {
-			diag_error(c->diag, step_span(steps, i), "%s.%s has no attribute '%s'", prov, type, attr);
+			struct span at = step_span(steps, i);
+			diag_error(c->diag, &at, "%s.%s has no attribute '%s'", prov, type, attr);
 			hint_schema_name(c, attr, sb, 0);
 		}
 	}
@@ -752,7 +752,8 @@ static void check_module_ref(struct check_ctx *c, const struct buf *steps,
 	if (!out && buf_count(steps, struct step) > 2 && (d->meta.count || d->meta.for_each))
 		out = step_attr(steps, ++i);
 	if (out && d->mod && d->mod->loaded && !strmap_get(&d->mod->outputs, out)) {
-		diag_error(c->diag, step_span(steps, i), "module %s has no output '%s'", name, out);
+		struct span at = step_span(steps, i);
+		diag_error(c->diag, &at, "module %s has no output '%s'", name, out);
 		diag_hint(c->diag, "the module %s declares its outputs with output blocks", d->mod->cfg.dir);
 	}
 }
@@ -1636,8 +1637,11 @@ struct check_share {
 /* A big configuration is checked in shares side by side (100k resources: 0.10 s on one
  * thread), in two rounds: declaring, then checking every body. Each only reads the tree and
  * the schemas (and in the second round, the declarations), so a share needs only its own
- * messages; they are appended in the shares' order, which is the order of one pass. Returns the
- * number of shares for n items: 1 is no shares, and the caller does the work itself. */
+ * messages and scratch. The checking round's are appended in the shares' order, the order of
+ * one pass; the declaring round's come after the duplicates and stack blocks it reports
+ * itself, and cli_print_diags sorts them all by place, as it does one pass's. Returns the
+ * number of shares for n items (two from 2048): 1 is no shares, and the caller does the work
+ * itself. */
 static size_t shares_start(struct check_ctx *c, struct check_share *sh, const void *const *items, size_t n)
 {
 	size_t ns = pieces_count(n, 0, CHECK_SHARE_MIN, CHECK_SHARES_MAX);

@@ -122,14 +122,37 @@ struct value *val_set_take(struct value **items, size_t n)
 	return v;
 }
 
-static int cmp_pairs(const void *a, const void *b)
+/* A pair's key and its place in the caller's order: qsort is not stable (glibc's is an
+ * introsort from 2.37), so the place breaks ties, and of equal keys the later sorts last
+ * and wins, as merge() and variables from several files need. */
+struct keyed_pair {
+	const char *key;
+	size_t at;
+};
+
+static int cmp_keyed(const void *a, const void *b)
 {
-	const struct val_pair *x = a, *y = b;
+	const struct keyed_pair *x = a, *y = b;
 	int c = strcmp(x->key, y->key);
-	/* stable for equal keys: the later pair sorts last and wins */
+
 	if (c)
 		return c;
-	return x < y ? -1 : x > y;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static void sort_pairs(struct val_pair *items, size_t n)
+{
+	struct keyed_pair *k = xmalloc(n * sizeof *k);
+	struct val_pair *sorted = xmalloc(n * sizeof *sorted);
+
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct keyed_pair){ items[i].key, i };
+	qsort(k, n, sizeof *k, cmp_keyed);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = items[k[i].at];
+	memcpy(items, sorted, n * sizeof *items);
+	free(sorted);
+	free(k);
 }
 
 /* The map of the n pairs at items, its keys copied after the pairs in one block. */
@@ -174,7 +197,7 @@ static struct value *map_take(struct val_pair *items, size_t n, int own_keys)
 			items[j] = p;
 		}
 	} else if (!sorted) {
-		qsort(items, n, sizeof *items, cmp_pairs);
+		sort_pairs(items, n);
 	}
 	if (sorted) {
 		/* strictly increasing: no key twice */

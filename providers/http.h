@@ -27,9 +27,11 @@ struct http_response;
 
 /* curl_global_init(), the cancel pipe, xmlInitParser() and SIGPIPE ignored (libcurl cannot
  * block it per thread once CURLOPT_NOSIGNAL is set, and a peer closing a TLS connection must
- * not kill the process): done once, by the first call, which http_client_init() makes, so
- * before any request (and any thread's); commands that make none never do it. Returns 0, or
- * -1 with a diagnostic in ctx (NULL: none). */
+ * not kill the process): done once, by the first call (pthread_once), so commands that make
+ * no request never do it. http_client_init() calls it, so it comes before any request; code
+ * that starts threads which may make the first client (apply's workers) calls it before
+ * starting them, as curl_global_init() is thread-safe only from libcurl 7.84. Not to be called
+ * again after http_global_cleanup(). Returns 0, or -1 with a diagnostic in ctx (NULL: none). */
 int http_global_init(struct diag_ctx *ctx);
 void http_global_cleanup(void);
 

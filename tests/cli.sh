@@ -271,7 +271,7 @@ else
 fi
 t_end
 
-# A configuration of 1024 declarations or more is declared, then checked, in shares side by
+# A configuration of 2048 top-level items or more is declared, then checked, in shares side by
 # side (planner/check.c). The messages must be one pass's, the first of two declarations the
 # one kept (the second has count), and a reference into another share must see its count.
 t_begin "a big configuration's check, side by side, reports what one pass reports"
@@ -297,6 +297,9 @@ awk 'BEGIN {
 			printf "  tags = { A = aws.vpc.d1.id }\n"
 		if (i == 1500)
 			printf "  tags = { A = nope(1) }\n"
+		# an error in every share at once, its place worked out per reference
+		if (i % 100 == 50)
+			printf "  tags = { A = aws.vpc.v1.nope }\n"
 		printf "}\n"
 	}
 }' >"$T_TMP/bigcheck/main.stk"
@@ -306,11 +309,13 @@ mv "$T_TMP/err" "$T_TMP/one.err"
 t_run env STK_PARSE_THREADS=3 "$STK" validate "$T_TMP/bigcheck"
 t_expect_status 1
 t_expect_has err "main.stk:18:49: error: aws.vpc.c9 has count; pick an instance first"
-t_expect_has err "main.stk:4506:16: error: unknown function nope"
-t_expect_has err "main.stk:7505:1: error: 'x = ...' must be inside a block"
-t_expect_has err "main.stk:9006:18: error: resource aws.vpc.d1 is declared twice"
-t_expect_has err "main.stk:10507:1: error: a configuration has one stack block"
+t_expect_has err "main.stk:4521:16: error: unknown function nope"
+t_expect_has err "main.stk:7530:1: error: 'x = ...' must be inside a block"
+t_expect_has err "main.stk:9036:18: error: resource aws.vpc.d1 is declared twice"
+t_expect_has err "main.stk:10542:1: error: a configuration has one stack block"
 t_expect_lacks err "aws.vpc.d1 has count"
+[ "$(grep -c "aws.vpc has no attribute 'nope'" "$T_TMP/err")" -eq 40 ] ||
+	t_why "expected 40 messages about aws.vpc.v1.nope, one per 100 resources"
 t_diff "$T_TMP/one.err" "$T_TMP/err" "stk validate" >"$T_TMP/diff" ||
 	t_why "side by side, the messages differ from one pass's: $(head -20 "$T_TMP/diff")"
 t_end

@@ -714,6 +714,25 @@ static void test_collections(void)
 	expect("merge", "[{a = 'b', c = 'd'}, {e = 'f', c = 'z'}]", "{a = 'b', c = 'z', e = 'f'}");
 	expect("merge", "[null, {a = 1}]", "{a = 1}");
 	expect("merge", "[]", "{}");
+	{
+		/* more than 16 pairs are sorted with qsort, which need not be stable: the later
+		 * map must win all the same */
+		struct buf args = BUF_INIT, want = BUF_INIT;
+		buf_addstr(&args, "[{");
+		for (int i = 0; i < 20; i++)
+			buf_printf(&args, "%sk%02d = 1", i ? ", " : "", 19 - i);
+		buf_addstr(&args, "}, {");
+		for (int i = 0; i < 20; i++)
+			buf_printf(&args, "%sk%02d = 2", i ? ", " : "", (i * 7) % 20);
+		buf_addstr(&args, "}]");
+		buf_addstr(&want, "{");
+		for (int i = 0; i < 20; i++)
+			buf_printf(&want, "%sk%02d = 2", i ? ", " : "", i);
+		buf_addstr(&want, "}");
+		expect("merge", buf_cstr(&args), buf_cstr(&want));
+		buf_release(&args);
+		buf_release(&want);
+	}
 	expect("merge", "[{a = 1}, {a = [2]}]", "{a = [2]}");
 	expect_err_at("merge", "[{a = 1}, [1]]", "must be maps or objects", 1);
 	expect("reverse", "[[1, 2, 3]]", "[3, 2, 1]");
