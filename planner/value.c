@@ -155,10 +155,9 @@ static void sort_pairs(struct val_pair *items, size_t n)
 	free(k);
 }
 
-/* The map of the n pairs at items, its keys copied after the pairs in one block. */
-static struct value *map_pack(const struct val_pair *items, size_t n)
+/* v's pairs: the n at items, their keys copied after them in one block (values borrowed). */
+static void map_pack(struct value *v, const struct val_pair *items, size_t n)
 {
-	struct value *v = val_new(VAL_MAP);
 	size_t bytes = 0;
 	char *k;
 
@@ -168,13 +167,9 @@ static struct value *map_pack(const struct val_pair *items, size_t n)
 	v->u.map.n = n;
 	k = (char *)(v->u.map.items + (n ? n : 1));
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(items[i].key) + 1;
-		memcpy(k, items[i].key, len);
-		v->u.map.items[i].key = k;
-		v->u.map.items[i].val = items[i].val;
-		k += len;
+		v->u.map.items[i] = (struct val_pair){ k, items[i].val };
+		k = stpcpy(k, items[i].key) + 1;
 	}
-	return v;
 }
 
 static struct value *map_take(struct val_pair *items, size_t n, int own_keys)
@@ -215,7 +210,8 @@ static struct value *map_take(struct val_pair *items, size_t n, int own_keys)
 			items[w++] = *p;
 		}
 	}
-	v = map_pack(items, w);
+	v = val_new(VAL_MAP);
+	map_pack(v, items, w);
 	if (own_keys)
 		for (size_t i = 0; i < w; i++)
 			free(items[i].key);
@@ -303,14 +299,11 @@ static struct value *shallow_copy(const struct value *v)
 		for (size_t i = 0; i < v->u.list.n; i++)
 			c->u.list.items[i] = val_ref(v->u.list.items[i]);
 		break;
-	case VAL_MAP: {
-		struct value *m = map_pack(v->u.map.items, v->u.map.n);
-		c->u.map = m->u.map;
-		free(m);
+	case VAL_MAP:
+		map_pack(c, v->u.map.items, v->u.map.n);
 		for (size_t i = 0; i < c->u.map.n; i++)
 			val_ref(c->u.map.items[i].val);
 		break;
-	}
 	default:
 		break;
 	}
