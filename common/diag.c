@@ -132,6 +132,12 @@ void diag_append(struct diag_ctx *to, struct diag_ctx *from)
 	from->errors = from->warnings = 0;
 }
 
+void diag_take_sources(struct diag_ctx *to, struct diag_ctx *from)
+{
+	buf_add(&to->sources, from->sources.data, from->sources.len);
+	buf_reset(&from->sources);
+}
+
 void diag_hint(struct diag_ctx *ctx, const char *fmt, ...)
 {
 	size_t n = buf_count(&ctx->diags, struct diag);
@@ -328,7 +334,7 @@ void source_position(const struct source *src, uint32_t off, uint32_t *line, uin
 			if (((unsigned char)src->text[i] & 0xC0) != 0x80)
 				c++;
 	if (line)
-		*line = lo + 1;
+		*line = lo >= src->hidden ? lo + 1 - src->hidden : 1;
 	if (col)
 		*col = c;
 }

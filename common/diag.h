@@ -14,6 +14,8 @@ struct source {
 	size_t len;
 	uint32_t *lines;  /* offsets where each line starts, built when first asked for */
 	uint32_t nlines;
+	uint32_t hidden;  /* lines before the file's own text (a wrapper stk parses it in):
+			     positions do not count them */
 };
 
 /* A half-open byte range [off, end) of a source. Lines and columns are worked out only when
@@ -55,6 +57,9 @@ void diag_addv(struct diag_ctx *ctx, enum diag_severity sev, const struct span *
 /* Moves every diagnostic of from (one thread's, say) to the end of to; from keeps its sources
  * and is left with no diagnostics. */
 void diag_append(struct diag_ctx *to, struct diag_ctx *from);
+/* Moves every source of from to the end of to's: the spans of diagnostics appended from
+ * from stay good when from is released. */
+void diag_take_sources(struct diag_ctx *to, struct diag_ctx *from);
 /* Sets the hint of the diagnostic added last. */
 void diag_hint(struct diag_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

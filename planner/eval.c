@@ -1111,6 +1111,8 @@ static struct value *template_file(struct func_call *fc, const char *path, const
 	{
 		size_t len = text.len;
 		struct source *wrapped = diag_add_source(fc->diag, src->name, buf_detach(&text, NULL), len);
+		/* messages give the file's own line numbers, not the wrapper's */
+		wrapped->hidden = 1;
 		struct ast_file *af = parse_source(fc->diag, wrapped, 0);
 		if (af->body.n == 1 && af->body.items[0]->kind == AST_ATTR) {
 			memset(&inner, 0, sizeof inner);

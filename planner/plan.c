@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/pieces.h"
 #include "common/strmap.h"
 #include "parser/parse.h"
 #include "planner/eval.h"
@@ -887,14 +888,15 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	if (!prior && (!key || (key->kind == VAL_NUMBER && key->u.n == 0))) {
 		char *other = key ? xstrdup(n->addr) : xasprintf("%s[0]", n->addr);
 		const struct plan_prior *p = strmap_get(&pl->prior, other);
-		if (p && !strmap_get(&pl->seen, other)) {
+		if (p && !pl->prior_seen[p - pl->priors]) {
 			prior = p;
 			moved_from = other;
 		} else {
 			free(other);
 		}
 	}
-	strmap_put(&pl->seen, prior ? prior->addr : addr, (void *)1);
+	if (prior)
+		pl->prior_seen[prior - pl->priors] = 1;
 	c = xcalloc(1, sizeof *c);
 	c->addr = addr;
 	c->moved_from = moved_from;
@@ -1346,7 +1348,7 @@ static void plan_orphans(struct planner *pl)
 {
 	for (size_t i = 0; i < pl->nprior; i++) {
 		const struct plan_prior *pr = &pl->priors[i];
-		if (strmap_get(&pl->seen, pr->addr))
+		if (pl->prior_seen[i])
 			continue;
 		struct plan_change *c = xcalloc(1, sizeof *c);
 		const char *br = strchr(pr->addr, '[');
@@ -1586,7 +1588,6 @@ int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config
 	pl->priors = prior;
 	pl->nprior = nprior;
 	strmap_init(&pl->prior);
-	strmap_init(&pl->seen);
 	strmap_init(&pl->replace);
 	strmap_init(&pl->default_cache);
 	graph_init(&pl->g, diag);
@@ -1596,18 +1597,17 @@ int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config
 	if (graph_build(&pl->g, root))
 		return -1;
 	pl->stack = pl->g.stack;
-	strmap_reserve(&pl->seen, graph_count(&pl->g));
 	check_undeclared(pl);
 	return 0;
 }
 
 void planner_set_priors(struct planner *pl, const struct plan_prior *prior, size_t nprior)
 {
-	/* both maps borrow the priors' addresses: neither may outlive them */
+	/* the map borrows the priors' addresses: it may not outlive them */
 	strmap_release(&pl->prior);
 	strmap_init(&pl->prior);
-	strmap_release(&pl->seen);
-	strmap_init(&pl->seen);
+	free(pl->prior_seen);
+	pl->prior_seen = xcalloc(nprior + 1, 1);
 	pl->priors = prior;
 	pl->nprior = nprior;
 	strmap_reserve(&pl->prior, nprior);
@@ -1645,9 +1645,9 @@ void planner_report_missing(struct planner *pl)
 	buf_release(&names);
 }
 
-void planner_teardown(struct planner *pl)
+/* What evaluating nodes builds up in a planner (or a share's copy of one) as it goes. */
+static void release_scratch(struct planner *pl)
 {
-	graph_release(&pl->g);
 	for (size_t i = 0; i < pl->default_cache.cap; i++)
 		if (pl->default_cache.slots[i].key)
 			val_unref(pl->default_cache.slots[i].value);
@@ -1667,8 +1667,14 @@ void planner_teardown(struct planner *pl)
 	buf_release(&pl->key_orders);
 	free(pl->dep_mark);
 	strmap_release(&pl->default_cache);
+}
+
+void planner_teardown(struct planner *pl)
+{
+	graph_release(&pl->g);
+	release_scratch(pl);
 	strmap_release(&pl->prior);
-	strmap_release(&pl->seen);
+	free(pl->prior_seen);
 	strmap_release(&pl->replace);
 }
 
@@ -1683,6 +1689,158 @@ static void eval_in_order(struct planner *pl, struct graph_node *n)
 	n->state = 1;
 	n->value = planner_node(pl, n);
 	n->state = n->value ? 2 : 3;
+}
+
+/*
+ * A big graph is evaluated in rounds, and each round in shares side by side. A node's round
+ * is one more than the latest of its dependencies' (0 for none), so the nodes of a round
+ * depend only on earlier rounds, whose values are done and no longer change. Each share
+ * evaluates its part of the round with its own copy of the planner: its own messages, plan
+ * changes, caches and scratch; the graph, the priors and the options it only reads. Values
+ * are what the shares have in common: a node's value, once made, is handed to every thread
+ * (val_share), as shares of later rounds take and drop references to it. After each round
+ * the shares' changes, outputs and messages are appended in the shares' order, so a graph
+ * that big is evaluated in one order (round by round, and in the graph's order within each)
+ * whatever the number of threads, and its plan and messages are the same.
+ */
+#define PLAN_SHARE_MIN 2048    /* nodes in the graph, per share, at least */
+#define PLAN_ROUND_MIN 256     /* nodes in a round to be cut in shares */
+#define PLAN_SHARES_MAX 16
+
+struct plan_share {
+	struct planner pl;         /* a copy: only its scratch is its own */
+	struct diag_ctx diag;
+	struct plan out;
+	const size_t *nodes;       /* the round's graph indexes [from, to) */
+	size_t from, to;
+	const unsigned char *needed;
+};
+
+static void eval_shared(struct planner *pl, struct graph_node *n, int needed)
+{
+	eval_in_order(pl, n);
+	/* a value other nodes read is shared before they run; one none reads stays the plan's */
+	if (needed)
+		val_share(n->value);
+}
+
+static void *plan_share_run(void *arg)
+{
+	struct plan_share *sh = arg;
+
+	for (size_t i = sh->from; i < sh->to; i++)
+		eval_shared(&sh->pl, graph_node(&sh->pl.g, sh->nodes[i]), sh->needed[sh->nodes[i]]);
+	return NULL;
+}
+
+/* Moves what the share made in a round to the planner, after what is there. */
+static void plan_share_collect(struct planner *pl, struct plan_share *sh)
+{
+	buf_add(&pl->out->changes, sh->out.changes.data, sh->out.changes.len);
+	buf_add(&pl->out->outputs, sh->out.outputs.data, sh->out.outputs.len);
+	pl->out->add += sh->out.add;
+	pl->out->change += sh->out.change;
+	pl->out->destroy += sh->out.destroy;
+	pl->out->read += sh->out.read;
+	buf_reset(&sh->out.changes);
+	buf_reset(&sh->out.outputs);
+	sh->out.add = sh->out.change = sh->out.destroy = sh->out.read = 0;
+	buf_add(&pl->missing_vars, sh->pl.missing_vars.data, sh->pl.missing_vars.len);
+	buf_reset(&sh->pl.missing_vars);
+	diag_append(pl->diag, &sh->diag);
+}
+
+/* Every node, in rounds; false when the graph is too small to be worth it (eval_in_order
+ * in the graph's order then does it). */
+static int eval_in_rounds(struct planner *pl)
+{
+	size_t n = graph_count(&pl->g), ns, nrounds = 0;
+	struct plan_share sh[PLAN_SHARES_MAX];
+	size_t *round, *start, *nodes;
+	unsigned char *needed;
+
+	if (n < PLAN_SHARE_MIN)
+		return 0;
+	ns = pieces_count(n, 0, PLAN_SHARE_MIN, PLAN_SHARES_MAX);
+	round = xcalloc(n, sizeof *round);
+	needed = xcalloc(n, 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t x = pl->g.order[i];
+		const struct graph_node *g = graph_node(&pl->g, x);
+		for (size_t k = 0; k < buf_count(&g->edges, struct graph_edge); k++) {
+			size_t to = buf_at(&g->edges, struct graph_edge, k).to;
+			needed[to] = 1;
+			if (round[x] < round[to] + 1)
+				round[x] = round[to] + 1;
+		}
+		if (nrounds < round[x] + 1)
+			nrounds = round[x] + 1;
+	}
+	/* the graph's order, stably sorted by round (counting) */
+	start = xcalloc(nrounds + 1, sizeof *start);
+	nodes = xmalloc(n * sizeof *nodes);
+	for (size_t i = 0; i < n; i++)
+		start[round[i] + 1]++;
+	for (size_t r = 0; r < nrounds; r++)
+		start[r + 1] += start[r];
+	for (size_t i = 0; i < n; i++) {
+		size_t x = pl->g.order[i];
+		nodes[start[round[x]]++] = x;
+	}
+	for (size_t r = nrounds; r > 0; r--)
+		start[r] = start[r - 1];
+	start[0] = 0;
+
+	for (size_t k = 0; k < ns; k++) {
+		struct plan_share *s = &sh[k];
+		s->pl = *pl;
+		diag_init(&s->diag);
+		plan_init(&s->out);
+		s->pl.diag = &s->diag;
+		s->pl.out = &s->out;
+		s->pl.cur = NULL;
+		s->pl.missing_vars = (struct buf)BUF_INIT;
+		strmap_init(&s->pl.default_cache);
+		s->pl.default_files = (struct buf)BUF_INIT;
+		s->pl.dep_mark = NULL;
+		s->pl.dep_cap = 0;
+		s->pl.dep_stamp = 0;
+		s->pl.addr_scratch = (struct buf)BUF_INIT;
+		s->pl.key_orders = (struct buf)BUF_INIT;
+		s->diag.max_errors = pl->diag->max_errors;
+		s->nodes = nodes;
+		s->needed = needed;
+	}
+	for (size_t r = 0; r < nrounds; r++) {
+		size_t from = start[r], cnt = start[r + 1] - from;
+		size_t m = ns < 2 || cnt < PLAN_ROUND_MIN ? 1 : ns;
+		if (m < 2) {
+			/* small rounds (the variables and locals, say) on this thread; on one thread
+			 * in all, no value is shared */
+			for (size_t i = from; i < from + cnt; i++)
+				eval_shared(pl, graph_node(&pl->g, nodes[i]), ns > 1 && needed[nodes[i]]);
+			continue;
+		}
+		for (size_t k = 0; k < m; k++) {
+			sh[k].from = from + cnt * k / m;
+			sh[k].to = from + cnt * (k + 1) / m;
+		}
+		pieces_run(plan_share_run, sh, sizeof sh[0], m, 1);
+		for (size_t k = 0; k < m; k++)
+			plan_share_collect(pl, &sh[k]);
+	}
+	for (size_t k = 0; k < ns; k++) {
+		/* the sources of messages (a template file, a schema default) stay with them */
+		diag_take_sources(pl->diag, &sh[k].diag);
+		diag_release(&sh[k].diag);
+		plan_release(&sh[k].out);
+		release_scratch(&sh[k].pl);
+	}
+	free(round);
+	free(needed);
+	free(start);
+	free(nodes);
+	return 1;
 }
 
 /* Marks n and everything it depends on. */
@@ -1809,8 +1967,9 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 
 	if (planner_setup(&pl, diag, root, prior, nprior, opts, out))
 		goto out;
-	for (size_t i = 0; i < graph_count(&pl.g); i++)
-		eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
+	if (!eval_in_rounds(&pl))
+		for (size_t i = 0; i < graph_count(&pl.g); i++)
+			eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
 	planner_report_missing(&pl);
 	plan_orphans(&pl);
 	/* -replace names an instance that must exist: a typo must not pass silently */

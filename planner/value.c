@@ -5,16 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* null, true and false are shared: every value that says so is the same object, and its
- * count only ever rises past the number of holders. */
-static struct value shared_null = { UINT32_MAX / 2, VAL_NULL, 0, { 0 } };
-static struct value shared_true = { UINT32_MAX / 2, VAL_BOOL, 0, { .b = 1 } };
-static struct value shared_false = { UINT32_MAX / 2, VAL_BOOL, 0, { .b = 0 } };
-
-static int is_shared(const struct value *v)
-{
-	return v == &shared_null || v == &shared_true || v == &shared_false;
-}
+/* null, true and false are shared: every value that says so is the same object, which is
+ * never counted nor freed. */
+static struct value shared_null = { 0, VAL_NULL, 0, VAL_SHARED_STATIC, { 0 } };
+static struct value shared_true = { 0, VAL_BOOL, 0, VAL_SHARED_STATIC, { .b = 1 } };
+static struct value shared_false = { 0, VAL_BOOL, 0, VAL_SHARED_STATIC, { .b = 0 } };
 
 static struct value *val_new(enum val_kind kind)
 {
@@ -240,15 +235,26 @@ struct value *val_empty_map(void)
 
 struct value *val_ref(struct value *v)
 {
-	if (v && !is_shared(v))
+	if (!v || v->shared == VAL_SHARED_STATIC)
+		return v;
+	if (v->shared)
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+	else
 		v->refs++;
 	return v;
 }
 
 void val_unref(struct value *v)
 {
-	if (!v || is_shared(v) || --v->refs)
+	if (!v)
 		return;
+	if (v->shared) {
+		/* the last holder frees it, after every other holder's use (acquire, release) */
+		if (v->shared == VAL_SHARED_STATIC || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL))
+			return;
+	} else if (--v->refs) {
+		return;
+	}
 	switch (v->kind) {
 	case VAL_STRING:
 		if (v->u.str.s != (char *)(v + 1))
@@ -270,6 +276,26 @@ void val_unref(struct value *v)
 		break;
 	}
 	free(v);
+}
+
+void val_share(struct value *v)
+{
+	if (!v || v->shared)
+		return;
+	v->shared = VAL_SHARED_ATOMIC;
+	switch (v->kind) {
+	case VAL_LIST:
+	case VAL_SET:
+		for (size_t i = 0; i < v->u.list.n; i++)
+			val_share(v->u.list.items[i]);
+		break;
+	case VAL_MAP:
+		for (size_t i = 0; i < v->u.map.n; i++)
+			val_share(v->u.map.items[i].val);
+		break;
+	default:
+		break;
+	}
 }
 
 /* A top-level copy: children are shared by reference. */

@@ -37,6 +37,10 @@ struct value {
 	uint32_t refs;
 	uint8_t kind;
 	uint8_t marks;
+	/* 0: the value belongs to one thread, and its count is a plain one; VAL_SHARED_ATOMIC:
+	 * threads share it (val_share), and count it atomically; VAL_SHARED_STATIC: null, true
+	 * and false, never counted nor freed */
+	uint8_t shared;
 	union {
 		int b;
 		double n;
@@ -68,16 +72,23 @@ struct value *val_map_take_vals(struct val_pair *items, size_t n);
 struct value *val_empty_list(void);
 struct value *val_empty_map(void);
 
+enum { VAL_SHARED_ATOMIC = 1, VAL_SHARED_STATIC = 2 };
+
 struct value *val_ref(struct value *v);
 void val_unref(struct value *v);
+/* Hands v, and everything in it, to all threads: from now on their counts are atomic, so
+ * that threads may take and drop references to it side by side (the planner's shares do,
+ * to the values of the nodes of earlier rounds). v must not be in use by another thread
+ * yet; what is already shared is not walked again. */
+void val_share(struct value *v);
 
 /* A value like v with marks added (a new reference; v is borrowed). */
 struct value *val_mark(struct value *v, unsigned marks);
 /* The same value without its own top-level marks (nested values keep theirs). */
 struct value *val_unmark(struct value *v);
 /* A new value equal to v, sharing no reference with it and without marks; unknown parts
- * become null. Providers build results with it: reference counts are not atomic, and the
- * planner's values belong to its thread. */
+ * become null. Providers build results with it: reference counts are not atomic (but for
+ * values given to val_share), and the planner's values belong to its thread. */
 struct value *val_copy_known(const struct value *v);
 /* Marks found anywhere in v. */
 unsigned val_deep_marks(const struct value *v);

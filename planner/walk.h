@@ -13,7 +13,7 @@ struct planner {
 	struct graph g;
 	const struct plan_opts *opts;
 	struct strmap prior;          /* instance address -> const struct plan_prior * */
-	struct strmap seen;           /* state addresses the configuration accounts for */
+	unsigned char *prior_seen;    /* per prior, by index: the configuration accounts for it */
 	const struct plan_prior *priors;
 	size_t nprior;
 	struct graph_node *cur;       /* the node being evaluated */

@@ -14,6 +14,7 @@
 #include <locale.h>
 #include <math.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -78,8 +79,9 @@ static const char *a_kind(const struct value *v)
  * between a few slots so that one message may show two values. */
 static const char *shown(const struct value *v)
 {
-	static char slots[4][96];
-	static int next;
+	/* one set per thread: the planner evaluates in shares side by side */
+	static _Thread_local char slots[4][96];
+	static _Thread_local int next;
 	char *s = slots[next++ % 4];
 	struct buf b = BUF_INIT;
 
@@ -2042,19 +2044,22 @@ out:
 }
 
 /* The UTF-8 locale regcomp and regexec run in, so that "." and [^x] match whole characters
- * whatever the process's own locale is. Made once and kept. */
+ * whatever the process's own locale is. Made once (by whichever thread asks first) and kept. */
+static locale_t rx_loc;
+
+static void rx_locale_init(void)
+{
+	rx_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (!rx_loc)
+		rx_loc = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
+}
+
 static locale_t rx_locale(void)
 {
-	static locale_t loc;
-	static int tried;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (!tried) {
-		tried = 1;
-		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-		if (!loc)
-			loc = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
-	}
-	return loc;
+	pthread_once(&once, rx_locale_init);
+	return rx_loc;
 }
 
 /* Go's Regexp.Expand: $1, ${1}, $name, ${name} and $$. A name is as long as it can be, so
@@ -2725,7 +2730,7 @@ static void format_float(const struct verb *vb, double v, struct buf *out)
 /* A verb as Go's %q shows it in messages. */
 static const char *verb_text(const struct verb *vb)
 {
-	static char s[64];
+	static _Thread_local char s[64];
 	snprintf(s, sizeof s, "\"%.*s\"", vb->rawlen > 40 ? 40 : (int)vb->rawlen, vb->raw);
 	return s;
 }

@@ -254,6 +254,76 @@ else
 fi
 t_end
 
+# From 2048 nodes a graph is evaluated in rounds, each round's nodes in shares side by side
+# (planner/plan.c), taking references to the values of earlier rounds: against a state, with
+# resources gone (destroyed), changed in place and replaced, the plan must be one thread's.
+t_begin "a big plan against a state, evaluated side by side, is the one made on one thread"
+if [ -f "$T_TMP/big/match.state" ]; then
+	mkdir -p "$T_TMP/bigstate"
+	awk '/^resource / { skip = ($3 ~ /^net5(_|$)/) }
+	     !skip { print }
+	     /^}/ { skip = 0 }' "$T_TMP/big/main.stk" |
+	sed -e '/^resource aws.vpc net7 {/,/^}/s/enable_dns_hostnames = true/enable_dns_hostnames = false/' \
+	    -e 's/"Web traffic for net9"/"Web traffic for net nine"/' \
+	    -e 's|"out/net11/groups.json"|"out/net11/groups2.json"|' >"$T_TMP/bigstate/main.stk"
+	for threads in 1 3; do
+		cp "$T_TMP/big/match.state" "$T_TMP/bigstate/stk.state"
+		t_run env STK_PARSE_THREADS=$threads "$STK" plan -refresh=false "$T_TMP/bigstate"
+		t_expect_status 0
+		mv "$T_TMP/out" "$T_TMP/out.$threads"
+	done
+	t_expect_has out.1 "Plan: 3 to add, 1 to change, 11 to destroy."
+	t_expect_has out.1 "# aws.vpc.net5 will be destroyed (it is no longer in the configuration)"
+	t_expect_has out.1 "# aws.vpc.net7 will be updated in place"
+	t_expect_has out.1 "# aws.security_group.net9_web must be replaced"
+	t_expect_has out.1 "# host.file.net11_groups must be replaced"
+	t_diff "$T_TMP/out.1" "$T_TMP/out.3" "stk plan" >"$T_TMP/diff" ||
+		t_why "side by side, the plan differs from one thread's: $(head -20 "$T_TMP/diff")"
+else
+	t_why "no generated state (the test before failed)"
+fi
+t_end
+
+# Messages made side by side: each share's, with the sources they point into (a template
+# file read in a share), are appended in order, and a value shown in a message is the
+# share's own.
+t_begin "a big plan's errors, found side by side, are the ones found on one thread"
+mkdir -p "$T_TMP/bigerr"
+printf 'net ${n}: ${nope}\n' >"$T_TMP/bigerr/bad.tpl"
+printf 'net ${n}\n' >"$T_TMP/bigerr/good.tpl"
+awk 'BEGIN {
+	printf "variable env {\n  default = \"prod\"\n}\n\nlocals {\n  tags = { Env = var.env, Team = \"platform\" }\n}\n\n"
+	for (i = 0; i < 3000; i++) {
+		printf "resource aws.vpc v%d {\n", i
+		if (i % 100 == 50)
+			printf "  cidr_block = cidrsubnet(\"10.0.0.0/16\", 30, %d)\n", i
+		else
+			printf "  cidr_block = \"10.%d.0.0/16\"\n", i % 250
+		if (i % 100 == 77)
+			printf "  tags = { N = tonumber(\"x-${var.env}-%d\") }\n}\n\n", i
+		else
+			printf "  tags = merge(local.tags, { Name = \"${var.env}-v%d\" })\n}\n\n", i
+		printf "resource host.file f%d {\n  filename = \"out/f%d.txt\"\n", i, i
+		printf "  content  = templatefile(\"${path.module}/%s.tpl\", { n = aws.vpc.v%d.cidr_block })\n}\n\n",
+		       i % 500 == 123 ? "bad" : "good", i
+	}
+}' >"$T_TMP/bigerr/main.stk"
+for threads in 1 3; do
+	t_run env STK_PARSE_THREADS=$threads "$STK" plan -refresh=false "$T_TMP/bigerr"
+	t_expect_status 1
+	mv "$T_TMP/err" "$T_TMP/err.$threads"
+done
+t_expect_has err.3 "main.stk:510:42: error: cidrsubnet: insufficient address space to extend prefix of 16 by 30"
+t_expect_has err.3 'main.stk:29781:25: error: tonumber: cannot convert "x-prod-2977" to number'
+t_expect_has err.3 "bad.tpl:1:13: error: the template has no variable nope"
+[ "$(grep -c "error: cidrsubnet" "$T_TMP/err.3")" -eq 30 ] &&
+[ "$(grep -c "error: tonumber" "$T_TMP/err.3")" -eq 30 ] &&
+[ "$(grep -c "bad.tpl:.*error:" "$T_TMP/err.3")" -eq 6 ] ||
+	t_why "expected 30 cidrsubnet, 30 tonumber and 6 template messages"
+t_diff "$T_TMP/err.1" "$T_TMP/err.3" "stk plan" >"$T_TMP/diff" ||
+	t_why "side by side, the messages differ from one thread's: $(head -20 "$T_TMP/diff")"
+t_end
+
 # Its graph's edges are found in shares side by side too (planner/graph.c), from 2048 nodes:
 # the graph must be one pass's.
 t_begin "a big configuration's graph, built side by side, is the one built on one thread"
