@@ -18,8 +18,7 @@ void graph_release(struct graph *g)
 {
 	for (size_t i = 0; i < graph_count(g); i++) {
 		struct graph_node *n = graph_node(g, i);
-		free(n->addr);
-		free(n->name);
+		/* its address and name are in its block (add_node) */
 		free(n->provider);
 		buf_release(&n->edges);
 		val_unref(n->value);
@@ -67,21 +66,33 @@ char *graph_addr(const struct graph_module *m, const char *local)
 	return xasprintf("%s.%s", m->path, local);
 }
 
+/* A node, with its address (the module's path, prefix, local) and name in the same block:
+ * one allocation per node, not three (100k resources are 100k nodes). */
 static struct graph_node *add_node(struct graph *g, enum graph_kind kind, struct graph_module *m,
-				   const char *local, const char *name, const struct ast_item *item)
+				   const char *prefix, const char *local, const char *name,
+				   const struct ast_item *item)
 {
-	struct graph_node *n = xcalloc(1, sizeof *n);
+	size_t plen = m && *m->path ? strlen(m->path) + 1 : 0, xlen = strlen(prefix);
+	size_t llen = strlen(local), nlen = strlen(name);
+	struct graph_node *n = xcalloc(1, sizeof *n + plen + xlen + llen + 1 + nlen + 1);
+	char *p = (char *)(n + 1);
 
 	n->kind = kind;
-	n->addr = graph_addr(m, local);
-	n->name = xstrdup(name);
+	n->addr = p;
+	if (plen) {
+		memcpy(p, m->path, plen - 1);
+		p[plen - 1] = '.';
+		p += plen;
+	}
+	memcpy(p, prefix, xlen);
+	memcpy(p + xlen, local, llen + 1);
+	n->name = p + xlen + llen + 1;
+	memcpy(n->name, name, nlen + 1);
 	n->mod = m;
 	n->eval_mod = m;
 	n->item = item;
 	/* validate has already refused duplicates; a second one here is ignored */
 	if (strmap_put(&g->by_addr, n->addr, (void *)(uintptr_t)(graph_count(g) + 1))) {
-		free(n->addr);
-		free(n->name);
 		free(n);
 		return NULL;
 	}
@@ -130,7 +141,6 @@ static int declare_module(struct graph *g, struct graph_module *m, int depth)
 		const struct ast_body *body = &config_file(cfg, f)->body;
 		for (size_t i = 0; i < body->n; i++) {
 			const struct ast_item *b = body->items[i];
-			char *local;
 			struct graph_node *n;
 
 			if (b->kind != AST_BLOCK)
@@ -143,56 +153,62 @@ static int declare_module(struct graph *g, struct graph_module *m, int depth)
 				continue;
 			}
 			if (!strcmp(b->name, "variable") && b->nlabels == 1) {
-				local = xasprintf("var.%s", b->labels[0].text);
-				n = add_node(g, GN_VARIABLE, m, local, b->labels[0].text, b);
+				n = add_node(g, GN_VARIABLE, m, "var.", b->labels[0].text, b->labels[0].text, b);
 				if (n && m->call) {
 					const struct ast_item *arg = body_attr(&m->call->body, b->labels[0].text);
 					n->eval_mod = m->parent;
 					n->expr = arg ? arg->value : NULL;
 				}
-				free(local);
 			} else if (!strcmp(b->name, "locals")) {
 				for (size_t k = 0; k < b->body.n; k++) {
 					const struct ast_item *a = b->body.items[k];
 					if (a->kind != AST_ATTR)
 						continue;
-					local = xasprintf("local.%s", a->name);
-					n = add_node(g, GN_LOCAL, m, local, a->name, a);
+					n = add_node(g, GN_LOCAL, m, "local.", a->name, a->name, a);
 					if (n)
 						n->expr = a->value;
-					free(local);
 				}
 			} else if (!strcmp(b->name, "output") && b->nlabels == 1) {
-				local = xasprintf("output.%s", b->labels[0].text);
-				add_node(g, GN_OUTPUT, m, local, b->labels[0].text, b);
-				free(local);
+				add_node(g, GN_OUTPUT, m, "output.", b->labels[0].text, b->labels[0].text, b);
 			} else if ((!strcmp(b->name, "resource") || !strcmp(b->name, "data")) && b->nlabels == 2) {
 				int data = b->name[0] == 'd';
 				char *name = xasprintf("%s.%s", b->labels[0].text, b->labels[1].text);
-				local = data ? xasprintf("data.%s", name) : xstrdup(name);
-				n = add_node(g, data ? GN_DATA : GN_RESOURCE, m, local, name, b);
+				n = add_node(g, data ? GN_DATA : GN_RESOURCE, m, data ? "data." : "", name, name, b);
 				if (n) {
 					const char *type = b->labels[0].text;
 					const char *dot = strchr(type, '.');
-					char *prov = xstrndup(type, dot ? (size_t)(dot - type) : strlen(type));
-					const struct ast_item *pa = body_attr(&b->body, "provider");
-					char *alias = pa ? ast_traversal_text(pa->value) : NULL;
+					size_t plen = dot ? (size_t)(dot - type) : strlen(type);
+					const struct ast_item *pa = NULL, *count = NULL, *fe = NULL;
+					char *prov = xstrndup(type, plen);
+					/* the three settings read here, in one pass over the body */
+					for (size_t k = 0; k < b->body.n; k++) {
+						const struct ast_item *a = b->body.items[k];
+						if (a->kind != AST_ATTR)
+							continue;
+						if (!pa && !strcmp(a->name, "provider"))
+							pa = a;
+						else if (!count && !strcmp(a->name, "count"))
+							count = a;
+						else if (!fe && !strcmp(a->name, "for_each"))
+							fe = a;
+					}
 					n->schema = dot ? schema_resource_find(schema_provider_find(prov), dot + 1, data) :
 						    NULL;
-					n->provider = alias ? alias : xstrdup(prov);
-					free(prov);
-					n->count_expr = body_attr(&b->body, "count") != NULL;
-					n->for_each_expr = body_attr(&b->body, "for_each") != NULL;
+					if (pa) {
+						n->provider = ast_traversal_text(pa->value);
+						free(prov);
+					} else {
+						n->provider = prov;
+					}
+					n->count_expr = count != NULL;
+					n->for_each_expr = fe != NULL;
 				}
-				free(local);
 				free(name);
 			} else if (!strcmp(b->name, "provider") && b->nlabels >= 1) {
 				char *name = b->nlabels == 2 ?
 					     xasprintf("%s.%s", b->labels[0].text, b->labels[1].text) :
 					     xstrdup(b->labels[0].text);
-				local = xasprintf("provider.%s", name);
-				add_node(g, GN_PROVIDER, m, local, name, b);
-				free(local);
+				add_node(g, GN_PROVIDER, m, "provider.", name, name, b);
 				free(name);
 			} else if (!strcmp(b->name, "module") && b->nlabels == 1) {
 				const struct ast_item *src = body_attr(&b->body, "source");
