@@ -546,6 +546,7 @@ int cmd_plan(int argc, char **argv)
 		goto out;
 	}
 	ret = 1;
+	r.opts.leave_memory = !cli_free_at_exit();
 	if (run_plan(&r, "plan")) {
 		if (apply_interrupted)
 			ret = 130;

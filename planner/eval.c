@@ -99,24 +99,37 @@ int eval_split_ref(const struct ast_expr *e, struct eval_ref *ref)
 		need = 2;
 	if (len < need + 1)
 		return -1;
-	struct buf key = BUF_INIT;
-	size_t first = ref->kind == REF_RESOURCE ? 0 : 1;
+	/* at most three names: data.TYPE.NAME */
+	const char *names[4];
+	size_t lens[4], nn = 0, total = 0, first = ref->kind == REF_RESOURCE ? 0 : 1;
+	char *k;
 	if (ref->kind == REF_ITER)
-		buf_addstr(&key, r);
+		names[nn++] = r;
 	for (size_t i = first; i <= need; i++) {
 		const char *a = i == 0 ? r : attr_name(nth_step(e, i, NULL));
-		if (!a) {
-			buf_release(&key);
+		if (!a)
 			return -1;
-		}
-		if (key.len)
-			buf_addch(&key, '.');
-		buf_addstr(&key, a);
+		names[nn++] = a;
+	}
+	for (size_t i = 0; i < nn; i++)
+		total += (lens[i] = strlen(names[i])) + 1;
+	ref->key_space[0] = '\0';
+	k = ref->key = total <= sizeof ref->key_space ? ref->key_space : xmalloc(total);
+	for (size_t i = 0; i < nn; i++) {
+		memcpy(k, names[i], lens[i]);
+		k += lens[i];
+		*k++ = i + 1 < nn ? '.' : '\0';
 	}
 	ref->expr = nth_step(e, need, NULL);
-	ref->key = buf_detach(&key, NULL);
 	ref->span = span_join(&root->span, &ref->expr->span);
 	return 0;
+}
+
+void eval_ref_release(struct eval_ref *ref)
+{
+	if (ref->key != ref->key_space)
+		free(ref->key);
+	ref->key = NULL;
 }
 
 struct refs_walk {
@@ -146,7 +159,7 @@ static void refs(struct refs_walk *w, const struct ast_expr *e)
 		if (eval_split_ref(e, &ref) == 0) {
 			if (ref.kind != REF_ITER || !is_iter(w->iters, ref.key))
 				w->fn(w->arg, &ref);
-			free(ref.key);
+			eval_ref_release(&ref);
 			/* keys inside the traversal may refer to things too */
 			for (const struct ast_expr *x = e; x->kind == AST_GETATTR || x->kind == AST_INDEX;
 			     x = x->kind == AST_GETATTR ? x->u.getattr.obj : x->u.index.obj)
@@ -396,11 +409,10 @@ static struct value *eval_traversal(struct frame *f, const struct ast_expr *e)
 
 	if (eval_split_ref(e, &ref) == 0 && ref.expr == e) {
 		r = resolve(f, &ref);
-		free(ref.key);
+		eval_ref_release(&ref);
 		return r;
 	}
-	if (ref.key)
-		free(ref.key);
+	eval_ref_release(&ref);
 	if (e->kind == AST_VAR)
 		return err(f, e, "'%s' is not a value here", e->u.var.name);
 	if (e->kind == AST_GETATTR) {

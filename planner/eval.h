@@ -22,6 +22,9 @@ struct eval_ref {
 	char *key;                     /* "region", "aws.vpc.main", "web", "module", "name" */
 	const struct ast_expr *expr;   /* the node that ends the reference's own part */
 	struct span span;              /* the reference's own part, for messages */
+	/* key's storage when it fits: every reference of every evaluation is split, and a
+	 * malloc each was a tenth of a plan's evaluation */
+	char key_space[48];
 };
 
 struct eval_ctx;
@@ -41,8 +44,9 @@ struct eval_ctx {
 
 /* Splits a traversal into what it names and the steps after it. Returns 0 when e is a
  * reference (ref->expr is the node where its own part ends), -1 when it is not. The caller
- * frees ref->key. */
+ * releases ref with eval_ref_release (after either). */
 int eval_split_ref(const struct ast_expr *e, struct eval_ref *ref);
+void eval_ref_release(struct eval_ref *ref);
 
 /* Calls fn for every reference in e (not for for-expression variables), for the graph. */
 typedef void (*eval_ref_fn)(void *arg, const struct eval_ref *ref);

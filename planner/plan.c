@@ -1993,6 +1993,7 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 		      sizeof(struct plan_output *), cmp_outputs);
 	ret = diag->errors > errors ? -1 : 0;
 out:
-	planner_teardown(&pl);
+	if (!opts->leave_memory || ret)
+		planner_teardown(&pl);
 	return ret;
 }

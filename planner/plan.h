@@ -67,6 +67,8 @@ struct plan_opts {
 				       already in precedence order; strings for -var values */
 	const struct value *raw_variables; /* map: where each came from (VARS_FILE, _ARG, _ENV) */
 	struct value *prior_outputs;/* map of output values in the state, or NULL */
+	int leave_memory;           /* the process ends soon after: the planner's graph and caches
+				       are left to the exit, not freed one by one (22 ms at 100k) */
 };
 
 struct plan {
