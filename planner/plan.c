@@ -494,7 +494,8 @@ static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const st
 		buf_release(&items);
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, lv };
 	}
-	r = val_map_take_vals(pairs, ko->n);
+	/* keyed by the schema's names, which the map points at */
+	r = val_map_take_static(pairs, ko->n);
 	free(pairs);
 	return r;
 fail:
@@ -721,7 +722,7 @@ static struct value *complete_block(struct planner *pl, const struct value *cfg,
 		struct value *cv = slot_get(cfg, ko->slot[k], nb->name);
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, cv ? val_ref(cv) : val_empty_list() };
 	}
-	r = val_map_take_vals(pairs, ko->n);
+	r = val_map_take_static(pairs, ko->n);
 	free(pairs);
 	return r;
 }
@@ -1007,7 +1008,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 			p->val = m;
 		}
 	}
-	c->after = val_map_take_vals(pairs, ko->n);
+	c->after = val_map_take_static(pairs, ko->n);
 	free(pairs);
 	buf_release(&changed_names);
 	val_unref(config);

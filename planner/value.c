@@ -10,6 +10,17 @@
 static struct value shared_null = { 0, VAL_NULL, 0, VAL_SHARED_STATIC, { 0 } };
 static struct value shared_true = { 0, VAL_BOOL, 0, VAL_SHARED_STATIC, { .b = 1 } };
 static struct value shared_false = { 0, VAL_BOOL, 0, VAL_SHARED_STATIC, { .b = 0 } };
+/* and so are the unknowns, one per kind: a planned object of 100k has a million of them */
+static struct value shared_unknown[] = {
+	[VAL_NULL] = { 0, VAL_NULL, VAL_UNKNOWN, VAL_SHARED_STATIC, { 0 } },
+	[VAL_BOOL] = { 0, VAL_BOOL, VAL_UNKNOWN, VAL_SHARED_STATIC, { 0 } },
+	[VAL_NUMBER] = { 0, VAL_NUMBER, VAL_UNKNOWN, VAL_SHARED_STATIC, { 0 } },
+	[VAL_STRING] = { 0, VAL_STRING, VAL_UNKNOWN, VAL_SHARED_STATIC, { 0 } },
+	[VAL_LIST] = { 0, VAL_LIST, VAL_UNKNOWN, VAL_SHARED_STATIC, { 0 } },
+	[VAL_SET] = { 0, VAL_SET, VAL_UNKNOWN, VAL_SHARED_STATIC, { 0 } },
+	[VAL_MAP] = { 0, VAL_MAP, VAL_UNKNOWN, VAL_SHARED_STATIC, { 0 } },
+	[VAL_DYNAMIC] = { 0, VAL_DYNAMIC, VAL_UNKNOWN, VAL_SHARED_STATIC, { 0 } },
+};
 
 static struct value *val_new(enum val_kind kind)
 {
@@ -69,6 +80,8 @@ struct value *val_string_take(char *s, size_t len)
 
 struct value *val_unknown(enum val_kind kind)
 {
+	if ((size_t)kind < sizeof shared_unknown / sizeof shared_unknown[0])
+		return &shared_unknown[kind];
 	struct value *v = val_new(kind);
 	v->marks = VAL_UNKNOWN;
 	return v;
@@ -150,12 +163,20 @@ static void sort_pairs(struct val_pair *items, size_t n)
 	free(k);
 }
 
-/* v's pairs: the n at items, their keys copied after them in one block (values borrowed). */
-static void map_pack(struct value *v, const struct val_pair *items, size_t n)
+/* v's pairs: the n at items, their keys copied after them in one block (values borrowed),
+ * or with keys_static, the keys themselves (they outlive every value). */
+static void map_pack(struct value *v, const struct val_pair *items, size_t n, int keys_static)
 {
 	size_t bytes = 0;
 	char *k;
 
+	if (keys_static) {
+		v->u.map.items = xmalloc((n ? n : 1) * sizeof *items);
+		v->u.map.n = n;
+		if (n)
+			memcpy(v->u.map.items, items, n * sizeof *items);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		bytes += strlen(items[i].key) + 1;
 	v->u.map.items = xmalloc((n ? n : 1) * sizeof *items + bytes);
@@ -167,6 +188,7 @@ static void map_pack(struct value *v, const struct val_pair *items, size_t n)
 	}
 }
 
+/* own_keys: 1 the keys are the caller's to free (once copied), 0 borrowed, 2 static */
 static struct value *map_take(struct val_pair *items, size_t n, int own_keys)
 {
 	struct value *v;
@@ -196,7 +218,7 @@ static struct value *map_take(struct val_pair *items, size_t n, int own_keys)
 		for (size_t i = 0; i < n; i++) {
 			struct val_pair *p = &items[i];
 			if (w && strcmp(items[w - 1].key, p->key) == 0) {
-				if (own_keys)
+				if (own_keys == 1)
 					free(items[w - 1].key);
 				val_unref(items[w - 1].val);
 				items[w - 1] = *p;
@@ -206,8 +228,8 @@ static struct value *map_take(struct val_pair *items, size_t n, int own_keys)
 		}
 	}
 	v = val_new(VAL_MAP);
-	map_pack(v, items, w);
-	if (own_keys)
+	map_pack(v, items, w, own_keys == 2);
+	if (own_keys == 1)
 		for (size_t i = 0; i < w; i++)
 			free(items[i].key);
 	return v;
@@ -221,6 +243,11 @@ struct value *val_map_take(struct val_pair *items, size_t n)
 struct value *val_map_take_vals(struct val_pair *items, size_t n)
 {
 	return map_take(items, n, 0);
+}
+
+struct value *val_map_take_static(struct val_pair *items, size_t n)
+{
+	return map_take(items, n, 2);
 }
 
 struct value *val_empty_list(void)
@@ -326,7 +353,7 @@ static struct value *shallow_copy(const struct value *v)
 			c->u.list.items[i] = val_ref(v->u.list.items[i]);
 		break;
 	case VAL_MAP:
-		map_pack(c, v->u.map.items, v->u.map.n);
+		map_pack(c, v->u.map.items, v->u.map.n, 0);
 		for (size_t i = 0; i < c->u.map.n; i++)
 			val_ref(c->u.map.items[i].val);
 		break;

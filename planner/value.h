@@ -69,6 +69,9 @@ struct value *val_map_take(struct val_pair *items, size_t n);
 /* The same, with the keys only borrowed (a schema's names, the tree's): no copy of a key is
  * made to be freed again. */
 struct value *val_map_take_vals(struct val_pair *items, size_t n);
+/* The same, with keys that outlive every value (a schema's names): the map points at them
+ * instead of copying them into its block. */
+struct value *val_map_take_static(struct val_pair *items, size_t n);
 struct value *val_empty_list(void);
 struct value *val_empty_map(void);
 
