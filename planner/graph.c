@@ -67,10 +67,10 @@ char *graph_addr(const struct graph_module *m, const char *local)
 }
 
 /* A node, with its address (the module's path, prefix, local) and name in the same block:
- * one allocation per node, not three (100k resources are 100k nodes). */
-static struct graph_node *add_node(struct graph *g, enum graph_kind kind, struct graph_module *m,
-				   const char *prefix, const char *local, const char *name,
-				   const struct ast_item *item)
+ * one allocation per node, not three (100k resources are 100k nodes). Not in the graph yet
+ * (add_node). */
+static struct graph_node *new_node(enum graph_kind kind, struct graph_module *m, const char *prefix,
+				   const char *local, const char *name, const struct ast_item *item)
 {
 	size_t plen = m && *m->path ? strlen(m->path) + 1 : 0, xlen = strlen(prefix);
 	size_t llen = strlen(local), nlen = strlen(name);
@@ -91,8 +91,15 @@ static struct graph_node *add_node(struct graph *g, enum graph_kind kind, struct
 	n->mod = m;
 	n->eval_mod = m;
 	n->item = item;
-	/* validate has already refused duplicates; a second one here is ignored */
+	return n;
+}
+
+/* Puts n in the graph, or frees it and returns NULL when its address is taken: validate has
+ * already refused duplicates, and a second one here is ignored. */
+static struct graph_node *add_node(struct graph *g, struct graph_node *n)
+{
 	if (strmap_put(&g->by_addr, n->addr, (void *)(uintptr_t)(graph_count(g) + 1))) {
+		free(n->provider);
 		free(n);
 		return NULL;
 	}
@@ -126,124 +133,221 @@ static struct graph_module *add_module(struct graph *g, struct graph_module *par
 	return m;
 }
 
+/* A node made by declare_item: into the graph, or with deferred, onto that list (struct
+ * graph_node *) for the caller to add in order. */
+static struct graph_node *made(struct graph *g, struct buf *deferred, struct graph_node *n)
+{
+	if (deferred) {
+		buf_push(deferred, struct graph_node *, n);
+		return n;
+	}
+	return add_node(g, n);
+}
+
+static int declare_module(struct graph *g, struct graph_module *m, int depth);
+
+/* Declares the nodes of one top-level block b of module m. With deferred (a share of the
+ * root's blocks, below), the nodes go onto that list, and the blocks that touch the graph
+ * itself (stack, module) are not done: 1 says so. 0 done, -1 after a diagnostic. */
+static int declare_item(struct graph *g, struct graph_module *m, const struct ast_item *b, int depth,
+			struct buf *deferred)
+{
+	const struct config_module *cfg = m->cfg;
+	struct graph_node *n;
+
+	if (b->kind != AST_BLOCK)
+		return 0;
+	if (!strcmp(b->name, "stack") && !m->parent) {
+		if (deferred)
+			return 1;
+		const struct ast_item *t = body_attr(&b->body, "tags");
+		g->stack = b;
+		if (t)
+			g->stack_tags = t->value;
+	} else if (!strcmp(b->name, "variable") && b->nlabels == 1) {
+		n = made(g, deferred, new_node(GN_VARIABLE, m, "var.", b->labels[0].text, b->labels[0].text, b));
+		if (n && m->call) {
+			const struct ast_item *arg = body_attr(&m->call->body, b->labels[0].text);
+			n->eval_mod = m->parent;
+			n->expr = arg ? arg->value : NULL;
+		}
+	} else if (!strcmp(b->name, "locals")) {
+		for (size_t k = 0; k < b->body.n; k++) {
+			const struct ast_item *a = b->body.items[k];
+			if (a->kind != AST_ATTR)
+				continue;
+			n = made(g, deferred, new_node(GN_LOCAL, m, "local.", a->name, a->name, a));
+			if (n)
+				n->expr = a->value;
+		}
+	} else if (!strcmp(b->name, "output") && b->nlabels == 1) {
+		made(g, deferred, new_node(GN_OUTPUT, m, "output.", b->labels[0].text, b->labels[0].text, b));
+	} else if ((!strcmp(b->name, "resource") || !strcmp(b->name, "data")) && b->nlabels == 2) {
+		int data = b->name[0] == 'd';
+		char *name = xasprintf("%s.%s", b->labels[0].text, b->labels[1].text);
+		const char *type = b->labels[0].text;
+		const char *dot = strchr(type, '.');
+		size_t plen = dot ? (size_t)(dot - type) : strlen(type);
+		const struct ast_item *pa = NULL, *count = NULL, *fe = NULL;
+		char *prov = xstrndup(type, plen);
+
+		n = new_node(data ? GN_DATA : GN_RESOURCE, m, data ? "data." : "", name, name, b);
+		free(name);
+		/* the three settings read here, in one pass over the body */
+		for (size_t k = 0; k < b->body.n; k++) {
+			const struct ast_item *a = b->body.items[k];
+			if (a->kind != AST_ATTR)
+				continue;
+			if (!pa && !strcmp(a->name, "provider"))
+				pa = a;
+			else if (!count && !strcmp(a->name, "count"))
+				count = a;
+			else if (!fe && !strcmp(a->name, "for_each"))
+				fe = a;
+		}
+		n->schema = dot ? schema_resource_find(schema_provider_find(prov), dot + 1, data) : NULL;
+		if (pa) {
+			n->provider = ast_traversal_text(pa->value);
+			free(prov);
+		} else {
+			n->provider = prov;
+		}
+		n->count_expr = count != NULL;
+		n->for_each_expr = fe != NULL;
+		made(g, deferred, n);
+	} else if (!strcmp(b->name, "provider") && b->nlabels >= 1) {
+		char *name = b->nlabels == 2 ? xasprintf("%s.%s", b->labels[0].text, b->labels[1].text) :
+			     xstrdup(b->labels[0].text);
+		made(g, deferred, new_node(GN_PROVIDER, m, "provider.", name, name, b));
+		free(name);
+	} else if (!strcmp(b->name, "module") && b->nlabels == 1) {
+		if (deferred)
+			return 1;
+		const struct ast_item *src = body_attr(&b->body, "source");
+		const char *s = src ? ast_static_string(src->value) : NULL;
+		if (!s)
+			return 0;
+		const struct ast_item *many = body_attr(&b->body, "count");
+		if (!many)
+			many = body_attr(&b->body, "for_each");
+		if (many) {
+			diag_error(g->diag, &many->name_span, "%s on a module call is not supported yet",
+				   many->name);
+			diag_hint(g->diag, "declare one module block per instance for now");
+			return -1;
+		}
+		if (depth >= 16) {
+			diag_error(g->diag, &src->value->span, "modules nest more than 16 deep");
+			return -1;
+		}
+		struct graph_module *child = add_module(g, m, b, b->labels[0].text);
+		char *path = config_module_path(cfg->dir, s);
+		if (config_load_dir(g->diag, path, &child->owned, 0)) {
+			free(path);
+			return -1;
+		}
+		free(path);
+		child->cfg = &child->owned;
+		if (declare_module(g, child, depth + 1))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The root module of a big configuration is declared in shares side by side, as its edges
+ * are found (below): each share makes the nodes of its part of the top-level blocks onto a
+ * list of its own, and then, in the blocks' order, each list's nodes are added to the graph
+ * (the first of two with an address is the one kept, as in one pass), and the blocks a share
+ * left alone (stack, module: they change the graph itself) are declared where they stand.
+ */
+struct declare_share {
+	struct graph *g;
+	struct graph_module *m;
+	const struct ast_item *const *items;
+	size_t from, to;
+	struct buf made;            /* struct declared: what each block of [from, to) made */
+	struct buf nodes;           /* struct graph_node * */
+};
+
+struct declared {
+	size_t item;                /* the block's index among the share's items */
+	size_t first, n;            /* its nodes in the share's nodes; n = SIZE_MAX: left alone */
+};
+
+static void *declare_share_run(void *arg)
+{
+	struct declare_share *sh = arg;
+
+	for (size_t i = sh->from; i < sh->to; i++) {
+		struct declared d = { i, buf_count(&sh->nodes, struct graph_node *), 0 };
+		if (declare_item(sh->g, sh->m, sh->items[i], 0, &sh->nodes) == 1)
+			d.n = SIZE_MAX;
+		else
+			d.n = buf_count(&sh->nodes, struct graph_node *) - d.first;
+		if (d.n)
+			buf_push(&sh->made, struct declared, d);
+	}
+	return NULL;
+}
+
+#define DECLARE_SHARE_MIN 2048      /* top-level blocks per share, at least */
+#define DECLARE_SHARES_MAX 16
+
 /* Declares the nodes of one module instance; queues the modules it calls. */
 static int declare_module(struct graph *g, struct graph_module *m, int depth)
 {
 	const struct config_module *cfg = m->cfg;
-	size_t items = g->by_addr.len;
+	size_t items = g->by_addr.len, ns = 1;
+	struct buf all = BUF_INIT;      /* const struct ast_item *: every top-level block */
+	struct declare_share sh[DECLARE_SHARES_MAX];
 	int ret = 0;
 
 	/* about a node per top-level block */
 	for (size_t f = 0; f < config_nfiles(cfg); f++)
 		items += config_file(cfg, f)->body.n;
 	strmap_reserve(&g->by_addr, items);
+	if (!m->parent)
+		ns = pieces_count(items, 0, DECLARE_SHARE_MIN, DECLARE_SHARES_MAX);
+	if (ns < 2) {
+		for (size_t f = 0; f < config_nfiles(cfg); f++) {
+			const struct ast_body *body = &config_file(cfg, f)->body;
+			for (size_t i = 0; i < body->n; i++)
+				if (declare_item(g, m, body->items[i], depth, NULL) < 0)
+					ret = -1;
+		}
+		return ret;
+	}
 	for (size_t f = 0; f < config_nfiles(cfg); f++) {
 		const struct ast_body *body = &config_file(cfg, f)->body;
-		for (size_t i = 0; i < body->n; i++) {
-			const struct ast_item *b = body->items[i];
-			struct graph_node *n;
-
-			if (b->kind != AST_BLOCK)
-				continue;
-			if (!strcmp(b->name, "stack") && !m->parent) {
-				const struct ast_item *t = body_attr(&b->body, "tags");
-				g->stack = b;
-				if (t)
-					g->stack_tags = t->value;
-				continue;
-			}
-			if (!strcmp(b->name, "variable") && b->nlabels == 1) {
-				n = add_node(g, GN_VARIABLE, m, "var.", b->labels[0].text, b->labels[0].text, b);
-				if (n && m->call) {
-					const struct ast_item *arg = body_attr(&m->call->body, b->labels[0].text);
-					n->eval_mod = m->parent;
-					n->expr = arg ? arg->value : NULL;
-				}
-			} else if (!strcmp(b->name, "locals")) {
-				for (size_t k = 0; k < b->body.n; k++) {
-					const struct ast_item *a = b->body.items[k];
-					if (a->kind != AST_ATTR)
-						continue;
-					n = add_node(g, GN_LOCAL, m, "local.", a->name, a->name, a);
-					if (n)
-						n->expr = a->value;
-				}
-			} else if (!strcmp(b->name, "output") && b->nlabels == 1) {
-				add_node(g, GN_OUTPUT, m, "output.", b->labels[0].text, b->labels[0].text, b);
-			} else if ((!strcmp(b->name, "resource") || !strcmp(b->name, "data")) && b->nlabels == 2) {
-				int data = b->name[0] == 'd';
-				char *name = xasprintf("%s.%s", b->labels[0].text, b->labels[1].text);
-				n = add_node(g, data ? GN_DATA : GN_RESOURCE, m, data ? "data." : "", name, name, b);
-				if (n) {
-					const char *type = b->labels[0].text;
-					const char *dot = strchr(type, '.');
-					size_t plen = dot ? (size_t)(dot - type) : strlen(type);
-					const struct ast_item *pa = NULL, *count = NULL, *fe = NULL;
-					char *prov = xstrndup(type, plen);
-					/* the three settings read here, in one pass over the body */
-					for (size_t k = 0; k < b->body.n; k++) {
-						const struct ast_item *a = b->body.items[k];
-						if (a->kind != AST_ATTR)
-							continue;
-						if (!pa && !strcmp(a->name, "provider"))
-							pa = a;
-						else if (!count && !strcmp(a->name, "count"))
-							count = a;
-						else if (!fe && !strcmp(a->name, "for_each"))
-							fe = a;
-					}
-					n->schema = dot ? schema_resource_find(schema_provider_find(prov), dot + 1, data) :
-						    NULL;
-					if (pa) {
-						n->provider = ast_traversal_text(pa->value);
-						free(prov);
-					} else {
-						n->provider = prov;
-					}
-					n->count_expr = count != NULL;
-					n->for_each_expr = fe != NULL;
-				}
-				free(name);
-			} else if (!strcmp(b->name, "provider") && b->nlabels >= 1) {
-				char *name = b->nlabels == 2 ?
-					     xasprintf("%s.%s", b->labels[0].text, b->labels[1].text) :
-					     xstrdup(b->labels[0].text);
-				add_node(g, GN_PROVIDER, m, "provider.", name, name, b);
-				free(name);
-			} else if (!strcmp(b->name, "module") && b->nlabels == 1) {
-				const struct ast_item *src = body_attr(&b->body, "source");
-				const char *s = src ? ast_static_string(src->value) : NULL;
-				if (!s)
-					continue;
-				const struct ast_item *many = body_attr(&b->body, "count");
-				if (!many)
-					many = body_attr(&b->body, "for_each");
-				if (many) {
-					diag_error(g->diag, &many->name_span, "%s on a module call is not supported yet",
-						   many->name);
-					diag_hint(g->diag, "declare one module block per instance for now");
-					ret = -1;
-					continue;
-				}
-				if (depth >= 16) {
-					diag_error(g->diag, &src->value->span, "modules nest more than 16 deep");
-					ret = -1;
-					continue;
-				}
-				struct graph_module *child = add_module(g, m, b, b->labels[0].text);
-				char *path = config_module_path(cfg->dir, s);
-				if (config_load_dir(g->diag, path, &child->owned, 0)) {
-					free(path);
-					ret = -1;
-					continue;
-				}
-				free(path);
-				child->cfg = &child->owned;
-				if (declare_module(g, child, depth + 1))
-					ret = -1;
-			}
-		}
+		buf_add(&all, body->items, body->n * sizeof *body->items);
 	}
+	items = buf_count(&all, const struct ast_item *);
+	for (size_t k = 0; k < ns; k++) {
+		sh[k].g = g;
+		sh[k].m = m;
+		sh[k].items = (const struct ast_item *const *)(void *)all.data;
+		sh[k].from = items * k / ns;
+		sh[k].to = items * (k + 1) / ns;
+		sh[k].made = (struct buf)BUF_INIT;
+		sh[k].nodes = (struct buf)BUF_INIT;
+	}
+	pieces_run(declare_share_run, sh, sizeof sh[0], ns, 1);
+	for (size_t k = 0; k < ns; k++) {
+		for (size_t i = 0; i < buf_count(&sh[k].made, struct declared); i++) {
+			struct declared d = buf_at(&sh[k].made, struct declared, i);
+			if (d.n == SIZE_MAX) {
+				if (declare_item(g, m, sh[k].items[d.item], depth, NULL) < 0)
+					ret = -1;
+				continue;
+			}
+			for (size_t j = d.first; j < d.first + d.n; j++)
+				add_node(g, buf_at(&sh[k].nodes, struct graph_node *, j));
+		}
+		buf_release(&sh[k].made);
+		buf_release(&sh[k].nodes);
+	}
+	buf_release(&all);
 	return ret;
 }
 

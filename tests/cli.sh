@@ -324,15 +324,25 @@ t_diff "$T_TMP/err.1" "$T_TMP/err.3" "stk plan" >"$T_TMP/diff" ||
 	t_why "side by side, the messages differ from one thread's: $(head -20 "$T_TMP/diff")"
 t_end
 
-# Its graph's edges are found in shares side by side too (planner/graph.c), from 2048 nodes:
-# the graph must be one pass's.
+# Its nodes are declared, and its edges found, in shares side by side too (planner/graph.c),
+# from 2048 blocks and nodes: the graph must be one pass's. A module call and the stack block
+# in the middle of a share are declared where they stand, in order.
 t_begin "a big configuration's graph, built side by side, is the one built on one thread"
 if [ -f "$T_TMP/big/main.stk" ]; then
-	t_run env STK_PARSE_THREADS=1 "$STK" graph "$T_TMP/big"
+	mkdir -p "$T_TMP/biggraph/net"
+	printf 'variable vpc_id {}\n\nresource aws.subnet edge {\n  vpc_id     = var.vpc_id\n  cidr_block = "10.9.0.0/24"\n  tags       = stack.tags\n}\n\noutput id {\n  value = aws.subnet.edge.id\n}\n' \
+		>"$T_TMP/biggraph/net/main.stk"
+	awk '{ print }
+	     /^}/ && NR > 20000 && !m { print "\nmodule edge {\n  source = \"./net\"\n  vpc_id = aws.vpc.net600.id\n}"; m = 1 }
+	     /^}/ && NR > 30000 && !s { print "\nstack prod {\n  tags = { Env = var.env }\n}"; s = 1 }' \
+		"$T_TMP/big/main.stk" >"$T_TMP/biggraph/main.stk"
+	t_run env STK_PARSE_THREADS=1 "$STK" graph "$T_TMP/biggraph"
 	t_expect_status 0
 	t_expect_has out '"aws.subnet.net0_a" -> "aws.vpc.net0";'
+	t_expect_has out '"module.edge.var.vpc_id" -> "aws.vpc.net600";'
+	t_expect_has out '"module.edge.aws.subnet.edge" -> "var.env";'
 	mv "$T_TMP/out" "$T_TMP/one.out"
-	t_run env STK_PARSE_THREADS=3 "$STK" graph "$T_TMP/big"
+	t_run env STK_PARSE_THREADS=3 "$STK" graph "$T_TMP/biggraph"
 	t_expect_status 0
 	t_diff "$T_TMP/one.out" "$T_TMP/out" "stk graph" >"$T_TMP/diff" ||
 		t_why "side by side, the graph differs from one thread's: $(head -20 "$T_TMP/diff")"
