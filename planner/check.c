@@ -61,6 +61,7 @@ struct scope {
 	int count, for_each;
 	const struct scope_var *vars;   /* for-expression variables in reach */
 	const char *no_refs;            /* set: references are an error, and this says why */
+	int stack_tags;                 /* the stack block's tags: stack.tags is a loop there */
 };
 
 struct scope_var {
@@ -810,8 +811,12 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 		else if (!a1 || strcmp(a1, "index"))
 			diag_error(c->diag, &e->span, "count has only count.index");
 	} else if (strcmp(r, "stack") == 0) {
-		if (!a1 || (strcmp(a1, "name") && strcmp(a1, "tags")))
+		if (!a1 || (strcmp(a1, "name") && strcmp(a1, "tags"))) {
 			diag_error(c->diag, &e->span, "stack has only stack.name and stack.tags");
+		} else if (sc->stack_tags && !strcmp(a1, "tags")) {
+			diag_error(c->diag, &e->span, "stack.tags refers to itself");
+			diag_hint(c->diag, "write the value itself, or put it in a local both use");
+		}
 	} else if (strcmp(r, "path") == 0) {
 		if (!a1 || (strcmp(a1, "module") && strcmp(a1, "root") && strcmp(a1, "cwd")))
 			diag_error(c->diag, &e->span, "path has only path.module, path.root and path.cwd");
@@ -1336,7 +1341,7 @@ out:
 static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 {
 	const struct ast_item *b = d->item;
-	struct scope sc = { d, d->meta.count != NULL, d->meta.for_each != NULL, NULL, NULL };
+	struct scope sc = { d, d->meta.count != NULL, d->meta.for_each != NULL, NULL, NULL, 0 };
 	const struct ast_item *count = d->meta.count;
 	const struct ast_item *fe = d->meta.for_each;
 	const struct ast_item *prov = d->meta.provider;
@@ -1347,20 +1352,20 @@ static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 		diag_error(c->diag, &fe->name_span, "count and for_each cannot both be set");
 	if (count) {
 		/* count and for_each are evaluated before the object exists: no count.index in them */
-		struct scope outer = { d, 0, 0, NULL, NULL };
+		struct scope outer = { d, 0, 0, NULL, NULL, 0 };
 		check_expr(c, count->value, &outer);
 		if (count->value->kind == AST_NUMBER &&
 		    (count->value->u.number < 0 || count->value->u.number != (double)(long long)count->value->u.number))
 			diag_error(c->diag, &count->value->span, "count must be a whole number, 0 or more");
 	}
 	if (fe) {
-		struct scope outer = { d, 0, 0, NULL, NULL };
+		struct scope outer = { d, 0, 0, NULL, NULL, 0 };
 		check_expr(c, fe->value, &outer);
 		if (fe->value->kind == AST_NUMBER || fe->value->kind == AST_BOOL)
 			diag_error(c->diag, &fe->value->span, "for_each takes a map or a set of strings");
 	}
 	if (dep) {
-		struct scope outer = { d, 0, 0, NULL, NULL };
+		struct scope outer = { d, 0, 0, NULL, NULL, 0 };
 		check_expr(c, dep->value, &outer);
 		check_depends_on(c, dep);
 	}
@@ -1398,7 +1403,7 @@ static void check_stack(struct check_ctx *c, const struct ast_item *b)
 		"bucket", "key", "region", "lock_table", "dynamodb_table", "encrypt", "profile",
 		"endpoint", NULL,
 	};
-	struct scope none = { 0 };
+	struct scope none = { 0 }, tags = { .stack_tags = 1 };
 
 	for (size_t i = 0; i < b->body.n; i++) {
 		const struct ast_item *it = b->body.items[i];
@@ -1408,7 +1413,7 @@ static void check_stack(struct check_ctx *c, const struct ast_item *b)
 				diag_hint(c->diag, "stack takes tags, and backend and encryption blocks");
 				continue;
 			}
-			check_expr(c, it->value, &none);
+			check_expr(c, it->value, &tags);
 			if (literal_kind(it->value) && it->value->kind != AST_OBJECT)
 				diag_error(c->diag, &it->value->span, "tags must be a map of strings");
 			continue;
@@ -1549,7 +1554,7 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 	static const char *const meta[] = { "source", "count", "for_each", "depends_on", "providers", NULL };
 	const struct ast_item *b = d->item;
 	const struct ast_item *src = body_attr(&b->body, "source");
-	struct scope sc = { d, d->meta.count != NULL, d->meta.for_each != NULL, NULL, NULL };
+	struct scope sc = { d, d->meta.count != NULL, d->meta.for_each != NULL, NULL, NULL, 0 };
 	struct buf names = BUF_INIT;
 	if (d->mod && d->mod->loaded) {
 		const struct strmap *m = &d->mod->vars;

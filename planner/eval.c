@@ -1095,6 +1095,40 @@ static struct value *tf_resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 	return val_ref(v);
 }
 
+/* Messages about a template file parsed in its wrapper (template_file): what the parser found
+ * past the file's own text, at the wrapper's last line, is about the end of the file. The first
+ * such message is put there and says so; the ones after it only echo it. */
+#define TEMPLATE_END "STK_TEMPLATE_EOF"
+
+static void template_messages(struct diag_ctx *d, const struct source *wrapped, uint32_t own_end)
+{
+	size_t w = 0, n = buf_count(&d->diags, struct diag);
+	int past = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct diag x = buf_at(&d->diags, struct diag, i);
+		if (x.span.src == wrapped && x.span.off >= own_end) {
+			if (past++) {
+				if (x.severity == DIAG_ERROR)
+					d->errors--;
+				free(x.message);
+				free(x.hint);
+				continue;
+			}
+			x.span.off = x.span.end = own_end ? own_end - 1 : 0;
+			char *at = strstr(x.message, "'" TEMPLATE_END "'");
+			if (at) {
+				char *m = xasprintf("%.*sthe end of the file%s", (int)(at - x.message), x.message,
+						    at + sizeof TEMPLATE_END + 1);
+				free(x.message);
+				x.message = m;
+			}
+		}
+		buf_at(&d->diags, struct diag, w++) = x;
+	}
+	d->diags.len = w * sizeof(struct diag);
+}
+
 static struct value *template_file(struct func_call *fc, const char *path, const struct value *vars)
 {
 	struct eval_ctx *outer = fc->evaluator;
@@ -1115,17 +1149,23 @@ static struct value *template_file(struct func_call *fc, const char *path, const
 	if (!src)
 		return NULL;
 	/* the file's text is the inside of a heredoc: wrap it and parse it as one */
-	buf_addstr(&text, "v = <<STK_TEMPLATE_EOF\n");
+	buf_addstr(&text, "v = <<" TEMPLATE_END "\n");
 	buf_add(&text, src->text, src->len);
 	if (src->len && src->text[src->len - 1] != '\n')
 		buf_addch(&text, '\n');
-	buf_addstr(&text, "STK_TEMPLATE_EOF\n");
 	{
+		uint32_t own_end = (uint32_t)text.len;
+		buf_addstr(&text, TEMPLATE_END "\n");
 		size_t len = text.len;
 		struct source *wrapped = diag_add_source(fc->diag, src->name, buf_detach(&text, NULL), len);
+		struct diag_ctx parsed;
 		/* messages give the file's own line numbers, not the wrapper's */
 		wrapped->hidden = 1;
-		struct ast_file *af = parse_source(fc->diag, wrapped, 0);
+		diag_init(&parsed);
+		struct ast_file *af = parse_source(&parsed, wrapped, 0);
+		template_messages(&parsed, wrapped, own_end);
+		diag_append(fc->diag, &parsed);
+		diag_release(&parsed);
 		if (af->body.n == 1 && af->body.items[0]->kind == AST_ATTR) {
 			memset(&inner, 0, sizeof inner);
 			inner.diag = fc->diag;

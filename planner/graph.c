@@ -206,12 +206,13 @@ static int declare_item(struct graph *g, struct graph_module *m, const struct as
 				fe = a;
 		}
 		n->schema = dot ? schema_resource_find(schema_provider_find(prov), dot + 1, data) : NULL;
-		if (pa) {
-			n->provider = ast_traversal_text(pa->value);
+		/* provider = aws.eu; anything else (validate refuses it, but the state's passphrase
+		 * is worked out before any check) leaves the type's own */
+		n->provider = pa ? ast_traversal_text(pa->value) : NULL;
+		if (n->provider)
 			free(prov);
-		} else {
+		else
 			n->provider = prov;
-		}
 		n->count_expr = count != NULL;
 		n->for_each_expr = fe != NULL;
 		made(g, deferred, n);
@@ -364,8 +365,9 @@ static void add_edge(struct graph *g, struct graph_node *from, size_t to, const 
 {
 	struct graph_edge e;
 
-	/* a variable's validation names the variable itself: no edge to itself */
-	if (graph_node(g, to) == from)
+	/* a variable's validation names the variable itself: no edge to itself. Anything else
+	 * that refers to itself (local.a = "${local.a}", or through stack.tags) is a cycle. */
+	if (graph_node(g, to) == from && from->kind == GN_VARIABLE)
 		return;
 	for (size_t i = 0; i < buf_count(&from->edges, struct graph_edge); i++)
 		if (buf_at(&from->edges, struct graph_edge, i).to == to)

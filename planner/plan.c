@@ -93,6 +93,12 @@ static struct value *node_value(struct planner *pl, struct graph_node *n, const 
 		diag_error(pl->diag, &ref->span, "'%s' is not declared", ref->key);
 		return NULL;
 	}
+	if (n->state == 1) {
+		/* the graph reports cycles before any evaluation: this is one it did not see, and
+		 * a node failing with no message would leave its dependents out of the plan unsaid */
+		diag_error(pl->diag, &ref->span, "%s refers to itself", n->addr);
+		return NULL;
+	}
 	if (n->state != 2 || !n->value)
 		return NULL;
 	return val_ref(n->value);
@@ -187,10 +193,18 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 			struct graph_module *saved = pl->cur->eval_mod;
 			if (!t)
 				return val_empty_map();
+			if (pl->in_stack_tags) {
+				/* stack { tags = { A = stack.tags.B } }: no value could come of it */
+				diag_error(pl->diag, &ref->span, "stack.tags refers to itself");
+				diag_hint(pl->diag, "write the value itself, or put it in a local both use");
+				return NULL;
+			}
 			inner.count_index = inner.each_key = inner.each_value = NULL;
 			/* written in the root module, whatever module refers to it */
 			pl->cur->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
+			pl->in_stack_tags = 1;
 			r = eval_expr(&inner, t->value);
+			pl->in_stack_tags = 0;
 			pl->cur->eval_mod = saved;
 			return r;
 		}
@@ -1808,6 +1822,7 @@ static int eval_in_rounds(struct planner *pl)
 		s->pl.dep_stamp = 0;
 		s->pl.addr_scratch = (struct buf)BUF_INIT;
 		s->pl.key_orders = (struct buf)BUF_INIT;
+		s->pl.in_stack_tags = 0;
 		s->diag.max_errors = pl->diag->max_errors;
 		s->nodes = nodes;
 		s->needed = needed;

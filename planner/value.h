@@ -38,8 +38,8 @@ struct value {
 	uint8_t kind;
 	uint8_t marks;
 	/* 0: the value belongs to one thread, and its count is a plain one; VAL_SHARED_ATOMIC:
-	 * threads share it (val_share), and count it atomically; VAL_SHARED_STATIC: null, true
-	 * and false, never counted nor freed */
+	 * threads share it (val_share), and count it atomically; VAL_SHARED_STATIC: null, true,
+	 * false and the unknowns of val_unknown, never counted nor freed */
 	uint8_t shared;
 	union {
 		int b;

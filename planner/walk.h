@@ -30,6 +30,7 @@ struct planner {
 	unsigned dep_stamp;
 	struct buf addr_scratch;      /* resolve()'s addresses, built without a malloc each */
 	struct buf key_orders;        /* struct key_order *: schema blocks' keys in byte order */
+	int in_stack_tags;            /* evaluating stack.tags: a reference to it inside is a loop */
 };
 
 /* Builds the graph; returns -1 after diagnostics. planner_teardown() in any case. */

@@ -215,12 +215,12 @@ t_expect_lacks err "$success"
 t_end
 
 # stack.tags is an expression of the root module: a resource that uses it depends on what its
-# tags name, and stack.tags inside stack.tags is followed once, not forever.
+# tags name.
 t_begin "stack.tags makes the edges of what the stack's tags name"
 mkdir -p "$T_TMP/stacktags"
 cat >"$T_TMP/stacktags/main.stk" <<'EOF2'
 stack "demo" {
-  tags = { Env = var.env, Self = stack.name, Again = stack.tags.Env }
+  tags = { Env = var.env, Self = stack.name }
 }
 
 variable env {
@@ -235,6 +235,49 @@ EOF2
 t_run "$STK" graph "$T_TMP/stacktags"
 t_expect_status 0
 t_expect_has out '"aws.vpc.main" -> "var.env";'
+t_end
+
+# stack.tags inside the stack's own tags could only go round forever: the check says so (the
+# plan used to recurse until the stack overflowed).
+t_begin "stack.tags in the stack's own tags is an error"
+mkdir -p "$T_TMP/stackloop"
+cat >"$T_TMP/stackloop/main.stk" <<'EOF2'
+stack "demo" {
+  tags = { Env = "prod", Again = stack.tags.Env }
+}
+EOF2
+t_run "$STK" validate "$T_TMP/stackloop"
+t_expect_status 1
+t_expect_has err "main.stk:2:34: error: stack.tags refers to itself"
+t_end
+
+# The state's passphrase (a root variable) is worked out before the configuration is
+# checked, from a graph of it: a provider setting that is not a provider's name must not
+# crash that graph (it did: a NULL provider), and the state commands go on.
+t_begin "a state command reads a configuration with a bad provider setting without crashing"
+mkdir -p "$T_TMP/badprov"
+cat >"$T_TMP/badprov/main.stk" <<'EOF2'
+stack "demo" {
+  encryption {
+    passphrase = var.pw
+  }
+}
+
+variable pw {
+  default = "correct horse battery staple"
+}
+
+resource aws.vpc main {
+  provider   = "aws"
+  cidr_block = "10.0.0.0/16"
+}
+EOF2
+(cd "$T_TMP/badprov" && "$STK" state list) >"$T_TMP/out" 2>"$T_TMP/err"
+status=$?
+[ "$status" -eq 0 ] || t_why "stk state list exited $status: $(head -5 "$T_TMP/err")"
+t_run "$STK" validate "$T_TMP/badprov"
+t_expect_status 1
+t_expect_has err "main.stk:12:"
 t_end
 
 # A plan of 9000 creates has its text made side by side, in shares of at least 4096 changes
