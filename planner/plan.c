@@ -1987,6 +1987,19 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 		for (size_t i = 0; i < graph_count(&pl.g); i++)
 			eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
 	planner_report_missing(&pl);
+	if (diag->errors == errors) {
+		/* a node that failed took what depends on it out of the plan: with no message for
+		 * it, the plan would look complete. Say so, rather than plan without it. */
+		for (size_t i = 0; i < graph_count(&pl.g); i++) {
+			const struct graph_node *n = graph_node(&pl.g, pl.g.order[i]);
+			if (n->state != 3)
+				continue;
+			diag_error(diag, n->item ? &n->item->name_span : NULL,
+				   "%s could not be planned, and no reason was given", n->addr);
+			diag_hint(diag, "this is a bug in stk: please report it, with this configuration");
+			break;
+		}
+	}
 	plan_orphans(&pl);
 	/* -replace names an instance that must exist: a typo must not pass silently */
 	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++) {
