@@ -20,7 +20,7 @@
 #include "planner/state.h"
 #include "planner/value_json.h"
 #include "planner/vars.h"
-#include "providers/http.h"
+#include "providers/net.h"
 
 struct plan_args {
 	const char *dir;
@@ -150,8 +150,8 @@ static void run_init(struct run *r)
 static void run_release(struct run *r)
 {
 	/* a second interrupt cancelled every request: the unlock must still go out */
-	if (http_cancelled())
-		http_cancel_reset();
+	if (net_loaded() && net_loaded()->http_cancelled())
+		net_loaded()->http_cancel_reset();
 	if (r->locked)
 		state_unlock(&r->lock);
 	cli_print_diags(&r->diag);
@@ -591,7 +591,8 @@ static void on_signal(int sig)
 		/* still planning: stop now, through the normal path, which releases the lock */
 		static const char msg_plan[] = "\nstk: interrupted: stopping, and releasing the state's lock\n";
 		apply_interrupted = 1;
-		http_cancel();
+		if (net_loaded())
+			net_loaded()->http_cancel();
 		if (write(2, msg_plan, sizeof msg_plan - 1) < 0)
 			return;
 		return;
@@ -604,7 +605,8 @@ static void on_signal(int sig)
 						 "flight, then releasing the state's lock\n";
 		if (remote_lock) {
 			/* the main thread sees its operations fail, writes the state, unlocks */
-			http_cancel();
+			if (net_loaded())
+				net_loaded()->http_cancel();
 			if (write(2, msg_remote, sizeof msg_remote - 1) < 0)
 				return;
 			return;
@@ -790,6 +792,9 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 		ret = 0;
 		goto out;
 	}
+	/* the providers' module, before anyone is asked to approve what it cannot do */
+	if (!net_get(&r.diag))
+		goto out;
 	if (!r.auto_approve && confirm(&r.diag, destroy)) {
 		if (apply_interrupted)
 			ret = 130;

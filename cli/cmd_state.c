@@ -8,6 +8,7 @@
 #include "planner/apply.h"
 #include "planner/check.h"
 #include "planner/config.h"
+#include "providers/net.h"
 #include "providers/provider.h"
 #include "planner/state.h"
 #include "planner/vars.h"
@@ -381,9 +382,13 @@ int cmd_import(int argc, char **argv)
 		provider = xstrndup(a.type, strcspn(a.type, "."));
 	char base[64];
 	snprintf(base, sizeof base, "%.*s", (int)strcspn(provider, "."), provider);
-	const struct provider_ops *ops = provider_find(base);
+	const struct provider_ops *ops = net_provider_find(base, &diag);
 	const char *dot = strchr(a.type, '.');
 	const struct schema_resource *rs = ops ? schema_resource_find(ops->schema, dot + 1, 0) : NULL;
+	if (!net_get(NULL)) {
+		free(provider);
+		goto out;
+	}
 	if (!ops || !ops->read || !rs) {
 		diag_error(&diag, NULL, "%s cannot be imported: no provider in this build reads it", a.type);
 		free(provider);

@@ -9,7 +9,7 @@
 #include "planner/plan.h"
 #include "planner/state.h"
 #include "planner/vars.h"
-#include "providers/aws/backend.h"
+#include "providers/net.h"
 
 /* The S3 backend of this process, and the configuration read for commands that do not load
  * it themselves (its diagnostics context owns the sources its spans point into), kept until
@@ -123,7 +123,7 @@ char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config
 	if (s3) {
 		/* opened again (a sealed saved plan, then its state): the new settings win */
 		state_set_remote(NULL);
-		aws_backend_free(s3);
+		net_get(NULL)->aws_backend_free(s3);
 		s3 = NULL;
 	}
 	/* commands that do not plan (state, output) still honour the directory's stack block;
@@ -159,10 +159,11 @@ char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config
 			diag_error(diag, &be->name_span, "backend s3 needs bucket and key");
 			goto out;
 		}
-		if (!(s3 = aws_backend_new(bucket, key, table, region, diag)))
+		const struct stk_net *net = net_get(diag);
+		if (!net || !(s3 = net->aws_backend_new(bucket, key, table, region, diag)))
 			goto out;
-		state_set_remote(aws_backend_remote(s3));
-		path = strdup(aws_backend_path(s3));
+		state_set_remote(net->aws_backend_remote(s3));
+		path = strdup(net->aws_backend_path(s3));
 	} else if (be && be->nlabels && !strcmp(be->labels[0].text, "local")) {
 		const char *p = fixed(diag, be, "path", &bad);
 		if (bad)
@@ -193,6 +194,8 @@ void cli_state_close(void)
 	state_set_remote(NULL);
 	state_set_passphrase(NULL);
 	state_set_sealing(1);
-	aws_backend_free(s3);
+	/* s3 is only ever made through the loaded module */
+	if (s3)
+		net_get(NULL)->aws_backend_free(s3);
 	s3 = NULL;
 }

@@ -16,7 +16,7 @@
 #include "common/strmap.h"
 #include "planner/uuid.h"
 #include "planner/walk.h"
-#include "providers/http.h"
+#include "providers/net.h"
 #include "providers/provider.h"
 
 volatile sig_atomic_t apply_interrupted;
@@ -151,7 +151,8 @@ static void start_workers(struct applier *ap)
 	/* before any thread: the workers configure providers, whose first HTTP client would
 	 * otherwise set libcurl up while other workers run (a failure is reported by that
 	 * client) */
-	http_global_init(NULL);
+	if (net_get(NULL))
+		net_get(NULL)->http_global_init(NULL);
 	ap->nthreads = ap->ao->parallelism > 0 ? ap->ao->parallelism : 10;
 	ap->threads = xcalloc((size_t)ap->nthreads, sizeof *ap->threads);
 	for (int i = 0; i < ap->nthreads; i++)
@@ -257,9 +258,10 @@ static struct provider *provider_for(struct applier *ap, const char *name, struc
 	if (p)
 		return p;
 	snprintf(base, sizeof base, "%.*s", (int)strcspn(name, "."), name);
-	ops = provider_find(base);
+	ops = net_provider_find(base, diag);
 	if (!ops) {
-		diag_error(diag, NULL, "%s: the %s provider is not part of this build yet", addr, base);
+		if (net_get(NULL))
+			diag_error(diag, NULL, "%s: the %s provider is not part of this build yet", addr, base);
 		return NULL;
 	}
 	if (ap->pl) {
@@ -1252,7 +1254,12 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 			j++;
 		char base[64];
 		snprintf(base, sizeof base, "%.*s", (int)strcspn(first->res->provider, "."), first->res->provider);
-		const struct provider_ops *ops = provider_find(base);
+		const struct stk_net *net = net_get(diag);
+		const struct provider_ops *ops = net ? net->provider_find(base) : NULL;
+		if (!net) {
+			ret = -1;
+			break;
+		}
 		if (!ops || !ops->read) {
 			/* one error per provider, naming the first object that needs it */
 			if (!strmap_get(&missing, first->res->provider)) {
@@ -1359,7 +1366,7 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			a.key = in->key ? val_ref(in->key) : NULL;
 			addr_format(&a, &text);
 			snprintf(base, sizeof base, "%.*s", (int)strcspn(r->provider, "."), r->provider);
-			ops = provider_find(base);
+			ops = net_provider_find(base, diag);
 			p = ops && ops->find_by_token ?
 			    configure_from(ops, configs, r->module, r->provider, text.data, diag) : NULL;
 			if (p) {

@@ -214,6 +214,30 @@ t_expect_has err "$T_TMP/broken/main.stk:3:1: error: "
 t_expect_lacks err "$success"
 t_end
 
+# The providers and the HTTP layer are a module of their own (stk-net.so), loaded on the first
+# request: a command that makes none works without it, and one that needs it says what is
+# missing. STK_NET_MODULE names the module to load instead of looking for it.
+t_begin "commands that make no request work without stk-net.so; one that does says it is missing"
+mkdir -p "$T_TMP/nonet"
+cat >"$T_TMP/nonet/main.stk" <<'EOF2'
+resource host.file motd {
+  filename = "motd.txt"
+  content  = "hello"
+}
+EOF2
+t_run env STK_NET_MODULE="$T_TMP/nonet/missing.so" "$STK" validate "$T_TMP/nonet"
+t_expect_status 0
+t_run env STK_NET_MODULE="$T_TMP/nonet/missing.so" STK_STATE="$T_TMP/nonet/stk.state" \
+	"$STK" plan -refresh=false "$T_TMP/nonet"
+t_expect_status 0
+t_expect_has out "Plan: 1 to add"
+t_run env STK_NET_MODULE="$T_TMP/nonet/missing.so" STK_STATE="$T_TMP/nonet/stk.state" \
+	"$STK" apply -auto-approve "$T_TMP/nonet"
+t_expect_status 1
+t_expect_has err "cannot load stk's providers: $T_TMP/nonet/missing.so"
+t_expect_has err "STK_NET_MODULE"
+t_end
+
 # stack.tags is an expression of the root module: a resource that uses it depends on what its
 # tags name.
 t_begin "stack.tags makes the edges of what the stack's tags name"
