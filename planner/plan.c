@@ -1987,9 +1987,11 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 		for (size_t i = 0; i < graph_count(&pl.g); i++)
 			eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
 	planner_report_missing(&pl);
-	if (diag->errors == errors) {
-		/* a node that failed took what depends on it out of the plan: with no message for
-		 * it, the plan would look complete. Say so, rather than plan without it. */
+	if (diag->errors == errors && !opts->destroy) {
+		/* a node that failed took what depends on it out of the plan (and its objects in the
+		 * state into it, as deletes): with no message for it, the plan would look complete.
+		 * Say so, rather than plan without it. (A destroy has no value for what the state
+		 * does not hold, and what depends on that fails quietly: nothing is lost.) */
 		for (size_t i = 0; i < graph_count(&pl.g); i++) {
 			const struct graph_node *n = graph_node(&pl.g, pl.g.order[i]);
 			if (n->state != 3)
