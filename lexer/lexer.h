@@ -42,8 +42,6 @@ struct lex_state {
 	struct span string_open;
 	void *scanner;             /* yyscan_t */
 	const char *in, *in_end;   /* what the scanner has yet to read of the source (YY_INPUT) */
-	struct lex_name *names;    /* every distinct name met, copied once (lex_name) */
-	size_t names_cap, names_len;
 };
 
 union YYSTYPE;
