@@ -59,13 +59,6 @@ struct graph_node *graph_find(const struct graph *g, const char *addr)
 	return i == SIZE_MAX ? NULL : graph_node(g, i);
 }
 
-char *graph_addr(const struct graph_module *m, const char *local)
-{
-	if (!m || !*m->path)
-		return xstrdup(local);
-	return xasprintf("%s.%s", m->path, local);
-}
-
 /* A node, with its address (the module's path, prefix, local) and name in the same block:
  * one allocation per node, not three (100k resources are 100k nodes). Not in the graph yet
  * (add_node). */
@@ -377,7 +370,7 @@ static void add_edge(struct graph *g, struct graph_node *from, size_t to, const 
 	buf_push(&from->edges, struct graph_edge, e);
 }
 
-/* The index of graph_addr(m, kind + key), or SIZE_MAX: built on the stack, as every
+/* The index of the address m.path + "." + kind + key, or SIZE_MAX: built on the stack, as every
  * reference of every resource looks one up. */
 static size_t find_in(const struct graph *g, const struct graph_module *m, const char *kind, const char *key)
 {

@@ -73,7 +73,4 @@ struct graph_node *graph_find(const struct graph *g, const char *addr);
 /* Writes the graph as Graphviz DOT, nodes labelled by address. */
 void graph_dot(const struct graph *g, struct buf *out);
 
-/* "module.web." + "aws.vpc.main": an address inside a module instance. Caller frees. */
-char *graph_addr(const struct graph_module *m, const char *local);
-
 #endif

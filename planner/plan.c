@@ -143,7 +143,7 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 	case REF_LOCAL:
 	case REF_DATA:
 	case REF_RESOURCE:
-		/* graph_addr(m, "var." + key), built in one reused buffer: every reference of
+		/* m.path + ".var." + key, built in one reused buffer: every reference of
 		 * every resource comes here */
 		buf_reset(&pl->addr_scratch);
 		if (*m->path) {
