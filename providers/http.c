@@ -842,7 +842,6 @@ int http_client_init(struct http_client *c, struct diag_ctx *ctx)
 	c->retry_cost = 5;
 	c->timeout_retry_cost = 10;
 	c->success_refund = 1;
-	c->max_idle_handles = 16;
 	c->user_agent = "stk";
 	c->log_level = log_level_from_env();
 	c->log = stderr;
@@ -926,22 +925,18 @@ static CURL *handle_get(struct http_client *c)
 	return h ? h : curl_easy_init();
 }
 
+/* Every handle comes back to the pool: the pool then never holds more than were in use at once,
+ * which the caller's parallelism bounds. Capping it below that would close a connection after
+ * each call of the workers beyond the cap and open a new one for their next call. */
 static void handle_put(struct http_client *c, CURL *h)
 {
-	int kept = 0;
-
 	if (!h)
 		return;
 	/* Forget the request (its buffers and callbacks); connections and caches stay. */
 	curl_easy_reset(h);
 	pthread_mutex_lock(&c->lock);
-	if (buf_count(&c->idle, CURL *) < c->max_idle_handles) {
-		buf_push(&c->idle, CURL *, h);
-		kept = 1;
-	}
+	buf_push(&c->idle, CURL *, h);
 	pthread_mutex_unlock(&c->lock);
-	if (!kept)
-		curl_easy_cleanup(h);
 }
 
 /* The retry budget, as in the AWS SDKs' retry quota: budget_max tokens, a retry takes some, a

@@ -117,7 +117,6 @@ struct http_client {
 	unsigned retry_cost;		/* 5 tokens per retry */
 	unsigned timeout_retry_cost;	/* 10 tokens per retry after a timeout */
 	unsigned success_refund;	/* 1 token back for a success at the first attempt */
-	unsigned max_idle_handles;	/* 16 easy handles (and their connections) kept */
 	const char *user_agent;		/* "stk"; borrowed */
 	enum http_log_level log_level;	/* from STK_LOG: "debug", "info", else off */
 	FILE *log;			/* stderr */

@@ -223,6 +223,9 @@ def main():
             settings["latency"] = float(args.pop(0))
         else:
             sys.exit("fault_proxy.py: unknown flag " + flag)
+    # Python's default listen queue is 5: an apply at -parallelism=64 connects 64 times at
+    # once, and a connect beyond the queue waits a second for its SYN to be sent again
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
