@@ -59,27 +59,68 @@ struct graph_node *graph_find(const struct graph *g, const char *addr)
 	return i == SIZE_MAX ? NULL : graph_node(g, i);
 }
 
+/* A node's address is its module's path and ".", when not the root, then kind ("var.",
+ * "local.", "data." or "" for a resource) and key: its length, and the address written to
+ * out, which holds that length and a NUL. Built here alone, for the node and its lookups. */
+static size_t addr_len(const struct graph_module *m, const char *kind, const char *key)
+{
+	return (m && *m->path ? strlen(m->path) + 1 : 0) + strlen(kind) + strlen(key);
+}
+
+static char *addr_write(char *out, const struct graph_module *m, const char *kind, const char *key)
+{
+	char *p = out;
+	size_t n;
+
+	if (m && *m->path) {
+		n = strlen(m->path);
+		memcpy(p, m->path, n);
+		p[n] = '.';
+		p += n + 1;
+	}
+	n = strlen(kind);
+	memcpy(p, kind, n);
+	p += n;
+	n = strlen(key);
+	memcpy(p, key, n + 1);
+	return p + n + 1;
+}
+
+/* The index of the address m.path + "." + kind + key, or SIZE_MAX: built on the stack, as every
+ * reference of every resource looks one up. */
+static size_t find_in(const struct graph *g, const struct graph_module *m, const char *kind, const char *key)
+{
+	char small[256], *addr = small;
+	size_t len = addr_len(m, kind, key), i;
+
+	if (len + 1 > sizeof small)
+		addr = xmalloc(len + 1);
+	addr_write(addr, m, kind, key);
+	i = find_index(g, addr);
+	if (addr != small)
+		free(addr);
+	return i;
+}
+
+struct graph_node *graph_find_in(const struct graph *g, const struct graph_module *m, const char *kind,
+				 const char *key)
+{
+	size_t i = find_in(g, m, kind, key);
+	return i == SIZE_MAX ? NULL : graph_node(g, i);
+}
+
 /* A node, with its address (the module's path, prefix, local) and name in the same block:
  * one allocation per node, not three (100k resources are 100k nodes). Not in the graph yet
  * (add_node). */
 static struct graph_node *new_node(enum graph_kind kind, struct graph_module *m, const char *prefix,
 				   const char *local, const char *name, const struct ast_item *item)
 {
-	size_t plen = m && *m->path ? strlen(m->path) + 1 : 0, xlen = strlen(prefix);
-	size_t llen = strlen(local), nlen = strlen(name);
-	struct graph_node *n = xcalloc(1, sizeof *n + plen + xlen + llen + 1 + nlen + 1);
-	char *p = (char *)(n + 1);
+	size_t alen = addr_len(m, prefix, local), nlen = strlen(name);
+	struct graph_node *n = xcalloc(1, sizeof *n + alen + 1 + nlen + 1);
 
 	n->kind = kind;
-	n->addr = p;
-	if (plen) {
-		memcpy(p, m->path, plen - 1);
-		p[plen - 1] = '.';
-		p += plen;
-	}
-	memcpy(p, prefix, xlen);
-	memcpy(p + xlen, local, llen + 1);
-	n->name = p + xlen + llen + 1;
+	n->addr = (char *)(n + 1);
+	n->name = addr_write(n->addr, m, prefix, local);
 	memcpy(n->name, name, nlen + 1);
 	n->mod = m;
 	n->eval_mod = m;
@@ -370,26 +411,6 @@ static void add_edge(struct graph *g, struct graph_node *from, size_t to, const 
 	buf_push(&from->edges, struct graph_edge, e);
 }
 
-/* The index of the address m.path + "." + kind + key, or SIZE_MAX: built on the stack, as every
- * reference of every resource looks one up. */
-static size_t find_in(const struct graph *g, const struct graph_module *m, const char *kind, const char *key)
-{
-	char small[256], *addr = small;
-	size_t pl = m && *m->path ? strlen(m->path) + 1 : 0, kl = strlen(kind), nl = strlen(key), i;
-
-	if (pl + kl + nl + 1 > sizeof small)
-		addr = xmalloc(pl + kl + nl + 1);
-	if (pl) {
-		memcpy(addr, m->path, pl - 1);
-		addr[pl - 1] = '.';
-	}
-	memcpy(addr + pl, kind, kl);
-	memcpy(addr + pl + kl, key, nl + 1);
-	i = find_index(g, addr);
-	if (addr != small)
-		free(addr);
-	return i;
-}
 
 static void edge_to(struct edge_ctx *ec, const char *kind, const char *key, const struct span *where)
 {

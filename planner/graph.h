@@ -69,6 +69,10 @@ int graph_build(struct graph *g, const struct config_module *root);
 size_t graph_count(const struct graph *g);
 struct graph_node *graph_node(const struct graph *g, size_t i);
 struct graph_node *graph_find(const struct graph *g, const char *addr);
+/* The node of module m (NULL: the root) at kind ("var.", "local.", "data." or "" for a
+ * resource) and key: graph_find of the address, without making it. */
+struct graph_node *graph_find_in(const struct graph *g, const struct graph_module *m, const char *kind,
+				 const char *key);
 
 /* Writes the graph as Graphviz DOT, nodes labelled by address. */
 void graph_dot(const struct graph *g, struct buf *out);

@@ -143,18 +143,9 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 	case REF_LOCAL:
 	case REF_DATA:
 	case REF_RESOURCE:
-		/* m.path + ".var." + key, built in one reused buffer: every reference of
-		 * every resource comes here */
-		buf_reset(&pl->addr_scratch);
-		if (*m->path) {
-			buf_addstr(&pl->addr_scratch, m->path);
-			buf_addch(&pl->addr_scratch, '.');
-		}
-		if (ref->kind != REF_RESOURCE)
-			buf_addstr(&pl->addr_scratch, ref->kind == REF_VAR ? "var." : ref->kind == REF_LOCAL ? "local." :
-				   "data.");
-		buf_addstr(&pl->addr_scratch, ref->key);
-		return node_value(pl, graph_find(&pl->g, pl->addr_scratch.data), ref);
+		return node_value(pl, graph_find_in(&pl->g, m, ref->kind == REF_VAR ? "var." :
+						    ref->kind == REF_LOCAL ? "local." :
+						    ref->kind == REF_DATA ? "data." : "", ref->key), ref);
 	case REF_MODULE: {
 		const char *dot = strchr(ref->key, '.');
 		char *name = dot ? xstrndup(ref->key, (size_t)(dot - ref->key)) : xstrdup(ref->key);
@@ -193,7 +184,7 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 			struct graph_module *saved = pl->cur->eval_mod;
 			if (!t)
 				return val_empty_map();
-			if (pl->in_stack_tags) {
+			if (pl->scratch.in_stack_tags) {
 				/* stack { tags = { A = stack.tags.B } }: no value could come of it */
 				diag_error(pl->diag, &ref->span, "stack.tags refers to itself");
 				diag_hint(pl->diag, "write the value itself, or put it in a local both use");
@@ -202,9 +193,9 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 			inner.count_index = inner.each_key = inner.each_value = NULL;
 			/* written in the root module, whatever module refers to it */
 			pl->cur->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
-			pl->in_stack_tags = 1;
+			pl->scratch.in_stack_tags = 1;
 			r = eval_expr(&inner, t->value);
-			pl->in_stack_tags = 0;
+			pl->scratch.in_stack_tags = 0;
 			pl->cur->eval_mod = saved;
 			return r;
 		}
@@ -235,7 +226,7 @@ static void eval_init(struct planner *pl, struct eval_ctx *ec, struct graph_node
 /* The value of a schema default, written as .stk source ("true", "\"tcp\""). */
 static struct value *schema_default(struct planner *pl, const char *src_text)
 {
-	struct value *v = strmap_get(&pl->default_cache, src_text);
+	struct value *v = strmap_get(&pl->scratch.default_cache, src_text);
 
 	if (v)
 		return val_ref(v);
@@ -246,10 +237,10 @@ static struct value *schema_default(struct planner *pl, const char *src_text)
 	memset(&ec, 0, sizeof ec);
 	ec.diag = pl->diag;
 	v = f->body.n == 1 ? eval_expr(&ec, f->body.items[0]->value) : NULL;
-	buf_push(&pl->default_files, struct ast_file *, f);
+	buf_push(&pl->scratch.default_files, struct ast_file *, f);
 	if (!v)
 		v = val_null();
-	strmap_put(&pl->default_cache, src_text, v);
+	strmap_put(&pl->scratch.default_cache, src_text, v);
 	return val_ref(v);
 }
 
@@ -410,9 +401,9 @@ static const struct key_order *key_order(struct planner *pl, const struct schema
 	const char **names;
 	struct key_order *ko;
 
-	for (size_t i = 0; i < buf_count(&pl->key_orders, struct key_order *); i++)
-		if (buf_at(&pl->key_orders, struct key_order *, i)->sb == sb)
-			return buf_at(&pl->key_orders, struct key_order *, i);
+	for (size_t i = 0; i < buf_count(&pl->scratch.key_orders, struct key_order *); i++)
+		if (buf_at(&pl->scratch.key_orders, struct key_order *, i)->sb == sb)
+			return buf_at(&pl->scratch.key_orders, struct key_order *, i);
 	ko = xcalloc(1, sizeof *ko);
 	for (const struct schema_attr *a = sb->attrs; a && a->name; a++)
 		ko->nattrs++;
@@ -443,7 +434,7 @@ static const struct key_order *key_order(struct planner *pl, const struct schema
 		ko->names[r] = names[idx[r]];
 	}
 	free(names);
-	buf_push(&pl->key_orders, struct key_order *, ko);
+	buf_push(&pl->scratch.key_orders, struct key_order *, ko);
 	return ko;
 }
 
@@ -805,13 +796,13 @@ static void resource_deps(struct planner *pl, struct graph_node *n, struct buf *
 	struct buf stack = BUF_INIT;
 	unsigned stamp;
 
-	if (pl->dep_cap < count || pl->dep_stamp == UINT_MAX) {
-		free(pl->dep_mark);
-		pl->dep_cap = count;
-		pl->dep_mark = xcalloc(count + 1, sizeof *pl->dep_mark);
-		pl->dep_stamp = 0;
+	if (pl->scratch.dep_cap < count || pl->scratch.dep_stamp == UINT_MAX) {
+		free(pl->scratch.dep_mark);
+		pl->scratch.dep_cap = count;
+		pl->scratch.dep_mark = xcalloc(count + 1, sizeof *pl->scratch.dep_mark);
+		pl->scratch.dep_stamp = 0;
 	}
-	stamp = ++pl->dep_stamp;
+	stamp = ++pl->scratch.dep_stamp;
 
 	buf_push(&stack, struct graph_node *, n);
 	while (buf_count(&stack, struct graph_node *)) {
@@ -820,9 +811,9 @@ static void resource_deps(struct planner *pl, struct graph_node *n, struct buf *
 		for (size_t i = 0; i < buf_count(&x->edges, struct graph_edge); i++) {
 			size_t to = buf_at(&x->edges, struct graph_edge, i).to;
 			struct graph_node *d = graph_node(&pl->g, to);
-			if (pl->dep_mark[to] == stamp)
+			if (pl->scratch.dep_mark[to] == stamp)
 				continue;
-			pl->dep_mark[to] = stamp;
+			pl->scratch.dep_mark[to] = stamp;
 			if (d->kind == GN_RESOURCE || d->kind == GN_DATA)
 				buf_push(out, char *, xstrdup(d->addr));
 			else if (d->kind != GN_PROVIDER)
@@ -1227,7 +1218,7 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 			return NULL;
 	} else {
 		if (is_root)
-			buf_push(&pl->missing_vars, char *, xstrdup(n->name));
+			buf_push(&pl->scratch.missing_vars, char *, xstrdup(n->name));
 		else
 			diag_error(pl->diag, &n->mod->call->name_span, "the module call needs the input %s", n->name);
 		return NULL;
@@ -1593,6 +1584,36 @@ static void check_undeclared(struct planner *pl)
 	}
 }
 
+/* A planner's scratch (walk.h): planner_setup makes one, each share of a round another. */
+static void planner_scratch_init(struct planner_scratch *s)
+{
+	memset(s, 0, sizeof *s);
+	strmap_init(&s->default_cache);
+}
+
+static void planner_scratch_release(struct planner_scratch *s)
+{
+	for (size_t i = 0; i < s->default_cache.cap; i++)
+		if (s->default_cache.slots[i].key)
+			val_unref(s->default_cache.slots[i].value);
+	for (size_t i = 0; i < buf_count(&s->default_files, struct ast_file *); i++)
+		ast_file_free(buf_at(&s->default_files, struct ast_file *, i));
+	for (size_t i = 0; i < buf_count(&s->missing_vars, char *); i++)
+		free(buf_at(&s->missing_vars, char *, i));
+	buf_release(&s->default_files);
+	buf_release(&s->missing_vars);
+	for (size_t i = 0; i < buf_count(&s->key_orders, struct key_order *); i++) {
+		struct key_order *ko = buf_at(&s->key_orders, struct key_order *, i);
+		free(ko->slot);
+		free(ko->at);
+		free(ko->names);
+		free(ko);
+	}
+	buf_release(&s->key_orders);
+	free(s->dep_mark);
+	strmap_release(&s->default_cache);
+}
+
 int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config_module *root,
 		  const struct plan_prior *prior, size_t nprior, const struct plan_opts *opts, struct plan *out)
 {
@@ -1604,7 +1625,7 @@ int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config
 	pl->nprior = nprior;
 	strmap_init(&pl->prior);
 	strmap_init(&pl->replace);
-	strmap_init(&pl->default_cache);
+	planner_scratch_init(&pl->scratch);
 	graph_init(&pl->g, diag);
 	planner_set_priors(pl, prior, nprior);
 	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++)
@@ -1643,51 +1664,27 @@ int planner_deps_done(struct planner *pl, struct graph_node *n)
 void planner_report_missing(struct planner *pl)
 {
 	struct buf names = BUF_INIT;
-	size_t k = buf_count(&pl->missing_vars, char *);
+	size_t k = buf_count(&pl->scratch.missing_vars, char *);
 
 	if (!k)
 		return;
 	for (size_t i = 0; i < k; i++) {
 		if (i)
 			buf_addstr(&names, i + 1 == k ? " and " : ", ");
-		buf_addstr(&names, buf_at(&pl->missing_vars, char *, i));
-		free(buf_at(&pl->missing_vars, char *, i));
+		buf_addstr(&names, buf_at(&pl->scratch.missing_vars, char *, i));
+		free(buf_at(&pl->scratch.missing_vars, char *, i));
 	}
-	pl->missing_vars.len = 0;
+	pl->scratch.missing_vars.len = 0;
 	diag_error(pl->diag, NULL, "no value for the required variable%s %s", k == 1 ? "" : "s", names.data);
 	diag_hint(pl->diag, "give %s with -var NAME=VALUE, a -var-file, or STK_VAR_NAME in the environment",
 		  k == 1 ? "it" : "them");
 	buf_release(&names);
 }
 
-/* What evaluating nodes builds up in a planner (or a share's copy of one) as it goes. */
-static void release_scratch(struct planner *pl)
-{
-	for (size_t i = 0; i < pl->default_cache.cap; i++)
-		if (pl->default_cache.slots[i].key)
-			val_unref(pl->default_cache.slots[i].value);
-	for (size_t i = 0; i < buf_count(&pl->default_files, struct ast_file *); i++)
-		ast_file_free(buf_at(&pl->default_files, struct ast_file *, i));
-	for (size_t i = 0; i < buf_count(&pl->missing_vars, char *); i++)
-		free(buf_at(&pl->missing_vars, char *, i));
-	buf_release(&pl->default_files);
-	buf_release(&pl->missing_vars);
-	buf_release(&pl->addr_scratch);
-	for (size_t i = 0; i < buf_count(&pl->key_orders, struct key_order *); i++) {
-		free(buf_at(&pl->key_orders, struct key_order *, i)->slot);
-		free(buf_at(&pl->key_orders, struct key_order *, i)->at);
-		free(buf_at(&pl->key_orders, struct key_order *, i)->names);
-		free(buf_at(&pl->key_orders, struct key_order *, i));
-	}
-	buf_release(&pl->key_orders);
-	free(pl->dep_mark);
-	strmap_release(&pl->default_cache);
-}
-
 void planner_teardown(struct planner *pl)
 {
 	graph_release(&pl->g);
-	release_scratch(pl);
+	planner_scratch_release(&pl->scratch);
 	strmap_release(&pl->prior);
 	free(pl->prior_seen);
 	strmap_release(&pl->replace);
@@ -1760,8 +1757,8 @@ static void plan_share_collect(struct planner *pl, struct plan_share *sh)
 	buf_reset(&sh->out.changes);
 	buf_reset(&sh->out.outputs);
 	sh->out.add = sh->out.change = sh->out.destroy = sh->out.read = 0;
-	buf_add(&pl->missing_vars, sh->pl.missing_vars.data, sh->pl.missing_vars.len);
-	buf_reset(&sh->pl.missing_vars);
+	buf_add(&pl->scratch.missing_vars, sh->pl.scratch.missing_vars.data, sh->pl.scratch.missing_vars.len);
+	buf_reset(&sh->pl.scratch.missing_vars);
 	diag_append(pl->diag, &sh->diag);
 }
 
@@ -1814,15 +1811,7 @@ static int eval_in_rounds(struct planner *pl)
 		s->pl.diag = &s->diag;
 		s->pl.out = &s->out;
 		s->pl.cur = NULL;
-		s->pl.missing_vars = (struct buf)BUF_INIT;
-		strmap_init(&s->pl.default_cache);
-		s->pl.default_files = (struct buf)BUF_INIT;
-		s->pl.dep_mark = NULL;
-		s->pl.dep_cap = 0;
-		s->pl.dep_stamp = 0;
-		s->pl.addr_scratch = (struct buf)BUF_INIT;
-		s->pl.key_orders = (struct buf)BUF_INIT;
-		s->pl.in_stack_tags = 0;
+		planner_scratch_init(&s->pl.scratch);
 		s->diag.max_errors = pl->diag->max_errors;
 		s->nodes = nodes;
 		s->needed = needed;
@@ -1850,7 +1839,7 @@ static int eval_in_rounds(struct planner *pl)
 		diag_take_sources(pl->diag, &sh[k].diag);
 		diag_release(&sh[k].diag);
 		plan_release(&sh[k].out);
-		release_scratch(&sh[k].pl);
+		planner_scratch_release(&sh[k].pl.scratch);
 	}
 	free(round);
 	free(needed);

@@ -8,6 +8,21 @@
 #include "planner/graph.h"
 #include "planner/plan.h"
 
+/* What evaluating nodes builds up as it goes: caches and scratch. Each share of a round
+ * (plan.c, eval_in_rounds) works with a copy of the planner and a fresh one of these. */
+struct planner_scratch {
+	struct buf missing_vars;      /* char *: required root variables with no value */
+	struct strmap default_cache;  /* default source text -> struct value * */
+	struct buf default_files;     /* struct ast_file * */
+	/* resource_deps' visited marks, one per graph node: a walk marks with a new stamp
+	 * instead of clearing, so each walk costs what it visits, not the graph's size */
+	unsigned *dep_mark;
+	size_t dep_cap;
+	unsigned dep_stamp;
+	struct buf key_orders;        /* struct key_order *: schema blocks' keys in byte order */
+	int in_stack_tags;            /* evaluating stack.tags: a reference to it inside is a loop */
+};
+
 struct planner {
 	struct diag_ctx *diag;
 	struct graph g;
@@ -19,18 +34,8 @@ struct planner {
 	struct graph_node *cur;       /* the node being evaluated */
 	struct plan *out;
 	const struct ast_item *stack; /* the root's stack block */
-	struct buf missing_vars;      /* char *: required root variables with no value */
 	struct strmap replace;        /* addresses given with -replace */
-	struct strmap default_cache;  /* default source text -> struct value * */
-	struct buf default_files;     /* struct ast_file * */
-	/* resource_deps' visited marks, one per graph node: a walk marks with a new stamp
-	 * instead of clearing, so each walk costs what it visits, not the graph's size */
-	unsigned *dep_mark;
-	size_t dep_cap;
-	unsigned dep_stamp;
-	struct buf addr_scratch;      /* resolve()'s addresses, built without a malloc each */
-	struct buf key_orders;        /* struct key_order *: schema blocks' keys in byte order */
-	int in_stack_tags;            /* evaluating stack.tags: a reference to it inside is a loop */
+	struct planner_scratch scratch;
 };
 
 /* Builds the graph; returns -1 after diagnostics. planner_teardown() in any case. */
