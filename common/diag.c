@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,7 +20,10 @@ void diag_release(struct diag_ctx *ctx)
 	for (size_t i = 0; i < buf_count(&ctx->sources, struct source *); i++) {
 		struct source *s = buf_at(&ctx->sources, struct source *, i);
 		free(s->name);
-		free(s->text);
+		if (s->mapped)
+			munmap(s->text, s->mapped);
+		else
+			free(s->text);
 		free(s->lines);
 		free(s);
 	}
@@ -44,6 +48,8 @@ struct source *diag_add_source(struct diag_ctx *ctx, const char *name, char *tex
 	return s;
 }
 
+#define SOURCE_MAP_MIN (1u << 20)
+
 struct source *diag_read_source(struct diag_ctx *ctx, const char *path)
 {
 	struct buf b = BUF_INIT;
@@ -59,6 +65,19 @@ struct source *diag_read_source(struct diag_ctx *ctx, const char *path)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (uint64_t)st.st_size < UINT32_MAX)
 		hint = (size_t)st.st_size;
+	/* A big file is mapped instead, its pages the page cache's: no copy, and no fresh pages to
+	 * clear. The NUL after the text is the rest of its last page, which the kernel fills with
+	 * zeros; a file that ends on a page's end has none, and is read. */
+	if (ctx->map_big && hint >= SOURCE_MAP_MIN && hint % (size_t)sysconf(_SC_PAGESIZE)) {
+		void *m = mmap(NULL, hint, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (m != MAP_FAILED) {
+			struct source *s;
+			close(fd);
+			s = diag_add_source(ctx, path, m, hint);
+			s->mapped = hint;
+			return s;
+		}
+	}
 	if (buf_read_fd(&b, fd, hint) < 0) {
 		diag_error(ctx, NULL, "cannot read %s: %s", path, strerror(errno));
 		close(fd);

@@ -12,6 +12,7 @@ struct source {
 	char *name;  /* as given by the user: "main.stk", "dir/net.stk" */
 	char *text;  /* whole file, NUL-terminated */
 	size_t len;
+	size_t mapped;  /* 0, or the length of text's mapping (a big file, read-only) */
 	uint32_t *lines;  /* offsets where each line starts, built when first asked for */
 	uint32_t nlines;
 	uint32_t hidden;  /* lines before the file's own text (a wrapper stk parses it in):
@@ -40,6 +41,10 @@ struct diag_ctx {
 	unsigned errors;
 	unsigned warnings;
 	unsigned max_errors; /* 0: unlimited; past it, errors are counted but not kept */
+	/* diag_read_source maps a file of 1 MiB or more rather than reading it. Only for a
+	 * command that holds nothing (validate): a file cut short under the mapping makes the
+	 * next read of its lost pages a SIGBUS, which that command turns into a message. */
+	int map_big;
 };
 
 void diag_init(struct diag_ctx *ctx);
@@ -47,7 +52,8 @@ void diag_release(struct diag_ctx *ctx);
 
 /* Takes ownership of text (malloc'd, NUL-terminated, len bytes). */
 struct source *diag_add_source(struct diag_ctx *ctx, const char *name, char *text, size_t len);
-/* Reads a file into a new source; on failure adds an error and returns NULL. */
+/* Reads a file into a new source (maps it, see map_big); on failure adds an error and
+ * returns NULL. */
 struct source *diag_read_source(struct diag_ctx *ctx, const char *path);
 
 void diag_add(struct diag_ctx *ctx, enum diag_severity sev, const struct span *span,

@@ -1,7 +1,11 @@
 #include "common/pieces.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 size_t pieces_count(size_t len, long threads, size_t min, size_t max)
@@ -26,16 +30,169 @@ size_t pieces_count(size_t len, long threads, size_t min, size_t max)
 	return n > 1 ? (size_t)n : 1;
 }
 
-/* At most this many on threads at once (the callers' own limits are lower); the rest, if
- * ever, on the calling thread */
+/*
+ * The pool. Starting a thread is cheap, but on a virtual machine the processor it lands on is
+ * often idle, halted, and waking it takes the hypervisor 0.2 to 5 ms (2.7 on average on the
+ * two-processor VM the benchmarks run on): more than a piece of a 10k-resource file takes to
+ * declare, and paid again at each of validate's three side-by-side steps. So the threads are
+ * kept between steps and, for a while after each (PIECES_SPIN_NS), wait for the next by
+ * polling, yielding their processor to anything else that wants it, which keeps it awake;
+ * then they sleep on a condition variable. pieces_warm() starts them ahead of the work (while
+ * a big file is read, say). The caller waits for its workers the same way. libgomp's threads
+ * wait for OpenMP work the same way, and for the same reason.
+ *
+ * One job at a time: a call made while the pool is busy (from another thread, or from an item
+ * of the running job) starts threads of its own, as before the pool. A job's items are taken
+ * in order by whichever thread is free, the caller included; each worker that joins a job
+ * counts itself in (refs), and the caller returns once every item has been taken and every
+ * worker that joined has left, so nothing touches the job after its stack frame is gone.
+ */
+#define PIECES_POOL_MAX 16             /* workers kept; a job of more items shares them */
+#define PIECES_SPIN_NS (10 * 1000000L) /* how long an idle thread polls before it sleeps */
+
+struct pieces_job {
+	void *(*fn)(void *);
+	char *items;
+	size_t size, n;
+	atomic_size_t next;  /* the next item to take */
+	atomic_size_t refs;  /* workers in the job */
+};
+
+static struct {
+	pthread_mutex_t owner;     /* held by the caller of the running job */
+	pthread_mutex_t lock;      /* job, gen's changes, nthreads */
+	pthread_cond_t wake;       /* gen changed */
+	pthread_cond_t left;       /* a worker left a job */
+	struct pieces_job *job;    /* the running job, or NULL */
+	atomic_uint gen;           /* bumped for each job (and at exit) */
+	atomic_int quit;
+	size_t nthreads;
+	pthread_t threads[PIECES_POOL_MAX];
+	int sleeping;              /* workers waiting on wake */
+	int exit_registered;
+} pool = {
+	.owner = PTHREAD_MUTEX_INITIALIZER,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+	.left = PTHREAD_COND_INITIALIZER,
+};
+
+static long elapsed_ns(const struct timespec *since)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - since->tv_sec) * 1000000000L + (t.tv_nsec - since->tv_nsec);
+}
+
+static void take_items(struct pieces_job *j)
+{
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->n)
+		j->fn(j->items + i * j->size);
+}
+
+static void *worker_main(void *arg)
+{
+	unsigned seen = (unsigned)(uintptr_t)arg;
+
+	for (;;) {
+		struct timespec since;
+		struct pieces_job *j;
+
+		clock_gettime(CLOCK_MONOTONIC, &since);
+		while (atomic_load(&pool.gen) == seen && elapsed_ns(&since) < PIECES_SPIN_NS)
+			sched_yield();
+		pthread_mutex_lock(&pool.lock);
+		while (atomic_load(&pool.gen) == seen && !atomic_load(&pool.quit)) {
+			pool.sleeping++;
+			pthread_cond_wait(&pool.wake, &pool.lock);
+			pool.sleeping--;
+		}
+		if (atomic_load(&pool.quit)) {
+			pthread_mutex_unlock(&pool.lock);
+			return NULL;
+		}
+		seen = atomic_load(&pool.gen);
+		j = pool.job;
+		if (j)
+			atomic_fetch_add(&j->refs, 1);
+		pthread_mutex_unlock(&pool.lock);
+		if (!j)
+			continue;
+		take_items(j);
+		pthread_mutex_lock(&pool.lock);
+		atomic_fetch_sub(&j->refs, 1);
+		pthread_cond_broadcast(&pool.left);
+		pthread_mutex_unlock(&pool.lock);
+	}
+}
+
+/* At exit the workers are told to stop and joined, so that no thread outlives main's data
+ * (and leak checkers see none). */
+static void pool_stop(void)
+{
+	/* exit from inside a job (a fatal error on a worker): the threads go with the process */
+	if (pthread_mutex_trylock(&pool.owner))
+		return;
+	pthread_mutex_lock(&pool.lock);
+	atomic_store(&pool.quit, 1);
+	atomic_fetch_add(&pool.gen, 1);
+	pthread_cond_broadcast(&pool.wake);
+	pthread_mutex_unlock(&pool.lock);
+	for (size_t i = 0; i < pool.nthreads; i++)
+		pthread_join(pool.threads[i], NULL);
+	pool.nthreads = 0;
+	pthread_mutex_unlock(&pool.owner);
+}
+
+/* A child of fork has none of the threads, and no job. */
+static void pool_forked(void)
+{
+	pthread_mutex_init(&pool.owner, NULL);
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_cond_init(&pool.wake, NULL);
+	pthread_cond_init(&pool.left, NULL);
+	pool.job = NULL;
+	pool.nthreads = 0;
+	pool.sleeping = 0;
+}
+
+/* Starts workers until there are want (at most PIECES_POOL_MAX); pool.owner held. */
+static void pool_grow(size_t want)
+{
+	if (want > PIECES_POOL_MAX)
+		want = PIECES_POOL_MAX;
+	pthread_mutex_lock(&pool.lock);
+	if (!pool.exit_registered && pool.nthreads < want)
+		pool.exit_registered = atexit(pool_stop) == 0 &&
+				       pthread_atfork(NULL, NULL, pool_forked) == 0 ? 1 : -1;
+	while (pool.nthreads < want && pool.exit_registered == 1 &&
+	       pthread_create(&pool.threads[pool.nthreads], NULL, worker_main,
+			      (void *)(uintptr_t)atomic_load(&pool.gen)) == 0)
+		pool.nthreads++;
+	pthread_mutex_unlock(&pool.lock);
+}
+
+void pieces_warm(size_t n)
+{
+	if (n < 2 || pthread_mutex_trylock(&pool.owner))
+		return;
+	if (!atomic_load(&pool.quit))
+		pool_grow(n - 1);
+	pthread_mutex_unlock(&pool.owner);
+}
+
+/* At most this many on threads at once when the pool is busy; the rest, if ever, on the
+ * calling thread. */
 #define PIECES_RUN_MAX 64
 
-void pieces_run(void *(*fn)(void *), void *items, size_t size, size_t n, int threads)
+static void run_apart(void *(*fn)(void *), char *at, size_t size, size_t n, int threads)
 {
 	pthread_t ids[PIECES_RUN_MAX];
 	int started[PIECES_RUN_MAX] = { 0 };
 	size_t m = n < PIECES_RUN_MAX ? n : PIECES_RUN_MAX;
-	char *at = items;
 
 	for (size_t i = 1; i < m; i++)
 		started[i] = threads && pthread_create(&ids[i], NULL, fn, at + i * size) == 0;
@@ -47,4 +204,42 @@ void pieces_run(void *(*fn)(void *), void *items, size_t size, size_t n, int thr
 		else
 			fn(at + i * size);
 	}
+}
+
+void pieces_run(void *(*fn)(void *), void *items, size_t size, size_t n, int threads)
+{
+	struct pieces_job j = { .fn = fn, .items = items, .size = size, .n = n };
+	struct timespec since;
+
+	if (n < 2 || !threads || pthread_mutex_trylock(&pool.owner)) {
+		run_apart(fn, items, size, n, threads);
+		return;
+	}
+	if (atomic_load(&pool.quit)) {
+		pthread_mutex_unlock(&pool.owner);
+		run_apart(fn, items, size, n, threads);
+		return;
+	}
+	pool_grow(n - 1);
+	pthread_mutex_lock(&pool.lock);
+	pool.job = &j;
+	atomic_fetch_add(&pool.gen, 1);
+	if (pool.sleeping)
+		pthread_cond_broadcast(&pool.wake);
+	pthread_mutex_unlock(&pool.lock);
+
+	take_items(&j);
+
+	/* every item is taken; no worker joins from here on, and those in it finish theirs */
+	pthread_mutex_lock(&pool.lock);
+	pool.job = NULL;
+	pthread_mutex_unlock(&pool.lock);
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	while (atomic_load(&j.refs) && elapsed_ns(&since) < PIECES_SPIN_NS)
+		sched_yield();
+	pthread_mutex_lock(&pool.lock);
+	while (atomic_load(&j.refs))
+		pthread_cond_wait(&pool.left, &pool.lock);
+	pthread_mutex_unlock(&pool.lock);
+	pthread_mutex_unlock(&pool.owner);
 }

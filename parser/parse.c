@@ -950,6 +950,12 @@ out:
 	return file;
 }
 
+void parse_expect(size_t len)
+{
+	if (len >= 2 * (size_t)parse_piece_min)
+		pieces_warm(pieces_count(len, parse_threads, parse_piece_min, PARSE_PIECES_MAX));
+}
+
 struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, int keep_tokens)
 {
 	struct ast_file *file = NULL;

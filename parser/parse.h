@@ -66,6 +66,9 @@ struct parse_ctx {
  * A file of at least 2 x parse_piece_min bytes is parsed in pieces on up to parse_threads
  * threads (0: $STK_PARSE_THREADS, else one per processor); the result is the same. */
 struct ast_file *parse_source(struct diag_ctx *diag, const struct source *src, int keep_tokens);
+/* A file of len bytes is about to be read and parsed: starts the threads that would parse
+ * it in pieces now (pieces_warm), so that their processors are awake when it is read. */
+void parse_expect(size_t len);
 extern int parse_threads;
 extern size_t parse_piece_min;
 

@@ -49,8 +49,12 @@ static int has_suffix(const char *s, const char *suffix)
 static void load_one(struct diag_ctx *diag, const char *path, struct config_module *m,
 		     int keep_tokens)
 {
-	struct source *src = diag_read_source(diag, path);
+	struct stat st;
+	struct source *src;
 
+	if (!keep_tokens && stat(path, &st) == 0)
+		parse_expect((size_t)st.st_size);
+	src = diag_read_source(diag, path);
 	if (!src)
 		return;
 	buf_push(&m->files, struct ast_file *, parse_source(diag, src, keep_tokens));

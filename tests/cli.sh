@@ -467,4 +467,55 @@ t_diff "$T_TMP/one.err" "$T_TMP/err" "stk validate" >"$T_TMP/diff" ||
 	t_why "side by side, the messages differ from one pass's: $(head -20 "$T_TMP/diff")"
 t_end
 
+t_begin "validate maps a big file (or reads it, when it ends on a page's end) and says the same"
+mkdir -p "$T_TMP/bigmap" "$T_TMP/bigread"
+if sh "$STK_SRCDIR/bench/frontend/gen.sh" 3000 "$T_TMP/bigmapgen" >/dev/null 2>"$T_TMP/gen.err"; then
+	# an error at the end, so that the message shows a line of the mapped text
+	{ cat "$T_TMP/bigmapgen/stk/main.stk"; printf 'resource aws.vpc last {\n  cidr_block = nope\n}\n'; } \
+		>"$T_TMP/bigmap/main.stk"
+	size=$(wc -c <"$T_TMP/bigmap/main.stk")
+	[ $((size % 4096)) -ne 0 ] || printf '#\n' >>"$T_TMP/bigmap/main.stk"
+	size=$(wc -c <"$T_TMP/bigmap/main.stk")
+	pad=$((4096 - size % 4096))
+	{ cat "$T_TMP/bigmap/main.stk"; awk -v n="$pad" 'BEGIN { s = "#"; while (length(s) < n - 1) s = s "#"; print s }'; } \
+		>"$T_TMP/bigread/main.stk"
+	[ $(($(wc -c <"$T_TMP/bigread/main.stk") % 4096)) -eq 0 ] || t_why "the padded file is not a whole number of pages"
+	[ "$size" -ge 1048576 ] || t_why "the file is $size bytes, under the 1 MiB from which it is mapped"
+	t_run "$STK" validate "$T_TMP/bigread"
+	t_expect_status 1
+	mv "$T_TMP/err" "$T_TMP/read.err"
+	t_run "$STK" validate "$T_TMP/bigmap"
+	t_expect_status 1
+	t_expect_has err "cidr_block = nope"
+	sed 's|/bigread/|/bigmap/|' "$T_TMP/read.err" >"$T_TMP/read2.err"
+	t_diff "$T_TMP/read2.err" "$T_TMP/err" "stk validate" >"$T_TMP/diff" ||
+		t_why "mapped and read, the messages differ: $(head -20 "$T_TMP/diff")"
+else
+	t_why "bench/frontend/gen.sh failed: $(cat "$T_TMP/gen.err")"
+fi
+t_end
+
+t_begin "a big file cut short while validate reads it is an error, not a crash"
+if sh "$STK_SRCDIR/bench/frontend/gen.sh" 40000 "$T_TMP/bigcut" >/dev/null 2>"$T_TMP/gen.err"; then
+	said=0
+	for delay in 0.02 0.05 0.1 0.2 0.4; do
+		cp "$T_TMP/bigcut/stk/main.stk" "$T_TMP/bigcut/main.stk"
+		T_STATUS=0
+		"$STK" validate "$T_TMP/bigcut/main.stk" </dev/null >"$T_TMP/out" 2>"$T_TMP/err" &
+		pid=$!
+		sleep "$delay"
+		: >"$T_TMP/bigcut/main.stk"
+		wait "$pid" || T_STATUS=$?
+		[ "$T_STATUS" -lt 124 ] || t_why "after ${delay}s: exit status $T_STATUS (a signal): $(head -3 "$T_TMP/err")"
+		if grep -F "a configuration file was cut short while stk validate read it" "$T_TMP/err" >/dev/null; then
+			said=$((said + 1))
+			t_expect_status 1
+		fi
+	done
+	[ "$said" -gt 0 ] || t_why "no run was cut short while it read the file (each ended first)"
+else
+	t_why "bench/frontend/gen.sh failed: $(cat "$T_TMP/gen.err")"
+fi
+t_end
+
 t_summary

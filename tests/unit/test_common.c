@@ -1,13 +1,22 @@
 /* test_common.c: the shared containers in common/: strmap (put keeps the first value, get,
- * growing across many keys, reserve sizing the table once so that putting grows nothing) and
- * buf_read_fd (a file read whole, with a hint too small, right and too big, and a pipe). */
+ * growing across many keys, reserve sizing the table once so that putting grows nothing),
+ * buf_read_fd (a file read whole, with a hint too small, right and too big, and a pipe), and
+ * pieces_run's pool (jobs in a row, every item run once; a job bigger than the pool; a job
+ * started from inside one; jobs from several threads at once; jobs after the threads have
+ * gone to sleep; a fork). */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/pieces.h"
 #include "common/strmap.h"
 #include "tests/unit/unit.h"
 
@@ -145,12 +154,164 @@ static void test_read_fd(void)
 	buf_release(&b);
 }
 
+
+/* ---- pieces_run ---- */
+
+struct item {
+	atomic_int runs;      /* how many times fn ran on it */
+	pthread_t by;         /* the thread that ran it last */
+	int nested;           /* items of a job to start from inside this one */
+	atomic_int *sum;      /* the nested job's runs */
+	atomic_int *started;  /* not NULL: wait (up to 2 s) for a second item to start */
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void *count_item(void *arg)
+{
+	struct item *it = arg;
+
+	atomic_fetch_add(&it->runs, 1);
+	it->by = pthread_self();
+	if (it->started) {
+		/* so that the job is seen on more than one thread, however fast its caller */
+		double until = now_s() + 2;
+		atomic_fetch_add(it->started, 1);
+		while (atomic_load(it->started) < 2 && now_s() < until)
+			sched_yield();
+	}
+	if (it->nested) {
+		struct item inner[8];
+		memset(inner, 0, sizeof inner);
+		pieces_run(count_item, inner, sizeof inner[0], (size_t)it->nested, 1);
+		for (int i = 0; i < it->nested; i++)
+			atomic_fetch_add(it->sum, atomic_load(&inner[i].runs));
+	}
+	return NULL;
+}
+
+/* Runs a job of n items; returns how many did not run exactly once. */
+static size_t run_job(size_t n, int nested, atomic_int *sum, size_t *threads)
+{
+	struct item *items = xcalloc(n, sizeof *items);
+	size_t bad = 0, distinct = 0;
+	atomic_int started = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		items[i].nested = nested;
+		items[i].sum = sum;
+		items[i].started = threads ? &started : NULL;
+	}
+	pieces_run(count_item, items, sizeof *items, n, 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		bad += atomic_load(&items[i].runs) != 1;
+		for (k = 0; k < i && !pthread_equal(items[k].by, items[i].by); k++)
+			;
+		distinct += k == i;
+	}
+	if (threads)
+		*threads = distinct;
+	free(items);
+	return bad;
+}
+
+static void test_pieces_jobs(void)
+{
+	size_t bad = 0, threads = 0, most = 0;
+	atomic_int sum = 0;
+
+	for (int r = 0; r < 2000; r++) {
+		bad += run_job((size_t)(r % 7) + 2, 0, NULL, &threads);
+		if (threads > most)
+			most = threads;
+	}
+	CHECK(bad == 0, "2000 jobs in a row: %zu items did not run exactly once", bad);
+	CHECK(most >= 2, "the items ran on %zu threads at most", most);
+	most = 0;
+	for (int r = 0; r < 200; r++) {
+		bad += run_job(2, 0, NULL, &threads);
+		most += threads == 2;
+	}
+	CHECK(bad == 0 && most == 200, "jobs of two items that wait for each other: %zu of 200 ran "
+	      "on two threads", most);
+	CHECK(run_job(100, 0, NULL, NULL) == 0, "a job of 100 items, more than the pool keeps");
+	CHECK(run_job(3, 0, NULL, NULL) == 0, "and one of 3 after it");
+	CHECK(run_job(4, 5, &sum, NULL) == 0 && atomic_load(&sum) == 20,
+	      "jobs started from inside a job's items: %d of 20 inner items ran", atomic_load(&sum));
+	CHECK(run_job(1, 0, NULL, NULL) == 0 && run_job(0, 0, NULL, NULL) == 0, "jobs of 1 and 0");
+
+	/* past the time the threads poll for work: they sleep, and the next job wakes them */
+	struct timespec ts = { 0, 50 * 1000000L };
+	nanosleep(&ts, NULL);
+	CHECK(run_job(5, 0, &sum, &threads) == 0, "a job after the pool slept");
+	CHECK(threads >= 2, "and it ran on %zu threads", threads);
+}
+
+struct caller {
+	size_t bad;
+};
+
+static void *caller_main(void *arg)
+{
+	struct caller *c = arg;
+
+	for (int r = 0; r < 300; r++)
+		c->bad += run_job((size_t)(r % 5) + 2, 0, NULL, NULL);
+	return NULL;
+}
+
+static void test_pieces_callers(void)
+{
+	pthread_t t[4];
+	struct caller c[4];
+	size_t bad = 0;
+
+	memset(c, 0, sizeof c);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, caller_main, &c[i]);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		bad += c[i].bad;
+	}
+	CHECK(bad == 0, "4 threads, 300 jobs each at once: %zu items did not run exactly once", bad);
+}
+
+static void test_pieces_fork(void)
+{
+	int status = -1;
+	pid_t pid;
+
+#if defined(__SANITIZE_THREAD__)
+	/* ThreadSanitizer does not let a child of a threaded process start threads */
+	(void)status;
+	(void)pid;
+	return;
+#endif
+	pieces_warm(4);
+	pid = fork();
+	if (pid == 0)
+		/* the child has none of the pool's threads: its jobs still run, and it exits */
+		_exit(run_job(6, 0, NULL, NULL) == 0 ? 0 : 3);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0, "a child of fork runs jobs and exits (status %d)", status);
+}
+
 int main(void)
 {
 	make_keys();
 	test_put_get();
 	test_reserve();
 	test_read_fd();
+	test_pieces_jobs();
+	test_pieces_callers();
+	test_pieces_fork();
 	for (size_t i = 0; i < NKEYS; i++)
 		free(keys[i]);
 	printf("%d passed, %d failed\n", passed, failed);
