@@ -72,8 +72,15 @@ output subnet_a_arn { value = aws.subnet.a.arn }
 EOF
 
 t_begin "the network is created as configured (checked with awscli)"
+export STK_LOG=debug
 in_w apply -auto-approve
+unset STK_LOG
 t_expect_status 0
+# CreateSubnet's answer is the new subnet, available: no read after it (the next test's
+# refreshing plan shows it was all the state needed)
+[ "$(grep -c "Action=CreateSubnet&" "$T_TMP/err")" = 2 ] || t_why "not two CreateSubnet calls"
+[ "$(grep -c "Action=DescribeSubnets&" "$T_TMP/err")" = 0 ] ||
+	t_why "$(grep -c "Action=DescribeSubnets&" "$T_TMP/err") DescribeSubnets calls, expected none"
 t_expect_has out "aws.route_table_association.a: Creation complete"
 VPC=$(by_name vpcs 'Vpcs[0].VpcId')
 IGW=$(by_name internet-gateways 'InternetGateways[0].InternetGatewayId')

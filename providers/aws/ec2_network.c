@@ -239,6 +239,40 @@ static int xml_true(xmlNode *from, const char *path)
 	return v && !strcmp(v, "true");
 }
 
+/* A subnet's attributes from its <item> in DescribeSubnets, or <subnet> in CreateSubnet's
+ * answer, which has the same fields. */
+static struct value *subnet_value(struct aws *a, xmlNode *it)
+{
+	const char *id = aws_xml_text(it, "subnetId");
+	const char *owner = aws_xml_text(it, "ownerId"), *arn = aws_xml_text(it, "subnetArn");
+	const char *ipv6 = NULL;
+	struct aws_obj o;
+
+	/* the IPv6 range is the associated one: a disassociated one lingers a while */
+	for (xmlNode *as = aws_xml_first_item(aws_xml_child(it, "ipv6CidrBlockAssociationSet")); as;
+	     as = aws_xml_next_item(as)) {
+		const char *st = aws_xml_text(as, "ipv6CidrBlockState/state");
+		if (!st || !strcmp(st, "associated") || !strcmp(st, "associating"))
+			ipv6 = aws_xml_text(as, "ipv6CidrBlock");
+	}
+	aws_obj_init(&o);
+	aws_obj_str(&o, "id", id);
+	if (arn && *arn)
+		aws_obj_str(&o, "arn", arn);
+	else
+		put_arn(&o, a, "subnet", owner, id);
+	aws_obj_str(&o, "owner_id", owner);
+	aws_obj_str(&o, "vpc_id", aws_xml_text(it, "vpcId"));
+	aws_obj_str(&o, "cidr_block", aws_xml_text(it, "cidrBlock"));
+	aws_obj_str(&o, "availability_zone", aws_xml_text(it, "availabilityZone"));
+	aws_obj_str(&o, "availability_zone_id", aws_xml_text(it, "availabilityZoneId"));
+	aws_obj_bool(&o, "map_public_ip_on_launch", xml_true(it, "mapPublicIpOnLaunch"));
+	aws_obj_bool(&o, "assign_ipv6_address_on_creation", xml_true(it, "assignIpv6AddressOnCreation"));
+	aws_obj_str(&o, "ipv6_cidr_block", ipv6);
+	aws_obj_val(&o, "tags", aws_tags_value(aws_xml_child(it, "tagSet")));
+	return aws_obj_done(&o);
+}
+
 static int read_subnets(struct aws *a, const char *const *ids, size_t n, struct value **results,
 			struct diag_ctx *diag)
 {
@@ -252,32 +286,7 @@ static int read_subnets(struct aws *a, const char *const *ids, size_t n, struct 
 		size_t k = find_id(ids, n, id);
 		if (k == n || results[k])
 			continue;
-		const char *owner = aws_xml_text(it, "ownerId"), *arn = aws_xml_text(it, "subnetArn");
-		const char *ipv6 = NULL;
-		/* the IPv6 range is the associated one: a disassociated one lingers a while */
-		for (xmlNode *as = aws_xml_first_item(aws_xml_child(it, "ipv6CidrBlockAssociationSet")); as;
-		     as = aws_xml_next_item(as)) {
-			const char *st = aws_xml_text(as, "ipv6CidrBlockState/state");
-			if (!st || !strcmp(st, "associated") || !strcmp(st, "associating"))
-				ipv6 = aws_xml_text(as, "ipv6CidrBlock");
-		}
-		struct aws_obj o;
-		aws_obj_init(&o);
-		aws_obj_str(&o, "id", id);
-		if (arn && *arn)
-			aws_obj_str(&o, "arn", arn);
-		else
-			put_arn(&o, a, "subnet", owner, id);
-		aws_obj_str(&o, "owner_id", owner);
-		aws_obj_str(&o, "vpc_id", aws_xml_text(it, "vpcId"));
-		aws_obj_str(&o, "cidr_block", aws_xml_text(it, "cidrBlock"));
-		aws_obj_str(&o, "availability_zone", aws_xml_text(it, "availabilityZone"));
-		aws_obj_str(&o, "availability_zone_id", aws_xml_text(it, "availabilityZoneId"));
-		aws_obj_bool(&o, "map_public_ip_on_launch", xml_true(it, "mapPublicIpOnLaunch"));
-		aws_obj_bool(&o, "assign_ipv6_address_on_creation", xml_true(it, "assignIpv6AddressOnCreation"));
-		aws_obj_str(&o, "ipv6_cidr_block", ipv6);
-		aws_obj_val(&o, "tags", aws_tags_value(aws_xml_child(it, "tagSet")));
-		results[k] = aws_obj_done(&o);
+		results[k] = subnet_value(a, it);
 	}
 	xmlFreeDoc(doc);
 	return 0;
@@ -319,15 +328,24 @@ static int subnet_create(struct aws *a, const struct provider_op *op, struct val
 	aws_params_release(&p);
 	if (!doc)
 		return -1;
-	id = xstrdup(aws_xml_text(aws_xml_root(doc), "subnet/subnetId") ?: "");
-	xmlFreeDoc(doc);
+	xmlNode *sn = aws_xml_child(aws_xml_root(doc), "subnet");
+	id = xstrdup(aws_xml_text(sn, "subnetId") ?: "");
 	/* both are off in a new subnet; a failure leaves a subnet to record, tainted */
+	int modified = aws_bool(op->planned, "map_public_ip_on_launch", 0) ||
+		       aws_bool(op->planned, "assign_ipv6_address_on_creation", 0);
 	if (aws_bool(op->planned, "map_public_ip_on_launch", 0))
 		bad |= subnet_attr(a, id, "MapPublicIpOnLaunch", 1, diag, op->addr);
 	if (aws_bool(op->planned, "assign_ipv6_address_on_creation", 0))
 		bad |= subnet_attr(a, id, "AssignIpv6AddressOnCreation", 1, diag, op->addr);
-	if (read_back(read_subnets, a, id, result, diag, op->addr))
+	/* The answer to CreateSubnet is the new subnet, with every field a read gives: it is the
+	 * state, with no DescribeSubnets, unless stk changed the subnet since, or it is not
+	 * available yet (its state then is "pending"), or the answer lacks its owner. */
+	const char *st = aws_xml_text(sn, "state"), *owner = aws_xml_text(sn, "ownerId");
+	if (!modified && st && !strcmp(st, "available") && owner && *owner)
+		*result = subnet_value(a, sn);
+	else if (read_back(read_subnets, a, id, result, diag, op->addr))
 		bad = -1;
+	xmlFreeDoc(doc);
 	free(id);
 	return bad ? -1 : 0;
 }
