@@ -507,8 +507,10 @@ static int sg_create(struct aws *a, const struct provider_op *op, struct value *
 			bad = -1;
 		}
 	}
-	if (doc && !g && !bad) {
-		diag_error(diag, NULL, "%s: %s was created but cannot be read back", op->addr, id);
+	if (!g && !bad) {
+		/* (a failed read has said why) */
+		if (doc)
+			diag_error(diag, NULL, "%s: %s was created but cannot be read back", op->addr, id);
 		bad = -1;
 	}
 	/* the group exists from here on: a failure still returns it, for the state to keep tainted */
