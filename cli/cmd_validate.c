@@ -9,16 +9,23 @@
 #include "planner/config.h"
 
 /* validate maps big files (diag_ctx.map_big): one cut short under it makes the read of its
- * lost pages a SIGBUS, which is reported, not a crash. Nothing else raises one here. */
-static void on_sigbus(int sig)
+ * lost pages a SIGBUS, which is reported, not a crash. Any other SIGBUS is one. */
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 {
-	static const char msg[] = "stk: error: a configuration file was cut short while stk "
-				  "validate read it; run it again once it is written\n";
+	static const char head[] = "stk: error: ", tail[] = " was cut short while stk validate "
+		"read it; run it again once it is written\n";
+	const char *name = diag_mapped_name(si->si_addr);
 
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
-		/* nothing more to do: the exit status says it */
+	(void)ctx;
+	if (!name) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
 	}
+	/* (the exit status says it if the message cannot be written) */
+	if (write(STDERR_FILENO, head, sizeof head - 1) < 0 ||
+	    write(STDERR_FILENO, name, strlen(name)) < 0 || write(STDERR_FILENO, tail, sizeof tail - 1) < 0)
+		_exit(1);
 	_exit(1);
 }
 
@@ -50,7 +57,8 @@ int cmd_validate(int argc, char **argv)
 	{
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_sigbus;
+		sa.sa_sigaction = on_sigbus;
+		sa.sa_flags = SA_SIGINFO;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGBUS, &sa, NULL);
 	}
@@ -67,7 +75,20 @@ int cmd_validate(int argc, char **argv)
 	if (diag.errors == 0)
 		ret = 0;
 out:
-	cli_print_diags(&diag);
+	/* a mapped file that changed under validate: what it read may be a mix of old and new,
+	 * and so may its messages */
+	if (diag_changed_source(&diag)) {
+		struct diag_ctx changed;
+		diag_init(&changed);
+		diag_error(&changed, NULL, "%s changed while stk validate read it",
+			   diag_changed_source(&diag));
+		diag_hint(&changed, "run it again once the file is written");
+		cli_print_diags(&changed);
+		diag_release(&changed);
+		ret = 1;
+	} else {
+		cli_print_diags(&diag);
+	}
 	if (ret == 0)
 		printf("Success! The configuration is valid.\n");
 	if (!cli_free_at_exit()) {

@@ -10,6 +10,82 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The mapped sources' ranges, for diag_mapped_name in a signal handler: a fixed table, as
+ * the handler can take no lock and call no allocator. A file beyond its size is read. */
+#define MAPPED_MAX 64
+static struct {
+	const char *volatile start;
+	size_t len;
+	const char *name;
+} mapped[MAPPED_MAX];
+static pthread_mutex_t mapped_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int remember_mapping(const char *start, size_t len, const char *name)
+{
+	int ok = 0;
+
+	pthread_mutex_lock(&mapped_lock);
+	for (size_t i = 0; i < MAPPED_MAX && !ok; i++)
+		if (!mapped[i].start) {
+			mapped[i].len = len;
+			mapped[i].name = name;
+			mapped[i].start = start;
+			ok = 1;
+		}
+	pthread_mutex_unlock(&mapped_lock);
+	return ok ? 0 : -1;
+}
+
+static void name_mapping(const char *start, const char *name)
+{
+	pthread_mutex_lock(&mapped_lock);
+	for (size_t i = 0; i < MAPPED_MAX; i++)
+		if (mapped[i].start == start)
+			mapped[i].name = name;
+	pthread_mutex_unlock(&mapped_lock);
+}
+
+static void forget_mapping(const char *start)
+{
+	pthread_mutex_lock(&mapped_lock);
+	for (size_t i = 0; i < MAPPED_MAX; i++)
+		if (mapped[i].start == start)
+			mapped[i].start = NULL;
+	pthread_mutex_unlock(&mapped_lock);
+}
+
+const char *diag_mapped_name(const void *addr)
+{
+	const char *p = addr;
+
+	for (size_t i = 0; i < MAPPED_MAX; i++) {
+		const char *start = mapped[i].start;
+		if (start && p >= start && p < start + mapped[i].len)
+			return mapped[i].name;
+	}
+	return NULL;
+}
+
+static unsigned long long ns_of(const struct timespec *t)
+{
+	return (unsigned long long)t->tv_sec * 1000000000ull + (unsigned long long)t->tv_nsec;
+}
+
+const char *diag_changed_source(const struct diag_ctx *ctx)
+{
+	for (size_t i = 0; i < buf_count(&ctx->sources, struct source *); i++) {
+		const struct source *s = buf_at(&ctx->sources, struct source *, i);
+		struct stat st;
+		if (!s->mapped)
+			continue;
+		if (stat(s->name, &st) || (unsigned long long)st.st_dev != s->dev ||
+		    (unsigned long long)st.st_ino != s->ino || (unsigned long long)st.st_size != s->size ||
+		    ns_of(&st.st_mtim) != s->mtime_ns || ns_of(&st.st_ctim) != s->ctime_ns)
+			return s->name;
+	}
+	return NULL;
+}
+
 void diag_init(struct diag_ctx *ctx)
 {
 	memset(ctx, 0, sizeof *ctx);
@@ -20,8 +96,10 @@ void diag_release(struct diag_ctx *ctx)
 	for (size_t i = 0; i < buf_count(&ctx->sources, struct source *); i++) {
 		struct source *s = buf_at(&ctx->sources, struct source *, i);
 		free(s->name);
-		if (s->mapped)
+		if (s->mapped) {
+			forget_mapping(s->text);
 			munmap(s->text, s->mapped);
+		}
 		else
 			free(s->text);
 		free(s->lines);
@@ -67,16 +145,31 @@ struct source *diag_read_source(struct diag_ctx *ctx, const char *path)
 		hint = (size_t)st.st_size;
 	/* A big file is mapped instead, its pages the page cache's: no copy, and no fresh pages to
 	 * clear. The NUL after the text is the rest of its last page, which the kernel fills with
-	 * zeros; a file that ends on a page's end has none, and is read. */
+	 * zeros (a file that ends on a page's end has none, and is read); writing it makes that
+	 * page the process's own, so that bytes appended to the file later never show after the
+	 * text. The pages before stay the file's: diag_changed_source tells whether it changed. */
 	if (ctx->map_big && hint >= SOURCE_MAP_MIN && hint % (size_t)sysconf(_SC_PAGESIZE)) {
-		void *m = mmap(NULL, hint, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-		if (m != MAP_FAILED) {
-			struct source *s;
-			close(fd);
-			s = diag_add_source(ctx, path, m, hint);
-			s->mapped = hint;
-			return s;
+		char *m = mmap(NULL, hint, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		/* known to the SIGBUS handler before the first write: the file may already be
+		 * shorter than it was (with the table of mappings full, the file is read) */
+		if (m != MAP_FAILED && remember_mapping(m, hint + 1, path) == 0) {
+			m[hint] = '\0';
+			if (mprotect(m, hint, PROT_READ) == 0) {
+				struct source *s = diag_add_source(ctx, path, m, hint);
+				name_mapping(m, s->name);
+				close(fd);
+				s->mapped = hint;
+				s->dev = (unsigned long long)st.st_dev;
+				s->ino = (unsigned long long)st.st_ino;
+				s->size = (unsigned long long)st.st_size;
+				s->mtime_ns = ns_of(&st.st_mtim);
+				s->ctime_ns = ns_of(&st.st_ctim);
+				return s;
+			}
+			forget_mapping(m);
 		}
+		if (m != MAP_FAILED)
+			munmap(m, hint);
 	}
 	if (buf_read_fd(&b, fd, hint) < 0) {
 		diag_error(ctx, NULL, "cannot read %s: %s", path, strerror(errno));

@@ -13,6 +13,8 @@ struct source {
 	char *text;  /* whole file, NUL-terminated */
 	size_t len;
 	size_t mapped;  /* 0, or the length of text's mapping (a big file, read-only) */
+	/* a mapped file as it was when mapped: diag_changed_source tells a change from it */
+	unsigned long long dev, ino, size, mtime_ns, ctime_ns;
 	uint32_t *lines;  /* offsets where each line starts, built when first asked for */
 	uint32_t nlines;
 	uint32_t hidden;  /* lines before the file's own text (a wrapper stk parses it in):
@@ -55,6 +57,12 @@ struct source *diag_add_source(struct diag_ctx *ctx, const char *name, char *tex
 /* Reads a file into a new source (maps it, see map_big); on failure adds an error and
  * returns NULL. */
 struct source *diag_read_source(struct diag_ctx *ctx, const char *path);
+/* The name of the first mapped source whose file changed since it was mapped (its size,
+ * times or inode), or NULL: what was read of it may be a mix of old and new. */
+const char *diag_changed_source(const struct diag_ctx *ctx);
+/* The name of the mapped source that addr lies in, or NULL. Async-signal-safe, for a SIGBUS
+ * handler: a file cut short under its mapping faults when its lost pages are read. */
+const char *diag_mapped_name(const void *addr);
 
 void diag_add(struct diag_ctx *ctx, enum diag_severity sev, const struct span *span,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -1,7 +1,10 @@
 #include "common/pieces.h"
 
+#include "common/buf.h"
+
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,11 +44,20 @@ size_t pieces_count(size_t len, long threads, size_t min, size_t max)
  * a big file is read, say). The caller waits for its workers the same way. libgomp's threads
  * wait for OpenMP work the same way, and for the same reason.
  *
+ * Only as many workers poll as there are other processors; the rest sleep at once, and a
+ * job wakes only as many sleepers as it has items for. Work that waits on the network
+ * (PIECES_APART) is not the pool's: its threads would poll for nothing.
+ *
  * One job at a time: a call made while the pool is busy (from another thread, or from an item
  * of the running job) starts threads of its own, as before the pool. A job's items are taken
  * in order by whichever thread is free, the caller included; each worker that joins a job
  * counts itself in (refs), and the caller returns once every item has been taken and every
  * worker that joined has left, so nothing touches the job after its stack frame is gone.
+ *
+ * The workers start with the asynchronous signals blocked, so that SIGINT and the like go to
+ * the threads that expect them, whichever thread started the pool; faults (SIGBUS, SIGSEGV)
+ * stay with the thread that makes them. A fork from inside an item leaves a child that waits
+ * for the parent's workers: stk forks nowhere.
  */
 #define PIECES_POOL_MAX 16             /* workers kept; a job of more items shares them */
 #define PIECES_SPIN_NS (10 * 1000000L) /* how long an idle thread polls before it sleeps */
@@ -67,8 +79,10 @@ static struct {
 	atomic_uint gen;           /* bumped for each job (and at exit) */
 	atomic_int quit;
 	size_t nthreads;
+	size_t npoll;              /* how many of them poll: one fewer than the processors */
 	pthread_t threads[PIECES_POOL_MAX];
 	int sleeping;              /* workers waiting on wake */
+	atomic_int polling;        /* workers polling for the next job */
 	int exit_registered;
 } pool = {
 	.owner = PTHREAD_MUTEX_INITIALIZER,
@@ -93,17 +107,29 @@ static void take_items(struct pieces_job *j)
 		j->fn(j->items + i * j->size);
 }
 
+struct worker_start {
+	unsigned gen;   /* the generation it was started in: a later one is work */
+	int polls;
+};
+
 static void *worker_main(void *arg)
 {
-	unsigned seen = (unsigned)(uintptr_t)arg;
+	struct worker_start *ws = arg;
+	unsigned seen = ws->gen;
+	int polls = ws->polls;
 
+	free(ws);
 	for (;;) {
 		struct timespec since;
 		struct pieces_job *j;
 
 		clock_gettime(CLOCK_MONOTONIC, &since);
-		while (atomic_load(&pool.gen) == seen && elapsed_ns(&since) < PIECES_SPIN_NS)
-			sched_yield();
+		if (polls) {
+			atomic_fetch_add(&pool.polling, 1);
+			while (atomic_load(&pool.gen) == seen && elapsed_ns(&since) < PIECES_SPIN_NS)
+				sched_yield();
+			atomic_fetch_sub(&pool.polling, 1);
+		}
 		pthread_mutex_lock(&pool.lock);
 		while (atomic_load(&pool.gen) == seen && !atomic_load(&pool.quit)) {
 			pool.sleeping++;
@@ -160,19 +186,41 @@ static void pool_forked(void)
 }
 
 /* Starts workers until there are want (at most PIECES_POOL_MAX); pool.owner held. */
-static void pool_grow(size_t want)
+static int pool_grow(size_t want)
 {
+	sigset_t all, old;
+
 	if (want > PIECES_POOL_MAX)
 		want = PIECES_POOL_MAX;
 	pthread_mutex_lock(&pool.lock);
-	if (!pool.exit_registered && pool.nthreads < want)
+	if (!pool.exit_registered) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		pool.npoll = cpus > 1 ? (size_t)(cpus - 1) : 0;
 		pool.exit_registered = atexit(pool_stop) == 0 &&
 				       pthread_atfork(NULL, NULL, pool_forked) == 0 ? 1 : -1;
-	while (pool.nthreads < want && pool.exit_registered == 1 &&
-	       pthread_create(&pool.threads[pool.nthreads], NULL, worker_main,
-			      (void *)(uintptr_t)atomic_load(&pool.gen)) == 0)
+	}
+	sigfillset(&all);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGABRT);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	while (pool.nthreads < want && pool.exit_registered == 1) {
+		struct worker_start *ws = xmalloc(sizeof *ws);
+		ws->gen = atomic_load(&pool.gen);
+		ws->polls = pool.nthreads < pool.npoll;
+		if (pthread_create(&pool.threads[pool.nthreads], NULL, worker_main, ws)) {
+			free(ws);
+			break;
+		}
 		pool.nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_unlock(&pool.lock);
+	return pool.exit_registered == 1 ? 0 : -1;
 }
 
 void pieces_warm(size_t n)
@@ -180,7 +228,7 @@ void pieces_warm(size_t n)
 	if (n < 2 || pthread_mutex_trylock(&pool.owner))
 		return;
 	if (!atomic_load(&pool.quit))
-		pool_grow(n - 1);
+		(void)pool_grow(n - 1);
 	pthread_mutex_unlock(&pool.owner);
 }
 
@@ -211,21 +259,24 @@ void pieces_run(void *(*fn)(void *), void *items, size_t size, size_t n, int thr
 	struct pieces_job j = { .fn = fn, .items = items, .size = size, .n = n };
 	struct timespec since;
 
-	if (n < 2 || !threads || pthread_mutex_trylock(&pool.owner)) {
+	if (n < 2 || !threads || threads == PIECES_APART || pthread_mutex_trylock(&pool.owner)) {
 		run_apart(fn, items, size, n, threads);
 		return;
 	}
-	if (atomic_load(&pool.quit)) {
+	/* stopping at exit, or no way to stop the threads at exit (atexit failed) */
+	if (atomic_load(&pool.quit) || pool_grow(n - 1)) {
 		pthread_mutex_unlock(&pool.owner);
 		run_apart(fn, items, size, n, threads);
 		return;
 	}
-	pool_grow(n - 1);
 	pthread_mutex_lock(&pool.lock);
 	pool.job = &j;
 	atomic_fetch_add(&pool.gen, 1);
-	if (pool.sleeping)
-		pthread_cond_broadcast(&pool.wake);
+	/* the polling workers see gen; of the sleeping, as many as there are items for beyond
+	 * them (a worker between jobs counts as neither: it is back before long) */
+	size_t busy = (size_t)atomic_load(&pool.polling);
+	for (size_t k = 0; k < (size_t)pool.sleeping && busy + k < n - 1; k++)
+		pthread_cond_signal(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 
 	take_items(&j);

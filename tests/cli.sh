@@ -495,24 +495,38 @@ else
 fi
 t_end
 
-t_begin "a big file cut short while validate reads it is an error, not a crash"
+t_begin "a big file cut short or changed while validate reads it is an error, not a crash"
 if sh "$STK_SRCDIR/bench/frontend/gen.sh" 40000 "$T_TMP/bigcut" >/dev/null 2>"$T_TMP/gen.err"; then
-	said=0
-	for delay in 0.02 0.05 0.1 0.2 0.4; do
-		cp "$T_TMP/bigcut/stk/main.stk" "$T_TMP/bigcut/main.stk"
-		T_STATUS=0
-		"$STK" validate "$T_TMP/bigcut/main.stk" </dev/null >"$T_TMP/out" 2>"$T_TMP/err" &
-		pid=$!
-		sleep "$delay"
-		: >"$T_TMP/bigcut/main.stk"
-		wait "$pid" || T_STATUS=$?
-		[ "$T_STATUS" -lt 124 ] || t_why "after ${delay}s: exit status $T_STATUS (a signal): $(head -3 "$T_TMP/err")"
-		if grep -F "a configuration file was cut short while stk validate read it" "$T_TMP/err" >/dev/null; then
-			said=$((said + 1))
-			t_expect_status 1
-		fi
+	cut=0 changed=0
+	for how in cut touch cut append cut touch cut append; do
+		for delay in 0.02 0.1; do
+			cp "$T_TMP/bigcut/stk/main.stk" "$T_TMP/bigcut/main.stk"
+			T_STATUS=0
+			"$STK" validate "$T_TMP/bigcut/main.stk" </dev/null >"$T_TMP/out" 2>"$T_TMP/err" &
+			pid=$!
+			sleep "$delay"
+			case $how in
+			cut) : >"$T_TMP/bigcut/main.stk" ;;
+			touch) touch "$T_TMP/bigcut/main.stk" ;;
+			append) printf 'locals { late = 1 }\n' >>"$T_TMP/bigcut/main.stk" ;;
+			esac
+			wait "$pid" || T_STATUS=$?
+			[ "$T_STATUS" -lt 124 ] ||
+				t_why "$how after ${delay}s: exit status $T_STATUS (a signal): $(head -3 "$T_TMP/err")"
+			if grep -F "bigcut/main.stk was cut short while stk validate read it" "$T_TMP/err" >/dev/null; then
+				cut=$((cut + 1))
+				t_expect_status 1
+			elif grep -F "bigcut/main.stk changed while stk validate read it" "$T_TMP/err" >/dev/null; then
+				changed=$((changed + 1))
+				t_expect_status 1
+				[ "$(grep -c 'error:' "$T_TMP/err")" = 1 ] || t_why "more messages than the change: $(cat "$T_TMP/err")"
+			elif [ "$T_STATUS" -ne 0 ] && [ "$how" != cut ]; then
+				t_why "$how after ${delay}s: exit status $T_STATUS with no word of the change: $(head -5 "$T_TMP/err")"
+			fi
+		done
 	done
-	[ "$said" -gt 0 ] || t_why "no run was cut short while it read the file (each ended first)"
+	[ "$cut" -gt 0 ] || t_why "no run was cut short while it read the file (each ended first)"
+	[ "$changed" -gt 0 ] || t_why "no run saw its file change (each ended first)"
 else
 	t_why "bench/frontend/gen.sh failed: $(cat "$T_TMP/gen.err")"
 fi

@@ -175,7 +175,8 @@ static int read_vpcs(struct aws *a, const char *const *ids, size_t n, struct val
 		calls[c].id_diags = c == VPC_DNS_SUPPORT ? support_diags : hostnames_diags;
 		diag_init(&calls[c].diag);
 	}
-	pieces_run(vpc_read_run, calls, sizeof *calls, VPC_CALLS, aws_side_by_side);
+	/* calls that wait on the network: a thread each, not the pool's */
+	pieces_run(vpc_read_run, calls, sizeof *calls, VPC_CALLS, aws_side_by_side ? PIECES_APART : 0);
 	for (int c = 0; c < VPC_CALLS; c++)
 		diag_append(diag, &calls[c].diag);
 	doc = calls[VPC_DESCRIBE].doc;

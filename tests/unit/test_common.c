@@ -3,7 +3,8 @@
  * buf_read_fd (a file read whole, with a hint too small, right and too big, and a pipe), and
  * pieces_run's pool (jobs in a row, every item run once; a job bigger than the pool; a job
  * started from inside one; jobs from several threads at once; jobs after the threads have
- * gone to sleep; a fork). */
+ * gone to sleep; a fork; the same worker for jobs either side of its polling time; items that
+ * wait on the network on threads of their own; exit() from inside a job). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -163,6 +165,8 @@ struct item {
 	int nested;           /* items of a job to start from inside this one */
 	atomic_int *sum;      /* the nested job's runs */
 	atomic_int *started;  /* not NULL: wait (up to 2 s) for a second item to start */
+	long tid;             /* the kernel's id of the thread that ran it */
+	int exit_with;        /* not 0: exit() with it, from inside the job */
 };
 
 static double now_s(void)
@@ -179,6 +183,9 @@ static void *count_item(void *arg)
 
 	atomic_fetch_add(&it->runs, 1);
 	it->by = pthread_self();
+	it->tid = (long)syscall(SYS_gettid);
+	if (it->exit_with)
+		exit(it->exit_with);
 	if (it->started) {
 		/* so that the job is seen on more than one thread, however fast its caller */
 		double until = now_s() + 2;
@@ -303,6 +310,82 @@ static void test_pieces_fork(void)
 	      WEXITSTATUS(status) == 0, "a child of fork runs jobs and exits (status %d)", status);
 }
 
+/* The tids of the threads other than the caller that ran a job of two waiting items. */
+static long other_tid(void)
+{
+	struct item items[2];
+	atomic_int started = 0;
+	long me = (long)syscall(SYS_gettid);
+
+	memset(items, 0, sizeof items);
+	items[0].started = items[1].started = &started;
+	pieces_run(count_item, items, sizeof items[0], 2, 1);
+	return items[0].tid != me ? items[0].tid : items[1].tid;
+}
+
+static void test_pieces_reuse(void)
+{
+	long first = other_tid(), seen[40], apart = 0;
+	size_t nseen = 0;
+	struct timespec gap = { 0, 0 };
+
+	/* jobs on either side of the time the workers poll before they sleep: run by the pool's
+	 * workers, so by a few threads over and over, not by a new one each */
+	for (int r = 0; r < 40; r++) {
+		long t;
+		size_t k;
+		gap.tv_nsec = (8 + r % 5) * 1000000L;
+		nanosleep(&gap, NULL);
+		t = other_tid();
+		for (k = 0; k < nseen && seen[k] != t; k++)
+			;
+		if (k == nseen)
+			seen[nseen++] = t;
+	}
+	CHECK(nseen <= 16, "40 jobs, 8 to 12 ms apart, ran on %zu threads besides the caller", nseen);
+
+	/* items that wait on the network get threads of their own, every time */
+	for (int r = 0; r < 5; r++) {
+		struct item items[2];
+		atomic_int started = 0;
+		memset(items, 0, sizeof items);
+		items[0].started = items[1].started = &started;
+		pieces_run(count_item, items, sizeof items[0], 2, PIECES_APART);
+		apart += items[1].tid != first && items[1].tid != (long)syscall(SYS_gettid);
+		for (size_t k = 0; k < nseen; k++)
+			apart -= items[1].tid == seen[k];
+	}
+	CHECK(apart == 5, "PIECES_APART: %ld of 5 jobs on a thread of their own", apart);
+}
+
+static void test_pieces_exit(void)
+{
+	int status = -1;
+	pid_t pid;
+
+#if defined(__SANITIZE_THREAD__)
+	(void)status;
+	(void)pid;
+	return;
+#endif
+	pid = fork();
+	if (pid == 0) {
+		/* exit() from an item on a worker, while the caller waits for it: the pool is not
+		 * joined (its job is running), and the process ends */
+		struct item items[2];
+		atomic_int started = 0;
+		alarm(20);
+		memset(items, 0, sizeof items);
+		items[0].started = items[1].started = &started;
+		items[1].exit_with = 7;
+		items[0].exit_with = 7;
+		pieces_run(count_item, items, sizeof items[0], 2, 1);
+		_exit(3);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 7, "exit() inside a job ends the process (status %d)", status);
+}
+
 int main(void)
 {
 	make_keys();
@@ -312,6 +395,8 @@ int main(void)
 	test_pieces_jobs();
 	test_pieces_callers();
 	test_pieces_fork();
+	test_pieces_reuse();
+	test_pieces_exit();
 	for (size_t i = 0; i < NKEYS; i++)
 		free(keys[i]);
 	printf("%d passed, %d failed\n", passed, failed);
