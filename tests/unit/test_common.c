@@ -290,24 +290,44 @@ static void test_pieces_callers(void)
 	CHECK(bad == 0, "4 threads, 300 jobs each at once: %zu items did not run exactly once", bad);
 }
 
-static void test_pieces_fork(void)
+/* Runs body in a child of fork, for 20 s at most; its exit status, or -1. ThreadSanitizer
+ * lets no child of a threaded process start threads: there, 0 without a child. */
+static int in_child(void (*body)(void))
 {
 	int status = -1;
 	pid_t pid;
 
 #if defined(__SANITIZE_THREAD__)
-	/* ThreadSanitizer does not let a child of a threaded process start threads */
+	(void)body;
 	(void)status;
 	(void)pid;
-	return;
-#endif
-	pieces_warm(4);
+	return 0;
+#else
 	pid = fork();
-	if (pid == 0)
-		/* the child has none of the pool's threads: its jobs still run, and it exits */
-		_exit(run_job(6, 0, NULL, NULL) == 0 ? 0 : 3);
-	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	      WEXITSTATUS(status) == 0, "a child of fork runs jobs and exits (status %d)", status);
+	if (pid == 0) {
+		alarm(20);
+		body();
+		_exit(3);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+#endif
+}
+
+static void fork_body(void)
+{
+	/* the child has none of the pool's threads: its jobs still run, and it exits */
+	_exit(run_job(6, 0, NULL, NULL) == 0 ? 0 : 4);
+}
+
+static void test_pieces_fork(void)
+{
+	int status;
+
+	pieces_warm(4);
+	status = in_child(fork_body);
+	CHECK(status == 0, "a child of fork runs jobs and exits (status %d)", status);
 }
 
 /* The tids of the threads other than the caller that ran a job of two waiting items. */
@@ -358,32 +378,28 @@ static void test_pieces_reuse(void)
 	CHECK(apart == 5, "PIECES_APART: %ld of 5 jobs on a thread of their own", apart);
 }
 
+static void exit_body(void)
+{
+	/* exit() from an item on a worker, while the caller waits for it: the pool is not
+	 * joined (its job is running), and the process ends */
+	struct item items[2];
+	atomic_int started = 0;
+
+	memset(items, 0, sizeof items);
+	items[0].started = items[1].started = &started;
+	items[0].exit_with = items[1].exit_with = 7;
+	pieces_run(count_item, items, sizeof items[0], 2, 1);
+}
+
 static void test_pieces_exit(void)
 {
-	int status = -1;
-	pid_t pid;
+	int status = in_child(exit_body);
 
-#if defined(__SANITIZE_THREAD__)
+#if !defined(__SANITIZE_THREAD__)
+	CHECK(status == 7, "exit() inside a job ends the process (status %d)", status);
+#else
 	(void)status;
-	(void)pid;
-	return;
 #endif
-	pid = fork();
-	if (pid == 0) {
-		/* exit() from an item on a worker, while the caller waits for it: the pool is not
-		 * joined (its job is running), and the process ends */
-		struct item items[2];
-		atomic_int started = 0;
-		alarm(20);
-		memset(items, 0, sizeof items);
-		items[0].started = items[1].started = &started;
-		items[1].exit_with = 7;
-		items[0].exit_with = 7;
-		pieces_run(count_item, items, sizeof items[0], 2, 1);
-		_exit(3);
-	}
-	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	      WEXITSTATUS(status) == 7, "exit() inside a job ends the process (status %d)", status);
 }
 
 int main(void)
