@@ -147,14 +147,20 @@ struct source *diag_read_source(struct diag_ctx *ctx, const char *path)
 	 * clear. The NUL after the text is the rest of its last page, which the kernel fills with
 	 * zeros (a file that ends on a page's end has none, and is read); writing it makes that
 	 * page the process's own, so that bytes appended to the file later never show after the
-	 * text. The pages before stay the file's: diag_changed_source tells whether it changed. */
-	if (ctx->map_big && hint >= SOURCE_MAP_MIN && hint % (size_t)sysconf(_SC_PAGESIZE)) {
-		char *m = mmap(NULL, hint, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	 * text. The pages before stay the file's: diag_changed_source tells whether it changed.
+	 * Only that page is ever writable: populating a writable private mapping copies every
+	 * page, as a read would (2.2 ms of the 4.6 MB of 10k resources, against 0.2). */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	if (ctx->map_big && hint >= SOURCE_MAP_MIN && hint % page) {
+		char *m = mmap(NULL, hint, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		char *last = m + hint / page * page;
 		/* known to the SIGBUS handler before the first write: the file may already be
 		 * shorter than it was (with the table of mappings full, the file is read) */
 		if (m != MAP_FAILED && remember_mapping(m, hint + 1, path) == 0) {
-			m[hint] = '\0';
-			if (mprotect(m, hint, PROT_READ) == 0) {
+			int ok = mprotect(last, page, PROT_READ | PROT_WRITE) == 0;
+			if (ok)
+				m[hint] = '\0';
+			if (ok && mprotect(last, page, PROT_READ) == 0) {
 				struct source *s = diag_add_source(ctx, path, m, hint);
 				name_mapping(m, s->name);
 				close(fd);
