@@ -339,9 +339,13 @@ static int subnet_create(struct aws *a, const struct provider_op *op, struct val
 		bad |= subnet_attr(a, id, "AssignIpv6AddressOnCreation", 1, diag, op->addr);
 	/* The answer to CreateSubnet is the new subnet, with every field a read gives: it is the
 	 * state, with no DescribeSubnets, unless stk changed the subnet since, or it is not
-	 * available yet (its state then is "pending"), or the answer lacks its owner. */
-	const char *st = aws_xml_text(sn, "state"), *owner = aws_xml_text(sn, "ownerId");
-	if (!modified && st && !strcmp(st, "available") && owner && *owner)
+	 * available yet (its state then is "pending"), or the answer lacks a field a read has
+	 * (an endpoint that answers less than AWS would leave the state wrong until a refresh). */
+	const char *st = aws_xml_text(sn, "state");
+	const struct value *tags = val_map_get(op->planned, "tags");
+	int whole = aws_xml_text(sn, "ownerId") && aws_xml_text(sn, "availabilityZoneId") &&
+		    (!tags || tags->kind != VAL_MAP || !tags->u.map.n || aws_xml_child(sn, "tagSet"));
+	if (!modified && st && !strcmp(st, "available") && whole)
 		*result = subnet_value(a, sn);
 	else if (read_back(read_subnets, a, id, result, diag, op->addr))
 		bad = -1;

@@ -128,18 +128,6 @@ static int grant_in(const struct grant *g, const struct buf *set)
 	return 0;
 }
 
-/* The same grants, as sets. */
-static int grants_same(const struct buf *x, const struct buf *y)
-{
-	for (size_t i = 0; i < buf_count(x, struct grant); i++)
-		if (!grant_in(&buf_at(x, struct grant, i), y))
-			return 0;
-	for (size_t i = 0; i < buf_count(y, struct grant); i++)
-		if (!grant_in(&buf_at(y, struct grant, i), x))
-			return 0;
-	return 1;
-}
-
 static void push_grant(struct buf *out, const char *proto, long from, long to, enum grant_source kind,
 		       const char *src, const char *desc)
 {
@@ -473,58 +461,28 @@ static int sg_create(struct aws *a, const struct provider_op *op, struct value *
 		return -1;
 	id = xstrdup(aws_xml_text(aws_xml_root(doc), "groupId") ?: "");
 	xmlFreeDoc(doc);
-	doc = NULL;
 
-	/* The rules, synced against what a new group has without a call to learn it: no ingress
-	 * and, in a VPC (every group, since EC2-Classic), an egress rule to everywhere. The read
-	 * back shows what AWS made of it; should it have given the group other rules (an IPv6
-	 * VPC's ::/0, say), they are synced once more, against what it read, and read again. */
-	struct buf have[2] = { BUF_INIT, BUF_INIT }, want[2] = { BUF_INIT, BUF_INIT };
-	xmlNode *g = NULL;
-	push_grant(&have[1], "-1", 0, 0, SRC_CIDR, "0.0.0.0/0", NULL);
-	for (int egress = 0; egress < 2; egress++)
-		rules_grants(val_map_get(op->planned, egress ? "egress" : "ingress"), id, &want[egress]);
-	for (int round = 0; round < 2 && !bad; round++) {
-		for (int egress = 0; egress < 2 && !bad; egress++)
-			bad |= sync_rules(a, id, egress, &have[egress], &want[egress], diag, op->addr);
-		xmlFreeDoc(doc);
-		const char *ids[1] = { id };
-		doc = bad ? NULL : describe_groups(a, ids, 1, diag, op->addr);
-		g = doc ? find_group(doc, id) : NULL;
-		if (!g)
-			break;
-		int same = 1;
-		for (int egress = 0; egress < 2; egress++) {
-			buf_reset(&have[egress]);
-			xml_grants(aws_xml_child(g, egress ? "ipPermissionsEgress" : "ipPermissions"), &have[egress]);
-			same &= grants_same(&have[egress], &want[egress]);
-		}
-		if (same)
-			break;
-		if (round == 1) {
-			diag_error(diag, NULL, "%s: %s's rules are not the ones configured after two tries",
-				   op->addr, id);
-			bad = -1;
-		}
+	/* the rules, against what the new group has (the default egress rule) */
+	const char *ids[1] = { id };
+	doc = describe_groups(a, ids, 1, diag, op->addr);
+	xmlNode *g = doc ? find_group(doc, id) : NULL;
+	for (int egress = 0; egress < 2 && g && !bad; egress++) {
+		const char *dir = egress ? "egress" : "ingress";
+		struct buf have = BUF_INIT, want = BUF_INIT;
+		xml_grants(aws_xml_child(g, egress ? "ipPermissionsEgress" : "ipPermissions"), &have);
+		rules_grants(val_map_get(op->planned, dir), id, &want);
+		bad |= sync_rules(a, id, egress, &have, &want, diag, op->addr);
+		buf_release(&have);
+		buf_release(&want);
 	}
-	if (!g && !bad) {
-		/* (a failed read has said why) */
-		if (doc)
-			diag_error(diag, NULL, "%s: %s was created but cannot be read back", op->addr, id);
-		bad = -1;
-	}
-	/* the group exists from here on: a failure still returns it, for the state to keep tainted */
-	if (g)
-		*result = group_value(a, g, op->planned);
-	else if (sg_read_one(a, id, op->planned, result, diag, op->addr))
-		bad = -1;
-	for (int egress = 0; egress < 2; egress++) {
-		buf_release(&have[egress]);
-		buf_release(&want[egress]);
-	}
+	if (doc && !g)
+		diag_error(diag, NULL, "%s: %s was created but cannot be read back", op->addr, id);
+	bad |= !g;
 	xmlFreeDoc(doc);
+	/* the group exists from here on: a failure still returns it, for the state to keep tainted */
+	int ret = sg_read_one(a, id, op->planned, result, diag, op->addr);
 	free(id);
-	return bad ? -1 : 0;
+	return ret || bad ? -1 : 0;
 }
 
 static int sg_update(struct aws *a, const struct provider_op *op, struct value **result,
