@@ -214,6 +214,29 @@ in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+t_begin "assign_generated_ipv6_cidr_block gives the VPC an Amazon IPv6 range in place, and gives it back"
+sed -i '/resource aws.vpc main/,/^}/s|^  cidr_block = "10.0.0.0/16"$|&\n  assign_generated_ipv6_cidr_block = true|' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "aws.vpc.main: Modifications complete"
+v6() {
+	awsx ec2 describe-vpcs --vpc-ids "$VPC" --output text \
+		--query "Vpcs[0].Ipv6CidrBlockAssociationSet[?Ipv6CidrBlockState.State=='associated'].Ipv6CidrBlock"
+}
+V6=$(v6)
+case $V6 in *::/56) ;; *) t_why "the VPC has no associated IPv6 /56: '$V6'" ;; esac
+in_w state show aws.vpc.main
+t_expect_has out "$V6"
+in_w plan -detailed-exitcode
+t_expect_status 0
+sed -i 's|^  assign_generated_ipv6_cidr_block = true$|  assign_generated_ipv6_cidr_block = false|' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+[ -z "$(v6)" ] || t_why "the IPv6 range is still associated: $(v6)"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "destroy removes everything (awscli counts none)"
 in_w destroy -auto-approve
 t_expect_status 0

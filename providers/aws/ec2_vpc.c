@@ -211,9 +211,22 @@ static int read_vpcs(struct aws *a, const char *const *ids, size_t n, struct val
 		aws_obj_bool(&o, "enable_dns_support", dns_support);
 		aws_obj_bool(&o, "enable_dns_hostnames", dns_hostnames);
 		aws_obj_bool(&o, "enable_network_address_usage_metrics", 0);
-		aws_obj_bool(&o, "assign_generated_ipv6_cidr_block", 0);
-		aws_obj_str(&o, "ipv6_cidr_block", NULL);
-		aws_obj_str(&o, "ipv6_association_id", NULL);
+		/* the IPv6 range is the associated one (a disassociated one lingers a while);
+		 * generated when it comes from Amazon's pool, as Terraform reads it */
+		const char *v6 = NULL, *v6_assoc = NULL, *v6_pool = NULL;
+		for (xmlNode *as = aws_xml_first_item(aws_xml_child(it, "ipv6CidrBlockAssociationSet"));
+		     as && !v6; as = aws_xml_next_item(as)) {
+			const char *st = aws_xml_text(as, "ipv6CidrBlockState/state");
+			if (!st || !strcmp(st, "associated") || !strcmp(st, "associating")) {
+				v6 = aws_xml_text(as, "ipv6CidrBlock");
+				v6_assoc = aws_xml_text(as, "associationId");
+				v6_pool = aws_xml_text(as, "ipv6Pool");
+			}
+		}
+		aws_obj_bool(&o, "assign_generated_ipv6_cidr_block",
+			     v6 && (!v6_pool || !strcmp(v6_pool, "Amazon")));
+		aws_obj_str(&o, "ipv6_cidr_block", v6);
+		aws_obj_str(&o, "ipv6_association_id", v6_assoc);
 		aws_obj_str(&o, "default_security_group_id", sg ? sg->u.str.s : NULL);
 		aws_obj_str(&o, "default_route_table_id", rt ? rt->u.str.s : NULL);
 		aws_obj_str(&o, "main_route_table_id", rt ? rt->u.str.s : NULL);
@@ -293,6 +306,8 @@ static int vpc_create(struct aws *a, const struct provider_op *op, struct value 
 	aws_param(&p, "CidrBlock", "%s", aws_str(op->planned, "cidr_block"));
 	if (aws_str(op->planned, "instance_tenancy"))
 		aws_param(&p, "InstanceTenancy", "%s", aws_str(op->planned, "instance_tenancy"));
+	if (aws_bool(op->planned, "assign_generated_ipv6_cidr_block", 0))
+		aws_param(&p, "AmazonProvidedIpv6CidrBlock", "true");
 	aws_tag_spec(&p, "vpc", val_map_get(op->planned, "tags"), op->token);
 	doc = aws_query(a, "ec2", EC2_VERSION, "CreateVpc", &p, diag, op->addr);
 	aws_params_release(&p);
@@ -325,6 +340,27 @@ static int vpc_update(struct aws *a, const struct provider_op *op, struct value 
 	if (aws_bool(op->prior, "enable_dns_hostnames", 0) != aws_bool(op->planned, "enable_dns_hostnames", 0))
 		bad |= modify_dns(a, id, "EnableDnsHostnames", aws_bool(op->planned, "enable_dns_hostnames", 0), diag,
 				  op->addr);
+	/* an Amazon-provided IPv6 range: associated, or given back */
+	int v6_was = aws_bool(op->prior, "assign_generated_ipv6_cidr_block", 0);
+	int v6_want = aws_bool(op->planned, "assign_generated_ipv6_cidr_block", 0);
+	if (v6_want && !v6_was) {
+		struct aws_params p;
+		aws_params_init(&p);
+		aws_param(&p, "VpcId", "%s", id);
+		aws_param(&p, "AmazonProvidedIpv6CidrBlock", "true");
+		xmlDoc *doc = aws_query(a, "ec2", EC2_VERSION, "AssociateVpcCidrBlock", &p, diag, op->addr);
+		aws_params_release(&p);
+		bad |= doc ? 0 : -1;
+		xmlFreeDoc(doc);
+	} else if (!v6_want && v6_was && aws_str(op->prior, "ipv6_association_id")) {
+		struct aws_params p;
+		aws_params_init(&p);
+		aws_param(&p, "AssociationId", "%s", aws_str(op->prior, "ipv6_association_id"));
+		xmlDoc *doc = aws_query(a, "ec2", EC2_VERSION, "DisassociateVpcCidrBlock", &p, diag, op->addr);
+		aws_params_release(&p);
+		bad |= doc ? 0 : -1;
+		xmlFreeDoc(doc);
+	}
 	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag, op->addr);
 	if (read_one(a, id, result, diag, op->addr))
 		return -1;
