@@ -221,7 +221,7 @@ static const struct schema_attr sg_rule_attrs[] = {
 	{ .name = "prefix_list_ids", .type = &schema_list_of_string, .flags = SF_OPTIONAL,
 	  .description = "Managed prefix lists the rule applies to" },
 	{ .name = "security_groups", .type = &schema_set_of_string, .flags = SF_OPTIONAL,
-	  .description = "Security group IDs (or names, in the default VPC) the rule applies to" },
+	  .description = "Security group IDs (sg-...) the rule applies to" },
 	{ .name = "self", .type = &schema_bool, .flags = SF_OPTIONAL, .default_value = "false",
 	  .description = "Whether the group itself is a source or destination" },
 	{ .name = "description", .type = &schema_string, .flags = SF_OPTIONAL,
