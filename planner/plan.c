@@ -514,7 +514,7 @@ fail:
 
 /* "10.0.0.0/16" and "10.0.0.0/016" or "10.0.0.1/16" name the same network only when written
  * canonically; the cloud reports the canonical form. */
-static int cidr_canonical(const char *s, struct buf *out)
+int plan_cidr_canonical(const char *s, struct buf *out)
 {
 	unsigned a, b, c, d, len;
 	char tail;
@@ -535,7 +535,7 @@ static int attr_equal(const struct schema_attr *a, const struct value *x, const 
 		return 0;
 	if (a && (a->flags & SF_CIDR) && x->kind == VAL_STRING && y->kind == VAL_STRING) {
 		struct buf cx = BUF_INIT, cy = BUF_INIT;
-		int eq = cidr_canonical(x->u.str.s, &cx) == 0 && cidr_canonical(y->u.str.s, &cy) == 0 &&
+		int eq = plan_cidr_canonical(x->u.str.s, &cx) == 0 && plan_cidr_canonical(y->u.str.s, &cy) == 0 &&
 			 !strcmp(cx.data, cy.data);
 		buf_release(&cx);
 		buf_release(&cy);

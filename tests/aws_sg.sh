@@ -107,8 +107,18 @@ perms() {
 write_config 10.9.0.0/24 ""
 
 t_begin "groups, rules and a key pair are created as configured (checked with awscli)"
+export STK_LOG=debug
 in_w apply -auto-approve
+unset STK_LOG
 t_expect_status 0
+# each group: its create, the rules it lacks against a new group's (no ingress, egress to
+# everywhere: web's declared egress is that one, db has none, so its is revoked), one read;
+# and the VPC's read of its default group
+for a in CreateSecurityGroup=2 AuthorizeSecurityGroupIngress=2 RevokeSecurityGroupEgress=1 \
+	AuthorizeSecurityGroupEgress=0 DescribeSecurityGroups=3; do
+	n=$(grep -c "Action=${a%=*}&" "$T_TMP/err")
+	[ "$n" = "${a#*=}" ] || t_why "$n calls of ${a%=*}, expected ${a#*=}"
+done
 t_expect_has out "aws.security_group.web: Creation complete"
 t_expect_has out "aws.key_pair.deploy: Creation complete"
 WEB=$(awsx ec2 describe-security-groups --filters Name=group-name,Values=stk-web \
@@ -186,6 +196,78 @@ t_expect_status 0
 	--query 'KeyPairs[].KeyName' --output text)" ] || t_why "the key pair is still there"
 [ -z "$(awsx ec2 describe-vpcs --filters Name=tag:Name,Values=stk-sg-test --query 'Vpcs[].VpcId' \
 	--output text)" ] || t_why "the VPC is still there"
+t_end
+
+t_begin "in an IPv6 VPC, where a new group also gets ::/0 egress, groups are created as configured"
+mkdir -p "$W/v6"
+cat >"$W/v6/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+resource aws.vpc six {
+  cidr_block                       = "10.6.0.0/16"
+  assign_generated_ipv6_cidr_block = true
+  tags                             = { Name = "stk-sg-v6" }
+}
+
+# declares both egress rules a new group in this VPC starts with
+resource aws.security_group both {
+  name   = "stk-v6-both"
+  vpc_id = aws.vpc.six.id
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  egress {
+    from_port        = 0
+    to_port          = 0
+    protocol         = "-1"
+    ipv6_cidr_blocks = ["::/0"]
+  }
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["10.6.0.0/16"]
+  }
+}
+
+# declares none: both are revoked
+resource aws.security_group none {
+  name   = "stk-v6-none"
+  vpc_id = aws.vpc.six.id
+}
+EOF
+in_v6() {
+	T_STATUS=0
+	(cd "$W/v6" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+export STK_LOG=debug
+in_v6 apply -auto-approve
+unset STK_LOG
+t_expect_status 0
+# moto, as AWS may, gives the new group ::/0 egress: authorizing it again is refused, and the
+# group is read and synced against what it has
+t_expect_has err "InvalidPermission.Duplicate"
+t_expect_lacks err "error:"
+egress6() {
+	awsx ec2 describe-security-groups --filters "Name=group-name,Values=$1" --output json \
+		--query "SecurityGroups[0].IpPermissionsEgress[].[IpProtocol,IpRanges[].CidrIp,Ipv6Ranges[].CidrIpv6]" |
+		tr -d ' \n'
+}
+E=$(egress6 stk-v6-both)
+case $E in
+*'"0.0.0.0/0"'*'"::/0"'* | *'"::/0"'*'"0.0.0.0/0"'*) ;;
+*) t_why "stk-v6-both's egress is not the two declared rules: $E" ;;
+esac
+E=$(egress6 stk-v6-none)
+case $E in *0/0*) t_why "stk-v6-none kept egress rules: $E" ;; esac
+[ "$(perms stk-v6-both)" = "tcp 443 443 10.6.0.0/16" ] || t_why "stk-v6-both's ingress: $(perms stk-v6-both)"
+in_v6 plan -detailed-exitcode
+t_expect_status 0
+in_v6 destroy -auto-approve
+t_expect_status 0
 t_end
 
 t_summary

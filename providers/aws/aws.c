@@ -326,6 +326,13 @@ static void api_error(struct diag_ctx *diag, const char *addr, const char *servi
 xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const char *action,
 		  const struct aws_params *p, struct diag_ctx *diag, const char *addr)
 {
+	return aws_query_ok(a, service, version, action, p, diag, addr, NULL, NULL);
+}
+
+xmlDoc *aws_query_ok(struct aws *a, const char *service, const char *version, const char *action,
+		     const struct aws_params *p, struct diag_ctx *diag, const char *addr,
+		     const char *const *ok_codes, const char **hit)
+{
 	const char *ep = !strcmp(service, "ec2") ? a->endpoint_ec2 : !strcmp(service, "rds") ? a->endpoint_rds :
 			 a->endpoint_sts;
 	struct buf body = BUF_INIT, url = BUF_INIT;
@@ -366,8 +373,14 @@ xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const
 		const char *rid = root ? aws_xml_text(root, "RequestID") : NULL;
 		if (!rid && root)
 			rid = aws_xml_text(root, "RequestId");
-		api_error(diag, addr, service, action, err ? aws_xml_text(err, "Code") : NULL,
-			  err ? aws_xml_text(err, "Message") : (doc ? "" : "the answer is not XML"), rid, resp.status);
+		const char *code = err ? aws_xml_text(err, "Code") : NULL;
+		for (size_t i = 0; code && ok_codes && hit && ok_codes[i] && !*hit; i++)
+			if (!strcmp(code, ok_codes[i]))
+				*hit = ok_codes[i];
+		if (!hit || !*hit)
+			api_error(diag, addr, service, action, code,
+				  err ? aws_xml_text(err, "Message") : (doc ? "" : "the answer is not XML"), rid,
+				  resp.status);
 		if (doc)
 			xmlFreeDoc(doc);
 		doc = NULL;

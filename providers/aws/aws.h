@@ -38,6 +38,11 @@ void aws_param(struct aws_params *p, const char *key, const char *fmt, ...)
  * addr. */
 xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const char *action,
 		  const struct aws_params *p, struct diag_ctx *diag, const char *addr);
+/* aws_query, but an error whose code is one of ok_codes (NULL-terminated) is an answer: no
+ * diagnostic, NULL returned and *hit (NULL before) set to that code. */
+xmlDoc *aws_query_ok(struct aws *a, const char *service, const char *version, const char *action,
+		     const struct aws_params *p, struct diag_ctx *diag, const char *addr,
+		     const char *const *ok_codes, const char **hit);
 
 /* A REST call signed for service ("s3"): method on endpoint + path (already URI-encoded),
  * with body. resp gets the answer whatever its status; -1 (with resp->error) only when none

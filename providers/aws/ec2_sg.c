@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "planner/plan.h"
 #include "providers/aws/aws.h"
 
 #define EC2_VERSION "2016-11-15"
@@ -93,6 +94,7 @@ struct grant {
 	enum grant_source kind;
 	const char *src;    /* borrowed from the value or XML document it came from */
 	const char *desc;   /* borrowed; "" when none */
+	char cidr[20];      /* an IPv4 source as AWS keeps it ("10.0.0.1/8" is 10.0.0.0/8), or "" */
 };
 
 /* AWS answers with names for the common protocol numbers and "-1" for all; configurations may
@@ -117,7 +119,8 @@ static void proto_norm(const char *in, char out[16])
 static int grant_equal(const struct grant *x, const struct grant *y)
 {
 	return !strcmp(x->proto, y->proto) && x->from == y->from && x->to == y->to && x->kind == y->kind &&
-	       !strcmp(x->src, y->src) && !strcmp(x->desc, y->desc);
+	       (*x->cidr && *y->cidr ? !strcmp(x->cidr, y->cidr) : !strcmp(x->src, y->src)) &&
+	       !strcmp(x->desc, y->desc);
 }
 
 static int grant_in(const struct grant *g, const struct buf *set)
@@ -128,6 +131,18 @@ static int grant_in(const struct grant *g, const struct buf *set)
 	return 0;
 }
 
+/* The same grants, as sets. */
+static int grants_same(const struct buf *x, const struct buf *y)
+{
+	for (size_t i = 0; i < buf_count(x, struct grant); i++)
+		if (!grant_in(&buf_at(x, struct grant, i), y))
+			return 0;
+	for (size_t i = 0; i < buf_count(y, struct grant); i++)
+		if (!grant_in(&buf_at(y, struct grant, i), x))
+			return 0;
+	return 1;
+}
+
 static void push_grant(struct buf *out, const char *proto, long from, long to, enum grant_source kind,
 		       const char *src, const char *desc)
 {
@@ -136,6 +151,12 @@ static void push_grant(struct buf *out, const char *proto, long from, long to, e
 	proto_norm(proto, g.proto);
 	g.from = strcmp(g.proto, "-1") ? from : 0;
 	g.to = strcmp(g.proto, "-1") ? to : 0;
+	if (kind == SRC_CIDR) {
+		struct buf c = BUF_INIT;
+		if (plan_cidr_canonical(src, &c) == 0 && c.len < sizeof g.cidr)
+			memcpy(g.cidr, c.data, c.len + 1);
+		buf_release(&c);
+	}
 	buf_push(out, struct grant, g);
 }
 
@@ -238,12 +259,14 @@ static void grant_params(struct aws_params *p, const struct grant *g, size_t n)
 }
 
 /* Revokes what have has and want lacks, then authorizes what want adds (in that order, so
- * that a changed description is a revoke and a new grant). */
+ * that a changed description is a revoke and a new grant). With guessed (have is a guess, or
+ * a read that may be stale), AWS saying that a rule is already there or not there is no error
+ * but 1, after both passes: the caller reads the group and syncs again. */
 static int sync_rules(struct aws *a, const char *id, int egress, const struct buf *have, const struct buf *want,
-		      struct diag_ctx *diag, const char *addr)
+		      int guessed, struct diag_ctx *diag, const char *addr)
 {
 	struct buf gone = BUF_INIT, added = BUF_INIT;
-	int ret = 0;
+	int ret = 0, wrong = 0;
 
 	for (size_t i = 0; i < buf_count(have, struct grant); i++)
 		if (!grant_in(&buf_at(have, struct grant, i), want) && !grant_in(&buf_at(have, struct grant, i), &gone))
@@ -256,17 +279,25 @@ static int sync_rules(struct aws *a, const char *id, int egress, const struct bu
 		struct aws_params p;
 		if (!buf_count(g, struct grant))
 			continue;
+		static const char *const wrong_guess[] = { "InvalidPermission.Duplicate",
+							   "InvalidPermission.NotFound", NULL };
+		const char *hit = NULL;
 		aws_params_init(&p);
 		aws_param(&p, "GroupId", "%s", id);
 		grant_params(&p, (const struct grant *)(const void *)g->data, buf_count(g, struct grant));
-		ret = call(a, pass ? (egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroupIngress")
-				   : (egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress"),
-			   &p, diag, addr);
+		xmlDoc *doc = aws_query_ok(a, "ec2", EC2_VERSION,
+					   pass ? (egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroupIngress")
+						: (egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress"),
+					   &p, diag, addr, guessed ? wrong_guess : NULL, &hit);
 		aws_params_release(&p);
+		if (!doc && !hit)
+			ret = -1;
+		wrong |= !doc && hit;
+		xmlFreeDoc(doc);
 	}
 	buf_release(&gone);
 	buf_release(&added);
-	return ret;
+	return ret ? ret : wrong;
 }
 
 /* ---- security group reads ---- */
@@ -462,27 +493,62 @@ static int sg_create(struct aws *a, const struct provider_op *op, struct value *
 	id = xstrdup(aws_xml_text(aws_xml_root(doc), "groupId") ?: "");
 	xmlFreeDoc(doc);
 
-	/* the rules, against what the new group has (the default egress rule) */
+	/* The rules, synced first against what a new group has, without a read to learn it: no
+	 * ingress and, in a VPC (every group, since EC2-Classic), an egress rule to everywhere.
+	 * The read after shows what AWS made of it. When the guess was wrong (AWS answered that a
+	 * rule was already there, or not there: an IPv6 VPC gives a new group ::/0 egress too) or
+	 * the rules read are not the ones wanted, they are synced once more against what was read
+	 * (the old way, a read first), and read again; whatever that read says is the state. */
+	struct buf have[2] = { BUF_INIT, BUF_INIT }, want[2] = { BUF_INIT, BUF_INIT };
 	const char *ids[1] = { id };
-	doc = describe_groups(a, ids, 1, diag, op->addr);
-	xmlNode *g = doc ? find_group(doc, id) : NULL;
-	for (int egress = 0; egress < 2 && g && !bad; egress++) {
-		const char *dir = egress ? "egress" : "ingress";
-		struct buf have = BUF_INIT, want = BUF_INIT;
-		xml_grants(aws_xml_child(g, egress ? "ipPermissionsEgress" : "ipPermissions"), &have);
-		rules_grants(val_map_get(op->planned, dir), id, &want);
-		bad |= sync_rules(a, id, egress, &have, &want, diag, op->addr);
-		buf_release(&have);
-		buf_release(&want);
+	xmlNode *g = NULL;
+	int wrong = 0;
+	doc = NULL;
+	push_grant(&have[1], "-1", 0, 0, SRC_CIDR, "0.0.0.0/0", NULL);
+	for (int egress = 0; egress < 2; egress++)
+		rules_grants(val_map_get(op->planned, egress ? "egress" : "ingress"), id, &want[egress]);
+	for (int egress = 0; egress < 2 && !bad; egress++) {
+		int r = sync_rules(a, id, egress, &have[egress], &want[egress], 1, diag, op->addr);
+		if (r < 0)
+			bad = -1;
+		wrong |= r > 0;
 	}
-	if (doc && !g)
-		diag_error(diag, NULL, "%s: %s was created but cannot be read back", op->addr, id);
-	bad |= !g;
-	xmlFreeDoc(doc);
+	if (!bad && (doc = describe_groups(a, ids, 1, diag, op->addr)) && (g = find_group(doc, id))) {
+		int same = !wrong;
+		for (int egress = 0; egress < 2; egress++) {
+			buf_reset(&have[egress]);
+			xml_grants(aws_xml_child(g, egress ? "ipPermissionsEgress" : "ipPermissions"), &have[egress]);
+			same &= grants_same(&have[egress], &want[egress]);
+		}
+		if (!same) {
+			for (int egress = 0; egress < 2 && !bad; egress++)
+				if (sync_rules(a, id, egress, &have[egress], &want[egress], 1, diag, op->addr) < 0)
+					bad = -1;
+			/* (the grants read point into doc: it goes only now) */
+			xmlFreeDoc(doc);
+			g = NULL;
+			if ((doc = describe_groups(a, ids, 1, diag, op->addr)))
+				g = find_group(doc, id);
+		}
+	}
+	if (!g && !bad) {
+		/* (a failed read has said why) */
+		if (doc)
+			diag_error(diag, NULL, "%s: %s was created but cannot be read back", op->addr, id);
+		bad = -1;
+	}
 	/* the group exists from here on: a failure still returns it, for the state to keep tainted */
-	int ret = sg_read_one(a, id, op->planned, result, diag, op->addr);
+	if (g)
+		*result = group_value(a, g, op->planned);
+	else if (sg_read_one(a, id, op->planned, result, diag, op->addr))
+		bad = -1;
+	for (int egress = 0; egress < 2; egress++) {
+		buf_release(&have[egress]);
+		buf_release(&want[egress]);
+	}
+	xmlFreeDoc(doc);
 	free(id);
-	return ret || bad ? -1 : 0;
+	return bad ? -1 : 0;
 }
 
 static int sg_update(struct aws *a, const struct provider_op *op, struct value **result,
@@ -500,7 +566,7 @@ static int sg_update(struct aws *a, const struct provider_op *op, struct value *
 			continue;
 		rules_grants(val_map_get(op->prior, dir), id, &have);
 		rules_grants(want_v, id, &want);
-		bad |= sync_rules(a, id, egress, &have, &want, diag, op->addr);
+		bad |= sync_rules(a, id, egress, &have, &want, 0, diag, op->addr);
 		buf_release(&have);
 		buf_release(&want);
 	}
@@ -521,7 +587,7 @@ static int sg_remove(struct aws *a, const struct provider_op *op, struct diag_ct
 		for (int egress = 0; egress < 2; egress++) {
 			struct buf have = BUF_INIT, none = BUF_INIT;
 			rules_grants(val_map_get(op->prior, egress ? "egress" : "ingress"), id, &have);
-			ret = sync_rules(a, id, egress, &have, &none, diag, op->addr);
+			ret = sync_rules(a, id, egress, &have, &none, 0, diag, op->addr);
 			buf_release(&have);
 			if (ret)
 				return -1;
