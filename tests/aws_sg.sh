@@ -270,4 +270,35 @@ in_v6 destroy -auto-approve
 t_expect_status 0
 t_end
 
+t_begin "two rules that differ only in their description are an error before the group is made"
+mkdir -p "$W/dup"
+cat >"$W/dup/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+resource aws.security_group dup {
+  name = "stk-dup"
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.1.0.0/16"]
+    description = "one"
+  }
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.1.0.0/16"]
+    description = "two"
+  }
+}
+EOF
+T_STATUS=0
+(cd "$W/dup" && t_timeout 120 "$STK_ABS" apply -auto-approve) <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 1
+t_expect_has err "aws.security_group.dup: two ingress rules for tcp 10.1.0.0/16 (ports 22-22) differ only in their description"
+[ "$(awsx ec2 describe-security-groups --filters Name=group-name,Values=stk-dup \
+	--query 'length(SecurityGroups)' --output text)" = 0 ] || t_why "a group stk-dup was made"
+t_end
+
 t_summary

@@ -333,6 +333,8 @@ xmlDoc *aws_query_ok(struct aws *a, const char *service, const char *version, co
 		     const struct aws_params *p, struct diag_ctx *diag, const char *addr,
 		     const char *const *ok_codes, const char **hit)
 {
+	if (hit)
+		*hit = NULL;
 	const char *ep = !strcmp(service, "ec2") ? a->endpoint_ec2 : !strcmp(service, "rds") ? a->endpoint_rds :
 			 a->endpoint_sts;
 	struct buf body = BUF_INIT, url = BUF_INIT;

@@ -8,10 +8,12 @@
  * take and what the diffs compare. A read rebuilds the rule blocks the state had when all their
  * grants are still there, so that rules read back as they were written; grants that no known
  * block accounts for (rules added outside stk) become blocks of their own. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -94,7 +96,8 @@ struct grant {
 	enum grant_source kind;
 	const char *src;    /* borrowed from the value or XML document it came from */
 	const char *desc;   /* borrowed; "" when none */
-	char cidr[20];      /* an IPv4 source as AWS keeps it ("10.0.0.1/8" is 10.0.0.0/8), or "" */
+	char cidr[48];      /* a CIDR source as AWS keeps it, or "": "10.0.0.1/8" is 10.0.0.0/8,
+			       "2001:DB8:0::/32" 2001:db8::/32 */
 };
 
 /* AWS answers with names for the common protocol numbers and "-1" for all; configurations may
@@ -131,6 +134,29 @@ static int grant_in(const struct grant *g, const struct buf *set)
 	return 0;
 }
 
+/* AWS keeps one rule for a source, protocol and ports, whatever its description: two grants
+ * that differ only there cannot both be kept. An error naming them, before any call. */
+static int grants_one_rule(const struct buf *want, int egress, struct diag_ctx *diag, const char *addr)
+{
+	size_t n = buf_count(want, struct grant);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++) {
+			struct grant x = buf_at(want, struct grant, i), y = buf_at(want, struct grant, k);
+			if (!strcmp(x.desc, y.desc))
+				continue;
+			x.desc = y.desc;
+			if (!grant_equal(&x, &y))
+				continue;
+			diag_error(diag, NULL, "%s: two %s rules for %s %s (ports %ld-%ld) differ only in their "
+				   "description (\"%s\" and \"%s\")", addr, egress ? "egress" : "ingress",
+				   x.proto, x.src, x.from, x.to, buf_at(want, struct grant, i).desc, y.desc);
+			diag_hint(diag, "AWS keeps one rule for a source, protocol and ports: keep one description");
+			return -1;
+		}
+	return 0;
+}
+
 /* The same grants, as sets. */
 static int grants_same(const struct buf *x, const struct buf *y)
 {
@@ -156,6 +182,18 @@ static void push_grant(struct buf *out, const char *proto, long from, long to, e
 		if (plan_cidr_canonical(src, &c) == 0 && c.len < sizeof g.cidr)
 			memcpy(g.cidr, c.data, c.len + 1);
 		buf_release(&c);
+	} else if (kind == SRC_IPV6) {
+		/* the address as inet_ntop writes it (lower case, zeros compressed), with its length */
+		const char *slash = strchr(src, '/');
+		char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN];
+		struct in6_addr a6;
+		size_t n = slash ? (size_t)(slash - src) : 0;
+		if (n && n < sizeof addr) {
+			memcpy(addr, src, n);
+			addr[n] = '\0';
+			if (inet_pton(AF_INET6, addr, &a6) == 1 && inet_ntop(AF_INET6, &a6, text, sizeof text))
+				snprintf(g.cidr, sizeof g.cidr, "%s%s", text, slash);
+		}
 	}
 	buf_push(out, struct grant, g);
 }
@@ -249,13 +287,39 @@ static void grant_params(struct aws_params *p, const struct grant *g, size_t n)
 			snprintf(key, sizeof key, "IpPermissions.%zu.ToPort", i + 1);
 			aws_param(p, key, "%ld", g[i].to);
 		}
+		/* a CIDR as AWS keeps it: a revoke must name the rule as it is kept */
 		snprintf(key, sizeof key, "IpPermissions.%zu.%s", i + 1, fields[g[i].kind]);
-		aws_param(p, key, "%s", g[i].src);
+		aws_param(p, key, "%s", *g[i].cidr ? g[i].cidr : g[i].src);
 		if (*g[i].desc) {
 			snprintf(key, sizeof key, "IpPermissions.%zu.%s", i + 1, descs[g[i].kind]);
 			aws_param(p, key, "%s", g[i].desc);
 		}
 	}
+}
+
+/* One Authorize or Revoke call for n grants: 0, -1 after a diagnostic, or, when guessed, 1
+ * when AWS says a rule is already there or not there (in a default VPC a revoke of a rule
+ * that is not there succeeds, listing it as unknown: 1 too). */
+static int grant_call(struct aws *a, const char *id, const char *action, const struct grant *g, size_t n,
+		      int guessed, struct diag_ctx *diag, const char *addr)
+{
+	static const char *const wrong_guess[] = { "InvalidPermission.Duplicate", "InvalidPermission.NotFound",
+						   NULL };
+	const char *hit = NULL;
+	struct aws_params p;
+	xmlDoc *doc;
+	int ret;
+
+	aws_params_init(&p);
+	aws_param(&p, "GroupId", "%s", id);
+	grant_params(&p, g, n);
+	doc = aws_query_ok(a, "ec2", EC2_VERSION, action, &p, diag, addr, guessed ? wrong_guess : NULL, &hit);
+	aws_params_release(&p);
+	ret = doc ? 0 : hit ? 1 : -1;
+	if (doc && guessed && aws_xml_first_item(aws_xml_child(aws_xml_root(doc), "unknownIpPermissionSet")))
+		ret = 1;
+	xmlFreeDoc(doc);
+	return ret;
 }
 
 /* Revokes what have has and want lacks, then authorizes what want adds (in that order, so
@@ -276,24 +340,23 @@ static int sync_rules(struct aws *a, const char *id, int egress, const struct bu
 			buf_push(&added, struct grant, buf_at(want, struct grant, i));
 	for (int pass = 0; pass < 2 && !ret; pass++) {
 		const struct buf *g = pass ? &added : &gone;
-		struct aws_params p;
-		if (!buf_count(g, struct grant))
-			continue;
-		static const char *const wrong_guess[] = { "InvalidPermission.Duplicate",
-							   "InvalidPermission.NotFound", NULL };
-		const char *hit = NULL;
-		aws_params_init(&p);
-		aws_param(&p, "GroupId", "%s", id);
-		grant_params(&p, (const struct grant *)(const void *)g->data, buf_count(g, struct grant));
-		xmlDoc *doc = aws_query_ok(a, "ec2", EC2_VERSION,
-					   pass ? (egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroupIngress")
-						: (egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress"),
-					   &p, diag, addr, guessed ? wrong_guess : NULL, &hit);
-		aws_params_release(&p);
-		if (!doc && !hit)
-			ret = -1;
-		wrong |= !doc && hit;
-		xmlFreeDoc(doc);
+		const struct grant *gs = (const struct grant *)(const void *)g->data;
+		size_t n = buf_count(g, struct grant);
+		const char *action = pass ? (egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroupIngress")
+					  : (egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress");
+		/* all in one call; a guessed batch that AWS refuses as a whole (or in part) for one
+		 * rule already there or not there, then one call each, so the others still happen */
+		for (size_t from = 0, each = 0; from < n && !ret;) {
+			int r = grant_call(a, id, action, gs + from, each ? 1 : n, guessed, diag, addr);
+			if (r > 0 && !each && n > 1) {
+				each = 1;
+				continue;
+			}
+			if (r < 0)
+				ret = -1;
+			wrong |= r > 0;
+			from += each ? 1 : n;
+		}
 	}
 	buf_release(&gone);
 	buf_release(&added);
@@ -479,6 +542,17 @@ static int sg_create(struct aws *a, const struct provider_op *op, struct value *
 	const char *desc = aws_str(op->planned, "description");
 	int bad = 0;
 
+	/* what cannot be kept is said before anything is made */
+	for (int egress = 0; egress < 2; egress++) {
+		struct buf want = BUF_INIT;
+		rules_grants(val_map_get(op->planned, egress ? "egress" : "ingress"), NULL, &want);
+		int one = grants_one_rule(&want, egress, diag, op->addr);
+		buf_release(&want);
+		if (one) {
+			free(name);
+			return -1;
+		}
+	}
 	aws_params_init(&p);
 	aws_param(&p, "GroupName", "%s", name);
 	aws_param(&p, "GroupDescription", "%s", desc ? desc : "Managed by stk");
@@ -498,36 +572,50 @@ static int sg_create(struct aws *a, const struct provider_op *op, struct value *
 	 * The read after shows what AWS made of it. When the guess was wrong (AWS answered that a
 	 * rule was already there, or not there: an IPv6 VPC gives a new group ::/0 egress too) or
 	 * the rules read are not the ones wanted, they are synced once more against what was read
-	 * (the old way, a read first), and read again; whatever that read says is the state. */
+	 * (the old way, a read first), and read again; what the last read says is the state (with
+	 * a warning when it is still not what was wanted). */
 	struct buf have[2] = { BUF_INIT, BUF_INIT }, want[2] = { BUF_INIT, BUF_INIT };
 	const char *ids[1] = { id };
 	xmlNode *g = NULL;
-	int wrong = 0;
 	doc = NULL;
 	push_grant(&have[1], "-1", 0, 0, SRC_CIDR, "0.0.0.0/0", NULL);
 	for (int egress = 0; egress < 2; egress++)
 		rules_grants(val_map_get(op->planned, egress ? "egress" : "ingress"), id, &want[egress]);
-	for (int egress = 0; egress < 2 && !bad; egress++) {
-		int r = sync_rules(a, id, egress, &have[egress], &want[egress], 1, diag, op->addr);
-		if (r < 0)
+	/* (a guess AWS says is wrong shows in the read after) */
+	for (int egress = 0; egress < 2 && !bad; egress++)
+		if (sync_rules(a, id, egress, &have[egress], &want[egress], 1, diag, op->addr) < 0)
 			bad = -1;
-		wrong |= r > 0;
-	}
 	if (!bad && (doc = describe_groups(a, ids, 1, diag, op->addr)) && (g = find_group(doc, id))) {
-		int same = !wrong;
-		for (int egress = 0; egress < 2; egress++) {
-			buf_reset(&have[egress]);
-			xml_grants(aws_xml_child(g, egress ? "ipPermissionsEgress" : "ipPermissions"), &have[egress]);
-			same &= grants_same(&have[egress], &want[egress]);
-		}
-		if (!same) {
-			for (int egress = 0; egress < 2 && !bad; egress++)
-				if (sync_rules(a, id, egress, &have[egress], &want[egress], 1, diag, op->addr) < 0)
-					bad = -1;
+		/* after the second sync, read at once and, if need be, a second later: a read right
+		 * after writes may not show them yet */
+		for (int round = 0; round < 3 && g; round++) {
+			int same = 1;
+			for (int egress = 0; egress < 2; egress++) {
+				buf_reset(&have[egress]);
+				xml_grants(aws_xml_child(g, egress ? "ipPermissionsEgress" : "ipPermissions"),
+					   &have[egress]);
+				same &= grants_same(&have[egress], &want[egress]);
+			}
+			if (same)
+				break;
+			if (round == 2) {
+				diag_warning(diag, NULL, "%s: %s's rules read back are not the ones configured; "
+					     "the state records what AWS has, and the next plan shows the difference",
+					     op->addr, id);
+				break;
+			}
+			if (round == 0) {
+				for (int egress = 0; egress < 2 && !bad; egress++)
+					if (sync_rules(a, id, egress, &have[egress], &want[egress], 1, diag,
+						       op->addr) < 0)
+						bad = -1;
+			} else {
+				sleep(1);
+			}
 			/* (the grants read point into doc: it goes only now) */
 			xmlFreeDoc(doc);
 			g = NULL;
-			if ((doc = describe_groups(a, ids, 1, diag, op->addr)))
+			if (!bad && (doc = describe_groups(a, ids, 1, diag, op->addr)))
 				g = find_group(doc, id);
 		}
 	}
@@ -536,12 +624,15 @@ static int sg_create(struct aws *a, const struct provider_op *op, struct value *
 		if (doc)
 			diag_error(diag, NULL, "%s: %s was created but cannot be read back", op->addr, id);
 		bad = -1;
+	} else if (!g) {
+		/* a sync failed: the group is read for the state, which keeps it tainted */
+		xmlFreeDoc(doc);
+		doc = NULL;
+		if (!(doc = describe_groups(a, ids, 1, diag, op->addr)) || !(g = find_group(doc, id)))
+			diag_error(diag, NULL, "%s: %s was created but cannot be read back", op->addr, id);
 	}
-	/* the group exists from here on: a failure still returns it, for the state to keep tainted */
 	if (g)
 		*result = group_value(a, g, op->planned);
-	else if (sg_read_one(a, id, op->planned, result, diag, op->addr))
-		bad = -1;
 	for (int egress = 0; egress < 2; egress++) {
 		buf_release(&have[egress]);
 		buf_release(&want[egress]);
@@ -557,6 +648,15 @@ static int sg_update(struct aws *a, const struct provider_op *op, struct value *
 	const char *id = aws_str(op->prior, "id");
 	int bad = 0;
 
+	/* what cannot be kept is said before anything is changed */
+	for (int egress = 0; egress < 2 && !bad; egress++) {
+		const struct value *want_v = val_map_get(op->planned, egress ? "egress" : "ingress");
+		struct buf want = BUF_INIT;
+		if (want_v && !(want_v->marks & VAL_UNKNOWN))
+			rules_grants(want_v, id, &want);
+		bad |= grants_one_rule(&want, egress, diag, op->addr);
+		buf_release(&want);
+	}
 	/* the refreshed state is what AWS has, so its rules are what to revoke from */
 	for (int egress = 0; egress < 2 && !bad; egress++) {
 		const char *dir = egress ? "egress" : "ingress";
