@@ -512,30 +512,13 @@ fail:
 
 /* ---- comparing ---- */
 
-/* "10.0.0.0/16" and "10.0.0.0/016" or "10.0.0.1/16" name the same network only when written
- * canonically; the cloud reports the canonical form. */
-int plan_cidr_canonical(const char *s, struct buf *out)
-{
-	unsigned a, b, c, d, len;
-	char tail;
-
-	if (sscanf(s, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &len, &tail) != 5 || a > 255 || b > 255 ||
-	    c > 255 || d > 255 || len > 32)
-		return -1;
-	uint32_t ip = (a << 24) | (b << 16) | (c << 8) | d;
-	uint32_t mask = len ? 0xFFFFFFFFu << (32 - len) : 0;
-	ip &= mask;
-	buf_printf(out, "%u.%u.%u.%u/%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, len);
-	return 0;
-}
-
 static int attr_equal(const struct schema_attr *a, const struct value *x, const struct value *y)
 {
 	if ((x->marks | y->marks) & VAL_UNKNOWN)
 		return 0;
 	if (a && (a->flags & SF_CIDR) && x->kind == VAL_STRING && y->kind == VAL_STRING) {
 		struct buf cx = BUF_INIT, cy = BUF_INIT;
-		int eq = plan_cidr_canonical(x->u.str.s, &cx) == 0 && plan_cidr_canonical(y->u.str.s, &cy) == 0 &&
+		int eq = val_cidr_canonical(x->u.str.s, &cx) == 0 && val_cidr_canonical(y->u.str.s, &cy) == 0 &&
 			 !strcmp(cx.data, cy.data);
 		buf_release(&cx);
 		buf_release(&cy);

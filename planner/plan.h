@@ -77,10 +77,6 @@ struct plan {
 	unsigned add, change, destroy, read;
 };
 
-/* An IPv4 CIDR as the cloud reports it ("10.0.0.1/016" is "10.0.0.0/16"), appended to out;
- * -1 when s is not one. */
-int plan_cidr_canonical(const char *s, struct buf *out);
-
 void plan_init(struct plan *p);
 void plan_release(struct plan *p);
 

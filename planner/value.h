@@ -120,4 +120,8 @@ void val_format_number(double n, struct buf *out);
  * Marked values print as (known after apply) and (sensitive value). */
 void val_write(const struct value *v, struct buf *out);
 
+/* An IPv4 CIDR as the cloud reports it ("10.0.0.1/016" is "10.0.0.0/16"), appended to out;
+ * -1 when s is not one. */
+int val_cidr_canonical(const char *s, struct buf *out);
+
 #endif

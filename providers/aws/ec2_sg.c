@@ -18,7 +18,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "planner/plan.h"
 #include "providers/aws/aws.h"
 
 #define EC2_VERSION "2016-11-15"
@@ -179,7 +178,7 @@ static void push_grant(struct buf *out, const char *proto, long from, long to, e
 	g.to = strcmp(g.proto, "-1") ? to : 0;
 	if (kind == SRC_CIDR) {
 		struct buf c = BUF_INIT;
-		if (plan_cidr_canonical(src, &c) == 0 && c.len < sizeof g.cidr)
+		if (val_cidr_canonical(src, &c) == 0 && c.len < sizeof g.cidr)
 			memcpy(g.cidr, c.data, c.len + 1);
 		buf_release(&c);
 	} else if (kind == SRC_IPV6) {
