@@ -628,6 +628,17 @@ void aws_tag_spec(struct aws_params *p, const char *resource_type, const struct 
 	aws_tag_params(p, "TagSpecification.1", &n, tags, token);
 }
 
+xmlNode *aws_ipv6_association(xmlNode *owner)
+{
+	for (xmlNode *as = aws_xml_first_item(aws_xml_child(owner, "ipv6CidrBlockAssociationSet")); as;
+	     as = aws_xml_next_item(as)) {
+		const char *st = aws_xml_text(as, "ipv6CidrBlockState/state");
+		if (!st || !strcmp(st, "associated") || !strcmp(st, "associating"))
+			return as;
+	}
+	return NULL;
+}
+
 struct value *aws_tags_value(xmlNode *tag_set)
 {
 	struct aws_obj o;

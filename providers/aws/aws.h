@@ -92,6 +92,9 @@ int aws_ec2_update_tags(struct aws *a, const char *id, const struct value *befor
 			const struct value *after, struct diag_ctx *diag, const char *addr);
 /* <tagSet> -> a map of strings, without stk's own tags. */
 struct value *aws_tags_value(xmlNode *tag_set);
+/* A VPC's or subnet's IPv6 range: the item of its <ipv6CidrBlockAssociationSet> that is
+ * associated (or associating), or NULL; a disassociated one lingers a while. */
+xmlNode *aws_ipv6_association(xmlNode *owner);
 
 /* The resources: each file registers its handlers in this table. */
 struct aws_resource {

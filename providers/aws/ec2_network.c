@@ -245,16 +245,9 @@ static struct value *subnet_value(struct aws *a, xmlNode *it)
 {
 	const char *id = aws_xml_text(it, "subnetId");
 	const char *owner = aws_xml_text(it, "ownerId"), *arn = aws_xml_text(it, "subnetArn");
-	const char *ipv6 = NULL;
+	xmlNode *v6 = aws_ipv6_association(it);
 	struct aws_obj o;
 
-	/* the IPv6 range is the associated one: a disassociated one lingers a while */
-	for (xmlNode *as = aws_xml_first_item(aws_xml_child(it, "ipv6CidrBlockAssociationSet")); as;
-	     as = aws_xml_next_item(as)) {
-		const char *st = aws_xml_text(as, "ipv6CidrBlockState/state");
-		if (!st || !strcmp(st, "associated") || !strcmp(st, "associating"))
-			ipv6 = aws_xml_text(as, "ipv6CidrBlock");
-	}
 	aws_obj_init(&o);
 	aws_obj_str(&o, "id", id);
 	if (arn && *arn)
@@ -268,7 +261,7 @@ static struct value *subnet_value(struct aws *a, xmlNode *it)
 	aws_obj_str(&o, "availability_zone_id", aws_xml_text(it, "availabilityZoneId"));
 	aws_obj_bool(&o, "map_public_ip_on_launch", xml_true(it, "mapPublicIpOnLaunch"));
 	aws_obj_bool(&o, "assign_ipv6_address_on_creation", xml_true(it, "assignIpv6AddressOnCreation"));
-	aws_obj_str(&o, "ipv6_cidr_block", ipv6);
+	aws_obj_str(&o, "ipv6_cidr_block", v6 ? aws_xml_text(v6, "ipv6CidrBlock") : NULL);
 	aws_obj_val(&o, "tags", aws_tags_value(aws_xml_child(it, "tagSet")));
 	return aws_obj_done(&o);
 }

@@ -134,7 +134,7 @@ static int grant_in(const struct grant *g, const struct buf *set)
 }
 
 /* AWS keeps one rule for a source, protocol and ports, whatever its description: two grants
- * that differ only there cannot both be kept. An error naming them, before any call. */
+ * that differ only there cannot both be kept. An error naming them. */
 static int grants_one_rule(const struct buf *want, int egress, struct diag_ctx *diag, const char *addr)
 {
 	size_t n = buf_count(want, struct grant);
@@ -235,6 +235,22 @@ static void rules_grants(const struct value *rules, const char *self_id, struct 
 	for (size_t i = 0; i < rules->u.list.n; i++)
 		if (rules->u.list.items[i]->kind == VAL_MAP)
 			rule_grants(rules->u.list.items[i], self_id, out);
+}
+
+/* The planned ingress and egress rules can all be kept (grants_one_rule); self_id as for
+ * rules_grants. 0, or -1 after a diagnostic. */
+static int rules_keepable(const struct value *planned, const char *self_id, struct diag_ctx *diag,
+			  const char *addr)
+{
+	int bad = 0;
+
+	for (int egress = 0; egress < 2 && !bad; egress++) {
+		struct buf want = BUF_INIT;
+		rules_grants(val_map_get(planned, egress ? "egress" : "ingress"), self_id, &want);
+		bad = grants_one_rule(&want, egress, diag, addr);
+		buf_release(&want);
+	}
+	return bad;
 }
 
 /* The grants of <ipPermissions> or <ipPermissionsEgress>. */
@@ -542,15 +558,9 @@ static int sg_create(struct aws *a, const struct provider_op *op, struct value *
 	int bad = 0;
 
 	/* what cannot be kept is said before anything is made */
-	for (int egress = 0; egress < 2; egress++) {
-		struct buf want = BUF_INIT;
-		rules_grants(val_map_get(op->planned, egress ? "egress" : "ingress"), NULL, &want);
-		int one = grants_one_rule(&want, egress, diag, op->addr);
-		buf_release(&want);
-		if (one) {
-			free(name);
-			return -1;
-		}
+	if (rules_keepable(op->planned, NULL, diag, op->addr)) {
+		free(name);
+		return -1;
 	}
 	aws_params_init(&p);
 	aws_param(&p, "GroupName", "%s", name);
@@ -648,14 +658,7 @@ static int sg_update(struct aws *a, const struct provider_op *op, struct value *
 	int bad = 0;
 
 	/* what cannot be kept is said before anything is changed */
-	for (int egress = 0; egress < 2 && !bad; egress++) {
-		const struct value *want_v = val_map_get(op->planned, egress ? "egress" : "ingress");
-		struct buf want = BUF_INIT;
-		if (want_v && !(want_v->marks & VAL_UNKNOWN))
-			rules_grants(want_v, id, &want);
-		bad |= grants_one_rule(&want, egress, diag, op->addr);
-		buf_release(&want);
-	}
+	bad = rules_keepable(op->planned, id, diag, op->addr);
 	/* the refreshed state is what AWS has, so its rules are what to revoke from */
 	for (int egress = 0; egress < 2 && !bad; egress++) {
 		const char *dir = egress ? "egress" : "ingress";

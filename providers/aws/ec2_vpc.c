@@ -211,22 +211,12 @@ static int read_vpcs(struct aws *a, const char *const *ids, size_t n, struct val
 		aws_obj_bool(&o, "enable_dns_support", dns_support);
 		aws_obj_bool(&o, "enable_dns_hostnames", dns_hostnames);
 		aws_obj_bool(&o, "enable_network_address_usage_metrics", 0);
-		/* the IPv6 range is the associated one (a disassociated one lingers a while);
-		 * generated when it comes from Amazon's pool, as Terraform reads it */
-		const char *v6 = NULL, *v6_assoc = NULL, *v6_pool = NULL;
-		for (xmlNode *as = aws_xml_first_item(aws_xml_child(it, "ipv6CidrBlockAssociationSet"));
-		     as && !v6; as = aws_xml_next_item(as)) {
-			const char *st = aws_xml_text(as, "ipv6CidrBlockState/state");
-			if (!st || !strcmp(st, "associated") || !strcmp(st, "associating")) {
-				v6 = aws_xml_text(as, "ipv6CidrBlock");
-				v6_assoc = aws_xml_text(as, "associationId");
-				v6_pool = aws_xml_text(as, "ipv6Pool");
-			}
-		}
-		aws_obj_bool(&o, "assign_generated_ipv6_cidr_block",
-			     v6 && (!v6_pool || !strcmp(v6_pool, "Amazon")));
-		aws_obj_str(&o, "ipv6_cidr_block", v6);
-		aws_obj_str(&o, "ipv6_association_id", v6_assoc);
+		/* generated when the range comes from Amazon's pool, as Terraform reads it */
+		xmlNode *v6 = aws_ipv6_association(it);
+		const char *pool = v6 ? aws_xml_text(v6, "ipv6Pool") : NULL;
+		aws_obj_bool(&o, "assign_generated_ipv6_cidr_block", v6 && (!pool || !strcmp(pool, "Amazon")));
+		aws_obj_str(&o, "ipv6_cidr_block", v6 ? aws_xml_text(v6, "ipv6CidrBlock") : NULL);
+		aws_obj_str(&o, "ipv6_association_id", v6 ? aws_xml_text(v6, "associationId") : NULL);
 		aws_obj_str(&o, "default_security_group_id", sg ? sg->u.str.s : NULL);
 		aws_obj_str(&o, "default_route_table_id", rt ? rt->u.str.s : NULL);
 		aws_obj_str(&o, "main_route_table_id", rt ? rt->u.str.s : NULL);
