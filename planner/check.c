@@ -8,6 +8,7 @@
 
 #include "common/pieces.h"
 #include "common/strmap.h"
+#include "planner/graph.h"
 #include "providers/schema.h"
 #include "stdlib/functions.h"
 
@@ -33,6 +34,7 @@ struct decl {
 	struct span where;              /* the name, where a second declaration is reported */
 	int dup;                        /* a second declaration of key: the map holds the first */
 	struct modinfo *mod;            /* D_MODULE: the called module, when it loaded */
+	size_t index;                   /* in check_ctx.all */
 };
 
 /* What a module declares, for checking calls to it and references into it. */
@@ -53,6 +55,13 @@ struct check_ctx {
 	struct buf steps;               /* check_reference's scratch: one allocation, not one per reference */
 	int deferred;                   /* a share's (check_share): decl_add only makes declarations,
 					 * which declare_all registers in order */
+	const char *prefix;             /* what a declaration's address starts with: "" at the
+					 * root, "module.web." in a module */
+	/* references between declarations (by index in all), for the cycles check_all looks
+	 * for: edges[i] (struct graph_edge) is from edge_from[i] (size_t) */
+	struct buf edges, edge_from;
+	struct graph_edge *by_from;     /* check_cycles': the edges by declaration, those of i */
+	size_t *first;                  /* from by_from[first[i]] to by_from[first[i + 1]] */
 };
 
 /* Where an expression is: what each, count and self may mean there. */
@@ -658,6 +667,38 @@ static void suggest_root(struct check_ctx *c, const char *root)
 
 /* A resource or data reference: steps[first] is the type's first part. Checks the name, the
  * index against count/for_each, and the attribute against the schema. */
+/* The declarations a cycle is looked for among: a module's locals, resources and data sources.
+ * The graph has variables, outputs, providers and module calls too, whose edges cross into
+ * other modules; a cycle through them is left to stk plan, which builds the graph. */
+static int in_cycles(const struct decl *d)
+{
+	return d->kind == D_LOCAL || d->kind == D_RESOURCE || d->kind == D_DATA;
+}
+
+/* sc's owner refers to d, at the reference's first steps (where the graph says it does): an
+ * edge of the owner's, the first to d only. A declaration's body is checked at once, by one
+ * share: its edges are the last ones of that share's. */
+static void depend(struct check_ctx *c, const struct scope *sc, const struct decl *d,
+		   const struct buf *steps, size_t last)
+{
+	const struct decl *from = sc->owner;
+	struct graph_edge e;
+
+	if (!from || !in_cycles(from) || !in_cycles(d) || d->dup)
+		return;
+	for (size_t i = buf_count(&c->edge_from, size_t); i-- > 0;) {
+		if (buf_at(&c->edge_from, size_t, i) != from->index)
+			break;
+		if (buf_at(&c->edges, struct graph_edge, i).to == d->index)
+			return;
+	}
+	struct span at = step_span(steps, last);
+	e.to = d->index;
+	e.where = span_join(&buf_at(steps, struct step, 0).node->span, &at);
+	buf_push(&c->edges, struct graph_edge, e);
+	buf_push(&c->edge_from, size_t, from->index);
+}
+
 static void check_resource_ref(struct check_ctx *c, const struct buf *steps, size_t first,
 			       enum decl_kind kind, const struct scope *sc, const struct ast_expr *whole)
 {
@@ -697,6 +738,7 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 		diag_hint(c->diag, "an object cannot depend on its own attributes");
 		goto out;
 	}
+	depend(c, sc, d, steps, first + 2);
 	size_t i = first + 3;
 	int multi = d->meta.count || d->meta.for_each;
 	if (i < n) {
@@ -783,7 +825,10 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 			diag_error(c->diag, &e->span, "%s needs a name: %s.NAME", r, r);
 			goto out;
 		}
-		if (!decl_find(c, k, a1)) {
+		const struct decl *d = decl_find(c, k, a1);
+		if (d) {
+			depend(c, sc, d, &steps, 1);
+		} else {
 			struct buf nm = BUF_INIT;
 			const struct strmap *m = &c->decls[k];
 			for (size_t i = 0; i < m->cap; i++)
@@ -1484,7 +1529,7 @@ static void check_stack(struct check_ctx *c, const struct ast_item *b)
 
 /* ---- modules ---- */
 
-static struct modinfo *load_module(struct check_ctx *c, const struct ast_item *src_attr)
+static struct modinfo *load_module(struct check_ctx *c, const struct decl *call, const struct ast_item *src_attr)
 {
 	const char *source = ast_static_string(src_attr->value);
 	struct modinfo *mi;
@@ -1520,7 +1565,10 @@ static struct modinfo *load_module(struct check_ctx *c, const struct ast_item *s
 		sub.diag = c->diag;
 		sub.mod = &mi->cfg;
 		sub.depth = c->depth + 1;
+		char *prefix = xasprintf("%smodule.%s.", c->prefix ? c->prefix : "", call->key);
+		sub.prefix = prefix;
 		check_all(&sub);
+		free(prefix);
 	}
 	for (size_t f = 0; f < config_nfiles(&mi->cfg); f++) {
 		const struct ast_body *body = &config_file(&mi->cfg, f)->body;
@@ -1609,14 +1657,14 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 
 static void check_decl(struct check_ctx *c, const struct decl *d)
 {
-	struct scope none = { 0 };
+	struct scope local = { .owner = d };
 
 	/* a duplicate was reported where it was declared */
 	if (d->dup)
 		return;
 	switch (d->kind) {
 	case D_VARIABLE: check_variable(c, d->item); break;
-	case D_LOCAL: check_expr(c, d->item->value, &none); break;
+	case D_LOCAL: check_expr(c, d->item->value, &local); break;
 	case D_RESOURCE: check_resource(c, d, 0); break;
 	case D_DATA: check_resource(c, d, 1); break;
 	case D_OUTPUT: check_output(c, d->item); break;
@@ -1658,6 +1706,8 @@ static size_t shares_start(struct check_ctx *c, struct check_share *sh, const vo
 	for (size_t k = 0; k < ns; k++) {
 		sh[k].c = *c;
 		sh[k].c.steps = (struct buf)BUF_INIT;
+		sh[k].c.edges = (struct buf)BUF_INIT;
+		sh[k].c.edge_from = (struct buf)BUF_INIT;
 		diag_init(&sh[k].diag);
 		sh[k].c.diag = &sh[k].diag;
 		sh[k].items = items;
@@ -1674,6 +1724,10 @@ static void shares_finish(struct check_ctx *c, struct check_share *sh, size_t ns
 		diag_append(c->diag, &sh[k].diag);
 		diag_release(&sh[k].diag);
 		buf_release(&sh[k].c.steps);
+		buf_add(&c->edges, sh[k].c.edges.data, sh[k].c.edges.len);
+		buf_add(&c->edge_from, sh[k].c.edge_from.data, sh[k].c.edge_from.len);
+		buf_release(&sh[k].c.edges);
+		buf_release(&sh[k].c.edge_from);
 		buf_release(&sh[k].stacks);
 	}
 }
@@ -1774,6 +1828,57 @@ static void check_decls(struct check_ctx *c)
 	shares_finish(c, sh, ns);
 }
 
+static const struct graph_edge *decl_edges(void *arg, size_t i, size_t *n)
+{
+	const struct check_ctx *c = arg;
+
+	*n = c->first[i + 1] - c->first[i];
+	return c->by_from + c->first[i];
+}
+
+static void decl_address(void *arg, size_t i, struct buf *out)
+{
+	const struct check_ctx *c = arg;
+	const struct decl *d = buf_at(&c->all, struct decl *, i);
+
+	buf_addstr(out, c->prefix ? c->prefix : "");
+	buf_addstr(out, d->kind == D_LOCAL ? "local." : d->kind == D_DATA ? "data." : "");
+	buf_addstr(out, d->key);
+}
+
+static const struct span *decl_at(void *arg, size_t i)
+{
+	const struct decl *d = buf_at(&((struct check_ctx *)arg)->all, struct decl *, i);
+
+	return d->kind == D_LOCAL ? &d->item->span : &d->item->name_span;
+}
+
+/* Cycles among the declarations, reported as stk plan's graph reports them (graph_walk_order):
+ * stk validate finds them without building the graph. */
+static void check_cycles(struct check_ctx *c)
+{
+	struct graph_walk gw = { buf_count(&c->all, struct decl *), decl_edges, decl_address, decl_at,
+				 c, c->diag };
+	size_t ne = buf_count(&c->edges, struct graph_edge);
+
+	if (!ne)
+		return;
+	/* grouped by declaration, each one's in the order they were met */
+	c->first = xcalloc(gw.n + 2, sizeof *c->first);
+	c->by_from = xmalloc(ne * sizeof *c->by_from);
+	for (size_t k = 0; k < ne; k++)
+		c->first[buf_at(&c->edge_from, size_t, k) + 2]++;
+	for (size_t i = 2; i < gw.n + 2; i++)
+		c->first[i] += c->first[i - 1];
+	for (size_t k = 0; k < ne; k++)
+		c->by_from[c->first[buf_at(&c->edge_from, size_t, k) + 1]++] = buf_at(&c->edges, struct graph_edge, k);
+	(void)graph_walk_order(&gw, NULL);
+	free(c->first);
+	free(c->by_from);
+	c->first = NULL;
+	c->by_from = NULL;
+}
+
 static int check_all(struct check_ctx *c)
 {
 	int ret;
@@ -1781,6 +1886,8 @@ static int check_all(struct check_ctx *c)
 	for (int k = 0; k <= D_PROVIDER; k++)
 		strmap_init(&c->decls[k]);
 	declare_all(c);
+	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++)
+		buf_at(&c->all, struct decl *, i)->index = i;
 	/* modules next: calls and references into them need their variables and outputs */
 	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
 		struct decl *d = buf_at(&c->all, struct decl *, i);
@@ -1790,7 +1897,7 @@ static int check_all(struct check_ctx *c)
 		d->meta.count = body_attr(&d->item->body, "count");
 		d->meta.for_each = body_attr(&d->item->body, "for_each");
 		if (src) {
-			d->mod = load_module(c, src);
+			d->mod = load_module(c, d, src);
 		} else {
 			diag_error(c->diag, &d->item->name_span, "module %s needs a source", d->key);
 			diag_hint(c->diag, "source = \"./modules/NAME\" or \"stdlib/NAME\"");
@@ -1799,6 +1906,7 @@ static int check_all(struct check_ctx *c)
 	check_decls(c);
 	if (c->stack)
 		check_stack(c, c->stack);
+	check_cycles(c);
 	ret = c->diag->errors ? -1 : 0;
 	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
 		struct decl *d = buf_at(&c->all, struct decl *, i);
@@ -1808,6 +1916,8 @@ static int check_all(struct check_ctx *c)
 	}
 	buf_release(&c->all);
 	buf_release(&c->steps);
+	buf_release(&c->edges);
+	buf_release(&c->edge_from);
 	for (int k = 0; k <= D_PROVIDER; k++)
 		strmap_release(&c->decls[k]);
 	return ret;

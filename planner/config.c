@@ -160,5 +160,9 @@ char *config_module_path(const char *from_dir, const char *source)
 		return xstrdup(source);
 	if (!from_dir || strcmp(from_dir, ".") == 0)
 		return xstrdup(source);
-	return xasprintf("%s/%s", from_dir, source);
+	/* `stk validate web/` (as a shell completes it): web/modules/db, not web//modules/db */
+	size_t n = strlen(from_dir);
+	while (n > 1 && from_dir[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s/%s", (int)n, from_dir, source);
 }

@@ -530,8 +530,13 @@ static void node_edges(struct graph *g, struct graph_node *n)
 
 /* ---- cycles and order ---- */
 
+/* The iterative walk's frame, one per node on the path. */
+struct graph_frame {
+	size_t node, next_edge;
+};
+
 struct walk {
-	struct graph *g;
+	const struct graph_walk *gw;
 	unsigned char *mark;   /* 0 new, 1 on the stack, 2 done */
 	size_t *stack;         /* the path being explored */
 	size_t depth;
@@ -542,52 +547,56 @@ struct walk {
 
 static void report_cycle(struct walk *w, size_t from_pos, size_t back_to)
 {
-	struct graph *g = w->g;
-	struct buf path = BUF_INIT;
+	const struct graph_walk *gw = w->gw;
+	struct buf path = BUF_INIT, name = BUF_INIT, next_name = BUF_INIT;
 
-	for (size_t i = from_pos; i < w->depth; i++)
-		buf_printf(&path, "%s -> ", graph_node(g, w->stack[i])->addr);
-	buf_addstr(&path, graph_node(g, back_to)->addr);
-	struct graph_node *first = graph_node(g, w->stack[from_pos]);
-	const struct span *at = first->item ? &first->item->name_span : NULL;
-	if (first->kind == GN_LOCAL || first->kind == GN_VARIABLE)
-		at = first->item ? &first->item->span : NULL;
-	diag_error(g->diag, at, "dependency cycle: %s", path.data);
-	diag_hint(g->diag, "break the cycle: one of these must not refer to the next");
+	for (size_t i = from_pos; i < w->depth; i++) {
+		gw->name(gw->arg, w->stack[i], &path);
+		buf_addstr(&path, " -> ");
+	}
+	gw->name(gw->arg, back_to, &path);
+	diag_error(gw->diag, gw->at(gw->arg, w->stack[from_pos]), "dependency cycle: %s", path.data);
+	diag_hint(gw->diag, "break the cycle: one of these must not refer to the next");
 	/* then where each edge comes from */
 	for (size_t i = from_pos; i < w->depth; i++) {
-		struct graph_node *a = graph_node(g, w->stack[i]);
-		size_t next = i + 1 < w->depth ? w->stack[i + 1] : back_to;
-		for (size_t k = 0; k < buf_count(&a->edges, struct graph_edge); k++) {
-			struct graph_edge *e = &buf_at(&a->edges, struct graph_edge, k);
+		size_t ne, next = i + 1 < w->depth ? w->stack[i + 1] : back_to;
+		const struct graph_edge *edges = gw->edges(gw->arg, w->stack[i], &ne);
+		for (size_t k = 0; k < ne; k++) {
+			const struct graph_edge *e = &edges[k];
 			if (e->to == next) {
-				diag_note(g->diag, &e->where, "%s refers to %s here", a->addr,
-					  graph_node(g, next)->addr);
+				buf_reset(&name);
+				buf_reset(&next_name);
+				gw->name(gw->arg, w->stack[i], &name);
+				gw->name(gw->arg, next, &next_name);
+				diag_note(gw->diag, &e->where, "%s refers to %s here", buf_cstr(&name),
+					  buf_cstr(&next_name));
 				break;
 			}
 		}
 	}
 	buf_release(&path);
+	buf_release(&name);
+	buf_release(&next_name);
 	w->cycles++;
 }
 
 /* Depth-first, iteratively deep enough for any configuration: recursion is bounded by the
  * number of nodes, and configurations of 100k resources are flat. */
-static void visit(struct walk *w, size_t start)
+static void visit(struct walk *w, size_t start, struct graph_frame *fs)
 {
-	struct frame { size_t node, next_edge; } *fs;
-	size_t n = graph_count(w->g), top = 0;
+	const struct graph_walk *gw = w->gw;
+	size_t top = 0;
 
-	fs = xmalloc((n + 1) * sizeof *fs);
 	fs[top].node = start;
 	fs[top].next_edge = 0;
 	w->mark[start] = 1;
 	w->stack[w->depth++] = start;
 	while (1) {
-		struct frame *fr = &fs[top];
-		struct graph_node *node = graph_node(w->g, fr->node);
-		if (fr->next_edge < buf_count(&node->edges, struct graph_edge)) {
-			size_t to = buf_at(&node->edges, struct graph_edge, fr->next_edge++).to;
+		struct graph_frame *fr = &fs[top];
+		size_t ne;
+		const struct graph_edge *edges = gw->edges(gw->arg, fr->node, &ne);
+		if (fr->next_edge < ne) {
+			size_t to = edges[fr->next_edge++].to;
 			if (w->mark[to] == 1) {
 				size_t pos = 0;
 				while (w->stack[pos] != to)
@@ -605,13 +614,54 @@ static void visit(struct walk *w, size_t start)
 			continue;
 		}
 		w->mark[fr->node] = 2;
-		w->order[w->norder++] = fr->node;
+		if (w->order)
+			w->order[w->norder++] = fr->node;
 		w->depth--;
 		if (top == 0)
 			break;
 		top--;
 	}
+}
+
+int graph_walk_order(const struct graph_walk *gw, size_t *order)
+{
+	struct walk w;
+	struct graph_frame *fs = xmalloc((gw->n + 1) * sizeof *fs);
+
+	memset(&w, 0, sizeof w);
+	w.gw = gw;
+	w.mark = xcalloc(gw->n + 1, 1);
+	w.stack = xmalloc((gw->n + 1) * sizeof *w.stack);
+	w.order = order;
+	for (size_t i = 0; i < gw->n; i++)
+		if (!w.mark[i])
+			visit(&w, i, fs);
 	free(fs);
+	free(w.mark);
+	free(w.stack);
+	return w.cycles;
+}
+
+static const struct graph_edge *node_edges_of(void *arg, size_t i, size_t *n)
+{
+	const struct graph_node *node = graph_node(arg, i);
+
+	*n = buf_count(&node->edges, struct graph_edge);
+	return (const struct graph_edge *)(const void *)node->edges.data;
+}
+
+static void node_name(void *arg, size_t i, struct buf *out)
+{
+	buf_addstr(out, graph_node(arg, i)->addr);
+}
+
+static const struct span *node_at(void *arg, size_t i)
+{
+	const struct graph_node *n = graph_node(arg, i);
+
+	if (!n->item)
+		return NULL;
+	return n->kind == GN_LOCAL || n->kind == GN_VARIABLE ? &n->item->span : &n->item->name_span;
 }
 
 /* Below this many nodes a thread costs more than it saves. */
@@ -636,7 +686,7 @@ int graph_build(struct graph *g, const struct config_module *root)
 {
 	struct graph_module *m = add_module(g, NULL, NULL, NULL);
 	struct edges_share sh[GRAPH_SHARES_MAX];
-	struct walk w;
+	struct graph_walk gw;
 	size_t n, ns;
 	int ret;
 
@@ -653,18 +703,14 @@ int graph_build(struct graph *g, const struct config_module *root)
 		sh[k].to = n * (k + 1) / ns;
 	}
 	pieces_run(edges_share_run, sh, sizeof sh[0], ns, 1);
-	memset(&w, 0, sizeof w);
-	w.g = g;
-	w.mark = xcalloc(n + 1, 1);
-	w.stack = xmalloc((n + 1) * sizeof *w.stack);
-	w.order = xmalloc((n + 1) * sizeof *w.order);
-	for (size_t i = 0; i < n; i++)
-		if (!w.mark[i])
-			visit(&w, i);
-	free(w.mark);
-	free(w.stack);
-	g->order = w.order;
-	if (w.cycles)
+	gw.n = n;
+	gw.edges = node_edges_of;
+	gw.name = node_name;
+	gw.at = node_at;
+	gw.arg = g;
+	gw.diag = g->diag;
+	g->order = xmalloc((n + 1) * sizeof *g->order);
+	if (graph_walk_order(&gw, g->order))
 		ret = -1;
 	return ret;
 }

@@ -74,6 +74,23 @@ struct graph_node *graph_find(const struct graph *g, const char *addr);
 struct graph_node *graph_find_in(const struct graph *g, const struct graph_module *m, const char *kind,
 				 const char *key);
 
+/* Nodes 0..n-1 with edges (n of them each, deduplicated by target), walked depth first for
+ * a dependency order and cycles: the graph's own, and check.c's of a module's declarations
+ * (stk validate). Each cycle is reported to diag, its nodes named by name (appended to out) and
+ * the first placed by at. */
+struct graph_walk {
+	size_t n;
+	const struct graph_edge *(*edges)(void *arg, size_t node, size_t *n);
+	void (*name)(void *arg, size_t node, struct buf *out);
+	const struct span *(*at)(void *arg, size_t node);
+	void *arg;
+	struct diag_ctx *diag;
+};
+
+/* Writes the nodes in a dependency order, dependencies first, to order (n entries; NULL for
+ * none) and returns the number of cycles reported. */
+int graph_walk_order(const struct graph_walk *gw, size_t *order);
+
 /* Writes the graph as Graphviz DOT, nodes labelled by address. */
 void graph_dot(const struct graph *g, struct buf *out);
 

@@ -437,7 +437,13 @@ awk 'BEGIN {
 		printf "resource aws.vpc %s {\n", name
 		if (i == 3000 || i == 3995)
 			printf "  count = 2\n"
-		printf "  cidr_block = \"10.0.0.0/16\"\n"
+		# a dependency cycle across the shares, through a local declared after them
+		cidr = "\"10.0.0.0/16\""
+		if (i == 200)
+			cidr = "local.loop"
+		if (i == 3800)
+			cidr = "aws.vpc.v200.cidr_block"
+		printf "  cidr_block = %s\n", cidr
 		if (i == 5)
 			printf "  tags = { A = aws.vpc.c9[0].id, B = aws.vpc.c9.id }\n"
 		if (i == 3990)
@@ -449,6 +455,7 @@ awk 'BEGIN {
 			printf "  tags = { A = aws.vpc.v1.nope }\n"
 		printf "}\n"
 	}
+	printf "locals {\n  loop = aws.vpc.v3800.id\n}\n"
 }' >"$T_TMP/bigcheck/main.stk"
 t_run env STK_PARSE_THREADS=1 "$STK" validate "$T_TMP/bigcheck"
 t_expect_status 1
@@ -461,6 +468,8 @@ t_expect_has err "main.stk:7530:1: error: 'x = ...' must be inside a block"
 t_expect_has err "main.stk:9036:18: error: resource aws.vpc.d1 is declared twice"
 t_expect_has err "main.stk:10542:1: error: a configuration has one stack block"
 t_expect_lacks err "aws.vpc.d1 has count"
+t_expect_has err "main.stk:606:1: error: dependency cycle: aws.vpc.v200 -> local.loop -> aws.vpc.v3800 -> aws.vpc.v200"
+t_expect_has err "note: aws.vpc.v3800 refers to aws.vpc.v200 here"
 [ "$(grep -c "aws.vpc has no attribute 'nope'" "$T_TMP/err")" -eq 40 ] ||
 	t_why "expected 40 messages about aws.vpc.v1.nope, one per 100 resources"
 t_diff "$T_TMP/one.err" "$T_TMP/err" "stk validate" >"$T_TMP/diff" ||
