@@ -71,7 +71,7 @@ int cmd_validate(int argc, char **argv)
 	}
 	/* the semantic checks would only repeat what a syntax error already broke */
 	if (diag.errors == 0)
-		check_module(&diag, &mod);
+		check_module_cycles(&diag, &mod);
 	if (diag.errors == 0)
 		ret = 0;
 out:

@@ -11,6 +11,9 @@
 #               dictionary; output in fuzz/smoke-state.log
 #   fuzz_eval   the evaluator: regressions in fuzz/regressions/eval/, seeds fuzz/corpus-eval/ and
 #               every .stk file under tests/ and examples/, dictionary fuzz/stk.dict
+#   fuzz_check  the checks and the graph: regressions in fuzz/regressions/check/, seeds every
+#               .stk file under tests/ and examples/ and fuzz/regressions/check/, dictionary
+#               fuzz/stk.dict
 #   fuzz_plan   the saved-plan loader: regressions in fuzz/regressions/plan/, seeds
 #               fuzz/corpus-plan/ (plans written by stk plan -out, two of them sealed)
 #   fuzz_aws, fuzz_docker  the providers' decoders: regressions in fuzz/regressions/aws/ and
@@ -36,7 +39,7 @@ max_len=${4:-4096}
 case $fuzzer in /*) ;; *) fuzzer=$(pwd)/$fuzzer ;; esac
 srcdir=$(cd "$srcdir" && pwd) || exit 1
 case ${fuzzer##*/} in
-fuzz_state* | fuzz_eval* | fuzz_plan* | fuzz_aws* | fuzz_docker*)
+fuzz_state* | fuzz_eval* | fuzz_check* | fuzz_plan* | fuzz_aws* | fuzz_docker*)
 	target=$(basename "$fuzzer" | sed 's/^fuzz_\([a-z]*\).*/\1/')  # fuzz_aws.exe: aws
 	regressions=$srcdir/fuzz/regressions/$target
 	log=$(pwd)/fuzz/smoke-$target.log
@@ -103,8 +106,8 @@ state)
 	done
 	dict=
 	;;
-eval)
-	for top in fuzz/corpus-eval tests examples fuzz/regressions/eval; do
+eval | check)
+	for top in "fuzz/corpus-$target" tests examples "fuzz/regressions/$target"; do
 		[ -d "$srcdir/$top" ] || continue
 		case $top in
 		tests | examples) find "$srcdir/$top" -type f -name '*.stk' ;;

@@ -8,6 +8,7 @@
 
 #include "common/pieces.h"
 #include "common/strmap.h"
+#include "planner/eval.h"
 #include "planner/graph.h"
 #include "providers/schema.h"
 #include "stdlib/functions.h"
@@ -57,11 +58,10 @@ struct check_ctx {
 					 * which declare_all registers in order */
 	const char *prefix;             /* what a declaration's address starts with: "" at the
 					 * root, "module.web." in a module */
-	/* references between declarations (by index in all), for the cycles check_all looks
-	 * for: edges[i] (struct graph_edge) is from edge_from[i] (size_t) */
+	int cycles;                     /* check_module_cycles: look for dependency cycles */
+	/* then references between declarations (by index in all): edges[i] (struct
+	 * graph_edge) is from edge_from[i] (size_t) */
 	struct buf edges, edge_from;
-	struct graph_edge *by_from;     /* check_cycles': the edges by declaration, those of i */
-	size_t *first;                  /* from by_from[first[i]] to by_from[first[i + 1]] */
 };
 
 /* Where an expression is: what each, count and self may mean there. */
@@ -667,38 +667,6 @@ static void suggest_root(struct check_ctx *c, const char *root)
 
 /* A resource or data reference: steps[first] is the type's first part. Checks the name, the
  * index against count/for_each, and the attribute against the schema. */
-/* The declarations a cycle is looked for among: a module's locals, resources and data sources.
- * The graph has variables, outputs, providers and module calls too, whose edges cross into
- * other modules; a cycle through them is left to stk plan, which builds the graph. */
-static int in_cycles(const struct decl *d)
-{
-	return d->kind == D_LOCAL || d->kind == D_RESOURCE || d->kind == D_DATA;
-}
-
-/* sc's owner refers to d, at the reference's first steps (where the graph says it does): an
- * edge of the owner's, the first to d only. A declaration's body is checked at once, by one
- * share: its edges are the last ones of that share's. */
-static void depend(struct check_ctx *c, const struct scope *sc, const struct decl *d,
-		   const struct buf *steps, size_t last)
-{
-	const struct decl *from = sc->owner;
-	struct graph_edge e;
-
-	if (!from || !in_cycles(from) || !in_cycles(d) || d->dup)
-		return;
-	for (size_t i = buf_count(&c->edge_from, size_t); i-- > 0;) {
-		if (buf_at(&c->edge_from, size_t, i) != from->index)
-			break;
-		if (buf_at(&c->edges, struct graph_edge, i).to == d->index)
-			return;
-	}
-	struct span at = step_span(steps, last);
-	e.to = d->index;
-	e.where = span_join(&buf_at(steps, struct step, 0).node->span, &at);
-	buf_push(&c->edges, struct graph_edge, e);
-	buf_push(&c->edge_from, size_t, from->index);
-}
-
 static void check_resource_ref(struct check_ctx *c, const struct buf *steps, size_t first,
 			       enum decl_kind kind, const struct scope *sc, const struct ast_expr *whole)
 {
@@ -738,7 +706,6 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 		diag_hint(c->diag, "an object cannot depend on its own attributes");
 		goto out;
 	}
-	depend(c, sc, d, steps, first + 2);
 	size_t i = first + 3;
 	int multi = d->meta.count || d->meta.for_each;
 	if (i < n) {
@@ -825,10 +792,7 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 			diag_error(c->diag, &e->span, "%s needs a name: %s.NAME", r, r);
 			goto out;
 		}
-		const struct decl *d = decl_find(c, k, a1);
-		if (d) {
-			depend(c, sc, d, &steps, 1);
-		} else {
+		if (!decl_find(c, k, a1)) {
 			struct buf nm = BUF_INIT;
 			const struct strmap *m = &c->decls[k];
 			for (size_t i = 0; i < m->cap; i++)
@@ -1565,6 +1529,7 @@ static struct modinfo *load_module(struct check_ctx *c, const struct decl *call,
 		sub.diag = c->diag;
 		sub.mod = &mi->cfg;
 		sub.depth = c->depth + 1;
+		sub.cycles = c->cycles;
 		char *prefix = xasprintf("%smodule.%s.", c->prefix ? c->prefix : "", call->key);
 		sub.prefix = prefix;
 		check_all(&sub);
@@ -1653,24 +1618,144 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 	buf_release(&names);
 }
 
+/* ---- dependency cycles (stk validate) ---- */
+
+/* The declarations a cycle is looked for among: a module's locals, resources and data sources.
+ * The graph has variables, outputs, providers and module calls too, whose edges cross into
+ * other modules; a cycle through them is left to stk plan, which builds the graph. */
+static int in_cycles(const struct decl *d)
+{
+	return d->kind == D_LOCAL || d->kind == D_RESOURCE || d->kind == D_DATA;
+}
+
+struct refs_walk {
+	struct check_ctx *c;
+	const struct decl *from;
+};
+
+/* One reference of from's: an edge to what it names, if that is one of in_cycles' kinds, the
+ * first to it only (graph.c's add_edge). A resource's reference to itself is not one: check
+ * reports it. */
+static void on_ref(void *arg, const struct eval_ref *ref)
+{
+	struct refs_walk *w = arg;
+	struct check_ctx *c = w->c;
+	enum decl_kind k = ref->kind == REF_LOCAL ? D_LOCAL : ref->kind == REF_RESOURCE ? D_RESOURCE :
+			   ref->kind == REF_DATA ? D_DATA : D_VARIABLE;
+	const struct decl *to = k == D_VARIABLE ? NULL : decl_find(c, k, ref->key);
+	struct graph_edge e;
+
+	if (!to || (to == w->from && k != D_LOCAL))
+		return;
+	for (size_t i = buf_count(&c->edge_from, size_t); i-- > 0;) {
+		if (buf_at(&c->edge_from, size_t, i) != w->from->index)
+			break;
+		if (buf_at(&c->edges, struct graph_edge, i).to == to->index)
+			return;
+	}
+	e.to = to->index;
+	e.where = ref->span;
+	buf_push(&c->edges, struct graph_edge, e);
+	buf_push(&c->edge_from, size_t, w->from->index);
+}
+
+/* d's edges, found as graph.c's node_edges finds a node's (eval_references over the local's
+ * value, or the whole body of a resource or data source, nested blocks included), in the same
+ * order and with the same places, so that a cycle walked the same way reads the same. A
+ * declaration's are found at once, by one share, after the edges of those before it in that
+ * share. */
+static void decl_refs(struct check_ctx *c, const struct decl *d)
+{
+	struct refs_walk w = { c, d };
+
+	if (d->kind == D_LOCAL)
+		eval_references(d->item->value, on_ref, &w);
+	else
+		eval_body_references(&d->item->body, on_ref, &w);
+}
+
+/* The edges grouped by declaration, for the walk. */
+struct cycle_walk {
+	const struct check_ctx *c;
+	struct graph_edge *edges;   /* declaration i's are edges[first[i]] to edges[first[i + 1]] */
+	size_t *first;
+};
+
+static const struct graph_edge *decl_edges(void *arg, size_t i, size_t *count)
+{
+	const struct cycle_walk *cw = arg;
+
+	*count = cw->first[i + 1] - cw->first[i];
+	return cw->edges + cw->first[i];
+}
+
+static void decl_address(void *arg, size_t i, struct buf *out)
+{
+	const struct check_ctx *c = ((const struct cycle_walk *)arg)->c;
+	const struct decl *d = buf_at(&c->all, struct decl *, i);
+
+	buf_addstr(out, c->prefix ? c->prefix : "");
+	buf_addstr(out, d->kind == D_LOCAL ? "local." : d->kind == D_DATA ? "data." : "");
+	buf_addstr(out, d->key);
+}
+
+static const struct span *decl_at(void *arg, size_t i)
+{
+	const struct check_ctx *c = ((const struct cycle_walk *)arg)->c;
+	const struct decl *d = buf_at(&c->all, struct decl *, i);
+
+	return d->kind == D_LOCAL ? &d->item->span : &d->item->name_span;
+}
+
+/* Cycles among the declarations, walked and reported as the graph's are (graph_walk_order).
+ * The graph also walks outputs, providers, variables and other modules' nodes, and may come
+ * into a cycle from one of those: then it names the same cycle from another of its nodes. */
+static void check_cycles(struct check_ctx *c)
+{
+	size_t n = buf_count(&c->all, struct decl *), ne = buf_count(&c->edges, struct graph_edge);
+	struct cycle_walk cw = { c, NULL, NULL };
+	struct graph_walk gw = {
+		.n = n, .edges = decl_edges, .name = decl_address, .at = decl_at, .arg = &cw,
+		.diag = c->diag,
+	};
+
+	if (!ne)
+		return;
+	/* grouped by declaration, each one's in the order they were found (the shares'
+	 * appended in order already are; counted, they need not be) */
+	cw.first = xcalloc(n + 2, sizeof *cw.first);
+	cw.edges = xmalloc(ne * sizeof *cw.edges);
+	for (size_t k = 0; k < ne; k++)
+		cw.first[buf_at(&c->edge_from, size_t, k) + 2]++;
+	for (size_t i = 2; i < n + 2; i++)
+		cw.first[i] += cw.first[i - 1];
+	for (size_t k = 0; k < ne; k++)
+		cw.edges[cw.first[buf_at(&c->edge_from, size_t, k) + 1]++] = buf_at(&c->edges, struct graph_edge, k);
+	(void)graph_walk_order(&gw, NULL);
+	free(cw.first);
+	free(cw.edges);
+}
+
 /* ---- the module as a whole ---- */
 
 static void check_decl(struct check_ctx *c, const struct decl *d)
 {
-	struct scope local = { .owner = d };
+	struct scope none = { 0 };
 
 	/* a duplicate was reported where it was declared */
 	if (d->dup)
 		return;
 	switch (d->kind) {
 	case D_VARIABLE: check_variable(c, d->item); break;
-	case D_LOCAL: check_expr(c, d->item->value, &local); break;
+	case D_LOCAL: check_expr(c, d->item->value, &none); break;
 	case D_RESOURCE: check_resource(c, d, 0); break;
 	case D_DATA: check_resource(c, d, 1); break;
 	case D_OUTPUT: check_output(c, d->item); break;
 	case D_PROVIDER: check_provider(c, d->item); break;
 	case D_MODULE: check_module_call(c, (struct decl *)d); break;
 	}
+	if (c->cycles && in_cycles(d))
+		decl_refs(c, d);
 }
 
 /* Below this many items a thread costs more than it saves. */
@@ -1828,57 +1913,6 @@ static void check_decls(struct check_ctx *c)
 	shares_finish(c, sh, ns);
 }
 
-static const struct graph_edge *decl_edges(void *arg, size_t i, size_t *n)
-{
-	const struct check_ctx *c = arg;
-
-	*n = c->first[i + 1] - c->first[i];
-	return c->by_from + c->first[i];
-}
-
-static void decl_address(void *arg, size_t i, struct buf *out)
-{
-	const struct check_ctx *c = arg;
-	const struct decl *d = buf_at(&c->all, struct decl *, i);
-
-	buf_addstr(out, c->prefix ? c->prefix : "");
-	buf_addstr(out, d->kind == D_LOCAL ? "local." : d->kind == D_DATA ? "data." : "");
-	buf_addstr(out, d->key);
-}
-
-static const struct span *decl_at(void *arg, size_t i)
-{
-	const struct decl *d = buf_at(&((struct check_ctx *)arg)->all, struct decl *, i);
-
-	return d->kind == D_LOCAL ? &d->item->span : &d->item->name_span;
-}
-
-/* Cycles among the declarations, reported as stk plan's graph reports them (graph_walk_order):
- * stk validate finds them without building the graph. */
-static void check_cycles(struct check_ctx *c)
-{
-	struct graph_walk gw = { buf_count(&c->all, struct decl *), decl_edges, decl_address, decl_at,
-				 c, c->diag };
-	size_t ne = buf_count(&c->edges, struct graph_edge);
-
-	if (!ne)
-		return;
-	/* grouped by declaration, each one's in the order they were met */
-	c->first = xcalloc(gw.n + 2, sizeof *c->first);
-	c->by_from = xmalloc(ne * sizeof *c->by_from);
-	for (size_t k = 0; k < ne; k++)
-		c->first[buf_at(&c->edge_from, size_t, k) + 2]++;
-	for (size_t i = 2; i < gw.n + 2; i++)
-		c->first[i] += c->first[i - 1];
-	for (size_t k = 0; k < ne; k++)
-		c->by_from[c->first[buf_at(&c->edge_from, size_t, k) + 1]++] = buf_at(&c->edges, struct graph_edge, k);
-	(void)graph_walk_order(&gw, NULL);
-	free(c->first);
-	free(c->by_from);
-	c->first = NULL;
-	c->by_from = NULL;
-}
-
 static int check_all(struct check_ctx *c)
 {
 	int ret;
@@ -1906,7 +1940,8 @@ static int check_all(struct check_ctx *c)
 	check_decls(c);
 	if (c->stack)
 		check_stack(c, c->stack);
-	check_cycles(c);
+	if (c->cycles)
+		check_cycles(c);
 	ret = c->diag->errors ? -1 : 0;
 	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
 		struct decl *d = buf_at(&c->all, struct decl *, i);
@@ -1930,5 +1965,16 @@ int check_module(struct diag_ctx *diag, const struct config_module *m)
 	memset(&c, 0, sizeof c);
 	c.diag = diag;
 	c.mod = m;
+	return check_all(&c);
+}
+
+int check_module_cycles(struct diag_ctx *diag, const struct config_module *m)
+{
+	struct check_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.diag = diag;
+	c.mod = m;
+	c.cycles = 1;
 	return check_all(&c);
 }

@@ -10,5 +10,10 @@
 /* Returns 0 when no error was found. Loads called local and stdlib modules to check their
  * inputs and outputs. */
 int check_module(struct diag_ctx *diag, const struct config_module *m);
+/* check_module's checks, and stk validate's one more: dependency cycles among each module's
+ * locals, resources and data sources, reported as the graph reports them. (stk plan and stk
+ * graph get cycles from the graph, which also sees those through outputs, providers, module
+ * calls and stack.tags.) */
+int check_module_cycles(struct diag_ctx *diag, const struct config_module *m);
 
 #endif

@@ -235,6 +235,17 @@ void eval_references(const struct ast_expr *e, eval_ref_fn fn, void *arg)
 	refs(&w, e);
 }
 
+void eval_body_references(const struct ast_body *b, eval_ref_fn fn, void *arg)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ast_item *it = b->items[i];
+		if (it->kind == AST_ATTR)
+			eval_references(it->value, fn, arg);
+		else
+			eval_body_references(&it->body, fn, arg);
+	}
+}
+
 /* ---- helpers ---- */
 
 static struct value *err(struct frame *f, const struct ast_expr *e, const char *fmt, ...)

@@ -51,6 +51,8 @@ void eval_ref_release(struct eval_ref *ref);
 /* Calls fn for every reference in e (not for for-expression variables), for the graph. */
 typedef void (*eval_ref_fn)(void *arg, const struct eval_ref *ref);
 void eval_references(const struct ast_expr *e, eval_ref_fn fn, void *arg);
+/* eval_references over every attribute of a body, nested blocks included, in order. */
+void eval_body_references(const struct ast_body *b, eval_ref_fn fn, void *arg);
 
 struct value *eval_expr(struct eval_ctx *ec, const struct ast_expr *e);
 

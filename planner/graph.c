@@ -477,17 +477,6 @@ static void on_ref(void *arg, const struct eval_ref *ref)
 	edge_to(ec, kind, ref->key, &ref->span);
 }
 
-static void body_edges(struct edge_ctx *ec, const struct ast_body *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		const struct ast_item *it = b->items[i];
-		if (it->kind == AST_ATTR)
-			eval_references(it->value, on_ref, ec);
-		else
-			body_edges(ec, &it->body);
-	}
-}
-
 static void node_edges(struct graph *g, struct graph_node *n)
 {
 	struct edge_ctx ec = { g, n, n->eval_mod, 0 };
@@ -501,7 +490,7 @@ static void node_edges(struct graph *g, struct graph_node *n)
 			const struct ast_item *vb = n->item->body.items[i];
 			struct edge_ctx own = { g, n, n->mod, 0 };
 			if (vb->kind == AST_BLOCK && !strcmp(vb->name, "validation"))
-				body_edges(&own, &vb->body);
+				eval_body_references(&vb->body, on_ref, &own);
 		}
 		break;
 	case GN_LOCAL:
@@ -511,7 +500,7 @@ static void node_edges(struct graph *g, struct graph_node *n)
 	case GN_RESOURCE:
 	case GN_DATA:
 	case GN_PROVIDER:
-		body_edges(&ec, &n->item->body);
+		eval_body_references(&n->item->body, on_ref, &ec);
 		break;
 	}
 	/* a resource needs its provider's configuration first, when one is declared */
@@ -642,11 +631,11 @@ int graph_walk_order(const struct graph_walk *gw, size_t *order)
 	return w.cycles;
 }
 
-static const struct graph_edge *node_edges_of(void *arg, size_t i, size_t *n)
+static const struct graph_edge *node_edges_of(void *arg, size_t i, size_t *count)
 {
 	const struct graph_node *node = graph_node(arg, i);
 
-	*n = buf_count(&node->edges, struct graph_edge);
+	*count = buf_count(&node->edges, struct graph_edge);
 	return (const struct graph_edge *)(const void *)node->edges.data;
 }
 

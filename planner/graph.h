@@ -74,13 +74,13 @@ struct graph_node *graph_find(const struct graph *g, const char *addr);
 struct graph_node *graph_find_in(const struct graph *g, const struct graph_module *m, const char *kind,
 				 const char *key);
 
-/* Nodes 0..n-1 with edges (n of them each, deduplicated by target), walked depth first for
- * a dependency order and cycles: the graph's own, and check.c's of a module's declarations
- * (stk validate). Each cycle is reported to diag, its nodes named by name (appended to out) and
- * the first placed by at. */
+/* Nodes 0..n-1, each with the edges that edges() returns (*count of them, the first to each
+ * target only), walked depth first for a dependency order and cycles: the graph's own, and
+ * check.c's of a module's declarations (stk validate). Each cycle is reported to diag, its
+ * nodes named by name() (appended to out) and the first placed by at(). */
 struct graph_walk {
 	size_t n;
-	const struct graph_edge *(*edges)(void *arg, size_t node, size_t *n);
+	const struct graph_edge *(*edges)(void *arg, size_t node, size_t *count);
 	void (*name)(void *arg, size_t node, struct buf *out);
 	const struct span *(*at)(void *arg, size_t node);
 	void *arg;
