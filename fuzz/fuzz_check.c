@@ -8,8 +8,10 @@
  * graph of it. Every cycle
  * validate reports must be one the graph has: for each "dependency cycle: A -> B -> ... -> A",
  * the graph has a node at each address and an edge from each to the next, or the target
- * aborts. (The graph may find more: cycles through module calls, providers and stack.tags are
- * its alone.)
+ * aborts. The other way, a cycle the graph reports through the root module's locals,
+ * resources and data sources alone must make validate report one too, unless the module has a
+ * stack block (stack.tags makes edges of its own). Cycles through variables, outputs,
+ * providers and module calls are the graph's alone.
  *
  * Modules: a call's source is read as stk reads it. "stdlib/NAME" loads the shipped modules
  * from the source tree; a relative path names a directory beside main.stk, where there is
@@ -110,6 +112,34 @@ static void cycles_in_graph(const struct diag_ctx *checked, const struct graph *
 	}
 }
 
+/* Whether every node on a cycle message's path is a root module's local, resource or data
+ * source (no var., output., provider. or module. address). */
+static int root_cycle(const char *message)
+{
+	const char *at = message + sizeof cycle_prefix - 1;
+
+	for (;;) {
+		if (!strncmp(at, "var.", 4) || !strncmp(at, "output.", 7) || !strncmp(at, "provider.", 9) ||
+		    !strncmp(at, "module.", 7))
+			return 0;
+		at = strstr(at, " -> ");
+		if (!at)
+			return 1;
+		at += 4;
+	}
+}
+
+static int has_root_cycle(const struct diag_ctx *diag)
+{
+	for (size_t i = 0; i < buf_count(&diag->diags, struct diag); i++) {
+		const struct diag *d = &buf_at(&diag->diags, struct diag, i);
+		if (d->severity == DIAG_ERROR && !strncmp(d->message, cycle_prefix, sizeof cycle_prefix - 1) &&
+		    root_cycle(d->message))
+			return 1;
+	}
+	return 0;
+}
+
 static unsigned count_cycles(const struct diag_ctx *diag)
 {
 	unsigned n = 0;
@@ -138,12 +168,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_module_init(&m);
 	if (config_load_dir(&diag, module_dir, &m, 0) || diag.errors)
 		goto out;
+	int stack = 0;
 	for (size_t fi = 0; fi < config_nfiles(&m); fi++) {
 		const struct ast_body *body = &config_file(&m, fi)->body;
-		for (size_t i = 0; i < body->n; i++)
-			if (body->items[i]->kind == AST_BLOCK && !strcmp(body->items[i]->name, "module") &&
-			    !source_ok(body->items[i]))
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			if (it->kind != AST_BLOCK)
+				continue;
+			if (!strcmp(it->name, "module") && !source_ok(it))
 				goto out;
+			stack |= !strcmp(it->name, "stack");
+		}
 	}
 	check_module_cycles(&diag, &m);
 	format_diags(&diag, &out);
@@ -160,6 +195,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cycles_in_graph(&diag, &g);
 		if (built == 0 || !count_cycles(&gdiag))
 			die("stk validate reports a cycle and the graph reports none");
+	} else if (!stack && has_root_cycle(&gdiag)) {
+		die("the graph reports a cycle of locals, resources and data sources that stk validate does not");
 	}
 	graph_release(&g);
 	diag_release(&gdiag);
