@@ -1,6 +1,7 @@
 #include "common/buf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,15 @@ void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
 		die_oom();
+	return p;
+}
+
+void *xzalloc(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		die_oom();
+	void *p = xmalloc(n * size);
+	memset(p, 0, n * size);
 	return p;
 }
 

@@ -40,6 +40,10 @@ char *buf_detach(struct buf *b, size_t *len);
 /* Memory helpers that never return NULL (they abort on exhaustion, as git's x* do). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
+/* xcalloc's, zeroed by writing: a big block's fresh pages are written once, where calloc's
+ * would map the zero page on a first read, then fault again, and flush the TLB of every
+ * processor the process's threads ran on, on the first write. */
+void *xzalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);

@@ -11,14 +11,15 @@
  * aborts. The other way, a cycle the graph reports through the root module's locals,
  * resources and data sources alone must make validate report one too, unless the module has a
  * stack block (stack.tags makes edges of its own). Cycles through variables, outputs,
- * providers and module calls are the graph's alone.
+ * providers and module calls are the graph's alone. (The two may name the same cycle from
+ * different nodes, when the graph comes into it by a node or an edge validate does not have.)
  *
  * Modules: a call's source is read as stk reads it. "stdlib/NAME" loads the shipped modules
  * from the source tree; a relative path names a directory beside main.stk, where there is
  * none (the call is an error), or the directory itself ("." calls itself, until the nesting
- * limit). An input whose module source is an absolute path or has ".." in it is skipped, so
- * the fuzzer reads nothing outside its directory and the stdlib. The target does no network
- * I/O.
+ * limit). An input with a module source whose path (as config_module_path makes it) is
+ * outside that directory and the stdlib, or has ".." in it, is skipped, so the fuzzer reads
+ * nothing else. The target does no network I/O.
  *
  * Build and run: `make fuzz` (clang with -fsanitize=fuzzer,address,undefined), `make fuzz-smoke`.
  * Replay one input: fuzz/fuzz_check FILE... (with STK_FUZZ_VERBOSE=1, it prints the messages).
@@ -58,15 +59,26 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* A source the fuzzer may follow: no absolute path, no "..". */
+/* A source the fuzzer may follow: one whose path, as stk makes it (config_module_path:
+ * ".//x" is "/x"), is in the module's directory or the stdlib, with no "..". */
 static int source_ok(const struct ast_item *it)
 {
+	const char *stdlib = config_stdlib_dir();
+
 	for (size_t i = 0; i < it->body.n; i++) {
 		const struct ast_item *a = it->body.items[i];
 		if (a->kind != AST_ATTR || strcmp(a->name, "source"))
 			continue;
 		const char *s = ast_static_string(a->value);
-		if (s && (s[0] == '/' || strstr(s, "..")))
+		if (!s)
+			continue;
+		char *path = config_module_path(module_dir, s);
+		size_t md = strlen(module_dir), sd = strlen(stdlib);
+		int ok = !strstr(path, "..") &&
+			 ((!strncmp(path, module_dir, md) && (!path[md] || path[md] == '/')) ||
+			  (!strncmp(path, stdlib, sd) && (!path[sd] || path[sd] == '/')));
+		free(path);
+		if (!ok)
 			return 0;
 	}
 	return 1;

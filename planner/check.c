@@ -59,6 +59,8 @@ struct check_ctx {
 	const char *prefix;             /* what a declaration's address starts with: "" at the
 					 * root, "module.web." in a module */
 	int cycles;                     /* check_module_cycles: look for dependency cycles */
+	const struct decl *self_reported; /* the declaration being checked, once check_resource_ref
+					 * has said it refers to itself */
 	/* then references between declarations (by index in all): edges[i] (struct
 	 * graph_edge) is from edge_from[i] (size_t) */
 	struct buf edges, edge_from;
@@ -703,6 +705,7 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 	}
 	if (sc->owner == d) {
 		diag_error(c->diag, &whole->span, "%s%s refers to itself", prefix, key);
+		c->self_reported = d;
 		diag_hint(c->diag, "an object cannot depend on its own attributes");
 		goto out;
 	}
@@ -1634,8 +1637,9 @@ struct refs_walk {
 };
 
 /* One reference of from's: an edge to what it names, if that is one of in_cycles' kinds, the
- * first to it only (graph.c's add_edge). A resource's reference to itself is not one: check
- * reports it. */
+ * first to it only (graph.c's add_edge). A reference to itself is one too, a cycle of one (in
+ * lifecycle's replace_triggered_by, say), but not when the check has said that the resource
+ * refers to itself. */
 static void on_ref(void *arg, const struct eval_ref *ref)
 {
 	struct refs_walk *w = arg;
@@ -1645,7 +1649,7 @@ static void on_ref(void *arg, const struct eval_ref *ref)
 	const struct decl *to = k == D_VARIABLE ? NULL : decl_find(c, k, ref->key);
 	struct graph_edge e;
 
-	if (!to || (to == w->from && k != D_LOCAL))
+	if (!to || (to == w->from && c->self_reported == to))
 		return;
 	for (size_t i = buf_count(&c->edge_from, size_t); i-- > 0;) {
 		if (buf_at(&c->edge_from, size_t, i) != w->from->index)
@@ -1708,8 +1712,9 @@ static const struct span *decl_at(void *arg, size_t i)
 }
 
 /* Cycles among the declarations, walked and reported as the graph's are (graph_walk_order).
- * The graph also walks outputs, providers, variables and other modules' nodes, and may come
- * into a cycle from one of those: then it names the same cycle from another of its nodes. */
+ * The graph also has outputs, providers, variables, other modules' nodes and stack.tags'
+ * edges, and may come into a cycle by one of those: then it names the same cycle from
+ * another of its nodes. */
 static void check_cycles(struct check_ctx *c)
 {
 	size_t n = buf_count(&c->all, struct decl *), ne = buf_count(&c->edges, struct graph_edge);
@@ -1745,6 +1750,7 @@ static void check_decl(struct check_ctx *c, const struct decl *d)
 	/* a duplicate was reported where it was declared */
 	if (d->dup)
 		return;
+	c->self_reported = NULL;
 	switch (d->kind) {
 	case D_VARIABLE: check_variable(c, d->item); break;
 	case D_LOCAL: check_expr(c, d->item->value, &none); break;
@@ -1915,6 +1921,7 @@ static void check_decls(struct check_ctx *c)
 
 static int check_all(struct check_ctx *c)
 {
+	unsigned errors = c->diag->errors;
 	int ret;
 
 	for (int k = 0; k <= D_PROVIDER; k++)
@@ -1940,7 +1947,9 @@ static int check_all(struct check_ctx *c)
 	check_decls(c);
 	if (c->stack)
 		check_stack(c, c->stack);
-	if (c->cycles)
+	/* on a module that checks clean: a body with errors may have no references where the
+	 * walk sees one (a dynamic block's iterator named local, say) */
+	if (c->cycles && c->diag->errors == errors)
 		check_cycles(c);
 	ret = c->diag->errors ? -1 : 0;
 	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
