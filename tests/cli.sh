@@ -418,6 +418,20 @@ else
 fi
 t_end
 
+# validate_one_and_three DIR: stk validate DIR in one pass (its messages into one.err), then
+# on three threads (as t_run leaves them); both must fail. same_as_one_pass: the two agree.
+validate_one_and_three() {
+	t_run env STK_PARSE_THREADS=1 "$STK" validate "$1"
+	t_expect_status 1
+	mv "$T_TMP/err" "$T_TMP/one.err"
+	t_run env STK_PARSE_THREADS=3 "$STK" validate "$1"
+	t_expect_status 1
+}
+same_as_one_pass() {
+	t_diff "$T_TMP/one.err" "$T_TMP/err" "stk validate" >"$T_TMP/diff" ||
+		t_why "side by side, the messages differ from one pass's: $(head -20 "$T_TMP/diff")"
+}
+
 # A configuration of 2048 top-level items or more is declared, then checked, in shares side by
 # side (planner/check.c). The messages must be one pass's, the first of two declarations the
 # one kept (the second has count), and a reference into another share must see its count.
@@ -450,11 +464,7 @@ awk 'BEGIN {
 		printf "}\n"
 	}
 }' >"$T_TMP/bigcheck/main.stk"
-t_run env STK_PARSE_THREADS=1 "$STK" validate "$T_TMP/bigcheck"
-t_expect_status 1
-mv "$T_TMP/err" "$T_TMP/one.err"
-t_run env STK_PARSE_THREADS=3 "$STK" validate "$T_TMP/bigcheck"
-t_expect_status 1
+validate_one_and_three "$T_TMP/bigcheck"
 t_expect_has err "main.stk:18:49: error: aws.vpc.c9 has count; pick an instance first"
 t_expect_has err "main.stk:4521:16: error: unknown function nope"
 t_expect_has err "main.stk:7530:1: error: 'x = ...' must be inside a block"
@@ -463,8 +473,7 @@ t_expect_has err "main.stk:10542:1: error: a configuration has one stack block"
 t_expect_lacks err "aws.vpc.d1 has count"
 [ "$(grep -c "aws.vpc has no attribute 'nope'" "$T_TMP/err")" -eq 40 ] ||
 	t_why "expected 40 messages about aws.vpc.v1.nope, one per 100 resources"
-t_diff "$T_TMP/one.err" "$T_TMP/err" "stk validate" >"$T_TMP/diff" ||
-	t_why "side by side, the messages differ from one pass's: $(head -20 "$T_TMP/diff")"
+same_as_one_pass
 t_end
 
 # Cycles are looked for in shares too: a declaration's edges are found by the share that
@@ -486,16 +495,11 @@ awk 'BEGIN {
 	}
 	printf "locals {\n  loop = aws.vpc.v3800.id\n}\n"
 }' >"$T_TMP/bigcycle/main.stk"
-t_run env STK_PARSE_THREADS=1 "$STK" validate "$T_TMP/bigcycle"
-t_expect_status 1
-mv "$T_TMP/err" "$T_TMP/one.err"
-t_run env STK_PARSE_THREADS=3 "$STK" validate "$T_TMP/bigcycle"
-t_expect_status 1
+validate_one_and_three "$T_TMP/bigcycle"
 t_expect_has err "main.stk:601:1: error: dependency cycle: aws.vpc.v200 -> local.loop -> aws.vpc.v3800 -> aws.vpc.v200"
 t_expect_has err "note: aws.vpc.v3800 refers to aws.vpc.v200 here"
 t_expect_has err "error: dependency cycle: aws.vpc.v1000 -> aws.vpc.v1001 -> aws.vpc.v1000"
-t_diff "$T_TMP/one.err" "$T_TMP/err" "stk validate" >"$T_TMP/diff" ||
-	t_why "side by side, the messages differ from one pass's: $(head -20 "$T_TMP/diff")"
+same_as_one_pass
 t_end
 
 # stk validate finds cycles without the graph; for these, the graph (stk plan) names the same
