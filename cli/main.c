@@ -19,7 +19,7 @@ const struct cli_command cli_commands[] = {
 	  "no cloud: syntax, duplicate blocks, arguments and map keys, block kinds, resource types\n"
 	  "and their arguments against the provider schemas, references to variables, locals,\n"
 	  "resources, data sources and modules, function names and arities, and dependency\n"
-	  "cycles among locals, resources and data sources.\n"
+	  "cycles among locals, resources, data sources and provider blocks.\n"
 	  "\n"
 	  "Exit status: 0 when valid, 1 when any error was found.\n",
 	  cmd_validate },

@@ -9,9 +9,9 @@
  * validate reports must be one the graph has: for each "dependency cycle: A -> B -> ... -> A",
  * the graph has a node at each address and an edge from each to the next, or the target
  * aborts. The other way, a cycle the graph reports through the root module's locals,
- * resources and data sources alone must make validate report one too, unless the module has a
- * stack block (stack.tags makes edges of its own). Cycles through variables, outputs,
- * providers and module calls are the graph's alone. (The two may name the same cycle from
+ * resources, data sources and provider blocks alone must make validate report one too, unless
+ * the module has a stack block (stack.tags makes edges of its own). Cycles through variables,
+ * outputs and module calls are the graph's alone. (The two may name the same cycle from
  * different nodes, when the graph comes into it by a node or an edge validate does not have.)
  *
  * Modules: a call's source is read as stk reads it. "stdlib/NAME" loads the shipped modules
@@ -124,15 +124,14 @@ static void cycles_in_graph(const struct diag_ctx *checked, const struct graph *
 	}
 }
 
-/* Whether every node on a cycle message's path is a root module's local, resource or data
- * source (no var., output., provider. or module. address). */
+/* Whether every node on a cycle message's path is a root module's local, resource, data
+ * source or provider block (no var., output. or module. address). */
 static int root_cycle(const char *message)
 {
 	const char *at = message + sizeof cycle_prefix - 1;
 
 	for (;;) {
-		if (!strncmp(at, "var.", 4) || !strncmp(at, "output.", 7) || !strncmp(at, "provider.", 9) ||
-		    !strncmp(at, "module.", 7))
+		if (!strncmp(at, "var.", 4) || !strncmp(at, "output.", 7) || !strncmp(at, "module.", 7))
 			return 0;
 		at = strstr(at, " -> ");
 		if (!at)
@@ -208,7 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (built == 0 || !count_cycles(&gdiag))
 			die("stk validate reports a cycle and the graph reports none");
 	} else if (!stack && has_root_cycle(&gdiag)) {
-		die("the graph reports a cycle of locals, resources and data sources that stk validate does not");
+		die("the graph reports a cycle of root locals, resources, data sources and providers "
+		    "that stk validate does not");
 	}
 	graph_release(&g);
 	diag_release(&gdiag);

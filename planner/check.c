@@ -1623,18 +1623,38 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 
 /* ---- dependency cycles (stk validate) ---- */
 
-/* The declarations a cycle is looked for among: a module's locals, resources and data sources.
- * The graph has variables, outputs, providers and module calls too, whose edges cross into
- * other modules; a cycle through them is left to stk plan, which builds the graph. */
+/* The declarations a cycle is looked for among: a module's locals, resources, data sources and
+ * provider blocks. The graph has variables, outputs and module calls too, whose edges cross
+ * into other modules (and a module without the provider block takes its caller's); a cycle
+ * through them is left to stk plan, which builds the graph. */
 static int in_cycles(const struct decl *d)
 {
-	return d->kind == D_LOCAL || d->kind == D_RESOURCE || d->kind == D_DATA;
+	return d->kind == D_LOCAL || d->kind == D_RESOURCE || d->kind == D_DATA || d->kind == D_PROVIDER;
 }
 
 struct refs_walk {
 	struct check_ctx *c;
 	const struct decl *from;
 };
+
+/* from's edge to to, made at where, unless from has one to it already (graph.c's add_edge):
+ * from's are the last edges of this share's (decl_refs). */
+static void add_edge(struct check_ctx *c, const struct decl *from, const struct decl *to,
+		     const struct span *where)
+{
+	struct graph_edge e;
+
+	for (size_t i = buf_count(&c->edge_from, size_t); i-- > 0;) {
+		if (buf_at(&c->edge_from, size_t, i) != from->index)
+			break;
+		if (buf_at(&c->edges, struct graph_edge, i).to == to->index)
+			return;
+	}
+	e.to = to->index;
+	e.where = *where;
+	buf_push(&c->edges, struct graph_edge, e);
+	buf_push(&c->edge_from, size_t, from->index);
+}
 
 /* One reference of from's: an edge to what it names, if that is one of in_cycles' kinds, the
  * first to it only (graph.c's add_edge). A reference to itself is one too, a cycle of one (in
@@ -1647,27 +1667,17 @@ static void on_ref(void *arg, const struct eval_ref *ref)
 	enum decl_kind k = ref->kind == REF_LOCAL ? D_LOCAL : ref->kind == REF_RESOURCE ? D_RESOURCE :
 			   ref->kind == REF_DATA ? D_DATA : D_VARIABLE;
 	const struct decl *to = k == D_VARIABLE ? NULL : decl_find(c, k, ref->key);
-	struct graph_edge e;
 
 	if (!to || (to == w->from && c->self_reported == to))
 		return;
-	for (size_t i = buf_count(&c->edge_from, size_t); i-- > 0;) {
-		if (buf_at(&c->edge_from, size_t, i) != w->from->index)
-			break;
-		if (buf_at(&c->edges, struct graph_edge, i).to == to->index)
-			return;
-	}
-	e.to = to->index;
-	e.where = ref->span;
-	buf_push(&c->edges, struct graph_edge, e);
-	buf_push(&c->edge_from, size_t, w->from->index);
+	add_edge(c, w->from, to, &ref->span);
 }
 
 /* d's edges, found as graph.c's node_edges finds a node's (eval_references over the local's
- * value, or the whole body of a resource or data source, nested blocks included), in the same
- * order and with the same places, so that a cycle walked the same way reads the same. A
- * declaration's are found at once, by one share, after the edges of those before it in that
- * share. */
+ * value, or the whole body of a resource, data source or provider block, nested blocks
+ * included, then a resource's edge to its provider block), in the same order and with the
+ * same places, so that a cycle walked the same way reads the same. A declaration's are found
+ * at once, by one share, after the edges of those before it in that share. */
 static void decl_refs(struct check_ctx *c, const struct decl *d)
 {
 	struct refs_walk w = { c, d };
@@ -1676,6 +1686,17 @@ static void decl_refs(struct check_ctx *c, const struct decl *d)
 		eval_references(d->item->value, on_ref, &w);
 	else
 		eval_body_references(&d->item->body, on_ref, &w);
+	if (d->kind != D_RESOURCE && d->kind != D_DATA)
+		return;
+	/* provider = aws.eu, or the type's provider; in this module (a module without the block
+	 * takes its caller's: the graph's to find) */
+	const char *type = d->item->labels[0].text, *dot = strchr(type, '.');
+	char *name = d->meta.provider ? ast_traversal_text(d->meta.provider->value) :
+		     dot ? xstrndup(type, (size_t)(dot - type)) : NULL;
+	const struct decl *p = name ? decl_find(c, D_PROVIDER, name) : NULL;
+	if (p)
+		add_edge(c, d, p, &d->item->labels[0].span);
+	free(name);
 }
 
 /* The edges grouped by declaration, for the walk. */
@@ -1699,7 +1720,8 @@ static void decl_address(void *arg, size_t i, struct buf *out)
 	const struct decl *d = buf_at(&c->all, struct decl *, i);
 
 	buf_addstr(out, c->prefix ? c->prefix : "");
-	buf_addstr(out, d->kind == D_LOCAL ? "local." : d->kind == D_DATA ? "data." : "");
+	buf_addstr(out, d->kind == D_LOCAL ? "local." : d->kind == D_DATA ? "data." :
+			d->kind == D_PROVIDER ? "provider." : "");
 	buf_addstr(out, d->key);
 }
 

@@ -11,9 +11,9 @@
  * inputs and outputs. */
 int check_module(struct diag_ctx *diag, const struct config_module *m);
 /* check_module's checks, and stk validate's one more: dependency cycles among each module's
- * locals, resources and data sources, reported as the graph reports them. (stk plan and stk
- * graph get cycles from the graph, which also sees those through outputs, providers, module
- * calls and stack.tags.) */
+ * locals, resources, data sources and provider blocks, reported as the graph reports them.
+ * (stk plan and stk graph get cycles from the graph, which also sees those through outputs,
+ * module calls, inherited providers and stack.tags.) */
 int check_module_cycles(struct diag_ctx *diag, const struct config_module *m);
 
 #endif
