@@ -1699,10 +1699,9 @@ static void decl_refs(struct check_ctx *c, const struct decl *d)
 	free(name);
 }
 
-/* The edges grouped by declaration, for the walk. */
+/* The walk's view of the edges: declaration i's are edges[first[i]] to edges[first[i + 1]]. */
 struct cycle_walk {
 	const struct check_ctx *c;
-	struct graph_edge *edges;   /* declaration i's are edges[first[i]] to edges[first[i + 1]] */
 	size_t *first;
 };
 
@@ -1711,7 +1710,7 @@ static const struct graph_edge *decl_edges(void *arg, size_t i, size_t *count)
 	const struct cycle_walk *cw = arg;
 
 	*count = cw->first[i + 1] - cw->first[i];
-	return cw->edges + cw->first[i];
+	return &buf_at(&cw->c->edges, struct graph_edge, cw->first[i]);
 }
 
 static void decl_address(void *arg, size_t i, struct buf *out)
@@ -1740,7 +1739,7 @@ static const struct span *decl_at(void *arg, size_t i)
 static void check_cycles(struct check_ctx *c)
 {
 	size_t n = buf_count(&c->all, struct decl *), ne = buf_count(&c->edges, struct graph_edge);
-	struct cycle_walk cw = { c, NULL, NULL };
+	struct cycle_walk cw = { c, NULL };
 	struct graph_walk gw = {
 		.n = n, .edges = decl_edges, .name = decl_address, .at = decl_at, .arg = &cw,
 		.diag = c->diag,
@@ -1748,19 +1747,15 @@ static void check_cycles(struct check_ctx *c)
 
 	if (!ne)
 		return;
-	/* grouped by declaration, each one's in the order they were found (the shares'
-	 * appended in order already are; counted, they need not be) */
-	cw.first = xcalloc(n + 2, sizeof *cw.first);
-	cw.edges = xmalloc(ne * sizeof *cw.edges);
+	/* the edges are grouped by declaration already, in declaration order: check_decls
+	 * checks the declarations in order, and the shares' edges are appended in order */
+	cw.first = xcalloc(n + 1, sizeof *cw.first);
 	for (size_t k = 0; k < ne; k++)
-		cw.first[buf_at(&c->edge_from, size_t, k) + 2]++;
-	for (size_t i = 2; i < n + 2; i++)
+		cw.first[buf_at(&c->edge_from, size_t, k) + 1]++;
+	for (size_t i = 1; i <= n; i++)
 		cw.first[i] += cw.first[i - 1];
-	for (size_t k = 0; k < ne; k++)
-		cw.edges[cw.first[buf_at(&c->edge_from, size_t, k) + 1]++] = buf_at(&c->edges, struct graph_edge, k);
 	(void)graph_walk_order(&gw, NULL);
 	free(cw.first);
-	free(cw.edges);
 }
 
 /* ---- the module as a whole ---- */
