@@ -67,8 +67,12 @@ int config_load_dir(struct diag_ctx *diag, const char *dir, struct config_module
 	struct dirent *de;
 	DIR *d = opendir(dir);
 	int ret = -1;
+	/* "dir/", "dir//": one slash before each file's name in messages, as for "dir" */
+	int dlen = (int)strlen(dir);
 
-	m->dir = xstrdup(dir);
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	m->dir = xstrndup(dir, (size_t)dlen);
 	if (!d) {
 		diag_error(diag, NULL, "cannot read the directory %s: %s", dir, strerror(errno));
 		goto out;
@@ -89,8 +93,8 @@ int config_load_dir(struct diag_ctx *diag, const char *dir, struct config_module
 	for (size_t i = 0; i < n; i++) {
 		char *name = buf_at(&names, char *, i);
 		/* "./main.stk" reads worse than "main.stk" in every message */
-		char *path = strcmp(dir, ".") == 0 ? xstrdup(name) :
-			     xasprintf("%s%s%s", dir, has_suffix(dir, "/") ? "" : "/", name);
+		char *path = strcmp(m->dir, ".") == 0 ? xstrdup(name) :
+			     xasprintf("%s%s%s", m->dir, strcmp(m->dir, "/") ? "/" : "", name);
 		load_one(diag, path, m, keep_tokens);
 		free(path);
 	}

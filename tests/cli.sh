@@ -176,6 +176,22 @@ t_expect_status 0
 t_expect_has out "$success"
 t_end
 
+t_begin "validate names a file with one slash after its directory, whatever slashes end it"
+mkdir -p "$T_TMP/slashes"
+printf 'locals {\n  a =\n}\n' >"$T_TMP/slashes/main.stk"
+t_run "$STK" validate "$T_TMP/slashes///"
+t_expect_status 1
+t_expect_has err "$T_TMP/slashes/main.stk:3:1: error"
+t_run "$STK" validate "$T_TMP/slashes/"
+t_expect_has err "$T_TMP/slashes/main.stk:3:1: error"
+T_STATUS=0
+(cd "$T_TMP/slashes" && t_timeout 20 "$STK" validate .//) <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
+	T_STATUS=$?
+t_expect_status 1
+t_expect_has err "main.stk:3:1: error"
+t_expect_lacks err "./main.stk"
+t_end
+
 t_begin "validate without an argument reads the current directory"
 T_STATUS=0
 (cd "$T_TMP/valid" && t_timeout 20 "$STK" validate) <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" ||
