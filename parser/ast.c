@@ -511,7 +511,7 @@ const char *ast_op_text(enum ast_op op)
 const struct ast_item *ast_body_find(const struct ast_body *body, const char *name)
 {
 	for (size_t i = 0; i < body->n; i++)
-		if (strcmp(body->items[i]->name, name) == 0)
+		if (ast_same_name(body->items[i]->name, name))
 			return body->items[i];
 	return NULL;
 }

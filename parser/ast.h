@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/arena.h"
 #include "common/buf.h"
@@ -190,6 +191,23 @@ void ast_body_add(struct arena *a, struct ast_body *body, struct ast_item *item)
 void ast_dump(const struct ast_file *f, struct buf *out);
 struct ast_file *ast_file_new(const struct source *src);
 void ast_file_free(struct ast_file *f);
+
+/* Whether two names are the same. The planner compares names a great many times and most
+ * differ in their first byte, so that test comes before the call. */
+static inline int ast_same_name(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
+/* The first item of b of that kind (AST_ATTR or AST_BLOCK) and name, or NULL. */
+static inline const struct ast_item *ast_body_get(const struct ast_body *b, enum ast_item_kind kind,
+						  const char *name)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i]->kind == kind && ast_same_name(b->items[i]->name, name))
+			return b->items[i];
+	return NULL;
+}
 
 /* The span of the name in an AST_GETATTR (its end) or an AST_CALL (its start). */
 struct span ast_name_span(const struct ast_expr *e);

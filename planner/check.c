@@ -158,19 +158,9 @@ static struct decl *decl_find(const struct check_ctx *c, enum decl_kind kind, co
 
 /* ---- small helpers ---- */
 
-/* Names are compared a great many times, and most differ in their first byte: that test
- * comes before the call. */
-static int same_name(const char *a, const char *b)
-{
-	return a[0] == b[0] && strcmp(a, b) == 0;
-}
-
 static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (b->items[i]->kind == AST_ATTR && same_name(b->items[i]->name, name))
-			return b->items[i];
-	return NULL;
+	return ast_body_get(b, AST_ATTR, name);
 }
 
 /* The first count, for_each, provider and depends_on attributes of a body, as body_attr finds
@@ -184,13 +174,13 @@ static void find_meta_attrs(const struct ast_body *b, struct meta_attrs *m)
 
 		if (it->kind != AST_ATTR)
 			continue;
-		if (same_name(it->name, "count"))
+		if (ast_same_name(it->name, "count"))
 			slot = &m->count;
-		else if (same_name(it->name, "for_each"))
+		else if (ast_same_name(it->name, "for_each"))
 			slot = &m->for_each;
-		else if (same_name(it->name, "provider"))
+		else if (ast_same_name(it->name, "provider"))
 			slot = &m->provider;
-		else if (same_name(it->name, "depends_on"))
+		else if (ast_same_name(it->name, "depends_on"))
 			slot = &m->depends_on;
 		else
 			continue;
@@ -241,7 +231,7 @@ static const struct ast_item *earlier_attr(const struct ast_body *body, size_t i
 	const char *name = body->items[i]->name;
 
 	for (size_t k = 0; k < i; k++)
-		if (body->items[k]->kind == AST_ATTR && same_name(body->items[k]->name, name))
+		if (body->items[k]->kind == AST_ATTR && ast_same_name(body->items[k]->name, name))
 			return body->items[k];
 	return NULL;
 }
@@ -431,7 +421,7 @@ static int is_meta_attr(const char *name, enum meta meta)
 	if (meta == META_NONE)
 		return 0;
 	for (size_t i = 0; resource_meta[i]; i++)
-		if (same_name(name, resource_meta[i]))
+		if (ast_same_name(name, resource_meta[i]))
 			return 1;
 	return 0;
 }
@@ -610,7 +600,7 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 		int count = 0;
 		const struct ast_item *last = NULL;
 		for (size_t i = 0; i < body->n; i++)
-			if (body->items[i]->kind == AST_BLOCK && same_name(body->items[i]->name, nb->name))
+			if (body->items[i]->kind == AST_BLOCK && ast_same_name(body->items[i]->name, nb->name))
 				count++, last = body->items[i];
 		if (count < nb->min_items)
 			diag_error(c->diag, owner ? &owner->name_span : NULL, "%s needs %s %s block",

@@ -143,10 +143,7 @@ static struct graph_node *add_node(struct graph *g, struct graph_node *n)
 
 static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (b->items[i]->kind == AST_ATTR && !strcmp(b->items[i]->name, name))
-			return b->items[i];
-	return NULL;
+	return ast_body_get(b, AST_ATTR, name);
 }
 
 static struct graph_module *add_module(struct graph *g, struct graph_module *parent,

@@ -23,10 +23,7 @@
 
 static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (b->items[i]->kind == AST_ATTR && !strcmp(b->items[i]->name, name))
-			return b->items[i];
-	return NULL;
+	return ast_body_get(b, AST_ATTR, name);
 }
 
 void plan_init(struct plan *p)
@@ -569,10 +566,7 @@ static int lifecycle_flag(const struct ast_item *lifecycle, const char *name)
 
 static const struct ast_item *block_in(const struct ast_body *b, const char *name)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (b->items[i]->kind == AST_BLOCK && !strcmp(b->items[i]->name, name))
-			return b->items[i];
-	return NULL;
+	return ast_body_get(b, AST_BLOCK, name);
 }
 
 static void add_change(struct planner *pl, struct plan_change *c)
