@@ -911,6 +911,19 @@ int cmd_output(int argc, char **argv)
 		struct value *plain = val_unmark(o->value);
 		if (raw && plain->kind == VAL_STRING) {
 			fwrite(plain->u.str.s, 1, plain->u.str.len, stdout);
+		} else if (raw && (plain->kind == VAL_NUMBER || plain->kind == VAL_BOOL)) {
+			const char *why;
+			if (val_to_string(plain, &b, &why) == 0)
+				fwrite(b.data, 1, b.len, stdout);
+		} else if (raw) {
+			/* as Terraform: a list, a map or null has no text of its own to print */
+			diag_error(&diag, NULL, "output %s is %s: -raw prints only a string, a number or a bool",
+				   name, plain->kind == VAL_NULL ? "null" :
+				   plain->kind == VAL_MAP ? "a map" : plain->kind == VAL_SET ? "a set" : "a list");
+			diag_hint(&diag, "print it without -raw, or with -json");
+			val_unref(plain);
+			buf_release(&b);
+			goto out;
 		} else if (json) {
 			struct buf j = BUF_INIT;
 			json_t *jv = val_to_json(plain);

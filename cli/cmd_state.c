@@ -108,7 +108,8 @@ out:
 	return ret;
 }
 
-static int state_rm(struct diag_ctx *diag, struct state *st, int argc, char **argv)
+/* rm and mv say what they did in done, which is printed only once the state is written. */
+static int state_rm(struct diag_ctx *diag, struct state *st, int argc, char **argv, struct buf *done)
 {
 	int ret = 0;
 
@@ -127,7 +128,7 @@ static int state_rm(struct diag_ctx *diag, struct state *st, int argc, char **ar
 			struct buf name = BUF_INIT;
 			addr_format(&buf_at(&found, struct addr, k), &name);
 			state_remove_instance(st, &buf_at(&found, struct addr, k));
-			printf("Removed %s (the object itself is untouched)\n", name.data);
+			buf_printf(done, "Removed %s (the object itself is untouched)\n", name.data);
 			buf_release(&name);
 		}
 		release_addrs(&found);
@@ -138,7 +139,8 @@ static int state_rm(struct diag_ctx *diag, struct state *st, int argc, char **ar
 
 /* mv FROM TO: one instance to another address, or every instance of a resource to another
  * resource, keys kept. */
-static int state_mv(struct diag_ctx *diag, struct state *st, const char *from, const char *to)
+static int state_mv(struct diag_ctx *diag, struct state *st, const char *from, const char *to,
+		    struct buf *done)
 {
 	struct addr a, b;
 	struct buf found = BUF_INIT;
@@ -194,7 +196,7 @@ static int state_mv(struct diag_ctx *diag, struct state *st, const char *from, c
 		struct buf s1 = BUF_INIT, s2 = BUF_INIT;
 		addr_format(src, &s1);
 		addr_format(&dst, &s2);
-		printf("Moved %s to %s\n", s1.data, s2.data);
+		buf_printf(done, "Moved %s to %s\n", s1.data, s2.data);
 		buf_release(&s1);
 		buf_release(&s2);
 		free(prov);
@@ -216,6 +218,7 @@ int cmd_state(int argc, char **argv)
 	struct state_lock lock;
 	char *path;
 	const char *sub;
+	struct buf done = BUF_INIT;
 	int ret = 1, writes, locked = 0;
 
 	if (argc < 2 || cli_is_help(argv[1])) {
@@ -256,9 +259,9 @@ int cmd_state(int argc, char **argv)
 	else if (!strcmp(sub, "show"))
 		ret = state_show(&diag, &st, argv[2]) ? 1 : 0;
 	else if (!strcmp(sub, "rm"))
-		ret = state_rm(&diag, &st, argc - 2, argv + 2) ? 1 : 0;
+		ret = state_rm(&diag, &st, argc - 2, argv + 2, &done) ? 1 : 0;
 	else if (!strcmp(sub, "mv"))
-		ret = state_mv(&diag, &st, argv[2], argv[3]) ? 1 : 0;
+		ret = state_mv(&diag, &st, argv[2], argv[3], &done) ? 1 : 0;
 	else if (!state_has_passphrase()) {
 		/* read as it was; written sealed (encrypt) or in clear (decrypt) */
 		diag_error(&diag, NULL, "state %s needs the passphrase", sub);
@@ -271,6 +274,8 @@ int cmd_state(int argc, char **argv)
 	/* nothing is written unless every part of the command worked */
 	if (writes && ret == 0 && state_write(path, &st, &diag))
 		ret = 1;
+	else if (ret == 0 && done.len)
+		fputs(done.data, stdout);
 	else if (ret == 0 && (!strcmp(sub, "encrypt") || !strcmp(sub, "decrypt")))
 		printf("The state %s is now %s.\n", path, sub[0] == 'e' ? "encrypted" : "in clear");
 out:
@@ -281,6 +286,7 @@ out:
 	cli_state_close();
 	state_release(&st);
 	diag_release(&diag);
+	buf_release(&done);
 	free(path);
 	return ret;
 }

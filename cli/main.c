@@ -94,7 +94,8 @@ const struct cli_command cli_commands[] = {
 	  "\n"
 	  "Prints the outputs recorded in the state (STK_STATE, else ./stk.state). A sensitive\n"
 	  "output prints as (sensitive value) unless it is asked for by NAME. -raw prints a string\n"
-	  "without quotes.\n",
+	  "without quotes (or a number or a bool), and nothing after it; a list, a map or null\n"
+	  "is an error then.\n",
 	  cmd_output },
 	{ "refresh", "Read every object back and record it in the state as it is",
 	  "Usage: stk refresh [DIR] [-var NAME=VALUE]...\n"

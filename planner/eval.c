@@ -974,8 +974,12 @@ static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 			for (j = 0; j < np && strcmp(pairs[j].key, ks); j++)
 				;
 			if (j < np && !fo->group) {
-				err(f, fo->key, "two elements have the key \"%s\"; add ... after the value "
-				    "to group them into lists", ks);
+				if (kv->marks & VAL_SENSITIVE)
+					err(f, fo->key, "two elements have the same key (a sensitive value); add ... "
+					    "after the value to group them into lists");
+				else
+					err(f, fo->key, "two elements have the key \"%s\"; add ... after the value "
+					    "to group them into lists", ks);
 				free(ks);
 				goto map_fail;
 			}
@@ -1218,6 +1222,21 @@ static struct value *convert_fail(struct eval_ctx *ec, const struct span *where,
 	return NULL;
 }
 
+/* convert() of an element x of v: an element of a sensitive value is sensitive too, so that a
+ * message about it shows neither it nor (in a map) its key */
+static struct value *convert_item(struct eval_ctx *ec, const struct value *v, struct value *x,
+				  const struct ast_expr *t, const struct span *where, const char *sub)
+{
+	struct value *m, *r;
+
+	if (!(v->marks & VAL_SENSITIVE))
+		return convert(ec, x, t, where, sub);
+	m = val_mark(x, VAL_SENSITIVE);
+	r = convert(ec, m, t, where, sub);
+	val_unref(m);
+	return r;
+}
+
 static struct value *convert_elems(struct eval_ctx *ec, struct value *v, const struct ast_expr *et,
 				   const struct span *where, const char *what, enum val_kind to)
 {
@@ -1227,8 +1246,9 @@ static struct value *convert_elems(struct eval_ctx *ec, struct value *v, const s
 	if (to == VAL_MAP) {
 		struct val_pair *p = xcalloc(n ? n : 1, sizeof *p);
 		for (size_t i = 0; i < n; i++) {
-			char *sub = xasprintf("%s[\"%s\"]", what, v->u.map.items[i].key);
-			p[i].val = convert(ec, v->u.map.items[i].val, et, where, sub);
+			char *sub = (v->marks & VAL_SENSITIVE) ? xstrdup(what) :
+				    xasprintf("%s[\"%s\"]", what, v->u.map.items[i].key);
+			p[i].val = convert_item(ec, v, v->u.map.items[i].val, et, where, sub);
 			free(sub);
 			if (!p[i].val) {
 				for (size_t k = 0; k < i; k++) {
@@ -1246,7 +1266,7 @@ static struct value *convert_elems(struct eval_ctx *ec, struct value *v, const s
 		struct value **items = xcalloc(n ? n : 1, sizeof *items);
 		for (size_t i = 0; i < n; i++) {
 			char *sub = xasprintf("%s[%zu]", what, i);
-			items[i] = convert(ec, v->u.list.items[i], et, where, sub);
+			items[i] = convert_item(ec, v, v->u.list.items[i], et, where, sub);
 			free(sub);
 			if (!items[i]) {
 				for (size_t k = 0; k < i; k++)
@@ -1323,7 +1343,7 @@ static struct value *convert(struct eval_ctx *ec, struct value *v, const struct 
 			struct value **items = xcalloc(v->u.list.n ? v->u.list.n : 1, sizeof *items);
 			for (size_t i = 0; i < v->u.list.n; i++) {
 				char *sub = xasprintf("%s[%zu]", what, i);
-				items[i] = convert(ec, v->u.list.items[i], arg->u.list.items[i], where, sub);
+				items[i] = convert_item(ec, v, v->u.list.items[i], arg->u.list.items[i], where, sub);
 				free(sub);
 				if (!items[i]) {
 					for (size_t k = 0; k < i; k++)
@@ -1358,7 +1378,7 @@ static struct value *convert(struct eval_ctx *ec, struct value *v, const struct 
 				else if (!x)
 					diag_error(ec->diag, where, "%s needs the attribute %s", what, k ? k : "?");
 				else
-					cv = convert(ec, x, at, where, sub);
+					cv = convert_item(ec, v, x, at, where, sub);
 				free(sub);
 				if (!cv) {
 					for (size_t q = 0; q < np; q++) {

@@ -822,6 +822,9 @@ static void plan_timeouts(struct planner *pl, struct eval_ctx *ec, const struct 
 				int d = schema_duration(v->u.str.s);
 				if (d > 0)
 					c->timeouts[k] = d;
+				else if (v->marks & VAL_SENSITIVE)
+					diag_error(pl->diag, &it->value->span,
+						   "this timeout (a sensitive value) is not a duration such as \"40m\"");
 				else
 					diag_error(pl->diag, &it->value->span, "'%s' is not a duration", v->u.str.s);
 			} else if (v && v->kind != VAL_NULL && val_is_known(v)) {
@@ -1200,6 +1203,12 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 			diag_error(pl->diag, &n->mod->call->name_span, "the module call needs the input %s", n->name);
 		return NULL;
 	}
+	/* sensitive before it is converted, so that a value of the wrong type is not shown */
+	if (sens && sens->value->kind == AST_BOOL && sens->value->u.boolean) {
+		struct value *m = val_mark(raw, VAL_SENSITIVE);
+		val_unref(raw);
+		raw = m;
+	}
 	if (type) {
 		char *what = xasprintf("var.%s", n->name);
 		v = eval_convert(&ec, raw, type->value, where, what);
@@ -1238,7 +1247,10 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 		struct value *text = msg ? eval_expr(&vc, msg->value) : NULL;
 		n->eval_mod = saved;
 		if (ok && ok->kind == VAL_BOOL && !(ok->marks & VAL_UNKNOWN) && !ok->u.b) {
+			/* as Terraform: a message made from a sensitive value is not shown at all */
 			diag_error(pl->diag, where, "invalid value for var.%s: %s", n->name,
+				   text && text->kind == VAL_STRING && (text->marks & VAL_SENSITIVE) ?
+				   "the validation condition is false (its message is not shown: it holds a sensitive value)" :
 				   text && text->kind == VAL_STRING ? text->u.str.s : "the validation condition is false");
 			diag_hint(pl->diag, "the rule is at %s:%u", cond->span.src->name, span_line(&cond->span));
 			val_unref(ok);

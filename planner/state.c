@@ -847,6 +847,23 @@ static int read_attrs(struct reader *r, const json_t *obj, struct state_instance
 		buf_release(&shown);
 		return ret;
 	}
+	if (marked->kind == VAL_MAP && (marked->marks & VAL_SENSITIVE)) {
+		/* the path [] marks every attribute: each is marked, for what shows them one by one
+		 * (stk state show, the plan); the map keeps its mark, and [] is written back */
+		struct val_pair *pairs = xmalloc((marked->u.map.n ? marked->u.map.n : 1) * sizeof *pairs);
+		struct value *each, *all;
+
+		for (size_t i = 0; i < marked->u.map.n; i++) {
+			pairs[i].key = marked->u.map.items[i].key;
+			pairs[i].val = val_mark(marked->u.map.items[i].val, VAL_SENSITIVE);
+		}
+		each = val_map_take_vals(pairs, marked->u.map.n);
+		free(pairs);
+		all = val_mark(each, VAL_SENSITIVE);
+		val_unref(each);
+		val_unref(marked);
+		marked = all;
+	}
 	state_instance_set_attrs(inst, marked);
 	val_unref(marked);
 	return 0;
@@ -1626,9 +1643,12 @@ static int keep_backup(const char *path, const char *suffix, const struct buf *o
 {
 	char *backup = xasprintf("%s.backup", path);
 	char *tmp = xasprintf("%s.backup.tmp-%s", path, suffix);
+	struct stat sb;
 	int fd, err = 0, ret = -1;
 
-	if (copy)
+	/* a state file others may read (copied, checked out: 0644) is not linked as the backup,
+	 * which would keep that mode: the backup is a copy, 0600 as every state file stk writes */
+	if (copy || (stat(path, &sb) == 0 && (sb.st_mode & 077)))
 		err = EPERM;
 	else if (link(path, tmp) < 0) {
 		err = errno;
@@ -1685,7 +1705,16 @@ int state_write(const char *path, struct state *st, struct diag_ctx *diag)
 	 * (a parse of a big state costs more than the rest of the write) */
 	if (!missing && !same_as_disk(st, &raw) && check_unchanged(path, st, old, diag) < 0)
 		goto out;
-	serial = (st->serial > st->disk_serial ? st->serial : st->disk_serial) + 1;
+	serial = st->serial > st->disk_serial ? st->serial : st->disk_serial;
+	/* the next serial must be one a reader takes: a JSON integer, not negative */
+	if (serial >= (uint64_t)INT64_MAX) {
+		diag_error(diag, NULL, "state file %s has the highest serial there is (%llu): stk cannot "
+			   "write a later one", path, (unsigned long long)serial);
+		diag_hint(diag, "nothing was written; if the serial was set by hand, put back the "
+			  "state's real serial");
+		goto out;
+	}
+	serial++;
 	root = to_json(st, serial, path, diag);
 	if (!root)
 		goto out;

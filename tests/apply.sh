@@ -79,6 +79,14 @@ in_w output -json
 t_expect_lacks out "s3cr3t"
 t_end
 
+t_begin "stk output -raw prints a string as it is, and refuses a list"
+in_w output -raw a_id
+t_expect_status 0
+[ "$(cat "$T_TMP/out")" = "$(grep -o '"id": *"[^"]*"' "$W/stk.state" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')" ] ||
+	t_why "not the id as the state has it: $(cat "$T_TMP/out")"
+[ "$(tail -c 1 "$T_TMP/out" | od -An -c | tr -d ' ')" != '\n' ] || t_why "a newline after it"
+t_end
+
 t_begin "a file removed outside stk is planned and applied back"
 rm -f "$W/a.txt"
 in_w plan -detailed-exitcode
@@ -208,6 +216,14 @@ t_expect_has out "15 added"
 [ "$(cat "$W/counted-2.txt")" = 2 ] || t_why "counted-2.txt is wrong"
 t_end
 
+t_begin "stk output -raw refuses a list, and says how to print it"
+in_w output -raw names
+t_expect_status 1
+t_expect_empty out
+t_expect_has err "output names is a list: -raw prints only a string, a number or a bool"
+t_expect_has err "print it without -raw, or with -json"
+t_end
+
 t_begin "removing a for_each key destroys just that instance"
 sed -i 's/"k", "l"\]/"k"]/' "$W/main.stk"
 in_w apply -auto-approve
@@ -228,9 +244,31 @@ t_expect_has out "host.file.counted[2] will be created"
 t_expect_has out "host.file.counted[5] will be destroyed"
 t_end
 
+t_begin "state rm and mv that fail say nothing was removed or moved, and write nothing"
+cp "$W/stk.state" "$T_TMP/state-before"
+in_w state rm 'host.file.counted[5]' 'host.file.nope'
+t_expect_status 1
+t_expect_has err "no instance host.file.nope in the state"
+t_expect_lacks out "Removed"
+cmp -s "$W/stk.state" "$T_TMP/state-before" || t_why "state rm wrote the state"
+mkdir "$W/stk.state.backup.tmp-dir" && rm -f "$W/stk.state.backup" &&
+	mv "$W/stk.state.backup.tmp-dir" "$W/stk.state.backup"
+in_w state mv 'host.file.counted[5]' 'host.file.counted[7]'
+t_expect_status 1
+t_expect_has err "cannot keep a backup"
+t_expect_lacks out "Moved"
+cmp -s "$W/stk.state" "$T_TMP/state-before" || t_why "state mv wrote the state"
+rmdir "$W/stk.state.backup"
+t_end
+
 t_begin "state rm forgets an object and leaves it in place"
+# a state others could read (as after cp or a checkout): neither it nor its backup stays so
+chmod 644 "$W/stk.state"
 in_w state rm 'host.file.counted[5]'
+[ "$(stat -c %a "$W/stk.state")" = 600 ] || t_why "the state is not 0600"
+[ "$(stat -c %a "$W/stk.state.backup")" = 600 ] || t_why "the backup is not 0600"
 t_expect_status 0
+t_expect_has out "Removed host.file.counted[5] (the object itself is untouched)"
 [ -f "$W/counted-2.txt" ] || t_why "state rm deleted the file"
 in_w state show 'host.file.counted[5]'
 t_expect_status 1

@@ -605,4 +605,20 @@ else
 fi
 t_end
 
+t_begin "a state at the highest serial is not written with a serial no reader takes"
+mkdir -p "$T_TMP/maxserial"
+cat >"$T_TMP/maxserial/stk.state" <<'EOF2'
+{"version":1,"lineage":"a","serial":9223372036854775807,"resources":[{"instances":[{"attributes":{"id":"vpc-1"},"status":"ready"}],"mode":"managed","name":"main","provider":"aws","type":"aws.vpc"}]}
+EOF2
+chmod 600 "$T_TMP/maxserial/stk.state"
+cp "$T_TMP/maxserial/stk.state" "$T_TMP/maxserial.before"
+T_STATUS=0
+(cd "$T_TMP/maxserial" && t_timeout 20 "$STK" state rm aws.vpc.main) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
+	T_STATUS=$?
+t_expect_status 1
+t_expect_has err "has the highest serial there is (9223372036854775807)"
+t_expect_lacks out "Removed"
+cmp -s "$T_TMP/maxserial/stk.state" "$T_TMP/maxserial.before" || t_why "the state was written"
+t_end
+
 t_summary
