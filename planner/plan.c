@@ -1171,16 +1171,35 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 		    type->value->kind == AST_CALL && raw->kind == VAL_STRING) {
 			char *text = xasprintf("v = %s\n", raw->u.str.s);
 			char *name = xasprintf("<value of -var %s>", n->name);
-			struct source *src = diag_add_source(pl->diag, name, text, strlen(text));
-			struct ast_file *f = parse_source(pl->diag, src, 0);
+			int secret = sens && sens->value->kind == AST_BOOL && sens->value->u.boolean;
+			/* the messages about a sensitive value's text would quote it: they are
+			 * dropped, and one that does not is given instead */
+			struct diag_ctx own, *d = pl->diag;
+			if (secret) {
+				diag_init(&own);
+				d = &own;
+			}
+			struct source *src = diag_add_source(d, name, text, strlen(text));
+			struct ast_file *f = parse_source(d, src, 0);
 			struct eval_ctx lit;
 			memset(&lit, 0, sizeof lit);
-			lit.diag = pl->diag;
+			lit.diag = d;
 			val_unref(raw);
-			raw = f->body.n == 1 && f->body.items[0]->kind == AST_ATTR ?
+			raw = f->body.n == 1 && f->body.items[0]->kind == AST_ATTR && !d->errors ?
 			      eval_expr(&lit, f->body.items[0]->value) : NULL;
 			ast_file_free(f);
 			free(name);
+			if (secret && (own.errors || !raw)) {
+				diag_error(pl->diag, where, "the value of -var %s is not a valid expression "
+					   "(the messages about it are not shown: var.%s is sensitive)",
+					   n->name, n->name);
+				diag_hint(pl->diag, "a list or a map is written as in a .stk file: "
+					  "-var '%s=[\"a\", \"b\"]'", n->name);
+				val_unref(raw);
+				raw = NULL;
+			}
+			if (secret)
+				diag_release(&own);
 			if (!raw)
 				return NULL;
 		}
