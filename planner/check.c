@@ -2,6 +2,7 @@
  * provider schemas alone: nothing is evaluated and no API is called. */
 #include "planner/check.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1340,6 +1341,84 @@ out:
 	free(text);
 }
 
+/* ---- literal count and for_each ---- */
+
+/* The value of an expression that needs nothing from the configuration (literals, and
+ * operators and functions over them), evaluated as stk plan evaluates it, or NULL when it
+ * refers to anything or does not evaluate: plan reports those itself, with its messages. */
+static struct value *literal_value(const struct ast_expr *e)
+{
+	struct diag_ctx quiet;
+	struct eval_ctx lit;
+	struct value *v;
+
+	diag_init(&quiet);
+	memset(&lit, 0, sizeof lit);
+	lit.diag = &quiet;     /* no resolver: a reference is an error, kept here */
+	v = eval_expr(&lit, e);
+	if (v && (quiet.errors || !val_is_known(v))) {
+		val_unref(v);
+		v = NULL;
+	}
+	diag_release(&quiet);
+	return v;
+}
+
+/* A literal count or for_each is judged by the rules stk plan applies to its value
+ * (plan_resource in plan.c), with plan's messages: what validate rejects plan rejects too,
+ * and what plan would reject for a literal is found without a plan. */
+int check_count(struct diag_ctx *diag, const struct span *where, const struct value *v, size_t *n)
+{
+	double d;
+	const char *why;
+
+	if (val_to_number(v, &d, &why) == 0 && d >= 0 && d == floor(d) && d <= CHECK_MAX_COUNT) {
+		*n = (size_t)d;
+		return 0;
+	}
+	if (val_to_number(v, &d, &why) == 0 && d == floor(d) && d > CHECK_MAX_COUNT) {
+		diag_error(diag, where, "count is too big: one resource has at most %d instances",
+			   CHECK_MAX_COUNT);
+		diag_hint(diag, "a plan makes every instance; split them among resources, or check "
+			  "the number");
+		return -1;
+	}
+	diag_error(diag, where, "count must be a whole number, 0 or more");
+	if (v->kind == VAL_NULL)
+		diag_hint(diag, "for no instances write count = 0");
+	else
+		diag_hint(diag, "count is how many instances to make, such as count = 2");
+	return -1;
+}
+
+static void check_count_value(struct check_ctx *c, const struct ast_item *count)
+{
+	struct value *v = literal_value(count->value);
+	size_t n;
+
+	if (v)
+		check_count(c->diag, &count->value->span, v, &n);
+	val_unref(v);
+}
+
+static void check_for_each_value(struct check_ctx *c, const struct ast_item *fe)
+{
+	struct value *v = literal_value(fe->value);
+
+	if (!v)
+		return;
+	/* a literal is never a set (only toset() makes one), and an empty list plan takes */
+	if (v->kind != VAL_MAP && v->kind != VAL_SET && !(v->kind == VAL_LIST && v->u.list.n == 0)) {
+		diag_error(c->diag, &fe->value->span, "for_each takes a map or a set of strings, not a %s",
+			   val_kind_name((enum val_kind)v->kind));
+		if (v->kind == VAL_LIST)
+			diag_hint(c->diag, "convert a list with toset(...)");
+		else
+			diag_hint(c->diag, "write a map, such as { a = \"x\" }, or a set, such as toset([\"a\", \"b\"])");
+	}
+	val_unref(v);
+}
+
 static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 {
 	const struct ast_item *b = d->item;
@@ -1356,15 +1435,12 @@ static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 		/* count and for_each are evaluated before the object exists: no count.index in them */
 		struct scope outer = { d, 0, 0, NULL, NULL, 0 };
 		check_expr(c, count->value, &outer);
-		if (count->value->kind == AST_NUMBER &&
-		    (count->value->u.number < 0 || count->value->u.number != (double)(long long)count->value->u.number))
-			diag_error(c->diag, &count->value->span, "count must be a whole number, 0 or more");
+		check_count_value(c, count);
 	}
 	if (fe) {
 		struct scope outer = { d, 0, 0, NULL, NULL, 0 };
 		check_expr(c, fe->value, &outer);
-		if (fe->value->kind == AST_NUMBER || fe->value->kind == AST_BOOL)
-			diag_error(c->diag, &fe->value->span, "for_each takes a map or a set of strings");
+		check_for_each_value(c, fe);
 	}
 	if (dep) {
 		struct scope outer = { d, 0, 0, NULL, NULL, 0 };

@@ -16,4 +16,13 @@ int check_module(struct diag_ctx *diag, const struct config_module *m);
  * module calls, inherited providers and stack.tags.) */
 int check_module_cycles(struct diag_ctx *diag, const struct config_module *m);
 
+struct value;
+/* The most instances one count may make: a plan makes each one up front, and a slip such as
+ * count = 1e8 would take all the memory there is before any message. */
+#define CHECK_MAX_COUNT 100000
+/* A count's value v as a number of instances in *n, or -1 after an error at where: a whole
+ * number from 0 to CHECK_MAX_COUNT, or a string that reads as one. stk plan and stk
+ * validate (for a literal count) both judge it here. */
+int check_count(struct diag_ctx *diag, const struct span *where, const struct value *v, size_t *n);
+
 #endif

@@ -905,11 +905,23 @@ static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 		buf_release(&d);
 		goto out;
 	}
+	if (coll->marks & VAL_SENSITIVE) {
+		/* each element of a sensitive collection is as secret as it: messages about
+		 * what the body does with one must not show it */
+		struct value *each = val_mark_elements(coll, VAL_SENSITIVE);
+		val_unref(coll);
+		coll = each;
+	}
 	n = coll->kind == VAL_MAP ? coll->u.map.n : coll->u.list.n;
 	for (size_t i = 0; i < n; i++) {
 		struct value *k = coll->kind == VAL_MAP ? val_cstring(coll->u.map.items[i].key) :
 				  coll->kind == VAL_LIST ? val_number((double)i) :
 				  val_ref(coll->u.list.items[i]);
+		if (coll->kind == VAL_MAP && (coll->marks & VAL_SENSITIVE)) {
+			struct value *m = val_mark(k, VAL_SENSITIVE);
+			val_unref(k);
+			k = m;
+		}
 		struct value *v = coll->kind == VAL_MAP ? coll->u.map.items[i].val : coll->u.list.items[i];
 		struct iter ik = { fo->key_var, k, saved };
 		struct iter iv = { fo->val_var, v, fo->key_var ? &ik : saved };

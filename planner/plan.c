@@ -1035,11 +1035,6 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	return seen;
 }
 
-static int whole_number(double d)
-{
-	return d >= 0 && d == floor(d) && d < 1e9;
-}
-
 /* A resource or data source: its instances, and the value references to it see: one object,
  * a list of them (count) or a map of them (for_each). */
 static struct value *plan_resource(struct planner *pl, struct graph_node *n)
@@ -1071,13 +1066,9 @@ static struct value *plan_resource(struct planner *pl, struct graph_node *n)
 		goto out;
 	}
 	if (count) {
-		double d;
-		const char *why;
-		if (val_to_number(spec, &d, &why) || !whole_number(d)) {
-			diag_error(pl->diag, &count->value->span, "count must be a whole number, 0 or more");
+		size_t k;
+		if (check_count(pl->diag, &count->value->span, spec, &k))
 			goto out;
-		}
-		size_t k = (size_t)d;
 		struct value **items = xcalloc(k ? k : 1, sizeof *items);
 		int ok = 1;
 		for (size_t i = 0; i < k; i++) {

@@ -850,19 +850,10 @@ static int read_attrs(struct reader *r, const json_t *obj, struct state_instance
 	if (marked->kind == VAL_MAP && (marked->marks & VAL_SENSITIVE)) {
 		/* the path [] marks every attribute: each is marked, for what shows them one by one
 		 * (stk state show, the plan); the map keeps its mark, and [] is written back */
-		struct val_pair *pairs = xmalloc((marked->u.map.n ? marked->u.map.n : 1) * sizeof *pairs);
-		struct value *each, *all;
+		struct value *each = val_mark_elements(marked, VAL_SENSITIVE);
 
-		for (size_t i = 0; i < marked->u.map.n; i++) {
-			pairs[i].key = marked->u.map.items[i].key;
-			pairs[i].val = val_mark(marked->u.map.items[i].val, VAL_SENSITIVE);
-		}
-		each = val_map_take_vals(pairs, marked->u.map.n);
-		free(pairs);
-		all = val_mark(each, VAL_SENSITIVE);
-		val_unref(each);
 		val_unref(marked);
-		marked = all;
+		marked = each;
 	}
 	state_instance_set_attrs(inst, marked);
 	val_unref(marked);

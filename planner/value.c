@@ -374,6 +374,35 @@ struct value *val_mark(struct value *v, unsigned marks)
 	return c;
 }
 
+struct value *val_mark_elements(struct value *v, unsigned marks)
+{
+	struct value *c, *r;
+
+	if (v->kind == VAL_MAP) {
+		struct val_pair *pairs = xmalloc((v->u.map.n ? v->u.map.n : 1) * sizeof *pairs);
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			pairs[i].key = v->u.map.items[i].key;
+			pairs[i].val = val_mark(v->u.map.items[i].val, marks);
+		}
+		c = val_map_take_vals(pairs, v->u.map.n);
+		free(pairs);
+	} else if (v->kind == VAL_LIST || v->kind == VAL_SET) {
+		struct value **items = xmalloc((v->u.list.n ? v->u.list.n : 1) * sizeof *items);
+		for (size_t i = 0; i < v->u.list.n; i++)
+			items[i] = val_mark(v->u.list.items[i], marks);
+		/* marks do not take part in val_compare: a set keeps its order */
+		c = v->kind == VAL_SET ? val_set_take(items, v->u.list.n) : val_list_take(items, v->u.list.n);
+		free(items);
+	} else {
+		return val_ref(v);
+	}
+	if (!v->marks)
+		return c;
+	r = val_mark(c, v->marks);
+	val_unref(c);
+	return r;
+}
+
 struct value *val_unmark(struct value *v)
 {
 	struct value *c;
@@ -562,9 +591,11 @@ const char *val_kind_name(enum val_kind k)
 
 void val_format_number(double n, struct buf *out)
 {
-	char tmp[64];
+	char tmp[64], digits[24];
+	int nd = 0, exp;
+	char *e;
 
-	if (n == floor(n) && fabs(n) < 1e15) {
+	if (n == floor(n) && fabs(n) < 1e18) {
 		/* a whole number, digit by digit: what "%.0f" writes, without printf's cost */
 		if (n == 0 && signbit(n)) {
 			buf_addstr(out, "-0");
@@ -581,13 +612,40 @@ void val_format_number(double n, struct buf *out)
 		buf_add(out, p, (size_t)(tmp + sizeof tmp - p));
 		return;
 	}
-	/* the shortest text that reads back as the same number */
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*g", prec, n);
+	if (!isfinite(n)) {
+		/* no value should hold one (conversions refuse them); Go's spelling, never JSON */
+		buf_addstr(out, isnan(n) ? "NaN" : n > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	/* the fewest digits that read back as the same number (d.ddde+XX), laid out without
+	 * an exponent: Terraform's Text('f', -1), so that 1e21 is all 22 of its digits and a
+	 * number reads the same in "${...}", tostring(), join() and a string attribute */
+	for (int prec = 0; prec <= 16; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec, n);
 		if (strtod(tmp, NULL) == n)
 			break;
 	}
-	buf_addstr(out, tmp);
+	e = strchr(tmp, 'e');
+	exp = atoi(e + 1);
+	for (const char *p = tmp; p < e; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	if (n < 0)
+		buf_addch(out, '-');
+	if (exp < 0) {
+		buf_addstr(out, "0.");
+		buf_addchars(out, '0', (size_t)(-exp - 1));
+		buf_add(out, digits, (size_t)nd);
+	} else if (exp + 1 >= nd) {
+		buf_add(out, digits, (size_t)nd);
+		buf_addchars(out, '0', (size_t)(exp + 1 - nd));
+	} else {
+		buf_add(out, digits, (size_t)exp + 1);
+		buf_addch(out, '.');
+		buf_add(out, digits + exp + 1, (size_t)(nd - exp - 1));
+	}
 }
 
 int val_to_string(const struct value *v, struct buf *out, const char **why)

@@ -87,6 +87,10 @@ void val_share(struct value *v);
 
 /* A value like v with marks added (a new reference; v is borrowed). */
 struct value *val_mark(struct value *v, unsigned marks);
+/* A list, set or map like v, its marks kept, with marks added to each element (one level):
+ * what stands for an element of a sensitive value (an iteration, an attribute) is sensitive
+ * too. Any other value is returned as val_ref(v). Returns a new reference. */
+struct value *val_mark_elements(struct value *v, unsigned marks);
 /* The same value without its own top-level marks (nested values keep theirs). */
 struct value *val_unmark(struct value *v);
 /* A new value equal to v, sharing no reference with it and without marks; unknown parts
@@ -113,7 +117,10 @@ const char *val_kind_name(enum val_kind k);
 int val_to_string(const struct value *v, struct buf *out, const char **why);
 int val_to_number(const struct value *v, double *out, const char **why);
 int val_to_bool(const struct value *v, int *out, const char **why);
-/* Numbers the way users write them: 3, 0.5, 1e+21. */
+/* A number as a string, the one way every conversion writes it (templates, tostring, join,
+ * string arguments and attributes, the plan): as Terraform does, all its digits and never an
+ * exponent, with the fewest digits that read back as the same double: 3, 0.5,
+ * 1000000000000000000000 for 1e21, 0.0000001 for 1e-7. */
 void val_format_number(double n, struct buf *out);
 
 /* Writes v as .stk source text (strings quoted and escaped, maps as { k = v }), on one line.

@@ -94,6 +94,27 @@ static const char *shown(const struct value *v)
 	return s;
 }
 
+/* Text taken from argument v (a path, a pattern, a key, a number after conversion) as it
+ * appears in a message: itself, or "(sensitive value)" when v is sensitive anywhere. */
+static const char *shown_text(const struct value *v, const char *text)
+{
+	return val_is_sensitive(v) ? "(sensitive value)" : text;
+}
+
+/* A whole number taken from argument v, as shown_text shows text. Static storage, rotating
+ * like shown()'s. */
+static const char *shown_long(const struct value *v, long n)
+{
+	static _Thread_local char slots[4][24];
+	static _Thread_local int next;
+	char *s = slots[next++ % 4];
+
+	if (val_is_sensitive(v))
+		return "(sensitive value)";
+	snprintf(s, sizeof slots[0], "%ld", n);
+	return s;
+}
+
 /* ---- UTF-8 ---- */
 
 /* Decodes the code point at s[0..n) as Go does: an invalid or overlong sequence, a surrogate
@@ -511,14 +532,17 @@ static void go_ftoa(double v, int fmt, int prec, struct buf *out)
 	}
 }
 
-/* A number as Terraform turns it into a string: all its digits, never an exponent. */
+/* A number as Terraform turns it into a string: all its digits, never an exponent. The
+ * value model's one conversion, so that tostring(), join() and "${...}" agree. */
 static void num_text(double v, struct buf *out)
 {
-	go_ftoa(v, 'f', -1, out);
+	val_format_number(v, out);
 }
 
 /* Terraform's string to number conversion accepts decimal notation only: an optional sign,
- * digits with an optional fraction, an optional exponent, or Inf. No spaces, no hex. */
+ * digits with an optional fraction, an optional exponent. No spaces, no hex, and no "Inf":
+ * a double cannot stand for an infinity the way the rest of stk's numbers are written
+ * (jsonencode would write +Inf, which is not JSON), so it is refused like 1e400. */
 static int parse_number(const char *s, size_t len, double *out)
 {
 	size_t i = 0, digits = 0;
@@ -526,10 +550,6 @@ static int parse_number(const char *s, size_t len, double *out)
 
 	if (i < len && (s[i] == '+' || s[i] == '-'))
 		i++;
-	if ((len - i == 3) && (memcmp(s + i, "Inf", 3) == 0 || memcmp(s + i, "inf", 3) == 0)) {
-		*out = s[0] == '-' ? -INFINITY : INFINITY;
-		return 0;
-	}
 	while (i < len && s[i] >= '0' && s[i] <= '9')
 		i++, digits++;
 	if (i < len && s[i] == '.') {
@@ -556,7 +576,7 @@ static int parse_number(const char *s, size_t len, double *out)
 	*out = strtod(copy, &end);
 	free(copy);
 	/* a number too large for a double is the one thing stk cannot hold */
-	return isinf(*out) ? -1 : 0;
+	return isfinite(*out) ? 0 : -1;
 }
 
 /* floor and ceil of a double, exactly, without libm (which the build does not link): from
@@ -1007,11 +1027,21 @@ static struct ty *ty_unify_values(struct value *const *vals, size_t n)
 	return u;
 }
 
+static struct value *convert_in(struct value *v, const struct ty *t, struct buf *why, int hide);
+
 /* Converts v to type t. On failure returns NULL and, when why is given, says why in it. */
 static struct value *convert(struct value *v, const struct ty *t, struct buf *why)
 {
+	return convert_in(v, t, why, 0);
+}
+
+/* convert(), inside a value that is sensitive when hide is set: an element of a sensitive
+ * list carries no mark of its own, and must not be shown either. */
+static struct value *convert_in(struct value *v, const struct ty *t, struct buf *why, int hide)
+{
 	struct value *r;
 
+	hide = hide || (v->marks & VAL_SENSITIVE);
 	if (t->k == T_ANY || v->kind == VAL_NULL || (v->marks & VAL_UNKNOWN))
 		return val_ref(v);
 	switch (t->k) {
@@ -1037,7 +1067,8 @@ static struct value *convert(struct value *v, const struct ty *t, struct buf *wh
 		if (parse_number(v->u.str.s, v->u.str.len, &d)) {
 			if (why)
 				buf_printf(why, "cannot convert %s to number; given string must be a "
-					   "decimal representation of a number", shown(v));
+					   "decimal representation of a number",
+					   hide ? "(sensitive value)" : shown(v));
 			return NULL;
 		}
 		r = val_number(d);
@@ -1056,7 +1087,8 @@ static struct value *convert(struct value *v, const struct ty *t, struct buf *wh
 		else {
 			if (why)
 				buf_printf(why, "cannot convert %s to bool; only the strings \"true\" "
-					   "or \"false\" are allowed", shown(v));
+					   "or \"false\" are allowed",
+					   hide ? "(sensitive value)" : shown(v));
 			return NULL;
 		}
 		return v->marks ? val_mark(r, v->marks) : r;
@@ -1071,8 +1103,8 @@ static struct value *convert(struct value *v, const struct ty *t, struct buf *wh
 			break;
 		items = xcalloc(n + 1, sizeof *items);
 		for (size_t i = 0; i < n; i++) {
-			items[i] = convert(v->u.list.items[i], t->k == T_TUPLE ? t->sub[i] : t->sub[0],
-					   why);
+			items[i] = convert_in(v->u.list.items[i],
+					      t->k == T_TUPLE ? t->sub[i] : t->sub[0], why, hide);
 			if (!items[i]) {
 				for (size_t j = 0; j < i; j++)
 					val_unref(items[j]);
@@ -1096,8 +1128,8 @@ static struct value *convert(struct value *v, const struct ty *t, struct buf *wh
 		items = xcalloc(n + 1, sizeof *items);
 		for (size_t i = 0; i < n; i++) {
 			items[i].key = xstrdup(v->u.map.items[i].key);
-			items[i].val = convert(v->u.map.items[i].val,
-					       t->k == T_OBJECT ? t->sub[i] : t->sub[0], why);
+			items[i].val = convert_in(v->u.map.items[i].val,
+						  t->k == T_OBJECT ? t->sub[i] : t->sub[0], why, hide);
 			if (!items[i].val) {
 				for (size_t j = 0; j <= i; j++) {
 					free(items[j].key);
@@ -2125,7 +2157,7 @@ static void rx_expand(const struct rx *rx, const char *tpl, size_t tn, const cha
 /* Regexp.ReplaceAllString: every match replaced, an empty match right after a match
  * skipped, and the search moving on by at least one character. */
 static int rx_replace(const struct fctx *c, const char *pat, size_t pn, const char *s, size_t len,
-		      const char *rep, size_t rn, struct buf *out)
+		      const char *rep, size_t rn, int secret, struct buf *out)
 {
 	struct rx rx;
 	struct buf ere = BUF_INIT;
@@ -2138,7 +2170,10 @@ static int rx_replace(const struct fctx *c, const char *pat, size_t pn, const ch
 	memset(&rx, 0, sizeof rx);
 	err = rx_translate(pat, pn, &ere, &rx, &cflags);
 	if (err) {
-		fail(c, 1, "invalid regular expression /%.*s/: %s", (int)pn, pat, err);
+		if (secret)
+			fail(c, 1, "invalid regular expression (sensitive value): %s", err);
+		else
+			fail(c, 1, "invalid regular expression /%.*s/: %s", (int)pn, pat, err);
 		goto out;
 	}
 	if (loc)
@@ -2149,7 +2184,10 @@ static int rx_replace(const struct fctx *c, const char *pat, size_t pn, const ch
 		regerror(r, &rx.re, msg, sizeof msg);
 		if (loc)
 			uselocale(old);
-		fail(c, 1, "invalid regular expression /%.*s/: %s", (int)pn, pat, msg);
+		if (secret)
+			fail(c, 1, "invalid regular expression (sensitive value): %s", msg);
+		else
+			fail(c, 1, "invalid regular expression /%.*s/: %s", (int)pn, pat, msg);
 		goto out;
 	}
 	rx.compiled = 1;
@@ -2196,7 +2234,7 @@ static struct value *f_replace(struct func_call *fc, struct value **args, size_t
 	    !(rep = want_str(&c, args, 2, "the replacement", &t2, &rn)))
 		goto fail;
 	if (sn > 1 && sub[0] == '/' && sub[sn - 1] == '/') {
-		if (rx_replace(&c, sub + 1, sn - 2, s, len, rep, rn, &out))
+		if (rx_replace(&c, sub + 1, sn - 2, s, len, rep, rn, val_is_sensitive(args[1]), &out))
 			goto fail;
 	} else if (!sn) {
 		/* strings.Replace with an empty old string inserts at every character */
@@ -2387,8 +2425,12 @@ static struct value *f_jsondecode(struct func_call *fc, struct value **args, siz
 	j = json_loadb(s, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL |
 		       JSON_DECODE_INT_AS_REAL, &err);
 	if (!j) {
-		fail(&c, 0, "the argument is not valid JSON: %s at line %d, column %d", err.text,
-		     err.line, err.column);
+		/* jansson's text quotes the input near the error */
+		if (val_is_sensitive(args[0]))
+			fail(&c, 0, "the argument is not valid JSON: (sensitive value)");
+		else
+			fail(&c, 0, "the argument is not valid JSON: %s at line %d, column %d",
+			     err.text, err.line, err.column);
 		goto out;
 	}
 	r = from_json(j);
@@ -2502,8 +2544,12 @@ static struct value *f_base64decode(struct func_call *fc, struct value **args, s
 		goto fail;
 	bad = b64_decode(s, len, &out);
 	if (bad >= 0) {
-		fail(&c, 0, "the argument is not valid base64: illegal base64 data at input byte %ld",
-		     bad);
+		/* where a secret goes wrong tells something about it */
+		if (val_is_sensitive(args[0]))
+			fail(&c, 0, "the argument is not valid base64: (sensitive value)");
+		else
+			fail(&c, 0, "the argument is not valid base64: illegal base64 data at "
+			     "input byte %ld", bad);
 		goto fail;
 	}
 	if (!u8_valid(out.data ? out.data : "", out.len)) {
@@ -2559,6 +2605,7 @@ struct verb {
 	int zero, sharp, plus, minus, space;
 	int has_width, has_prec;
 	long width, prec;
+	int secret;   /* the format string is sensitive: messages do not quote it */
 };
 
 /* formatPadWidth: pads to the width in characters, with zeros if asked, on the right for
@@ -2731,6 +2778,8 @@ static void format_float(const struct verb *vb, double v, struct buf *out)
 static const char *verb_text(const struct verb *vb)
 {
 	static _Thread_local char s[64];
+	if (vb->secret)
+		return "(sensitive value)";
 	snprintf(s, sizeof s, "\"%.*s\"", vb->rawlen > 40 ? 40 : (int)vb->rawlen, vb->raw);
 	return s;
 }
@@ -2880,6 +2929,7 @@ static struct value *f_format(struct func_call *fc, struct value **args, size_t 
 		memset(&vb, 0, sizeof vb);
 		vb.off = i;
 		vb.argnum = next;
+		vb.secret = val_is_sensitive(args[0]);
 		i++;
 		for (; i < len; i++) {
 			if (f[i] == '0') vb.zero = 1;
@@ -2934,8 +2984,14 @@ bad_char: {
 			size_t w;
 			int32_t r = u8_decode((const unsigned char *)f + i, len - i, &w);
 			struct buf ch_text = BUF_INIT;
-			u8_encode(r < 0 ? 0xFFFD : (uint32_t)r, &ch_text);
-			fail(&c, 0, "unrecognized format character '%s' at offset %zu",
+			if (vb.secret) {
+				buf_addstr(&ch_text, "(sensitive value)");
+			} else {
+				buf_addch(&ch_text, '\'');
+				u8_encode(r < 0 ? 0xFFFD : (uint32_t)r, &ch_text);
+				buf_addch(&ch_text, '\'');
+			}
+			fail(&c, 0, "unrecognized format character %s at offset %zu",
 			     buf_cstr(&ch_text), i);
 			buf_release(&ch_text);
 			goto fail;
@@ -3997,15 +4053,16 @@ static struct value *f_cidrsubnet(struct func_call *fc, struct value **args, siz
 	if (want_cidr(&c, args, &net))
 		return NULL;
 	if (newbits < 0)
-		return fail(&c, 1, "newbits must not be negative, not %ld", newbits);
+		return fail(&c, 1, "newbits must not be negative, not %s",
+			    shown_long(args[1], newbits));
 	len = net.prefix + (int)newbits;
 	if (len > net.bits)
-		return fail(&c, 1, "insufficient address space to extend prefix of %d by %ld",
-			    net.prefix, newbits);
+		return fail(&c, 1, "insufficient address space to extend prefix of %s by %s",
+			    shown_long(args[0], net.prefix), shown_long(args[1], newbits));
 	if (netnum < 0 || netnum >= ldexp(1, (int)newbits)) {
 		num_text(netnum, &num);
-		fail(&c, 2, "prefix extension of %ld does not accommodate a subnet numbered %s",
-		     newbits, buf_cstr(&num));
+		fail(&c, 2, "prefix extension of %s does not accommodate a subnet numbered %s",
+		     shown_long(args[1], newbits), shown_text(args[2], buf_cstr(&num)));
 		buf_release(&num);
 		return NULL;
 	}
@@ -4035,8 +4092,8 @@ static struct value *f_cidrhost(struct func_call *fc, struct value **args, size_
 	/* a negative host number counts back from the last address: -1 is the last one */
 	if (hostnum >= 0 ? hostnum >= room : -hostnum - 1 >= room) {
 		num_text(hostnum, &num);
-		fail(&c, 1, "prefix of %d does not accommodate a host numbered %s", net.prefix,
-		     buf_cstr(&num));
+		fail(&c, 1, "prefix of %s does not accommodate a host numbered %s",
+		     shown_long(args[0], net.prefix), shown_text(args[1], buf_cstr(&num)));
 		buf_release(&num);
 		return NULL;
 	}
@@ -4112,13 +4169,14 @@ static char *read_file_arg(const struct fctx *c, struct value **args, struct buf
 			fail(c, 0, "no file exists at %s; this function works only with files that "
 			     "are distributed as part of the configuration source code, so if this "
 			     "file will be created by a resource in this configuration you must "
-			     "instead obtain this result from an attribute of that resource", path);
+			     "instead obtain this result from an attribute of that resource",
+			     shown_text(args[0], path));
 		else
-			fail(c, 0, "cannot open %s: %s", path, strerror(errno));
+			fail(c, 0, "cannot open %s: %s", shown_text(args[0], path), strerror(errno));
 		goto fail;
 	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		fail(c, 0, "failed to read file: read %s: is a directory", path);
+		fail(c, 0, "failed to read file: read %s: is a directory", shown_text(args[0], path));
 		goto fail;
 	}
 	for (;;) {
@@ -4128,7 +4186,8 @@ static char *read_file_arg(const struct fctx *c, struct value **args, struct buf
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			fail(c, 0, "failed to read file: read %s: %s", path, strerror(errno));
+			fail(c, 0, "failed to read file: read %s: %s", shown_text(args[0], path),
+			     strerror(errno));
 			goto fail;
 		}
 		if (!got)
@@ -4203,11 +4262,11 @@ static struct value *f_fileexists(struct func_call *fc, struct value **args, siz
 		if (errno == ENOENT)
 			r = val_bool(0);
 		else
-			fail(&c, 0, "failed to stat %s: %s", path, strerror(errno));
+			fail(&c, 0, "failed to stat %s: %s", shown_text(args[0], path), strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
 		r = val_bool(1);
 	} else {
-		fail(&c, 0, "%s is %s", path, S_ISDIR(st.st_mode) ? "a directory, not a file" :
+		fail(&c, 0, "%s is %s", shown_text(args[0], path), S_ISDIR(st.st_mode) ? "a directory, not a file" :
 		     S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node, not a regular file" :
 		     S_ISFIFO(st.st_mode) ? "a named pipe, not a regular file" :
 		     S_ISSOCK(st.st_mode) ? "a unix domain socket, not a regular file" :
@@ -4243,9 +4302,12 @@ static int check_template_vars(const struct fctx *c, const struct value *vars)
 	}
 	for (size_t i = 0; i < vars->u.map.n; i++)
 		if (!is_identifier(vars->u.map.items[i].key)) {
-			fail(c, 1, "invalid template variable name \"%s\": must start with a letter, "
+			/* a sensitive map's keys are as secret as its values */
+			fail(c, 1, "invalid template variable name %s%s%s: must start with a letter, "
 			     "followed by zero or more letters, digits, and underscores",
-			     vars->u.map.items[i].key);
+			     val_is_sensitive(vars) ? "" : "\"",
+			     shown_text(vars, vars->u.map.items[i].key),
+			     val_is_sensitive(vars) ? "" : "\"");
 			return -1;
 		}
 	return 0;

@@ -367,6 +367,54 @@ static void expect_err(const char *fn, const char *args, const char *sub)
 	expect_err_at(fn, args, sub, ARG_ANY);
 }
 
+/* The call must fail with one error, at argument arg, that says "(sensitive value)" and shows
+ * nothing of secret (a part of a sensitive argument). */
+static void expect_err_hidden(const char *fn, const char *args, int arg, const char *secret)
+{
+	struct diag_ctx diag;
+	struct value *r;
+	struct buf what = BUF_INIT;
+
+	expect_err_at(fn, args, "(sensitive value)", arg);
+	diag_init(&diag);
+	r = call(fn, args, &diag);
+	buf_printf(&what, "%s(%s) hides %s", fn, args, secret);
+	for (size_t i = 0; i < buf_count(&diag.diags, struct diag); i++) {
+		const struct diag *d = &buf_at(&diag.diags, struct diag, i);
+		check(!strstr(d->message, secret), what.data, "the error shows it: %s", d->message);
+	}
+	val_unref(r);
+	diag_release(&diag);
+	buf_release(&what);
+}
+
+/* A number converted to a string must read the same whichever way it is converted: in a
+ * template ("${n}", val_to_string), with tostring(), join() and format("%s"). */
+static void expect_number_text(const char *num, const char *want)
+{
+	struct value *v = lit(num);
+	struct buf b = BUF_INIT, what = BUF_INIT, args = BUF_INIT, w = BUF_INIT;
+	const char *why = NULL;
+
+	buf_printf(&what, "\"${%s}\"", num);
+	check(val_to_string(v, &b, &why) == 0 && !strcmp(buf_cstr(&b), want), what.data,
+	      "got %s, want %s", buf_cstr(&b), want);
+	buf_printf(&args, "[%s]", num);
+	buf_printf(&w, "'%s'", want);
+	expect("tostring", buf_cstr(&args), buf_cstr(&w));
+	buf_reset(&args);
+	buf_printf(&args, "['', [%s]]", num);
+	expect("join", buf_cstr(&args), buf_cstr(&w));
+	buf_reset(&args);
+	buf_printf(&args, "['%%s', %s]", num);
+	expect("format", buf_cstr(&args), buf_cstr(&w));
+	val_unref(v);
+	buf_release(&b);
+	buf_release(&what);
+	buf_release(&args);
+	buf_release(&w);
+}
+
 /* ---- the cases ---- */
 
 static void test_numbers(void)
@@ -532,6 +580,8 @@ static void test_strings(void)
 	expect_err_at("replace", "['x', '/\\\\pL/', 'y']", "not supported", 1);
 	expect_err_at("replace", "['x', '/\\\\1/', 'y']", "invalid escape", 1);
 	expect_err_at("replace", "[null, 'a', 'b']", "must not be null", 0);
+	expect_err_hidden("replace", "['x', !'/(hunter2/', 'y']", 1, "hunter");
+	expect_err_hidden("replace", "['x', !'/a**hunter2/', 'y']", 1, "hunter");
 	expect("format", "['Hello, %s!', 'Ander']", "'Hello, Ander!'");
 	expect("format", "['There are %d lights', 4]", "'There are 4 lights'");
 	expect("format", "['%.2f', 3.14159]", "'3.14'");
@@ -601,6 +651,11 @@ static void test_strings(void)
 	expect_err_at("format", "['hello', 'x']", "no verbs in format string", 1);
 	expect_err_at("format", "['%z', 1]", "unsupported format verb 'z'", 0);
 	expect_err_at("format", "['abc %']", "invalid format string starting at offset 5", 0);
+	/* a verb is a part of the format string: a sensitive one is not quoted */
+	expect_err_hidden("format", "[!'hunter2%z', 1]", 0, "%z");
+	expect_err_hidden("format", "[!'hunter2%[3]s', 1]", 0, "%[3]s");
+	expect_err_hidden("format", "[!'%\u00e9']", 0, "\u00e9");
+	expect_err_hidden("format", "['%t', !'hunter2']", 1, "hunter");
 	expect_err_at("format", "['%s', null]", "null value cannot be formatted", 1);
 	expect_err_at("format", "['%s', [1]]", "string required", 1);
 	expect_err_at("format", "['%t', 1]", "unsupported value for \"%t\" at 0: bool required", 1);
@@ -795,6 +850,46 @@ static void test_conversions(void)
 	expect("tostring", "[null]", "null");
 	expect_err_at("tostring", "[[]]", "cannot convert list to string", 0);
 	expect_err_at("tostring", "[{}]", "cannot convert map to string", 0);
+	/* one conversion for every path: whole numbers in full, never an exponent */
+	expect_number_text("1000000000000000", "1000000000000000");
+	expect_number_text("-1000000000000000", "-1000000000000000");
+	expect_number_text("123456789012", "123456789012");
+	expect_number_text("9007199254740993", "9007199254740992");
+	expect_number_text("123456789012345680000", "123456789012345680000");
+	expect_number_text("1e21", "1000000000000000000000");
+	expect_number_text("1e300", "1" "0000000000" "0000000000" "0000000000" "0000000000"
+			   "0000000000" "0000000000" "0000000000" "0000000000" "0000000000"
+			   "0000000000" "0000000000" "0000000000" "0000000000" "0000000000"
+			   "0000000000" "0000000000" "0000000000" "0000000000" "0000000000"
+			   "0000000000" "0000000000" "0000000000" "0000000000" "0000000000"
+			   "0000000000" "0000000000" "0000000000" "0000000000" "0000000000"
+			   "0000000000");
+	expect_number_text("0.1", "0.1");
+	expect_number_text("-2.5", "-2.5");
+	expect_number_text("1e-7", "0.0000001");
+	expect_number_text("123456789.125", "123456789.125");
+	expect_number_text("1234567890123456.5", "1234567890123456.5");
+	expect_number_text("0.30000000000000004", "0.30000000000000004");
+	expect_number_text("0", "0");
+	expect("format", "['%d', 1e15]", "'1000000000000000'");
+	expect("format", "['%d', 123456789012]", "'123456789012'");
+	/* %v is %g as in cty (big.Float's Text('g', -1)): an exponent from 1e+21 down to 1e+06 */
+	expect("format", "['%v', 123456789012]", "'1.23456789012e+11'");
+	/* no infinity is a number: tonumber refuses it as it refuses 1e400 */
+	expect_err_at("tonumber", "['inf']", "cannot convert \"inf\" to number; given string must "
+		      "be a decimal representation of a number", 0);
+	expect_err_at("tonumber", "['Inf']", "decimal representation", 0);
+	expect_err_at("tonumber", "['-inf']", "decimal representation", 0);
+	expect_err_at("tonumber", "['+Inf']", "decimal representation", 0);
+	expect_err_at("tonumber", "['-Inf']", "decimal representation", 0);
+	expect_err_at("tonumber", "['1e400']", "decimal representation", 0);
+	expect_err_at("tonumber", "['-1e400']", "decimal representation", 0);
+	expect_err_at("tonumber", "['nan']", "decimal representation", 0);
+	expect_err_at("tonumber", "['Infinity']", "decimal representation", 0);
+	expect_err_at("abs", "['inf']", "must be a number, not \"inf\"", 0);
+	expect_err_at("max", "[1, '-Inf']", "must be a number", 1);
+	expect_err_at("format", "['%f', 'Inf']", "a number is required", 1);
+	expect_err_at("tonumber", "[!'inf']", "cannot convert (sensitive value) to number", 0);
 	expect("tolist", "[['a', 'b', 'c']]", "['a', 'b', 'c']");
 	expect("tolist", "[['a', 1, true]]", "['a', '1', 'true']");
 	expect("tolist", "[set['a']]", "['a']");
@@ -855,6 +950,10 @@ static void test_encoding(void)
 	expect_err_at("base64decode", "['YQ==YQ==']", "at input byte 4", 0);
 	expect_err_at("base64decode", "['YWJj YQ==']", "at input byte 4", 0);
 	expect_err_at("base64decode", "['/w==']", "not valid UTF-8", 0);
+	/* jansson's message quotes the text near the error */
+	expect_err_hidden("jsondecode", "[!'hunter2SECRET']", 0, "hunter");
+	expect_err_hidden("jsondecode", "[!'{\"pw\": hunter2}']", 0, "hunter");
+	expect_err_hidden("base64decode", "[!'abc!SECRET']", 0, "byte 3");
 	expect("sha256", "['hello world']",
 	       "'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9'");
 	expect("sha256", "['']",
@@ -892,6 +991,15 @@ static void test_cidr(void)
 	expect_err_at("cidrsubnet", "['10.0.0.0/8', 'x', 1]", "newbits must be a number", 1);
 	expect_err_at("cidrsubnet", "['10.0.0.0/8', -1, 0]", "newbits must not be negative", 1);
 	expect_err_at("cidrsubnet", "[!'x', 1, 0]", "not (sensitive value)", 0);
+	expect_err_hidden("cidrsubnet", "['10.0.0.0/16', 4, !1234]", 2, "1234");
+	expect_err_hidden("cidrsubnet", "['10.0.0.0/16', 4, !'1234']", 2, "1234");
+	expect_err_hidden("cidrsubnet", "['10.0.0.0/16', !-77, 0]", 1, "77");
+	expect_err_hidden("cidrsubnet", "['10.0.0.0/16', !77, 0]", 1, "77");
+	expect_err_hidden("cidrsubnet", "[!'10.0.0.0/27', 9, 0]", 1, "27");
+	expect_err_hidden("cidrsubnet", "['10.0.0.0/8', 2, !0.75]", 2, "0.75");
+	expect_err_hidden("cidrhost", "['192.168.1.0/30', !4321]", 1, "4321");
+	expect_err_hidden("cidrhost", "[!'192.168.1.0/31', 9]", 1, "31");
+	expect_err_hidden("cidrnetmask", "[!'fd00::/8']", 0, "fd00");
 	expect("cidrhost", "['10.12.112.0/20', 16]", "'10.12.112.16'");
 	expect("cidrhost", "['10.12.112.0/20', 268]", "'10.12.113.12'");
 	expect("cidrhost", "['10.0.0.0/24', -1]", "'10.0.0.255'");
@@ -957,6 +1065,15 @@ static void test_files(void)
 	expect("fileexists", "['hello.txt']", "true");
 	expect("fileexists", "['missing.txt']", "false");
 	expect_err_at("fileexists", "['sub']", "sub is a directory, not a file", 0);
+	/* a path from a secret is not shown */
+	expect_err_hidden("file", "[!'hunter2SECRET']", 0, "hunter");
+	expect_err_hidden("file", "[!'sub']", 0, "sub");
+	expect_err_hidden("file", "[!'bad.bin']", 0, "bad.bin");
+	expect_err_hidden("fileexists", "[!'sub']", 0, "sub");
+	expect_err_hidden("filesha256", "[!'hunter2SECRET']", 0, "hunter");
+	expect_err_hidden("templatefile", "[!'hunter2SECRET', {}]", 0, "hunter");
+	expect_err_hidden("templatefile", "['t.tmpl', !{'1hunter' = 1}]", 1, "hunter");
+	expect_err_hidden("templatefile", "['t.tmpl', {'1hunter' = !1}]", 1, "hunter");
 	expect("filesha256", "['hello.txt']",
 	       "'a591a6d40bf420404a011733cfb7b190d62c65bf0bcda32b57b277d9ad9f146e'");
 	expect("filesha256", "['bad.bin']",
