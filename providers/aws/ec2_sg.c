@@ -900,10 +900,40 @@ static int key_read(struct aws *a, struct provider_read *items, size_t n, struct
 	return ret;
 }
 
+/* The key pair an interrupted import made, by its stk:token tag. (DescribeTags finds it too,
+ * but gives its key-... id, and a key pair is read by its name.) */
+static int key_find(struct aws *a, const char *token, const struct value *planned, struct value **result,
+		    struct diag_ctx *diag)
+{
+	struct aws_params p;
+	xmlDoc *doc;
+	char *name;
+	int ret = 0;
+
+	*result = NULL;
+	aws_params_init(&p);
+	aws_param(&p, "Filter.1.Name", "tag:stk:token");
+	aws_param(&p, "Filter.1.Value.1", "%s", token);
+	doc = aws_query(a, "ec2", EC2_VERSION, "DescribeKeyPairs", &p, diag, NULL);
+	aws_params_release(&p);
+	if (!doc)
+		return -1;
+	name = xstrdup(aws_xml_text(aws_xml_first_item(aws_xml_child(aws_xml_root(doc), "keySet")), "keyName") ?: "");
+	xmlFreeDoc(doc);
+	if (*name) {
+		const char *names[1] = { name };
+		const struct value *known[1] = { planned };
+		ret = read_keys(a, names, known, 1, result, diag, NULL);
+	}
+	free(name);
+	return ret;
+}
+
 const struct aws_resource aws_key_pair_resource = {
 	.type = "key_pair",
 	.create = key_create,
 	.update = key_update,
 	.remove = key_remove,
 	.read = key_read,
+	.find = key_find,
 };
