@@ -481,6 +481,13 @@ static int run_plan(struct run *r, const char *operation)
 	int rs = state_read(r->path, &r->st, &r->diag);
 	if (rs < 0)
 		return -1;
+	/* what the state holds as sensitive must not reach a message, whatever path it takes
+	 * there (a cloud API's error that echoes an argument); only a run that calls APIs needs
+	 * the walk over every value (stk's own messages know what is sensitive) */
+	int calls = r->pa.refresh || strcmp(operation, "plan") != 0;
+	for (size_t i = 0; calls && i < r->st.nresources; i++)
+		for (size_t k = 0; k < r->st.resources[i]->ninstances; k++)
+			val_add_secrets(r->st.resources[i]->instances[k]->attrs);
 	r->state_new = rs == STATE_NEW;
 	if (r->saved) {
 		/* no lineage: the plan was made before any state existed, and none may exist now */
@@ -527,6 +534,12 @@ static int run_plan(struct run *r, const char *operation)
 	r->opts.replaces = (const char *const *)(void *)r->pa.replaces.data;
 	if (plan_make(&r->diag, &r->mod, r->priors, r->nprior, &r->opts, &r->plan))
 		return -1;
+	/* and what the plan makes sensitive (a variable's value in an argument), for apply */
+	for (size_t i = 0; strcmp(operation, "plan") && i < buf_count(&r->plan.changes, struct plan_change *); i++) {
+		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
+		val_add_secrets(c->before);
+		val_add_secrets(c->after);
+	}
 	if (r->saved && !same_actions(r))
 		return -1;
 	return 0;

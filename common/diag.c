@@ -1,3 +1,5 @@
+/* memmem */
+#define _GNU_SOURCE
 #include "common/diag.h"
 
 #include <errno.h>
@@ -377,6 +379,114 @@ void diag_format(const struct diag *d, struct buf *out, int color)
 		buf_printf(out, "  %shint:%s %s\n", color ? "\033[1;36m" : "", reset, d->hint);
 }
 
+/* ---- secrets ---- */
+
+struct secret {
+	char *text;
+	size_t len;
+};
+
+static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct buf secrets = BUF_INIT;   /* struct secret, the longest first once sorted */
+static int secrets_sorted = 1;
+
+static void add_secret(const char *s, size_t len);
+
+void diag_add_secret(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf form = BUF_INIT;
+
+	if (len < DIAG_SECRET_MIN)
+		return;
+	add_secret(s, len);
+	/* as a form (the AWS query APIs' bodies, the debug log shows them so) encodes it */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			buf_addch(&form, (char)c);
+		} else if (c == ' ') {
+			buf_addch(&form, '+');
+		} else {
+			buf_addch(&form, '%');
+			buf_addch(&form, hex[c >> 4]);
+			buf_addch(&form, hex[c & 15]);
+		}
+	}
+	if (form.len != len)
+		add_secret(form.data, form.len);
+	buf_release(&form);
+}
+
+static void add_secret(const char *s, size_t len)
+{
+	struct secret x;
+
+	pthread_mutex_lock(&secrets_lock);
+	for (size_t i = 0; i < buf_count(&secrets, struct secret); i++) {
+		const struct secret *y = &buf_at(&secrets, struct secret, i);
+		if (y->len == len && !memcmp(y->text, s, len)) {
+			pthread_mutex_unlock(&secrets_lock);
+			return;
+		}
+	}
+	x.text = xmalloc(len);
+	memcpy(x.text, s, len);
+	x.len = len;
+	buf_push(&secrets, struct secret, x);
+	secrets_sorted = 0;
+	pthread_mutex_unlock(&secrets_lock);
+}
+
+static int secret_cmp(const void *a, const void *b)
+{
+	const struct secret *x = a, *y = b;
+
+	return x->len < y->len ? 1 : x->len > y->len ? -1 : memcmp(x->text, y->text, x->len);
+}
+
+void diag_redact(struct buf *b)
+{
+	static const char shown[] = "(sensitive value)";
+	struct buf out = BUF_INIT;
+
+	pthread_mutex_lock(&secrets_lock);
+	size_t n = buf_count(&secrets, struct secret);
+	if (n && !secrets_sorted) {
+		/* the longest first: a secret inside a longer one must not leave the rest of it */
+		qsort(secrets.data, n, sizeof(struct secret), secret_cmp);
+		secrets_sorted = 1;
+	}
+	for (size_t i = 0; i < n && b->len; i++) {
+		const struct secret *x = &buf_at(&secrets, struct secret, i);
+		const char *from = b->data, *end = b->data + b->len, *at;
+		if (!memmem(from, b->len, x->text, x->len))
+			continue;
+		buf_reset(&out);
+		while ((at = memmem(from, (size_t)(end - from), x->text, x->len)) != NULL) {
+			buf_add(&out, from, (size_t)(at - from));
+			buf_add(&out, shown, sizeof shown - 1);
+			from = at + x->len;
+		}
+		buf_add(&out, from, (size_t)(end - from));
+		buf_reset(b);
+		buf_add(b, out.data, out.len);
+	}
+	pthread_mutex_unlock(&secrets_lock);
+	buf_release(&out);
+}
+
+void diag_forget_secrets(void)
+{
+	pthread_mutex_lock(&secrets_lock);
+	for (size_t i = 0; i < buf_count(&secrets, struct secret); i++)
+		free(buf_at(&secrets, struct secret, i).text);
+	buf_release(&secrets);
+	secrets_sorted = 1;
+	pthread_mutex_unlock(&secrets_lock);
+}
+
 void diag_print(const struct diag_ctx *ctx, FILE *out, int color)
 {
 	struct buf b = BUF_INIT;
@@ -385,6 +495,7 @@ void diag_print(const struct diag_ctx *ctx, FILE *out, int color)
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&b);
 		diag_format(&buf_at(&ctx->diags, struct diag, i), &b, color);
+		diag_redact(&b);
 		fwrite(b.data, 1, b.len, out);
 	}
 	if (ctx->max_errors && ctx->errors > ctx->max_errors)

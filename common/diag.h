@@ -77,6 +77,20 @@ void diag_take_sources(struct diag_ctx *to, struct diag_ctx *from);
 /* Sets the hint of the diagnostic added last. */
 void diag_hint(struct diag_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Secrets: the text of sensitive values, which no message or log line may show. diag_print
+ * and the HTTP log replace each registered secret with "(sensitive value)" in what they write:
+ * the last line of defence for a value that reaches a message by a path that cannot know it
+ * is sensitive (a cloud API's error that echoes an argument). Process-wide and thread-safe;
+ * text shorter than DIAG_SECRET_MIN bytes is too common to replace and is not registered.
+ */
+#define DIAG_SECRET_MIN 4
+void diag_add_secret(const char *s, size_t len);
+/* Replaces every registered secret in b, the longest first. */
+void diag_redact(struct buf *b);
+/* Forgets them all (for tests). */
+void diag_forget_secrets(void);
+
 #define diag_error(ctx, span, ...) diag_add((ctx), DIAG_ERROR, (span), __VA_ARGS__)
 #define diag_warning(ctx, span, ...) diag_add((ctx), DIAG_WARNING, (span), __VA_ARGS__)
 #define diag_note(ctx, span, ...) diag_add((ctx), DIAG_NOTE, (span), __VA_ARGS__)

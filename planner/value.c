@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/diag.h"
+
 /* null, true and false are shared: every value that says so is the same object, which is
  * never counted nor freed. */
 static struct value shared_null = { 0, VAL_NULL, 0, VAL_SHARED_STATIC, { 0 } };
@@ -401,6 +403,38 @@ struct value *val_mark_elements(struct value *v, unsigned marks)
 	r = val_mark(c, v->marks);
 	val_unref(c);
 	return r;
+}
+
+static void add_secrets(const struct value *v, int inside)
+{
+	if (!v || (v->marks & VAL_UNKNOWN))
+		return;
+	inside |= (v->marks & VAL_SENSITIVE) != 0;
+	switch (v->kind) {
+	case VAL_STRING:
+		if (inside)
+			diag_add_secret(v->u.str.s, v->u.str.len);
+		break;
+	case VAL_LIST:
+	case VAL_SET:
+		for (size_t i = 0; i < v->u.list.n; i++)
+			add_secrets(v->u.list.items[i], inside);
+		break;
+	case VAL_MAP:
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			if (inside)
+				diag_add_secret(v->u.map.items[i].key, strlen(v->u.map.items[i].key));
+			add_secrets(v->u.map.items[i].val, inside);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void val_add_secrets(const struct value *v)
+{
+	add_secrets(v, 0);
 }
 
 struct value *val_unmark(struct value *v)

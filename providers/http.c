@@ -1621,6 +1621,8 @@ static long retry_after_ms(const struct http_client *c, const struct http_respon
 
 static void log_write(struct http_client *c, struct buf *b)
 {
+	/* a request's body may carry a sensitive argument (a tag, a password) */
+	diag_redact(b);
 	/* One fwrite per record: stdio's lock keeps threads' records whole. */
 	if (b->len)
 		fwrite(b->data, 1, b->len, c->log);

@@ -153,6 +153,47 @@ t_expect_status 0
 W=$W_MAIN
 t_end
 
+t_begin "a sensitive value the API echoes in an error, or that a request carries, is not printed"
+W_MAIN=$W
+W=$T_TMP/secrets
+mkdir -p "$W"
+cat >"$W/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+variable net {
+  type      = string
+  sensitive = true
+}
+
+variable owner {
+  type      = string
+  sensitive = true
+  default   = "owner-hunter2"
+}
+
+resource aws.vpc main {
+  cidr_block = "10.9.0.0/16"
+  tags       = { Name = "$N-secrets", Owner = var.owner }
+}
+
+resource aws.subnet s {
+  vpc_id     = aws.vpc.main.id
+  cidr_block = var.net
+}
+EOF
+T_STATUS=0
+(cd "$W" && AWS_ENDPOINT_URL=$PX STK_LOG=debug t_timeout 300 "$STK_ABS" apply -auto-approve -var net=10.99.77.0/24) \
+	</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 1
+t_expect_has err "aws.subnet.s: ec2 CreateSubnet"
+t_expect_has err "(sensitive value)"
+grep -l "10.99.77\|owner-hunter2" "$T_TMP/out" "$T_TMP/err" >/dev/null &&
+	t_why "a sensitive value was printed: $(grep -h "10.99.77\|owner-hunter2" "$T_TMP/out" "$T_TMP/err" | head -3)"
+in_w destroy -auto-approve -var net=10.99.77.0/24
+t_expect_status 0
+W=$W_MAIN
+t_end
+
 t_begin "a failing subnet (an invalid CIDR) stops only its dependents; the rest completes; exit 1"
 in_w destroy -auto-approve
 cat >>"$W/main.stk" <<EOF

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/diag.h"
 #include "common/pieces.h"
 #include "common/strmap.h"
 #include "tests/unit/unit.h"
@@ -402,9 +403,39 @@ static void test_pieces_exit(void)
 #endif
 }
 
+/* diag_redact: every registered secret, raw or form-encoded, the longest first */
+static void redacted(const char *in, const char *want)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, in);
+	diag_redact(&b);
+	CHECK(!strcmp(buf_cstr(&b), want), "redact \"%s\": \"%s\", not \"%s\"", in, buf_cstr(&b), want);
+	buf_release(&b);
+}
+
+static void test_secrets(void)
+{
+	redacted("nothing registered: hunter2", "nothing registered: hunter2");
+	diag_add_secret("hunter2", 7);
+	diag_add_secret("hunter2-long", 12);
+	diag_add_secret("abc", 3);                 /* too short to replace */
+	diag_add_secret("10.99.77.0/24", 13);
+	diag_add_secret("hunter2", 7);             /* twice is once */
+	redacted("x hunter2 y hunter2", "x (sensitive value) y (sensitive value)");
+	redacted("hunter2-long!", "(sensitive value)!");
+	redacted("abc", "abc");
+	redacted("The CIDR '10.99.77.0/24' is invalid", "The CIDR '(sensitive value)' is invalid");
+	redacted("CidrBlock=10.99.77.0%2F24&x=1", "CidrBlock=(sensitive value)&x=1");
+	redacted("", "");
+	diag_forget_secrets();
+	redacted("hunter2", "hunter2");
+}
+
 int main(void)
 {
 	make_keys();
+	test_secrets();
 	test_put_get();
 	test_reserve();
 	test_read_fd();
