@@ -100,3 +100,13 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
 	m->len++;
 	return NULL;
 }
+
+void strmap_set(struct strmap *m, const char *key, void *value)
+{
+	struct strmap_entry *e;
+
+	if (strmap_put(m, key, value) == NULL)
+		return;
+	e = find(m, key, (size_t)hash(key));
+	e->value = value;
+}

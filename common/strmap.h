@@ -29,5 +29,7 @@ void strmap_reserve(struct strmap *m, size_t n);
 /* Stores value under key unless key is present; returns the value that was there (and leaves
  * it), or NULL when value was stored. */
 void *strmap_put(struct strmap *m, const char *key, void *value);
+/* Stores value under key, replacing what was there (NULL reads as absent to strmap_get). */
+void strmap_set(struct strmap *m, const char *key, void *value);
 
 #endif

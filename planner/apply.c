@@ -853,8 +853,17 @@ static void refresh_priors(struct applier *ap, struct plan_prior **priors, size_
 	planner_set_priors(ap->pl, *priors, *n);
 }
 
+/* -replace names objects that exist before the apply; once this run has made the new one,
+ * the flag is spent: the replan that follows must see that object as it is (its id), not plan
+ * it anew (an unknown id, which the dependents would then be created with). */
+static void replace_spent(struct planner *pl, const char *addr)
+{
+	if (strmap_get(&pl->replace, addr))
+		strmap_set(&pl->replace, addr, NULL);
+}
+
 static int walk(struct applier *ap, const struct config_module *root, const struct plan_opts *opts,
-		struct buf *deposed)
+		const struct plan *plan, struct buf *deposed)
 {
 	struct planner pl;
 	struct plan scratch;
@@ -864,7 +873,22 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 	struct buf running = BUF_INIT;
 	struct buf batch = BUF_INIT;    /* struct op *: prepared this round, not yet queued */
 	int failed = 0, intents = 0;
+	/* with -target, the plan holds only what was targeted (and what that needs): the replan
+	 * of anything else is not to be applied. planned: instance address -> its change;
+	 * done: resource address -> what this run did to it ("replaced"), for the warning */
+	int targeting = opts->targets && opts->targets[0];
+	struct strmap planned, done;
 
+	strmap_init(&planned);
+	strmap_init(&done);
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
+		const struct plan_change *c = buf_at(&plan->changes, struct plan_change *, i);
+		strmap_put(&planned, c->addr, (void *)c);
+		if (c->action != PLAN_NOOP && c->action != PLAN_READ)
+			strmap_put(&done, c->resource, (void *)(c->action == PLAN_REPLACE ? "replaced" :
+						c->action == PLAN_CREATE ? "created" :
+						c->action == PLAN_DELETE ? "destroyed" : "updated"));
+	}
 	plan_init(&scratch);
 	priors = apply_priors(ap->st, &nprior);
 	if (planner_setup(&pl, ap->diag, root, priors, nprior, opts, &scratch)) {
@@ -900,9 +924,22 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 				failed = 1;
 				continue;
 			}
+			int left_out = 0;
 			for (size_t k = k0; k < buf_count(&scratch.changes, struct plan_change *); k++) {
 				struct plan_change *c = buf_at(&scratch.changes, struct plan_change *, k);
 				struct op *op = NULL;
+				if (targeting && c->action != PLAN_NOOP && !strmap_get(&planned, c->addr)) {
+					/* not targeted: left as it is, though what it uses may have moved
+					 * on; Terraform's -target does the same, and says so */
+					const char *dep = NULL, *how = NULL;
+					for (size_t d = 0; !how && d < buf_count(&c->deps, char *); d++)
+						how = strmap_get(&done, dep = buf_at(&c->deps, char *, d));
+					if (how)
+						diag_warning(ap->diag, NULL, "%s depends on %s, which was %s; it was not "
+							     "targeted, so it is out of date: run stk plan", c->addr, dep, how);
+					left_out = 1;
+					continue;
+				}
 				switch (c->action) {
 				case PLAN_CREATE:
 					op = op_new(OP_CREATE, c, NULL, c->after);
@@ -917,7 +954,16 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 					/* without create_before_destroy, phase one destroyed it: still here
 					 * means that destroy failed, and nothing is created in its place */
 					if (!c->create_before_destroy) {
+						const struct plan_change *pc = strmap_get(&planned, c->addr);
 						no[idx].failed = 1;
+						/* a failed destroy was reported as it failed; a replacement
+						 * the plan did not have was not, and must be */
+						if (!pc || pc->action != PLAN_REPLACE) {
+							diag_error(ap->diag, NULL, "%s: planned again with what is known now, it "
+								   "must be replaced, which the plan did not say; it was left as "
+								   "it is", c->addr);
+							diag_hint(ap->diag, "run stk plan, then apply again");
+						}
 						break;
 					}
 					/* create_before_destroy: the old object waits for phase three */
@@ -937,6 +983,13 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 				n->state = 3;
 				done_nodes++;
 				failed = 1;
+				continue;
+			}
+			if (left_out && !buf_count(&no[idx].ops, struct op *)) {
+				/* its value is not what exists: nothing (an output) takes it up */
+				val_unref(v);
+				n->state = 3;
+				done_nodes++;
 				continue;
 			}
 			if (!buf_count(&no[idx].ops, struct op *)) {
@@ -1007,6 +1060,8 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 				d->node->state = 3;
 				failed = 1;
 			} else {
+				for (size_t k = 0; k < buf_count(&no[idx].ops, struct op *); k++)
+					replace_spent(&pl, buf_at(&no[idx].ops, struct op *, k)->addr);
 				refresh_priors(ap, &priors, &nprior);
 				d->node->value = planner_node(&pl, d->node);
 				d->node->state = d->node->value ? 2 : 3;
@@ -1042,6 +1097,8 @@ out:
 		buf_release(&no[i].ops);
 	}
 	free(no);
+	strmap_release(&planned);
+	strmap_release(&done);
 	buf_release(&running);
 	buf_release(&batch);
 	ap->pl = NULL;
@@ -1058,6 +1115,7 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	struct applier ap;
 	struct buf deletes = BUF_INIT, deposed = BUF_INIT;
 	int failed = 0;
+	unsigned errors0 = diag->errors;
 
 	memset(&ap, 0, sizeof ap);
 	memset(res, 0, sizeof *res);
@@ -1084,7 +1142,7 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	if (buf_count(&deletes, struct op *) && run_deletes(&ap, &deletes))
 		failed = 1;
 	/* phase two: everything else, in dependency order (a destroy plan has nothing here) */
-	if (!opts->destroy && !apply_interrupted && walk(&ap, root, opts, &deposed))
+	if (!opts->destroy && !apply_interrupted && walk(&ap, root, opts, plan, &deposed))
 		failed = 1;
 	/* phase three: the old objects that create_before_destroy kept until now */
 	if (buf_count(&deposed, struct op *) && !apply_interrupted && run_deletes(&ap, &deposed))
@@ -1129,6 +1187,10 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	pthread_cond_destroy(&ap.work_cv);
 	pthread_cond_destroy(&ap.done_cv);
 	res->interrupted = apply_interrupted != 0;
+	/* a failure always says what failed: "Apply failed" with nothing on stderr helps no one */
+	if (failed && !res->interrupted && diag->errors == errors0)
+		diag_error(diag, NULL, "the apply did not finish (%u of %u operations done), though no operation failed",
+			   ap.finished, ap.total);
 	return failed || res->interrupted ? -1 : 0;
 }
 

@@ -259,4 +259,79 @@ t_expect_status 0
 [ "$(vpcs)" -eq 0 ] || t_why "destroy left the VPC"
 t_end
 
+t_begin "-replace of a VPC gives its re-created dependents the new VPC's id"
+# the replan after the new VPC was made still saw -replace: its id planned unknown again, and
+# the subnet was created with an empty vpc_id (VpcID  does not exist), the group in the default VPC
+W_MAIN=$W
+W=$T_TMP/replace
+mkdir -p "$W"
+AMI=$(awsx ec2 describe-images --owners amazon --query 'Images[0].ImageId' --output text)
+cat >"$W/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+resource aws.vpc main {
+  cidr_block = "10.7.0.0/16"
+  tags       = { Name = "$N-r" }
+}
+
+resource aws.subnet s {
+  vpc_id     = aws.vpc.main.id
+  cidr_block = "10.7.1.0/24"
+}
+
+resource aws.security_group a {
+  name   = "$N-r"
+  vpc_id = aws.vpc.main.id
+}
+
+resource aws.instance i {
+  ami           = "$AMI"
+  instance_type = "t3.micro"
+  subnet_id     = aws.subnet.s.id
+  tags          = { Name = "$N-r" }
+}
+EOF
+vpc_r() { awsx ec2 describe-vpcs --filters "Name=tag:Name,Values=$N-r" --query 'Vpcs[].VpcId' --output text; }
+subnet_r() { awsx ec2 describe-subnets --filters "Name=cidr-block,Values=10.7.1.0/24" --query "Subnets[].$1" --output text; }
+sg_vpc() { awsx ec2 describe-security-groups --filters "Name=group-name,Values=$N-r" --query 'SecurityGroups[].VpcId' --output text; }
+inst_subnet() {
+	awsx ec2 describe-instances --filters "Name=tag:Name,Values=$N-r" "Name=instance-state-name,Values=running" \
+		--query 'Reservations[].Instances[].SubnetId' --output text
+}
+in_w apply -auto-approve
+t_expect_status 0
+OLD=$(vpc_r)
+in_w apply -auto-approve -replace aws.vpc.main
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 4 added, 0 changed, 4 destroyed."
+NEW=$(vpc_r)
+[ -n "$NEW" ] && [ "$NEW" != "$OLD" ] || t_why "the VPC was not replaced: $OLD, then $NEW"
+[ "$(subnet_r VpcId)" = "$NEW" ] || t_why "the subnet is in '$(subnet_r VpcId)', not the new VPC $NEW"
+[ "$(sg_vpc)" = "$NEW" ] || t_why "the group is in '$(sg_vpc)', not the new VPC $NEW"
+[ "$(inst_subnet)" = "$(subnet_r SubnetId)" ] || t_why "the instance is in '$(inst_subnet)', not the new subnet"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "-target X -replace X with a dependent: exit 0, and a warning names what is out of date"
+# the walk planned the untargeted instance again, found it must be replaced (its subnet is new)
+# and failed it without a word: "Apply failed ... 0 failed", exit 1, nothing on stderr
+SUBNET=$(subnet_r SubnetId)
+INST=$(inst_subnet)
+in_w apply -auto-approve -target aws.subnet.s -replace aws.subnet.s
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 1 added, 0 changed, 1 destroyed."
+t_expect_has err "aws.instance.i depends on aws.subnet.s, which was replaced; it was not targeted"
+t_expect_lacks err "error"
+[ -n "$(subnet_r SubnetId)" ] && [ "$(subnet_r SubnetId)" != "$SUBNET" ] || t_why "the subnet was not replaced"
+[ "$(inst_subnet)" = "$INST" ] || t_why "the untargeted instance was touched: in '$(inst_subnet)', was in $INST"
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "aws.instance.i"
+in_w destroy -auto-approve
+t_expect_status 0
+[ -z "$(vpc_r)" ] || t_why "destroy left the VPC"
+W=$W_MAIN
+t_end
+
 t_summary

@@ -62,6 +62,11 @@ static void test_put_get(void)
 	CHECK(strmap_get(&m, copy) == (void *)43, "keys compare by content");
 	free(copy);
 	CHECK(strmap_get(&m, "aws.subnet.net0_d") == NULL, "a missing key is not found");
+	strmap_set(&m, keys[7], (void *)9);
+	CHECK(strmap_get(&m, keys[7]) == (void *)9 && m.len == NKEYS, "set replaces a value, adds no key");
+	strmap_set(&m, keys[7], NULL);
+	CHECK(strmap_get(&m, keys[7]) == NULL, "set to NULL reads as absent");
+	strmap_set(&m, keys[7], (void *)8);
 	strmap_release(&m);
 	CHECK(m.cap == 0 && m.len == 0 && strmap_get(&m, keys[0]) == NULL, "released, it is empty");
 }
