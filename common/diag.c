@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strmap.h"
+
 /* The mapped sources' ranges, for diag_mapped_name in a signal handler: a fixed table, as
  * the handler can take no lock and call no allocator. A file beyond its size is read. */
 #define MAPPED_MAX 64
@@ -388,6 +390,7 @@ struct secret {
 
 static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct buf secrets = BUF_INIT;   /* struct secret, the longest first once sorted */
+static struct strmap secrets_seen;      /* text -> 1: a state's thousands are each kept once */
 static int secrets_sorted = 1;
 
 static void add_secret(const char *s, size_t len);
@@ -423,17 +426,17 @@ static void add_secret(const char *s, size_t len)
 {
 	struct secret x;
 
-	pthread_mutex_lock(&secrets_lock);
-	for (size_t i = 0; i < buf_count(&secrets, struct secret); i++) {
-		const struct secret *y = &buf_at(&secrets, struct secret, i);
-		if (y->len == len && !memcmp(y->text, s, len)) {
-			pthread_mutex_unlock(&secrets_lock);
-			return;
-		}
-	}
-	x.text = xmalloc(len);
+	x.text = xmalloc(len + 1);
 	memcpy(x.text, s, len);
+	x.text[len] = '\0';
 	x.len = len;
+	pthread_mutex_lock(&secrets_lock);
+	/* (text with a NUL in it is told apart only up to it: kept twice at worst) */
+	if (strlen(x.text) == len && strmap_put(&secrets_seen, x.text, (void *)1)) {
+		pthread_mutex_unlock(&secrets_lock);
+		free(x.text);
+		return;
+	}
 	buf_push(&secrets, struct secret, x);
 	secrets_sorted = 0;
 	pthread_mutex_unlock(&secrets_lock);
@@ -480,6 +483,7 @@ void diag_redact(struct buf *b)
 void diag_forget_secrets(void)
 {
 	pthread_mutex_lock(&secrets_lock);
+	strmap_release(&secrets_seen);
 	for (size_t i = 0; i < buf_count(&secrets, struct secret); i++)
 		free(buf_at(&secrets, struct secret, i).text);
 	buf_release(&secrets);
