@@ -681,15 +681,19 @@ static int resolve_intent(struct applier *ap, struct state_resource *r, struct s
 	const char *dot = strchr(r->type, '.');
 	struct value *found = NULL;
 
+	int rc;
+
 	if (!p || !p->ops->find_by_token || !in->token)
 		return -1;
-	if (p->ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, in->attrs, &found, ap->diag))
+	if ((rc = p->ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, in->attrs, &found, ap->diag)) < 0)
 		return -1;
 	if (!found) {
 		state_instance_set_token(in, NULL);
 		return 0;
 	}
 	adopt(in, found);
+	if (rc == 1)
+		in->status = STATE_TAINTED;
 	return 1;
 }
 
@@ -1431,11 +1435,15 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			ops = net_provider_find(base, diag);
 			p = ops && ops->find_by_token ?
 			    configure_from(ops, configs, r->module, r->provider, text.data, diag) : NULL;
+			int unfinished = 0;
 			if (p) {
 				const char *dot = strchr(r->type, '.');
+				int rc;
 				p->ops = ops;
-				if (ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, in->attrs, &found, diag))
+				rc = ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, in->attrs, &found, diag);
+				if (rc < 0)
 					ret = -1;
+				unfinished = rc == 1;
 				ops->release(p);
 			} else if (!ops || !ops->find_by_token) {
 				diag_warning(diag, NULL, "%s: an interrupted create (token %s) cannot be looked for: "
@@ -1446,7 +1454,11 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			if (found) {
 				/* it was made: adopt it, with what it really is */
 				adopt(in, found);
-				diag_note(diag, NULL, "%s: adopted the object an interrupted apply created", text.data);
+				if (unfinished)
+					in->status = STATE_TAINTED;
+				diag_note(diag, NULL, "%s: adopted the object an interrupted apply created%s", text.data,
+					  unfinished ? ", tainted: its create was cut short after it existed, so it "
+					  "is replaced" : "");
 				*changed = 1;
 			} else if (ret == 0) {
 				/* never made: the intent goes, and the plan creates it */

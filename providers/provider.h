@@ -61,7 +61,10 @@ struct provider_ops {
 			 struct value **result, struct diag_ctx *diag);
 	/* Finds an object created under token (after an interrupted create); NULL result when
 	 * there is none. planned: the create's known arguments, as the intent recorded them
-	 * (names, for types found by name and then checked for the token). */
+	 * (names, for types found by name and then checked for the token). Returns 0, -1 on
+	 * error, or 1 when the object was found but the create may not have finished what it
+	 * does once the object exists (a container's uploads, start, health wait): it is then
+	 * adopted tainted, and the next apply replaces it. */
 	int (*find_by_token)(struct provider *p, const char *type, const char *token,
 			     const struct value *planned, struct value **result, struct diag_ctx *diag);
 	/* Adds one line on the requests made so far when there is something worth telling

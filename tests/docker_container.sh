@@ -214,6 +214,43 @@ in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+t_begin "a container whose create was cut short after it existed is adopted tainted and replaced"
+# what a kill -9 between CreateContainer and its uploads leaves: the container, with the
+# create's token, never started, and the state's intent for it
+TOKEN=0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9
+CUT=$(dk create --network host --name "$N-cut" --label "stk.token=$TOKEN" stk-busybox:latest /bin/sleep 600)
+cat >>"$W/main.stk" <<EOF
+
+resource docker.container cut {
+  name         = "$N-cut"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+  upload       = [{ file = "/etc/app.conf", content = "important=1\n" }]
+}
+EOF
+python3 - "$W/stk.state" "$N-cut" "$TOKEN" <<'EOF2'
+import json, sys
+path, name, token = sys.argv[1:]
+st = json.load(open(path))
+st["resources"].append({"instances": [{"attributes": {"name": name, "image": "stk-busybox:latest"},
+    "dependencies": [], "sensitive_attributes": [], "status": "pending", "token": token}],
+    "mode": "managed", "module": "", "name": "cut", "provider": "docker", "type": "docker.container"})
+st["resources"].sort(key=lambda r: (r["module"], r["mode"], r["type"], r["name"]))
+json.dump(st, open(path, "w"), indent=2)
+EOF2
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has err "docker.container.cut: adopted the object an interrupted apply created, tainted"
+[ "$(ctrs "$N-cut")" = 1 ] || t_why "$(ctrs "$N-cut") containers named $N-cut"
+[ "$(ctr "$N-cut" '{{.Id}}')" != "$CUT" ] || t_why "the cut-short container was kept, not replaced"
+[ "$(dk cp "$N-cut:/etc/app.conf" - 2>/dev/null | tar -xO 2>/dev/null)" = "important=1" ] ||
+	t_why "its upload is not there"
+[ "$(ctr "$N-cut" '{{.State.Running}}')" = true ] || t_why "$N-cut is not running"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "import of an ID that does not exist fails and records nothing"
 in_w import docker.container.nope 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 [ "$T_STATUS" -ne 0 ] || t_why "import succeeded"

@@ -1105,9 +1105,22 @@ static int docker_container_find(struct docker *d, const char *token, const stru
 	}
 	if (docker_inspect(d, id, &c, diag, NULL))
 		goto out;
-	if (c)
-		*result = docker_container_value(planned, c, NULL);
 	ret = 0;
+	if (c) {
+		/* the create goes on after the container exists (uploads, start, the health wait):
+		 * one cut short there left a container that runs without its files, or never ran.
+		 * What cannot be seen done (uploads) or is not (not running, not healthy) makes it
+		 * adopted tainted, for the next apply to replace. */
+		const struct value *uploads = docker_known(planned, "upload");
+		json_t *state = json_object_get(c, "State");
+		const char *health = docker_json_str(json_object_get(state, "Health"), "Status");
+		int start = docker_bool(planned, "start", 1);
+		if ((uploads && (uploads->kind == VAL_LIST || uploads->kind == VAL_SET) && uploads->u.list.n) ||
+		    (start && !json_is_true(json_object_get(state, "Running"))) ||
+		    (start && docker_bool(planned, "wait_healthy", 0) && (!health || strcmp(health, "healthy"))))
+			ret = 1;
+		*result = docker_container_value(planned, c, NULL);
+	}
 out:
 	json_decref(c);
 	json_decref(list);
