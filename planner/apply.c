@@ -322,14 +322,19 @@ static void status_clear(struct applier *ap)
 
 static void say(struct applier *ap, const char *fmt, ...)
 {
+	struct buf line = BUF_INIT;
 	va_list va;
 
 	if (!ap->ao->out)
 		return;
 	status_clear(ap);
 	va_start(va, fmt);
-	vfprintf(ap->ao->out, fmt, va);
+	buf_vprintf(&line, fmt, va);
 	va_end(va);
+	/* a provider's progress (a build step's output) may echo a sensitive value */
+	diag_redact(&line);
+	fwrite(line.data, 1, line.len, ap->ao->out);
+	buf_release(&line);
 	fputc('\n', ap->ao->out);
 	fflush(ap->ao->out);
 	status_draw(ap);

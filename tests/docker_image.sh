@@ -134,6 +134,34 @@ t_end
 # no longer wanted
 sed -i '/^resource docker.image bad/,$d' "$W/main.stk"
 
+t_begin "a build's output shows no sensitive build arg and no terminal escapes"
+mkdir -p "$W/sec"
+# the engine wraps what a RUN writes to stderr in ESC[91m ... ESC[0m
+printf 'FROM stk-busybox:latest\nARG TOKEN\nRUN echo "tok=$TOKEN"\nRUN echo "again $TOKEN" >&2; exit 4\n' >"$W/sec/Dockerfile"
+cp "$W/main.stk" "$T_TMP/main.stk.before-sec"
+cat >>"$W/main.stk" <<EOF
+
+variable tok {
+  type      = string
+  sensitive = true
+  default   = "BuildArgSecret777"
+}
+
+resource docker.image sec {
+  context    = "sec"
+  tags       = ["$N-sec:v1"]
+  build_args = { TOKEN = var.tok }
+}
+EOF
+in_w apply -auto-approve
+[ "$T_STATUS" -ne 0 ] || t_why "apply succeeded"
+t_expect_has out "docker.image.sec: tok=(sensitive value)"
+t_expect_has err "again (sensitive value)"
+grep -l BuildArgSecret777 "$T_TMP/out" "$T_TMP/err" >/dev/null && t_why "the build arg was printed"
+grep -l "$(printf '\033')" "$T_TMP/out" "$T_TMP/err" >/dev/null && t_why "a terminal escape was printed"
+cp "$T_TMP/main.stk.before-sec" "$W/main.stk"
+t_end
+
 t_begin "push = true pushes the tag; repo_digest is what the registry serves"
 cat >>"$W/main.stk" <<EOF
 

@@ -676,24 +676,49 @@ static void docker_stream_release(struct docker_stream *s)
 	buf_release(&s->output);
 }
 
-static void docker_stream_line(struct docker_stream *s, const char *line, size_t n)
+/* The text of a line a build step printed, without terminal escapes (a RUN writing to stderr
+ * comes back wrapped in ESC[91m ... ESC[0m) or other control characters: stk's output is
+ * plain text unless stk colours it, and a message must not drive the terminal. */
+static void plain_text(const char *line, size_t n, struct buf *out)
 {
-	if (!n)
-		return;
-	if (s->op && s->op->progress) {
-		char *l = xstrndup(line, n);
-		s->op->progress(s->op->progress_arg, l);
-		free(l);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c == 0x1b) {
+			/* CSI: ESC [ parameters final byte; any other escape: ESC and one byte */
+			if (i + 1 < n && line[i + 1] == '[') {
+				for (i += 2; i < n && !((unsigned char)line[i] >= 0x40 && (unsigned char)line[i] <= 0x7e); i++)
+					;
+			} else {
+				i++;
+			}
+		} else if (c >= 0x20 || c == '\t') {
+			buf_addch(out, (char)c);
+		}
 	}
+}
+
+static void docker_stream_line(struct docker_stream *s, const char *raw, size_t rawn)
+{
+	struct buf text = BUF_INIT;
+	const char *line;
+	size_t n;
+
+	plain_text(raw, rawn, &text);
+	line = buf_cstr(&text);
+	n = text.len;
+	if (!n)
+		goto out;
+	if (s->op && s->op->progress)
+		s->op->progress(s->op->progress_arg, line);
 	if (n > 5 && !strncmp(line, "Step ", 5)) {
 		free(s->step);
 		s->step = xstrndup(line, n);
 		buf_reset(&s->output);
-		return;
+		goto out;
 	}
 	/* the engine's own bookkeeping, not the step's output */
 	if ((n > 5 && !strncmp(line, " ---> ", 6)) || !strncmp(line, "Removing intermediate container", n < 31 ? n : 31))
-		return;
+		goto out;
 	if (s->output.len > 8192) {
 		size_t cut = s->output.len - 4096;
 		memmove(s->output.data, s->output.data + cut, s->output.len - cut);
@@ -701,6 +726,8 @@ static void docker_stream_line(struct docker_stream *s, const char *line, size_t
 	}
 	buf_add(&s->output, line, n);
 	buf_addch(&s->output, '\n');
+out:
+	buf_release(&text);
 }
 
 static int docker_stream_cb(void *arg, const char *data, size_t len)
@@ -743,8 +770,11 @@ static int docker_stream_cb(void *arg, const char *data, size_t len)
 		}
 	}
 	err = docker_json_str(json_object_get(j, "errorDetail"), "message") ?: docker_json_str(j, "error");
-	if (err && !s->error)
-		s->error = xstrdup(err);
+	if (err && !s->error) {
+		struct buf e = BUF_INIT;
+		plain_text(err, strlen(err), &e);
+		s->error = buf_detach(&e, NULL);
+	}
 	json_decref(j);
 	return 0;
 }
