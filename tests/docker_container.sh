@@ -251,6 +251,34 @@ in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+t_begin "raising memory updates the container in place, swap limit with it"
+cp "$W/main.stk" "$T_TMP/main.stk.before-mem"
+cat >>"$W/main.stk" <<EOF
+
+resource docker.container mem {
+  name         = "$N-mem"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+  memory       = 64
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+MEM=$(ctr "$N-mem" '{{.Id}}')
+sed -i 's/memory       = 64/memory       = 256/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "1 changed"
+[ "$(ctr "$N-mem" '{{.Id}} {{.HostConfig.Memory}}')" = "$MEM 268435456" ] ||
+	t_why "$N-mem: $(ctr "$N-mem" '{{.Id}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}') (was $MEM)"
+in_w plan -detailed-exitcode
+t_expect_status 0
+cp "$T_TMP/main.stk.before-mem" "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_end
+
 t_begin "import of an ID that does not exist fails and records nothing"
 in_w import docker.container.nope 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 [ "$T_STATUS" -ne 0 ] || t_why "import succeeded"

@@ -492,14 +492,18 @@ static json_t *docker_restart_json(const struct value *planned)
 }
 
 /* The resource limits docker update can change, in MB as the schema has them. */
-static void docker_limits_json(json_t *host, const struct value *planned)
+static void docker_limits_json(json_t *host, const struct value *planned, int update)
 {
-	double n;
+	double n, swap;
 
 	if (docker_num(planned, "memory", &n))
 		json_object_set_new(host, "Memory", json_integer((json_int_t)(n * 1024 * 1024)));
-	if (docker_num(planned, "memory_swap", &n))
-		json_object_set_new(host, "MemorySwap", json_integer(n < 0 ? -1 : (json_int_t)(n * 1024 * 1024)));
+	if (docker_num(planned, "memory_swap", &swap))
+		json_object_set_new(host, "MemorySwap", json_integer(swap < 0 ? -1 : (json_int_t)(swap * 1024 * 1024)));
+	else if (update && docker_num(planned, "memory", &n))
+		/* without memory_swap a create gets twice the memory; an update must say so itself,
+		 * or a raised memory is refused as over the swap limit the create set */
+		json_object_set_new(host, "MemorySwap", json_integer((json_int_t)(2 * n * 1024 * 1024)));
 	if (docker_num(planned, "cpu_shares", &n))
 		json_object_set_new(host, "CpuShares", json_integer((json_int_t)n));
 }
@@ -551,7 +555,7 @@ static json_t *docker_create_json(const struct value *p, const char *token, stru
 
 	json_object_set_new(host, "NetworkMode", json_string(docker_str(p, "network_mode") ?: "bridge"));
 	json_object_set_new(host, "RestartPolicy", docker_restart_json(p));
-	docker_limits_json(host, p);
+	docker_limits_json(host, p, 0);
 	json_object_set_new(host, "Privileged", json_boolean(docker_bool(p, "privileged", 0)));
 	json_object_set_new(host, "ReadonlyRootfs", json_boolean(docker_bool(p, "read_only", 0)));
 	if ((v = docker_known(p, "init")) && v->kind == VAL_BOOL)
@@ -931,7 +935,7 @@ static int docker_container_update(struct docker *d, const struct provider_op *o
 		return -1;
 	}
 	json_object_set_new(body, "RestartPolicy", docker_restart_json(op->planned));
-	docker_limits_json(body, op->planned);
+	docker_limits_json(body, op->planned, 1);
 	buf_addstr(&path, "/containers/");
 	docker_escape(&path, id);
 	buf_addstr(&path, "/update");
