@@ -279,6 +279,28 @@ in_w apply -auto-approve
 t_expect_status 0
 t_end
 
+t_begin "a container that exits as soon as it starts (must_run) fails the apply with its status"
+cp "$W/main.stk" "$T_TMP/main.stk.before-quick"
+cat >>"$W/main.stk" <<EOF
+
+resource docker.container quick {
+  name         = "$N-quick"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sh", "-c", "echo giving up; exit 3"]
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 1
+t_expect_has err "docker.container.quick: container"
+t_expect_has err "exited at once with code 3 (must_run)"
+t_expect_has err "giving up"
+cp "$T_TMP/main.stk.before-quick" "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(ctrs "$N-quick")" = 0 ] || t_why "$N-quick is still there"
+t_end
+
 t_begin "import of an ID that does not exist fails and records nothing"
 in_w import docker.container.nope 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 [ "$T_STATUS" -ne 0 ] || t_why "import succeeded"

@@ -843,6 +843,38 @@ static int docker_wait_healthy(struct docker *d, const char *id, int timeout_s, 
 	}
 }
 
+/* must_run: a container that exits as soon as it starts (a bad command, exit 3) is a failure
+ * now, with its status and output, not a success that every later plan finds stopped and
+ * every apply starts again. Watched for a moment; a later exit is refresh's to find. */
+static int docker_check_running(struct docker *d, const char *id, const struct value *planned,
+				struct diag_ctx *diag, const char *addr)
+{
+	json_t *c = NULL;
+	int ret = 0;
+
+	if (!docker_bool(planned, "must_run", 1))
+		return 0;
+	for (int i = 0; i < 3 && ret == 0; i++) {
+		const json_t *state;
+		usleep(100 * 1000);
+		json_decref(c);
+		c = NULL;
+		if (docker_inspect(d, id, &c, diag, addr) || !c)
+			break;
+		state = json_object_get(c, "State");
+		if (!json_is_true(json_object_get(state, "Running")) &&
+		    !json_is_true(json_object_get(state, "Restarting"))) {
+			char why[80];
+			snprintf(why, sizeof why, "exited at once with code %lld (must_run)",
+				 (long long)json_integer_value(json_object_get(state, "ExitCode")));
+			docker_fail_with_logs(d, id, c, why, diag, addr);
+			ret = -1;
+		}
+	}
+	json_decref(c);
+	return ret;
+}
+
 static int docker_container_create(struct docker *d, const struct provider_op *op, struct value **result,
 				   struct diag_ctx *diag)
 {
@@ -892,6 +924,9 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 			timeout = op->timeout_s;
 		if (docker_wait_healthy(d, id, timeout, &c, diag, op->addr))
 			goto result;
+	} else if (docker_bool(op->planned, "start", 1) &&
+		   docker_check_running(d, id, op->planned, diag, op->addr)) {
+		goto result;
 	}
 	ret = 0;
 result:
@@ -944,7 +979,8 @@ static int docker_container_update(struct docker *d, const struct provider_op *o
 	/* found stopped with must_run (read reports must_run = false then): start it again */
 	if (docker_bool(op->planned, "must_run", 1) && docker_bool(op->planned, "start", 1) &&
 	    !docker_bool(op->prior, "must_run", 1) &&
-	    docker_post(d, id, "start", NULL, diag, op->addr, "StartContainer"))
+	    (docker_post(d, id, "start", NULL, diag, op->addr, "StartContainer") ||
+	     docker_check_running(d, id, op->planned, diag, op->addr)))
 		goto out;
 	if (docker_inspect(d, id, &c, diag, op->addr))
 		goto out;
