@@ -1430,6 +1430,11 @@ static int image_read(struct docker *d, struct provider_read *items, size_t n, s
 			char *digest = NULL;
 			const char *at = strchr(repo_digest, '@');
 			if (docker_registry_digest(d, tags[0], &digest, diag)) {
+				/* a read names no address: say which image, and the way past a
+				 * registry that is down (a destroy, say) */
+				diag_note(diag, NULL, "the registry was asked whether %s is still pushed there; "
+					  "while it cannot answer, -refresh=false plans (and destroys) from the state",
+					  tags[0]);
 				for (size_t k = 0; k < nkept; k++)
 					val_unref(kept[k]);
 				free(kept);
