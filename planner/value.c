@@ -421,11 +421,9 @@ static void add_secrets(const struct value *v, int inside)
 			add_secrets(v->u.list.items[i], inside);
 		break;
 	case VAL_MAP:
-		for (size_t i = 0; i < v->u.map.n; i++) {
-			if (inside)
-				diag_add_secret(v->u.map.items[i].key, strlen(v->u.map.items[i].key));
+		/* the values only: keys (Name, Team) are words every message may hold */
+		for (size_t i = 0; i < v->u.map.n; i++)
 			add_secrets(v->u.map.items[i].val, inside);
-		}
 		break;
 	default:
 		break;

@@ -91,8 +91,8 @@ struct value *val_mark(struct value *v, unsigned marks);
  * what stands for an element of a sensitive value (an iteration, an attribute) is sensitive
  * too. Any other value is returned as val_ref(v). Returns a new reference. */
 struct value *val_mark_elements(struct value *v, unsigned marks);
-/* Registers the text of every sensitive string in v (marked, or inside a marked value; a
- * sensitive map's keys too) with diag_add_secret, so that no message or log shows it. */
+/* Registers the text of every sensitive string in v (marked, or inside a marked value; not
+ * a map's keys) with diag_add_secret, so that no message or log shows it. */
 void val_add_secrets(const struct value *v);
 /* The same value without its own top-level marks (nested values keep theirs). */
 struct value *val_unmark(struct value *v);
