@@ -17,6 +17,7 @@ struct aws_backend {
 	char *path;          /* "s3://bucket/key" */
 	char *object;        /* "/bucket/key", URI-encoded, as sent */
 	char *lock_id;       /* "bucket/key" */
+	char *held;          /* the Info this run's lock was put with, while it holds it */
 	struct state_remote remote;
 };
 
@@ -145,6 +146,8 @@ static int ddb_lock(void *arg, const char *path, const char *info_json, struct s
 		       diag, NULL, code, sizeof code);
 	if (out) {
 		json_decref(out);
+		free(b->held);
+		b->held = xstrdup(info_json);
 		return 0;
 	}
 	if (strcmp(code, "ConditionalCheckFailedException")) {
@@ -172,15 +175,31 @@ static int ddb_lock_info(void *arg, const char *path, struct state_lock_info *in
 static int ddb_unlock(void *arg, const char *path, struct diag_ctx *diag)
 {
 	struct aws_backend *b = arg;
-	json_t *out;
+	char code[128];
+	json_t *req, *out;
 
 	(void)path;
 	if (!b->lock_table)
 		return 0;
-	out = aws_json(b->a, "dynamodb", "DynamoDB_20120810.DeleteItem",
-		       json_pack("{s:s, s:o}", "TableName", b->lock_table, "Key", lock_key(b)), diag, NULL, NULL, 0);
-	if (!out)
+	req = json_pack("{s:s, s:o}", "TableName", b->lock_table, "Key", lock_key(b));
+	/* this run's own lock only: after a force-unlock another run may hold it now, and
+	 * deleting that would let a third one in beside it (force-unlock itself holds none) */
+	if (b->held) {
+		json_object_set_new(req, "ConditionExpression", json_string("Info = :info"));
+		json_object_set_new(req, "ExpressionAttributeValues",
+				    json_pack("{s:{s:s}}", ":info", "S", b->held));
+	}
+	out = aws_json(b->a, "dynamodb", "DynamoDB_20120810.DeleteItem", req, diag, NULL, code, sizeof code);
+	free(b->held);
+	b->held = NULL;
+	if (!out) {
+		if (!strcmp(code, "ConditionalCheckFailedException")) {
+			diag_warning(diag, NULL, "state %s: the lock was no longer this run's (released by "
+				     "stk force-unlock, maybe taken by another run since): left as it is", b->path);
+			return 0;
+		}
 		return -1;
+	}
 	json_decref(out);
 	return 0;
 }
@@ -230,6 +249,7 @@ void aws_backend_free(struct aws_backend *b)
 	free(b->path);
 	free(b->object);
 	free(b->lock_id);
+	free(b->held);
 	free(b);
 }
 
