@@ -621,11 +621,185 @@ const char *val_kind_name(enum val_kind k)
 	}
 }
 
+/* ---- numbers as Terraform prints them ----
+ * Terraform's numbers are big.Float values and it prints them with big.Float's formatting.
+ * A number is first turned into decimal digits (the fewest that read back as the same double),
+ * which are then rounded and laid out the way Go's math/big does. */
+
+struct decimal {
+	char d[40];   /* digits, no leading or trailing zeros */
+	int n;        /* how many */
+	int exp;      /* value = 0.d[0]d[1]... * 10^exp */
+};
+
+static void decimal_trim(struct decimal *x)
+{
+	while (x->n > 0 && x->d[x->n - 1] == '0')
+		x->n--;
+	if (!x->n)
+		x->exp = 0;
+}
+
+/* The shortest digits that read back as |v| (v finite). */
+static void decimal_shortest(double v, struct decimal *x)
+{
+	char tmp[48];
+	char *p, *e;
+
+	v = fabs(v);
+	x->n = 0;
+	x->exp = 0;
+	if (v == 0)
+		return;
+	for (int prec = 0; prec < 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	/* tmp is d.ddde[+-]XX */
+	e = strchr(tmp, 'e');
+	for (p = tmp; p < e; p++)
+		if (*p != '.')
+			x->d[x->n++] = *p;
+	x->exp = atoi(e + 1) + 1;
+	decimal_trim(x);
+}
+
+/* Go's decimal rounding to nd digits: half to even, where "half" is judged on the digits. */
+static void decimal_round(struct decimal *x, int nd)
+{
+	int up;
+
+	if (nd < 0 || nd >= x->n)
+		return;
+	if (x->d[nd] == '5' && nd + 1 == x->n)
+		up = nd > 0 && (x->d[nd - 1] - '0') % 2;
+	else
+		up = x->d[nd] >= '5';
+	if (!up) {
+		x->n = nd;
+		decimal_trim(x);
+		return;
+	}
+	while (nd > 0 && x->d[nd - 1] == '9')
+		nd--;
+	if (!nd) {
+		x->d[0] = '1';
+		x->n = 1;
+		x->exp++;
+		return;
+	}
+	x->d[nd - 1]++;
+	x->n = nd;
+}
+
+static void decimal_fmt_f(const struct decimal *x, int prec, struct buf *out)
+{
+	if (x->exp > 0) {
+		int m = x->n < x->exp ? x->n : x->exp;
+		buf_add(out, x->d, (size_t)m);
+		buf_addchars(out, '0', (size_t)(x->exp - m));
+	} else {
+		buf_addch(out, '0');
+	}
+	if (prec > 0) {
+		buf_addch(out, '.');
+		for (int i = 1; i <= prec; i++) {
+			int j = x->exp + i - 1;
+			buf_addch(out, j >= 0 && j < x->n ? x->d[j] : '0');
+		}
+	}
+}
+
+static void decimal_fmt_e(const struct decimal *x, int prec, int upper, struct buf *out)
+{
+	int exp = x->n ? x->exp - 1 : 0;
+
+	buf_addch(out, x->n ? x->d[0] : '0');
+	if (prec > 0) {
+		buf_addch(out, '.');
+		for (int i = 1; i <= prec; i++)
+			buf_addch(out, i < x->n ? x->d[i] : '0');
+	}
+	buf_addch(out, upper ? 'E' : 'e');
+	buf_addch(out, exp < 0 ? '-' : '+');
+	if (exp < 0)
+		exp = -exp;
+	if (exp < 10)
+		buf_addch(out, '0');
+	buf_printf(out, "%d", exp);
+}
+
+void val_format_float(double v, int fmt, int prec, struct buf *out)
+{
+	struct decimal x;
+	int shortest = prec < 0, upper = fmt == 'E' || fmt == 'G';
+
+	if (isinf(v)) {
+		buf_addstr(out, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (signbit(v) && v != 0)
+		buf_addch(out, '-');
+	decimal_shortest(v, &x);
+	if (shortest) {
+		switch (fmt) {
+		case 'e': case 'E':
+			prec = x.n ? x.n - 1 : 0;
+			break;
+		case 'f':
+			prec = x.n - x.exp > 0 ? x.n - x.exp : 0;
+			break;
+		default:
+			prec = x.n;
+			break;
+		}
+	} else {
+		switch (fmt) {
+		case 'e': case 'E':
+			decimal_round(&x, 1 + prec);
+			break;
+		case 'f':
+			decimal_round(&x, x.exp + prec);
+			break;
+		default:
+			if (!prec)
+				prec = 1;
+			decimal_round(&x, prec);
+			break;
+		}
+	}
+	switch (fmt) {
+	case 'e': case 'E':
+		decimal_fmt_e(&x, prec, upper, out);
+		return;
+	case 'f':
+		decimal_fmt_f(&x, prec, out);
+		return;
+	default: {
+		int eprec = prec, exp;
+		if (eprec > x.n && x.n >= x.exp)
+			eprec = x.n;
+		if (shortest)
+			eprec = 6;
+		exp = x.exp - 1;
+		if (exp < -4 || exp >= eprec) {
+			if (prec > x.n)
+				prec = x.n;
+			decimal_fmt_e(&x, prec - 1, upper, out);
+			return;
+		}
+		if (prec > x.exp)
+			prec = x.n;
+		decimal_fmt_f(&x, prec - x.exp > 0 ? prec - x.exp : 0, out);
+		return;
+	}
+	}
+}
+
 void val_format_number(double n, struct buf *out)
 {
-	char tmp[64], digits[24];
-	int nd = 0, exp;
-	char *e;
+	char tmp[32];
 
 	if (n == floor(n) && fabs(n) < 1e18) {
 		/* a whole number, digit by digit: what "%.0f" writes, without printf's cost */
@@ -644,40 +818,13 @@ void val_format_number(double n, struct buf *out)
 		buf_add(out, p, (size_t)(tmp + sizeof tmp - p));
 		return;
 	}
-	if (!isfinite(n)) {
+	if (isnan(n)) {
 		/* no value should hold one (conversions refuse them); Go's spelling, never JSON */
-		buf_addstr(out, isnan(n) ? "NaN" : n > 0 ? "+Inf" : "-Inf");
+		buf_addstr(out, "NaN");
 		return;
 	}
-	/* the fewest digits that read back as the same number (d.ddde+XX), laid out without
-	 * an exponent: Terraform's Text('f', -1), so that 1e21 is all 22 of its digits and a
-	 * number reads the same in "${...}", tostring(), join() and a string attribute */
-	for (int prec = 0; prec <= 16; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*e", prec, n);
-		if (strtod(tmp, NULL) == n)
-			break;
-	}
-	e = strchr(tmp, 'e');
-	exp = atoi(e + 1);
-	for (const char *p = tmp; p < e; p++)
-		if (*p >= '0' && *p <= '9')
-			digits[nd++] = *p;
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	if (n < 0)
-		buf_addch(out, '-');
-	if (exp < 0) {
-		buf_addstr(out, "0.");
-		buf_addchars(out, '0', (size_t)(-exp - 1));
-		buf_add(out, digits, (size_t)nd);
-	} else if (exp + 1 >= nd) {
-		buf_add(out, digits, (size_t)nd);
-		buf_addchars(out, '0', (size_t)(exp + 1 - nd));
-	} else {
-		buf_add(out, digits, (size_t)exp + 1);
-		buf_addch(out, '.');
-		buf_add(out, digits + exp + 1, (size_t)(nd - exp - 1));
-	}
+	/* Terraform's Text('f', -1): 1e21 is all 22 of its digits, 1e-7 is 0.0000001 */
+	val_format_float(n, 'f', -1, out);
 }
 
 int val_to_string(const struct value *v, struct buf *out, const char **why)

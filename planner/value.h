@@ -125,6 +125,9 @@ int val_to_bool(const struct value *v, int *out, const char **why);
  * exponent, with the fewest digits that read back as the same double: 3, 0.5,
  * 1000000000000000000000 for 1e21, 0.0000001 for 1e-7. */
 void val_format_number(double n, struct buf *out);
+/* big.Float's Append(fmt, prec), as Terraform formats numbers: fmt is e, E, f, g or G, and
+ * prec < 0 means the fewest digits that read back as the same double (format()'s verbs). */
+void val_format_float(double v, int fmt, int prec, struct buf *out);
 
 /* Writes v as .stk source text (strings quoted and escaped, maps as { k = v }), on one line.
  * Marked values print as (known after apply) and (sensitive value). */

@@ -355,183 +355,6 @@ static size_t gc_count(const char *s, size_t n)
 	return k;
 }
 
-/* ---- numbers as Terraform prints them ----
- * Terraform's numbers are big.Float values and it prints them with big.Float's formatting.
- * A number is first turned into decimal digits (the fewest that read back as the same double),
- * which are then rounded and laid out the way Go's math/big does. */
-
-struct decimal {
-	char d[40];   /* digits, no leading or trailing zeros */
-	int n;        /* how many */
-	int exp;      /* value = 0.d[0]d[1]... * 10^exp */
-};
-
-static void decimal_trim(struct decimal *x)
-{
-	while (x->n > 0 && x->d[x->n - 1] == '0')
-		x->n--;
-	if (!x->n)
-		x->exp = 0;
-}
-
-/* The shortest digits that read back as |v| (v finite). */
-static void decimal_shortest(double v, struct decimal *x)
-{
-	char tmp[48];
-	char *p, *e;
-
-	v = fabs(v);
-	x->n = 0;
-	x->exp = 0;
-	if (v == 0)
-		return;
-	for (int prec = 0; prec < 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*e", prec, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	/* tmp is d.ddde[+-]XX */
-	e = strchr(tmp, 'e');
-	for (p = tmp; p < e; p++)
-		if (*p != '.')
-			x->d[x->n++] = *p;
-	x->exp = atoi(e + 1) + 1;
-	decimal_trim(x);
-}
-
-/* Go's decimal rounding to nd digits: half to even, where "half" is judged on the digits. */
-static void decimal_round(struct decimal *x, int nd)
-{
-	int up;
-
-	if (nd < 0 || nd >= x->n)
-		return;
-	if (x->d[nd] == '5' && nd + 1 == x->n)
-		up = nd > 0 && (x->d[nd - 1] - '0') % 2;
-	else
-		up = x->d[nd] >= '5';
-	if (!up) {
-		x->n = nd;
-		decimal_trim(x);
-		return;
-	}
-	while (nd > 0 && x->d[nd - 1] == '9')
-		nd--;
-	if (!nd) {
-		x->d[0] = '1';
-		x->n = 1;
-		x->exp++;
-		return;
-	}
-	x->d[nd - 1]++;
-	x->n = nd;
-}
-
-static void decimal_fmt_f(const struct decimal *x, int prec, struct buf *out)
-{
-	if (x->exp > 0) {
-		int m = x->n < x->exp ? x->n : x->exp;
-		buf_add(out, x->d, (size_t)m);
-		buf_addchars(out, '0', (size_t)(x->exp - m));
-	} else {
-		buf_addch(out, '0');
-	}
-	if (prec > 0) {
-		buf_addch(out, '.');
-		for (int i = 1; i <= prec; i++) {
-			int j = x->exp + i - 1;
-			buf_addch(out, j >= 0 && j < x->n ? x->d[j] : '0');
-		}
-	}
-}
-
-static void decimal_fmt_e(const struct decimal *x, int prec, int upper, struct buf *out)
-{
-	int exp = x->n ? x->exp - 1 : 0;
-
-	buf_addch(out, x->n ? x->d[0] : '0');
-	if (prec > 0) {
-		buf_addch(out, '.');
-		for (int i = 1; i <= prec; i++)
-			buf_addch(out, i < x->n ? x->d[i] : '0');
-	}
-	buf_addch(out, upper ? 'E' : 'e');
-	buf_addch(out, exp < 0 ? '-' : '+');
-	if (exp < 0)
-		exp = -exp;
-	if (exp < 10)
-		buf_addch(out, '0');
-	buf_printf(out, "%d", exp);
-}
-
-/* big.Float's Append(fmt, prec) for fmt in e, E, f, g, G; prec < 0 means the shortest. */
-static void go_ftoa(double v, int fmt, int prec, struct buf *out)
-{
-	struct decimal x;
-	int shortest = prec < 0, upper = fmt == 'E' || fmt == 'G';
-
-	if (isinf(v)) {
-		buf_addstr(out, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	if (signbit(v) && v != 0)
-		buf_addch(out, '-');
-	decimal_shortest(v, &x);
-	if (shortest) {
-		switch (fmt) {
-		case 'e': case 'E':
-			prec = x.n ? x.n - 1 : 0;
-			break;
-		case 'f':
-			prec = x.n - x.exp > 0 ? x.n - x.exp : 0;
-			break;
-		default:
-			prec = x.n;
-			break;
-		}
-	} else {
-		switch (fmt) {
-		case 'e': case 'E':
-			decimal_round(&x, 1 + prec);
-			break;
-		case 'f':
-			decimal_round(&x, x.exp + prec);
-			break;
-		default:
-			if (!prec)
-				prec = 1;
-			decimal_round(&x, prec);
-			break;
-		}
-	}
-	switch (fmt) {
-	case 'e': case 'E':
-		decimal_fmt_e(&x, prec, upper, out);
-		return;
-	case 'f':
-		decimal_fmt_f(&x, prec, out);
-		return;
-	default: {
-		int eprec = prec, exp;
-		if (eprec > x.n && x.n >= x.exp)
-			eprec = x.n;
-		if (shortest)
-			eprec = 6;
-		exp = x.exp - 1;
-		if (exp < -4 || exp >= eprec) {
-			if (prec > x.n)
-				prec = x.n;
-			decimal_fmt_e(&x, prec - 1, upper, out);
-			return;
-		}
-		if (prec > x.exp)
-			prec = x.n;
-		decimal_fmt_f(&x, prec - x.exp > 0 ? prec - x.exp : 0, out);
-		return;
-	}
-	}
-}
-
 /* A number as Terraform turns it into a string: all its digits, never an exponent. The
  * value model's one conversion, so that tostring(), join() and "${...}" agree. */
 static void num_text(double v, struct buf *out)
@@ -2742,7 +2565,7 @@ static void format_float(const struct verb *vb, double v, struct buf *out)
 
 	if ((vb->mode == 'g' || vb->mode == 'G') && !vb->has_prec)
 		prec = -1;
-	go_ftoa(v, vb->mode, prec, &num);
+	val_format_float(v, vb->mode, prec, &num);
 	body = buf_cstr(&num);
 	if (body[0] == '-') {
 		sign = "-";
@@ -2807,7 +2630,7 @@ static int format_one(const struct fctx *c, struct verb *vb, struct value **vals
 		if (!vb->sharp && arg->kind == VAL_STRING)
 			buf_add(&s, arg->u.str.s, arg->u.str.len);
 		else if (!vb->sharp && arg->kind == VAL_NUMBER)
-			go_ftoa(arg->u.n, 'g', -1, &s);
+			val_format_float(arg->u.n, 'g', -1, &s);
 		else
 			json_encode(arg, &s);
 		pad_width(vb, s.data ? s.data : "", s.len, out);
@@ -3081,14 +2904,17 @@ static struct value *f_max(struct func_call *fc, struct value **args, size_t n)
 /* Digits after the point in the shortest form of d, or -1 when there are too many to matter. */
 static int frac_digits(double d)
 {
-	struct decimal x;
+	struct buf text = BUF_INIT;
+	const char *dot;
+	int n;
 
 	if (!isfinite(d))
 		return -1;
-	decimal_shortest(d, &x);
-	if (x.n - x.exp > 15)
-		return -1;
-	return x.n - x.exp > 0 ? x.n - x.exp : 0;
+	val_format_float(d, 'f', -1, &text);
+	dot = strchr(buf_cstr(&text), '.');
+	n = dot ? (int)(text.len - (size_t)(dot - text.data) - 1) : 0;
+	buf_release(&text);
+	return n > 15 ? -1 : n;
 }
 
 /* range([start,] limit[, step]): Terraform adds step with exact decimal arithmetic, so
