@@ -153,7 +153,7 @@ static void run_release(struct run *r)
 	if (net_loaded() && net_loaded()->http_cancelled())
 		net_loaded()->http_cancel_reset();
 	if (r->locked)
-		state_unlock(&r->lock);
+		state_unlock(&r->lock, &r->diag);
 	cli_print_diags(&r->diag);
 	cli_state_close();
 	if (!cli_free_at_exit()) {

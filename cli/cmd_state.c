@@ -280,7 +280,7 @@ int cmd_state(int argc, char **argv)
 		printf("The state %s is now %s.\n", path, sub[0] == 'e' ? "encrypted" : "in clear");
 out:
 	if (locked)
-		state_unlock(&lock);
+		state_unlock(&lock, &diag);
 	/* printed first: the spans may point into the configuration cli_state_close frees */
 	cli_print_diags(&diag);
 	cli_state_close();
@@ -474,7 +474,7 @@ int cmd_import(int argc, char **argv)
 	free(provider);
 out:
 	if (locked)
-		state_unlock(&lock);
+		state_unlock(&lock, &diag);
 	/* printed first: the spans may point into the configuration cli_state_close frees */
 	cli_print_diags(&diag);
 	cli_state_close();

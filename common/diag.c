@@ -228,6 +228,17 @@ void diag_add(struct diag_ctx *ctx, enum diag_severity sev, const struct span *s
 	va_end(ap);
 }
 
+void diag_demote_errors(struct diag_ctx *ctx)
+{
+	for (size_t i = 0; i < buf_count(&ctx->diags, struct diag); i++) {
+		struct diag *d = &buf_at(&ctx->diags, struct diag, i);
+		if (d->severity == DIAG_ERROR)
+			d->severity = DIAG_WARNING;
+	}
+	ctx->warnings += ctx->errors;
+	ctx->errors = 0;
+}
+
 void diag_append(struct diag_ctx *to, struct diag_ctx *from)
 {
 	unsigned errors = 0;

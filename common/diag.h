@@ -71,6 +71,9 @@ void diag_addv(struct diag_ctx *ctx, enum diag_severity sev, const struct span *
 /* Moves every diagnostic of from (one thread's, say) to the end of to; from keeps its sources
  * and is left with no diagnostics. */
 void diag_append(struct diag_ctx *to, struct diag_ctx *from);
+/* Makes every error of ctx a warning: for a failure that does not undo the run's work (the
+ * release of a lock after the state was written). */
+void diag_demote_errors(struct diag_ctx *ctx);
 /* Moves every source of from to the end of to's: the spans of diagnostics appended from
  * from stay good when from is released. */
 void diag_take_sources(struct diag_ctx *to, struct diag_ctx *from);

@@ -42,9 +42,13 @@ static const struct layout layout_v1 = { CRYPT_VERSION_1, CRYPT_HEADER_V1_LEN, 0
 /* EVP's lengths are ints: larger inputs go through in pieces of this size. */
 #define CHUNK (1u << 30)
 
+/* where a good copy is: a local state's .backup; S3 keeps earlier versions only when the
+ * bucket's versioning is on */
+#define RESTORE_HINT "restore a copy (a local state keeps one as its .backup; an S3 state, " \
+	"the bucket's earlier versions if versioning is on)"
 #define PASSPHRASE_HINT "the passphrase comes from STK_STATE_PASSPHRASE or the passphrase of the " \
 	"stack's encryption block; it must be the one the file was encrypted with. If it is, the " \
-	"file was altered or damaged: restore a copy (for the state, its .backup)"
+	"file was altered or damaged: " RESTORE_HINT
 
 void crypt_init(struct crypt *c, const char *passphrase)
 {
@@ -298,7 +302,7 @@ static const struct layout *check_header(const unsigned char *d, size_t len, con
 		diag_error(diag, NULL, "the %s is encrypted but truncated: %zu bytes, where even "
 			   "an empty one takes %zu", what, len, l->header_len + CRYPT_TAG_LEN);
 		diag_hint(diag, "the file was cut short (a copy or a write that did not finish); "
-			  "restore a copy (for the state, its .backup)");
+			  RESTORE_HINT);
 		return NULL;
 	}
 	iterations = get_be32(d + OFF_ITER);
@@ -326,8 +330,7 @@ static const struct layout *check_header(const unsigned char *d, size_t len, con
 		bad_sizes = 1;
 	}
 	if (bad_sizes) {
-		diag_hint(diag, "the file was altered or damaged; restore a copy (for the state, "
-			  "its .backup)");
+		diag_hint(diag, "the file was altered or damaged; " RESTORE_HINT);
 		return NULL;
 	}
 	return l;

@@ -2180,13 +2180,19 @@ int state_lock(const char *path, const char *operation, struct state_lock *lock,
 	return state_lock_wait(path, operation, 0, lock, diag);
 }
 
-void state_unlock(struct state_lock *lock)
+void state_unlock(struct state_lock *lock, struct diag_ctx *diag)
 {
 	if (lock->remote && remote) {
-		/* a lock left behind names itself to the next run, with force-unlock's command */
+		/* a release that fails undoes none of the run's work: a warning, with the way out
+		 * (a lock left behind also names itself to the next run) */
 		struct diag_ctx scratch;
 		diag_init(&scratch);
-		remote->unlock(remote->arg, lock->path, &scratch);
+		if (remote->unlock(remote->arg, lock->path, &scratch) < 0 && lock->info.id)
+			diag_hint(&scratch, "the lock is still held: release it with stk force-unlock %s",
+				  lock->info.id);
+		diag_demote_errors(&scratch);
+		if (diag)
+			diag_append(diag, &scratch);
 		diag_release(&scratch);
 	}
 	if (lock->fd >= 0) {

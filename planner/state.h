@@ -206,8 +206,9 @@ int state_lock(const char *path, const char *operation, struct state_lock *lock,
 /* The same, retrying with backoff for up to timeout_ms while another process holds it. */
 int state_lock_wait(const char *path, const char *operation, unsigned long timeout_ms,
 		    struct state_lock *lock, struct diag_ctx *diag);
-/* Releases the lock (if held) and removes path.lock; lock can be taken again. */
-void state_unlock(struct state_lock *lock);
+/* Releases the lock (if held) and removes path.lock; lock can be taken again. What went
+ * wrong releasing a remote lock is added to diag (when not NULL) as warnings. */
+void state_unlock(struct state_lock *lock, struct diag_ctx *diag);
 /*
  * Removes a lock file left behind (a crash that left the file, a lock taken elsewhere),
  * when its ID is id. Refuses when the ID differs, or when a live process still holds the

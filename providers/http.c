@@ -1478,6 +1478,8 @@ static int setup(CURL *h, struct xfer *x, struct curl_slist **list)
 		return -1;
 
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	/* what was signed is what is sent: an S3 key may hold "." and ".." segments */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *list);
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

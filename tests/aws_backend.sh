@@ -78,6 +78,17 @@ in_dir() {
 	cat "$T_TMP/out" "$T_TMP/err" >>"$T_TMP/all-output"
 }
 
+# slow_apply DIR NAME: apply in DIR in the background through the proxy, every call slowed,
+# with output in $T_TMP/NAME.out and .err (emptied first: the waits that follow must not read
+# an earlier run's lines); APPLY is its pid
+slow_apply() {
+	proxy 'config?rate=1&kinds=slow' >/dev/null
+	rm -f "$T_TMP/$2.out" "$T_TMP/$2.err"
+	(cd "$1" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) \
+		</dev/null >"$T_TMP/$2.out" 2>"$T_TMP/$2.err" &
+	APPLY=$!
+}
+
 object() {
 	awsx s3api get-object --bucket "$BUCKET" --key env/prod/stk.state "$T_TMP/object" >/dev/null 2>&1 &&
 		cat "$T_TMP/object"
@@ -123,11 +134,7 @@ t_end
 
 t_begin "two applies at once: one is refused, naming the lock and force-unlock; the other completes"
 sed -i 's|cidr_block = "10.0.1.0/24"|cidr_block = "10.0.1.0/24"\n  map_public_ip_on_launch = true|' "$A/main.stk" "$B/main.stk"
-proxy 'config?rate=1&kinds=slow' >/dev/null
-rm -f "$T_TMP/a.out" "$T_TMP/a.err"   # the waits below must not read an earlier run's lines
-(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
-	>"$T_TMP/a.out" 2>"$T_TMP/a.err" &
-APPLY=$!
+slow_apply "$A" a
 i=0
 until [ "$(locks)" -eq 1 ] || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.2; done
 in_dir "$B" apply -auto-approve
@@ -144,12 +151,8 @@ t_expect_status 0
 t_end
 
 t_begin "-lock-timeout waits for the other run and then goes on"
-proxy 'config?rate=1&kinds=slow' >/dev/null
 sed -i 's|Name = "'"$N"'" }|Name = "'"$N"'", Env = "prod" }|' "$A/main.stk" "$B/main.stk"
-rm -f "$T_TMP/a.out" "$T_TMP/a.err"   # the waits below must not read an earlier run's lines
-(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
-	>"$T_TMP/a.out" 2>"$T_TMP/a.err" &
-APPLY=$!
+slow_apply "$A" a
 i=0
 until [ "$(locks)" -eq 1 ] || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.2; done
 proxy 'config?rate=0' >/dev/null
@@ -169,11 +172,7 @@ cp "$A/main.stk" "$C/main.stk"
 sed -i "/lock_table/d" "$C/main.stk"
 cp "$C/main.stk" "$D/main.stk"
 sed -i 's|cidr_block = "10.0.1.0/24"|cidr_block = "10.0.1.0/24"\n  assign_ipv6_address_on_creation = false|; s|Env = "prod"|Env = "stale"|' "$C/main.stk"
-proxy 'config?rate=1&kinds=slow' >/dev/null
-rm -f "$T_TMP/c.out" "$T_TMP/c.err"
-(cd "$C" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
-	>"$T_TMP/c.out" 2>"$T_TMP/c.err" &
-APPLY=$!
+slow_apply "$C" c
 i=0
 until grep -q "Modifying..." "$T_TMP/c.out" 2>/dev/null || [ $i -ge 600 ]; do i=$((i + 1)); sleep 0.1; done
 # straight to moto: the rm lands while the slowed apply is still at work
@@ -199,11 +198,7 @@ t_expect_status 1
 [ "$(locks)" -eq 0 ] || t_why "the failed apply left a lock"
 rm "$A/bad.stk"
 sed -i 's|Env = "prod"|Env = "interrupted"|' "$A/main.stk"
-proxy 'config?rate=1&kinds=slow' >/dev/null
-rm -f "$T_TMP/a.out" "$T_TMP/a.err"   # the waits below must not read an earlier run's lines
-(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
-	>"$T_TMP/a.out" 2>"$T_TMP/a.err" &
-APPLY=$!
+slow_apply "$A" a
 i=0
 until grep -q "Modifying..." "$T_TMP/a.out" 2>/dev/null || [ $i -ge 600 ]; do i=$((i + 1)); sleep 0.1; done
 kill -INT $APPLY
@@ -217,11 +212,7 @@ t_end
 
 t_begin "a second interrupt cancels what is in flight and still releases the lock"
 sed -i 's|Env = "interrupted"|Env = "twice"|' "$A/main.stk"
-proxy 'config?rate=1&kinds=slow' >/dev/null
-rm -f "$T_TMP/a.out" "$T_TMP/a.err"
-(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" apply -auto-approve) </dev/null \
-	>"$T_TMP/a.out" 2>"$T_TMP/a.err" &
-APPLY=$!
+slow_apply "$A" a
 i=0
 until grep -q "Modifying..." "$T_TMP/a.out" 2>/dev/null || [ $i -ge 600 ]; do i=$((i + 1)); sleep 0.1; done
 kill -INT $APPLY
@@ -237,6 +228,65 @@ grep -q "releasing the state's lock" "$T_TMP/a.err" || t_why "no word of the loc
 in_dir "$A" apply -auto-approve
 t_expect_status 0
 in_dir "$A" plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a run releases only its own lock: one put by another run since is left in place"
+sed -i 's|Env = "twice"|Env = "other-lock"|' "$A/main.stk"
+slow_apply "$A" a
+i=0
+until [ "$(locks)" -eq 1 ] || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.2; done
+# what force-unlock and then another run's lock leave: the item, with that run's Info
+awsx dynamodb put-item --table-name "$TABLE" \
+	--item '{"LockID":{"S":"'"$BUCKET"'/env/prod/stk.state"},"Info":{"S":"{\"id\":\"another-run\"}"}}'
+proxy 'config?rate=0' >/dev/null
+T_STATUS=0
+wait $APPLY || T_STATUS=$?
+cat "$T_TMP/a.out" "$T_TMP/a.err" >>"$T_TMP/all-output"
+awsx dynamodb scan --table-name "$TABLE" --query 'Items[0].Info.S' --output text >"$T_TMP/info"
+[ "$T_STATUS" -eq 0 ] || t_why "the apply exited $T_STATUS: $(cat "$T_TMP/a.err")"
+grep -q "the lock was no longer this run's" "$T_TMP/a.err" || t_why "no warning: $(cat "$T_TMP/a.err") $(tail -5 "$T_TMP/a.out") $(cat "$T_TMP/info")"
+grep -q another-run "$T_TMP/info" || t_why "the other run's lock is gone: $(cat "$T_TMP/info")"
+awsx dynamodb delete-item --table-name "$TABLE" --key '{"LockID":{"S":"'"$BUCKET"'/env/prod/stk.state"}}'
+t_end
+
+t_begin "a lock table without the LockID key, or without PutItem allowed: the table, the code, AWS's message, a hint"
+E=$T_TMP/e
+stack "$E" "lock_table = \"$N-badkey\""
+awsx dynamodb create-table --table-name "$N-badkey" --attribute-definitions AttributeName=Id,AttributeType=S \
+	--key-schema AttributeName=Id,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
+in_dir "$E" plan
+t_expect_status 1
+t_expect_has err "state s3://$BUCKET/env/prod/stk.state: lock table $N-badkey: dynamodb PutItem: ValidationException: One or more parameter values were invalid"
+t_expect_has err "must have the string hash key LockID"
+awsx iam create-user --user-name "$N-nolock" >/dev/null
+awsx iam create-access-key --user-name "$N-nolock" --query 'AccessKey.[AccessKeyId,SecretAccessKey]' \
+	--output text >"$T_TMP/nolock-key"
+awsx iam put-user-policy --user-name "$N-nolock" --policy-name some --policy-document \
+	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","s3:*","dynamodb:GetItem"],"Resource":"*"}]}'
+read -r NL_KEY NL_SECRET <"$T_TMP/nolock-key"
+# in a subshell: the run's keys must not outlive it
+(
+	AWS_ACCESS_KEY_ID=$NL_KEY AWS_SECRET_ACCESS_KEY=$NL_SECRET
+	in_dir "$B" plan
+	exit $T_STATUS
+) && T_STATUS=0 || T_STATUS=$?
+t_expect_status 1
+t_expect_match err "lock table $TABLE: dynamodb PutItem: AccessDenied[A-Za-z]*: .*not authorized to perform: dynamodb:PutItem"
+t_expect_has err "the credentials need dynamodb:GetItem, PutItem and DeleteItem"
+t_end
+
+t_begin "a key with . and .. segments is the object of that very name"
+F=$T_TMP/f
+stack "$F"
+sed -i 's|key    = "env/prod/stk.state"|key    = "env/./dots/../dots.state"|; s|Name = "'"$N"'"|Name = "'"$N"'-dots"|' "$F/main.stk"
+in_dir "$F" apply -auto-approve
+t_expect_status 0
+awsx s3api head-object --bucket "$BUCKET" --key "env/./dots/../dots.state" >/dev/null 2>&1 ||
+	t_why "no object env/./dots/../dots.state: $(awsx s3api list-objects-v2 --bucket "$BUCKET" --query 'Contents[].Key' --output text)"
+in_dir "$F" plan -detailed-exitcode
+t_expect_status 0
+in_dir "$F" destroy -auto-approve
 t_expect_status 0
 t_end
 

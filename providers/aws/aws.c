@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -313,14 +314,35 @@ static void form_encode(struct buf *out, const char *s)
 	}
 }
 
-/* "ec2 CreateVpc: InvalidParameterValue: message (request id)" under the address. */
+/* "ec2 CreateVpc: InvalidParameterValue: message (request id)" under the address; an answer
+ * without a code is named by its status ("HTTP 403"). */
 static void api_error(struct diag_ctx *diag, const char *addr, const char *service, const char *action,
 		      const char *code, const char *message, const char *request_id, long status)
 {
-	diag_error(diag, NULL, "%s%s%s %s: %s: %s%s%s%s", addr ? addr : "", addr ? ": " : "", service, action,
-		   code ? code : "HTTP error", message ? message : "",
+	char st[32];
+
+	snprintf(st, sizeof st, "HTTP %ld", status);
+	diag_error(diag, NULL, "%s%s%s %s: %s%s%s%s%s%s", addr ? addr : "", addr ? ": " : "", service, action,
+		   code && *code ? code : st, message && *message ? ": " : "", message ? message : "",
 		   request_id ? " (request " : "", request_id ? request_id : "", request_id ? ")" : "");
-	(void)status;
+}
+
+/* The first element named name (in any case) at or under n: some servers answer a JSON
+ * protocol's failure with an XML error document (moto's IAM denials do). */
+static const char *xml_find_text(xmlNode *n, const char *name)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (!strcasecmp((const char *)n->name, name)) {
+			xmlNode *c = n->children;
+			return c && c->type == XML_TEXT_NODE ? (const char *)c->content : "";
+		}
+		const char *t = xml_find_text(n->children, name);
+		if (t)
+			return t;
+	}
+	return NULL;
 }
 
 xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const char *action,
@@ -397,7 +419,8 @@ out:
 }
 
 json_t *aws_json(struct aws *a, const char *service, const char *target, json_t *body,
-		 struct diag_ctx *diag, const char *addr, char *code, size_t code_size)
+		 struct diag_ctx *diag, const char *addr, const char *const *ok_codes, char *code,
+		 size_t code_size)
 {
 	int ddb = !strcmp(service, "dynamodb");
 	const char *ep = ddb ? a->endpoint_dynamodb : a->endpoint_ecr;
@@ -432,16 +455,31 @@ json_t *aws_json(struct aws *a, const char *service, const char *target, json_t 
 	if (resp.status >= 300 || !out) {
 		const char *type = out ? json_string_value(json_object_get(out, "__type")) : NULL;
 		const char *msg = out ? json_string_value(json_object_get(out, "message")) : NULL;
+		xmlDoc *doc = NULL;
+		int ok = 0;
+
 		if (!msg && out)
 			msg = json_string_value(json_object_get(out, "Message"));
+		if (!out && resp.body.len)
+			doc = xmlReadMemory(resp.body.data, (int)resp.body.len, "error.xml", NULL,
+					    XML_PARSE_NONET | XML_PARSE_RECOVER | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		if (doc) {
+			type = xml_find_text(xmlDocGetRootElement(doc), "code");
+			msg = xml_find_text(xmlDocGetRootElement(doc), "message");
+		}
 		if (type && strchr(type, '#'))
 			type = strchr(type, '#') + 1;
 		if (code && type)
 			snprintf(code, code_size, "%s", type);
 		/* the caller decides whether "not found" is an error */
-		if (!code || !type)
-			api_error(diag, addr, service, action, type, msg ? msg : "", http_response_header(&resp, "x-amzn-RequestId"),
-				  resp.status);
+		for (size_t i = 0; type && ok_codes && ok_codes[i] && !ok; i++)
+			ok = !strcmp(type, ok_codes[i]);
+		if (!ok)
+			api_error(diag, addr, service, action, type,
+				  msg ? msg : out || doc ? "" : "the answer is not JSON",
+				  http_response_header(&resp, "x-amzn-RequestId"), resp.status);
+		if (doc)
+			xmlFreeDoc(doc);
 		json_decref(out);
 		out = NULL;
 	}

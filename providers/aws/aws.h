@@ -52,10 +52,13 @@ int aws_rest(struct aws *a, const char *service, const char *method, const char 
 
 /* The JSON protocols: ECR's 1.1 (target "AmazonEC2ContainerRegistry_V20150921.CreateRepository")
  * and DynamoDB's 1.0 ("DynamoDB_20120810.PutItem"), by service ("ecr", "dynamodb").
- * Takes body; returns the answer, or NULL after a diagnostic. *code (when not NULL) gets the
- * error code of a failed call, so callers can treat "not found" as an answer. */
+ * Takes body; returns the answer, or NULL. A failure is diagnosed ("ADDR: ecr Action: Code:
+ * message (request id)") unless its code is one of ok_codes (NULL-terminated; may be NULL),
+ * which the caller treats as an answer ("not found"); *code (when not NULL) gets the code of
+ * any failure, so the caller can add a hint. */
 json_t *aws_json(struct aws *a, const char *service, const char *target, json_t *body,
-		 struct diag_ctx *diag, const char *addr, char *code, size_t code_size);
+		 struct diag_ctx *diag, const char *addr, const char *const *ok_codes, char *code,
+		 size_t code_size);
 
 /* The text of the first element reached by a path of element names ("vpc/vpcId"), or NULL. */
 const char *aws_xml_text(xmlNode *from, const char *path);

@@ -137,7 +137,7 @@ static int ecr_token_read(struct aws *a, const struct value *config, struct valu
 	if (registry)
 		json_object_set_new(body, "registryIds", json_pack("[s]", registry));
 	out = aws_json(a, "ecr", "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", body, diag,
-		       "data.aws.ecr_token", NULL, 0);
+		       "data.aws.ecr_token", NULL, NULL, 0);
 	if (!out)
 		return -1;
 	d = json_array_get(json_object_get(out, "authorizationData"), 0);

@@ -18,10 +18,13 @@ struct aws_backend {
 	char *object;        /* "/bucket/key", URI-encoded, as sent */
 	char *lock_id;       /* "bucket/key" */
 	char *held;          /* the Info this run's lock was put with, while it holds it */
+	char *lock_where;    /* "state s3://bucket/key: lock table T", before a lock call's errors */
 	struct state_remote remote;
 };
 
 /* "S3 GetObject: NoSuchBucket: message (request id)": the code, for the caller to judge. */
+static const char *const lock_taken[] = { "ConditionalCheckFailedException", NULL };
+
 static void s3_error(const struct http_response *resp, const char *action, char *code, size_t size,
 		    struct diag_ctx *diag, const struct aws_backend *b)
 {
@@ -34,8 +37,11 @@ static void s3_error(const struct http_response *resp, const char *action, char 
 
 	snprintf(code, size, "%s", c ? c : "");
 	if (diag) {
-		diag_error(diag, NULL, "state %s: s3 %s: %s: %s%s%s%s", b->path, action, c ? c : "HTTP error",
-			   m ? m : "", rid ? " (request " : "", rid ? rid : "", rid ? ")" : "");
+		char st[32];
+
+		snprintf(st, sizeof st, "HTTP %ld", resp->status);
+		diag_error(diag, NULL, "state %s: s3 %s: %s%s%s%s%s%s", b->path, action, c && *c ? c : st,
+			   m && *m ? ": " : "", m ? m : "", rid ? " (request " : "", rid ? rid : "", rid ? ")" : "");
 		if (c && !strcmp(c, "NoSuchBucket"))
 			diag_hint(diag, "create the bucket %s first (stk keeps the state in it, it does not make it)",
 				  b->bucket);
@@ -112,7 +118,7 @@ static int read_lock(struct aws_backend *b, struct state_lock_info *info, struct
 	json_t *out = aws_json(b->a, "dynamodb", "DynamoDB_20120810.GetItem",
 			       json_pack("{s:s, s:o, s:b}", "TableName", b->lock_table, "Key", lock_key(b),
 					 "ConsistentRead", 1),
-			       diag, NULL, NULL, 0);
+			       diag, b->lock_where, NULL, NULL, 0);
 	const char *text;
 
 	if (!out)
@@ -143,19 +149,21 @@ static int ddb_lock(void *arg, const char *path, const char *info_json, struct s
 		       json_pack("{s:s, s:{s:{s:s}, s:{s:s}}, s:s}", "TableName", b->lock_table, "Item", "LockID",
 				 "S", b->lock_id, "Info", "S", info_json, "ConditionExpression",
 				 "attribute_not_exists(LockID)"),
-		       diag, NULL, code, sizeof code);
+		       diag, b->lock_where, lock_taken, code, sizeof code);
 	if (out) {
 		json_decref(out);
 		free(b->held);
 		b->held = xstrdup(info_json);
 		return 0;
 	}
-	if (strcmp(code, "ConditionalCheckFailedException")) {
-		if (*code) {
-			diag_error(diag, NULL, "state %s: dynamodb PutItem on table %s: %s", b->path, b->lock_table, code);
-			if (!strcmp(code, "ResourceNotFoundException"))
-				diag_hint(diag, "create the table %s with the string hash key LockID first", b->lock_table);
-		}
+	if (strcmp(code, lock_taken[0])) {
+		if (!strcmp(code, "ResourceNotFoundException"))
+			diag_hint(diag, "create the table %s with the string hash key LockID first", b->lock_table);
+		else if (!strcmp(code, "ValidationException"))
+			diag_hint(diag, "the table %s must have the string hash key LockID and no sort key", b->lock_table);
+		else if (strstr(code, "AccessDenied"))
+			diag_hint(diag, "the credentials need dynamodb:GetItem, PutItem and DeleteItem on the table %s",
+				  b->lock_table);
 		return -1;
 	}
 	/* held: by whom is for the message */
@@ -189,11 +197,12 @@ static int ddb_unlock(void *arg, const char *path, struct diag_ctx *diag)
 		json_object_set_new(req, "ExpressionAttributeValues",
 				    json_pack("{s:{s:s}}", ":info", "S", b->held));
 	}
-	out = aws_json(b->a, "dynamodb", "DynamoDB_20120810.DeleteItem", req, diag, NULL, code, sizeof code);
+	out = aws_json(b->a, "dynamodb", "DynamoDB_20120810.DeleteItem", req, diag, b->lock_where, lock_taken, code,
+		       sizeof code);
 	free(b->held);
 	b->held = NULL;
 	if (!out) {
-		if (!strcmp(code, "ConditionalCheckFailedException")) {
+		if (!strcmp(code, lock_taken[0])) {
 			diag_warning(diag, NULL, "state %s: the lock was no longer this run's (released by "
 				     "stk force-unlock, maybe taken by another run since): left as it is", b->path);
 			return 0;
@@ -226,6 +235,7 @@ struct aws_backend *aws_backend_new(const char *bucket, const char *key, const c
 	b->lock_table = lock_table ? xstrdup(lock_table) : NULL;
 	b->path = xasprintf("s3://%s/%s", bucket, key);
 	b->lock_id = xasprintf("%s/%s", bucket, key);
+	b->lock_where = xasprintf("state %s: lock table %s", b->path, lock_table ? lock_table : "");
 	buf_addch(&obj, '/');
 	sigv4_uri_encode(&obj, bucket, 1);
 	buf_addch(&obj, '/');
@@ -249,6 +259,7 @@ void aws_backend_free(struct aws_backend *b)
 	free(b->path);
 	free(b->object);
 	free(b->lock_id);
+	free(b->lock_where);
 	free(b->held);
 	free(b);
 }

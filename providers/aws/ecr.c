@@ -14,6 +14,9 @@
 
 #define ECR_TARGET "AmazonEC2ContainerRegistry_V20150921."
 
+/* the code that answers "no such repository" rather than failing */
+static const char *const not_found[] = { "RepositoryNotFoundException", NULL };
+
 /* A call whose failure is always an error. */
 static json_t *ecr_call(struct aws *a, const char *action, json_t *body, struct diag_ctx *diag,
 			const char *addr)
@@ -21,7 +24,7 @@ static json_t *ecr_call(struct aws *a, const char *action, json_t *body, struct 
 	char target[128];
 
 	snprintf(target, sizeof target, ECR_TARGET "%s", action);
-	return aws_json(a, "ecr", target, body, diag, addr, NULL, 0);
+	return aws_json(a, "ecr", target, body, diag, addr, NULL, NULL, 0);
 }
 
 /* The first element of a nested block list, or NULL when the block is not written. */
@@ -190,16 +193,15 @@ static int read_repos(struct aws *a, const char *const *names, const struct valu
 	for (size_t k = 0; k < n; k++)
 		json_array_append_new(list, json_string(names[k]));
 	json_object_set_new(body, "repositoryNames", list);
-	out = aws_json(a, "ecr", ECR_TARGET "DescribeRepositories", body, diag, NULL, code, sizeof code);
+	out = aws_json(a, "ecr", ECR_TARGET "DescribeRepositories", body, diag, NULL, not_found, code,
+		       sizeof code);
 	if (out) {
 		repos = json_incref(json_object_get(out, "repositories"));
 		json_decref(out);
-	} else if (!strcmp(code, "RepositoryNotFoundException")) {
+	} else if (!strcmp(code, not_found[0])) {
 		if (!(repos = list_all(a, diag)))
 			return -1;
 	} else {
-		if (code[0])
-			diag_error(diag, NULL, "ecr DescribeRepositories: %s", code);
 		return -1;
 	}
 pick:
@@ -341,25 +343,20 @@ static int ecr_update(struct aws *a, const struct provider_op *op, struct value 
 static int ecr_remove(struct aws *a, const struct provider_op *op, struct diag_ctx *diag)
 {
 	char code[128];
+	/* gone already: what a delete wants */
 	json_t *out = aws_json(a, "ecr", ECR_TARGET "DeleteRepository",
 			       json_pack("{s:s,s:b}", "repositoryName", aws_str(op->prior, "name") ?: "",
 					 "force", aws_bool(op->prior, "force_delete", 0)),
-			       diag, op->addr, code, sizeof code);
+			       diag, op->addr, not_found, code, sizeof code);
 
 	if (out) {
 		json_decref(out);
 		return 0;
 	}
-	/* gone already: what a delete wants */
-	if (!strcmp(code, "RepositoryNotFoundException"))
+	if (!strcmp(code, not_found[0]))
 		return 0;
-	if (!strcmp(code, "RepositoryNotEmptyException")) {
-		diag_error(diag, NULL, "%s: ecr DeleteRepository: %s: the repository still holds images",
-			   op->addr, code);
+	if (!strcmp(code, "RepositoryNotEmptyException"))
 		diag_hint(diag, "set force_delete = true (and apply) to delete it with its images");
-	} else if (code[0]) {
-		diag_error(diag, NULL, "%s: ecr DeleteRepository: %s", op->addr, code);
-	}
 	return -1;
 }
 

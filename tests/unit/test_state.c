@@ -1387,7 +1387,7 @@ static int spawn_holder(const char *path, unsigned hold_ms, struct holder *h)
 			for (;;)
 				pause();
 		usleep(hold_ms * 1000);
-		state_unlock(&lock);
+		state_unlock(&lock, NULL);
 		diag_release(&diag);
 		_exit(0);
 	}
@@ -1440,13 +1440,13 @@ static void test_lock_in_process(void)
 	CHECK(state_lock(path, "apply", &b, &diag) == -1 && b.fd == -1 && diag_has(&diag, pid) &&
 	      diag_has(&diag, "(plan by ") && diag_has(&diag, a.info.id),
 	      "a second lock: %s", diag_text(&diag));
-	state_unlock(&a);
+	state_unlock(&a, NULL);
 	CHECK(!exists(lockpath), "unlocking leaves the lock file");
 	diag_reset(&diag);
 	CHECK(state_lock(path, "apply", &b, &diag) == 0, "lock after unlock: %s",
 	      diag_text(&diag));
-	state_unlock(&b);
-	state_unlock(&b);   /* twice is harmless */
+	state_unlock(&b, NULL);
+	state_unlock(&b, NULL);   /* twice is harmless */
 	CHECK(state_lock_read_info(path, &info, &diag) == 1, "no lock file: no information");
 
 	state_lock_info_release(&info);
@@ -1490,7 +1490,7 @@ static void test_lock_other_process(void)
 	CHECK(state_lock(path, "plan", &lock, &diag) == 0, "the dead holder's lock: %s",
 	      diag_text(&diag));
 	CHECK(lock.info.id && strcmp(lock.info.id, h.id), "the lock ID was not renewed");
-	state_unlock(&lock);
+	state_unlock(&lock, NULL);
 out:
 	diag_release(&diag);
 	clean_dir();
@@ -1562,7 +1562,7 @@ static void test_lock_wait(void)
 	      took, diag_text(&diag));
 	waitpid(h.pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the holder failed");
-	state_unlock(&lock);
+	state_unlock(&lock, NULL);
 
 	if (spawn_holder(path, 0, &h) < 0) {
 		CHECK(0, "the child could not take the lock");
