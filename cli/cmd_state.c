@@ -316,6 +316,60 @@ int cmd_force_unlock(int argc, char **argv)
 	return ret;
 }
 
+/* Is a's instance key one that resource block, planned as value v (plan_node_value), declares?
+ * An import under any other key would record an object the next apply destroys as "no
+ * longer in the configuration". */
+static int declared_instance(struct diag_ctx *diag, const char *text, const struct addr *a,
+			     const struct ast_item *block, const struct value *v)
+{
+	struct buf b = BUF_INIT, keys = BUF_INIT;
+	int ret = -1;
+
+	buf_printf(&b, "%s.%s", a->type, a->name);
+	if (ast_body_find(&block->body, "count")) {
+		size_t n = v->kind == VAL_LIST ? v->u.list.n : 0;
+		double k = a->key && a->key->kind == VAL_NUMBER ? a->key->u.n : -1;
+		if (n)
+			buf_printf(&keys, "%s[0]", b.data);
+		if (k >= 0 && k < (double)n)
+			ret = 0;
+		else if (!n)
+			diag_error(diag, NULL, "%s is not declared: the count of %s is 0", text, b.data);
+		else
+			diag_error(diag, NULL, "%s is not declared: %s has count = %zu, so its instances are "
+				   "%s[0] to %s[%zu]", text, b.data, n, b.data, b.data, n - 1);
+	} else if (ast_body_find(&block->body, "for_each")) {
+		size_t n = v->kind == VAL_MAP ? v->u.map.n : 0;
+		for (size_t i = 0; i < n && ret; i++) {
+			if (a->key && a->key->kind == VAL_STRING && !strcmp(v->u.map.items[i].key, a->key->u.str.s))
+				ret = 0;
+			if (i < 5) {
+				struct value *kv = val_cstring(v->u.map.items[i].key);
+				buf_addstr(&keys, i ? ", " : "");
+				buf_addstr(&keys, b.data);
+				addr_format_key(kv, &keys);
+				val_unref(kv);
+			}
+		}
+		if (ret && !n)
+			diag_error(diag, NULL, "%s is not declared: the for_each of %s is empty", text, b.data);
+		else if (ret)
+			diag_error(diag, NULL, "%s is not declared: the instances of %s (for_each) are %s%s", text,
+				   b.data, keys.data, n > 5 ? ", ..." : "");
+	} else if (a->key) {
+		diag_error(diag, NULL, "%s is not declared: %s has neither count nor for_each, so it has no "
+			   "instance keys", text, b.data);
+		diag_hint(diag, "import into %s", b.data);
+	} else {
+		ret = 0;
+	}
+	if (ret && !a->key && keys.len)
+		diag_hint(diag, "import into one instance, such as %.*s", (int)strcspn(keys.data, ","), keys.data);
+	buf_release(&b);
+	buf_release(&keys);
+	return ret;
+}
+
 /* stk import ADDR ID: reads the object through its provider and records it under ADDR, which
  * the configuration must declare. The next plan shows only real differences. */
 int cmd_import(int argc, char **argv)
@@ -444,8 +498,15 @@ int cmd_import(int argc, char **argv)
 		if (vars_add_defaults(&vin, dir, &diag) == 0) {
 			po.variables = vars_values(&vin);
 			po.raw_variables = vars_raw(&vin);
-			if (plan_providers(&diag, &mod, pri, npri, &po, &configs) == 0)
+			/* the instance key is checked first: count and for_each are evaluated as
+			 * plan would, with the same variables */
+			char *res = xasprintf("%s.%s", a.type, a.name);
+			struct value *planned = plan_node_value(&diag, &mod, pri, npri, &po, res);
+			if (planned && declared_instance(&diag, args[0], &a, block, planned) == 0 &&
+			    plan_providers(&diag, &mod, pri, npri, &po, &configs) == 0)
 				p = ops->configure(plan_provider_config(&configs, "", provider), &diag);
+			val_unref(planned);
+			free(res);
 			val_unref(po.variables);
 			val_unref((struct value *)po.raw_variables);
 		}

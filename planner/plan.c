@@ -1895,17 +1895,18 @@ out:
 	return ret;
 }
 
-struct value *plan_root_variable(struct diag_ctx *diag, const struct config_module *root,
-				 const struct plan_opts *opts, const char *name)
+struct value *plan_node_value(struct diag_ctx *diag, const struct config_module *root,
+			      const struct plan_prior *prior, size_t nprior, const struct plan_opts *opts,
+			      const char *addr)
 {
 	struct planner pl;
 	struct plan scratch;
 	struct value *v = NULL;
-	char *addr = xasprintf("var.%s", name), *need = NULL;
+	char *need = NULL;
 	size_t idx;
 
 	plan_init(&scratch);
-	if (planner_setup(&pl, diag, root, NULL, 0, opts, &scratch))
+	if (planner_setup(&pl, diag, root, prior, nprior, opts, &scratch))
 		goto out;
 	idx = (size_t)(uintptr_t)strmap_get(&pl.g.by_addr, addr);
 	if (!idx) {
@@ -1923,9 +1924,18 @@ struct value *plan_root_variable(struct diag_ctx *diag, const struct config_modu
 		v = val_ref(n->value);
 out:
 	free(need);
-	free(addr);
 	planner_teardown(&pl);
 	plan_release(&scratch);
+	return v;
+}
+
+struct value *plan_root_variable(struct diag_ctx *diag, const struct config_module *root,
+				 const struct plan_opts *opts, const char *name)
+{
+	char *addr = xasprintf("var.%s", name);
+	struct value *v = plan_node_value(diag, root, NULL, 0, opts, addr);
+
+	free(addr);
 	return v;
 }
 

@@ -92,8 +92,14 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 int plan_providers(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
 		   size_t nprior, const struct plan_opts *opts, struct strmap *configs);
 void plan_providers_release(struct strmap *configs);
-/* The value of the root module's variable name (with what it needs evaluated first), or NULL
- * after a diagnostic. For settings read before the state is (the state's passphrase). */
+/* The value of the root module's node addr ("var.region", "aws.subnet.a": for a resource, its
+ * instances as plan would make them: an object, a list for count, a map for for_each), with
+ * what it needs evaluated first; NULL after a diagnostic. No API is called. */
+struct value *plan_node_value(struct diag_ctx *diag, const struct config_module *root,
+			      const struct plan_prior *prior, size_t nprior, const struct plan_opts *opts,
+			      const char *addr);
+/* plan_node_value of "var.NAME", with no state: for settings read before the state is (the
+ * state's passphrase). */
 struct value *plan_root_variable(struct diag_ctx *diag, const struct config_module *root,
 				 const struct plan_opts *opts, const char *name);
 /* The configuration for provider ("aws.eu") as seen from module ("" or "module.web"): the

@@ -423,4 +423,42 @@ t_expect_status 0
 grep -q "other-words-here" "$W/stk.state.backup" && t_why "the sensitive value is readable in the backup"
 t_end
 
+t_begin "import refuses an instance key the configuration does not declare, naming the ones it does"
+workdir <<'EOF'
+resource host.file single {
+  filename = "single.txt"
+  content  = "S\n"
+}
+resource host.file c {
+  count    = 2
+  filename = "c${count.index}.txt"
+  content  = "C\n"
+}
+resource host.file f {
+  for_each = toset(["x"])
+  filename = "f-${each.key}.txt"
+  content  = "F\n"
+}
+EOF
+printf 'precious\n' >"$W/precious.txt"
+in_w import 'host.file.c[5]' precious.txt
+t_expect_status 1
+t_expect_has err 'host.file.c[5] is not declared: host.file.c has count = 2, so its instances are host.file.c[0] to host.file.c[1]'
+in_w import host.file.c precious.txt
+t_expect_status 1
+t_expect_has err 'import into one instance, such as host.file.c[0]'
+in_w import 'host.file.single[0]' precious.txt
+t_expect_status 1
+t_expect_has err 'host.file.single has neither count nor for_each'
+in_w import 'host.file.f["typo"]' precious.txt
+t_expect_status 1
+t_expect_has err 'the instances of host.file.f (for_each) are host.file.f["x"]'
+[ -f "$W/stk.state" ] && t_why "a refused import wrote a state: $(cat "$W/stk.state")"
+in_w import 'host.file.c[1]' precious.txt
+t_expect_status 0
+in_w state list
+t_expect_has out 'host.file.c[1]'
+[ "$(cat "$W/precious.txt")" = precious ] || t_why "the imported file changed"
+t_end
+
 t_summary
