@@ -27,6 +27,8 @@ struct plan_args {
 	const char *out;       /* -out FILE: the saved plan */
 	int json, markdown, detailed, refresh, destroy, refresh_only;
 	unsigned long lock_timeout_ms;   /* -lock-timeout: wait this long for another run's lock */
+	const char *shaping;   /* the first flag that shapes a plan (-var, -target, ...), which a
+				  saved plan fixed when it was made */
 	struct buf targets;    /* const char * */
 	struct buf replaces;   /* const char * */
 };
@@ -51,6 +53,7 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 				v = argv[++i];
 			}
 			pa->out = v;
+			pa->shaping = pa->shaping ? pa->shaping : a;
 		} else if (cli_flag(a, "lock-timeout", &v)) {
 			if (!v && i + 1 < argc)
 				v = argv[++i];
@@ -66,16 +69,20 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 			pa->detailed = 1;
 		} else if (cli_flag(a, "destroy", NULL)) {
 			pa->destroy = 1;
+			pa->shaping = pa->shaping ? pa->shaping : a;
 		} else if (cli_flag(a, "refresh-only", NULL)) {
 			pa->refresh_only = 1;
+			pa->shaping = pa->shaping ? pa->shaping : a;
 		} else if (cli_flag(a, "refresh", &v)) {
 			if (v && strcmp(v, "true") && strcmp(v, "false"))
 				return cli_usage_error(self, "-refresh takes true or false, not '%s'", v);
 			pa->refresh = !v || !strcmp(v, "true");
+			pa->shaping = pa->shaping ? pa->shaping : a;
 		} else if (cli_flag(a, "var", &v) || cli_flag(a, "var-file", &v) || cli_flag(a, "target", &v) ||
 			   cli_flag(a, "replace", &v)) {
 			const char *name = a + (a[1] == '-' ? 2 : 1);
 			size_t nlen = strcspn(name, "=");
+			pa->shaping = pa->shaping ? pa->shaping : a;
 			if (!v) {
 				if (i + 1 >= argc)
 					return cli_usage_error(self, "%s needs a value", a);
@@ -104,6 +111,17 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 		pa->dir = ".";
 	if (pa->json && pa->markdown)
 		return cli_usage_error(self, "-json and -markdown are two different outputs; choose one");
+	if (pa->refresh_only) {
+		/* it plans no change: nothing to save, destroy, target or replace, and its report
+		 * is the drift, which has no JSON or Markdown form */
+		const char *clash = pa->out ? "-out" : pa->destroy ? "-destroy" : !pa->refresh ? "-refresh=false" :
+				    pa->json ? "-json" : pa->markdown ? "-markdown" :
+				    buf_count(&pa->targets, const char *) ? "-target" :
+				    buf_count(&pa->replaces, const char *) ? "-replace" : NULL;
+		if (clash)
+			return cli_usage_error(self, "-refresh-only cannot be used with %s: it only reads the objects "
+					       "back and records them", clash);
+	}
 	return 0;
 }
 
@@ -232,6 +250,72 @@ static void config_digest(struct diag_ctx *diag, char out[65])
 	free(v);
 }
 
+/* The digest of a value as planned: its kind, whether it is known and sensitive, and its
+ * content. Two plans that would write different values differ in it. */
+static void digest_value(EVP_MD_CTX *md, const struct value *v)
+{
+	unsigned char tag[2] = { v ? (unsigned char)v->kind : 0xff,
+				 v ? (unsigned char)(v->marks & (VAL_UNKNOWN | VAL_SENSITIVE)) : 0 };
+	char num[40];
+
+	EVP_DigestUpdate(md, tag, sizeof tag);
+	if (!v || (v->marks & VAL_UNKNOWN))
+		return;
+	switch (v->kind) {
+	case VAL_BOOL:
+		EVP_DigestUpdate(md, v->u.b ? "t" : "f", 1);
+		break;
+	case VAL_NUMBER:
+		snprintf(num, sizeof num, "%.17g", v->u.n);
+		EVP_DigestUpdate(md, num, strlen(num) + 1);
+		break;
+	case VAL_STRING:
+		snprintf(num, sizeof num, "%zu:", v->u.str.len);
+		EVP_DigestUpdate(md, num, strlen(num));
+		EVP_DigestUpdate(md, v->u.str.s, v->u.str.len);
+		break;
+	case VAL_LIST:
+	case VAL_SET:
+		snprintf(num, sizeof num, "%zu[", v->u.list.n);
+		EVP_DigestUpdate(md, num, strlen(num));
+		for (size_t i = 0; i < v->u.list.n; i++)
+			digest_value(md, v->u.list.items[i]);
+		break;
+	case VAL_MAP:
+		snprintf(num, sizeof num, "%zu{", v->u.map.n);
+		EVP_DigestUpdate(md, num, strlen(num));
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			snprintf(num, sizeof num, "%zu:", strlen(v->u.map.items[i].key));
+			EVP_DigestUpdate(md, num, strlen(num));
+			EVP_DigestUpdate(md, v->u.map.items[i].key, strlen(v->u.map.items[i].key));
+			digest_value(md, v->u.map.items[i].val);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* "after_sha256" of a change or an output: what apply would write. */
+static json_t *after_digest(const struct value *after)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char d[32];
+	unsigned int dl = 0;
+	char hex[65];
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	digest_value(md, after);
+	EVP_DigestFinal_ex(md, d, &dl);
+	EVP_MD_CTX_free(md);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	return json_string(hex);
+}
+
+/* 2: each change and output carries after_sha256 */
+#define SAVED_PLAN_VERSION 2
+
 static const char *action_name(enum plan_action a)
 {
 	switch (a) {
@@ -254,11 +338,12 @@ static json_t *strings_json(const struct buf *b)
 }
 
 /* -out FILE: what apply needs to do exactly this plan again, and to know when it cannot: the
- * state's lineage and serial, a digest of the configuration, the inputs, and the actions.
+ * state's lineage and serial, a digest of the configuration, the inputs, the actions, and a
+ * digest of each value the plan showed (a file() the configuration reads may change after).
  * It holds variable values, so it is written 0600, like the state. */
 static int save_plan(struct run *r, const char *file)
 {
-	json_t *root = json_object(), *changes = json_array();
+	json_t *root = json_object(), *changes = json_array(), *outputs = json_array();
 	json_t *vars = val_to_json(r->opts.variables);
 	json_t *origins = val_to_json(r->opts.raw_variables);
 	char *text = NULL;
@@ -266,7 +351,7 @@ static int save_plan(struct run *r, const char *file)
 	int fd = -1, ret = -1;
 
 	json_object_set_new(root, "format", json_string("stk-plan"));
-	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "version", json_integer(SAVED_PLAN_VERSION));
 	json_object_set_new(root, "stk_version", json_string(PACKAGE_VERSION));
 	json_object_set_new(root, "dir", json_string(r->pa.dir));
 	json_object_set_new(root, "lineage", r->st.lineage && !r->state_new ? json_string(r->st.lineage) :
@@ -286,9 +371,19 @@ static int save_plan(struct run *r, const char *file)
 		json_t *ch = json_object();
 		json_object_set_new(ch, "address", json_string(c->addr));
 		json_object_set_new(ch, "action", json_string(action_name(c->action)));
+		json_object_set_new(ch, "after_sha256", after_digest(c->after));
 		json_array_append_new(changes, ch);
 	}
 	json_object_set_new(root, "changes", changes);
+	for (size_t i = 0; i < buf_count(&r->plan.outputs, struct plan_output *); i++) {
+		const struct plan_output *o = buf_at(&r->plan.outputs, struct plan_output *, i);
+		json_t *oj = json_object();
+		json_object_set_new(oj, "name", json_string(o->name));
+		json_object_set_new(oj, "action", json_string(action_name(o->action)));
+		json_object_set_new(oj, "after_sha256", after_digest(o->after));
+		json_array_append_new(outputs, oj);
+	}
+	json_object_set_new(root, "outputs", outputs);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	/* sealed like the state, when the state is: it holds the same variables */
 	buf_addstr(&body, text);
@@ -311,10 +406,21 @@ out:
 	return ret;
 }
 
-/* Does the new plan do what the saved one showed? Same addresses, same actions. */
+/* Is digest (after_digest) the one the saved entry s recorded? */
+static int same_digest(const json_t *s, json_t *digest)
+{
+	int same = json_equal(json_object_get(s, "after_sha256"), digest);
+
+	json_decref(digest);
+	return same;
+}
+
+/* Does the new plan do what the saved one showed? Same addresses, same actions, the same
+ * values for the resources and the outputs. */
 static int same_actions(struct run *r)
 {
 	json_t *saved = json_object_get(r->saved, "changes");
+	json_t *outputs = json_object_get(r->saved, "outputs");
 	size_t k = 0;
 
 	for (size_t i = 0; i < buf_count(&r->plan.changes, struct plan_change *); i++) {
@@ -329,6 +435,30 @@ static int same_actions(struct run *r)
 			diag_hint(&r->diag, "something outside the plan changed; make a new plan");
 			return 0;
 		}
+		if (!same_digest(s, after_digest(c->after))) {
+			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s with other "
+				   "values than the plan showed", c->addr, action_name(c->action));
+			diag_hint(&r->diag, "a file or template the configuration reads changed since; make a new plan");
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < buf_count(&r->plan.outputs, struct plan_output *); i++) {
+		const struct plan_output *o = buf_at(&r->plan.outputs, struct plan_output *, i);
+		json_t *s = json_array_get(outputs, i);
+		if (!s || strcmp(json_string_value(json_object_get(s, "name")) ?: "", o->name) ||
+		    !same_digest(s, after_digest(o->after))) {
+			diag_error(&r->diag, NULL, "the saved plan no longer matches: output %s would now have "
+				   "another value than the plan showed", o->name);
+			diag_hint(&r->diag, "a file or template the configuration reads changed since; make a new plan");
+			return 0;
+		}
+	}
+	if (json_array_size(outputs) != buf_count(&r->plan.outputs, struct plan_output *)) {
+		diag_error(&r->diag, NULL, "the saved plan no longer matches: it has %zu outputs, the "
+			   "configuration now makes %zu", json_array_size(outputs),
+			   buf_count(&r->plan.outputs, struct plan_output *));
+		diag_hint(&r->diag, "make a new plan");
+		return 0;
 	}
 	if (k != json_array_size(saved)) {
 		diag_error(&r->diag, NULL, "the saved plan no longer matches: it has %zu changes, the "
@@ -493,8 +623,13 @@ static int run_plan(struct run *r, const char *operation)
 		/* no lineage: the plan was made before any state existed, and none may exist now */
 		const char *lineage = json_string_value(json_object_get(r->saved, "lineage"));
 		json_int_t serial = json_integer_value(json_object_get(r->saved, "serial"));
-		if ((lineage ? (r->state_new || strcmp(lineage, r->st.lineage)) : !r->state_new) ||
-		    (json_int_t)r->st.serial != serial) {
+		if (lineage && !r->state_new && strcmp(lineage, r->st.lineage)) {
+			diag_error(&r->diag, NULL, "the state is not the one this plan was made with (lineage %s, "
+				   "now %s)", lineage, r->st.lineage);
+			diag_hint(&r->diag, "make a new plan with stk plan -out, and apply that");
+			return -1;
+		}
+		if ((lineage ? r->state_new : !r->state_new) || (json_int_t)r->st.serial != serial) {
 			diag_error(&r->diag, NULL, "the state changed since this plan was made (serial %lld%s, now %llu)",
 				   (long long)serial, lineage ? "" : " with no state yet", (unsigned long long)r->st.serial);
 			diag_hint(&r->diag, "make a new plan with stk plan -out, and apply that");
@@ -526,6 +661,7 @@ static int run_plan(struct run *r, const char *operation)
 	}
 	r->priors = apply_priors(&r->st, &r->nprior);
 	r->opts.destroy = r->pa.destroy;
+	r->opts.refresh_only = r->pa.refresh_only;
 	r->opts.prior_outputs = apply_prior_outputs(&r->st);
 	buf_push(&r->pa.targets, const char *, (const char *)NULL);
 	buf_push(&r->pa.replaces, const char *, (const char *)NULL);
@@ -707,8 +843,17 @@ static int load_saved(struct run *r, const char *file)
 	buf_release(&raw);
 	buf_release(&text);
 
+	if (j && !strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") &&
+	    json_integer_value(json_object_get(j, "version")) != SAVED_PLAN_VERSION) {
+		json_int_t v = json_integer_value(json_object_get(j, "version"));
+		diag_error(&r->diag, NULL, "%s is a saved plan of format version %lld, and this stk reads "
+			   "version %d", file, (long long)v, SAVED_PLAN_VERSION);
+		diag_hint(&r->diag, v > SAVED_PLAN_VERSION ? "it was made by a newer stk: apply it with that one" :
+			  "it was made by an older stk: make a new plan with stk plan -out %s", file);
+		json_decref(j);
+		return -1;
+	}
 	if (!j || strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") ||
-	    json_integer_value(json_object_get(j, "version")) != 1 ||
 	    /* run_plan() takes these as the inputs (val_from_json() needs a value) */
 	    !json_is_object(json_object_get(j, "variables")) ||
 	    !json_is_object(json_object_get(j, "variable_origins"))) {
@@ -719,6 +864,16 @@ static int load_saved(struct run *r, const char *file)
 	}
 	r->saved = j;
 	r->pa.dir = json_string_value(json_object_get(j, "dir")) ?: ".";
+	{
+		struct stat sb;
+		if (stat(r->pa.dir, &sb) || !S_ISDIR(sb.st_mode)) {
+			/* recorded as given, so that a checkout elsewhere (another CI job) applies it */
+			diag_error(&r->diag, NULL, "the saved plan %s is for the configuration in %s, and there is "
+				   "no such directory here", file, r->pa.dir);
+			diag_hint(&r->diag, "run stk apply from the directory stk plan ran in");
+			return -1;
+		}
+	}
 	/* the same reads as the plan made, so the same state comes out of them */
 	r->pa.refresh = json_is_true(json_object_get(j, "refresh"));
 	r->pa.destroy = json_is_true(json_object_get(j, "destroy"));
@@ -731,9 +886,11 @@ static int load_saved(struct run *r, const char *file)
 	return 0;
 }
 
-static int apply_or_destroy(int argc, char **argv, int destroy)
+/* command: "apply", "destroy" or "refresh" (whose usage a usage error shows) */
+static int apply_or_destroy(int argc, char **argv, const char *command)
 {
-	const struct cli_command *self = cli_find(destroy ? "destroy" : "apply");
+	const struct cli_command *self = cli_find(command);
+	int destroy = !strcmp(command, "destroy");
 	struct run r;
 	struct buf out = BUF_INIT, rest = BUF_INIT;
 	struct apply_result res;
@@ -777,6 +934,19 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 		struct stat sb;
 		if (stat(r.pa.dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
 			/* stk apply PLANFILE: the plan was reviewed already; apply it as it is */
+			if (destroy) {
+				ret = cli_usage_error(self, "destroy takes a directory, not a saved plan: apply the "
+						      "plan %s with stk apply %s", r.pa.dir, r.pa.dir);
+				goto out;
+			}
+			if (r.pa.shaping) {
+				ret = cli_usage_error(self, "%.*s cannot be used with a saved plan: %s was fixed when the plan "
+						      "was made (make a new one with stk plan -out)",
+						      (int)strcspn(r.pa.shaping, "="), r.pa.shaping,
+						      r.pa.shaping[1] == 'v' || r.pa.shaping[2] == 'v' ? "every variable" :
+						      "what it does");
+				goto out;
+			}
 			if (load_saved(&r, r.pa.dir))
 				goto out;
 			r.auto_approve = 1;
@@ -789,9 +959,16 @@ static int apply_or_destroy(int argc, char **argv, int destroy)
 		goto out;
 	}
 	if (r.pa.refresh_only) {
-		/* -refresh-only: the refreshed state is the whole change */
+		/* -refresh-only: the refreshed state is the whole change, with the outputs it gives */
 		if (r.drift.len)
 			printf("Changed outside stk:\n\n%s", r.drift.data);
+		for (size_t i = 0; i < buf_count(&r.plan.outputs, struct plan_output *); i++) {
+			const struct plan_output *o = buf_at(&r.plan.outputs, struct plan_output *, i);
+			if (o->action == PLAN_DELETE)
+				state_remove_output(&r.st, o->name);
+			else if (o->after && val_is_known(o->after))
+				state_set_output(&r.st, o->name, o->after, o->sensitive || val_is_sensitive(o->after));
+		}
 		ret = state_write(r.path, &r.st, &r.diag) ? 1 : 0;
 		if (!ret)
 			printf("\nThe state now records the objects as they are.\n");
@@ -866,19 +1043,19 @@ int cmd_refresh(int argc, char **argv)
 		args[i] = argv[i];
 	args[argc] = (char *)"-refresh-only";
 	args[argc + 1] = (char *)"-auto-approve";
-	ret = apply_or_destroy(argc + 2, args, 0);
+	ret = apply_or_destroy(argc + 2, args, "refresh");
 	free(args);
 	return ret;
 }
 
 int cmd_apply(int argc, char **argv)
 {
-	return apply_or_destroy(argc, argv, 0);
+	return apply_or_destroy(argc, argv, "apply");
 }
 
 int cmd_destroy(int argc, char **argv)
 {
-	return apply_or_destroy(argc, argv, 1);
+	return apply_or_destroy(argc, argv, "destroy");
 }
 
 int cmd_output(int argc, char **argv)
@@ -909,6 +1086,8 @@ int cmd_output(int argc, char **argv)
 		else
 			name = argv[i];
 	}
+	if (json && raw)
+		return cli_usage_error(self, "-json and -raw are two different outputs; choose one");
 	diag_init(&diag);
 	state_init(&st);
 	if (!(path = cli_state_open(&diag, dir, NULL, NULL)) || state_read(path, &st, &diag) < 0)

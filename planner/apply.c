@@ -1159,6 +1159,17 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	if (failed && ao->rollback_on_failure && !apply_interrupted)
 		rollback(&ap);
 	stop_workers(&ap);
+	/* a destroy that removed every object removes the outputs too: they named those objects
+	 * (phase two, which sets the outputs of other plans, does not run for it) */
+	if (opts->destroy && !failed && !apply_interrupted && st->noutputs) {
+		for (size_t i = 0; i < buf_count(&plan->outputs, struct plan_output *); i++) {
+			const struct plan_output *o = buf_at(&plan->outputs, struct plan_output *, i);
+			if (o->action == PLAN_DELETE)
+				state_remove_output(st, o->name);
+		}
+		if (state_save(&ap))
+			failed = 1;
+	}
 	pthread_mutex_lock(&ap.mu);
 	say_progress(&ap);   /* what the last operations said before they ended */
 	pthread_mutex_unlock(&ap.mu);

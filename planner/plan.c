@@ -870,6 +870,12 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		free(addr);
 		return NULL;
 	}
+	if (pl->opts->refresh_only && n->kind != GN_DATA) {
+		/* what exists, not what the configuration would make of it */
+		val_unref(config);
+		free(addr);
+		return prior ? val_ref(prior->attrs) : val_unknown(VAL_DYNAMIC);
+	}
 	/* gw[0] <-> gw when count is added or removed: the same object, under a new address */
 	if (!prior && (!key || (key->kind == VAL_NUMBER && key->u.n == 0))) {
 		char *other = key ? xstrdup(n->addr) : xasprintf("%s[0]", n->addr);

@@ -61,6 +61,8 @@ struct plan_output {
 
 struct plan_opts {
 	int destroy;                /* plan to destroy everything */
+	int refresh_only;           /* managed resources are their (refreshed) state, with no
+				       change: the values a refresh gives the outputs */
 	const char *const *targets; /* NULL-terminated, or NULL: only these and what they need */
 	const char *const *replaces;/* NULL-terminated, or NULL */
 	struct value *variables;    /* map of root variable values given on the command line,

@@ -461,4 +461,95 @@ t_expect_has out 'host.file.c[1]'
 [ "$(cat "$W/precious.txt")" = precious ] || t_why "the imported file changed"
 t_end
 
+t_begin "a saved plan is refused when a file the configuration reads now gives other values"
+workdir <<'EOF'
+resource host.file a {
+  filename = "a.txt"
+  content  = file("input.txt")
+}
+output content { value = host.file.a.content }
+EOF
+printf 'reviewed\n' >"$W/input.txt"
+in_w plan -out p.plan
+t_expect_status 0
+printf 'NOT REVIEWED\n' >"$W/input.txt"
+in_w apply p.plan
+t_expect_status 1
+t_expect_has err "the saved plan no longer matches: host.file.a would now create with other values than the plan showed"
+[ -e "$W/a.txt" ] && t_why "the unreviewed content was written: $(cat "$W/a.txt")"
+printf 'reviewed\n' >"$W/input.txt"
+in_w apply p.plan
+t_expect_status 0
+[ "$(cat "$W/a.txt")" = reviewed ] || t_why "the reviewed plan was not applied"
+t_end
+
+t_begin "a saved plan takes no flag that shapes a plan, and destroy takes none"
+printf 'again\n' >"$W/input.txt"
+in_w plan -out p2.plan
+for flag in "-target=host.file.a" -destroy "-var=x=1" -refresh=false -replace=host.file.a; do
+	in_w apply p2.plan "$flag"
+	t_expect_status 1
+	t_expect_has err "${flag%%=*} cannot be used with a saved plan"
+done
+in_w destroy p2.plan
+t_expect_status 1
+t_expect_has err "destroy takes a directory, not a saved plan"
+[ "$(cat "$W/a.txt")" = reviewed ] || t_why "a refused apply changed a.txt"
+t_end
+
+t_begin "a saved plan names its directory when it is applied from elsewhere, and its format version"
+mkdir -p "$T_TMP/other/stack"
+printf 'resource host.file o {\n  filename = "o.txt"\n  content  = "o"\n}\n' >"$T_TMP/other/stack/main.stk"
+# made from above the directory, so the plan names it as stack
+(cd "$T_TMP/other" && t_timeout 60 "$STK_ABS" plan stack -out p3.plan) </dev/null >/dev/null 2>&1
+T_STATUS=0
+(cd "$T_TMP/other/stack" && t_timeout 60 "$STK_ABS" apply ../p3.plan) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
+	T_STATUS=$?
+t_expect_status 1
+t_expect_has err "the saved plan ../p3.plan is for the configuration in stack, and there is no such directory here"
+t_expect_has err "run stk apply from the directory stk plan ran in"
+sed -i 's/"version": [0-9]*/"version": 99/' "$W/p2.plan"
+in_w apply p2.plan
+t_expect_status 1
+t_expect_has err "p2.plan is a saved plan of format version 99"
+t_expect_has err "made by a newer stk"
+t_end
+
+t_begin "stk refresh records the outputs the refreshed objects give"
+printf 'drifted\n' >"$W/a.txt"
+in_w refresh
+t_expect_status 0
+in_w output -raw content
+t_expect_status 0
+[ "$(cat "$T_TMP/out")" = drifted ] || t_why "the output is still $(cat "$T_TMP/out")"
+t_end
+
+t_begin "-refresh-only, stk refresh and output refuse flags they cannot honour; refresh -help is refresh's"
+for flag in -out=x.plan -json -destroy -refresh=false -target=host.file.a; do
+	in_w plan -refresh-only "$flag"
+	t_expect_status 1
+	t_expect_has err "-refresh-only cannot be used with ${flag%%=*}"
+done
+[ -e "$W/x.plan" ] && t_why "a refresh-only plan was saved"
+in_w refresh -out=x.plan
+t_expect_status 1
+t_expect_has err "cannot be used with -out"
+in_w refresh -help
+t_expect_status 0
+t_expect_has out "Usage: stk refresh"
+in_w output -json -raw content
+t_expect_status 1
+t_expect_has err "-json and -raw are two different outputs"
+t_end
+
+t_begin "destroy removes the outputs with the objects, and plan -destroy then has nothing to do"
+in_w destroy -auto-approve
+t_expect_status 0
+grep -q '"content"' "$W/stk.state" && t_why "the state still records the output"
+in_w output content
+t_expect_status 1
+in_w plan -destroy -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_summary
