@@ -337,6 +337,18 @@ static json_t *strings_json(const struct buf *b)
 	return a;
 }
 
+/* One change ({"address": ...}) or output ({"name": ...}) of a saved plan. */
+static json_t *saved_entry(const char *field, const char *name, enum plan_action action,
+			   const struct value *after)
+{
+	json_t *e = json_object();
+
+	json_object_set_new(e, field, json_string(name));
+	json_object_set_new(e, "action", json_string(action_name(action)));
+	json_object_set_new(e, "after_sha256", after_digest(after));
+	return e;
+}
+
 /* -out FILE: what apply needs to do exactly this plan again, and to know when it cannot: the
  * state's lineage and serial, a digest of the configuration, the inputs, the actions, and a
  * digest of each value the plan showed (a file() the configuration reads may change after).
@@ -368,20 +380,12 @@ static int save_plan(struct run *r, const char *file)
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
 		if (c->action == PLAN_NOOP && !c->moved_from)
 			continue;
-		json_t *ch = json_object();
-		json_object_set_new(ch, "address", json_string(c->addr));
-		json_object_set_new(ch, "action", json_string(action_name(c->action)));
-		json_object_set_new(ch, "after_sha256", after_digest(c->after));
-		json_array_append_new(changes, ch);
+		json_array_append_new(changes, saved_entry("address", c->addr, c->action, c->after));
 	}
 	json_object_set_new(root, "changes", changes);
 	for (size_t i = 0; i < buf_count(&r->plan.outputs, struct plan_output *); i++) {
 		const struct plan_output *o = buf_at(&r->plan.outputs, struct plan_output *, i);
-		json_t *oj = json_object();
-		json_object_set_new(oj, "name", json_string(o->name));
-		json_object_set_new(oj, "action", json_string(action_name(o->action)));
-		json_object_set_new(oj, "after_sha256", after_digest(o->after));
-		json_array_append_new(outputs, oj);
+		json_array_append_new(outputs, saved_entry("name", o->name, o->action, o->after));
 	}
 	json_object_set_new(root, "outputs", outputs);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
