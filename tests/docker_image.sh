@@ -221,6 +221,20 @@ t_expect_status 1
 t_expect_has err "data docker.image: no image $N-nowhere:v9 in the daemon's store"
 t_end
 
+t_begin "a registry that is down: plan fails naming the image and -refresh=false, which then plans from the state"
+kill "$REG_PID" 2>/dev/null
+wait "$REG_PID" 2>/dev/null
+in_w plan
+t_expect_status 1
+t_expect_has err "the registry was asked whether $REG/$N/app:v1 is still pushed there"
+t_expect_has err "-refresh=false plans (and destroys) from the state"
+in_w plan -refresh=false -detailed-exitcode
+t_expect_status 0
+registry_start 200 --delete </dev/null
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "destroy removes the images"
 in_w destroy -auto-approve
 t_expect_status 0
