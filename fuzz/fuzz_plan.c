@@ -10,12 +10,13 @@
  *     written over in-range ones as fuzz_state does, so PBKDF2 runs once at start only
  *     (fuzz/sealed_seed.h); other input is taken as it is;
  *   - jansson parses the text (flags 0, as load_saved()), and the plan must say
- *     "format": "stk-plan", "version": 1 and hold objects for "variables" and
- *     "variable_origins", else it is refused as "not a saved plan";
+ *     "format": "stk-plan" and hold objects for "variables" and "variable_origins", else it
+ *     is refused as "not a saved plan"; a version other than 2 is refused, naming it;
  *   - load_saved()'s reads: dir, refresh, destroy, targets, replaces; then run_plan()'s:
  *     config_sha256, val_from_json() of variables and variable_origins (the inputs the plan is
  *     made with again), lineage and serial against a state, and same_actions()'s walk of
- *     "changes" (address and action of each);
+ *     "changes" (address, action and after_sha256 of each) and "outputs" (name and
+ *     after_sha256);
  *   - the variables are then looked up by name as plan.c does (an origin that is a number
  *     other than VARS_FILE makes a string value an expression: parsed as "v = TEXT" and
  *     evaluated with no references, as planner/plan.c does for -var values), and the values
@@ -135,8 +136,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (open_plan(data, size, &text, &diag))
 		goto out;
 	j = json_loadb(text.data ? text.data : "", text.len, 0, &je);
+	if (j && !strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") &&
+	    json_integer_value(json_object_get(j, "version")) != 2) {
+		diag_error(&diag, NULL, "%s is a saved plan of format version %lld, and this stk reads version 2",
+			   FILE_NAME, (long long)json_integer_value(json_object_get(j, "version")));
+		goto out;
+	}
 	if (!j || strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") ||
-	    json_integer_value(json_object_get(j, "version")) != 1 ||
 	    /* as load_saved() since fuzz/regressions/plan/crash-b751849...: a plan without
 	     * "variables" crashed run_plan() in val_from_json(NULL) */
 	    !json_is_object(json_object_get(j, "variables")) ||
@@ -173,13 +179,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		diag_error(&diag, NULL, "the state changed since this plan was made (serial %lld%s, now %d)",
 			   (long long)serial, lineage ? "" : " with no state yet", SERIAL);
 
-	/* same_actions() */
-	json_t *changes = json_object_get(j, "changes");
+	/* same_actions(): each entry's digest is compared with the new plan's, a string */
+	json_t *changes = json_object_get(j, "changes"), *outputs = json_object_get(j, "outputs");
+	json_t *digest = json_string(CONFIG_SHA256);
 	for (i = 0; i < json_array_size(changes); i++) {
 		json_t *s = json_array_get(changes, i);
-		buf_printf(&out, " %s:%s", json_string_value(json_object_get(s, "address")) ?: "",
-			   json_string_value(json_object_get(s, "action")) ?: "");
+		buf_printf(&out, " %s:%s:%d", json_string_value(json_object_get(s, "address")) ?: "",
+			   json_string_value(json_object_get(s, "action")) ?: "",
+			   json_equal(json_object_get(s, "after_sha256"), digest));
 	}
+	for (i = 0; i < json_array_size(outputs); i++) {
+		json_t *s = json_array_get(outputs, i);
+		buf_printf(&out, " output.%s:%d", json_string_value(json_object_get(s, "name")) ?: "",
+			   json_equal(json_object_get(s, "after_sha256"), digest));
+	}
+	json_decref(digest);
 out:
 	format_diags(&diag, &out);
 	json_decref(j);
