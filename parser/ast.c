@@ -95,20 +95,59 @@ void ast_template_add(struct arena *a, struct ast_expr *t, struct ast_expr *part
 	t->depth = max_u(t->depth, part->depth + 1);
 }
 
-/* Width of the indentation that starts s (spaces and tabs). */
-static size_t indent_of(const char *s, size_t len)
+/* The length of the white space character at s[0..len), or 0: what Go's unicode.IsSpace
+ * takes, which HCL strips from <<- lines (U+0085, U+00A0 and the Unicode space separators
+ * besides ASCII's). */
+static size_t space_char(const char *p, size_t len)
 {
-	size_t i = 0;
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
+	const unsigned char *s = (const unsigned char *)p;
+
+	if (len >= 1 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')))
+		return 1;
+	if (len >= 2 && s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0))
+		return 2;
+	if (len < 3)
+		return 0;
+	if ((s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80) ||                  /* U+1680 */
+	    (s[0] == 0xE2 && s[1] == 0x80 && (s[2] <= 0x8A || s[2] == 0xA8 ||  /* U+2000-200A, */
+					      s[2] == 0xA9 || s[2] == 0xAF)) ||  /* 2028, 2029, 202F */
+	    (s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F) ||                  /* U+205F */
+	    (s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80))                    /* U+3000 */
+		return 3;
+	return 0;
+}
+
+/* The white space that starts s[0..len): its length in bytes, and in characters in *chars. */
+static size_t indent_of(const char *s, size_t len, size_t *chars)
+{
+	size_t i = 0, k;
+
+	*chars = 0;
+	while (i < len && (k = space_char(s + i, len - i)) > 0) {
+		i += k;
+		++*chars;
+	}
 	return i;
 }
 
-/* <<-EOT: removes the smallest indentation of the non-blank lines from every line, as HCL
- * does. A line that starts with an interpolation has no indentation. */
+/* The bytes that the first n characters of the indentation at s take. */
+static size_t indent_bytes(const char *s, size_t len, size_t n)
+{
+	size_t i = 0;
+
+	while (n-- > 0)
+		i += space_char(s + i, len - i);
+	return i;
+}
+
+/* <<-EOT: removes the smallest indentation of the lines from every line, as HCL's
+ * flushHeredocTemplateParts does. A line of only white space, up to its line feed, neither
+ * counts nor loses any: HCL leaves it alone. White space before an interpolation counts; a
+ * line that starts with an interpolation has none. Indentation is counted in characters,
+ * white space being what Go's unicode.IsSpace takes (space_char). */
 static void strip_heredoc(struct arena *a, struct ast_expr *t)
 {
-	size_t min = (size_t)-1;
+	size_t min = (size_t)-1, chars;
 	int bol = 1;
 
 	for (size_t i = 0; i < t->u.tmpl.n; i++) {
@@ -125,11 +164,10 @@ static void strip_heredoc(struct arena *a, struct ast_expr *t)
 			const char *nl = memchr(s + k, '\n', len - k);
 			size_t end = nl ? (size_t)(nl - s) : len;
 			if (bol) {
-				size_t ind = indent_of(s + k, end - k);
+				size_t ind = indent_of(s + k, end - k, &chars);
 				int blank = (k + ind == end) && nl;
-				/* a line that is only whitespace before an interpolation still counts */
-				if (!blank && ind < min)
-					min = ind;
+				if (!blank && chars < min)
+					min = chars;
 			}
 			if (!nl) {
 				bol = 0;
@@ -154,10 +192,9 @@ static void strip_heredoc(struct arena *a, struct ast_expr *t)
 		while (k < len) {
 			const char *nl = memchr(s + k, '\n', len - k);
 			size_t end = nl ? (size_t)(nl - s) + 1 : len;
-			if (bol) {
-				size_t ind = indent_of(s + k, end - k);
-				k += ind < min ? ind : min;
-			}
+			/* every line that counted has min characters of white space or more */
+			if (bol && !(nl && k + indent_of(s + k, end - 1 - k, &chars) == end - 1))
+				k += indent_bytes(s + k, end - k, min);
 			buf_add(&out, s + k, end - k);
 			bol = nl != NULL;
 			k = end;
@@ -516,20 +553,23 @@ const struct ast_item *ast_body_find(const struct ast_body *body, const char *na
 	return NULL;
 }
 
-static void dump_span(struct buf *out, const struct span *s)
+/* spans: print offsets; without them the dump is what the file means */
+static void dump_span(struct buf *out, const struct span *s, int spans)
 {
-	buf_printf(out, "@%u-%u", s->off, s->end);
+	if (spans)
+		buf_printf(out, "@%u-%u", s->off, s->end);
 }
 
-static void dump_expr(struct buf *out, const struct ast_expr *e, int depth);
+static void dump_expr(struct buf *out, const struct ast_expr *e, int depth, int spans);
 
-static void dump_exprs(struct buf *out, struct ast_expr *const *v, size_t n, int depth)
+static void dump_exprs(struct buf *out, struct ast_expr *const *v, size_t n, int depth,
+		       int spans)
 {
 	for (size_t i = 0; i < n; i++)
-		dump_expr(out, v[i], depth);
+		dump_expr(out, v[i], depth, spans);
 }
 
-static void dump_expr(struct buf *out, const struct ast_expr *e, int depth)
+static void dump_expr(struct buf *out, const struct ast_expr *e, int depth, int spans)
 {
 	buf_addchars(out, ' ', (size_t)depth * 2);
 	if (!e) {
@@ -537,7 +577,7 @@ static void dump_expr(struct buf *out, const struct ast_expr *e, int depth)
 		return;
 	}
 	buf_printf(out, "%d d%u ", (int)e->kind, e->depth);
-	dump_span(out, &e->span);
+	dump_span(out, &e->span, spans);
 	switch (e->kind) {
 	case AST_BOOL:
 		buf_printf(out, " %d\n", e->u.boolean);
@@ -552,71 +592,71 @@ static void dump_expr(struct buf *out, const struct ast_expr *e, int depth)
 		break;
 	case AST_TEMPLATE:
 		buf_printf(out, " heredoc %u strip %u\n", e->u.tmpl.heredoc, e->u.tmpl.strip);
-		dump_exprs(out, e->u.tmpl.parts, e->u.tmpl.n, depth + 1);
+		dump_exprs(out, e->u.tmpl.parts, e->u.tmpl.n, depth + 1, spans);
 		break;
 	case AST_VAR:
 		buf_printf(out, " %s\n", e->u.var.name);
 		break;
 	case AST_GETATTR:
 		buf_printf(out, " .%s\n", e->u.getattr.name);
-		dump_expr(out, e->u.getattr.obj, depth + 1);
+		dump_expr(out, e->u.getattr.obj, depth + 1, spans);
 		break;
 	case AST_INDEX:
 		buf_addch(out, '\n');
-		dump_expr(out, e->u.index.obj, depth + 1);
-		dump_expr(out, e->u.index.key, depth + 1);
+		dump_expr(out, e->u.index.obj, depth + 1, spans);
+		dump_expr(out, e->u.index.key, depth + 1, spans);
 		break;
 	case AST_SPLAT:
 		buf_addch(out, '\n');
-		dump_expr(out, e->u.splat.src, depth + 1);
-		dump_expr(out, e->u.splat.each, depth + 1);
+		dump_expr(out, e->u.splat.src, depth + 1, spans);
+		dump_expr(out, e->u.splat.each, depth + 1, spans);
 		break;
 	case AST_CALL:
 		buf_printf(out, " %s() expand %d\n", e->u.call.name, e->u.call.expand);
-		dump_exprs(out, e->u.call.args, e->u.call.n, depth + 1);
+		dump_exprs(out, e->u.call.args, e->u.call.n, depth + 1, spans);
 		break;
 	case AST_LIST:
 		buf_addch(out, '\n');
-		dump_exprs(out, e->u.list.items, e->u.list.n, depth + 1);
+		dump_exprs(out, e->u.list.items, e->u.list.n, depth + 1, spans);
 		break;
 	case AST_OBJECT:
 		buf_addch(out, '\n');
 		for (size_t i = 0; i < e->u.object.n; i++) {
-			dump_expr(out, e->u.object.items[i].key, depth + 1);
-			dump_expr(out, e->u.object.items[i].value, depth + 1);
+			dump_expr(out, e->u.object.items[i].key, depth + 1, spans);
+			dump_expr(out, e->u.object.items[i].value, depth + 1, spans);
 		}
 		break;
 	case AST_UNARY:
 		buf_printf(out, " %s\n", ast_op_text(e->u.unary.op));
-		dump_expr(out, e->u.unary.operand, depth + 1);
+		dump_expr(out, e->u.unary.operand, depth + 1, spans);
 		break;
 	case AST_BINARY:
 		buf_printf(out, " %s\n", ast_op_text(e->u.binary.op));
-		dump_expr(out, e->u.binary.lhs, depth + 1);
-		dump_expr(out, e->u.binary.rhs, depth + 1);
+		dump_expr(out, e->u.binary.lhs, depth + 1, spans);
+		dump_expr(out, e->u.binary.rhs, depth + 1, spans);
 		break;
 	case AST_COND:
 		buf_addch(out, '\n');
-		dump_expr(out, e->u.cond.cond, depth + 1);
-		dump_expr(out, e->u.cond.then, depth + 1);
-		dump_expr(out, e->u.cond.otherwise, depth + 1);
+		dump_expr(out, e->u.cond.cond, depth + 1, spans);
+		dump_expr(out, e->u.cond.then, depth + 1, spans);
+		dump_expr(out, e->u.cond.otherwise, depth + 1, spans);
 		break;
 	case AST_FOR: {
 		const struct ast_for *f = e->u.for_;
 		buf_printf(out, " %s,%s map %d group %d ", f->key_var ? f->key_var : "-", f->val_var,
 			   f->is_map, f->group);
-		dump_span(out, &f->key_span);
-		dump_span(out, &f->val_span);
+		dump_span(out, &f->key_span, spans);
+		dump_span(out, &f->val_span, spans);
 		buf_addch(out, '\n');
-		dump_expr(out, f->coll, depth + 1);
-		dump_expr(out, f->key, depth + 1);
-		dump_expr(out, f->value, depth + 1);
-		dump_expr(out, f->cond, depth + 1);
+		dump_expr(out, f->coll, depth + 1, spans);
+		dump_expr(out, f->key, depth + 1, spans);
+		dump_expr(out, f->value, depth + 1, spans);
+		dump_expr(out, f->cond, depth + 1, spans);
 		break;
 	}
 	case AST_PAREN:
 		buf_addch(out, '\n');
-		dump_expr(out, e->u.paren.inner, depth + 1);
+		dump_expr(out, e->u.paren.inner, depth + 1, spans);
 		break;
 	default:
 		buf_addch(out, '\n');
@@ -624,30 +664,35 @@ static void dump_expr(struct buf *out, const struct ast_expr *e, int depth)
 	}
 }
 
-static void dump_body(struct buf *out, const struct ast_body *b, int depth)
+static void dump_body(struct buf *out, const struct ast_body *b, int depth, int spans)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ast_item *it = b->items[i];
 
 		buf_addchars(out, ' ', (size_t)depth * 2);
 		buf_printf(out, "%s %s ", it->kind == AST_ATTR ? "attr" : "block", it->name);
-		dump_span(out, &it->name_span);
-		dump_span(out, &it->span);
+		dump_span(out, &it->name_span, spans);
+		dump_span(out, &it->span, spans);
 		if (it->kind == AST_ATTR) {
 			buf_addch(out, '\n');
-			dump_expr(out, it->value, depth + 1);
+			dump_expr(out, it->value, depth + 1, spans);
 			continue;
 		}
 		for (size_t j = 0; j < it->nlabels; j++) {
 			buf_printf(out, " %d:%s", (int)it->labels[j].kind, it->labels[j].text);
-			dump_span(out, &it->labels[j].span);
+			dump_span(out, &it->labels[j].span, spans);
 		}
 		buf_addch(out, '\n');
-		dump_body(out, &it->body, depth + 1);
+		dump_body(out, &it->body, depth + 1, spans);
 	}
 }
 
 void ast_dump(const struct ast_file *f, struct buf *out)
 {
-	dump_body(out, &f->body, 0);
+	dump_body(out, &f->body, 0, 1);
+}
+
+void ast_dump_values(const struct ast_file *f, struct buf *out)
+{
+	dump_body(out, &f->body, 0, 0);
 }

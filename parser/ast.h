@@ -189,6 +189,8 @@ void ast_body_add(struct arena *a, struct ast_body *body, struct ast_item *item)
 
 /* Every node of f, one per line with its offsets: two parses of a file compare equal. */
 void ast_dump(const struct ast_file *f, struct buf *out);
+/* The same without the offsets: what the file means, which stk fmt must keep. */
+void ast_dump_values(const struct ast_file *f, struct buf *out);
 struct ast_file *ast_file_new(const struct source *src);
 void ast_file_free(struct ast_file *f);
 

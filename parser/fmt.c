@@ -8,8 +8,9 @@
  *
  * Each output line gets its indentation from the brackets open before it, the '=' of a run of
  * single-line attributes is aligned, and so are the end-of-line comments of consecutive
- * lines. Before the text is handed back it is parsed again and its tokens compared with the
- * original ones, so that a bug here can never change what a file means. */
+ * lines. Before the text is handed back it is parsed again, and its tokens and its tree (but
+ * for offsets) compared with the original ones, so that a bug here can never change what a
+ * file means. */
 #include "parser/fmt.h"
 
 #include <stdint.h>
@@ -88,8 +89,17 @@ static void add_trimmed(struct buf *out, const char *p, size_t n, const char *tr
 	}
 }
 
+/* Heredoc text with LF line ends: the CR of a CR LF goes, since the scanner reads CR LF there
+ * as LF. Not after another CR: CR CR LF is a CR, then the line end, and stays as it is. */
+static void add_heredoc_text(struct buf *out, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n' && (i == 0 || p[i - 1] != '\r')))
+			buf_addch(out, p[i]);
+}
+
 /* A token's text as the output holds it: comments lose trailing whitespace on each line,
- * heredoc text loses the '\r' of CRLF line ends; everything else is exact. */
+ * heredoc text the CR of its CR LF line ends; everything else is exact. */
 static void add_token(struct buf *out, const char *text, const struct lex_token *t,
 		      int in_heredoc)
 {
@@ -99,7 +109,7 @@ static void add_token(struct buf *out, const char *text, const struct lex_token 
 	if (t->kind == LEX_COMMENT)
 		add_trimmed(out, p, n, " \t\r\f\v", 1);
 	else if (t->kind == TLIT && in_heredoc)
-		add_trimmed(out, p, n, "\r", 0);
+		add_heredoc_text(out, p, n);
 	else
 		buf_add(out, p, n);
 }
@@ -493,7 +503,8 @@ static void token_text(struct buf *b, const char *text, const struct lex_token *
 	add_token(b, text, t, 1);
 }
 
-/* Does text parse, without errors, to the tokens of f (as add_token writes them)? */
+/* Does text parse, without errors, to the tokens of f (as add_token writes them), and to the
+ * same tree but for its offsets: the values of its strings and heredocs among the rest? */
 static int same_tokens(struct fmt *fm, const char *text, size_t len)
 {
 	struct diag_ctx diag;
@@ -525,7 +536,13 @@ static int same_tokens(struct fmt *fm, const char *text, size_t len)
 		i++;
 		j++;
 	}
-	ok = i == fm->ntoks && j == g->ntokens;
+	if (i != fm->ntoks || j != g->ntokens)
+		goto out;
+	buf_reset(&a);
+	buf_reset(&b);
+	ast_dump_values(fm->f, &a);
+	ast_dump_values(g, &b);
+	ok = a.len == b.len && (!a.len || memcmp(a.data, b.data, a.len) == 0);
 out:
 	buf_release(&a);
 	buf_release(&b);

@@ -247,6 +247,8 @@ postfix:
 	primary
 	| postfix '.' name { $$ = D(ast_getattr(A, $1, $3, &@3)); }
 	| postfix '[' expr ']' { $$ = D(ast_index(A, $1, $3, &@4)); }
+	/* HCL's legacy index: x.0 is x[0] */
+	| postfix '.' NUMBER { $$ = D(ast_index(A, $1, ast_number(A, $3, &@3), &@3)); }
 	| postfix '[' '*' ']' { $$ = D(ast_splat(A, $1, &@4)); }
 	| postfix '.' '*' { $$ = D(ast_splat(A, $1, &@3)); }
 	;
@@ -377,10 +379,14 @@ obj_key:
 	| '(' expr ')' { $$ = D(ast_paren(A, $2, &@$)); }
 	;
 
+/* A bare name is the key's text, as in HCL: { true = 1 } has the key "true". */
 obj_ident:
 	IDENT
 	| KW_IN { $$ = arena_strdup(A, "in"); }
 	| KW_IF { $$ = arena_strdup(A, "if"); }
+	| KW_TRUE { $$ = arena_strdup(A, "true"); }
+	| KW_FALSE { $$ = arena_strdup(A, "false"); }
+	| KW_NULL { $$ = arena_strdup(A, "null"); }
 	;
 
 for_head:

@@ -2,7 +2,9 @@
  * the tree and the messages of one pass, byte for byte, whether the pieces stand or are thrown
  * away. Every .stk file of the test suite, the examples and the stdlib is parsed both ways with
  * pieces as small as they go; then big files are built whose cuts fall where they may not (in
- * heredocs, comments, strings and nested blocks), and one whose cuts all stand. */
+ * heredocs, comments, strings and nested blocks), and one whose cuts all stand.
+ * Then stk fmt must keep what each case of tests/fmt means: the same tree but for offsets. */
+#include "parser/fmt.h"
 #include "parser/parse.h"
 
 #include <dirent.h>
@@ -60,12 +62,15 @@ static unsigned same_both_ways(const char *name, const char *text, size_t len, s
 	return pieces;
 }
 
-/* Every .stk file under dir, recursively. */
-static unsigned walk(const char *dir)
+/* Calls each on every file under dir, recursively, whose name ends in suffix. Returns the
+ * sum of what it returned. */
+static unsigned walk(const char *dir, const char *suffix,
+		     unsigned (*each)(const char *path, const struct source *src))
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	unsigned files = 0;
+	size_t sl = strlen(suffix);
 
 	if (!d)
 		return 0;
@@ -78,26 +83,30 @@ static unsigned walk(const char *dir)
 			continue;
 		path = xasprintf("%s/%s", dir, e->d_name);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			files += walk(path);
-		} else if (n > 4 && strcmp(e->d_name + n - 4, ".stk") == 0) {
+			files += walk(path, suffix, each);
+		} else if (n > sl && strcmp(e->d_name + n - sl, suffix) == 0) {
 			struct diag_ctx files_diag;
 			const struct source *src;
 
 			diag_init(&files_diag);
 			src = diag_read_source(&files_diag, path);
 			check(src != NULL, path, "cannot be read");
-			if (src) {
-				/* pieces of 1 byte and up: a cut at every place one can go */
-				same_both_ways(path, src->text, src->len, 1);
-				same_both_ways(path, src->text, src->len, 64);
-				files++;
-			}
+			if (src)
+				files += each(path, src);
 			diag_release(&files_diag);
 		}
 		free(path);
 	}
 	closedir(d);
 	return files;
+}
+
+/* A file parsed both ways, in pieces of 1 byte and up: a cut at every place one can go. */
+static unsigned both_ways(const char *path, const struct source *src)
+{
+	same_both_ways(path, src->text, src->len, 1);
+	same_both_ways(path, src->text, src->len, 64);
+	return 1;
 }
 
 /* n copies of unit, the i-th with its "%d"s replaced by i. */
@@ -118,6 +127,65 @@ static char *repeat(const char *unit, int n, size_t *len)
 	return buf_detach(&b, len);
 }
 
+/* Parses text (with the tokens, as stk fmt does); NULL when it has errors. */
+static struct ast_file *parse_clean(struct diag_ctx *diag, const char *name, const char *text,
+				    size_t len)
+{
+	struct ast_file *f;
+
+	diag_init(diag);
+	f = parse_source(diag, diag_add_source(diag, name, xstrndup(text, len), len), 1);
+	if (diag->errors) {
+		ast_file_free(f);
+		diag_release(diag);
+		return NULL;
+	}
+	return f;
+}
+
+/* stk fmt on text: the formatted text must parse to the tree text gives, offsets aside, and
+ * be formatted already. Returns whether text parsed cleanly; *value, when asked for, gets
+ * the static value of the first attribute of the formatted text. */
+static int fmt_keeps_meaning(const char *name, const char *text, size_t len, struct buf *value)
+{
+	struct diag_ctx d1, d2;
+	struct buf out = BUF_INIT, again = BUF_INIT, before = BUF_INIT, after = BUF_INIT;
+	struct ast_file *f = parse_clean(&d1, name, text, len), *g = NULL;
+
+	if (!f)
+		return 0;
+	check(fmt_format(f, &out) == 0, name, "stk fmt refused it");
+	g = parse_clean(&d2, name, out.data ? out.data : "", out.len);
+	check(g != NULL, name, "the formatted text has errors:\n%s", out.data);
+	if (g) {
+		ast_dump_values(f, &before);
+		ast_dump_values(g, &after);
+		check(before.len == after.len && memcmp(before.data, after.data, before.len) == 0,
+		      name, "formatting changes the tree:\n--- before\n%.2000s\n--- after\n%.2000s",
+		      before.data, after.data);
+		check(fmt_format(g, &again) == 0 && again.len == out.len &&
+		      memcmp(again.data, out.data, out.len) == 0, name, "formatting twice changes it");
+		if (value && g->body.n && g->body.items[0]->kind == AST_ATTR &&
+		    ast_static_string(g->body.items[0]->value))
+			buf_addstr(value, ast_static_string(g->body.items[0]->value));
+		ast_file_free(g);
+		diag_release(&d2);
+	}
+	ast_file_free(f);
+	diag_release(&d1);
+	buf_release(&out);
+	buf_release(&again);
+	buf_release(&before);
+	buf_release(&after);
+	return 1;
+}
+
+/* A case of tests/fmt, if it parses cleanly. */
+static unsigned fmt_case(const char *path, const struct source *src)
+{
+	return (unsigned)fmt_keeps_meaning(path, src->text, src->len, NULL);
+}
+
 int main(void)
 {
 	const char *srcdir = getenv("STK_SRCDIR");
@@ -130,7 +198,7 @@ int main(void)
 		srcdir = STK_SRCDIR;
 	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
 		char *dir = xasprintf("%s/%s", srcdir, dirs[i]);
-		files += walk(dir);
+		files += walk(dir, ".stk", both_ways);
 		free(dir);
 	}
 	check(files >= 100, "corpus", "only %u .stk files found under %s", files, srcdir);
@@ -175,6 +243,22 @@ int main(void)
 		buf_release(&b);
 	}
 	free(text);
+
+	/* stk fmt writes LF: heredoc text reads CR LF as LF, so that changes no value; CR CR LF
+	 * is a CR and the line end, before and after */
+	{
+		char *dir = xasprintf("%s/tests/fmt", srcdir);
+		unsigned cases = walk(dir, ".in.stk", fmt_case);
+		static const char crlf[] = "a = <<EOT\r\nhello\r\nx\r\r\ny\rz\r\nEOT\r\n";
+		struct buf v = BUF_INIT;
+
+		check(cases >= 40, "fmt cases", "only %u cases of tests/fmt parse", cases);
+		free(dir);
+		fmt_keeps_meaning("crlf heredoc", crlf, sizeof crlf - 1, &v);
+		check(v.len && strcmp(buf_cstr(&v), "hello\nx\r\ny\rz\n") == 0, "crlf heredoc",
+		      "the value is not hello LF x CR LF y CR z LF: %s", buf_cstr(&v));
+		buf_release(&v);
+	}
 
 	printf("%d passed, %d failed (%u files)\n", passed, failed, files);
 	return failed ? 1 : 0;
