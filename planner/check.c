@@ -291,8 +291,12 @@ static const char *literal_kind(const struct ast_expr *e)
 	switch (e->kind) {
 	case AST_BOOL: return "bool";
 	case AST_NUMBER: return "number";
-	case AST_STRING:
-	case AST_TEMPLATE: return "string";
+	case AST_TEMPLATE:
+		/* "${expr}" alone is expr's value, of whatever type: not a literal */
+		if (e->u.tmpl.n == 1 && e->u.tmpl.parts[0]->kind != AST_STRING)
+			return NULL;
+		return "string";
+	case AST_STRING: return "string";
 	case AST_LIST: return "list";
 	case AST_OBJECT: return "map";
 	default: return NULL;
@@ -362,9 +366,10 @@ static void check_literal_type(struct check_ctx *c, const struct ast_expr *e,
 		if (e->kind == AST_NUMBER)
 			return;
 		if (e->kind == AST_STRING) {
+			/* plan's own conversion: what it takes, validate takes */
 			const char *s = ast_static_string(e);
-			char *end;
-			if (*s && (strtod(s, &end), *end == '\0'))
+			double d;
+			if (val_parse_number(s, strlen(s), &d) == 0)
 				return;
 		}
 		goto mismatch;
@@ -373,7 +378,8 @@ static void check_literal_type(struct check_ctx *c, const struct ast_expr *e,
 			return;
 		if (e->kind == AST_STRING) {
 			const char *s = ast_static_string(e);
-			if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
+			int b;
+			if (val_parse_bool(s, strlen(s), &b) == 0)
 				return;
 		}
 		goto mismatch;

@@ -624,19 +624,142 @@ static struct value *eval_unary(struct frame *f, const struct ast_expr *e)
 	return r;
 }
 
+static struct value *eval_quietly(struct frame *f, const struct ast_expr *e, int *failed);
+
+static int unifies(struct val_type *a, struct val_type *b)
+{
+	struct val_type *two[2] = { a, b }, *u = val_type_unify(two, 2);
+	int ok = u != NULL;
+
+	val_type_free(u);
+	return ok;
+}
+
+/* Where the types of a conditional's true (a) and false (b) results part, as HCL's
+ * describeConditionalTypeMismatch says it: an attribute only one has, the attribute or
+ * element whose types do not unify, or else the two types. */
+static void describe_mismatch(struct val_type *a, struct val_type *b, int names, struct buf *out)
+{
+	struct buf ta = BUF_INIT, tb = BUF_INIT;
+
+	if (names && a->k == VT_OBJECT && b->k == VT_OBJECT) {
+		for (int side = 0; side < 2; side++) {
+			struct val_type *x = side ? b : a, *y = side ? a : b;
+			for (size_t i = 0; i < x->n; i++) {
+				size_t j = 0;
+				while (j < y->n && strcmp(x->names[i], y->names[j]))
+					j++;
+				if (j == y->n) {
+					buf_printf(out, "the %s result has the attribute \"%s\", which the %s "
+						   "result lacks", side ? "false" : "true", x->names[i],
+						   side ? "true" : "false");
+					return;
+				}
+				if (!side && !unifies(x->sub[i], y->sub[j])) {
+					buf_printf(out, "in the attribute \"%s\", ", x->names[i]);
+					describe_mismatch(x->sub[i], y->sub[j], names, out);
+					return;
+				}
+			}
+		}
+	}
+	if (a->k == VT_TUPLE && b->k == VT_TUPLE) {
+		if (a->n != b->n) {
+			buf_printf(out, "the true result is a tuple of %zu elements, but the false result "
+				   "one of %zu", a->n, b->n);
+			return;
+		}
+		for (size_t i = 0; i < a->n; i++)
+			if (!unifies(a->sub[i], b->sub[i])) {
+				buf_printf(out, "in element %zu, ", i);
+				describe_mismatch(a->sub[i], b->sub[i], names, out);
+				return;
+			}
+	}
+	val_type_name(a, &ta);
+	val_type_name(b, &tb);
+	buf_printf(out, "the true result is %s, but the false result is %s%s", buf_cstr(&ta),
+		   buf_cstr(&tb), !names && a->k == VT_OBJECT && b->k == VT_OBJECT ?
+		   " (a sensitive value's attributes are not named)" : "");
+	buf_release(&ta);
+	buf_release(&tb);
+}
+
+/* The type a conditional's result converts to, as HCL's ConditionalExpr finds it: the types
+ * of both results unified (cty's UnifyUnsafe), so that true ? 1 : "x" is "1". A null or an
+ * unknown of no known kind forces nothing, and neither does a result that fails to evaluate
+ * (only the chosen one's errors count). Sets *t to NULL when there is nothing to convert;
+ * returns -1 after an error when the types do not unify. */
+static int cond_type(struct frame *f, const struct ast_expr *e, struct value *a, struct value *b,
+		     struct val_type **t)
+{
+	struct val_type *tys[2] = { NULL, NULL };
+	struct buf ta = BUF_INIT;
+	int rc = 0;
+
+	*t = NULL;
+	if (!a || !b)
+		return 0;
+	tys[0] = val_type_of(a);
+	tys[1] = val_type_of(b);
+	if (tys[0]->k == VT_ANY || tys[1]->k == VT_ANY)
+		goto out;
+	*t = val_type_unify(tys, 2);
+	if (*t)
+		goto out;
+	/* attribute names of a sensitive value are not shown: only the kinds are */
+	describe_mismatch(tys[0], tys[1], !val_is_sensitive(a) && !val_is_sensitive(b), &ta);
+	diag_error(f->ec->diag, &e->span, "inconsistent conditional result types: %s", buf_cstr(&ta));
+	diag_hint(f->ec->diag, "both results must convert to one type; convert one of them, "
+		  "for example with tostring() or tolist()");
+	rc = -1;
+out:
+	buf_release(&ta);
+	val_type_free(tys[0]);
+	val_type_free(tys[1]);
+	return rc;
+}
+
 static struct value *eval_cond(struct frame *f, const struct ast_expr *e)
 {
-	struct value *c = eval(f, e->u.cond.cond), *r = NULL;
-	int b;
+	struct value *c = eval(f, e->u.cond.cond), *r = NULL, *res[2] = { NULL, NULL };
+	struct val_type *t = NULL;
+	struct buf why = BUF_INIT;
+	int b = 0, failed, known;
 
 	if (!c)
 		return NULL;
-	if (c->marks & VAL_UNKNOWN) {
-		/* which branch is unknown too; Terraform says the same */
-		r = unknown_from(VAL_DYNAMIC, c->marks);
-	} else if (want_bool(f, e->u.cond.cond, c, "the condition", &b) == 0) {
-		r = with_marks(eval(f, b ? e->u.cond.then : e->u.cond.otherwise), c->marks & VAL_SENSITIVE);
+	known = !(c->marks & VAL_UNKNOWN);
+	if (known && want_bool(f, e->u.cond.cond, c, "the condition", &b))
+		goto out;
+	/* the chosen result is evaluated as usual, the other one quietly, for its type */
+	for (int i = 0; i < 2; i++) {
+		const struct ast_expr *x = i ? e->u.cond.otherwise : e->u.cond.then;
+		int chosen = known && b == !i;
+		res[i] = chosen ? eval(f, x) : eval_quietly(f, x, &failed);
+		if (chosen && !res[i])
+			goto out;
 	}
+	if (cond_type(f, e, res[0], res[1], &t))
+		goto out;
+	if (!known) {
+		/* which result is unknown too; Terraform says the same */
+		r = unknown_from(VAL_DYNAMIC, c->marks);
+		goto out;
+	}
+	r = t ? val_convert(res[!b], t, &why) : val_ref(res[!b]);
+	if (!r) {
+		diag_error(f->ec->diag, &(b ? e->u.cond.then : e->u.cond.otherwise)->span,
+			   "inconsistent conditional result types: the %s result has the wrong type: %s",
+			   b ? "true" : "false", buf_cstr(&why));
+		goto out;
+	}
+	r = with_marks(r, c->marks & VAL_SENSITIVE);
+out:
+	buf_release(&why);
+	val_type_free(t);
+	val_unref(res[0]);
+	val_unref(res[1]);
 	val_unref(c);
 	return r;
 }
@@ -647,6 +770,10 @@ static struct value *eval_template(struct frame *f, const struct ast_expr *e)
 	unsigned m = 0;
 	const char *why;
 
+	/* "${expr}" and nothing else is expr's value, of its own type, as HCL's TemplateWrapExpr:
+	 * "${1 + 1}" is the number 2, "${[1, 2]}" a list */
+	if (e->u.tmpl.n == 1 && e->u.tmpl.parts[0]->kind != AST_STRING)
+		return eval(f, e->u.tmpl.parts[0]);
 	for (size_t i = 0; i < e->u.tmpl.n; i++) {
 		const struct ast_expr *p = e->u.tmpl.parts[i];
 		if (p->kind == AST_STRING) {
@@ -1293,46 +1420,89 @@ static struct value *convert_elems(struct eval_ctx *ec, struct value *v, const s
 	return with_marks(r, v->marks);
 }
 
+/* Whether a type constraint has any in it. */
+static int type_has_any(const struct ast_expr *t)
+{
+	if (t->kind == AST_VAR)
+		return !strcmp(t->u.var.name, "any");
+	if (t->kind == AST_CALL) {
+		for (size_t i = 0; i < t->u.call.n; i++)
+			if (type_has_any(t->u.call.args[i]))
+				return 1;
+	} else if (t->kind == AST_LIST) {
+		for (size_t i = 0; i < t->u.list.n; i++)
+			if (type_has_any(t->u.list.items[i]))
+				return 1;
+	} else if (t->kind == AST_OBJECT) {
+		for (size_t i = 0; i < t->u.object.n; i++)
+			if (type_has_any(t->u.object.items[i].value))
+				return 1;
+	}
+	return 0;
+}
+
+/* Takes r, a list, set or map converted element by element to et, and when et has any in it
+ * gives its elements the one type they unify to, as cty does: list(any) of [1, "a"] is
+ * ["1", "a"], and of [1, true] an error. */
+static struct value *unify_elems(struct eval_ctx *ec, struct value *r, const struct ast_expr *et,
+				 const struct span *where, const char *what)
+{
+	struct val_type *el = NULL, *t = NULL;
+	struct value **vals, *u = NULL;
+	size_t n;
+
+	if (!r || !type_has_any(et))
+		return r;
+	n = r->kind == VAL_MAP ? r->u.map.n : r->u.list.n;
+	vals = xcalloc(n + 1, sizeof *vals);
+	for (size_t i = 0; i < n; i++)
+		vals[i] = r->kind == VAL_MAP ? r->u.map.items[i].val : r->u.list.items[i];
+	el = val_type_unify_values(vals, n);
+	free(vals);
+	if (!el) {
+		const char *kind = r->kind == VAL_MAP ? "map" : r->kind == VAL_SET ? "set" : "list";
+		diag_error(ec->diag, where, "%s: all %s elements must have the same type", what, kind);
+		diag_hint(ec->diag, "give the elements one type (tostring() converts numbers and bools), "
+			  "or declare the type with tuple([...]) or object({...})");
+		goto out;
+	}
+	t = val_type_new(r->kind == VAL_MAP ? VT_MAP : r->kind == VAL_SET ? VT_SET : VT_LIST, 1);
+	t->sub[0] = el;
+	u = val_convert(r, t, NULL);
+	if (!u)
+		diag_error(ec->diag, where, "%s: all elements must have the same type", what);
+out:
+	val_type_free(t);
+	if (!t)
+		val_type_free(el);
+	val_unref(r);
+	return u;
+}
+
 static struct value *convert(struct eval_ctx *ec, struct value *v, const struct ast_expr *t,
 			     const struct span *where, const char *what)
 {
-	const char *why;
+	static const struct {
+		const char *name, *want;
+		struct val_type type;
+	} prims[] = {
+		{ "string", "a string", { VT_STRING, 0, NULL, NULL } },
+		{ "number", "a number", { VT_NUMBER, 0, NULL, NULL } },
+		{ "bool", "true or false", { VT_BOOL, 0, NULL, NULL } },
+	};
 
 	if (v->marks & VAL_UNKNOWN)
 		return val_ref(v);
 	if (t->kind == AST_VAR) {
 		const char *n = t->u.var.name;
-		if (!strcmp(n, "any"))
+		if (!strcmp(n, "any") || v->kind == VAL_NULL)
 			return val_ref(v);
-		if (v->kind == VAL_NULL)
-			return val_ref(v);
-		if (!strcmp(n, "string")) {
-			struct buf b = BUF_INIT;
-			if (v->kind == VAL_STRING)
-				return val_ref(v);
-			if (v->kind != VAL_LIST && v->kind != VAL_SET && v->kind != VAL_MAP &&
-			    val_to_string(v, &b, &why) == 0) {
-				size_t len = b.len;
-				return with_marks(val_string_take(buf_detach(&b, NULL), len), v->marks);
-			}
-			buf_release(&b);
-			return convert_fail(ec, where, what, "a string", v);
-		}
-		if (!strcmp(n, "number")) {
-			double d;
-			if (v->kind == VAL_NUMBER)
-				return val_ref(v);
-			if (v->kind == VAL_STRING && val_to_number(v, &d, &why) == 0)
-				return with_marks(val_number(d), v->marks);
-			return convert_fail(ec, where, what, "a number", v);
-		}
-		if (!strcmp(n, "bool")) {
-			int b;
-			if (v->kind == VAL_BOOL)
-				return val_ref(v);
-			if (v->kind == VAL_STRING && val_to_bool(v, &b, &why) == 0)
-				return with_marks(val_bool(b), v->marks);
-			return convert_fail(ec, where, what, "true or false", v);
+		/* the language's one conversion (val_convert), with the variable's own message */
+		for (size_t i = 0; i < sizeof prims / sizeof *prims; i++) {
+			if (strcmp(n, prims[i].name))
+				continue;
+			struct value *r = val_convert(v, &prims[i].type, NULL);
+			return r ? r : convert_fail(ec, where, what, prims[i].want, v);
 		}
 	} else if (t->kind == AST_CALL && t->u.call.n >= 1) {
 		const char *n = t->u.call.name;
@@ -1342,12 +1512,14 @@ static struct value *convert(struct eval_ctx *ec, struct value *v, const struct 
 		if (!strcmp(n, "list") || !strcmp(n, "set")) {
 			if (v->kind != VAL_LIST && v->kind != VAL_SET)
 				return convert_fail(ec, where, what, n[0] == 'l' ? "a list" : "a set", v);
-			return convert_elems(ec, v, arg, where, what, n[0] == 'l' ? VAL_LIST : VAL_SET);
+			return unify_elems(ec, convert_elems(ec, v, arg, where, what, n[0] == 'l' ?
+							      VAL_LIST : VAL_SET), arg, where, what);
 		}
 		if (!strcmp(n, "map")) {
 			if (v->kind != VAL_MAP)
 				return convert_fail(ec, where, what, "a map", v);
-			return convert_elems(ec, v, arg, where, what, VAL_MAP);
+			return unify_elems(ec, convert_elems(ec, v, arg, where, what, VAL_MAP), arg,
+					   where, what);
 		}
 		if (!strcmp(n, "tuple") && arg->kind == AST_LIST) {
 			if (v->kind != VAL_LIST || v->u.list.n != arg->u.list.n)
@@ -1383,9 +1555,15 @@ static struct value *convert(struct eval_ctx *ec, struct value *v, const struct 
 				int optional = at->kind == AST_CALL && !strcmp(at->u.call.name, "optional");
 				char *sub = xasprintf("%s.%s", what, k ? k : "?");
 				struct value *cv = NULL;
-				if (!x && optional && at->u.call.n == 2)
-					cv = eval_expr(ec, at->u.call.args[1]);
-				else if (!x && optional)
+				/* Terraform's defaults: an attribute left out or given as null takes the
+				 * default, converted, so that the default's own optional attributes
+				 * take theirs too */
+				if ((!x || (x->kind == VAL_NULL && !(x->marks & VAL_UNKNOWN))) && optional &&
+				    at->u.call.n == 2) {
+					struct value *d = eval_expr(ec, at->u.call.args[1]);
+					cv = d ? convert(ec, d, at->u.call.args[0], where, sub) : NULL;
+					val_unref(d);
+				} else if (!x && optional)
 					cv = val_null();
 				else if (!x)
 					diag_error(ec->diag, where, "%s needs the attribute %s", what, k ? k : "?");

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uninorm.h>
+
 #include "common/diag.h"
 
 /* null, true and false are shared: every value that says so is the same object, which is
@@ -50,10 +52,32 @@ struct value *val_number(double n)
 	return v;
 }
 
-struct value *val_string(const char *s, size_t len)
+/* Text not in Unicode's NFC, normalized into a new malloc'd string (*out, *outlen); 0 when
+ * it is NFC already, or not UTF-8 (kept as it is, for the caller to judge). Every string
+ * value is NFC, as every cty string is: "e\u0301" == "\u00e9", and both are one key. */
+static int nfc(const char *s, size_t len, char **out, size_t *outlen)
 {
-	/* the text right after the value, in the same block: one malloc, not two, for what
-	 * is most of a state's values (val_unref knows it by its address) */
+	size_t i = 0;
+
+	/* ASCII is NFC: the usual case costs one pass over the bytes */
+	while (i < len && !((unsigned char)s[i] & 0x80))
+		i++;
+	if (i == len)
+		return 0;
+	*out = (char *)u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, outlen);
+	if (!*out)
+		return 0;
+	if (*outlen == len && !memcmp(*out, s, len)) {
+		free(*out);
+		return 0;
+	}
+	return 1;
+}
+
+/* the text right after the value, in the same block: one malloc, not two, for what is most
+ * of a state's values (val_unref knows it by its address) */
+static struct value *string_in_place(const char *s, size_t len)
+{
 	struct value *v = xmalloc(sizeof *v + len + 1);
 
 	memset(v, 0, sizeof *v);
@@ -67,6 +91,19 @@ struct value *val_string(const char *s, size_t len)
 	return v;
 }
 
+struct value *val_string(const char *s, size_t len)
+{
+	char *norm;
+	size_t nlen;
+	struct value *v;
+
+	if (!nfc(s, len, &norm, &nlen))
+		return string_in_place(s, len);
+	v = string_in_place(norm, nlen);
+	free(norm);
+	return v;
+}
+
 struct value *val_cstring(const char *s)
 {
 	return val_string(s, strlen(s));
@@ -74,7 +111,18 @@ struct value *val_cstring(const char *s)
 
 struct value *val_string_take(char *s, size_t len)
 {
-	struct value *v = val_new(VAL_STRING);
+	char *norm;
+	size_t nlen;
+	struct value *v;
+
+	if (nfc(s, len, &norm, &nlen)) {
+		/* u8_normalize's result has no NUL after it; the value's text needs one */
+		free(s);
+		s = xrealloc(norm, nlen + 1);
+		s[nlen] = '\0';
+		len = nlen;
+	}
+	v = val_new(VAL_STRING);
 	v->u.str.s = s;
 	v->u.str.len = len;
 	return v;
@@ -854,8 +902,6 @@ int val_to_string(const struct value *v, struct buf *out, const char **why)
 
 int val_to_number(const struct value *v, double *out, const char **why)
 {
-	char *end;
-
 	if (v->marks & VAL_UNKNOWN) {
 		*why = "it is not known until apply";
 		return -1;
@@ -864,16 +910,9 @@ int val_to_number(const struct value *v, double *out, const char **why)
 		*out = v->u.n;
 		return 0;
 	}
-	if (v->kind == VAL_STRING && v->u.str.len) {
-		/* decimal as the language writes it: no hex, no spaces, no "inf" or "nan" */
-		const char *p = v->u.str.s;
-		if (*p == '-' || *p == '+')
-			p++;
-		if (*p >= '0' && *p <= '9' && !strpbrk(v->u.str.s, "xXpP")) {
-			*out = strtod(v->u.str.s, &end);
-			if (*end == '\0' && isfinite(*out))
-				return 0;
-		}
+	if (v->kind == VAL_STRING) {
+		if (val_parse_number(v->u.str.s, v->u.str.len, out) == 0)
+			return 0;
 		*why = "the string is not a number";
 		return -1;
 	}
@@ -891,10 +930,8 @@ int val_to_bool(const struct value *v, int *out, const char **why)
 		*out = v->u.b;
 		return 0;
 	}
-	if (v->kind == VAL_STRING && (strcmp(v->u.str.s, "true") == 0 || strcmp(v->u.str.s, "false") == 0)) {
-		*out = v->u.str.s[0] == 't';
+	if (v->kind == VAL_STRING && val_parse_bool(v->u.str.s, v->u.str.len, out) == 0)
 		return 0;
-	}
 	*why = v->kind == VAL_NULL ? "it is null" : "it is not true or false";
 	return -1;
 }
@@ -1018,3 +1055,482 @@ int val_cidr_canonical(const char *s, struct buf *out)
 	buf_printf(out, "%u.%u.%u.%u/%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, len);
 	return 0;
 }
+
+/* ---- strings to numbers and bools ----
+ * Every conversion of a string to a number or a bool goes through these two, so that an
+ * operator, a condition, a typed variable, a function argument and tonumber/tobool agree. */
+
+/* cty.ParseNumberVal, which is big.ParseFloat in base 10: an optional sign, digits with an
+ * optional fraction (".5" and "5." count), then an optional exponent, decimal ("e3") or
+ * binary ("p3", times 2^3). No spaces, no hex, no underscores. "Inf", which big.Float
+ * takes, is refused with every number beyond the double range: a double cannot stand for
+ * them the way the rest of stk's numbers are written (jsonencode would write +Inf). */
+int val_parse_number(const char *s, size_t len, double *out)
+{
+	size_t i = 0, digits = 0, mant;
+	long bexp = 0;
+	int bsign = 1;
+	char *copy, *end;
+	double d;
+
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (i < len && s[i] == '.') {
+		i++;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++, digits++;
+	}
+	if (!digits)
+		return -1;
+	mant = i;
+	if (i < len && (s[i] == 'e' || s[i] == 'E' || s[i] == 'p' || s[i] == 'P')) {
+		int binary = s[i] == 'p' || s[i] == 'P';
+		size_t ed = 0;
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			bsign = s[i++] == '-' ? -1 : 1;
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			if (bexp < 100000)
+				bexp = bexp * 10 + (s[i] - '0');
+			i++, ed++;
+		}
+		if (!ed)
+			return -1;
+		if (!binary) {
+			mant = i;
+			bexp = 0;
+		}
+	}
+	if (i != len)
+		return -1;
+	copy = xstrndup(s, mant);
+	*out = strtod(copy, &end);
+	free(copy);
+	/* times 2^bexp: each step is exact until the range ends (libm is not linked) */
+	for (d = *out; bexp > 0 && isfinite(d) && d != 0; bexp--)
+		d = bsign > 0 ? d * 2 : d / 2;
+	*out = d;
+	/* a number too large for a double is the one thing stk cannot hold */
+	return isfinite(*out) ? 0 : -1;
+}
+
+/* cty's string to bool conversion: "true" and "1", "false" and "0"; nothing else, not even
+ * "True". */
+int val_parse_bool(const char *s, size_t len, int *out)
+{
+	if ((len == 4 && !memcmp(s, "true", 4)) || (len == 1 && s[0] == '1'))
+		*out = 1;
+	else if ((len == 5 && !memcmp(s, "false", 5)) || (len == 1 && s[0] == '0'))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* ---- types, unification and conversion ----
+ * One implementation for the evaluator (conditionals, typed variables) and the functions
+ * (tolist, toset, tomap, distinct, coalesce...): one type that all values convert to, as
+ * cty's convert.Unify finds it: primitives unify to string if any is a string
+ * (numbers and bools convert to strings) and otherwise only with their own kind; sequences
+ * unify element-wise, maps value-wise. stk does not tell tuples from lists nor objects from
+ * maps, so nested lists of different lengths and maps of different keys unify as lists and
+ * maps where Terraform would want them to match exactly. */
+
+
+struct val_type *val_type_new(enum val_type_kind k, size_t n)
+{
+	struct val_type *t = xcalloc(1, sizeof *t);
+
+	t->k = k;
+	t->n = n;
+	if (n)
+		t->sub = xcalloc(n, sizeof *t->sub);
+	return t;
+}
+
+void val_type_free(struct val_type *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		val_type_free(t->sub[i]);
+		if (t->names)
+			free(t->names[i]);
+	}
+	free(t->sub);
+	free(t->names);
+	free(t);
+}
+
+
+struct val_type *val_type_of(const struct value *v)
+{
+	struct val_type *t;
+
+	if (v->marks & VAL_UNKNOWN) {
+		switch (v->kind) {
+		case VAL_BOOL: return val_type_new(VT_BOOL, 0);
+		case VAL_NUMBER: return val_type_new(VT_NUMBER, 0);
+		case VAL_STRING: return val_type_new(VT_STRING, 0);
+		default: return val_type_new(VT_ANY, 0);
+		}
+	}
+	switch (v->kind) {
+	case VAL_BOOL:
+		return val_type_new(VT_BOOL, 0);
+	case VAL_NUMBER:
+		return val_type_new(VT_NUMBER, 0);
+	case VAL_STRING:
+		return val_type_new(VT_STRING, 0);
+	case VAL_LIST:
+		t = val_type_new(VT_TUPLE, v->u.list.n);
+		for (size_t i = 0; i < v->u.list.n; i++)
+			t->sub[i] = val_type_of(v->u.list.items[i]);
+		return t;
+	case VAL_SET: {
+		struct val_type **el = xcalloc(v->u.list.n + 1, sizeof *el), *u;
+		for (size_t i = 0; i < v->u.list.n; i++)
+			el[i] = val_type_of(v->u.list.items[i]);
+		u = val_type_unify(el, v->u.list.n);
+		for (size_t i = 0; i < v->u.list.n; i++)
+			val_type_free(el[i]);
+		free(el);
+		t = val_type_new(VT_SET, 1);
+		t->sub[0] = u ? u : val_type_new(VT_ANY, 0);
+		return t;
+	}
+	case VAL_MAP:
+		t = val_type_new(VT_OBJECT, v->u.map.n);
+		t->names = xcalloc(v->u.map.n + 1, sizeof *t->names);
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			t->names[i] = xstrdup(v->u.map.items[i].key);
+			t->sub[i] = val_type_of(v->u.map.items[i].val);
+		}
+		return t;
+	default:
+		return val_type_new(VT_ANY, 0);
+	}
+}
+
+static struct val_type *type_copy(const struct val_type *t)
+{
+	struct val_type *c = val_type_new(t->k, t->n);
+
+	for (size_t i = 0; i < t->n; i++)
+		c->sub[i] = type_copy(t->sub[i]);
+	if (t->names) {
+		c->names = xcalloc(t->n + 1, sizeof *c->names);
+		for (size_t i = 0; i < t->n; i++)
+			c->names[i] = xstrdup(t->names[i]);
+	}
+	return c;
+}
+
+/* Unifies the members (or elements) of every type in tys into one type: the element type of
+ * a list made of all of them. */
+static struct val_type *unify_members(struct val_type **tys, size_t n)
+{
+	struct buf all = BUF_INIT;
+	struct val_type *u;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < tys[i]->n; j++)
+			buf_push(&all, struct val_type *, tys[i]->sub[j]);
+	u = val_type_unify((struct val_type **)(void *)all.data, buf_count(&all, struct val_type *));
+	buf_release(&all);
+	return u;
+}
+
+/* Takes t, a tuple or object type with as many members as every type in tys that is not
+ * VT_ANY, and makes each member the unification of those types' members there; NULL when
+ * one does not unify. */
+static struct val_type *unify_columns(struct val_type **tys, size_t n, struct val_type *t)
+{
+	for (size_t j = 0; j < t->n; j++) {
+		struct buf col = BUF_INIT;
+		for (size_t i = 0; i < n; i++)
+			if (tys[i]->k != VT_ANY)
+				buf_push(&col, struct val_type *, tys[i]->sub[j]);
+		val_type_free(t->sub[j]);
+		t->sub[j] = val_type_unify((struct val_type **)(void *)col.data,
+					   buf_count(&col, struct val_type *));
+		buf_release(&col);
+		if (!t->sub[j]) {
+			val_type_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+/* A collection of kind k whose element is the unification of every member of every type in
+ * tys that is not VT_ANY; NULL when they do not unify. */
+static struct val_type *unify_rest(struct val_type **tys, size_t n, enum val_type_kind k)
+{
+	struct buf rest = BUF_INIT;
+	struct val_type *el, *t = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (tys[i]->k != VT_ANY)
+			buf_push(&rest, struct val_type *, tys[i]);
+	el = unify_members((struct val_type **)(void *)rest.data, buf_count(&rest, struct val_type *));
+	buf_release(&rest);
+	if (el) {
+		t = val_type_new(k, 1);
+		t->sub[0] = el;
+	}
+	return t;
+}
+
+/* The one type every type in tys converts to, or NULL. */
+struct val_type *val_type_unify(struct val_type **tys, size_t n)
+{
+	size_t any = 0, prim = 0, str = 0, num = 0, bools = 0, seq = 0, tuples = 0, sets = 0;
+	size_t maps = 0, objects = 0;
+	struct val_type *first = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		switch (tys[i]->k) {
+		case VT_ANY: any++; continue;
+		case VT_STRING: prim++, str++; break;
+		case VT_NUMBER: prim++, num++; break;
+		case VT_BOOL: prim++, bools++; break;
+		case VT_LIST: seq++; break;
+		case VT_TUPLE: seq++, tuples++; break;
+		case VT_SET: sets++; break;
+		case VT_MAP: maps++; break;
+		case VT_OBJECT: maps++, objects++; break;
+		}
+		if (!first)
+			first = tys[i];
+	}
+	if (any == n)
+		return val_type_new(VT_ANY, 0);
+	if (prim == n - any) {
+		if (str)
+			return val_type_new(VT_STRING, 0);
+		if (num && bools)
+			return NULL;
+		return val_type_new(num ? VT_NUMBER : VT_BOOL, 0);
+	}
+	if (seq == n - any) {
+		/* tuples of one length unify member by member, as Terraform does */
+		int same = tuples == seq;
+		for (size_t i = 0; i < n; i++)
+			if (tys[i]->k != VT_ANY && tys[i]->n != first->n)
+				same = 0;
+		if (same)
+			return unify_columns(tys, n, val_type_new(VT_TUPLE, first->n));
+		return unify_rest(tys, n, VT_LIST);
+	}
+	/* a tuple converts to a set, not the other way round */
+	if (sets && sets + seq == n - any)
+		return unify_rest(tys, n, VT_SET);
+	if (maps == n - any) {
+		/* objects with the same keys unify key by key */
+		int same = objects == maps;
+		for (size_t i = 0; i < n && same; i++) {
+			if (tys[i]->k == VT_ANY)
+				continue;
+			if (tys[i]->n != first->n)
+				same = 0;
+			for (size_t j = 0; same && j < first->n; j++)
+				if (strcmp(tys[i]->names[j], first->names[j]))
+					same = 0;
+		}
+		if (same)
+			return unify_columns(tys, n, type_copy(first));
+		return unify_rest(tys, n, VT_MAP);
+	}
+	return NULL;
+}
+
+/* The element type of a list made of the given values, or NULL when there is none. */
+struct val_type *val_type_unify_values(struct value *const *vals, size_t n)
+{
+	struct val_type **tys = xcalloc(n + 1, sizeof *tys), *u;
+
+	for (size_t i = 0; i < n; i++)
+		tys[i] = val_type_of(vals[i]);
+	u = val_type_unify(tys, n);
+	for (size_t i = 0; i < n; i++)
+		val_type_free(tys[i]);
+	free(tys);
+	return u;
+}
+
+
+/* Cut at 80 bytes only past 96, as messages always have been. */
+void val_write_short(const struct value *v, struct buf *out)
+{
+	struct buf b = BUF_INIT;
+
+	val_write(v, &b);
+	if (b.len >= 96) {
+		buf_add(out, b.data, 80);
+		buf_addstr(out, "...");
+	} else {
+		buf_add(out, b.data, b.len);
+	}
+	buf_release(&b);
+}
+
+/* A value in a conversion's message: an element of a sensitive value (hide) carries no mark
+ * of its own, and must not be shown either. */
+static void write_shown(const struct value *v, int hide, struct buf *out)
+{
+	if (hide)
+		buf_addstr(out, "(sensitive value)");
+	else
+		val_write_short(v, out);
+}
+
+/* cty's friendly names: "number", "list of string", "tuple", "object". */
+void val_type_name(const struct val_type *t, struct buf *out)
+{
+	static const char *const names[] = {
+		[VT_ANY] = "dynamic", [VT_BOOL] = "bool", [VT_NUMBER] = "number",
+		[VT_STRING] = "string", [VT_LIST] = "list of ", [VT_SET] = "set of ",
+		[VT_MAP] = "map of ", [VT_TUPLE] = "tuple", [VT_OBJECT] = "object",
+	};
+
+	buf_addstr(out, names[t->k]);
+	if (t->k == VT_LIST || t->k == VT_SET || t->k == VT_MAP)
+		val_type_name(t->sub[0], out);
+}
+
+static struct value *convert_in(struct value *v, const struct val_type *t, struct buf *why,
+				int hide);
+
+/* A string to a number (k is VT_NUMBER) or a bool: the conversions that depend on the text,
+ * with Terraform's messages (tonumber's and tobool's) when it does not convert. */
+static struct value *from_string(struct value *v, enum val_type_kind k, struct buf *why, int hide)
+{
+	struct value *r, *m;
+	double d;
+	int b;
+
+	if (k == VT_NUMBER ? val_parse_number(v->u.str.s, v->u.str.len, &d) :
+	    val_parse_bool(v->u.str.s, v->u.str.len, &b)) {
+		if (why) {
+			buf_addstr(why, "cannot convert ");
+			write_shown(v, hide, why);
+			buf_addstr(why, k == VT_NUMBER ? " to number; given string must be a decimal "
+				   "representation of a number" : " to bool; only the strings \"true\" "
+				   "or \"false\" (or \"1\" and \"0\") are allowed");
+		}
+		return NULL;
+	}
+	r = k == VT_NUMBER ? val_number(d) : val_bool(b);
+	if (!v->marks)
+		return r;
+	m = val_mark(r, v->marks);
+	val_unref(r);
+	return m;
+}
+
+/* Converts v to type t. On failure returns NULL and, when why is given, says why in it. */
+struct value *val_convert(struct value *v, const struct val_type *t, struct buf *why)
+{
+	return convert_in(v, t, why, 0);
+}
+
+/* convert(), inside a value that is sensitive when hide is set: an element of a sensitive
+ * list carries no mark of its own, and must not be shown either. */
+static struct value *convert_in(struct value *v, const struct val_type *t, struct buf *why,
+				int hide)
+{
+	struct value *r;
+
+	hide = hide || (v->marks & VAL_SENSITIVE);
+	if (t->k == VT_ANY || v->kind == VAL_NULL || (v->marks & VAL_UNKNOWN))
+		return val_ref(v);
+	switch (t->k) {
+	case VT_STRING: {
+		struct buf b = BUF_INIT;
+		size_t len;
+		if (v->kind == VAL_STRING)
+			return val_ref(v);
+		if (v->kind != VAL_NUMBER && v->kind != VAL_BOOL)
+			break;
+		val_to_string(v, &b, NULL);
+		len = b.len;
+		r = val_string_take(buf_detach(&b, NULL), len);
+		return v->marks ? (r->marks = v->marks, r) : r;
+	}
+	case VT_NUMBER:
+	case VT_BOOL:
+		if (v->kind == (t->k == VT_NUMBER ? VAL_NUMBER : VAL_BOOL))
+			return val_ref(v);
+		if (v->kind != VAL_STRING)
+			break;
+		return from_string(v, t->k, why, hide);
+	case VT_LIST:
+	case VT_SET:
+	case VT_TUPLE: {
+		struct value **items;
+		size_t n = v->u.list.n;
+		if (v->kind != VAL_LIST && v->kind != VAL_SET)
+			break;
+		if (t->k == VT_TUPLE && (v->kind != VAL_LIST || n != t->n))
+			break;
+		items = xcalloc(n + 1, sizeof *items);
+		for (size_t i = 0; i < n; i++) {
+			items[i] = convert_in(v->u.list.items[i],
+					      t->k == VT_TUPLE ? t->sub[i] : t->sub[0], why, hide);
+			if (!items[i]) {
+				for (size_t j = 0; j < i; j++)
+					val_unref(items[j]);
+				free(items);
+				return NULL;
+			}
+		}
+		r = t->k == VT_SET ? val_set_take(items, n) : val_list_take(items, n);
+		free(items);
+		r->marks = v->marks;
+		return r;
+	}
+	case VT_MAP:
+	case VT_OBJECT: {
+		struct val_pair *items;
+		size_t n = v->u.map.n;
+		if (v->kind != VAL_MAP)
+			break;
+		if (t->k == VT_OBJECT && n != t->n)
+			break;
+		for (size_t i = 0; t->k == VT_OBJECT && i < n; i++)
+			if (strcmp(v->u.map.items[i].key, t->names[i]))
+				goto fail;
+		items = xcalloc(n + 1, sizeof *items);
+		for (size_t i = 0; i < n; i++) {
+			items[i].key = xstrdup(v->u.map.items[i].key);
+			items[i].val = convert_in(v->u.map.items[i].val,
+						  t->k == VT_OBJECT ? t->sub[i] : t->sub[0], why, hide);
+			if (!items[i].val) {
+				for (size_t j = 0; j <= i; j++) {
+					free(items[j].key);
+					val_unref(items[j].val);
+				}
+				free(items);
+				return NULL;
+			}
+		}
+		r = val_map_take(items, n);
+		free(items);
+		r->marks = v->marks;
+		return r;
+	}
+	default:
+		break;
+	}
+fail:
+	if (why)
+		buf_printf(why, "cannot convert %s to %s", val_kind_name((enum val_kind)v->kind),
+			   t->k == VT_STRING ? "string" : t->k == VT_NUMBER ? "number" :
+			   t->k == VT_BOOL ? "bool" : t->k == VT_MAP || t->k == VT_OBJECT ? "map" :
+			   t->k == VT_SET ? "set" : "list");
+	return NULL;
+}
+

@@ -120,6 +120,42 @@ const char *val_kind_name(enum val_kind k);
 int val_to_string(const struct value *v, struct buf *out, const char **why);
 int val_to_number(const struct value *v, double *out, const char **why);
 int val_to_bool(const struct value *v, int *out, const char **why);
+/* The one string to number and string to bool conversion (cty's): every operator, condition,
+ * typed variable, function argument and tonumber/tobool goes through them. Numbers: an
+ * optional sign, digits with an optional fraction (".5", "5."), an optional exponent "e3" or
+ * binary "p3"; nothing beyond the double range. Bools: "true" and "1", "false" and "0".
+ * Return 0, or -1 when s is not one. */
+int val_parse_number(const char *s, size_t len, double *out);
+int val_parse_bool(const char *s, size_t len, int *out);
+
+/* Types, as cty's, for unification and conversion. A value has no type of its own beyond
+ * its kind: val_type_of reads one off it, a list as a tuple and a map as an object. */
+enum val_type_kind {
+	VT_ANY, VT_BOOL, VT_NUMBER, VT_STRING, VT_LIST, VT_SET, VT_MAP, VT_TUPLE, VT_OBJECT,
+};
+
+struct val_type {
+	enum val_type_kind k;
+	size_t n;               /* VT_TUPLE, VT_OBJECT: members; others with an element: 1 */
+	struct val_type **sub;
+	char **names;           /* VT_OBJECT: sorted keys */
+};
+
+struct val_type *val_type_new(enum val_type_kind k, size_t n);
+void val_type_free(struct val_type *t);
+struct val_type *val_type_of(const struct value *v);
+/* The one type every type in tys converts to (cty's convert.Unify), or NULL. Null and
+ * unknown values are of type VT_ANY, which does not take part. */
+struct val_type *val_type_unify(struct val_type **tys, size_t n);
+/* val_type_unify of the types of vals. */
+struct val_type *val_type_unify_values(struct value *const *vals, size_t n);
+/* "number", "list of string", "tuple", "object", as cty names them in messages. */
+void val_type_name(const struct val_type *t, struct buf *out);
+/* v converted to t (a new reference; null and unknown values pass as they are). NULL when it
+ * does not convert, with why (when not NULL) saying why without showing sensitive text. */
+struct value *val_convert(struct value *v, const struct val_type *t, struct buf *why);
+/* A value in a message: val_write's text, cut to about 80 bytes. */
+void val_write_short(const struct value *v, struct buf *out);
 /* A number as a string, the one way every conversion writes it (templates, tostring, join,
  * string arguments and attributes, the plan): as Terraform does, all its digits and never an
  * exponent, with the fewest digits that read back as the same double: 3, 0.5,

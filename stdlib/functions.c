@@ -25,6 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <unicase.h>
+#include <unictype.h>
+#include <unigbrk.h>
+#include <unistr.h>
+
 /* ---- calling context and errors ---- */
 
 /* What every implementation carries around: the call, and its own name for messages. */
@@ -85,11 +90,8 @@ static const char *shown(const struct value *v)
 	char *s = slots[next++ % 4];
 	struct buf b = BUF_INIT;
 
-	val_write(v, &b);
-	if (b.len >= sizeof slots[0])
-		snprintf(s, sizeof slots[0], "%.80s...", buf_cstr(&b));
-	else
-		snprintf(s, sizeof slots[0], "%s", buf_cstr(&b));
+	val_write_short(v, &b);
+	snprintf(s, sizeof slots[0], "%s", buf_cstr(&b));
 	buf_release(&b);
 	return s;
 }
@@ -119,7 +121,7 @@ static const char *shown_long(const struct value *v, long n)
 
 /* Decodes the code point at s[0..n) as Go does: an invalid or overlong sequence, a surrogate
  * or anything past U+10FFFF is one byte of U+FFFD, reported as -1 with *w = 1. */
-static int32_t u8_decode(const unsigned char *s, size_t n, size_t *w)
+static int32_t utf8_decode(const unsigned char *s, size_t n, size_t *w)
 {
 	uint32_t c;
 	size_t len, i;
@@ -153,7 +155,7 @@ static int32_t u8_decode(const unsigned char *s, size_t n, size_t *w)
 	return (int32_t)c;
 }
 
-static void u8_encode(uint32_t c, struct buf *out)
+static void utf8_encode(uint32_t c, struct buf *out)
 {
 	if (c < 0x80) {
 		buf_addch(out, (int)c);
@@ -172,12 +174,12 @@ static void u8_encode(uint32_t c, struct buf *out)
 	}
 }
 
-static int u8_valid(const char *s, size_t n)
+static int utf8_valid(const char *s, size_t n)
 {
 	size_t i = 0, w;
 
 	while (i < n) {
-		if (u8_decode((const unsigned char *)s + i, n - i, &w) < 0)
+		if (utf8_decode((const unsigned char *)s + i, n - i, &w) < 0)
 			return 0;
 		i += w;
 	}
@@ -186,160 +188,39 @@ static int u8_valid(const char *s, size_t n)
 
 /* ---- grapheme clusters ----
  * Terraform counts "characters" (length, substr, format widths) as Unicode extended grapheme
- * clusters. These tables hold the code points that matter for the segmentation rules: marks
- * that extend the character before them, emoji that join across a zero-width joiner, and
- * Hangul jamo. They cover the scripts and emoji in use today; a rarely used mark outside them
- * counts as a character of its own. */
-
-struct cp_range {
-	uint32_t lo, hi;
-};
-
-static const struct cp_range extend_ranges[] = {
-	{ 0x0300, 0x036F }, { 0x0483, 0x0489 }, { 0x0591, 0x05BD }, { 0x05BF, 0x05BF },
-	{ 0x05C1, 0x05C2 }, { 0x05C4, 0x05C5 }, { 0x05C7, 0x05C7 }, { 0x0610, 0x061A },
-	{ 0x064B, 0x065F }, { 0x0670, 0x0670 }, { 0x06D6, 0x06DC }, { 0x06DF, 0x06E4 },
-	{ 0x06E7, 0x06E8 }, { 0x06EA, 0x06ED }, { 0x0711, 0x0711 }, { 0x0730, 0x074A },
-	{ 0x07A6, 0x07B0 }, { 0x07EB, 0x07F3 }, { 0x0816, 0x0819 }, { 0x081B, 0x0823 },
-	{ 0x0825, 0x0827 }, { 0x0829, 0x082D }, { 0x0859, 0x085B }, { 0x08D3, 0x08E1 },
-	{ 0x08E3, 0x0903 }, { 0x093A, 0x093C }, { 0x093E, 0x094F }, { 0x0951, 0x0957 },
-	{ 0x0962, 0x0963 }, { 0x0981, 0x0983 }, { 0x09BC, 0x09BC }, { 0x09BE, 0x09C4 },
-	{ 0x09C7, 0x09C8 }, { 0x09CB, 0x09CD }, { 0x09D7, 0x09D7 }, { 0x09E2, 0x09E3 },
-	{ 0x0A01, 0x0A03 }, { 0x0A3C, 0x0A51 }, { 0x0A70, 0x0A71 }, { 0x0A75, 0x0A75 },
-	{ 0x0A81, 0x0A83 }, { 0x0ABC, 0x0ACD }, { 0x0AE2, 0x0AE3 }, { 0x0B01, 0x0B03 },
-	{ 0x0B3C, 0x0B57 }, { 0x0B62, 0x0B63 }, { 0x0B82, 0x0B82 }, { 0x0BBE, 0x0BCD },
-	{ 0x0BD7, 0x0BD7 }, { 0x0C00, 0x0C04 }, { 0x0C3E, 0x0C56 }, { 0x0C62, 0x0C63 },
-	{ 0x0C81, 0x0C83 }, { 0x0CBC, 0x0CD6 }, { 0x0CE2, 0x0CE3 }, { 0x0D00, 0x0D03 },
-	{ 0x0D3B, 0x0D3C }, { 0x0D3E, 0x0D4D }, { 0x0D57, 0x0D57 }, { 0x0D62, 0x0D63 },
-	{ 0x0D81, 0x0D83 }, { 0x0DCA, 0x0DDF }, { 0x0DF2, 0x0DF3 }, { 0x0E31, 0x0E31 },
-	{ 0x0E34, 0x0E3A }, { 0x0E47, 0x0E4E }, { 0x0EB1, 0x0EB1 }, { 0x0EB4, 0x0EBC },
-	{ 0x0EC8, 0x0ECD }, { 0x0F18, 0x0F19 }, { 0x0F35, 0x0F35 }, { 0x0F37, 0x0F37 },
-	{ 0x0F39, 0x0F39 }, { 0x0F3E, 0x0F3F }, { 0x0F71, 0x0F84 }, { 0x0F86, 0x0F87 },
-	{ 0x0F8D, 0x0FBC }, { 0x0FC6, 0x0FC6 }, { 0x102B, 0x103E }, { 0x1056, 0x1059 },
-	{ 0x105E, 0x1060 }, { 0x1062, 0x1064 }, { 0x1067, 0x106D }, { 0x1071, 0x1074 },
-	{ 0x1082, 0x108D }, { 0x108F, 0x108F }, { 0x109A, 0x109D }, { 0x135D, 0x135F },
-	{ 0x1712, 0x1714 }, { 0x1732, 0x1734 }, { 0x1752, 0x1753 }, { 0x1772, 0x1773 },
-	{ 0x17B4, 0x17D3 }, { 0x17DD, 0x17DD }, { 0x180B, 0x180D }, { 0x1885, 0x1886 },
-	{ 0x18A9, 0x18A9 }, { 0x1920, 0x193B }, { 0x1A17, 0x1A1B }, { 0x1A55, 0x1A7F },
-	{ 0x1AB0, 0x1AFF }, { 0x1B00, 0x1B04 }, { 0x1B34, 0x1B44 }, { 0x1B6B, 0x1B73 },
-	{ 0x1B80, 0x1B82 }, { 0x1BA1, 0x1BAD }, { 0x1BE6, 0x1BF3 }, { 0x1C24, 0x1C37 },
-	{ 0x1CD0, 0x1CD2 }, { 0x1CD4, 0x1CE8 }, { 0x1CED, 0x1CED }, { 0x1CF4, 0x1CF4 },
-	{ 0x1CF7, 0x1CF9 }, { 0x1DC0, 0x1DFF }, { 0x200C, 0x200D }, { 0x20D0, 0x20FF },
-	{ 0x2CEF, 0x2CF1 }, { 0x2D7F, 0x2D7F }, { 0x2DE0, 0x2DFF }, { 0x302A, 0x302F },
-	{ 0x3099, 0x309A }, { 0xA66F, 0xA672 }, { 0xA674, 0xA67D }, { 0xA69E, 0xA69F },
-	{ 0xA6F0, 0xA6F1 }, { 0xA802, 0xA802 }, { 0xA806, 0xA806 }, { 0xA80B, 0xA80B },
-	{ 0xA823, 0xA827 }, { 0xA880, 0xA881 }, { 0xA8B4, 0xA8C5 }, { 0xA8E0, 0xA8F1 },
-	{ 0xA926, 0xA92D }, { 0xA947, 0xA953 }, { 0xA980, 0xA983 }, { 0xA9B3, 0xA9C0 },
-	{ 0xAA29, 0xAA36 }, { 0xAA43, 0xAA43 }, { 0xAA4C, 0xAA4D }, { 0xAAEB, 0xAAEF },
-	{ 0xAAF5, 0xAAF6 }, { 0xABE3, 0xABEA }, { 0xABEC, 0xABED }, { 0xFB1E, 0xFB1E },
-	{ 0xFE00, 0xFE0F }, { 0xFE20, 0xFE2F }, { 0xFF9E, 0xFF9F }, { 0x101FD, 0x101FD },
-	{ 0x1D165, 0x1D169 }, { 0x1D16D, 0x1D172 }, { 0x1D17B, 0x1D182 },
-	{ 0x1D185, 0x1D18B }, { 0x1D1AA, 0x1D1AD }, { 0x1F3FB, 0x1F3FF },
-	{ 0xE0020, 0xE007F }, { 0xE0100, 0xE01EF },
-};
-
-static const struct cp_range pictographic_ranges[] = {
-	{ 0x00A9, 0x00A9 }, { 0x00AE, 0x00AE }, { 0x203C, 0x203C }, { 0x2049, 0x2049 },
-	{ 0x2122, 0x2122 }, { 0x2139, 0x2139 }, { 0x2194, 0x2199 }, { 0x21A9, 0x21AA },
-	{ 0x231A, 0x231B }, { 0x2328, 0x2328 }, { 0x23CF, 0x23CF }, { 0x23E9, 0x23F3 },
-	{ 0x23F8, 0x23FA }, { 0x24C2, 0x24C2 }, { 0x25AA, 0x25AB }, { 0x25B6, 0x25B6 },
-	{ 0x25C0, 0x25C0 }, { 0x25FB, 0x25FE }, { 0x2600, 0x27BF }, { 0x2934, 0x2935 },
-	{ 0x2B05, 0x2B07 }, { 0x2B1B, 0x2B1C }, { 0x2B50, 0x2B50 }, { 0x2B55, 0x2B55 },
-	{ 0x3030, 0x3030 }, { 0x303D, 0x303D }, { 0x3297, 0x3297 }, { 0x3299, 0x3299 },
-	{ 0x1F000, 0x1F1E5 }, { 0x1F200, 0x1F3FA }, { 0x1F400, 0x1FAFF },
-	{ 0x1FC00, 0x1FFFD },
-};
-
-static int in_ranges(uint32_t c, const struct cp_range *r, size_t n)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c < r[mid].lo)
-			hi = mid;
-		else if (c > r[mid].hi)
-			lo = mid + 1;
-		else
-			return 1;
-	}
-	return 0;
-}
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-static int is_extend(int32_t c)
-{
-	return c >= 0 && in_ranges((uint32_t)c, extend_ranges, N_ELEMS(extend_ranges));
-}
-
-static int is_pictographic(int32_t c)
-{
-	return c >= 0 && in_ranges((uint32_t)c, pictographic_ranges, N_ELEMS(pictographic_ranges));
-}
-
-static int is_regional(int32_t c)
-{
-	return c >= 0x1F1E6 && c <= 0x1F1FF;
-}
-
-static int is_control(int32_t c)
-{
-	return c < 0 || c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029;
-}
-
-enum hangul { H_NONE, H_L, H_V, H_T, H_LV, H_LVT };
-
-static enum hangul hangul_kind(int32_t c)
-{
-	if ((c >= 0x1100 && c <= 0x115F) || (c >= 0xA960 && c <= 0xA97C))
-		return H_L;
-	if ((c >= 0x1160 && c <= 0x11A7) || (c >= 0xD7B0 && c <= 0xD7C6))
-		return H_V;
-	if ((c >= 0x11A8 && c <= 0x11FF) || (c >= 0xD7CB && c <= 0xD7FB))
-		return H_T;
-	if (c >= 0xAC00 && c <= 0xD7A3)
-		return (c - 0xAC00) % 28 ? H_LVT : H_LV;
-	return H_NONE;
-}
+ * clusters (UAX #29, go-textseg). libunistring has the properties and the pairwise rules; its
+ * 1.0 (Debian 12) applies GB11 and GB12/13 pair by pair only, so an emoji ZWJ sequence and a
+ * flag (a pair of regional indicators) would split: those two rules, which look further
+ * back, are applied here. An invalid byte is one character (U+FFFD), as in Go. */
 
 /* The end of the grapheme cluster that starts at byte i of s. */
 static size_t gc_next(const char *s, size_t n, size_t i)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t w, j;
-	int32_t first, prev, c;
-	int regional = 0;
+	const uint8_t *u = (const uint8_t *)s;
+	ucs4_t prev, c;
+	size_t j = i + (size_t)u8_mbtouc(&prev, u + i, n - i);
+	/* regional indicators in a row so far; 2 after ExtPict Extend* ZWJ, 1 after ExtPict
+	 * Extend* */
+	int ri = uc_graphemeclusterbreak_property(prev) == GBP_RI, pict = uc_is_property_extended_pictographic(prev);
 
-	first = u8_decode(u + i, n - i, &w);
-	j = i + w;
-	if (first == '\r' && j < n && u[j] == '\n')
-		return j + 1;
-	if (is_control(first))
-		return j;
-	prev = first;
-	regional = is_regional(first);
 	while (j < n) {
-		enum hangul hp = hangul_kind(prev), hc;
-		c = u8_decode(u + j, n - j, &w);
-		if (is_control(c))
+		int w = u8_mbtouc(&c, u + j, n - j), gb = uc_graphemeclusterbreak_property(c);
+		int brk = uc_is_grapheme_break(prev, c);
+		if (gb == GBP_RI && ri)
+			brk = ri % 2 == 0;                 /* GB12, GB13: flags are pairs */
+		else if (pict == 2 && uc_is_property_extended_pictographic(c))
+			brk = 0;                           /* GB11: ZWJ emoji sequences */
+		if (brk)
 			break;
-		hc = hangul_kind(c);
-		if (is_extend(c) || c == 0x200D) {
-			/* marks, joiners and variation selectors stay with what they follow */
-		} else if (prev == 0x200D && is_pictographic(c)) {
-			/* an emoji ZWJ sequence */
-		} else if (regional == 1 && is_regional(c)) {
-			regional = 2;  /* a flag is a pair of regional indicators */
-		} else if ((hp == H_L && (hc == H_L || hc == H_V || hc == H_LV || hc == H_LVT)) ||
-			   ((hp == H_LV || hp == H_V) && (hc == H_V || hc == H_T)) ||
-			   ((hp == H_LVT || hp == H_T) && hc == H_T)) {
-			/* a Hangul syllable spelled in jamo */
-		} else {
-			break;
-		}
+		ri = gb == GBP_RI ? ri + 1 : 0;
+		if (uc_is_property_extended_pictographic(c))
+			pict = 1;
+		else if (pict && gb == GBP_EXTEND)
+			pict = 1;
+		else
+			pict = pict && gb == GBP_ZWJ ? 2 : 0;
 		prev = c;
-		j += w;
+		j += (size_t)w;
 	}
 	return j;
 }
@@ -362,45 +243,6 @@ static void num_text(double v, struct buf *out)
 	val_format_number(v, out);
 }
 
-/* Terraform's string to number conversion accepts decimal notation only: an optional sign,
- * digits with an optional fraction, an optional exponent. No spaces, no hex, and no "Inf":
- * a double cannot stand for an infinity the way the rest of stk's numbers are written
- * (jsonencode would write +Inf, which is not JSON), so it is refused like 1e400. */
-static int parse_number(const char *s, size_t len, double *out)
-{
-	size_t i = 0, digits = 0;
-	char *copy, *end;
-
-	if (i < len && (s[i] == '+' || s[i] == '-'))
-		i++;
-	while (i < len && s[i] >= '0' && s[i] <= '9')
-		i++, digits++;
-	if (i < len && s[i] == '.') {
-		i++;
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++, digits++;
-	}
-	if (!digits)
-		return -1;
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		size_t ed = 0;
-		i++;
-		if (i < len && (s[i] == '+' || s[i] == '-'))
-			i++;
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++, ed++;
-		if (!ed)
-			return -1;
-	}
-	if (i != len)
-		return -1;
-	copy = xstrndup(s, len);
-	errno = 0;
-	*out = strtod(copy, &end);
-	free(copy);
-	/* a number too large for a double is the one thing stk cannot hold */
-	return isfinite(*out) ? 0 : -1;
-}
 
 /* floor and ceil of a double, exactly, without libm (which the build does not link): from
  * 2^52 up every double is already whole. */
@@ -479,7 +321,7 @@ static int want_number(const struct fctx *c, struct value **args, int i, const c
 		*out = v->u.n;
 		return 0;
 	case VAL_STRING:
-		if (!parse_number(v->u.str.s, v->u.str.len, out))
+		if (!val_parse_number(v->u.str.s, v->u.str.len, out))
 			return 0;
 		fail(c, i, "%s must be a number, not %s", name, shown(v));
 		return -1;
@@ -577,501 +419,7 @@ static void unref_all(struct buf *items)
 	buf_release(items);
 }
 
-/* ---- types, unification and conversion ----
- * tolist, toset, tomap, distinct and coalesce find one type that all of their elements
- * convert to, as cty's convert.Unify does: primitives unify to string if any is a string
- * (numbers and bools convert to strings) and otherwise only with their own kind; sequences
- * unify element-wise, maps value-wise. stk does not tell tuples from lists nor objects from
- * maps, so nested lists of different lengths and maps of different keys unify as lists and
- * maps where Terraform would want them to match exactly. */
-
-enum ty_kind { T_ANY, T_BOOL, T_NUMBER, T_STRING, T_LIST, T_SET, T_MAP, T_TUPLE, T_OBJECT };
-
-struct ty {
-	enum ty_kind k;
-	size_t n;          /* T_TUPLE, T_OBJECT: members; others with an element: 1 */
-	struct ty **sub;
-	char **names;      /* T_OBJECT: sorted keys */
-};
-
-static struct ty *ty_new(enum ty_kind k, size_t n)
-{
-	struct ty *t = xcalloc(1, sizeof *t);
-
-	t->k = k;
-	t->n = n;
-	if (n)
-		t->sub = xcalloc(n, sizeof *t->sub);
-	return t;
-}
-
-static void ty_free(struct ty *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->n; i++) {
-		ty_free(t->sub[i]);
-		if (t->names)
-			free(t->names[i]);
-	}
-	free(t->sub);
-	free(t->names);
-	free(t);
-}
-
-static struct ty *ty_unify(struct ty **tys, size_t n);
-
-static struct ty *ty_of(const struct value *v)
-{
-	struct ty *t;
-
-	if (v->marks & VAL_UNKNOWN) {
-		switch (v->kind) {
-		case VAL_BOOL: return ty_new(T_BOOL, 0);
-		case VAL_NUMBER: return ty_new(T_NUMBER, 0);
-		case VAL_STRING: return ty_new(T_STRING, 0);
-		default: return ty_new(T_ANY, 0);
-		}
-	}
-	switch (v->kind) {
-	case VAL_BOOL:
-		return ty_new(T_BOOL, 0);
-	case VAL_NUMBER:
-		return ty_new(T_NUMBER, 0);
-	case VAL_STRING:
-		return ty_new(T_STRING, 0);
-	case VAL_LIST:
-		t = ty_new(T_TUPLE, v->u.list.n);
-		for (size_t i = 0; i < v->u.list.n; i++)
-			t->sub[i] = ty_of(v->u.list.items[i]);
-		return t;
-	case VAL_SET: {
-		struct ty **el = xcalloc(v->u.list.n + 1, sizeof *el), *u;
-		for (size_t i = 0; i < v->u.list.n; i++)
-			el[i] = ty_of(v->u.list.items[i]);
-		u = ty_unify(el, v->u.list.n);
-		for (size_t i = 0; i < v->u.list.n; i++)
-			ty_free(el[i]);
-		free(el);
-		t = ty_new(T_SET, 1);
-		t->sub[0] = u ? u : ty_new(T_ANY, 0);
-		return t;
-	}
-	case VAL_MAP:
-		t = ty_new(T_OBJECT, v->u.map.n);
-		t->names = xcalloc(v->u.map.n + 1, sizeof *t->names);
-		for (size_t i = 0; i < v->u.map.n; i++) {
-			t->names[i] = xstrdup(v->u.map.items[i].key);
-			t->sub[i] = ty_of(v->u.map.items[i].val);
-		}
-		return t;
-	default:
-		return ty_new(T_ANY, 0);
-	}
-}
-
-static struct ty *ty_copy(const struct ty *t)
-{
-	struct ty *c = ty_new(t->k, t->n);
-
-	for (size_t i = 0; i < t->n; i++)
-		c->sub[i] = ty_copy(t->sub[i]);
-	if (t->names) {
-		c->names = xcalloc(t->n + 1, sizeof *c->names);
-		for (size_t i = 0; i < t->n; i++)
-			c->names[i] = xstrdup(t->names[i]);
-	}
-	return c;
-}
-
-/* Unifies the members (or elements) of every type in tys into one type: the element type of
- * a list made of all of them. */
-static struct ty *ty_unify_members(struct ty **tys, size_t n)
-{
-	struct buf all = BUF_INIT;
-	struct ty *u;
-
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < tys[i]->n; j++)
-			buf_push(&all, struct ty *, tys[i]->sub[j]);
-	u = ty_unify((struct ty **)(void *)all.data, buf_count(&all, struct ty *));
-	buf_release(&all);
-	return u;
-}
-
-/* The one type every type in tys converts to, or NULL. */
-static struct ty *ty_unify(struct ty **tys, size_t n)
-{
-	size_t any = 0, prim = 0, str = 0, num = 0, bools = 0, seq = 0, tuples = 0, sets = 0;
-	size_t maps = 0, objects = 0;
-	struct ty *first = NULL, *t;
-
-	for (size_t i = 0; i < n; i++) {
-		switch (tys[i]->k) {
-		case T_ANY: any++; continue;
-		case T_STRING: prim++, str++; break;
-		case T_NUMBER: prim++, num++; break;
-		case T_BOOL: prim++, bools++; break;
-		case T_LIST: seq++; break;
-		case T_TUPLE: seq++, tuples++; break;
-		case T_SET: sets++; break;
-		case T_MAP: maps++; break;
-		case T_OBJECT: maps++, objects++; break;
-		}
-		if (!first)
-			first = tys[i];
-	}
-	if (any == n)
-		return ty_new(T_ANY, 0);
-	if (prim == n - any) {
-		if (str)
-			return ty_new(T_STRING, 0);
-		if (num && bools)
-			return NULL;
-		return ty_new(num ? T_NUMBER : T_BOOL, 0);
-	}
-	if (seq == n - any) {
-		/* tuples of one length unify member by member, as Terraform does */
-		if (tuples == seq) {
-			int same = 1;
-			for (size_t i = 0; i < n; i++)
-				if (tys[i]->k != T_ANY && tys[i]->n != first->n)
-					same = 0;
-			if (same) {
-				t = ty_new(T_TUPLE, first->n);
-				for (size_t j = 0; j < first->n; j++) {
-					struct buf col = BUF_INIT;
-					for (size_t i = 0; i < n; i++)
-						if (tys[i]->k != T_ANY)
-							buf_push(&col, struct ty *, tys[i]->sub[j]);
-					t->sub[j] = ty_unify((struct ty **)(void *)col.data,
-							     buf_count(&col, struct ty *));
-					buf_release(&col);
-					if (!t->sub[j]) {
-						ty_free(t);
-						return NULL;
-					}
-				}
-				return t;
-			}
-		}
-		{
-			struct buf rest = BUF_INIT;
-			for (size_t i = 0; i < n; i++)
-				if (tys[i]->k != T_ANY)
-					buf_push(&rest, struct ty *, tys[i]);
-			t = ty_unify_members((struct ty **)(void *)rest.data,
-					     buf_count(&rest, struct ty *));
-			buf_release(&rest);
-		}
-		if (!t)
-			return NULL;
-		{
-			struct ty *l = ty_new(T_LIST, 1);
-			l->sub[0] = t;
-			return l;
-		}
-	}
-	if (sets == n - any) {
-		struct buf rest = BUF_INIT;
-		struct ty *s;
-		for (size_t i = 0; i < n; i++)
-			if (tys[i]->k != T_ANY)
-				buf_push(&rest, struct ty *, tys[i]);
-		t = ty_unify_members((struct ty **)(void *)rest.data, buf_count(&rest, struct ty *));
-		buf_release(&rest);
-		if (!t)
-			return NULL;
-		s = ty_new(T_SET, 1);
-		s->sub[0] = t;
-		return s;
-	}
-	if (maps == n - any) {
-		struct buf rest = BUF_INIT;
-		struct ty *m;
-		/* objects with the same keys unify key by key */
-		if (objects == maps) {
-			int same = 1;
-			for (size_t i = 0; i < n && same; i++) {
-				if (tys[i]->k == T_ANY)
-					continue;
-				if (tys[i]->n != first->n) {
-					same = 0;
-					break;
-				}
-				for (size_t j = 0; j < first->n; j++)
-					if (strcmp(tys[i]->names[j], first->names[j]))
-						same = 0;
-			}
-			if (same) {
-				t = ty_copy(first);
-				for (size_t j = 0; j < first->n; j++) {
-					struct buf col = BUF_INIT;
-					ty_free(t->sub[j]);
-					for (size_t i = 0; i < n; i++)
-						if (tys[i]->k != T_ANY)
-							buf_push(&col, struct ty *, tys[i]->sub[j]);
-					t->sub[j] = ty_unify((struct ty **)(void *)col.data,
-							     buf_count(&col, struct ty *));
-					buf_release(&col);
-					if (!t->sub[j]) {
-						ty_free(t);
-						return NULL;
-					}
-				}
-				return t;
-			}
-		}
-		for (size_t i = 0; i < n; i++)
-			if (tys[i]->k != T_ANY)
-				buf_push(&rest, struct ty *, tys[i]);
-		t = ty_unify_members((struct ty **)(void *)rest.data, buf_count(&rest, struct ty *));
-		buf_release(&rest);
-		if (!t)
-			return NULL;
-		m = ty_new(T_MAP, 1);
-		m->sub[0] = t;
-		return m;
-	}
-	return NULL;
-}
-
-/* The element type of a list made of the given values, or NULL when there is none. */
-static struct ty *ty_unify_values(struct value *const *vals, size_t n)
-{
-	struct ty **tys = xcalloc(n + 1, sizeof *tys), *u;
-
-	for (size_t i = 0; i < n; i++)
-		tys[i] = ty_of(vals[i]);
-	u = ty_unify(tys, n);
-	for (size_t i = 0; i < n; i++)
-		ty_free(tys[i]);
-	free(tys);
-	return u;
-}
-
-static struct value *convert_in(struct value *v, const struct ty *t, struct buf *why, int hide);
-
-/* Converts v to type t. On failure returns NULL and, when why is given, says why in it. */
-static struct value *convert(struct value *v, const struct ty *t, struct buf *why)
-{
-	return convert_in(v, t, why, 0);
-}
-
-/* convert(), inside a value that is sensitive when hide is set: an element of a sensitive
- * list carries no mark of its own, and must not be shown either. */
-static struct value *convert_in(struct value *v, const struct ty *t, struct buf *why, int hide)
-{
-	struct value *r;
-
-	hide = hide || (v->marks & VAL_SENSITIVE);
-	if (t->k == T_ANY || v->kind == VAL_NULL || (v->marks & VAL_UNKNOWN))
-		return val_ref(v);
-	switch (t->k) {
-	case T_STRING: {
-		struct buf b = BUF_INIT;
-		if (v->kind == VAL_STRING)
-			return val_ref(v);
-		if (v->kind == VAL_NUMBER)
-			num_text(v->u.n, &b);
-		else if (v->kind == VAL_BOOL)
-			buf_addstr(&b, v->u.b ? "true" : "false");
-		else
-			break;
-		r = str_value(&b);
-		return v->marks ? (r->marks = v->marks, r) : r;
-	}
-	case T_NUMBER: {
-		double d;
-		if (v->kind == VAL_NUMBER)
-			return val_ref(v);
-		if (v->kind != VAL_STRING)
-			break;
-		if (parse_number(v->u.str.s, v->u.str.len, &d)) {
-			if (why)
-				buf_printf(why, "cannot convert %s to number; given string must be a "
-					   "decimal representation of a number",
-					   hide ? "(sensitive value)" : shown(v));
-			return NULL;
-		}
-		r = val_number(d);
-		r->marks = v->marks;
-		return r;
-	}
-	case T_BOOL:
-		if (v->kind == VAL_BOOL)
-			return val_ref(v);
-		if (v->kind != VAL_STRING)
-			break;
-		if (v->u.str.len == 4 && !memcmp(v->u.str.s, "true", 4))
-			r = val_bool(1);
-		else if (v->u.str.len == 5 && !memcmp(v->u.str.s, "false", 5))
-			r = val_bool(0);
-		else {
-			if (why)
-				buf_printf(why, "cannot convert %s to bool; only the strings \"true\" "
-					   "or \"false\" are allowed",
-					   hide ? "(sensitive value)" : shown(v));
-			return NULL;
-		}
-		return v->marks ? val_mark(r, v->marks) : r;
-	case T_LIST:
-	case T_SET:
-	case T_TUPLE: {
-		struct value **items;
-		size_t n = v->u.list.n;
-		if (v->kind != VAL_LIST && v->kind != VAL_SET)
-			break;
-		if (t->k == T_TUPLE && (v->kind != VAL_LIST || n != t->n))
-			break;
-		items = xcalloc(n + 1, sizeof *items);
-		for (size_t i = 0; i < n; i++) {
-			items[i] = convert_in(v->u.list.items[i],
-					      t->k == T_TUPLE ? t->sub[i] : t->sub[0], why, hide);
-			if (!items[i]) {
-				for (size_t j = 0; j < i; j++)
-					val_unref(items[j]);
-				free(items);
-				return NULL;
-			}
-		}
-		r = t->k == T_SET ? val_set_take(items, n) : val_list_take(items, n);
-		free(items);
-		r->marks = v->marks;
-		return r;
-	}
-	case T_MAP:
-	case T_OBJECT: {
-		struct val_pair *items;
-		size_t n = v->u.map.n;
-		if (v->kind != VAL_MAP)
-			break;
-		if (t->k == T_OBJECT && n != t->n)
-			break;
-		items = xcalloc(n + 1, sizeof *items);
-		for (size_t i = 0; i < n; i++) {
-			items[i].key = xstrdup(v->u.map.items[i].key);
-			items[i].val = convert_in(v->u.map.items[i].val,
-						  t->k == T_OBJECT ? t->sub[i] : t->sub[0], why, hide);
-			if (!items[i].val) {
-				for (size_t j = 0; j <= i; j++) {
-					free(items[j].key);
-					val_unref(items[j].val);
-				}
-				free(items);
-				return NULL;
-			}
-		}
-		r = val_map_take(items, n);
-		free(items);
-		r->marks = v->marks;
-		return r;
-	}
-	default:
-		break;
-	}
-	if (why)
-		buf_printf(why, "cannot convert %s to %s", a_kind(v) + (v->kind == VAL_NULL ? 0 : 2),
-			   t->k == T_STRING ? "string" : t->k == T_NUMBER ? "number" :
-			   t->k == T_BOOL ? "bool" : t->k == T_MAP || t->k == T_OBJECT ? "map" :
-			   t->k == T_SET ? "set" : "list");
-	return NULL;
-}
-
 /* ---- strings ---- */
-
-/* Simple case mappings (Go's unicode.ToUpper/ToLower) for Latin, Greek, Cyrillic and
- * Armenian, which is what configuration text holds; other scripts pass through unchanged. */
-static uint32_t case_map(uint32_t c, int upper)
-{
-	if (c < 0x80) {
-		if (upper && c >= 'a' && c <= 'z')
-			return c - 32;
-		if (!upper && c >= 'A' && c <= 'Z')
-			return c + 32;
-		return c;
-	}
-	if (upper) {
-		if (c == 0xB5)
-			return 0x39C;
-		if (c == 0xFF)
-			return 0x178;
-		if (c >= 0xE0 && c <= 0xFE && c != 0xF7)
-			return c - 32;
-		if (c == 0x131)
-			return 'I';
-		if (c == 0x17F)
-			return 'S';
-		if ((c >= 0x100 && c <= 0x12F) || (c >= 0x132 && c <= 0x137) ||
-		    (c >= 0x14A && c <= 0x177) || (c >= 0x1E00 && c <= 0x1E95) ||
-		    (c >= 0x1EA0 && c <= 0x1EFF) || (c >= 0x460 && c <= 0x481) ||
-		    (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F))
-			return c & 1 ? c - 1 : c;
-		if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E) ||
-		    (c >= 0x4C1 && c <= 0x4CE))
-			return c & 1 ? c : c - 1;
-		if (c == 0x4CF)
-			return 0x4C0;
-		if (c >= 0x3B1 && c <= 0x3CB && c != 0x3C2)
-			return c - 32;
-		if (c == 0x3C2)
-			return 0x3A3;
-		if (c == 0x3AC)
-			return 0x386;
-		if (c >= 0x3AD && c <= 0x3AF)
-			return c - 37;
-		if (c == 0x3CC)
-			return 0x38C;
-		if (c >= 0x3CD && c <= 0x3CE)
-			return c - 63;
-		if (c >= 0x430 && c <= 0x44F)
-			return c - 32;
-		if (c >= 0x450 && c <= 0x45F)
-			return c - 80;
-		if (c >= 0x561 && c <= 0x586)
-			return c - 48;
-		if (c >= 0xFF41 && c <= 0xFF5A)
-			return c - 32;
-		return c;
-	}
-	if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
-		return c + 32;
-	if (c == 0x130)
-		return 'i';
-	if (c == 0x178)
-		return 0xFF;
-	if (c == 0x1E9E)
-		return 0xDF;
-	if ((c >= 0x100 && c <= 0x12F) || (c >= 0x132 && c <= 0x137) ||
-	    (c >= 0x14A && c <= 0x177) || (c >= 0x1E00 && c <= 0x1E95) ||
-	    (c >= 0x1EA0 && c <= 0x1EFF) || (c >= 0x460 && c <= 0x481) ||
-	    (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F))
-		return c & 1 ? c : c + 1;
-	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E) ||
-	    (c >= 0x4C1 && c <= 0x4CE))
-		return c & 1 ? c + 1 : c;
-	if (c == 0x4C0)
-		return 0x4CF;
-	if (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
-		return c + 32;
-	if (c == 0x386)
-		return 0x3AC;
-	if (c >= 0x388 && c <= 0x38A)
-		return c + 37;
-	if (c == 0x38C)
-		return 0x3CC;
-	if (c >= 0x38E && c <= 0x38F)
-		return c + 63;
-	if (c >= 0x410 && c <= 0x42F)
-		return c + 32;
-	if (c >= 0x400 && c <= 0x40F)
-		return c + 80;
-	if (c >= 0x531 && c <= 0x556)
-		return c + 48;
-	if (c >= 0xFF21 && c <= 0xFF3A)
-		return c + 32;
-	return c;
-}
 
 /* strings.ToUpper/ToLower: invalid UTF-8 comes out as U+FFFD, as Go's strings.Map does. */
 static struct value *change_case(const char *s, size_t n, int upper)
@@ -1081,8 +429,9 @@ static struct value *change_case(const char *s, size_t n, int upper)
 
 	buf_grow(&b, n);
 	while (i < n) {
-		int32_t c = u8_decode((const unsigned char *)s + i, n - i, &w);
-		u8_encode(c < 0 ? 0xFFFD : case_map((uint32_t)c, upper), &b);
+		int32_t c = utf8_decode((const unsigned char *)s + i, n - i, &w);
+		/* simple mappings, code point by code point, as Go's unicode.ToUpper: "ß" stays */
+		utf8_encode(c < 0 ? 0xFFFD : upper ? uc_toupper((ucs4_t)c) : uc_tolower((ucs4_t)c), &b);
 		i += w;
 	}
 	return str_value(&b);
@@ -1129,13 +478,13 @@ static int is_space(int32_t c)
 }
 
 /* The start of the code point that ends at byte end of s (Go's DecodeLastRune). */
-static size_t u8_prev(const char *s, size_t end)
+static size_t utf8_prev(const char *s, size_t end)
 {
 	size_t start = end - 1, w;
 
 	while (start > 0 && end - start < 4 && ((unsigned char)s[start] & 0xC0) == 0x80)
 		start--;
-	u8_decode((const unsigned char *)s + start, end - start, &w);
+	utf8_decode((const unsigned char *)s + start, end - start, &w);
 	return start + w == end ? start : end - 1;
 }
 
@@ -1151,12 +500,12 @@ static struct value *f_trimspace(struct func_call *fc, struct value **args, size
 	s = want_str(&c, args, 0, "the argument", &tmp, &len);
 	if (!s)
 		goto out;
-	while (i < len && is_space(u8_decode((const unsigned char *)s + i, len - i, &w)))
+	while (i < len && is_space(utf8_decode((const unsigned char *)s + i, len - i, &w)))
 		i += w;
 	end = len;
 	while (end > i) {
-		size_t p = u8_prev(s, end);
-		if (!is_space(u8_decode((const unsigned char *)s + p, end - p, &w)))
+		size_t p = utf8_prev(s, end);
+		if (!is_space(utf8_decode((const unsigned char *)s + p, end - p, &w)))
 			break;
 		end = p;
 	}
@@ -1169,11 +518,11 @@ out:
 /* Does the code point at s[i] (of width *w) appear in the cutset? */
 static int in_cutset(const char *s, size_t n, size_t i, size_t *w, const char *cut, size_t cn)
 {
-	int32_t c = u8_decode((const unsigned char *)s + i, n - i, w);
+	int32_t c = utf8_decode((const unsigned char *)s + i, n - i, w);
 	size_t j = 0, cw;
 
 	while (j < cn) {
-		int32_t d = u8_decode((const unsigned char *)cut + j, cn - j, &cw);
+		int32_t d = utf8_decode((const unsigned char *)cut + j, cn - j, &cw);
 		/* Go compares decoded runes: an invalid byte is U+FFFD on both sides */
 		if ((c < 0 ? 0xFFFD : c) == (d < 0 ? 0xFFFD : d))
 			return 1;
@@ -1198,7 +547,7 @@ static struct value *f_trim(struct func_call *fc, struct value **args, size_t n)
 		i += w;
 	end = len;
 	while (end > i) {
-		size_t p = u8_prev(s, end);
+		size_t p = utf8_prev(s, end);
 		if (!in_cutset(s, end, p, &w, cut, cn))
 			break;
 		end = p;
@@ -1377,7 +726,7 @@ static struct value *f_split(struct func_call *fc, struct value **args, size_t n
 	if (!seplen) {
 		size_t w;
 		while (i < len) {
-			u8_decode((const unsigned char *)s + i, len - i, &w);
+			utf8_decode((const unsigned char *)s + i, len - i, &w);
 			buf_push(&items, struct value *, val_string(s + i, w));
 			i += w;
 		}
@@ -1442,7 +791,7 @@ static void rx_literal(uint32_t c, struct buf *out)
 			buf_addch(out, '\\'), buf_addch(out, (int)c);
 		return;
 	}
-	u8_encode(c, out);
+	utf8_encode(c, out);
 }
 
 static int hexval(int ch)
@@ -1525,7 +874,7 @@ static void rx_bracket_char(uint32_t c, struct buf *out)
 	if (c == ']' || c == '-' || c == '^' || c == '[')
 		buf_printf(out, "[.%c.]", (int)c);
 	else
-		u8_encode(c, out);
+		utf8_encode(c, out);
 }
 
 /* Translates the class at p[*i] (just past '['). */
@@ -1595,7 +944,7 @@ static const char *rx_class(const char *p, size_t n, size_t *i, struct buf *out)
 				return "invalid escape sequence in [...]";
 			}
 		} else {
-			c = u8_decode((const unsigned char *)p + *i, n - *i, &w);
+			c = utf8_decode((const unsigned char *)p + *i, n - *i, &w);
 			*i += w;
 			if (c < 0)
 				c = 0xFFFD;
@@ -1612,7 +961,7 @@ static const char *rx_class(const char *p, size_t n, size_t *i, struct buf *out)
 					return "invalid escape sequence in [...]";
 				}
 			} else {
-				hi = u8_decode((const unsigned char *)p + *i, n - *i, &w);
+				hi = utf8_decode((const unsigned char *)p + *i, n - *i, &w);
 				*i += w;
 			}
 			if (hi < c) {
@@ -1649,7 +998,7 @@ static const char *rx_class(const char *p, size_t n, size_t *i, struct buf *out)
 			if (it->lo == '[')
 				buf_addstr(out, "[.[.]");
 			else
-				u8_encode(it->lo, out);
+				utf8_encode(it->lo, out);
 		} else {
 			rx_bracket_char(it->lo, out);
 			buf_addch(out, '-');
@@ -1738,7 +1087,7 @@ static const char *rx_translate(const char *p, size_t n, struct buf *out, struct
 				size_t j = i + 1;
 				while (j < n && !(p[j] == '\\' && j + 1 < n && p[j + 1] == 'E')) {
 					size_t w;
-					int32_t c = u8_decode((const unsigned char *)p + j, n - j, &w);
+					int32_t c = utf8_decode((const unsigned char *)p + j, n - j, &w);
 					rx_literal(c < 0 ? 0xFFFD : (uint32_t)c, out);
 					j += w;
 				}
@@ -1877,7 +1226,7 @@ static const char *rx_translate(const char *p, size_t n, struct buf *out, struct
 			break;
 		default: {
 			size_t w;
-			int32_t c = u8_decode((const unsigned char *)p + i, n - i, &w);
+			int32_t c = utf8_decode((const unsigned char *)p + i, n - i, &w);
 			if (!c) {
 				err = "a NUL character cannot be matched";
 				goto out;
@@ -2025,7 +1374,7 @@ static int rx_replace(const struct fctx *c, const char *pat, size_t pn, const ch
 		if ((size_t)m[0].rm_eo > last || m[0].rm_so == 0)
 			rx_expand(&rx, rep, rn, s, m, out);
 		last = (size_t)m[0].rm_eo;
-		u8_decode((const unsigned char *)s + pos, len - pos, &w);
+		utf8_decode((const unsigned char *)s + pos, len - pos, &w);
 		if (pos + w > (size_t)m[0].rm_eo)
 			pos += w;
 		else if (pos + 1 > (size_t)m[0].rm_eo)
@@ -2064,7 +1413,7 @@ static struct value *f_replace(struct func_call *fc, struct value **args, size_t
 		size_t i = 0, w;
 		buf_add(&out, rep, rn);
 		while (i < len) {
-			u8_decode((const unsigned char *)s + i, len - i, &w);
+			utf8_decode((const unsigned char *)s + i, len - i, &w);
 			buf_add(&out, s + i, w);
 			buf_add(&out, rep, rn);
 			i += w;
@@ -2126,7 +1475,7 @@ static void json_quote(const char *s, size_t n, struct buf *out)
 				continue;
 			}
 		}
-		c = u8_decode((const unsigned char *)s + i, n - i, &w);
+		c = utf8_decode((const unsigned char *)s + i, n - i, &w);
 		if (c < 0)
 			buf_addstr(out, "\\ufffd");
 		else if (c == 0x2028 || c == 0x2029)
@@ -2375,7 +1724,7 @@ static struct value *f_base64decode(struct func_call *fc, struct value **args, s
 			     "input byte %ld", bad);
 		goto fail;
 	}
-	if (!u8_valid(out.data ? out.data : "", out.len)) {
+	if (!utf8_valid(out.data ? out.data : "", out.len)) {
 		fail(&c, 0, "the result of decoding the provided string is not valid UTF-8");
 		goto fail;
 	}
@@ -2638,8 +1987,8 @@ static int format_one(const struct fctx *c, struct verb *vb, struct value **vals
 		return 0;
 	}
 	case 't': {
-		static const struct ty tbool = { T_BOOL, 0, NULL, NULL };
-		struct value *b = convert(arg, &tbool, &why);
+		static const struct val_type tbool = { VT_BOOL, 0, NULL, NULL };
+		struct value *b = val_convert(arg, &tbool, &why);
 		if (!b || b->kind != VAL_BOOL) {
 			fail(c, (int)vb->argnum, "unsupported value for %s at %zu: %s",
 			     verb_text(vb), vb->off, arg->kind == VAL_STRING && why.len ?
@@ -2657,7 +2006,7 @@ static int format_one(const struct fctx *c, struct verb *vb, struct value **vals
 		double d;
 		if (arg->kind == VAL_NUMBER) {
 			d = arg->u.n;
-		} else if (arg->kind != VAL_STRING || parse_number(arg->u.str.s, arg->u.str.len, &d)) {
+		} else if (arg->kind != VAL_STRING || val_parse_number(arg->u.str.s, arg->u.str.len, &d)) {
 			fail(c, (int)vb->argnum, "unsupported value for %s at %zu: a number is required",
 			     verb_text(vb), vb->off);
 			return -1;
@@ -2805,13 +2154,13 @@ static struct value *f_format(struct func_call *fc, struct value **args, size_t 
 		continue;
 bad_char: {
 			size_t w;
-			int32_t r = u8_decode((const unsigned char *)f + i, len - i, &w);
+			int32_t r = utf8_decode((const unsigned char *)f + i, len - i, &w);
 			struct buf ch_text = BUF_INIT;
 			if (vb.secret) {
 				buf_addstr(&ch_text, "(sensitive value)");
 			} else {
 				buf_addch(&ch_text, '\'');
-				u8_encode(r < 0 ? 0xFFFD : (uint32_t)r, &ch_text);
+				utf8_encode(r < 0 ? 0xFFFD : (uint32_t)r, &ch_text);
 				buf_addch(&ch_text, '\'');
 			}
 			fail(&c, 0, "unrecognized format character %s at offset %zu",
@@ -2994,79 +2343,63 @@ static struct value *f_tostring(struct func_call *fc, struct value **args, size_
 	}
 }
 
+/* tonumber and tobool: the language's one conversion, with Terraform's messages. */
+static struct value *to_primitive(struct func_call *fc, const char *name, struct value *v,
+				  enum val_type_kind k)
+{
+	struct fctx c = { fc, name };
+	const struct val_type t = { k, 0, NULL, NULL };
+	struct buf why = BUF_INIT;
+	struct value *r = val_convert(v, &t, &why);
+
+	if (!r)
+		fail(&c, 0, "%s", buf_cstr(&why));
+	buf_release(&why);
+	return r;
+}
+
 static struct value *f_tonumber(struct func_call *fc, struct value **args, size_t n)
 {
-	struct fctx c = { fc, "tonumber" };
-	struct value *v = args[0];
-	double d;
-
 	(void)n;
-	switch (v->kind) {
-	case VAL_NULL:
-	case VAL_NUMBER:
-		return val_ref(v);
-	case VAL_STRING:
-		if (parse_number(v->u.str.s, v->u.str.len, &d))
-			return fail(&c, 0, "cannot convert %s to number; given string must be a "
-				    "decimal representation of a number", shown(v));
-		return val_number(d);
-	default:
-		return fail(&c, 0, "cannot convert %s to number", a_kind(v) + 2);
-	}
+	return to_primitive(fc, "tonumber", args[0], VT_NUMBER);
 }
 
 static struct value *f_tobool(struct func_call *fc, struct value **args, size_t n)
 {
-	struct fctx c = { fc, "tobool" };
-	struct value *v = args[0];
-
 	(void)n;
-	switch (v->kind) {
-	case VAL_NULL:
-	case VAL_BOOL:
-		return val_ref(v);
-	case VAL_STRING:
-		if (v->u.str.len == 4 && !memcmp(v->u.str.s, "true", 4))
-			return val_bool(1);
-		if (v->u.str.len == 5 && !memcmp(v->u.str.s, "false", 5))
-			return val_bool(0);
-		return fail(&c, 0, "cannot convert %s to bool; only the strings \"true\" or "
-			    "\"false\" are allowed", shown(v));
-	default:
-		return fail(&c, 0, "cannot convert %s to bool", a_kind(v) + 2);
-	}
+	return to_primitive(fc, "tobool", args[0], VT_BOOL);
 }
 
 /* tolist, toset, tomap, and distinct's argument: the collection with every element converted
- * to the one type they unify to. want is T_LIST, T_SET or T_MAP. */
+ * to the one type they unify to. want is VT_LIST, VT_SET or VT_MAP. */
 static struct value *to_collection(const struct fctx *c, int arg, struct value *v,
-				   enum ty_kind want)
+				   enum val_type_kind want)
 {
-	const char *what = want == T_LIST ? "list" : want == T_SET ? "set" : "map";
-	struct ty *t, *el;
+	const char *what = want == VT_LIST ? "list" : want == VT_SET ? "set" : "map";
+	struct val_type *t, *el;
 	struct buf why = BUF_INIT;
 	struct value *r;
 
 	if (v->kind == VAL_NULL)
 		return val_ref(v);
-	if (want == T_MAP ? v->kind != VAL_MAP : v->kind != VAL_LIST && v->kind != VAL_SET)
+	if (want == VT_MAP ? v->kind != VAL_MAP : v->kind != VAL_LIST && v->kind != VAL_SET)
 		return fail(c, arg, "cannot convert %s to %s of any single type", a_kind(v) + 2,
 			    what);
-	el = want == T_MAP ? NULL : ty_unify_values(v->u.list.items, v->u.list.n);
-	if (want == T_MAP) {
+	el = want == VT_MAP ? NULL : val_type_unify_values(v->u.list.items, v->u.list.n);
+	if (want == VT_MAP) {
 		struct value **vals = xcalloc(v->u.map.n + 1, sizeof *vals);
 		for (size_t i = 0; i < v->u.map.n; i++)
 			vals[i] = v->u.map.items[i].val;
-		el = ty_unify_values(vals, v->u.map.n);
+		el = val_type_unify_values(vals, v->u.map.n);
 		free(vals);
 	}
 	if (!el)
 		return fail(c, arg, "cannot convert %s to %s of any single type: its elements "
 			    "have types that cannot be converted to one type", a_kind(v) + 2, what);
-	t = ty_new(want, 1);
+	t = val_type_new(want, 1);
 	t->sub[0] = el;
-	r = convert(v, t, &why);
-	ty_free(t);
+	r = val_convert(v, t, &why);
+	val_type_free(t);
 	if (!r)
 		fail(c, arg, "cannot convert %s to %s: %s", a_kind(v) + 2, what, buf_cstr(&why));
 	buf_release(&why);
@@ -3078,7 +2411,7 @@ static struct value *f_tolist(struct func_call *fc, struct value **args, size_t 
 	struct fctx c = { fc, "tolist" };
 
 	(void)n;
-	return to_collection(&c, 0, args[0], T_LIST);
+	return to_collection(&c, 0, args[0], VT_LIST);
 }
 
 static struct value *f_toset(struct func_call *fc, struct value **args, size_t n)
@@ -3086,7 +2419,7 @@ static struct value *f_toset(struct func_call *fc, struct value **args, size_t n
 	struct fctx c = { fc, "toset" };
 
 	(void)n;
-	return to_collection(&c, 0, args[0], T_SET);
+	return to_collection(&c, 0, args[0], VT_SET);
 }
 
 static struct value *f_tomap(struct func_call *fc, struct value **args, size_t n)
@@ -3094,7 +2427,7 @@ static struct value *f_tomap(struct func_call *fc, struct value **args, size_t n
 	struct fctx c = { fc, "tomap" };
 
 	(void)n;
-	return to_collection(&c, 0, args[0], T_MAP);
+	return to_collection(&c, 0, args[0], VT_MAP);
 }
 
 /* ---- collections ---- */
@@ -3133,15 +2466,15 @@ static struct value *f_length(struct func_call *fc, struct value **args, size_t 
 	}
 }
 
-static enum val_kind ty_val_kind(const struct ty *t)
+static enum val_kind ty_val_kind(const struct val_type *t)
 {
 	switch (t->k) {
-	case T_BOOL: return VAL_BOOL;
-	case T_NUMBER: return VAL_NUMBER;
-	case T_STRING: return VAL_STRING;
-	case T_LIST: case T_TUPLE: return VAL_LIST;
-	case T_SET: return VAL_SET;
-	case T_MAP: case T_OBJECT: return VAL_MAP;
+	case VT_BOOL: return VAL_BOOL;
+	case VT_NUMBER: return VAL_NUMBER;
+	case VT_STRING: return VAL_STRING;
+	case VT_LIST: case VT_TUPLE: return VAL_LIST;
+	case VT_SET: return VAL_SET;
+	case VT_MAP: case VT_OBJECT: return VAL_MAP;
 	default: return VAL_DYNAMIC;
 	}
 }
@@ -3151,7 +2484,7 @@ static enum val_kind ty_val_kind(const struct ty *t)
 static struct value *f_coalesce(struct func_call *fc, struct value **args, size_t n)
 {
 	struct fctx c = { fc, "coalesce" };
-	struct ty *t = ty_unify_values(args, n);
+	struct val_type *t = val_type_unify_values(args, n);
 	struct value *r = NULL;
 
 	if (!t)
@@ -3165,22 +2498,22 @@ static struct value *f_coalesce(struct func_call *fc, struct value **args, size_
 		}
 		if (args[i]->kind == VAL_NULL)
 			continue;
-		v = convert(args[i], t, &why);
+		v = val_convert(args[i], t, &why);
 		if (!v) {
 			fail(&c, (int)i, "%s", buf_cstr(&why));
 			buf_release(&why);
-			ty_free(t);
+			val_type_free(t);
 			return NULL;
 		}
 		buf_release(&why);
-		if (t->k == T_STRING && v->kind == VAL_STRING && !v->u.str.len) {
+		if (t->k == VT_STRING && v->kind == VAL_STRING && !v->u.str.len) {
 			val_unref(v);
 			continue;
 		}
 		r = v;
 		break;
 	}
-	ty_free(t);
+	val_type_free(t);
 	if (!r)
 		return fail(&c, -1, "no non-null, non-empty-string arguments");
 	return r;
@@ -3216,7 +2549,7 @@ static struct value *f_distinct(struct func_call *fc, struct value **args, size_
 		return fail(&c, 0, "the list must not be null");
 	if (args[0]->kind != VAL_LIST && args[0]->kind != VAL_SET)
 		return fail(&c, 0, "the argument must be a list, not %s", a_kind(args[0]));
-	if (!(l = to_collection(&c, 0, args[0], T_LIST)))
+	if (!(l = to_collection(&c, 0, args[0], VT_LIST)))
 		return NULL;
 	for (size_t i = 0; i < l->u.list.n; i++) {
 		int seen = 0;
@@ -3344,7 +2677,7 @@ static struct value *f_lookup(struct func_call *fc, struct value **args, size_t 
 	struct fctx c = { fc, "lookup" };
 	struct buf tmp = BUF_INIT;
 	struct value *m, *v, **vals;
-	struct ty *t;
+	struct val_type *t;
 	const char *key;
 	size_t klen;
 
@@ -3367,12 +2700,12 @@ static struct value *f_lookup(struct func_call *fc, struct value **args, size_t 
 	vals = xcalloc(m->u.map.n + 1, sizeof *vals);
 	for (size_t i = 0; i < m->u.map.n; i++)
 		vals[i] = m->u.map.items[i].val;
-	t = m->u.map.n ? ty_unify_values(vals, m->u.map.n) : NULL;
+	t = m->u.map.n ? val_type_unify_values(vals, m->u.map.n) : NULL;
 	free(vals);
 	v = NULL;
-	if (t && (t->k == T_STRING || t->k == T_NUMBER || t->k == T_BOOL))
-		v = convert(args[2], t, NULL);
-	ty_free(t);
+	if (t && (t->k == VT_STRING || t->k == VT_NUMBER || t->k == VT_BOOL))
+		v = val_convert(args[2], t, NULL);
+	val_type_free(t);
 	return v ? v : val_ref(args[2]);
 fail:
 	buf_release(&tmp);
@@ -3655,6 +2988,9 @@ static u128 net_mask(int prefix, int bits)
 	return all & ~(shl128(1, bits - prefix) - 1);
 }
 
+/* Octets with leading zeros are decimal ("010" is 10), as in Terraform's own copy of Go's
+ * older net package (its docs call it a historical accident kept for compatibility); libc's
+ * inet_pton, like Go's net since 1.17, refuses them, so the address is read here. */
 static int parse_v4(const char *s, size_t n, uint32_t *out)
 {
 	uint32_t a = 0;
@@ -4042,7 +3378,7 @@ static struct value *f_file(struct func_call *fc, struct value **args, size_t n)
 	if (!(full = read_file_arg(&c, args, &data)))
 		goto fail;
 	free(full);
-	if (!u8_valid(data.data ? data.data : "", data.len)) {
+	if (!utf8_valid(data.data ? data.data : "", data.len)) {
 		fail(&c, 0, "contents of %s are not valid UTF-8; use the filebase64 function to "
 		     "obtain the Base64 encoded contents or the other file functions (e.g. filemd5, "
 		     "filesha256) to obtain file hashing results instead", shown(args[0]));
@@ -4157,7 +3493,7 @@ static struct value *f_templatefile(struct func_call *fc, struct value **args, s
 		buf_release(&data);
 		return NULL;
 	}
-	utf8 = u8_valid(data.data ? data.data : "", data.len);
+	utf8 = utf8_valid(data.data ? data.data : "", data.len);
 	buf_release(&data);
 	free(full);
 	if (!utf8) {

@@ -628,6 +628,7 @@ static void test_strings(void)
 	expect("format", "['%q', 'a<b']", "'\"a\\\\u003cb\"'");
 	expect("format", "['%t', true]", "'true'");
 	expect("format", "['%t', 'false']", "'false'");
+	expect("format", "['%t', '1']", "'true'");
 	expect("format", "['%s', 1.5]", "'1.5'");
 	expect("format", "['%s', true]", "'true'");
 	expect("format", "['%d', '12']", "'12'");
@@ -831,7 +832,21 @@ static void test_conversions(void)
 	expect("tobool", "[null]", "null");
 	expect_err_at("tobool", "['yes']", "cannot convert \"yes\" to bool", 0);
 	expect_err_at("tobool", "[1]", "cannot convert number to bool", 0);
+	/* cty's string to bool conversion, the one every conversion shares */
+	expect("tobool", "['1']", "true");
+	expect("tobool", "['0']", "false");
+	expect_err_at("tobool", "['True']", "cannot convert \"True\" to bool", 0);
+	expect_err_at("tobool", "['01']", "cannot convert \"01\" to bool", 0);
 	expect("tonumber", "[1]", "1");
+	/* cty.ParseNumberVal: "5." and a binary exponent too, but nothing beyond a double */
+	expect("tonumber", "['5.']", "5");
+	expect("tonumber", "['1p3']", "8");
+	expect("tonumber", "['-3P-1']", "-1.5");
+	expect_err_at("tonumber", "['Inf']", "decimal representation", 0);
+	expect_err_at("tonumber", "['1e400']", "decimal representation", 0);
+	expect_err_at("tonumber", "['1_000']", "decimal representation", 0);
+	expect_err_at("tonumber", "['.']", "decimal representation", 0);
+	expect_err_at("tonumber", "['1p']", "decimal representation", 0);
 	expect("tonumber", "['1']", "1");
 	expect("tonumber", "['-3.5e2']", "-350");
 	expect("tonumber", "['.5']", "0.5");
