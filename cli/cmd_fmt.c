@@ -213,7 +213,7 @@ static int format_source(struct diag_ctx *diag, const struct source *src, struct
 		goto out;
 	if (fmt_format(f, out)) {
 		diag_error(diag, NULL, "cannot format %s: the result would not read as the same "
-			   "tokens (a bug in stk fmt); the file is left as it is", src->name);
+			   "tokens and values (a bug in stk fmt); the file is left as it is", src->name);
 		goto out;
 	}
 	ret = 0;
