@@ -933,7 +933,9 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 			val_unref(v);
 			v = val_ref(pv);
 		}
-		if (prior && v && settable && !(a->flags & SF_WRITE_ONLY)) {
+		/* a write-only argument (a password) compares with what was last sent, which the
+		 * state keeps: a new one in the configuration is an update, as in Terraform */
+		if (prior && v && settable) {
 			struct value *pvv = pv ? pv : val_null();
 			if (!attr_equal(a, v, pvv)) {
 				const struct value *when = a->force_new_if ? val_map_get(config, a->force_new_if) : NULL;

@@ -162,6 +162,29 @@ t_expect_status 0
 no_password
 t_end
 
+t_begin "a new password is an update in place (ModifyDBInstance), shown only as sensitive"
+PW2=N3wS3cretPw$$
+T_STATUS=0
+(cd "$W" && STK_VAR_db_password=$PW2 STK_LOG=debug t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+t_expect_has out "0 added, 1 changed, 0 destroyed"
+t_expect_has out "~ password"
+grep -q "MasterUserPassword" "$T_TMP/err" || t_why "no MasterUserPassword was sent"
+grep -F -e "$PW2" "$T_TMP/out" "$T_TMP/err" >/dev/null && t_why "the new password was shown"
+no_password
+[ "$(db DbiResourceId)" = "$RID" ] || t_why "the instance was replaced"
+T_STATUS=0
+(cd "$W" && STK_VAR_db_password=$PW2 t_timeout 120 "$STK_ABS" plan -detailed-exitcode) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+# back to the first one, as the rest of this script expects
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 1 changed, 0 destroyed"
+no_password
+t_end
+
 # moto 5.2 loses a group on ModifyDBSubnetGroup (its modify_db_subnet_group pops the group
 # and never puts it back); RDS keeps it. Probe which kind of server this is.
 awsx rds create-db-subnet-group --db-subnet-group-name "probe-$$" --db-subnet-group-description probe \
