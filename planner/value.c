@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <uninorm.h>
+#include <unistr.h>
 
 #include "common/diag.h"
 
@@ -62,7 +63,9 @@ static int nfc(const char *s, size_t len, char **out, size_t *outlen)
 	/* ASCII is NFC: the usual case costs one pass over the bytes */
 	while (i < len && !((unsigned char)s[i] & 0x80))
 		i++;
-	if (i == len)
+	/* u8_normalize would turn a bad byte into U+FFFD: text that is not UTF-8 stays as it
+	 * is, for the JSON writer and the functions to refuse */
+	if (i == len || u8_check((const uint8_t *)s + i, len - i))
 		return 0;
 	*out = (char *)u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, outlen);
 	if (!*out)

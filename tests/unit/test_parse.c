@@ -160,7 +160,7 @@ static int fmt_keeps_meaning(const char *name, const char *text, size_t len, str
 	if (g) {
 		ast_dump_values(f, &before);
 		ast_dump_values(g, &after);
-		check(before.len == after.len && memcmp(before.data, after.data, before.len) == 0,
+		check(before.len == after.len && (!before.len || memcmp(before.data, after.data, before.len) == 0),
 		      name, "formatting changes the tree:\n--- before\n%.2000s\n--- after\n%.2000s",
 		      before.data, after.data);
 		check(fmt_format(g, &again) == 0 && again.len == out.len &&
