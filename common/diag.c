@@ -403,6 +403,8 @@ static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct buf secrets = BUF_INIT;   /* struct secret, the longest first once sorted */
 static struct strmap secrets_seen;      /* text -> 1: a state's thousands are each kept once */
 static int secrets_sorted = 1;
+static struct strmap public_seen;       /* secret text -> 1: shown in the clear elsewhere */
+static unsigned char secret_lens[128];  /* bit (len % 1024): some secret has that length */
 
 static void add_secret(const char *s, size_t len);
 
@@ -450,7 +452,26 @@ static void add_secret(const char *s, size_t len)
 	}
 	buf_push(&secrets, struct secret, x);
 	secrets_sorted = 0;
+	secret_lens[(len % 1024) / 8] |= (unsigned char)(1u << (len % 8));
 	pthread_mutex_unlock(&secrets_lock);
+}
+
+void diag_add_public(const char *s, size_t len)
+{
+	char *text;
+
+	/* most texts are no secret's length: no copy, no lookup */
+	if (len < DIAG_SECRET_MIN || !(secret_lens[(len % 1024) / 8] & (1u << (len % 8))) ||
+	    memchr(s, '\0', len))
+		return;
+	text = xmalloc(len + 1);
+	memcpy(text, s, len);
+	text[len] = '\0';
+	pthread_mutex_lock(&secrets_lock);
+	if (strmap_get(&secrets_seen, text) && !strmap_put(&public_seen, text, (void *)1))
+		text = NULL;   /* kept by the map */
+	pthread_mutex_unlock(&secrets_lock);
+	free(text);
 }
 
 static int secret_cmp(const void *a, const void *b)
@@ -475,7 +496,7 @@ void diag_redact(struct buf *b)
 	for (size_t i = 0; i < n && b->len; i++) {
 		const struct secret *x = &buf_at(&secrets, struct secret, i);
 		const char *from = b->data, *end = b->data + b->len, *at;
-		if (!memmem(from, b->len, x->text, x->len))
+		if (!memmem(from, b->len, x->text, x->len) || strmap_get(&public_seen, x->text))
 			continue;
 		buf_reset(&out);
 		while ((at = memmem(from, (size_t)(end - from), x->text, x->len)) != NULL) {
@@ -495,6 +516,10 @@ void diag_forget_secrets(void)
 {
 	pthread_mutex_lock(&secrets_lock);
 	strmap_release(&secrets_seen);
+	for (size_t i = 0; i < public_seen.cap; i++)
+		free((char *)public_seen.slots[i].key);
+	strmap_release(&public_seen);
+	memset(secret_lens, 0, sizeof secret_lens);
 	for (size_t i = 0; i < buf_count(&secrets, struct secret); i++)
 		free(buf_at(&secrets, struct secret, i).text);
 	buf_release(&secrets);

@@ -89,7 +89,12 @@ void diag_hint(struct diag_ctx *ctx, const char *fmt, ...) __attribute__((format
  */
 #define DIAG_SECRET_MIN 4
 void diag_add_secret(const char *s, size_t len);
-/* Replaces every registered secret in b, the longest first. */
+/* A text some value shows in the clear (it is not sensitive): a secret equal to it is no
+ * secret, and is not replaced. An element of a sensitive map ("127.0.0.1" beside a password)
+ * is otherwise replaced in every message, where the same text is everywhere else in view.
+ * Call after the secrets of the run are registered. */
+void diag_add_public(const char *s, size_t len);
+/* Replaces every registered secret in b that is not public, the longest first. */
 void diag_redact(struct buf *b);
 /* Forgets them all (for tests). */
 void diag_forget_secrets(void);

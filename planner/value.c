@@ -456,25 +456,31 @@ struct value *val_mark_elements(struct value *v, unsigned marks)
 	return r;
 }
 
-static void add_secrets(const struct value *v, int inside)
+/* public: register the strings that are not sensitive as public (diag_add_public), not the
+ * sensitive ones as secrets */
+static void add_secrets(const struct value *v, int inside, int public)
 {
 	if (!v || (v->marks & VAL_UNKNOWN))
 		return;
 	inside |= (v->marks & VAL_SENSITIVE) != 0;
+	if (inside && public)
+		return;
 	switch (v->kind) {
 	case VAL_STRING:
-		if (inside)
+		if (public)
+			diag_add_public(v->u.str.s, v->u.str.len);
+		else if (inside)
 			diag_add_secret(v->u.str.s, v->u.str.len);
 		break;
 	case VAL_LIST:
 	case VAL_SET:
 		for (size_t i = 0; i < v->u.list.n; i++)
-			add_secrets(v->u.list.items[i], inside);
+			add_secrets(v->u.list.items[i], inside, public);
 		break;
 	case VAL_MAP:
 		/* the values only: keys (Name, Team) are words every message may hold */
 		for (size_t i = 0; i < v->u.map.n; i++)
-			add_secrets(v->u.map.items[i].val, inside);
+			add_secrets(v->u.map.items[i].val, inside, public);
 		break;
 	default:
 		break;
@@ -483,7 +489,12 @@ static void add_secrets(const struct value *v, int inside)
 
 void val_add_secrets(const struct value *v)
 {
-	add_secrets(v, 0);
+	add_secrets(v, 0, 0);
+}
+
+void val_add_public(const struct value *v)
+{
+	add_secrets(v, 0, 1);
 }
 
 struct value *val_unmark(struct value *v)

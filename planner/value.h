@@ -94,6 +94,9 @@ struct value *val_mark_elements(struct value *v, unsigned marks);
 /* Registers the text of every sensitive string in v (marked, or inside a marked value; not
  * a map's keys) with diag_add_secret, so that no message or log shows it. */
 void val_add_secrets(const struct value *v);
+/* Registers the text of every string in v that is not sensitive with diag_add_public: a
+ * secret that some value shows in the clear is not replaced. After val_add_secrets. */
+void val_add_public(const struct value *v);
 /* The same value without its own top-level marks (nested values keep theirs). */
 struct value *val_unmark(struct value *v);
 /* A new value equal to v, sharing no reference with it and without marks; unknown parts

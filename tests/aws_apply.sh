@@ -194,6 +194,39 @@ t_expect_status 0
 W=$W_MAIN
 t_end
 
+t_begin "a text a sensitive map holds is still shown where another value shows it in the clear"
+W_MAIN=$W
+W=$T_TMP/public
+mkdir -p "$W"
+cat >"$W/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+variable conf {
+  sensitive = true
+  default   = { net = "10.98.5.0/24", key = "conf-hunter3" }
+}
+
+resource aws.vpc main {
+  cidr_block = "10.9.0.0/16"
+  tags       = var.conf
+}
+
+resource aws.subnet s {
+  vpc_id     = aws.vpc.main.id
+  cidr_block = "10.98.5.0/24"
+}
+EOF
+T_STATUS=0
+(cd "$W" && AWS_ENDPOINT_URL=$PX t_timeout 300 "$STK_ABS" apply -auto-approve) \
+	</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 1
+t_expect_has err "10.98.5.0/24"
+grep -l "conf-hunter3" "$T_TMP/out" "$T_TMP/err" >/dev/null && t_why "the sensitive key was printed"
+in_w destroy -auto-approve
+t_expect_status 0
+W=$W_MAIN
+t_end
+
 t_begin "a failing subnet (an invalid CIDR) stops only its dependents; the rest completes; exit 1"
 in_w destroy -auto-approve
 cat >>"$W/main.stk" <<EOF

@@ -433,8 +433,17 @@ static void test_secrets(void)
 	redacted("The CIDR '10.99.77.0/24' is invalid", "The CIDR '(sensitive value)' is invalid");
 	redacted("CidrBlock=10.99.77.0%2F24&x=1", "CidrBlock=(sensitive value)&x=1");
 	redacted("", "");
+	/* a secret some value shows in the clear is none: an address in a sensitive map */
+	diag_add_secret("127.0.0.1", 9);
+	diag_add_public("127.0.0.1", 9);
+	diag_add_public("not-a-secret", 12);
+	diag_add_public("hunter2-lon", 11);        /* a prefix is not the secret */
+	redacted("GET / from 127.0.0.1 with hunter2-long", "GET / from 127.0.0.1 with (sensitive value)");
 	diag_forget_secrets();
 	redacted("hunter2", "hunter2");
+	diag_add_secret("127.0.0.1", 9);
+	redacted("127.0.0.1", "(sensitive value)");  /* forgotten: public again only when said */
+	diag_forget_secrets();
 }
 
 int main(void)
