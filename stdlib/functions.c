@@ -753,6 +753,112 @@ out:
 	return r;
 }
 
+/* Go's strings.Title separators: ASCII that is not a letter, digit or underscore, and
+ * beyond ASCII white space only. */
+static int title_separator(int32_t ch)
+{
+	if (ch < 0x80)
+		return !((ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'z') ||
+			 ch == '_');
+	if (uc_is_general_category((ucs4_t)ch, UC_CATEGORY_L) ||
+	    uc_is_general_category((ucs4_t)ch, UC_CATEGORY_Nd))
+		return 0;
+	return is_space(ch);
+}
+
+/* title: strings.Title, the first letter of each word in title case (unicode.ToTitle's simple
+ * mapping: "ǆ" becomes "ǅ"), the rest left alone. */
+static struct value *f_title(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "title" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT;
+	const char *s;
+	size_t len, i = 0, w;
+	int32_t prev = ' ';
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len))) {
+		buf_release(&tmp);
+		return NULL;
+	}
+	while (i < len) {
+		int32_t ch = utf8_decode((const unsigned char *)s + i, len - i, &w);
+		if (ch < 0)
+			ch = 0xFFFD;
+		utf8_encode(title_separator(prev) ? uc_totitle((ucs4_t)ch) : (ucs4_t)ch, &out);
+		prev = ch;
+		i += w;
+	}
+	buf_release(&tmp);
+	return str_value(&out);
+}
+
+/* strrev: the characters (grapheme clusters) in reverse order, each kept whole. */
+static struct value *f_strrev(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "strrev" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT;
+	const char *s;
+	size_t len, i = 0;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len))) {
+		buf_release(&tmp);
+		return NULL;
+	}
+	buf_grow(&out, len);
+	out.len = len;
+	while (i < len) {
+		size_t end = gc_next(s, len, i);
+		memcpy(out.data + len - end, s + i, end - i);
+		i = end;
+	}
+	out.data[len] = '\0';
+	buf_release(&tmp);
+	return str_value(&out);
+}
+
+/* The longest string or list a function builds by repeating its input (indent, setproduct):
+ * past it the call is an error rather than a process out of memory. */
+#define MAX_BUILT_STRING ((size_t)1 << 28)
+
+/* indent(spaces, string): every line but the first indented by that many spaces. */
+static struct value *f_indent(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "indent" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT;
+	const char *s;
+	size_t len, lines = 0;
+	long spaces;
+
+	(void)n;
+	if (want_int(&c, args, 0, "spaces", &spaces) ||
+	    !(s = want_str(&c, args, 1, "the string", &tmp, &len)))
+		goto fail;
+	if (spaces < 0) {
+		fail(&c, 0, "spaces must not be negative, not %s", shown_long(args[0], spaces));
+		goto fail;
+	}
+	for (size_t i = 0; i < len; i++)
+		lines += s[i] == '\n';
+	if (lines && (size_t)spaces > (MAX_BUILT_STRING - len) / lines) {
+		fail(&c, 0, "the indented string would be longer than %zu bytes", MAX_BUILT_STRING);
+		goto fail;
+	}
+	buf_grow(&out, len + lines * (size_t)spaces);
+	for (size_t i = 0; i < len; i++) {
+		buf_addch(&out, s[i]);
+		if (s[i] == '\n')
+			buf_addchars(&out, ' ', (size_t)spaces);
+	}
+	buf_release(&tmp);
+	return str_value(&out);
+fail:
+	buf_release(&tmp);
+	buf_release(&out);
+	return NULL;
+}
+
 /* ---- regular expressions ----
  * replace() treats a substring wrapped in slashes as a Go (RE2) regular expression. stk runs
  * it with POSIX regcomp in a UTF-8 locale, after translating RE2's syntax: \d \s \w and their
@@ -1130,9 +1236,11 @@ static const char *rx_translate(const char *p, size_t n, struct buf *out, struct
 				} else if ((i + 2 < n && p[i + 1] == 'P' && p[i + 2] == '<') ||
 					   (i + 1 < n && p[i + 1] == '<')) {
 					size_t start = i + (p[i + 1] == 'P' ? 3 : 2), j = start;
-					while (j < n && p[j] != '>')
+					/* a name is letters, digits and underscores, as Go's */
+					while (j < n && (p[j] == '_' || (p[j] >= '0' && p[j] <= '9') ||
+							 ((p[j] | 32) >= 'a' && (p[j] | 32) <= 'z')))
 						j++;
-					if (j >= n || j == start) {
+					if (j >= n || j == start || p[j] != '>') {
 						err = "invalid named capture";
 						goto out;
 					}
@@ -1326,50 +1434,72 @@ static void rx_expand(const struct rx *rx, const char *tpl, size_t tn, const cha
 	}
 }
 
+/* Compiles the Go regexp pat (argument arg, shown unless secret) into rx; 0, or -1 after an
+ * error. The caller frees rx with rx_free either way. */
+static int rx_compile(const struct fctx *c, int arg, const char *pat, size_t pn, int secret,
+		      struct rx *rx)
+{
+	struct buf ere = BUF_INIT;
+	int cflags = REG_EXTENDED, r, rc = -1;
+	const char *err;
+	char msg[128];
+	locale_t loc = rx_locale(), old = (locale_t)0;
+
+	memset(rx, 0, sizeof *rx);
+	err = rx_translate(pat, pn, &ere, rx, &cflags);
+	if (!err) {
+		if (loc)
+			old = uselocale(loc);
+		r = regcomp(&rx->re, buf_cstr(&ere), cflags);
+		if (loc)
+			uselocale(old);
+		if (r) {
+			regerror(r, &rx->re, msg, sizeof msg);
+			err = msg;
+		} else {
+			rx->compiled = 1;
+			rc = 0;
+		}
+	}
+	if (err && secret)
+		fail(c, arg, "invalid regular expression (sensitive value): %s", err);
+	else if (err)
+		fail(c, arg, "invalid regular expression /%.*s/: %s", (int)pn, pat, err);
+	buf_release(&ere);
+	return rc;
+}
+
+/* The leftmost match in s[pos..len) (m has rx->nposix + 1 slots): 1, or 0 when none. */
+static int rx_exec(const struct rx *rx, const char *s, size_t len, size_t pos, regmatch_t *m)
+{
+	locale_t loc = rx_locale(), old = (locale_t)0;
+	int r;
+
+	m[0].rm_so = (regoff_t)pos;
+	m[0].rm_eo = (regoff_t)len;
+	if (loc)
+		old = uselocale(loc);
+	r = regexec(&rx->re, s, rx->nposix + 1, m, REG_STARTEND);
+	if (loc)
+		uselocale(old);
+	return !r;
+}
+
 /* Regexp.ReplaceAllString: every match replaced, an empty match right after a match
  * skipped, and the search moving on by at least one character. */
 static int rx_replace(const struct fctx *c, const char *pat, size_t pn, const char *s, size_t len,
 		      const char *rep, size_t rn, int secret, struct buf *out)
 {
 	struct rx rx;
-	struct buf ere = BUF_INIT;
-	int cflags = REG_EXTENDED, rc = -1, r;
-	const char *err;
-	locale_t loc = rx_locale(), old = (locale_t)0;
 	regmatch_t *m = NULL;
 	size_t pos = 0, last = 0;
+	int rc = -1;
 
-	memset(&rx, 0, sizeof rx);
-	err = rx_translate(pat, pn, &ere, &rx, &cflags);
-	if (err) {
-		if (secret)
-			fail(c, 1, "invalid regular expression (sensitive value): %s", err);
-		else
-			fail(c, 1, "invalid regular expression /%.*s/: %s", (int)pn, pat, err);
+	if (rx_compile(c, 1, pat, pn, secret, &rx))
 		goto out;
-	}
-	if (loc)
-		old = uselocale(loc);
-	r = regcomp(&rx.re, buf_cstr(&ere), cflags);
-	if (r) {
-		char msg[128];
-		regerror(r, &rx.re, msg, sizeof msg);
-		if (loc)
-			uselocale(old);
-		if (secret)
-			fail(c, 1, "invalid regular expression (sensitive value): %s", msg);
-		else
-			fail(c, 1, "invalid regular expression /%.*s/: %s", (int)pn, pat, msg);
-		goto out;
-	}
-	rx.compiled = 1;
 	m = xcalloc(rx.nposix + 1, sizeof *m);
-	while (pos <= len) {
+	while (pos <= len && rx_exec(&rx, s, len, pos, m)) {
 		size_t w;
-		m[0].rm_so = (regoff_t)pos;
-		m[0].rm_eo = (regoff_t)len;
-		if (regexec(&rx.re, s, rx.nposix + 1, m, REG_STARTEND))
-			break;
 		buf_add(out, s + last, (size_t)m[0].rm_so - last);
 		if ((size_t)m[0].rm_eo > last || m[0].rm_so == 0)
 			rx_expand(&rx, rep, rn, s, m, out);
@@ -1382,14 +1512,11 @@ static int rx_replace(const struct fctx *c, const char *pat, size_t pn, const ch
 		else
 			pos = (size_t)m[0].rm_eo;
 	}
-	if (loc)
-		uselocale(old);
 	buf_add(out, s + last, len - last);
 	rc = 0;
 out:
 	free(m);
 	rx_free(&rx);
-	buf_release(&ere);
 	return rc;
 }
 
@@ -1439,6 +1566,120 @@ fail:
 	buf_release(&t2);
 	buf_release(&out);
 	return NULL;
+}
+
+/* What one match of regex() or regexall() gives: the matched text when the pattern has no
+ * groups, a list of the groups' texts, or a map of them by name (a group that took no part
+ * in the match is null). */
+static struct value *rx_result(const struct rx *rx, const char *s, const regmatch_t *m)
+{
+	struct buf items = BUF_INIT;
+	struct val_pair *pairs;
+	struct value *r;
+
+	if (!rx->ngo)
+		return val_string(s + m[0].rm_so, (size_t)(m[0].rm_eo - m[0].rm_so));
+	for (size_t g = 1; g <= rx->ngo; g++) {
+		const regmatch_t *gm = &m[rx->map[g]];
+		buf_push(&items, struct value *, gm->rm_so < 0 ? val_null() :
+			 val_string(s + gm->rm_so, (size_t)(gm->rm_eo - gm->rm_so)));
+	}
+	if (!rx->names[1])
+		return list_from(&items);
+	pairs = xcalloc(rx->ngo, sizeof *pairs);
+	for (size_t g = 1; g <= rx->ngo; g++) {
+		pairs[g - 1].key = xstrdup(rx->names[g]);
+		pairs[g - 1].val = buf_at(&items, struct value *, g - 1);
+	}
+	/* a name given twice keeps its last group, as Terraform's map of names does */
+	r = val_map_take(pairs, rx->ngo);
+	free(pairs);
+	buf_release(&items);
+	return r;
+}
+
+/* regex and regexall: the pattern compiled, its groups all named or all not. */
+static int rx_pattern(const struct fctx *c, struct value **args, struct rx *rx)
+{
+	struct buf tmp = BUF_INIT;
+	const char *pat;
+	size_t pn, named = 0;
+	int rc = -1;
+
+	memset(rx, 0, sizeof *rx);
+	if (!(pat = want_str(c, args, 0, "the pattern", &tmp, &pn)) ||
+	    rx_compile(c, 0, pat, pn, val_is_sensitive(args[0]), rx))
+		goto out;
+	for (size_t g = 1; g <= rx->ngo; g++)
+		named += rx->names[g] != NULL;
+	if (named && named != rx->ngo) {
+		fail(c, 0, "invalid regexp pattern: cannot mix both named and unnamed capture "
+		     "groups");
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&tmp);
+	return rc;
+}
+
+/* regex (the first match, which must be there) and regexall (every match, as Go's
+ * FindAllStringSubmatch finds them: an empty match right after a match is skipped, and the
+ * search moves on by at least one character). */
+static struct value *rx_find(struct func_call *fc, struct value **args, int all)
+{
+	struct fctx c = { fc, all ? "regexall" : "regex" };
+	struct buf tmp = BUF_INIT, items = BUF_INIT;
+	struct rx rx;
+	regmatch_t *m = NULL;
+	const char *s;
+	size_t len, pos = 0;
+	regoff_t prev_end = -1;
+	struct value *r = NULL;
+
+	if (rx_pattern(&c, args, &rx) || !(s = want_str(&c, args, 1, "the string", &tmp, &len)))
+		goto out;
+	m = xcalloc(rx.nposix + 1, sizeof *m);
+	if (!all) {
+		if (rx_exec(&rx, s, len, 0, m))
+			r = rx_result(&rx, s, m);
+		else
+			fail(&c, -1, "pattern did not match any part of the given string");
+		goto out;
+	}
+	while (pos <= len && rx_exec(&rx, s, len, pos, m)) {
+		int accept = 1;
+		if ((size_t)m[0].rm_eo == pos) {
+			size_t w = 0;
+			accept = m[0].rm_so != prev_end;
+			if (pos < len)
+				utf8_decode((const unsigned char *)s + pos, len - pos, &w);
+			pos += w ? w : 1;
+		} else {
+			pos = (size_t)m[0].rm_eo;
+		}
+		prev_end = m[0].rm_eo;
+		if (accept)
+			buf_push(&items, struct value *, rx_result(&rx, s, m));
+	}
+	r = list_from(&items);
+out:
+	free(m);
+	rx_free(&rx);
+	buf_release(&tmp);
+	return r;
+}
+
+static struct value *f_regex(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return rx_find(fc, args, 0);
+}
+
+static struct value *f_regexall(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return rx_find(fc, args, 1);
 }
 
 /* ---- JSON (Go's encoding/json output, as Terraform's jsonencode gives it) ---- */
@@ -1614,27 +1855,33 @@ out:
 
 /* ---- base64 and hashes ---- */
 
+/* Standard, padded base64 of data (Go's base64.StdEncoding), or NULL when it is too long for
+ * OpenSSL's encoder. */
+static struct value *b64_value(const void *data, size_t len)
+{
+	unsigned char *enc;
+	struct value *r;
+
+	if (len > (size_t)INT_MAX / 4 * 3 - 3)
+		return NULL;
+	enc = xmalloc(len / 3 * 4 + 5);
+	r = val_string((const char *)enc,
+		       (size_t)EVP_EncodeBlock(enc, (const unsigned char *)data, (int)len));
+	free(enc);
+	return r;
+}
+
 static struct value *f_base64encode(struct func_call *fc, struct value **args, size_t n)
 {
 	struct fctx c = { fc, "base64encode" };
 	struct buf tmp = BUF_INIT;
 	const char *s;
 	size_t len;
-	unsigned char *enc;
 	struct value *r = NULL;
 
 	(void)n;
-	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len)))
-		goto out;
-	if (len > (size_t)INT_MAX / 4 * 3 - 3) {
+	if ((s = want_str(&c, args, 0, "the argument", &tmp, &len)) && !(r = b64_value(s, len)))
 		fail(&c, 0, "the string is too long to encode");
-		goto out;
-	}
-	enc = xmalloc(len / 3 * 4 + 5);
-	r = val_string((const char *)enc,
-		       (size_t)EVP_EncodeBlock(enc, (const unsigned char *)s, (int)len));
-	free(enc);
-out:
 	buf_release(&tmp);
 	return r;
 }
@@ -1736,31 +1983,78 @@ fail:
 	return NULL;
 }
 
-static struct value *sha256_hex(const void *data, size_t len)
+/* A digest of data: in hex (md5, sha256, ...), or with b64 in base64 (base64sha256, ...). */
+static struct value *digest_value(const EVP_MD *md, const void *data, size_t len, int b64)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	unsigned int sumlen = 0;
 	struct buf out = BUF_INIT;
 
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < mdlen; i++)
-		buf_printf(&out, "%02x", md[i]);
+	EVP_Digest(data, len, sum, &sumlen, md, NULL);
+	if (b64)
+		return b64_value(sum, sumlen);
+	for (unsigned int i = 0; i < sumlen; i++)
+		buf_printf(&out, "%02x", sum[i]);
 	return str_value(&out);
 }
 
-static struct value *f_sha256(struct func_call *fc, struct value **args, size_t n)
+/* The hash functions: one string, one digest, in hex or base64. */
+static struct value *hash_string(struct func_call *fc, struct value **args, const char *fn,
+				 const EVP_MD *md, int b64)
 {
-	struct fctx c = { fc, "sha256" };
+	struct fctx c = { fc, fn };
 	struct buf tmp = BUF_INIT;
 	const char *s;
 	size_t len;
 	struct value *r = NULL;
 
-	(void)n;
 	if ((s = want_str(&c, args, 0, "the argument", &tmp, &len)))
-		r = sha256_hex(s, len);
+		r = digest_value(md, s, len, b64);
 	buf_release(&tmp);
 	return r;
+}
+
+/* The table's entry for a hash of a string: md5, sha1, ..., base64sha512. */
+#define HASH_STRING_FN(name, md, b64)							\
+	static struct value *f_##name(struct func_call *fc, struct value **args, size_t n) \
+	{										\
+		(void)n;								\
+		return hash_string(fc, args, #name, md(), b64);				\
+	}
+
+HASH_STRING_FN(md5, EVP_md5, 0)
+HASH_STRING_FN(sha1, EVP_sha1, 0)
+HASH_STRING_FN(sha256, EVP_sha256, 0)
+HASH_STRING_FN(sha512, EVP_sha512, 0)
+HASH_STRING_FN(base64sha256, EVP_sha256, 1)
+HASH_STRING_FN(base64sha512, EVP_sha512, 1)
+
+/* urlencode: Go's url.QueryEscape, which Terraform's is: letters, digits and "-_.~" stay,
+ * a space becomes "+", every other byte %XX. */
+static struct value *f_urlencode(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "urlencode" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT;
+	const char *s;
+	size_t len;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len))) {
+		buf_release(&tmp);
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'z') ||
+		    (ch && strchr("-_.~", ch)))
+			buf_addch(&out, ch);
+		else if (ch == ' ')
+			buf_addch(&out, '+');
+		else
+			buf_printf(&out, "%%%02X", ch);
+	}
+	buf_release(&tmp);
+	return str_value(&out);
 }
 
 /* ---- format ----
@@ -2075,33 +2369,31 @@ static long verb_num(const char *f, size_t len, size_t *i)
 	return v;
 }
 
-static struct value *f_format(struct func_call *fc, struct value **args, size_t n)
+/* Formats f (from argument 0, sensitive when secret) with vals, which are arguments 1 to
+ * nvals, appending to out: format() once, formatlist() once per element. */
+static int format_text(const struct fctx *c, const char *f, size_t len, int secret,
+		       struct value **vals, size_t nvals, struct buf *out)
 {
-	struct fctx c = { fc, "format" };
-	struct buf t0 = BUF_INIT, out = BUF_INIT;
-	const char *f;
-	size_t len, i = 0, nvals = n - 1;
+	size_t i = 0;
 	long next = 1, highest = 0;
 
-	if (!(f = want_str(&c, args, 0, "the format", &t0, &len)))
-		goto fail;
 	while (i < len) {
 		struct verb vb;
 		int ch;
 
 		if (f[i] != '%') {
-			buf_addch(&out, f[i++]);
+			buf_addch(out, f[i++]);
 			continue;
 		}
 		if (i + 1 < len && f[i + 1] == '%') {
-			buf_addch(&out, '%');
+			buf_addch(out, '%');
 			i += 2;
 			continue;
 		}
 		memset(&vb, 0, sizeof vb);
 		vb.off = i;
 		vb.argnum = next;
-		vb.secret = val_is_sensitive(args[0]);
+		vb.secret = secret;
 		i++;
 		for (; i < len; i++) {
 			if (f[i] == '0') vb.zero = 1;
@@ -2139,8 +2431,8 @@ static struct value *f_format(struct func_call *fc, struct value **args, size_t 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
 			goto bad_char;
 		if (vb.width >= 10000000 || vb.prec >= 10000000) {
-			fail(&c, 0, "the width or precision at offset %zu is too large", vb.off);
-			goto fail;
+			fail(c, 0, "the width or precision at offset %zu is too large", vb.off);
+			return -1;
 		}
 		vb.mode = ch;
 		i++;
@@ -2148,8 +2440,8 @@ static struct value *f_format(struct func_call *fc, struct value **args, size_t 
 		vb.rawlen = i - vb.off;
 		if (vb.argnum > highest)
 			highest = vb.argnum;
-		if (format_one(&c, &vb, args + 1, nvals, &out))
-			goto fail;
+		if (format_one(c, &vb, vals, nvals, out))
+			return -1;
 		next = vb.argnum + 1;
 		continue;
 bad_char: {
@@ -2163,28 +2455,97 @@ bad_char: {
 				utf8_encode(r < 0 ? 0xFFFD : (uint32_t)r, &ch_text);
 				buf_addch(&ch_text, '\'');
 			}
-			fail(&c, 0, "unrecognized format character %s at offset %zu",
+			fail(c, 0, "unrecognized format character %s at offset %zu",
 			     buf_cstr(&ch_text), i);
 			buf_release(&ch_text);
-			goto fail;
+			return -1;
 		}
 bad_end:
-		fail(&c, 0, "invalid format string starting at offset %zu", len);
-		goto fail;
+		fail(c, 0, "invalid format string starting at offset %zu", len);
+		return -1;
 	}
 	if ((size_t)highest < nvals) {
 		if (!highest)
-			fail(&c, 1, "too many arguments; no verbs in format string");
+			fail(c, 1, "too many arguments; no verbs in format string");
 		else
-			fail(&c, (int)highest + 1, "too many arguments; only %ld used by format string",
+			fail(c, (int)highest + 1, "too many arguments; only %ld used by format string",
 			     highest);
-		goto fail;
+		return -1;
+	}
+	return 0;
+}
+
+static struct value *f_format(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "format" };
+	struct buf t0 = BUF_INIT, out = BUF_INIT;
+	const char *f;
+	size_t len;
+
+	if (!(f = want_str(&c, args, 0, "the format", &t0, &len)) ||
+	    format_text(&c, f, len, val_is_sensitive(args[0]), args + 1, n - 1, &out)) {
+		buf_release(&t0);
+		buf_release(&out);
+		return NULL;
 	}
 	buf_release(&t0);
 	return str_value(&out);
-fail:
+}
+
+
+/* formatlist(spec, values...): format once per element of the lists among the values (all of
+ * one length), the other values the same each time. */
+static struct value *f_formatlist(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "formatlist" }, each = c;
+	struct buf t0 = BUF_INIT, items = BUF_INIT, fn = BUF_INIT;
+	struct value **vals = xcalloc(n, sizeof *vals);
+	const char *f;
+	size_t len, rounds = 1, first = 0;
+
+	if (!(f = want_str(&c, args, 0, "the format", &t0, &len)))
+		goto fail;
+	for (size_t i = 1; i < n; i++) {
+		size_t m;
+		if (args[i]->kind != VAL_LIST && args[i]->kind != VAL_SET)
+			continue;
+		m = args[i]->u.list.n;
+		if (!first) {
+			first = i;
+			rounds = m;
+		} else if (m != rounds) {
+			fail(&c, (int)i, "argument %zu has length %zu, which is inconsistent with "
+			     "argument %zu of length %zu", i, m, first, rounds);
+			goto fail;
+		}
+	}
+	for (size_t k = 0; k < rounds; k++) {
+		struct buf out = BUF_INIT;
+		for (size_t i = 1; i < n; i++)
+			vals[i - 1] = args[i]->kind == VAL_LIST || args[i]->kind == VAL_SET ?
+				args[i]->u.list.items[k] : args[i];
+		/* an error names the round, as Terraform's does: "formatlist: error on format
+		 * iteration 1: ..." (not with no values at all, which is format() itself) */
+		if (n > 1) {
+			buf_reset(&fn);
+			buf_printf(&fn, "formatlist: error on format iteration %zu", k);
+			each.fn = buf_cstr(&fn);
+		}
+		if (format_text(&each, f, len, val_is_sensitive(args[0]), vals, n - 1, &out)) {
+			buf_release(&out);
+			goto fail;
+		}
+		buf_push(&items, struct value *, str_value(&out));
+	}
+	free(vals);
 	buf_release(&t0);
-	buf_release(&out);
+	buf_release(&fn);
+	return list_from(&items);
+fail:
+	free(vals);
+	unref_all(&items);
+	buf_release(&t0);
+	buf_release(&fn);
 	return NULL;
 }
 
@@ -2266,6 +2627,28 @@ static int frac_digits(double d)
 	return n > 15 ? -1 : n;
 }
 
+/* The decimal places a result needs that has places so far and now also d: -1 (do not
+ * round) once either has too many to matter. */
+static int more_places(int places, double d)
+{
+	int p = frac_digits(d);
+
+	return places < 0 || p < 0 ? -1 : p > places ? p : places;
+}
+
+/* v rounded to places decimals (places < 0: v as it is). Terraform adds decimals exactly,
+ * so that 0.1 + 0.2 is 0.3; the double sum, rounded to the places of its terms, is the same
+ * number. */
+static double round_places(double v, int places)
+{
+	char tmp[400];
+
+	if (places < 0 || !isfinite(v))
+		return v;
+	snprintf(tmp, sizeof tmp, "%.*f", places, v);
+	return strtod(tmp, NULL);
+}
+
 /* range([start,] limit[, step]): Terraform adds step with exact decimal arithmetic, so
  * range(0, 1, 0.1) gives 0.3 and not 0.30000000000000004; stk computes start + i * step and
  * rounds it to the decimal places of start and step, which gives the same numbers. */
@@ -2296,18 +2679,9 @@ static struct value *f_range(struct func_call *fc, struct value **args, size_t n
 		return fail(&c, 1, "end must be less than start when step is negative");
 	if (!down && end < start)
 		return fail(&c, 1, "end must be greater than start when step is positive");
-	places = frac_digits(start);
-	if (places >= 0 && frac_digits(step) > places)
-		places = frac_digits(step);
-	if (frac_digits(step) < 0)
-		places = -1;
+	places = more_places(frac_digits(start), step);
 	for (size_t i = 0;; i++) {
-		double v = i ? start + (double)i * step : start;
-		if (i && places >= 0) {
-			char tmp[400];
-			snprintf(tmp, sizeof tmp, "%.*f", places, v);
-			v = strtod(tmp, NULL);
-		}
+		double v = i ? round_places(start + (double)i * step, places) : start;
 		if (down ? v <= end : v >= end)
 			break;
 		if (i >= 1024) {
@@ -2318,6 +2692,219 @@ static struct value *f_range(struct func_call *fc, struct value **args, size_t n
 		buf_push(&items, struct value *, val_number(v));
 	}
 	return list_from(&items);
+}
+
+/* Go's math.Log (FreeBSD's e_log.c), which Terraform's log() uses: libm's log is rounded
+ * differently, so that log(27, 3) would be 3 where Terraform says 3.0000000000000004. */
+static double go_log(double x)
+{
+	const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+	const double l1 = 6.666666666666735130e-01, l2 = 3.999999999940941908e-01;
+	const double l3 = 2.857142874366239149e-01, l4 = 2.222219843214978396e-01;
+	const double l5 = 1.818357216161805012e-01, l6 = 1.531383769920937332e-01;
+	const double l7 = 1.479819860511658591e-01;
+	double f1, f, k, s, s2, s4, t1, t2, hfsq;
+	int ki;
+
+	if (isnan(x) || (isinf(x) && x > 0))
+		return x;
+	if (x < 0)
+		return NAN;
+	if (x == 0)
+		return -INFINITY;
+	f1 = frexp(x, &ki);
+	if (f1 < M_SQRT2 / 2) {
+		f1 *= 2;
+		ki--;
+	}
+	f = f1 - 1;
+	k = ki;
+	s = f / (2 + f);
+	s2 = s * s;
+	s4 = s2 * s2;
+	t1 = s2 * (l1 + s4 * (l3 + s4 * (l5 + s4 * l7)));
+	t2 = s4 * (l2 + s4 * (l4 + s4 * l6));
+	hfsq = 0.5 * f * f;
+	return k * ln2_hi - ((hfsq - (s * (hfsq + t1 + t2) + k * ln2_lo)) - f);
+}
+
+static int go_odd_int(double y)
+{
+	double whole;
+
+	if (fabs(y) >= 9007199254740992.0)
+		return 0;
+	return modf(y, &whole) == 0 && ((int64_t)whole & 1);
+}
+
+/* Go's math.Pow, for the same reason: a whole power by repeated squaring, which libm's pow
+ * (correctly rounded) does not give bit for bit. */
+static double go_pow(double x, double y)
+{
+	double yi, yf, a1 = 1, x1;
+	int ae = 0, xe;
+
+	if (y == 0 || x == 1)
+		return 1;
+	if (y == 1)
+		return x;
+	if (isnan(x) || isnan(y))
+		return NAN;
+	if (x == 0) {
+		if (y < 0)
+			return go_odd_int(y) ? copysign(INFINITY, x) : INFINITY;
+		return go_odd_int(y) ? x : 0;
+	}
+	if (isinf(y)) {
+		if (x == -1)
+			return 1;
+		return (fabs(x) < 1) == (y > 0) ? 0 : INFINITY;
+	}
+	if (isinf(x)) {
+		if (x < 0)
+			return go_pow(1 / x, -y);
+		return y < 0 ? 0 : INFINITY;
+	}
+	if (y == 0.5)
+		return sqrt(x);
+	if (y == -0.5)
+		return 1 / sqrt(x);
+	yf = modf(fabs(y), &yi);
+	if (yf != 0 && x < 0)
+		return NAN;
+	if (yi >= 9223372036854775808.0) {
+		if (x == -1)
+			return 1;
+		return (fabs(x) < 1) == (y > 0) ? 0 : INFINITY;
+	}
+	if (yf != 0) {
+		if (yf > 0.5) {
+			yf--;
+			yi++;
+		}
+		a1 = exp(yf * go_log(x));
+	}
+	x1 = frexp(x, &xe);
+	for (int64_t i = (int64_t)yi; i; i >>= 1) {
+		if (xe < -(1 << 12) || (1 << 12) < xe) {
+			ae += xe;
+			break;
+		}
+		if (i & 1) {
+			a1 *= x1;
+			ae += xe;
+		}
+		x1 *= x1;
+		xe <<= 1;
+		if (x1 < .5) {
+			x1 += x1;
+			xe--;
+		}
+	}
+	if (y < 0) {
+		a1 = 1 / a1;
+		ae = -ae;
+	}
+	return ldexp(a1, ae);
+}
+
+/* log(number, base), pow(number, power): Go's math.Log and math.Pow. A result that is not a
+ * number (the log of a negative number) is an error, as it is in Terraform. */
+static struct value *f_log(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "log" };
+	double x, base, r;
+
+	(void)n;
+	if (want_number(&c, args, 0, "the number", &x) || want_number(&c, args, 1, "the base", &base))
+		return NULL;
+	r = go_log(x) / go_log(base);
+	if (isnan(r))
+		return fail(&c, -1, "the logarithm of %s in base %s is not a number",
+			    shown(args[0]), shown(args[1]));
+	return val_number(r);
+}
+
+static struct value *f_pow(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "pow" };
+	double x, y, r;
+
+	(void)n;
+	if (want_number(&c, args, 0, "the number", &x) || want_number(&c, args, 1, "the power", &y))
+		return NULL;
+	r = go_pow(x, y);
+	if (isnan(r))
+		return fail(&c, -1, "%s to the power %s is not a number", shown(args[0]),
+			    shown(args[1]));
+	return val_number(r);
+}
+
+/* signum takes a whole number, as cty's does (it converts to a Go int). */
+static struct value *f_signum(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "signum" };
+	double d;
+
+	(void)n;
+	if (want_number(&c, args, 0, "the argument", &d))
+		return NULL;
+	if (!is_whole(d) || fabs(d) >= 9223372036854775808.0)
+		return fail(&c, 0, "the argument must be a whole number, not %s", shown(args[0]));
+	return val_number(d < 0 ? -1 : d > 0 ? 1 : 0);
+}
+
+/* The value of digit ch in a base of up to 62, as Go's big.Int reads it: letters count from
+ * 10, and above base 36 the capitals from 36. -1 when ch is not a digit of the base. */
+static int digit_value(int ch, int base)
+{
+	int v = -1;
+
+	if (ch >= '0' && ch <= '9')
+		v = ch - '0';
+	else if (ch >= 'a' && ch <= 'z')
+		v = ch - 'a' + 10;
+	else if (ch >= 'A' && ch <= 'Z')
+		v = ch - 'A' + (base <= 36 ? 10 : 36);
+	return v < base ? v : -1;
+}
+
+/* parseint(string, base): big.Int's SetString, so a sign but no prefix or underscores; the
+ * result is the nearest double (Terraform keeps every digit). */
+static struct value *f_parseint(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "parseint" };
+	const struct value *v = args[0];
+	const char *s;
+	size_t len, i = 0;
+	long base;
+	long double acc = 0;
+	int neg = 0;
+
+	(void)n;
+	if (v->kind == VAL_NULL)
+		return fail(&c, 0, "the number must not be null");
+	if (v->kind != VAL_STRING)
+		return fail(&c, 0, "the first argument must be a string, not %s", a_kind(v));
+	if (want_int(&c, args, 1, "the base", &base))
+		return NULL;
+	if (base < 2 || base > 62)
+		return fail(&c, 1, "base must be a whole number between 2 and 62 inclusive");
+	s = v->u.str.s;
+	len = v->u.str.len;
+	if (len && (s[0] == '+' || s[0] == '-'))
+		neg = s[i++] == '-';
+	if (i == len)
+		goto bad;
+	for (; i < len; i++) {
+		int d = digit_value((unsigned char)s[i], (int)base);
+		if (d < 0)
+			goto bad;
+		acc = acc * base + d;
+	}
+	return val_number((double)(neg ? -acc : acc));
+bad:
+	return fail(&c, 0, "cannot parse %s as a base %ld integer", shown(v), base);
 }
 
 /* ---- type conversions ---- */
@@ -2428,6 +3015,15 @@ static struct value *f_tomap(struct func_call *fc, struct value **args, size_t n
 
 	(void)n;
 	return to_collection(&c, 0, args[0], VT_MAP);
+}
+
+/* sensitive(value): the value marked sensitive, known or not. (nonsensitive and issensitive
+ * need the evaluator to leave their result's marks alone, which it does not yet do.) */
+static struct value *f_sensitive(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)fc;
+	(void)n;
+	return val_mark(args[0], VAL_SENSITIVE);
 }
 
 /* ---- collections ---- */
@@ -2963,6 +3559,432 @@ static struct value *f_zipmap(struct func_call *fc, struct value **args, size_t 
 	return r;
 }
 
+/* sum(list): Terraform's, the numbers of a list or set added up, decimals exactly (as
+ * range() does it). */
+static struct value *f_sum(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "sum" };
+	struct value *l = args[0];
+	double total = 0, d;
+	int places = 0;
+
+	(void)n;
+	if (l->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (l->kind != VAL_LIST && l->kind != VAL_SET && l->kind != VAL_MAP)
+		return fail(&c, 0, "cannot sum noniterable");
+	if (!val_length(l))
+		return fail(&c, 0, "cannot sum an empty list");
+	if (l->kind == VAL_MAP)
+		return fail(&c, 0, "argument must be list, set, or tuple, not a map");
+	for (size_t i = 0; i < l->u.list.n; i++) {
+		const struct value *e = l->u.list.items[i];
+		if (e->kind == VAL_NUMBER)
+			d = e->u.n;
+		else if (e->kind != VAL_STRING || val_parse_number(e->u.str.s, e->u.str.len, &d))
+			return fail(&c, 0, "argument must be list, set, or tuple of number values; "
+				    "element %zu is %s", i, e->kind == VAL_STRING ? shown(e) : a_kind(e));
+		if (isinf(total) && isinf(d) && (total > 0) != (d > 0))
+			return fail(&c, 0, "can't compute sum of opposing infinities");
+		places = more_places(places, d);
+		total = round_places(total + d, places);
+	}
+	return val_number(total);
+}
+
+/* alltrue and anytrue take unknowns: anytrue([unknown, true]) is true, alltrue([false,
+ * unknown]) false, as in Terraform; a null element counts as false. */
+static struct value *all_any(struct func_call *fc, struct value **args, int any)
+{
+	struct fctx c = { fc, any ? "anytrue" : "alltrue" };
+	struct value **items;
+	size_t m;
+	int b, unknown = 0;
+
+	if (args[0]->marks & VAL_UNKNOWN)
+		return val_unknown(VAL_BOOL);
+	if (want_seq(&c, args, 0, "the list", "a list of bools", &items, &m))
+		return NULL;
+	/* the whole list converts to list(bool) first: an element that is not a bool is an
+	 * error even when an earlier one decides the answer */
+	for (size_t k = 0; k < m; k++) {
+		const struct value *e = items[k];
+		if ((e->marks & VAL_UNKNOWN) || e->kind == VAL_NULL || e->kind == VAL_BOOL ||
+		    (e->kind == VAL_STRING && !val_parse_bool(e->u.str.s, e->u.str.len, &b)))
+			continue;
+		return fail(&c, 0, "the list must be a list of bools, but element %zu is %s", k,
+			    e->kind == VAL_STRING ? shown(e) : a_kind(e));
+	}
+	for (size_t k = 0; k < m; k++) {
+		const struct value *e = items[k];
+		if (e->marks & VAL_UNKNOWN) {
+			if (!any)
+				return val_unknown(VAL_BOOL);
+			unknown = 1;
+			continue;
+		}
+		if (e->kind == VAL_NULL) {
+			if (!any)
+				return val_bool(0);
+			continue;
+		}
+		if (e->kind == VAL_BOOL)
+			b = e->u.b;
+		else
+			val_parse_bool(e->u.str.s, e->u.str.len, &b);
+		if (b == any)
+			return val_bool(any);
+	}
+	return unknown ? val_unknown(VAL_BOOL) : val_bool(!any);
+}
+
+static struct value *f_alltrue(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return all_any(fc, args, 0);
+}
+
+static struct value *f_anytrue(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)n;
+	return all_any(fc, args, 1);
+}
+
+/* coalescelist takes unknowns: the first list that is not null or empty; an unknown one
+ * before it makes the result unknown. */
+static struct value *f_coalescelist(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "coalescelist" };
+
+	if (!n)
+		return fail(&c, -1, "at least one argument is required");
+	/* the arguments' types are checked up to the first unknown one, as Terraform does */
+	for (size_t i = 0; i < n && !(args[i]->marks & VAL_UNKNOWN); i++)
+		if (args[i]->kind != VAL_LIST && args[i]->kind != VAL_NULL)
+			return fail(&c, (int)i, "the arguments must be lists or tuples, not %s",
+				    a_kind(args[i]));
+	for (size_t i = 0; i < n; i++) {
+		if (args[i]->marks & VAL_UNKNOWN)
+			return val_unknown(VAL_LIST);
+		if (args[i]->kind == VAL_LIST && args[i]->u.list.n)
+			return val_ref(args[i]);
+	}
+	return fail(&c, -1, "no non-null arguments");
+}
+
+/* chunklist(list, size): lists of size elements (the last may be shorter); size 0 gives the
+ * whole list as one chunk. */
+static struct value *f_chunklist(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "chunklist" };
+	struct buf chunks = BUF_INIT;
+	struct value *l;
+	double size;
+	size_t step;
+
+	(void)n;
+	if (args[0]->kind == VAL_NULL)
+		return fail(&c, 0, "the list must not be null");
+	if (args[0]->kind != VAL_LIST && args[0]->kind != VAL_SET)
+		return fail(&c, 0, "the first argument must be a list, not %s", a_kind(args[0]));
+	if (want_number(&c, args, 1, "the size", &size))
+		return NULL;
+	if (!is_whole(size) || fabs(size) >= 9223372036854775808.0)
+		return fail(&c, 1, "invalid size: the size must be a whole number, not %s",
+			    shown(args[1]));
+	if (size < 0)
+		return fail(&c, 1, "the size argument must be positive");
+	if (!(l = to_collection(&c, 0, args[0], VT_LIST)))
+		return NULL;
+	if (!l->u.list.n) {
+		val_unref(l);
+		return val_empty_list();
+	}
+	if (size == 0)
+		return val_list_take(&l, 1);
+	step = size < (double)l->u.list.n ? (size_t)size : l->u.list.n;
+	for (size_t i = 0; i < l->u.list.n; i += step) {
+		size_t m = l->u.list.n - i < step ? l->u.list.n - i : step;
+		struct value **items = xcalloc(m, sizeof *items);
+		for (size_t k = 0; k < m; k++)
+			items[k] = val_ref(l->u.list.items[i + k]);
+		buf_push(&chunks, struct value *, val_list_take(items, m));
+		free(items);
+	}
+	val_unref(l);
+	return list_from(&chunks);
+}
+
+/* Lists or sets args[first..first+count) converted to lists whose elements all have the one
+ * type every element of them unifies to, as Terraform converts the arguments that must agree
+ * (the set functions', matchkeys' keys and searchset). Fills out[]; -1 after an error, which
+ * is mismatch when there is no such type. */
+static int unify_lists(const struct fctx *c, struct value **args, size_t first, size_t count,
+		       const char *mismatch, struct value **out)
+{
+	struct buf all = BUF_INIT, why = BUF_INIT;
+	struct val_type *lt = val_type_new(VT_LIST, 1);
+	size_t done = 0;
+	int rc = -1;
+
+	for (size_t i = first; i < first + count; i++) {
+		struct value **items;
+		size_t m;
+		if (want_seq(c, args, (int)i, "the argument", "a set or a list", &items, &m))
+			goto out;
+		buf_add(&all, items, m * sizeof *items);
+	}
+	lt->sub[0] = val_type_unify_values((struct value **)(void *)all.data,
+					   buf_count(&all, struct value *));
+	if (!lt->sub[0]) {
+		fail(c, -1, "%s", mismatch);
+		goto out;
+	}
+	for (; done < count; done++)
+		if (!(out[done] = val_convert(args[first + done], lt, &why))) {
+			fail(c, (int)(first + done), "%s", buf_cstr(&why));
+			goto out;
+		}
+	rc = 0;
+out:
+	if (rc)
+		for (size_t i = 0; i < done; i++)
+			val_unref(out[i]);
+	val_type_free(lt);
+	buf_release(&all);
+	buf_release(&why);
+	return rc;
+}
+
+static int has_equal(const struct value *l, const struct value *v)
+{
+	for (size_t i = 0; i < l->u.list.n; i++)
+		if (val_equal(l->u.list.items[i], v))
+			return 1;
+	return 0;
+}
+
+/* matchkeys(values, keys, searchset): the values whose key (at the same index) is in the
+ * search set, in order. */
+static struct value *f_matchkeys(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "matchkeys" };
+	struct value *ks[2], *vals, **items, *r = NULL;
+	struct buf found = BUF_INIT;
+	size_t m;
+
+	(void)n;
+	if (want_seq(&c, args, 0, "the values", "a list", &items, &m) ||
+	    unify_lists(&c, args, 1, 2, "keys and searchset must be of the same type", ks))
+		return NULL;
+	if (!(vals = to_collection(&c, 0, args[0], VT_LIST)))
+		goto out;
+	if (vals->u.list.n != ks[0]->u.list.n) {
+		fail(&c, -1, "length of keys and values should be equal");
+		goto out;
+	}
+	for (size_t i = 0; i < ks[0]->u.list.n; i++)
+		if (has_equal(ks[1], ks[0]->u.list.items[i]))
+			buf_push(&found, struct value *, val_ref(vals->u.list.items[i]));
+	r = list_from(&found);
+out:
+	val_unref(vals);
+	val_unref(ks[0]);
+	val_unref(ks[1]);
+	return r;
+}
+
+/* One value of transpose's input: the string and the key of the list it was in. */
+struct transposed {
+	const char *key;
+	char *text;
+	size_t order;
+};
+
+static int cmp_transposed(const void *a, const void *b)
+{
+	const struct transposed *x = a, *y = b;
+	int d = strcmp(x->text, y->text);
+
+	return d ? d : x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* transpose(map of lists of strings): a map from each string to the keys whose lists hold it,
+ * in key order. */
+static struct value *f_transpose(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "transpose" };
+	struct buf pairs = BUF_INIT, out = BUF_INIT, name = BUF_INIT;
+	struct value *m, *r = NULL;
+	size_t count;
+
+	(void)n;
+	if (!(m = want_map(&c, args, 0, "the argument must be a map of lists of strings")))
+		return NULL;
+	for (size_t i = 0; i < m->u.map.n; i++) {
+		const struct val_pair *p = &m->u.map.items[i];
+		if (p->val->kind != VAL_LIST && p->val->kind != VAL_SET) {
+			fail(&c, 0, "the argument must be a map of lists of strings, but the value of "
+			     "%s is %s", shown_text(m, p->key), a_kind(p->val));
+			goto out;
+		}
+		buf_reset(&name);
+		buf_printf(&name, "the list of %s", shown_text(m, p->key));
+		for (size_t k = 0; k < p->val->u.list.n; k++) {
+			struct buf text = BUF_INIT;
+			struct transposed t = { p->key, NULL, buf_count(&pairs, struct transposed) };
+			if (elem_string(&c, 0, buf_cstr(&name), p->val->u.list.items[k], k, &text)) {
+				buf_release(&text);
+				goto out;
+			}
+			if (strlen(buf_cstr(&text)) != text.len) {
+				buf_release(&text);
+				fail(&c, 0, "a string in the lists has a NUL character, which a map key "
+				     "cannot have");
+				goto out;
+			}
+			t.text = buf_detach(&text, NULL);
+			buf_push(&pairs, struct transposed, t);
+		}
+	}
+	count = buf_count(&pairs, struct transposed);
+	if (count)
+		qsort(pairs.data, count, sizeof(struct transposed), cmp_transposed);
+	for (size_t i = 0; i < count;) {
+		struct transposed *t = &buf_at(&pairs, struct transposed, i);
+		struct buf keys = BUF_INIT;
+		struct val_pair p;
+		size_t j = i;
+		while (j < count && !strcmp(buf_at(&pairs, struct transposed, j).text, t->text))
+			buf_push(&keys, struct value *,
+				 val_cstring(buf_at(&pairs, struct transposed, j++).key));
+		p.key = xstrdup(t->text);
+		p.val = list_from(&keys);
+		buf_push(&out, struct val_pair, p);
+		i = j;
+	}
+	r = val_map_take((struct val_pair *)(void *)out.data, buf_count(&out, struct val_pair));
+out:
+	for (size_t i = 0; i < buf_count(&pairs, struct transposed); i++)
+		free(buf_at(&pairs, struct transposed, i).text);
+	buf_release(&pairs);
+	buf_release(&out);
+	buf_release(&name);
+	return r;
+}
+
+/* setunion, setintersection and setsubtract: sets (or lists, taken as sets) whose elements
+ * convert to one type, combined. */
+enum set_op { SET_UNION, SET_INTERSECTION, SET_SUBTRACT };
+
+static struct value *set_op(struct func_call *fc, struct value **args, size_t n, const char *fn,
+			    enum set_op op)
+{
+	struct fctx c = { fc, fn };
+	struct value **lists = xcalloc(n + 1, sizeof *lists), *r = NULL;
+	struct buf items = BUF_INIT;
+
+	if (unify_lists(&c, args, 0, n, "given sets must all have compatible element types", lists))
+		goto out;
+	for (size_t k = 0; k < lists[0]->u.list.n; k++) {
+		struct value *e = lists[0]->u.list.items[k];
+		int keep = 1;
+		for (size_t i = 1; i < n && op != SET_UNION; i++)
+			if (has_equal(lists[i], e) != (op == SET_INTERSECTION))
+				keep = 0;
+		if (keep)
+			buf_push(&items, struct value *, val_ref(e));
+	}
+	for (size_t i = 1; i < n && op == SET_UNION; i++)
+		for (size_t k = 0; k < lists[i]->u.list.n; k++)
+			buf_push(&items, struct value *, val_ref(lists[i]->u.list.items[k]));
+	r = val_set_take((struct value **)(void *)items.data, buf_count(&items, struct value *));
+	buf_release(&items);
+	for (size_t i = 0; i < n; i++)
+		val_unref(lists[i]);
+out:
+	free(lists);
+	return r;
+}
+
+static struct value *f_setunion(struct func_call *fc, struct value **args, size_t n)
+{
+	return set_op(fc, args, n, "setunion", SET_UNION);
+}
+
+static struct value *f_setintersection(struct func_call *fc, struct value **args, size_t n)
+{
+	return set_op(fc, args, n, "setintersection", SET_INTERSECTION);
+}
+
+static struct value *f_setsubtract(struct func_call *fc, struct value **args, size_t n)
+{
+	return set_op(fc, args, n, "setsubtract", SET_SUBTRACT);
+}
+
+/* The most elements setproduct makes: Terraform has no limit, but past it a call runs out of
+ * memory rather than give a plan. */
+#define MAX_PRODUCT ((size_t)1 << 20)
+
+/* setproduct(sets...): every combination of one element from each, the last varying
+ * fastest; a list of lists when every argument is a list, else a set of them. */
+static struct value *f_setproduct(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "setproduct" };
+	struct value **lists = xcalloc(n + 1, sizeof *lists), *r = NULL;
+	size_t *at = xcalloc(n + 1, sizeof *at), total = 1, done = 0;
+	struct buf product = BUF_INIT;
+	int all_lists = 1;
+
+	if (n < 2) {
+		fail(&c, -1, "at least two arguments are required");
+		goto out;
+	}
+	for (; done < n; done++) {
+		struct value **items;
+		size_t m;
+		if (want_seq(&c, args, (int)done, "each argument", "a set or a list", &items, &m) ||
+		    !(lists[done] = to_collection(&c, (int)done, args[done], VT_LIST)))
+			goto out;
+		all_lists &= args[done]->kind == VAL_LIST;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!lists[i]->u.list.n)
+			total = 0;
+	for (size_t i = 0; i < n && total; i++)
+		total = total > MAX_PRODUCT / lists[i]->u.list.n ? MAX_PRODUCT + 1 :
+			total * lists[i]->u.list.n;
+	if (total > MAX_PRODUCT) {
+		fail(&c, -1, "the product would have more than %zu elements", MAX_PRODUCT);
+		goto out;
+	}
+	for (size_t k = 0; k < total; k++) {
+		struct value **tuple = xcalloc(n, sizeof *tuple);
+		for (size_t i = 0; i < n; i++)
+			tuple[i] = val_ref(lists[i]->u.list.items[at[i]]);
+		buf_push(&product, struct value *, val_list_take(tuple, n));
+		free(tuple);
+		for (size_t i = n; i-- > 0;) {
+			if (++at[i] < lists[i]->u.list.n)
+				break;
+			at[i] = 0;
+		}
+	}
+	if (all_lists)
+		r = list_from(&product);
+	else {
+		r = val_set_take((struct value **)(void *)product.data,
+				 buf_count(&product, struct value *));
+		buf_release(&product);
+	}
+out:
+	for (size_t i = 0; i < done; i++)
+		val_unref(lists[i]);
+	free(lists);
+	free(at);
+	return r;
+}
+
 /* ---- IP networks ----
  * Addresses are parsed the way Terraform parses them: Go's pre-1.17 net.ParseCIDR, which
  * reads "010" as decimal 10, and printed the way Go prints them: IPv6 with the longest run of
@@ -3232,6 +4254,72 @@ static struct value *f_cidrsubnet(struct func_call *fc, struct value **args, siz
 	return str_value(&out);
 }
 
+/* cidrsubnets(prefix, newbits...): consecutive subnets, each newbits longer than the prefix,
+ * allocated as Terraform does (go-cidr's NextSubnet): each one after the last, aligned to its
+ * own size, so that a smaller one after a larger one leaves no gap it can use again. */
+static struct value *f_cidrsubnets(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "cidrsubnets" };
+	struct ipnet net;
+	struct buf items = BUF_INIT;
+	u128 all, current;
+	int cur_len;
+	long first;
+
+	if (want_cidr(&c, args, &net))
+		return NULL;
+	if (n < 2)
+		return val_empty_list();
+	if (want_int(&c, args, 1, "newbits", &first))
+		return NULL;
+	all = net.bits == 128 ? ~(u128)0 : (((u128)1 << 32) - 1);
+	/* the subnet just before the prefix, of the first one's size, as a starting point */
+	cur_len = net.prefix + (int)first;
+	cur_len = cur_len < 0 ? 0 : cur_len > net.bits ? net.bits : cur_len;
+	current = ((net.addr - 1) & all) & net_mask(cur_len, net.bits);
+	for (size_t i = 1; i < n; i++) {
+		struct buf text = BUF_INIT;
+		u128 last, next;
+		long newbits;
+		int len;
+		if (want_int(&c, args, (int)i, "newbits", &newbits))
+			goto fail;
+		if (newbits < 1) {
+			fail(&c, (int)i, "must extend prefix by at least one bit");
+			goto fail;
+		}
+		if (newbits > 32) {
+			fail(&c, (int)i, "may not extend prefix by more than 32 bits");
+			goto fail;
+		}
+		len = net.prefix + (int)newbits;
+		if (len > net.bits) {
+			fail(&c, (int)i, "would extend prefix to %d bits, which is too long for an %s "
+			     "address", len, net.bits == 32 ? "IPv4" : "IPv6");
+			goto fail;
+		}
+		/* the last address of the current subnet, in a subnet of the new size, and the
+		 * address after that one's end */
+		last = (current | (all & ~net_mask(cur_len, net.bits))) & net_mask(len, net.bits);
+		next = ((last | (all & ~net_mask(len, net.bits))) + 1) & all;
+		if (!next || (next & net_mask(net.prefix, net.bits)) != net.addr) {
+			fmt_net(current, net.bits, cur_len, &text);
+			fail(&c, (int)i, "not enough remaining address space for a subnet with a prefix "
+			     "of %d bits after %s", len, buf_cstr(&text));
+			buf_release(&text);
+			goto fail;
+		}
+		current = next;
+		cur_len = len;
+		fmt_net(current, net.bits, cur_len, &text);
+		buf_push(&items, struct value *, str_value(&text));
+	}
+	return list_from(&items);
+fail:
+	unref_all(&items);
+	return NULL;
+}
+
 static struct value *f_cidrhost(struct func_call *fc, struct value **args, size_t n)
 {
 	struct fctx c = { fc, "cidrhost" };
@@ -3390,21 +4478,43 @@ fail:
 	return NULL;
 }
 
-static struct value *f_filesha256(struct func_call *fc, struct value **args, size_t n)
+/* filesha256 and the other file hashes, and filebase64 (md NULL): the digest or the base64
+ * of a file's bytes, whatever they are. */
+static struct value *hash_file(struct func_call *fc, struct value **args, const char *fn,
+			       const EVP_MD *md, int b64)
 {
-	struct fctx c = { fc, "filesha256" };
+	struct fctx c = { fc, fn };
 	struct buf data = BUF_INIT;
 	struct value *r = NULL;
 	char *full;
 
-	(void)n;
 	if ((full = read_file_arg(&c, args, &data))) {
-		r = sha256_hex(data.data ? data.data : "", data.len);
+		if (md)
+			r = digest_value(md, data.data ? data.data : "", data.len, b64);
+		else if (!(r = b64_value(data.data ? data.data : "", data.len)))
+			fail(&c, 0, "the file is too large to encode");
 		free(full);
 	}
 	buf_release(&data);
 	return r;
 }
+
+/* The table's entry for a file's hash: filemd5, ..., filebase64sha512, and filebase64 (no
+ * digest). */
+#define HASH_FILE_FN(name, md, b64)							\
+	static struct value *f_##name(struct func_call *fc, struct value **args, size_t n) \
+	{										\
+		(void)n;								\
+		return hash_file(fc, args, #name, md, b64);				\
+	}
+
+HASH_FILE_FN(filebase64, NULL, 1)
+HASH_FILE_FN(filebase64sha256, EVP_sha256(), 1)
+HASH_FILE_FN(filebase64sha512, EVP_sha512(), 1)
+HASH_FILE_FN(filemd5, EVP_md5(), 0)
+HASH_FILE_FN(filesha1, EVP_sha1(), 0)
+HASH_FILE_FN(filesha256, EVP_sha256(), 0)
+HASH_FILE_FN(filesha512, EVP_sha512(), 0)
 
 static struct value *f_fileexists(struct func_call *fc, struct value **args, size_t n)
 {
@@ -3530,17 +4640,24 @@ static struct value *f_timestamp(struct func_call *fc, struct value **args, size
 
 const struct func_sig func_table[] = {
 	{ "abs", 1, 1, "abs(number)", f_abs, 0 },
+	{ "alltrue", 1, 1, "alltrue(list)", f_alltrue, 1 },
+	{ "anytrue", 1, 1, "anytrue(list)", f_anytrue, 1 },
 	{ "base64decode", 1, 1, "base64decode(string)", f_base64decode, 0 },
 	{ "base64encode", 1, 1, "base64encode(string)", f_base64encode, 0 },
+	{ "base64sha256", 1, 1, "base64sha256(string)", f_base64sha256, 0 },
+	{ "base64sha512", 1, 1, "base64sha512(string)", f_base64sha512, 0 },
 	/* can and try are special forms: they need their arguments unevaluated, so the
 	 * evaluator handles them itself */
 	{ "can", 1, 1, "can(expression)", NULL, 0 },
 	{ "ceil", 1, 1, "ceil(number)", f_ceil, 0 },
 	{ "chomp", 1, 1, "chomp(string)", f_chomp, 0 },
+	{ "chunklist", 2, 2, "chunklist(list, size)", f_chunklist, 0 },
 	{ "cidrhost", 2, 2, "cidrhost(prefix, hostnum)", f_cidrhost, 0 },
 	{ "cidrnetmask", 1, 1, "cidrnetmask(prefix)", f_cidrnetmask, 0 },
 	{ "cidrsubnet", 3, 3, "cidrsubnet(prefix, newbits, netnum)", f_cidrsubnet, 0 },
+	{ "cidrsubnets", 1, -1, "cidrsubnets(prefix, newbits...)", f_cidrsubnets, 0 },
 	{ "coalesce", 1, -1, "coalesce(value, ...)", f_coalesce, 1 },
+	{ "coalescelist", 1, -1, "coalescelist(list, ...)", f_coalescelist, 1 },
 	{ "compact", 1, 1, "compact(list)", f_compact, 0 },
 	{ "concat", 1, -1, "concat(list, ...)", f_concat, 0 },
 	{ "contains", 2, 2, "contains(collection, value)", f_contains, 0 },
@@ -3548,46 +4665,74 @@ const struct func_sig func_table[] = {
 	{ "element", 2, 2, "element(list, index)", f_element, 0 },
 	{ "endswith", 2, 2, "endswith(string, suffix)", f_endswith, 0 },
 	{ "file", 1, 1, "file(path)", f_file, 0 },
+	{ "filebase64", 1, 1, "filebase64(path)", f_filebase64, 0 },
+	{ "filebase64sha256", 1, 1, "filebase64sha256(path)", f_filebase64sha256, 0 },
+	{ "filebase64sha512", 1, 1, "filebase64sha512(path)", f_filebase64sha512, 0 },
 	{ "fileexists", 1, 1, "fileexists(path)", f_fileexists, 0 },
+	{ "filemd5", 1, 1, "filemd5(path)", f_filemd5, 0 },
+	{ "filesha1", 1, 1, "filesha1(path)", f_filesha1, 0 },
 	{ "filesha256", 1, 1, "filesha256(path)", f_filesha256, 0 },
+	{ "filesha512", 1, 1, "filesha512(path)", f_filesha512, 0 },
 	{ "flatten", 1, 1, "flatten(list)", f_flatten, 0 },
 	{ "floor", 1, 1, "floor(number)", f_floor, 0 },
 	{ "format", 1, -1, "format(spec, values...)", f_format, 0 },
+	{ "formatlist", 1, -1, "formatlist(spec, values...)", f_formatlist, 0 },
+	{ "indent", 2, 2, "indent(spaces, string)", f_indent, 0 },
 	{ "index", 2, 2, "index(list, value)", f_index, 0 },
 	{ "join", 2, -1, "join(separator, list)", f_join, 0 },
 	{ "jsondecode", 1, 1, "jsondecode(string)", f_jsondecode, 0 },
 	{ "jsonencode", 1, 1, "jsonencode(value)", f_jsonencode, 0 },
 	{ "keys", 1, 1, "keys(map)", f_keys, 0 },
 	{ "length", 1, 1, "length(value)", f_length, 1 },
+	{ "log", 2, 2, "log(number, base)", f_log, 0 },
 	{ "lookup", 2, 3, "lookup(map, key, default)", f_lookup, 0 },
 	{ "lower", 1, 1, "lower(string)", f_lower, 0 },
+	{ "matchkeys", 3, 3, "matchkeys(values, keys, searchset)", f_matchkeys, 0 },
 	{ "max", 1, -1, "max(number, ...)", f_max, 0 },
+	{ "md5", 1, 1, "md5(string)", f_md5, 0 },
 	{ "merge", 0, -1, "merge(map, ...)", f_merge, 0 },
 	{ "min", 1, -1, "min(number, ...)", f_min, 0 },
 	{ "one", 1, 1, "one(list)", f_one, 0 },
+	{ "parseint", 2, 2, "parseint(string, base)", f_parseint, 0 },
+	{ "pow", 2, 2, "pow(number, power)", f_pow, 0 },
 	{ "range", 1, 3, "range([start,] limit[, step])", f_range, 0 },
+	{ "regex", 2, 2, "regex(pattern, string)", f_regex, 0 },
+	{ "regexall", 2, 2, "regexall(pattern, string)", f_regexall, 0 },
 	{ "replace", 3, 3, "replace(string, substring, replacement)", f_replace, 0 },
 	{ "reverse", 1, 1, "reverse(list)", f_reverse, 0 },
+	{ "sensitive", 1, 1, "sensitive(value)", f_sensitive, 1 },
+	{ "setintersection", 1, -1, "setintersection(set, ...)", f_setintersection, 0 },
+	{ "setproduct", 1, -1, "setproduct(set, set, ...)", f_setproduct, 0 },
+	{ "setsubtract", 2, 2, "setsubtract(set, set)", f_setsubtract, 0 },
+	{ "setunion", 1, -1, "setunion(set, ...)", f_setunion, 0 },
+	{ "sha1", 1, 1, "sha1(string)", f_sha1, 0 },
 	{ "sha256", 1, 1, "sha256(string)", f_sha256, 0 },
+	{ "sha512", 1, 1, "sha512(string)", f_sha512, 0 },
+	{ "signum", 1, 1, "signum(number)", f_signum, 0 },
 	{ "slice", 3, 3, "slice(list, start, end)", f_slice, 0 },
 	{ "sort", 1, 1, "sort(list)", f_sort, 0 },
 	{ "split", 2, 2, "split(separator, string)", f_split, 0 },
 	{ "startswith", 2, 2, "startswith(string, prefix)", f_startswith, 0 },
+	{ "strrev", 1, 1, "strrev(string)", f_strrev, 0 },
 	{ "substr", 3, 3, "substr(string, offset, length)", f_substr, 0 },
+	{ "sum", 1, 1, "sum(list)", f_sum, 0 },
 	{ "templatefile", 2, 2, "templatefile(path, vars)", f_templatefile, 0 },
 	{ "timestamp", 0, 0, "timestamp()", f_timestamp, 0 },
+	{ "title", 1, 1, "title(string)", f_title, 0 },
 	{ "tobool", 1, 1, "tobool(value)", f_tobool, 0 },
 	{ "tolist", 1, 1, "tolist(value)", f_tolist, 0 },
 	{ "tomap", 1, 1, "tomap(value)", f_tomap, 0 },
 	{ "tonumber", 1, 1, "tonumber(value)", f_tonumber, 0 },
 	{ "toset", 1, 1, "toset(value)", f_toset, 0 },
 	{ "tostring", 1, 1, "tostring(value)", f_tostring, 0 },
+	{ "transpose", 1, 1, "transpose(map)", f_transpose, 0 },
 	{ "trim", 2, 2, "trim(string, characters)", f_trim, 0 },
 	{ "trimprefix", 2, 2, "trimprefix(string, prefix)", f_trimprefix, 0 },
 	{ "trimspace", 1, 1, "trimspace(string)", f_trimspace, 0 },
 	{ "trimsuffix", 2, 2, "trimsuffix(string, suffix)", f_trimsuffix, 0 },
 	{ "try", 1, -1, "try(expression, ...)", NULL, 0 },
 	{ "upper", 1, 1, "upper(string)", f_upper, 0 },
+	{ "urlencode", 1, 1, "urlencode(string)", f_urlencode, 0 },
 	{ "values", 1, 1, "values(map)", f_values, 0 },
 	{ "zipmap", 2, 2, "zipmap(keys, values)", f_zipmap, 0 },
 	{ NULL, 0, 0, NULL, NULL, 0 },

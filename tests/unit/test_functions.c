@@ -5,7 +5,7 @@
  *
  * Literals: null true false 12 -1.5 'string' (with \n \t \\ \' \uXXXX escapes) [a, b]
  * set[a, b] {key = v, 'any key' = v}; !v marks v sensitive; ? is an unknown value, ?s ?n
- * ?l ?m an unknown string, number, list or map. */
+ * ?l ?m ?b an unknown string, number, list, map or bool. */
 #include "stdlib/functions.h"
 
 #include <pthread.h>
@@ -175,6 +175,7 @@ static struct value *parse(const char **p)
 		case 'n': k = VAL_NUMBER; (*p)++; break;
 		case 'l': k = VAL_LIST; (*p)++; break;
 		case 'm': k = VAL_MAP; (*p)++; break;
+		case 'b': k = VAL_BOOL; (*p)++; break;
 		default: break;
 		}
 		return val_unknown(k);
@@ -976,6 +977,252 @@ static void test_encoding(void)
 	expect_err_at("sha256", "[[1]]", "must be a string", 0);
 }
 
+static void test_numbers_more(void)
+{
+	expect("log", "[50, 10]", "1.6989700043360185");
+	expect("log", "[16, 2]", "4");
+	expect("log", "[1, 10]", "0");
+	/* Go's log, not libm's: Terraform's last digit */
+	expect("log", "[27, 3]", "3.0000000000000004");
+	expect("log", "['8', '2']", "3");
+	expect_err_at("log", "[-1, 10]", "is not a number", -1);
+	expect_err_at("log", "['x', 10]", "the number must be a number", 0);
+	expect_err_at("log", "[10, null]", "the base must not be null", 1);
+	expect_err_hidden("log", "[!-1, 10]", -1, "-1");
+	expect("pow", "[3, 2]", "9");
+	expect("pow", "[4, 0]", "1");
+	expect("pow", "[2, -1]", "0.5");
+	expect("pow", "[2, 0.5]", "1.4142135623730951");
+	expect("pow", "[1.1, 10]", "2.593742460100002");
+	expect("pow", "[10, 20]", "100000000000000000000");
+	expect_err_at("pow", "[-8, 0.5]", "is not a number", -1);
+	expect_err_at("pow", "[2, 'x']", "the power must be a number", 1);
+	expect("signum", "[-13]", "-1");
+	expect("signum", "[0]", "0");
+	expect("signum", "[344]", "1");
+	expect("signum", "['-3']", "-1");
+	expect_err_at("signum", "[1.5]", "must be a whole number, not 1.5", 0);
+	expect_err_hidden("signum", "[!1.5]", 0, "1.5");
+	expect("parseint", "['100', 10]", "100");
+	expect("parseint", "['FF', 16]", "255");
+	expect("parseint", "['ff', 16]", "255");
+	expect("parseint", "['-10', 16]", "-16");
+	expect("parseint", "['+101', 2]", "5");
+	expect("parseint", "['aA', 62]", "656");
+	expect("parseint", "['Zz', 36]", "1295");
+	expect_err_at("parseint", "['12', 2]", "cannot parse \"12\" as a base 2 integer", 0);
+	expect_err_at("parseint", "['', 10]", "cannot parse", 0);
+	expect_err_at("parseint", "['-', 10]", "cannot parse", 0);
+	expect_err_at("parseint", "['0x10', 16]", "cannot parse", 0);
+	expect_err_at("parseint", "['1_0', 10]", "cannot parse", 0);
+	expect_err_at("parseint", "['10', 1]", "between 2 and 62", 1);
+	expect_err_at("parseint", "['10', 63]", "between 2 and 62", 1);
+	expect_err_at("parseint", "[10, 10]", "must be a string, not a number", 0);
+	expect_err_at("parseint", "[null, 10]", "must not be null", 0);
+	expect_err_hidden("parseint", "[!'hunter2', 10]", 0, "hunter");
+	expect("sum", "[[1, 2, 3]]", "6");
+	expect("sum", "[[0.1, 0.2]]", "0.3");
+	expect("sum", "[[1.5, '2', -3]]", "0.5");
+	expect("sum", "[set[1, 2]]", "3");
+	expect_err_at("sum", "[[]]", "cannot sum an empty list", 0);
+	expect_err_at("sum", "['abc']", "cannot sum noniterable", 0);
+	expect_err_at("sum", "[{a = 1}]", "not a map", 0);
+	expect_err_at("sum", "[[1, null]]", "element 1 is null", 0);
+	expect_err_at("sum", "[[1, true]]", "of number values", 0);
+	expect_err_at("sum", "[null]", "must not be null", 0);
+	expect_err_at("sum", "[[1e309, -1e309]]", "opposing infinities", 0);
+	expect_err_hidden("sum", "[[1, !'hunter2']]", 0, "hunter");
+}
+
+static void test_strings_more(void)
+{
+	expect("title", "['hello world']", "'Hello World'");
+	expect("title", "['hello-world_x y.z']", "'Hello-World_x Y.Z'");
+	expect("title", "['HELLO']", "'HELLO'");
+	expect("title", "['\\u01c6emal \\u00e9lan']", "'\\u01c5emal \\u00c9lan'");
+	expect("title", "['a\\u00a0b\\u2003c']", "'A\\u00a0B\\u2003C'");
+	expect("title", "['\\u00fcber 1abc']", "'\\u00dcber 1abc'");
+	expect("title", "['']", "''");
+	expect("title", "[5]", "'5'");
+	expect("strrev", "['hello']", "'olleh'");
+	expect("strrev", "['']", "''");
+	expect("strrev", "['noe\\u0308l']", "'le\\u0308on'");
+	expect("strrev", "['a🇸🇪']", "'🇸🇪a'");
+	expect("strrev", "[12]", "'21'");
+	expect("indent", "[2, '[\\n  foo,\\n]\\n']", "'[\\n    foo,\\n  ]\\n  '");
+	expect("indent", "[0, 'a\\nb']", "'a\\nb'");
+	expect("indent", "['1', 'a\\nb']", "'a\\n b'");
+	expect_err_at("indent", "[-1, 'a']", "must not be negative", 0);
+	expect_err_at("indent", "[1.5, 'a']", "must be a whole number", 0);
+	expect_err_at("indent", "[2147483647, 'a\\nb\\nc']", "longer than", 0);
+	expect_err_at("indent", "[2, null]", "the string must not be null", 1);
+	expect("formatlist", "['Hello, %s!', ['a', 'b']]", "['Hello, a!', 'Hello, b!']");
+	expect("formatlist", "['%s, %s!', 'Hi', ['a', 'b']]", "['Hi, a!', 'Hi, b!']");
+	expect("formatlist", "['%s=%d', ['a', 'b'], [1, 2]]", "['a=1', 'b=2']");
+	expect("formatlist", "['%s', []]", "[]");
+	expect("formatlist", "['x']", "['x']");
+	expect("formatlist", "['%s', set['b', 'a']]", "['a', 'b']");
+	expect("formatlist", "['%v', {a = 1}]", "['{\"a\":1}']");
+	expect_err_at("formatlist", "['%s %s', ['a'], ['b', 'c']]",
+		      "argument 2 has length 2, which is inconsistent with argument 1 of length 1", 2);
+	expect_err_at("formatlist", "['%d', ['a']]", "error on format iteration 0: unsupported value", 1);
+	expect_err_at("formatlist", "['%s']", "not enough arguments", 0);
+	expect_err_at("formatlist", "['%s', 'a', 'b']", "too many arguments", 2);
+	expect_err_at("formatlist", "[null, ['a']]", "must not be null", 0);
+	expect("regex", "['[a-z]+', '53453453.345345aaabbbccc23454']", "'aaabbbccc'");
+	expect("regex", "['(\\\\d\\\\d\\\\d\\\\d)-(\\\\d\\\\d)-(\\\\d\\\\d)', '2019-02-01']",
+	       "['2019', '02', '01']");
+	expect("regex", "['(?P<k>\\\\w+)=(?P<v>\\\\w+)?', 'a=']", "{k = 'a', v = null}");
+	expect("regex", "['(a)(b)?', 'a']", "['a', null]");
+	expect("regex", "['a*', 'bbb']", "''");
+	expect("regex", "['(?i)ABC', 'xabcx']", "'abc'");
+	expect("regex", "['\\\\d+', 12345]", "'12345'");
+	expect_err_at("regex", "['[a-z]+', '123']", "did not match", -1);
+	expect_err_at("regex", "['(?P<a>x)(y)', 'xy']", "cannot mix both named and unnamed", 0);
+	expect_err_at("regex", "['(', 'x']", "missing closing )", 0);
+	expect_err_at("regex", "['(?P<a-b>x)', 'x']", "invalid named capture", 0);
+	expect_err_at("regex", "['x', null]", "the string must not be null", 1);
+	expect_err_hidden("regex", "[!'(hunter2', 'x']", 0, "hunter");
+	expect("regexall", "['[a-z]+', '1234abcd5678efgh9']", "['abcd', 'efgh']");
+	expect("regexall", "['[a-z]+', '123']", "[]");
+	expect("regexall", "['(\\\\d)(\\\\w)', '1a 2b']", "[['1', 'a'], ['2', 'b']]");
+	expect("regexall", "['(?P<k>\\\\w)=(?P<v>\\\\w)', 'a=1 b=2']", "[{k = 'a', v = '1'}, {k = 'b', v = '2'}]");
+	expect("regexall", "['a*', 'baaab']", "['', 'aaa', '']");
+	expect("regexall", "['', 'ab']", "['', '', '']");
+	expect("regexall", "['x*', '\\u00e9']", "['', '']");
+	expect("regexall", "['^a', 'aaa']", "['a']");
+	expect("regexall", "['(?m)^a', 'a\\na\\nb']", "['a', 'a']");
+	expect_err_at("regexall", "['[', 'x']", "missing closing ]", 0);
+	/* replace takes the same patterns: a group name is letters, digits and underscores */
+	expect_err_at("replace", "['x', '/(?P<a b>x)/', 'y']", "invalid named capture", 1);
+}
+
+static void test_collections_more(void)
+{
+	expect("alltrue", "[[true, true]]", "true");
+	expect("alltrue", "[[true, false]]", "false");
+	expect("alltrue", "[[]]", "true");
+	expect("alltrue", "[['true', true]]", "true");
+	expect("alltrue", "[[true, null]]", "false");
+	expect("alltrue", "[[false, ?]]", "false");
+	expect("alltrue", "[[true, ?]]", "?b");
+	expect("alltrue", "[?l]", "?b");
+	expect_err_at("alltrue", "[[1]]", "element 0 is a number", 0);
+	expect_err_at("alltrue", "[[false, 'x']]", "element 1 is \"x\"", 0);
+	expect_err_at("alltrue", "[null]", "must not be null", 0);
+	expect_err_hidden("alltrue", "[[!'hunter2']]", 0, "hunter");
+	expect("anytrue", "[[false, true]]", "true");
+	expect("anytrue", "[[false, false]]", "false");
+	expect("anytrue", "[[]]", "false");
+	expect("anytrue", "[[null, 'true']]", "true");
+	expect("anytrue", "[[?, true]]", "true");
+	expect("anytrue", "[[?, false]]", "?b");
+	expect_err_at("anytrue", "[[true, 1]]", "element 1 is a number", 0);
+	expect("coalescelist", "[['a', 'b'], ['c']]", "['a', 'b']");
+	expect("coalescelist", "[[], ['c']]", "['c']");
+	expect("coalescelist", "[null, [1]]", "[1]");
+	expect("coalescelist", "[[], ?l, ['c']]", "?l");
+	expect("coalescelist", "[['a'], ?l]", "['a']");
+	expect("coalescelist", "[[?], ['c']]", "[?]");
+	expect_err_at("coalescelist", "[[], []]", "no non-null arguments", -1);
+	expect_err_at("coalescelist", "[[], 'a']", "must be lists or tuples, not a string", 1);
+	expect_err_at("coalescelist", "[set['a'], ['b']]", "not a set", 0);
+	expect_err_at("coalescelist", "[]", "at least one argument", -1);
+	expect("chunklist", "[['a', 'b', 'c', 'd', 'e'], 2]", "[['a', 'b'], ['c', 'd'], ['e']]");
+	expect("chunklist", "[['a', 'b'], 1]", "[['a'], ['b']]");
+	expect("chunklist", "[['a', 'b'], 0]", "[['a', 'b']]");
+	expect("chunklist", "[['a', 'b'], 5]", "[['a', 'b']]");
+	expect("chunklist", "[[], 3]", "[]");
+	expect("chunklist", "[[1, 'a'], 1]", "[['1'], ['a']]");
+	expect("chunklist", "[set['b', 'a'], '1']", "[['a'], ['b']]");
+	expect_err_at("chunklist", "[['a'], -1]", "must be positive", 1);
+	expect_err_at("chunklist", "[['a'], 1.5]", "whole number", 1);
+	expect_err_at("chunklist", "['a', 1]", "must be a list, not a string", 0);
+	expect_err_at("chunklist", "[null, 1]", "must not be null", 0);
+	expect_err_at("chunklist", "[['a'], null]", "must not be null", 1);
+	expect("matchkeys", "[['i-1', 'i-2', 'i-3'], ['w', 'e', 'e'], ['e']]", "['i-2', 'i-3']");
+	expect("matchkeys", "[['a', 'b'], [1, 2], ['2']]", "['b']");
+	expect("matchkeys", "[['a', 'b'], ['x', 'y'], []]", "[]");
+	expect("matchkeys", "[[1, 'a'], ['x', 'y'], ['y']]", "['a']");
+	expect("matchkeys", "[['a', 'b'], set['x', 'y'], ['x']]", "['a']");
+	expect_err_at("matchkeys", "[['a', 'b'], [1, 2], [true]]", "keys and searchset must be of the "
+		      "same type", -1);
+	expect_err_at("matchkeys", "[['a'], [1, 2], [1]]", "length of keys and values", -1);
+	expect_err_at("matchkeys", "['a', ['x'], ['x']]", "must be a list, not a string", 0);
+	expect_err_at("matchkeys", "[['a'], ['x'], null]", "must not be null", 2);
+	expect("transpose", "[{a = ['1', '2'], b = ['2', '3']}]",
+	       "{'1' = ['a'], '2' = ['a', 'b'], '3' = ['b']}");
+	expect("transpose", "[{}]", "{}");
+	expect("transpose", "[{a = []}]", "{}");
+	expect("transpose", "[{a = [1, true]}]", "{'1' = ['a'], 'true' = ['a']}");
+	expect("transpose", "[{b = ['x'], a = ['x']}]", "{x = ['a', 'b']}");
+	expect_err_at("transpose", "[{a = 'x'}]", "the value of a is a string", 0);
+	expect_err_at("transpose", "[{a = [['x']]}]", "element 0 is a list", 0);
+	expect_err_at("transpose", "[{a = [null]}]", "element 0 of the list of a is null", 0);
+	expect_err_at("transpose", "[[]]", "must be a map of lists of strings, not a list", 0);
+	expect_err_at("transpose", "[null]", "must not be null", 0);
+	expect_err_hidden("transpose", "[!{hunter2 = 'x'}]", 0, "hunter");
+	expect("setunion", "[['a', 'b'], ['b', 'c'], ['d']]", "set['a', 'b', 'c', 'd']");
+	expect("setunion", "[['a']]", "set['a']");
+	expect("setunion", "[[1], ['a']]", "set['1', 'a']");
+	expect("setunion", "[[], []]", "set[]");
+	expect("setunion", "[[1, 2], set[2, 3]]", "set[1, 2, 3]");
+	expect_err_at("setunion", "[[1], [true]]", "compatible element types", -1);
+	expect_err_at("setunion", "['a', ['b']]", "must be a set or a list, not a string", 0);
+	expect_err_at("setunion", "[null, ['b']]", "must not be null", 0);
+	expect("setintersection", "[['a', 'b'], ['b', 'c'], ['b', 'd']]", "set['b']");
+	expect("setintersection", "[['a'], []]", "set[]");
+	expect("setintersection", "[[1, 2], ['1']]", "set['1']");
+	expect("setsubtract", "[['a', 'b', 'c'], ['a', 'c']]", "set['b']");
+	expect("setsubtract", "[[1, 2], ['2']]", "set['1']");
+	expect_err_at("setsubtract", "[[1], [true]]", "compatible element types", -1);
+	expect("setproduct", "[['d', 's'], ['a1', 'a2']]",
+	       "[['d', 'a1'], ['d', 'a2'], ['s', 'a1'], ['s', 'a2']]");
+	expect("setproduct", "[['a'], []]", "[]");
+	expect("setproduct", "[set['b', 'a'], ['x']]", "set[['a', 'x'], ['b', 'x']]");
+	expect("setproduct", "[[1, 'a'], [true]]", "[['1', true], ['a', true]]");
+	expect("setproduct", "[['a', 'b'], ['c'], [1, 2]]",
+	       "[['a', 'c', 1], ['a', 'c', 2], ['b', 'c', 1], ['b', 'c', 2]]");
+	expect_err_at("setproduct", "[['a']]", "at least two arguments", -1);
+	expect_err_at("setproduct", "[[1, true], ['a']]", "cannot convert", 0);
+	expect_err_at("setproduct", "[['a'], 'b']", "must be a set or a list", 1);
+	expect("sensitive", "['x']", "!'x'");
+	expect("sensitive", "[?s]", "?s");
+	{
+		struct diag_ctx diag;
+		struct value *r;
+		diag_init(&diag);
+		r = call("sensitive", "[?s]", &diag);
+		check(r && (r->marks & VAL_SENSITIVE) && (r->marks & VAL_UNKNOWN), "sensitive(?s)",
+		      "want an unknown sensitive value");
+		val_unref(r);
+		r = call("sensitive", "[{a = 1}]", &diag);
+		check(r && (r->marks & VAL_SENSITIVE), "sensitive({a = 1})", "want it marked");
+		val_unref(r);
+		diag_release(&diag);
+	}
+}
+
+static void test_hashes(void)
+{
+	expect("md5", "['hello world']", "'5eb63bbbe01eeed093cb22bb8f5acdc3'");
+	expect("md5", "['']", "'d41d8cd98f00b204e9800998ecf8427e'");
+	expect("md5", "[12]", "'c20ad4d76fe97759aa27a0c99bff6710'");
+	expect("sha1", "['hello world']", "'2aae6c35c94fcfb415dbe95f408b9ce91ee846ed'");
+	expect("sha512", "['']", "'cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+	       "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e'");
+	expect("base64sha256", "['hello world']", "'uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek='");
+	expect("base64sha512", "['hello world']", "'MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9"
+	       "JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw=='");
+	expect_err_at("md5", "[null]", "must not be null", 0);
+	expect_err_at("sha1", "[[1]]", "must be a string", 0);
+	expect("urlencode", "['Hello World!']", "'Hello+World%21'");
+	expect("urlencode", "['a+b=c&d/e?f#g']", "'a%2Bb%3Dc%26d%2Fe%3Ff%23g'");
+	expect("urlencode", "['-_.~']", "'-_.~'");
+	expect("urlencode", "['\\u00e9']", "'%C3%A9'");
+	expect("urlencode", "['']", "''");
+}
+
 static void test_cidr(void)
 {
 	expect("cidrsubnet", "['172.16.0.0/12', 4, 2]", "'172.18.0.0/16'");
@@ -1056,6 +1303,28 @@ static void write_file(const char *dir, const char *name, const char *data, size
 	fclose(f);
 }
 
+static void test_cidrsubnets(void)
+{
+	expect("cidrsubnets", "['10.1.0.0/16', 4, 4, 8, 4]",
+	       "['10.1.0.0/20', '10.1.16.0/20', '10.1.32.0/24', '10.1.48.0/20']");
+	expect("cidrsubnets", "['fd00:fd12:3456:7890::/56', 16, 16, 16, 32]",
+	       "['fd00:fd12:3456:7800::/72', 'fd00:fd12:3456:7800:100::/72', "
+	       "'fd00:fd12:3456:7800:200::/72', 'fd00:fd12:3456:7800:300::/88']");
+	expect("cidrsubnets", "['10.0.0.0/8']", "[]");
+	expect("cidrsubnets", "['10.0.0.0/30', 1, '1']", "['10.0.0.0/31', '10.0.0.2/31']");
+	/* a smaller subnet after a larger one is aligned to its own size */
+	expect("cidrsubnets", "['10.0.0.0/24', 2, 1]", "['10.0.0.0/26', '10.0.0.128/25']");
+	expect_err_at("cidrsubnets", "['10.0.0.0/24', 2, 1, 2]", "not enough remaining address space "
+		      "for a subnet with a prefix of 26 bits after 10.0.0.128/25", 3);
+	expect_err_at("cidrsubnets", "['10.0.0.0/30', 3]", "would extend prefix to 33 bits, which is "
+		      "too long for an IPv4 address", 1);
+	expect_err_at("cidrsubnets", "['10.0.0.0/8', 0]", "at least one bit", 1);
+	expect_err_at("cidrsubnets", "['fd00::/8', 33]", "more than 32 bits", 1);
+	expect_err_at("cidrsubnets", "['10.0.0.0/8', 1.5]", "whole number", 1);
+	expect_err_at("cidrsubnets", "['10.0.0/8', 1]", "must be a CIDR block", 0);
+	expect_err_hidden("cidrsubnets", "[!'hunter2', 1]", 0, "hunter");
+}
+
 static void test_files(void)
 {
 	char dir[] = "/tmp/stk-test-functions-XXXXXX", path[600];
@@ -1094,6 +1363,19 @@ static void test_files(void)
 	expect("filesha256", "['bad.bin']",
 	       "'b3d510ef04275ca8e698e5b3cbb0ece3949ef9252f0cdc839e9ee347409a2209'");
 	expect_err_at("filesha256", "['missing.txt']", "no file exists", 0);
+	expect("filemd5", "['hello.txt']", "'b10a8db164e0754105b7a99be72e3fe5'");
+	expect("filesha1", "['hello.txt']", "'0a4d55a8d778e5022fab701977c5d840bbc486d0'");
+	expect("filesha512", "['hello.txt']", "'2c74fd17edafd80e8447b0d46741ee243b7eb74dd2149a0ab1b9246fb30382f"
+	       "27e853d8585719e0e67cbda0daa8f51671064615d645ae27acb15bfb1447f459b'");
+	expect("filebase64", "['hello.txt']", "'SGVsbG8gV29ybGQ='");
+	expect("filebase64", "['bad.bin']", "'//4='");
+	expect("filebase64sha256", "['hello.txt']", "'pZGm1Av0IEBKARczz7exkNYsZb8LzaMrV7J32a2fFG4='");
+	expect("filebase64sha512", "['hello.txt']", "'LHT9F+2v2A6ER7DUZ0HuJDt+t03SFJoKsbkkb7MDgvJ+hT2FhXGeDm"
+	       "fL2g2qj1FnEGRhXWRa4nrLFb+xRH9Fmw=='");
+	expect_err_at("filemd5", "['missing.txt']", "no file exists at missing.txt", 0);
+	expect_err_at("filebase64", "['sub']", "is a directory", 0);
+	expect_err_hidden("filesha512", "[!'hunter2SECRET']", 0, "hunter");
+	expect_err_hidden("filebase64", "[!'hunter2SECRET']", 0, "hunter");
 	expect("templatefile", "['t.tmpl', {name = 'x', other = 1}]", "'t.tmpl|2'");
 	expect("templatefile", "['t.tmpl', {}]", "'t.tmpl|0'");
 	expect("templatefile", "['./sub/../t.tmpl', {}]", "'./sub/../t.tmpl|0'");
@@ -1238,7 +1520,12 @@ int main(void)
 	test_collections();
 	test_conversions();
 	test_encoding();
+	test_numbers_more();
+	test_strings_more();
+	test_collections_more();
+	test_hashes();
 	test_cidr();
+	test_cidrsubnets();
 	test_files();
 	test_timestamp();
 	test_shared_values();
