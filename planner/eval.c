@@ -896,7 +896,7 @@ static struct value *eval_call(struct frame *f, const struct ast_expr *e)
 	n = buf_count(&args, struct value *);
 	for (size_t i = 0; i < n; i++)
 		m |= val_deep_marks(buf_at(&args, struct value *, i));
-	if ((m & VAL_UNKNOWN) && !sig->takes_unknown) {
+	if ((m & VAL_UNKNOWN) && !(sig->flags & FUNC_TAKES_UNKNOWN)) {
 		r = unknown_from(VAL_DYNAMIC, m);
 		goto out;
 	}
@@ -920,7 +920,8 @@ static struct value *eval_call(struct frame *f, const struct ast_expr *e)
 		.evaluator = f->ec,
 	};
 	r = sig->impl(&fc, (struct value **)(void *)args.data, n);
-	r = with_marks(r, m & VAL_SENSITIVE);
+	if (!(sig->flags & FUNC_KEEPS_MARKS))
+		r = with_marks(r, m & VAL_SENSITIVE);
 out:
 	for (size_t i = 0; i < buf_count(&args, struct value *); i++)
 		val_unref(buf_at(&args, struct value *, i));

@@ -5,6 +5,8 @@
  * lists them).
  * Ownership: implementations borrow their arguments and return a new reference, or NULL after
  * adding exactly one error diagnostic. */
+/* memmem */
+#define _GNU_SOURCE
 #include "stdlib/functions.h"
 
 #include <errno.h>
@@ -608,6 +610,24 @@ static struct value *f_endswith(struct func_call *fc, struct value **args, size_
 {
 	(void)n;
 	return affix(fc, args, "endswith", "the suffix", 1, 1);
+}
+
+/* strcontains(string, substr): whether substr is anywhere in string (Terraform 1.5). */
+static struct value *f_strcontains(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "strcontains" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT;
+	const char *s, *sub;
+	size_t len, slen;
+	struct value *r = NULL;
+
+	(void)n;
+	if ((s = want_str(&c, args, 0, "the string", &t0, &len)) &&
+	    (sub = want_str(&c, args, 1, "the substring", &t1, &slen)))
+		r = val_bool(!slen || (slen <= len && memmem(s, len, sub, slen) != NULL));
+	buf_release(&t0);
+	buf_release(&t1);
+	return r;
 }
 
 /* Removes every newline at the end: the regexp (?:\r\n?|\n)*\z, i.e. any run of CR and LF. */
@@ -3017,13 +3037,42 @@ static struct value *f_tomap(struct func_call *fc, struct value **args, size_t n
 	return to_collection(&c, 0, args[0], VT_MAP);
 }
 
-/* sensitive(value): the value marked sensitive, known or not. (nonsensitive and issensitive
- * need the evaluator to leave their result's marks alone, which it does not yet do.) */
+/* sensitive(value): the value marked sensitive, known or not. */
 static struct value *f_sensitive(struct func_call *fc, struct value **args, size_t n)
 {
 	(void)fc;
 	(void)n;
 	return val_mark(args[0], VAL_SENSITIVE);
+}
+
+/* nonsensitive(value): the value without its own sensitive mark (elements marked on their own
+ * keep theirs), known or not; a value that is not sensitive comes back as it is, as in
+ * Terraform 1.8 and later. The evaluator leaves the result's marks alone (FUNC_KEEPS_MARKS). */
+static struct value *f_nonsensitive(struct func_call *fc, struct value **args, size_t n)
+{
+	struct value *v = args[0], *c, *u;
+
+	(void)fc;
+	(void)n;
+	if (!(v->marks & VAL_SENSITIVE))
+		return val_ref(v);
+	c = val_unmark(v);
+	if (!(v->marks & VAL_UNKNOWN))
+		return c;
+	u = val_mark(c, VAL_UNKNOWN);
+	val_unref(c);
+	return u;
+}
+
+/* issensitive(value): whether the value itself is marked sensitive; for a value not known
+ * yet and not marked, not known either (it may turn out sensitive). Never sensitive itself. */
+static struct value *f_issensitive(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)fc;
+	(void)n;
+	if (args[0]->marks & VAL_SENSITIVE)
+		return val_bool(1);
+	return args[0]->marks & VAL_UNKNOWN ? val_unknown(VAL_BOOL) : val_bool(0);
 }
 
 /* ---- collections ---- */
@@ -4640,8 +4689,8 @@ static struct value *f_timestamp(struct func_call *fc, struct value **args, size
 
 const struct func_sig func_table[] = {
 	{ "abs", 1, 1, "abs(number)", f_abs, 0 },
-	{ "alltrue", 1, 1, "alltrue(list)", f_alltrue, 1 },
-	{ "anytrue", 1, 1, "anytrue(list)", f_anytrue, 1 },
+	{ "alltrue", 1, 1, "alltrue(list)", f_alltrue, FUNC_TAKES_UNKNOWN },
+	{ "anytrue", 1, 1, "anytrue(list)", f_anytrue, FUNC_TAKES_UNKNOWN },
 	{ "base64decode", 1, 1, "base64decode(string)", f_base64decode, 0 },
 	{ "base64encode", 1, 1, "base64encode(string)", f_base64encode, 0 },
 	{ "base64sha256", 1, 1, "base64sha256(string)", f_base64sha256, 0 },
@@ -4656,8 +4705,8 @@ const struct func_sig func_table[] = {
 	{ "cidrnetmask", 1, 1, "cidrnetmask(prefix)", f_cidrnetmask, 0 },
 	{ "cidrsubnet", 3, 3, "cidrsubnet(prefix, newbits, netnum)", f_cidrsubnet, 0 },
 	{ "cidrsubnets", 1, -1, "cidrsubnets(prefix, newbits...)", f_cidrsubnets, 0 },
-	{ "coalesce", 1, -1, "coalesce(value, ...)", f_coalesce, 1 },
-	{ "coalescelist", 1, -1, "coalescelist(list, ...)", f_coalescelist, 1 },
+	{ "coalesce", 1, -1, "coalesce(value, ...)", f_coalesce, FUNC_TAKES_UNKNOWN },
+	{ "coalescelist", 1, -1, "coalescelist(list, ...)", f_coalescelist, FUNC_TAKES_UNKNOWN },
 	{ "compact", 1, 1, "compact(list)", f_compact, 0 },
 	{ "concat", 1, -1, "concat(list, ...)", f_concat, 0 },
 	{ "contains", 2, 2, "contains(collection, value)", f_contains, 0 },
@@ -4679,11 +4728,12 @@ const struct func_sig func_table[] = {
 	{ "formatlist", 1, -1, "formatlist(spec, values...)", f_formatlist, 0 },
 	{ "indent", 2, 2, "indent(spaces, string)", f_indent, 0 },
 	{ "index", 2, 2, "index(list, value)", f_index, 0 },
+	{ "issensitive", 1, 1, "issensitive(value)", f_issensitive, FUNC_TAKES_UNKNOWN | FUNC_KEEPS_MARKS },
 	{ "join", 2, -1, "join(separator, list)", f_join, 0 },
 	{ "jsondecode", 1, 1, "jsondecode(string)", f_jsondecode, 0 },
 	{ "jsonencode", 1, 1, "jsonencode(value)", f_jsonencode, 0 },
 	{ "keys", 1, 1, "keys(map)", f_keys, 0 },
-	{ "length", 1, 1, "length(value)", f_length, 1 },
+	{ "length", 1, 1, "length(value)", f_length, FUNC_TAKES_UNKNOWN },
 	{ "log", 2, 2, "log(number, base)", f_log, 0 },
 	{ "lookup", 2, 3, "lookup(map, key, default)", f_lookup, 0 },
 	{ "lower", 1, 1, "lower(string)", f_lower, 0 },
@@ -4692,6 +4742,7 @@ const struct func_sig func_table[] = {
 	{ "md5", 1, 1, "md5(string)", f_md5, 0 },
 	{ "merge", 0, -1, "merge(map, ...)", f_merge, 0 },
 	{ "min", 1, -1, "min(number, ...)", f_min, 0 },
+	{ "nonsensitive", 1, 1, "nonsensitive(value)", f_nonsensitive, FUNC_TAKES_UNKNOWN | FUNC_KEEPS_MARKS },
 	{ "one", 1, 1, "one(list)", f_one, 0 },
 	{ "parseint", 2, 2, "parseint(string, base)", f_parseint, 0 },
 	{ "pow", 2, 2, "pow(number, power)", f_pow, 0 },
@@ -4700,7 +4751,7 @@ const struct func_sig func_table[] = {
 	{ "regexall", 2, 2, "regexall(pattern, string)", f_regexall, 0 },
 	{ "replace", 3, 3, "replace(string, substring, replacement)", f_replace, 0 },
 	{ "reverse", 1, 1, "reverse(list)", f_reverse, 0 },
-	{ "sensitive", 1, 1, "sensitive(value)", f_sensitive, 1 },
+	{ "sensitive", 1, 1, "sensitive(value)", f_sensitive, FUNC_TAKES_UNKNOWN },
 	{ "setintersection", 1, -1, "setintersection(set, ...)", f_setintersection, 0 },
 	{ "setproduct", 1, -1, "setproduct(set, set, ...)", f_setproduct, 0 },
 	{ "setsubtract", 2, 2, "setsubtract(set, set)", f_setsubtract, 0 },
@@ -4713,6 +4764,7 @@ const struct func_sig func_table[] = {
 	{ "sort", 1, 1, "sort(list)", f_sort, 0 },
 	{ "split", 2, 2, "split(separator, string)", f_split, 0 },
 	{ "startswith", 2, 2, "startswith(string, prefix)", f_startswith, 0 },
+	{ "strcontains", 2, 2, "strcontains(string, substr)", f_strcontains, 0 },
 	{ "strrev", 1, 1, "strrev(string)", f_strrev, 0 },
 	{ "substr", 3, 3, "substr(string, offset, length)", f_substr, 0 },
 	{ "sum", 1, 1, "sum(list)", f_sum, 0 },

@@ -38,8 +38,14 @@ struct func_sig {
 	int max_args;        /* -1: any number */
 	const char *usage;   /* "cidrsubnet(prefix, newbits, netnum)" */
 	func_impl impl;
-	int takes_unknown;   /* called even when an argument is unknown (coalesce, length) */
+	int flags;           /* FUNC_TAKES_UNKNOWN, FUNC_KEEPS_MARKS */
 };
+
+/* called even when an argument is unknown (coalesce, length) */
+#define FUNC_TAKES_UNKNOWN 1
+/* the result's sensitivity is the function's own (nonsensitive, issensitive): the call does
+ * not add its arguments' to it */
+#define FUNC_KEEPS_MARKS 2
 
 extern const struct func_sig func_table[];   /* NULL-name-terminated, sorted by name */
 

@@ -484,6 +484,9 @@ static void test_strings(void)
 	expect("endswith", "['hello world', 'world']", "true");
 	expect("endswith", "['hello world', 'hello']", "false");
 	expect("endswith", "['', '']", "true");
+	expect("strcontains", "['hello world', 'o w']", "true");
+	expect("strcontains", "['hello', 'hello!']", "false");
+	expect("strcontains", "['', '']", "true");
 	expect("startswith", "['hello world', 'hello']", "true");
 	expect("startswith", "['hello world', 'world']", "false");
 	expect("startswith", "[12345, 12]", "true");
@@ -1434,7 +1437,7 @@ static void test_table(void)
 	check(sorted, "func_table", "not sorted by name");
 	check(impls, "func_table", "a function other than try and can has no implementation");
 	check(!func_find("nope"), "func_find(nope)", "found a function that does not exist");
-	check(func_find("length")->takes_unknown && func_find("coalesce")->takes_unknown,
+	check((func_find("length")->flags & FUNC_TAKES_UNKNOWN) && (func_find("coalesce")->flags & FUNC_TAKES_UNKNOWN),
 	      "func_table", "length and coalesce take unknowns");
 }
 
