@@ -17,6 +17,7 @@
 #include <math.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -186,6 +187,45 @@ static int utf8_valid(const char *s, size_t n)
 		i += w;
 	}
 	return 1;
+}
+
+/* Go's strconv.Quote (fmt's %q), how cty quotes text in its messages. */
+static void go_quote(const char *s, size_t n, struct buf *out)
+{
+	static const uc_general_category_t *printable[] = {
+		&UC_CATEGORY_L, &UC_CATEGORY_M, &UC_CATEGORY_N, &UC_CATEGORY_P, &UC_CATEGORY_S,
+	};
+	size_t i = 0, w;
+
+	buf_addch(out, '"');
+	while (i < n) {
+		int32_t c = utf8_decode((const unsigned char *)s + i, n - i, &w);
+		int print = c == ' ' || (c > 0x20 && c < 0x7f);
+
+		for (size_t k = 0; c >= 0x80 && !print && k < 5; k++)
+			print = uc_is_general_category((ucs4_t)c, *printable[k]);
+		if (c == '"' || c == '\\')
+			buf_printf(out, "\\%c", (int)c);
+		else if (print)
+			buf_add(out, s + i, w);
+		else if (c >= '\a' && c <= '\r')
+			buf_printf(out, "\\%c", "abtnvfr"[c - '\a']);
+		else if (c < 0x80)
+			buf_printf(out, "\\x%02x", (unsigned)(unsigned char)s[i]);
+		else
+			buf_printf(out, c < 0x10000 ? "\\u%04x" : "\\U%08x", (unsigned)c);
+		i += w;
+	}
+	buf_addch(out, '"');
+}
+
+/* Text from argument v quoted as cty quotes it, or "(sensitive value)". */
+static void quoted_from(const struct value *v, const char *s, size_t n, struct buf *out)
+{
+	if (val_is_sensitive(v))
+		buf_addstr(out, "(sensitive value)");
+	else
+		go_quote(s, n, out);
 }
 
 /* ---- grapheme clusters ----
@@ -1870,6 +1910,199 @@ static struct value *f_jsondecode(struct func_call *fc, struct value **args, siz
 	json_decref(j);
 out:
 	buf_release(&tmp);
+	return r;
+}
+
+/* ---- CSV (Go's encoding/csv, as cty's csvdecode reads with it) ---- */
+
+struct csv_reader {
+	char *s;          /* a copy of the input: a line's \r\n becomes \n in place */
+	size_t n, pos;
+	long num_line;    /* lines read, as Go counts them (the end of the input is one) */
+};
+
+/* Go's readLine: the next line with its \n; \r\n ends a line as \n does, and a \r at the very
+ * end is dropped. Returns 0 at the end of the input. */
+static int csv_line(struct csv_reader *r, char **line, size_t *len)
+{
+	char *nl = memchr(r->s + r->pos, '\n', r->n - r->pos);
+	size_t end = nl ? (size_t)(nl - r->s) + 1 : r->n;
+
+	*line = r->s + r->pos;
+	*len = end - r->pos;
+	r->pos = end;
+	r->num_line++;
+	if (!*len)
+		return 0;
+	if (!nl && (*line)[*len - 1] == '\r')
+		(*len)--;
+	if (*len >= 2 && (*line)[*len - 2] == '\r' && (*line)[*len - 1] == '\n') {
+		(*line)[*len - 2] = '\n';
+		(*len)--;
+	}
+	return 1;
+}
+
+static size_t nl_len(const char *line, size_t len)
+{
+	return len && line[len - 1] == '\n';
+}
+
+/* Go's readRecord: the fields of the next record, each a NUL-terminated string in *text with
+ * its offset in *starts. Returns 1 with *at_line the line the record starts on, 0 at the end,
+ * or -1 with *at_line the line Go reports and *err Go's words of the error. */
+static int csv_record(struct csv_reader *r, struct buf *text, struct buf *starts, long *at_line,
+		      const char **err)
+{
+	char *line;
+	size_t len;
+	int got;
+	long pos_line;
+
+	buf_reset(text);
+	buf_reset(starts);
+	while ((got = csv_line(r, &line, &len)) && len == nl_len(line, len))
+		;   /* empty lines are skipped */
+	if (!got)
+		return 0;
+	pos_line = *at_line = r->num_line;
+	for (;;) {
+		size_t start = text->len;
+		buf_add(starts, &start, sizeof start);
+		if (!len || line[0] != '"') {
+			char *comma = memchr(line, ',', len);
+			size_t flen = comma ? (size_t)(comma - line) : len - nl_len(line, len);
+			if (memchr(line, '"', flen)) {
+				*at_line = r->num_line;
+				*err = "bare \" in non-quoted-field";
+				return -1;
+			}
+			buf_add(text, line, flen);
+			buf_addch(text, '\0');
+			if (!comma)
+				return 1;
+			line += flen + 1;
+			len -= flen + 1;
+			continue;
+		}
+		line++;
+		len--;
+		for (;;) {
+			char *q = memchr(line, '"', len);
+			if (q) {
+				size_t k = (size_t)(q - line);
+				buf_add(text, line, k);
+				line += k + 1;
+				len -= k + 1;
+				if (len && line[0] == '"') {
+					buf_addch(text, '"');
+					line++;
+					len--;
+				} else if (len && line[0] == ',') {
+					line++;
+					len--;
+					break;
+				} else if (nl_len(line, len) == len) {
+					buf_addch(text, '\0');
+					return 1;
+				} else {
+					*at_line = r->num_line;
+					*err = "extraneous or missing \" in quoted-field";
+					return -1;
+				}
+			} else if (len) {
+				/* the field goes on over the next line */
+				buf_add(text, line, len);
+				if (csv_line(r, &line, &len) && len)
+					pos_line++;
+			} else {
+				*at_line = pos_line;
+				*err = "extraneous or missing \" in quoted-field";
+				return -1;
+			}
+		}
+		buf_addch(text, '\0');
+	}
+}
+
+/* csvdecode(string): a list with a map for each record after the first, the header, whose
+ * fields are the keys. Every record must have as many fields as the header. */
+static struct value *f_csvdecode(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "csvdecode" };
+	struct buf tmp = BUF_INIT, head = BUF_INIT, hstarts = BUF_INIT, text = BUF_INIT,
+		   starts = BUF_INIT, rows = BUF_INIT, q = BUF_INIT;
+	struct csv_reader rd = { 0 };
+	struct value *r = NULL;
+	const char *s, *err;
+	size_t len, nh;
+	long line;
+	int got;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the string", &tmp, &len)))
+		goto out;
+	rd.s = xmalloc(len + 1);
+	memcpy(rd.s, s, len);
+	rd.n = len;
+	if ((got = csv_record(&rd, &head, &hstarts, &line, &err)) <= 0) {
+		if (!got)
+			fail(&c, 0, "missing header line; the first line must name the columns");
+		else
+			fail(&c, 0, "CSV parse error on line %ld: %s", line, err);
+		goto out;
+	}
+	nh = buf_count(&hstarts, size_t);
+	for (size_t i = 0; i < nh; i++) {
+		const char *name = head.data + buf_at(&hstarts, size_t, i);
+		size_t end = i + 1 < nh ? buf_at(&hstarts, size_t, i + 1) - 1 : head.len - 1;
+		/* a key is a C string */
+		if (strlen(name) != end - buf_at(&hstarts, size_t, i)) {
+			fail(&c, 0, "a column name must not contain a NUL character");
+			goto out;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(name, head.data + buf_at(&hstarts, size_t, k))) {
+				quoted_from(args[0], name, strlen(name), &q);
+				fail(&c, 0, "duplicate column name %s; each column must have its own name",
+				     q.data);
+				goto out;
+			}
+	}
+	while ((got = csv_record(&rd, &text, &starts, &line, &err)) > 0) {
+		struct val_pair *pairs;
+		struct value *row;
+		if (buf_count(&starts, size_t) != nh) {
+			/* Go reports the line the record starts on */
+			fail(&c, 0, "CSV parse error on line %ld: wrong number of fields; every record "
+			     "must have as many fields as the header (%zu)", line, nh);
+			goto out;
+		}
+		pairs = xmalloc(nh * sizeof *pairs);
+		for (size_t i = 0; i < nh; i++) {
+			size_t at = buf_at(&starts, size_t, i);
+			size_t end = i + 1 < nh ? buf_at(&starts, size_t, i + 1) - 1 : text.len - 1;
+			pairs[i].key = xstrdup(head.data + buf_at(&hstarts, size_t, i));
+			pairs[i].val = val_string(text.data + at, end - at);
+		}
+		row = val_map_take(pairs, nh);
+		free(pairs);
+		buf_add(&rows, &row, sizeof row);
+	}
+	if (got < 0) {
+		fail(&c, 0, "CSV parse error on line %ld: %s", line, err);
+		goto out;
+	}
+	r = list_from(&rows);
+out:
+	unref_all(&rows);
+	free(rd.s);
+	buf_release(&tmp);
+	buf_release(&head);
+	buf_release(&hstarts);
+	buf_release(&text);
+	buf_release(&starts);
+	buf_release(&q);
 	return r;
 }
 
@@ -4685,16 +4918,775 @@ static struct value *f_timestamp(struct func_call *fc, struct value **args, size
 	return val_cstring(s);
 }
 
+/* ---- dates ----
+ * Timestamps are read as Go's time.Parse(time.RFC3339, ...) reads them, since Terraform's
+ * parseTimestamp is that call: with its leniencies (a one-digit hour, a comma before the
+ * fraction, offsets up to 24:60) and its errors in cty's words. A time keeps the offset it
+ * was written with, and is shown in it. */
+
+struct gotime {
+	int64_t sec;    /* seconds since the epoch, UTC */
+	long nsec;      /* 0 .. 999999999 */
+	int off;        /* the timestamp's own offset east of UTC, in seconds */
+};
+
+/* cty's message for Go's time.ParseError: elem is the layout element that failed ("" past
+ * the end), rest the input from where it failed, range_msg Go's own ": ... out of range"
+ * text when it has one. */
+static void ts_error(const struct value *v, const char *elem, const char *rest, size_t rn,
+		     const char *range_msg, struct buf *out)
+{
+	static const char *const names[][2] = {
+		{ "2006", "year" }, { "01", "month" }, { "02", "day of month" }, { "15", "hour" },
+		{ "04", "minute" }, { "05", "second" }, { "Z07:00", "UTC offset" },
+	};
+	const char *what = "timestamp segment";
+
+	buf_addstr(out, "not a valid RFC3339 timestamp");
+	if (!*elem && !rn && range_msg) {
+		buf_addstr(out, range_msg);
+		return;
+	}
+	if (!strcmp(elem, "T")) {
+		buf_addstr(out, ": missing required time introducer 'T'");
+		return;
+	}
+	if (!strcmp(elem, ":") || !strcmp(elem, "-")) {
+		if (!rn) {
+			buf_printf(out, ": end of string where \"%s\" is expected", elem);
+		} else {
+			buf_addstr(out, ": found ");
+			quoted_from(v, rest, rn, out);
+			buf_printf(out, " where \"%s\" is expected", elem);
+		}
+		return;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(elem, names[i][0]))
+			what = names[i][1];
+	if (!rn) {
+		buf_printf(out, ": end of string before %s", what);
+		return;
+	}
+	buf_addstr(out, ": cannot use ");
+	quoted_from(v, rest, rn, out);
+	buf_printf(out, " as %s", what);
+}
+
+static int is_digit_at(const char *s, size_t n, size_t i)
+{
+	return i < n && s[i] >= '0' && s[i] <= '9';
+}
+
+/* Go's getnum: one or two digits (exactly two when fixed); -1, consuming nothing, if there
+ * are none. */
+static int go_getnum(const char *s, size_t n, size_t *i, int fixed)
+{
+	if (!is_digit_at(s, n, *i))
+		return -1;
+	if (!is_digit_at(s, n, *i + 1)) {
+		if (fixed)
+			return -1;
+		return s[(*i)++] - '0';
+	}
+	*i += 2;
+	return (s[*i - 2] - '0') * 10 + (s[*i - 1] - '0');
+}
+
+static int days_in(int month, int year)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* Reads argument arg as an RFC 3339 timestamp; fails naming what is wrong. */
+static int want_time(const struct fctx *c, struct value **args, int arg, struct gotime *t)
+{
+	/* the layout's elements, in order, with the separator before each */
+	static const char *const elems[] = { "2006", "01", "02", "15", "04", "05" };
+	static const char seps[] = { 0, '-', '-', 'T', ':', ':' };
+	struct buf tmp = BUF_INIT, msg = BUF_INIT;
+	const char *s, *elem = "", *range_msg = NULL;
+	size_t n, i = 0, at = 0;
+	int f[6] = { 0 }, ok = 0;
+	struct tm tm;
+
+	if (!(s = want_str(c, args, arg, "the timestamp", &tmp, &n)))
+		goto out;
+	for (int k = 0; k < 6; k++) {
+		size_t start;
+		if (seps[k]) {
+			if (i >= n || s[i] != seps[k]) {
+				elem = seps[k] == 'T' ? "T" : seps[k] == '-' ? "-" : ":";
+				at = i;
+				goto bad;
+			}
+			i++;
+		}
+		elem = elems[k];
+		start = i;
+		if (k == 0) {
+			/* four characters, the first a digit, then Go's atoi of them */
+			if (n - i < 4 || !is_digit_at(s, n, i)) {
+				at = i;
+				goto bad;
+			}
+			i += 4;
+			for (size_t j = start; j < i; j++)
+				if (!is_digit_at(s, n, j)) {
+					at = i;
+					goto bad;
+				}
+			f[0] = (s[start] - '0') * 1000 + (s[start + 1] - '0') * 100 +
+			       (s[start + 2] - '0') * 10 + (s[start + 3] - '0');
+			continue;
+		}
+		if ((f[k] = go_getnum(s, n, &i, k != 3)) < 0) {
+			at = i;
+			goto bad;
+		}
+		if ((k == 1 && (f[k] < 1 || f[k] > 12)) || (k == 3 && f[k] >= 24) ||
+		    (k >= 4 && f[k] >= 60)) {
+			at = i;
+			goto bad;
+		}
+	}
+	/* a fraction of a second, when there are digits after the point: Go keeps nine */
+	t->nsec = 0;
+	if (n - i >= 2 && (s[i] == '.' || s[i] == ',') && is_digit_at(s, n, i + 1)) {
+		size_t j = i + 1, k;
+		for (k = 0; is_digit_at(s, n, j); j++, k++)
+			if (k < 9)
+				t->nsec = t->nsec * 10 + (s[j] - '0');
+		for (; k < 9; k++)
+			t->nsec *= 10;
+		i = j;
+	}
+	elem = "Z07:00";
+	if (i < n && s[i] == 'Z') {
+		t->off = 0;
+		i++;
+	} else {
+		int hr, mm;
+		size_t p;
+		if (n - i < 6 || s[i + 3] != ':') {
+			at = i;
+			goto bad;
+		}
+		p = i + 1;
+		hr = go_getnum(s, i + 3, &p, 1);
+		p = i + 4;
+		mm = hr < 0 ? -1 : go_getnum(s, i + 6, &p, 1);
+		i += 6;
+		at = i;
+		if (hr < 0 || mm < 0 || hr > 24 || mm > 60 || (s[i - 6] != '+' && s[i - 6] != '-'))
+			goto bad;
+		t->off = (s[i - 6] == '-' ? -1 : 1) * (hr * 60 + mm) * 60;
+	}
+	if (i < n) {
+		elem = "";
+		at = i;
+		goto bad;
+	}
+	if (f[2] < 1 || f[2] > days_in(f[1], f[0])) {
+		elem = "";
+		at = n;
+		range_msg = ": day out of range";
+		goto bad;
+	}
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = f[0] - 1900;
+	tm.tm_mon = f[1] - 1;
+	tm.tm_mday = f[2];
+	tm.tm_hour = f[3];
+	tm.tm_min = f[4];
+	tm.tm_sec = f[5];
+	t->sec = (int64_t)timegm(&tm) - t->off;
+	ok = 1;
+	goto out;
+bad:
+	ts_error(args[arg], elem, s + at, n - at, range_msg, &msg);
+	fail(c, arg, "%s", msg.data);
+out:
+	buf_release(&tmp);
+	buf_release(&msg);
+	return ok ? 0 : -1;
+}
+
+/* The fields of t's time of day and date in its own offset. */
+static void time_fields(const struct gotime *t, struct tm *tm)
+{
+	time_t local = (time_t)(t->sec + t->off);
+	gmtime_r(&local, tm);
+}
+
+/* An offset as Go's layouts "Z07:00" (z_utc, colon), "-07:00" (colon) and "-0700" write it. */
+static void zone_text(int off, int z_utc, int colon, struct buf *out)
+{
+	int zone = off / 60;
+
+	if (z_utc && !off) {
+		buf_addch(out, 'Z');
+		return;
+	}
+	buf_printf(out, "%c%02d%s%02d", zone < 0 ? '-' : '+', abs(zone) / 60, colon ? ":" : "",
+		   abs(zone) % 60);
+}
+
+/* Go's time.RFC3339 layout: the year with at least four digits, no fraction. */
+static struct value *time_value(const struct gotime *t)
+{
+	struct buf b = BUF_INIT;
+	struct tm tm;
+	long year;
+
+	time_fields(t, &tm);
+	year = (long)tm.tm_year + 1900;
+	buf_printf(&b, "%s%04ld-%02d-%02dT%02d:%02d:%02d", year < 0 ? "-" : "", labs(year),
+		   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	zone_text(t->off, 1, 1, &b);
+	return str_value(&b);
+}
+
+static const char *const month_names[] = {
+	"January", "February", "March", "April", "May", "June", "July", "August", "September",
+	"October", "November", "December",
+};
+static const char *const day_names[] = {
+	"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+};
+
+/* One verb of formatdate's spec: a run of len copies of letter ch. Returns the message for
+ * a run that is not a verb, else NULL. */
+static const char *date_verb(char ch, size_t len, const struct tm *tm, int off, struct buf *out)
+{
+	int h12 = tm->tm_hour % 12 ? tm->tm_hour % 12 : 12;
+	int num = -1;
+
+	switch (ch) {
+	case 'Y':
+		if (len == 2)
+			buf_printf(out, "%02d", (tm->tm_year + 1900) % 100);
+		else if (len == 4)
+			buf_printf(out, "%04d", tm->tm_year + 1900);
+		else
+			return "year must either be \"YY\" or \"YYYY\"";
+		return NULL;
+	case 'M':
+		if (len == 3 || len == 4) {
+			buf_add(out, month_names[tm->tm_mon], len == 3 ? 3 : strlen(month_names[tm->tm_mon]));
+			return NULL;
+		}
+		num = tm->tm_mon + 1;
+		if (len > 2)
+			return "month must be \"M\", \"MM\", \"MMM\", or \"MMMM\"";
+		break;
+	case 'D':
+		num = tm->tm_mday;
+		if (len > 2)
+			return "day of month must either be \"D\" or \"DD\"";
+		break;
+	case 'E':
+		if (len != 3 && len != 4)
+			return "day of week must either be \"EEE\" or \"EEEE\"";
+		buf_add(out, day_names[tm->tm_wday], len == 3 ? 3 : strlen(day_names[tm->tm_wday]));
+		return NULL;
+	case 'h':
+		num = tm->tm_hour;
+		if (len > 2)
+			return "24-hour must either be \"h\" or \"hh\"";
+		break;
+	case 'H':
+		num = h12;
+		if (len > 2)
+			return "12-hour must either be \"H\" or \"HH\"";
+		break;
+	case 'A':
+	case 'a':
+		if (len != 2)
+			return ch == 'A' ? "must be \"AA\"" : "must be \"aa\"";
+		buf_addstr(out, tm->tm_hour < 12 ? (ch == 'A' ? "AM" : "am") : (ch == 'A' ? "PM" : "pm"));
+		return NULL;
+	case 'm':
+		num = tm->tm_min;
+		if (len > 2)
+			return "minute must either be \"m\" or \"mm\"";
+		break;
+	case 's':
+		num = tm->tm_sec;
+		if (len > 2)
+			return "second must either be \"s\" or \"ss\"";
+		break;
+	case 'Z':
+		if (len == 1)
+			zone_text(off, 1, 1, out);
+		else if (len == 3 && !off)
+			buf_addstr(out, "UTC");
+		else if (len == 3 || len == 4)
+			zone_text(off, 0, 0, out);
+		else if (len == 5)
+			zone_text(off, 0, 1, out);
+		else
+			return "timezone must be Z, ZZZZ, or ZZZZZ";
+		return NULL;
+	default:
+		return "";
+	}
+	buf_printf(out, len == 2 ? "%02d" : "%d", num);
+	return NULL;
+}
+
+static int is_letter(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* formatdate(spec, timestamp): cty's FormatDate. The spec is split as its scanner splits
+ * it: a quoted literal (with '' for a quote), a run of one letter (a verb), or other text. */
+static struct value *f_formatdate(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "formatdate" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT, q = BUF_INIT;
+	struct value *r = NULL;
+	struct gotime t;
+	struct tm tm;
+	const char *f, *why;
+	size_t len, i = 0;
+
+	(void)n;
+	if (!(f = want_str(&c, args, 0, "the format", &tmp, &len)) || want_time(&c, args, 1, &t))
+		goto out;
+	time_fields(&t, &tm);
+	while (i < len) {
+		size_t j = i + 1;
+		if (f[i] == '\'' && j < len && f[j] == '\'') {
+			buf_addch(&out, '\'');
+			i += 2;
+		} else if (f[i] == '\'') {
+			/* to the closing quote, past doubled ones; or to the end when there is none,
+			 * where a last doubled quote still closes it (as in cty) */
+			for (; j < len; j++) {
+				if (f[j] == '\'' && j + 1 < len && f[j + 1] == '\'')
+					j++;
+				else if (f[j] == '\'')
+					break;
+			}
+			j = j < len ? j + 1 : len;
+			if (j - i == 1 || f[j - 1] != '\'') {
+				fail(&c, 0, "unterminated literal '; write a quote in literal text as ''");
+				goto out;
+			}
+			for (size_t k = i + 1; k < j - 1; k++) {
+				buf_addch(&out, f[k]);
+				if (f[k] == '\'')
+					k++;
+			}
+			i = j;
+		} else if (is_letter(f[i])) {
+			while (j < len && f[j] == f[i])
+				j++;
+			if ((why = date_verb(f[i], j - i, &tm, t.off, &out))) {
+				quoted_from(args[0], f + i, j - i, &q);
+				fail(&c, 0, "invalid date format verb %s%s%s%s", q.data, *why ? ": " : "",
+				     why, *why ? "" : "; put literal letters in single quotes");
+				goto out;
+			}
+			i = j;
+		} else {
+			while (j < len && f[j] != '\'' && !is_letter(f[j]))
+				j++;
+			buf_add(&out, f + i, j - i);
+			i = j;
+		}
+	}
+	r = str_value(&out);
+out:
+	buf_release(&tmp);
+	buf_release(&out);
+	buf_release(&q);
+	return r;
+}
+
+/* Go's time package quotes text its own way: every byte outside printable ASCII as \xNN.
+ * Text from a sensitive v is "(sensitive value)". */
+static void time_quote(const struct value *v, const char *s, size_t n, struct buf *out)
+{
+	if (val_is_sensitive(v)) {
+		buf_addstr(out, "(sensitive value)");
+		return;
+	}
+	buf_addch(out, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch >= 0x80)
+			buf_printf(out, "\\x%02x", ch);
+		else
+			buf_printf(out, ch == '"' || ch == '\\' ? "\\%c" : "%c", ch);
+	}
+	buf_addch(out, '"');
+}
+
+/* Go's time.ParseDuration of argument v's text s; returns the message for text it does not
+ * take (in Go's words), else NULL. */
+static const char *go_duration(const struct value *dv, const char *s, size_t n, int64_t *out,
+			       struct buf *msg)
+{
+	static const struct { const char *name; uint64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\u00b5s", 1000 }, { "\u03bcs", 1000 },
+		{ "ms", 1000000 }, { "s", 1000000000 }, { "m", 60000000000 }, { "h", 3600000000000 },
+	};
+	const uint64_t lim = (uint64_t)1 << 63;
+	uint64_t d = 0;
+	size_t i = 0;
+	int neg = 0;
+
+	if (n && (s[0] == '-' || s[0] == '+'))
+		neg = s[i++] == '-';
+	if (n - i == 1 && s[i] == '0') {
+		*out = 0;
+		return NULL;
+	}
+	if (i == n)
+		goto invalid;
+	while (i < n) {
+		uint64_t v = 0, f = 0, unit = 0;
+		double scale = 1;
+		size_t start = i, u;
+		int pre, post = 0, overflow = 0;
+
+		if (s[i] != '.' && !is_digit_at(s, n, i))
+			goto invalid;
+		for (; is_digit_at(s, n, i); i++) {
+			if (v > lim / 10)
+				goto invalid;
+			v = v * 10 + (uint64_t)(s[i] - '0');
+			if (v > lim)
+				goto invalid;
+		}
+		pre = i != start;
+		if (i < n && s[i] == '.') {
+			/* Go stops taking digits of a fraction where they would overflow */
+			for (start = ++i; is_digit_at(s, n, i); i++) {
+				uint64_t y;
+				if (overflow || f > (lim - 1) / 10) {
+					overflow = 1;
+					continue;
+				}
+				y = f * 10 + (uint64_t)(s[i] - '0');
+				if (y > lim) {
+					overflow = 1;
+					continue;
+				}
+				f = y;
+				scale *= 10;
+			}
+			post = i != start;
+		}
+		if (!pre && !post)
+			goto invalid;
+		for (u = i; i < n && s[i] != '.' && !is_digit_at(s, n, i); i++)
+			;
+		if (i == u) {
+			buf_addstr(msg, "time: missing unit in duration ");
+			goto quote;
+		}
+		for (size_t k = 0; k < sizeof units / sizeof units[0]; k++)
+			if (strlen(units[k].name) == i - u && !memcmp(units[k].name, s + u, i - u))
+				unit = units[k].ns;
+		if (!unit) {
+			buf_addstr(msg, "time: unknown unit ");
+			time_quote(dv, s + u, i - u, msg);
+			buf_addstr(msg, " in duration ");
+			goto quote;
+		}
+		if (v > lim / unit)
+			goto invalid;
+		v *= unit;
+		if (f > 0 && (v += (uint64_t)((double)f * ((double)unit / scale))) > lim)
+			goto invalid;
+		if ((d += v) > lim)
+			goto invalid;
+	}
+	if (!neg && d > lim - 1)
+		goto invalid;
+	*out = neg ? (int64_t)(0 - d) : (int64_t)d;
+	return NULL;
+invalid:
+	buf_addstr(msg, "time: invalid duration ");
+quote:
+	time_quote(dv, s, n, msg);
+	return msg->data;
+}
+
+/* timeadd(timestamp, duration): Go's t.Add(d), in t's offset, to the second. */
+static struct value *f_timeadd(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "timeadd" };
+	struct buf tmp = BUF_INIT, msg = BUF_INIT;
+	struct value *r = NULL;
+	struct gotime t;
+	const char *s, *why;
+	size_t len;
+	int64_t d = 0;
+
+	(void)n;
+	if (want_time(&c, args, 0, &t) || !(s = want_str(&c, args, 1, "the duration", &tmp, &len)))
+		goto out;
+	if ((why = go_duration(args[1], s, len, &d, &msg))) {
+		fail(&c, 1, "%s; a duration is numbers with units, such as \"1h30m\", \"-10m\" or "
+		     "\"1.5s\" (units ns, us, ms, s, m, h)", why);
+		goto out;
+	}
+	t.sec += d / 1000000000;
+	t.nsec += (long)(d % 1000000000);
+	if (t.nsec < 0) {
+		t.nsec += 1000000000;
+		t.sec--;
+	} else if (t.nsec >= 1000000000) {
+		t.nsec -= 1000000000;
+		t.sec++;
+	}
+	r = time_value(&t);
+out:
+	buf_release(&tmp);
+	buf_release(&msg);
+	return r;
+}
+
+/* timecmp(a, b): -1, 0 or 1 as a is before, at or after b, whatever their offsets. */
+static struct value *f_timecmp(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "timecmp" };
+	struct gotime a, b;
+
+	(void)n;
+	if (want_time(&c, args, 0, &a) || want_time(&c, args, 1, &b))
+		return NULL;
+	if (a.sec != b.sec)
+		return val_number(a.sec < b.sec ? -1 : 1);
+	return val_number(a.nsec < b.nsec ? -1 : a.nsec > b.nsec);
+}
+
+/* ---- paths: Go's path/filepath on Unix, as Terraform's basename, dirname, abspath and
+ * pathexpand call it. They work on the text alone (abspath and pathexpand add the working
+ * and home directories) and never look at the file system's links. ---- */
+
+/* filepath.Clean: the shortest path that names the same file by processing the text. */
+static void go_clean(const char *p, size_t n, struct buf *out)
+{
+	size_t r = 0, dotdot = 0, base = out->len;
+	int rooted = n && p[0] == '/';
+
+	if (rooted) {
+		buf_addch(out, '/');
+		r = dotdot = 1;
+	}
+	while (r < n) {
+		if (p[r] == '/') {
+			r++;
+		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
+			r++;
+		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
+			r += 2;
+			if (out->len - base > dotdot) {
+				/* back to the separator before the last element */
+				out->len--;
+				while (out->len - base > dotdot && out->data[out->len] != '/')
+					out->len--;
+			} else if (!rooted) {
+				if (out->len > base)
+					buf_addch(out, '/');
+				buf_addstr(out, "..");
+				dotdot = out->len - base;
+			}
+		} else {
+			if (out->len - base != (size_t)rooted)
+				buf_addch(out, '/');
+			for (; r < n && p[r] != '/'; r++)
+				buf_addch(out, p[r]);
+		}
+	}
+	if (out->len == base)
+		buf_addch(out, '.');
+	buf_addch(out, '\0');
+	out->len--;
+}
+
+/* filepath.Join(dir, rest): the two cleaned as one, rest skipped when empty. */
+static void go_join(const char *dir, const char *rest, size_t rn, struct buf *out)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, dir);
+	if (rn) {
+		buf_addch(&b, '/');
+		buf_add(&b, rest, rn);
+	}
+	go_clean(b.data, b.len, out);
+	buf_release(&b);
+}
+
+/* One path argument, as it is: each of these functions takes any text. */
+static const char *want_path(const struct fctx *c, struct value **args, struct buf *tmp,
+			     size_t *len)
+{
+	return want_str(c, args, 0, "the path", tmp, len);
+}
+
+/* basename(path): filepath.Base, the last element: "." for "", "/" for only slashes. */
+static struct value *f_basename(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "basename" };
+	struct buf tmp = BUF_INIT;
+	const char *p;
+	size_t len, i;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(p = want_path(&c, args, &tmp, &len)))
+		goto out;
+	if (!len) {
+		r = val_cstring(".");
+		goto out;
+	}
+	while (len && p[len - 1] == '/')
+		len--;
+	for (i = len; i && p[i - 1] != '/'; i--)
+		;
+	r = len ? val_string(p + i, len - i) : val_cstring("/");
+out:
+	buf_release(&tmp);
+	return r;
+}
+
+/* dirname(path): filepath.Dir, all but the last element, cleaned. */
+static struct value *f_dirname(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "dirname" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT;
+	const char *p;
+	size_t len;
+	struct value *r = NULL;
+
+	(void)n;
+	if ((p = want_path(&c, args, &tmp, &len))) {
+		while (len && p[len - 1] != '/')
+			len--;
+		go_clean(p, len, &out);
+		r = str_value(&out);
+	}
+	buf_release(&tmp);
+	buf_release(&out);
+	return r;
+}
+
+/* os.Getwd: $PWD when it names the working directory (so a path through a link stays as
+ * the shell shows it), else getcwd's. NULL with errno set when there is none. */
+static char *go_getwd(void)
+{
+	const char *pwd = getenv("PWD");
+	struct stat dot, st;
+	char *wd;
+
+	if (pwd && pwd[0] == '/' && !stat(".", &dot) && !stat(pwd, &st) && dot.st_dev == st.st_dev &&
+	    dot.st_ino == st.st_ino)
+		return xstrdup(pwd);
+	for (size_t size = 256;; size *= 2) {
+		wd = xmalloc(size);
+		if (getcwd(wd, size))
+			return wd;
+		free(wd);
+		if (errno != ERANGE)
+			return NULL;
+	}
+}
+
+/* abspath(path): filepath.Abs, the path cleaned and, when relative, taken from the directory
+ * stk runs in (as in Terraform: not the module's). */
+static struct value *f_abspath(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "abspath" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT;
+	const char *p;
+	char *wd = NULL;
+	size_t len;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(p = want_path(&c, args, &tmp, &len)))
+		goto out;
+	if (len && p[0] == '/') {
+		go_clean(p, len, &out);
+	} else if (!(wd = go_getwd())) {
+		fail(&c, -1, "cannot find the working directory: %s", strerror(errno));
+		goto out;
+	} else {
+		go_join(wd, p, len, &out);
+	}
+	r = str_value(&out);
+out:
+	free(wd);
+	buf_release(&tmp);
+	buf_release(&out);
+	return r;
+}
+
+/* pathexpand(path): go-homedir's Expand: a leading "~" followed by nothing, "/" or "\" is
+ * the home directory ($HOME, else the password database's), joined and cleaned; any other
+ * path is as it is. */
+static struct value *f_pathexpand(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "pathexpand" };
+	struct buf tmp = BUF_INIT, out = BUF_INIT, pw = BUF_INIT;
+	const char *p, *home;
+	size_t len;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(p = want_path(&c, args, &tmp, &len)))
+		goto out;
+	if (!len || p[0] != '~') {
+		r = args[0]->kind == VAL_STRING ? val_ref(args[0]) : val_string(p, len);
+		goto out;
+	}
+	if (len > 1 && p[1] != '/' && p[1] != '\\') {
+		fail(&c, 0, "cannot expand user-specific home dir; only ~ alone or ~/ at the start "
+		     "of the path is expanded");
+		goto out;
+	}
+	if (!(home = getenv("HOME")) || !*home) {
+		struct passwd pwd, *found = NULL;
+		buf_grow(&pw, 16384);
+		if (getpwuid_r(getuid(), &pwd, pw.data, pw.cap, &found) || !found ||
+		    !found->pw_dir || !*found->pw_dir) {
+			fail(&c, 0, "cannot find the home directory: $HOME is not set and the user "
+			     "has none in the password database");
+			goto out;
+		}
+		home = found->pw_dir;
+	}
+	go_join(home, p + 1, len - 1, &out);
+	r = str_value(&out);
+out:
+	buf_release(&tmp);
+	buf_release(&out);
+	buf_release(&pw);
+	return r;
+}
+
 /* ---- the table ---- */
 
 const struct func_sig func_table[] = {
 	{ "abs", 1, 1, "abs(number)", f_abs, 0 },
+	{ "abspath", 1, 1, "abspath(path)", f_abspath, 0 },
 	{ "alltrue", 1, 1, "alltrue(list)", f_alltrue, FUNC_TAKES_UNKNOWN },
 	{ "anytrue", 1, 1, "anytrue(list)", f_anytrue, FUNC_TAKES_UNKNOWN },
 	{ "base64decode", 1, 1, "base64decode(string)", f_base64decode, 0 },
 	{ "base64encode", 1, 1, "base64encode(string)", f_base64encode, 0 },
 	{ "base64sha256", 1, 1, "base64sha256(string)", f_base64sha256, 0 },
 	{ "base64sha512", 1, 1, "base64sha512(string)", f_base64sha512, 0 },
+	{ "basename", 1, 1, "basename(path)", f_basename, 0 },
 	/* can and try are special forms: they need their arguments unevaluated, so the
 	 * evaluator handles them itself */
 	{ "can", 1, 1, "can(expression)", NULL, 0 },
@@ -4710,6 +5702,8 @@ const struct func_sig func_table[] = {
 	{ "compact", 1, 1, "compact(list)", f_compact, 0 },
 	{ "concat", 1, -1, "concat(list, ...)", f_concat, 0 },
 	{ "contains", 2, 2, "contains(collection, value)", f_contains, 0 },
+	{ "csvdecode", 1, 1, "csvdecode(string)", f_csvdecode, 0 },
+	{ "dirname", 1, 1, "dirname(path)", f_dirname, 0 },
 	{ "distinct", 1, 1, "distinct(list)", f_distinct, 0 },
 	{ "element", 2, 2, "element(list, index)", f_element, 0 },
 	{ "endswith", 2, 2, "endswith(string, suffix)", f_endswith, 0 },
@@ -4725,6 +5719,7 @@ const struct func_sig func_table[] = {
 	{ "flatten", 1, 1, "flatten(list)", f_flatten, 0 },
 	{ "floor", 1, 1, "floor(number)", f_floor, 0 },
 	{ "format", 1, -1, "format(spec, values...)", f_format, 0 },
+	{ "formatdate", 2, 2, "formatdate(spec, timestamp)", f_formatdate, 0 },
 	{ "formatlist", 1, -1, "formatlist(spec, values...)", f_formatlist, 0 },
 	{ "indent", 2, 2, "indent(spaces, string)", f_indent, 0 },
 	{ "index", 2, 2, "index(list, value)", f_index, 0 },
@@ -4745,6 +5740,7 @@ const struct func_sig func_table[] = {
 	{ "nonsensitive", 1, 1, "nonsensitive(value)", f_nonsensitive, FUNC_TAKES_UNKNOWN | FUNC_KEEPS_MARKS },
 	{ "one", 1, 1, "one(list)", f_one, 0 },
 	{ "parseint", 2, 2, "parseint(string, base)", f_parseint, 0 },
+	{ "pathexpand", 1, 1, "pathexpand(path)", f_pathexpand, 0 },
 	{ "pow", 2, 2, "pow(number, power)", f_pow, 0 },
 	{ "range", 1, 3, "range([start,] limit[, step])", f_range, 0 },
 	{ "regex", 2, 2, "regex(pattern, string)", f_regex, 0 },
@@ -4769,6 +5765,8 @@ const struct func_sig func_table[] = {
 	{ "substr", 3, 3, "substr(string, offset, length)", f_substr, 0 },
 	{ "sum", 1, 1, "sum(list)", f_sum, 0 },
 	{ "templatefile", 2, 2, "templatefile(path, vars)", f_templatefile, 0 },
+	{ "timeadd", 2, 2, "timeadd(timestamp, duration)", f_timeadd, 0 },
+	{ "timecmp", 2, 2, "timecmp(timestamp_a, timestamp_b)", f_timecmp, 0 },
 	{ "timestamp", 0, 0, "timestamp()", f_timestamp, 0 },
 	{ "title", 1, 1, "title(string)", f_title, 0 },
 	{ "tobool", 1, 1, "tobool(value)", f_tobool, 0 },

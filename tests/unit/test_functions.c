@@ -1420,6 +1420,187 @@ static void test_timestamp(void)
 	diag_release(&diag);
 }
 
+static void test_dates(void)
+{
+	/* formatdate: every verb, literals, offsets */
+	expect("formatdate", "['DD MMM YYYY hh:mm ZZZ', '2018-01-02T23:12:01Z']", "'02 Jan 2018 23:12 UTC'");
+	expect("formatdate", "['EEEE, DD-MMM-YY hh:mm:ss ZZZ', '2018-01-02T23:12:01Z']",
+	       "'Tuesday, 02-Jan-18 23:12:01 UTC'");
+	expect("formatdate", "['EEE, D MMMM YYYY H:m:s aa AA', '2018-01-02T03:04:05-08:00']",
+	       "'Tue, 2 January 2018 3:4:5 am AM'");
+	expect("formatdate", "['HH h M/D', '2018-10-09T00:00:00Z']", "'12 0 10/9'");
+	expect("formatdate", "['HH:mmaa', '2018-01-02T23:12:01Z']", "'11:12pm'");
+	expect("formatdate", "['Z|ZZZ|ZZZZ|ZZZZZ', '2018-01-02T09:05:00+05:30']", "'+05:30|+0530|+0530|+05:30'");
+	expect("formatdate", "['Z|ZZZ|ZZZZ|ZZZZZ', '2018-01-02T09:05:00Z']", "'Z|UTC|+0000|+00:00'");
+	expect("formatdate", "['Z|ZZZ', '2018-01-02T09:05:00-00:00']", "'Z|UTC'");
+	expect("formatdate", "['Z', '2018-01-02T09:05:00-09:30']", "'-09:30'");
+	expect("formatdate", "['\\'Date:\\' YYYY', '2009-09-07T09:05:00Z']", "'Date: 2009'");
+	expect("formatdate", "['\\'It\\'\\'s\\' \\'\\'', '2009-09-07T09:05:00Z']", "'It\\'s \\''");
+	/* an unclosed literal that ends in a doubled quote is taken, as cty takes it */
+	expect("formatdate", "['\\'abc\\'\\'', '2009-09-07T09:05:00Z']", "'abc\\''");
+	expect("formatdate", "['-- : \u00e9 1!', '2009-09-07T09:05:00Z']", "'-- : \u00e9 1!'");
+	expect("formatdate", "['', '2009-09-07T09:05:00Z']", "''");
+	expect("formatdate", "['YYYY YY EEEE', '0001-01-01T00:00:00Z']", "'0001 01 Monday'");
+	expect("formatdate", "['YYYY-MM-DD', '2000-02-29T00:00:00Z']", "'2000-02-29'");
+	/* Go's leniencies: a one-digit hour, a comma before the fraction, an offset of 24:00 */
+	expect("formatdate", "['hh:mm:ss', '2000-01-01T7:08:09,5Z']", "'07:08:09'");
+	expect("formatdate", "['hh:mm Z', '2000-01-01T00:00:00+24:00']", "'00:00 +24:00'");
+	expect("formatdate", "['ss', '2000-01-01T23:59:59.123456789123Z']", "'59'");
+	expect_err_at("formatdate", "['YYY', '2009-09-07T09:05:00Z']",
+		      "invalid date format verb \"YYY\": year must either be \"YY\" or \"YYYY\"", 0);
+	expect_err_at("formatdate", "['MMMMM', '2009-09-07T09:05:00Z']", "month must be", 0);
+	expect_err_at("formatdate", "['DDD', '2009-09-07T09:05:00Z']", "day of month", 0);
+	expect_err_at("formatdate", "['EE', '2009-09-07T09:05:00Z']", "day of week", 0);
+	expect_err_at("formatdate", "['hhh', '2009-09-07T09:05:00Z']", "24-hour", 0);
+	expect_err_at("formatdate", "['HHH', '2009-09-07T09:05:00Z']", "12-hour", 0);
+	expect_err_at("formatdate", "['A', '2009-09-07T09:05:00Z']", "invalid date format verb \"A\": must be \"AA\"", 0);
+	expect_err_at("formatdate", "['aaa', '2009-09-07T09:05:00Z']", "must be \"aa\"", 0);
+	expect_err_at("formatdate", "['mmm', '2009-09-07T09:05:00Z']", "minute", 0);
+	expect_err_at("formatdate", "['sss', '2009-09-07T09:05:00Z']", "second must", 0);
+	expect_err_at("formatdate", "['ZZ', '2009-09-07T09:05:00Z']", "timezone must be Z, ZZZZ, or ZZZZZ", 0);
+	expect_err_at("formatdate", "['x', '2009-09-07T09:05:00Z']", "invalid date format verb \"x\"; put literal", 0);
+	expect_err_at("formatdate", "['\\'abc', '2009-09-07T09:05:00Z']", "unterminated literal '", 0);
+	expect_err_at("formatdate", "['\\'', '2009-09-07T09:05:00Z']", "unterminated literal '", 0);
+	expect_err_at("formatdate", "[null, '2009-09-07T09:05:00Z']", "must not be null", 0);
+	expect_err_at("formatdate", "['YYYY', null]", "must not be null", 1);
+	/* the timestamp is checked first, and its errors are cty's */
+	expect_err_at("formatdate", "['YYY', '2019-02-29T00:00:00Z']",
+		      "not a valid RFC3339 timestamp: day out of range", 1);
+	expect_err_at("formatdate", "['Y', '2000-13-01T00:00:00Z']", "cannot use \"-01T00:00:00Z\" as month", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T24:08:09Z']", "cannot use \":08:09Z\" as hour", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T23:60:09Z']", "as minute", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T23:59:60Z']", "cannot use \"Z\" as second", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T23:59:59']", "end of string before UTC offset", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T23:59:59+0100']", "cannot use \"+0100\" as UTC offset", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T23:59:59+25:00']", "end of string before UTC offset", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T23:59:59+-1:00']", "end of string before UTC offset", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T23:59:59+01:00x']", "cannot use \"x\" as timestamp segment", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01 23:59:59Z']", "missing required time introducer 'T'", 1);
+	expect_err_at("formatdate", "['Y', '']", "end of string before year", 1);
+	expect_err_at("formatdate", "['Y', '20x0-01-01T00:00:00Z']", "cannot use \"-01-01T00:00:00Z\" as year", 1);
+	expect_err_at("formatdate", "['Y', '2000/01/01T23:59:59Z']", "found \"/01/01T23:59:59Z\" where \"-\" is expected", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T23:59']", "end of string where \":\" is expected", 1);
+	expect_err_at("formatdate", "['Y', '2000-1-01T23:59:59Z']", "cannot use \"1-01T23:59:59Z\" as month", 1);
+	expect_err_at("formatdate", "['Y', '2000-01-01T\\n:00:00Z']", "cannot use \"\\n:00:00Z\" as hour", 1);
+	expect_err_hidden("formatdate", "['Y', !'hunter2-01-01T00:00:00Z']", 1, "hunter");
+	expect_err_hidden("formatdate", "['Y', !'2000-01-01Thunter']", 1, "hunter");
+	expect_err_hidden("formatdate", "[!'hunterYYY', '2000-01-01T00:00:00Z']", 0, "hunter");
+
+	/* timeadd: Go durations, the result in the timestamp's offset */
+	expect("timeadd", "['2017-11-22T00:00:00Z', '10m']", "'2017-11-22T00:10:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '-10m']", "'2017-11-21T23:50:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '1h30m']", "'2017-11-22T01:30:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '1.5h']", "'2017-11-22T01:30:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '.5h']", "'2017-11-22T00:30:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '-300ms']", "'2017-11-21T23:59:59Z'");
+	expect("timeadd", "['2017-11-22T00:00:00.5Z', '500ms']", "'2017-11-22T00:00:01Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '1\u00b5s']", "'2017-11-22T00:00:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '1\u03bcs3ns']", "'2017-11-22T00:00:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '-0']", "'2017-11-22T00:00:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00+05:30', '1h']", "'2017-11-22T01:00:00+05:30'");
+	expect("timeadd", "['2017-11-22T00:00:00-00:00', '1h']", "'2017-11-22T01:00:00Z'");
+	expect("timeadd", "['0000-01-01T00:00:00Z', '-1h']", "'-0001-12-31T23:00:00Z'");
+	expect("timeadd", "['9999-12-31T23:00:00Z', '2h']", "'10000-01-01T01:00:00Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '-9223372036854775808ns']", "'1725-08-13T00:12:43Z'");
+	expect("timeadd", "['2017-11-22T00:00:00Z', '2562047h47m16.854775807s']", "'2310-03-03T23:47:16Z'");
+	expect_err_at("timeadd", "['2017-11-22T00:00:00Z', '1d']", "unknown unit \"d\" in duration \"1d\"", 1);
+	expect_err_at("timeadd", "['2017-11-22T00:00:00Z', '1']", "missing unit in duration \"1\"", 1);
+	expect_err_at("timeadd", "['2017-11-22T00:00:00Z', '']", "invalid duration \"\"", 1);
+	expect_err_at("timeadd", "['2017-11-22T00:00:00Z', '.h']", "invalid duration", 1);
+	expect_err_at("timeadd", "['2017-11-22T00:00:00Z', '2562048h']", "invalid duration", 1);
+	expect_err_at("timeadd", "['2017-11-22T00:00:00Z', '9223372036854775808ns']", "invalid duration", 1);
+	expect_err_at("timeadd", "['2017-11-22T00:00:00Z', '5\u00e9']", "unknown unit \"\\xc3\\xa9\"", 1);
+	expect_err_at("timeadd", "['2017-11-22', '1h']", "missing required time introducer", 0);
+	expect_err_at("timeadd", "['2017-11-22T00:00:00Z', null]", "the duration must not be null", 1);
+	expect_err_hidden("timeadd", "['2017-11-22T00:00:00Z', !'1hunter']", 1, "hunter");
+
+	/* timecmp: the instants, whatever the offsets */
+	expect("timecmp", "['2017-11-22T00:00:00Z', '2017-11-22T01:00:00+01:00']", "0");
+	expect("timecmp", "['2017-11-22T00:00:00Z', '2017-11-22T00:00:00.000000001Z']", "-1");
+	expect("timecmp", "['2017-11-22T00:00:00.1Z', '2017-11-22T00:00:00Z']", "1");
+	expect("timecmp", "['2017-11-22T00:00:00Z', '2017-11-21T23:59:59-00:01']", "-1");
+	expect_err_at("timecmp", "['2017-11-22T00:00:00Z', 'bad']", "cannot use \"bad\" as year", 1);
+	expect_err_at("timecmp", "['bad', 'worse']", "cannot use \"bad\" as year", 0);
+}
+
+static void test_csv(void)
+{
+	expect("csvdecode", "['a,b,c\\n1,2,3\\n4,5,6\\n']",
+	       "[{a = '1', b = '2', c = '3'}, {a = '4', b = '5', c = '6'}]");
+	expect("csvdecode", "['a,b\\r\\n\\r\\n1,2\\r\\n\\n']", "[{a = '1', b = '2'}]");
+	expect("csvdecode", "['a,b']", "[]");
+	expect("csvdecode", "['a,b\\n\"x,y\",\"he said \"\"hi\"\"\"']", "[{a = 'x,y', b = 'he said \"hi\"'}]");
+	expect("csvdecode", "['a,b\\n\"multi\\r\\nline\",2']", "[{a = 'multi\\nline', b = '2'}]");
+	expect("csvdecode", "['a,b\\n ,\"\"\\r']", "[{a = ' ', b = ''}]");
+	expect("csvdecode", "['a,b\\n1\\r,2']", "[{a = '1\\r', b = '2'}]");
+	expect("csvdecode", "['\"\"\\n1']", "[{'' = '1'}]");
+	expect_err_at("csvdecode", "['']", "missing header line", 0);
+	expect_err_at("csvdecode", "['\\r\\n\\n']", "missing header line", 0);
+	expect_err_at("csvdecode", "['a,a\\n1,2']", "duplicate column name \"a\"", 0);
+	expect_err_at("csvdecode", "['a,b\\n1,2\\n3']", "CSV parse error on line 3: wrong number of fields", 0);
+	expect_err_at("csvdecode", "['a,b\\n\"1\"\\n']", "on line 2: wrong number of fields", 0);
+	expect_err_at("csvdecode", "['a,b\\n\"unterminated\\n,2\\n']",
+		      "CSV parse error on line 3: extraneous or missing \" in quoted-field", 0);
+	expect_err_at("csvdecode", "['a,b\\n\"x\"y,2']", "on line 2: extraneous or missing \"", 0);
+	expect_err_at("csvdecode", "['a\"b,c\\n1,2']", "CSV parse error on line 1: bare \" in non-quoted-field", 0);
+	expect_err_at("csvdecode", "['a,b\\n1,2\\n\\n\"x\\n\\ny\",z\\n\"q']", "on line 7: extraneous", 0);
+	expect_err_at("csvdecode", "['a\\x00b\\n1']", "NUL", 0);
+	expect_err_at("csvdecode", "[null]", "must not be null", 0);
+	expect_err_hidden("csvdecode", "[!'hunter,hunter\\n1,2']", 0, "hunter");
+}
+
+static void test_paths(void)
+{
+	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+	expect("basename", "['/foo/bar/baz.txt']", "'baz.txt'");
+	expect("basename", "['foo//']", "'foo'");
+	expect("basename", "['///']", "'/'");
+	expect("basename", "['']", "'.'");
+	expect("basename", "['a\\\\b']", "'a\\\\b'");
+	expect("dirname", "['/foo/bar/baz.txt']", "'/foo/bar'");
+	expect("dirname", "['foo/bar/']", "'foo/bar'");
+	expect("dirname", "['foo']", "'.'");
+	expect("dirname", "['']", "'.'");
+	expect("dirname", "['///']", "'/'");
+	expect("dirname", "['a/../../b/c']", "'../b'");
+	expect("dirname", "['/a/b/../../../x']", "'/'");
+	expect("dirname", "['./a/./b//c']", "'a/b'");
+	expect_err_at("dirname", "[null]", "the path must not be null", 0);
+	expect("abspath", "['/a/b/../c/']", "'/a/c'");
+	expect("abspath", "['//x/./y']", "'/x/y'");
+	expect("abspath", "['/..']", "'/'");
+	setenv("HOME", "/home/u/", 1);
+	expect("pathexpand", "['~']", "'/home/u'");
+	expect("pathexpand", "['~/a/../b//c/']", "'/home/u/b/c'");
+	expect("pathexpand", "['~\\\\x']", "'/home/u/\\\\x'");
+	expect("pathexpand", "['a/~/../b']", "'a/~/../b'");
+	expect("pathexpand", "['']", "''");
+	expect_err_at("pathexpand", "['~root/x']", "cannot expand user-specific home dir", 0);
+	if (home)
+		setenv("HOME", home, 1);
+	else
+		unsetenv("HOME");
+	free(home);
+	{
+		/* a relative path is taken from the working directory */
+		struct diag_ctx diag;
+		char *cwd = getcwd(NULL, 0);
+		struct value *r;
+		struct buf want = BUF_INIT;
+
+		diag_init(&diag);
+		r = call("abspath", "['x/../y']", &diag);
+		buf_printf(&want, "%s/y", strcmp(cwd, "/") ? cwd : "");
+		check(r && r->kind == VAL_STRING && !strcmp(r->u.str.s, want.data), "abspath(x/../y)",
+		      "got %s, want %s", r ? r->u.str.s : "an error", want.data);
+		val_unref(r);
+		diag_release(&diag);
+		buf_release(&want);
+		free(cwd);
+	}
+}
+
 static void test_table(void)
 {
 	const char *prev = "";
@@ -1531,6 +1712,9 @@ int main(void)
 	test_cidrsubnets();
 	test_files();
 	test_timestamp();
+	test_dates();
+	test_csv();
+	test_paths();
 	test_shared_values();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
