@@ -7,14 +7,18 @@
 # their generated nginx.conf (nginx -t in the container and on the host), the registry's v2
 # API for the pushed digests; the password in no output; a container removed with the docker
 # CLI planned back and re-created; the switch to registry = "dockerhub" planned, applied and
-# converged; and scripts/demo --stop leaves nothing in AWS or Docker.
+# converged; stdlib/web_stack applied on its own with routes that send / to the backend (or
+# nowhere) and a password full of URL characters; and scripts/demo --stop leaves nothing in
+# AWS or Docker. First, without Docker, stk plan refuses the module inputs that would break it
+# inside a container (route keys, listen_address, ports): those checks run even when the rest
+# is skipped, and a failure among them fails the script.
 # About 2 minutes (3 the first time, when scripts/base-image runs debootstrap).
 . "$(dirname "$0")/lib.sh"
 t_init
 
 skip() {
-	echo "$1: skipping the workshop test"
-	echo "0 passed, 0 failed"
+	echo "$1: skipping the workshop test (the checks without Docker ran)"
+	t_summary || exit 1
 	exit 77
 }
 # what the end-to-end run needs from the tree, so a tarball without it fails even when skipping
@@ -23,6 +27,123 @@ for f in scripts/demo scripts/base-image scripts/packages.sh examples/workshop/m
 	stdlib/web_stack/main.stk stdlib/web_stack/proxy.conf.tpl; do
 	[ -f "$STK_SRCDIR/$f" ] || { echo "FAIL $f is missing from the tree"; echo "0 passed, 1 failed"; exit 1; }
 done
+STK_ABS=$(t_abspath "$STK")
+SRC=$(cd "$STK_SRCDIR" && pwd)
+# the module under test is this tree's
+STK_STDLIB=${STK_STDLIB:-$SRC/stdlib}
+export STK_STDLIB
+
+# ---- stdlib/web_stack's inputs, checked by stk plan (no Docker needed) ----
+# mod_config DIR [LINE...]: DIR/main.stk calls the module with the workshop's usual inputs and
+# the LINEs (inputs that replace or add to them)
+mod_config() {
+	mc_dir=$1
+	shift
+	mkdir -p "$mc_dir"
+	{
+		printf 'provider docker {\n  host = "%s"\n}\n' "${MOD_DOCKER_HOST:-unix:///nonexistent/docker.sock}"
+		printf 'module web {\n  source = "stdlib/web_stack"\n'
+		for mc_line in "$@"; do
+			printf '  %s\n' "$mc_line"
+		done
+		cat <<'EOF'
+}
+output url { value = module.web.url }
+output proxy_config { value = module.web.proxy_config }
+EOF
+	} >"$mc_dir/main.stk"
+}
+MOD_BASE='name = "modt"
+frontend_image = "quiz-frontend:test"
+backend_image = "quiz-backend:test"
+database = { host = "db.example", port = 5432, name = "quiz", username = "quiz" }
+database_password = "a-password-123"
+public_host = "127.0.0.1"'
+# mod_plan NAME [LINE...]: stk plan -refresh=false of the module called with the base inputs
+# and the LINEs (an input given twice is an error, so a LINE for a base input replaces it)
+mod_plan() {
+	mp_dir=$T_TMP/mod-$1
+	shift
+	mp_lines=$MOD_BASE
+	for mp_line in "$@"; do
+		mp_name=${mp_line%% *}
+		mp_lines=$(printf '%s\n' "$mp_lines" | grep -v "^$mp_name =")
+		mp_lines=$(printf '%s\n%s' "$mp_lines" "$mp_line")
+	done
+	rm -rf "$mp_dir"
+	oldifs=$IFS
+	IFS='
+'
+	# shellcheck disable=SC2086
+	mod_config "$mp_dir" $mp_lines
+	IFS=$oldifs
+	T_STATUS=0
+	(cd "$mp_dir" && STK_STATE=stk.state t_timeout 20 "$STK_ABS" plan . -refresh=false) \
+		</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+t_begin "web_stack: a route key that is not a plain URL path is refused by plan, naming the key and the rule"
+mod_plan routes 'routes = { "/" = "frontend", "/x { return 200 injected; } location /y" = "backend", "/a b" = "backend", "/x; return 200 pwned;" = "backend", "/q\"uote" = "backend", "/nl\nx" = "backend", "api/" = "backend", "/fine/" = "backend" }'
+t_expect_status 1
+t_expect_has err "error: invalid value for var.routes: routes has keys that are not plain URL paths: "
+for k in '"/x { return 200 injected; } location /y"' '"/a b"' '"/x; return 200 pwned;"' '"/q\"uote"' '"/nl\nx"' '"api/"'; do
+	t_expect_has err "$k"
+done
+grep 'error: invalid value for var.routes' "$T_TMP/err" | grep -F -q '"/fine/"' && t_why "the error names /fine/, a good key"
+t_expect_has err "A route key starts with / and holds only letters, digits and - . _ ~ ! $ & ( ) * + , = : @ /"
+t_end
+
+t_begin "web_stack: listen_address must be IPv4 (::1, [::1] and names are refused by plan)"
+: >"$T_TMP/why"
+for a in '::1' '[::1]' 'localhost' '256.0.0.1' '127.0.0.1 '; do
+	mod_plan v6 "listen_address = \"$a\""
+	[ "$T_STATUS" -eq 1 ] || t_why "listen_address = \"$a\": exit status $T_STATUS, expected 1"
+	grep -F -q "error: invalid value for var.listen_address: listen_address must be an IPv4 address such as 0.0.0.0 or 127.0.0.1, not \"$a\"" "$T_TMP/err" ||
+		t_why "listen_address = \"$a\": $(cat "$T_TMP/err")"
+done
+for a in '0.0.0.0' '127.0.0.1' '10.20.30.40'; do
+	mod_plan v4 "listen_address = \"$a\"" 'listen_port = 19010' 'frontend_port = 19011' 'backend_port = 19012'
+	[ "$T_STATUS" -eq 0 ] || t_why "listen_address = \"$a\": exit status $T_STATUS: $(cat "$T_TMP/err")"
+done
+: >"$T_TMP/out"
+: >"$T_TMP/err"
+t_end
+
+t_begin "web_stack: a port that is not a whole number from 1 to 65535 is refused by plan, naming the variable"
+: >"$T_TMP/why"
+for p in 'listen_port = 0' 'listen_port = -1' 'listen_port = 65536' 'listen_port = 70000' 'listen_port = 19020.5' \
+	'frontend_port = 0' 'frontend_port = 65536' 'frontend_port = 19021.25' 'backend_port = -1' 'backend_port = 70000' 'backend_port = 19022.5'; do
+	v=${p%% *}
+	mod_plan port 'listen_port = 19020' 'frontend_port = 19021' 'backend_port = 19022' "$p"
+	[ "$T_STATUS" -eq 1 ] || t_why "$p: exit status $T_STATUS, expected 1"
+	grep -F -q "error: invalid value for var.$v: $v must be a whole number from 1 to 65535, not ${p#* = }" "$T_TMP/err" ||
+		t_why "$p: $(cat "$T_TMP/err")"
+	! grep -q 'format' "$T_TMP/err" || t_why "$p: an internal format() error: $(cat "$T_TMP/err")"
+done
+mod_plan port 'listen_port = 1' 'frontend_port = 65535' 'backend_port = 19022'
+[ "$T_STATUS" -eq 0 ] || t_why "ports 1, 65535, 19022: exit status $T_STATUS: $(cat "$T_TMP/err")"
+: >"$T_TMP/out"
+: >"$T_TMP/err"
+t_end
+
+t_begin "web_stack: ports that clash on the host's network are refused by plan"
+: >"$T_TMP/why"
+mod_plan clash 'listen_port = 19030' 'frontend_port = 19030' 'backend_port = 19031'
+grep -F -q "error: invalid value for var.frontend_port: frontend_port and listen_port are both 19030" "$T_TMP/err" ||
+	t_why "frontend_port = listen_port: $(cat "$T_TMP/err")"
+mod_plan clash 'listen_port = 19040' 'frontend_port = 19041' 'backend_port = 19041'
+grep -F -q "error: invalid value for var.backend_port: backend_port is 19041, the same as frontend_port" "$T_TMP/err" ||
+	t_why "backend_port = frontend_port: $(cat "$T_TMP/err")"
+mod_plan clash 'listen_port = 19050' 'frontend_port = 19051' 'backend_port = 19050'
+grep -F -q "error: invalid value for var.backend_port: backend_port is 19050, the same as listen_port" "$T_TMP/err" ||
+	t_why "backend_port = listen_port: $(cat "$T_TMP/err")"
+mod_plan clash
+grep -F -q "error: invalid value for var.backend_port" "$T_TMP/err" && t_why "the default ports clash: $(cat "$T_TMP/err")"
+[ "$T_STATUS" -eq 0 ] || t_why "the default ports: exit status $T_STATUS: $(cat "$T_TMP/err")"
+: >"$T_TMP/out"
+: >"$T_TMP/err"
+t_end
+
 [ -z "${STK_SKIP_WORKSHOP:-}" ] || skip "STK_SKIP_WORKSHOP is set (scripts/check sets it for distcheck)"
 [ "$(id -u)" -eq 0 ] || skip "dockerd needs root"
 for c in dockerd docker docker-registry moto_server aws curl ssh-keygen openssl python3; do
@@ -32,8 +153,6 @@ if ! ls /var/cache/stk/workshop-base-bookworm-*.tar.gz >/dev/null 2>&1; then
 	command -v debootstrap >/dev/null 2>&1 || skip "debootstrap is not installed and no base image is cached"
 fi
 
-STK_ABS=$(t_abspath "$STK")
-SRC=$(cd "$STK_SRCDIR" && pwd)
 WS=$SRC/examples/workshop
 # a short directory: the daemon's sockets live under it
 D=$(mktemp -d /tmp/stkws.XXXXXX) || skip "cannot make a directory under /tmp"
@@ -245,6 +364,73 @@ t_expect_status 0
 s=$(dk inspect -f '{{.State.Health.Status}}' quiz-backend 2>&1)
 [ "$s" = healthy ] || t_why "quiz-backend after apply: $s"
 curl -fsS --max-time 10 "$URL/api/health" | grep -q '"status": "ok"' || t_why "/api/health does not answer after apply"
+t_end
+
+# ---- stdlib/web_stack on its own, beside the workshop ----
+# the workshop's images, three more ports, "/" routed to the backend (which answers 404 there:
+# the proxy's health check must not depend on it) and a password with URL characters in it
+MOD_DIR=$T_TMP/mod-apply
+MOD_PW='p#w?d%2F@h/s:t +u-1234'
+# shellcheck disable=SC2046
+set -- $(python3 -c 'import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+MOD_LP=$1 MOD_FP=$2 MOD_BP=$3
+"$STK_ABS" output -json images >"$T_TMP/images.json"
+MOD_FE=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["frontend"])' "$T_TMP/images.json")
+MOD_BE=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["backend"])' "$T_TMP/images.json")
+# mod_apply ROUTES: writes the configuration with those routes and applies it
+mod_apply() {
+	MOD_DOCKER_HOST=$DOCKER_HOST mod_config "$MOD_DIR" 'name = "modt"' \
+		"frontend_image = \"$MOD_FE\"" "backend_image = \"$MOD_BE\"" \
+		'database = { host = "db.example", port = 5432, name = "quiz", username = "quiz" }' \
+		"database_password = \"$MOD_PW\"" 'public_host = "127.0.0.1"' 'listen_address = "127.0.0.1"' \
+		"listen_port = $MOD_LP" "frontend_port = $MOD_FP" "backend_port = $MOD_BP" "routes = $1"
+	T_STATUS=0
+	(cd "$MOD_DIR" && STK_STATE=$MOD_DIR/stk.state "$STK_ABS" apply . -auto-approve) \
+		</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+MOD_URL=http://127.0.0.1:$MOD_LP
+
+t_begin "web_stack: routes = { \"/\" = \"backend\" } and a password with #?%@/: applied: healthy, DATABASE_URL encoded"
+mod_apply '{ "/" = "backend" }'
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 3 added, 0 changed, 0 destroyed."
+t_expect_lacks out 'p#w?d'
+t_expect_lacks err 'p#w?d'
+for c in modt-backend modt-frontend modt-proxy; do
+	h=$(dk inspect -f '{{.State.Health.Status}}' "$c" 2>&1)
+	[ "$h" = healthy ] || t_why "$c: $h"
+done
+code=$(curl -s -o "$T_TMP/body" -w '%{http_code}' --max-time 10 "$MOD_URL/")
+[ "$code" = 404 ] && grep -q '"no such path: /"' "$T_TMP/body" || t_why "/ answered $code, expected the backend's 404: $(cat "$T_TMP/body")"
+curl -fsS --max-time 10 "$MOD_URL/api/health" | grep -q '"database": "db.example:5432"' ||
+	t_why "/api/health through the proxy does not name db.example:5432"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$MOD_URL/stk-health")
+[ "$code" = 200 ] || t_why "/stk-health answered $code"
+dk inspect -f '{{range .Config.Env}}{{println .}}{{end}}' modt-backend | sed -n 's/^DATABASE_URL=//p' >"$T_TMP/dburl"
+python3 -c 'import sys, urllib.parse as u
+p = u.urlsplit(open(sys.argv[1]).read().strip())
+assert (u.unquote(p.username), u.unquote(p.password), p.hostname, p.port, p.path) == ("quiz", sys.argv[2], "db.example", 5432, "/quiz"), "DATABASE_URL does not decode to the inputs"' \
+	"$T_TMP/dburl" "$MOD_PW" 2>>"$T_TMP/why" || t_why "the backend's DATABASE_URL is not the encoded one"
+t_end
+
+t_begin "web_stack: with no route for /, / answers nginx's 404 (not its welcome page); destroyed"
+mod_apply '{ "/api/" = "backend" }'
+t_expect_status 0
+t_expect_has out "Apply complete!"
+code=$(curl -s -o "$T_TMP/body" -w '%{http_code}' --max-time 10 "$MOD_URL/")
+[ "$code" = 404 ] && grep -q '404 Not Found' "$T_TMP/body" || t_why "/ answered $code: $(cat "$T_TMP/body")"
+grep -qi 'welcome' "$T_TMP/body" && t_why "/ shows nginx's welcome page"
+curl -fsS --max-time 10 "$MOD_URL/api/health" | grep -q '"status": "ok"' || t_why "/api/health does not answer"
+h=$(dk inspect -f '{{.State.Health.Status}}' modt-proxy 2>&1)
+[ "$h" = healthy ] || t_why "modt-proxy: $h"
+T_STATUS=0
+(cd "$MOD_DIR" && STK_STATE=$MOD_DIR/stk.state "$STK_ABS" destroy . -auto-approve) \
+	</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+t_expect_has out "Destroy complete! Resources: 3 destroyed."
 t_end
 
 # ---- the Docker Hub variant: planned, applied, converged ----

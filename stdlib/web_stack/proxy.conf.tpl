@@ -29,5 +29,11 @@ http {
         proxy_connect_timeout 5s;
         proxy_read_timeout 30s;
 
+        # the container's health check: answered by nginx itself, whatever the routes are
+        location = /stk-health {
+            access_log off;
+            return 200;
+        }
+
 ${locations}    }
 }
