@@ -385,8 +385,6 @@ static int add_intent(struct applier *ap, struct op *op)
 	struct buf why = BUF_INIT;
 	struct state_instance *in;
 
-	if (uuid_v4(op->token))
-		return -1;
 	addr_init(&a);
 	if (addr_parse(&a, op->addr, &why)) {
 		buf_release(&why);
@@ -400,6 +398,17 @@ static int add_intent(struct applier *ap, struct op *op)
 		addr_release(&a);
 		op->token[0] = '\0';
 		return 0;
+	}
+	/* A pending one is an intent of an earlier run whose object was not found
+	 * (apply_resolve_intents keeps it): this create retries it under the same token. An
+	 * object the earlier attempt made after all, later than that lookup (a daemon that
+	 * finished a create after stk was gone), then carries this create's token: the provider
+	 * or the next run finds it by that token, where a new token left it orphaned. */
+	if (in && in->token && strlen(in->token) < sizeof op->token) {
+		memcpy(op->token, in->token, strlen(in->token) + 1);
+	} else if (uuid_v4(op->token)) {
+		addr_release(&a);
+		return -1;
 	}
 	in = state_add_instance(ap->st, &a, op->provider);
 	addr_release(&a);
@@ -658,6 +667,43 @@ static struct op *try_one(struct applier *ap)
 	}
 	pthread_mutex_unlock(&ap->mu);
 	return op;
+}
+
+/* Drops the intents apply_resolve_intents looked for, did not find and kept for a retry
+ * under their token (add_intent), where this plan does not create the instance again:
+ * nothing will carry their token, as before they were kept. */
+static void drop_unretried_intents(struct applier *ap, const struct plan *plan)
+{
+	struct buf drop = BUF_INIT;
+
+	for (size_t i = 0; i < ap->st->nresources; i++) {
+		struct state_resource *r = ap->st->resources[i];
+		for (size_t k = 0; k < r->ninstances; k++) {
+			struct buf text = BUF_INIT;
+			struct addr a;
+			int retried = 0;
+			if (r->instances[k]->status != STATE_PENDING)
+				continue;
+			state_instance_address(r, r->instances[k], &text);
+			for (size_t c = 0; c < buf_count(&plan->changes, struct plan_change *) && !retried; c++) {
+				const struct plan_change *pc = buf_at(&plan->changes, struct plan_change *, c);
+				retried = pc->action == PLAN_CREATE && !strcmp(pc->addr, text.data);
+			}
+			buf_release(&text);
+			if (retried)
+				continue;
+			addr_init(&a);
+			state_resource_addr(r, &a);
+			a.key = r->instances[k]->key ? val_ref(r->instances[k]->key) : NULL;
+			buf_push(&drop, struct addr, a);
+		}
+	}
+	for (size_t i = 0; i < buf_count(&drop, struct addr); i++) {
+		state_remove_instance(ap->st, &buf_at(&drop, struct addr, i));
+		addr_release(&buf_at(&drop, struct addr, i));
+		ap->dirty = 1;
+	}
+	buf_release(&drop);
 }
 
 /* ---- rollback ---- */
@@ -1141,6 +1187,7 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 		enum plan_action act = buf_at(&plan->changes, struct plan_change *, i)->action;
 		ap.total += act == PLAN_NOOP ? 0 : act == PLAN_REPLACE ? 2 : 1;
 	}
+	drop_unretried_intents(&ap, plan);
 	start_workers(&ap);
 	/* phase one: what the plan destroys, and the old half of replacements */
 	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
@@ -1451,7 +1498,7 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			ops = net_provider_find(base, diag);
 			p = ops && ops->find_by_token ?
 			    configure_from(ops, configs, r->module, r->provider, text.data, diag) : NULL;
-			int unfinished = 0;
+			int unfinished = 0, looked = 0;
 			if (p) {
 				const char *dot = strchr(r->type, '.');
 				int rc;
@@ -1460,6 +1507,7 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 				if (rc < 0)
 					ret = -1;
 				unfinished = rc == 1;
+				looked = rc >= 0;
 				ops->release(p);
 			} else if (!ops || !ops->find_by_token) {
 				diag_warning(diag, NULL, "%s: an interrupted create (token %s) cannot be looked for: "
@@ -1476,8 +1524,13 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 					  unfinished ? ", tainted: its create was cut short after it existed, so it "
 					  "is replaced" : "");
 				*changed = 1;
-			} else if (ret == 0) {
-				/* never made: the intent goes, and the plan creates it */
+			} else if (ret == 0 && !looked) {
+				/* cannot be looked for: the intent goes, and the plan creates it. One
+				 * looked for and not found stays pending, token and all: its create may
+				 * still be finishing (a daemon completes a create whose client has gone),
+				 * so the object can appear after this look. The plan creates the
+				 * instance again, add_intent retries under this token, and that object
+				 * is found by it; apply_run drops the intents its plan does not create. */
 				buf_push(&drop, struct addr, a);
 				a.key = NULL;
 				a.module = a.type = a.name = NULL;

@@ -153,16 +153,23 @@ in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
 
-t_begin "a failing health check fails the create with the container's output, kept tainted"
+t_begin "a failing health check fails the create with its own output and the container's, kept tainted"
+# the check's output says why (redacted: the secret it prints is the sensitive variable's)
 cat >>"$W/main.stk" <<EOF
+
+variable db_password {
+  default   = "hunter2-in-health"
+  sensitive = true
+}
 
 resource docker.container bad {
   name         = "$N-bad"
   image        = "stk-busybox:latest"
   network_mode = "host"
   command      = ["/bin/sh", "-c", "echo bad-start-line; echo bad-stderr-line >&2; exec /bin/sleep 600"]
+  env          = { DB_PASSWORD = var.db_password }
   healthcheck = {
-    test     = ["CMD", "/bin/sh", "-c", "exit 1"]
+    test     = ["CMD", "/bin/sh", "-c", "echo db-not-ready-on-5432 with \$DB_PASSWORD; exit 3"]
     interval = "1s"
     retries  = 1
   }
@@ -172,7 +179,9 @@ EOF
 in_w apply -auto-approve
 [ "$T_STATUS" -ne 0 ] || t_why "apply succeeded"
 t_expect_has err "docker.container.bad: container"
-t_expect_has err "is unhealthy"
+t_expect_has err "is unhealthy; its last health check exited with code 3:"
+t_expect_has err "db-not-ready-on-5432 with (sensitive value)"
+t_expect_lacks err "hunter2-in-health"
 t_expect_has err "bad-start-line"
 t_expect_has err "bad-stderr-line"
 BAD=$(ctr "$N-bad" '{{.Id}}')
@@ -249,6 +258,112 @@ t_expect_has err "docker.container.cut: adopted the object an interrupted apply 
 [ "$(ctr "$N-cut" '{{.State.Running}}')" = true ] || t_why "$N-cut is not running"
 in_w plan -detailed-exitcode
 t_expect_status 0
+t_end
+
+# pending NAME TOKEN: the state's intent for docker.container.NAME, as an apply stopped
+# between recording it and the create's answer leaves it
+pending() {
+	python3 - "$W/stk.state" "$1" "$2" <<'EOF2'
+import json, sys
+path, name, token = sys.argv[1:]
+st = json.load(open(path))
+st["resources"].append({"instances": [{"attributes": {"image": "stk-busybox:latest"},
+    "dependencies": [], "sensitive_attributes": [], "status": "pending", "token": token}],
+    "mode": "managed", "module": "", "name": name, "provider": "docker", "type": "docker.container"})
+st["resources"].sort(key=lambda r: (r["module"], r["mode"], r["type"], r["name"]))
+json.dump(st, open(path, "w"), indent=2)
+EOF2
+}
+
+# sleeper RES NAME [LINE...]: appends docker.container.RES, named NAME, that sleeps on host
+# networking; each LINE is one more argument
+sleeper() {
+	sl_res=$1
+	sl_name=$2
+	shift 2
+	{
+		printf '\nresource docker.container %s {\n  name         = "%s"\n' "$sl_res" "$sl_name"
+		printf '  image        = "stk-busybox:latest"\n  network_mode = "host"\n'
+		printf '  command      = ["/bin/sleep", "600"]\n'
+		for sl_line in "$@"; do
+			printf '  %s\n' "$sl_line"
+		done
+		printf '}\n'
+	} >>"$W/main.stk"
+}
+
+t_begin "a container an interrupted create made after the next run looked for it is replaced, not orphaned"
+# A second Ctrl-C cancels a create in flight, and the daemon finishes it after stk is gone:
+# the next run's lookup by token can come first and find nothing. Here that container is
+# made (by the CLI, with the intent's token) after the lookup, while the run waits for gate
+# to be healthy, which it is only once the container exists: late's create then finds the
+# name taken. The retry keeps the intent's token, so the container is known as this
+# create's: removed and made again. An intent for a resource no longer configured goes.
+TOKEN=4c5d6e7f-8091-4a2b-bc3d-4e5f60718293
+sleeper gate "$N-gate" 'healthcheck  = { test = ["CMD", "/bin/sh", "-c", "test -e /tmp/go"], interval = "1s", retries = 300 }' \
+	"wait_healthy = true"
+sleeper late "$N-late" "depends_on   = [docker.container.gate]"
+pending late "$TOKEN"
+pending ghost 5d6e7f80-91a2-4b3c-8d4e-5f6071829304
+T_STATUS=0
+(cd "$W" && t_timeout 180 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" &
+APPLY=$!
+i=0
+while [ "$(ctr "$N-gate" '{{.State.Running}}')" != true ] && [ $i -lt 600 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+ORPHAN=$(dk create --network host --name "$N-late" --label "stk.token=$TOKEN" stk-busybox:latest /bin/sleep 600)
+dk exec "$N-gate" /bin/sh -c ": >/tmp/go"
+wait $APPLY || T_STATUS=$?
+t_expect_status 0
+t_expect_has out "docker.container.late: Creation complete"
+t_expect_has err "docker.container.late: removed container $(printf %.12s "$ORPHAN"), which an interrupted earlier attempt of this create made"
+[ "$(ctrs "$N-late")" = 1 ] || t_why "$(ctrs "$N-late") containers named $N-late"
+[ "$(ctr "$N-late" '{{.Id}}')" != "$ORPHAN" ] || t_why "the container the interrupted create made was kept"
+[ "$(ctr "$N-late" '{{.State.Running}} {{index .Config.Labels "stk.token"}}')" = "true $TOKEN" ] ||
+	t_why "$N-late: $(ctr "$N-late" '{{.State.Status}} {{json .Config.Labels}}')"
+grep -q '"pending"' "$W/stk.state" && t_why "an intent is still pending"
+grep -q '"ghost"' "$W/stk.state" && t_why "the intent of docker.container.ghost, no longer configured, was kept"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a name held by a container this create did not make is left alone: the create fails, naming it"
+FOREIGN=$(dk create --network host --name "$N-taken" stk-busybox:latest /bin/sleep 600)
+cp "$W/main.stk" "$T_TMP/main.stk.before-taken"
+sleeper taken "$N-taken"
+in_w apply -auto-approve
+t_expect_status 1
+t_expect_has err "docker.container.taken: docker CreateContainer: Conflict."
+t_expect_has err "was not made by this create"
+[ "$(ctr "$N-taken" '{{.Id}}')" = "$FOREIGN" ] || t_why "$N-taken is not the container made outside stk"
+cp "$T_TMP/main.stk.before-taken" "$W/main.stk"
+dk rm -f "$N-taken" >/dev/null
+in_w apply -auto-approve
+t_expect_status 0
+t_end
+
+t_begin "a container name Docker refuses is refused before any call, naming the rule"
+cp "$W/main.stk" "$T_TMP/main.stk.before-names"
+for name in "my app" "" "x" "-x" "/$N-slash"; do
+	cp "$T_TMP/main.stk.before-names" "$W/main.stk"
+	cat >>"$W/main.stk" <<EOF
+
+resource docker.container badname {
+  name    = "$name"
+  image   = "stk-busybox:latest"
+  command = ["/bin/sleep", "600"]
+}
+EOF
+	T_STATUS=0
+	(cd "$W" && STK_LOG=info t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	t_expect_status 1
+	t_expect_has err "docker.container.badname: name \"$name\" is not a container name Docker takes"
+	t_expect_has err "[a-zA-Z0-9][a-zA-Z0-9_.-]+"
+	grep -q 'containers/create' "$T_TMP/err" && t_why "\"$name\": CreateContainer was called"
+done
+cp "$T_TMP/main.stk.before-names" "$W/main.stk"
 t_end
 
 t_begin "raising memory updates the container in place, swap limit with it"

@@ -782,20 +782,60 @@ static int docker_post(struct docker *d, const char *id, const char *action, con
 	return ret;
 }
 
-/* The create fails on an unhealthy or exited container: its last lines say why. */
+static void docker_trim_newlines(struct buf *b)
+{
+	while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '\r'))
+		buf_truncate(b, b->len - 1);
+}
+
+/* The last health check from an inspect (State.Health.Log, oldest first), as "; its last
+ * health check exited with code 1:\nOUTPUT": the check's own output is where an unhealthy
+ * container says why, its log is often empty. Returns 0, adding nothing, when no check has
+ * run. */
+static int docker_health_said(const json_t *c, struct buf *out)
+{
+	const json_t *log = json_object_get(json_object_get(json_object_get(c, "State"), "Health"), "Log");
+	const json_t *last = json_array_get(log, json_array_size(log) ? json_array_size(log) - 1 : 0);
+	struct buf said = BUF_INIT;
+
+	if (!json_is_object(last))
+		return 0;
+	buf_addstr(&said, json_string_value(json_object_get(last, "Output")) ?: "");
+	docker_trim_newlines(&said);
+	buf_printf(out, "; its last health check exited with code %lld",
+		   (long long)json_integer_value(json_object_get(last, "ExitCode")));
+	if (said.len)
+		buf_printf(out, ":\n%s\n", buf_cstr(&said));
+	else
+		buf_addstr(out, ", with no output of its own");
+	buf_release(&said);
+	return 1;
+}
+
+/* The create fails on an unhealthy or exited container: its last health check and its last
+ * lines say why. */
 static void docker_fail_with_logs(struct docker *d, const char *id, const json_t *c, const char *why,
 				  struct diag_ctx *diag, const char *addr)
 {
-	struct buf logs = BUF_INIT;
+	struct buf logs = BUF_INIT, msg = BUF_INIT;
 	int tty = json_is_true(json_object_get(json_object_get(c, "Config"), "Tty"));
+	const char *sep;
+	int checked;
 
+	buf_printf(&msg, "%s: container %.12s %s", addr, id, why);
+	checked = docker_health_said(c, &msg);
 	docker_logs(d, id, tty, &logs, diag, addr);
-	while (logs.len && (logs.data[logs.len - 1] == '\n' || logs.data[logs.len - 1] == '\r'))
-		buf_truncate(&logs, logs.len - 1);
+	docker_trim_newlines(&logs);
+	/* after the check's output, which ends its own line, the next part starts a line */
+	sep = msg.data[msg.len - 1] == '\n' ? "" : "; ";
 	if (logs.len)
-		diag_error(diag, NULL, "%s: container %.12s %s; its last output:\n%s", addr, id, why, buf_cstr(&logs));
+		buf_printf(&msg, "%sits last output:\n%s", sep, buf_cstr(&logs));
+	else if (checked)
+		buf_printf(&msg, "%sthe container wrote no output", sep);
 	else
-		diag_error(diag, NULL, "%s: container %.12s %s, with no output", addr, id, why);
+		buf_addstr(&msg, ", with no output");
+	diag_error(diag, NULL, "%s", msg.data);
+	buf_release(&msg);
 	buf_release(&logs);
 }
 
@@ -875,6 +915,65 @@ static int docker_check_running(struct docker *d, const char *id, const struct v
 	return ret;
 }
 
+/* Does name follow Docker's rule for a container name, [a-zA-Z0-9][a-zA-Z0-9_.-]+ (its
+ * RestrictedNamePattern: two characters at least)? The engine also takes a leading "/",
+ * but reports the name without it, so every plan would find it changed: refused too. */
+#define DOCKER_NAME_RULE \
+	"a letter or digit, then one or more letters, digits, '_', '.' or '-' ([a-zA-Z0-9][a-zA-Z0-9_.-]+)"
+
+static int docker_name_valid(const char *name)
+{
+	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+
+	return isalnum((unsigned char)name[0]) && !(name[0] & 0x80) && name[1] &&
+	       strspn(name + 1, more) == strlen(name + 1);
+}
+
+/* How many times a create whose name is taken looks at the holder and tries again: 250 ms
+ * apart, so a container still being made (see below) has 5 s to show itself. */
+#define DOCKER_NAME_TRIES 20
+
+/* CreateContainer answered 409: the name is taken. Returns 1 when it may be free now, 0 when
+ * another container holds it (the caller reports the conflict), -1 after a diagnostic.
+ * What holds it with this create's token was made by an earlier attempt of the same create:
+ * the intent of an interrupted apply, retried under its token, whose container the daemon
+ * finished after stk had gone (it completes a create whose client went away), or a request
+ * the HTTP layer retried after the answer was lost. No state records it, and it was made
+ * from that attempt's arguments, which need not be this plan's, perhaps without its uploads
+ * or start: it is removed and made again, so nothing is orphaned and the container is the
+ * one planned. */
+static int docker_name_reclaim(struct docker *d, const char *name, const char *token,
+			       struct diag_ctx *diag, const char *addr)
+{
+	json_t *c = NULL;
+	const char *held, *id;
+	int ret = 0;
+
+	if (docker_inspect(d, name, &c, diag, addr))
+		return -1;
+	/* the inspect finds IDs by prefix too: only the container of that name counts */
+	if (!c || strcmp(docker_name(docker_json_str(c, "Name")) ?: "", name)) {
+		/* nothing under the name yet: the engine reserves it before the container it is
+		 * making can be inspected, so wait for that one, or for the name to be free */
+		usleep(250 * 1000);
+		ret = 1;
+		goto out;
+	}
+	held = docker_json_str(json_object_get(json_object_get(c, "Config"), "Labels"), DOCKER_TOKEN_LABEL);
+	id = docker_json_str(c, "Id");
+	if (!token || !held || strcmp(held, token) || !id)
+		goto out;
+	ret = -1;
+	if (docker_delete(d, "/containers/", id, "?force=1&v=0", diag, addr, "RemoveContainer"))
+		goto out;
+	diag_note(diag, NULL, "%s: removed container %.12s, which an interrupted earlier attempt of this "
+		  "create made (token %s), to create it again as planned", addr, id, token);
+	ret = 1;
+out:
+	json_decref(c);
+	return ret;
+}
+
 static int docker_container_create(struct docker *d, const struct provider_op *op, struct value **result,
 				   struct diag_ctx *diag)
 {
@@ -892,6 +991,12 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 		diag_error(diag, NULL, "%s: name and image must be known to create a container", op->addr);
 		return -1;
 	}
+	/* before any call: the engine's refusal would not say what it takes */
+	if (!docker_name_valid(name)) {
+		diag_error(diag, NULL, "%s: name \"%s\" is not a container name Docker takes: %s", op->addr, name,
+			   DOCKER_NAME_RULE);
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
 		const struct value *v = docker_known(op->planned, unsupported[i]);
 		if (v && !(v->kind == VAL_BOOL && !v->u.b) && !((v->kind == VAL_SET || v->kind == VAL_LIST) && !v->u.list.n)) {
@@ -904,8 +1009,29 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 		return -1;
 	buf_addstr(&path, "/containers/create?name=");
 	docker_escape(&path, name);
-	if (docker_call(d, "POST", path.data, body, NULL, &answer, diag, op->addr, "CreateContainer"))
-		goto out;
+	for (int tries = 0;; tries++) {
+		long status;
+		int free_now;
+		json_decref(answer);
+		if (docker_call(d, "POST", path.data, json_incref(body), &status, &answer, diag, op->addr,
+				"CreateContainer"))
+			goto out;
+		if (status < 300)
+			break;
+		/* 409: the name is taken, maybe by what an earlier attempt of this create made */
+		free_now = status == 409 && tries < DOCKER_NAME_TRIES ?
+			   docker_name_reclaim(d, name, op->token, diag, op->addr) : 0;
+		if (free_now < 0)
+			goto out;
+		if (!free_now) {
+			docker_api_error(diag, op->addr, "CreateContainer", status, answer);
+			if (status == 409 && tries < DOCKER_NAME_TRIES)
+				diag_hint(diag, "the container named %s was not made by this create (its %s label "
+					  "is not this create's token): remove or rename it, or stk import it", name,
+					  DOCKER_TOKEN_LABEL);
+			goto out;
+		}
+	}
 	if (!docker_json_str(answer, "Id")) {
 		diag_error(diag, NULL, "%s: docker CreateContainer: the answer has no Id", op->addr);
 		goto out;
@@ -948,6 +1074,7 @@ result:
 out:
 	json_decref(c);
 	json_decref(answer);
+	json_decref(body);
 	free(id);
 	buf_release(&path);
 	return ret;
