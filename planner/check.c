@@ -563,6 +563,15 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 				continue;
 			}
 			check_literal_type(c, it->value, a->type, it->name);
+			if (a->check && ast_static_string(it->value)) {
+				/* plan's own judgement (check_value in plan.c), for a literal */
+				const char *s = ast_static_string(it->value);
+				struct buf why = BUF_INIT;
+				if (a->check(s, strlen(s), &why))
+					diag_error(c->diag, &it->value->span, "%s \"%s\" is refused: %s", it->name, s,
+						   why.data);
+				buf_release(&why);
+			}
 			continue;
 		}
 		/* nested blocks */

@@ -849,6 +849,27 @@ static int names_listed(const char *list, const struct buf *names)
 }
 
 /* Plans one instance; returns the value other nodes see for it. */
+/* An argument's value the API would refuse (schema_attr.check), told now: at the argument,
+ * with the rule, and the value itself unless it is sensitive. A value not known until apply
+ * is judged when apply plans the instance again. */
+static void check_value(struct planner *pl, struct graph_node *n, const char *addr,
+			const struct schema_attr *a, const struct value *v)
+{
+	const struct ast_item *it = body_attr(&n->item->body, a->name);
+	struct buf why = BUF_INIT;
+
+	if (v->kind != VAL_STRING || (v->marks & VAL_UNKNOWN) || a->check(v->u.str.s, v->u.str.len, &why) == 0)
+		goto out;
+	if (v->marks & VAL_SENSITIVE)
+		diag_error(pl->diag, it ? &it->value->span : NULL, "%s: %s (sensitive value) is refused: %s", addr,
+			   a->name, why.data);
+	else
+		diag_error(pl->diag, it ? &it->value->span : NULL, "%s: %s \"%s\" is refused: %s", addr, a->name,
+			   v->u.str.s, why.data);
+out:
+	buf_release(&why);
+}
+
 static struct value *plan_instance(struct planner *pl, struct graph_node *n, struct eval_ctx *ec,
 				   const struct value *key)
 {
@@ -921,6 +942,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		struct value *v;
 		int settable = (a->flags & (SF_REQUIRED | SF_OPTIONAL)) != 0;
 
+		if (settable && cv && cv->kind != VAL_NULL && a->check)
+			check_value(pl, n, addr, a, cv);
 		if (settable && cv && cv->kind != VAL_NULL)
 			v = val_ref(cv);
 		else if (settable && a->default_value && !(a->flags & SF_COMPUTED))

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+struct buf;
+
 enum schema_kind {
 	SK_STRING,
 	SK_NUMBER,
@@ -48,6 +50,10 @@ struct schema_attr {
 				       the same block is true (user_data_replace_on_change) */
 	const char *recomputed_by;  /* computed: unknown again after an in-place update that
 				       changes one of these attributes ("tags,push") */
+	/* optional: a value the API would refuse, told at plan and validate time rather than
+	 * in the middle of an apply. Called with a known string; 0, or -1 with the rule (what
+	 * is taken, not the value) in why. */
+	int (*check)(const char *s, size_t len, struct buf *why);
 };
 
 struct schema_block;

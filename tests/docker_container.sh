@@ -344,7 +344,7 @@ in_w apply -auto-approve
 t_expect_status 0
 t_end
 
-t_begin "a container name Docker refuses is refused before any call, naming the rule"
+t_begin "a container name Docker refuses is refused by validate and plan, before any call, naming the rule"
 cp "$W/main.stk" "$T_TMP/main.stk.before-names"
 for name in "my app" "" "x" "-x" "/$N-slash"; do
 	cp "$T_TMP/main.stk.before-names" "$W/main.stk"
@@ -359,9 +359,12 @@ EOF
 	T_STATUS=0
 	(cd "$W" && STK_LOG=info t_timeout 120 "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
 	t_expect_status 1
-	t_expect_has err "docker.container.badname: name \"$name\" is not a container name Docker takes"
+	t_expect_has err "name \"$name\" is refused: a container name is a letter or digit"
 	t_expect_has err "[a-zA-Z0-9][a-zA-Z0-9_.-]+"
 	grep -q 'containers/create' "$T_TMP/err" && t_why "\"$name\": CreateContainer was called"
+	in_w validate
+	t_expect_status 1
+	t_expect_has err "name \"$name\" is refused"
 done
 cp "$T_TMP/main.stk.before-names" "$W/main.stk"
 t_end

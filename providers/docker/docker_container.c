@@ -915,20 +915,6 @@ static int docker_check_running(struct docker *d, const char *id, const struct v
 	return ret;
 }
 
-/* Does name follow Docker's rule for a container name, [a-zA-Z0-9][a-zA-Z0-9_.-]+ (its
- * RestrictedNamePattern: two characters at least)? The engine also takes a leading "/",
- * but reports the name without it, so every plan would find it changed: refused too. */
-#define DOCKER_NAME_RULE \
-	"a letter or digit, then one or more letters, digits, '_', '.' or '-' ([a-zA-Z0-9][a-zA-Z0-9_.-]+)"
-
-static int docker_name_valid(const char *name)
-{
-	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
-
-	return isalnum((unsigned char)name[0]) && !(name[0] & 0x80) && name[1] &&
-	       strspn(name + 1, more) == strlen(name + 1);
-}
-
 /* How many times a create whose name is taken looks at the holder and tries again: 250 ms
  * apart, so a container still being made (see below) has 5 s to show itself. */
 #define DOCKER_NAME_TRIES 20
@@ -989,12 +975,6 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 	*result = NULL;
 	if (!name || !docker_str(op->planned, "image")) {
 		diag_error(diag, NULL, "%s: name and image must be known to create a container", op->addr);
-		return -1;
-	}
-	/* before any call: the engine's refusal would not say what it takes */
-	if (!docker_name_valid(name)) {
-		diag_error(diag, NULL, "%s: name \"%s\" is not a container name Docker takes: %s", op->addr, name,
-			   DOCKER_NAME_RULE);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {

@@ -7,6 +7,10 @@
  * providers/schema.c. */
 #include "providers/schema.h"
 
+#include <string.h>
+
+#include "common/buf.h"
+
 #define ATTR_ID(what) \
 	{ .name = "id", .type = &schema_string, .flags = SF_COMPUTED, .description = what }
 
@@ -262,11 +266,27 @@ static const struct schema_type container_network_datas_type = {
 	.kind = SK_LIST, .elem = &container_network_data_type,
 };
 
+/* What the engine takes as a container name (its RestrictedNamePattern): a letter or digit,
+ * then one or more of letters, digits, '_', '.' and '-'. The engine also takes a leading '/',
+ * but reads the name back without it, so every plan would replace the container: refused
+ * too. Checked at plan and validate time (schema_attr.check), before any call. */
+static int container_name(const char *s, size_t len, struct buf *why)
+{
+	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+
+	if (len >= 2 && strspn(s, more) == len && strchr(more, s[0]) && s[0] != '_' && s[0] != '.' &&
+	    s[0] != '-')
+		return 0;
+	buf_addstr(why, "a container name is a letter or digit, then one or more letters, digits, "
+		   "'_', '.' or '-' ([a-zA-Z0-9][a-zA-Z0-9_.-]+)");
+	return -1;
+}
+
 /* Docker can change only a few settings of a running container (restart policy, resource
  * limits); everything else replaces it, as in kreuzwerker's provider. */
 static const struct schema_attr container_attrs[] = {
 	{ .name = "name", .type = &schema_string, .flags = SF_REQUIRED | SF_FORCE_NEW,
-	  .description = "Container name" },
+	  .description = "Container name", .check = container_name },
 	{ .name = "image", .type = &schema_string, .flags = SF_REQUIRED | SF_FORCE_NEW,
 	  .description = "Image to run: an image ID, such as docker.image.x.id, or a name" },
 	{ .name = "command", .type = &schema_list_of_string,
