@@ -513,6 +513,15 @@ in_w apply p2.plan
 t_expect_status 1
 t_expect_has err "p2.plan is a saved plan of format version 99"
 t_expect_has err "made by a newer stk"
+# another state under the same serial: named by its lineage, not as "serial 3, now 3"
+in_w plan -out p4.plan
+cp "$W/stk.state" "$T_TMP/state.keep"
+sed -i 's/"lineage": "[^"]*"/"lineage": "11111111-2222-3333-4444-555555555555"/' "$W/stk.state"
+in_w apply p4.plan
+t_expect_status 1
+t_expect_has err "the state is not the one this plan was made with (lineage"
+t_expect_has err "now 11111111-2222-3333-4444-555555555555)"
+cp "$T_TMP/state.keep" "$W/stk.state"
 t_end
 
 t_begin "stk refresh records the outputs the refreshed objects give"
