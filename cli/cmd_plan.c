@@ -681,11 +681,13 @@ static int run_plan(struct run *r, const char *operation)
 		val_add_secrets(c->after);
 	}
 	/* then what is in view anyway: an address beside a password in a sensitive map is
-	 * shown wherever else it is used, and replacing it would only mislead */
+	 * shown wherever else it is used, and replacing it would only mislead (a second walk
+	 * over every value, which a run with no secret does without) */
+	calls = calls && diag_has_secrets();
 	for (size_t i = 0; calls && i < r->st.nresources; i++)
 		for (size_t k = 0; k < r->st.resources[i]->ninstances; k++)
 			val_add_public(r->st.resources[i]->instances[k]->attrs);
-	for (size_t i = 0; strcmp(operation, "plan") && i < buf_count(&r->plan.changes, struct plan_change *); i++) {
+	for (size_t i = 0; calls && strcmp(operation, "plan") && i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
 		val_add_public(c->before);
 		val_add_public(c->after);

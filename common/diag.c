@@ -456,6 +456,16 @@ static void add_secret(const char *s, size_t len)
 	pthread_mutex_unlock(&secrets_lock);
 }
 
+int diag_has_secrets(void)
+{
+	int has;
+
+	pthread_mutex_lock(&secrets_lock);
+	has = buf_count(&secrets, struct secret) != 0;
+	pthread_mutex_unlock(&secrets_lock);
+	return has;
+}
+
 void diag_add_public(const char *s, size_t len)
 {
 	char *text;

@@ -94,6 +94,8 @@ void diag_add_secret(const char *s, size_t len);
  * is otherwise replaced in every message, where the same text is everywhere else in view.
  * Call after the secrets of the run are registered. */
 void diag_add_public(const char *s, size_t len);
+/* Whether any secret is registered: a run without one skips the walk for public texts. */
+int diag_has_secrets(void);
 /* Replaces every registered secret in b that is not public, the longest first. */
 void diag_redact(struct buf *b);
 /* Forgets them all (for tests). */

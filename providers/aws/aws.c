@@ -316,8 +316,8 @@ static void form_encode(struct buf *out, const char *s)
 
 /* "ec2 CreateVpc: InvalidParameterValue: message (request id)" under the address; an answer
  * without a code is named by its status ("HTTP 403"). */
-static void api_error(struct diag_ctx *diag, const char *addr, const char *service, const char *action,
-		      const char *code, const char *message, const char *request_id, long status)
+void aws_api_error(struct diag_ctx *diag, const char *addr, const char *service, const char *action,
+		   const char *code, const char *message, const char *request_id, long status)
 {
 	char st[32];
 
@@ -402,7 +402,7 @@ xmlDoc *aws_query_ok(struct aws *a, const char *service, const char *version, co
 			if (!strcmp(code, ok_codes[i]))
 				*hit = ok_codes[i];
 		if (!hit || !*hit)
-			api_error(diag, addr, service, action, code,
+			aws_api_error(diag, addr, service, action, code,
 				  err ? aws_xml_text(err, "Message") : (doc ? "" : "the answer is not XML"), rid,
 				  resp.status);
 		if (doc)
@@ -475,7 +475,7 @@ json_t *aws_json(struct aws *a, const char *service, const char *target, json_t 
 		for (size_t i = 0; type && ok_codes && ok_codes[i] && !ok; i++)
 			ok = !strcmp(type, ok_codes[i]);
 		if (!ok)
-			api_error(diag, addr, service, action, type,
+			aws_api_error(diag, addr, service, action, type,
 				  msg ? msg : out || doc ? "" : "the answer is not JSON",
 				  http_response_header(&resp, "x-amzn-RequestId"), resp.status);
 		if (doc)

@@ -50,6 +50,11 @@ xmlDoc *aws_query_ok(struct aws *a, const char *service, const char *version, co
 int aws_rest(struct aws *a, const char *service, const char *method, const char *path, const char *body,
 	     size_t len, struct http_response *resp);
 
+/* A failed call's error: "ADDR: service Action: Code: message (request id)", the status
+ * ("HTTP 403") standing for a missing code. addr may be NULL. */
+void aws_api_error(struct diag_ctx *diag, const char *addr, const char *service, const char *action,
+		   const char *code, const char *message, const char *request_id, long status);
+
 /* The JSON protocols: ECR's 1.1 (target "AmazonEC2ContainerRegistry_V20150921.CreateRepository")
  * and DynamoDB's 1.0 ("DynamoDB_20120810.PutItem"), by service ("ecr", "dynamodb").
  * Takes body; returns the answer, or NULL. A failure is diagnosed ("ADDR: ecr Action: Code:

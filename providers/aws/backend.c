@@ -37,11 +37,9 @@ static void s3_error(const struct http_response *resp, const char *action, char 
 
 	snprintf(code, size, "%s", c ? c : "");
 	if (diag) {
-		char st[32];
-
-		snprintf(st, sizeof st, "HTTP %ld", resp->status);
-		diag_error(diag, NULL, "state %s: s3 %s: %s%s%s%s%s%s", b->path, action, c && *c ? c : st,
-			   m && *m ? ": " : "", m ? m : "", rid ? " (request " : "", rid ? rid : "", rid ? ")" : "");
+		char *where = xasprintf("state %s", b->path);
+		aws_api_error(diag, where, "s3", action, c, m, rid, resp->status);
+		free(where);
 		if (c && !strcmp(c, "NoSuchBucket"))
 			diag_hint(diag, "create the bucket %s first (stk keeps the state in it, it does not make it)",
 				  b->bucket);

@@ -274,8 +274,7 @@ static int container_name(const char *s, size_t len, struct buf *why)
 {
 	static const char more[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
 
-	if (len >= 2 && strspn(s, more) == len && strchr(more, s[0]) && s[0] != '_' && s[0] != '.' &&
-	    s[0] != '-')
+	if (len >= 2 && strspn(s, more) == len && !strchr("_.-", s[0]))
 		return 0;
 	buf_addstr(why, "a container name is a letter or digit, then one or more letters, digits, "
 		   "'_', '.' or '-' ([a-zA-Z0-9][a-zA-Z0-9_.-]+)");
