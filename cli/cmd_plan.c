@@ -128,6 +128,9 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 /* The state's lock is a DynamoDB item: exiting from the signal handler would leave it. */
 static volatile sig_atomic_t remote_lock;
 static volatile sig_atomic_t applying;   /* apply_run has started */
+/* a local state's lock file, removed by an interrupt that ends the process at once (the lock
+ * itself goes with the process; the file would stay and name a run that is gone) */
+static const char *volatile local_lock_file;
 static void on_signal(int sig);
 
 /* What plan, apply and destroy share: the configuration, the locked state, the variables and
@@ -170,6 +173,7 @@ static void run_release(struct run *r)
 	/* a second interrupt cancelled every request: the unlock must still go out */
 	if (net_loaded() && net_loaded()->http_cancelled())
 		net_loaded()->http_cancel_reset();
+	local_lock_file = NULL;
 	if (r->locked)
 		state_unlock(&r->lock, &r->diag);
 	cli_print_diags(&r->diag);
@@ -600,18 +604,18 @@ static int run_plan(struct run *r, const char *operation)
 	if (!(r->path = cli_state_open(&r->diag, r->pa.dir, &r->mod, r->opts.variables)))
 		return -1;
 	remote_lock = !strncmp(r->path, "s3://", 5);
-	if (remote_lock) {
-		/* from here on an interrupt must not leave the lock behind */
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
+	/* from here on an interrupt must not leave the lock behind */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (state_lock_wait(r->path, operation, r->pa.lock_timeout_ms, &r->lock, &r->diag))
 		return -1;
 	r->locked = 1;
+	if (!remote_lock)
+		local_lock_file = r->lock.path;
 	int rs = state_read(r->path, &r->st, &r->diag);
 	if (rs < 0)
 		return -1;
@@ -712,7 +716,8 @@ int cmd_plan(int argc, char **argv)
 	}
 	ret = 1;
 	r.opts.leave_memory = !cli_free_at_exit();
-	if (run_plan(&r, "plan")) {
+	if (run_plan(&r, "plan") || apply_interrupted) {
+		/* an interrupt while planning: the lock is released on the way out */
 		if (apply_interrupted)
 			ret = 130;
 		goto out;
@@ -752,7 +757,7 @@ out:
 static void on_signal(int sig)
 {
 	(void)sig;
-	if (remote_lock && !applying) {
+	if (!applying && (remote_lock || !apply_interrupted)) {
 		/* still planning: stop now, through the normal path, which releases the lock */
 		static const char msg_plan[] = "\nstk: interrupted: stopping, and releasing the state's lock\n";
 		apply_interrupted = 1;
@@ -776,6 +781,8 @@ static void on_signal(int sig)
 				return;
 			return;
 		}
+		if (local_lock_file)
+			unlink(local_lock_file);
 		if (write(2, msg, sizeof msg - 1) < 0)
 			_exit(130);
 		_exit(130);
@@ -969,7 +976,7 @@ static int apply_or_destroy(int argc, char **argv, const char *command)
 		}
 	}
 	if (run_plan(&r, destroy ? "destroy" : "apply") || apply_interrupted) {
-		/* an interrupt while planning (a remote lock): released on the way out */
+		/* an interrupt while planning: the lock is released on the way out */
 		if (apply_interrupted)
 			ret = 130;
 		goto out;

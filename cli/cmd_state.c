@@ -262,7 +262,13 @@ int cmd_state(int argc, char **argv)
 		ret = state_rm(&diag, &st, argc - 2, argv + 2, &done) ? 1 : 0;
 	else if (!strcmp(sub, "mv"))
 		ret = state_mv(&diag, &st, argv[2], argv[3], &done) ? 1 : 0;
-	else if (!state_has_passphrase()) {
+	else if (st.disk_sealed == (sub[0] == 'e')) {
+		/* already as asked: written again it would only gain a serial and lose its backup */
+		printf("The state %s is already %s; nothing was written.\n", path,
+		       sub[0] == 'e' ? "encrypted" : "in clear");
+		ret = 0;
+		goto out;
+	} else if (!state_has_passphrase()) {
 		/* read as it was; written sealed (encrypt) or in clear (decrypt) */
 		diag_error(&diag, NULL, "state %s needs the passphrase", sub);
 		diag_hint(&diag, "set STK_STATE_PASSPHRASE, or the passphrase in the stack's encryption block");

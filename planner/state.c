@@ -1511,6 +1511,7 @@ int state_read(const char *path, struct state *st, struct diag_ctx *diag)
 		goto out;
 	st->disk_serial = st->serial;
 	st->has_disk_digest = file_digest(raw.data ? raw.data : "", raw.len, st->disk_digest) == 0;
+	st->disk_sealed = plain != &raw;
 	ret = 0;
 out:
 	if (ret < 0)
@@ -1781,6 +1782,7 @@ written:
 	st->serial = serial;
 	st->disk_serial = serial;
 	st->has_disk_digest = file_digest(text, len, st->disk_digest) == 0;
+	st->disk_sealed = crypt_is_sealed(text, len);
 	st->version = STATE_FORMAT_VERSION;
 	free(st->stk_version);
 	st->stk_version = xstrdup(PACKAGE_VERSION);

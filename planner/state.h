@@ -75,6 +75,8 @@ struct state {
 	 */
 	unsigned char disk_digest[32];
 	int has_disk_digest;
+	/* whether the file read was sealed (stk state encrypt/decrypt leave one as asked alone) */
+	int disk_sealed;
 };
 
 void state_init(struct state *st);

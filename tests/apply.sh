@@ -370,6 +370,13 @@ if command -v script >/dev/null 2>&1; then
 fi
 t_end
 
+# sealing encrypt|decrypt: stk state SUB in $W with the passphrase
+sealing() {
+	T_STATUS=0
+	(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" state "$1") </dev/null \
+		>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
 t_begin "with a passphrase the state and saved plans are sealed; without it they are refused"
 workdir <<'EOF'
 variable word {
@@ -407,20 +414,29 @@ T_STATUS=0
 	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
 t_expect_status 0
 [ "$(cat "$W/w.txt")" = other-words-here ] || t_why "the sealed plan was not applied"
-T_STATUS=0
-(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" state decrypt) </dev/null \
-	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+sealing decrypt
 t_expect_status 0
 [ "$(head -c 1 "$W/stk.state")" = "{" ] || t_why "state decrypt left it sealed"
+# again: a state already in clear is left alone (no new serial, the backup kept)
+cp "$W/stk.state" "$T_TMP/clear.state"
+cp "$W/stk.state.backup" "$T_TMP/clear.backup"
+sealing decrypt
+t_expect_status 0
+t_expect_has out "The state stk.state is already in clear; nothing was written."
+cmp -s "$W/stk.state" "$T_TMP/clear.state" || t_why "state decrypt rewrote a state in clear"
+cmp -s "$W/stk.state.backup" "$T_TMP/clear.backup" || t_why "state decrypt replaced the backup"
 in_w plan -detailed-exitcode
 t_expect_status 0
-T_STATUS=0
-(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" state encrypt) </dev/null \
-	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+sealing encrypt
 t_expect_status 0
 # the state in clear it replaced is kept as the backup, sealed: no secret stays readable
 [ "$(head -c 6 "$W/stk.state.backup")" = STKENC ] || t_why "the backup kept the state in clear"
 grep -q "other-words-here" "$W/stk.state.backup" && t_why "the sensitive value is readable in the backup"
+cp "$W/stk.state" "$T_TMP/sealed.state"
+sealing encrypt
+t_expect_status 0
+t_expect_has out "The state stk.state is already encrypted; nothing was written."
+cmp -s "$W/stk.state" "$T_TMP/sealed.state" || t_why "state encrypt rewrote an encrypted state"
 t_end
 
 t_begin "import refuses an instance key the configuration does not declare, naming the ones it does"

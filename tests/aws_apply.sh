@@ -93,6 +93,29 @@ t_expect_has out "Apply complete! Resources: 4 added"
 	t_why "awscli counts $(vpcs) VPCs, $(subnets) subnets, $(sgs) groups"
 t_end
 
+t_begin "a SIGINT while a refreshing plan waits on the cloud stops it: exit 130, no lock file left"
+# every call held 5 s: the interrupt lands while the plan's reads are in flight
+proxy 'config?rate=0&latency=5000' >/dev/null
+rm -f "$T_TMP/bg.out" "$T_TMP/bg.err"
+(cd "$W" && AWS_ENDPOINT_URL=$PX exec "$STK_ABS" plan) </dev/null >"$T_TMP/bg.out" 2>"$T_TMP/bg.err" &
+PLAN=$!
+i=0
+until [ -e "$W/stk.state.lock" ] || [ $i -ge 600 ]; do i=$((i + 1)); sleep 0.1; done
+[ -e "$W/stk.state.lock" ] || t_why "the plan never took the lock"
+sleep 0.5
+kill -INT $PLAN
+T_STATUS=0
+wait $PLAN || T_STATUS=$?
+proxy 'config?latency=0' >/dev/null
+t_expect_status 130
+grep -q "interrupted: stopping, and releasing the state's lock" "$T_TMP/bg.err" ||
+	t_why "no word of the interrupt: $(cat "$T_TMP/bg.err")"
+[ ! -e "$W/stk.state.lock" ] || t_why "the interrupted plan left stk.state.lock"
+grep -q "No changes" "$T_TMP/bg.out" && t_why "the interrupted plan printed a plan: $(cat "$T_TMP/bg.out")"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "a second SIGINT stops at once; the next run adopts what was in flight, never twice"
 in_w destroy -auto-approve
 t_expect_status 0
@@ -107,6 +130,7 @@ T_STATUS=0
 wait $APPLY || T_STATUS=$?
 t_expect_status 130
 grep -q "interrupted again" "$T_TMP/bg.err" || t_why "no word of the second interrupt: $(cat "$T_TMP/bg.err")"
+[ ! -e "$W/stk.state.lock" ] || t_why "the second interrupt left stk.state.lock"
 proxy 'config?rate=0' >/dev/null
 # the proxy still delivers the held CreateVpc after stk is gone, as a network would
 sleep 2

@@ -231,6 +231,25 @@ in_dir "$A" plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+t_begin "an interrupt while a plan refreshes cancels its reads and still releases the lock"
+proxy 'config?rate=1&kinds=slow' >/dev/null
+rm -f "$T_TMP/p.out" "$T_TMP/p.err"
+(cd "$A" && AWS_ENDPOINT_URL=$PX STK_VAR_state_passphrase=$PASS exec "$STK_ABS" plan) \
+	</dev/null >"$T_TMP/p.out" 2>"$T_TMP/p.err" &
+PLAN=$!
+i=0
+until [ "$(locks)" -eq 1 ] || [ $i -ge 300 ]; do i=$((i + 1)); sleep 0.1; done
+kill -INT $PLAN
+T_STATUS=0
+wait $PLAN || T_STATUS=$?
+proxy 'config?rate=0' >/dev/null
+cat "$T_TMP/p.out" "$T_TMP/p.err" >>"$T_TMP/all-output"
+[ "$T_STATUS" -eq 130 ] || t_why "the interrupted plan exited $T_STATUS: $(cat "$T_TMP/p.err")"
+grep -q "interrupted: stopping, and releasing the state's lock" "$T_TMP/p.err" ||
+	t_why "no word of the lock: $(cat "$T_TMP/p.err")"
+[ "$(locks)" -eq 0 ] || t_why "the interrupted plan left a lock"
+t_end
+
 t_begin "a run releases only its own lock: one put by another run since is left in place"
 sed -i 's|Env = "twice"|Env = "other-lock"|' "$A/main.stk"
 slow_apply "$A" a
