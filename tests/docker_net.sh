@@ -248,6 +248,81 @@ else
 	t_ok "an interrupted create is found by its stk.token label (skipped: no python3 to edit the state)"
 fi
 
+t_begin "networks_advanced: a container on two networks with aliases, by name and by ID; leaving one is drift"
+W2=$T_TMP/adv
+mkdir -p "$W2"
+cat >"$W2/main.stk" <<EOF
+resource docker.network front {
+  name = "$N-front"
+  ipam_config = [{ subnet = "10.251.8.0/24", gateway = "10.251.8.1" }]
+}
+
+resource docker.network back {
+  name     = "$N-back"
+  internal = true
+}
+
+resource docker.container api {
+  name    = "$N-api"
+  image   = "stk-busybox:latest"
+  command = ["/bin/sleep", "600"]
+  networks_advanced = [
+    { name = docker.network.front.name, aliases = ["api", "api-front"], ipv4_address = "10.251.8.20" },
+    { name = docker.network.back.id, aliases = ["api-back"] },
+  ]
+}
+
+resource docker.container client {
+  name    = "$N-client"
+  image   = "stk-busybox:latest"
+  command = ["/bin/sleep", "600"]
+  networks_advanced = [{ name = docker.network.back.name }]
+}
+EOF
+in_adv() {
+	T_STATUS=0
+	(cd "$W2" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+in_adv apply -auto-approve
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 4 added"
+ON=$(dk inspect "$N-api" --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}}:{{join $v.Aliases ","}} {{end}}')
+case $ON in *"$N-front=10.251.8.20:"*api*) ;; *) t_why "not on $N-front at 10.251.8.20 as api: $ON" ;; esac
+case $ON in *"$N-back="*api-back*) ;; *) t_why "not on $N-back as api-back: $ON" ;; esac
+case $ON in *"bridge="*) t_why "also on the default bridge: $ON" ;; esac
+# the alias answers on the internal network, from the other container
+dk exec "$N-client" /bin/busybox ping -c 1 -W 5 api-back >"$T_TMP/ping" 2>&1 ||
+	t_why "api-back does not answer from $N-client: $(cat "$T_TMP/ping")"
+in_adv plan -detailed-exitcode
+t_expect_status 0
+dk network disconnect "$N-back" "$N-api" >/dev/null
+in_adv plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "# docker.container.api must be replaced"
+in_adv apply -auto-approve
+t_expect_status 0
+ON=$(dk inspect "$N-api" --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}')
+case $ON in *"$N-back"*) ;; *) t_why "the replacement is not on $N-back: $ON" ;; esac
+in_adv destroy -auto-approve
+t_expect_status 0
+t_end
+
+t_begin "networks_advanced with another network_mode is refused before anything is made"
+cat >"$W2/main.stk" <<EOF
+resource docker.container odd {
+  name         = "$N-odd"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+  networks_advanced = [{ name = "$N-nowhere" }]
+}
+EOF
+in_adv apply -auto-approve
+t_expect_status 1
+t_expect_has err 'networks_advanced puts the container on its networks, and network_mode = "host" puts it elsewhere'
+[ -z "$(dk ps -aq --filter "name=^$N-odd\$")" ] || t_why "a container $N-odd was made"
+t_end
+
 t_begin "destroy removes everything (checked with the docker CLI)"
 in_w destroy -auto-approve
 t_expect_status 0

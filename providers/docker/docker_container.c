@@ -81,6 +81,92 @@ static struct value *docker_list_value(const json_t *a)
 	return r;
 }
 
+/* Whether the container is on the network a networks_advanced entry names: by name (the
+ * keys of NetworkSettings.Networks), or by ID (docker.network.x.id), whole or shortened. */
+static int docker_on_network(const json_t *nets, const char *name)
+{
+	const char *key;
+	json_t *n;
+
+	json_object_foreach((json_t *)nets, key, n) {
+		const char *id = docker_json_str(n, "NetworkID");
+		size_t len = strlen(name);
+		if (!strcmp(key, name) || (id && len >= 12 && !strncmp(id, name, len)))
+			return 1;
+	}
+	return 0;
+}
+
+/* networks_advanced as configured, less the networks the container is no longer on: that
+ * drift makes the plan replace it. What Docker adds on its own (the short ID as an alias,
+ * the addresses it picked) is not compared, as in kreuzwerker's provider. NULL: unchanged. */
+static struct value *docker_networks_value(const struct value *configured, const json_t *nets)
+{
+	struct value **kept;
+	struct value *r;
+	size_t k = 0;
+
+	/* a list when read back from the state file */
+	if (!configured || (configured->kind != VAL_SET && configured->kind != VAL_LIST) || !configured->u.list.n)
+		return NULL;
+	kept = xcalloc(configured->u.list.n, sizeof *kept);
+	for (size_t i = 0; i < configured->u.list.n; i++) {
+		const struct value *e = configured->u.list.items[i];
+		const char *name = docker_str(e, "name");
+		if (!name || docker_on_network(nets, name))
+			kept[k++] = val_ref((struct value *)e);
+	}
+	if (k == configured->u.list.n) {
+		for (size_t i = 0; i < k; i++)
+			val_unref(kept[i]);
+		free(kept);
+		return NULL;
+	}
+	r = configured->kind == VAL_SET ? val_set_take(kept, k) : val_list_take(kept, k);
+	free(kept);
+	return r;
+}
+
+/* A networks_advanced entry as Docker's EndpointSettings: its aliases and fixed addresses. */
+static json_t *docker_endpoint_json(const struct value *net)
+{
+	json_t *ep = json_object(), *ipam = json_object(), *j;
+	const char *s;
+
+	if ((j = docker_list_json(val_map_get(net, "aliases"))))
+		json_object_set_new(ep, "Aliases", j);
+	if ((s = docker_str(net, "ipv4_address")))
+		json_object_set_new(ipam, "IPv4Address", json_string(s));
+	if ((s = docker_str(net, "ipv6_address")))
+		json_object_set_new(ipam, "IPv6Address", json_string(s));
+	if (json_object_size(ipam))
+		json_object_set_new(ep, "IPAMConfig", ipam);
+	else
+		json_decref(ipam);
+	return ep;
+}
+
+/*
+ * The networks_advanced entry the container is created on (its NetworkMode): the one
+ * network_mode names, else the first. The default "bridge" is not where such a container
+ * goes (a daemon run with --bridge=none has no such network, and kreuzwerker's provider
+ * disconnects it from there anyway). NULL when there are none.
+ */
+static const struct value *docker_first_network(const struct value *p)
+{
+	const struct value *nets = docker_known(p, "networks_advanced");
+	const char *mode = docker_str(p, "network_mode");
+
+	if (!nets || (nets->kind != VAL_SET && nets->kind != VAL_LIST) || !nets->u.list.n)
+		return NULL;
+	for (size_t i = 0; mode && i < nets->u.list.n; i++) {
+		const char *name = docker_str(nets->u.list.items[i], "name");
+		if (name && !strcmp(name, mode))
+			return nets->u.list.items[i];
+	}
+	return nets->u.list.items[0];
+}
+
 /* A Go duration ("30s", "1m30s", "500ms", "0s") -> nanoseconds. */
 static int docker_duration_ns(const char *s, int64_t *out)
 {
@@ -346,6 +432,15 @@ static struct value *docker_env_value(const json_t *env, const json_t *image_env
  * for an import, which has only the id) completed and corrected from an inspect. With
  * image_config (an import), the arguments are all read from the container, less what its
  * image gives by default. */
+/* Into o: networks_advanced as base has it, less the networks the container left. */
+static void docker_networks_drift(struct docker_obj *o, const struct value *base, const json_t *nets)
+{
+	struct value *v = docker_networks_value(docker_known(base, "networks_advanced"), nets);
+
+	if (v)
+		docker_obj_val(o, "networks_advanced", v);
+}
+
 static struct value *docker_container_value(const struct value *base, const json_t *c,
 					    const json_t *image_config)
 {
@@ -443,6 +538,7 @@ static struct value *docker_container_value(const struct value *base, const json
 	docker_obj_val(&o, "network_data", val_list_take((struct value **)(void *)datas.data,
 							 buf_count(&datas, struct value *)));
 	buf_release(&datas);
+	docker_networks_drift(&o, base, nets);
 	docker_obj_str(&o, "ip_address", docker_json_str(first, "IPAddress"));
 	docker_obj_str(&o, "gateway", docker_json_str(first, "Gateway"));
 	docker_obj_val(&o, "exit_code", running || !json_is_integer(json_object_get(state, "ExitCode"))
@@ -553,7 +649,16 @@ static json_t *docker_create_json(const struct value *p, const char *token, stru
 		json_object_set_new(body, "Healthcheck", j);
 	}
 
-	json_object_set_new(host, "NetworkMode", json_string(docker_str(p, "network_mode") ?: "bridge"));
+	if ((v = docker_first_network(p))) {
+		/* created on one of its networks; docker_connect_networks() adds the others */
+		json_t *eps = json_object(), *nc = json_object();
+		json_object_set_new(host, "NetworkMode", json_string(docker_str(v, "name")));
+		json_object_set_new(eps, docker_str(v, "name"), docker_endpoint_json(v));
+		json_object_set_new(nc, "EndpointsConfig", eps);
+		json_object_set_new(body, "NetworkingConfig", nc);
+	} else {
+		json_object_set_new(host, "NetworkMode", json_string(docker_str(p, "network_mode") ?: "bridge"));
+	}
 	json_object_set_new(host, "RestartPolicy", docker_restart_json(p));
 	docker_limits_json(host, p, 0);
 	json_object_set_new(host, "Privileged", json_boolean(docker_bool(p, "privileged", 0)));
@@ -960,12 +1065,45 @@ out:
 	return ret;
 }
 
+/* Connects the container to each networks_advanced entry but the one it was created on. */
+static int docker_connect_networks(struct docker *d, const char *id, const struct value *p,
+				   struct diag_ctx *diag, const char *addr)
+{
+	const struct value *nets = docker_known(p, "networks_advanced"), *first = docker_first_network(p);
+	int ret = 0;
+
+	for (size_t i = 0; first && !ret && i < nets->u.list.n; i++) {
+		const struct value *e = nets->u.list.items[i];
+		struct buf path = BUF_INIT;
+		json_t *body, *answer = NULL;
+		long status;
+		if (e == first)
+			continue;
+		body = json_object();
+		json_object_set_new(body, "Container", json_string(id));
+		json_object_set_new(body, "EndpointConfig", docker_endpoint_json(e));
+		buf_addstr(&path, "/networks/");
+		docker_escape(&path, docker_str(e, "name"));
+		buf_addstr(&path, "/connect");
+		ret = docker_call(d, "POST", path.data, body, &status, &answer, diag, addr, "ConnectNetwork");
+		if (!ret && status >= 300) {
+			docker_api_error(diag, addr, "ConnectNetwork", status, answer);
+			ret = -1;
+		}
+		json_decref(answer);
+		buf_release(&path);
+	}
+	return ret;
+}
+
 static int docker_container_create(struct docker *d, const struct provider_op *op, struct value **result,
 				   struct diag_ctx *diag)
 {
 	const char *name = docker_str(op->planned, "name");
 	const struct value *uploads = docker_known(op->planned, "upload");
-	static const char *const unsupported[] = { "networks_advanced", "attach", "logs", "rm" };
+	static const char *const unsupported[] = { "attach", "logs", "rm" };
+	const struct value *first = docker_first_network(op->planned);
+	const char *mode = docker_str(op->planned, "network_mode");
 	struct buf path = BUF_INIT;
 	json_t *body, *answer = NULL, *c = NULL;
 	char *id = NULL;
@@ -973,6 +1111,12 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 	double wait;
 
 	*result = NULL;
+	if (first && mode && strcmp(mode, "bridge") && strcmp(mode, docker_str(first, "name") ?: "")) {
+		diag_error(diag, NULL, "%s: docker.container: networks_advanced puts the container on its "
+			   "networks, and network_mode = \"%s\" puts it elsewhere", op->addr, mode);
+		diag_hint(diag, "leave network_mode unset, or set it to one of the networks of networks_advanced");
+		return -1;
+	}
 	if (!name || !docker_str(op->planned, "image")) {
 		diag_error(diag, NULL, "%s: name and image must be known to create a container", op->addr);
 		return -1;
@@ -1018,6 +1162,8 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 	}
 	id = xstrdup(docker_json_str(answer, "Id"));
 	/* from here on the container exists: a failure returns what it is, to be kept tainted */
+	if (docker_connect_networks(d, id, op->planned, diag, op->addr))
+		goto result;
 	if (uploads && (uploads->kind == VAL_LIST || uploads->kind == VAL_SET) && uploads->u.list.n &&
 	    docker_upload(d, id, uploads, diag, op->addr))
 		goto result;
@@ -1158,6 +1304,7 @@ static struct value *docker_list_entry_value(const struct value *prior, const js
 		docker_obj_val(&o, "exit_code", val_number(code));
 	else if (running)
 		docker_obj_val(&o, "exit_code", val_null());
+	docker_networks_drift(&o, prior, json_object_get(json_object_get(e, "NetworkSettings"), "Networks"));
 	return docker_obj_done(&o);
 }
 
