@@ -221,6 +221,52 @@ t_expect_status 1
 t_expect_has err "data docker.image: no image $N-nowhere:v9 in the daemon's store"
 t_end
 
+t_begin "a container whose image is not in the store pulls it, by tag or by digest, with the registry's words on failure"
+dk tag stk-busybox:latest "$REG/$N/pulled:v1" >/dev/null
+dk push "$REG/$N/pulled:v1" >"$T_TMP/push.log" 2>&1 || t_why "docker push failed: $(cat "$T_TMP/push.log")"
+PD=$(reg_digest "$N/pulled" v1)
+dk rmi "$REG/$N/pulled:v1" >/dev/null
+[ -z "$(img "$REG/$N/pulled:v1" '{{.Id}}')" ] || t_why "$REG/$N/pulled:v1 is still in the store"
+mkdir -p "$T_TMP/pull"
+cat >"$T_TMP/pull/main.stk" <<EOF
+resource docker.container bytag {
+  name         = "$N-bytag"
+  image        = "$REG/$N/pulled:v1"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+}
+
+resource docker.container bydigest {
+  name         = "$N-bydigest"
+  image        = "$REG/$N/pulled@$PD"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+}
+EOF
+dk_stk "$T_TMP/pull" apply -auto-approve
+t_expect_status 0
+[ -n "$(img "$REG/$N/pulled:v1" '{{.Id}}')" ] || t_why "$REG/$N/pulled:v1 was not pulled"
+[ "$(dk inspect "$N-bytag" --format '{{.State.Running}}' 2>/dev/null)" = true ] || t_why "$N-bytag is not running"
+[ "$(dk inspect "$N-bydigest" --format '{{.State.Running}}' 2>/dev/null)" = true ] || t_why "$N-bydigest is not running"
+dk_stk "$T_TMP/pull" plan -detailed-exitcode
+t_expect_status 0
+dk_stk "$T_TMP/pull" destroy -auto-approve
+t_expect_status 0
+cat >"$T_TMP/pull/main.stk" <<EOF
+resource docker.container nope {
+  name         = "$N-nope"
+  image        = "$REG/$N/pulled:nope"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+}
+EOF
+dk_stk "$T_TMP/pull" apply -auto-approve
+t_expect_status 1
+t_expect_has err "docker.container.nope: docker PullImage: manifest for $REG/$N/pulled:nope not found"
+[ -z "$(dk ps -aq --filter "name=^$N-nope\$")" ] || t_why "a container $N-nope was made"
+dk rmi "$REG/$N/pulled:v1" "$REG/$N/pulled@$PD" >/dev/null 2>&1
+t_end
+
 t_begin "a registry that is down: plan fails naming the image and -refresh=false, which then plans from the state"
 kill "$REG_PID" 2>/dev/null
 wait "$REG_PID" 2>/dev/null

@@ -139,6 +139,45 @@ t_expect_has out "No changes"
 t_expect_lacks err "not authorized"
 t_end
 
+t_begin "a container pulls its image with the registry block's credentials; without them the registry refuses"
+push_app "$W/pull" pulled
+push_stk "$W/pull" "$REG/$N/pull:v1" "$REG_USER" "$REG_PW"
+in_w "$W/pull" apply -auto-approve
+t_expect_status 0
+# out of the store, and out of the state: only the registry has it now
+dk rmi -f "$REG/$N/pull:v1" >/dev/null
+rm -f "$W/pull/stk.state"
+cat >"$W/pull/main.stk" <<EOF
+provider docker {
+  registry "local" {
+    address  = "$REG"
+    username = "$REG_USER"
+    password = "$REG_PW"
+  }
+}
+
+resource docker.container pulled {
+  name         = "$N-pulled"
+  image        = "$REG/$N/pull:v1"
+  network_mode = "host"
+  must_run     = false
+}
+EOF
+in_w "$W/pull" apply -auto-approve
+t_expect_status 0
+[ "$(dk logs "$N-pulled" 2>&1)" = pulled ] || t_why "the pulled image did not run: $(dk logs "$N-pulled" 2>&1)"
+t_expect_lacks out "$REG_PW"
+t_expect_lacks err "$REG_PW"
+in_w "$W/pull" destroy -auto-approve
+t_expect_status 0
+dk rmi -f "$REG/$N/pull:v1" >/dev/null
+sed -i 's|password = "'"$REG_PW"'"|password = "not-the-password"|' "$W/pull/main.stk"
+in_w "$W/pull" apply -auto-approve
+t_expect_status 1
+t_expect_match err "docker\.container\.pulled: docker PullImage: .*(unauthorized|authentication required|401|no basic auth)"
+t_expect_lacks err "not-the-password"
+t_end
+
 t_begin "wrong credentials: the create fails under the address, exit 1"
 push_stk "$W/wrong" "$REG/$N/wrong:v1" "$REG_USER" not-the-password
 in_w "$W/wrong" apply -auto-approve

@@ -131,6 +131,10 @@ extern const struct docker_resource docker_network_resource, docker_volume_resou
 extern const struct docker_resource docker_image_resource;
 extern const struct docker_resource docker_container_resource;
 
+/* Pulls ref ("repo:tag", "repo" for :latest, or "repo@sha256:...") into the daemon's store
+ * with the registry's credentials, as `docker pull`; -1 after a diagnostic under op->addr. */
+int docker_pull(struct docker *d, const struct provider_op *op, const char *ref, struct diag_ctx *diag);
+
 /* The data sources (docker_image.c): 0 with *result, or -1 after a diagnostic. */
 int docker_data_registry_image(struct docker *d, const struct value *config, struct value **result,
 			       struct diag_ctx *diag);

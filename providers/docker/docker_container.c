@@ -1065,6 +1065,15 @@ out:
 	return ret;
 }
 
+/* Whether image names something a registry has, not an image ID ("sha256:...", or its
+ * hexadecimal digits, whole or shortened). */
+static int docker_pullable(const char *image)
+{
+	size_t n = strspn(image, "0123456789abcdef");
+
+	return strncmp(image, "sha256:", 7) && !(n >= 12 && !image[n]);
+}
+
 /* Connects the container to each networks_advanced entry but the one it was created on. */
 static int docker_connect_networks(struct docker *d, const char *id, const struct value *p,
 				   struct diag_ctx *diag, const char *addr)
@@ -1133,7 +1142,7 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 		return -1;
 	buf_addstr(&path, "/containers/create?name=");
 	docker_escape(&path, name);
-	for (int tries = 0;; tries++) {
+	for (int tries = 0, pulled = 0;; tries++) {
 		long status;
 		int free_now;
 		json_decref(answer);
@@ -1142,6 +1151,13 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 			goto out;
 		if (status < 300)
 			break;
+		/* the image is not in the store: pulled once, as docker run does (an ID cannot be) */
+		if (status == 404 && !pulled && docker_pullable(docker_str(op->planned, "image"))) {
+			pulled = 1;
+			if (docker_pull(d, op, docker_str(op->planned, "image"), diag))
+				goto out;
+			continue;
+		}
 		/* 409: the name is taken, maybe by what an earlier attempt of this create made */
 		free_now = status == 409 && tries < DOCKER_NAME_TRIES ?
 			   docker_name_reclaim(d, name, op->token, diag, op->addr) : 0;

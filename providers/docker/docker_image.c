@@ -910,6 +910,23 @@ out:
 	return ret;
 }
 
+/* A push or a pull (path) with X-Registry-Auth for registry, as docker_stream_call. */
+static int docker_registry_call(struct docker *d, const struct provider_op *op, const char *path,
+				const char *registry, struct docker_stream *s, struct diag_ctx *diag,
+				const char *action)
+{
+	struct http_headers h = HTTP_HEADERS_INIT;
+	char *auth = docker_registry_auth(d, registry);
+	int rc;
+
+	http_headers_set(&h, "X-Registry-Auth", auth);
+	rc = docker_stream_call(d, path, -1, 0, &h, op, s, diag, action);
+	memset(auth, 0, strlen(auth));
+	free(auth);
+	http_headers_release(&h);
+	return rc;
+}
+
 /* Pushes every tag; *repo_digest gets "repo@sha256:..." of the first. */
 static int docker_push(struct docker *d, const struct provider_op *op, const struct value *args,
 		       char **repo_digest, struct diag_ctx *diag)
@@ -926,9 +943,7 @@ static int docker_push(struct docker *d, const struct provider_op *op, const str
 	for (size_t i = 0; i < ntags; i++) {
 		struct docker_ref r;
 		struct docker_stream s = { 0 };
-		struct http_headers h = HTTP_HEADERS_INIT;
 		struct buf path = BUF_INIT;
-		char *auth;
 		int rc;
 
 		docker_ref_parse(tags[i], &r);
@@ -947,9 +962,7 @@ static int docker_push(struct docker *d, const struct provider_op *op, const str
 		}
 		buf_addstr(&path, "/push?tag=");
 		docker_escape(&path, r.tag);
-		auth = docker_registry_auth(d, r.registry);
-		http_headers_set(&h, "X-Registry-Auth", auth);
-		rc = docker_stream_call(d, path.data, -1, 0, &h, op, &s, diag, "Push");
+		rc = docker_registry_call(d, op, path.data, r.registry, &s, diag, "Push");
 		if (!rc && s.error) {
 			diag_error(diag, NULL, "%s: docker push %s: %s", op->addr, tags[i], s.error);
 			rc = -1;
@@ -959,9 +972,6 @@ static int docker_push(struct docker *d, const struct provider_op *op, const str
 		}
 		if (!rc && !*repo_digest)
 			*repo_digest = xasprintf("%s@%s", r.repo, s.digest);
-		memset(auth, 0, strlen(auth));
-		free(auth);
-		http_headers_release(&h);
 		buf_release(&path);
 		docker_stream_release(&s);
 		docker_ref_release(&r);
@@ -975,6 +985,40 @@ out:
 		*repo_digest = NULL;
 	}
 	free(tags);
+	return ret;
+}
+
+int docker_pull(struct docker *d, const struct provider_op *op, const char *ref, struct diag_ctx *diag)
+{
+	struct docker_ref r;
+	struct docker_stream s = { 0 };
+	struct buf path = BUF_INIT;
+	int ret = -1;
+
+	docker_ref_parse(ref, &r);
+	buf_init(&s.output);
+	s.op = op;
+	buf_addstr(&path, "/images/create?fromImage=");
+	if (strchr(ref, '@')) {
+		/* a digest: the name carries it */
+		docker_escape(&path, ref);
+	} else {
+		/* always a tag: without one the engine pulls every tag of the repository */
+		docker_escape(&path, r.repo);
+		buf_addstr(&path, "&tag=");
+		docker_escape(&path, r.tag);
+	}
+	if (docker_registry_call(d, op, path.data, r.registry, &s, diag, "PullImage"))
+		goto out;
+	if (s.error) {
+		diag_error(diag, NULL, "%s: docker pull %s: %s", op->addr, ref, s.error);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&path);
+	docker_stream_release(&s);
+	docker_ref_release(&r);
 	return ret;
 }
 
