@@ -4,7 +4,8 @@
 # a health check that passes (wait_healthy) and one that fails (the create fails with the
 # container's output, the state keeps it tainted, the next plan replaces it), restart
 # changed in place, a forced-new change replacing, a container removed or stopped out of
-# band, import by ID, destroy. Containers use host networking only (the daemon's own
+# band, import by ID, one-shot containers (attach, logs, rm), destroy. Containers use host
+# networking only (the daemon's own
 # namespace: loopback), never a bridge. Every name starts with $N, unique to this run.
 . "$(dirname "$0")/lib.sh"
 t_init
@@ -417,6 +418,104 @@ cp "$T_TMP/main.stk.before-quick" "$W/main.stk"
 in_w apply -auto-approve
 t_expect_status 0
 [ "$(ctrs "$N-quick")" = 0 ] || t_why "$N-quick is still there"
+t_end
+
+t_begin "attach runs a one-shot container to its end: logs kept, rm removes it after, a failing exit fails the apply"
+mkdir -p "$T_TMP/job"
+cat >"$T_TMP/job/main.stk" <<EOF
+resource docker.container migrate {
+  name         = "$N-migrate"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sh", "-c", "sleep 1; echo migrated 3 tables; echo warn-on-stderr >&2"]
+  attach       = true
+  logs         = true
+  must_run     = false
+}
+
+resource docker.container seed {
+  name         = "$N-seed"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sh", "-c", "echo seeded"]
+  attach       = true
+  logs         = true
+  rm           = true
+  must_run     = false
+}
+
+resource docker.container daemon {
+  name         = "$N-daemon"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+  rm           = true
+}
+
+output migrate_logs { value = docker.container.migrate.container_logs }
+output migrate_code { value = docker.container.migrate.exit_code }
+output seed_logs { value = docker.container.seed.container_logs }
+EOF
+in_job() {
+	T_STATUS=0
+	(cd "$T_TMP/job" && t_timeout 180 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+in_job apply -auto-approve
+t_expect_status 0
+[ "$(ctr "$N-migrate" '{{.State.Status}} {{.State.ExitCode}}')" = "exited 0" ] ||
+	t_why "$N-migrate is not exited 0: $(ctr "$N-migrate" '{{.State.Status}} {{.State.ExitCode}}')"
+in_job output -raw migrate_logs
+# stdout and stderr, each line whole (their order between the two streams is the daemon's)
+printf 'migrated 3 tables\nwarn-on-stderr\n' >"$T_TMP/want"
+sort "$T_TMP/out" | cmp -s - "$T_TMP/want" || t_why "container_logs is not the job's output: $(cat "$T_TMP/out")"
+in_job output -raw seed_logs
+[ "$(cat "$T_TMP/out")" = seeded ] || t_why "seed's container_logs: $(cat "$T_TMP/out")"
+[ "$(ctrs "$N-seed")" = 0 ] || t_why "rm left $N-seed"
+[ "$(ctr "$N-daemon" '{{.HostConfig.AutoRemove}}')" = true ] || t_why "$N-daemon is not AutoRemove"
+in_job output migrate_code
+t_expect_has out "0"
+t_end
+
+t_begin "attach: a job that exits non-zero fails the apply with its output, kept tainted; logs without attach is refused"
+cat >"$T_TMP/job/main.stk" <<EOF
+resource docker.container migrate {
+  name         = "$N-migrate"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sh", "-c", "echo cannot-reach-the-db; exit 3"]
+  attach       = true
+  must_run     = false
+}
+EOF
+in_job apply -auto-approve
+t_expect_status 1
+t_expect_has err "exited with code 3 (attach)"
+t_expect_has err "cannot-reach-the-db"
+grep -q '"tainted"' "$T_TMP/job/stk.state" || t_why "the failed job is not kept tainted"
+in_job plan
+t_expect_has out "must be replaced"
+t_expect_has out "it is tainted"
+in_job destroy -auto-approve
+t_expect_status 0
+cat >"$T_TMP/job/main.stk" <<EOF
+resource docker.container bad {
+  name         = "$N-bad"
+  image        = "stk-busybox:latest"
+  network_mode = "host"
+  command      = ["/bin/sleep", "600"]
+  logs         = true
+}
+EOF
+in_job apply -auto-approve
+t_expect_status 1
+t_expect_has err "docker.container.bad: docker.container: logs keeps the output of a container stk waits for, and attach is false"
+[ "$(ctrs "$N-bad")" = 0 ] || t_why "a container $N-bad was made"
+sed -i 's|  logs         = true|  attach       = true|' "$T_TMP/job/main.stk"
+in_job apply -auto-approve
+t_expect_status 1
+t_expect_has err "attach waits for the container to exit, and must_run = true wants it kept running"
+t_expect_has err "set must_run = false"
+[ "$(ctrs "$N-bad")" = 0 ] || t_why "a container $N-bad was made"
 t_end
 
 t_begin "import of an ID that does not exist fails and records nothing"

@@ -254,15 +254,17 @@ static void docker_raw_error(struct diag_ctx *diag, const char *addr, const char
 
 /* The last lines of the container's output, demultiplexed: without a TTY the engine frames
  * each chunk with 8 bytes (stream, 0, 0, 0, big-endian length); with one it sends raw. */
-static void docker_logs(struct docker *d, const char *id, int tty, struct buf *out, struct diag_ctx *diag,
-			const char *addr)
+static void docker_logs(struct docker *d, const char *id, int tty, int tail, struct buf *out,
+			struct diag_ctx *diag, const char *addr)
 {
 	struct buf path = BUF_INIT, raw = BUF_INIT;
 	long status;
 
 	buf_addstr(&path, "/containers/");
 	docker_escape(&path, id);
-	buf_addstr(&path, "/logs?stdout=1&stderr=1&tail=20");
+	buf_addstr(&path, "/logs?stdout=1&stderr=1");
+	if (tail > 0)
+		buf_printf(&path, "&tail=%d", tail);
 	if (docker_raw(d, "GET", path.data, NULL, 0, NULL, &status, &raw, diag, addr, "ContainerLogs") ||
 	    status >= 300)
 		goto out;
@@ -662,6 +664,9 @@ static json_t *docker_create_json(const struct value *p, const char *token, stru
 	json_object_set_new(host, "RestartPolicy", docker_restart_json(p));
 	docker_limits_json(host, p, 0);
 	json_object_set_new(host, "Privileged", json_boolean(docker_bool(p, "privileged", 0)));
+	/* with attach, stk removes it itself, once its logs are read */
+	if (docker_bool(p, "rm", 0) && !docker_bool(p, "attach", 0))
+		json_object_set_new(host, "AutoRemove", json_true());
 	json_object_set_new(host, "ReadonlyRootfs", json_boolean(docker_bool(p, "read_only", 0)));
 	if ((v = docker_known(p, "init")) && v->kind == VAL_BOOL)
 		json_object_set_new(host, "Init", json_boolean(v->u.b));
@@ -929,7 +934,7 @@ static void docker_fail_with_logs(struct docker *d, const char *id, const json_t
 
 	buf_printf(&msg, "%s: container %.12s %s", addr, id, why);
 	checked = docker_health_said(c, &msg);
-	docker_logs(d, id, tty, &logs, diag, addr);
+	docker_logs(d, id, tty, 20, &logs, diag, addr);
 	docker_trim_newlines(&logs);
 	/* after the check's output, which ends its own line, the next part starts a line */
 	sep = msg.data[msg.len - 1] == '\n' ? "" : "; ";
@@ -1020,6 +1025,46 @@ static int docker_check_running(struct docker *d, const char *id, const struct v
 	return ret;
 }
 
+/*
+ * attach: polls until the container has exited, for at most timeout_s seconds (0: for as
+ * long as it runs, as docker run does; an interrupt stops the wait). A code other than 0
+ * fails the create with the container's last lines: a one-shot job (a migration) that
+ * failed must fail the apply. Returns 0 or -1; *c is the last inspect.
+ */
+static int docker_wait_exit(struct docker *d, const char *id, int timeout_s, json_t **c,
+			    struct diag_ctx *diag, const char *addr)
+{
+	time_t deadline = timeout_s > 0 ? time(NULL) + timeout_s : 0;
+
+	for (;;) {
+		const json_t *state;
+		json_decref(*c);
+		if (docker_inspect(d, id, c, diag, addr))
+			return -1;
+		if (!*c) {
+			diag_error(diag, NULL, "%s: container %.12s is gone while waiting for it to exit", addr, id);
+			return -1;
+		}
+		state = json_object_get(*c, "State");
+		if (!json_is_true(json_object_get(state, "Running")) &&
+		    !json_is_true(json_object_get(state, "Restarting"))) {
+			long long code = json_integer_value(json_object_get(state, "ExitCode"));
+			char why[64];
+			if (!code)
+				return 0;
+			snprintf(why, sizeof why, "exited with code %lld (attach)", code);
+			docker_fail_with_logs(d, id, *c, why, diag, addr);
+			return -1;
+		}
+		if ((deadline && time(NULL) >= deadline) || http_cancelled()) {
+			docker_fail_with_logs(d, id, *c, http_cancelled() ? "was still running when stk was interrupted" :
+				"was still running when the create's timeout ran out (attach)", diag, addr);
+			return -1;
+		}
+		usleep(250 * 1000);
+	}
+}
+
 /* How many times a create whose name is taken looks at the holder and tries again: 250 ms
  * apart, so a container still being made (see below) has 5 s to show itself. */
 #define DOCKER_NAME_TRIES 20
@@ -1074,6 +1119,33 @@ static int docker_pullable(const char *image)
 	return strncmp(image, "sha256:", 7) && !(n >= 12 && !image[n]);
 }
 
+/* attach, logs and rm against the arguments they cannot go with, before any call. */
+static int docker_run_args_check(const struct value *p, struct diag_ctx *diag, const char *addr)
+{
+	const char *why = NULL, *hint = NULL;
+
+	if (docker_bool(p, "attach", 0)) {
+		if (docker_bool(p, "must_run", 1)) {
+			why = "attach waits for the container to exit, and must_run = true wants it kept running";
+			hint = "set must_run = false for a container that runs once (a migration, a seed job)";
+		} else if (!docker_bool(p, "start", 1)) {
+			why = "attach waits for the container to exit, and start = false does not start it";
+			hint = "remove start = false, or attach";
+		} else if (docker_bool(p, "wait_healthy", 0)) {
+			why = "attach waits for the container to exit, and wait_healthy for it to be healthy";
+			hint = "keep one of them";
+		}
+	} else if (docker_bool(p, "logs", 0)) {
+		why = "logs keeps the output of a container stk waits for, and attach is false";
+		hint = "set attach = true (and must_run = false) to run the container to its end";
+	}
+	if (!why)
+		return 0;
+	diag_error(diag, NULL, "%s: docker.container: %s", addr, why);
+	diag_hint(diag, "%s", hint);
+	return -1;
+}
+
 /* Connects the container to each networks_advanced entry but the one it was created on. */
 static int docker_connect_networks(struct docker *d, const char *id, const struct value *p,
 				   struct diag_ctx *diag, const char *addr)
@@ -1110,9 +1182,9 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 {
 	const char *name = docker_str(op->planned, "name");
 	const struct value *uploads = docker_known(op->planned, "upload");
-	static const char *const unsupported[] = { "attach", "logs", "rm" };
 	const struct value *first = docker_first_network(op->planned);
 	const char *mode = docker_str(op->planned, "network_mode");
+	int attach = docker_bool(op->planned, "attach", 0);
 	struct buf path = BUF_INIT;
 	json_t *body, *answer = NULL, *c = NULL;
 	char *id = NULL;
@@ -1130,14 +1202,8 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 		diag_error(diag, NULL, "%s: name and image must be known to create a container", op->addr);
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
-		const struct value *v = docker_known(op->planned, unsupported[i]);
-		if (v && !(v->kind == VAL_BOOL && !v->u.b) && !((v->kind == VAL_SET || v->kind == VAL_LIST) && !v->u.list.n)) {
-			diag_error(diag, NULL, "%s: docker.container: %s is not supported in this build yet", op->addr,
-				   unsupported[i]);
-			return -1;
-		}
-	}
+	if (docker_run_args_check(op->planned, diag, op->addr))
+		return -1;
 	if (!(body = docker_create_json(op->planned, op->token, diag, op->addr)))
 		return -1;
 	buf_addstr(&path, "/containers/create?name=");
@@ -1186,6 +1252,29 @@ static int docker_container_create(struct docker *d, const struct provider_op *o
 	if (docker_bool(op->planned, "start", 1) &&
 	    docker_post(d, id, "start", NULL, diag, op->addr, "StartContainer"))
 		goto result;
+	if (attach) {
+		/* a one-shot container: done when it has exited, with 0 */
+		if (docker_wait_exit(d, id, op->timeout_s, &c, diag, op->addr))
+			goto result;
+		*result = docker_container_value(op->planned, c, NULL);
+		if (docker_bool(op->planned, "logs", 0)) {
+			struct buf logs = BUF_INIT;
+			struct docker_obj o;
+			docker_logs(d, id, json_is_true(json_object_get(json_object_get(c, "Config"), "Tty")), 0,
+				    &logs, diag, op->addr);
+			docker_obj_from(&o, *result);
+			docker_obj_str(&o, "container_logs", buf_cstr(&logs));
+			val_unref(*result);
+			*result = docker_obj_done(&o);
+			buf_release(&logs);
+		}
+		/* rm: removed now, after its logs were read (AutoRemove would race the read) */
+		if (docker_bool(op->planned, "rm", 0) &&
+		    docker_delete(d, "/containers/", id, "?force=1", diag, op->addr, "RemoveContainer"))
+			goto out;
+		ret = 0;
+		goto out;
+	}
 	if (docker_bool(op->planned, "start", 1) && docker_bool(op->planned, "wait_healthy", 0)) {
 		int timeout = docker_num(op->planned, "wait_timeout", &wait) && wait > 0 ? (int)wait : 60;
 		if (op->timeout_s > 0 && op->timeout_s < timeout)
