@@ -5,8 +5,8 @@
 # container's output, the state keeps it tainted, the next plan replaces it), restart
 # changed in place, a forced-new change replacing, a container removed or stopped out of
 # band, import by ID, one-shot containers (attach, logs, rm), destroy. Containers use host
-# networking only (the daemon's own
-# namespace: loopback), never a bridge. Every name starts with $N, unique to this run.
+# networking only (the daemon's own namespace: loopback), never a bridge. Every name starts
+# with $N, unique to this run.
 . "$(dirname "$0")/lib.sh"
 t_init
 
