@@ -273,6 +273,20 @@ int docker_ready(struct docker *d, struct diag_ctx *diag, const char *addr)
 	return ret;
 }
 
+/* A connection through ssh that failed: what ssh said is why (a refused key, an unknown host
+ * key, no docker on the host). */
+void docker_ssh_hint(struct docker *d, struct diag_ctx *diag)
+{
+	char *said = docker_ssh_said(d->ssh);
+
+	if (said)
+		diag_hint(diag, "ssh to %s said: %s", d->host, said);
+	else
+		diag_hint(diag, "ssh to %s said nothing: is dockerd running there, and the docker CLI "
+			  "installed (stk runs `docker system dial-stdio` there)?", d->host);
+	free(said);
+}
+
 int docker_call(struct docker *d, const char *method, const char *path, json_t *body,
 		long *status, json_t **out, struct diag_ctx *diag, const char *addr,
 		const char *action)
@@ -305,7 +319,9 @@ int docker_call(struct docker *d, const char *method, const char *path, json_t *
 	if (http_do(&d->http, &req, &resp)) {
 		diag_error(diag, NULL, "%s%sdocker %s: %s", addr ? addr : "", addr ? ": " : "", action,
 			   resp.error ? resp.error : "no answer");
-		if (d->socket)
+		if (d->ssh)
+			docker_ssh_hint(d, diag);
+		else if (d->socket)
 			diag_hint(diag, "is dockerd running, and may stk open %s? (provider host, DOCKER_HOST)",
 				  d->socket);
 		else if (d->tls_cert && resp.error &&
@@ -693,6 +709,8 @@ static void docker_release(struct provider *p)
 	if (!d)
 		return;
 	http_client_release(&d->http);
+	/* after the client: its connections closed, each ssh has ended or is ended now */
+	docker_ssh_stop(d->ssh);
 	for (size_t i = 0; i < buf_count(&d->registries, struct docker_registry); i++)
 		registry_release(&buf_at(&d->registries, struct docker_registry, i));
 	buf_release(&d->registries);
@@ -754,9 +772,11 @@ static struct provider *docker_configure(const struct value *config, struct diag
 		 * otherwise, which only a daemon on a trusted network should offer */
 		d->url = xasprintf("%s://%.*s", tls ? "https" : "http", (int)n, host + 6);
 	} else if (!strncmp(host, "ssh://", 6)) {
-		diag_error(diag, NULL, "docker: ssh:// hosts are not supported in this build yet: \"%s\"", host);
-		diag_hint(diag, "forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use unix://");
-		goto fail;
+		const struct value *opts = config && config->kind == VAL_MAP ? val_map_get(config, "ssh_opts") : NULL;
+		if (docker_ssh_start(&d->ssh, host, opts && val_is_known(opts) ? opts : NULL, diag))
+			goto fail;
+		d->socket = xstrdup(docker_ssh_socket(d->ssh));
+		d->url = xstrdup("http://localhost");
 	} else {
 		diag_error(diag, NULL, "docker: host \"%s\" is neither unix:///PATH nor tcp://HOST:PORT", host);
 		goto fail;

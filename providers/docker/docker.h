@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "providers/docker/docker_ssh.h"
 #include "providers/http.h"
 #include "providers/provider.h"
 
@@ -40,6 +41,7 @@ struct docker {
 	char *tls_ca, *tls_cert, *tls_key;   /* PEM files; NULL without TLS */
 	char *pem_dir;          /* where PEM text from the configuration was written; removed */
 	struct buf registries;  /* struct docker_registry */
+	struct docker_ssh *ssh; /* an ssh:// host's local end (socket is its socket); NULL otherwise */
 	int wait_secs;          /* wait_for_daemon, in seconds; 0: do not wait */
 	int ready;              /* 1: the daemon has answered; -1: waiting for it timed out */
 	pthread_mutex_t ready_mu;
@@ -49,6 +51,8 @@ struct docker {
  * (404: already gone; 304: already so); -1 after a diagnostic naming action. */
 int docker_call_ok(struct docker *d, const char *method, const char *path, long also_ok,
 		   struct diag_ctx *diag, const char *addr, const char *action);
+/* After a failed connection to an ssh:// host: a hint with what ssh said. */
+void docker_ssh_hint(struct docker *d, struct diag_ctx *diag);
 /* DELETE base + id (escaped) + query ("/networks/", id, ""): 0 when it is gone, a 404
  * included; -1 after a diagnostic naming action. */
 int docker_delete(struct docker *d, const char *base, const char *id, const char *query,

@@ -230,6 +230,8 @@ static int docker_raw(struct docker *d, const char *method, const char *path, co
 	}
 	if (http_do(&d->http, &req, &resp)) {
 		diag_error(diag, NULL, "%s: docker %s: %s", addr, action, resp.error ? resp.error : "no answer");
+		if (d->ssh)
+			docker_ssh_hint(d, diag);
 		goto out;
 	}
 	*status = resp.status;

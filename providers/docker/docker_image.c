@@ -809,6 +809,8 @@ static int docker_stream_call(struct docker *d, const char *path, int body_fd, o
 	req.body_lines = 1;
 	if (http_do(&d->http, &req, &resp)) {
 		diag_error(diag, NULL, "%s: docker %s: %s", op->addr, action, resp.error ? resp.error : "no answer");
+		if (d->ssh)
+			docker_ssh_hint(d, diag);
 		goto out;
 	}
 	if (resp.status >= 300) {
