@@ -178,6 +178,48 @@ t_expect_match err "docker\.container\.pulled: docker PullImage: .*(unauthorized
 t_expect_lacks err "not-the-password"
 t_end
 
+t_begin "credential helpers: credsStore and credHelpers of a config.json give the push its credentials"
+# a helper as `docker login` would use one, speaking the protocol: `get`, the server on stdin
+mkdir -p "$T_TMP/bin"
+cat >"$T_TMP/bin/docker-credential-stktest" <<EOF
+#!/bin/sh
+read -r server
+echo "\$1 \$server" >>"$T_TMP/helper.log"
+[ "\$1" = get ] && [ "\$server" = "$REG" ] || { echo "credentials not found in native keychain"; exit 1; }
+printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\n' "\$server" "$REG_USER" "$REG_PW"
+EOF
+chmod +x "$T_TMP/bin/docker-credential-stktest"
+OLD_PATH=$PATH
+export PATH="$T_TMP/bin:$PATH"
+for how in store helpers; do
+	push_app "$W/cred-$how" "from-$how"
+	if [ $how = store ]; then
+		printf '{"auths": {"%s": {}}, "credsStore": "stktest"}\n' "$REG" >"$W/cred-$how/config.json"
+	else
+		printf '{"credHelpers": {"%s": "stktest"}}\n' "$REG" >"$W/cred-$how/config.json"
+	fi
+	push_main "$W/cred-$how" "$REG/$N/cred-$how:v1" <<EOF
+provider docker {
+  registry "local" {
+    address     = "$REG"
+    config_file = "$W/cred-$how/config.json"
+  }
+}
+EOF
+	: >"$T_TMP/helper.log"
+	in_w "$W/cred-$how" apply -auto-approve
+	t_expect_status 0
+	[ -n "$(reg_digest "$REG_USER:$REG_PW" "$N/cred-$how" v1)" ] || t_why "$how: nothing pushed to $N/cred-$how"
+	grep -qx "get $REG" "$T_TMP/helper.log" || t_why "$how: the helper was not asked: $(cat "$T_TMP/helper.log")"
+	t_expect_lacks out "$REG_PW"
+	t_expect_lacks err "$REG_PW"
+done
+printf '{"credsStore": "not-installed"}\n' >"$W/cred-store/config.json"
+in_w "$W/cred-store" plan
+t_expect_has err "docker-credential-not-installed cannot be run"
+export PATH="$OLD_PATH"
+t_end
+
 t_begin "wrong credentials: the create fails under the address, exit 1"
 push_stk "$W/wrong" "$REG/$N/wrong:v1" "$REG_USER" not-the-password
 in_w "$W/wrong" apply -auto-approve

@@ -2,14 +2,17 @@
  * socket), TLS for TCP (always verified), registry credentials (kept for image pulls and
  * pushes), the Engine API call over the shared HTTP layer, and the dispatch to each resource
  * type. */
+#define _GNU_SOURCE     /* pipe2 */
 #include "providers/docker/docker.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -557,6 +560,154 @@ static int auth_entry(const json_t *e, struct docker_registry *r)
 	return 0;
 }
 
+extern char **environ;
+
+/* r into d's registries, in place of an entry for the same registry (a credential helper's
+ * answer wins over the empty entry `docker login` leaves in auths beside it). Takes r. */
+static void registry_put(struct docker *d, struct docker_registry *r)
+{
+	for (size_t i = 0; i < buf_count(&d->registries, struct docker_registry); i++) {
+		struct docker_registry *e = &buf_at(&d->registries, struct docker_registry, i);
+		if (!strcmp(e->address, r->address)) {
+			registry_release(e);
+			*e = *r;
+			return;
+		}
+	}
+	buf_push(&d->registries, struct docker_registry, *r);
+}
+
+/*
+ * Asks the credential helper name (credsStore, credHelpers) for server's credentials as the
+ * docker CLI does: `docker-credential-NAME get`, the server on its standard input, JSON
+ * {"Username", "Secret"} on its standard output ("<token>" as the user: an identity token).
+ * A helper that has none ("credentials not found") gives nothing; one that cannot be run or
+ * fails otherwise is a warning: its registries go without credentials, as they would with
+ * the CLI, and a push says so.
+ */
+static void cred_helper(struct docker *d, const char *name, const char *server, const char *where,
+			struct diag_ctx *diag)
+{
+	char *prog = xasprintf("docker-credential-%s", name);
+	char *argv[] = { prog, (char *)"get", NULL };
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	struct buf answer = BUF_INIT;
+	json_t *j = NULL;
+	pid_t pid = -1;
+	int status = 0;
+	const char *user, *secret;
+
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name)) {
+		diag_warning(diag, NULL, "docker: %s names the credential helper \"%s\", which is not a helper's "
+			     "name: %s goes without credentials", where, name, server);
+		goto out;
+	}
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+		diag_warning(diag, NULL, "docker: cannot run %s: %s", prog, strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, prog, &fa, NULL, argv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		diag_warning(diag, NULL, "docker: %s names the credential helper %s, and %s cannot be run (is it "
+			     "installed, in PATH?): %s goes without credentials", where, name, prog, server);
+		goto out;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	in[0] = out[1] = -1;
+	/* a helper that exits without reading gives EPIPE here (SIGPIPE is ignored) */
+	if (write(in[1], server, strlen(server)) < 0) {
+		/* its answer says why */
+	}
+	close(in[1]);
+	in[1] = -1;
+	if (buf_read_fd(&answer, out[0], 0) < 0)
+		buf_reset(&answer);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		if (!strstr(buf_cstr(&answer), "credentials not found"))
+			diag_warning(diag, NULL, "docker: credential helper %s failed for %s: %s goes without "
+				     "credentials", prog, server, server);
+		goto out;
+	}
+	j = json_loadb(answer.data ? answer.data : "", answer.len, 0, NULL);
+	user = docker_json_str(j, "Username");
+	secret = docker_json_str(j, "Secret");
+	if (!user || !secret) {
+		diag_warning(diag, NULL, "docker: credential helper %s answered %s without Username and Secret: "
+			     "it goes without credentials", prog, server);
+		goto out;
+	}
+	{
+		struct docker_registry r = { 0 };
+		r.address = registry_host(server);
+		if (!strcmp(user, "<token>")) {
+			r.identity_token = xstrdup(secret);
+		} else {
+			r.username = xstrdup(user);
+			r.password = xstrdup(secret);
+		}
+		registry_put(d, &r);
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	if (answer.data)
+		OPENSSL_cleanse(answer.data, answer.len);
+	buf_release(&answer);
+	json_decref(j);
+	free(prog);
+}
+
+/* The server name a credential helper knows a registry by: Docker Hub's is the CLI's URL. */
+static const char *helper_server(const char *host)
+{
+	return !strcmp(host, "index.docker.io") ? "https://index.docker.io/v1/" : host;
+}
+
+/* The credHelpers and credsStore of a config.json: helpers asked for their registries (with
+ * only set, for that one), in the CLI's order of precedence, credHelpers over credsStore over
+ * auths. */
+static void read_helpers(struct docker *d, const json_t *root, const char *where, const char *only,
+			 struct diag_ctx *diag)
+{
+	const char *store = docker_json_str(root, "credsStore"), *k;
+	const json_t *helpers = json_object_get(root, "credHelpers");
+	json_t *e;
+	int only_done = 0;
+
+	if (store) {
+		json_object_foreach(json_object_get(root, "auths"), k, e) {
+			char *host = registry_host(k);
+			if ((!only || !strcmp(host, only)) && !json_object_get((json_t *)helpers, k)) {
+				cred_helper(d, store, k, where, diag);
+				only_done = 1;
+			}
+			free(host);
+		}
+		/* the CLI asks its store for any registry, listed in auths or not */
+		if (only && !only_done)
+			cred_helper(d, store, helper_server(only), where, diag);
+	}
+	json_object_foreach((json_t *)helpers, k, e) {
+		char *host = registry_host(k);
+		if ((!only || !strcmp(host, only)) && json_is_string(e))
+			cred_helper(d, json_string_value(e), k, where, diag);
+		free(host);
+	}
+}
+
 /* The "auths" of a config.json (its text, from where for messages). With only set, just the
  * entry for that registry is kept. */
 static int read_auths(struct docker *d, const char *text, const char *where, const char *only,
@@ -587,6 +738,7 @@ static int read_auths(struct docker *d, const char *text, const char *where, con
 		}
 		buf_push(&d->registries, struct docker_registry, r);
 	}
+	read_helpers(d, root, where, only, diag);
 	ret = 0;
 out:
 	json_decref(root);
@@ -638,8 +790,8 @@ static int read_config_file(struct docker *d, const char *path, int must, const 
 	return ret;
 }
 
-/* The provider's registry blocks; without any, every entry of ~/.docker/config.json.
- * Credential helpers (credsStore, credHelpers) are not run. */
+/* The provider's registry blocks; without any, every entry of ~/.docker/config.json, the
+ * credential helpers it names (credsStore, credHelpers) asked for theirs. */
 static int registries_config(struct docker *d, const struct value *config, struct diag_ctx *diag)
 {
 	const struct value *list = config && config->kind == VAL_MAP ? val_map_get(config, "registry") : NULL;
