@@ -925,6 +925,7 @@ static void check_expr(struct check_ctx *c, const struct ast_expr *e, const stru
 	case AST_NUMBER:
 	case AST_STRING:
 	case AST_SPLAT_ITEM:
+	case AST_TMPL_MARK:
 		return;
 	case AST_TEMPLATE:
 		for (size_t i = 0; i < e->u.tmpl.n; i++)

@@ -725,17 +725,21 @@ static struct value *eval_cond(struct frame *f, const struct ast_expr *e)
 	struct value *c = eval(f, e->u.cond.cond), *r = NULL, *res[2] = { NULL, NULL };
 	struct val_type *t = NULL;
 	struct buf why = BUF_INIT;
-	int b = 0, failed, known;
+	int b = 0, failed, known, directive = ast_is_directive(e);
 
 	if (!c)
 		return NULL;
 	known = !(c->marks & VAL_UNKNOWN);
-	if (known && want_bool(f, e->u.cond.cond, c, "the condition", &b))
+	if (known && want_bool(f, e->u.cond.cond, c, directive ? "the condition of %{ if }" :
+			       "the condition", &b))
 		goto out;
-	/* the chosen result is evaluated as usual, the other one quietly, for its type */
+	/* the chosen result is evaluated as usual, the other one quietly, for its type (an
+	 * %{ if }'s are strings) */
 	for (int i = 0; i < 2; i++) {
 		const struct ast_expr *x = i ? e->u.cond.otherwise : e->u.cond.then;
 		int chosen = known && b == !i;
+		if (directive && !chosen)
+			continue;
 		res[i] = chosen ? eval(f, x) : eval_quietly(f, x, &failed);
 		if (chosen && !res[i])
 			goto out;
@@ -744,7 +748,7 @@ static struct value *eval_cond(struct frame *f, const struct ast_expr *e)
 		goto out;
 	if (!known) {
 		/* which result is unknown too; Terraform says the same */
-		r = unknown_from(VAL_DYNAMIC, c->marks);
+		r = unknown_from(directive ? VAL_STRING : VAL_DYNAMIC, c->marks);
 		goto out;
 	}
 	r = t ? val_convert(res[!b], t, &why) : val_ref(res[!b]);
@@ -771,8 +775,10 @@ static struct value *eval_template(struct frame *f, const struct ast_expr *e)
 	const char *why;
 
 	/* "${expr}" and nothing else is expr's value, of its own type, as HCL's TemplateWrapExpr:
-	 * "${1 + 1}" is the number 2, "${[1, 2]}" a list */
-	if (e->u.tmpl.n == 1 && e->u.tmpl.parts[0]->kind != AST_STRING)
+	 * "${1 + 1}" is the number 2, "${[1, 2]}" a list; a directive, or a directive's body, is
+	 * always a string */
+	if (e->u.tmpl.n == 1 && e->u.tmpl.parts[0]->kind != AST_STRING && !e->u.tmpl.body &&
+	    !ast_is_directive(e->u.tmpl.parts[0]))
 		return eval(f, e->u.tmpl.parts[0]);
 	for (size_t i = 0; i < e->u.tmpl.n; i++) {
 		const struct ast_expr *p = e->u.tmpl.parts[i];
@@ -1012,6 +1018,29 @@ fail:
 	return r;
 }
 
+/* Takes the strings of an %{ for }'s body, one per element, and gives them joined: unknown if
+ * any is, and marked as any is. */
+static struct value *join_strings(struct value *list)
+{
+	struct buf out = BUF_INIT;
+	unsigned m = list->marks;
+	size_t len;
+
+	for (size_t i = 0; i < list->u.list.n; i++) {
+		const struct value *v = list->u.list.items[i];
+		m |= val_deep_marks(v);
+		if (v->kind == VAL_STRING && !(v->marks & VAL_UNKNOWN))
+			buf_add(&out, v->u.str.s, v->u.str.len);
+	}
+	val_unref(list);
+	if (m & VAL_UNKNOWN) {
+		buf_release(&out);
+		return unknown_from(VAL_STRING, m);
+	}
+	len = out.len;
+	return with_marks(val_string_take(buf_detach(&out, NULL), len), m);
+}
+
 static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 {
 	const struct ast_for *fo = e->u.for_;
@@ -1023,13 +1052,14 @@ static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 	if (!coll)
 		return NULL;
 	if (coll->marks & VAL_UNKNOWN) {
-		r = unknown_from(fo->is_map ? VAL_MAP : VAL_LIST, coll->marks);
+		r = unknown_from(fo->tmpl ? VAL_STRING : fo->is_map ? VAL_MAP : VAL_LIST, coll->marks);
 		goto out;
 	}
 	if (coll->kind != VAL_LIST && coll->kind != VAL_SET && coll->kind != VAL_MAP) {
 		struct buf d = BUF_INIT;
 		describe(coll, &d);
-		err(f, fo->coll, "a for expression needs a list, set or map, not %s", d.data);
+		err(f, fo->coll, "%s needs a list, set or map, not %s",
+		    fo->tmpl ? "%{ for }" : "a for expression", d.data);
 		buf_release(&d);
 		goto out;
 	}
@@ -1094,6 +1124,8 @@ static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 	if (!fo->is_map) {
 		r = val_list_take((struct value **)(void *)vals.data, n);
 		vals.len = 0;
+		if (fo->tmpl)
+			r = join_strings(r);
 		goto done;
 	}
 	/* the map form: keys must be strings and unique, unless grouping with ... */
@@ -1225,6 +1257,8 @@ static struct value *eval(struct frame *f, const struct ast_expr *e)
 		return eval_for(f, e);
 	case AST_PAREN:
 		return eval(f, e->u.paren.inner);
+	case AST_TMPL_MARK:
+		break;
 	}
 	return err(f, e, "cannot evaluate this expression");
 }
@@ -1284,6 +1318,25 @@ static void template_messages(struct diag_ctx *d, const struct source *wrapped, 
 	d->diags.len = w * sizeof(struct diag);
 }
 
+/* The heredoc that wraps a template file adds a final newline the file may not have had: the
+ * literal that ends at it loses it, unless a strip marker ~} before it took it already. */
+static void drop_wrapper_newline(struct ast_expr *e, uint32_t own_end)
+{
+	struct ast_expr *last = e;
+
+	if (e->kind == AST_TEMPLATE) {
+		if (!e->u.tmpl.n)
+			return;
+		last = e->u.tmpl.parts[e->u.tmpl.n - 1];
+		if (last->kind != AST_STRING || last->span.end != own_end)
+			return;
+	} else if (e->kind != AST_STRING) {
+		return;
+	}
+	if (last->u.string.len && last->u.string.s[last->u.string.len - 1] == '\n')
+		last->u.string.s[--last->u.string.len] = '\0';
+}
+
 static struct value *template_file(struct func_call *fc, const char *path, const struct value *vars)
 {
 	struct eval_ctx *outer = fc->evaluator;
@@ -1319,22 +1372,19 @@ static struct value *template_file(struct func_call *fc, const char *path, const
 		diag_init(&parsed);
 		struct ast_file *af = parse_source(&parsed, wrapped, 0);
 		template_messages(&parsed, wrapped, own_end);
+		/* a template with syntax errors has nothing more to say */
+		int bad = parsed.errors > 0;
 		diag_append(fc->diag, &parsed);
 		diag_release(&parsed);
-		if (af->body.n == 1 && af->body.items[0]->kind == AST_ATTR) {
+		if (!bad && af->body.n == 1 && af->body.items[0]->kind == AST_ATTR) {
 			memset(&inner, 0, sizeof inner);
 			inner.diag = fc->diag;
 			inner.module_dir = outer ? outer->module_dir : NULL;
 			inner.resolve = tf_resolve;
 			inner.planner = (void *)vars;
+			if (!(src->len && src->text[src->len - 1] == '\n'))
+				drop_wrapper_newline(af->body.items[0]->value, own_end);
 			r = eval_expr(&inner, af->body.items[0]->value);
-			/* the heredoc adds a final newline the file may not have had */
-			if (r && r->kind == VAL_STRING && !(src->len && src->text[src->len - 1] == '\n') &&
-			    r->u.str.len && r->u.str.s[r->u.str.len - 1] == '\n') {
-				struct value *t = val_string(r->u.str.s, r->u.str.len - 1);
-				val_unref(r);
-				r = t;
-			}
 		}
 		ast_file_free(af);
 	}
