@@ -868,6 +868,7 @@ static void check_call(struct check_ctx *c, const struct ast_expr *e)
 	/* f(list...) passes a list's elements: the count is not known here */
 	if (e->u.call.expand)
 		return;
+	eval_check_templatestring(c->diag, e);
 	if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
 		if (f->min_args == f->max_args)
 			diag_error(c->diag, &e->span, "%s takes %d argument%s, not %d", f->name,
