@@ -58,7 +58,8 @@ static struct value *vars;              /* var.* */
 static struct value *each_key, *each_value, *count_index;
 
 /* the module directory's files, removed with it at exit */
-static const char *const module_files[] = { "hello.txt", "user_data.tftpl", "list.tftpl" };
+static const char *const module_files[] = { "hello.txt", "user_data.tftpl", "list.tftpl",
+					     "loop.tftpl" };
 
 static void put_file(const char *name, const char *text)
 {
@@ -75,6 +76,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	put_file("hello.txt", "Hello, world!\n");
 	put_file("user_data.tftpl", "#!/bin/sh\nname=${name}\nports=${join(\" \", ports)}\n");
 	put_file("list.tftpl", "${join(\",\", [for x in items : upper(x)])}");
+	/* directives and strip markers, and no final line break */
+	put_file("loop.tftpl", "%{ for i, x in items ~}\n${i}: ${x}\n%{ endfor ~}\n"
+		 "%{ if length(items) > 1 }many%{ else }few%{ endif ~}");
 
 	struct value *plain_secret = val_cstring("s3cr3t");
 	struct value *ports[] = { val_number(80), val_number(443) };

@@ -205,12 +205,262 @@ static void strip_heredoc(struct arena *a, struct ast_expr *t)
 	}
 }
 
-struct ast_expr *ast_template_finish(struct arena *a, struct ast_expr *t)
+struct ast_expr *ast_template_mark(struct arena *a, enum ast_mark which, struct ast_expr *arg,
+				   int lstrip, int rstrip, const struct span *span)
+{
+	struct ast_expr *e = ast_expr_new(a, AST_TMPL_MARK, span);
+
+	e->u.mark.arg = arg;
+	e->u.mark.which = (unsigned char)which;
+	e->u.mark.lstrip = lstrip != 0;
+	e->u.mark.rstrip = rstrip != 0;
+	e->depth = depth_of(arg) + 1;
+	return e;
+}
+
+static void set_text(struct arena *a, struct ast_expr *p, size_t from, size_t to)
+{
+	p->u.string.s = arena_strndup(a, p->u.string.s + from, to - from);
+	p->u.string.len = to - from;
+}
+
+/* The white space after a ~}. In a heredoc (and a template file) HCL's literals end at each
+ * line break, and ~} trims only the one after it: its white space up to and with the first
+ * line break. A quoted string's literal is one, escapes and all. */
+static void trim_left(struct arena *a, struct ast_expr *p, int heredoc)
+{
+	const char *s = p->u.string.s;
+	size_t len = p->u.string.len, i = 0, k;
+
+	while (i < len && (k = space_char(s + i, len - i)) > 0) {
+		i += k;
+		if (heredoc && s[i - 1] == '\n')
+			break;
+	}
+	set_text(a, p, i, len);
+}
+
+/* The white space before a ${~ or %{~: of the last literal of a heredoc's, the line it ends
+ * (with its line break, when it ends right after one), as HCL does. */
+static void trim_right(struct arena *a, struct ast_expr *p, int heredoc)
+{
+	const char *s = p->u.string.s;
+	size_t len = p->u.string.len, from = 0, end, i, k;
+
+	if (heredoc) {
+		size_t j = len && s[len - 1] == '\n' ? len - 1 : len;
+		while (j > 0 && s[j - 1] != '\n')
+			j--;
+		from = j;
+	}
+	/* forwards: a space of several bytes is known by its first */
+	for (end = i = from; i < len;) {
+		k = space_char(s + i, len - i);
+		i += k ? k : 1;
+		if (!k)
+			end = i;
+	}
+	set_text(a, p, 0, end);
+}
+
+/* Applies the strip markers to the literals beside them; a neighbour that is not a literal
+ * keeps its value, as in HCL. Returns whether t holds any mark. */
+static int apply_strips(struct arena *a, struct ast_expr *t)
+{
+	int marks = 0;
+
+	for (size_t i = 0; i < t->u.tmpl.n; i++) {
+		struct ast_expr *p = t->u.tmpl.parts[i];
+		if (p->kind != AST_TMPL_MARK)
+			continue;
+		marks = 1;
+		if (p->u.mark.lstrip && i > 0 && t->u.tmpl.parts[i - 1]->kind == AST_STRING)
+			trim_right(a, t->u.tmpl.parts[i - 1], t->u.tmpl.heredoc);
+		if (p->u.mark.rstrip && i + 1 < t->u.tmpl.n && t->u.tmpl.parts[i + 1]->kind == AST_STRING)
+			trim_left(a, t->u.tmpl.parts[i + 1], t->u.tmpl.heredoc);
+	}
+	return marks;
+}
+
+/* An %{ if } or %{ for } not closed yet, while ast_template_finish nests the directives. */
+struct tmpl_open {
+	struct ast_expr *open;  /* its mark; NULL for the template itself */
+	struct ast_expr *then;  /* the body before any %{ else } */
+	struct ast_expr *body;  /* where the parts go now */
+	struct ast_expr *els;   /* the %{ else } mark, once seen */
+};
+
+static const char *mark_word(const struct ast_expr *m)
+{
+	static const char *const words[] = {
+		[AST_MARK_INTERP] = "${", [AST_MARK_IF] = "if", [AST_MARK_ELSE] = "else",
+		[AST_MARK_ENDIF] = "endif", [AST_MARK_FOR] = "for", [AST_MARK_ENDFOR] = "endfor",
+	};
+	return words[m->u.mark.which];
+}
+
+static struct ast_expr *body_new(struct arena *a, const struct span *at)
+{
+	struct span sp = span_end(at);
+	struct ast_expr *b = ast_template_new(a, &sp);
+
+	b->u.tmpl.body = 1;
+	return b;
+}
+
+/* Closes the innermost open directive with the mark end (or at the end of the template, NULL)
+ * and adds what it makes to the body around it. */
+static void close_directive(struct arena *a, struct buf *stack, const struct ast_expr *end,
+			    const struct span *tmpl_span)
+{
+	size_t n = buf_count(stack, struct tmpl_open);
+	struct tmpl_open o = buf_at(stack, struct tmpl_open, n - 1);
+	struct tmpl_open *outer = &buf_at(stack, struct tmpl_open, n - 2);
+	struct span sp = span_join(&o.open->span, end ? &end->span : tmpl_span);
+	struct ast_expr *e;
+
+	if (o.body != o.then)
+		o.body->span.end = end ? end->span.off : sp.end;
+	if (o.open->u.mark.which == AST_MARK_IF) {
+		o.then->span.end = o.els ? o.els->span.off : end ? end->span.off : sp.end;
+		e = ast_cond(a, o.open->u.mark.arg, o.then, o.els ? o.body : body_new(a, end ? &end->span : &sp));
+		e->span = sp;
+	} else {
+		o.then->span.end = end ? end->span.off : sp.end;
+		e = o.open->u.mark.arg;
+		e->u.for_->value = o.then;
+		e->u.for_->tmpl = 1;
+		e = ast_close(e, &sp);
+	}
+	stack->len -= sizeof(struct tmpl_open);
+	ast_template_add(a, outer->body, e);
+}
+
+/* The innermost open directive, or NULL. */
+static struct tmpl_open *open_top(struct buf *stack)
+{
+	size_t n = buf_count(stack, struct tmpl_open);
+	return n > 1 ? &buf_at(stack, struct tmpl_open, n - 1) : NULL;
+}
+
+static void else_mark(struct arena *a, struct diag_ctx *d, struct buf *stack, struct ast_expr *m)
+{
+	struct tmpl_open *top = open_top(stack);
+
+	if (!top) {
+		diag_error(d, &m->span, "%%{ else } without a matching %%{ if }");
+	} else if (top->open->u.mark.which == AST_MARK_FOR) {
+		diag_error(d, &m->span, "%%{ else } inside the %%{ for } opened at %u:%u",
+			   span_line(&top->open->span), span_col(&top->open->span));
+		diag_hint(d, "only %%{ if } takes an %%{ else }; end the for with %%{ endfor } first");
+	} else if (top->els) {
+		diag_error(d, &m->span, "a second %%{ else } for the %%{ if } opened at %u:%u",
+			   span_line(&top->open->span), span_col(&top->open->span));
+		diag_hint(d, "the first %%{ else } is at %u:%u", span_line(&top->els->span),
+			  span_col(&top->els->span));
+	} else {
+		top->els = m;
+		top->body = body_new(a, &m->span);
+	}
+}
+
+/* An %{ endif } or %{ endfor }: it closes the innermost directive of its kind. Any opened
+ * inside that one were never closed; with none of its kind open, it is out of place. */
+static void end_mark(struct arena *a, struct diag_ctx *d, struct buf *stack, struct ast_expr *m)
+{
+	enum ast_mark want = m->u.mark.which == AST_MARK_ENDIF ? AST_MARK_IF : AST_MARK_FOR;
+	const char *word = want == AST_MARK_IF ? "if" : "for";
+	size_t n = buf_count(stack, struct tmpl_open), j = n;
+	struct tmpl_open *top = open_top(stack);
+
+	if (!top) {
+		diag_error(d, &m->span, "%%{ %s } without a matching %%{ %s }", mark_word(m), word);
+		return;
+	}
+	while (j > 1 && buf_at(stack, struct tmpl_open, j - 1).open->u.mark.which != want)
+		j--;
+	if (j == 1) {
+		diag_error(d, &m->span, "%%{ %s } cannot close the %%{ %s } opened at %u:%u",
+			   mark_word(m), mark_word(top->open), span_line(&top->open->span),
+			   span_col(&top->open->span));
+		diag_hint(d, "end the %s with %%{ end%s }", mark_word(top->open), mark_word(top->open));
+		close_directive(a, stack, m, NULL);
+		return;
+	}
+	while (buf_count(stack, struct tmpl_open) > j) {
+		top = open_top(stack);
+		diag_error(d, &top->open->span, "%%{ %s } is never closed", mark_word(top->open));
+		diag_hint(d, "end it with %%{ end%s } before the %%{ %s } at %u:%u", mark_word(top->open),
+			  mark_word(m), span_line(&m->span), span_col(&m->span));
+		close_directive(a, stack, m, NULL);
+	}
+	close_directive(a, stack, m, NULL);
+}
+
+/* Nests the directives of t's parts. Iterative: a template can open any number of them, and
+ * the depth limit (AST_MAX_DEPTH) sees the nested result. Returns NULL after an error. */
+static struct ast_expr *nest_directives(struct arena *a, struct diag_ctx *d, struct ast_expr *t)
+{
+	struct buf stack = BUF_INIT;
+	struct tmpl_open root = { NULL, NULL, NULL, NULL }, o;
+	struct ast_expr *r = ast_template_new(a, &t->span);
+	unsigned errors = d->errors;
+
+	r->u.tmpl.heredoc = t->u.tmpl.heredoc;
+	r->u.tmpl.strip = t->u.tmpl.strip;
+	root.body = r;
+	buf_push(&stack, struct tmpl_open, root);
+	for (size_t i = 0; i < t->u.tmpl.n; i++) {
+		struct ast_expr *p = t->u.tmpl.parts[i];
+		struct tmpl_open *top = &buf_at(&stack, struct tmpl_open, buf_count(&stack, struct tmpl_open) - 1);
+
+		if (p->kind != AST_TMPL_MARK) {
+			ast_template_add(a, top->body, p);
+			continue;
+		}
+		switch ((enum ast_mark)p->u.mark.which) {
+		case AST_MARK_INTERP:
+			ast_template_add(a, top->body, p->u.mark.arg);
+			break;
+		case AST_MARK_IF:
+		case AST_MARK_FOR:
+			memset(&o, 0, sizeof o);
+			o.open = p;
+			o.then = o.body = body_new(a, &p->span);
+			buf_push(&stack, struct tmpl_open, o);
+			break;
+		case AST_MARK_ELSE:
+			else_mark(a, d, &stack, p);
+			break;
+		case AST_MARK_ENDIF:
+		case AST_MARK_ENDFOR:
+			end_mark(a, d, &stack, p);
+			break;
+		}
+	}
+	while (buf_count(&stack, struct tmpl_open) > 1) {
+		struct tmpl_open *top = open_top(&stack);
+		diag_error(d, &top->open->span, "%%{ %s } is never closed", mark_word(top->open));
+		diag_hint(d, "end it with %%{ end%s }", mark_word(top->open));
+		close_directive(a, &stack, NULL, &t->span);
+	}
+	buf_release(&stack);
+	return d->errors == errors ? r : NULL;
+}
+
+struct ast_expr *ast_template_finish(struct arena *a, struct diag_ctx *d, struct ast_expr *t)
 {
 	struct ast_expr *s;
+	int marks = apply_strips(a, t);
 
 	if (t->u.tmpl.heredoc && t->u.tmpl.strip)
 		strip_heredoc(a, t);
+	if (marks) {
+		struct ast_expr *r = nest_directives(a, d, t);
+		if (!r)
+			return ast_error(a, &t->span);
+		t = r;
+	}
 	if (t->u.tmpl.n > 1 || (t->u.tmpl.n == 1 && t->u.tmpl.parts[0]->kind != AST_STRING))
 		return t;
 	if (t->u.tmpl.n == 1)
@@ -591,7 +841,8 @@ static void dump_expr(struct buf *out, const struct ast_expr *e, int depth, int 
 		buf_addch(out, '\n');
 		break;
 	case AST_TEMPLATE:
-		buf_printf(out, " heredoc %u strip %u\n", e->u.tmpl.heredoc, e->u.tmpl.strip);
+		buf_printf(out, " heredoc %u strip %u%s\n", e->u.tmpl.heredoc, e->u.tmpl.strip,
+			   e->u.tmpl.body ? " body" : "");
 		dump_exprs(out, e->u.tmpl.parts, e->u.tmpl.n, depth + 1, spans);
 		break;
 	case AST_VAR:
@@ -643,8 +894,8 @@ static void dump_expr(struct buf *out, const struct ast_expr *e, int depth, int 
 		break;
 	case AST_FOR: {
 		const struct ast_for *f = e->u.for_;
-		buf_printf(out, " %s,%s map %d group %d ", f->key_var ? f->key_var : "-", f->val_var,
-			   f->is_map, f->group);
+		buf_printf(out, " %s,%s map %d group %d%s ", f->key_var ? f->key_var : "-", f->val_var,
+			   f->is_map, f->group, f->tmpl ? " tmpl" : "");
 		dump_span(out, &f->key_span, spans);
 		dump_span(out, &f->val_span, spans);
 		buf_addch(out, '\n');
@@ -657,6 +908,11 @@ static void dump_expr(struct buf *out, const struct ast_expr *e, int depth, int 
 	case AST_PAREN:
 		buf_addch(out, '\n');
 		dump_expr(out, e->u.paren.inner, depth + 1, spans);
+		break;
+	case AST_TMPL_MARK:
+		buf_printf(out, " mark %u strip %u %u\n", e->u.mark.which, e->u.mark.lstrip,
+			   e->u.mark.rstrip);
+		dump_expr(out, e->u.mark.arg, depth + 1, spans);
 		break;
 	default:
 		buf_addch(out, '\n');

@@ -35,6 +35,18 @@ enum ast_expr_kind {
 	AST_COND,
 	AST_FOR,
 	AST_PAREN,
+	AST_TMPL_MARK, /* only while a template is parsed: see enum ast_mark */
+};
+
+/* What a template holds before ast_template_finish gives it its structure: the directives
+ * as they come, and the interpolations that have a strip marker. None is left after it. */
+enum ast_mark {
+	AST_MARK_INTERP,  /* ${~ x ~}: arg is x */
+	AST_MARK_IF,      /* %{ if c }: arg is c */
+	AST_MARK_ELSE,
+	AST_MARK_ENDIF,
+	AST_MARK_FOR,     /* %{ for k, v in coll }: arg is the AST_FOR, without its value yet */
+	AST_MARK_ENDFOR,
 };
 
 enum ast_op {
@@ -60,6 +72,7 @@ struct ast_for {
 	struct ast_expr *cond;  /* optional "if" */
 	int is_map;
 	int group;      /* map form with "..." after the value */
+	int tmpl;       /* a template's %{ for }: value is the body, the results are joined */
 };
 
 struct ast_object_item {
@@ -80,6 +93,7 @@ struct ast_expr {
 			size_t n;
 			unsigned heredoc : 1;
 			unsigned strip : 1;      /* <<- : common leading indentation removed */
+			unsigned body : 1;       /* a directive's body: a string, never unwrapped */
 		} tmpl;
 		struct { char *name; } var;
 		struct { struct ast_expr *obj; char *name; } getattr;  /* ast_name_span() */
@@ -98,6 +112,12 @@ struct ast_expr {
 		struct { struct ast_expr *cond, *then, *otherwise; } cond;
 		struct ast_for *for_;
 		struct { struct ast_expr *inner; } paren;
+		struct {
+			struct ast_expr *arg;
+			unsigned char which;     /* enum ast_mark */
+			unsigned char lstrip;    /* ${~ or %{~ */
+			unsigned char rstrip;    /* ~} */
+		} mark;
 	} u;
 };
 
@@ -151,9 +171,16 @@ struct ast_expr *ast_number(struct arena *a, double v, const struct span *span);
 struct ast_expr *ast_string(struct arena *a, char *s, size_t len, const struct span *span);
 struct ast_expr *ast_template_new(struct arena *a, const struct span *span);
 void ast_template_add(struct arena *a, struct ast_expr *t, struct ast_expr *part);
-/* Finishes a template: strips heredoc indentation; a template that is only text becomes one
- * AST_STRING spanning the whole literal (most strings are). Returns the node to keep. */
-struct ast_expr *ast_template_finish(struct arena *a, struct ast_expr *t);
+/* A template part from its opening token to its closing '}': a directive, or an interpolation
+ * (which needs a mark only with a strip marker; without one, it is arg itself). */
+struct ast_expr *ast_template_mark(struct arena *a, enum ast_mark which, struct ast_expr *arg,
+				   int lstrip, int rstrip, const struct span *span);
+/* Finishes a template: applies the strip markers, strips heredoc indentation, and nests the
+ * directives, an %{ if } into an AST_COND and a %{ for } into an AST_FOR (tmpl) whose branches
+ * and body are AST_TEMPLATEs (body); unbalanced directives are reported to d, and the
+ * template is an AST_ERROR then. A template that is only text becomes one AST_STRING spanning
+ * the whole literal (most strings are). Returns the node to keep. */
+struct ast_expr *ast_template_finish(struct arena *a, struct diag_ctx *d, struct ast_expr *t);
 struct ast_expr *ast_var(struct arena *a, char *name, const struct span *span);
 struct ast_expr *ast_getattr(struct arena *a, struct ast_expr *obj, char *name,
 			     const struct span *name_span);
@@ -209,6 +236,13 @@ static inline const struct ast_item *ast_body_get(const struct ast_body *b, enum
 		if (b->items[i]->kind == kind && ast_same_name(b->items[i]->name, name))
 			return b->items[i];
 	return NULL;
+}
+
+/* Is e an %{ if } or a %{ for } of a template (which always gives a string)? */
+static inline int ast_is_directive(const struct ast_expr *e)
+{
+	return (e->kind == AST_FOR && e->u.for_->tmpl) ||
+	       (e->kind == AST_COND && e->u.cond.then->kind == AST_TEMPLATE && e->u.cond.then->u.tmpl.body);
 }
 
 /* The span of the name in an AST_GETATTR (its end) or an AST_CALL (its start). */

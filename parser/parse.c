@@ -34,7 +34,7 @@ static struct parse_level *level(struct parse_ctx *ctx)
 
 static int closed_by_brace(enum parse_bracket_kind k)
 {
-	return k == PB_BLOCK || k == PB_OBJECT || k == PB_INTERP;
+	return k == PB_BLOCK || k == PB_OBJECT || k == PB_INTERP || k == PB_DIRECTIVE;
 }
 
 static int wants_value(int kind);
@@ -80,6 +80,9 @@ static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *s
 	case TINTERP:
 		k = PB_INTERP;
 		break;
+	case TDIRECTIVE:
+		k = PB_DIRECTIVE;
+		break;
 	case '[':
 		k = PB_LIST;
 		break;
@@ -87,6 +90,7 @@ static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *s
 		k = PB_PAREN;
 		break;
 	case '}':
+	case TCLOSE_STRIP:
 		/* a '}' also closes any '[' or '(' left open inside it */
 		while ((top = bracket_top(ctx)) && !closed_by_brace(top->kind))
 			bracket_pop(ctx);
@@ -105,7 +109,7 @@ static void track_brackets(struct parse_ctx *ctx, int kind, const struct span *s
 		/* the quote that ends a string left open inside "${": the '${' close with it */
 		/* (the scanner still holds the count: this is the token it returned last) */
 		for (n = ctx->lex.closed_interps; n > 0 && (top = bracket_top(ctx)); bracket_pop(ctx))
-			if (top->kind == PB_INTERP)
+			if (top->kind == PB_INTERP || top->kind == PB_DIRECTIVE)
 				n--;
 		return;
 	case '?':
@@ -268,7 +272,7 @@ int parse_lex(union YYSTYPE *lval, struct span *lloc, struct parse_ctx *ctx)
 		if (kind == IDENT)
 			ctx->look_text = lval->str;
 		if (depth >= PARSE_MAX_NESTING && (kind == '{' || kind == '[' || kind == '(' ||
-						   kind == TINTERP)) {
+						   kind == TINTERP || kind == TDIRECTIVE)) {
 			diag_error(ctx->diag, lloc, "nested more than %d levels deep", PARSE_MAX_NESTING);
 			diag_hint(ctx->diag, "split the value into locals");
 			ctx->stopped = 1;
@@ -338,6 +342,7 @@ static const char *bracket_what(enum parse_bracket_kind k)
 	case PB_OBJECT: return "map";
 	case PB_LIST: return "list";
 	case PB_PAREN: return "'('";
+	case PB_DIRECTIVE: return "directive";
 	default: return "interpolation";
 	}
 }
@@ -413,7 +418,7 @@ static int ends_value(int kind)
 {
 	switch (kind) {
 	case NUMBER: case STRING: case CQUOTE: case HEREDOC_END: case IDENT: case KW_TRUE:
-	case KW_FALSE: case KW_NULL: case ']': case '}': case ')': case '*':
+	case KW_FALSE: case KW_NULL: case ']': case '}': case ')': case '*': case TCLOSE_STRIP:
 		return 1;
 	default:
 		return 0;
@@ -621,6 +626,12 @@ void parse_syntax_error(struct parse_ctx *ctx, const struct span *loc, const cha
 		}
 	} else if (kind == CQUOTE && ctx->prev_kind == TINTERP) {
 		buf_addstr(&m, "expected an expression inside ${ }");
+	} else if (ctx->prev_kind == TDIRECTIVE) {
+		buf_printf(&m, "expected a directive after '%%{' (if, for, else, endif or endfor), found %s",
+			   found.data);
+		diag_error(ctx->diag, &at, "%s", m.data);
+		diag_hint(ctx->diag, "for the text %%{, write %%%%{");
+		reported = 1;
 	} else if (kind == ',' && open && open->kind == PB_OBJECT && !lvl->for_stage) {
 		buf_printf(&m, "expected a key or '}' in the map opened at %u:%u, found ','",
 			   span_line(&open->open), span_col(&open->open));
@@ -780,6 +791,39 @@ void parse_label_string(struct parse_ctx *ctx, struct ast_item *block, struct as
 	}
 	ast_block_add_label(&ctx->file->arena, block, AST_LABEL_STRING,
 			    arena_strdup(&ctx->file->arena, s), &t->span);
+}
+
+struct ast_expr *parse_directive(struct parse_ctx *ctx, const char *word, const struct span *word_span,
+				 const struct ast_expr *extra, int after_if, int lstrip, int rstrip,
+				 const struct span *span)
+{
+	static const struct { const char *word; enum ast_mark which; } words[] = {
+		{ "else", AST_MARK_ELSE }, { "endif", AST_MARK_ENDIF }, { "endfor", AST_MARK_ENDFOR },
+	};
+	struct arena *a = &ctx->file->arena;
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		if (strcmp(word, words[i].word) != 0)
+			continue;
+		if (!extra)
+			return ast_template_mark(a, words[i].which, NULL, lstrip, rstrip, span);
+		if (after_if && words[i].which == AST_MARK_ELSE) {
+			struct span at = span_join(word_span, &extra->span);
+			diag_error(ctx->diag, &at, "a template has no %%{ else if }");
+			diag_hint(ctx->diag, "write %%{ else }%%{ if ... }...%%{ endif }%%{ endif }, or a "
+				  "conditional inside ${ }");
+		} else {
+			diag_error(ctx->diag, &extra->span, "%%{ %s } takes nothing after %s", word, word);
+		}
+		/* it still closes what it closes: no second error for that */
+		return ast_template_mark(a, words[i].which, NULL, lstrip, rstrip, span);
+	}
+	if (!ctx->stopped) {
+		diag_error(ctx->diag, word_span, "unknown template directive '%s'", word);
+		diag_hint(ctx->diag, "the directives are if, else, endif, for and endfor; for the text "
+			  "%%{, write %%%%{");
+	}
+	return ast_template_mark(a, AST_MARK_INTERP, ast_error(a, span), 0, 0, span);
 }
 
 char *parse_join_names(struct parse_ctx *ctx, const char *a, const char *b)
@@ -985,6 +1029,8 @@ const char *lex_token_name(int kind)
 	case CQUOTE: return "the end of the string";
 	case TLIT: return "text";
 	case TINTERP: return "'${'";
+	case TDIRECTIVE: return "'%{'";
+	case TCLOSE_STRIP: return "'~}'";
 	case HEREDOC_BEGIN: return "a heredoc";
 	case HEREDOC_END: return "the end of the heredoc";
 	case KW_FOR: return "'for'";

@@ -10,7 +10,7 @@
 /* Brackets nested deeper than this are a diagnostic and end the parse of that file. */
 #define PARSE_MAX_NESTING 100
 
-enum parse_bracket_kind { PB_BLOCK, PB_OBJECT, PB_LIST, PB_PAREN, PB_INTERP };
+enum parse_bracket_kind { PB_BLOCK, PB_OBJECT, PB_LIST, PB_PAREN, PB_INTERP, PB_DIRECTIVE };
 
 /* What messages need to know about the expression being written at one bracket level. */
 struct parse_level {
@@ -87,6 +87,12 @@ void parse_label_string(struct parse_ctx *ctx, struct ast_item *block, struct as
  * type: returns 1, with the error reported, when next starts another line. */
 int parse_block_head(struct parse_ctx *ctx, struct ast_item *head, const struct span *head_span,
 		     int next_kind, const char *next_text, const struct span *next);
+/* %{ WORD } or %{ WORD extra } (%{ WORD if extra } with after_if): the mark of an %{ else },
+ * %{ endif } or %{ endfor }, with anything after it reported. Any other word is reported, and
+ * its mark holds an AST_ERROR. */
+struct ast_expr *parse_directive(struct parse_ctx *ctx, const char *word, const struct span *word_span,
+				 const struct ast_expr *extra, int after_if, int lstrip, int rstrip,
+				 const struct span *span);
 /* "aws" "vpc" -> "aws.vpc", in the tree's arena. */
 char *parse_join_names(struct parse_ctx *ctx, const char *a, const char *b);
 

@@ -84,7 +84,9 @@ static struct ast_expr *template_part(struct parse_ctx *ctx, char *s, const YYLT
 %token OQUOTE           "string"
 %token CQUOTE           "end of string"
 %token <str> TLIT       "text"
-%token TINTERP          "'${'"
+%token <flag> TINTERP   "'${'"
+%token <flag> TDIRECTIVE "'%{'"
+%token TCLOSE_STRIP     "'~}'"
 %token <flag> HEREDOC_BEGIN "heredoc"
 %token HEREDOC_END      "end of heredoc"
 %token KW_FOR           "'for'"
@@ -106,7 +108,8 @@ static struct ast_expr *template_part(struct parse_ctx *ctx, char *s, const YYLT
 %type <expr> expr postfix primary string heredoc tparts tpart interp list object
 %type <expr> obj_key call arg_list list_seq obj_seq for_list for_map opt_cond
 %type <expr> for_head
-%type <flag> opt_group
+%type <expr> directive
+%type <flag> opt_group tclose
 %type <item> item attribute block block_head
 %type <body> body
 
@@ -276,7 +279,7 @@ string:
 	STRING { $$ = ast_string(A, $1, strlen($1), &@$); }
 	| OQUOTE CQUOTE { $$ = ast_string(A, arena_strdup(A, ""), 0, &@$); }
 	| OQUOTE TLIT CQUOTE { $$ = ast_string(A, $2, strlen($2), &@$); }
-	| OQUOTE tparts CQUOTE { $$ = D(ast_template_finish(A, ast_close($2, &@$))); }
+	| OQUOTE tparts CQUOTE { $$ = D(ast_template_finish(A, ctx->diag, ast_close($2, &@$))); }
 	;
 
 heredoc:
@@ -286,17 +289,18 @@ heredoc:
 		ast_template_add(A, $$, template_part(ctx, $2, &@2));
 		$$->u.tmpl.heredoc = 1;
 		$$->u.tmpl.strip = $1 ? 1 : 0;
-		$$ = D(ast_template_finish(A, $$));
+		$$ = D(ast_template_finish(A, ctx->diag, $$));
 	}
 	| HEREDOC_BEGIN tparts HEREDOC_END {
 		$$ = ast_close($2, &@$);
 		$$->u.tmpl.heredoc = 1;
 		$$->u.tmpl.strip = $1 ? 1 : 0;
-		$$ = D(ast_template_finish(A, $$));
+		$$ = D(ast_template_finish(A, ctx->diag, $$));
 	}
 	;
 
-/* Two parts or more, or one interpolation: "a${b}", "${b}", "a\n" (text, then an escape). */
+/* Two parts or more, or one interpolation or directive: "a${b}", "${b}", "a\n" (text, then an
+ * escape). The directives come as they are written; ast_template_finish nests them. */
 tparts:
 	TLIT tpart {
 		$$ = ast_template_new(A, &@$);
@@ -304,16 +308,44 @@ tparts:
 		ast_template_add(A, $$, $2);
 	}
 	| interp { $$ = ast_template_new(A, &@$); ast_template_add(A, $$, $1); }
+	| directive { $$ = ast_template_new(A, &@$); ast_template_add(A, $$, $1); }
 	| tparts tpart { $$ = $1; ast_template_add(A, $$, $2); }
 	;
 
 tpart:
 	TLIT { $$ = template_part(ctx, $1, &@1); }
 	| interp
+	| directive
 	;
 
+/* A strip marker ~ (the flags) needs a mark to be seen by ast_template_finish. */
 interp:
-	TINTERP expr '}' { $$ = $2; }
+	TINTERP expr tclose {
+		$$ = $1 || $3 ? ast_template_mark(A, AST_MARK_INTERP, $2, $1, $3, &@$) : $2;
+	}
+	;
+
+tclose:
+	'}' { $$ = 0; }
+	| TCLOSE_STRIP { $$ = 1; }
+	;
+
+/* else, endif and endfor are names, not keywords: parse_directive tells them. */
+directive:
+	TDIRECTIVE KW_IF expr tclose {
+		$$ = ast_template_mark(A, AST_MARK_IF, $3, $1, $4, &@$);
+	}
+	| TDIRECTIVE KW_FOR IDENT KW_IN expr tclose {
+		$$ = ast_template_mark(A, AST_MARK_FOR, ast_for(A, NULL, NULL, $3, &@3, $5), $1, $6, &@$);
+	}
+	| TDIRECTIVE KW_FOR IDENT ',' IDENT KW_IN expr tclose {
+		$$ = ast_template_mark(A, AST_MARK_FOR, ast_for(A, $3, &@3, $5, &@5, $7), $1, $8, &@$);
+	}
+	| TDIRECTIVE IDENT tclose { $$ = parse_directive(ctx, $2, &@2, NULL, 0, $1, $3, &@$); }
+	| TDIRECTIVE IDENT expr tclose { $$ = parse_directive(ctx, $2, &@2, $3, 0, $1, $4, &@$); }
+	| TDIRECTIVE IDENT KW_IF expr tclose {
+		$$ = parse_directive(ctx, $2, &@2, $4, 1, $1, $5, &@$);
+	}
 	;
 
 call:

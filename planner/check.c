@@ -868,6 +868,7 @@ static void check_call(struct check_ctx *c, const struct ast_expr *e)
 	/* f(list...) passes a list's elements: the count is not known here */
 	if (e->u.call.expand)
 		return;
+	eval_check_templatestring(c->diag, e);
 	if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
 		if (f->min_args == f->max_args)
 			diag_error(c->diag, &e->span, "%s takes %d argument%s, not %d", f->name,
@@ -925,6 +926,7 @@ static void check_expr(struct check_ctx *c, const struct ast_expr *e, const stru
 	case AST_NUMBER:
 	case AST_STRING:
 	case AST_SPLAT_ITEM:
+	case AST_TMPL_MARK:
 		return;
 	case AST_TEMPLATE:
 		for (size_t i = 0; i < e->u.tmpl.n; i++)

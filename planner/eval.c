@@ -725,17 +725,21 @@ static struct value *eval_cond(struct frame *f, const struct ast_expr *e)
 	struct value *c = eval(f, e->u.cond.cond), *r = NULL, *res[2] = { NULL, NULL };
 	struct val_type *t = NULL;
 	struct buf why = BUF_INIT;
-	int b = 0, failed, known;
+	int b = 0, failed, known, directive = ast_is_directive(e);
 
 	if (!c)
 		return NULL;
 	known = !(c->marks & VAL_UNKNOWN);
-	if (known && want_bool(f, e->u.cond.cond, c, "the condition", &b))
+	if (known && want_bool(f, e->u.cond.cond, c, directive ? "the condition of %{ if }" :
+			       "the condition", &b))
 		goto out;
-	/* the chosen result is evaluated as usual, the other one quietly, for its type */
+	/* the chosen result is evaluated as usual, the other one quietly, for its type (an
+	 * %{ if }'s are strings) */
 	for (int i = 0; i < 2; i++) {
 		const struct ast_expr *x = i ? e->u.cond.otherwise : e->u.cond.then;
 		int chosen = known && b == !i;
+		if (directive && !chosen)
+			continue;
 		res[i] = chosen ? eval(f, x) : eval_quietly(f, x, &failed);
 		if (chosen && !res[i])
 			goto out;
@@ -744,7 +748,7 @@ static struct value *eval_cond(struct frame *f, const struct ast_expr *e)
 		goto out;
 	if (!known) {
 		/* which result is unknown too; Terraform says the same */
-		r = unknown_from(VAL_DYNAMIC, c->marks);
+		r = unknown_from(directive ? VAL_STRING : VAL_DYNAMIC, c->marks);
 		goto out;
 	}
 	r = t ? val_convert(res[!b], t, &why) : val_ref(res[!b]);
@@ -771,8 +775,10 @@ static struct value *eval_template(struct frame *f, const struct ast_expr *e)
 	const char *why;
 
 	/* "${expr}" and nothing else is expr's value, of its own type, as HCL's TemplateWrapExpr:
-	 * "${1 + 1}" is the number 2, "${[1, 2]}" a list */
-	if (e->u.tmpl.n == 1 && e->u.tmpl.parts[0]->kind != AST_STRING)
+	 * "${1 + 1}" is the number 2, "${[1, 2]}" a list; a directive, or a directive's body, is
+	 * always a string */
+	if (e->u.tmpl.n == 1 && e->u.tmpl.parts[0]->kind != AST_STRING && !e->u.tmpl.body &&
+	    !ast_is_directive(e->u.tmpl.parts[0]))
 		return eval(f, e->u.tmpl.parts[0]);
 	for (size_t i = 0; i < e->u.tmpl.n; i++) {
 		const struct ast_expr *p = e->u.tmpl.parts[i];
@@ -849,6 +855,59 @@ static struct value *eval_try_can(struct frame *f, const struct ast_expr *e, int
 }
 
 static struct value *template_file(struct func_call *fc, const char *path, const struct value *vars);
+static struct value *template_string(struct func_call *fc, const char *text, size_t len,
+				     const struct value *vars);
+static struct value *tf_resolve(struct eval_ctx *ec, const struct eval_ref *ref);
+
+/* Is e a reference as written, a name and its attributes and literal indexes? */
+static int plain_reference(const struct ast_expr *e)
+{
+	for (;;) {
+		switch (e->kind) {
+		case AST_VAR:
+			return 1;
+		case AST_GETATTR:
+			e = e->u.getattr.obj;
+			break;
+		case AST_INDEX:
+			if (e->u.index.key->kind != AST_NUMBER && !ast_static_string(e->u.index.key))
+				return 0;
+			e = e->u.index.obj;
+			break;
+		default:
+			return 0;
+		}
+	}
+}
+
+int eval_check_templatestring(struct diag_ctx *d, const struct ast_expr *call)
+{
+	if (strcmp(call->u.call.name, "templatestring") != 0 || call->u.call.n < 1 ||
+	    call->u.call.expand || plain_reference(call->u.call.args[0]))
+		return 0;
+	const struct ast_expr *a = call->u.call.args[0];
+
+	diag_error(d, &a->span, "templatestring's template must be a reference to a named value, "
+		   "such as local.template, not an expression");
+	if (a->kind == AST_STRING || a->kind == AST_TEMPLATE)
+		diag_hint(d, "a literal template is a string already: write the string itself, with "
+			  "its ${...}, instead of the call");
+	else
+		diag_hint(d, "give the template a name in locals, and pass local.NAME");
+	return -1;
+}
+
+/* templatefile and templatestring, inside a template or with a template that is not a
+ * reference: what Terraform refuses, with its reasons. Returns -1 after an error. */
+static int template_call_allowed(struct frame *f, const struct ast_expr *e, const char *name)
+{
+	if (f->ec->resolve == tf_resolve) {
+		/* a template calling its own file again would never end */
+		err(f, e, "a template cannot call %s", name);
+		return -1;
+	}
+	return eval_check_templatestring(f->ec->diag, e);
+}
 
 static struct value *eval_call(struct frame *f, const struct ast_expr *e)
 {
@@ -865,6 +924,8 @@ static struct value *eval_call(struct frame *f, const struct ast_expr *e)
 	}
 	if (!strcmp(sig->name, "try") || !strcmp(sig->name, "can"))
 		return eval_try_can(f, e, sig->name[0] == 'c');
+	if (!strncmp(sig->name, "template", 8) && template_call_allowed(f, e, sig->name))
+		return NULL;
 	for (size_t i = 0; i < e->u.call.n; i++) {
 		const struct ast_expr *a = e->u.call.args[i];
 		struct value *v = eval(f, a);
@@ -917,9 +978,13 @@ static struct value *eval_call(struct frame *f, const struct ast_expr *e)
 		.arg_spans = (const struct span *)(void *)spans.data,
 		.base_dir = f->ec->module_dir,
 		.render_template = template_file,
+		.render_string = template_string,
 		.evaluator = f->ec,
 	};
+	char *tname = !strcmp(sig->name, "templatestring") ? ast_traversal_text(e->u.call.args[0]) : NULL;
+	fc.template_name = tname;
 	r = sig->impl(&fc, (struct value **)(void *)args.data, n);
+	free(tname);
 	if (!(sig->flags & FUNC_KEEPS_MARKS))
 		r = with_marks(r, m & VAL_SENSITIVE);
 out:
@@ -1012,6 +1077,29 @@ fail:
 	return r;
 }
 
+/* Takes the strings of an %{ for }'s body, one per element, and gives them joined: unknown if
+ * any is, and marked as any is. */
+static struct value *join_strings(struct value *list)
+{
+	struct buf out = BUF_INIT;
+	unsigned m = list->marks;
+	size_t len;
+
+	for (size_t i = 0; i < list->u.list.n; i++) {
+		const struct value *v = list->u.list.items[i];
+		m |= val_deep_marks(v);
+		if (v->kind == VAL_STRING && !(v->marks & VAL_UNKNOWN))
+			buf_add(&out, v->u.str.s, v->u.str.len);
+	}
+	val_unref(list);
+	if (m & VAL_UNKNOWN) {
+		buf_release(&out);
+		return unknown_from(VAL_STRING, m);
+	}
+	len = out.len;
+	return with_marks(val_string_take(buf_detach(&out, NULL), len), m);
+}
+
 static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 {
 	const struct ast_for *fo = e->u.for_;
@@ -1023,13 +1111,14 @@ static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 	if (!coll)
 		return NULL;
 	if (coll->marks & VAL_UNKNOWN) {
-		r = unknown_from(fo->is_map ? VAL_MAP : VAL_LIST, coll->marks);
+		r = unknown_from(fo->tmpl ? VAL_STRING : fo->is_map ? VAL_MAP : VAL_LIST, coll->marks);
 		goto out;
 	}
 	if (coll->kind != VAL_LIST && coll->kind != VAL_SET && coll->kind != VAL_MAP) {
 		struct buf d = BUF_INIT;
 		describe(coll, &d);
-		err(f, fo->coll, "a for expression needs a list, set or map, not %s", d.data);
+		err(f, fo->coll, "%s needs a list, set or map, not %s",
+		    fo->tmpl ? "%{ for }" : "a for expression", d.data);
 		buf_release(&d);
 		goto out;
 	}
@@ -1094,6 +1183,8 @@ static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 	if (!fo->is_map) {
 		r = val_list_take((struct value **)(void *)vals.data, n);
 		vals.len = 0;
+		if (fo->tmpl)
+			r = join_strings(r);
 		goto done;
 	}
 	/* the map form: keys must be strings and unique, unless grouping with ... */
@@ -1225,6 +1316,8 @@ static struct value *eval(struct frame *f, const struct ast_expr *e)
 		return eval_for(f, e);
 	case AST_PAREN:
 		return eval(f, e->u.paren.inner);
+	case AST_TMPL_MARK:
+		break;
 	}
 	return err(f, e, "cannot evaluate this expression");
 }
@@ -1244,7 +1337,8 @@ static struct value *tf_resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 
 	if (!v) {
 		diag_error(ec->diag, &ref->span, "the template has no variable %s", ref->key);
-		diag_hint(ec->diag, "a template sees only the variables passed to templatefile");
+		diag_hint(ec->diag, "a template sees only the variables passed to it, in the call's "
+			  "second argument");
 		return NULL;
 	}
 	return val_ref(v);
@@ -1284,14 +1378,75 @@ static void template_messages(struct diag_ctx *d, const struct source *wrapped, 
 	d->diags.len = w * sizeof(struct diag);
 }
 
-static struct value *template_file(struct func_call *fc, const char *path, const struct value *vars)
+/* The heredoc that wraps a template file adds a final newline the file may not have had: the
+ * literal that ends at it loses it, unless a strip marker ~} before it took it already. */
+static void drop_wrapper_newline(struct ast_expr *e, uint32_t own_end)
+{
+	struct ast_expr *last = e;
+
+	if (e->kind == AST_TEMPLATE) {
+		if (!e->u.tmpl.n)
+			return;
+		last = e->u.tmpl.parts[e->u.tmpl.n - 1];
+		if (last->kind != AST_STRING || last->span.end != own_end)
+			return;
+	} else if (e->kind != AST_STRING) {
+		return;
+	}
+	if (last->u.string.len && last->u.string.s[last->u.string.len - 1] == '\n')
+		last->u.string.s[--last->u.string.len] = '\0';
+}
+
+/* The text of a template file or string, rendered with vars: it is the inside of a heredoc,
+ * wrapped and parsed as one; messages name it name, with its own lines. */
+static struct value *template_text(struct func_call *fc, const char *name, const char *text,
+				   size_t len, const struct value *vars)
 {
 	struct eval_ctx *outer = fc->evaluator;
 	struct eval_ctx inner;
-	struct source *src;
 	struct value *r = NULL;
+	struct buf wrap = BUF_INIT;
+	struct diag_ctx parsed;
+	struct source *wrapped;
+	struct ast_file *af;
+	uint32_t own_end;
+	int ends_line = len && text[len - 1] == '\n', bad;
+
+	buf_addstr(&wrap, "v = <<" TEMPLATE_END "\n");
+	buf_add(&wrap, text, len);
+	if (!ends_line && len)
+		buf_addch(&wrap, '\n');
+	own_end = (uint32_t)wrap.len;
+	buf_addstr(&wrap, TEMPLATE_END "\n");
+	len = wrap.len;
+	wrapped = diag_add_source(fc->diag, name, buf_detach(&wrap, NULL), len);
+	/* messages give the template's own line numbers, not the wrapper's */
+	wrapped->hidden = 1;
+	diag_init(&parsed);
+	af = parse_source(&parsed, wrapped, 0);
+	template_messages(&parsed, wrapped, own_end);
+	/* a template with syntax errors has nothing more to say */
+	bad = parsed.errors > 0;
+	diag_append(fc->diag, &parsed);
+	diag_release(&parsed);
+	if (!bad && af->body.n == 1 && af->body.items[0]->kind == AST_ATTR) {
+		memset(&inner, 0, sizeof inner);
+		inner.diag = fc->diag;
+		inner.module_dir = outer ? outer->module_dir : NULL;
+		inner.resolve = tf_resolve;
+		inner.planner = (void *)vars;
+		if (!ends_line)
+			drop_wrapper_newline(af->body.items[0]->value, own_end);
+		r = eval_expr(&inner, af->body.items[0]->value);
+	}
+	ast_file_free(af);
+	return r;
+}
+
+static struct value *template_file(struct func_call *fc, const char *path, const struct value *vars)
+{
+	struct source *src;
 	char *full;
-	struct buf text = BUF_INIT;
 
 	if (vars->kind != VAL_MAP) {
 		diag_error(fc->diag, &fc->arg_spans[1], "templatefile: vars must be a map");
@@ -1303,42 +1458,15 @@ static struct value *template_file(struct func_call *fc, const char *path, const
 	free(full);
 	if (!src)
 		return NULL;
-	/* the file's text is the inside of a heredoc: wrap it and parse it as one */
-	buf_addstr(&text, "v = <<" TEMPLATE_END "\n");
-	buf_add(&text, src->text, src->len);
-	if (src->len && src->text[src->len - 1] != '\n')
-		buf_addch(&text, '\n');
-	{
-		uint32_t own_end = (uint32_t)text.len;
-		buf_addstr(&text, TEMPLATE_END "\n");
-		size_t len = text.len;
-		struct source *wrapped = diag_add_source(fc->diag, src->name, buf_detach(&text, NULL), len);
-		struct diag_ctx parsed;
-		/* messages give the file's own line numbers, not the wrapper's */
-		wrapped->hidden = 1;
-		diag_init(&parsed);
-		struct ast_file *af = parse_source(&parsed, wrapped, 0);
-		template_messages(&parsed, wrapped, own_end);
-		diag_append(fc->diag, &parsed);
-		diag_release(&parsed);
-		if (af->body.n == 1 && af->body.items[0]->kind == AST_ATTR) {
-			memset(&inner, 0, sizeof inner);
-			inner.diag = fc->diag;
-			inner.module_dir = outer ? outer->module_dir : NULL;
-			inner.resolve = tf_resolve;
-			inner.planner = (void *)vars;
-			r = eval_expr(&inner, af->body.items[0]->value);
-			/* the heredoc adds a final newline the file may not have had */
-			if (r && r->kind == VAL_STRING && !(src->len && src->text[src->len - 1] == '\n') &&
-			    r->u.str.len && r->u.str.s[r->u.str.len - 1] == '\n') {
-				struct value *t = val_string(r->u.str.s, r->u.str.len - 1);
-				val_unref(r);
-				r = t;
-			}
-		}
-		ast_file_free(af);
-	}
-	return r;
+	return template_text(fc, src->name, src->text, src->len, vars);
+}
+
+/* templatestring(ref, vars): the template is the value of a reference, which names it */
+static struct value *template_string(struct func_call *fc, const char *text, size_t len,
+				     const struct value *vars)
+{
+	return template_text(fc, fc->template_name ? fc->template_name : "templatestring", text, len,
+			     vars);
 }
 
 /* ---- type constraints ---- */

@@ -56,6 +56,10 @@ void eval_body_references(const struct ast_body *b, eval_ref_fn fn, void *arg);
 
 struct value *eval_expr(struct eval_ctx *ec, const struct ast_expr *e);
 
+/* A call of templatestring must name its template with a reference (local.tpl), as in
+ * Terraform: returns -1 after an error when call is one that does not. */
+int eval_check_templatestring(struct diag_ctx *d, const struct ast_expr *call);
+
 /* A value converted to a type constraint written in the language (string, list(number),
  * map(string), object({...}), any). Returns a new reference, or NULL after a diagnostic
  * at where. */

@@ -968,7 +968,7 @@ static void write_quoted(const char *s, size_t len, struct buf *out)
 		/* a run of characters that need no escape goes in one copy */
 		size_t run = i;
 		while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\' &&
-		       s[run] != '$')
+		       s[run] != '$' && s[run] != '%')
 			run++;
 		if (run > i) {
 			buf_add(out, s + i, run - i);
@@ -982,8 +982,11 @@ static void write_quoted(const char *s, size_t len, struct buf *out)
 		case '\t': buf_addstr(out, "\\t"); break;
 		case '\r': buf_addstr(out, "\\r"); break;
 		case '$':
-			/* "${" would read back as an interpolation */
-			buf_addstr(out, i + 1 < len && s[i + 1] == '{' ? "$$" : "$");
+		case '%':
+			/* "${" would read back as an interpolation, "%{" as a directive */
+			buf_addch(out, (int)c);
+			if (i + 1 < len && s[i + 1] == '{')
+				buf_addch(out, (int)c);
 			break;
 		default:
 			if (c < 0x20)

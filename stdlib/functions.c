@@ -4902,6 +4902,37 @@ static struct value *f_templatefile(struct func_call *fc, struct value **args, s
 	return r;
 }
 
+/* templatestring(ref, vars): the string rendered as a template, as Terraform 1.9's. The
+ * evaluator checks that ref is a reference and renders. */
+static struct value *f_templatestring(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "templatestring" };
+	struct diag_ctx quiet, *saved = fc->diag;
+	struct value *r;
+	unsigned errors;
+
+	(void)n;
+	if (args[0]->kind != VAL_STRING)
+		return fail(&c, 0, "invalid template: must be a string, not %s", a_kind(args[0]));
+	if (check_template_vars(&c, args[1]))
+		return NULL;
+	if (!fc->render_string)
+		return fail(&c, -1, "internal error: no template renderer was given");
+	if (!val_is_sensitive(args[0]))
+		return fc->render_string(fc, args[0]->u.str.s, args[0]->u.str.len, args[1]);
+	/* a message about a secret template would quote its text */
+	diag_init(&quiet);
+	fc->diag = &quiet;
+	r = fc->render_string(fc, args[0]->u.str.s, args[0]->u.str.len, args[1]);
+	fc->diag = saved;
+	errors = quiet.errors;
+	diag_release(&quiet);
+	if (r && !errors)
+		return r;
+	val_unref(r);
+	return fail(&c, 0, "the template is a sensitive value, and its errors are not shown");
+}
+
 /* timestamp(): the current time in UTC, RFC 3339. Terraform knows it at plan time and it
  * changes on every run, so it is a known value here too. */
 static struct value *f_timestamp(struct func_call *fc, struct value **args, size_t n)
@@ -5765,6 +5796,7 @@ const struct func_sig func_table[] = {
 	{ "substr", 3, 3, "substr(string, offset, length)", f_substr, 0 },
 	{ "sum", 1, 1, "sum(list)", f_sum, 0 },
 	{ "templatefile", 2, 2, "templatefile(path, vars)", f_templatefile, 0 },
+	{ "templatestring", 2, 2, "templatestring(ref, vars)", f_templatestring, 0 },
 	{ "timeadd", 2, 2, "timeadd(timestamp, duration)", f_timeadd, 0 },
 	{ "timecmp", 2, 2, "timecmp(timestamp_a, timestamp_b)", f_timecmp, 0 },
 	{ "timestamp", 0, 0, "timestamp()", f_timestamp, 0 },

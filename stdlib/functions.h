@@ -17,13 +17,19 @@ struct func_call;
 typedef struct value *(*func_template_fn)(struct func_call *fc, const char *path,
 					  const struct value *vars);
 
+/* Renders text as a template with vars (a map) as its variables: for templatestring(). */
+typedef struct value *(*func_text_fn)(struct func_call *fc, const char *text, size_t len,
+				      const struct value *vars);
+
 struct func_call {
 	struct diag_ctx *diag;
 	const struct span *span;        /* the whole call */
 	const struct span *arg_spans;   /* one per argument, for pointing at the bad one */
 	const char *base_dir;           /* file() and templatefile() paths are relative to it */
 	func_template_fn render_template;
-	void *evaluator;                /* for render_template */
+	func_text_fn render_string;
+	const char *template_name;      /* templatestring(): its reference as written, or NULL */
+	void *evaluator;                /* for render_template and render_string */
 };
 
 /* An implementation: args are known (no unknown mark anywhere) unless the signature says it

@@ -235,6 +235,19 @@ static struct value *fake_render(struct func_call *fc, const char *path, const s
 	return val_string_take(s, len);
 }
 
+static struct value *fake_render_string(struct func_call *fc, const char *text, size_t len,
+					const struct value *vars)
+{
+	struct buf b = BUF_INIT;
+	size_t n;
+	char *s;
+
+	(void)fc;
+	buf_printf(&b, "%.*s|%zu", (int)len, text, vars->u.map.n);
+	s = buf_detach(&b, &n);
+	return val_string_take(s, n);
+}
+
 /* Calls fn on the arguments in args (a list literal); returns the result or NULL, and the
  * diagnostics context it used (to release). */
 static struct value *call(const char *fn, const char *args, struct diag_ctx *diag)
@@ -253,6 +266,7 @@ static struct value *call(const char *fn, const char *args, struct diag_ctx *dia
 	fc.arg_spans = spans;
 	fc.base_dir = base_dir;
 	fc.render_template = have_renderer ? fake_render : NULL;
+	fc.render_string = have_renderer ? fake_render_string : NULL;
 	r = f->impl(&fc, list->u.list.items, list->u.list.n);
 	val_unref(list);
 	return r;
@@ -1388,6 +1402,14 @@ static void test_files(void)
 	expect_err_at("templatefile", "['nope.tmpl', {}]", "no file exists at nope.tmpl", 0);
 	expect_err_at("templatefile", "['nope.tmpl', [1]]", "no file exists at nope.tmpl", 0);
 	expect_err_at("templatefile", "['bad.bin', {}]", "not valid UTF-8", 0);
+	/* templatestring: the string and the vars are checked as templatefile's, then rendered */
+	expect("templatestring", "['a ${x}', {x = 1}]", "'a ${x}|1'");
+	expect("templatestring", "['', {}]", "'|0'");
+	expect_err_at("templatestring", "[1, {}]", "invalid template: must be a string, not a number", 0);
+	expect_err_at("templatestring", "['t', [1]]", "invalid vars value: must be a map", 1);
+	expect_err_at("templatestring", "['t', null]", "vars must not be null", 1);
+	expect_err_at("templatestring", "['t', {'1x' = 1}]", "invalid template variable name", 1);
+	expect_err_hidden("templatestring", "['t', !{'1hunter' = 1}]", 1, "hunter");
 	have_renderer = 0;
 	expect_err_at("templatefile", "['t.tmpl', {}]", "internal error", -1);
 	have_renderer = 1;

@@ -1,0 +1,1 @@
+last line%{ if true } and more%{ endif ~}

@@ -1,0 +1,4 @@
+Hello, ${name}!
+%{ for r in roles ~}
+- ${r}
+%{ endfor ~}
