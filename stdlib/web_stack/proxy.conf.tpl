@@ -35,5 +35,15 @@ http {
             return 200;
         }
 
-${locations}    }
+%{ for prefix, to in routes ~}
+        location ${prefix} {
+            proxy_pass ${upstream[to]};
+        }
+%{ endfor ~}
+%{ if !contains(keys(routes), "/") ~}
+        location / {
+            return 404;
+        }
+%{ endif ~}
+    }
 }

@@ -1,3 +1,0 @@
-        location ${prefix} {
-            proxy_pass ${upstream};
-        }
