@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <iconv.h>
 #include <jansson.h>
 #include <limits.h>
 #include <locale.h>
@@ -5771,8 +5772,13 @@ static size_t glob_scan(const char *p, size_t n, size_t i, const char *chars, in
 	return n;
 }
 
+/* doublestar matches alternatives as it goes; expanded here, "{a,b}" twenty times over
+ * would be a million patterns, so there is a bound */
+#define GLOB_MAX_PATTERNS 4096
+
 /* Appends to out (a buf of char *) every pattern without "{...}" that p[0..n) stands for;
- * returns -1 when p is not a valid pattern (doublestar's ErrBadPattern). */
+ * returns -1 when p is not a valid pattern (doublestar's ErrBadPattern), -2 when it stands
+ * for more than GLOB_MAX_PATTERNS. */
 static int glob_expand(const char *p, size_t n, struct buf *out)
 {
 	int bad = 0;
@@ -5782,6 +5788,8 @@ static int glob_expand(const char *p, size_t n, struct buf *out)
 	if (bad)
 		return -1;
 	if (open == n) {
+		if (buf_count(out, char *) >= GLOB_MAX_PATTERNS)
+			return -2;
 		buf_push(out, char *, xstrdup(p));
 		return 0;
 	}
@@ -5810,7 +5818,7 @@ static int glob_expand(const char *p, size_t n, struct buf *out)
 			break;
 	}
 	buf_release(&alts);
-	return bad ? -1 : 0;
+	return bad;
 }
 
 /* dir joined with name: just name when dir is "" (the directory stk runs in). */
@@ -5960,7 +5968,7 @@ static struct value *f_fileset(struct func_call *fc, struct value **args, size_t
 	const char *path, *pattern, *base = fc->base_dir;
 	size_t plen, patlen;
 	struct value *r = NULL;
-	int secret = val_is_sensitive(args[0]) || val_is_sensitive(args[1]);
+	int secret = val_is_sensitive(args[0]) || val_is_sensitive(args[1]), bad;
 
 	(void)n;
 	if (!(path = want_str(&c, args, 0, "the path", &t0, &plen)) ||
@@ -5983,9 +5991,13 @@ static struct value *f_fileset(struct func_call *fc, struct value **args, size_t
 		buf_add(&joined, pattern, patlen);
 	}
 	go_clean(joined.data, joined.len, &full);
-	if (glob_expand(buf_cstr(&full), full.len, &pats)) {
-		fail(&c, 1, "failed to glob pattern %s: syntax error in pattern",
-		     secret ? "(sensitive value)" : buf_cstr(&full));
+	if ((bad = glob_expand(buf_cstr(&full), full.len, &pats))) {
+		if (bad == -1)
+			fail(&c, 1, "failed to glob pattern %s: syntax error in pattern",
+			     secret ? "(sensitive value)" : buf_cstr(&full));
+		else
+			fail(&c, 1, "failed to glob pattern %s: its {} groups make more than %d "
+			     "patterns", secret ? "(sensitive value)" : buf_cstr(&full), GLOB_MAX_PATTERNS);
 		goto out;
 	}
 	for (size_t i = 0; i < buf_count(&pats, char *); i++)
@@ -6203,6 +6215,245 @@ static struct value *f_base64gzip(struct func_call *fc, struct value **args, siz
 out:
 	buf_release(&tmp);
 	buf_release(&gz);
+	return r;
+}
+
+/* ---- text encodings ----
+ * textencodebase64 and textdecodebase64 take the names Terraform's golang.org/x/text
+ * ianaindex takes: an IANA name or alias, any case, spaces around it trimmed, of one of the
+ * encodings x/text implements; any other name is refused, as there. The conversion itself is
+ * glibc's iconv. Messages name the encoding by its IANA name, as Terraform's do. */
+
+struct text_encoding {
+	const char *iana;      /* the name messages give (ianaindex's IANA.Name) */
+	const char *iconv;     /* glibc's name for it; NULL: Terraform has it, glibc has not */
+	const char *aliases;   /* every name ianaindex takes for it, "|" between them */
+};
+
+/* "UTF-16" is UTF-16BE with a byte order mark written, and read when there is one */
+static const struct text_encoding text_encodings[] = {
+	{ "US-ASCII", "ASCII", "US-ASCII|iso-ir-6|ANSI_X3.4-1968|ANSI_X3.4-1986|ISO_646.irv:1991|"
+	  "ISO646-US|us|IBM367|cp367|csASCII" },
+	{ "ISO_8859-1:1987", "ISO-8859-1", "ISO_8859-1:1987|iso-ir-100|ISO_8859-1|ISO-8859-1|latin1|"
+	  "l1|IBM819|CP819|csISOLatin1" },
+	{ "ISO_8859-2:1987", "ISO-8859-2", "ISO_8859-2:1987|iso-ir-101|ISO_8859-2|ISO-8859-2|latin2|"
+	  "l2|csISOLatin2" },
+	{ "ISO_8859-3:1988", "ISO-8859-3", "ISO_8859-3:1988|iso-ir-109|ISO_8859-3|ISO-8859-3|latin3|"
+	  "l3|csISOLatin3" },
+	{ "ISO_8859-4:1988", "ISO-8859-4", "ISO_8859-4:1988|iso-ir-110|ISO_8859-4|ISO-8859-4|latin4|"
+	  "l4|csISOLatin4" },
+	{ "ISO_8859-5:1988", "ISO-8859-5", "ISO_8859-5:1988|iso-ir-144|ISO_8859-5|ISO-8859-5|"
+	  "cyrillic|csISOLatinCyrillic" },
+	{ "ISO_8859-6:1987", "ISO-8859-6", "ISO_8859-6:1987|iso-ir-127|ISO_8859-6|ISO-8859-6|"
+	  "ECMA-114|ASMO-708|arabic|csISOLatinArabic" },
+	{ "ISO_8859-7:1987", "ISO-8859-7", "ISO_8859-7:1987|iso-ir-126|ISO_8859-7|ISO-8859-7|"
+	  "ELOT_928|ECMA-118|greek|greek8|csISOLatinGreek" },
+	{ "ISO_8859-8:1988", "ISO-8859-8", "ISO_8859-8:1988|iso-ir-138|ISO_8859-8|ISO-8859-8|hebrew|"
+	  "csISOLatinHebrew" },
+	{ "ISO_8859-9:1989", "ISO-8859-9", "ISO_8859-9:1989|iso-ir-148|ISO_8859-9|ISO-8859-9|latin5|"
+	  "l5|csISOLatin5" },
+	{ "ISO-8859-10", "ISO-8859-10", "ISO-8859-10|iso-ir-157|l6|ISO_8859-10:1992|csISOLatin6|latin6" },
+	{ "Shift_JIS", "CP932", "Shift_JIS|MS_Kanji|csShiftJIS" },
+	{ "Extended_UNIX_Code_Packed_Format_for_Japanese", "EUC-JP",
+	  "Extended_UNIX_Code_Packed_Format_for_Japanese|csEUCPkdFmtJapanese|EUC-JP" },
+	{ "EUC-KR", "CP949", "EUC-KR|csEUCKR" },
+	{ "ISO-2022-JP", "ISO-2022-JP", "ISO-2022-JP|csISO2022JP" },
+	{ "ISO_8859-6-E", "ISO-8859-6", "ISO_8859-6-E|csISO88596E|ISO-8859-6-E" },
+	{ "ISO_8859-6-I", "ISO-8859-6", "ISO_8859-6-I|csISO88596I|ISO-8859-6-I" },
+	{ "ISO_8859-8-E", "ISO-8859-8", "ISO_8859-8-E|csISO88598E|ISO-8859-8-E" },
+	{ "ISO_8859-8-I", "ISO-8859-8", "ISO_8859-8-I|csISO88598I|ISO-8859-8-I" },
+	{ "UTF-8", "UTF-8", "UTF-8|csUTF8" },
+	{ "ISO-8859-13", "ISO-8859-13", "ISO-8859-13|csISO885913" },
+	{ "ISO-8859-14", "ISO-8859-14", "ISO-8859-14|iso-ir-199|ISO_8859-14:1998|ISO_8859-14|latin8|"
+	  "iso-celtic|l8|csISO885914" },
+	{ "ISO-8859-15", "ISO-8859-15", "ISO-8859-15|ISO_8859-15|Latin-9|csISO885915" },
+	{ "ISO-8859-16", "ISO-8859-16", "ISO-8859-16|iso-ir-226|ISO_8859-16:2001|ISO_8859-16|latin10|"
+	  "l10|csISO885916" },
+	{ "GBK", "GBK", "GBK|CP936|MS936|windows-936|csGBK" },
+	{ "GB18030", "GB18030", "GB18030|csGB18030" },
+	{ "UTF-16BE", "UTF-16BE", "UTF-16BE|csUTF16BE" },
+	{ "UTF-16LE", "UTF-16LE", "UTF-16LE|csUTF16LE" },
+	{ "UTF-16", "UTF-16BE", "UTF-16|csUTF16" },
+	{ "IBM850", "IBM850", "IBM850|cp850|850|csPC850Multilingual" },
+	{ "IBM852", "IBM852", "IBM852|cp852|852|csPCp852" },
+	{ "IBM437", "IBM437", "IBM437|cp437|437|csPC8CodePage437" },
+	{ "IBM862", "IBM862", "IBM862|cp862|862|csPC862LatinHebrew" },
+	{ "Big5", "BIG5", "Big5|csBig5" },
+	{ "macintosh", "MACINTOSH", "macintosh|mac|csMacintosh" },
+	{ "IBM037", "IBM037", "IBM037|cp037|ebcdic-cp-us|ebcdic-cp-ca|ebcdic-cp-wt|ebcdic-cp-nl|csIBM037" },
+	{ "IBM855", "IBM855", "IBM855|cp855|855|csIBM855" },
+	{ "IBM860", "IBM860", "IBM860|cp860|860|csIBM860" },
+	{ "IBM863", "IBM863", "IBM863|cp863|863|csIBM863" },
+	{ "IBM865", "IBM865", "IBM865|cp865|865|csIBM865" },
+	{ "KOI8-R", "KOI8-R", "KOI8-R|csKOI8R" },
+	{ "HZ-GB-2312", NULL, "HZ-GB-2312" },
+	{ "IBM866", "IBM866", "IBM866|cp866|866|csIBM866" },
+	{ "KOI8-U", "KOI8-U", "KOI8-U|csKOI8U" },
+	{ "IBM00858", "IBM858", "IBM00858|CCSID00858|CP00858|PC-Multilingual-850+euro|csIBM00858" },
+	{ "IBM01140", "IBM1140", "IBM01140|CCSID01140|CP01140|ebcdic-us-37+euro|csIBM01140" },
+	{ "IBM1047", "IBM1047", "IBM1047|IBM-1047|csIBM1047" },
+	{ "windows-874", "CP874", "windows-874|cswindows874" },
+	{ "windows-1250", "CP1250", "windows-1250|cswindows1250" },
+	{ "windows-1251", "CP1251", "windows-1251|cswindows1251" },
+	{ "windows-1252", "CP1252", "windows-1252|cswindows1252" },
+	{ "windows-1253", "CP1253", "windows-1253|cswindows1253" },
+	{ "windows-1254", "CP1254", "windows-1254|cswindows1254" },
+	{ "windows-1255", "CP1255", "windows-1255|cswindows1255" },
+	{ "windows-1256", "CP1256", "windows-1256|cswindows1256" },
+	{ "windows-1257", "CP1257", "windows-1257|cswindows1257" },
+	{ "windows-1258", "CP1258", "windows-1258|cswindows1258" },
+};
+
+/* The encoding that argument 1 names, or NULL after an error there. */
+static const struct text_encoding *want_encoding(const struct fctx *c, struct value **args,
+						 struct buf *tmp)
+{
+	const char *name, *q;
+	size_t len;
+
+	if (!(name = want_str(c, args, 1, "the encoding", tmp, &len)))
+		return NULL;
+	/* strings.TrimSpace, for the names' ASCII */
+	while (len && strchr(" \t\n\v\f\r", name[0]))
+		name++, len--;
+	while (len && strchr(" \t\n\v\f\r", name[len - 1]))
+		len--;
+	for (size_t i = 0; len && i < sizeof text_encodings / sizeof text_encodings[0]; i++) {
+		for (const char *a = text_encodings[i].aliases; a; a = q ? q + 1 : NULL) {
+			size_t alen;
+			q = strchr(a, '|');
+			alen = q ? (size_t)(q - a) : strlen(a);
+			if (alen != len || strncasecmp(a, name, len))
+				continue;
+			if (!text_encodings[i].iconv) {
+				fail(c, 1, "%s is supported by Terraform but not here: the C library "
+				     "has no converter for it", text_encodings[i].iana);
+				return NULL;
+			}
+			return &text_encodings[i];
+		}
+	}
+	{
+		struct buf qn = BUF_INIT;
+		quoted_from(args[1], args[1]->kind == VAL_STRING ? args[1]->u.str.s : buf_cstr(tmp),
+			    args[1]->kind == VAL_STRING ? args[1]->u.str.len : tmp->len, &qn);
+		fail(c, 1, "%s is not a supported IANA encoding name or alias in this Terraform "
+		     "version", buf_cstr(&qn));
+		buf_release(&qn);
+	}
+	return NULL;
+}
+
+/* Converts in[0..n) from one iconv encoding to another, appending to out, the shift state
+ * reset at the end; returns 0, or -1 when a character cannot be converted (or the input
+ * ends inside one). */
+static int text_convert(const char *from, const char *to, const char *in, size_t n,
+			struct buf *out)
+{
+	iconv_t cd = iconv_open(to, from);
+	char *ip = (char *)(uintptr_t)in;
+	size_t left = n;
+	int rc = -1, flushing = 0;
+
+	if (cd == (iconv_t)-1)
+		return -1;
+	/* the text, then (inbuf NULL) the sequence back to the initial state, such as
+	 * ISO-2022-JP's ESC ( B */
+	for (;;) {
+		char *op;
+		size_t room, got;
+		buf_grow(out, left * 4 + 16);
+		op = out->data + out->len;
+		room = out->cap - out->len - 1;
+		got = iconv(cd, flushing ? NULL : &ip, flushing ? NULL : &left, &op, &room);
+		out->len = (size_t)(op - out->data);
+		if (got == (size_t)-1 && errno != E2BIG)
+			break;
+		if (got != (size_t)-1 && flushing) {
+			rc = 0;
+			break;
+		}
+		if (got != (size_t)-1)
+			flushing = 1;
+	}
+	iconv_close(cd);
+	out->data[out->len] = '\0';
+	return rc;
+}
+
+/* textencodebase64(string, encoding): the string's characters in the encoding, in base64. */
+static struct value *f_textencodebase64(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "textencodebase64" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT, enc = BUF_INIT;
+	const struct text_encoding *te;
+	const char *s;
+	size_t len;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the string", &t0, &len)) || !(te = want_encoding(&c, args, &t1)))
+		goto out;
+	/* Go's UTF-16 encoder with UseBOM writes the mark first, even for "" */
+	if (!strcmp(te->iana, "UTF-16"))
+		buf_add(&enc, "\xfe\xff", 2);
+	if (text_convert("UTF-8", te->iconv, s, len, &enc)) {
+		fail(&c, 0, "the given string contains characters that cannot be represented in %s",
+		     te->iana);
+		goto out;
+	}
+	if (!(r = b64_value(enc.data ? enc.data : "", enc.len)))
+		fail(&c, 0, "the string is too long to encode");
+out:
+	buf_release(&t0);
+	buf_release(&t1);
+	buf_release(&enc);
+	return r;
+}
+
+/* textdecodebase64(source, encoding): base64 of text in the encoding, as a string. */
+static struct value *f_textdecodebase64(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "textdecodebase64" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT, raw = BUF_INIT, text = BUF_INIT;
+	const struct text_encoding *te;
+	const char *s, *from, *p;
+	size_t len, skip = 0;
+	long bad;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the source", &t0, &len)) || !(te = want_encoding(&c, args, &t1)))
+		goto out;
+	if ((bad = b64_decode(s, len, &raw)) >= 0) {
+		if (val_is_sensitive(args[0]))
+			fail(&c, 0, "the given value is has an invalid base64 symbol: (sensitive value)");
+		else
+			fail(&c, 0, "the given value is has an invalid base64 symbol at offset %ld", bad);
+		goto out;
+	}
+	from = te->iconv;
+	p = raw.data ? raw.data : "";
+	/* "UTF-16" reads a byte order mark, and without one is big-endian */
+	if (!strcmp(te->iana, "UTF-16") && raw.len >= 2) {
+		if (!memcmp(p, "\xfe\xff", 2))
+			skip = 2;
+		else if (!memcmp(p, "\xff\xfe", 2))
+			skip = 2, from = "UTF-16LE";
+	}
+	/* x/text decodes what it cannot read as U+FFFD, which Terraform then refuses: so is a
+	 * U+FFFD that was in the text */
+	if (text_convert(from, "UTF-8", p + skip, raw.len - skip, &text) ||
+	    memmem(text.data ? text.data : "", text.len, "\xef\xbf\xbd", 3)) {
+		fail(&c, 0, "the given string contains symbols that are not defined for %s", te->iana);
+		goto out;
+	}
+	r = str_value(&text);
+out:
+	buf_release(&t0);
+	buf_release(&t1);
+	buf_release(&raw);
+	buf_release(&text);
 	return r;
 }
 
@@ -6466,6 +6717,8 @@ const struct func_sig func_table[] = {
 	{ "substr", 3, 3, "substr(string, offset, length)", f_substr, 0 },
 	{ "sum", 1, 1, "sum(list)", f_sum, 0 },
 	{ "templatefile", 2, 2, "templatefile(path, vars)", f_templatefile, 0 },
+	{ "textdecodebase64", 2, 2, "textdecodebase64(source, encoding)", f_textdecodebase64, 0 },
+	{ "textencodebase64", 2, 2, "textencodebase64(string, encoding)", f_textencodebase64, 0 },
 	{ "timeadd", 2, 2, "timeadd(timestamp, duration)", f_timeadd, 0 },
 	{ "timecmp", 2, 2, "timecmp(timestamp_a, timestamp_b)", f_timecmp, 0 },
 	{ "timestamp", 0, 0, "timestamp()", f_timestamp, 0 },

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1732,6 +1733,9 @@ static void test_fileset(void)
 	expect_err_at("fileset", "['.', '[x']", "/[x: syntax error in pattern", 1);
 	expect_err_at("fileset", "['.', '{x,y']", "syntax error in pattern", 1);
 	expect_err_at("fileset", "['.', 'x\\\\']", "syntax error in pattern", 1);
+	expect_err_at("fileset", "['.', '{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}']",
+		      "its {} groups make more than 4096 patterns", 1);
+	expect("fileset", "['.', '{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}']", "set[]");
 	expect_err_at("fileset", "[null, '*']", "the path must not be null", 0);
 	expect_err_at("fileset", "['.', [1]]", "the pattern must be a string", 1);
 	expect_err_hidden("fileset", "['.', !'hunter2[']", 1, "hunter");
@@ -1741,6 +1745,76 @@ static void test_fileset(void)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	run(cmd);
 	base_dir = NULL;
+}
+
+/* textencodebase64 and textdecodebase64: the expected bytes are Python's codecs' (and the
+ * Terraform documentation's for UTF-16LE) */
+static void test_text_encodings(void)
+{
+	static const struct { const char *text, *enc, *b64; } cases[] = {
+		{ "Hello World", "UTF-16LE", "SABlAGwAbABvACAAVwBvAHIAbABkAA==" },
+		{ "H\\u00e9llo \\u20ac", "windows-1252", "SOlsbG8ggA==" },
+		{ "hi", "UTF-16BE", "AGgAaQ==" },
+		{ "\\u65e5\\u672c\\u8a9e", "Shift_JIS", "k/qWe4zq" },
+		{ "\\u65e5\\u672c", "ISO-2022-JP", "GyRCRnxLXBsoQg==" },
+		{ "\\u03a9\\u03bc\\u03ad\\u03b3\\u03b1", "ISO-8859-7", "2ezd4+E=" },
+		{ "\\u041f\\u0440\\u0438\\u0432\\u0435\\u0442", "KOI8-R", "8NLJ18XU" },
+		{ "d\\u00e9j\\u00e0", "latin1", "ZOlq4A==" },
+		{ "abc", "IBM037", "gYKD" },
+		{ "\\u20ac", "ISO-8859-15", "pA==" },
+		{ "\\ud55c\\uad6d\\uc5b4", "EUC-KR", "x9Gxub7u" },
+		{ "\\u4e2d\\u6587", "GBK", "1tDOxA==" },
+		{ "\\u4e2d\\u6587", "Big5", "pKSk5Q==" },
+		{ "", "UTF-8", "" },
+		/* UTF-16 writes a big-endian byte order mark first, even for nothing */
+		{ "hi", "UTF-16", "/v8AaABp" },
+		{ "", "utf-16", "/v8=" },
+		/* any case, spaces around the name, aliases */
+		{ "abc", " us-ascii ", "YWJj" },
+		{ "abc", "csASCII", "YWJj" },
+		{ "abc", "ANSI_X3.4-1968", "YWJj" },
+	};
+	struct buf a = BUF_INIT, w = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_reset(&a);
+		buf_reset(&w);
+		buf_printf(&a, "['%s', '%s']", cases[i].text, cases[i].enc);
+		buf_printf(&w, "'%s'", cases[i].b64);
+		expect("textencodebase64", buf_cstr(&a), buf_cstr(&w));
+		if (!strcasecmp(cases[i].enc, "utf-16") && !*cases[i].text)
+			continue;
+		buf_reset(&a);
+		buf_printf(&a, "['%s', '%s']", cases[i].b64, cases[i].enc);
+		buf_reset(&w);
+		buf_printf(&w, "'%s'", cases[i].text);
+		expect("textdecodebase64", buf_cstr(&a), buf_cstr(&w));
+	}
+	buf_release(&a);
+	buf_release(&w);
+	/* UTF-16 reads a mark of either order, and without one is big-endian */
+	expect("textdecodebase64", "['//5oAGkA', 'UTF-16']", "'hi'");
+	expect("textdecodebase64", "['AGgAaQ==', 'UTF-16']", "'hi'");
+	expect("textdecodebase64", "['/v8=', 'UTF-16']", "''");
+	expect_err_at("textencodebase64", "['\\u20ac', 'ISO-8859-1']", "the given string contains characters "
+		      "that cannot be represented in ISO_8859-1:1987", 0);
+	expect_err_at("textencodebase64", "['\\u00e9', 'US-ASCII']", "cannot be represented in US-ASCII", 0);
+	expect_err_at("textencodebase64", "['x', 'UTF-7']",
+		      "\"UTF-7\" is not a supported IANA encoding name or alias in this Terraform version", 1);
+	expect_err_at("textencodebase64", "['x', 'WCHAR_T']", "not a supported IANA encoding name", 1);
+	expect_err_at("textencodebase64", "['x', 'HZ-GB-2312']", "HZ-GB-2312 is supported by Terraform but not here", 1);
+	expect_err_at("textencodebase64", "['x', '']", "\"\" is not a supported IANA encoding name", 1);
+	expect_err_at("textencodebase64", "[null, 'UTF-8']", "the string must not be null", 0);
+	expect_err_at("textencodebase64", "['x', null]", "the encoding must not be null", 1);
+	expect_err_hidden("textencodebase64", "['x', !'hunter2']", 1, "hunter");
+	expect_err_at("textdecodebase64", "['gA==', 'US-ASCII']", "the given string contains symbols that "
+		      "are not defined for US-ASCII", 0);
+	expect_err_at("textdecodebase64", "['/w==', 'UTF-8']", "not defined for UTF-8", 0);
+	expect_err_at("textdecodebase64", "['77+9', 'UTF-8']", "not defined for UTF-8", 0);
+	expect_err_at("textdecodebase64", "['AGgA', 'UTF-16BE']", "not defined for UTF-16BE", 0);
+	expect_err_at("textdecodebase64", "['AGg*', 'UTF-16BE']", "has an invalid base64 symbol at offset 3", 0);
+	expect_err_hidden("textdecodebase64", "[!'hunter2*', 'UTF-8']", 0, "offset");
+	expect_err_at("textdecodebase64", "['YWJj', 'nope']", "\"nope\" is not a supported IANA encoding", 1);
 }
 
 static void test_dates(void)
@@ -2041,6 +2115,7 @@ int main(void)
 	test_bcrypt();
 	test_rsadecrypt();
 	test_fileset();
+	test_text_encodings();
 	test_dates();
 	test_csv();
 	test_paths();
