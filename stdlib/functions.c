@@ -6460,7 +6460,9 @@ out:
 /* bcrypt(string, cost?): Go's bcrypt.GenerateFromPassword, which Terraform calls: a "$2a$"
  * hash with a random salt, by libxcrypt. Like uuid(), a new value on every call. Go's
  * rules come first: more than 72 bytes is an error, a cost below 4 is the default 10, one
- * above 31 an error. */
+ * above 31 an error. Go's "$2a$" is the algorithm itself, which libxcrypt calls "$2b$": its
+ * own "$2a$" adds a countermeasure that changes the hash of passwords with 0xff bytes (not
+ * in UTF-8 text, but the hash is Go's either way). So it is made as "$2b$", labelled "$2a$". */
 static struct value *f_bcrypt(struct func_call *fc, struct value **args, size_t n)
 {
 	struct fctx c = { fc, "bcrypt" };
@@ -6494,12 +6496,13 @@ static struct value *f_bcrypt(struct func_call *fc, struct value **args, size_t 
 	cd = xmalloc(sizeof *cd);
 	memset(cd, 0, sizeof *cd);
 	/* no random bytes given: libxcrypt takes them from the system's generator */
-	if (!crypt_gensalt_rn("$2a$", (unsigned long)cost, NULL, 0, setting, sizeof setting) ||
+	if (!crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, setting, sizeof setting) ||
 	    !(hash = crypt_r(s, setting, cd)) || hash[0] == '*') {
 		fail(&c, -1, "error occured generating password %s", strerror(errno));
 		goto out;
 	}
-	r = val_cstring(hash);
+	cd->output[2] = 'a';
+	r = val_cstring(cd->output);
 out:
 	if (cd)
 		OPENSSL_cleanse(cd, sizeof *cd);

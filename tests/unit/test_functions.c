@@ -1581,6 +1581,12 @@ static void test_bcrypt(void)
 	      "%s does not verify", h4 ? h4 : "nothing");
 	check(h4 && cd && strcmp(crypt_r("hellO", h4, cd), h4), "bcrypt('hello', 4)",
 	      "another password verifies");
+	/* made by the algorithm libxcrypt calls $2b$ (Go's $2a$) */
+	if (h4) {
+		char b[64];
+		snprintf(b, sizeof b, "$2b$%s", h4 + 4);
+		check(!strcmp(crypt_r("hello", b, cd), b), "bcrypt('hello', 4)", "%s is not $2b$'s hash", b);
+	}
 	free(h);
 	free(h4);
 	free(low);
