@@ -23,7 +23,9 @@
  * template, and an input is only evaluated if every such call names its path as a plain
  * literal file name (letters, digits, '.', '-', '_'): no absolute path, no "..", no
  * interpolation. So the fuzzer never reads /dev/zero or a FIFO, and nothing outside that
- * directory. The target does no network I/O.
+ * directory; fileset() globs only in that directory (fileset_escapes). The target does no
+ * network I/O. bcrypt() is only called with a literal cost of
+ * 4 to 6 (slow_bcrypt), since a higher one takes seconds to days by design.
  *
  * Build and run: `make fuzz` (clang with -fsanitize=fuzzer,address,undefined), `make fuzz-smoke`.
  * Replay one input: fuzz/fuzz_eval FILE... (with STK_FUZZ_VERBOSE=1, it prints every value and
@@ -144,12 +146,45 @@ static int module_path(const struct ast_expr *e)
 	       strlen(rest->u.string.s) == rest->u.string.len && plain_name_text(rest->u.string.s + 1);
 }
 
+/* path.module itself */
+static int is_path_module(const struct ast_expr *e)
+{
+	return e->kind == AST_GETATTR && !strcmp(e->u.getattr.name, "module") &&
+	       e->u.getattr.obj->kind == AST_VAR && !strcmp(e->u.getattr.obj->u.var.name, "path");
+}
+
+/* fileset(DIR, PATTERN) within the module directory: DIR a plain name, path.module or
+ * "${path.module}/NAME", and PATTERN literal text without "..", which is all that could lead
+ * out of it (a "{.}{.}" component is matched against the entries, which ".." is not). */
+static int fileset_escapes(const struct ast_expr *e)
+{
+	const char *pattern;
+
+	if (e->u.call.expand || e->u.call.n != 2)
+		return 1;
+	pattern = ast_static_string(e->u.call.args[1]);
+	return !(plain_name(e->u.call.args[0]) || module_path(e->u.call.args[0]) ||
+		 is_path_module(e->u.call.args[0])) ||
+	       !pattern || strstr(pattern, "..");
+}
+
 static int reads_files(const char *name)
 {
 	return !strncmp(name, "file", 4) || !strcmp(name, "templatefile");
 }
 
-/* Does e call a file function with anything but a plain file name? */
+/* bcrypt() costs 2^cost rounds, and a cost below 4 is 10: only a literal cost of 4 to 6
+ * keeps an input (which may call it in a loop) within the fuzzer's time. */
+static int slow_bcrypt(const struct ast_expr *e)
+{
+	const struct ast_expr *cost = e->u.call.n == 2 ? e->u.call.args[1] : NULL;
+
+	return !strcmp(e->u.call.name, "bcrypt") &&
+	       (e->u.call.expand || !cost || cost->kind != AST_NUMBER || cost->u.number < 4 ||
+		cost->u.number > 6);
+}
+
+/* Does e call a file function with anything but a plain file name, or bcrypt() slowly? */
 static int escapes(const struct ast_expr *e)
 {
 	if (!e)
@@ -167,7 +202,12 @@ static int escapes(const struct ast_expr *e)
 	case AST_SPLAT:
 		return escapes(e->u.splat.src) || escapes(e->u.splat.each);
 	case AST_CALL:
-		if (reads_files(e->u.call.name) && (e->u.call.expand || !e->u.call.n || !(plain_name(e->u.call.args[0]) || module_path(e->u.call.args[0]))))
+		if (!strcmp(e->u.call.name, "fileset")) {
+			if (fileset_escapes(e))
+				return 1;
+		} else if (reads_files(e->u.call.name) && (e->u.call.expand || !e->u.call.n || !(plain_name(e->u.call.args[0]) || module_path(e->u.call.args[0]))))
+			return 1;
+		if (slow_bcrypt(e))
 			return 1;
 		for (size_t i = 0; i < e->u.call.n; i++)
 			if (escapes(e->u.call.args[i]))

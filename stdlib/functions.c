@@ -9,13 +9,22 @@
 #define _GNU_SOURCE
 #include "stdlib/functions.h"
 
+#include <crypt.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <iconv.h>
 #include <jansson.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <regex.h>
@@ -24,14 +33,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <unicase.h>
 #include <unictype.h>
 #include <unigbrk.h>
 #include <unistr.h>
+
+#include "planner/uuid.h"
 
 /* ---- calling context and errors ---- */
 
@@ -4933,20 +4946,47 @@ static struct value *f_templatestring(struct func_call *fc, struct value **args,
 	return fail(&c, 0, "the template is a sensitive value, and its errors are not shown");
 }
 
+/* The current time in UTC as RFC 3339 to the second, as Go's time.RFC3339 formats it. */
+static void rfc3339_now(char *s, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(s, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /* timestamp(): the current time in UTC, RFC 3339. Terraform knows it at plan time and it
  * changes on every run, so it is a known value here too. */
 static struct value *f_timestamp(struct func_call *fc, struct value **args, size_t n)
 {
 	char s[64];
-	time_t now = time(NULL);
-	struct tm tm;
 
 	(void)fc;
 	(void)args;
 	(void)n;
-	gmtime_r(&now, &tm);
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rfc3339_now(s, sizeof s);
 	return val_cstring(s);
+}
+
+/* plantimestamp(): the time the plan was made. Taken once per process, at the first call,
+ * so that every call of a run (every module, every instance, every evaluating thread) sees
+ * one value, as Terraform's which it takes when the plan starts. */
+static pthread_once_t plan_time_once = PTHREAD_ONCE_INIT;
+static char plan_time[64];
+
+static void plan_time_init(void)
+{
+	rfc3339_now(plan_time, sizeof plan_time);
+}
+
+static struct value *f_plantimestamp(struct func_call *fc, struct value **args, size_t n)
+{
+	(void)fc;
+	(void)args;
+	(void)n;
+	pthread_once(&plan_time_once, plan_time_init);
+	return val_cstring(plan_time);
 }
 
 /* ---- dates ----
@@ -5706,6 +5746,916 @@ out:
 	return r;
 }
 
+/* ---- fileset ----
+ * fileset(path, pattern) as Terraform's: the pattern joined to the path and cleaned
+ * (filepath.Join), globbed as bmatcuk/doublestar (v1, the version Terraform links) globs,
+ * and of what matched, the regular files (symbolic links followed), relative to the path,
+ * as a set. Each component of the pattern is matched by fnmatch() in a UTF-8 locale: "*",
+ * "?", "[class]" and "\" escapes, none of them matching a "/", and a leading dot like any
+ * other character. doublestar's own parts are done here: "{a,b}" alternatives are expanded
+ * first, and a "**" component matches zero or more directories, walked with opendir().
+ * Where a group was, the expansion leaves a GLOB_ALT byte: a component with one is matched
+ * against the directory's entries, as doublestar matches any component with a "{", so that
+ * "{.}{.}" is not the parent directory and "a/{,b}/c" is not "a/c". */
+
+#define GLOB_ALT '\001'
+
+/* The end of the class that starts with the "[" at p[i], or 0 when it is not closed. */
+static size_t glob_class_end(const char *p, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	if (j < n && (p[j] == '!' || p[j] == '^'))
+		j++;
+	if (j < n && p[j] == ']')
+		j++;
+	while (j < n && p[j] != ']')
+		j++;
+	return j < n ? j : 0;
+}
+
+/* The next character of p[i..n) outside escapes and classes that is one of chars, at depth 0
+ * of "{}" when depth is given; n when there is none. A "\" at the end or a class not closed
+ * ends the scan with *bad set. */
+static size_t glob_scan(const char *p, size_t n, size_t i, const char *chars, int nested, int *bad)
+{
+	int depth = 0;
+
+	for (; i < n; i++) {
+		if (p[i] == '\\') {
+			if (++i == n)
+				*bad = 1;
+		} else if (p[i] == '[') {
+			size_t end = glob_class_end(p, n, i);
+			if (!end) {
+				*bad = 1;
+				return n;
+			}
+			i = end;
+		} else if (nested && p[i] == '{' && !strchr(chars, '{')) {
+			depth++;
+		} else if (nested && p[i] == '}' && depth) {
+			depth--;
+		} else if (!depth && strchr(chars, p[i])) {
+			return i;
+		}
+	}
+	return n;
+}
+
+/* doublestar matches alternatives as it goes; expanded here, "{a,b}" twenty times over
+ * would be a million patterns, so there is a bound */
+#define GLOB_MAX_PATTERNS 4096
+
+/* Appends to out (a buf of char *) every pattern without "{...}" that p[0..n) stands for;
+ * returns -1 when p is not a valid pattern (doublestar's ErrBadPattern), -2 when it stands
+ * for more than GLOB_MAX_PATTERNS. */
+static int glob_expand(const char *p, size_t n, struct buf *out)
+{
+	int bad = 0;
+	size_t open = glob_scan(p, n, 0, "{", 0, &bad), close, start;
+	struct buf alts = BUF_INIT;
+
+	if (bad)
+		return -1;
+	if (open == n) {
+		if (buf_count(out, char *) >= GLOB_MAX_PATTERNS)
+			return -2;
+		buf_push(out, char *, xstrdup(p));
+		return 0;
+	}
+	/* the commas and the closing brace of this group, at its own depth */
+	for (start = open + 1;; start = close + 1) {
+		close = glob_scan(p, n, start, ",}", 1, &bad);
+		if (bad || close == n) {
+			buf_release(&alts);
+			return -1;
+		}
+		buf_push(&alts, size_t, start);
+		buf_push(&alts, size_t, close);
+		if (p[close] == '}')
+			break;
+	}
+	for (size_t k = 0; k < buf_count(&alts, size_t); k += 2) {
+		size_t a = buf_at(&alts, size_t, k), b = buf_at(&alts, size_t, k + 1);
+		struct buf one = BUF_INIT;
+		buf_add(&one, p, open);
+		buf_addch(&one, GLOB_ALT);
+		buf_add(&one, p + a, b - a);
+		buf_add(&one, p + close + 1, n - close - 1);
+		bad = glob_expand(buf_cstr(&one), one.len, out);
+		buf_release(&one);
+		if (bad)
+			break;
+	}
+	buf_release(&alts);
+	return bad;
+}
+
+/* dir joined with name: just name when dir is "" (the directory stk runs in). */
+static char *glob_join(const char *dir, const char *name)
+{
+	if (!*dir)
+		return xstrdup(name);
+	return xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+}
+
+static int glob_has_meta(const char *s)
+{
+	return strpbrk(s, "*?[\\" "\001") != NULL;
+}
+
+/* Does the name match the component, GLOB_ALT bytes left out? */
+static int glob_match(const char *comp, const char *name)
+{
+	struct buf pat = BUF_INIT;
+	locale_t prev;
+	int hit;
+
+	for (; *comp; comp++)
+		if (*comp != GLOB_ALT)
+			buf_addch(&pat, *comp);
+	/* fnmatch has no locale_t form: this thread's locale, for "?" to be a character */
+	prev = uselocale(rx_locale() ? rx_locale() : LC_GLOBAL_LOCALE);
+	hit = !fnmatch(buf_cstr(&pat), name, 0);
+	uselocale(prev);
+	buf_release(&pat);
+	return hit;
+}
+
+/* Adds to found (a buf of char *) every path under dir that matches comps[0..n); a
+ * directory that cannot be read matches nothing, as in doublestar. */
+static void glob_walk(const char *dir, char **comps, size_t n, struct buf *found)
+{
+	DIR *d;
+	struct dirent *e;
+	struct stat st;
+
+	if (!n) {
+		buf_push(found, char *, xstrdup(*dir ? dir : "."));
+		return;
+	}
+	if (!strcmp(comps[0], "**")) {
+		/* zero elements, then each directory below (links to directories are not
+		 * followed, so that a loop of them ends); last in the pattern, "**" is every
+		 * path below, files too */
+		glob_walk(dir, comps + 1, n - 1, found);
+		if (!(d = opendir(*dir ? dir : ".")))
+			return;
+		while ((e = readdir(d))) {
+			char *sub;
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			sub = glob_join(dir, e->d_name);
+			if (!lstat(sub, &st) && S_ISDIR(st.st_mode))
+				glob_walk(sub, comps, n, found);
+			else if (n == 1)
+				buf_push(found, char *, xstrdup(sub));
+			free(sub);
+		}
+		closedir(d);
+		return;
+	}
+	if (!glob_has_meta(comps[0])) {
+		char *sub = glob_join(dir, comps[0]);
+		if (!lstat(sub, &st))
+			glob_walk(sub, comps + 1, n - 1, found);
+		free(sub);
+		return;
+	}
+	if (!(d = opendir(*dir ? dir : ".")))
+		return;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (glob_match(comps[0], e->d_name)) {
+			char *sub = glob_join(dir, e->d_name);
+			glob_walk(sub, comps + 1, n - 1, found);
+			free(sub);
+		}
+	}
+	closedir(d);
+}
+
+/* Globs one pattern without braces (cleaned, so no empty, "." or inner ".." component). */
+static void glob_one(const char *pattern, struct buf *found)
+{
+	struct buf comps = BUF_INIT;
+	char *copy = xstrdup(pattern), *save = NULL;
+	const char *root = pattern[0] == '/' ? "/" : "";
+
+	for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save))
+		buf_push(&comps, char *, t);
+	glob_walk(root, (char **)(void *)comps.data, buf_count(&comps, char *), found);
+	free(copy);
+	buf_release(&comps);
+}
+
+/* filepath.Rel(base, target) for two cleaned paths of which target is base or under it
+ * (or where both start with the same ".." elements): target without base's elements. */
+static void glob_rel(const char *base, const char *target, struct buf *out)
+{
+	size_t bl = strlen(base);
+
+	if (!strcmp(base, ".")) {
+		buf_addstr(out, target);
+		return;
+	}
+	if (!strcmp(base, target)) {
+		buf_addch(out, '.');
+		return;
+	}
+	if (!strncmp(base, target, bl) && (target[bl] == '/' || !strcmp(base, "/"))) {
+		buf_addstr(out, target + bl + (target[bl] == '/'));
+		return;
+	}
+	/* target outside base, through a ".." in the pattern: up from base to their common
+	 * directory, then down to target */
+	{
+		size_t common = 0, i;
+		for (i = 0; base[i] && base[i] == target[i]; i++)
+			if (base[i] == '/')
+				common = i + 1;
+		if (!base[i] && target[i] == '/')
+			common = i + 1;
+		for (i = common; base[i]; i++)
+			if (i == common || base[i - 1] == '/')
+				buf_addstr(out, out->len ? "/.." : "..");
+		if (target[common])
+			buf_printf(out, "%s%s", out->len ? "/" : "", target + common);
+	}
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static struct value *f_fileset(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "fileset" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT, dir = BUF_INIT, full = BUF_INIT, joined = BUF_INIT;
+	struct buf pats = BUF_INIT, found = BUF_INIT, items = BUF_INIT;
+	const char *path, *pattern, *base = fc->base_dir;
+	size_t plen, patlen;
+	struct value *r = NULL;
+	int secret = val_is_sensitive(args[0]) || val_is_sensitive(args[1]), bad;
+
+	(void)n;
+	if (!(path = want_str(&c, args, 0, "the path", &t0, &plen)) ||
+	    !(pattern = want_str(&c, args, 1, "the pattern", &t1, &patlen)))
+		goto out;
+	if (strlen(path) != plen || strlen(pattern) != patlen) {
+		fail(&c, strlen(path) != plen ? 0 : 1, "the %s must not contain a NUL character",
+		     strlen(path) != plen ? "path" : "pattern");
+		goto out;
+	}
+	/* filepath.Join(baseDir, path), then filepath.Join(path, pattern); no "~" here */
+	if (path[0] != '/' && base && *base) {
+		go_join(base, path, plen, &dir);
+	} else {
+		go_clean(path, plen, &dir);
+	}
+	buf_addstr(&joined, buf_cstr(&dir));
+	if (patlen) {
+		buf_addch(&joined, '/');
+		buf_add(&joined, pattern, patlen);
+	}
+	go_clean(joined.data, joined.len, &full);
+	if ((bad = glob_expand(buf_cstr(&full), full.len, &pats))) {
+		if (bad == -1)
+			fail(&c, 1, "failed to glob pattern %s: syntax error in pattern",
+			     secret ? "(sensitive value)" : buf_cstr(&full));
+		else
+			fail(&c, 1, "failed to glob pattern %s: its {} groups make more than %d "
+			     "patterns", secret ? "(sensitive value)" : buf_cstr(&full), GLOB_MAX_PATTERNS);
+		goto out;
+	}
+	for (size_t i = 0; i < buf_count(&pats, char *); i++)
+		glob_one(buf_at(&pats, char *, i), &found);
+	/* the alternatives of a pattern can find one path twice */
+	if (found.len)
+		qsort(found.data, buf_count(&found, char *), sizeof(char *), cmp_cstr);
+	for (size_t i = 0; i < buf_count(&found, char *); i++) {
+		const char *m = buf_at(&found, char *, i);
+		struct stat st;
+		struct buf rel = BUF_INIT;
+		if (i && !strcmp(m, buf_at(&found, char *, i - 1)))
+			continue;
+		if (stat(m, &st)) {
+			fail(&c, -1, "failed to stat %s: %s", secret ? "(sensitive value)" : m,
+			     strerror(errno));
+			unref_all(&items);
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		glob_rel(buf_cstr(&dir), m, &rel);
+		buf_push(&items, struct value *, str_value(&rel));
+	}
+	r = val_set_take((struct value **)(void *)items.data, buf_count(&items, struct value *));
+	buf_release(&items);
+out:
+	for (size_t i = 0; i < buf_count(&pats, char *); i++)
+		free(buf_at(&pats, char *, i));
+	for (size_t i = 0; i < buf_count(&found, char *); i++)
+		free(buf_at(&found, char *, i));
+	buf_release(&pats);
+	buf_release(&found);
+	buf_release(&t0);
+	buf_release(&t1);
+	buf_release(&dir);
+	buf_release(&full);
+	buf_release(&joined);
+	return r;
+}
+
+/* ---- identifiers, compression, passwords and RSA ---- */
+
+/* A UUID's 16 bytes in the 8-4-4-4-12 lowercase hex form. */
+static struct value *uuid_value(const unsigned char u[16])
+{
+	struct buf out = BUF_INIT;
+
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			buf_addch(&out, '-');
+		buf_printf(&out, "%02x", u[i]);
+	}
+	return str_value(&out);
+}
+
+/* uuid(): a random UUID. Terraform's go-uuid takes 16 random bytes and leaves the version
+ * bits as they fall; planner/uuid.c sets them, making a version 4 UUID, as Terraform
+ * documents, and one of the values Terraform could give. Like timestamp(), a known value at
+ * plan time that changes on every run. */
+static struct value *f_uuid(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "uuid" };
+	char u[UUID_STR_SIZE];
+
+	(void)args;
+	(void)n;
+	if (uuid_v4(u))
+		return fail(&c, -1, "failed to read random bytes");
+	return val_cstring(u);
+}
+
+/* google/uuid's Parse: "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", the same with "urn:uuid:"
+ * before it (any case) or with one character either side ("{...}"; which characters is not
+ * looked at), or 32 hex digits. Returns NULL, or the error in its words. */
+static const char *uuid_parse(const char *s, size_t n, unsigned char u[16], char *err, size_t errsize)
+{
+	static const int at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
+
+	if (n == 32) {
+		for (int i = 0; i < 16; i++) {
+			int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+			if (hi < 0 || lo < 0)
+				return "invalid UUID format";
+			u[i] = (unsigned char)(hi << 4 | lo);
+		}
+		return NULL;
+	}
+	if (n == 36 + 9) {
+		if (strncasecmp(s, "urn:uuid:", 9)) {
+			struct buf q = BUF_INIT;
+			go_quote(s, 9, &q);
+			snprintf(err, errsize, "invalid urn prefix: %s", buf_cstr(&q));
+			buf_release(&q);
+			return err;
+		}
+		s += 9;
+	} else if (n == 36 + 2) {
+		s++;
+	} else if (n != 36) {
+		snprintf(err, errsize, "invalid UUID length: %zu", n);
+		return err;
+	}
+	if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+		return "invalid UUID format";
+	for (int i = 0; i < 16; i++) {
+		int hi = hexval((unsigned char)s[at[i]]), lo = hexval((unsigned char)s[at[i] + 1]);
+		if (hi < 0 || lo < 0)
+			return "invalid UUID format";
+		u[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return NULL;
+}
+
+/* uuidv5(namespace, name): RFC 4122's name-based UUID with SHA-1, as google/uuid's NewSHA1
+ * makes it: the first 16 bytes of SHA-1(namespace || name), version 5, RFC 4122 variant. */
+static struct value *f_uuidv5(struct func_call *fc, struct value **args, size_t n)
+{
+	static const struct { const char *name; unsigned char last; } known[] = {
+		/* 6ba7b81X-9dad-11d1-80b4-00c04fd430c8, RFC 4122's appendix C */
+		{ "dns", 0x10 }, { "url", 0x11 }, { "oid", 0x12 }, { "x500", 0x14 },
+	};
+	static const unsigned char base[16] = { 0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
+						0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
+	struct fctx c = { fc, "uuidv5" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT;
+	const char *ns, *name, *why = NULL;
+	size_t nslen, namelen;
+	unsigned char space[16], sum[EVP_MAX_MD_SIZE];
+	unsigned int sumlen = 0;
+	char err[128];
+	struct value *r = NULL;
+	EVP_MD_CTX *md = NULL;
+	size_t i;
+
+	(void)n;
+	if (!(ns = want_str(&c, args, 0, "the namespace", &t0, &nslen)) ||
+	    !(name = want_str(&c, args, 1, "the name", &t1, &namelen)))
+		goto out;
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (nslen == strlen(known[i].name) && !memcmp(ns, known[i].name, nslen))
+			break;
+	if (i < sizeof known / sizeof known[0]) {
+		memcpy(space, base, sizeof space);
+		space[3] = known[i].last;
+	} else if ((why = uuid_parse(ns, nslen, space, err, sizeof err))) {
+		fail(&c, 0, "doesn't support namespace %s (%s)", shown_text(args[0], ns), why);
+		goto out;
+	}
+	if (!(md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(md, EVP_sha1(), NULL) ||
+	    !EVP_DigestUpdate(md, space, sizeof space) || !EVP_DigestUpdate(md, name, namelen) ||
+	    !EVP_DigestFinal_ex(md, sum, &sumlen)) {
+		fail(&c, -1, "SHA-1 failed");
+		goto out;
+	}
+	sum[6] = (unsigned char)((sum[6] & 0x0f) | 0x50);
+	sum[8] = (unsigned char)((sum[8] & 0x3f) | 0x80);
+	r = uuid_value(sum);
+out:
+	EVP_MD_CTX_free(md);
+	buf_release(&t0);
+	buf_release(&t1);
+	return r;
+}
+
+/* The gzip member of data[0..len) as Go's gzip.NewWriter writes one at its default level:
+ * a header with no name, no time and OS 255 ("unknown"), then the deflate stream and the
+ * CRC-32 and size. zlib's deflate finds other matches than Go's compress/flate, so the bytes
+ * between header and trailer can differ from Terraform's; they inflate to the same text. */
+static int gzip_data(const void *data, size_t len, struct buf *out)
+{
+	z_stream zs;
+	gz_header head;
+	int rc = Z_STREAM_ERROR;
+
+	memset(&zs, 0, sizeof zs);
+	memset(&head, 0, sizeof head);
+	head.os = 255;
+	if (len > UINT_MAX || deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+					   Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	if (deflateSetHeader(&zs, &head) != Z_OK)
+		goto out;
+	zs.next_in = (Bytef *)(uintptr_t)data;
+	zs.avail_in = (uInt)len;
+	do {
+		buf_grow(out, len / 2 + 64);
+		zs.next_out = (Bytef *)out->data + out->len;
+		zs.avail_out = (uInt)(out->cap - out->len - 1);
+		rc = deflate(&zs, Z_FINISH);
+		out->len = out->cap - 1 - zs.avail_out;
+		out->data[out->len] = '\0';
+	} while (rc == Z_OK);
+out:
+	deflateEnd(&zs);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/* base64gzip(string): the string gzipped, in base64. */
+static struct value *f_base64gzip(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "base64gzip" };
+	struct buf tmp = BUF_INIT, gz = BUF_INIT;
+	const char *s;
+	size_t len;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len)))
+		goto out;
+	if (gzip_data(s, len, &gz))
+		fail(&c, 0, "failed to write gzip raw data");
+	else if (!(r = b64_value(gz.data, gz.len)))
+		fail(&c, 0, "the string is too long to encode");
+out:
+	buf_release(&tmp);
+	buf_release(&gz);
+	return r;
+}
+
+/* ---- text encodings ----
+ * textencodebase64 and textdecodebase64 take the names Terraform's golang.org/x/text
+ * ianaindex takes: an IANA name or alias, any case, spaces around it trimmed, of one of the
+ * encodings x/text implements; any other name is refused, as there. The conversion itself is
+ * glibc's iconv. Messages name the encoding by its IANA name, as Terraform's do. */
+
+struct text_encoding {
+	const char *iana;      /* the name messages give (ianaindex's IANA.Name) */
+	const char *iconv;     /* glibc's name for it; NULL: Terraform has it, glibc has not */
+	const char *aliases;   /* every name ianaindex takes for it, "|" between them */
+};
+
+/* "UTF-16" is UTF-16BE with a byte order mark written, and read when there is one */
+static const struct text_encoding text_encodings[] = {
+	{ "US-ASCII", "ASCII", "US-ASCII|iso-ir-6|ANSI_X3.4-1968|ANSI_X3.4-1986|ISO_646.irv:1991|"
+	  "ISO646-US|us|IBM367|cp367|csASCII" },
+	{ "ISO_8859-1:1987", "ISO-8859-1", "ISO_8859-1:1987|iso-ir-100|ISO_8859-1|ISO-8859-1|latin1|"
+	  "l1|IBM819|CP819|csISOLatin1" },
+	{ "ISO_8859-2:1987", "ISO-8859-2", "ISO_8859-2:1987|iso-ir-101|ISO_8859-2|ISO-8859-2|latin2|"
+	  "l2|csISOLatin2" },
+	{ "ISO_8859-3:1988", "ISO-8859-3", "ISO_8859-3:1988|iso-ir-109|ISO_8859-3|ISO-8859-3|latin3|"
+	  "l3|csISOLatin3" },
+	{ "ISO_8859-4:1988", "ISO-8859-4", "ISO_8859-4:1988|iso-ir-110|ISO_8859-4|ISO-8859-4|latin4|"
+	  "l4|csISOLatin4" },
+	{ "ISO_8859-5:1988", "ISO-8859-5", "ISO_8859-5:1988|iso-ir-144|ISO_8859-5|ISO-8859-5|"
+	  "cyrillic|csISOLatinCyrillic" },
+	{ "ISO_8859-6:1987", "ISO-8859-6", "ISO_8859-6:1987|iso-ir-127|ISO_8859-6|ISO-8859-6|"
+	  "ECMA-114|ASMO-708|arabic|csISOLatinArabic" },
+	{ "ISO_8859-7:1987", "ISO-8859-7", "ISO_8859-7:1987|iso-ir-126|ISO_8859-7|ISO-8859-7|"
+	  "ELOT_928|ECMA-118|greek|greek8|csISOLatinGreek" },
+	{ "ISO_8859-8:1988", "ISO-8859-8", "ISO_8859-8:1988|iso-ir-138|ISO_8859-8|ISO-8859-8|hebrew|"
+	  "csISOLatinHebrew" },
+	{ "ISO_8859-9:1989", "ISO-8859-9", "ISO_8859-9:1989|iso-ir-148|ISO_8859-9|ISO-8859-9|latin5|"
+	  "l5|csISOLatin5" },
+	{ "ISO-8859-10", "ISO-8859-10", "ISO-8859-10|iso-ir-157|l6|ISO_8859-10:1992|csISOLatin6|latin6" },
+	{ "Shift_JIS", "CP932", "Shift_JIS|MS_Kanji|csShiftJIS" },
+	{ "Extended_UNIX_Code_Packed_Format_for_Japanese", "EUC-JP",
+	  "Extended_UNIX_Code_Packed_Format_for_Japanese|csEUCPkdFmtJapanese|EUC-JP" },
+	{ "EUC-KR", "CP949", "EUC-KR|csEUCKR" },
+	{ "ISO-2022-JP", "ISO-2022-JP", "ISO-2022-JP|csISO2022JP" },
+	{ "ISO_8859-6-E", "ISO-8859-6", "ISO_8859-6-E|csISO88596E|ISO-8859-6-E" },
+	{ "ISO_8859-6-I", "ISO-8859-6", "ISO_8859-6-I|csISO88596I|ISO-8859-6-I" },
+	{ "ISO_8859-8-E", "ISO-8859-8", "ISO_8859-8-E|csISO88598E|ISO-8859-8-E" },
+	{ "ISO_8859-8-I", "ISO-8859-8", "ISO_8859-8-I|csISO88598I|ISO-8859-8-I" },
+	{ "UTF-8", "UTF-8", "UTF-8|csUTF8" },
+	{ "ISO-8859-13", "ISO-8859-13", "ISO-8859-13|csISO885913" },
+	{ "ISO-8859-14", "ISO-8859-14", "ISO-8859-14|iso-ir-199|ISO_8859-14:1998|ISO_8859-14|latin8|"
+	  "iso-celtic|l8|csISO885914" },
+	{ "ISO-8859-15", "ISO-8859-15", "ISO-8859-15|ISO_8859-15|Latin-9|csISO885915" },
+	{ "ISO-8859-16", "ISO-8859-16", "ISO-8859-16|iso-ir-226|ISO_8859-16:2001|ISO_8859-16|latin10|"
+	  "l10|csISO885916" },
+	{ "GBK", "GBK", "GBK|CP936|MS936|windows-936|csGBK" },
+	{ "GB18030", "GB18030", "GB18030|csGB18030" },
+	{ "UTF-16BE", "UTF-16BE", "UTF-16BE|csUTF16BE" },
+	{ "UTF-16LE", "UTF-16LE", "UTF-16LE|csUTF16LE" },
+	{ "UTF-16", "UTF-16BE", "UTF-16|csUTF16" },
+	{ "IBM850", "IBM850", "IBM850|cp850|850|csPC850Multilingual" },
+	{ "IBM852", "IBM852", "IBM852|cp852|852|csPCp852" },
+	{ "IBM437", "IBM437", "IBM437|cp437|437|csPC8CodePage437" },
+	{ "IBM862", "IBM862", "IBM862|cp862|862|csPC862LatinHebrew" },
+	{ "Big5", "BIG5", "Big5|csBig5" },
+	{ "macintosh", "MACINTOSH", "macintosh|mac|csMacintosh" },
+	{ "IBM037", "IBM037", "IBM037|cp037|ebcdic-cp-us|ebcdic-cp-ca|ebcdic-cp-wt|ebcdic-cp-nl|csIBM037" },
+	{ "IBM855", "IBM855", "IBM855|cp855|855|csIBM855" },
+	{ "IBM860", "IBM860", "IBM860|cp860|860|csIBM860" },
+	{ "IBM863", "IBM863", "IBM863|cp863|863|csIBM863" },
+	{ "IBM865", "IBM865", "IBM865|cp865|865|csIBM865" },
+	{ "KOI8-R", "KOI8-R", "KOI8-R|csKOI8R" },
+	{ "HZ-GB-2312", NULL, "HZ-GB-2312" },
+	{ "IBM866", "IBM866", "IBM866|cp866|866|csIBM866" },
+	{ "KOI8-U", "KOI8-U", "KOI8-U|csKOI8U" },
+	{ "IBM00858", "IBM858", "IBM00858|CCSID00858|CP00858|PC-Multilingual-850+euro|csIBM00858" },
+	{ "IBM01140", "IBM1140", "IBM01140|CCSID01140|CP01140|ebcdic-us-37+euro|csIBM01140" },
+	{ "IBM1047", "IBM1047", "IBM1047|IBM-1047|csIBM1047" },
+	{ "windows-874", "CP874", "windows-874|cswindows874" },
+	{ "windows-1250", "CP1250", "windows-1250|cswindows1250" },
+	{ "windows-1251", "CP1251", "windows-1251|cswindows1251" },
+	{ "windows-1252", "CP1252", "windows-1252|cswindows1252" },
+	{ "windows-1253", "CP1253", "windows-1253|cswindows1253" },
+	{ "windows-1254", "CP1254", "windows-1254|cswindows1254" },
+	{ "windows-1255", "CP1255", "windows-1255|cswindows1255" },
+	{ "windows-1256", "CP1256", "windows-1256|cswindows1256" },
+	{ "windows-1257", "CP1257", "windows-1257|cswindows1257" },
+	{ "windows-1258", "CP1258", "windows-1258|cswindows1258" },
+};
+
+/* The encoding that argument 1 names, or NULL after an error there. */
+static const struct text_encoding *want_encoding(const struct fctx *c, struct value **args,
+						 struct buf *tmp)
+{
+	const char *name, *q;
+	size_t len;
+
+	if (!(name = want_str(c, args, 1, "the encoding", tmp, &len)))
+		return NULL;
+	/* strings.TrimSpace, for the names' ASCII */
+	while (len && strchr(" \t\n\v\f\r", name[0]))
+		name++, len--;
+	while (len && strchr(" \t\n\v\f\r", name[len - 1]))
+		len--;
+	for (size_t i = 0; len && i < sizeof text_encodings / sizeof text_encodings[0]; i++) {
+		for (const char *a = text_encodings[i].aliases; a; a = q ? q + 1 : NULL) {
+			size_t alen;
+			q = strchr(a, '|');
+			alen = q ? (size_t)(q - a) : strlen(a);
+			if (alen != len || strncasecmp(a, name, len))
+				continue;
+			if (!text_encodings[i].iconv) {
+				fail(c, 1, "%s is supported by Terraform but not here: the C library "
+				     "has no converter for it", text_encodings[i].iana);
+				return NULL;
+			}
+			return &text_encodings[i];
+		}
+	}
+	{
+		struct buf qn = BUF_INIT;
+		quoted_from(args[1], args[1]->kind == VAL_STRING ? args[1]->u.str.s : buf_cstr(tmp),
+			    args[1]->kind == VAL_STRING ? args[1]->u.str.len : tmp->len, &qn);
+		fail(c, 1, "%s is not a supported IANA encoding name or alias in this Terraform "
+		     "version", buf_cstr(&qn));
+		buf_release(&qn);
+	}
+	return NULL;
+}
+
+/* Converts in[0..n) from one iconv encoding to another, appending to out, the shift state
+ * reset at the end; returns 0, or -1 when a character cannot be converted (or the input
+ * ends inside one). */
+static int text_convert(const char *from, const char *to, const char *in, size_t n,
+			struct buf *out)
+{
+	iconv_t cd = iconv_open(to, from);
+	char *ip = (char *)(uintptr_t)in;
+	size_t left = n;
+	int rc = -1, flushing = 0;
+
+	if (cd == (iconv_t)-1)
+		return -1;
+	/* the text, then (inbuf NULL) the sequence back to the initial state, such as
+	 * ISO-2022-JP's ESC ( B */
+	for (;;) {
+		char *op;
+		size_t room, got;
+		buf_grow(out, left * 4 + 16);
+		op = out->data + out->len;
+		room = out->cap - out->len - 1;
+		got = iconv(cd, flushing ? NULL : &ip, flushing ? NULL : &left, &op, &room);
+		out->len = (size_t)(op - out->data);
+		if (got == (size_t)-1 && errno != E2BIG)
+			break;
+		if (got != (size_t)-1 && flushing) {
+			rc = 0;
+			break;
+		}
+		if (got != (size_t)-1)
+			flushing = 1;
+	}
+	iconv_close(cd);
+	out->data[out->len] = '\0';
+	return rc;
+}
+
+/* textencodebase64(string, encoding): the string's characters in the encoding, in base64. */
+static struct value *f_textencodebase64(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "textencodebase64" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT, enc = BUF_INIT;
+	const struct text_encoding *te;
+	const char *s;
+	size_t len;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the string", &t0, &len)) || !(te = want_encoding(&c, args, &t1)))
+		goto out;
+	/* Go's UTF-16 encoder with UseBOM writes the mark first, even for "" */
+	if (!strcmp(te->iana, "UTF-16"))
+		buf_add(&enc, "\xfe\xff", 2);
+	if (text_convert("UTF-8", te->iconv, s, len, &enc)) {
+		fail(&c, 0, "the given string contains characters that cannot be represented in %s",
+		     te->iana);
+		goto out;
+	}
+	if (!(r = b64_value(enc.data ? enc.data : "", enc.len)))
+		fail(&c, 0, "the string is too long to encode");
+out:
+	buf_release(&t0);
+	buf_release(&t1);
+	buf_release(&enc);
+	return r;
+}
+
+/* textdecodebase64(source, encoding): base64 of text in the encoding, as a string. */
+static struct value *f_textdecodebase64(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "textdecodebase64" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT, raw = BUF_INIT, text = BUF_INIT;
+	const struct text_encoding *te;
+	const char *s, *from, *p;
+	size_t len, skip = 0;
+	long bad;
+	struct value *r = NULL;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the source", &t0, &len)) || !(te = want_encoding(&c, args, &t1)))
+		goto out;
+	if ((bad = b64_decode(s, len, &raw)) >= 0) {
+		if (val_is_sensitive(args[0]))
+			fail(&c, 0, "the given value is has an invalid base64 symbol: (sensitive value)");
+		else
+			fail(&c, 0, "the given value is has an invalid base64 symbol at offset %ld", bad);
+		goto out;
+	}
+	from = te->iconv;
+	p = raw.data ? raw.data : "";
+	/* "UTF-16" reads a byte order mark, and without one is big-endian */
+	if (!strcmp(te->iana, "UTF-16") && raw.len >= 2) {
+		if (!memcmp(p, "\xfe\xff", 2))
+			skip = 2;
+		else if (!memcmp(p, "\xff\xfe", 2))
+			skip = 2, from = "UTF-16LE";
+	}
+	/* x/text decodes what it cannot read as U+FFFD, which Terraform then refuses: so is a
+	 * U+FFFD that was in the text */
+	if (text_convert(from, "UTF-8", p + skip, raw.len - skip, &text) ||
+	    memmem(text.data ? text.data : "", text.len, "\xef\xbf\xbd", 3)) {
+		fail(&c, 0, "the given string contains symbols that are not defined for %s", te->iana);
+		goto out;
+	}
+	r = str_value(&text);
+out:
+	buf_release(&t0);
+	buf_release(&t1);
+	buf_release(&raw);
+	buf_release(&text);
+	return r;
+}
+
+/* bcrypt(string, cost?): Go's bcrypt.GenerateFromPassword, which Terraform calls: a "$2a$"
+ * hash with a random salt, by libxcrypt. Like uuid(), a new value on every call. Go's
+ * rules come first: more than 72 bytes is an error, a cost below 4 is the default 10, one
+ * above 31 an error. Go's "$2a$" is the algorithm itself, which libxcrypt calls "$2b$": its
+ * own "$2a$" adds a countermeasure that changes the hash of passwords with 0xff bytes (not
+ * in UTF-8 text, but the hash is Go's either way). So it is made as "$2b$", labelled "$2a$". */
+static struct value *f_bcrypt(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "bcrypt" };
+	struct buf tmp = BUF_INIT;
+	const char *s, *hash;
+	size_t len;
+	long cost = 10;
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd = NULL;
+	struct value *r = NULL;
+
+	if (!(s = want_str(&c, args, 0, "the string", &tmp, &len)) ||
+	    (n > 1 && want_int(&c, args, 1, "cost", &cost)))
+		goto out;
+	if (len > 72) {
+		fail(&c, 0, "error occured generating password bcrypt: password length exceeds 72 bytes");
+		goto out;
+	}
+	/* crypt takes a C string: what follows a NUL would not be hashed, where Go hashes it */
+	if (memchr(s, '\0', len)) {
+		fail(&c, 0, "the string must not contain a NUL character");
+		goto out;
+	}
+	if (cost < 4)
+		cost = 10;
+	if (cost > 31) {
+		fail(&c, 1, "error occured generating password crypto/bcrypt: cost %s is outside "
+		     "allowed range (4,31)", shown_long(args[1], cost));
+		goto out;
+	}
+	cd = xmalloc(sizeof *cd);
+	memset(cd, 0, sizeof *cd);
+	/* no random bytes given: libxcrypt takes them from the system's generator */
+	if (!crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, setting, sizeof setting) ||
+	    !(hash = crypt_r(s, setting, cd)) || hash[0] == '*') {
+		fail(&c, -1, "error occured generating password %s", strerror(errno));
+		goto out;
+	}
+	cd->output[2] = 'a';
+	r = val_cstring(cd->output);
+out:
+	if (cd)
+		OPENSSL_cleanse(cd, sizeof *cd);
+	free(cd);
+	buf_release(&tmp);
+	return r;
+}
+
+/* OpenSSL asks this for the passphrase of an encrypted key: there is none to give, and no
+ * terminal to ask on. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* The RSA private key in PEM text (PKCS #1 "RSA PRIVATE KEY" or PKCS #8 "PRIVATE KEY"), or
+ * NULL after an error at argument 1. The key's text is never shown. */
+static EVP_PKEY *rsa_private_key(const struct fctx *c, const char *pem, size_t len)
+{
+	BIO *bio;
+	EVP_PKEY *pkey;
+	unsigned long e;
+
+	if (len > INT_MAX || !(bio = BIO_new_mem_buf(pem, (int)len))) {
+		fail(c, 1, "invalid private key: the key is too long");
+		return NULL;
+	}
+	ERR_clear_error();
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	e = ERR_peek_last_error();
+	ERR_clear_error();
+	if (!pkey) {
+		if (!memmem(pem, len, "-----BEGIN", 10))
+			fail(c, 1, "invalid private key: ssh: no key found");
+		else if (memmem(pem, len, "ENCRYPTED", 9))
+			fail(c, 1, "invalid private key: ssh: this private key is passphrase protected");
+		else
+			fail(c, 1, "invalid ASN1 data in the given private key (%s)",
+			     e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unreadable" :
+			     "unreadable");
+		return NULL;
+	}
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+		fail(c, 1, "invalid private key type: a %s key, not RSA", OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
+/* rsadecrypt(ciphertext, privatekey): the base64 ciphertext decrypted with the key, PKCS #1
+ * v1.5 padding, as Go's rsa.DecryptPKCS1v15. The result is sensitive when the key (or the
+ * ciphertext) is, as every function's result is. */
+static struct value *f_rsadecrypt(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "rsadecrypt" };
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT, ct = BUF_INIT, q = BUF_INIT, out = BUF_INIT;
+	const char *s, *key;
+	size_t len, keylen, outlen = 0;
+	EVP_PKEY *pkey = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	struct value *r = NULL;
+	int ok;
+
+	(void)n;
+	if (!(s = want_str(&c, args, 0, "the ciphertext", &t0, &len)) ||
+	    !(key = want_str(&c, args, 1, "the private key", &t1, &keylen)))
+		goto out;
+	if (b64_decode(s, len, &ct) >= 0) {
+		quoted_from(args[0], s, len, &q);
+		fail(&c, 0, "failed to decode input %s: cipher text must be base64-encoded", buf_cstr(&q));
+		goto out;
+	}
+	if (!(pkey = rsa_private_key(&c, key, keylen)))
+		goto out;
+	/* Go refuses a ciphertext that is not exactly the modulus' size; OpenSSL would take a
+	 * shorter one as a smaller number */
+	ok = ct.len == (size_t)EVP_PKEY_get_size(pkey) && (ctx = EVP_PKEY_CTX_new(pkey, NULL)) &&
+	     EVP_PKEY_decrypt_init(ctx) > 0 &&
+	     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0;
+	if (ok) {
+		/* OpenSSL 3.2 and later answer a bad padding with a made-up message unless told
+		 * not to; Go's answer is an error. 3.0 has no such parameter, and errors. */
+		OSSL_PARAM p[] = {
+			OSSL_PARAM_construct_uint("rsa_pkcs1_implicit_rejection", &(unsigned int){ 0 }),
+			OSSL_PARAM_construct_end(),
+		};
+		EVP_PKEY_CTX_set_params(ctx, p);
+		buf_grow(&out, ct.len);
+		outlen = out.cap - 1;
+		ok = EVP_PKEY_decrypt(ctx, (unsigned char *)out.data, &outlen,
+				      (const unsigned char *)ct.data, ct.len) > 0;
+	}
+	ERR_clear_error();
+	if (!ok) {
+		fail(&c, -1, "failed to decrypt: crypto/rsa: decryption error");
+		goto out;
+	}
+	out.len = outlen;
+	out.data[outlen] = '\0';
+	if (!utf8_valid(out.data, out.len)) {
+		fail(&c, -1, "failed to decrypt: the decrypted text is not valid UTF-8");
+		goto out;
+	}
+	r = str_value(&out);
+out:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	OPENSSL_cleanse(out.data ? out.data : (char *)"", out.len);
+	buf_release(&t0);
+	buf_release(&t1);
+	buf_release(&ct);
+	buf_release(&q);
+	buf_release(&out);
+	return r;
+}
+
 /* ---- the table ---- */
 
 const struct func_sig func_table[] = {
@@ -5715,9 +6665,11 @@ const struct func_sig func_table[] = {
 	{ "anytrue", 1, 1, "anytrue(list)", f_anytrue, FUNC_TAKES_UNKNOWN },
 	{ "base64decode", 1, 1, "base64decode(string)", f_base64decode, 0 },
 	{ "base64encode", 1, 1, "base64encode(string)", f_base64encode, 0 },
+	{ "base64gzip", 1, 1, "base64gzip(string)", f_base64gzip, 0 },
 	{ "base64sha256", 1, 1, "base64sha256(string)", f_base64sha256, 0 },
 	{ "base64sha512", 1, 1, "base64sha512(string)", f_base64sha512, 0 },
 	{ "basename", 1, 1, "basename(path)", f_basename, 0 },
+	{ "bcrypt", 1, 2, "bcrypt(string, cost)", f_bcrypt, 0 },
 	/* can and try are special forms: they need their arguments unevaluated, so the
 	 * evaluator handles them itself */
 	{ "can", 1, 1, "can(expression)", NULL, 0 },
@@ -5744,6 +6696,7 @@ const struct func_sig func_table[] = {
 	{ "filebase64sha512", 1, 1, "filebase64sha512(path)", f_filebase64sha512, 0 },
 	{ "fileexists", 1, 1, "fileexists(path)", f_fileexists, 0 },
 	{ "filemd5", 1, 1, "filemd5(path)", f_filemd5, 0 },
+	{ "fileset", 2, 2, "fileset(path, pattern)", f_fileset, 0 },
 	{ "filesha1", 1, 1, "filesha1(path)", f_filesha1, 0 },
 	{ "filesha256", 1, 1, "filesha256(path)", f_filesha256, 0 },
 	{ "filesha512", 1, 1, "filesha512(path)", f_filesha512, 0 },
@@ -5772,12 +6725,14 @@ const struct func_sig func_table[] = {
 	{ "one", 1, 1, "one(list)", f_one, 0 },
 	{ "parseint", 2, 2, "parseint(string, base)", f_parseint, 0 },
 	{ "pathexpand", 1, 1, "pathexpand(path)", f_pathexpand, 0 },
+	{ "plantimestamp", 0, 0, "plantimestamp()", f_plantimestamp, 0 },
 	{ "pow", 2, 2, "pow(number, power)", f_pow, 0 },
 	{ "range", 1, 3, "range([start,] limit[, step])", f_range, 0 },
 	{ "regex", 2, 2, "regex(pattern, string)", f_regex, 0 },
 	{ "regexall", 2, 2, "regexall(pattern, string)", f_regexall, 0 },
 	{ "replace", 3, 3, "replace(string, substring, replacement)", f_replace, 0 },
 	{ "reverse", 1, 1, "reverse(list)", f_reverse, 0 },
+	{ "rsadecrypt", 2, 2, "rsadecrypt(ciphertext, privatekey)", f_rsadecrypt, 0 },
 	{ "sensitive", 1, 1, "sensitive(value)", f_sensitive, FUNC_TAKES_UNKNOWN },
 	{ "setintersection", 1, -1, "setintersection(set, ...)", f_setintersection, 0 },
 	{ "setproduct", 1, -1, "setproduct(set, set, ...)", f_setproduct, 0 },
@@ -5797,6 +6752,8 @@ const struct func_sig func_table[] = {
 	{ "sum", 1, 1, "sum(list)", f_sum, 0 },
 	{ "templatefile", 2, 2, "templatefile(path, vars)", f_templatefile, 0 },
 	{ "templatestring", 2, 2, "templatestring(ref, vars)", f_templatestring, 0 },
+	{ "textdecodebase64", 2, 2, "textdecodebase64(source, encoding)", f_textdecodebase64, 0 },
+	{ "textencodebase64", 2, 2, "textencodebase64(string, encoding)", f_textencodebase64, 0 },
 	{ "timeadd", 2, 2, "timeadd(timestamp, duration)", f_timeadd, 0 },
 	{ "timecmp", 2, 2, "timecmp(timestamp_a, timestamp_b)", f_timecmp, 0 },
 	{ "timestamp", 0, 0, "timestamp()", f_timestamp, 0 },
@@ -5815,6 +6772,8 @@ const struct func_sig func_table[] = {
 	{ "try", 1, -1, "try(expression, ...)", NULL, 0 },
 	{ "upper", 1, 1, "upper(string)", f_upper, 0 },
 	{ "urlencode", 1, 1, "urlencode(string)", f_urlencode, 0 },
+	{ "uuid", 0, 0, "uuid()", f_uuid, 0 },
+	{ "uuidv5", 2, 2, "uuidv5(namespace, name)", f_uuidv5, 0 },
 	{ "values", 1, 1, "values(map)", f_values, 0 },
 	{ "zipmap", 2, 2, "zipmap(keys, values)", f_zipmap, 0 },
 	{ NULL, 0, 0, NULL, NULL, 0 },

@@ -8,14 +8,18 @@
  * ?l ?m ?b an unknown string, number, list, map or bool. */
 #include "stdlib/functions.h"
 
+#include <crypt.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "tests/unit/unit.h"
 
@@ -1442,6 +1446,405 @@ static void test_timestamp(void)
 	diag_release(&diag);
 }
 
+/* ---- uuid, uuidv5, plantimestamp, base64gzip, bcrypt, rsadecrypt ---- */
+
+/* Calls fn and returns its string result (to free), or NULL after counting a failure. */
+static char *call_string(const char *fn, const char *args)
+{
+	struct diag_ctx diag;
+	struct value *r;
+	char *s = NULL;
+
+	diag_init(&diag);
+	r = call(fn, args, &diag);
+	if (r && r->kind == VAL_STRING && !diag.errors)
+		s = strdup(r->u.str.s);
+	else
+		check(0, fn, "want a string from %s, got %s", args, r ? "another value" : "an error");
+	val_unref(r);
+	diag_release(&diag);
+	return s;
+}
+
+static int matches(const char *s, const char *pattern)
+{
+	regex_t re;
+	int ok;
+
+	regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+	ok = s && !regexec(&re, s, 0, NULL, 0);
+	regfree(&re);
+	return ok;
+}
+
+static void test_uuid(void)
+{
+	char *a = call_string("uuid", "[]"), *b = call_string("uuid", "[]");
+
+	check(matches(a, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"),
+	      "uuid()", "want a version 4 UUID, got %s", a ? a : "nothing");
+	check(a && b && strcmp(a, b), "uuid()", "two calls gave one value: %s", a ? a : "nothing");
+	free(a);
+	free(b);
+
+	/* Terraform's documented examples; the others are Python's uuid.uuid5 */
+	expect("uuidv5", "['dns', 'www.terraform.io']", "'a5008fae-b28c-5ba5-96cd-82b4c53552d6'");
+	expect("uuidv5", "['url', 'https://www.terraform.io/']", "'9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5'");
+	expect("uuidv5", "['oid', '1.3.6.1.4']", "'af9d40a5-7a36-5c07-b23a-851cd99fbfa5'");
+	expect("uuidv5", "['x500', 'CN=Example Alice,OU=Engineering,O=Example Corp']",
+	       "'2b9150ba-3380-50e1-9261-4acc765357af'");
+	expect("uuidv5", "['6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.terraform.io']",
+	       "'a5008fae-b28c-5ba5-96cd-82b4c53552d6'");
+	expect("uuidv5", "['6BA7B8109DAD11D180B400C04FD430C8', 'www.terraform.io']",
+	       "'a5008fae-b28c-5ba5-96cd-82b4c53552d6'");
+	expect("uuidv5", "['urn:UUID:6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.terraform.io']",
+	       "'a5008fae-b28c-5ba5-96cd-82b4c53552d6'");
+	expect("uuidv5", "['{6ba7b810-9dad-11d1-80b4-00c04fd430c8}', 'www.terraform.io']",
+	       "'a5008fae-b28c-5ba5-96cd-82b4c53552d6'");
+	expect("uuidv5", "['dns', '']", "'4ebd0208-8328-5d69-8c44-ec50939c0967'");
+	expect("uuidv5", "['dns', 12]", "'52524d6e-10dc-5261-aa36-8b2efcbaa5f0'");
+	expect_err_at("uuidv5", "['DNS', 'x']", "doesn't support namespace DNS (invalid UUID length: 3)", 0);
+	expect_err_at("uuidv5", "['6ba7b810-9dad-11d1-80b4-00c04fd430cg', 'x']", "(invalid UUID format)", 0);
+	expect_err_at("uuidv5", "['6ba7b810x9dad-11d1-80b4-00c04fd430c8', 'x']", "(invalid UUID format)", 0);
+	expect_err_at("uuidv5", "['urx:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'x']",
+		      "(invalid urn prefix: \"urx:uuid:\")", 0);
+	expect_err_at("uuidv5", "[null, 'x']", "the namespace must not be null", 0);
+	expect_err_at("uuidv5", "['dns', [1]]", "the name must be a string", 1);
+	expect_err_hidden("uuidv5", "[!'hunter2', 'x']", 0, "hunter");
+}
+
+static void test_plantimestamp(void)
+{
+	char *a = call_string("plantimestamp", "[]"), *b;
+
+	check(matches(a, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"), "plantimestamp()",
+	      "want an RFC 3339 UTC time, got %s", a ? a : "nothing");
+	/* a later call, a second on, still gives the time of the first */
+	sleep(1);
+	b = call_string("plantimestamp", "[]");
+	check(a && b && !strcmp(a, b), "plantimestamp()", "changed within a run: %s, then %s",
+	      a ? a : "nothing", b ? b : "nothing");
+	free(a);
+	free(b);
+}
+
+/* base64gzip's result, decoded and inflated, must be the text; its header must be the one
+ * Go's gzip writer writes (no name, no time, OS 255). */
+static void expect_gzip(const char *text, size_t len)
+{
+	struct buf args = BUF_INIT, gz = BUF_INIT, plain = BUF_INIT;
+	static const unsigned char go_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff };
+	char *b64;
+	int n, ok = 0;
+	z_stream zs;
+
+	buf_addstr(&args, "['");
+	for (size_t i = 0; i < len; i++)
+		buf_printf(&args, "\\x%02x", (unsigned char)text[i]);
+	buf_addstr(&args, "']");
+	if (!(b64 = call_string("base64gzip", buf_cstr(&args))))
+		goto out;
+	buf_grow(&gz, strlen(b64));
+	n = EVP_DecodeBlock((unsigned char *)gz.data, (const unsigned char *)b64, (int)strlen(b64));
+	if (n < 10 || memcmp(gz.data, go_header, sizeof go_header)) {
+		check(0, "base64gzip", "%s is not a gzip member with Go's header", b64);
+		goto out;
+	}
+	gz.len = (size_t)n - (strlen(b64) >= 2 && b64[strlen(b64) - 1] == '=') -
+		 (strlen(b64) >= 2 && b64[strlen(b64) - 2] == '=');
+	memset(&zs, 0, sizeof zs);
+	inflateInit2(&zs, 16 + 15);
+	buf_grow(&plain, len + 16);
+	zs.next_in = (Bytef *)gz.data;
+	zs.avail_in = (uInt)gz.len;
+	zs.next_out = (Bytef *)plain.data;
+	zs.avail_out = (uInt)(len + 16);
+	ok = inflate(&zs, Z_FINISH) == Z_STREAM_END && zs.total_out == len && zs.avail_in == 0 &&
+	     !memcmp(plain.data, text, len);
+	inflateEnd(&zs);
+	check(ok, "base64gzip", "%s does not inflate to the %zu bytes given", b64, len);
+out:
+	free(b64);
+	buf_release(&args);
+	buf_release(&gz);
+	buf_release(&plain);
+}
+
+static void test_base64gzip(void)
+{
+	char big[20000];
+
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = "abcdefgh\n"[i * 7 % 9];
+	expect_gzip("test", 4);
+	expect_gzip("", 0);
+	expect_gzip("\xc3\xa9t\xc3\xa9", 6);
+	expect_gzip(big, sizeof big);
+	expect_err_at("base64gzip", "[null]", "must not be null", 0);
+	expect_err_at("base64gzip", "[{}]", "must be a string", 0);
+}
+
+static void test_bcrypt(void)
+{
+	struct crypt_data *cd = calloc(1, sizeof *cd);
+	char *h = call_string("bcrypt", "['hello']"), *h4 = call_string("bcrypt", "['hello', 4]");
+	char *low = call_string("bcrypt", "['hello', 1]"), *again = call_string("bcrypt", "['hello', 4]");
+	const char *re = "^\\$2a\\$%s\\$[./A-Za-z0-9]{53}$";
+	char pat[64];
+
+	snprintf(pat, sizeof pat, re, "10");
+	check(matches(h, pat), "bcrypt('hello')", "want a $2a$ hash of cost 10, got %s", h ? h : "nothing");
+	check(matches(low, pat), "bcrypt('hello', 1)", "a cost below 4 is 10, got %s", low ? low : "nothing");
+	snprintf(pat, sizeof pat, re, "04");
+	check(matches(h4, pat), "bcrypt('hello', 4)", "want cost 04, got %s", h4 ? h4 : "nothing");
+	check(h4 && again && strcmp(h4, again), "bcrypt('hello', 4)", "two calls gave one salt");
+	/* the hash is the password's: hashing it again with the hash as the setting gives it */
+	check(h4 && cd && !strcmp(crypt_r("hello", h4, cd), h4), "bcrypt('hello', 4)",
+	      "%s does not verify", h4 ? h4 : "nothing");
+	check(h4 && cd && strcmp(crypt_r("hellO", h4, cd), h4), "bcrypt('hello', 4)",
+	      "another password verifies");
+	/* made by the algorithm libxcrypt calls $2b$ (Go's $2a$) */
+	if (h4) {
+		char b[64];
+		snprintf(b, sizeof b, "$2b$%s", h4 + 4);
+		check(!strcmp(crypt_r("hello", b, cd), b), "bcrypt('hello', 4)", "%s is not $2b$'s hash", b);
+	}
+	free(h);
+	free(h4);
+	free(low);
+	free(again);
+	free(cd);
+	expect_err_at("bcrypt", "['x', 32]", "error occured generating password crypto/bcrypt: cost 32 "
+		      "is outside allowed range (4,31)", 1);
+	expect_err_at("bcrypt", "['x', 4.5]", "cost must be a whole number", 1);
+	expect_err_at("bcrypt", "['x', 'ten']", "cost must be a number", 1);
+	expect_err_at("bcrypt", "['0123456789012345678901234567890123456789012345678901234567890123456789012', 4]",
+		      "password length exceeds 72 bytes", 0);
+	expect_err_at("bcrypt", "['a\\x00b', 4]", "must not contain a NUL character", 0);
+	expect_err_at("bcrypt", "[null]", "the string must not be null", 0);
+	expect_err_hidden("bcrypt", "['x', !40]", 1, "40");
+}
+
+/* Runs a shell command for the test setup; failing, the test cannot go on. */
+static void run(const char *cmd)
+{
+	if (system(cmd)) {
+		fprintf(stderr, "test: %s failed\n", cmd);
+		exit(2);
+	}
+}
+
+static char *read_text(const char *dir, const char *name)
+{
+	char path[600];
+	struct buf b = BUF_INIT;
+	FILE *f;
+	size_t got;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (!(f = fopen(path, "rb"))) {
+		perror(path);
+		exit(2);
+	}
+	do {
+		buf_grow(&b, 4096);
+		got = fread(b.data + b.len, 1, 4096, f);
+		b.len += got;
+	} while (got);
+	fclose(f);
+	b.data[b.len] = '\0';
+	return buf_detach(&b, &got);
+}
+
+/* rsadecrypt against keys made and texts encrypted by the openssl command here and now. */
+static void test_rsadecrypt(void)
+{
+	char dir[] = "/tmp/stk-test-rsa-XXXXXX", cmd[2048];
+	char *pkcs1, *pkcs8, *ct, *ct_other, *ec, *enc;
+	struct buf args = BUF_INIT;
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k8.pem 2>/dev/null &&"
+		 " openssl pkey -in k8.pem -traditional -out k1.pem &&"
+		 " printf 'Hello, \\303\\251 world' | openssl pkeyutl -encrypt -inkey k8.pem"
+		 "   -pkeyopt rsa_padding_mode:pkcs1 | base64 -w 0 > ct.b64 &&"
+		 " printf '\\377\\376' | openssl pkeyutl -encrypt -inkey k8.pem"
+		 "   -pkeyopt rsa_padding_mode:pkcs1 | base64 -w 0 > bin.b64 &&"
+		 " openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem 2>/dev/null &&"
+		 " openssl pkey -in k8.pem -aes256 -passout pass:pw -out enc.pem", dir);
+	run(cmd);
+	pkcs1 = read_text(dir, "k1.pem");
+	pkcs8 = read_text(dir, "k8.pem");
+	ct = read_text(dir, "ct.b64");
+	ct_other = read_text(dir, "bin.b64");
+	ec = read_text(dir, "ec.pem");
+	enc = read_text(dir, "enc.pem");
+	check(strstr(pkcs1, "BEGIN RSA PRIVATE KEY") && strstr(pkcs8, "BEGIN PRIVATE KEY"), "openssl",
+	      "did not write a PKCS #1 and a PKCS #8 key");
+
+#define RSA_ARGS(c, k) (buf_reset(&args), buf_printf(&args, "['%s', '%s']", (c), (k)), buf_cstr(&args))
+	expect("rsadecrypt", RSA_ARGS(ct, pkcs8), "'Hello, \\u00e9 world'");
+	expect("rsadecrypt", RSA_ARGS(ct, pkcs1), "'Hello, \\u00e9 world'");
+	expect_err_at("rsadecrypt", RSA_ARGS(ct_other, pkcs1), "the decrypted text is not valid UTF-8", -1);
+	expect_err_at("rsadecrypt", RSA_ARGS("aGVsbG8=", pkcs1), "failed to decrypt: crypto/rsa: decryption error", -1);
+	expect_err_at("rsadecrypt", RSA_ARGS("not base64!", pkcs1),
+		      "failed to decode input \"not base64!\": cipher text must be base64-encoded", 0);
+	expect_err_at("rsadecrypt", RSA_ARGS(ct, "no key here"), "invalid private key: ssh: no key found", 1);
+	expect_err_at("rsadecrypt", RSA_ARGS(ct, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"),
+		      "invalid ASN1 data in the given private key", 1);
+	expect_err_at("rsadecrypt", RSA_ARGS(ct, ec), "invalid private key type", 1);
+	expect_err_at("rsadecrypt", RSA_ARGS(ct, enc), "passphrase protected", 1);
+	/* a ciphertext one byte short of the modulus: Go refuses it */
+	buf_reset(&args);
+	buf_printf(&args, "['%s', '%s']", "AAAA", pkcs1);
+	expect_err_at("rsadecrypt", buf_cstr(&args), "decryption error", -1);
+	expect_err_hidden("rsadecrypt", "[!'hunter2 secret', 'k']", 0, "hunter");
+	expect_err_at("rsadecrypt", "[null, 'k']", "the ciphertext must not be null", 0);
+	expect_err_at("rsadecrypt", "['aGVsbG8=', null]", "the private key must not be null", 1);
+#undef RSA_ARGS
+
+	free(pkcs1);
+	free(pkcs8);
+	free(ct);
+	free(ct_other);
+	free(ec);
+	free(enc);
+	buf_release(&args);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	run(cmd);
+}
+
+/* fileset in a tree made here: files, hidden ones, a link to a file (followed), a link to a
+ * directory (not walked by "**") and a directory (never in the result). */
+static void test_fileset(void)
+{
+	char dir[] = "/tmp/stk-test-fileset-XXXXXX", cmd[800];
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && mkdir -p a/b/c .hid d 'sp ace' && touch x.txt y.md a/1.txt a/b/2.txt"
+		 " a/b/c/3.txt a/b/c/4.md .hid/h.txt .top.txt d/e.txt 'sp ace/f g.txt' '[x].txt'"
+		 " && ln -s a/1.txt link.txt && ln -s a linkdir && mkdir dir.txt", dir);
+	run(cmd);
+	base_dir = dir;
+	expect("fileset", "['.', '*.txt']", "set['.top.txt', 'link.txt', 'x.txt', '[x].txt']");
+	expect("fileset", "['.', '**/*.txt']", "set['.hid/h.txt', '.top.txt', '[x].txt', 'a/1.txt', "
+	       "'a/b/2.txt', 'a/b/c/3.txt', 'd/e.txt', 'link.txt', 'sp ace/f g.txt', 'x.txt']");
+	expect("fileset", "['a', '**']", "set['1.txt', 'b/2.txt', 'b/c/3.txt', 'b/c/4.md']");
+	expect("fileset", "['a', 'b/**/*.{md,txt}']", "set['b/2.txt', 'b/c/3.txt', 'b/c/4.md']");
+	expect("fileset", "['.', '{x,y}.*']", "set['x.txt', 'y.md']");
+	expect("fileset", "['.', '{x,{y,a/1}}.*']", "set['a/1.txt', 'x.txt', 'y.md']");
+	expect("fileset", "['.', '?.txt']", "set['x.txt']");
+	/* a group is matched against a directory's entries: never "." or "..", never "" */
+	expect("fileset", "['a/b', '{.}{.}/*.txt']", "set[]");
+	expect("fileset", "['a', '{,b}/2.txt']", "set['b/2.txt']");
+	expect("fileset", "['a', '{,b/}2.txt']", "set['b/2.txt']");
+	expect("fileset", "['.', '[xy].*']", "set['x.txt', 'y.md']");
+	expect("fileset", "['.', '[!x].*']", "set['y.md']");
+	expect("fileset", "['.', '\\\\[x\\\\].txt']", "set['[x].txt']");
+	expect("fileset", "['.', 'linkdir/*']", "set['linkdir/1.txt']");
+	expect("fileset", "['a/b', '../*.txt']", "set['../1.txt']");
+	expect("fileset", "['./a/', './b/c/*.md']", "set['b/c/4.md']");
+	expect("fileset", "['sp ace', '*']", "set['f g.txt']");
+	expect("fileset", "['.', 'a']", "set[]");
+	expect("fileset", "['.', 'dir.txt']", "set[]");
+	expect("fileset", "['.', 'x.txt']", "set['x.txt']");
+	expect("fileset", "['.', 'nothing/*']", "set[]");
+	expect("fileset", "['missing', '*']", "set[]");
+	expect_err_at("fileset", "['.', '[x']", "/[x: syntax error in pattern", 1);
+	expect_err_at("fileset", "['.', '{x,y']", "syntax error in pattern", 1);
+	expect_err_at("fileset", "['.', 'x\\\\']", "syntax error in pattern", 1);
+	expect_err_at("fileset", "['.', '{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}']",
+		      "its {} groups make more than 4096 patterns", 1);
+	expect("fileset", "['.', '{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}']", "set[]");
+	expect_err_at("fileset", "[null, '*']", "the path must not be null", 0);
+	expect_err_at("fileset", "['.', [1]]", "the pattern must be a string", 1);
+	expect_err_hidden("fileset", "['.', !'hunter2[']", 1, "hunter");
+	snprintf(cmd, sizeof cmd, "cd %s && ln -s nowhere dangling.txt", dir);
+	run(cmd);
+	expect_err_at("fileset", "['.', '*.txt']", "/dangling.txt: No such file", -1);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	run(cmd);
+	base_dir = NULL;
+}
+
+/* textencodebase64 and textdecodebase64: the expected bytes are Python's codecs' (and the
+ * Terraform documentation's for UTF-16LE) */
+static void test_text_encodings(void)
+{
+	static const struct { const char *text, *enc, *b64; } cases[] = {
+		{ "Hello World", "UTF-16LE", "SABlAGwAbABvACAAVwBvAHIAbABkAA==" },
+		{ "H\\u00e9llo \\u20ac", "windows-1252", "SOlsbG8ggA==" },
+		{ "hi", "UTF-16BE", "AGgAaQ==" },
+		{ "\\u65e5\\u672c\\u8a9e", "Shift_JIS", "k/qWe4zq" },
+		{ "\\u65e5\\u672c", "ISO-2022-JP", "GyRCRnxLXBsoQg==" },
+		{ "\\u03a9\\u03bc\\u03ad\\u03b3\\u03b1", "ISO-8859-7", "2ezd4+E=" },
+		{ "\\u041f\\u0440\\u0438\\u0432\\u0435\\u0442", "KOI8-R", "8NLJ18XU" },
+		{ "d\\u00e9j\\u00e0", "latin1", "ZOlq4A==" },
+		{ "abc", "IBM037", "gYKD" },
+		{ "\\u20ac", "ISO-8859-15", "pA==" },
+		{ "\\ud55c\\uad6d\\uc5b4", "EUC-KR", "x9Gxub7u" },
+		{ "\\u4e2d\\u6587", "GBK", "1tDOxA==" },
+		{ "\\u4e2d\\u6587", "Big5", "pKSk5Q==" },
+		{ "", "UTF-8", "" },
+		/* UTF-16 writes a big-endian byte order mark first, even for nothing */
+		{ "hi", "UTF-16", "/v8AaABp" },
+		{ "", "utf-16", "/v8=" },
+		/* any case, spaces around the name, aliases */
+		{ "abc", " us-ascii ", "YWJj" },
+		{ "abc", "csASCII", "YWJj" },
+		{ "abc", "ANSI_X3.4-1968", "YWJj" },
+	};
+	struct buf a = BUF_INIT, w = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_reset(&a);
+		buf_reset(&w);
+		buf_printf(&a, "['%s', '%s']", cases[i].text, cases[i].enc);
+		buf_printf(&w, "'%s'", cases[i].b64);
+		expect("textencodebase64", buf_cstr(&a), buf_cstr(&w));
+		if (!strcasecmp(cases[i].enc, "utf-16") && !*cases[i].text)
+			continue;
+		buf_reset(&a);
+		buf_printf(&a, "['%s', '%s']", cases[i].b64, cases[i].enc);
+		buf_reset(&w);
+		buf_printf(&w, "'%s'", cases[i].text);
+		expect("textdecodebase64", buf_cstr(&a), buf_cstr(&w));
+	}
+	buf_release(&a);
+	buf_release(&w);
+	/* UTF-16 reads a mark of either order, and without one is big-endian */
+	expect("textdecodebase64", "['//5oAGkA', 'UTF-16']", "'hi'");
+	expect("textdecodebase64", "['AGgAaQ==', 'UTF-16']", "'hi'");
+	expect("textdecodebase64", "['/v8=', 'UTF-16']", "''");
+	expect_err_at("textencodebase64", "['\\u20ac', 'ISO-8859-1']", "the given string contains characters "
+		      "that cannot be represented in ISO_8859-1:1987", 0);
+	expect_err_at("textencodebase64", "['\\u00e9', 'US-ASCII']", "cannot be represented in US-ASCII", 0);
+	expect_err_at("textencodebase64", "['x', 'UTF-7']",
+		      "\"UTF-7\" is not a supported IANA encoding name or alias in this Terraform version", 1);
+	expect_err_at("textencodebase64", "['x', 'WCHAR_T']", "not a supported IANA encoding name", 1);
+	expect_err_at("textencodebase64", "['x', 'HZ-GB-2312']", "HZ-GB-2312 is supported by Terraform but not here", 1);
+	expect_err_at("textencodebase64", "['x', '']", "\"\" is not a supported IANA encoding name", 1);
+	expect_err_at("textencodebase64", "[null, 'UTF-8']", "the string must not be null", 0);
+	expect_err_at("textencodebase64", "['x', null]", "the encoding must not be null", 1);
+	expect_err_hidden("textencodebase64", "['x', !'hunter2']", 1, "hunter");
+	expect_err_at("textdecodebase64", "['gA==', 'US-ASCII']", "the given string contains symbols that "
+		      "are not defined for US-ASCII", 0);
+	expect_err_at("textdecodebase64", "['/w==', 'UTF-8']", "not defined for UTF-8", 0);
+	expect_err_at("textdecodebase64", "['77+9', 'UTF-8']", "not defined for UTF-8", 0);
+	expect_err_at("textdecodebase64", "['AGgA', 'UTF-16BE']", "not defined for UTF-16BE", 0);
+	expect_err_at("textdecodebase64", "['AGg*', 'UTF-16BE']", "has an invalid base64 symbol at offset 3", 0);
+	expect_err_hidden("textdecodebase64", "[!'hunter2*', 'UTF-8']", 0, "offset");
+	expect_err_at("textdecodebase64", "['YWJj', 'nope']", "\"nope\" is not a supported IANA encoding", 1);
+}
+
 static void test_dates(void)
 {
 	/* formatdate: every verb, literals, offsets */
@@ -1734,6 +2137,13 @@ int main(void)
 	test_cidrsubnets();
 	test_files();
 	test_timestamp();
+	test_uuid();
+	test_plantimestamp();
+	test_base64gzip();
+	test_bcrypt();
+	test_rsadecrypt();
+	test_fileset();
+	test_text_encodings();
 	test_dates();
 	test_csv();
 	test_paths();
