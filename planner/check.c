@@ -768,6 +768,15 @@ static void check_module_ref(struct check_ctx *c, const struct buf *steps,
 		return;
 	}
 	size_t i = 2;
+	if (out && (d->meta.count || d->meta.for_each)) {
+		/* module.web.url where web has count: Terraform's error too */
+		struct span at = step_span(steps, i);
+		diag_error(c->diag, &at, "module %s has %s; pick an instance first", name,
+			   d->meta.count ? "count" : "for_each");
+		diag_hint(c->diag, d->meta.count ? "write module.%s[0].%s or module.%s[*].%s" :
+			  "write module.%s[\"KEY\"].%s or use a for expression", name, out, name, out);
+		return;
+	}
 	if (!out && buf_count(steps, struct step) > 2 && (d->meta.count || d->meta.for_each))
 		out = step_attr(steps, ++i);
 	if (out && d->mod && d->mod->loaded && !strmap_get(&d->mod->outputs, out)) {
@@ -1418,21 +1427,35 @@ static void check_count_value(struct check_ctx *c, const struct ast_item *count)
 	val_unref(v);
 }
 
+int check_for_each(struct diag_ctx *diag, const struct span *where, const struct value *v)
+{
+	/* an empty list is taken: [] is what a for_each of nothing is mostly written as */
+	if (v->kind != VAL_MAP && v->kind != VAL_SET && !(v->kind == VAL_LIST && v->u.list.n == 0)) {
+		diag_error(diag, where, "for_each takes a map or a set of strings, not a %s",
+			   val_kind_name((enum val_kind)v->kind));
+		if (v->kind == VAL_LIST)
+			diag_hint(diag, "convert a list with toset(...)");
+		else
+			diag_hint(diag, "write a map, such as { a = \"x\" }, or a set, such as toset([\"a\", \"b\"])");
+		return -1;
+	}
+	for (size_t i = 0; v->kind == VAL_SET && i < v->u.list.n; i++) {
+		if (v->u.list.items[i]->kind != VAL_STRING) {
+			diag_error(diag, where, "for_each over a set needs strings, and this set holds a %s",
+				   val_kind_name((enum val_kind)v->u.list.items[i]->kind));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void check_for_each_value(struct check_ctx *c, const struct ast_item *fe)
 {
 	struct value *v = literal_value(fe->value);
 
-	if (!v)
-		return;
-	/* a literal is never a set (only toset() makes one), and an empty list plan takes */
-	if (v->kind != VAL_MAP && v->kind != VAL_SET && !(v->kind == VAL_LIST && v->u.list.n == 0)) {
-		diag_error(c->diag, &fe->value->span, "for_each takes a map or a set of strings, not a %s",
-			   val_kind_name((enum val_kind)v->kind));
-		if (v->kind == VAL_LIST)
-			diag_hint(c->diag, "convert a list with toset(...)");
-		else
-			diag_hint(c->diag, "write a map, such as { a = \"x\" }, or a set, such as toset([\"a\", \"b\"])");
-	}
+	/* a literal is never a set (only toset() makes one) */
+	if (v)
+		check_for_each(c->diag, &fe->value->span, v);
 	val_unref(v);
 }
 
@@ -1669,6 +1692,18 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 			unexpected_block(c, it, "a module call");
 			continue;
 		}
+		if (it == d->meta.count || it == d->meta.for_each) {
+			/* evaluated before the instances exist: no count.index or each in them */
+			struct scope outer = { d, 0, 0, NULL, NULL, 0 };
+			check_expr(c, it->value, &outer);
+			if (it == d->meta.count)
+				check_count_value(c, it);
+			else
+				check_for_each_value(c, it);
+			if (it == d->meta.for_each && d->meta.count)
+				diag_error(c->diag, &it->name_span, "count and for_each cannot both be set");
+			continue;
+		}
 		if (it != src)
 			check_expr(c, it->value, &sc);
 		for (k = 0; meta[k] && strcmp(meta[k], it->name); k++)
@@ -1676,10 +1711,6 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 		if (meta[k]) {
 			if (!strcmp(it->name, "depends_on"))
 				check_depends_on(c, it);
-			if (!strcmp(it->name, "count") || !strcmp(it->name, "for_each")) {
-				diag_error(c->diag, &it->name_span, "%s on a module call is not supported yet", it->name);
-				diag_hint(c->diag, "declare one module block per instance for now");
-			}
 			continue;
 		}
 		if (d->mod && d->mod->loaded && !strmap_get(&d->mod->vars, it->name)) {

@@ -24,5 +24,9 @@ struct value;
  * number from 0 to CHECK_MAX_COUNT, or a string that reads as one. stk plan and stk
  * validate (for a literal count) both judge it here. */
 int check_count(struct diag_ctx *diag, const struct span *where, const struct value *v, size_t *n);
+/* A for_each's value v: 0 for a map, a set of strings or an empty list, or -1 after an error
+ * at where. The same judges: stk plan (resources and module calls), and stk validate for a
+ * literal. */
+int check_for_each(struct diag_ctx *diag, const struct span *where, const struct value *v);
 
 #endif

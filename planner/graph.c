@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "common/pieces.h"
+#include "planner/addr.h"
+#include "planner/check.h"
 #include "planner/eval.h"
 
 void graph_init(struct graph *g, struct diag_ctx *diag)
@@ -27,6 +29,9 @@ void graph_release(struct graph *g)
 	for (size_t i = 0; i < buf_count(&g->modules, struct graph_module *); i++) {
 		struct graph_module *m = buf_at(&g->modules, struct graph_module *, i);
 		free(m->path);
+		val_unref(m->count_index);
+		val_unref(m->each_key);
+		val_unref(m->each_value);
 		config_module_release(&m->owned);
 		free(m);
 	}
@@ -146,22 +151,251 @@ static const struct ast_item *body_attr(const struct ast_body *b, const char *na
 	return ast_body_get(b, AST_ATTR, name);
 }
 
+/* A module instance: key is its count index or for_each key (borrowed), NULL for a call
+ * without either, and its path says it: module.web[0], module.web["a"]. */
 static struct graph_module *add_module(struct graph *g, struct graph_module *parent,
-				       const struct ast_item *call, const char *name)
+				       const struct ast_item *call, const char *name, const struct value *key)
 {
 	struct graph_module *m = xcalloc(1, sizeof *m);
+	struct buf path = BUF_INIT;
 
 	m->parent = parent;
 	m->call = call;
 	config_module_init(&m->owned);
-	if (!parent)
-		m->path = xstrdup("");
-	else if (!*parent->path)
-		m->path = xasprintf("module.%s", name);
-	else
-		m->path = xasprintf("%s.module.%s", parent->path, name);
+	if (parent) {
+		if (*parent->path)
+			buf_printf(&path, "%s.", parent->path);
+		buf_printf(&path, "module.%s", name);
+		addr_format_key(key, &path);
+	}
+	m->path = path.len ? buf_detach(&path, NULL) : xstrdup("");
+	buf_release(&path);
 	buf_push(&g->modules, struct graph_module *, m);
 	return m;
+}
+
+const struct ast_item *graph_module_call(const struct graph_module *m, const char *name)
+{
+	for (size_t f = 0; m->cfg && f < config_nfiles(m->cfg); f++) {
+		const struct ast_body *body = &config_file(m->cfg, f)->body;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *b = body->items[i];
+			if (b->kind == AST_BLOCK && !strcmp(b->name, "module") && b->nlabels == 1 &&
+			    !strcmp(b->labels[0].text, name))
+				return b;
+		}
+	}
+	return NULL;
+}
+
+/* ---- count and for_each of module calls ---- */
+
+/*
+ * A module call's count or for_each decides which module instances there are, and so which
+ * nodes the graph has: it is evaluated as the graph is built, before any node is. As in
+ * Terraform it must be known at plan time, so what it may name is what needs no node:
+ * variables (the root's from the plan's values or defaults, a child's from its call),
+ * locals, literals and functions, read straight from the configuration. A resource, data
+ * source or module output is refused.
+ */
+struct pre_eval {
+	struct graph *g;
+	const struct graph_module *m;   /* where the expression is written */
+	const char *what;               /* "count" or "for_each" */
+	int depth;                      /* locals and variables followed, against cycles */
+};
+
+#define PRE_EVAL_DEPTH 64
+
+static struct value *pre_expr(struct pre_eval *pe, const struct graph_module *m, const struct graph_module *inst,
+			      const struct ast_expr *e);
+
+static const struct ast_item *find_decl(const struct graph_module *m, const char *block, const char *name)
+{
+	for (size_t f = 0; f < config_nfiles(m->cfg); f++) {
+		const struct ast_body *body = &config_file(m->cfg, f)->body;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *b = body->items[i];
+			if (b->kind != AST_BLOCK || strcmp(b->name, block))
+				continue;
+			if (!strcmp(block, "locals")) {
+				const struct ast_item *a = body_attr(&b->body, name);
+				if (a)
+					return a;
+			} else if (b->nlabels == 1 && !strcmp(b->labels[0].text, name)) {
+				return b;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* var.NAME of module m, as plan_variable works it out (its validation is left to the plan) */
+static struct value *pre_variable(struct pre_eval *pe, const struct eval_ref *ref)
+{
+	const struct graph_module *m = pe->m;
+	const struct ast_item *b = find_decl(m, "variable", ref->key);
+	const struct ast_item *type, *def, *sens, *arg = NULL;
+	struct value *raw = NULL, *v;
+	struct eval_ctx lit;
+
+	if (!b) {
+		diag_error(pe->g->diag, &ref->span, "'var.%s' is not declared", ref->key);
+		return NULL;
+	}
+	type = body_attr(&b->body, "type");
+	def = body_attr(&b->body, "default");
+	sens = body_attr(&b->body, "sensitive");
+	if (m->call)
+		arg = body_attr(&m->call->body, ref->key);
+	memset(&lit, 0, sizeof lit);
+	lit.diag = pe->g->diag;
+	if (!m->call && pe->g->variables && val_map_get(pe->g->variables, ref->key))
+		raw = val_ref(val_map_get(pe->g->variables, ref->key));
+	else if (arg)
+		raw = pre_expr(pe, m->parent, m, arg->value);
+	else if (def)
+		raw = eval_expr(&lit, def->value);
+	else {
+		diag_error(pe->g->diag, &ref->span, "the %s of a module call needs var.%s, which has no value",
+			   pe->what, ref->key);
+		diag_hint(pe->g->diag, "give it a value (-var, a .stkvars file) or a default");
+		return NULL;
+	}
+	if (!raw)
+		return NULL;
+	if (sens && sens->value->kind == AST_BOOL && sens->value->u.boolean) {
+		v = val_mark(raw, VAL_SENSITIVE);
+		val_unref(raw);
+		raw = v;
+	}
+	if (!type)
+		return raw;
+	char *what = xasprintf("var.%s", ref->key);
+	v = eval_convert(&lit, raw, type->value, &b->labels[0].span, what);
+	free(what);
+	val_unref(raw);
+	return v;
+}
+
+static struct value *pre_resolve(struct eval_ctx *ec, const struct eval_ref *ref)
+{
+	struct pre_eval *pe = ec->planner;
+	const struct ast_item *a;
+
+	if (pe->depth > PRE_EVAL_DEPTH) {
+		diag_error(pe->g->diag, &ref->span, "the %s of a module call refers to itself", pe->what);
+		return NULL;
+	}
+	switch (ref->kind) {
+	case REF_VAR:
+		return pre_variable(pe, ref);
+	case REF_LOCAL:
+		a = find_decl(pe->m, "locals", ref->key);
+		if (!a) {
+			diag_error(pe->g->diag, &ref->span, "'local.%s' is not declared", ref->key);
+			return NULL;
+		}
+		return pre_expr(pe, pe->m, NULL, a->value);
+	case REF_PATH:
+		if (!strcmp(ref->key, "module"))
+			return val_cstring(pe->m->cfg->dir);
+		if (!strcmp(ref->key, "root"))
+			return val_cstring(buf_at(&pe->g->modules, struct graph_module *, 0)->cfg->dir);
+		break;
+	case REF_RESOURCE:
+	case REF_DATA:
+	case REF_MODULE:
+		/* Terraform's rule, and its advice */
+		diag_error(pe->g->diag, &ref->span, "the %s value of a module call depends on %s, which cannot be "
+			   "determined until apply", pe->what, ref->kind == REF_MODULE ? "module outputs" :
+			   ref->kind == REF_DATA ? "a data source" : "resource attributes");
+		diag_hint(pe->g->diag, "compute it from variables, locals and literals, or apply what it "
+			  "depends on first with -target");
+		return NULL;
+	case REF_ITER:
+		diag_error(pe->g->diag, &ref->span, "unknown name '%s'", ref->key);
+		return NULL;
+	default:
+		break;
+	}
+	diag_error(pe->g->diag, &ref->span, "'%s' cannot be used in the %s of a module call", ref->key, pe->what);
+	return NULL;
+}
+
+/* e, written in module m; inst, when e is an argument of the call of that module instance,
+ * gives count.index and each */
+static struct value *pre_expr(struct pre_eval *pe, const struct graph_module *m, const struct graph_module *inst,
+			      const struct ast_expr *e)
+{
+	struct pre_eval inner = { pe->g, m, pe->what, pe->depth + 1 };
+	struct eval_ctx ec;
+
+	memset(&ec, 0, sizeof ec);
+	ec.diag = pe->g->diag;
+	ec.resolve = pre_resolve;
+	ec.planner = &inner;
+	if (inst) {
+		ec.count_index = inst->count_index;
+		ec.each_key = inst->each_key;
+		ec.each_value = inst->each_value;
+	}
+	return eval_expr(&ec, e);
+}
+
+/* The instances of call b in module m, by its count (keys: numbers) or for_each (keys:
+ * strings; vals: each.value) at a: pushed onto keys and vals (struct value *, new
+ * references). 0, or -1 after a diagnostic. */
+static int module_instances(struct graph *g, const struct graph_module *m, const struct ast_item *a,
+			    struct buf *keys, struct buf *vals)
+{
+	struct pre_eval pe = { g, m, a->name, 0 };
+	int count = !strcmp(a->name, "count"), ret = -1;
+	struct value *spec = pre_expr(&pe, m, NULL, a->value);
+
+	if (!spec)
+		return -1;
+	if (spec->marks & VAL_UNKNOWN) {
+		diag_error(g->diag, &a->value->span, "the %s value of a module call depends on values that cannot "
+			   "be determined until apply", a->name);
+		diag_hint(g->diag, "compute it from variables, locals and literals, or apply what it depends on "
+			  "first with -target");
+		goto out;
+	}
+	if (spec->marks & VAL_SENSITIVE) {
+		diag_error(g->diag, &a->value->span, "%s cannot use a sensitive value: instance addresses are "
+			   "shown in every plan", a->name);
+		goto out;
+	}
+	if (count) {
+		size_t n;
+		if (check_count(g->diag, &a->value->span, spec, &n))
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			buf_push(keys, struct value *, val_number((double)i));
+			buf_push(vals, struct value *, (struct value *)NULL);
+		}
+		ret = 0;
+		goto out;
+	}
+	if (check_for_each(g->diag, &a->value->span, spec))
+		goto out;
+	if (spec->kind == VAL_MAP) {
+		for (size_t i = 0; i < spec->u.map.n; i++) {
+			buf_push(keys, struct value *, val_cstring(spec->u.map.items[i].key));
+			buf_push(vals, struct value *, val_ref(spec->u.map.items[i].val));
+		}
+	} else {
+		/* a set of strings: each.key and each.value are the string */
+		for (size_t i = 0; i < spec->u.list.n; i++) {
+			buf_push(keys, struct value *, val_ref(spec->u.list.items[i]));
+			buf_push(vals, struct value *, val_ref(spec->u.list.items[i]));
+		}
+	}
+	ret = 0;
+out:
+	val_unref(spec);
+	return ret;
 }
 
 /* A node made by declare_item: into the graph, or with deferred, onto that list (struct
@@ -177,13 +411,56 @@ static struct graph_node *made(struct graph *g, struct buf *deferred, struct gra
 
 static int declare_module(struct graph *g, struct graph_module *m, int depth);
 
+/* The module instances of call b (source s) in module m: one, or one per count index or
+ * for_each key, each with its own copy of the module's files and its nodes. */
+static int declare_call(struct graph *g, struct graph_module *m, const struct ast_item *b, const char *s,
+			int depth)
+{
+	const struct ast_item *many = body_attr(&b->body, "count");
+	struct buf keys = BUF_INIT, vals = BUF_INIT;   /* struct value * */
+	char *path = config_module_path(m->cfg->dir, s);
+	int ret = 0;
+
+	if (!many)
+		many = body_attr(&b->body, "for_each");
+	if (!many)
+		buf_push(&keys, struct value *, (struct value *)NULL);
+	else if (module_instances(g, m, many, &keys, &vals))
+		ret = -1;
+	for (size_t i = 0; !ret && i < buf_count(&keys, struct value *); i++) {
+		struct value *key = buf_at(&keys, struct value *, i);
+		struct graph_module *child = add_module(g, m, b, b->labels[0].text, key);
+		if (key && key->kind == VAL_NUMBER) {
+			child->count_index = val_ref(key);
+		} else if (key) {
+			child->each_key = val_ref(key);
+			child->each_value = val_ref(buf_at(&vals, struct value *, i));
+		}
+		if (config_load_dir(g->diag, path, &child->owned, 0)) {
+			ret = -1;
+			break;
+		}
+		child->cfg = &child->owned;
+		if (declare_module(g, child, depth + 1))
+			ret = -1;
+	}
+	for (size_t i = 0; i < buf_count(&keys, struct value *); i++) {
+		val_unref(buf_at(&keys, struct value *, i));
+		if (i < buf_count(&vals, struct value *))
+			val_unref(buf_at(&vals, struct value *, i));
+	}
+	buf_release(&keys);
+	buf_release(&vals);
+	free(path);
+	return ret;
+}
+
 /* Declares the nodes of one top-level block b of module m. With deferred (a share of the
  * root's blocks, below), the nodes go onto that list, and the blocks that touch the graph
  * itself (stack, module) are not done: 1 says so. 0 done, -1 after a diagnostic. */
 static int declare_item(struct graph *g, struct graph_module *m, const struct ast_item *b, int depth,
 			struct buf *deferred)
 {
-	const struct config_module *cfg = m->cfg;
 	struct graph_node *n;
 
 	if (b->kind != AST_BLOCK)
@@ -259,29 +536,11 @@ static int declare_item(struct graph *g, struct graph_module *m, const struct as
 		const char *s = src ? ast_static_string(src->value) : NULL;
 		if (!s)
 			return 0;
-		const struct ast_item *many = body_attr(&b->body, "count");
-		if (!many)
-			many = body_attr(&b->body, "for_each");
-		if (many) {
-			diag_error(g->diag, &many->name_span, "%s on a module call is not supported yet",
-				   many->name);
-			diag_hint(g->diag, "declare one module block per instance for now");
-			return -1;
-		}
 		if (depth >= 16) {
 			diag_error(g->diag, &src->value->span, "modules nest more than 16 deep");
 			return -1;
 		}
-		struct graph_module *child = add_module(g, m, b, b->labels[0].text);
-		char *path = config_module_path(cfg->dir, s);
-		if (config_load_dir(g->diag, path, &child->owned, 0)) {
-			free(path);
-			return -1;
-		}
-		free(path);
-		child->cfg = &child->owned;
-		if (declare_module(g, child, depth + 1))
-			return -1;
+		return declare_call(g, m, b, s, depth);
 	}
 	return 0;
 }
@@ -448,11 +707,11 @@ static void on_ref(void *arg, const struct eval_ref *ref)
 				add_edge(ec->g, ec->from, i, &ref->span);
 			free(addr);
 		} else {
-			size_t plen = strlen(prefix);
+			/* every instance's outputs: module.web[0].url is module.web, then [0].url */
 			for (size_t i = 0; i < graph_count(ec->g); i++) {
 				struct graph_node *n = graph_node(ec->g, i);
-				if (n->kind == GN_OUTPUT && !strncmp(n->addr, prefix, plen) &&
-				    !strncmp(n->addr + plen, "output.", 7))
+				if (n->kind == GN_OUTPUT && n->mod->parent == ec->mod &&
+				    !strcmp(n->mod->call->labels[0].text, name))
 					add_edge(ec->g, ec->from, i, &ref->span);
 			}
 		}
@@ -670,7 +929,7 @@ static void *edges_share_run(void *arg)
 
 int graph_build(struct graph *g, const struct config_module *root)
 {
-	struct graph_module *m = add_module(g, NULL, NULL, NULL);
+	struct graph_module *m = add_module(g, NULL, NULL, NULL, NULL);
 	struct edges_share sh[GRAPH_SHARES_MAX];
 	struct graph_walk gw;
 	size_t n, ns;

@@ -17,11 +17,15 @@ enum graph_kind {
 };
 
 struct graph_module {
-	char *path;                       /* "" for the root, "module.web", "module.web.module.db" */
+	char *path;                       /* "" for the root, "module.web", "module.web[0]",
+					     "module.web[\"a\"].module.db" */
 	const struct config_module *cfg;
 	struct graph_module *parent;
 	const struct ast_item *call;      /* the module block in the parent, NULL for the root */
 	struct config_module owned;       /* a child module's files, loaded by the graph */
+	/* an instance of a call with count (count_index) or for_each (each_key, each_value),
+	 * which the call's arguments see; NULL otherwise. Owned. */
+	struct value *count_index, *each_key, *each_value;
 };
 
 struct graph_edge {
@@ -56,6 +60,10 @@ struct graph {
 	size_t *order;                    /* a topological order, dependencies first */
 	const struct ast_expr *stack_tags;/* the root stack block's tags, which stack.tags names */
 	const struct ast_item *stack;     /* the root module's stack block, or NULL */
+	/* the root variables' values given to the plan (plan_opts.variables), for the count and
+	 * for_each of module calls, which are evaluated as the graph is built; borrowed, NULL
+	 * when there are none */
+	const struct value *variables;
 };
 
 void graph_init(struct graph *g, struct diag_ctx *diag);
@@ -65,6 +73,9 @@ void graph_release(struct graph *g);
  * them one per dependency cycle, printed as a path of addresses with the references that
  * make each edge. */
 int graph_build(struct graph *g, const struct config_module *root);
+
+/* The module block named name that module m declares, or NULL. */
+const struct ast_item *graph_module_call(const struct graph_module *m, const char *name);
 
 size_t graph_count(const struct graph *g);
 struct graph_node *graph_node(const struct graph *g, size_t i);

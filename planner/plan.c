@@ -129,6 +129,50 @@ fail:
 	return NULL;
 }
 
+/* module.web, where web has count or for_each: a list (count) or a map (for_each) of each
+ * instance's outputs, in the order the graph made the instances (by index, by key). */
+static struct value *module_instances(struct planner *pl, const struct graph_module *m, const struct ast_item *call)
+{
+	struct buf items = BUF_INIT;  /* struct value * or struct val_pair */
+	int each = body_attr(&call->body, "count") == NULL;
+	struct value *r = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < buf_count(&pl->g.modules, struct graph_module *); i++) {
+		const struct graph_module *c = buf_at(&pl->g.modules, struct graph_module *, i);
+		if (c->parent != m || c->call != call)
+			continue;
+		char *prefix = xasprintf("%s.", c->path);
+		struct value *v = module_outputs(pl, prefix);
+		free(prefix);
+		if (!v)
+			goto out;
+		if (each) {
+			struct val_pair p = { xstrndup(c->each_key->u.str.s, c->each_key->u.str.len), v };
+			buf_push(&items, struct val_pair, p);
+		} else {
+			buf_push(&items, struct value *, v);
+		}
+		n++;
+	}
+	if (each)
+		r = val_map_take((struct val_pair *)(void *)items.data, n);
+	else
+		r = val_list_take((struct value **)(void *)items.data, n);
+	n = 0;
+out:
+	for (size_t i = 0; i < n; i++) {
+		if (each) {
+			free(buf_at(&items, struct val_pair, i).key);
+			val_unref(buf_at(&items, struct val_pair, i).val);
+		} else {
+			val_unref(buf_at(&items, struct value *, i));
+		}
+	}
+	buf_release(&items);
+	return r;
+}
+
 static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 {
 	struct planner *pl = ec->planner;
@@ -147,11 +191,22 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 		const char *dot = strchr(ref->key, '.');
 		char *name = dot ? xstrndup(ref->key, (size_t)(dot - ref->key)) : xstrdup(ref->key);
 		char *prefix = *m->path ? xasprintf("%s.module.%s.", m->path, name) : xasprintf("module.%s.", name);
-		if (dot) {
+		const struct ast_item *call = graph_module_call(m, name);
+		int many = call && (body_attr(&call->body, "count") || body_attr(&call->body, "for_each"));
+		if (dot && many) {
+			/* module.web.url where web has count: Terraform's error too */
+			diag_error(pl->diag, &ref->span, "module.%s has %s; pick an instance first", name,
+				   body_attr(&call->body, "count") ? "count" : "for_each");
+			diag_hint(pl->diag, body_attr(&call->body, "count") ? "write module.%s[0].%s or module.%s[*].%s" :
+				  "write module.%s[\"KEY\"].%s or use a for expression", name, dot + 1, name, dot + 1);
+			r = NULL;
+		} else if (dot) {
 			char *addr = xasprintf("%soutput.%s", prefix, dot + 1);
 			struct graph_node *n = graph_find(&pl->g, addr);
 			free(addr);
 			r = node_value(pl, n, ref);
+		} else if (many) {
+			r = module_instances(pl, m, call);
 		} else {
 			r = module_outputs(pl, prefix);
 		}
@@ -1120,13 +1175,8 @@ static struct value *plan_resource(struct planner *pl, struct graph_node *n)
 		goto out;
 	}
 	/* for_each: a map, or a set of strings */
-	if (spec->kind != VAL_MAP && spec->kind != VAL_SET && !(spec->kind == VAL_LIST && spec->u.list.n == 0)) {
-		diag_error(pl->diag, &fe->value->span, "for_each takes a map or a set of strings, not a %s",
-			   val_kind_name((enum val_kind)spec->kind));
-		if (spec->kind == VAL_LIST)
-			diag_hint(pl->diag, "convert a list with toset(...)");
+	if (check_for_each(pl->diag, &fe->value->span, spec))
 		goto out;
-	}
 	{
 		size_t k = spec->kind == VAL_MAP ? spec->u.map.n : spec->u.list.n;
 		struct val_pair *pairs = xcalloc(k ? k : 1, sizeof *pairs);
@@ -1137,17 +1187,9 @@ static struct value *plan_resource(struct planner *pl, struct graph_node *n)
 				kv = val_cstring(spec->u.map.items[i].key);
 				vv = val_ref(spec->u.map.items[i].val);
 			} else {
-				struct value *e = spec->u.list.items[i];
-				if (e->kind != VAL_STRING) {
-					diag_error(pl->diag, &fe->value->span, "for_each over a set needs strings, and this set holds a %s",
-						   val_kind_name((enum val_kind)e->kind));
-					ok = 0;
-					pairs[i].key = xstrdup("");
-					pairs[i].val = val_null();
-					continue;
-				}
-				kv = val_ref(e);
-				vv = val_ref(e);
+				/* a set of strings (check_for_each) */
+				kv = val_ref(spec->u.list.items[i]);
+				vv = val_ref(spec->u.list.items[i]);
 			}
 			ec.each_key = kv;
 			ec.each_value = vv;
@@ -1226,6 +1268,10 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 				return NULL;
 		}
 	} else if (!is_root && n->expr) {
+		/* the call's arguments see the instance's count.index and each */
+		ec.count_index = n->mod->count_index;
+		ec.each_key = n->mod->each_key;
+		ec.each_value = n->mod->each_value;
 		raw = eval_expr(&ec, n->expr);
 		if (!raw)
 			return NULL;
@@ -1379,6 +1425,25 @@ struct value *planner_node(struct planner *pl, struct graph_node *n)
 	return NULL;
 }
 
+/* The resource of an instance's address: module.web[1].host.file.a[0] -> module.web[1].host.file.a
+ * (a module instance's key is not the resource's). */
+static char *resource_of(const char *addr)
+{
+	struct addr a;
+	struct buf out = BUF_INIT;
+
+	addr_init(&a);
+	if (addr_parse(&a, addr, NULL)) {
+		const char *br = strchr(addr, '[');
+		return br ? xstrndup(addr, (size_t)(br - addr)) : xstrdup(addr);
+	}
+	val_unref(a.key);
+	a.key = NULL;
+	addr_format(&a, &out);
+	addr_release(&a);
+	return buf_detach(&out, NULL);
+}
+
 /* Instances in the state that the configuration no longer has are destroyed. */
 static void plan_orphans(struct planner *pl)
 {
@@ -1387,9 +1452,8 @@ static void plan_orphans(struct planner *pl)
 		if (pl->prior_seen[i])
 			continue;
 		struct plan_change *c = xcalloc(1, sizeof *c);
-		const char *br = strchr(pr->addr, '[');
 		c->addr = xstrdup(pr->addr);
-		c->resource = br ? xstrndup(pr->addr, (size_t)(br - pr->addr)) : xstrdup(pr->addr);
+		c->resource = resource_of(pr->addr);
 		c->type = xstrdup(pr->type);
 		c->provider = xstrndup(pr->type, strcspn(pr->type, "."));
 		c->data = pr->data;
@@ -1657,6 +1721,7 @@ int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config
 	strmap_init(&pl->replace);
 	planner_scratch_init(&pl->scratch);
 	graph_init(&pl->g, diag);
+	pl->g.variables = opts->variables;
 	planner_set_priors(pl, prior, nprior);
 	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++)
 		strmap_put(&pl->replace, opts->replaces[i], (void *)1);

@@ -577,4 +577,107 @@ in_w plan -destroy -detailed-exitcode
 t_expect_status 0
 t_end
 
+# module calls with count and for_each: each instance's files under its own address
+workdir <<'EOF'
+variable copies { default = 2 }
+
+module copy {
+  source = "./modules/note"
+  count  = var.copies
+  name   = "copy-${count.index}"
+}
+
+module per {
+  source   = "./modules/note"
+  for_each = { a = "alpha", b = "beta" }
+  name     = "per-${each.key}"
+  text     = each.value
+}
+
+output copy_names { value = module.copy[*].filename }
+output per_b { value = module.per["b"].filename }
+EOF
+mkdir -p "$W/modules/note"
+cat >"$W/modules/note/main.stk" <<'EOF'
+variable name { type = string }
+variable text { default = "note" }
+
+resource host.file this {
+  filename = "${var.name}.txt"
+  content  = "${var.text}\n"
+}
+
+output filename { value = host.file.this.filename }
+EOF
+
+t_begin "module calls with count and for_each apply one instance of the module per index and key"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out 'module.copy[1].host.file.this: Creation complete after'
+t_expect_has out 'module.per["b"].host.file.this: Creation complete after'
+t_expect_has out "Apply complete! Resources: 4 added, 0 changed, 0 destroyed."
+t_expect_has out 'copy_names = ['
+t_expect_has out '"copy-1.txt"'
+t_expect_has out '"per-b.txt"'
+for f in copy-0 copy-1 per-a per-b; do
+	[ -f "$W/$f.txt" ] || t_why "$f.txt was not written"
+done
+[ "$(cat "$W/per-a.txt" 2>/dev/null)" = alpha ] || t_why "per-a.txt does not hold each.value"
+grep -q '"module": "module.copy\[1\]"' "$W/stk.state" || t_why "the state has no module.copy[1]"
+grep -q '"module": "module.per\[\\"a\\"\]"' "$W/stk.state" || t_why "the state has no module.per[\"a\"]"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "state list, show and -target take module instance addresses"
+in_w state list
+t_expect_status 0
+t_expect_has out 'module.copy[0].host.file.this'
+t_expect_has out 'module.per["a"].host.file.this'
+in_w state show 'module.per["b"].host.file.this'
+t_expect_status 0
+t_expect_has out 'per-b.txt'
+rm -f "$W/copy-0.txt" "$W/per-a.txt"
+in_w plan -target 'module.copy[0]'
+t_expect_status 0
+t_expect_has out 'module.copy[0].host.file.this will be created'
+t_expect_lacks out 'module.per["a"].host.file.this will be created'
+in_w apply -auto-approve -target module.per
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+[ -f "$W/per-a.txt" ] || t_why "-target module.per did not write per-a.txt back"
+[ -f "$W/copy-0.txt" ] && t_why "-target module.per wrote copy-0.txt"
+in_w apply -auto-approve
+t_expect_status 0
+t_end
+
+t_begin "count 2 -> 1 on a module call destroys the second instance's objects, then no changes"
+in_w apply -auto-approve -var copies=1
+t_expect_status 0
+t_expect_has out 'module.copy[1].host.file.this: Destruction complete'
+t_expect_has out "Apply complete! Resources: 0 added, 0 changed, 1 destroyed."
+[ -f "$W/copy-1.txt" ] && t_why "copy-1.txt is still there"
+[ -f "$W/copy-0.txt" ] || t_why "copy-0.txt is gone"
+grep -q 'module.copy\[1\]' "$W/stk.state" && t_why "the state still has module.copy[1]"
+in_w plan -detailed-exitcode -var copies=1
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "state mv moves a module instance's object to another instance's address"
+in_w state mv 'module.copy[0].host.file.this' 'module.copy[3].host.file.this'
+t_expect_status 0
+in_w state list
+t_expect_has out 'module.copy[3].host.file.this'
+in_w plan -var copies=1
+t_expect_has out 'module.copy[3].host.file.this will be destroyed'
+t_expect_has out 'module.copy[0].host.file.this will be created'
+in_w state mv 'module.copy[3].host.file.this' 'module.copy[0].host.file.this'
+t_expect_status 0
+in_w destroy -auto-approve -var copies=1
+t_expect_status 0
+t_expect_has out "Destroy complete! Resources: 3 destroyed."
+t_end
+
 t_summary
