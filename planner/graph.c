@@ -238,6 +238,7 @@ static struct value *pre_variable(struct pre_eval *pe, const struct eval_ref *re
 	const struct ast_item *type, *def, *sens, *arg = NULL;
 	struct value *raw = NULL, *v;
 	struct eval_ctx lit;
+	int given;
 
 	if (!b) {
 		diag_error(pe->g->diag, &ref->span, "'var.%s' is not declared", ref->key);
@@ -250,13 +251,14 @@ static struct value *pre_variable(struct pre_eval *pe, const struct eval_ref *re
 		arg = body_attr(&m->call->body, ref->key);
 	memset(&lit, 0, sizeof lit);
 	lit.diag = pe->g->diag;
-	if (!m->call && pe->g->variables && val_map_get(pe->g->variables, ref->key))
-		raw = val_ref(val_map_get(pe->g->variables, ref->key));
-	else if (arg)
+	if (!m->call && pe->g->given && (given = pe->g->given(pe->g->given_arg, b, &raw)) != 0) {
+		if (given < 0)
+			return NULL;
+	} else if (arg) {
 		raw = pre_expr(pe, m->parent, m, arg->value);
-	else if (def)
+	} else if (def) {
 		raw = eval_expr(&lit, def->value);
-	else {
+	} else {
 		diag_error(pe->g->diag, &ref->span, "the %s of a module call needs var.%s, which has no value",
 			   pe->what, ref->key);
 		diag_hint(pe->g->diag, "give it a value (-var, a .stkvars file) or a default");

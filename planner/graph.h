@@ -60,10 +60,12 @@ struct graph {
 	size_t *order;                    /* a topological order, dependencies first */
 	const struct ast_expr *stack_tags;/* the root stack block's tags, which stack.tags names */
 	const struct ast_item *stack;     /* the root module's stack block, or NULL */
-	/* the root variables' values given to the plan (plan_opts.variables), for the count and
-	 * for_each of module calls, which are evaluated as the graph is built; borrowed, NULL
-	 * when there are none */
-	const struct value *variables;
+	/* for the count and for_each of module calls, evaluated as the graph is built: the value
+	 * given to the plan for the root variable that decl declares, as the planner reads it
+	 * (1 with a new reference in *out, 0 for none given, -1 after an error). NULL (stk
+	 * graph): none is given, defaults are used. */
+	int (*given)(void *arg, const struct ast_item *decl, struct value **out);
+	void *given_arg;
 };
 
 void graph_init(struct graph *g, struct diag_ctx *diag);

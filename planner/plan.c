@@ -1214,6 +1214,68 @@ out:
 	return r;
 }
 
+/* A root variable's value given to the plan (-var, -var-file, .stkvars, STK_VAR_NAME): 1 with
+ * a new reference in *out, 0 when none is given, -1 after an error. Asked by plan_variable,
+ * and by the graph (graph.given) for the count and for_each of module calls. */
+static int given_variable(struct planner *pl, const struct ast_item *b, struct value **out)
+{
+	const char *vname = b->labels[0].text;
+	const struct ast_item *type = body_attr(&b->body, "type");
+	const struct ast_item *sens = body_attr(&b->body, "sensitive");
+	const struct span *where = &b->labels[0].span;
+	struct value *raw = pl->opts->variables ? val_map_get(pl->opts->variables, vname) : NULL;
+
+	if (!raw)
+		return 0;
+	raw = val_ref(raw);
+	/* -var name=text: text for a simple type, converted by it; an expression for a list,
+	 * map or object type, as in Terraform */
+	struct value *origin = pl->opts->raw_variables ? val_map_get(pl->opts->raw_variables, vname) : NULL;
+	if (origin && origin->kind == VAL_NUMBER && origin->u.n != VARS_FILE && type &&
+	    type->value->kind == AST_CALL && raw->kind == VAL_STRING) {
+		char *text = xasprintf("v = %s\n", raw->u.str.s);
+		char *name = xasprintf("<value of -var %s>", vname);
+		int secret = sens && sens->value->kind == AST_BOOL && sens->value->u.boolean;
+		/* the messages about a sensitive value's text would quote it: they are
+		 * dropped, and one that does not is given instead */
+		struct diag_ctx own, *d = pl->diag;
+		if (secret) {
+			diag_init(&own);
+			d = &own;
+		}
+		struct source *src = diag_add_source(d, name, text, strlen(text));
+		struct ast_file *f = parse_source(d, src, 0);
+		struct eval_ctx lit;
+		memset(&lit, 0, sizeof lit);
+		lit.diag = d;
+		val_unref(raw);
+		raw = f->body.n == 1 && f->body.items[0]->kind == AST_ATTR && !d->errors ?
+		      eval_expr(&lit, f->body.items[0]->value) : NULL;
+		ast_file_free(f);
+		free(name);
+		if (secret && (own.errors || !raw)) {
+			diag_error(pl->diag, where, "the value of -var %s is not a valid expression "
+				   "(the messages about it are not shown: var.%s is sensitive)",
+				   vname, vname);
+			diag_hint(pl->diag, "a list or a map is written as in a .stk file: "
+				  "-var '%s=[\"a\", \"b\"]'", vname);
+			val_unref(raw);
+			raw = NULL;
+		}
+		if (secret)
+			diag_release(&own);
+		if (!raw)
+			return -1;
+	}
+	*out = raw;
+	return 1;
+}
+
+static int graph_given(void *arg, const struct ast_item *decl, struct value **out)
+{
+	return given_variable(arg, decl, out);
+}
+
 static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 {
 	const struct ast_item *b = n->item;
@@ -1223,50 +1285,12 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 	struct eval_ctx ec;
 	struct value *raw = NULL, *v = NULL;
 	const struct span *where = &b->labels[0].span;
-	int is_root = n->mod->call == NULL;
+	int is_root = n->mod->call == NULL, given;
 
 	eval_init(pl, &ec, n);
-	if (is_root && pl->opts->variables && (raw = val_map_get(pl->opts->variables, n->name))) {
-		raw = val_ref(raw);
-		/* -var name=text: text for a simple type, converted by it; an expression for a list,
-		 * map or object type, as in Terraform */
-		struct value *origin = pl->opts->raw_variables ? val_map_get(pl->opts->raw_variables, n->name) : NULL;
-		if (origin && origin->kind == VAL_NUMBER && origin->u.n != VARS_FILE && type &&
-		    type->value->kind == AST_CALL && raw->kind == VAL_STRING) {
-			char *text = xasprintf("v = %s\n", raw->u.str.s);
-			char *name = xasprintf("<value of -var %s>", n->name);
-			int secret = sens && sens->value->kind == AST_BOOL && sens->value->u.boolean;
-			/* the messages about a sensitive value's text would quote it: they are
-			 * dropped, and one that does not is given instead */
-			struct diag_ctx own, *d = pl->diag;
-			if (secret) {
-				diag_init(&own);
-				d = &own;
-			}
-			struct source *src = diag_add_source(d, name, text, strlen(text));
-			struct ast_file *f = parse_source(d, src, 0);
-			struct eval_ctx lit;
-			memset(&lit, 0, sizeof lit);
-			lit.diag = d;
-			val_unref(raw);
-			raw = f->body.n == 1 && f->body.items[0]->kind == AST_ATTR && !d->errors ?
-			      eval_expr(&lit, f->body.items[0]->value) : NULL;
-			ast_file_free(f);
-			free(name);
-			if (secret && (own.errors || !raw)) {
-				diag_error(pl->diag, where, "the value of -var %s is not a valid expression "
-					   "(the messages about it are not shown: var.%s is sensitive)",
-					   n->name, n->name);
-				diag_hint(pl->diag, "a list or a map is written as in a .stk file: "
-					  "-var '%s=[\"a\", \"b\"]'", n->name);
-				val_unref(raw);
-				raw = NULL;
-			}
-			if (secret)
-				diag_release(&own);
-			if (!raw)
-				return NULL;
-		}
+	if (is_root && (given = given_variable(pl, b, &raw)) != 0) {
+		if (given < 0)
+			return NULL;
 	} else if (!is_root && n->expr) {
 		/* the call's arguments see the instance's count.index and each */
 		ec.count_index = n->mod->count_index;
@@ -1721,7 +1745,8 @@ int planner_setup(struct planner *pl, struct diag_ctx *diag, const struct config
 	strmap_init(&pl->replace);
 	planner_scratch_init(&pl->scratch);
 	graph_init(&pl->g, diag);
-	pl->g.variables = opts->variables;
+	pl->g.given = graph_given;
+	pl->g.given_arg = pl;
 	planner_set_priors(pl, prior, nprior);
 	for (size_t i = 0; opts->replaces && opts->replaces[i]; i++)
 		strmap_put(&pl->replace, opts->replaces[i], (void *)1);

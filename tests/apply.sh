@@ -680,4 +680,32 @@ t_expect_status 0
 t_expect_has out "Destroy complete! Resources: 3 destroyed."
 t_end
 
+t_begin "a call that gains count moves nothing by itself; state mv to the instance address keeps the object"
+cat >"$W/main.stk" <<'EOF'
+module solo {
+  source = "./modules/note"
+  name   = "solo"
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+cat >"$W/main.stk" <<'EOF'
+module solo {
+  source = "./modules/note"
+  count  = 1
+  name   = "solo"
+}
+EOF
+in_w plan
+t_expect_has out 'module.solo[0].host.file.this will be created'
+t_expect_has out 'module.solo.host.file.this will be destroyed'
+in_w state mv module.solo.host.file.this 'module.solo[0].host.file.this'
+t_expect_status 0
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_w destroy -auto-approve
+t_expect_status 0
+t_end
+
 t_summary
