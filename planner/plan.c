@@ -191,19 +191,33 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 		const char *dot = strchr(ref->key, '.');
 		char *name = dot ? xstrndup(ref->key, (size_t)(dot - ref->key)) : xstrdup(ref->key);
 		char *prefix = *m->path ? xasprintf("%s.module.%s.", m->path, name) : xasprintf("module.%s.", name);
-		const struct ast_item *call = graph_module_call(m, name);
-		int many = call && (body_attr(&call->body, "count") || body_attr(&call->body, "for_each"));
-		if (dot && many) {
+		const struct ast_item *call = NULL;
+		struct graph_node *n = NULL;
+		if (dot) {
+			char *addr = xasprintf("%soutput.%s", prefix, dot + 1);
+			n = graph_find(&pl->g, addr);
+			free(addr);
+		} else {
+			/* the call, from its instances; read from the configuration only when it has
+			 * none (count = 0), as every reference to a module comes here */
+			for (size_t i = 0; !call && i < buf_count(&pl->g.modules, struct graph_module *); i++) {
+				const struct graph_module *c = buf_at(&pl->g.modules, struct graph_module *, i);
+				if (c->parent == m && !strcmp(c->call->labels[0].text, name))
+					call = c->call;
+			}
+		}
+		if (!n && !call)
+			call = graph_module_call(m, name);
+		const struct ast_item *count = call ? body_attr(&call->body, "count") : NULL;
+		int many = count || (call && body_attr(&call->body, "for_each"));
+		if (dot && !n && many) {
 			/* module.web.url where web has count: Terraform's error too */
 			diag_error(pl->diag, &ref->span, "module.%s has %s; pick an instance first", name,
-				   body_attr(&call->body, "count") ? "count" : "for_each");
-			diag_hint(pl->diag, body_attr(&call->body, "count") ? "write module.%s[0].%s or module.%s[*].%s" :
+				   count ? "count" : "for_each");
+			diag_hint(pl->diag, count ? "write module.%s[0].%s or module.%s[*].%s" :
 				  "write module.%s[\"KEY\"].%s or use a for expression", name, dot + 1, name, dot + 1);
 			r = NULL;
 		} else if (dot) {
-			char *addr = xasprintf("%soutput.%s", prefix, dot + 1);
-			struct graph_node *n = graph_find(&pl->g, addr);
-			free(addr);
 			r = node_value(pl, n, ref);
 		} else if (many) {
 			r = module_instances(pl, m, call);
