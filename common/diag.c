@@ -304,6 +304,18 @@ static int diag_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+static int same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Two diagnostics that would print the same (diag_cmp has found them at one place). */
+static int diag_same(const struct diag *a, const struct diag *b)
+{
+	return a->severity == b->severity && a->span.end == b->span.end && same_text(a->message, b->message) &&
+	       same_text(a->hint, b->hint);
+}
+
 void diag_sort(struct diag_ctx *ctx)
 {
 	size_t n = buf_count(&ctx->diags, struct diag);
@@ -319,6 +331,21 @@ void diag_sort(struct diag_ctx *ctx)
 		}
 		d[j] = x;
 	}
+	/* the same words at the same place again (a module called twice, or per instance, has
+	 * its mistakes found once for each) say nothing more: only the first is kept */
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = kept;
+		while (j > 0 && diag_cmp(&d[j - 1], &d[i]) == 0 && !diag_same(&d[j - 1], &d[i]))
+			j--;
+		if (j > 0 && diag_cmp(&d[j - 1], &d[i]) == 0) {
+			free(d[i].message);
+			free(d[i].hint);
+			continue;
+		}
+		d[kept++] = d[i];
+	}
+	ctx->diags.len = kept * sizeof *d;
 }
 
 static const char *sev_name(enum diag_severity s)

@@ -105,7 +105,8 @@ void diag_forget_secrets(void);
 #define diag_warning(ctx, span, ...) diag_add((ctx), DIAG_WARNING, (span), __VA_ARGS__)
 #define diag_note(ctx, span, ...) diag_add((ctx), DIAG_NOTE, (span), __VA_ARGS__)
 
-/* Sorts diagnostics by file, then position (stable), so output follows the source. */
+/* Sorts diagnostics by file, then position (stable), so output follows the source, and drops
+ * one that would print the same as one before it (the counts stay as they were). */
 void diag_sort(struct diag_ctx *ctx);
 /* Writes every diagnostic: "file:line:col: error: message", the source line, a ^~~ underline. */
 void diag_print(const struct diag_ctx *ctx, FILE *out, int color);
