@@ -10,6 +10,7 @@
 #include "stdlib/functions.h"
 
 #include <crypt.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <yaml.h>
 #include <zlib.h>
 
 #include <unicase.h>
@@ -1923,6 +1925,936 @@ static struct value *f_jsondecode(struct func_call *fc, struct value **args, siz
 	json_decref(j);
 out:
 	buf_release(&tmp);
+	return r;
+}
+
+/* ---- YAML (go-cty-yaml's rules, as Terraform's yamldecode and yamlencode have them) ----
+ * libyaml reads and writes the syntax; go-cty-yaml is a port of it, so its events, marks,
+ * messages and output are libyaml's. What is go-cty-yaml's own is here: how a plain scalar
+ * resolves (YAML 1.1 booleans and nulls, YAML 1.2 ints and floats, timestamps), anchors and
+ * merge keys, and which events become which values. */
+
+#define YAML_TAG_STR "tag:yaml.org,2002:str"
+#define YAML_TAG_BOOL "tag:yaml.org,2002:bool"
+#define YAML_TAG_INT "tag:yaml.org,2002:int"
+#define YAML_TAG_FLOAT "tag:yaml.org,2002:float"
+#define YAML_TAG_NULL "tag:yaml.org,2002:null"
+#define YAML_TAG_TIMESTAMP "tag:yaml.org,2002:timestamp"
+#define YAML_TAG_BINARY "tag:yaml.org,2002:binary"
+#define YAML_TAG_MERGE "tag:yaml.org,2002:merge"
+#define YAML_TAG_MAP "tag:yaml.org,2002:map"
+#define YAML_TAG_SEQ "tag:yaml.org,2002:seq"
+
+/* !!binary scalars are checked with base64decode's decoder, further down */
+static long b64_decode(const char *s, size_t n, struct buf *out);
+
+/* Nesting deeper than this is refused: the decoder recurses once per level. */
+#define YAML_MAX_DEPTH 1000
+/* Values (scalars, mappings, sequences) that aliases may expand a document to. Aliases share
+ * the value they name, but whatever walks the result later (yamlencode, a comparison, the
+ * plan) walks every copy: a few hundred bytes of nested aliases would be billions. */
+#define YAML_MAX_WEIGHT 1000000
+
+/* The scalars go-cty-yaml looks up by their text (its resolveMap): 1 true, 0 false, 2 null,
+ * 3 +Inf, 4 -Inf; -1 for anything else. */
+static int yaml_lookup(const char *s)
+{
+	static const struct { const char *text; int what; } words[] = {
+		{ "y", 1 }, { "Y", 1 }, { "yes", 1 }, { "Yes", 1 }, { "YES", 1 },
+		{ "true", 1 }, { "True", 1 }, { "TRUE", 1 }, { "on", 1 }, { "On", 1 }, { "ON", 1 },
+		{ "n", 0 }, { "N", 0 }, { "no", 0 }, { "No", 0 }, { "NO", 0 },
+		{ "false", 0 }, { "False", 0 }, { "FALSE", 0 }, { "off", 0 }, { "Off", 0 },
+		{ "OFF", 0 },
+		{ "", 2 }, { "~", 2 }, { "null", 2 }, { "Null", 2 }, { "NULL", 2 },
+		{ ".inf", 3 }, { ".Inf", 3 }, { ".INF", 3 }, { "+.inf", 3 }, { "+.Inf", 3 },
+		{ "+.INF", 3 }, { "-.inf", 4 }, { "-.Inf", 4 }, { "-.INF", 4 },
+	};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (!strcmp(s, words[i].text))
+			return words[i].what;
+	return -1;
+}
+
+static struct value *yaml_word_value(int what)
+{
+	switch (what) {
+	case 0: return val_bool(0);
+	case 1: return val_bool(1);
+	case 3: return val_number(INFINITY);
+	case 4: return val_number(-INFINITY);
+	default: return val_null();
+	}
+}
+
+static size_t yaml_digits(const char *s, const char *set)
+{
+	size_t i = 0;
+
+	while (s[i] && strchr(set, s[i]))
+		i++;
+	return i;
+}
+
+/* The YAML 1.2 core schema's integer, which go-cty-yaml (since 1.1) matches a plain scalar
+ * against exactly: [-+]?[0-9]+, 0o[0-7]+ or 0x[0-9a-fA-F]+; no "_", no sign before a base. */
+static int yaml_is_int(const char *s)
+{
+	size_t k;
+
+	if (s[0] == '0' && s[1] == 'o' && (k = yaml_digits(s + 2, "01234567")) && !s[2 + k])
+		return 1;
+	if (s[0] == '0' && s[1] == 'x' &&
+	    (k = yaml_digits(s + 2, "0123456789abcdefABCDEF")) && !s[2 + k])
+		return 1;
+	if (*s == '-' || *s == '+')
+		s++;
+	return (k = yaml_digits(s, "0123456789")) && !s[k];
+}
+
+/* Its float literal, which is also the syntax of a decimal number (cty.ParseNumberVal's, but
+ * for "Inf", taken apart): [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static int yaml_is_float(const char *s)
+{
+	size_t k;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	if (*s == '.') {
+		if (!(k = yaml_digits(s + 1, "0123456789")))
+			return 0;
+		s += 1 + k;
+	} else {
+		if (!(k = yaml_digits(s, "0123456789")))
+			return 0;
+		s += k;
+		if (*s == '.')
+			s += 1 + yaml_digits(s + 1, "0123456789");
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '-' || *s == '+')
+			s++;
+		if (!(k = yaml_digits(s, "0123456789")))
+			return 0;
+		s += k;
+	}
+	return !*s;
+}
+
+/* cty.ParseNumberVal: a decimal number, or an infinity as big.ParseFloat spells it. A number
+ * past the double range is not one here (stk's numbers are doubles). */
+static int yaml_decimal(const char *s, double *out)
+{
+	const char *t = s + (*s == '-' || *s == '+');
+
+	if (!strcmp(t, "Inf") || !strcmp(t, "inf")) {
+		*out = *s == '-' ? -INFINITY : INFINITY;
+		return 0;
+	}
+	if (!yaml_is_float(s))
+		return -1;
+	errno = 0;
+	*out = strtod(s, NULL);
+	return errno == ERANGE && isinf(*out) ? -1 : 0;
+}
+
+/* strconv.ParseInt(s, 0, 64), then ParseUint: an optional sign, then 0x, 0o, 0b or a leading
+ * 0 (octal) as the base, else decimal; in range of an int64 or (unsigned) a uint64. */
+static int yaml_go_int(const char *s, double *out)
+{
+	int neg = 0, sign = 0, base = 10;
+	uint64_t v = 0, limit;
+	size_t i = 0;
+
+	if (s[i] == '-' || s[i] == '+')
+		neg = s[i++] == '-', sign = 1;
+	if (s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X'))
+		base = 16, i += 2;
+	else if (s[i] == '0' && (s[i + 1] == 'o' || s[i + 1] == 'O'))
+		base = 8, i += 2;
+	else if (s[i] == '0' && (s[i + 1] == 'b' || s[i + 1] == 'B'))
+		base = 2, i += 2;
+	else if (s[i] == '0' && s[i + 1])
+		base = 8, i += 1;
+	if (!s[i])
+		return -1;
+	limit = sign ? (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX) : UINT64_MAX;
+	for (; s[i]; i++) {
+		int d;
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			return -1;
+		if (d >= base || v > (limit - (uint64_t)d) / (uint64_t)base)
+			return -1;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	*out = neg ? -(double)v : (double)v;
+	return 0;
+}
+
+/* Go's getnum(s, false): one or two digits. */
+static int yaml_ts_num(const char **s, int *out)
+{
+	const char *p = *s;
+
+	if (!(*p >= '0' && *p <= '9'))
+		return -1;
+	*out = *p++ - '0';
+	if (*p >= '0' && *p <= '9')
+		*out = *out * 10 + (*p++ - '0');
+	*s = p;
+	return 0;
+}
+
+/* go-cty-yaml's timestamps: time.Parse with "2006-1-2T15:4:5.999999999Z07:00" (t or T),
+ * "2006-1-2 15:4:5.999999999" (UTC) or "2006-1-2", written back as RFC 3339 (Go's
+ * time.RFC3339: whole seconds, Z for a zero offset). Returns -1 when s is none of them. */
+static int yaml_timestamp(const char *s, struct buf *out)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int year, mon, day, hh = 0, mm = 0, ss = 0, off = 0, leap, oh, om;
+	const char *p = s;
+
+	for (int i = 0; i < 4; i++)
+		if (!(p[i] >= '0' && p[i] <= '9'))
+			return -1;
+	if (p[4] != '-')
+		return -1;
+	year = atoi(p);
+	p += 5;
+	if (yaml_ts_num(&p, &mon) || mon < 1 || mon > 12 || *p++ != '-' || yaml_ts_num(&p, &day))
+		return -1;
+	leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	if (day < 1 || day > mdays[mon - 1] + (mon == 2 && leap))
+		return -1;
+	if (*p) {
+		int zoned = *p == 'T' || *p == 't';
+		if (!zoned && *p != ' ')
+			return -1;
+		p++;
+		if (yaml_ts_num(&p, &hh) || hh > 23 || *p++ != ':' || yaml_ts_num(&p, &mm) ||
+		    mm > 59 || *p++ != ':' || yaml_ts_num(&p, &ss) || ss > 59)
+			return -1;
+		if (*p == '.' && p[1] >= '0' && p[1] <= '9')
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+		if (zoned) {
+			if (*p == 'Z') {
+				p++;
+			} else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+				   isdigit((unsigned char)p[2]) && p[3] == ':' &&
+				   isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
+				oh = (p[1] - '0') * 10 + (p[2] - '0');
+				om = (p[4] - '0') * 10 + (p[5] - '0');
+				if (oh > 24 || om > 60)
+					return -1;
+				off = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+				p += 6;
+			} else {
+				return -1;
+			}
+		}
+		if (*p)
+			return -1;
+	}
+	buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d", year, mon, day, hh, mm, ss);
+	if (!off)
+		buf_addch(out, 'Z');
+	else
+		buf_printf(out, "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+	return 0;
+}
+
+/* A mapping's key that is a merge key: "<<" under no tag, or anything under !!merge. */
+static int yaml_merge_key(const yaml_event_t *ev)
+{
+	const char *tag = (const char *)ev->data.scalar.tag;
+
+	return ev->type == YAML_SCALAR_EVENT &&
+	       (tag ? !strcmp(tag, YAML_TAG_MERGE) :
+		!strcmp((const char *)ev->data.scalar.value, "<<"));
+}
+
+/* go-cty-yaml's resolveScalar: the value of scalar s under tag (NULL when it has none), or
+ * NULL with the reason in why. */
+static struct value *yaml_resolve(const char *tag, const char *s, size_t n, int quoted,
+				  struct buf *why)
+{
+	static const char *const tags[] = {
+		YAML_TAG_STR, YAML_TAG_BOOL, YAML_TAG_INT, YAML_TAG_FLOAT, YAML_TAG_NULL,
+		YAML_TAG_TIMESTAMP, YAML_TAG_BINARY,
+	};
+	char hint = 'N';
+	int known = !tag, what;
+	struct buf tmp = BUF_INIT;
+	struct value *r = NULL;
+	double d;
+
+	for (size_t i = 0; tag && i < sizeof tags / sizeof tags[0]; i++)
+		known |= !strcmp(tag, tags[i]);
+	if (!known) {
+		buf_addstr(why, "unsupported tag ");
+		go_quote(tag, strlen(tag), why);
+		return NULL;
+	}
+	if (strlen(s) != n) {
+		/* a NUL (a quoted scalar's "\0") cannot be read as anything but a string */
+		if (!tag || !strcmp(tag, YAML_TAG_STR))
+			return val_string(s, n);
+		buf_addstr(why, "cannot parse ");
+		go_quote(s, n, why);
+		buf_printf(why, " as %s", tag);
+		return NULL;
+	}
+	if (n) {
+		unsigned char c0 = (unsigned char)s[0];
+		hint = c0 == '+' || c0 == '-' ? 'S' : (c0 >= '0' && c0 <= '9') ? 'D' :
+		       strchr("yYnNtTfFoO~", c0) && c0 ? 'M' : c0 == '.' ? '.' : 0;
+	}
+	if (hint && !(tag && (!strcmp(tag, YAML_TAG_STR) || !strcmp(tag, YAML_TAG_BINARY)))) {
+		if (quoted)
+			return val_string(s, n);
+		if ((what = yaml_lookup(s)) >= 0)
+			return yaml_word_value(what);
+		if (!tag && (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))) {
+			buf_addstr(why, "floating point NaN is not supported");
+			return NULL;
+		}
+		if (hint == '.' && !yaml_decimal(s, &d))
+			return val_number(d);
+		if (hint == 'D' || hint == 'S') {
+			if ((!tag || !strcmp(tag, YAML_TAG_TIMESTAMP)) && !yaml_timestamp(s, &tmp))
+				return str_value(&tmp);
+			if (yaml_is_int(s))
+				tag = YAML_TAG_INT;
+			else if (yaml_is_float(s))
+				tag = YAML_TAG_FLOAT;
+		}
+	}
+	if (!tag)
+		return val_string(s, n);
+	if (!strcmp(tag, YAML_TAG_STR))
+		return val_string(s, n);
+	if (!strcmp(tag, YAML_TAG_BINARY)) {
+		/* kept as base64 (cty has no bytes), once it is seen to be base64 */
+		if (b64_decode(s, n, &tmp) < 0) {
+			r = val_string(s, n);
+			goto out;
+		}
+		buf_addstr(why, "cannot parse ");
+		go_quote(s, n, why);
+		buf_addstr(why, " as " YAML_TAG_BINARY ": not valid base64");
+		goto out;
+	}
+	if (!strcmp(tag, YAML_TAG_NULL))
+		return val_null();
+	if (!strcmp(tag, YAML_TAG_BOOL)) {
+		if ((what = yaml_lookup(s)) == 0 || what == 1)
+			return val_bool(what);
+	} else if (!strcmp(tag, YAML_TAG_INT) || !strcmp(tag, YAML_TAG_FLOAT)) {
+		if (!yaml_decimal(s, &d) || !yaml_go_int(s, &d))
+			return val_number(d);
+	} else if (!strcmp(tag, YAML_TAG_TIMESTAMP) && !yaml_timestamp(s, &tmp)) {
+		return str_value(&tmp);
+	}
+	buf_addstr(why, "cannot parse ");
+	go_quote(s, n, why);
+	buf_printf(why, " as %s", tag);
+out:
+	buf_release(&tmp);
+	return r;
+}
+
+struct yaml_anchor {
+	char *name;
+	int pending;          /* being defined: an alias to it would be a cycle */
+	struct value *val;    /* the latest value under the name, or NULL */
+	size_t weight;
+};
+
+struct yaml_dec {
+	yaml_parser_t p;
+	struct buf anchors;   /* struct yaml_anchor */
+	struct buf err;       /* the message, once something failed */
+	size_t weight;        /* values the document expands to so far */
+};
+
+/* go-cty-yaml's Error: "on line N, column M: " before the message, from libyaml's marks as
+ * they are (from 0). */
+static void yaml_fail_at(struct yaml_dec *d, const yaml_mark_t *m, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void yaml_fail_at(struct yaml_dec *d, const yaml_mark_t *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_reset(&d->err);
+	if (m)
+		buf_printf(&d->err, "on line %zu, column %zu: ", m->line, m->column);
+	va_start(ap, fmt);
+	buf_vprintf(&d->err, fmt, ap);
+	va_end(ap);
+}
+
+/* go-cty-yaml's parserError: libyaml's problem, at the problem's line when it is not the
+ * first (a scanner's one line on, column 0), else at the context's, else at none. */
+static void yaml_parser_fail(struct yaml_dec *d)
+{
+	const char *problem = d->p.problem ? d->p.problem : "invalid YAML syntax";
+	yaml_mark_t m;
+
+	if (d->p.problem_mark.line) {
+		m = d->p.problem_mark;
+		if (d->p.error == YAML_SCANNER_ERROR)
+			m.line++, m.column = 0;
+		yaml_fail_at(d, &m, "%s", problem);
+	} else if (d->p.context_mark.line) {
+		yaml_fail_at(d, &d->p.context_mark, "%s", problem);
+	} else {
+		yaml_fail_at(d, NULL, "%s", problem);
+	}
+}
+
+static int yaml_next(struct yaml_dec *d, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&d->p, ev))
+		return 0;
+	yaml_parser_fail(d);
+	return -1;
+}
+
+static struct yaml_anchor *yaml_anchor_find(struct yaml_dec *d, const char *name)
+{
+	for (size_t i = 0; i < buf_count(&d->anchors, struct yaml_anchor); i++)
+		if (!strcmp(buf_at(&d->anchors, struct yaml_anchor, i).name, name))
+			return &buf_at(&d->anchors, struct yaml_anchor, i);
+	return NULL;
+}
+
+static void yaml_anchor_begin(struct yaml_dec *d, const yaml_char_t *name)
+{
+	struct yaml_anchor *a;
+
+	if (!name)
+		return;
+	if (!(a = yaml_anchor_find(d, (const char *)name))) {
+		struct yaml_anchor n = { xstrdup((const char *)name), 0, NULL, 0 };
+		buf_push(&d->anchors, struct yaml_anchor, n);
+		a = yaml_anchor_find(d, (const char *)name);
+	}
+	a->pending++;
+}
+
+static void yaml_anchor_end(struct yaml_dec *d, const yaml_char_t *name, struct value *v,
+			    size_t weight)
+{
+	struct yaml_anchor *a;
+
+	if (!name || !(a = yaml_anchor_find(d, (const char *)name)))
+		return;
+	a->pending--;
+	if (a->val)
+		val_unref(a->val);
+	a->val = val_ref(v);
+	a->weight = weight;
+}
+
+static struct value *yaml_node(struct yaml_dec *d, yaml_event_t *ev, size_t depth,
+			       size_t *weight);
+
+/* The next event's node. */
+static struct value *yaml_next_node(struct yaml_dec *d, size_t depth, size_t *weight)
+{
+	yaml_event_t ev;
+	struct value *r;
+
+	if (yaml_next(d, &ev))
+		return NULL;
+	r = yaml_node(d, &ev, depth, weight);
+	yaml_event_delete(&ev);
+	return r;
+}
+
+/* A mapping's key as text: a scalar resolved, then converted to a string as cty would. */
+static int yaml_key(struct yaml_dec *d, yaml_event_t *ev, char **key)
+{
+	struct value *k;
+	struct buf why = BUF_INIT, text = BUF_INIT;
+	int rc = -1;
+
+	if (ev->type != YAML_SCALAR_EVENT) {
+		yaml_fail_at(d, &ev->start_mark, "only strings are allowed as mapping keys");
+		return -1;
+	}
+	k = yaml_resolve((const char *)ev->data.scalar.tag, (const char *)ev->data.scalar.value,
+			 ev->data.scalar.length,
+			 ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+			 ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE, &why);
+	if (!k) {
+		/* go-cty-yaml gives a key's resolution error without a position */
+		yaml_fail_at(d, NULL, "%s", buf_cstr(&why));
+		goto out;
+	}
+	switch (k->kind) {
+	case VAL_STRING:
+		buf_add(&text, k->u.str.s, k->u.str.len);
+		break;
+	case VAL_NUMBER:
+		num_text(k->u.n, &text);
+		break;
+	case VAL_BOOL:
+		buf_addstr(&text, k->u.b ? "true" : "false");
+		break;
+	default:
+		yaml_fail_at(d, &ev->start_mark, "mapping key cannot be null");
+		goto out;
+	}
+	if (strlen(buf_cstr(&text)) != text.len) {
+		/* stk's map keys are C strings */
+		yaml_fail_at(d, &ev->start_mark, "a mapping key cannot contain a NUL character");
+		goto out;
+	}
+	*key = buf_detach(&text, NULL);
+	rc = 0;
+out:
+	if (k)
+		val_unref(k);
+	buf_release(&why);
+	buf_release(&text);
+	return rc;
+}
+
+static void yaml_pairs_free(struct buf *pairs)
+{
+	for (size_t i = 0; i < buf_count(pairs, struct val_pair); i++) {
+		free(buf_at(pairs, struct val_pair, i).key);
+		val_unref(buf_at(pairs, struct val_pair, i).val);
+	}
+	buf_release(pairs);
+}
+
+/* A merge key's value into the pairs so far: a mapping, or a sequence of mappings. */
+static int yaml_merge(struct yaml_dec *d, yaml_event_t *key, struct value *v, struct buf *pairs)
+{
+	struct value *const *maps = &v;
+	size_t n = 1;
+
+	if (v->kind == VAL_LIST) {
+		maps = v->u.list.items;
+		n = v->u.list.n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct value *m = maps[i];
+		if (m->kind != VAL_MAP) {
+			struct val_type *t = val_type_of(m);
+			struct buf name = BUF_INIT;
+			if (m->kind == VAL_NULL)
+				buf_addstr(&name, "dynamic");
+			else
+				val_type_name(t, &name);
+			yaml_fail_at(d, &key->start_mark, "cannot merge %s%s into mapping",
+				     buf_cstr(&name), maps == &v ? "" : " (from sequence)");
+			val_type_free(t);
+			buf_release(&name);
+			return -1;
+		}
+		for (size_t k = 0; k < m->u.map.n; k++) {
+			struct val_pair p = { xstrdup(m->u.map.items[k].key),
+					      val_ref(m->u.map.items[k].val) };
+			buf_push(pairs, struct val_pair, p);
+		}
+	}
+	return 0;
+}
+
+/* The start of a mapping or sequence: its tag, if any, must be want's; its anchor, if any,
+ * is being defined from here on. */
+static int yaml_open(struct yaml_dec *d, yaml_event_t *ev, const char *tag, const char *want,
+		     const char *what, const yaml_char_t *anchor, size_t *weight)
+{
+	if (tag && strcmp(tag, want)) {
+		yaml_fail_at(d, &ev->start_mark, "can't interpret %s as %s", what, tag);
+		return -1;
+	}
+	yaml_anchor_begin(d, anchor);
+	*weight = 1;
+	return 0;
+}
+
+static struct value *yaml_mapping(struct yaml_dec *d, yaml_event_t *ev, size_t depth,
+				  size_t *weight)
+{
+	const char *tag = (const char *)ev->data.mapping_start.tag;
+	const yaml_char_t *anchor = ev->data.mapping_start.anchor;
+	struct buf pairs = BUF_INIT;
+	struct value *r = NULL, *v;
+	yaml_event_t kev;
+	size_t w;
+	char *key;
+
+	if (yaml_open(d, ev, tag, YAML_TAG_MAP, "mapping", anchor, weight))
+		return NULL;
+	for (;;) {
+		if (yaml_next(d, &kev))
+			goto out;
+		if (kev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&kev);
+			break;
+		}
+		if (yaml_merge_key(&kev)) {
+			int bad;
+			if (!(v = yaml_next_node(d, depth + 1, &w))) {
+				yaml_event_delete(&kev);
+				goto out;
+			}
+			*weight += w;
+			bad = yaml_merge(d, &kev, v, &pairs);
+			val_unref(v);
+			yaml_event_delete(&kev);
+			if (bad)
+				goto out;
+			continue;
+		}
+		if (yaml_key(d, &kev, &key)) {
+			yaml_event_delete(&kev);
+			goto out;
+		}
+		yaml_event_delete(&kev);
+		if (!(v = yaml_next_node(d, depth + 1, &w))) {
+			free(key);
+			goto out;
+		}
+		*weight += w;
+		struct val_pair p = { key, v };
+		buf_push(&pairs, struct val_pair, p);
+	}
+	/* a repeated key, or one a merge brought in, is the later one, as go-cty-yaml has it */
+	r = val_map_take((struct val_pair *)(void *)pairs.data,
+			 buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	yaml_anchor_end(d, anchor, r, *weight);
+out:
+	yaml_pairs_free(&pairs);
+	return r;
+}
+
+static struct value *yaml_sequence(struct yaml_dec *d, yaml_event_t *ev, size_t depth,
+				   size_t *weight)
+{
+	const char *tag = (const char *)ev->data.sequence_start.tag;
+	const yaml_char_t *anchor = ev->data.sequence_start.anchor;
+	struct buf items = BUF_INIT;
+	struct value *r = NULL, *v;
+	yaml_event_t iev;
+	size_t w;
+
+	if (yaml_open(d, ev, tag, YAML_TAG_SEQ, "sequence", anchor, weight))
+		return NULL;
+	for (;;) {
+		if (yaml_next(d, &iev))
+			goto out;
+		if (iev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&iev);
+			break;
+		}
+		v = yaml_node(d, &iev, depth + 1, &w);
+		yaml_event_delete(&iev);
+		if (!v)
+			goto out;
+		*weight += w;
+		buf_push(&items, struct value *, v);
+	}
+	r = val_list_take((struct value **)(void *)items.data, buf_count(&items, struct value *));
+	buf_release(&items);
+	yaml_anchor_end(d, anchor, r, *weight);
+out:
+	for (size_t i = 0; i < buf_count(&items, struct value *); i++)
+		val_unref(buf_at(&items, struct value *, i));
+	buf_release(&items);
+	return r;
+}
+
+/* The value of the node that event ev starts; *weight is how many values it expands to. */
+static struct value *yaml_node(struct yaml_dec *d, yaml_event_t *ev, size_t depth,
+			       size_t *weight)
+{
+	struct value *r = NULL;
+	struct yaml_anchor *a;
+	struct buf why = BUF_INIT;
+
+	*weight = 1;
+	if (depth > YAML_MAX_DEPTH) {
+		yaml_fail_at(d, &ev->start_mark, "nesting deeper than %d levels", YAML_MAX_DEPTH);
+		return NULL;
+	}
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		yaml_anchor_begin(d, ev->data.scalar.anchor);
+		r = yaml_resolve((const char *)ev->data.scalar.tag,
+				 (const char *)ev->data.scalar.value, ev->data.scalar.length,
+				 ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+				 ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE, &why);
+		if (!r)
+			yaml_fail_at(d, &ev->start_mark, "%s", buf_cstr(&why));
+		else
+			yaml_anchor_end(d, ev->data.scalar.anchor, r, 1);
+		break;
+	case YAML_ALIAS_EVENT:
+		a = yaml_anchor_find(d, (const char *)ev->data.alias.anchor);
+		if (a && a->pending) {
+			/* YAML allows a structure to contain itself; a value cannot */
+			yaml_fail_at(d, &ev->start_mark,
+				     "cannot refer to anchor \"%s\" from inside its own definition",
+				     (const char *)ev->data.alias.anchor);
+		} else if (!a || !a->val) {
+			yaml_fail_at(d, &ev->start_mark, "reference to undefined anchor \"%s\"",
+				     (const char *)ev->data.alias.anchor);
+		} else {
+			r = val_ref(a->val);
+			*weight = a->weight;
+		}
+		break;
+	case YAML_MAPPING_START_EVENT:
+		r = yaml_mapping(d, ev, depth, weight);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		r = yaml_sequence(d, ev, depth, weight);
+		break;
+	case YAML_DOCUMENT_START_EVENT:
+		yaml_fail_at(d, &ev->start_mark, "only a single document is allowed");
+		break;
+	case YAML_STREAM_END_EVENT:
+		yaml_fail_at(d, &ev->start_mark, "expecting value but found end of stream");
+		break;
+	case YAML_MAPPING_END_EVENT:
+		yaml_fail_at(d, &ev->start_mark, "expecting value but found end of mapping");
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+		yaml_fail_at(d, &ev->start_mark, "expecting value but found end of sequence");
+		break;
+	default:
+		yaml_fail_at(d, &ev->start_mark, "unexpected parser event");
+		break;
+	}
+	buf_release(&why);
+	/* a value counts once, and an alias for every value it stands for */
+	if (r && (d->weight += ev->type == YAML_ALIAS_EVENT ? *weight : 1) > YAML_MAX_WEIGHT) {
+		yaml_fail_at(d, &ev->start_mark, "document contains excessive aliasing");
+		val_unref(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/* go-cty-yaml's unmarshal: one document holding one node. */
+static struct value *yaml_decode(struct yaml_dec *d, const char *s, size_t len)
+{
+	static const char *const what[] = {
+		[YAML_NO_EVENT] = "no event", [YAML_STREAM_START_EVENT] = "stream start",
+		[YAML_STREAM_END_EVENT] = "stream end", [YAML_DOCUMENT_START_EVENT] = "document start",
+		[YAML_DOCUMENT_END_EVENT] = "document end", [YAML_ALIAS_EVENT] = "alias",
+		[YAML_SCALAR_EVENT] = "scalar", [YAML_SEQUENCE_START_EVENT] = "sequence start",
+		[YAML_SEQUENCE_END_EVENT] = "sequence end",
+		[YAML_MAPPING_START_EVENT] = "mapping start", [YAML_MAPPING_END_EVENT] = "mapping end",
+	};
+	struct value *r = NULL, *v = NULL;
+	yaml_event_t ev;
+	size_t w;
+
+	yaml_parser_set_input_string(&d->p, (const unsigned char *)s, len);
+	if (yaml_next(d, &ev))
+		return NULL;
+	yaml_event_delete(&ev);
+	if (yaml_next(d, &ev))
+		return NULL;
+	/* no document at all (blank, or comments): null, as go-cty-yaml 1.0.3 made it */
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		return val_null();
+	}
+	if (ev.type != YAML_DOCUMENT_START_EVENT) {
+		yaml_fail_at(d, &ev.start_mark, "missing start of document");
+		yaml_event_delete(&ev);
+		return NULL;
+	}
+	yaml_event_delete(&ev);
+	if (!(v = yaml_next_node(d, 0, &w)) || yaml_next(d, &ev))
+		goto out;
+	if (ev.type == YAML_DOCUMENT_START_EVENT)
+		yaml_fail_at(d, &ev.start_mark, "only a single document is allowed");
+	else if (ev.type != YAML_DOCUMENT_END_EVENT)
+		yaml_fail_at(d, &ev.start_mark, "unexpected extra content (%s) after value",
+			     what[ev.type]);
+	yaml_event_delete(&ev);
+	if (d->err.len || yaml_next(d, &ev))
+		goto out;
+	if (ev.type != YAML_STREAM_END_EVENT)
+		yaml_fail_at(d, &ev.start_mark, "unexpected extra content after value");
+	yaml_event_delete(&ev);
+	if (d->err.len)
+		goto out;
+	r = v;
+	v = NULL;
+out:
+	if (v)
+		val_unref(v);
+	return r;
+}
+
+static struct value *f_yamldecode(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "yamldecode" };
+	struct yaml_dec d = { .anchors = BUF_INIT, .err = BUF_INIT };
+	struct buf tmp = BUF_INIT;
+	struct value *r = NULL;
+	const char *s;
+	size_t len;
+
+	(void)n;
+	if (args[0]->kind == VAL_NULL) {
+		fail(&c, 0, "YAML source code cannot be null");
+		goto out;
+	}
+	if (!(s = want_str(&c, args, 0, "the argument", &tmp, &len)))
+		goto out;
+	if (!yaml_parser_initialize(&d.p)) {
+		fail(&c, 0, "failed to initialize YAML parser");
+		goto out;
+	}
+	r = yaml_decode(&d, s, len);
+	yaml_parser_delete(&d.p);
+	if (!r) {
+		/* the messages quote the input */
+		if (val_is_sensitive(args[0]))
+			fail(&c, 0, "the argument is not valid YAML: (sensitive value)");
+		else
+			fail(&c, 0, "%s", buf_cstr(&d.err));
+	}
+out:
+	for (size_t i = 0; i < buf_count(&d.anchors, struct yaml_anchor); i++) {
+		free(buf_at(&d.anchors, struct yaml_anchor, i).name);
+		if (buf_at(&d.anchors, struct yaml_anchor, i).val)
+			val_unref(buf_at(&d.anchors, struct yaml_anchor, i).val);
+	}
+	buf_release(&d.anchors);
+	buf_release(&d.err);
+	buf_release(&tmp);
+	return r;
+}
+
+static int yaml_write(void *data, unsigned char *s, size_t n)
+{
+	buf_add(data, s, n);
+	return 1;
+}
+
+static int yaml_emit_scalar(yaml_emitter_t *e, const char *s, size_t n, yaml_scalar_style_t st)
+{
+	yaml_event_t ev;
+
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n, 1, 1, st))
+		return 0;
+	return yaml_emitter_emit(e, &ev);
+}
+
+/* go-cty-yaml's marshalEmit: block mappings and sequences, every string double-quoted (keys
+ * too) but for a multi-line one, a literal block. libyaml picks the rest: "|-", flow "{}" and
+ * "[]" when empty, a key that cannot be simple behind "? ". */
+static int yaml_emit(yaml_emitter_t *e, const struct value *v)
+{
+	yaml_event_t ev;
+	struct buf num = BUF_INIT;
+	int ok;
+
+	switch (v->kind) {
+	case VAL_BOOL:
+		return yaml_emit_scalar(e, v->u.b ? "true" : "false", v->u.b ? 4 : 5,
+					YAML_PLAIN_SCALAR_STYLE);
+	case VAL_NUMBER:
+		if (isinf(v->u.n))
+			buf_addstr(&num, v->u.n > 0 ? "+.Inf" : "-.Inf");
+		else
+			num_text(v->u.n, &num);
+		ok = yaml_emit_scalar(e, buf_cstr(&num), num.len, YAML_PLAIN_SCALAR_STYLE);
+		buf_release(&num);
+		return ok;
+	case VAL_STRING:
+		return yaml_emit_scalar(e, v->u.str.s, v->u.str.len,
+					memchr(v->u.str.s, '\n', v->u.str.len) ?
+					YAML_LITERAL_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	case VAL_LIST:
+	case VAL_SET:
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+							  YAML_BLOCK_SEQUENCE_STYLE) ||
+		    !yaml_emitter_emit(e, &ev))
+			return 0;
+		for (size_t i = 0; i < v->u.list.n; i++)
+			if (!yaml_emit(e, v->u.list.items[i]))
+				return 0;
+		return yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(e, &ev);
+	case VAL_MAP:
+		/* keys are kept sorted, the order cty iterates an object's attributes in */
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+							 YAML_BLOCK_MAPPING_STYLE) ||
+		    !yaml_emitter_emit(e, &ev))
+			return 0;
+		for (size_t i = 0; i < v->u.map.n; i++) {
+			const char *k = v->u.map.items[i].key;
+			if (!yaml_emit_scalar(e, k, strlen(k),
+					      strchr(k, '\n') ? YAML_LITERAL_SCALAR_STYLE :
+					      YAML_DOUBLE_QUOTED_SCALAR_STYLE) ||
+			    !yaml_emit(e, v->u.map.items[i].val))
+				return 0;
+		}
+		return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(e, &ev);
+	default:
+		return yaml_emit_scalar(e, "null", 4, YAML_PLAIN_SCALAR_STYLE);
+	}
+}
+
+static struct value *f_yamlencode(struct func_call *fc, struct value **args, size_t n)
+{
+	struct fctx c = { fc, "yamlencode" };
+	struct buf out = BUF_INIT;
+	struct value *r = NULL;
+	yaml_emitter_t e;
+	yaml_event_t ev;
+	int ok;
+
+	(void)n;
+	if (!yaml_emitter_initialize(&e)) {
+		fail(&c, 0, "failed to initialize YAML emitter");
+		goto out;
+	}
+	yaml_emitter_set_output(&e, yaml_write, &out);
+	yaml_emitter_set_unicode(&e, 1);
+	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+	     yaml_emitter_emit(&e, &ev) &&
+	     yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
+	     yaml_emitter_emit(&e, &ev) && yaml_emit(&e, args[0]) &&
+	     yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&e, &ev) &&
+	     yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&e, &ev);
+	if (!ok) {
+		/* libyaml refuses a scalar event on text that is not UTF-8 before its emitter
+		 * sees it, and says nothing */
+		fail(&c, 0, "%s", e.problem ? e.problem : "invalid UTF-8");
+	} else {
+		/* go-cty-yaml's emitter (libyaml 0.1's) ends a document whose root is a plain
+		 * scalar with "...", which libyaml 0.2 left off */
+		if (args[0]->kind == VAL_NULL || args[0]->kind == VAL_BOOL ||
+		    args[0]->kind == VAL_NUMBER)
+			buf_addstr(&out, "...\n");
+		r = str_value(&out);
+	}
+	yaml_emitter_delete(&e);
+out:
+	buf_release(&out);
 	return r;
 }
 
@@ -6775,6 +7707,8 @@ const struct func_sig func_table[] = {
 	{ "uuid", 0, 0, "uuid()", f_uuid, 0 },
 	{ "uuidv5", 2, 2, "uuidv5(namespace, name)", f_uuidv5, 0 },
 	{ "values", 1, 1, "values(map)", f_values, 0 },
+	{ "yamldecode", 1, 1, "yamldecode(string)", f_yamldecode, 0 },
+	{ "yamlencode", 1, 1, "yamlencode(value)", f_yamlencode, 0 },
 	{ "zipmap", 2, 2, "zipmap(keys, values)", f_zipmap, 0 },
 	{ NULL, 0, 0, NULL, NULL, 0 },
 };

@@ -1948,6 +1948,211 @@ static void test_dates(void)
 	expect_err_at("timecmp", "['bad', 'worse']", "cannot use \"bad\" as year", 0);
 }
 
+/* yamldecode: go-cty-yaml's resolution of scalars, its anchors and merge keys, its errors. */
+static void test_yamldecode(void)
+{
+	/* plain scalars: YAML 1.1's booleans and nulls, YAML 1.2's numbers */
+	expect("yamldecode", "['hello']", "'hello'");
+	expect("yamldecode", "['true']", "true");
+	expect("yamldecode", "['False']", "false");
+	expect("yamldecode", "['yes']", "true");
+	expect("yamldecode", "['off']", "false");
+	expect("yamldecode", "['~']", "null");
+	expect("yamldecode", "['']", "null");
+	expect("yamldecode", "['# nothing\\n']", "null");
+	expect("yamldecode", "['---']", "null");
+	expect("yamldecode", "['null']", "null");
+	expect("yamldecode", "['a:']", "{a = null}");
+	expect("yamldecode", "['12']", "12");
+	expect("yamldecode", "['-12']", "-12");
+	expect("yamldecode", "['017']", "17");
+	expect("yamldecode", "['0x1F']", "31");
+	expect("yamldecode", "['0o17']", "15");
+	expect("yamldecode", "['1_000']", "'1_000'");
+	expect("yamldecode", "['+0x1F']", "'+0x1F'");
+	expect("yamldecode", "['+12']", "12");
+	expect("yamldecode", "['1.5']", "1.5");
+	expect("yamldecode", "['.5']", "0.5");
+	expect("yamldecode", "['1.']", "1");
+	expect("yamldecode", "['-1e3']", "-1000");
+	expect("yamldecode", "['0b101']", "'0b101'");
+	expect("yamldecode", "['+Inf']", "'+Inf'");
+	expect("yamldecode", "['<<']", "'<<'");
+	expect("yamldecode", "['1.2.3']", "'1.2.3'");
+	/* timestamps become RFC 3339 strings, as go-cty-yaml writes them (whole seconds) */
+	expect("yamldecode", "['2006-1-2']", "'2006-01-02T00:00:00Z'");
+	expect("yamldecode", "['2001-12-14t21:59:43.10-05:00']", "'2001-12-14T21:59:43-05:00'");
+	expect("yamldecode", "['2001-12-14 21:59:43.10']", "'2001-12-14T21:59:43Z'");
+	expect("yamldecode", "['2020-02-29T1:2:3+00:00']", "'2020-02-29T01:02:03Z'");
+	expect("yamldecode", "['2021-02-29']", "'2021-02-29'");
+	/* quoted scalars are strings, whatever they look like */
+	expect("yamldecode", "['\"true\"']", "'true'");
+	expect("yamldecode", "['\\'12\\'']", "'12'");
+	expect("yamldecode", "['\"\"']", "''");
+	expect("yamldecode", "['\"a\\\\0b\"']", "'a\\x00b'");
+	expect_err_at("yamldecode", "['\"a\\\\0\": 1']", "a mapping key cannot contain a NUL character", 0);
+	expect("yamldecode", "['\"a\\\\tb\"']", "'a\\tb'");
+	/* block scalars */
+	expect("yamldecode", "['|\\n  hello\\n  world']", "'hello\\nworld'");
+	expect("yamldecode", "['>\\n  hello\\n  world\\n']", "'hello world\\n'");
+	/* tags */
+	expect("yamldecode", "['!!str true']", "'true'");
+	expect("yamldecode", "['!<tag:yaml.org,2002:str> 12']", "'12'");
+	expect("yamldecode", "['!!bool true']", "true");
+	expect("yamldecode", "['!!float 1.5']", "1.5");
+	expect("yamldecode", "['!!int 0x10']", "16");
+	expect("yamldecode", "['!!int \"5\"']", "'5'");
+	expect("yamldecode", "['!!null 5']", "5");
+	expect("yamldecode", "['!!null foo']", "null");
+	expect("yamldecode", "['!!timestamp 2006-1-2']", "'2006-01-02T00:00:00Z'");
+	expect("yamldecode", "['!!binary \\'aGVsbG8=\\'']", "'aGVsbG8='");
+	expect("yamldecode", "['!!map {a: 1}']", "{a = 1}");
+	expect("yamldecode", "['!!seq [1]']", "[1]");
+	expect("yamldecode", "['.inf']", "1e999");
+	expect("yamldecode", "['-.Inf']", "-1e999");
+	/* collections: mappings are objects (any scalar key as a string), sequences tuples */
+	expect("yamldecode", "['a: 1\\nb: true\\nc: [x, 2, ~]']", "{a = 1, b = true, c = ['x', 2, null]}");
+	expect("yamldecode", "['{}']", "{}");
+	expect("yamldecode", "['[]']", "[]");
+	expect("yamldecode", "['- a\\n- - b\\n  - {c: d}']", "['a', ['b', {c = 'd'}]]");
+	expect("yamldecode", "['1: a\\ntrue: b\\n1.50: c']", "{'1' = 'a', '1.5' = 'c', 'true' = 'b'}");
+	expect("yamldecode", "['a: 1\\na: 2']", "{a = 2}");
+	expect("yamldecode", "['# only a comment\\n---\\nx\\n...\\n']", "'x'");
+	/* anchors and aliases; merge keys, later keys winning */
+	expect("yamldecode", "['foo: &bar\\n  - x\\nbar: *bar']", "{bar = ['x'], foo = ['x']}");
+	expect("yamldecode", "['- &a s\\n- b\\n- *a']", "['s', 'b', 's']");
+	expect("yamldecode", "['base: &b {a: 1, b: 2}\\nx:\\n  <<: *b\\n  b: 3']",
+	       "{base = {a = 1, b = 2}, x = {a = 1, b = 3}}");
+	expect("yamldecode", "['p: &p {a: 1}\\nq: &q {b: 2}\\nx:\\n  c: 3\\n  <<: [*p, *q]']",
+	       "{p = {a = 1}, q = {b = 2}, x = {a = 1, b = 2, c = 3}}");
+	expect("yamldecode", "['a: aa\\n<<:\\n  a: aaa\\n<<:\\n  b: bbb\\nb: bb']", "{a = 'aaa', b = 'bb'}");
+	expect("yamldecode", "['a: aa\\n<<:\\n  - b: bb\\n  - c: cc\\nd: dd']", "{a = 'aa', b = 'bb', c = 'cc', d = 'dd'}");
+	expect("yamldecode", "['!!merge anything: {b: 1}\\nc: 2']", "{b = 1, c = 2}");
+	expect("yamldecode", "['a: &x 1\\nb: &x 2\\nc: *x']", "{a = 1, b = 2, c = 2}");
+	/* errors: at the position go-cty-yaml names (libyaml's marks, from 0) */
+	expect_err_at("yamldecode", "['.nan']", "on line 0, column 0: floating point NaN is not supported", 0);
+	expect_err_at("yamldecode", "['!!bool bananas']",
+		      "on line 0, column 0: cannot parse \"bananas\" as tag:yaml.org,2002:bool", 0);
+	expect_err_at("yamldecode", "['!!binary \\'>>>>\\'']", "as tag:yaml.org,2002:binary: not valid base64", 0);
+	expect_err_at("yamldecode", "['!!nope foo']", "unsupported tag \"tag:yaml.org,2002:nope\"", 0);
+	expect_err_at("yamldecode", "['!local foo']", "unsupported tag \"!local\"", 0);
+	expect_err_at("yamldecode", "['!!int abc']", "cannot parse \"abc\" as tag:yaml.org,2002:int", 0);
+	expect_err_at("yamldecode", "['!!timestamp 2020-13-01']", "as tag:yaml.org,2002:timestamp", 0);
+	expect_err_at("yamldecode", "['!!str [a]']", "on line 0, column 0: can't interpret sequence as tag:yaml.org,2002:str", 0);
+	expect_err_at("yamldecode", "['!!seq {}']", "can't interpret mapping as tag:yaml.org,2002:seq", 0);
+	expect_err_at("yamldecode", "['\\nfoo: &bar\\n  - x\\n  - *bar\\n']",
+		      "on line 3, column 4: cannot refer to anchor \"bar\" from inside its own definition", 0);
+	expect_err_at("yamldecode", "['a: 1\\nb: *nope']", "on line 1, column 3: reference to undefined anchor \"nope\"", 0);
+	expect_err_at("yamldecode", "['a: b\\n---\\nc: d']", "on line 1, column 0: unexpected extra content after value", 0);
+	expect_err_at("yamldecode", "['--- a\\n--- b']", "unexpected extra content after value", 0);
+	expect_err_at("yamldecode", "['a: 1\\nb: [1, 2']", "on line 2, column 0: did not find expected ',' or ']'", 0);
+	expect_err_at("yamldecode", "['a:\\n\\t- b']", "on line 2, column 0: found character that cannot start any token", 0);
+	expect_err_at("yamldecode", "['a: b: c']", "yamldecode: mapping values are not allowed in this context", 0);
+	expect_err_at("yamldecode", "['{[a]: 1}']", "on line 0, column 1: only strings are allowed as mapping keys", 0);
+	expect_err_at("yamldecode", "['null: 1']", "on line 0, column 0: mapping key cannot be null", 0);
+	expect_err_at("yamldecode", "['x: 1\\n<<: 5']", "on line 1, column 0: cannot merge number into mapping", 0);
+	expect_err_at("yamldecode", "['x: &a 1\\n<<: [*a]']", "cannot merge number (from sequence) into mapping", 0);
+	expect_err_at("yamldecode", "['\\x01']", "control characters are not allowed", 0);
+	expect_err_at("yamldecode", "[null]", "YAML source code cannot be null", 0);
+	expect_err_at("yamldecode", "[[1]]", "must be a string", 0);
+	/* the messages quote the input: not a sensitive one */
+	expect_err_hidden("yamldecode", "[!'!!bool hunter2SECRET']", 0, "hunter");
+	expect_err_hidden("yamldecode", "[!'a: [hunter2SECRET']", 0, "hunter");
+}
+
+/* A document that nests aliases nine deep stands for a billion values: refused. */
+static void test_yaml_limits(void)
+{
+	struct buf doc = BUF_INIT, args = BUF_INIT;
+
+	buf_addstr(&doc, "a: &a [x, x, x, x, x, x, x, x, x, x]\\n");
+	for (char c = 'b'; c <= 'j'; c++)
+		buf_printf(&doc, "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\\n", c, c,
+			   c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+	buf_printf(&args, "['%s']", buf_cstr(&doc));
+	expect_err_at("yamldecode", buf_cstr(&args), "document contains excessive aliasing", 0);
+	buf_reset(&doc);
+	buf_reset(&args);
+	for (int i = 0; i < 1500; i++)
+		buf_addch(&doc, '[');
+	buf_printf(&args, "['%s']", buf_cstr(&doc));
+	expect_err_at("yamldecode", buf_cstr(&args), "nesting deeper than 1000 levels", 0);
+	buf_release(&doc);
+	buf_release(&args);
+}
+
+/* yamldecode(yamlencode(v)) gives v back. */
+static void expect_yaml_roundtrip(const char *v)
+{
+	struct diag_ctx diag;
+	struct value *want = lit(v), *text, *back = NULL;
+	struct buf args = BUF_INIT, what = BUF_INIT;
+
+	diag_init(&diag);
+	buf_printf(&args, "[%s]", v);
+	buf_printf(&what, "yamldecode(yamlencode(%s))", v);
+	text = call("yamlencode", buf_cstr(&args), &diag);
+	if (text)
+		back = func_find("yamldecode")->impl(&(struct func_call){ .diag = &diag,
+			.span = &call_span, .arg_spans = spans }, &text, 1);
+	check(back && same(back, want) && !diag.errors, what.data, "not the same value back");
+	val_unref(back);
+	val_unref(text);
+	val_unref(want);
+	diag_release(&diag);
+	buf_release(&args);
+	buf_release(&what);
+}
+
+/* yamlencode: go-cty-yaml's output, which is libyaml's emitter's, byte for byte. */
+static void test_yamlencode(void)
+{
+	expect("yamlencode", "[{a = 'b', c = 'd'}]", "'\"a\": \"b\"\\n\"c\": \"d\"\\n'");
+	expect("yamlencode", "[{foo = [1, 2, 3], bar = 'baz'}]",
+	       "'\"bar\": \"baz\"\\n\"foo\":\\n- 1\\n- 2\\n- 3\\n'");
+	expect("yamlencode", "[{a = {b = {c = ['x', {d = 1}]}, e = []}}]",
+	       "'\"a\":\\n  \"b\":\\n    \"c\":\\n    - \"x\"\\n    - \"d\": 1\\n  \"e\": []\\n'");
+	expect("yamlencode", "[[[1, 2], [3]]]", "'- - 1\\n  - 2\\n- - 3\\n'");
+	expect("yamlencode", "[set['b', 'a']]", "'- \"a\"\\n- \"b\"\\n'");
+	expect("yamlencode", "[{}]", "'{}\\n'");
+	expect("yamlencode", "[[]]", "'[]\\n'");
+	expect("yamlencode", "[{a = {}, b = []}]", "'\"a\": {}\\n\"b\": []\\n'");
+	/* every string is double-quoted: no plain one could read back as something else */
+	expect("yamlencode", "['hello']", "'\"hello\"\\n'");
+	expect("yamlencode", "['true']", "'\"true\"\\n'");
+	expect("yamlencode", "['1']", "'\"1\"\\n'");
+	expect("yamlencode", "['']", "'\"\"\\n'");
+	expect("yamlencode", "[' lead and trail ']", "'\" lead and trail \"\\n'");
+	expect("yamlencode", "['say \"hi\" \\\\ tab\\t']", "'\"say \\\\\"hi\\\\\" \\\\\\\\ tab\\\\t\"\\n'");
+	expect("yamlencode", "['\\u00e9 \\u2603']", "'\"\\u00e9 \\u2603\"\\n'");
+	expect("yamlencode", "['bell\\x07']", "'\"bell\\\\a\"\\n'");
+	/* a multi-line string is a literal block, "|-" without a final newline, "|+" with
+	 * more than one (and then the document's end, "...") */
+	expect("yamlencode", "['a\\nb']", "'|-\\n  a\\n  b\\n'");
+	expect("yamlencode", "['a\\nb\\n']", "'|\\n  a\\n  b\\n'");
+	expect("yamlencode", "['a\\n\\n']", "'|+\\n  a\\n\\n...\\n'");
+	expect("yamlencode", "[{k = 'line1\\nline2'}]", "'\"k\": |-\\n  line1\\n  line2\\n'");
+	expect("yamlencode", "[' a\\nb']", "'|2-\\n   a\\n  b\\n'");
+	expect("yamlencode", "['a\\nb ']", "'\"a\\\\nb \"\\n'");
+	expect("yamlencode", "[{'two\\nlines' = 1}]", "'? |-\\n  two\\n  lines\\n: 1\\n'");
+	/* a long string is folded at 80 columns, as libyaml folds it */
+	expect("yamlencode", "['aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp qqqq rrrr']",
+	       "'\"aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp qqqq\\n  rrrr\"\\n'");
+	/* plain scalars; at the root, the document's end follows them */
+	expect("yamlencode", "[null]", "'null\\n...\\n'");
+	expect("yamlencode", "[true]", "'true\\n...\\n'");
+	expect("yamlencode", "[1.5]", "'1.5\\n...\\n'");
+	expect("yamlencode", "[{n = 100000000000000000000, f = 0.1, i = -3, t = false, z = null}]",
+	       "'\"f\": 0.1\\n\"i\": -3\\n\"n\": 100000000000000000000\\n\"t\": false\\n\"z\": null\\n'");
+	expect("yamlencode", "[[1e999, -1e999]]", "'- +.Inf\\n- -.Inf\\n'");
+	expect_err_at("yamlencode", "['\\xff']", "invalid UTF-8", 0);
+	expect_yaml_roundtrip("{a = 'b', n = 1.25, t = true, z = null, l = ['x', 'true', '1', '', '~']}");
+	expect_yaml_roundtrip("{deep = {er = [[{x = 'multi\\nline\\n'}], {}, []]}, 'key with: colon' = 'v # not a comment'}");
+	expect_yaml_roundtrip("['a\\n\\n', ' lead', 'trail ', '\\u00e9', 'yes', 'null', '0x1F', '2006-1-2', -0.5, 1e300]");
+	expect_yaml_roundtrip("'just a string'");
+	expect_yaml_roundtrip("42");
+}
+
 static void test_csv(void)
 {
 	expect("csvdecode", "['a,b,c\\n1,2,3\\n4,5,6\\n']",
@@ -2146,6 +2351,9 @@ int main(void)
 	test_text_encodings();
 	test_dates();
 	test_csv();
+	test_yamldecode();
+	test_yaml_limits();
+	test_yamlencode();
 	test_paths();
 	test_shared_values();
 	printf("%d passed, %d failed\n", passed, failed);
