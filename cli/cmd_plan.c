@@ -701,6 +701,18 @@ static int run_plan(struct run *r, const char *operation)
 	return 0;
 }
 
+/* An interrupt stopped the planning: each read it cut short failed "cancelled", which one
+ * line says better than one error per read. Returns the exit status, 130. */
+static int interrupted_while_planning(struct run *r)
+{
+	size_t n = diag_drop_errors_ending(&r->diag, ": cancelled");
+
+	if (n)
+		diag_note(&r->diag, NULL, "interrupted: %zu request%s in flight cancelled; nothing was changed",
+			  n, n == 1 ? "" : "s");
+	return 130;
+}
+
 int cmd_plan(int argc, char **argv)
 {
 	const struct cli_command *self = cli_find("plan");
@@ -719,7 +731,7 @@ int cmd_plan(int argc, char **argv)
 	if (run_plan(&r, "plan") || apply_interrupted) {
 		/* an interrupt while planning: the lock is released on the way out */
 		if (apply_interrupted)
-			ret = 130;
+			ret = interrupted_while_planning(&r);
 		goto out;
 	}
 	if (r.pa.refresh_only) {
@@ -978,7 +990,7 @@ static int apply_or_destroy(int argc, char **argv, const char *command)
 	if (run_plan(&r, destroy ? "destroy" : "apply") || apply_interrupted) {
 		/* an interrupt while planning: the lock is released on the way out */
 		if (apply_interrupted)
-			ret = 130;
+			ret = interrupted_while_planning(&r);
 		goto out;
 	}
 	if (r.pa.refresh_only) {

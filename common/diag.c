@@ -239,6 +239,25 @@ void diag_demote_errors(struct diag_ctx *ctx)
 	ctx->errors = 0;
 }
 
+size_t diag_drop_errors_ending(struct diag_ctx *ctx, const char *suffix)
+{
+	struct diag *d = (struct diag *)(void *)ctx->diags.data;
+	size_t n = buf_count(&ctx->diags, struct diag), kept = 0, len = strlen(suffix);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t m = strlen(d[i].message);
+		if (d[i].severity == DIAG_ERROR && m >= len && !strcmp(d[i].message + m - len, suffix)) {
+			free(d[i].message);
+			free(d[i].hint);
+			ctx->errors--;
+			continue;
+		}
+		d[kept++] = d[i];
+	}
+	ctx->diags.len = kept * sizeof *d;
+	return n - kept;
+}
+
 void diag_append(struct diag_ctx *to, struct diag_ctx *from)
 {
 	unsigned errors = 0;

@@ -71,6 +71,8 @@ void diag_addv(struct diag_ctx *ctx, enum diag_severity sev, const struct span *
 /* Moves every diagnostic of from (one thread's, say) to the end of to; from keeps its sources
  * and is left with no diagnostics. */
 void diag_append(struct diag_ctx *to, struct diag_ctx *from);
+/* Removes the errors whose message ends with suffix (and their hints); returns how many. */
+size_t diag_drop_errors_ending(struct diag_ctx *ctx, const char *suffix);
 /* Makes every error of ctx a warning: for a failure that does not undo the run's work (the
  * release of a lock after the state was written). */
 void diag_demote_errors(struct diag_ctx *ctx);

@@ -111,6 +111,10 @@ t_expect_status 130
 grep -q "interrupted: stopping, and releasing the state's lock" "$T_TMP/bg.err" ||
 	t_why "no word of the interrupt: $(cat "$T_TMP/bg.err")"
 [ ! -e "$W/stk.state.lock" ] || t_why "the interrupted plan left stk.state.lock"
+# one line for the reads it cut short, not one error each
+grep -q "in flight cancelled; nothing was changed" "$T_TMP/bg.err" ||
+	t_why "no word of the cancelled reads: $(cat "$T_TMP/bg.err")"
+grep -q ": cancelled$" "$T_TMP/bg.err" && t_why "an error per cancelled read: $(cat "$T_TMP/bg.err")"
 grep -q "No changes" "$T_TMP/bg.out" && t_why "the interrupted plan printed a plan: $(cat "$T_TMP/bg.out")"
 in_w plan -detailed-exitcode
 t_expect_status 0
