@@ -20,6 +20,7 @@
 #include "planner/state.h"
 #include "planner/value_json.h"
 #include "planner/vars.h"
+#include "planner/walk.h"
 #include "providers/net.h"
 
 struct plan_args {
@@ -564,6 +565,29 @@ static void drift_report(const struct plan_prior *before, size_t n, const struct
 }
 
 /* Loads, locks, refreshes and plans. Returns 0, or -1 after diagnostics. */
+/* The root variables' values into opts: the directory's own files and the environment, then
+ * the command line's -var and -var-file (vi), which come after them. */
+static int cli_variables(const char *dir, const struct vars_input *vi, struct plan_opts *opts,
+			 struct diag_ctx *diag)
+{
+	struct vars_input all;
+
+	vars_init(&all);
+	if (vars_add_defaults(&all, dir, diag)) {
+		vars_release(&all);
+		return -1;
+	}
+	for (size_t i = 0; i < buf_count(&vi->names, char *); i++) {
+		buf_push(&all.names, char *, xstrdup(buf_at(&vi->names, char *, i)));
+		buf_push(&all.values, struct value *, val_ref(buf_at(&vi->values, struct value *, i)));
+		buf_push(&all.raw, int, buf_at(&vi->raw, int, i));
+	}
+	opts->variables = vars_values(&all);
+	opts->raw_variables = vars_raw(&all);
+	vars_release(&all);
+	return 0;
+}
+
 static int run_plan(struct run *r, const char *operation)
 {
 	if (config_load_dir(&r->diag, r->pa.dir, &r->mod, 0) || r->diag.errors)
@@ -578,21 +602,8 @@ static int run_plan(struct run *r, const char *operation)
 		diag_hint(&r->diag, "make a new plan with stk plan -out");
 		return -1;
 	}
-	/* command-line values come after the directory's own files and the environment */
-	struct vars_input all;
-	vars_init(&all);
-	if (vars_add_defaults(&all, r->pa.dir, &r->diag)) {
-		vars_release(&all);
+	if (cli_variables(r->pa.dir, &r->vi, &r->opts, &r->diag))
 		return -1;
-	}
-	for (size_t i = 0; i < buf_count(&r->vi.names, char *); i++) {
-		buf_push(&all.names, char *, xstrdup(buf_at(&r->vi.names, char *, i)));
-		buf_push(&all.values, struct value *, val_ref(buf_at(&r->vi.values, struct value *, i)));
-		buf_push(&all.raw, int, buf_at(&r->vi.raw, int, i));
-	}
-	r->opts.variables = vars_values(&all);
-	r->opts.raw_variables = vars_raw(&all);
-	vars_release(&all);
 	if (r->saved) {
 		/* the saved plan's inputs, not today's environment */
 		val_unref(r->opts.variables);
@@ -1203,39 +1214,73 @@ out:
 int cmd_graph(int argc, char **argv)
 {
 	const struct cli_command *self = cli_find("graph");
-	const char *dir = NULL;
+	const char *dir = NULL, *v;
 	struct diag_ctx diag;
 	struct config_module mod;
-	struct graph g;
+	struct vars_input vi;
+	struct plan_opts opts;
+	struct plan plan;
+	struct planner pl;
 	struct buf out = BUF_INIT;
-	int ret = 1;
+	int ret = 1, set_up = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			fputs(self->usage, stdout);
-			return 0;
-		}
-		if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error(self, "unknown flag '%s'", argv[i]);
-		if (dir)
-			return cli_usage_error(self, "one directory only");
-		dir = argv[i];
-	}
 	diag_init(&diag);
 	config_module_init(&mod);
-	graph_init(&g, &diag);
+	vars_init(&vi);
+	plan_init(&plan);
+	memset(&opts, 0, sizeof opts);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (cli_is_help(a)) {
+			fputs(self->usage, stdout);
+			ret = 0;
+			goto out;
+		}
+		/* the values a module call's count or for_each may be computed from, as plan's */
+		if (cli_flag(a, "var", &v) || cli_flag(a, "var-file", &v)) {
+			const char *name = a + (a[1] == '-' ? 2 : 1);
+			int file = strcspn(name, "=") == 8;   /* var-file, not var */
+			if (!v && i + 1 >= argc) {
+				ret = cli_usage_error(self, "%s needs a value", a);
+				goto out;
+			}
+			if (!v)
+				v = argv[++i];
+			if (file ? vars_add_file(&vi, v, &diag) : vars_add_arg(&vi, v, &diag))
+				goto out;
+			continue;
+		}
+		if (a[0] == '-' && a[1]) {
+			ret = cli_usage_error(self, "unknown flag '%s'", a);
+			goto out;
+		}
+		if (dir) {
+			ret = cli_usage_error(self, "one directory only");
+			goto out;
+		}
+		dir = a;
+	}
 	if (config_load_dir(&diag, dir ? dir : ".", &mod, 0) || diag.errors)
 		goto out;
 	if (check_module(&diag, &mod))
 		goto out;
-	if (graph_build(&g, &mod))
+	if (cli_variables(dir ? dir : ".", &vi, &opts, &diag))
 		goto out;
-	graph_dot(&g, &out);
+	/* the planner's graph: built as plan builds it, module instances and all */
+	set_up = 1;
+	if (planner_setup(&pl, &diag, &mod, NULL, 0, &opts, &plan))
+		goto out;
+	graph_dot(&pl.g, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	ret = 0;
 out:
 	cli_print_diags(&diag);
-	graph_release(&g);
+	if (set_up)
+		planner_teardown(&pl);
+	plan_release(&plan);
+	val_unref(opts.variables);
+	val_unref((struct value *)opts.raw_variables);
+	vars_release(&vi);
 	config_module_release(&mod);
 	diag_release(&diag);
 	buf_release(&out);

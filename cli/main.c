@@ -134,10 +134,12 @@ const struct cli_command cli_commands[] = {
 	  "Removes the lock on the state when its ID matches and no live process holds it.\n",
 	  cmd_force_unlock },
 	{ "graph", "Print the dependency graph as Graphviz DOT",
-	  "Usage: stk graph [DIR]\n"
+	  "Usage: stk graph [DIR] [-var K=V]... [-var-file FILE]\n"
 	  "\n"
 	  "Prints the configuration's dependency graph in Graphviz DOT, nodes labelled by address:\n"
-	  "  stk graph | dot -Tsvg > graph.svg\n",
+	  "  stk graph | dot -Tsvg > graph.svg\n"
+	  "A module call's count or for_each is worked out as plan works it out: -var and -var-file\n"
+	  "give the variables it may need, as to plan.\n",
 	  cmd_graph },
 	{ "version", "Print the stk version",
 	  "Usage: stk version\n",

@@ -277,6 +277,33 @@ t_expect_status 0
 t_expect_has out '"aws.vpc.main" -> "var.env";'
 t_end
 
+# A module call's count may need a root variable: graph takes -var and -var-file as plan does
+# (it had neither, so such a configuration could not be graphed at all).
+t_begin "stk graph works out a counted module call from -var and -var-file"
+mkdir -p "$T_TMP/graphvar/mod"
+printf 'variable name { type = string }\noutput name { value = var.name }\n' >"$T_TMP/graphvar/mod/main.stk"
+cat >"$T_TMP/graphvar/main.stk" <<'EOF2'
+variable n { type = number }
+
+module copy {
+  count  = var.n
+  source = "./mod"
+  name   = "copy${count.index}"
+}
+EOF2
+t_run "$STK" graph "$T_TMP/graphvar"
+t_expect_status 1
+t_expect_has err "the count of a module call needs var.n, which has no value"
+t_run "$STK" graph -var n=2 "$T_TMP/graphvar"
+t_expect_status 0
+t_expect_has out '"module.copy[1].output.name" -> "module.copy[1].var.name";'
+t_expect_lacks out 'module.copy[2]'
+echo 'n = 3' >"$T_TMP/graphvar.stkvars"
+t_run "$STK" graph "$T_TMP/graphvar" -var-file="$T_TMP/graphvar.stkvars"
+t_expect_status 0
+t_expect_has out '"module.copy[2].var.name"'
+t_end
+
 # stack.tags inside the stack's own tags could only go round forever: the check says so (the
 # plan used to recurse until the stack overflowed).
 t_begin "stack.tags in the stack's own tags is an error"
