@@ -642,27 +642,92 @@ static int changed(const struct provider_op *op, const char *key)
 	return !same(attr(op->prior, key), attr(op->planned, key));
 }
 
-/* Changes this file cannot make in place: refused before anything is touched. */
-static int refuse_unsupported(const struct provider_op *op, struct diag_ctx *diag)
+/* The instance profile, changed in place as Terraform's provider does: the association
+ * there is replaced (or removed, for none), else one is made. */
+static int update_profile(struct aws *a, const struct provider_op *op, const char *id, struct diag_ctx *diag)
 {
-	static const char *const rbd_keys[] = {
-		"volume_size", "volume_type", "iops", "throughput", "delete_on_termination", "tags",
+	const char *want = aws_str(op->planned, "iam_instance_profile");
+	const char *assoc = NULL;
+	struct aws_params p;
+	xmlDoc *doc;
+	int ret;
+
+	aws_params_init(&p);
+	aws_param(&p, "Filter.1.Name", "instance-id");
+	aws_param(&p, "Filter.1.Value.1", "%s", id);
+	aws_param(&p, "Filter.2.Name", "state");
+	aws_param(&p, "Filter.2.Value.1", "associated");
+	doc = aws_query(a, "ec2", EC2_VERSION, "DescribeIamInstanceProfileAssociations", &p, diag, op->addr);
+	aws_params_release(&p);
+	if (!doc)
+		return -1;
+	for (xmlNode *it = aws_xml_first_item(aws_xml_child(xmlDocGetRootElement(doc), "iamInstanceProfileAssociationSet"));
+	     it && !assoc; it = aws_xml_next_item(it))
+		assoc = aws_xml_text(it, "associationId");
+	aws_params_init(&p);
+	if (assoc && want) {
+		aws_param(&p, "AssociationId", "%s", assoc);
+		aws_param(&p, "IamInstanceProfile.Name", "%s", want);
+		ret = call(a, "ReplaceIamInstanceProfileAssociation", &p, diag, op->addr);
+	} else if (assoc) {
+		aws_param(&p, "AssociationId", "%s", assoc);
+		ret = call(a, "DisassociateIamInstanceProfile", &p, diag, op->addr);
+	} else if (want) {
+		aws_param(&p, "InstanceId", "%s", id);
+		aws_param(&p, "IamInstanceProfile.Name", "%s", want);
+		ret = call(a, "AssociateIamInstanceProfile", &p, diag, op->addr);
+	} else {
+		aws_params_release(&p);
+		ret = 0;
+	}
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+/* The root volume, changed in place: size, type, IOPS and throughput with ModifyVolume (EC2
+ * grows a volume, never shrinks it: its error says so), delete_on_termination on the
+ * instance's mapping, and the volume's tags. */
+static int update_root_volume(struct aws *a, const struct provider_op *op, const char *id, struct diag_ctx *diag)
+{
+	static const struct { const char *key, *param; } mod[] = {
+		{ "volume_size", "Size" }, { "volume_type", "VolumeType" },
+		{ "iops", "Iops" }, { "throughput", "Throughput" },
 	};
 	const struct value *pb = first_block(op->prior, "root_block_device");
 	const struct value *nb = first_block(op->planned, "root_block_device");
-	const char *what = NULL;
+	const char *vol = aws_str(pb, "volume_id");
+	struct aws_params p;
+	int bad = 0, n = 0;
 
-	if (aws_str(op->planned, "iam_instance_profile") && changed(op, "iam_instance_profile"))
-		what = "iam_instance_profile";
-	for (size_t i = 0; !what && nb && i < sizeof rbd_keys / sizeof rbd_keys[0]; i++)
-		if (attr(nb, rbd_keys[i]) && !same(attr(pb, rbd_keys[i]), attr(nb, rbd_keys[i])))
-			what = "root_block_device";
-	if (!what)
+	if (!nb || !vol)
 		return 0;
-	diag_error(diag, NULL, "%s: changing %s of an existing aws.instance is not supported yet", op->addr,
-		   what);
-	diag_hint(diag, "replace the instance instead: stk apply -replace=%s", op->addr);
-	return -1;
+	aws_params_init(&p);
+	aws_param(&p, "VolumeId", "%s", vol);
+	for (size_t i = 0; i < sizeof mod / sizeof mod[0]; i++) {
+		const struct value *v = attr(nb, mod[i].key);
+		if (!v || v->kind == VAL_NULL || (v->marks & VAL_UNKNOWN) || same(attr(pb, mod[i].key), v))
+			continue;
+		if (v->kind == VAL_NUMBER)
+			aws_param(&p, mod[i].param, "%.0f", v->u.n);
+		else if (v->kind == VAL_STRING)
+			aws_param(&p, mod[i].param, "%s", v->u.str.s);
+		n++;
+	}
+	if (n)
+		bad |= call(a, "ModifyVolume", &p, diag, op->addr);
+	else
+		aws_params_release(&p);
+	const struct value *dot = attr(nb, "delete_on_termination");
+	if (dot && dot->kind == VAL_BOOL && !same(attr(pb, "delete_on_termination"), dot)) {
+		aws_params_init(&p);
+		aws_param(&p, "InstanceId", "%s", id);
+		aws_param(&p, "BlockDeviceMapping.1.DeviceName", "%s", aws_str(pb, "device_name") ?: "/dev/xvda");
+		aws_param(&p, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "%s", dot->u.b ? "true" : "false");
+		bad |= call(a, "ModifyInstanceAttribute", &p, diag, op->addr);
+	}
+	if (attr(nb, "tags") && !same(attr(pb, "tags"), attr(nb, "tags")))
+		bad |= aws_ec2_update_tags(a, vol, attr(pb, "tags"), attr(nb, "tags"), diag, op->addr);
+	return bad ? -1 : 0;
 }
 
 static int instance_update(struct aws *a, const struct provider_op *op, struct value **result,
@@ -673,8 +738,6 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 	int bad = 0;
 
 	*result = NULL;
-	if (refuse_unsupported(op, diag))
-		return -1;
 	/* type and user data can only change while the instance is stopped */
 	int type = aws_str(op->planned, "instance_type") && changed(op, "instance_type");
 	const struct value *ud = val_map_get(op->planned, "user_data");
@@ -721,6 +784,11 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		put_metadata(&p, "", mo);
 		bad |= call(a, "ModifyInstanceMetadataOptions", &p, diag, addr);
 	}
+	if (changed(op, "iam_instance_profile") && !(val_map_get(op->planned, "iam_instance_profile") &&
+						     (val_map_get(op->planned, "iam_instance_profile")->marks & VAL_UNKNOWN)))
+		bad |= update_profile(a, op, id, diag);
+	if (!same(first_block(op->prior, "root_block_device"), first_block(op->planned, "root_block_device")))
+		bad |= update_root_volume(a, op, id, diag);
 	bad |= aws_ec2_update_tags(a, id, attr(op->prior, "tags"), attr(op->planned, "tags"), diag, addr);
 	const char *vol = aws_str(first_block(op->prior, "root_block_device"), "volume_id");
 	if (vol && changed(op, "volume_tags"))
