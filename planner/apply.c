@@ -562,6 +562,16 @@ static struct value *carry_marks(struct value *result, const struct value *plann
 	return r;
 }
 
+/* Whether the state's instance is another object than the one deleted (gone): their ids
+ * differ. */
+static int newer_object(const struct state_instance *in, const struct value *gone)
+{
+	const struct value *a = in ? val_map_get(in->attrs, "id") : NULL;
+	const struct value *b = gone ? val_map_get(gone, "id") : NULL;
+
+	return a && b && a->kind == VAL_STRING && b->kind == VAL_STRING && !val_equal(a, b);
+}
+
 /* Records a finished operation in the state and writes it. */
 static void record(struct applier *ap, struct op *op)
 {
@@ -603,7 +613,10 @@ static void record(struct applier *ap, struct op *op)
 	}
 	if (op->kind == OP_DELETE) {
 		if (op->rc == 0) {
-			state_remove_instance(ap->st, &a);
+			/* the old object of a create_before_destroy replacement goes after the new one
+			 * has taken its address: that one stays */
+			if (!newer_object(state_find_instance(ap->st, &a), op->prior))
+				state_remove_instance(ap->st, &a);
 			ap->res->destroyed++;
 		}
 	} else if (op->kind == OP_CREATE && !op->result && op->token[0]) {
@@ -949,6 +962,15 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 	if (planner_setup(&pl, ap->diag, root, priors, nprior, opts, &scratch)) {
 		failed = 1;
 		goto out;
+	}
+	/* a replacement the plan decided on stays one, though the replan may no longer see why:
+	 * replace_triggered_by's resource has been updated by then, and its latest change is
+	 * none. Spent, as -replace is, once the new object is made (phase one has destroyed the
+	 * old one already, unless create_before_destroy keeps it) */
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
+		const struct plan_change *c = buf_at(&plan->changes, struct plan_change *, i);
+		if (c->action == PLAN_REPLACE)
+			strmap_put(&pl.replace, c->addr, (void *)1);
 	}
 	ap->pl = &pl;
 	nnodes = graph_count(&pl.g);

@@ -433,8 +433,34 @@ static int is_meta_attr(const char *name, enum meta meta)
 	return 0;
 }
 
+/* replace_triggered_by: a list of references to resources, to instances (count.index and
+ * each.key may pick one) or to their attributes, as in Terraform: only a resource's change
+ * can trigger a replacement (plan.c). */
+static void check_triggers(struct check_ctx *c, const struct ast_expr *v, const struct scope *sc)
+{
+	if (v->kind != AST_LIST) {
+		diag_error(c->diag, &v->span, "replace_triggered_by must be a list of references to resources");
+		diag_hint(c->diag, "write replace_triggered_by = [aws.vpc.main] or [aws.vpc.main.id]");
+		return;
+	}
+	for (size_t j = 0; j < v->u.list.n; j++) {
+		const struct ast_expr *x = v->u.list.items[j];
+		struct eval_ref ref;
+		int ok = eval_split_ref(x, &ref) == 0 && ref.kind == REF_RESOURCE;
+		eval_ref_release(&ref);
+		if (!ok) {
+			diag_error(c->diag, &x->span, "replace_triggered_by takes references to resources or "
+				   "their attributes, such as aws.vpc.main or aws.vpc.main.id");
+			diag_hint(c->diag, "only a resource's change can trigger a replacement: not a variable, a "
+				  "local, a data source, a module output, a splat or another expression");
+			continue;
+		}
+		check_expr(c, x, sc);
+	}
+}
+
 static void check_lifecycle(struct check_ctx *c, const struct ast_item *blk,
-			    const struct schema_resource *rs)
+			    const struct schema_resource *rs, const struct scope *sc)
 {
 	static const char *const names[] = {
 		"create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by",
@@ -459,6 +485,10 @@ static void check_lifecycle(struct check_ctx *c, const struct ast_item *blk,
 		if (k <= 1) {
 			if (it->value->kind != AST_BOOL)
 				diag_error(c->diag, &it->value->span, "%s must be true or false", it->name);
+			continue;
+		}
+		if (k == 3) {
+			check_triggers(c, it->value, sc);
 			continue;
 		}
 		if (k == 2) {
@@ -578,7 +608,7 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 		if (meta == META_RESOURCE && strcmp(it->name, "lifecycle") == 0) {
 			if (it->nlabels)
 				diag_error(c->diag, &it->labels[0].span, "lifecycle takes no label");
-			check_lifecycle(c, it, rs);
+			check_lifecycle(c, it, rs, sc);
 			continue;
 		}
 		if (meta == META_RESOURCE && strcmp(it->name, "timeouts") == 0) {
@@ -594,7 +624,11 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 				continue;
 			}
 			diag_error(c->diag, &it->name_span, "%s takes no '%s' block", what, it->name);
-			hint_schema_name(c, it->name, sb, 1);
+			if (!strcmp(it->name, "default_tags"))  /* Terraform's aws provider has one */
+				diag_hint(c->diag, "default tags are the stack's: stack { tags = { ... } } gives "
+					  "them to every resource with tags");
+			else
+				hint_schema_name(c, it->name, sb, 1);
 			continue;
 		}
 		/* a provider's registry "name" { } takes a label; other nested blocks do not */
@@ -713,6 +747,16 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 		diag_error(c->diag, &whole->span, "%s%s refers to itself", prefix, key);
 		c->self_reported = d;
 		diag_hint(c->diag, "an object cannot depend on its own attributes");
+		goto out;
+	}
+	/* the stack's tags are the default tags of every resource that takes tags (plan.c), this
+	 * one among them: it would be needed before itself */
+	const struct schema_resource *rs = p && kind == D_RESOURCE ? schema_resource_find(p, type, 0) : NULL;
+	if (sc->stack_tags && rs && schema_tags_attr(&rs->block)) {
+		diag_error(c->diag, &whole->span, "the stack's tags cannot refer to %s: they are its default tags",
+			   key);
+		diag_hint(c->diag, "take the value from a variable or a local that names no resource, or "
+			  "give it to the resources that need it with tags = merge(...)");
 		goto out;
 	}
 	size_t i = first + 3;
@@ -1772,7 +1816,7 @@ static void add_edge(struct check_ctx *c, const struct decl *from, const struct 
 
 /* One reference of from's: an edge to what it names, if that is one of in_cycles' kinds, the
  * first to it only (graph.c's add_edge). A reference to itself is one too, a cycle of one (in
- * lifecycle's replace_triggered_by, say), but not when the check has said that the resource
+ * timeouts, say), but not when the check has said that the resource
  * refers to itself. */
 static void on_ref(void *arg, const struct eval_ref *ref)
 {

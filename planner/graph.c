@@ -23,6 +23,7 @@ void graph_release(struct graph *g)
 		/* its address and name are in its block (add_node) */
 		free(n->provider);
 		buf_release(&n->edges);
+		strmap_release(&n->planned);
 		val_unref(n->value);
 		free(n);
 	}
@@ -772,6 +773,11 @@ static void node_edges(struct graph *g, struct graph_node *n)
 				break;
 			}
 		}
+	}
+	/* the stack's tags are a taggable resource's default tags (plan.c): what they name first */
+	if (n->kind == GN_RESOURCE && g->stack_tags && n->schema && schema_tags_attr(&n->schema->block)) {
+		struct edge_ctx root = { g, n, buf_at(&g->modules, struct graph_module *, 0), 1 };
+		eval_references(g->stack_tags, on_ref, &root);
 	}
 }
 

@@ -49,7 +49,8 @@ struct graph_node {
 	/* filled by the planner */
 	struct value *value;
 	int state;                        /* 0 not visited, 1 in progress, 2 done, 3 failed */
-	void *plan_data;
+	struct strmap planned;            /* resources: instance address -> its latest
+					     struct plan_change *, for replace_triggered_by */
 };
 
 struct graph {

@@ -173,6 +173,33 @@ out:
 	return r;
 }
 
+/* The stack block's tags, evaluated in the root module whatever module asks; {} without them.
+ * where is the reference, for the error when the tags name themselves. */
+static struct value *stack_tags(struct planner *pl, const struct eval_ctx *ec, const struct span *where)
+{
+	const struct ast_item *t = pl->stack ? body_attr(&pl->stack->body, "tags") : NULL;
+	struct eval_ctx inner = *ec;
+	struct graph_module *saved = pl->cur->eval_mod;
+	struct value *r;
+
+	if (!t)
+		return val_empty_map();
+	if (pl->scratch.in_stack_tags) {
+		/* stack { tags = { A = stack.tags.B } }: no value could come of it */
+		diag_error(pl->diag, where, "stack.tags refers to itself");
+		diag_hint(pl->diag, "write the value itself, or put it in a local both use");
+		return NULL;
+	}
+	inner.count_index = inner.each_key = inner.each_value = NULL;
+	/* written in the root module, whatever module refers to it */
+	pl->cur->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
+	pl->scratch.in_stack_tags = 1;
+	r = eval_expr(&inner, t->value);
+	pl->scratch.in_stack_tags = 0;
+	pl->cur->eval_mod = saved;
+	return r;
+}
+
 static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 {
 	struct planner *pl = ec->planner;
@@ -244,27 +271,8 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 				return val_cstring(pl->stack->labels[0].text);
 			return val_cstring("default");
 		}
-		if (!strcmp(ref->key, "tags")) {
-			const struct ast_item *t = pl->stack ? body_attr(&pl->stack->body, "tags") : NULL;
-			struct eval_ctx inner = *ec;
-			struct graph_module *saved = pl->cur->eval_mod;
-			if (!t)
-				return val_empty_map();
-			if (pl->scratch.in_stack_tags) {
-				/* stack { tags = { A = stack.tags.B } }: no value could come of it */
-				diag_error(pl->diag, &ref->span, "stack.tags refers to itself");
-				diag_hint(pl->diag, "write the value itself, or put it in a local both use");
-				return NULL;
-			}
-			inner.count_index = inner.each_key = inner.each_value = NULL;
-			/* written in the root module, whatever module refers to it */
-			pl->cur->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
-			pl->scratch.in_stack_tags = 1;
-			r = eval_expr(&inner, t->value);
-			pl->scratch.in_stack_tags = 0;
-			pl->cur->eval_mod = saved;
-			return r;
-		}
+		if (!strcmp(ref->key, "tags"))
+			return stack_tags(pl, ec, &ref->span);
 		break;
 	case REF_ITER:
 		diag_error(pl->diag, &ref->span, "unknown name '%s'", ref->key);
@@ -939,6 +947,183 @@ out:
 	buf_release(&why);
 }
 
+static void add_pairs(struct buf *pairs, const struct value *map)
+{
+	for (size_t k = 0; k < map->u.map.n; k++) {
+		struct val_pair p = { xstrdup(map->u.map.items[k].key), val_ref(map->u.map.items[k].val) };
+		buf_push(pairs, struct val_pair, p);
+	}
+}
+
+/* The stack's tags are default tags (LANGUAGE.md: "stack name and default tags"). A managed
+ * resource whose tags are a map of strings gets them under its own, which win on a clash, as
+ * with the AWS provider's default_tags in Terraform. *out is the tags to plan with (a new
+ * reference), or NULL when the configuration's stand as written (no stack tags, or its own
+ * are unknown as a whole, and so is the merge). -1 on an error in the stack's tags. */
+static int default_tags(struct planner *pl, struct eval_ctx *ec, const struct schema_attr *a,
+			const struct value *own, struct value **out)
+{
+	const struct ast_item *t = pl->stack ? body_attr(&pl->stack->body, "tags") : NULL;
+	struct value *raw, *defaults;
+	struct buf pairs = BUF_INIT;
+	unsigned marks;
+
+	*out = NULL;
+	if (!t || (own && (own->marks & VAL_UNKNOWN)))
+		return 0;
+	raw = stack_tags(pl, ec, &t->value->span);
+	if (!raw)
+		return -1;
+	defaults = to_schema(pl, raw, a->type, &t->value->span, "tags");
+	val_unref(raw);
+	if (!defaults)
+		return -1;
+	if (defaults->marks & VAL_UNKNOWN) {
+		*out = defaults;
+		return 0;
+	}
+	if (defaults->kind != VAL_MAP || defaults->u.map.n == 0) {
+		val_unref(defaults);
+		return 0;
+	}
+	marks = defaults->marks;
+	add_pairs(&pairs, defaults);
+	if (own && own->kind == VAL_MAP) {
+		add_pairs(&pairs, own);
+		marks |= own->marks;
+	}
+	/* val_map_take keeps the later of two equal keys: the resource's own win */
+	*out = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	val_unref(defaults);
+	if (marks & VAL_SENSITIVE) {
+		struct value *m = val_mark(*out, VAL_SENSITIVE);
+		val_unref(*out);
+		*out = m;
+	}
+	return 0;
+}
+
+/* One step of an attribute path from a replace_triggered_by reference: an attribute name or
+ * an index (count.index and each.key may be in it). NULL when v has no such part. */
+static const struct value *step_into(struct eval_ctx *ec, const struct value *v, const struct ast_expr *step,
+				     int *failed)
+{
+	const struct value *r = NULL;
+	struct value *key;
+
+	if (!v)
+		return NULL;
+	if (step->kind == AST_GETATTR)
+		return v->kind == VAL_MAP ? val_map_get(v, step->u.getattr.name) : NULL;
+	key = eval_expr(ec, step->u.index.key);
+	if (!key) {
+		*failed = 1;
+		return NULL;
+	}
+	if (v->kind == VAL_MAP && key->kind == VAL_STRING)
+		r = val_map_get(v, key->u.str.s);
+	else if ((v->kind == VAL_LIST || v->kind == VAL_SET) && key->kind == VAL_NUMBER &&
+		 key->u.n >= 0 && key->u.n < (double)v->u.list.n)
+		r = v->u.list.items[(size_t)key->u.n];
+	val_unref(key);
+	return r;
+}
+
+/* Whether c, a change planned for an instance replace_triggered_by names, triggers: an update
+ * or a replacement when the reference names the instance, a new value when it names an
+ * attribute (steps[0..n), last first, are the path to it). */
+static int triggers(struct eval_ctx *ec, const struct plan_change *c, const struct ast_expr *const *steps,
+		    size_t n, int *failed)
+{
+	const struct value *before = c->before, *after = c->after;
+
+	if (!n)
+		return c->action == PLAN_UPDATE || c->action == PLAN_REPLACE;
+	if (c->action == PLAN_NOOP || c->action == PLAN_READ)
+		return 0;
+	for (size_t i = n; i-- > 0 && !*failed; ) {
+		before = step_into(ec, before, steps[i], failed);
+		after = step_into(ec, after, steps[i], failed);
+	}
+	if (*failed)
+		return 0;
+	if (!before || !after)
+		return before != after;
+	return (after->marks & VAL_UNKNOWN) || !val_is_known(after) || !val_equal(before, after);
+}
+
+/* lifecycle { replace_triggered_by = [...] }, as in Terraform: an object that exists is
+ * replaced when a resource named there is planned for an update or a replacement (any of its
+ * instances, unless the reference picks one), or when an attribute named there changes. The
+ * resources named are planned first (the graph has an edge for each reference), and their
+ * nodes keep each instance's latest change. Sets c's reason and returns 1 when one triggers;
+ * -1 after an error in an index. */
+static int replace_triggered(struct planner *pl, struct eval_ctx *ec, struct graph_node *n,
+			     const struct ast_item *lc, struct plan_change *c)
+{
+	const struct ast_item *rt = lc ? body_attr(&lc->body, "replace_triggered_by") : NULL;
+	int failed = 0, hit = 0;
+
+	if (!rt || rt->value->kind != AST_LIST)
+		return 0;
+	for (size_t i = 0; !hit && !failed && i < rt->value->u.list.n; i++) {
+		const struct ast_expr *x = rt->value->u.list.items[i], *steps[32];
+		struct eval_ref ref;
+		struct graph_node *t;
+		char *inst = NULL;
+		size_t ns = 0;
+
+		/* the check lets through only references to resources, without splats */
+		if (eval_split_ref(x, &ref) < 0 || ref.kind != REF_RESOURCE ||
+		    !(t = graph_find_in(&pl->g, n->mod, "", ref.key))) {
+			eval_ref_release(&ref);
+			continue;
+		}
+		for (const struct ast_expr *s = x; s != ref.expr && ns < 32;
+		     s = s->kind == AST_GETATTR ? s->u.getattr.obj : s->u.index.obj)
+			steps[ns++] = s;
+		if (ns && steps[ns - 1]->kind == AST_INDEX) {
+			struct value *key = eval_expr(ec, steps[--ns]->u.index.key);
+			if (!key) {
+				failed = 1;
+				eval_ref_release(&ref);
+				break;
+			}
+			inst = instance_addr(t->addr, key);
+			val_unref(key);
+		}
+		for (size_t k = 0; !hit && !failed && k < t->planned.cap; k++) {
+			const struct plan_change *tc = t->planned.slots[k].value;
+			if (!tc || (inst && strcmp(tc->addr, inst)))
+				continue;
+			if (triggers(ec, tc, steps, ns, &failed)) {
+				struct buf why = BUF_INIT;
+				buf_printf(&why, "a change to %s", inst ? inst : t->addr);
+				for (size_t s = ns; s-- > 0; ) {
+					struct value *key;
+					if (steps[s]->kind == AST_GETATTR) {
+						buf_printf(&why, ".%s", steps[s]->u.getattr.name);
+					} else if ((key = eval_expr(ec, steps[s]->u.index.key))) {
+						if (key->kind == VAL_STRING)
+							buf_printf(&why, "[\"%s\"]", key->u.str.s);
+						else if (key->kind == VAL_NUMBER)
+							buf_printf(&why, "[%g]", key->u.n);
+						val_unref(key);
+					}
+				}
+				buf_printf(&why, " triggers it");
+				set_reason(c, buf_cstr(&why));
+				buf_release(&why);
+				hit = 1;
+			}
+		}
+		free(inst);
+		eval_ref_release(&ref);
+	}
+	return failed ? -1 : hit;
+}
+
 static struct value *plan_instance(struct planner *pl, struct graph_node *n, struct eval_ctx *ec,
 				   const struct value *key)
 {
@@ -954,6 +1139,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	struct val_pair *pairs;
 	size_t k = 0;
 	char *moved_from = NULL;
+	const struct schema_attr *tags_attr = NULL;
+	struct value *tags = NULL;   /* the tags with the stack's under them, or NULL */
 	int replace = 0, changed = 0, fresh;
 
 	if (!config) {
@@ -965,6 +1152,12 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		val_unref(config);
 		free(addr);
 		return prior ? val_ref(prior->attrs) : val_unknown(VAL_DYNAMIC);
+	}
+	if (n->kind == GN_RESOURCE && (tags_attr = schema_tags_attr(sb)) &&
+	    default_tags(pl, ec, tags_attr, val_map_get(config, tags_attr->name), &tags) < 0) {
+		val_unref(config);
+		free(addr);
+		return NULL;
 	}
 	/* gw[0] <-> gw when count is added or removed: the same object, under a new address */
 	if (!prior && (!key || (key->kind == VAL_NUMBER && key->u.n == 0))) {
@@ -1002,6 +1195,17 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 			replace = 1;
 			set_reason(c, "-replace asked for it");
 		}
+		if (!replace && n->kind == GN_RESOURCE) {
+			int t = replace_triggered(pl, ec, n, lc, c);
+			if (t < 0) {
+				plan_change_free(c);
+				val_unref(prior_attrs);
+				val_unref(config);
+				val_unref(tags);
+				return NULL;
+			}
+			replace = t;
+		}
 	}
 	/* settable attributes: the configuration decides; ignored ones keep the prior value */
 	pairs = xmalloc((ko->n ? ko->n : 1) * sizeof *pairs);
@@ -1011,6 +1215,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		struct value *v;
 		int settable = (a->flags & (SF_REQUIRED | SF_OPTIONAL)) != 0;
 
+		if (a == tags_attr && tags)
+			cv = tags;
 		if (settable && cv && cv->kind != VAL_NULL && a->check)
 			check_value(pl, n, addr, a, cv);
 		if (settable && cv && cv->kind != VAL_NULL)
@@ -1097,6 +1303,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	free(pairs);
 	buf_release(&changed_names);
 	val_unref(config);
+	val_unref(tags);
 	val_unref(prior_attrs);
 	if (c->data) {
 		/* without refreshing, a data source keeps what the state holds, or is read during
@@ -1131,6 +1338,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		diag_hint(pl->diag, "change the configuration back, or remove prevent_destroy on purpose");
 	}
 	struct value *seen = c->after ? val_ref(c->after) : val_ref(c->before);
+	if (n->kind == GN_RESOURCE)
+		strmap_set(&n->planned, c->addr, c);
 	add_change(pl, c);
 	return seen;
 }

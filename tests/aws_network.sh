@@ -237,6 +237,49 @@ in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+t_begin "the stack's tags are default tags: on every resource with tags, under its own, changed and taken away"
+SUBB=$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" Name=tag:Tier,Values=b \
+	--query 'Subnets[0].SubnetId' --output text)
+TAGGED=$VPC,$IGW,$SUBA,$SUBB,$RTB,$RTB2
+# tag_value ID KEY: the object's tag KEY, as AWS has it ("None" when there is none)
+tag_value() {
+	awsx ec2 describe-tags --filters Name=resource-id,Values="$1" Name=key,Values="$2" \
+		--query 'Tags[0].Value' --output text
+}
+cat >>"$W/main.stk" <<EOF2
+
+stack "net" {
+  tags = { Team = "platform", Tier = "shared" }
+}
+EOF2
+in_w apply -auto-approve
+t_expect_status 0
+# six objects take tags; the route table association has none
+t_expect_has out "0 added, 6 changed, 0 destroyed"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$TAGGED" Name=key,Values=Team \
+	--query "length(Tags[?Value=='platform'])" --output text)" = 6 ] || t_why "not all six objects have Team=platform"
+[ "$(tag_value "$VPC" Tier)" = shared ] || t_why "the VPC did not get the stack's Tier"
+[ "$(tag_value "$SUBA" Tier)" = alpha ] || t_why "subnet a's own Tier did not win over the stack's"
+[ "$(tag_value "$SUBA" Name)" = "$N" ] || t_why "subnet a lost its Name"
+in_w plan -detailed-exitcode
+t_expect_status 0
+sed -i 's/Team = "platform"/Team = "web"/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 6 changed, 0 destroyed"
+[ "$(tag_value "$RTB2" Team)" = web ] || t_why "the private route table's Team tag was not changed"
+sed -i '/^stack "net" {$/,/^}$/d' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 6 changed, 0 destroyed"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$TAGGED" Name=key,Values=Team \
+	--query 'length(Tags)' --output text)" = 0 ] || t_why "Team tags remain without the stack block"
+[ "$(tag_value "$VPC" Tier)" = None ] || t_why "the VPC kept the stack's Tier"
+[ "$(tag_value "$SUBA" Tier)" = alpha ] || t_why "subnet a lost its own Tier"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "destroy removes everything (awscli counts none)"
 in_w destroy -auto-approve
 t_expect_status 0
