@@ -774,6 +774,17 @@ static void node_edges(struct graph *g, struct graph_node *n)
 			}
 		}
 	}
+	/* depends_on on a module call, or on any call above it: every resource and data source
+	 * in the module waits for what it names, as in Terraform (read in the calling module) */
+	if (n->kind == GN_RESOURCE || n->kind == GN_DATA) {
+		for (struct graph_module *m = n->mod; m->parent; m = m->parent) {
+			const struct ast_item *d = m->call ? body_attr(&m->call->body, "depends_on") : NULL;
+			if (d) {
+				struct edge_ctx caller = { g, n, m->parent, 0 };
+				eval_references(d->value, on_ref, &caller);
+			}
+		}
+	}
 	/* the stack's tags are a taggable resource's default tags (plan.c): what they name first */
 	if (n->kind == GN_RESOURCE && g->stack_tags && n->schema && schema_tags_attr(&n->schema->block)) {
 		struct edge_ctx root = { g, n, buf_at(&g->modules, struct graph_module *, 0), 1 };

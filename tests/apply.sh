@@ -708,4 +708,57 @@ in_w destroy -auto-approve
 t_expect_status 0
 t_end
 
+t_begin "depends_on on a module call: the module's resources, nested ones too, wait for it and go before it"
+workdir <<'EOF'
+resource host.file first {
+  filename = "first.txt"
+  content  = "first"
+}
+
+module m {
+  source     = "./mod"
+  depends_on = [host.file.first]
+}
+EOF
+mkdir -p "$W/mod/inner"
+cat >"$W/mod/main.stk" <<'EOF'
+resource host.file b {
+  filename = "b.txt"
+  content  = "b"
+}
+
+module inner {
+  source = "./inner"
+}
+EOF
+cat >"$W/mod/inner/main.stk" <<'EOF'
+resource host.file c {
+  filename = "c.txt"
+  content  = "c"
+}
+EOF
+in_w graph
+t_expect_has out '"module.m.host.file.b" -> "host.file.first";'
+t_expect_has out '"module.m.module.inner.host.file.c" -> "host.file.first";'
+# -parallelism 4: without the dependency all three would start at once
+in_w apply -auto-approve -parallelism 4
+t_expect_status 0
+first_done=$(grep -n '^host.file.first: Creation complete' "$T_TMP/out" | cut -d: -f1)
+for r in module.m.host.file.b module.m.module.inner.host.file.c; do
+	started=$(grep -n "^$r: Creating" "$T_TMP/out" | cut -d: -f1)
+	[ -n "$first_done" ] && [ -n "$started" ] && [ "$started" -gt "$first_done" ] ||
+		t_why "$r started before host.file.first was created"
+done
+# the state records the dependency, so a destroy takes the module's resources first
+grep -q '"host.file.first"' "$W/stk.state" || t_why "the state records no dependency on host.file.first"
+in_w destroy -auto-approve -parallelism 4
+t_expect_status 0
+first_gone=$(grep -n '^host.file.first: Destroying' "$T_TMP/out" | cut -d: -f1)
+for r in module.m.host.file.b module.m.module.inner.host.file.c; do
+	gone=$(grep -n "^$r: Destruction complete" "$T_TMP/out" | cut -d: -f1)
+	[ -n "$first_gone" ] && [ -n "$gone" ] && [ "$gone" -lt "$first_gone" ] ||
+		t_why "host.file.first was destroyed before $r"
+done
+t_end
+
 t_summary
