@@ -420,6 +420,8 @@ void plan_render_json(const struct plan *p, struct buf *out)
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 		json_t *ch = json_object(), *j = json_object(), *rp = json_array();
 		json_object_set_new(j, "address", json_string(c->addr));
+		if (c->moved_from)
+			json_object_set_new(j, "previous_address", json_string(c->moved_from));
 		json_object_set_new(j, "mode", json_string(c->data ? "data" : "managed"));
 		json_object_set_new(j, "type", json_string(c->type));
 		json_object_set_new(j, "name", json_string(strrchr(c->resource, '.') + 1));
