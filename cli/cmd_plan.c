@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "planner/check.h"
 #include "planner/crypt.h"
+#include "planner/moved.h"
 #include "planner/config.h"
 #include "planner/graph.h"
 #include "planner/apply.h"
@@ -154,6 +155,7 @@ struct run {
 	json_t *saved;          /* apply PLANFILE: the saved plan */
 	struct buf drift;       /* "Changed outside stk": what the refresh found */
 	struct strmap configs;  /* provider blocks' values for refresh (plan_providers) */
+	struct moves moves;     /* the moved blocks, applied to the state before all else */
 };
 
 static void run_init(struct run *r)
@@ -166,6 +168,7 @@ static void run_init(struct run *r)
 	state_lock_init(&r->lock);
 	plan_init(&r->plan);
 	strmap_init(&r->configs);
+	moves_init(&r->moves);
 	r->parallelism = 10;
 }
 
@@ -199,6 +202,7 @@ static void run_release(struct run *r)
 	json_decref(r->saved);
 	buf_release(&r->drift);
 	plan_providers_release(&r->configs);
+	moves_release(&r->moves);
 }
 
 /* The provider blocks, evaluated so that refresh reads where apply wrote (an aliased
@@ -592,7 +596,7 @@ static int run_plan(struct run *r, const char *operation)
 {
 	if (config_load_dir(&r->diag, r->pa.dir, &r->mod, 0) || r->diag.errors)
 		return -1;
-	if (check_module(&r->diag, &r->mod))
+	if (check_module_moves(&r->diag, &r->mod, &r->moves))
 		return -1;
 	/* only a saved plan has it, and only applying one needs it (22 ms for 33 MB of files) */
 	if (r->pa.out || r->saved)
@@ -655,6 +659,9 @@ static int run_plan(struct run *r, const char *operation)
 			return -1;
 		}
 	}
+	/* the objects moved blocks rename are refreshed and planned under their new addresses */
+	moves_apply(&r->diag, &r->moves, &r->st);
+	r->opts.moves = &r->moves;
 	/* the provider blocks' values are for calls: a plan that neither refreshes nor finds an
 	 * interrupted create makes none, and spares a second pass over every object */
 	if (r->st.nresources && (r->pa.refresh || strcmp(operation, "plan") || has_pending(&r->st)) &&

@@ -177,29 +177,13 @@ static int state_mv(struct diag_ctx *diag, struct state *st, const char *from, c
 			addr_release(&dst);
 			goto out;
 		}
-		struct state_instance *old = state_find_instance(st, src);
-		const char *provider = NULL;
-		for (size_t i = 0; i < st->nresources && !provider; i++)
-			for (size_t j = 0; j < st->resources[i]->ninstances; j++)
-				if (st->resources[i]->instances[j] == old)
-					provider = st->resources[i]->provider;
-		char *prov = xstrdup(provider ? provider : "");
-		struct state_instance *in = state_add_instance(st, &dst, prov);
-		old = state_find_instance(st, src);   /* adding may move what the state holds */
-		state_instance_set_attrs(in, old->attrs);
-		in->status = old->status;
-		state_instance_set_token(in, old->token);
-		state_instance_set_private(in, old->priv);
-		for (size_t d = 0; d < old->ndeps; d++)
-			state_instance_add_dep(in, old->deps[d]);
-		state_remove_instance(st, src);
+		state_move_instance(st, src, &dst);
 		struct buf s1 = BUF_INIT, s2 = BUF_INIT;
 		addr_format(src, &s1);
 		addr_format(&dst, &s2);
 		buf_printf(done, "Moved %s to %s\n", s1.data, s2.data);
 		buf_release(&s1);
 		buf_release(&s2);
-		free(prov);
 		addr_release(&dst);
 	}
 	ret = 0;

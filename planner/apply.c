@@ -1185,6 +1185,20 @@ out:
 	return failed ? -1 : 0;
 }
 
+static void state_follow_move(struct state *st, const struct plan_change *c)
+{
+	struct addr from, to;
+
+	if (!c->moved_from)
+		return;
+	addr_init(&from);
+	addr_init(&to);
+	if (!addr_parse(&from, c->moved_from, NULL) && !addr_parse(&to, c->addr, NULL))
+		state_move_instance(st, &from, &to);
+	addr_release(&from);
+	addr_release(&to);
+}
+
 int apply_run(struct diag_ctx *diag, const struct config_module *root, struct state *st,
 	      const struct plan *plan, const struct plan_opts *opts, const struct apply_opts *ao,
 	      struct apply_result *res)
@@ -1210,6 +1224,12 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 		ap.total += act == PLAN_NOOP ? 0 : act == PLAN_REPLACE ? 2 : 1;
 	}
 	drop_unretried_intents(&ap, plan);
+	/* a move the plan shows is the state's first change: an instance of a resource that
+	 * gained or lost count (gw[0] is now gw) is recorded under its new address, which is
+	 * where its update, or its replacement's delete, looks for it. (Moved blocks moved
+	 * the state before the plan: their objects are there already.) */
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++)
+		state_follow_move(st, buf_at(&plan->changes, struct plan_change *, i));
 	start_workers(&ap);
 	/* phase one: what the plan destroys, and the old half of replacements */
 	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {

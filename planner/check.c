@@ -11,6 +11,7 @@
 #include "common/strmap.h"
 #include "planner/eval.h"
 #include "planner/graph.h"
+#include "planner/moved.h"
 #include "providers/schema.h"
 #include "stdlib/functions.h"
 
@@ -65,6 +66,7 @@ struct check_ctx {
 	/* then references between declarations (by index in all): edges[i] (struct
 	 * graph_edge) is from edge_from[i] (size_t) */
 	struct buf edges, edge_from;
+	struct moves *moves;            /* check_module_moves: where the moved blocks go */
 };
 
 /* Where an expression is: what each, count and self may mean there. */
@@ -1214,6 +1216,8 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 		}
 		decl_add(c, D_PROVIDER, b->nlabels == 2 ? xasprintf("%s.%s", b->labels[0].text, b->labels[1].text) :
 			 xstrdup(b->labels[0].text), b, &b->labels[b->nlabels - 1].span);
+	} else if (strcmp(k, "moved") == 0) {
+		/* checked by check_moved_blocks once everything is declared, in file order */
 	} else if (strcmp(k, "stack") == 0) {
 		if (c->stack) {
 			diag_error(c->diag, &b->name_span, "a configuration has one stack block");
@@ -1228,7 +1232,7 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 		diag_error(c->diag, &b->name_span, "unknown block '%s'", k);
 		if (strcmp(k, "terraform") == 0)
 			diag_hint(c->diag, "settings such as the backend go in a stack block");
-		else if (strcmp(k, "provisioner") == 0 || strcmp(k, "moved") == 0 || strcmp(k, "import") == 0)
+		else if (strcmp(k, "provisioner") == 0 || strcmp(k, "import") == 0)
 			diag_hint(c->diag, "stk has no %s block; see docs/language.md", k);
 		else
 			diag_hint(c->diag, s ? "did you mean %s?" : "the blocks are stack, provider, variable, "
@@ -1683,6 +1687,7 @@ static struct modinfo *load_module(struct check_ctx *c, const struct decl *call,
 		sub.mod = &mi->cfg;
 		sub.depth = c->depth + 1;
 		sub.cycles = c->cycles;
+		sub.moves = c->moves;
 		char *prefix = xasprintf("%smodule.%s.", c->prefix ? c->prefix : "", call->key);
 		sub.prefix = prefix;
 		check_all(&sub);
@@ -1777,6 +1782,203 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 		}
 	}
 	buf_release(&names);
+}
+
+/* ---- moved blocks ---- */
+
+/* One moved block's endpoints, as check_moved_blocks compares them. */
+struct moved_seen {
+	const struct ast_item *block;
+	struct addr from, to;
+	char *from_text, *to_text;      /* as moved_text writes them: compared, and in messages */
+	struct span from_span, to_span;
+};
+
+/* from or to of a moved block b into out; -1 after an error. */
+static int moved_endpoint(struct check_ctx *c, const struct ast_item *b, const char *name, struct addr *out,
+			  struct span *where)
+{
+	const struct ast_item *it = body_attr(&b->body, name);
+	const struct ast_expr *bad;
+	struct buf why = BUF_INIT;
+	int ret = -1;
+
+	if (!it) {
+		diag_error(c->diag, &b->name_span, "a moved block needs %s", name);
+		diag_hint(c->diag, "moved { from = aws.vpc.old  to = aws.vpc.new }: the old address and the new");
+		return -1;
+	}
+	*where = it->value->span;
+	if (ast_static_string(it->value)) {
+		diag_error(c->diag, &it->value->span, "%s is an address, not a string", name);
+		diag_hint(c->diag, "write it without quotes: %s = %s", name, ast_static_string(it->value));
+		goto out;
+	}
+	if (move_endpoint(it->value, out, &bad, &why)) {
+		diag_error(c->diag, &bad->span, "%s is not an address: %s", name, why.data);
+		diag_hint(c->diag, "an address names a resource (aws.vpc.a), an instance (aws.vpc.a[0] or "
+			  "aws.vpc.a[\"x\"]) or a module call (module.net, module.net[0])");
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&why);
+	return ret;
+}
+
+static char *moved_text(const struct addr *a)
+{
+	struct buf b = BUF_INIT;
+
+	if (a->type)
+		addr_format(a, &b);
+	else
+		buf_addstr(&b, a->module);
+	return buf_detach(&b, NULL);
+}
+
+/* The rules one block can be judged by alone: Terraform's. */
+static int check_moved(struct check_ctx *c, const struct ast_item *b, struct moved_seen *m)
+{
+	static const char *const attrs[] = { "from", "to", NULL };
+	int bad = check_labels(c, b, 0, 0, "moved { from = ADDRESS  to = ADDRESS }");
+	const char *from, *to;
+
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *it = b->body.items[i];
+		if (it->kind == AST_BLOCK) {
+			unexpected_block(c, it, "a moved block");
+			bad = -1;
+		} else if (strcmp(it->name, "from") && strcmp(it->name, "to")) {
+			const char *s = diag_suggest(it->name, attrs);
+			diag_error(c->diag, &it->name_span, "a moved block has no argument '%s'", it->name);
+			diag_hint(c->diag, s ? "did you mean %s?" : "it takes from and to%s", s ? s : "");
+			bad = -1;
+		}
+	}
+	if (moved_endpoint(c, b, "from", &m->from, &m->from_span))
+		bad = -1;
+	if (moved_endpoint(c, b, "to", &m->to, &m->to_span))
+		bad = -1;
+	if (bad)
+		return -1;
+	from = m->from_text = moved_text(&m->from);
+	to = m->to_text = moved_text(&m->to);
+	if (!strcmp(from, to)) {
+		diag_error(c->diag, &m->to_span, "a move from %s to itself", from);
+		diag_hint(c->diag, "to is the new address: remove this moved block if nothing moves");
+		bad = -1;
+	} else if (!m->from.type != !m->to.type) {
+		diag_error(c->diag, &m->to_span, "%s is a %s and %s a %s: a move keeps what it moves", from,
+			   m->from.type ? "resource" : "module", to, m->to.type ? "resource" : "module");
+		diag_hint(c->diag, "move a resource to a resource (it may be in a module: module.net.%s), a "
+			  "module to a module", m->from.type ? from : "aws.vpc.a");
+		bad = -1;
+	} else if (m->from.type && strcmp(m->from.type, m->to.type)) {
+		diag_error(c->diag, &m->to_span, "%s and %s are of different types (%s, %s): a move keeps the type",
+			   from, to, m->from.type, m->to.type);
+		diag_hint(c->diag, "an object of another type is a new object: remove this moved block, and "
+			  "stk plans to destroy %s and create %s", from, to);
+		bad = -1;
+	} else if (!*m->from.module && m->from.type && !m->from.key && !m->to.key &&
+		   decl_find(c, D_RESOURCE, from)) {
+		/* aws.vpc.a[0] may or may not be declared, as count decides: the plan tells */
+		diag_error(c->diag, &m->from_span, "moved object still declared: %s is in the configuration, so "
+			   "this block cannot move it", from);
+		diag_hint(c->diag, "declare it under its new address only (%s), or remove this moved block", to);
+		bad = -1;
+	} else if (!m->from.type && !strchr(m->from.module + strlen("module."), '.') &&
+		   !strchr(m->from.module, '[') && !strchr(m->to.module, '[') &&
+		   decl_find(c, D_MODULE, m->from.module + strlen("module."))) {
+		diag_error(c->diag, &m->from_span, "moved object still declared: %s is called in the configuration, "
+			   "so this block cannot move it", from);
+		diag_hint(c->diag, "call it under its new name only (%s), or remove this moved block", to);
+		bad = -1;
+	}
+	return bad;
+}
+
+/* The first of the blocks seen whose from (or to) is text, or n. */
+static size_t moved_find(const struct buf *seen, size_t n, int to, const char *text)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		const struct moved_seen *m = &buf_at(seen, struct moved_seen, k);
+		if (!strcmp(to ? m->to_text : m->from_text, text))
+			break;
+	}
+	return k;
+}
+
+/* Every moved block of the module, in file order: each on its own, then two to one place
+ * and cycles (a to b, b to a), which Terraform refuses too. A module's blocks are relative
+ * to it: check_module_moves collects them with the module's path. */
+static void check_moved_blocks(struct check_ctx *c)
+{
+	struct buf seen = BUF_INIT;   /* struct moved_seen */
+	size_t n;
+
+	for (size_t f = 0; f < config_nfiles(c->mod); f++) {
+		const struct ast_body *body = &config_file(c->mod, f)->body;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			struct moved_seen m;
+			if (it->kind != AST_BLOCK || strcmp(it->name, "moved"))
+				continue;
+			memset(&m, 0, sizeof m);
+			m.block = it;
+			addr_init(&m.from);
+			addr_init(&m.to);
+			if (check_moved(c, it, &m)) {
+				addr_release(&m.from);
+				addr_release(&m.to);
+				free(m.from_text);
+				free(m.to_text);
+				continue;
+			}
+			buf_push(&seen, struct moved_seen, m);
+		}
+	}
+	n = buf_count(&seen, struct moved_seen);
+	for (size_t i = 0; i < n; i++) {
+		struct moved_seen *m = &buf_at(&seen, struct moved_seen, i);
+		size_t k = moved_find(&seen, i, 1, m->to_text), steps = 0;
+		int bad = 0;
+		if (k < i) {
+			const struct span *at = &buf_at(&seen, struct moved_seen, k).to_span;
+			diag_error(c->diag, &m->to_span, "two moved blocks move to %s", m->to_text);
+			diag_hint(c->diag, "one object can take its place: the other block is at %s:%u:%u",
+				  at->src->name, span_line(at), span_col(at));
+			bad = 1;
+		}
+		/* a chain from this block that comes back to it, reported at its first block (one
+		 * that leads to an earlier block is that block's to report) */
+		for (const char *cur = m->to_text; !bad && steps++ < n; cur = buf_at(&seen, struct moved_seen, k).to_text) {
+			k = moved_find(&seen, n, 0, cur);
+			if (k == n || k < i)
+				break;
+			if (k == i) {
+				diag_error(c->diag, &m->from_span, "moved blocks make a cycle: %s moves back to itself",
+					   m->from_text);
+				diag_hint(c->diag, "a chain of moves ends somewhere: remove one of its blocks");
+				bad = 1;
+			}
+		}
+		if (!bad && c->moves) {
+			char *calls = c->prefix && *c->prefix ? xstrndup(c->prefix, strlen(c->prefix) - 1) : xstrdup("");
+			moves_add(c->moves, calls, &m->from, &m->to, &m->from_span);
+			free(calls);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct moved_seen *m = &buf_at(&seen, struct moved_seen, i);
+		addr_release(&m->from);
+		addr_release(&m->to);
+		free(m->from_text);
+		free(m->to_text);
+	}
+	buf_release(&seen);
 }
 
 /* ---- dependency cycles (stk validate) ---- */
@@ -2120,6 +2322,7 @@ static int check_all(struct check_ctx *c)
 		}
 	}
 	check_decls(c);
+	check_moved_blocks(c);
 	if (c->stack)
 		check_stack(c, c->stack);
 	/* on a module that checks clean: a body with errors may have no references where the
@@ -2149,6 +2352,17 @@ int check_module(struct diag_ctx *diag, const struct config_module *m)
 	memset(&c, 0, sizeof c);
 	c.diag = diag;
 	c.mod = m;
+	return check_all(&c);
+}
+
+int check_module_moves(struct diag_ctx *diag, const struct config_module *m, struct moves *moves)
+{
+	struct check_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.diag = diag;
+	c.mod = m;
+	c.moves = moves;
 	return check_all(&c);
 }
 

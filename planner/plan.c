@@ -16,6 +16,7 @@
 #include "parser/parse.h"
 #include "planner/eval.h"
 #include "planner/graph.h"
+#include "planner/moved.h"
 #include "planner/addr.h"
 #include "planner/check.h"
 #include "planner/vars.h"
@@ -1170,6 +1171,17 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 			free(other);
 		}
 	}
+	if (pl->opts->moves && n->kind != GN_DATA) {
+		/* moved blocks moved the state's objects before the plan: say from where */
+		if (moves_check_declared(pl->diag, pl->opts->moves, addr)) {
+			val_unref(config);
+			free(addr);
+			free(moved_from);
+			return NULL;
+		}
+		if (prior && !moved_from && moves_origin(pl->opts->moves, addr))
+			moved_from = xstrdup(moves_origin(pl->opts->moves, addr));
+	}
 	if (prior)
 		pl->prior_seen[prior - pl->priors] = 1;
 	c = xcalloc(1, sizeof *c);
@@ -1700,6 +1712,8 @@ static void plan_orphans(struct planner *pl)
 			continue;
 		struct plan_change *c = xcalloc(1, sizeof *c);
 		c->addr = xstrdup(pr->addr);
+		if (pl->opts->moves && moves_origin(pl->opts->moves, pr->addr))
+			c->moved_from = xstrdup(moves_origin(pl->opts->moves, pr->addr));
 		c->resource = resource_of(pr->addr);
 		c->type = xstrdup(pr->type);
 		c->provider = xstrndup(pr->type, strcspn(pr->type, "."));

@@ -13,6 +13,8 @@
 #include "planner/value.h"
 #include "providers/schema.h"
 
+struct moves;
+
 enum plan_action {
 	PLAN_NOOP,
 	PLAN_CREATE,
@@ -69,6 +71,8 @@ struct plan_opts {
 				       already in precedence order; strings for -var values */
 	const struct value *raw_variables; /* map: where each came from (VARS_FILE, _ARG, _ENV) */
 	struct value *prior_outputs;/* map of output values in the state, or NULL */
+	struct moves *moves;        /* the moved blocks, already applied to the prior state
+				       (moved.h), or NULL */
 	int leave_memory;           /* the process ends soon after: the planner's graph and caches
 				       are left to the exit, not freed one by one (22 ms at 100k) */
 };

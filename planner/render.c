@@ -420,6 +420,8 @@ void plan_render_json(const struct plan *p, struct buf *out)
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 		json_t *ch = json_object(), *j = json_object(), *rp = json_array();
 		json_object_set_new(j, "address", json_string(c->addr));
+		if (c->moved_from)
+			json_object_set_new(j, "previous_address", json_string(c->moved_from));
 		json_object_set_new(j, "mode", json_string(c->data ? "data" : "managed"));
 		json_object_set_new(j, "type", json_string(c->type));
 		json_object_set_new(j, "name", json_string(strrchr(c->resource, '.') + 1));
@@ -528,12 +530,15 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 	buf_addstr(out, "| Action | Address |\n|---|---|\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
-		if (c->action == PLAN_NOOP)
+		if (c->action == PLAN_NOOP && !c->moved_from)
 			continue;
 		const char *words = c->action == PLAN_CREATE ? "create" : c->action == PLAN_UPDATE ? "update" :
 				    c->action == PLAN_REPLACE ? "**replace**" : c->action == PLAN_DELETE ?
-				    "**destroy**" : "read";
-		buf_printf(out, "| %s | `%s` |\n", words, c->addr);
+				    "**destroy**" : c->action == PLAN_NOOP ? "move" : "read";
+		buf_printf(out, "| %s | `%s`", words, c->addr);
+		if (c->moved_from)
+			buf_printf(out, " (moved from `%s`)", c->moved_from);
+		buf_addstr(out, " |\n");
 	}
 	plan_render_text(p, &details, 0, NULL);
 	buf_addstr(out, "\n<details><summary>Full plan</summary>\n\n```diff\n");

@@ -761,4 +761,100 @@ for r in module.m.host.file.b module.m.module.inner.host.file.c; do
 done
 t_end
 
+t_begin "a moved block renames an object in the state: the file is not made again"
+workdir <<'EOF'
+resource host.file old {
+  filename = "kept.txt"
+  content  = "kept\n"
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+before=$(stat -c %i:%Y "$W/kept.txt" 2>/dev/null)
+cat >"$W/main.stk" <<'EOF'
+resource host.file new {
+  filename = "kept.txt"
+  content  = "kept\n"
+}
+
+moved {
+  from = host.file.old
+  to   = host.file.new
+}
+EOF
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "# host.file.old has moved to host.file.new"
+t_expect_has out "Plan: 0 to add, 0 to change, 0 to destroy."
+sleep 1
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 0 added, 0 changed, 0 destroyed."
+[ "$(stat -c %i:%Y "$W/kept.txt" 2>/dev/null)" = "$before" ] || t_why "kept.txt was written again"
+in_w state list
+t_expect_has out "host.file.new"
+t_expect_lacks out "host.file.old"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "a moved block into a module: the object is the module's, the file untouched"
+cat >"$W/main.stk" <<'EOF'
+module files {
+  source = "./files"
+}
+
+moved {
+  from = host.file.new
+  to   = module.files.host.file.this
+}
+EOF
+mkdir -p "$W/files"
+cat >"$W/files/main.stk" <<'EOF'
+resource host.file this {
+  filename = "kept.txt"
+  content  = "kept\n"
+}
+EOF
+in_w plan
+t_expect_has out "# host.file.new has moved to module.files.host.file.this"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(stat -c %i:%Y "$W/kept.txt" 2>/dev/null)" = "$before" ] || t_why "kept.txt was written again"
+in_w state list
+t_expect_has out "module.files.host.file.this"
+t_expect_lacks out "host.file.new"
+in_w plan -detailed-exitcode
+t_expect_status 0
+in_w destroy -auto-approve
+t_expect_status 0
+t_end
+
+
+t_begin "count removed moves instance 0 to the resource's address, in the state too"
+workdir <<'EOF'
+resource host.file one {
+  count    = 1
+  filename = "one.txt"
+  content  = "one\n"
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+before=$(stat -c %i:%Y "$W/one.txt" 2>/dev/null)
+sed -i '/count/d' "$W/main.stk"
+sleep 1
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "# host.file.one[0] has moved to host.file.one"
+[ "$(stat -c %i:%Y "$W/one.txt" 2>/dev/null)" = "$before" ] || t_why "one.txt was written again"
+in_w state list
+t_expect_has out "host.file.one"
+t_expect_lacks out "host.file.one[0]"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
 t_summary
