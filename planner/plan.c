@@ -1511,12 +1511,23 @@ static int graph_given(void *arg, const struct ast_item *decl, struct value **ou
 	return given_variable(arg, decl, out);
 }
 
+/* A variable's default: a literal, evaluated with nothing in scope (the check saw to that). */
+static struct value *variable_default(struct planner *pl, const struct ast_item *def)
+{
+	struct eval_ctx lit;
+
+	memset(&lit, 0, sizeof lit);
+	lit.diag = pl->diag;
+	return eval_expr(&lit, def->value);
+}
+
 static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 {
 	const struct ast_item *b = n->item;
 	const struct ast_item *type = body_attr(&b->body, "type");
 	const struct ast_item *def = body_attr(&b->body, "default");
 	const struct ast_item *sens = body_attr(&b->body, "sensitive");
+	const struct ast_item *nullable = body_attr(&b->body, "nullable");
 	struct eval_ctx ec;
 	struct value *raw = NULL, *v = NULL;
 	const struct span *where = &b->labels[0].span;
@@ -1536,11 +1547,7 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 			return NULL;
 		where = &n->expr->span;
 	} else if (def) {
-		struct eval_ctx lit;
-		memset(&lit, 0, sizeof lit);
-		lit.diag = pl->diag;
-		raw = eval_expr(&lit, def->value);
-		if (!raw)
+		if (!(raw = variable_default(pl, def)))
 			return NULL;
 	} else {
 		if (is_root)
@@ -1548,6 +1555,19 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 		else
 			diag_error(pl->diag, &n->mod->call->name_span, "the module call needs the input %s", n->name);
 		return NULL;
+	}
+	/* nullable = false: a null given means the default, as in Terraform; without one it is
+	 * an error */
+	if (raw->kind == VAL_NULL && !(raw->marks & VAL_UNKNOWN) && nullable &&
+	    nullable->value->kind == AST_BOOL && !nullable->value->u.boolean) {
+		val_unref(raw);
+		if (!def) {
+			diag_error(pl->diag, where, "var.%s must not be null: its nullable is false", n->name);
+			diag_hint(pl->diag, "give it a value, or give the variable a default to use for null");
+			return NULL;
+		}
+		if (!(raw = variable_default(pl, def)))
+			return NULL;
 	}
 	/* sensitive before it is converted, so that a value of the wrong type is not shown */
 	if (sens && sens->value->kind == AST_BOOL && sens->value->u.boolean) {
