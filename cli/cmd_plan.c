@@ -346,6 +346,27 @@ static json_t *strings_json(const struct buf *b)
 	return a;
 }
 
+/* The plan as stk plan prints it, in its three forms (the text without colour), for stk show:
+ * a saved plan holds digests of the values, not the values, so it cannot be drawn again. */
+static json_t *renderings(const struct run *r)
+{
+	json_t *j = json_object();
+	struct buf b = BUF_INIT;
+
+	if (r->drift.len)
+		buf_printf(&b, "Changed outside stk:\n\n%s\n", r->drift.data);
+	plan_render_text(&r->plan, &b, 0, NULL);
+	json_object_set_new(j, "text", json_stringn(b.data ? b.data : "", b.len));
+	buf_reset(&b);
+	plan_render_json(&r->plan, &b);
+	json_object_set_new(j, "json", json_stringn(b.data ? b.data : "", b.len));
+	buf_reset(&b);
+	plan_render_markdown(&r->plan, &b);
+	json_object_set_new(j, "markdown", json_stringn(b.data ? b.data : "", b.len));
+	buf_release(&b);
+	return j;
+}
+
 /* One change ({"address": ...}) or output ({"name": ...}) of a saved plan. */
 static json_t *saved_entry(const char *field, const char *name, enum plan_action action,
 			   const struct value *after)
@@ -397,6 +418,7 @@ static int save_plan(struct run *r, const char *file)
 		json_array_append_new(outputs, saved_entry("name", o->name, o->action, o->after));
 	}
 	json_object_set_new(root, "outputs", outputs);
+	json_object_set_new(root, "rendered", renderings(r));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	/* sealed like the state, when the state is: it holds the same variables */
 	buf_addstr(&body, text);
@@ -862,12 +884,13 @@ static void print_outputs(const struct state *st, int color)
 	}
 }
 
-static int load_saved(struct run *r, const char *file)
+/* Reads the saved plan in file (opening it with the state's passphrase when it is sealed)
+ * and checks that it is one this stk reads. Returns it, or NULL after an error. */
+static json_t *read_saved(struct diag_ctx *diag, const char *file)
 {
 	json_error_t je;
-	json_t *j = NULL, *a;
+	json_t *j = NULL;
 	struct buf raw = BUF_INIT, text = BUF_INIT;
-	size_t i;
 	FILE *f = fopen(file, "rb");
 	char chunk[65536];
 	size_t n;
@@ -879,15 +902,15 @@ static int load_saved(struct run *r, const char *file)
 	if (f)
 		fclose(f);
 	if (raw.len && crypt_is_sealed(raw.data, raw.len)) {
-		char *path = cli_state_open(&r->diag, ".", NULL, NULL);
+		char *path = cli_state_open(diag, ".", NULL, NULL);
 		free(path);
 		char *what = xasprintf("saved plan %s", file);
-		int bad = !path || state_open(what, raw.data, raw.len, &text, &r->diag);
+		int bad = !path || state_open(what, raw.data, raw.len, &text, diag);
 		free(what);
 		if (bad) {
 			buf_release(&raw);
 			buf_release(&text);
-			return -1;
+			return NULL;
 		}
 	} else {
 		buf_add(&text, raw.data ? raw.data : "", raw.len);
@@ -899,22 +922,32 @@ static int load_saved(struct run *r, const char *file)
 	if (j && !strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") &&
 	    json_integer_value(json_object_get(j, "version")) != SAVED_PLAN_VERSION) {
 		json_int_t v = json_integer_value(json_object_get(j, "version"));
-		diag_error(&r->diag, NULL, "%s is a saved plan of format version %lld, and this stk reads "
+		diag_error(diag, NULL, "%s is a saved plan of format version %lld, and this stk reads "
 			   "version %d", file, (long long)v, SAVED_PLAN_VERSION);
-		diag_hint(&r->diag, v > SAVED_PLAN_VERSION ? "it was made by a newer stk: apply it with that one" :
+		diag_hint(diag, v > SAVED_PLAN_VERSION ? "it was made by a newer stk: apply it with that one" :
 			  "it was made by an older stk: make a new plan with stk plan -out %s", file);
 		json_decref(j);
-		return -1;
+		return NULL;
 	}
 	if (!j || strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") ||
 	    /* run_plan() takes these as the inputs (val_from_json() needs a value) */
 	    !json_is_object(json_object_get(j, "variables")) ||
 	    !json_is_object(json_object_get(j, "variable_origins"))) {
-		diag_error(&r->diag, NULL, "%s is not a saved plan%s%s", file, j ? "" : ": ", j ? "" : je.text);
-		diag_hint(&r->diag, "make one with stk plan -out %s", file);
+		diag_error(diag, NULL, "%s is not a saved plan%s%s", file, j ? "" : ": ", j ? "" : je.text);
+		diag_hint(diag, "make one with stk plan -out %s", file);
 		json_decref(j);
-		return -1;
+		return NULL;
 	}
+	return j;
+}
+
+static int load_saved(struct run *r, const char *file)
+{
+	json_t *j = read_saved(&r->diag, file), *a;
+	size_t i;
+
+	if (!j)
+		return -1;
 	r->saved = j;
 	r->pa.dir = json_string_value(json_object_get(j, "dir")) ?: ".";
 	{
@@ -1290,6 +1323,75 @@ out:
 	vars_release(&vi);
 	config_module_release(&mod);
 	diag_release(&diag);
+	buf_release(&out);
+	return ret;
+}
+
+/* stk show [-json | -markdown] [PLANFILE]: a saved plan as stk plan printed it, or the state. */
+int cmd_show(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find("show");
+	struct diag_ctx diag;
+	struct state st;
+	const char *file = NULL, *form = "text";
+	json_t *saved = NULL;
+	char *path = NULL;
+	struct buf out = BUF_INIT;
+	int ret = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(self->usage, stdout);
+			return 0;
+		}
+		if (cli_flag(argv[i], "json", NULL))
+			form = "json";
+		else if (cli_flag(argv[i], "markdown", NULL))
+			form = "markdown";
+		else if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error(self, "unknown flag %s", argv[i]);
+		else if (file)
+			return cli_usage_error(self, "show takes at most one saved plan");
+		else
+			file = argv[i];
+	}
+	diag_init(&diag);
+	state_init(&st);
+	if (file) {
+		const json_t *text;
+		if (!(saved = read_saved(&diag, file)))
+			goto out;
+		text = json_object_get(json_object_get(saved, "rendered"), form);
+		if (!json_is_string(text)) {
+			diag_error(&diag, NULL, "%s holds no printed plan: it was made by an older stk", file);
+			diag_hint(&diag, "make a new plan with stk plan -out %s", file);
+			goto out;
+		}
+		fwrite(json_string_value(text), 1, json_string_length(text), stdout);
+		ret = 0;
+		goto out;
+	}
+	if (!strcmp(form, "markdown")) {
+		ret = cli_usage_error(self, "-markdown shows a saved plan: stk show -markdown PLANFILE");
+		goto out;
+	}
+	/* the state: read as stk state list reads it, without its lock */
+	if (!(path = cli_state_open(&diag, ".", NULL, NULL)) || state_read(path, &st, &diag) < 0)
+		goto out;
+	if (!strcmp(form, "json"))
+		plan_render_state_json(&st, &out);
+	else if (!st.nresources && !st.noutputs)
+		buf_addstr(&out, "The state is empty.\n");
+	else
+		plan_render_state_text(&st, &out, cli_color(stdout));
+	fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	ret = 0;
+out:
+	cli_print_diags(&diag);
+	diag_release(&diag);
+	json_decref(saved);
+	state_release(&st);
+	free(path);
 	buf_release(&out);
 	return ret;
 }

@@ -123,5 +123,11 @@ int plan_cmp_addr(const char *a, const char *b);
 void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to);
 void plan_render_json(const struct plan *p, struct buf *out);
 void plan_render_markdown(const struct plan *p, struct buf *out);
+/* The state for stk show: its objects as resource blocks and its outputs, or Terraform's
+ * show -json layout ("values": "outputs" and "root_module", whose "child_modules" hold one
+ * entry per module path). Sensitive values print as (sensitive value), or null and flagged. */
+struct state;
+void plan_render_state_text(const struct state *st, struct buf *out, int color);
+void plan_render_state_json(const struct state *st, struct buf *out);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "common/pieces.h"
 #include "planner/plan.h"
+#include "planner/state.h"
 
 #define GREEN "\033[32m"
 #define RED "\033[31m"
@@ -561,4 +562,118 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 	}
 	buf_addstr(out, "```\n\n</details>\n");
 	buf_release(&details);
+}
+
+/* ---- the state (stk show) ---- */
+
+void plan_render_state_text(const struct state *st, struct buf *out, int color)
+{
+	size_t width = 0;
+
+	for (size_t i = 0; i < st->nresources; i++) {
+		const struct state_resource *r = st->resources[i];
+		for (size_t k = 0; k < r->ninstances; k++) {
+			const struct state_instance *in = r->instances[k];
+			const struct value *a = in->attrs;
+			size_t w = 0;
+			buf_printf(out, "%s# ", color ? BOLD : "");
+			state_instance_address(r, in, out);
+			buf_printf(out, ":%s%s\n", in->status == STATE_TAINTED ? " (tainted)" :
+				   in->status == STATE_PENDING ? " (pending create)" : "", color ? RESET : "");
+			buf_printf(out, "%s %s %s {\n", r->mode == ADDR_DATA ? "data" : "resource", r->type, r->name);
+			for (size_t j = 0; a && a->kind == VAL_MAP && j < a->u.map.n; j++)
+				if (strlen(a->u.map.items[j].key) > w)
+					w = strlen(a->u.map.items[j].key);
+			for (size_t j = 0; a && a->kind == VAL_MAP && j < a->u.map.n; j++) {
+				buf_printf(out, "    %-*s = ", (int)w, a->u.map.items[j].key);
+				/* sensitive parts print as (sensitive value), as everywhere */
+				val_write(a->u.map.items[j].val, out);
+				buf_addch(out, '\n');
+			}
+			buf_addstr(out, "}\n\n");
+		}
+	}
+	if (!st->noutputs)
+		return;
+	for (size_t i = 0; i < st->noutputs; i++)
+		if (strlen(st->outputs[i].name) > width)
+			width = strlen(st->outputs[i].name);
+	buf_printf(out, "%sOutputs:%s\n\n", color ? BOLD : "", color ? RESET : "");
+	for (size_t i = 0; i < st->noutputs; i++) {
+		buf_printf(out, "%-*s = ", (int)width, st->outputs[i].name);
+		val_write(st->outputs[i].value, out);
+		buf_addch(out, '\n');
+	}
+}
+
+/* One instance as Terraform's show -json lists it, its sensitive values null and flagged. */
+static json_t *state_instance_json(const struct state_resource *r, const struct state_instance *in)
+{
+	json_t *j = json_object();
+	struct buf addr = BUF_INIT;
+
+	state_instance_address(r, in, &addr);
+	json_object_set_new(j, "address", json_string(buf_cstr(&addr)));
+	json_object_set_new(j, "mode", json_string(r->mode == ADDR_DATA ? "data" : "managed"));
+	json_object_set_new(j, "type", json_string(r->type));
+	json_object_set_new(j, "name", json_string(r->name));
+	if (in->key)
+		json_object_set_new(j, "index", json_value(in->key));
+	json_object_set_new(j, "provider_name", json_string(r->provider ? r->provider : ""));
+	json_object_set_new(j, "values", in->attrs ? json_value(in->attrs) : json_object());
+	json_object_set_new(j, "sensitive_values", in->attrs ? json_marks(in->attrs, VAL_SENSITIVE) : json_object());
+	if (in->status == STATE_TAINTED)
+		json_object_set_new(j, "tainted", json_true());
+	buf_release(&addr);
+	return j;
+}
+
+void plan_render_state_json(const struct state *st, struct buf *out)
+{
+	json_t *root = json_object(), *values = json_object(), *outputs = json_object();
+	json_t *mod = json_object(), *resources = json_array(), *children = json_array();
+	json_t *child = NULL;
+	const char *child_path = NULL;
+	char *text;
+
+	json_object_set_new(root, "format_version", json_string("1.0"));
+	for (size_t i = 0; i < st->noutputs; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "sensitive", json_boolean(val_is_sensitive(st->outputs[i].value)));
+		json_object_set_new(o, "value", json_value(st->outputs[i].value));
+		json_object_set_new(outputs, st->outputs[i].name, o);
+	}
+	/* the state keeps resources ordered by module: each module's run is one child module */
+	for (size_t i = 0; i < st->nresources; i++) {
+		const struct state_resource *r = st->resources[i];
+		json_t *into = resources;
+		if (r->module && *r->module) {
+			if (!child_path || strcmp(child_path, r->module)) {
+				child = json_object();
+				json_object_set_new(child, "address", json_string(r->module));
+				json_object_set_new(child, "resources", json_array());
+				json_array_append_new(children, child);
+				child_path = r->module;
+			}
+			into = json_object_get(child, "resources");
+		}
+		for (size_t k = 0; k < r->ninstances; k++)
+			json_array_append_new(into, state_instance_json(r, r->instances[k]));
+	}
+	json_object_set_new(mod, "resources", resources);
+	if (json_array_size(children))
+		json_object_set_new(mod, "child_modules", children);
+	else
+		json_decref(children);
+	json_object_set_new(values, "outputs", outputs);
+	json_object_set_new(values, "root_module", mod);
+	if (st->nresources || st->noutputs)
+		json_object_set_new(root, "values", values);
+	else
+		json_decref(values);
+	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	buf_addstr(out, text);
+	buf_addch(out, '\n');
+	free(text);
+	json_decref(root);
 }

@@ -857,4 +857,76 @@ t_expect_status 0
 t_expect_has out "No changes."
 t_end
 
+t_begin "stk show prints the state, and a saved plan as plan printed it (sealed too), without the state"
+workdir <<'EOF'
+resource host.file a {
+  filename = "a.txt"
+  content  = "one"
+}
+
+output a_id { value = host.file.a.id }
+output secret {
+  value     = "s3cr3t-${host.file.a.id}"
+  sensitive = true
+}
+EOF
+in_w show
+t_expect_status 0
+t_expect_has out "The state is empty."
+in_w apply -auto-approve
+t_expect_status 0
+in_w show
+t_expect_status 0
+t_expect_has out "# host.file.a:"
+t_expect_has out "resource host.file a {"
+t_expect_match out '^    content +\= "one"$'
+t_expect_match out '^secret += \(sensitive value\)$'
+t_expect_lacks out "s3cr3t"
+in_w show -json
+t_expect_status 0
+python3 - "$T_TMP/out" <<'PY' || t_why "stk show -json is not the expected document"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["format_version"] == "1.0"
+r = d["values"]["root_module"]["resources"][0]
+assert r["address"] == "host.file.a" and r["mode"] == "managed" and r["values"]["content"] == "one"
+assert d["values"]["outputs"]["secret"] == {"sensitive": True, "value": None}
+PY
+t_expect_lacks out "s3cr3t"
+sed -i 's/"one"/"two"/' "$W/main.stk"
+in_w plan -out p.plan
+t_expect_status 0
+sed '/^Saved the plan to/,$d' "$T_TMP/out" | sed '$d' >"$T_TMP/planned"
+in_w plan -json
+cp "$T_TMP/out" "$T_TMP/planned.json"
+rm "$W/a.txt"   # show reads neither the state nor the objects
+in_w show p.plan
+t_expect_status 0
+cmp -s "$T_TMP/out" "$T_TMP/planned" || t_why "stk show p.plan differs from what stk plan printed"
+t_expect_has out "host.file.a must be replaced"
+in_w show -json p.plan
+cmp -s "$T_TMP/out" "$T_TMP/planned.json" || t_why "stk show -json p.plan differs from stk plan -json"
+in_w show -markdown p.plan
+t_expect_has out "host.file.a"
+# a plan sealed with the state's passphrase opens with it, and not without (the file is gone
+# now: this plan makes it again)
+STK_STATE_PASSPHRASE=show-test-passphrase
+export STK_STATE_PASSPHRASE
+in_w plan -out sealed.plan
+t_expect_status 0
+head -c 6 "$W/sealed.plan" | grep -q STKENC || t_why "the saved plan is not sealed"
+in_w show sealed.plan
+t_expect_status 0
+t_expect_has out "host.file.a will be created"
+unset STK_STATE_PASSPHRASE
+in_w show sealed.plan
+t_expect_status 1
+t_expect_has err "passphrase"
+in_w show a.txt.nope
+t_expect_status 1
+in_w show -markdown
+t_expect_status 1
+t_expect_has err "-markdown shows a saved plan"
+t_end
+
 t_summary
