@@ -81,6 +81,7 @@ struct scope {
 struct scope_var {
 	const char *name;
 	const struct scope_var *next;
+	int iterator;                   /* a dynamic block's: only NAME.key and NAME.value */
 };
 
 static const char *const block_kinds[] = {
@@ -191,6 +192,9 @@ static void find_meta_attrs(const struct ast_body *b, struct meta_attrs *m)
 			*slot = it;
 	}
 }
+
+static void check_dynamic(struct check_ctx *c, const struct ast_item *dyn, const struct schema_block *sb,
+			  const char *what, const struct scope *sc);
 
 static void unexpected_block(struct check_ctx *c, const struct ast_item *it, const char *where)
 {
@@ -618,6 +622,10 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 			continue;
 		}
 		const struct schema_nested *nb = schema_nested_find(sb, it->name);
+		if (!nb && eval_is_dynamic(it)) {
+			check_dynamic(c, it, sb, what, sc);
+			continue;
+		}
 		if (!nb) {
 			const struct schema_attr *a = schema_attr_find(sb, it->name);
 			if (a) {
@@ -651,9 +659,16 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
 		int count = 0;
 		const struct ast_item *last = NULL;
-		for (size_t i = 0; i < body->n; i++)
-			if (body->items[i]->kind == AST_BLOCK && ast_same_name(body->items[i]->name, nb->name))
-				count++, last = body->items[i];
+		int dynamic = 0;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			if (it->kind == AST_BLOCK && ast_same_name(it->name, nb->name))
+				count++, last = it;
+			dynamic |= eval_is_dynamic(it) && it->nlabels == 1 && !strcmp(it->labels[0].text, nb->name);
+		}
+		/* how many blocks a dynamic block makes is known when planning, which counts them */
+		if (dynamic)
+			continue;
 		if (count < nb->min_items)
 			diag_error(c->diag, owner ? &owner->name_span : NULL, "%s needs %s %s block",
 				   what, nb->min_items == 1 ? "a" : "more than one", nb->name);
@@ -663,19 +678,177 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 	}
 }
 
+/* Adds the block types of sb to a message: "did you mean X?", or the list of them. */
+static void hint_block_types(struct check_ctx *c, const char *name, const struct schema_block *sb,
+			     const char *what)
+{
+	struct buf names = BUF_INIT, list = BUF_INIT;
+	const char *s;
+
+	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
+		buf_push(&names, const char *, nb->name);
+		buf_printf(&list, "%s%s", list.len ? ", " : "", nb->name);
+	}
+	buf_push(&names, const char *, (const char *)NULL);
+	s = suggest_in(name, &names);
+	if (s)
+		diag_hint(c->diag, "did you mean %s?", s);
+	else if (list.len)
+		diag_hint(c->diag, "the block types of %s are: %s", what, list.data);
+	else
+		diag_hint(c->diag, "%s has no nested blocks", what);
+	buf_release(&names);
+	buf_release(&list);
+}
+
+/* Names a reference already means something by: an iterator so named would never be read. */
+static int is_reserved_root(const char *name)
+{
+	static const char *const roots[] = {
+		"var", "local", "data", "module", "each", "count", "stack", "path", "self", NULL,
+	};
+	for (size_t i = 0; roots[i]; i++)
+		if (!strcmp(name, roots[i]))
+			return 1;
+	return schema_provider_find(name) != NULL;
+}
+
+/* dynamic "TYPE" { for_each = ..., iterator = NAME, content { ... } } in a body of schema sb:
+ * TYPE one of its block types, content checked as a TYPE block with the iterator in scope. */
+static void check_dynamic(struct check_ctx *c, const struct ast_item *dyn, const struct schema_block *sb,
+			  const char *what, const struct scope *sc)
+{
+	static const char *const args[] = { "for_each", "iterator", NULL };
+	const struct ast_item *fe = NULL, *iter = NULL, *content = NULL;
+	const struct schema_nested *nb = NULL;
+	const char *name;
+
+	if (dyn->nlabels != 1) {
+		diag_error(c->diag, dyn->nlabels ? &dyn->labels[1].span : &dyn->name_span, "%s",
+			   dyn->nlabels ? "a dynamic block takes one label, the type of the blocks it makes"
+					: "a dynamic block needs a label: the type of the blocks it makes");
+		diag_hint(c->diag, "write dynamic \"%s\" { ... }", dyn->nlabels ? dyn->labels[0].text :
+			  sb->blocks && sb->blocks->name ? sb->blocks->name : "TYPE");
+	} else if (!(nb = schema_nested_find(sb, dyn->labels[0].text)) &&
+		   (!strcmp(dyn->labels[0].text, "lifecycle") || !strcmp(dyn->labels[0].text, "timeouts"))) {
+		/* the planner reads these from the tree, before anything is evaluated */
+		diag_error(c->diag, &dyn->labels[0].span, "a %s block cannot be dynamic", dyn->labels[0].text);
+		diag_hint(c->diag, "write it as a plain %s { ... } block", dyn->labels[0].text);
+	} else if (!nb) {
+		diag_error(c->diag, &dyn->labels[0].span, "%s takes no '%s' block, so no dynamic one", what,
+			   dyn->labels[0].text);
+		hint_block_types(c, dyn->labels[0].text, sb, what);
+	}
+	for (size_t i = 0; i < dyn->body.n; i++) {
+		const struct ast_item *it = dyn->body.items[i];
+		const struct ast_item *prev;
+		if (it->kind == AST_BLOCK && ast_same_name(it->name, "content")) {
+			if (content) {
+				diag_error(c->diag, &it->name_span, "a dynamic block takes one content block");
+				diag_hint(c->diag, "the first is at %u:%u", span_line(&content->name_span),
+					  span_col(&content->name_span));
+				continue;
+			}
+			content = it;
+			if (it->nlabels)
+				diag_error(c->diag, &it->labels[0].span, "the content block takes no label");
+			continue;
+		}
+		if (it->kind == AST_BLOCK) {
+			diag_error(c->diag, &it->name_span, "a dynamic block takes no '%s' block", it->name);
+			diag_hint(c->diag, "the blocks it makes are written inside content { ... }");
+			continue;
+		}
+		if ((prev = earlier_attr(&dyn->body, i))) {
+			diag_error(c->diag, &it->name_span, "'%s' is set twice", it->name);
+			diag_hint(c->diag, "the first is at %u:%u", span_line(&prev->name_span),
+				  span_col(&prev->name_span));
+			continue;
+		}
+		if (ast_same_name(it->name, "for_each")) {
+			const char *k = literal_kind(it->value);
+			fe = it;
+			check_expr(c, it->value, sc);
+			if (k && strcmp(k, "list") && strcmp(k, "map")) {
+				diag_error(c->diag, &it->value->span, "a dynamic block's for_each takes a list, set or map, not a %s", k);
+				diag_hint(c->diag, "one block is made per element: for_each = [ ... ]");
+			}
+		} else if (ast_same_name(it->name, "iterator")) {
+			iter = it;
+			if (it->value->kind != AST_VAR) {
+				diag_error(c->diag, &it->value->span, "iterator takes a name, not an expression");
+				diag_hint(c->diag, "write iterator = rule, without quotes: then rule.key and rule.value");
+			}
+		} else if (ast_same_name(it->name, "labels")) {
+			diag_error(c->diag, &it->name_span, "a dynamic block takes no labels: the blocks it makes have none");
+			diag_hint(c->diag, "remove labels; in stk a nested block's label is never more than a name");
+		} else {
+			const char *s = diag_suggest(it->name, args);
+			diag_error(c->diag, &it->name_span, "a dynamic block has no argument '%s'", it->name);
+			if (s)
+				diag_hint(c->diag, "did you mean %s?", s);
+			else
+				diag_hint(c->diag, "it takes for_each, iterator and a content block");
+		}
+	}
+	if (!fe) {
+		diag_error(c->diag, &dyn->name_span, "this dynamic block needs for_each");
+		diag_hint(c->diag, "for_each = a list, set or map: one block is made per element");
+	}
+	if (!content) {
+		diag_error(c->diag, &dyn->name_span, "this dynamic block needs a content block");
+		diag_hint(c->diag, "content { ... } holds what each block it makes sets, with %s.value",
+			  (name = eval_dynamic_iterator(dyn)) ? name : "ITER");
+	}
+	name = eval_dynamic_iterator(dyn);
+	if (name && (!iter || iter->value->kind == AST_VAR) && is_reserved_root(name)) {
+		diag_error(c->diag, iter ? &iter->value->span : &dyn->labels[0].span,
+			   "'%s' cannot name this dynamic block's iterator: references give it a meaning already", name);
+		diag_hint(c->diag, "name the iterator: iterator = %s_item", name);
+	}
+	if (content && nb) {
+		struct scope inner = *sc;
+		struct scope_var v = { name, sc->vars, 1 };
+		if (name)
+			inner.vars = &v;
+		check_body(c, content, &content->body, nb->block, nb->name, META_NONE, NULL, &inner);
+	}
+}
+
 /* ---- references ---- */
 
-static int scope_has(const struct scope *sc, const char *name)
+static const struct scope_var *scope_find(const struct scope *sc, const char *name)
 {
 	for (const struct scope_var *v = sc->vars; v; v = v->next)
 		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+/* Whether a dynamic block in b (at any depth) has an iterator called name. */
+static int has_iterator(const struct ast_body *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ast_item *it = b->items[i];
+		const char *n;
+		if (it->kind != AST_BLOCK)
+			continue;
+		if (eval_is_dynamic(it) && (n = eval_dynamic_iterator(it)) && !strcmp(n, name))
 			return 1;
+		if (has_iterator(&it->body, name))
+			return 1;
+	}
 	return 0;
 }
 
-static void suggest_root(struct check_ctx *c, const char *root)
+static void suggest_root(struct check_ctx *c, const char *root, const struct scope *sc)
 {
 	struct strmap_entry *slots;
+
+	if (sc->owner && sc->owner->item->kind == AST_BLOCK && has_iterator(&sc->owner->item->body, root)) {
+		diag_hint(c->diag, "%s is a dynamic block's iterator: it is defined only inside its content", root);
+		return;
+	}
 
 	if (decl_find(c, D_VARIABLE, root)) {
 		diag_hint(c->diag, "did you mean var.%s?", root);
@@ -844,8 +1017,14 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 	const char *r = root->u.var.name;
 	const char *a1 = step_attr(&steps, 1);
 
-	if (scope_has(sc, r))
+	const struct scope_var *sv = scope_find(sc, r);
+	if (sv) {
+		if (sv->iterator && a1 && strcmp(a1, "key") && strcmp(a1, "value")) {
+			diag_error(c->diag, &e->span, "%s has only %s.key and %s.value", r, r, r);
+			diag_hint(c->diag, "%s is the iterator of a dynamic block: %s.value is the element", r, r);
+		}
 		goto out;
+	}
 	if (sc->no_refs) {
 		diag_error(c->diag, &e->span, "%s", sc->no_refs);
 		goto out;
@@ -901,7 +1080,7 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 		check_resource_ref(c, &steps, 0, D_RESOURCE, sc, e);
 	} else {
 		diag_error(c->diag, &root->span, "unknown name '%s'", r);
-		suggest_root(c, r);
+		suggest_root(c, r, sc);
 	}
 out:
 	c->steps = steps;
@@ -1059,8 +1238,8 @@ static void check_expr(struct check_ctx *c, const struct ast_expr *e, const stru
 	case AST_FOR: {
 		const struct ast_for *f = e->u.for_;
 		struct scope inner = *sc;
-		struct scope_var kv = { f->key_var, sc->vars };
-		struct scope_var vv = { f->val_var, f->key_var ? &kv : sc->vars };
+		struct scope_var kv = { f->key_var, sc->vars, 0 };
+		struct scope_var vv = { f->val_var, f->key_var ? &kv : sc->vars, 0 };
 		check_expr(c, f->coll, sc);
 		inner.vars = &vv;
 		check_expr(c, f->key, &inner);

@@ -522,6 +522,89 @@ static struct value *slot_get(const struct value *m, size_t at, const char *name
 	return m ? val_map_get(m, name) : NULL;
 }
 
+static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
+			       const struct schema_block *sb);
+
+/* The blocks of one nested type as eval_body collects them, static and dynamic. */
+struct nested_blocks {
+	struct planner *pl;
+	const struct schema_nested *nb;
+	struct buf items;       /* struct value *: each block's map */
+};
+
+/* One block of the type: a static block's body, or a dynamic block's content (an
+ * eval_content_fn, with the iterator bound in ec). */
+static int add_nested_block(void *arg, struct eval_ctx *ec, const struct ast_body *body)
+{
+	struct nested_blocks *nbs = arg;
+	struct value *v = eval_body(nbs->pl, ec, body, nbs->nb->block);
+
+	if (!v)
+		return -1;
+	buf_push(&nbs->items, struct value *, v);
+	return 0;
+}
+
+/* The blocks of one nested type in body, static and dynamic, in source order as Terraform
+ * takes them: a list or a set of maps, unknown as a whole when a dynamic block's for_each is.
+ * NULL after a diagnostic. */
+static struct value *eval_blocks(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
+				 const struct schema_nested *nb)
+{
+	struct nested_blocks nbs = { pl, nb, BUF_INIT };
+	const struct ast_item *dyn = NULL;   /* the last dynamic block of the type */
+	struct value *r = NULL;
+	unsigned marks = 0;
+	size_t n;
+
+	for (size_t i = 0; i < body->n; i++) {
+		const struct ast_item *it = body->items[i];
+		unsigned m;
+		if (it->kind == AST_BLOCK && ast_same_name(it->name, nb->name)) {
+			if (add_nested_block(&nbs, ec, &it->body))
+				goto out;
+		} else if (eval_is_dynamic(it) && it->nlabels == 1 && !strcmp(it->labels[0].text, nb->name)) {
+			if (eval_dynamic(ec, it, add_nested_block, &nbs, &m))
+				goto out;
+			marks |= m;
+			dyn = it;
+		}
+	}
+	n = buf_count(&nbs.items, struct value *);
+	if (marks & VAL_UNKNOWN) {
+		/* how many blocks, and which, is not known until apply, as in Terraform */
+		r = val_unknown(nb->is_set ? VAL_SET : VAL_LIST);
+		goto out;
+	}
+	/* stk validate counts static blocks; what dynamic ones make is counted here */
+	if (dyn && n < (size_t)nb->min_items) {
+		diag_error(pl->diag, &dyn->name_span, "this makes %zu %s block%s in all, and %d at least %s needed",
+			   n, nb->name, n == 1 ? "" : "s", nb->min_items, nb->min_items == 1 ? "is" : "are");
+		diag_hint(pl->diag, "this dynamic block's for_each decides how many there are");
+		goto out;
+	}
+	if (dyn && nb->max_items && n > (size_t)nb->max_items) {
+		diag_error(pl->diag, &dyn->name_span, "this makes %zu %s blocks in all, and %d at most %s taken",
+			   n, nb->name, nb->max_items, nb->max_items == 1 ? "is" : "are");
+		diag_hint(pl->diag, "this dynamic block's for_each decides how many there are");
+		goto out;
+	}
+	r = nb->is_set ? val_set_take((struct value **)(void *)nbs.items.data, n) :
+			 val_list_take((struct value **)(void *)nbs.items.data, n);
+	nbs.items.len = 0;   /* the list holds the references now */
+	if (marks & VAL_SENSITIVE) {
+		/* how many blocks there are says something of a secret for_each */
+		struct value *sv = val_mark(r, VAL_SENSITIVE);
+		val_unref(r);
+		r = sv;
+	}
+out:
+	for (size_t j = 0; j < buf_count(&nbs.items, struct value *); j++)
+		val_unref(buf_at(&nbs.items, struct value *, j));
+	buf_release(&nbs.items);
+	return r;
+}
+
 /* Evaluates a block body against a schema block: a map holding every attribute (unset ones
  * null for now) and every nested block type (a list, or a set, of maps). */
 static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
@@ -554,24 +637,9 @@ static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const st
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)a->name, v };
 	}
 	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++, k++) {
-		struct buf items = BUF_INIT;
-		for (size_t i = 0; i < body->n; i++) {
-			const struct ast_item *it = body->items[i];
-			if (it->kind != AST_BLOCK || strcmp(it->name, nb->name))
-				continue;
-			struct value *v = eval_body(pl, ec, &it->body, nb->block);
-			if (!v) {
-				for (size_t j = 0; j < buf_count(&items, struct value *); j++)
-					val_unref(buf_at(&items, struct value *, j));
-				buf_release(&items);
-				goto fail;
-			}
-			buf_push(&items, struct value *, v);
-		}
-		size_t n = buf_count(&items, struct value *);
-		struct value **arr = (struct value **)(void *)items.data;
-		struct value *lv = nb->is_set ? val_set_take(arr, n) : val_list_take(arr, n);
-		buf_release(&items);
+		struct value *lv = eval_blocks(pl, ec, body, nb);
+		if (!lv)
+			goto fail;
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, lv };
 	}
 	/* keyed by the schema's names, which the map points at */
@@ -793,8 +861,13 @@ static struct value *plan_blocks(struct planner *pl, const struct value *cfg, co
 				 const struct schema_nested *nb)
 {
 	size_t n = cfg ? cfg->u.list.n : 0;
-	struct value **items = xcalloc(n ? n : 1, sizeof *items);
+	struct value **items;
 	struct value *r;
+
+	/* not known until apply (a dynamic block's for_each): nothing to complete yet */
+	if (cfg && (cfg->marks & VAL_UNKNOWN))
+		return val_ref((struct value *)cfg);
+	items = xcalloc(n ? n : 1, sizeof *items);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct value *c = cfg->u.list.items[i], *match = NULL;
@@ -814,6 +887,12 @@ static struct value *plan_blocks(struct planner *pl, const struct value *cfg, co
 	}
 	r = nb->is_set ? val_set_take(items, n) : val_list_take(items, n);
 	free(items);
+	if (cfg && (cfg->marks & VAL_SENSITIVE)) {
+		/* blocks from a sensitive for_each stay sensitive */
+		struct value *m = val_mark(r, VAL_SENSITIVE);
+		val_unref(r);
+		r = m;
+	}
 	return r;
 }
 
@@ -1268,14 +1347,22 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		struct value *cv = slot_get(config, ko->slot[k], nb->name);
 		struct value *pv = prior_attrs ? slot_get(prior_attrs, ko->slot[k], nb->name) : NULL;
 		struct value *v;
+		int unknown = cv && (cv->marks & VAL_UNKNOWN);  /* a dynamic block's for_each */
 		/* an optional+computed block left out keeps what the cloud has */
-		if ((nb->flags & SF_COMPUTED) && (!cv || val_length(cv) == 0))
+		if ((nb->flags & SF_COMPUTED) && !unknown && (!cv || val_length(cv) == 0))
 			v = pv ? val_ref(pv) : val_unknown(nb->is_set ? VAL_SET : VAL_LIST);
 		else if (prior && pv && is_ignored(lc, nb->name))
 			v = val_ref(pv);
 		else
 			v = plan_blocks(pl, cv, pv, nb);
-		if (prior && !(v->marks & VAL_UNKNOWN)) {
+		if (prior && unknown && (v->marks & VAL_UNKNOWN)) {
+			/* the blocks are only known during apply: they may change */
+			changed = 1;
+			if (nb->flags & SF_FORCE_NEW) {
+				replace = 1;
+				buf_push(&c->replace_paths, char *, xstrdup(nb->name));
+			}
+		} else if (prior && !(v->marks & VAL_UNKNOWN)) {
 			size_t nv = val_length(v), np = pv ? val_length(pv) : 0;
 			int same = nv == np;
 			for (size_t i = 0; same && i < nv; i++)
@@ -1287,8 +1374,10 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 					buf_push(&c->replace_paths, char *, xstrdup(nb->name));
 				}
 			} else if (pv) {
+				/* the state's spelling, as secret as the configuration's */
+				struct value *same_v = val_mark(pv, v->marks & VAL_SENSITIVE);
 				val_unref(v);
-				v = val_ref(pv);
+				v = same_v;
 			}
 		}
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, v };
