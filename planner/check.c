@@ -2053,23 +2053,34 @@ static void check_decls(struct check_ctx *c)
 	shares_finish(c, sh, ns);
 }
 
-/* The address an import block's to names, into a (initialized), or -1 after an error. */
-static int import_target(struct check_ctx *c, const struct ast_item *to, struct addr *a)
+/* The address an import block's to names, into a (initialized), or -1 after an error. With
+ * for_each (sc), the instance key may be computed from each: a's key is then NULL and
+ * *computed is set. */
+static int import_target(struct check_ctx *c, const struct ast_item *to, const struct scope *sc,
+			 struct addr *a, int *computed)
 {
 	const struct ast_expr *e = to->value;
 	const char *quoted = ast_static_string(e);
 	char *text = quoted ? NULL : ast_traversal_text(e);
 	int ret = -1;
 
+	*computed = 0;
+	if (text && strstr(text, "[...]") && sc->for_each && e->kind == AST_INDEX) {
+		/* to = aws.subnet.s[each.key]: the key is planned, the resource checked here */
+		free(text);
+		text = ast_traversal_text(e->u.index.obj);
+		check_expr(c, e->u.index.key, sc);
+		*computed = 1;
+	}
 	if (quoted) {
 		diag_error(c->diag, &e->span, "to takes an address, not a string");
 		diag_hint(c->diag, "write to = %s, without the quotes", quoted);
 	} else if (text && strstr(text, "[...]")) {
 		diag_error(c->diag, &e->span, "the instance key in to must be written out");
-		diag_hint(c->diag, "write a number or a quoted string, such as %.*s[0] or %.*s[\"a\"] "
-			  "(for_each in import blocks is not supported)", (int)strcspn(text, "["), text,
-			  (int)strcspn(text, "["), text);
-	} else if (!text || addr_parse(a, text, NULL)) {
+		diag_hint(c->diag, "write a number or a quoted string, such as %.*s[0] or %.*s[\"a\"], or give "
+			  "the block a for_each and write %.*s[each.key]", (int)strcspn(text, "["), text,
+			  (int)strcspn(text, "["), text, (int)strcspn(text, "["), text);
+	} else if (!text || addr_parse(a, text, NULL) || (*computed && a->key)) {
 		diag_error(c->diag, &e->span, "to must be the address of a resource");
 		diag_hint(c->diag, "such as to = aws.vpc.main, aws.subnet.a[0] or aws.subnet.b[\"x\"]");
 	} else if (*a->module) {
@@ -2088,13 +2099,15 @@ static int import_target(struct check_ctx *c, const struct ast_item *to, struct 
 
 /* import { to = aws.vpc.main  id = "vpc-..." }: to is a resource (or one of its instances)
  * the root module declares, once among the import blocks (seen: the address -> the to that
- * named it first); id is an expression known at plan time. */
+ * named it first); id is an expression known at plan time. With for_each (Terraform 1.7),
+ * each.key and each.value may make the instance key and the ID. */
 static void check_import(struct check_ctx *c, const struct ast_item *b, struct strmap *seen)
 {
-	static const char *const import_attrs[] = { "to", "id", NULL };
-	const struct ast_item *to = NULL, *id = NULL;
-	struct scope none = { 0 };
+	static const char *const import_attrs[] = { "to", "id", "for_each", NULL };
+	const struct ast_item *to = NULL, *id = NULL, *fe = NULL;
+	struct scope none = { 0 }, sc = { 0 };
 	struct addr a;
+	int computed;
 
 	if (c->depth) {
 		diag_error(c->diag, &b->name_span, "import blocks belong in the root module");
@@ -2110,19 +2123,22 @@ static void check_import(struct check_ctx *c, const struct ast_item *b, struct s
 		const char *s = diag_suggest(it->name, import_attrs);
 		if (it->kind == AST_BLOCK) {
 			diag_error(c->diag, &it->name_span, "import has no block '%s'", it->name);
-			diag_hint(c->diag, "an import block takes to = ADDRESS and id = \"ID\"");
-		} else if (!strcmp(it->name, "to") || !strcmp(it->name, "id")) {
-			*(it->name[0] == 't' ? &to : &id) = it;
-		} else if (!strcmp(it->name, "for_each")) {
-			diag_error(c->diag, &it->name_span, "for_each in import blocks is not supported");
-			diag_hint(c->diag, "write one import block per object, with its instance key in to");
+			diag_hint(c->diag, "an import block takes to = ADDRESS, id = \"ID\" and for_each");
+		} else if (!strcmp(it->name, "to") || !strcmp(it->name, "id") || !strcmp(it->name, "for_each")) {
+			*(it->name[0] == 't' ? &to : it->name[0] == 'i' ? &id : &fe) = it;
 		} else if (!strcmp(it->name, "provider")) {
 			diag_error(c->diag, &it->name_span, "import takes no provider: the resource's own reads the object");
 			diag_hint(c->diag, "set provider = ... in the resource block instead");
 		} else {
 			diag_error(c->diag, &it->name_span, "import has no argument '%s'", it->name);
-			diag_hint(c->diag, s ? "did you mean %s?" : "an import block takes to = ADDRESS and id = \"ID\"", s);
+			diag_hint(c->diag, s ? "did you mean %s?" : "an import block takes to = ADDRESS, id = \"ID\" "
+				  "and for_each", s);
 		}
+	}
+	if (fe) {
+		check_expr(c, fe->value, &none);
+		check_for_each_value(c, fe);
+		sc.for_each = 1;
 	}
 	if (!id) {
 		diag_error(c->diag, &b->name_span, "import needs id, the ID of the object to import");
@@ -2132,7 +2148,7 @@ static void check_import(struct check_ctx *c, const struct ast_item *b, struct s
 		diag_error(c->diag, &id->value->span, "the import ID must be a string");
 		diag_hint(c->diag, "write the object's ID in quotes, such as id = \"vpc-0123456789abcdef0\"");
 	} else {
-		check_expr(c, id->value, &none);
+		check_expr(c, id->value, &sc);
 	}
 	if (!to) {
 		diag_error(c->diag, &b->name_span, "import needs to, the address to import into");
@@ -2140,7 +2156,7 @@ static void check_import(struct check_ctx *c, const struct ast_item *b, struct s
 		return;
 	}
 	addr_init(&a);
-	if (import_target(c, to, &a))
+	if (import_target(c, to, &sc, &a, &computed))
 		goto out;
 	char *res = join_key(NULL, 0, a.type, a.name, NULL);
 	const struct decl *d = strmap_get(&c->decls[D_RESOURCE], res);
@@ -2148,18 +2164,19 @@ static void check_import(struct check_ctx *c, const struct ast_item *b, struct s
 	if (!d) {
 		diag_error(c->diag, &to->value->span, "%s is not declared in the configuration", res);
 		diag_hint(c->diag, "write resource %s %s { ... } to import into", a.type, a.name);
-	} else if (a.key && !d->meta.count && !d->meta.for_each) {
+	} else if ((a.key || computed) && !d->meta.count && !d->meta.for_each) {
 		diag_error(c->diag, &to->value->span, "%s has neither count nor for_each, so it has no instance keys", res);
 		diag_hint(c->diag, "write to = %s", res);
 	} else if (a.key && (a.key->kind == VAL_NUMBER) != !!d->meta.count) {
 		diag_error(c->diag, &to->value->span, "%s has %s, so its instance keys are %s", res,
 			   d->meta.count ? "count" : "for_each", d->meta.count ? "numbers" : "strings");
 		diag_hint(c->diag, d->meta.count ? "write to = %s[0]" : "write to = %s[\"KEY\"]", res);
-	} else if (!a.key && (d->meta.count || d->meta.for_each)) {
+	} else if (!a.key && !computed && (d->meta.count || d->meta.for_each)) {
 		diag_error(c->diag, &to->value->span, "%s has %s: import into one of its instances", res,
 			   d->meta.count ? "count" : "for_each");
 		diag_hint(c->diag, d->meta.count ? "write to = %s[0]" : "write to = %s[\"KEY\"]", res);
-	} else {
+	} else if (!computed && !fe) {
+		/* the addresses for_each makes are compared when planned */
 		addr_format(&a, &canon);
 		const struct ast_item *first = strmap_get(seen, canon.data);
 		if (first) {

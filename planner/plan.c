@@ -1142,6 +1142,19 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	return seen;
 }
 
+/* Element i of a for_each value that check_for_each took: each.key and each.value (new
+ * references), a map's key and value, or a set's string as both. */
+static void each_element(const struct value *spec, size_t i, struct value **key, struct value **val)
+{
+	if (spec->kind == VAL_MAP) {
+		*key = val_cstring(spec->u.map.items[i].key);
+		*val = val_ref(spec->u.map.items[i].val);
+	} else {
+		*key = val_ref(spec->u.list.items[i]);
+		*val = val_ref(spec->u.list.items[i]);
+	}
+}
+
 /* A resource or data source: its instances, and the value references to it see: one object,
  * a list of them (count) or a map of them (for_each). */
 static struct value *plan_resource(struct planner *pl, struct graph_node *n)
@@ -1204,14 +1217,7 @@ static struct value *plan_resource(struct planner *pl, struct graph_node *n)
 		int ok = 1;
 		for (size_t i = 0; i < k; i++) {
 			struct value *kv, *vv;
-			if (spec->kind == VAL_MAP) {
-				kv = val_cstring(spec->u.map.items[i].key);
-				vv = val_ref(spec->u.map.items[i].val);
-			} else {
-				/* a set of strings (check_for_each) */
-				kv = val_ref(spec->u.list.items[i]);
-				vv = val_ref(spec->u.list.items[i]);
-			}
+			each_element(spec, i, &kv, &vv);
 			ec.each_key = kv;
 			ec.each_value = vv;
 			struct value *inst = plan_instance(pl, n, &ec, kv);
@@ -2154,23 +2160,25 @@ static void import_need(void *arg, const struct eval_ref *ref)
 		mark_needed(in->pl, (size_t)(uintptr_t)strmap_get(&g->by_addr, n->addr) - 1, in->need);
 }
 
+/* An import block's expressions are evaluated in the root module, as a local there would
+ * be, with each.key and each.value of its for_each (ec's, set by the caller). */
+static void import_ctx(struct planner *pl, struct graph_node *here, struct eval_ctx *ec)
+{
+	memset(here, 0, sizeof *here);
+	here->kind = GN_LOCAL;
+	here->addr = (char *)"import";
+	here->name = here->addr;
+	here->mod = here->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
+	eval_init(pl, ec, here);
+}
+
 /* The ID of an import block, as plan time knows it: a string, known, not secret. NULL after
  * an error at the block's id. */
-static char *import_id(struct planner *pl, const struct ast_item *id)
+static char *import_id(struct planner *pl, struct eval_ctx *ec, const struct ast_item *id)
 {
-	struct graph_node here = { 0 };
-	struct eval_ctx ec;
-	struct value *v;
+	struct value *v = eval_expr(ec, id->value);
 	char *ret = NULL;
 
-	/* evaluated in the root module, as a local there would be */
-	here.kind = GN_LOCAL;
-	here.addr = (char *)"import";
-	here.name = here.addr;
-	here.mod = here.eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
-	eval_init(pl, &ec, &here);
-	v = eval_expr(&ec, id->value);
-	pl->cur = NULL;
 	if (!v)
 		return NULL;
 	if (val_deep_marks(v) & VAL_UNKNOWN) {
@@ -2195,6 +2203,120 @@ static char *import_id(struct planner *pl, const struct ast_item *id)
 	return ret;
 }
 
+/* The address an import block's to names, into a (initialized): written out, or with an
+ * instance key computed from each (to = aws.subnet.s[each.key]). -1 after an error. */
+static int import_to(struct planner *pl, struct eval_ctx *ec, const struct ast_item *to, struct addr *a)
+{
+	const struct ast_expr *e = to->value;
+	char *text = ast_traversal_text(e);
+	struct value *key = NULL;
+	int ret = -1;
+
+	if (text && !strstr(text, "[...]")) {
+		ret = addr_parse(a, text, NULL);
+		free(text);
+		return ret;
+	}
+	free(text);
+	/* stk validate let only the key be computed */
+	text = e->kind == AST_INDEX ? ast_traversal_text(e->u.index.obj) : NULL;
+	if (!text || addr_parse(a, text, NULL) || !(key = eval_expr(ec, e->u.index.key)))
+		goto out;
+	if (val_is_known(key) && !val_is_sensitive(key) && (key->kind == VAL_STRING ||
+	    (key->kind == VAL_NUMBER && key->u.n >= 0 && key->u.n == floor(key->u.n)))) {
+		/* the text had no key, so a has none to release */
+		a->key = val_ref(key);
+		ret = 0;
+	} else {
+		diag_error(pl->diag, &e->u.index.key->span, "the instance key in to must be a known string "
+			   "or a count index, not %s", !val_is_known(key) ? "a value known only after apply" :
+			   val_is_sensitive(key) ? "a sensitive value" : val_kind_name(key->kind));
+		diag_hint(pl->diag, "take the key from the import block's for_each: each.key");
+	}
+out:
+	val_unref(key);
+	free(text);
+	return ret;
+}
+
+/* One import of block b (for each element of its for_each, ec holding each.*): its instance,
+ * checked, onto out, unless the state holds it. seen: the addresses imported so far. */
+static void import_one(struct planner *pl, struct eval_ctx *ec, const struct ast_item *b, struct buf *out,
+		       struct strmap *seen)
+{
+	const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
+	struct graph_node *n = NULL;
+	struct buf canon = BUF_INIT;
+	char *res = NULL, *idv = NULL;
+	struct addr a;
+
+	addr_init(&a);
+	if (import_to(pl, ec, to, &a))
+		goto out;
+	/* stk validate's checks hold: an address, of a resource the root declares */
+	res = xasprintf("%s.%s", a.type, a.name);
+	n = graph_find(&pl->g, res);
+	if (!n || n->kind != GN_RESOURCE)
+		goto out;
+	addr_format(&a, &canon);
+	if ((n->count_expr || n->for_each_expr || a.key) &&
+	    (n->state != 2 || !n->value ||
+	     plan_instance_declared(pl->diag, &to->value->span, canon.data, &a, n->item, n->value)))
+		goto out;
+	if (strmap_get(seen, canon.data)) {
+		diag_error(pl->diag, &to->value->span, "%s is the target of two imports", canon.data);
+		diag_hint(pl->diag, "give each import its own instance: the for_each keys must make different addresses");
+		goto out;
+	}
+	strmap_put(seen, xstrdup(canon.data), (void *)1);
+	/* the state has it already: the import is done, and the block has nothing to do */
+	if (strmap_get(&pl->prior, canon.data) || !(idv = import_id(pl, ec, id)))
+		goto out;
+	buf_push(out, struct plan_import, ((struct plan_import){ buf_detach(&canon, NULL),
+		 xstrndup(n->name, (size_t)(strrchr(n->name, '.') - n->name)), xstrdup(n->provider), idv, b }));
+out:
+	buf_release(&canon);
+	addr_release(&a);
+	free(res);
+}
+
+/* Every import of block b: one, or one per element of its for_each. */
+static void import_block(struct planner *pl, const struct ast_item *b, struct buf *out, struct strmap *seen)
+{
+	const struct ast_item *fe = body_attr(&b->body, "for_each");
+	struct graph_node here;
+	struct eval_ctx ec;
+	struct value *spec;
+
+	import_ctx(pl, &here, &ec);
+	if (!fe) {
+		import_one(pl, &ec, b, out, seen);
+		goto out;
+	}
+	if (!(spec = eval_expr(&ec, fe->value)))
+		goto out;
+	if (spec->marks & VAL_UNKNOWN) {
+		diag_error(pl->diag, &fe->value->span, "for_each depends on values not known until apply, so "
+			   "the imports cannot be planned");
+		diag_hint(pl->diag, "use values known before apply: variables, locals and functions");
+	} else if (spec->marks & VAL_SENSITIVE) {
+		diag_error(pl->diag, &fe->value->span, "for_each cannot use a sensitive value: the addresses "
+			   "and IDs it makes are shown in every plan");
+	} else if (check_for_each(pl->diag, &fe->value->span, spec) == 0) {
+		size_t k = spec->kind == VAL_MAP ? spec->u.map.n : spec->u.list.n;
+		for (size_t i = 0; i < k; i++) {
+			each_element(spec, i, &ec.each_key, &ec.each_value);
+			import_one(pl, &ec, b, out, seen);
+			val_unref(ec.each_key);
+			val_unref(ec.each_value);
+			ec.each_key = ec.each_value = NULL;
+		}
+	}
+	val_unref(spec);
+out:
+	pl->cur = NULL;
+}
+
 int plan_imports(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
 		 size_t nprior, const struct plan_opts *opts, struct buf *out)
 {
@@ -2202,10 +2324,12 @@ int plan_imports(struct diag_ctx *diag, const struct config_module *root, const 
 	struct plan scratch;
 	struct buf blocks = BUF_INIT;  /* const struct ast_item *: the import blocks */
 	struct import_needs in = { &pl, NULL };
+	struct strmap seen;
 	unsigned errors = diag->errors;
 	int ret = -1;
 
 	plan_init(&scratch);
+	strmap_init(&seen);
 	for (size_t f = 0; f < config_nfiles(root); f++) {
 		const struct ast_body *b = &config_file(root, f)->body;
 		for (size_t i = 0; i < b->n; i++)
@@ -2220,24 +2344,30 @@ int plan_imports(struct diag_ctx *diag, const struct config_module *root, const 
 	if (planner_setup(&pl, diag, root, prior, nprior, opts, &scratch))
 		goto out;
 	in.need = xcalloc(graph_count(&pl.g) + 1, 1);
-	/* the IDs' references, and the resources whose count or for_each says which keys exist */
+	/* what the IDs, for_each and computed keys refer to, and the resources whose count or
+	 * for_each says which keys exist */
 	for (size_t i = 0; i < buf_count(&blocks, const struct ast_item *); i++) {
 		const struct ast_item *b = buf_at(&blocks, const struct ast_item *, i);
 		const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
-		char *text = to ? ast_traversal_text(to->value) : NULL;
+		const struct ast_item *fe = body_attr(&b->body, "for_each");
+		const struct ast_expr *obj = to->value->kind == AST_INDEX ? to->value->u.index.obj : to->value;
+		char *text = ast_traversal_text(obj);
 		struct addr a;
 		addr_init(&a);
 		if (text && addr_parse(&a, text, NULL) == 0) {
 			char *res = xasprintf("%s.%s", a.type, a.name);
 			struct graph_node *n = graph_find(&pl.g, res);
-			if (n && (n->count_expr || n->for_each_expr || a.key))
+			if (n && (n->count_expr || n->for_each_expr || obj != to->value))
 				mark_needed(&pl, (size_t)(uintptr_t)strmap_get(&pl.g.by_addr, res) - 1, in.need);
 			free(res);
 		}
 		addr_release(&a);
 		free(text);
-		if (id)
-			eval_references(id->value, import_need, &in);
+		eval_references(id->value, import_need, &in);
+		if (obj != to->value)
+			eval_references(to->value->u.index.key, import_need, &in);
+		if (fe)
+			eval_references(fe->value, import_need, &in);
 	}
 	for (size_t i = 0; i < graph_count(&pl.g); i++)
 		if (in.need[pl.g.order[i]])
@@ -2245,38 +2375,8 @@ int plan_imports(struct diag_ctx *diag, const struct config_module *root, const 
 	planner_report_missing(&pl);
 	if (diag->errors > errors)
 		goto out;
-	for (size_t i = 0; i < buf_count(&blocks, const struct ast_item *); i++) {
-		const struct ast_item *b = buf_at(&blocks, const struct ast_item *, i);
-		const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
-		char *text = ast_traversal_text(to->value), *res = NULL, *idv = NULL;
-		struct graph_node *n = NULL;
-		struct buf canon = BUF_INIT;
-		struct addr a;
-		addr_init(&a);
-		/* stk validate's checks hold: an address, of a resource the root declares */
-		if (!text || addr_parse(&a, text, NULL))
-			goto next;
-		res = xasprintf("%s.%s", a.type, a.name);
-		n = graph_find(&pl.g, res);
-		if (!n || n->kind != GN_RESOURCE)
-			goto next;
-		if ((n->count_expr || n->for_each_expr || a.key) &&
-		    (n->state != 2 || !n->value ||
-		     plan_instance_declared(diag, &to->value->span, text, &a, n->item, n->value)))
-			goto next;
-		addr_format(&a, &canon);
-		/* the state has it already: the import is done, and the block has nothing to do */
-		if (strmap_get(&pl.prior, canon.data) || !(idv = import_id(&pl, id)))
-			goto next;
-		buf_push(out, struct plan_import, ((struct plan_import){ buf_detach(&canon, NULL),
-			 xstrndup(n->name, (size_t)(strrchr(n->name, '.') - n->name)), xstrdup(n->provider),
-			 idv, b }));
-next:
-		buf_release(&canon);
-		addr_release(&a);
-		free(text);
-		free(res);
-	}
+	for (size_t i = 0; i < buf_count(&blocks, const struct ast_item *); i++)
+		import_block(&pl, buf_at(&blocks, const struct ast_item *, i), out, &seen);
 	ret = diag->errors > errors ? -1 : 0;
 out:
 	free(in.need);
@@ -2284,6 +2384,9 @@ out:
 		planner_teardown(&pl);
 	plan_release(&scratch);
 	buf_release(&blocks);
+	for (size_t i = 0; i < seen.cap; i++)
+		free((char *)seen.slots[i].key);
+	strmap_release(&seen);
 	return ret;
 }
 

@@ -544,6 +544,36 @@ t_expect_has err 'the state changed since this plan was made'
 [ "$(cat "$W/other.txt")" = old ] || t_why "a refused saved plan changed other.txt"
 t_end
 
+t_begin "an import block with for_each adopts one file per element"
+workdir <<'EOF'
+locals {
+  files = { x = "x.txt", y = "y.txt" }
+}
+
+import {
+  for_each = local.files
+  to       = host.file.f[each.key]
+  id       = each.value
+}
+
+resource host.file f {
+  for_each = local.files
+  filename = each.value
+  content  = "${each.key}\n"
+}
+EOF
+printf 'x\n' >"$W/x.txt"
+printf 'y\n' >"$W/y.txt"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out 'Apply complete! Resources: 2 imported, 0 added, 0 changed, 0 destroyed.'
+in_w state list
+t_expect_has out 'host.file.f["x"]'
+t_expect_has out 'host.file.f["y"]'
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "a saved plan is refused when a file the configuration reads now gives other values"
 workdir <<'EOF'
 resource host.file a {
