@@ -156,6 +156,9 @@ struct run {
 	struct buf drift;       /* "Changed outside stk": what the refresh found */
 	struct strmap configs;  /* provider blocks' values for refresh (plan_providers) */
 	struct moves moves;     /* the moved blocks, applied to the state before all else */
+	int configs_made;       /* configs holds them */
+	struct strmap imports;  /* import blocks: instance address -> ID (both owned), the object
+				   read and added to st (in memory, until apply writes it) */
 };
 
 static void run_init(struct run *r)
@@ -169,6 +172,7 @@ static void run_init(struct run *r)
 	plan_init(&r->plan);
 	strmap_init(&r->configs);
 	moves_init(&r->moves);
+	strmap_init(&r->imports);
 	r->parallelism = 10;
 }
 
@@ -203,6 +207,12 @@ static void run_release(struct run *r)
 	buf_release(&r->drift);
 	plan_providers_release(&r->configs);
 	moves_release(&r->moves);
+	for (size_t i = 0; i < r->imports.cap; i++)
+		if (r->imports.slots[i].key) {
+			free((char *)r->imports.slots[i].key);
+			free(r->imports.slots[i].value);
+		}
+	strmap_release(&r->imports);
 }
 
 /* The provider blocks, evaluated so that refresh reads where apply wrote (an aliased
@@ -214,7 +224,70 @@ static int provider_configs(struct run *r)
 	int ret = plan_providers(&r->diag, &r->mod, priors, n, &r->opts, &r->configs);
 
 	apply_free_priors(priors, n);
+	r->configs_made = 1;
 	return ret;
+}
+
+/* The root module's import blocks: each object is read through its provider (with
+ * -refresh=false too, as Terraform does: there is nothing to plan against otherwise) and added
+ * to the state in memory, where the plan compares it with the configuration as any object
+ * there. Only apply writes it. */
+static int run_imports(struct run *r)
+{
+	struct buf imports = BUF_INIT;
+	size_t n;
+	struct plan_prior *priors = apply_priors(&r->st, &n);
+	int ret = plan_imports(&r->diag, &r->mod, priors, n, &r->opts, &imports);
+
+	apply_free_priors(priors, n);
+	if (ret || !buf_count(&imports, struct plan_import))
+		goto out;
+	if (!r->configs_made && provider_configs(r)) {
+		ret = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < buf_count(&imports, struct plan_import); i++) {
+		const struct plan_import *im = &buf_at(&imports, struct plan_import, i);
+		const struct ast_item *id = ast_body_find(&im->block->body, "id");
+		struct value *obj = NULL;
+		struct addr a;
+		if (apply_import_read(&r->diag, &r->configs, im->addr, im->type, im->provider, im->id,
+				      &id->value->span, &obj)) {
+			ret = -1;
+			continue;
+		}
+		addr_init(&a);
+		if (addr_parse(&a, im->addr, NULL) == 0) {
+			state_instance_set_attrs(state_add_instance(&r->st, &a, im->provider), obj);
+			strmap_put(&r->imports, xstrdup(im->addr), xstrdup(im->id));
+		}
+		addr_release(&a);
+		val_unref(obj);
+	}
+	r->opts.imports = &r->imports;
+out:
+	plan_imports_release(&imports);
+	return ret;
+}
+
+/* What -target left out of the plan is not imported either: its object leaves the state again. */
+static void drop_untargeted_imports(struct run *r)
+{
+	for (size_t i = 0; i < r->imports.cap; i++) {
+		const char *addr = r->imports.slots[i].key;
+		int planned = 0;
+		struct addr a;
+		if (!addr)
+			continue;
+		for (size_t k = 0; k < buf_count(&r->plan.changes, struct plan_change *) && !planned; k++) {
+			const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, k);
+			planned = c->importing && !strcmp(c->addr, addr);
+		}
+		addr_init(&a);
+		if (!planned && addr_parse(&a, addr, NULL) == 0)
+			state_remove_instance(&r->st, &a);
+		addr_release(&a);
+	}
 }
 
 static int has_pending(const struct state *st)
@@ -369,11 +442,13 @@ static json_t *renderings(const struct run *r)
 
 /* One change ({"address": ...}) or output ({"name": ...}) of a saved plan. */
 static json_t *saved_entry(const char *field, const char *name, enum plan_action action,
-			   const struct value *after)
+			   const struct value *after, const char *importing)
 {
 	json_t *e = json_object();
 
 	json_object_set_new(e, field, json_string(name));
+	if (importing)
+		json_object_set_new(e, "importing", json_string(importing));
 	json_object_set_new(e, "action", json_string(action_name(action)));
 	json_object_set_new(e, "after_sha256", after_digest(after));
 	return e;
@@ -408,14 +483,14 @@ static int save_plan(struct run *r, const char *file)
 	json_object_set_new(root, "refresh", json_boolean(r->pa.refresh));
 	for (size_t i = 0; i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
-		if (c->action == PLAN_NOOP && !c->moved_from)
+		if (c->action == PLAN_NOOP && !c->moved_from && !c->importing)
 			continue;
-		json_array_append_new(changes, saved_entry("address", c->addr, c->action, c->after));
+		json_array_append_new(changes, saved_entry("address", c->addr, c->action, c->after, c->importing));
 	}
 	json_object_set_new(root, "changes", changes);
 	for (size_t i = 0; i < buf_count(&r->plan.outputs, struct plan_output *); i++) {
 		const struct plan_output *o = buf_at(&r->plan.outputs, struct plan_output *, i);
-		json_array_append_new(outputs, saved_entry("name", o->name, o->action, o->after));
+		json_array_append_new(outputs, saved_entry("name", o->name, o->action, o->after, NULL));
 	}
 	json_object_set_new(root, "outputs", outputs);
 	json_object_set_new(root, "rendered", renderings(r));
@@ -460,13 +535,16 @@ static int same_actions(struct run *r)
 
 	for (size_t i = 0; i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
-		if (c->action == PLAN_NOOP && !c->moved_from)
+		if (c->action == PLAN_NOOP && !c->moved_from && !c->importing)
 			continue;
 		json_t *s = json_array_get(saved, k++);
+		const char *imported = s ? json_string_value(json_object_get(s, "importing")) : NULL;
 		if (!s || strcmp(json_string_value(json_object_get(s, "address")) ?: "", c->addr) ||
-		    strcmp(json_string_value(json_object_get(s, "action")) ?: "", action_name(c->action))) {
-			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s",
-				   c->addr, action_name(c->action));
+		    strcmp(json_string_value(json_object_get(s, "action")) ?: "", action_name(c->action)) ||
+		    strcmp(imported ?: "", c->importing ?: "")) {
+			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s%s%s%s",
+				   c->addr, action_name(c->action), c->importing ? " (imported from \"" : "",
+				   c->importing ?: "", c->importing ? "\")" : "");
 			diag_hint(&r->diag, "something outside the plan changed; make a new plan");
 			return 0;
 		}
@@ -707,6 +785,9 @@ static int run_plan(struct run *r, const char *operation)
 		if (bad)
 			return -1;
 	}
+	/* a destroy or a refresh imports nothing, as in Terraform */
+	if (!r->pa.destroy && !r->pa.refresh_only && run_imports(r))
+		return -1;
 	r->priors = apply_priors(&r->st, &r->nprior);
 	r->opts.destroy = r->pa.destroy;
 	r->opts.refresh_only = r->pa.refresh_only;
@@ -718,6 +799,8 @@ static int run_plan(struct run *r, const char *operation)
 	r->opts.replaces = (const char *const *)(void *)r->pa.replaces.data;
 	if (plan_make(&r->diag, &r->mod, r->priors, r->nprior, &r->opts, &r->plan))
 		return -1;
+	if (r->opts.targets)
+		drop_untargeted_imports(r);
 	/* and what the plan makes sensitive (a variable's value in an argument), for apply */
 	for (size_t i = 0; strcmp(operation, "plan") && i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
@@ -1090,6 +1173,22 @@ static int apply_or_destroy(int argc, char **argv, const char *command)
 	ao.rollback_on_failure = rollback;
 	ao.live = isatty(STDOUT_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
 	printf("\n");
+	if (r.plan.import) {
+		/* the imports first, recorded as stk import records them: what apply then does to
+		 * the objects (an update) is planned against them */
+		for (size_t i = 0; i < buf_count(&r.plan.changes, struct plan_change *); i++) {
+			const struct plan_change *c = buf_at(&r.plan.changes, struct plan_change *, i);
+			if (c->importing)
+				printf("%s: Importing... [id=%s]\n", c->addr, c->importing);
+		}
+		if (state_write(r.path, &r.st, &r.diag))
+			goto out;
+		for (size_t i = 0; i < buf_count(&r.plan.changes, struct plan_change *); i++) {
+			const struct plan_change *c = buf_at(&r.plan.changes, struct plan_change *, i);
+			if (c->importing)
+				printf("%s: Import complete [id=%s]\n", c->addr, c->importing);
+		}
+	}
 	applying = 1;
 	ret = apply_run(&r.diag, &r.mod, &r.st, &r.plan, &r.opts, &ao, &res) ? 1 : 0;
 	if (res.interrupted) {
@@ -1107,8 +1206,12 @@ static int apply_or_destroy(int argc, char **argv, const char *command)
 		printf("\n%sDestroy complete!%s Resources: %u destroyed.\n",
 		       ao.color ? "\033[1;32m" : "", ao.color ? "\033[0m" : "", res.destroyed);
 	} else {
-		printf("\n%sApply complete!%s Resources: %u added, %u changed, %u destroyed.\n",
-		       ao.color ? "\033[1;32m" : "", ao.color ? "\033[0m" : "", res.added, res.changed,
+		char imported[32] = "";
+		/* Terraform's words: the imports are counted only when there are some */
+		if (r.plan.import)
+			snprintf(imported, sizeof imported, "%u imported, ", r.plan.import);
+		printf("\n%sApply complete!%s Resources: %s%u added, %u changed, %u destroyed.\n",
+		       ao.color ? "\033[1;32m" : "", ao.color ? "\033[0m" : "", imported, res.added, res.changed,
 		       res.destroyed);
 		print_outputs(&r.st, ao.color);
 	}

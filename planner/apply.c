@@ -1393,6 +1393,68 @@ static void provider_done(struct provider *p, const char *name, struct diag_ctx 
 	p->ops->release(p);
 }
 
+int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const char *addr, const char *type,
+		      const char *provider, const char *id, const struct span *where, struct value **out)
+{
+	char base[64];
+	const char *dot = strchr(type, '.');
+	const struct provider_ops *ops;
+	const struct schema_resource *rs;
+	struct provider *p;
+	struct val_pair pr[2];
+	size_t np = 0;
+	struct provider_read item = { dot ? dot + 1 : type, NULL, NULL };
+	struct value *prior;
+	int ret = -1;
+
+	*out = NULL;
+	snprintf(base, sizeof base, "%.*s", (int)strcspn(provider, "."), provider);
+	ops = net_provider_find(base, diag);
+	rs = ops && dot ? schema_resource_find(ops->schema, dot + 1, 0) : NULL;
+	if (!net_get(NULL))
+		return -1;
+	if (!ops || !ops->read || !rs) {
+		diag_error(diag, where, "%s cannot be imported: no provider in this build reads it", type);
+		return -1;
+	}
+	if (!(p = configure_from(ops, configs, "", provider, addr, diag)))
+		return -1;
+	p->ops = ops;
+	/* the ID goes under the attribute the type is looked up by */
+	pr[np].key = xstrdup("id");
+	pr[np++].val = val_cstring(id);
+	if (rs->id_attr && strcmp(rs->id_attr, "id")) {
+		pr[np].key = xstrdup(rs->id_attr);
+		pr[np++].val = val_cstring(id);
+	}
+	prior = val_map_take(pr, np);
+	item.prior = prior;
+	if (ops->read(p, &item, 1, diag) == 0) {
+		if (item.result) {
+			/* what the schema calls sensitive is marked, as a plan marks it, so that no
+			 * plan prints it and the state records it in sensitive_attributes */
+			struct buf pairs = BUF_INIT;
+			for (const struct schema_attr *a = rs->block.attrs; a && a->name; a++)
+				if (a->flags & SF_SENSITIVE)
+					buf_push(&pairs, struct val_pair, ((struct val_pair){ xstrdup(a->name),
+						 val_mark(val_null(), VAL_SENSITIVE) }));
+			struct value *marks = val_map_take((struct val_pair *)(void *)pairs.data,
+							   buf_count(&pairs, struct val_pair));
+			*out = carry_marks(item.result, marks);
+			val_unref(marks);
+			val_unref(item.result);
+			buf_release(&pairs);
+			ret = 0;
+		} else {
+			diag_error(diag, where, "there is no %s %s to import into %s", type, id, addr);
+			diag_hint(diag, "check the ID, and where the provider looks (its account and region, or host)");
+		}
+	}
+	ops->release(p);
+	val_unref(prior);
+	return ret;
+}
+
 int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *configs)
 {
 	struct strmap missing;

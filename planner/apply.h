@@ -50,6 +50,13 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
  * *changed says whether the state must be written. */
 int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct strmap *configs, int *changed);
 
+/* Reads the object id of type ("aws.vpc") through provider ("aws", "aws.eu"), configured from
+ * configs as for apply_refresh, to import it as addr: *out gets its attributes as the provider
+ * reports them (a new reference). Returns 0, or -1 after an error at where (NULL: none), one
+ * that names id when there is no such object. stk import and import blocks share it. */
+int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const char *addr, const char *type,
+		      const char *provider, const char *id, const struct span *where, struct value **out);
+
 /* The state's instances as the planner sees them; free with apply_free_priors. */
 struct plan_prior *apply_priors(const struct state *st, size_t *n);
 void apply_free_priors(struct plan_prior *p, size_t n);

@@ -9,6 +9,7 @@
 
 #include "common/pieces.h"
 #include "common/strmap.h"
+#include "planner/addr.h"
 #include "planner/eval.h"
 #include "planner/graph.h"
 #include "planner/moved.h"
@@ -1406,12 +1407,14 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 		}
 		c->stack = b;
 		check_labels(c, b, 0, 1, "stack \"NAME\" { ... }");
+	} else if (strcmp(k, "import") == 0) {
+		/* declares nothing: check_imports checks it once every resource is declared */
 	} else {
 		const char *s = diag_suggest(k, block_kinds);
 		diag_error(c->diag, &b->name_span, "unknown block '%s'", k);
 		if (strcmp(k, "terraform") == 0)
 			diag_hint(c->diag, "settings such as the backend go in a stack block");
-		else if (strcmp(k, "provisioner") == 0 || strcmp(k, "import") == 0)
+		else if (strcmp(k, "provisioner") == 0)
 			diag_hint(c->diag, "stk has no %s block; see docs/language.md", k);
 		else
 			diag_hint(c->diag, s ? "did you mean %s?" : "the blocks are stack, provider, variable, "
@@ -2475,6 +2478,163 @@ static void check_decls(struct check_ctx *c)
 	shares_finish(c, sh, ns);
 }
 
+/* The address an import block's to names, into a (initialized), or -1 after an error. With
+ * for_each (sc), the instance key may be computed from each: a's key is then NULL and
+ * *computed is set. */
+static int import_target(struct check_ctx *c, const struct ast_item *to, const struct scope *sc,
+			 struct addr *a, int *computed)
+{
+	const struct ast_expr *e = to->value;
+	const char *quoted = ast_static_string(e);
+	char *text = quoted ? NULL : ast_traversal_text(e);
+	int ret = -1;
+
+	*computed = 0;
+	if (text && strstr(text, "[...]") && sc->for_each && e->kind == AST_INDEX) {
+		/* to = aws.subnet.s[each.key]: the key is planned, the resource checked here */
+		free(text);
+		text = ast_traversal_text(e->u.index.obj);
+		check_expr(c, e->u.index.key, sc);
+		*computed = 1;
+	}
+	if (quoted) {
+		diag_error(c->diag, &e->span, "to takes an address, not a string");
+		diag_hint(c->diag, "write to = %s, without the quotes", quoted);
+	} else if (text && strstr(text, "[...]")) {
+		diag_error(c->diag, &e->span, "the instance key in to must be written out");
+		diag_hint(c->diag, "write a number or a quoted string, such as %.*s[0] or %.*s[\"a\"], or give "
+			  "the block a for_each and write %.*s[each.key]", (int)strcspn(text, "["), text,
+			  (int)strcspn(text, "["), text, (int)strcspn(text, "["), text);
+	} else if (!text || addr_parse(a, text, NULL) || (*computed && a->key)) {
+		diag_error(c->diag, &e->span, "to must be the address of a resource");
+		diag_hint(c->diag, "such as to = aws.vpc.main, aws.subnet.a[0] or aws.subnet.b[\"x\"]");
+	} else if (*a->module) {
+		diag_error(c->diag, &e->span, "to must be a resource of the root module, not of %s", a->module);
+		diag_hint(c->diag, "import into a resource the root module declares; a module's "
+			  "resources cannot be imported with an import block");
+	} else if (a->mode == ADDR_DATA) {
+		diag_error(c->diag, &e->span, "a data source cannot be imported: it is read");
+		diag_hint(c->diag, "import into a resource block: to = %s.%s", a->type, a->name);
+	} else {
+		ret = 0;
+	}
+	free(text);
+	return ret;
+}
+
+/* import { to = aws.vpc.main  id = "vpc-..." }: to is a resource (or one of its instances)
+ * the root module declares, once among the import blocks (seen: the address -> the to that
+ * named it first); id is an expression known at plan time. With for_each (Terraform 1.7),
+ * each.key and each.value may make the instance key and the ID. */
+static void check_import(struct check_ctx *c, const struct ast_item *b, struct strmap *seen)
+{
+	static const char *const import_attrs[] = { "to", "id", "for_each", NULL };
+	const struct ast_item *to = NULL, *id = NULL, *fe = NULL;
+	struct scope none = { 0 }, sc = { 0 };
+	struct addr a;
+	int computed;
+
+	if (c->depth) {
+		diag_error(c->diag, &b->name_span, "import blocks belong in the root module");
+		diag_hint(c->diag, "move it to the root module, with to = a resource declared there");
+		return;
+	}
+	if (b->nlabels) {
+		diag_error(c->diag, &b->labels[0].span, "import takes no label");
+		diag_hint(c->diag, "write import { to = aws.vpc.main  id = \"vpc-0123456789abcdef0\" }");
+	}
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *it = b->body.items[i];
+		const char *s = diag_suggest(it->name, import_attrs);
+		if (it->kind == AST_BLOCK) {
+			diag_error(c->diag, &it->name_span, "import has no block '%s'", it->name);
+			diag_hint(c->diag, "an import block takes to = ADDRESS, id = \"ID\" and for_each");
+		} else if (!strcmp(it->name, "to") || !strcmp(it->name, "id") || !strcmp(it->name, "for_each")) {
+			*(it->name[0] == 't' ? &to : it->name[0] == 'i' ? &id : &fe) = it;
+		} else if (!strcmp(it->name, "provider")) {
+			diag_error(c->diag, &it->name_span, "import takes no provider: the resource's own reads the object");
+			diag_hint(c->diag, "set provider = ... in the resource block instead");
+		} else {
+			diag_error(c->diag, &it->name_span, "import has no argument '%s'", it->name);
+			diag_hint(c->diag, s ? "did you mean %s?" : "an import block takes to = ADDRESS, id = \"ID\" "
+				  "and for_each", s);
+		}
+	}
+	if (fe) {
+		check_expr(c, fe->value, &none);
+		check_for_each_value(c, fe);
+		sc.for_each = 1;
+	}
+	if (!id) {
+		diag_error(c->diag, &b->name_span, "import needs id, the ID of the object to import");
+		diag_hint(c->diag, "add id = \"...\", such as id = \"vpc-0123456789abcdef0\" for an aws.vpc");
+	} else if (id->value->kind == AST_NULL || id->value->kind == AST_NUMBER || id->value->kind == AST_BOOL ||
+		   id->value->kind == AST_LIST || id->value->kind == AST_OBJECT) {
+		diag_error(c->diag, &id->value->span, "the import ID must be a string");
+		diag_hint(c->diag, "write the object's ID in quotes, such as id = \"vpc-0123456789abcdef0\"");
+	} else {
+		check_expr(c, id->value, &sc);
+	}
+	if (!to) {
+		diag_error(c->diag, &b->name_span, "import needs to, the address to import into");
+		diag_hint(c->diag, "add to = TYPE.NAME, such as to = aws.vpc.main");
+		return;
+	}
+	addr_init(&a);
+	if (import_target(c, to, &sc, &a, &computed))
+		goto out;
+	char *res = join_key(NULL, 0, a.type, a.name, NULL);
+	const struct decl *d = strmap_get(&c->decls[D_RESOURCE], res);
+	struct buf canon = BUF_INIT;
+	if (!d) {
+		diag_error(c->diag, &to->value->span, "%s is not declared in the configuration", res);
+		diag_hint(c->diag, "write resource %s %s { ... } to import into", a.type, a.name);
+	} else if ((a.key || computed) && !d->meta.count && !d->meta.for_each) {
+		diag_error(c->diag, &to->value->span, "%s has neither count nor for_each, so it has no instance keys", res);
+		diag_hint(c->diag, "write to = %s", res);
+	} else if (a.key && (a.key->kind == VAL_NUMBER) != !!d->meta.count) {
+		diag_error(c->diag, &to->value->span, "%s has %s, so its instance keys are %s", res,
+			   d->meta.count ? "count" : "for_each", d->meta.count ? "numbers" : "strings");
+		diag_hint(c->diag, d->meta.count ? "write to = %s[0]" : "write to = %s[\"KEY\"]", res);
+	} else if (!a.key && !computed && (d->meta.count || d->meta.for_each)) {
+		diag_error(c->diag, &to->value->span, "%s has %s: import into one of its instances", res,
+			   d->meta.count ? "count" : "for_each");
+		diag_hint(c->diag, d->meta.count ? "write to = %s[0]" : "write to = %s[\"KEY\"]", res);
+	} else if (!computed && !fe) {
+		/* the addresses for_each makes are compared when planned */
+		addr_format(&a, &canon);
+		const struct ast_item *first = strmap_get(seen, canon.data);
+		if (first) {
+			diag_error(c->diag, &to->value->span, "%s is the target of two import blocks", canon.data);
+			diag_hint(c->diag, "the first is at %s:%u:%u; keep one", first->value->span.src->name,
+				  span_line(&first->value->span), span_col(&first->value->span));
+		} else {
+			strmap_put(seen, buf_detach(&canon, NULL), (void *)to);
+		}
+	}
+	buf_release(&canon);
+	free(res);
+out:
+	addr_release(&a);
+}
+
+/* Every import block, once the resources are declared; a called module's are refused. */
+static void check_imports(struct check_ctx *c)
+{
+	struct strmap seen;
+
+	strmap_init(&seen);
+	for (size_t f = 0; f < config_nfiles(c->mod); f++) {
+		const struct ast_body *body = &config_file(c->mod, f)->body;
+		for (size_t i = 0; i < body->n; i++)
+			if (body->items[i]->kind == AST_BLOCK && !strcmp(body->items[i]->name, "import"))
+				check_import(c, body->items[i], &seen);
+	}
+	for (size_t i = 0; i < seen.cap; i++)
+		free((char *)seen.slots[i].key);
+	strmap_release(&seen);
+}
+
 static int check_all(struct check_ctx *c)
 {
 	unsigned errors = c->diag->errors;
@@ -2504,6 +2664,7 @@ static int check_all(struct check_ctx *c)
 	check_moved_blocks(c);
 	if (c->stack)
 		check_stack(c, c->stack);
+	check_imports(c);
 	/* on a module that checks clean: a body with errors may have no references where the
 	 * walk sees one (a dynamic block's iterator named local, say) */
 	if (c->cycles && c->diag->errors == errors)

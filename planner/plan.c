@@ -36,6 +36,7 @@ void plan_change_free(struct plan_change *c)
 {
 	free(c->addr);
 	free(c->moved_from);
+	free(c->importing);
 	free(c->resource);
 	free(c->type);
 	free(c->provider);
@@ -69,7 +70,7 @@ void plan_release(struct plan *p)
 
 int plan_has_changes(const struct plan *p)
 {
-	if (p->add || p->change || p->destroy || p->read)
+	if (p->add || p->change || p->destroy || p->read || p->import)
 		return 1;
 	/* a move changes the state, if nothing else */
 	for (size_t i = 0; i < buf_count(&p->changes, struct plan_change *); i++)
@@ -718,6 +719,8 @@ static const struct ast_item *block_in(const struct ast_body *b, const char *nam
 static void add_change(struct planner *pl, struct plan_change *c)
 {
 	buf_push(&pl->out->changes, struct plan_change *, c);
+	if (c->importing)
+		pl->out->import++;
 	switch (c->action) {
 	case PLAN_CREATE: pl->out->add++; break;
 	case PLAN_UPDATE: pl->out->change++; break;
@@ -1276,6 +1279,10 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		plan_timeouts(pl, ec, block_in(&n->item->body, "timeouts"), c);
 	resource_deps(pl, n, &c->deps);
 	if (prior) {
+		/* an import block's object: among the priors, read by plan_imports' caller */
+		const char *id = pl->opts->imports && !moved_from && !pl->opts->destroy ?
+				 strmap_get(pl->opts->imports, addr) : NULL;
+		c->importing = id ? xstrdup(id) : NULL;
 		c->before = val_ref(prior->attrs);
 		prior_attrs = normalize(pl, prior->attrs, sb);
 		if (prior->tainted) {
@@ -1445,6 +1452,19 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	return seen;
 }
 
+/* Element i of a for_each value that check_for_each took: each.key and each.value (new
+ * references), a map's key and value, or a set's string as both. */
+static void each_element(const struct value *spec, size_t i, struct value **key, struct value **val)
+{
+	if (spec->kind == VAL_MAP) {
+		*key = val_cstring(spec->u.map.items[i].key);
+		*val = val_ref(spec->u.map.items[i].val);
+	} else {
+		*key = val_ref(spec->u.list.items[i]);
+		*val = val_ref(spec->u.list.items[i]);
+	}
+}
+
 /* A resource or data source: its instances, and the value references to it see: one object,
  * a list of them (count) or a map of them (for_each). */
 static struct value *plan_resource(struct planner *pl, struct graph_node *n)
@@ -1507,14 +1527,7 @@ static struct value *plan_resource(struct planner *pl, struct graph_node *n)
 		int ok = 1;
 		for (size_t i = 0; i < k; i++) {
 			struct value *kv, *vv;
-			if (spec->kind == VAL_MAP) {
-				kv = val_cstring(spec->u.map.items[i].key);
-				vv = val_ref(spec->u.map.items[i].val);
-			} else {
-				/* a set of strings (check_for_each) */
-				kv = val_ref(spec->u.list.items[i]);
-				vv = val_ref(spec->u.list.items[i]);
-			}
+			each_element(spec, i, &kv, &vv);
 			ec.each_key = kv;
 			ec.each_value = vv;
 			struct value *inst = plan_instance(pl, n, &ec, kv);
@@ -2394,6 +2407,331 @@ out:
 	planner_teardown(&pl);
 	plan_release(&scratch);
 	return v;
+}
+
+int plan_instance_declared(struct diag_ctx *diag, const struct span *where, const char *text,
+			   const struct addr *a, const struct ast_item *block, const struct value *v)
+{
+	struct buf b = BUF_INIT, keys = BUF_INIT;
+	int ret = -1;
+
+	buf_printf(&b, "%s.%s", a->type, a->name);
+	if (ast_body_find(&block->body, "count")) {
+		size_t n = v->kind == VAL_LIST ? v->u.list.n : 0;
+		double k = a->key && a->key->kind == VAL_NUMBER ? a->key->u.n : -1;
+		if (n)
+			buf_printf(&keys, "%s[0]", b.data);
+		if (k >= 0 && k < (double)n)
+			ret = 0;
+		else if (!n)
+			diag_error(diag, where, "%s is not declared: the count of %s is 0", text, b.data);
+		else
+			diag_error(diag, where, "%s is not declared: %s has count = %zu, so its instances are "
+				   "%s[0] to %s[%zu]", text, b.data, n, b.data, b.data, n - 1);
+		if (ret && (a->key || !n))
+			diag_hint(diag, "import into one of the instances the count makes, or raise the count");
+	} else if (ast_body_find(&block->body, "for_each")) {
+		size_t n = v->kind == VAL_MAP ? v->u.map.n : 0;
+		for (size_t i = 0; i < n && ret; i++) {
+			if (a->key && a->key->kind == VAL_STRING && !strcmp(v->u.map.items[i].key, a->key->u.str.s))
+				ret = 0;
+			if (i < 5) {
+				struct value *kv = val_cstring(v->u.map.items[i].key);
+				buf_addstr(&keys, i ? ", " : "");
+				buf_addstr(&keys, b.data);
+				addr_format_key(kv, &keys);
+				val_unref(kv);
+			}
+		}
+		if (ret && !n)
+			diag_error(diag, where, "%s is not declared: the for_each of %s is empty", text, b.data);
+		else if (ret)
+			diag_error(diag, where, "%s is not declared: the instances of %s (for_each) are %s%s", text,
+				   b.data, keys.data, n > 5 ? ", ..." : "");
+		if (ret && (a->key || !n))
+			diag_hint(diag, "import into one of those keys, or add the key to the for_each");
+	} else if (a->key) {
+		diag_error(diag, where, "%s is not declared: %s has neither count nor for_each, so it has no "
+			   "instance keys", text, b.data);
+		diag_hint(diag, "import into %s", b.data);
+	} else {
+		ret = 0;
+	}
+	if (ret && !a->key && keys.len)
+		diag_hint(diag, "import into one instance, such as %.*s", (int)strcspn(keys.data, ","), keys.data);
+	buf_release(&b);
+	buf_release(&keys);
+	return ret;
+}
+
+/* What an import block's expressions refer to, marked to be evaluated first. */
+struct import_needs {
+	struct planner *pl;
+	char *need;
+};
+
+static void import_need(void *arg, const struct eval_ref *ref)
+{
+	struct import_needs *in = arg;
+	struct graph *g = &in->pl->g;
+	const char *kind = ref->kind == REF_VAR ? "var." : ref->kind == REF_LOCAL ? "local." :
+			   ref->kind == REF_DATA ? "data." : ref->kind == REF_RESOURCE ? "" : NULL;
+
+	if (ref->kind == REF_MODULE) {
+		/* module.web.url, or all of module.web: the module's nodes (outputs among them) */
+		size_t len = strcspn(ref->key, ".");
+		for (size_t i = 0; i < graph_count(g); i++) {
+			const char *a = graph_node(g, i)->addr;
+			if (!strncmp(a, "module.", 7) && !strncmp(a + 7, ref->key, len) && strchr(".[", a[7 + len]))
+				mark_needed(in->pl, i, in->need);
+		}
+		return;
+	}
+	struct graph_node *n = kind ? graph_find_in(g, NULL, kind, ref->key) : NULL;
+	if (n)
+		mark_needed(in->pl, (size_t)(uintptr_t)strmap_get(&g->by_addr, n->addr) - 1, in->need);
+}
+
+/* An import block's expressions are evaluated in the root module, as a local there would
+ * be, with each.key and each.value of its for_each (ec's, set by the caller). */
+static void import_ctx(struct planner *pl, struct graph_node *here, struct eval_ctx *ec)
+{
+	memset(here, 0, sizeof *here);
+	here->kind = GN_LOCAL;
+	here->addr = (char *)"import";
+	here->name = here->addr;
+	here->mod = here->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
+	eval_init(pl, ec, here);
+}
+
+/* The ID of an import block, as plan time knows it: a string, known, not secret. NULL after
+ * an error at the block's id. */
+static char *import_id(struct planner *pl, struct eval_ctx *ec, const struct ast_item *id)
+{
+	struct value *v = eval_expr(ec, id->value);
+	char *ret = NULL;
+
+	if (!v)
+		return NULL;
+	if (val_deep_marks(v) & VAL_UNKNOWN) {
+		diag_error(pl->diag, &id->value->span, "the import ID is not known until apply");
+		diag_hint(pl->diag, "the ID of an object to import must be known when planning: take it from "
+			  "variables, locals and functions, not from a resource this apply makes");
+	} else if (v->kind == VAL_NULL) {
+		diag_error(pl->diag, &id->value->span, "the import ID is null");
+		diag_hint(pl->diag, "give the ID of the object to import, such as id = \"vpc-0123456789abcdef0\"");
+	} else if (v->kind != VAL_STRING) {
+		diag_error(pl->diag, &id->value->span, "the import ID must be a string, not a %s",
+			   val_kind_name(v->kind));
+		diag_hint(pl->diag, "convert it with tostring(...)");
+	} else if (val_deep_marks(v) & VAL_SENSITIVE) {
+		/* the plan shows the ID, and the state records the object under it */
+		diag_error(pl->diag, &id->value->span, "the import ID is sensitive, and a plan shows it");
+		diag_hint(pl->diag, "if the ID itself is no secret, wrap it in nonsensitive(...)");
+	} else {
+		ret = xstrndup(v->u.str.s, v->u.str.len);
+	}
+	val_unref(v);
+	return ret;
+}
+
+/* The address an import block's to names, into a (initialized): written out, or with an
+ * instance key computed from each (to = aws.subnet.s[each.key]). -1 after an error. */
+static int import_to(struct planner *pl, struct eval_ctx *ec, const struct ast_item *to, struct addr *a)
+{
+	const struct ast_expr *e = to->value;
+	char *text = ast_traversal_text(e);
+	struct value *key = NULL;
+	int ret = -1;
+
+	if (text && !strstr(text, "[...]")) {
+		ret = addr_parse(a, text, NULL);
+		free(text);
+		return ret;
+	}
+	free(text);
+	/* stk validate let only the key be computed */
+	text = e->kind == AST_INDEX ? ast_traversal_text(e->u.index.obj) : NULL;
+	if (!text || addr_parse(a, text, NULL) || !(key = eval_expr(ec, e->u.index.key)))
+		goto out;
+	if (val_is_known(key) && !val_is_sensitive(key) && (key->kind == VAL_STRING ||
+	    (key->kind == VAL_NUMBER && key->u.n >= 0 && key->u.n == floor(key->u.n)))) {
+		/* the text had no key, so a has none to release */
+		a->key = val_ref(key);
+		ret = 0;
+	} else {
+		diag_error(pl->diag, &e->u.index.key->span, "the instance key in to must be a known string "
+			   "or a count index, not %s", !val_is_known(key) ? "a value known only after apply" :
+			   val_is_sensitive(key) ? "a sensitive value" : val_kind_name(key->kind));
+		diag_hint(pl->diag, "take the key from the import block's for_each: each.key");
+	}
+out:
+	val_unref(key);
+	free(text);
+	return ret;
+}
+
+/* One import of block b (for each element of its for_each, ec holding each.*): its instance,
+ * checked, onto out, unless the state holds it. seen: the addresses imported so far. */
+static void import_one(struct planner *pl, struct eval_ctx *ec, const struct ast_item *b, struct buf *out,
+		       struct strmap *seen)
+{
+	const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
+	struct graph_node *n = NULL;
+	struct buf canon = BUF_INIT;
+	char *res = NULL, *idv = NULL;
+	struct addr a;
+
+	addr_init(&a);
+	if (import_to(pl, ec, to, &a))
+		goto out;
+	/* stk validate's checks hold: an address, of a resource the root declares */
+	res = xasprintf("%s.%s", a.type, a.name);
+	n = graph_find(&pl->g, res);
+	if (!n || n->kind != GN_RESOURCE)
+		goto out;
+	addr_format(&a, &canon);
+	if ((n->count_expr || n->for_each_expr || a.key) &&
+	    (n->state != 2 || !n->value ||
+	     plan_instance_declared(pl->diag, &to->value->span, canon.data, &a, n->item, n->value)))
+		goto out;
+	if (strmap_get(seen, canon.data)) {
+		diag_error(pl->diag, &to->value->span, "%s is the target of two imports", canon.data);
+		diag_hint(pl->diag, "give each import its own instance: the for_each keys must make different addresses");
+		goto out;
+	}
+	strmap_put(seen, xstrdup(canon.data), (void *)1);
+	/* the state has it already: the import is done, and the block has nothing to do */
+	if (strmap_get(&pl->prior, canon.data) || !(idv = import_id(pl, ec, id)))
+		goto out;
+	buf_push(out, struct plan_import, ((struct plan_import){ buf_detach(&canon, NULL),
+		 xstrndup(n->name, (size_t)(strrchr(n->name, '.') - n->name)), xstrdup(n->provider), idv, b }));
+out:
+	buf_release(&canon);
+	addr_release(&a);
+	free(res);
+}
+
+/* Every import of block b: one, or one per element of its for_each. */
+static void import_block(struct planner *pl, const struct ast_item *b, struct buf *out, struct strmap *seen)
+{
+	const struct ast_item *fe = body_attr(&b->body, "for_each");
+	struct graph_node here;
+	struct eval_ctx ec;
+	struct value *spec;
+
+	import_ctx(pl, &here, &ec);
+	if (!fe) {
+		import_one(pl, &ec, b, out, seen);
+		goto out;
+	}
+	if (!(spec = eval_expr(&ec, fe->value)))
+		goto out;
+	if (spec->marks & VAL_UNKNOWN) {
+		diag_error(pl->diag, &fe->value->span, "for_each depends on values not known until apply, so "
+			   "the imports cannot be planned");
+		diag_hint(pl->diag, "use values known before apply: variables, locals and functions");
+	} else if (spec->marks & VAL_SENSITIVE) {
+		diag_error(pl->diag, &fe->value->span, "for_each cannot use a sensitive value: the addresses "
+			   "and IDs it makes are shown in every plan");
+	} else if (check_for_each(pl->diag, &fe->value->span, spec) == 0) {
+		size_t k = spec->kind == VAL_MAP ? spec->u.map.n : spec->u.list.n;
+		for (size_t i = 0; i < k; i++) {
+			each_element(spec, i, &ec.each_key, &ec.each_value);
+			import_one(pl, &ec, b, out, seen);
+			val_unref(ec.each_key);
+			val_unref(ec.each_value);
+			ec.each_key = ec.each_value = NULL;
+		}
+	}
+	val_unref(spec);
+out:
+	pl->cur = NULL;
+}
+
+int plan_imports(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+		 size_t nprior, const struct plan_opts *opts, struct buf *out)
+{
+	struct planner pl;
+	struct plan scratch;
+	struct buf blocks = BUF_INIT;  /* const struct ast_item *: the import blocks */
+	struct import_needs in = { &pl, NULL };
+	struct strmap seen;
+	unsigned errors = diag->errors;
+	int ret = -1;
+
+	plan_init(&scratch);
+	strmap_init(&seen);
+	for (size_t f = 0; f < config_nfiles(root); f++) {
+		const struct ast_body *b = &config_file(root, f)->body;
+		for (size_t i = 0; i < b->n; i++)
+			if (b->items[i]->kind == AST_BLOCK && !strcmp(b->items[i]->name, "import"))
+				buf_push(&blocks, const struct ast_item *, b->items[i]);
+	}
+	if (!buf_count(&blocks, const struct ast_item *)) {
+		memset(&pl, 0, sizeof pl);
+		ret = 0;
+		goto out;
+	}
+	if (planner_setup(&pl, diag, root, prior, nprior, opts, &scratch))
+		goto out;
+	in.need = xcalloc(graph_count(&pl.g) + 1, 1);
+	/* what the IDs, for_each and computed keys refer to, and the resources whose count or
+	 * for_each says which keys exist */
+	for (size_t i = 0; i < buf_count(&blocks, const struct ast_item *); i++) {
+		const struct ast_item *b = buf_at(&blocks, const struct ast_item *, i);
+		const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
+		const struct ast_item *fe = body_attr(&b->body, "for_each");
+		const struct ast_expr *obj = to->value->kind == AST_INDEX ? to->value->u.index.obj : to->value;
+		char *text = ast_traversal_text(obj);
+		struct addr a;
+		addr_init(&a);
+		if (text && addr_parse(&a, text, NULL) == 0) {
+			char *res = xasprintf("%s.%s", a.type, a.name);
+			struct graph_node *n = graph_find(&pl.g, res);
+			if (n && (n->count_expr || n->for_each_expr || obj != to->value))
+				mark_needed(&pl, (size_t)(uintptr_t)strmap_get(&pl.g.by_addr, res) - 1, in.need);
+			free(res);
+		}
+		addr_release(&a);
+		free(text);
+		eval_references(id->value, import_need, &in);
+		if (obj != to->value)
+			eval_references(to->value->u.index.key, import_need, &in);
+		if (fe)
+			eval_references(fe->value, import_need, &in);
+	}
+	for (size_t i = 0; i < graph_count(&pl.g); i++)
+		if (in.need[pl.g.order[i]])
+			eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
+	planner_report_missing(&pl);
+	if (diag->errors > errors)
+		goto out;
+	for (size_t i = 0; i < buf_count(&blocks, const struct ast_item *); i++)
+		import_block(&pl, buf_at(&blocks, const struct ast_item *, i), out, &seen);
+	ret = diag->errors > errors ? -1 : 0;
+out:
+	free(in.need);
+	if (buf_count(&blocks, const struct ast_item *))
+		planner_teardown(&pl);
+	plan_release(&scratch);
+	buf_release(&blocks);
+	for (size_t i = 0; i < seen.cap; i++)
+		free((char *)seen.slots[i].key);
+	strmap_release(&seen);
+	return ret;
+}
+
+void plan_imports_release(struct buf *imports)
+{
+	for (size_t i = 0; i < buf_count(imports, struct plan_import); i++) {
+		struct plan_import *im = &buf_at(imports, struct plan_import, i);
+		free(im->addr);
+		free(im->type);
+		free(im->provider);
+		free(im->id);
+	}
+	buf_release(imports);
 }
 
 struct value *plan_root_variable(struct diag_ctx *diag, const struct config_module *root,

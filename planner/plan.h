@@ -38,6 +38,7 @@ struct plan_prior {
 struct plan_change {
 	char *addr;
 	char *moved_from;           /* the state's address, when the instance moved (gw[0] -> gw) */
+	char *importing;            /* the ID an import block brings the object in by, or NULL */
 	char *resource;             /* the address without the instance key */
 	char *type;                 /* "aws.vpc" */
 	char *provider;             /* "aws", "aws.eu" */
@@ -75,12 +76,15 @@ struct plan_opts {
 				       (moved.h), or NULL */
 	int leave_memory;           /* the process ends soon after: the planner's graph and caches
 				       are left to the exit, not freed one by one (22 ms at 100k) */
+	const struct strmap *imports; /* instance address -> the ID (char *) an import block read
+				       it by, its object already among the priors; or NULL */
 };
 
 struct plan {
 	struct buf changes;         /* struct plan_change *, in address order */
 	struct buf outputs;         /* struct plan_output *, in name order */
 	unsigned add, change, destroy, read;
+	unsigned import;            /* changes that bring an existing object in (import blocks) */
 };
 
 void plan_init(struct plan *p);
@@ -111,6 +115,30 @@ struct value *plan_root_variable(struct diag_ctx *diag, const struct config_modu
 /* The configuration for provider ("aws.eu") as seen from module ("" or "module.web"): the
  * nearest declaration up the module path, or NULL when none is declared. Borrowed. */
 const struct value *plan_provider_config(const struct strmap *configs, const char *module, const char *provider);
+
+/* One import block of the root module, as plan_imports evaluates it. */
+struct plan_import {
+	char *addr;                 /* the instance: "aws.vpc.main", "aws.subnet.a[\"x\"]" */
+	char *type;                 /* "aws.vpc" */
+	char *provider;             /* the resource's provider: "aws", "aws.eu" */
+	char *id;
+	const struct ast_item *block;
+};
+
+/* The root module's import blocks (each to an instance the configuration declares, with an
+ * ID known now), in order, except those whose instance the priors already hold (Terraform's
+ * rule: the block has nothing left to do). out: struct plan_import, released with
+ * plan_imports_release. Returns -1 after diagnostics. No API is called. */
+int plan_imports(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+		 size_t nprior, const struct plan_opts *opts, struct buf *out);
+void plan_imports_release(struct buf *imports);
+
+struct addr;
+/* Is a's instance key one the resource block, planned as v (plan_node_value), declares? An
+ * import under another key would record an object the next apply destroys as no longer in
+ * the configuration. text: a as written; where: NULL or its place. Returns -1 after an error. */
+int plan_instance_declared(struct diag_ctx *diag, const struct span *where, const char *text,
+			   const struct addr *a, const struct ast_item *block, const struct value *v);
 
 int plan_has_changes(const struct plan *p);
 void plan_change_free(struct plan_change *c);

@@ -217,6 +217,11 @@ static void render_change(const struct plan_change *c, struct buf *out, int colo
 			buf_printf(out, " (%s)", c->reason);
 		buf_addch(out, '\n');
 	}
+	/* as Terraform shows an import: on its own, or under the change it comes with */
+	if (c->importing && c->action == PLAN_NOOP)
+		buf_printf(out, "  %s# %s%s will be imported\n", color ? BOLD : "", c->addr, color ? RESET : "");
+	else if (c->importing)
+		buf_printf(out, "  # (imported from \"%s\")\n", c->importing);
 	sym(out, color, action_symbol(c->action, c->create_before_destroy), action_color(c->action));
 	buf_printf(out, " %s %s %s%s {\n", c->data ? "data" : "resource", c->type, name, idx ? idx : "");
 	render_body(out, color, 6, c, c->action == PLAN_CREATE || c->action == PLAN_READ ? NULL : c->before,
@@ -247,7 +252,7 @@ static void *render_share_run(void *arg)
 
 	for (size_t i = sh->from; i < sh->to; i++) {
 		const struct plan_change *c = buf_at(&sh->p->changes, struct plan_change *, i);
-		if (c->action != PLAN_NOOP || c->moved_from)
+		if (c->action != PLAN_NOOP || c->moved_from || c->importing)
 			render_change(c, sh->out, sh->color);
 	}
 	return NULL;
@@ -295,7 +300,7 @@ void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to
 
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
-		if (c->action != PLAN_NOOP || c->moved_from)
+		if (c->action != PLAN_NOOP || c->moved_from || c->importing)
 			any = 1;
 	}
 	for (size_t i = 0; i < buf_count(&p->outputs, struct plan_output *); i++)
@@ -310,8 +315,10 @@ void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to
 		buf_addstr(out, "stk will perform the following actions:\n\n");
 		render_changes(p, out, color, to);
 	}
-	buf_printf(out, "%sPlan:%s %u to add, %u to change, %u to destroy.\n", color ? BOLD : "",
-		   color ? RESET : "", p->add, p->change, p->destroy);
+	buf_printf(out, "%sPlan:%s ", color ? BOLD : "", color ? RESET : "");
+	if (p->import)
+		buf_printf(out, "%u to import, ", p->import);
+	buf_printf(out, "%u to add, %u to change, %u to destroy.\n", p->add, p->change, p->destroy);
 	if (outs) {
 		size_t width = 0;
 		for (size_t i = 0; i < buf_count(&p->outputs, struct plan_output *); i++) {
@@ -459,6 +466,8 @@ void plan_render_json(const struct plan *p, struct buf *out)
 		json_object_set_new(ch, "replace_paths", rp);
 		if (c->reason && *c->reason)
 			json_object_set_new(j, "action_reason", json_string(c->reason));
+		if (c->importing)
+			json_object_set_new(ch, "importing", json_pack("{s:s}", "id", c->importing));
 		json_object_set_new(j, "change", ch);
 		json_array_append_new(rc, j);
 	}
@@ -480,6 +489,9 @@ void plan_render_json(const struct plan *p, struct buf *out)
 	json_object_set_new(summary, "change", json_integer(p->change));
 	json_object_set_new(summary, "destroy", json_integer(p->destroy));
 	json_object_set_new(summary, "read", json_integer(p->read));
+	/* only when there are some, as the text's "N to import": plans without stay as they were */
+	if (p->import)
+		json_object_set_new(summary, "import", json_integer(p->import));
 	json_object_set_new(root, "summary", summary);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	buf_addstr(out, text);
@@ -500,8 +512,10 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 		buf_addstr(out, "### stk plan: no changes\n\nThe infrastructure matches the configuration.\n");
 		return;
 	}
-	buf_printf(out, "### stk plan: %u to add, %u to change, %u to destroy\n\n", p->add, p->change,
-		   p->destroy);
+	buf_addstr(out, "### stk plan: ");
+	if (p->import)
+		buf_printf(out, "%u to import, ", p->import);
+	buf_printf(out, "%u to add, %u to change, %u to destroy\n\n", p->add, p->change, p->destroy);
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 		if (c->action == PLAN_DELETE || c->action == PLAN_REPLACE)
@@ -531,11 +545,14 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 	buf_addstr(out, "| Action | Address |\n|---|---|\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
-		if (c->action == PLAN_NOOP && !c->moved_from)
+		if (c->action == PLAN_NOOP && !c->moved_from && !c->importing)
 			continue;
-		const char *words = c->action == PLAN_CREATE ? "create" : c->action == PLAN_UPDATE ? "update" :
+		/* a no-op is listed only for its import or its move */
+		const char *words = c->action == PLAN_NOOP ? (c->importing ? "import" : "move") :
+				    c->action == PLAN_CREATE ? "create" :
+				    c->action == PLAN_UPDATE ? (c->importing ? "import, update" : "update") :
 				    c->action == PLAN_REPLACE ? "**replace**" : c->action == PLAN_DELETE ?
-				    "**destroy**" : c->action == PLAN_NOOP ? "move" : "read";
+				    "**destroy**" : "read";
 		buf_printf(out, "| %s | `%s`", words, c->addr);
 		if (c->moved_from)
 			buf_printf(out, " (moved from `%s`)", c->moved_from);

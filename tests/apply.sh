@@ -477,6 +477,103 @@ t_expect_has out 'host.file.c[1]'
 [ "$(cat "$W/precious.txt")" = precious ] || t_why "the imported file changed"
 t_end
 
+t_begin "import blocks: a file is adopted from a saved plan, then changed in place of nothing; the next plan is empty"
+workdir <<'EOF'
+locals {
+  names = ["kept", "other"]
+}
+
+import {
+  to = host.file.kept["a"]
+  id = "${local.names[0]}.txt"
+}
+
+import {
+  to = host.file.other
+  id = "other.txt"
+}
+
+resource host.file kept {
+  for_each = toset(["a"])
+  filename = "kept.txt"
+  content  = "kept\n"
+}
+
+resource host.file other {
+  filename = "other.txt"
+  content  = "new\n"
+}
+EOF
+printf 'kept\n' >"$W/kept.txt"
+printf 'old\n' >"$W/other.txt"
+in_w plan -out imports.plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out '# host.file.kept["a"] will be imported'
+t_expect_has out '# (imported from "other.txt")'
+t_expect_has out 'Plan: 2 to import, 1 to add, 0 to change, 1 to destroy.'
+[ -f "$W/stk.state" ] && t_why "plan wrote a state"
+in_w apply imports.plan
+t_expect_status 0
+t_expect_has out 'host.file.kept["a"]: Import complete [id=kept.txt]'
+t_expect_has out 'Apply complete! Resources: 2 imported, 1 added, 0 changed, 1 destroyed.'
+[ "$(cat "$W/kept.txt")" = kept ] || t_why "the imported file changed"
+[ "$(cat "$W/other.txt")" = new ] || t_why "other.txt was not replaced with the configuration's content"
+in_w state list
+t_expect_has out 'host.file.kept["a"]'
+t_expect_has out 'host.file.other'
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out 'No changes.'
+t_end
+
+t_begin "an import block is refused when its object is not there, and when the state moved since the plan"
+in_w state rm host.file.other
+t_expect_status 0
+rm "$W/other.txt"
+in_w apply -auto-approve
+t_expect_status 1
+t_expect_has err 'there is no host.file other.txt to import into host.file.other'
+printf 'old\n' >"$W/other.txt"
+in_w plan -out again.plan
+t_expect_status 0
+in_w import host.file.other other.txt
+t_expect_status 0
+in_w apply again.plan
+t_expect_status 1
+t_expect_has err 'the state changed since this plan was made'
+[ "$(cat "$W/other.txt")" = old ] || t_why "a refused saved plan changed other.txt"
+t_end
+
+t_begin "an import block with for_each adopts one file per element"
+workdir <<'EOF'
+locals {
+  files = { x = "x.txt", y = "y.txt" }
+}
+
+import {
+  for_each = local.files
+  to       = host.file.f[each.key]
+  id       = each.value
+}
+
+resource host.file f {
+  for_each = local.files
+  filename = each.value
+  content  = "${each.key}\n"
+}
+EOF
+printf 'x\n' >"$W/x.txt"
+printf 'y\n' >"$W/y.txt"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out 'Apply complete! Resources: 2 imported, 0 added, 0 changed, 0 destroyed.'
+in_w state list
+t_expect_has out 'host.file.f["x"]'
+t_expect_has out 'host.file.f["y"]'
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "a saved plan is refused when a file the configuration reads now gives other values"
 workdir <<'EOF'
 resource host.file a {
