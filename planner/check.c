@@ -1578,23 +1578,50 @@ static void check_depends_on(struct check_ctx *c, const struct ast_item *it)
 	}
 }
 
-static void check_provider_ref(struct check_ctx *c, const struct ast_item *it, const char *prov)
+/* v names a provider configuration of type prov declared in this module: aws, or aws.eu. */
+static void check_provider_ref(struct check_ctx *c, const struct ast_expr *v, const char *prov, const char *what)
 {
-	char *text = ast_traversal_text(it->value);
+	char *text = ast_traversal_text(v);
 	if (!text || strchr(text, '[')) {
-		diag_error(c->diag, &it->value->span, "provider takes a provider name, such as %s.eu", prov);
+		diag_error(c->diag, &v->span, "%s takes a provider name, such as %s.eu", what, prov);
 		goto out;
 	}
 	if (strncmp(text, prov, strlen(prov)) || (text[strlen(prov)] && text[strlen(prov)] != '.')) {
-		diag_error(c->diag, &it->value->span, "this resource needs a provider of %s, not %s", prov, text);
+		diag_error(c->diag, &v->span, "%s needs a provider of %s, not %s",
+			   strcmp(what, "provider") ? "this providers entry" : "this resource", prov, text);
 		goto out;
 	}
 	if (strchr(text, '.') && !decl_find(c, D_PROVIDER, text)) {
-		diag_error(c->diag, &it->value->span, "no provider %s is declared", text);
+		diag_error(c->diag, &v->span, "no provider %s is declared", text);
 		diag_hint(c->diag, "declare it with provider %s \"%s\" { ... }", prov, strchr(text, '.') + 1);
 	}
 out:
 	free(text);
+}
+
+/* A module call's providers = { aws = aws.eu }: which of this module's provider configurations
+ * the called module's resources of each provider use (Terraform's), keyed by provider name. */
+static void check_module_providers(struct check_ctx *c, const struct ast_item *it)
+{
+	const struct ast_expr *v = it->value;
+
+	if (v->kind != AST_OBJECT) {
+		diag_error(c->diag, &v->span, "providers must be a map from provider names to this module's "
+			   "provider configurations, such as { aws = aws.eu }");
+		return;
+	}
+	for (size_t i = 0; i < v->u.object.n; i++) {
+		const struct ast_object_item *kv = &v->u.object.items[i];
+		const char *key = ast_static_string(kv->key);
+		if (!key || !schema_provider_find(key)) {
+			diag_error(c->diag, &kv->key->span, "providers' keys are provider names, such as aws");
+			diag_hint(c->diag, key && strchr(key, '.') ? "an alias inside the module is not supported: "
+				  "its resources use the provider's default configuration, which this maps" :
+				  "stk knows the providers aws, docker and host");
+			continue;
+		}
+		check_provider_ref(c, kv->value, key, "providers");
+	}
 }
 
 /* ---- literal count and for_each ---- */
@@ -1720,7 +1747,7 @@ static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 	if (prov && d->schema) {
 		const char *dot = strchr(b->labels[0].text, '.');
 		char *p = xstrndup(b->labels[0].text, (size_t)(dot - b->labels[0].text));
-		check_provider_ref(c, prov, p);
+		check_provider_ref(c, prov->value, p, "provider");
 		free(p);
 	}
 	if (d->schema) {
@@ -1933,6 +1960,10 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 				check_for_each_value(c, it);
 			if (it == d->meta.for_each && d->meta.count)
 				diag_error(c->diag, &it->name_span, "count and for_each cannot both be set");
+			continue;
+		}
+		if (!strcmp(it->name, "providers")) {
+			check_module_providers(c, it);
 			continue;
 		}
 		if (it != src)

@@ -11,9 +11,16 @@ W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 mkdir -p "$W"
 
-in_w() {
+# in_dir DIR ARGS...: stk in DIR; its stdout, stderr and status land where t_run puts them
+in_dir() {
 	T_STATUS=0
-	(cd "$W" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	d=$1
+	shift
+	(cd "$d" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+in_w() {
+	in_dir "$W" "$@"
 }
 
 vpc_field() {
@@ -199,8 +206,7 @@ west_vpc() {
 		--query 'Vpcs[].VpcId' --output text
 }
 in_west() {
-	T_STATUS=0
-	(cd "$W/west" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	in_dir "$W/west" "$@"
 }
 
 t_begin "an aliased provider's region (from a variable) is used by refresh and import too"
@@ -260,8 +266,7 @@ t_begin "replace_triggered_by: an update of the VPC named replaces another (new 
 W2=$T_TMP/trigger
 mkdir -p "$W2"
 in_w2() {
-	T_STATUS=0
-	(cd "$W2" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	in_dir "$W2" "$@"
 }
 named() {
 	awsx ec2 describe-vpcs --filters Name=tag:Name,Values="$1" --query 'Vpcs[].VpcId' --output text
@@ -320,6 +325,45 @@ in_w2 destroy -auto-approve
 t_expect_status 0
 [ -z "$(named stk-trigger-follower)$(named stk-trigger-steady)$(named stk-trigger-source)" ] ||
 	t_why "VPCs of the trigger test remain"
+t_end
+
+t_begin "a module call's providers = { aws = aws.west } puts the module's VPC in us-west-2"
+W3=$T_TMP/modprov
+mkdir -p "$W3/net"
+in_w3() {
+	in_dir "$W3" "$@"
+}
+region_vpcs() {
+	aws --endpoint-url "$EP" --region "$1" ec2 describe-vpcs --filters Name=tag:Name,Values=stk-modprov \
+		--query 'Vpcs[].VpcId' --output text
+}
+cat >"$W3/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+
+provider aws west { region = "us-west-2" }
+
+module net {
+  source    = "./net"
+  providers = { aws = aws.west }
+}
+EOF
+cat >"$W3/net/main.stk" <<'EOF'
+resource aws.vpc this {
+  cidr_block = "10.20.0.0/16"
+  tags       = { Name = "stk-modprov" }
+}
+EOF
+in_w3 graph
+t_expect_has out '"module.net.aws.vpc.this" -> "provider.aws.west";'
+in_w3 apply -auto-approve
+t_expect_status 0
+[ "$(region_vpcs us-west-2 | wc -w)" -eq 1 ] || t_why "awscli does not see the module's VPC in us-west-2"
+[ -z "$(region_vpcs us-east-1)" ] || t_why "the module's VPC is in us-east-1"
+in_w3 plan -detailed-exitcode
+t_expect_status 0
+in_w3 destroy -auto-approve
+t_expect_status 0
+[ -z "$(region_vpcs us-west-2)" ] || t_why "the module's VPC is still in us-west-2"
 t_end
 
 t_begin "destroy removes the VPC (awscli finds none)"
