@@ -8,6 +8,7 @@
 #include "planner/apply.h"
 #include "planner/check.h"
 #include "planner/config.h"
+#include "planner/crypt.h"
 #include "planner/state.h"
 #include "planner/vars.h"
 
@@ -202,6 +203,7 @@ int cmd_state(int argc, char **argv)
 	const char *sub;
 	struct buf done = BUF_INIT;
 	int ret = 1, writes, locked = 0;
+	int was_sealed;  /* the KDF the state was sealed with as read, 0 in clear */
 
 	if (argc < 2 || cli_is_help(argv[1])) {
 		fputs(self->usage, argc < 2 ? stderr : stdout);
@@ -236,6 +238,7 @@ int cmd_state(int argc, char **argv)
 		diag_error(&diag, NULL, "there is no state at %s", path);
 		goto out;
 	}
+	was_sealed = st.disk_sealed;
 	if (!strcmp(sub, "list"))
 		ret = state_list(&st, argc - 2, argv + 2) ? 1 : 0;
 	else if (!strcmp(sub, "show"))
@@ -244,8 +247,10 @@ int cmd_state(int argc, char **argv)
 		ret = state_rm(&diag, &st, argc - 2, argv + 2, &done) ? 1 : 0;
 	else if (!strcmp(sub, "mv"))
 		ret = state_mv(&diag, &st, argv[2], argv[3], &done) ? 1 : 0;
-	else if (st.disk_sealed == (sub[0] == 'e')) {
-		/* already as asked: written again it would only gain a serial and lose its backup */
+	else if (sub[0] == 'e' ? st.disk_sealed && st.disk_sealed == state_kdf() : !st.disk_sealed) {
+		/* Already as asked: written again it would only gain a serial and lose its backup.
+		 * A state sealed with the other KDF than the configured one is not: encrypt
+		 * seals it again with the configured one, at once rather than at the next write. */
 		printf("The state %s is already %s; nothing was written.\n", path,
 		       sub[0] == 'e' ? "encrypted" : "in clear");
 		ret = 0;
@@ -264,6 +269,9 @@ int cmd_state(int argc, char **argv)
 		ret = 1;
 	else if (ret == 0 && done.len)
 		fputs(done.data, stdout);
+	else if (ret == 0 && !strcmp(sub, "encrypt") && was_sealed)
+		printf("The state %s is now encrypted with %s (it was with %s).\n", path,
+		       crypt_kdf_label(state_kdf()), crypt_kdf_label(was_sealed));
 	else if (ret == 0 && (!strcmp(sub, "encrypt") || !strcmp(sub, "decrypt")))
 		printf("The state %s is now %s.\n", path, sub[0] == 'e' ? "encrypted" : "in clear");
 out:

@@ -1,11 +1,13 @@
 /* store.c: where the state lives, for every command that reads or writes it: the stack
  * block's `backend` (a local path, or S3 with a DynamoDB lock table) and `encryption`
- * (a passphrase), else STK_STATE_PASSPHRASE; STK_STATE names a local file and wins. */
+ * (a passphrase, else STK_STATE_PASSPHRASE, and the KDF writes seal with); STK_STATE names
+ * a local file and wins. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "planner/check.h"
+#include "planner/crypt.h"
 #include "planner/plan.h"
 #include "planner/state.h"
 #include "planner/vars.h"
@@ -112,13 +114,34 @@ done:
 	return ret;
 }
 
+/* The encryption block's kdf, which writes seal with: a fixed "pbkdf2" or "scrypt", checked
+ * here too since the state commands run no checks. PBKDF2 without one (and without the block,
+ * for STK_STATE_PASSPHRASE alone). 0 with *kdf, -1 after a diagnostic. */
+static int kdf_setting(struct diag_ctx *diag, const struct config_module *mod, int *kdf)
+{
+	const struct ast_item *enc = stack_block(mod, "encryption");
+	const struct ast_item *a = enc ? ast_body_find(&enc->body, "kdf") : NULL;
+	const char *name = a && a->kind == AST_ATTR ? ast_static_string(a->value) : NULL;
+
+	*kdf = CRYPT_KDF_PBKDF2_SHA256;
+	if (!a)
+		return 0;
+	if (name && (*kdf = crypt_kdf_by_name(name)))
+		return 0;
+	diag_error(diag, a->kind == AST_ATTR ? &a->value->span : &a->name_span,
+		   "kdf is \"pbkdf2\" or \"scrypt\"");
+	diag_hint(diag, "write the name itself, kdf = \"scrypt\" or kdf = \"pbkdf2\" (the default): "
+		  "the state is read before anything is evaluated");
+	return -1;
+}
+
 char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config_module *mod,
 		     const struct value *variables)
 {
 	const struct ast_item *be;
 	const char *env = getenv("STK_STATE");
 	char *path = NULL, *pass = NULL;
-	int bad = 0;
+	int bad = 0, kdf;
 
 	if (s3) {
 		/* opened again (a sealed saved plan, then its state): the new settings win */
@@ -145,9 +168,9 @@ char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config
 		}
 	}
 	be = stack_block(mod, "backend");
-	if (passphrase(diag, mod, dir, variables, &pass) < 0)
+	if (passphrase(diag, mod, dir, variables, &pass) < 0 || kdf_setting(diag, mod, &kdf) < 0)
 		goto out;
-	state_set_passphrase(pass);
+	state_set_passphrase(pass, kdf);
 	if (env && *env) {
 		path = strdup(env);
 	} else if (be && be->nlabels && !strcmp(be->labels[0].text, "s3")) {
@@ -192,7 +215,7 @@ void cli_state_close(void)
 		own_loaded = 0;
 	}
 	state_set_remote(NULL);
-	state_set_passphrase(NULL);
+	state_set_passphrase(NULL, 0);
 	state_set_sealing(1);
 	/* s3 is only ever made through the loaded module */
 	if (s3)

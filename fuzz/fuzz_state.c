@@ -16,16 +16,18 @@
  *     by state_load() in pieces, which must give the state one pass reads (or the same
  *     messages).
  *
- * PBKDF2: opening a file whose header passes the checks derives the master key, 600000
- * rounds or more (about 0.2 s), unless the struct crypt holds the master for that KDF salt
- * and iteration count already. LLVMFuzzerInitialize() therefore opens SEED below once, a
- * state sealed by stk itself (`stk state encrypt` with STK_STATE_PASSPHRASE=PASSPHRASE; it
- * is also fuzz/corpus-state/sealed-small.stkstate), which leaves its master in the struct
- * crypt. Before crypt_open(), an input whose iteration count is in the range crypt.c accepts
- * gets SEED's iteration count and KDF salt written over its own (in a copy), so every input
- * reuses that master; the rest of the header, the ciphertext and the tag are the fuzzer's.
- * An iteration count out of range is passed as it is: crypt.c refuses it before deriving.
- * The one thing not fuzzed is PBKDF2 itself over other salts, which is OpenSSL's. Should an
+ * PBKDF2 and scrypt: opening a file whose header passes the checks derives the master key,
+ * 600000 rounds or more (about 0.2 s), or 64 MiB of scrypt or more (about 0.4 s), unless the
+ * struct crypt holds the master for that KDF, its parameters and KDF salt already.
+ * LLVMFuzzerInitialize() therefore opens SEED below once, a state sealed by stk itself
+ * (`stk state encrypt` with STK_STATE_PASSPHRASE=PASSPHRASE; it is also
+ * fuzz/corpus-state/sealed-small.stkstate), which leaves its master in the struct crypt.
+ * Before crypt_open(), an input whose KDF parameters are in the range crypt.c accepts
+ * (PBKDF2's iteration count, or scrypt's log2(N), r, p and zero byte) gets SEED's KDF id,
+ * iteration count and KDF salt written over its own (in a copy), so every input reuses that
+ * master; the rest of the header, the ciphertext and the tag are the fuzzer's. Parameters
+ * out of range are passed as they are: crypt.c refuses them before deriving. The one thing
+ * not fuzzed is the KDFs themselves over other salts, which are OpenSSL's. Should an
  * input ever make crypt_open() derive again, the target aborts, as a slow path is a bug here.
  * GCM's tag means the fuzzer can alter a sealed file but practically never forge one; the
  * seeds sealed with the same master (fuzz/corpus-state/sealed-*.stkstate) reach the JSON path.

@@ -1,12 +1,14 @@
 /* sealed_seed.h: a state sealed by stk 0.1.0 with the passphrase "stk-fuzz-passphrase" (format
  * version 2, 600000 iterations); also fuzz/corpus-state/sealed-small.stkstate: keep the two
  * identical. fuzz_state and fuzz_plan open it once at start, which keeps its master key, and
- * write its KDF salt and iteration count over an input's so that PBKDF2 is not run again for
- * every input (see fuzz_state.c). Included once by each target, after fuzz/fuzz_common.h (die()).
+ * write its KDF id, iteration count and KDF salt over an input's so that no KDF is run again
+ * for every input (see fuzz_state.c). Included once by each target, after
+ * fuzz/fuzz_common.h (die()).
  *
  * Beside SEED, what the two do with it: PASSPHRASE, the struct crypt sealer that keeps SEED's
  * master, LLVMFuzzerInitialize() (which opens SEED: sealed_seed_open()), seed_kdf_over() (SEED's
- * iteration count and KDF salt written over a copy of an input whose count is in range) and
+ * KDF, iteration count and KDF salt written over a copy of an input whose KDF parameters
+ * crypt.c accepts: PBKDF2's count, or scrypt's cost) and
  * sealed_seed_check() (abort when an input made crypt_open() derive again). */
 #ifndef STK_FUZZ_SEALED_SEED_H
 #define STK_FUZZ_SEALED_SEED_H
@@ -15,8 +17,10 @@
 
 #define PASSPHRASE "stk-fuzz-passphrase"
 
-/* Offsets of the iteration count and the KDF salt: the same in versions 1 and 2 (docs/state.md) */
-#define OFF_ITER (CRYPT_MAGIC_LEN + 1 + 1)
+/* Offsets of the KDF id, its parameters (the iteration count) and the KDF salt: the same in
+ * versions 1 and 2 (docs/state.md) */
+#define OFF_KDF (CRYPT_MAGIC_LEN + 1)
+#define OFF_ITER (OFF_KDF + 1)
 #define OFF_KDF_SALT (OFF_ITER + 4 + 1)
 
 static const unsigned char SEED[] = {
@@ -84,7 +88,7 @@ static inline void sealed_seed_open(void)
 	struct buf plain = BUF_INIT;
 
 	diag_init(&diag);
-	crypt_init(&sealer, PASSPHRASE);
+	crypt_init(&sealer, PASSPHRASE, CRYPT_KDF_PBKDF2_SHA256);
 	if (crypt_open(&sealer, "seed", (const char *)SEED, sizeof SEED, &plain, &diag) < 0 ||
 	    !sealer.have_master)
 		die("the built-in sealed seed does not open");
@@ -103,14 +107,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* COPY holds the SIZE bytes of DATA: when DATA's iteration count is one crypt.c accepts,
- * SEED's count and KDF salt go over COPY's, so opening it reuses SEED's master. */
+/* COPY holds the SIZE bytes of DATA: when DATA's KDF parameters are ones crypt.c accepts
+ * (PBKDF2's count, or scrypt's cost, in range), SEED's KDF, count and KDF salt go over COPY's,
+ * so opening it reuses SEED's master. Parameters out of range are left: crypt.c refuses
+ * them before deriving. A version 1 input that says scrypt keeps its KDF byte, refused too. */
 static inline void seed_kdf_over(char *copy, const uint8_t *data, size_t size)
 {
 	if (size >= OFF_KDF_SALT + CRYPT_SALT_LEN) {
 		uint32_t it = (uint32_t)data[OFF_ITER] << 24 | (uint32_t)data[OFF_ITER + 1] << 16 |
 			      (uint32_t)data[OFF_ITER + 2] << 8 | data[OFF_ITER + 3];
-		if (it >= CRYPT_ITER_MIN && it <= CRYPT_ITER_MAX) {
+		if (crypt_params_accepted(data[OFF_KDF], it) &&
+		    (data[OFF_KDF] == CRYPT_KDF_PBKDF2_SHA256 || data[CRYPT_MAGIC_LEN] != 1)) {
+			memcpy(copy + OFF_KDF, SEED + OFF_KDF, 1);
 			memcpy(copy + OFF_ITER, SEED + OFF_ITER, 4);
 			memcpy(copy + OFF_KDF_SALT, SEED + OFF_KDF_SALT, CRYPT_SALT_LEN);
 		}
@@ -120,7 +128,7 @@ static inline void seed_kdf_over(char *copy, const uint8_t *data, size_t size)
 static inline void sealed_seed_check(void)
 {
 	if (sealer.derivations != derivations)
-		die("an input made crypt_open() derive the master key again (PBKDF2)");
+		die("an input made crypt_open() derive the master key again (PBKDF2 or scrypt)");
 }
 
 #endif

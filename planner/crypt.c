@@ -13,8 +13,8 @@
 /* Offsets in the header; docs/state.md draws the same layout. Both versions start alike. */
 #define OFF_VERSION CRYPT_MAGIC_LEN
 #define OFF_KDF (OFF_VERSION + 1)
-#define OFF_ITER (OFF_KDF + 1)
-#define OFF_KDF_SALT_LEN (OFF_ITER + 4)
+#define OFF_PARAMS (OFF_KDF + 1)  /* PBKDF2's iteration count, or scrypt's cost */
+#define OFF_KDF_SALT_LEN (OFF_PARAMS + 4)
 #define OFF_KDF_SALT (OFF_KDF_SALT_LEN + 1)
 /* version 2 */
 #define OFF_FILE_SALT_LEN (OFF_KDF_SALT + CRYPT_SALT_LEN)
@@ -50,11 +50,12 @@ static const struct layout layout_v1 = { CRYPT_VERSION_1, CRYPT_HEADER_V1_LEN, 0
 	"stack's encryption block; it must be the one the file was encrypted with. If it is, the " \
 	"file was altered or damaged: " RESTORE_HINT
 
-void crypt_init(struct crypt *c, const char *passphrase)
+void crypt_init(struct crypt *c, const char *passphrase, int kdf)
 {
 	memset(c, 0, sizeof *c);
 	c->passphrase_len = strlen(passphrase);
 	c->passphrase = xstrndup(passphrase, c->passphrase_len);
+	c->kdf = kdf == CRYPT_KDF_SCRYPT ? CRYPT_KDF_SCRYPT : CRYPT_KDF_PBKDF2_SHA256;
 }
 
 void crypt_release(struct crypt *c)
@@ -70,6 +71,26 @@ void crypt_release(struct crypt *c)
 int crypt_is_sealed(const char *data, size_t len)
 {
 	return len >= CRYPT_MAGIC_LEN && !memcmp(data, CRYPT_MAGIC, CRYPT_MAGIC_LEN);
+}
+
+int crypt_kdf_by_name(const char *name)
+{
+	if (!strcmp(name, "pbkdf2"))
+		return CRYPT_KDF_PBKDF2_SHA256;
+	if (!strcmp(name, "scrypt"))
+		return CRYPT_KDF_SCRYPT;
+	return 0;
+}
+
+const char *crypt_kdf_label(int kdf)
+{
+	return kdf == CRYPT_KDF_PBKDF2_SHA256 ? "PBKDF2-HMAC-SHA256" :
+	       kdf == CRYPT_KDF_SCRYPT ? "scrypt" : "an unknown KDF";
+}
+
+int crypt_sealed_kdf(const char *data, size_t len)
+{
+	return crypt_is_sealed(data, len) && len > OFF_KDF ? (unsigned char)data[OFF_KDF] : 0;
 }
 
 static uint32_t get_be32(const unsigned char *p)
@@ -97,17 +118,87 @@ static void openssl_error(struct diag_ctx *diag, const char *doing, const char *
 	ERR_clear_error();
 }
 
-/* The master key: the one slow step, counted so the tests can see it run at most once. */
-static int derive(struct crypt *c, const unsigned char *salt, uint32_t iterations,
-		  unsigned char master[CRYPT_KEY_LEN])
+/* scrypt's cost, as its parameter field holds it: log2(N), r, p, then a byte that is 0 */
+struct scrypt_cost {
+	unsigned log2_n, r, p, zero;
+	uint64_t n, mem, work;  /* N, 128 * r * N bytes, N * r * p; 0 when log2_n is too large */
+};
+
+static struct scrypt_cost scrypt_cost(uint32_t params)
 {
-	if (c->passphrase_len > INT_MAX || iterations > INT_MAX)
-		return -1;
+	struct scrypt_cost s;
+
+	s.log2_n = params >> 24;
+	s.r = (params >> 16) & 0xff;
+	s.p = (params >> 8) & 0xff;
+	s.zero = params & 0xff;
+	/* below 2^32 with r and p under 256, none of the products overflows 64 bits */
+	s.n = s.log2_n < 32 ? (uint64_t)1 << s.log2_n : 0;
+	s.mem = 128 * s.r * s.n;
+	s.work = s.n * s.r * s.p;
+	return s;
+}
+
+static uint32_t scrypt_params(unsigned log2_n, unsigned r, unsigned p)
+{
+	return (uint32_t)log2_n << 24 | (uint32_t)r << 16 | (uint32_t)p << 8;
+}
+
+/* What scrypt itself allows (RFC 7914: N a power of 2 above 1 and below 2^(16 r), r and p at
+ * least 1), with the fourth byte 0 as stk writes it. */
+static int scrypt_well_formed(const struct scrypt_cost *s)
+{
+	return s->zero == 0 && s->log2_n >= 1 && s->log2_n < 32 && s->log2_n < 16 * s->r &&
+	       s->r >= 1 && s->p >= 1;
+}
+
+static int scrypt_in_range(const struct scrypt_cost *s)
+{
+	return s->mem >= CRYPT_SCRYPT_MEM_MIN && s->mem <= CRYPT_SCRYPT_MEM_MAX &&
+	       s->work >= CRYPT_SCRYPT_WORK_MIN && s->work <= CRYPT_SCRYPT_WORK_MAX;
+}
+
+int crypt_params_accepted(int kdf, uint32_t params)
+{
+	struct scrypt_cost s = scrypt_cost(params);
+
+	if (kdf == CRYPT_KDF_PBKDF2_SHA256)
+		return params >= CRYPT_ITER_MIN && params <= CRYPT_ITER_MAX;
+	return kdf == CRYPT_KDF_SCRYPT && scrypt_well_formed(&s) && scrypt_in_range(&s);
+}
+
+/* The master key: the one slow step, counted so the tests can see it run at most once.
+ * params are the header's, checked by check_header() (or stk's own, for a seal). Returns 0,
+ * or -1 with an error (doing: "encrypt" or "decrypt" the what) and master wiped. */
+static int derive(struct crypt *c, int kdf, const unsigned char *salt, uint32_t params,
+		  unsigned char master[CRYPT_KEY_LEN], const char *doing, const char *what,
+		  struct diag_ctx *diag)
+{
+	struct scrypt_cost s = scrypt_cost(params);
+	int ok;
+
 	c->derivations++;
-	if (PKCS5_PBKDF2_HMAC(c->passphrase, (int)c->passphrase_len, salt, CRYPT_SALT_LEN,
-			      (int)iterations, EVP_sha256(), CRYPT_KEY_LEN, master) != 1)
-		return -1;
-	return 0;
+	if (kdf == CRYPT_KDF_SCRYPT) {
+		/* maxmem: exactly what OpenSSL allocates for this cost, 128 * r * (N + 2) bytes
+		 * and 128 * r * p more (its default, 32 MiB, is below stk's 64) */
+		uint64_t maxmem = 128 * (uint64_t)s.r * (s.n + 2) + 128 * (uint64_t)s.r * s.p;
+		ok = EVP_PBE_scrypt(c->passphrase, c->passphrase_len, salt, CRYPT_SALT_LEN, s.n,
+				    s.r, s.p, maxmem, master, CRYPT_KEY_LEN) == 1;
+	} else {
+		ok = c->passphrase_len <= INT_MAX && params <= INT_MAX &&
+		     PKCS5_PBKDF2_HMAC(c->passphrase, (int)c->passphrase_len, salt, CRYPT_SALT_LEN,
+				       (int)params, EVP_sha256(), CRYPT_KEY_LEN, master) == 1;
+	}
+	if (ok)
+		return 0;
+	OPENSSL_cleanse(master, CRYPT_KEY_LEN);
+	openssl_error(diag, doing, what);
+	/* the one failure a user can do something about: scrypt's memory */
+	if (kdf == CRYPT_KDF_SCRYPT)
+		diag_hint(diag, "scrypt at N = 2^%u, r = %u, p = %u needs %llu MiB of memory: free "
+			  "some, or raise the limit on it (ulimit -v)", s.log2_n, s.r, s.p,
+			  (unsigned long long)(s.mem >> 20));
+	return -1;
 }
 
 /* A version 2 file's key: HKDF-SHA256 (extract and expand, RFC 5869) of the master with the
@@ -215,23 +306,27 @@ int crypt_seal(struct crypt *c, const char *what, const char *plain, size_t len,
 		diag_error(diag, NULL, "cannot encrypt the %s: it is too large", what);
 		return -1;
 	}
-	if (!c->have_master) {
-		/* a new KDF salt for each new master; later seals reuse both */
+	if (!c->have_master || c->master_kdf != c->kdf) {
+		/* A new KDF salt for each new master; later seals reuse both. A master kept from
+		 * a file of the other KDF is dropped: the configured one seals. */
+		c->have_master = 0;
+		OPENSSL_cleanse(c->master, sizeof c->master);
 		if (random_bytes(c->kdf_salt, CRYPT_SALT_LEN, what, diag) < 0)
 			return -1;
-		c->iterations = CRYPT_ITER_MIN;
-		if (derive(c, c->kdf_salt, c->iterations, c->master) < 0) {
-			OPENSSL_cleanse(c->master, sizeof c->master);
-			openssl_error(diag, "encrypt", what);
+		c->master_kdf = c->kdf;
+		c->params = c->kdf == CRYPT_KDF_SCRYPT ?
+			scrypt_params(CRYPT_SCRYPT_LOG2_N, CRYPT_SCRYPT_R, CRYPT_SCRYPT_P) :
+			CRYPT_ITER_MIN;
+		if (derive(c, c->master_kdf, c->kdf_salt, c->params, c->master, "encrypt", what,
+			   diag) < 0)
 			return -1;
-		}
 		c->have_master = 1;
 	}
 
 	memcpy(header, CRYPT_MAGIC, CRYPT_MAGIC_LEN);
 	header[OFF_VERSION] = CRYPT_VERSION;
-	header[OFF_KDF] = CRYPT_KDF_PBKDF2_SHA256;
-	put_be32(header + OFF_ITER, c->iterations);
+	header[OFF_KDF] = (unsigned char)c->master_kdf;
+	put_be32(header + OFF_PARAMS, c->params);
 	header[OFF_KDF_SALT_LEN] = CRYPT_SALT_LEN;
 	memcpy(header + OFF_KDF_SALT, c->kdf_salt, CRYPT_SALT_LEN);
 	header[OFF_FILE_SALT_LEN] = CRYPT_SALT_LEN;
@@ -263,15 +358,53 @@ out:
 	return ret;
 }
 
+/* The parameter field of a file (len bytes, the header all there) for its KDF: 0, or -1
+ * after an error. */
+static int check_params(const unsigned char *d, const char *what, struct diag_ctx *diag)
+{
+	uint32_t params = get_be32(d + OFF_PARAMS);
+	struct scrypt_cost s = scrypt_cost(params);
+
+	if (d[OFF_KDF] == CRYPT_KDF_PBKDF2_SHA256) {
+		if (crypt_params_accepted(CRYPT_KDF_PBKDF2_SHA256, params))
+			return 0;
+		diag_error(diag, NULL, "the %s is encrypted with %lu PBKDF2 iterations; stk accepts "
+			   "%u to %u", what, (unsigned long)params, CRYPT_ITER_MIN, CRYPT_ITER_MAX);
+		diag_hint(diag, "stk writes %u: the file was altered, or written by another tool",
+			  CRYPT_ITER_MIN);
+		return -1;
+	}
+	if (!scrypt_well_formed(&s)) {
+		diag_error(diag, NULL, "the %s is encrypted with scrypt parameters that are not "
+			   "valid: log2(N) %u, r %u, p %u and a fourth byte of %u", what, s.log2_n,
+			   s.r, s.p, s.zero);
+		diag_hint(diag, "scrypt takes N a power of 2 above 1 and below 2^(16*r), and r and "
+			  "p of 1 or more; stk writes log2(N) %u, r %u, p %u and 0: the file was "
+			  "altered, or written by another tool", CRYPT_SCRYPT_LOG2_N, CRYPT_SCRYPT_R,
+			  CRYPT_SCRYPT_P);
+		return -1;
+	}
+	if (!scrypt_in_range(&s)) {
+		diag_error(diag, NULL, "the %s is encrypted with scrypt at N = 2^%u, r = %u, p = %u: "
+			   "%llu bytes of memory (128*r*N) and N*r*p = %llu; stk accepts 64 MiB to "
+			   "1 GiB and 2^20 to 2^23", what, s.log2_n, s.r, s.p,
+			   (unsigned long long)s.mem, (unsigned long long)s.work);
+		diag_hint(diag, "stk writes N = 2^%u, r = %u, p = %u: the file was altered, or "
+			  "written by another tool", CRYPT_SCRYPT_LOG2_N, CRYPT_SCRYPT_R,
+			  CRYPT_SCRYPT_P);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks the header of a sealed file of len bytes, and returns its version's layout, or
  * NULL after an error. Everything here is also covered by the tag; it is checked first so
- * that a file stk cannot open says why, and so that a hostile iteration count is refused
- * before any work is done for it. */
+ * that a file stk cannot open says why, and so that a hostile iteration count or scrypt
+ * cost is refused before any work is done for it. */
 static const struct layout *check_header(const unsigned char *d, size_t len, const char *what,
 					 struct diag_ctx *diag)
 {
 	const struct layout *l = &layout_v2;  /* for a file too short to say */
-	uint32_t iterations;
 	int bad_sizes = 0;
 
 	if (!crypt_is_sealed((const char *)d, len)) {
@@ -291,11 +424,21 @@ static const struct layout *check_header(const unsigned char *d, size_t len, con
 			return NULL;
 		}
 	}
-	if (len > OFF_KDF && d[OFF_KDF] != CRYPT_KDF_PBKDF2_SHA256) {
+	if (len > OFF_KDF && d[OFF_KDF] != CRYPT_KDF_PBKDF2_SHA256 &&
+	    d[OFF_KDF] != CRYPT_KDF_SCRYPT) {
 		diag_error(diag, NULL, "the %s is encrypted with key derivation function %u, which "
-			   "this stk does not know (it knows %d, PBKDF2-HMAC-SHA256)", what,
-			   d[OFF_KDF], CRYPT_KDF_PBKDF2_SHA256);
+			   "this stk does not know (it knows %d, PBKDF2-HMAC-SHA256, and %d, scrypt)",
+			   what, d[OFF_KDF], CRYPT_KDF_PBKDF2_SHA256, CRYPT_KDF_SCRYPT);
 		diag_hint(diag, "it was written by a newer stk: use that one or a later one");
+		return NULL;
+	}
+	/* version 1 predates scrypt: no stk wrote the two together */
+	if (len > OFF_KDF && l == &layout_v1 && d[OFF_KDF] != CRYPT_KDF_PBKDF2_SHA256) {
+		diag_error(diag, NULL, "the %s is encrypted in format version %d with key derivation "
+			   "function %u, which that version does not have (only %d, "
+			   "PBKDF2-HMAC-SHA256)", what, CRYPT_VERSION_1, d[OFF_KDF],
+			   CRYPT_KDF_PBKDF2_SHA256);
+		diag_hint(diag, "the file was altered or damaged; " RESTORE_HINT);
 		return NULL;
 	}
 	if (len < l->header_len + CRYPT_TAG_LEN) {
@@ -305,15 +448,8 @@ static const struct layout *check_header(const unsigned char *d, size_t len, con
 			  RESTORE_HINT);
 		return NULL;
 	}
-	iterations = get_be32(d + OFF_ITER);
-	if (iterations < CRYPT_ITER_MIN || iterations > CRYPT_ITER_MAX) {
-		diag_error(diag, NULL, "the %s is encrypted with %lu PBKDF2 iterations; stk accepts "
-			   "%u to %u", what, (unsigned long)iterations, CRYPT_ITER_MIN,
-			   CRYPT_ITER_MAX);
-		diag_hint(diag, "stk writes %u: the file was altered, or written by another tool",
-			  CRYPT_ITER_MIN);
+	if (check_params(d, what, diag) < 0)
 		return NULL;
-	}
 	if (l->file_salt && (d[OFF_KDF_SALT_LEN] != CRYPT_SALT_LEN ||
 			     d[OFF_FILE_SALT_LEN] != CRYPT_SALT_LEN ||
 			     d[OFF_NONCE_LEN] != CRYPT_NONCE_LEN)) {
@@ -343,7 +479,8 @@ int crypt_open(struct crypt *c, const char *what, const char *data, size_t len,
 	unsigned char master[CRYPT_KEY_LEN], key[CRYPT_KEY_LEN], tag[CRYPT_TAG_LEN];
 	const unsigned char *kdf_salt;
 	const struct layout *l;
-	uint32_t iterations;
+	uint32_t params;
+	int kdf;
 	size_t start = out->len, n, written = 0;
 	int r, ret = -1;
 
@@ -351,16 +488,16 @@ int crypt_open(struct crypt *c, const char *what, const char *data, size_t len,
 		return -1;
 	if (!(l = check_header(d, len, what, diag)))
 		return -1;
-	iterations = get_be32(d + OFF_ITER);
+	kdf = d[OFF_KDF];
+	params = get_be32(d + OFF_PARAMS);
 	kdf_salt = d + OFF_KDF_SALT;
 	n = len - l->header_len - CRYPT_TAG_LEN;
 	memset(key, 0, sizeof key);
 
-	if (c->have_master && c->iterations == iterations &&
+	if (c->have_master && c->master_kdf == kdf && c->params == params &&
 	    !memcmp(c->kdf_salt, kdf_salt, CRYPT_SALT_LEN)) {
 		memcpy(master, c->master, CRYPT_KEY_LEN);
-	} else if (derive(c, kdf_salt, iterations, master) < 0) {
-		openssl_error(diag, "decrypt", what);
+	} else if (derive(c, kdf, kdf_salt, params, master, "decrypt", what, diag) < 0) {
 		goto out;
 	}
 	/* version 2 encrypts with the file's own key; version 1 with the master itself */
@@ -392,11 +529,12 @@ int crypt_open(struct crypt *c, const char *what, const char *data, size_t len,
 	out->len = start + n;
 	out->data[out->len] = '\0';
 
-	/* the file proved to be this passphrase's: the next seal can reuse its master (with a
-	 * file salt of its own) */
+	/* the file proved to be this passphrase's: the next open of it, and the next seal if
+	 * its KDF is the configured one, can reuse its master (with a file salt of its own) */
 	memcpy(c->master, master, CRYPT_KEY_LEN);
 	memcpy(c->kdf_salt, kdf_salt, CRYPT_SALT_LEN);
-	c->iterations = iterations;
+	c->master_kdf = kdf;
+	c->params = params;
 	c->have_master = 1;
 	ret = 0;
 out:

@@ -1436,7 +1436,7 @@ void state_set_remote(const struct state_remote *r)
 	remote = r;
 }
 
-void state_set_passphrase(const char *passphrase)
+void state_set_passphrase(const char *passphrase, int kdf)
 {
 	if (sealer) {
 		crypt_release(sealer);
@@ -1445,8 +1445,13 @@ void state_set_passphrase(const char *passphrase)
 	}
 	if (passphrase) {
 		sealer = xmalloc(sizeof *sealer);
-		crypt_init(sealer, passphrase);
+		crypt_init(sealer, passphrase, kdf);
 	}
+}
+
+int state_kdf(void)
+{
+	return sealer ? sealer->kdf : 0;
 }
 
 void state_set_sealing(int on)
@@ -1536,7 +1541,7 @@ int state_read(const char *path, struct state *st, struct diag_ctx *diag)
 		goto out;
 	st->disk_serial = st->serial;
 	st->has_disk_digest = file_digest(raw.data ? raw.data : "", raw.len, st->disk_digest) == 0;
-	st->disk_sealed = plain != &raw;
+	st->disk_sealed = plain != &raw ? crypt_sealed_kdf(raw.data, raw.len) : 0;
 	ret = 0;
 out:
 	if (ret < 0)
@@ -1807,7 +1812,7 @@ written:
 	st->serial = serial;
 	st->disk_serial = serial;
 	st->has_disk_digest = file_digest(text, len, st->disk_digest) == 0;
-	st->disk_sealed = crypt_is_sealed(text, len);
+	st->disk_sealed = crypt_sealed_kdf(text, len);
 	st->version = STATE_FORMAT_VERSION;
 	free(st->stk_version);
 	st->stk_version = xstrdup(PACKAGE_VERSION);

@@ -75,7 +75,8 @@ struct state {
 	 */
 	unsigned char disk_digest[32];
 	int has_disk_digest;
-	/* whether the file read was sealed (stk state encrypt/decrypt leave one as asked alone) */
+	/* 0 when the file read (or last written) was in clear, else the KDF it was sealed with,
+	 * CRYPT_KDF_* of planner/crypt.h (stk state encrypt/decrypt leave one as asked alone) */
 	int disk_sealed;
 };
 
@@ -247,8 +248,12 @@ struct state_remote {
 };
 
 void state_set_remote(const struct state_remote *remote);   /* borrowed; NULL: none */
-void state_set_passphrase(const char *passphrase);          /* copied; NULL: plain */
+/* passphrase copied, NULL: plain. kdf: what writes seal with, CRYPT_KDF_PBKDF2_SHA256 or
+ * CRYPT_KDF_SCRYPT (planner/crypt.h); reads open either, as the file's header says. */
+void state_set_passphrase(const char *passphrase, int kdf);
 int state_has_passphrase(void);
+/* The KDF writes seal with (CRYPT_KDF_*), 0 without a passphrase */
+int state_kdf(void);
 /* Whether writes are sealed when there is a passphrase (on by default): stk state decrypt
  * opens with it and writes in clear. */
 void state_set_sealing(int on);

@@ -377,6 +377,10 @@ sealing() {
 		>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
 }
 
+# the header's KDF id (byte 7: 1 PBKDF2, 2 scrypt) and its parameters (bytes 8 to 11, in hex)
+kdf_of() { od -An -tu1 -j7 -N1 "$1" | tr -d ' \n'; }
+params_of() { od -An -tx1 -j8 -N4 "$1" | tr -d ' \n'; }
+
 t_begin "with a passphrase the state and saved plans are sealed; without it they are refused"
 workdir <<'EOF'
 variable word {
@@ -396,6 +400,9 @@ T_STATUS=0
 t_expect_status 0
 [ "$(head -c 6 "$W/stk.state")" = STKENC ] || t_why "the state is not sealed"
 grep -q "plain-words-here" "$W/stk.state" && t_why "the sensitive value is readable in the state"
+# STK_STATE_PASSPHRASE without an encryption block: PBKDF2, 600000 iterations
+[ "$(kdf_of "$W/stk.state")/$(params_of "$W/stk.state")" = 1/000927c0 ] ||
+	t_why "not sealed with PBKDF2: KDF $(kdf_of "$W/stk.state"), $(params_of "$W/stk.state")"
 sed -i 's/plain-words-here/other-words-here/' "$W/main.stk"
 T_STATUS=0
 (cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" plan -out sealed.plan) </dev/null \
@@ -437,6 +444,113 @@ sealing encrypt
 t_expect_status 0
 t_expect_has out "The state stk.state is already encrypted; nothing was written."
 cmp -s "$W/stk.state" "$T_TMP/sealed.state" || t_why "state encrypt rewrote an encrypted state"
+t_end
+
+# kdf = "scrypt" seals every write (state, backup, saved plan) with scrypt, and changing kdf
+# takes effect at the next write; a state opens whatever kdf says now, as its header says.
+t_begin 'kdf = "scrypt" seals the state and saved plans with scrypt; kdf = "pbkdf2" the next write with PBKDF2'
+workdir <<'EOF'
+stack "demo" {
+  encryption {
+    passphrase = "scrypt-pass-phrase"
+    kdf        = "scrypt"
+  }
+}
+
+resource host.file s {
+  filename = "s.txt"
+  content  = "first-words"
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(kdf_of "$W/stk.state")" = 2 ] || t_why "the state's KDF is $(kdf_of "$W/stk.state"), not 2 (scrypt)"
+[ "$(params_of "$W/stk.state")" = 10080200 ] ||
+	t_why "the scrypt cost is $(params_of "$W/stk.state"), not log2(N) 16, r 8, p 2 (10080200)"
+grep -q "first-words" "$W/stk.state" && t_why "the content is readable in the scrypt state"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+# opened without stk, as docs/state.md says: hashlib.scrypt, HKDF-SHA256, AES-256-GCM
+if python3 -c 'import cryptography' 2>/dev/null; then
+	python3 - "$W/stk.state" scrypt-pass-phrase >"$T_TMP/py.out" 2>&1 <<'PY' ||
+import hashlib, sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+d = open(sys.argv[1], "rb").read()
+assert d[:6] == b"STKENC" and d[6] == 2 and d[7] == 2, d[:12]
+n, r, p = 1 << d[8], d[9], d[10]
+master = hashlib.scrypt(sys.argv[2].encode(), salt=d[13:29], n=n, r=r, p=p,
+                        maxmem=128 * r * (n + p + 2), dklen=32)
+key = HKDF(algorithm=hashes.SHA256(), length=32, salt=d[30:46], info=b"stk state v2").derive(master)
+sys.stdout.write(AESGCM(key).decrypt(d[47:59], d[59:], d[:59]).decode())
+PY
+		t_why "Python does not open the scrypt state: $(tail -3 "$T_TMP/py.out")"
+	grep -q '"first-words"' "$T_TMP/py.out" ||
+		t_why "Python's plaintext lacks the content: $(head -c 300 "$T_TMP/py.out")"
+else
+	echo "  (no Python cryptography package: the scrypt state was not opened by hand)" >&2
+fi
+# a saved plan is sealed with scrypt too, and applies
+sed -i 's/first-words/second-words/' "$W/main.stk"
+in_w plan -out s.plan
+t_expect_status 0
+[ "$(kdf_of "$W/s.plan")" = 2 ] || t_why "the saved plan's KDF is $(kdf_of "$W/s.plan"), not 2"
+in_w apply s.plan
+t_expect_status 0
+[ "$(cat "$W/s.txt")" = second-words ] || t_why "the scrypt-sealed plan was not applied"
+[ "$(kdf_of "$W/stk.state.backup")" = 2 ] || t_why "the backup's KDF is $(kdf_of "$W/stk.state.backup")"
+# kdf = "pbkdf2": the state sealed with scrypt opens, and the next write is PBKDF2's
+sed -i -e 's/"scrypt"/"pbkdf2"/' -e 's/second-words/third-words/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(cat "$W/s.txt")" = third-words ] || t_why "kdf = pbkdf2: the change was not applied"
+[ "$(kdf_of "$W/stk.state")/$(params_of "$W/stk.state")" = 1/000927c0 ] ||
+	t_why "kdf = pbkdf2 wrote KDF $(kdf_of "$W/stk.state"), $(params_of "$W/stk.state")"
+in_w plan -detailed-exitcode
+t_expect_status 0
+# back to scrypt: stk state encrypt seals the PBKDF2 state with scrypt at once
+sed -i 's/"pbkdf2"/"scrypt"/' "$W/main.stk"
+in_w state encrypt
+t_expect_status 0
+t_expect_has out "The state stk.state is now encrypted with scrypt (it was with PBKDF2-HMAC-SHA256)."
+[ "$(kdf_of "$W/stk.state")" = 2 ] || t_why "state encrypt left KDF $(kdf_of "$W/stk.state")"
+[ "$(kdf_of "$W/stk.state.backup")" = 1 ] || t_why "the backup is not the PBKDF2 state it replaced"
+cp "$W/stk.state" "$T_TMP/scrypt.state"
+in_w state encrypt
+t_expect_status 0
+t_expect_has out "The state stk.state is already encrypted; nothing was written."
+cmp -s "$W/stk.state" "$T_TMP/scrypt.state" || t_why "state encrypt rewrote a state sealed as configured"
+in_w state list
+t_expect_status 0
+t_expect_has out "host.file.s"
+# a kdf stk does not know is refused before the state is read, by state commands too
+sed -i 's/"scrypt"/"argon2"/' "$W/main.stk"
+in_w state list
+t_expect_status 1
+t_expect_has err 'main.stk:4:18: error: kdf is "pbkdf2" or "scrypt"'
+t_expect_has err 'hint: write the name itself'
+# kdf with the passphrase from STK_STATE_PASSPHRASE
+workdir <<'EOF'
+stack "demo" {
+  encryption {
+    kdf = "scrypt"
+  }
+}
+
+resource host.file e {
+  filename = "e.txt"
+  content  = "env"
+}
+EOF
+T_STATUS=0
+(cd "$W" && STK_STATE_PASSPHRASE=open-sesame t_timeout 60 "$STK_ABS" apply -auto-approve) </dev/null \
+	>"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 0
+[ "$(kdf_of "$W/stk.state")" = 2 ] ||
+	t_why "STK_STATE_PASSPHRASE with kdf = scrypt wrote KDF $(kdf_of "$W/stk.state")"
 t_end
 
 t_begin "import refuses an instance key the configuration does not declare, naming the ones it does"

@@ -1,11 +1,13 @@
 /* test_crypt.c: passphrase encryption of state files and saved plans (planner/crypt.c):
  * round trips, a fresh file salt and nonce on every seal, the master key kept between
- * seals and opens (PBKDF2 at most once per struct crypt and KDF salt), version 1 files
- * still opening, the format decrypted by hand from docs/state.md, and the refusals: a wrong
- * passphrase, every single-byte change, truncation, iteration counts out of range, unknown
- * versions and KDFs. Each refusal must leave the output buffer as it was and must not show
- * the passphrase or the plaintext. A key derivation takes about 0.15 s, so the tests that
- * try many files keep one struct crypt warm where they can. */
+ * seals and opens (PBKDF2 or scrypt at most once per struct crypt, KDF and KDF salt, and a
+ * new master when the configured KDF is not the opened file's), version 1 files still
+ * opening, the format decrypted by hand from docs/state.md, a file sealed with scrypt by
+ * Python's hashlib and cryptography, and the refusals: a wrong passphrase, every single-byte
+ * change, truncation, iteration counts and scrypt costs out of range, unknown versions and
+ * KDFs. Each refusal must leave the output buffer as it was and must not show the
+ * passphrase or the plaintext. A key derivation takes about 0.15 s (PBKDF2) or 0.4 s
+ * (scrypt), so the tests that try many files keep one struct crypt warm where they can. */
 #define _GNU_SOURCE
 #include "planner/crypt.h"
 
@@ -32,7 +34,7 @@
 /* Offsets in the header, as docs/state.md draws it: version 2, then version 1. */
 #define OFF_VERSION 6
 #define OFF_KDF 7
-#define OFF_ITER 8
+#define OFF_ITER 8  /* PBKDF2's iteration count; scrypt's log2(N), r, p and 0 */
 #define OFF_KDF_SALT_LEN 12
 #define OFF_KDF_SALT 13
 #define OFF_FILE_SALT_LEN 29
@@ -44,6 +46,10 @@
 #define V1_OFF_NONCE 30
 #define V1_HEADER_LEN 42
 #define INFO "stk state v2"
+/* the scrypt cost stk writes: N = 2^16, r = 8, p = 2 */
+#define SCRYPT_LOG2_N 16
+#define SCRYPT_R 8
+#define SCRYPT_P 2
 
 /* ---- helpers ---- */
 
@@ -120,6 +126,19 @@ static void pbkdf2_or_die(const unsigned char *salt, size_t salt_len, unsigned l
 	if (PKCS5_PBKDF2_HMAC(PASS, (int)strlen(PASS), salt, (int)salt_len, (int)iter,
 			      EVP_sha256(), 32, out) != 1) {
 		fprintf(stderr, "PKCS5_PBKDF2_HMAC failed\n");
+		exit(2);
+	}
+}
+
+/* scrypt with OpenSSL's own call, checked against RFC 7914's vector by test_scrypt_by_hand() */
+static void scrypt_or_die(const char *pass, const unsigned char *salt, size_t salt_len,
+			  unsigned log2_n, unsigned r, unsigned p, unsigned char *out, size_t out_len)
+{
+	uint64_t n = (uint64_t)1 << log2_n;
+
+	if (EVP_PBE_scrypt(pass, strlen(pass), salt, salt_len, n, r, p,
+			   128 * (uint64_t)r * (n + 2 + p), out, out_len) != 1) {
+		fprintf(stderr, "EVP_PBE_scrypt failed\n");
 		exit(2);
 	}
 }
@@ -246,7 +265,7 @@ static void test_round_trip(void)
 	struct diag_ctx d;
 
 	diag_init(&d);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
 		buf_reset(&plain);
 		buf_reset(&sealed);
@@ -271,7 +290,7 @@ static void test_round_trip(void)
 	crypt_release(&c);
 
 	/* a cold struct crypt, as the next run has */
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	buf_reset(&back);
 	CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 &&
 	      back.len == plain.len && !memcmp(back.data, plain.data, plain.len),
@@ -310,7 +329,7 @@ static void test_appends(void)
 	struct diag_ctx d;
 
 	diag_init(&d);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	buf_addstr(&sealed, "before");
 	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
 	CHECK(sealed.len == 6 + strlen(SECRET) + CRYPT_OVERHEAD && !memcmp(sealed.data, "before", 6),
@@ -332,17 +351,17 @@ static void test_empty_plaintext(void)
 	struct diag_ctx d;
 
 	diag_init(&d);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	seal_or_die(&c, "", 0, &sealed);
 	CHECK(sealed.len == CRYPT_OVERHEAD, "empty plaintext sealed into %zu bytes", sealed.len);
 	crypt_release(&c);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 && back.len == 0,
 	      "empty plaintext: %s", diag_text(&d));
 	crypt_release(&c);
 
 	/* even an empty file is authenticated */
-	crypt_init(&c, WRONG);
+	crypt_init(&c, WRONG, CRYPT_KDF_PBKDF2_SHA256);
 	CHECK(open_into_kept(&c, sealed.data, sealed.len, &d, "empty, wrong passphrase") < 0 &&
 	      diag_has(&d, WRONG_MSG), "an empty plaintext opens with any passphrase");
 	crypt_release(&c);
@@ -359,8 +378,8 @@ static void test_fresh_salt_and_nonce(void)
 	const unsigned char *h1, *h2, *h3;
 	size_t same_salt = 0, same_nonce = 0, changed_kdf = 0, step;
 
-	crypt_init(&a, PASS);
-	crypt_init(&b, PASS);
+	crypt_init(&a, PASS, CRYPT_KDF_PBKDF2_SHA256);
+	crypt_init(&b, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	seal_or_die(&a, SECRET, strlen(SECRET), &s1);
 	seal_or_die(&b, SECRET, strlen(SECRET), &s2);
 	seal_or_die(&a, SECRET, strlen(SECRET), &s3);
@@ -422,14 +441,14 @@ static void test_key_kept_after_open(void)
 	struct diag_ctx d;
 
 	diag_init(&d);
-	crypt_init(&a, PASS);
+	crypt_init(&a, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	seal_or_die(&a, SECRET, strlen(SECRET), &s1);
 	crypt_release(&a);
 
-	crypt_init(&b, PASS);
+	crypt_init(&b, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	CHECK(crypt_open(&b, "state", s1.data, s1.len, &back, &d) == 0, "open: %s", diag_text(&d));
 	CHECK(b.have_master && !memcmp(b.kdf_salt, s1.data + OFF_KDF_SALT, 16) &&
-	      b.iterations == 600000, "the opened file's master was not kept");
+	      b.params == 600000, "the opened file's master was not kept");
 	seal_or_die(&b, "next", 4, &s2);
 	CHECK(!memcmp(s1.data + OFF_KDF_SALT, s2.data + OFF_KDF_SALT, 16),
 	      "the next seal changed the KDF salt");
@@ -443,7 +462,7 @@ static void test_key_kept_after_open(void)
 	CHECK(b.derivations == 1, "open, seal and re-read derived %lu keys", b.derivations);
 
 	/* a file of another master (another KDF salt) costs a derivation, and is kept */
-	crypt_init(&a, PASS);
+	crypt_init(&a, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	seal_or_die(&a, "other", 5, &other);
 	crypt_release(&a);
 	buf_reset(&back);
@@ -452,7 +471,7 @@ static void test_key_kept_after_open(void)
 	      "another master: %lu derivations: %s", b.derivations, diag_text(&d));
 	crypt_release(&b);
 
-	crypt_init(&a, PASS);
+	crypt_init(&a, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	buf_reset(&back);
 	CHECK(crypt_open(&a, "state", s2.data, s2.len, &back, &d) == 0 &&
 	      !strcmp(buf_cstr(&back), "next"), "the next seal does not open: %s", diag_text(&d));
@@ -464,23 +483,24 @@ static void test_key_kept_after_open(void)
 	diag_release(&d);
 }
 
-static void test_wrong_passphrase(void)
+/* A file sealed with kdf, opened with the wrong passphrase, and an empty one */
+static void test_wrong_passphrase(int kdf)
 {
 	struct crypt good, bad;
 	struct buf sealed = BUF_INIT;
 	struct diag_ctx d;
 
 	diag_init(&d);
-	crypt_init(&good, PASS);
+	crypt_init(&good, PASS, kdf);
 	seal_or_die(&good, SECRET, strlen(SECRET), &sealed);
 
-	crypt_init(&bad, WRONG);
+	crypt_init(&bad, WRONG, kdf);
 	CHECK(open_into_kept(&bad, sealed.data, sealed.len, &d, "wrong passphrase") < 0,
 	      "a wrong passphrase opens the state");
 	CHECK(diag_has(&d, WRONG_MSG), "message: %s", diag_text(&d));
 	CHECK(diag_has(&d, "STK_STATE_PASSPHRASE") && diag_has(&d, "encryption block"),
 	      "the hint does not say where the passphrase comes from: %s", diag_text(&d));
-	CHECK(!bad.have_master, "a failed open kept a key");
+	CHECK(!bad.have_master && bad.derivations == 1, "KDF %d: a failed open kept a key", kdf);
 
 	/* what names the file */
 	diag_reset(&d);
@@ -499,7 +519,7 @@ static void test_wrong_passphrase(void)
 	crypt_release(&good);
 
 	/* an empty passphrase is refused both ways */
-	crypt_init(&bad, "");
+	crypt_init(&bad, "", kdf);
 	{
 		struct buf out = BUF_INIT;
 		diag_reset(&d);
@@ -516,8 +536,9 @@ static void test_wrong_passphrase(void)
 	diag_release(&d);
 }
 
-/* Every single-byte change fails: header (authenticated as AAD), ciphertext and tag. */
-static void test_every_byte_flip(void)
+/* Every single-byte change fails: header (authenticated as AAD), ciphertext and tag; in a
+ * file sealed with kdf. */
+static void test_every_byte_flip(int kdf)
 {
 	struct crypt warm, cold;
 	struct buf sealed = BUF_INIT, copy = BUF_INIT;
@@ -525,31 +546,33 @@ static void test_every_byte_flip(void)
 	size_t opened = 0, n;
 
 	diag_init(&d);
-	crypt_init(&warm, PASS);
+	crypt_init(&warm, PASS, kdf);
 	seal_or_die(&warm, SECRET, strlen(SECRET), &sealed);
 	n = sealed.len;
 
 	/*
 	 * With the master kept (the struct crypt that sealed it), every position, each flipped
-	 * by the low bit: this exercises the tag itself, as only the KDF salt and one iteration
-	 * count cost a derivation (the file salt costs only an HKDF).
+	 * by the low bit: this exercises the tag itself, as only the KDF salt and the accepted
+	 * parameters cost a derivation (the file salt costs only an HKDF).
 	 */
 	for (size_t i = 0; i < n; i++) {
-		char what[32];
+		char what[48];
 		buf_reset(&copy);
 		buf_add(&copy, sealed.data, n);
 		copy.data[i] ^= 0x01;
-		snprintf(what, sizeof what, "byte %zu", i);
+		snprintf(what, sizeof what, "KDF %d, byte %zu", kdf, i);
 		if (open_into_kept(&warm, copy.data, n, &d, what) == 0)
-			opened++, CHECK(0, "a change at byte %zu of %zu went unnoticed", i, n);
+			opened++, CHECK(0, "%s: a change went unnoticed", what);
 		/* past the fields checked by name, the tag is what refuses it */
 		if (i >= OFF_KDF_SALT && i != OFF_FILE_SALT_LEN && i != OFF_NONCE_LEN)
 			CHECK(diag_has(&d, WRONG_MSG), "byte %zu: %s", i, diag_text(&d));
 	}
 	CHECK(opened == 0, "%zu of %zu changes opened", opened, n);
-	/* the seal, 16 KDF salts and 600001 iterations (the other low-bit flips of the count
-	 * are out of range): nothing else derived a key */
-	CHECK(warm.derivations == 1 + 16 + 1, "%lu derivations", warm.derivations);
+	/* The seal, 16 KDF salts, and the accepted parameters: 600001 iterations (the other
+	 * low-bit flips of the count are out of range), or scrypt's N = 2^17, r = 9 and p = 3
+	 * (a fourth byte of 1 is refused). Nothing else derived a key. */
+	CHECK(warm.derivations == 1 + 16 + (kdf == CRYPT_KDF_SCRYPT ? 3 : 1),
+	      "KDF %d: %lu derivations", kdf, warm.derivations);
 
 	/* A new struct crypt, as the next run has: a sample of positions, high bit. */
 	{
@@ -563,7 +586,7 @@ static void test_every_byte_flip(void)
 			buf_add(&copy, sealed.data, n);
 			copy.data[at[k]] ^= (char)0x80;
 			snprintf(what, sizeof what, "cold byte %zu", at[k]);
-			crypt_init(&cold, PASS);
+			crypt_init(&cold, PASS, kdf);
 			CHECK(open_into_kept(&cold, copy.data, n, &d, what) < 0,
 			      "a change at byte %zu went unnoticed by a new key", at[k]);
 			crypt_release(&cold);
@@ -586,7 +609,7 @@ static void test_truncation(void)
 	struct diag_ctx d;
 
 	diag_init(&d);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
 	for (size_t len = 0; len < sealed.len; len++) {
 		char what[32];
@@ -630,7 +653,7 @@ static void test_header_refusals(void)
 	struct diag_ctx d;
 
 	diag_init(&d);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
 	crypt_release(&c);
 
@@ -642,7 +665,7 @@ static void test_header_refusals(void)
 		set_iterations(&copy, bad_iter[i]);
 		snprintf(what, sizeof what, "%lu iterations", bad_iter[i]);
 		snprintf(count, sizeof count, "with %lu PBKDF2 iterations", bad_iter[i]);
-		crypt_init(&c, PASS);
+		crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 		CHECK(open_into_kept(&c, copy.data, copy.len, &d, what) < 0 &&
 		      diag_has(&d, count) && diag_has(&d, "600000 to 10000000"),
 		      "%s: %s", what, diag_text(&d));
@@ -657,8 +680,12 @@ static void test_header_refusals(void)
 					  "read (it reads versions 1 and 2)" },
 			{ OFF_VERSION, 0, "format version 0" },
 			{ OFF_VERSION, 255, "format version 255" },
-			{ OFF_KDF, 2, "key derivation function 2, which this stk does not know" },
+			{ OFF_KDF, 3, "key derivation function 3, which this stk does not know (it "
+				      "knows 1, PBKDF2-HMAC-SHA256, and 2, scrypt)" },
 			{ OFF_KDF, 0, "key derivation function 0" },
+			/* scrypt's id with PBKDF2's count: 00 09 27 c0 is no scrypt cost */
+			{ OFF_KDF, 2, "scrypt parameters that are not valid: log2(N) 0, r 9, p 39 and "
+				      "a fourth byte of 192" },
 			{ OFF_KDF_SALT_LEN, 32, "a 32-byte KDF salt, a 16-byte file salt and a 12-byte "
 					       "nonce; format version 2 has 16, 16 and 12" },
 			{ OFF_FILE_SALT_LEN, 32, "a 32-byte file salt" },
@@ -668,14 +695,14 @@ static void test_header_refusals(void)
 			buf_reset(&copy);
 			buf_add(&copy, sealed.data, sealed.len);
 			copy.data[cases[i].at] = (char)cases[i].v;
-			crypt_init(&c, PASS);
+			crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 			CHECK(open_into_kept(&c, copy.data, copy.len, &d, cases[i].msg) < 0 &&
 			      diag_has(&d, cases[i].msg), "%s: %s", cases[i].msg, diag_text(&d));
 			crypt_release(&c);
 		}
 		/* the version is named even in a file too short for the rest, and decides how
 		 * long the shortest file is */
-		crypt_init(&c, PASS);
+		crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 		CHECK(open_into_kept(&c, "STKENC\x03", 7, &d, "short v3") < 0 &&
 		      diag_has(&d, "format version 3"), "short v3: %s", diag_text(&d));
 		CHECK(open_into_kept(&c, "STKENC\x02", 7, &d, "short v2") < 0 &&
@@ -688,7 +715,7 @@ static void test_header_refusals(void)
 	}
 
 	/* not sealed at all */
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	CHECK(open_into_kept(&c, SECRET, strlen(SECRET), &d, "plain") < 0 &&
 	      diag_has(&d, "the state is not encrypted"), "plain: %s", diag_text(&d));
 	crypt_release(&c);
@@ -705,24 +732,25 @@ static void test_other_iterations(void)
 	struct diag_ctx d;
 
 	diag_init(&d);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	memset(c.kdf_salt, 0x5a, sizeof c.kdf_salt);
-	c.iterations = 700000;
-	pbkdf2_or_die(c.kdf_salt, sizeof c.kdf_salt, c.iterations, c.master);
+	c.master_kdf = CRYPT_KDF_PBKDF2_SHA256;
+	c.params = 700000;
+	pbkdf2_or_die(c.kdf_salt, sizeof c.kdf_salt, c.params, c.master);
 	c.have_master = 1;
 	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
 	crypt_release(&c);
 
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 &&
 	      !strcmp(buf_cstr(&back), SECRET), "700000 iterations: %s", diag_text(&d));
-	CHECK(c.iterations == 700000, "kept %lu iterations", (unsigned long)c.iterations);
+	CHECK(c.params == 700000, "kept %lu iterations", (unsigned long)c.params);
 	crypt_release(&c);
 
 	/* the count is part of the key: the same file claiming 600000 does not open */
 	buf_add(&copy, sealed.data, sealed.len);
 	set_iterations(&copy, 600000);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	CHECK(open_into_kept(&c, copy.data, copy.len, &d, "600000 claimed") < 0 &&
 	      diag_has(&d, WRONG_MSG), "600000 claimed: %s", diag_text(&d));
 	crypt_release(&c);
@@ -732,11 +760,12 @@ static void test_other_iterations(void)
 	diag_release(&d);
 }
 
-/* Opens a sealed file by the layout in docs/state.md alone, with OpenSSL directly: the format
- * is what the documentation says, header authenticated as associated data included:
- * master = PBKDF2-HMAC-SHA256(passphrase, KDF salt, iterations), file key =
+/* Opens a file sealed with kdf by the layout in docs/state.md alone, with OpenSSL directly:
+ * the format is what the documentation says, header authenticated as associated data
+ * included: master = PBKDF2-HMAC-SHA256(passphrase, KDF salt, iterations) for KDF 1, or
+ * scrypt(passphrase, KDF salt, N = 2^byte 8, r = byte 9, p = byte 10) for KDF 2, file key =
  * HKDF-SHA256(master, file salt, "stk state v2"), AES-256-GCM under the file key. */
-static void test_format_by_hand(void)
+static void test_format_by_hand(int kdf)
 {
 	struct crypt c;
 	struct buf sealed = BUF_INIT;
@@ -745,25 +774,32 @@ static void test_format_by_hand(void)
 	unsigned long iter;
 	size_t ctlen;
 
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, kdf);
 	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
 	h = (const unsigned char *)sealed.data;
 	iter = (unsigned long)h[8] << 24 | (unsigned long)h[9] << 16 | (unsigned long)h[10] << 8 |
 	       h[11];
 	ctlen = sealed.len - 59 - 16;
 	CHECK(ctlen == strlen(SECRET), "ciphertext of %zu bytes", ctlen);
-	CHECK(h[6] == 2 && h[12] == 16 && h[29] == 16 && h[46] == 12, "the header's sizes");
+	CHECK(h[6] == 2 && h[7] == kdf && h[12] == 16 && h[29] == 16 && h[46] == 12,
+	      "KDF %d: the header's sizes", kdf);
 	memcpy(tag, h + sealed.len - 16, 16);
-	pbkdf2_or_die(h + 13, h[12], iter, master);
-	CHECK(!memcmp(master, c.master, 32), "the kept master is not PBKDF2's");
+	if (kdf == CRYPT_KDF_SCRYPT)
+		scrypt_or_die(PASS, h + 13, h[12], h[8], h[9], h[10], master, sizeof master);
+	else
+		pbkdf2_or_die(h + 13, h[12], iter, master);
+	CHECK(!memcmp(master, c.master, 32), "the kept master is not KDF %d's", kdf);
 	crypt_release(&c);
 	hkdf_by_hand(master, 32, h + 30, h[29], (const unsigned char *)INFO, strlen(INFO), key,
 		     32);
 	CHECK(gcm_by_hand(0, key, h, 59, h + 47, h[46], h + 59, ctlen, plain, tag) &&
-	      !memcmp(plain, SECRET, ctlen), "the documented layout does not decrypt it");
+	      !memcmp(plain, SECRET, ctlen), "KDF %d: the documented layout does not decrypt it",
+	      kdf);
 	/* the master alone (version 1's key) does not */
 	CHECK(!gcm_by_hand(0, master, h, 59, h + 47, h[46], h + 59, ctlen, plain, tag),
-	      "the master opens a version 2 file");
+	      "KDF %d: the master opens a version 2 file", kdf);
+	OPENSSL_cleanse(master, sizeof master);
+	OPENSSL_cleanse(key, sizeof key);
 	buf_release(&sealed);
 }
 
@@ -787,30 +823,30 @@ static void test_version_1(void)
 	CHECK(v1.len == strlen(SECRET) + CRYPT_OVERHEAD_V1, "a version 1 file of %zu bytes",
 	      v1.len);
 
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	CHECK(crypt_open(&c, "state", v1.data, v1.len, &back, &d) == 0 &&
 	      !strcmp(buf_cstr(&back), SECRET), "version 1 does not open: %s", diag_text(&d));
-	CHECK(c.have_master && !memcmp(c.kdf_salt, salt, 16) && c.iterations == 600000 &&
+	CHECK(c.have_master && !memcmp(c.kdf_salt, salt, 16) && c.params == 600000 &&
 	      c.derivations == 1, "version 1's key was not kept as the master");
 	seal_or_die(&c, SECRET, strlen(SECRET), &v2);
 	CHECK(v2.data[OFF_VERSION] == 2 && !memcmp(v2.data + OFF_KDF_SALT, salt, 16) &&
 	      c.derivations == 1, "the seal after a version 1 open: version %u, %lu derivations",
 	      (unsigned char)v2.data[OFF_VERSION], c.derivations);
 	crypt_release(&c);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	buf_reset(&back);
 	CHECK(crypt_open(&c, "state", v2.data, v2.len, &back, &d) == 0 &&
 	      !strcmp(buf_cstr(&back), SECRET), "its version 2 successor: %s", diag_text(&d));
 	crypt_release(&c);
 
 	/* a wrong passphrase */
-	crypt_init(&c, WRONG);
+	crypt_init(&c, WRONG, CRYPT_KDF_PBKDF2_SHA256);
 	CHECK(open_into_kept(&c, v1.data, v1.len, &d, "version 1, wrong passphrase") < 0 &&
 	      diag_has(&d, WRONG_MSG), "version 1, wrong passphrase: %s", diag_text(&d));
 	crypt_release(&c);
 
 	/* every byte, with the master kept */
-	crypt_init(&warm, PASS);
+	crypt_init(&warm, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	buf_reset(&back);
 	if (crypt_open(&warm, "state", v1.data, v1.len, &back, &d) < 0)
 		CHECK(0, "version 1, warm: %s", diag_text(&d));
@@ -851,13 +887,14 @@ static void test_version_1(void)
 			{ OFF_KDF_SALT_LEN, 32, "a 32-byte salt and a 12-byte nonce; format version 1 "
 					       "has 16 and 12" },
 			{ V1_OFF_NONCE_LEN, 16, "a 16-byte salt and a 16-byte nonce" },
-			{ OFF_KDF, 2, "key derivation function 2" },
+			{ OFF_KDF, 2, "format version 1 with key derivation function 2, which that "
+				      "version does not have" },
 		};
 		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 			buf_reset(&copy);
 			buf_add(&copy, v1.data, v1.len);
 			copy.data[cases[i].at] = (char)cases[i].v;
-			crypt_init(&c, PASS);
+			crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 			CHECK(open_into_kept(&c, copy.data, copy.len, &d, cases[i].msg) < 0 &&
 			      diag_has(&d, cases[i].msg) && c.derivations == 0, "%s: %s",
 			      cases[i].msg, diag_text(&d));
@@ -870,7 +907,7 @@ static void test_version_1(void)
 		buf_add(&copy, v1.data, v1.len);
 		set_iterations(&copy, bad_iter[i]);
 		snprintf(what, sizeof what, "version 1, %lu iterations", bad_iter[i]);
-		crypt_init(&c, PASS);
+		crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 		CHECK(open_into_kept(&c, copy.data, copy.len, &d, what) < 0 &&
 		      diag_has(&d, "600000 to 10000000") && c.derivations == 0,
 		      "%s: %s", what, diag_text(&d));
@@ -880,10 +917,10 @@ static void test_version_1(void)
 	/* another accepted count opens: the header's count is used */
 	buf_reset(&copy);
 	seal_v1_by_hand(salt, 700000, SECRET, strlen(SECRET), &copy);
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	buf_reset(&back);
 	CHECK(crypt_open(&c, "state", copy.data, copy.len, &back, &d) == 0 &&
-	      !strcmp(buf_cstr(&back), SECRET) && c.iterations == 700000,
+	      !strcmp(buf_cstr(&back), SECRET) && c.params == 700000,
 	      "version 1, 700000 iterations: %s", diag_text(&d));
 	crypt_release(&c);
 	buf_release(&v1);
@@ -893,12 +930,302 @@ static void test_version_1(void)
 	diag_release(&d);
 }
 
+/* ---- scrypt (KDF 2) ---- */
+
+/* The test's own scrypt against RFC 7914's last test vector (N = 16384, r = 8, p = 1), so
+ * that the hand decryption below checks crypt.c against scrypt itself. */
+static void test_scrypt_by_hand(void)
+{
+	static const unsigned char dk[64] = {
+		0x70, 0x23, 0xbd, 0xcb, 0x3a, 0xfd, 0x73, 0x48, 0x46, 0x1c, 0x06, 0xcd, 0x81, 0xfd,
+		0x38, 0xeb, 0xfd, 0xa8, 0xfb, 0xba, 0x90, 0x4f, 0x8e, 0x3e, 0xa9, 0xb5, 0x43, 0xf6,
+		0x54, 0x5d, 0xa1, 0xf2, 0xd5, 0x43, 0x29, 0x55, 0x61, 0x3f, 0x0f, 0xcf, 0x62, 0xd4,
+		0x97, 0x05, 0x24, 0x2a, 0x9a, 0xf9, 0xe6, 0x1e, 0x85, 0xdc, 0x0d, 0x65, 0x1e, 0x40,
+		0xdf, 0xcf, 0x01, 0x7b, 0x45, 0x57, 0x58, 0x87,
+	};
+	unsigned char out[64];
+
+	scrypt_or_die("pleaseletmein", (const unsigned char *)"SodiumChloride", 14, 14, 8, 1, out,
+		      sizeof out);
+	CHECK(!memcmp(out, dk, sizeof dk), "RFC 7914's scrypt test vector");
+}
+
+/* scrypt's cost in the parameter field, where PBKDF2 has its count */
+static void set_scrypt(struct buf *b, unsigned log2_n, unsigned r, unsigned p, unsigned zero)
+{
+	set_iterations(b, (unsigned long)log2_n << 24 | r << 16 | p << 8 | zero);
+}
+
+/* With kdf = "scrypt": KDF 2 and the documented cost in the header, a round trip, one
+ * derivation for many seals and opens, and a cold open. */
+static void test_scrypt_round_trip(void)
+{
+	static const size_t sizes[] = { 0, 1, 4096, 1 << 20 };
+	struct crypt c;
+	struct buf sealed = BUF_INIT, plain = BUF_INIT, back = BUF_INIT;
+	struct diag_ctx d;
+	const unsigned char *h;
+
+	diag_init(&d);
+	crypt_init(&c, PASS, CRYPT_KDF_SCRYPT);
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		buf_reset(&plain);
+		buf_reset(&sealed);
+		buf_reset(&back);
+		for (size_t j = 0; j < sizes[i]; j++)
+			buf_addch(&plain, (int)((j * 13 + i) & 0xff));
+		seal_or_die(&c, plain.data ? plain.data : "", plain.len, &sealed);
+		CHECK(sealed.len == plain.len + CRYPT_OVERHEAD, "scrypt: %zu bytes sealed into %zu",
+		      plain.len, sealed.len);
+		CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 &&
+		      back.len == plain.len && !memcmp(buf_cstr(&back), buf_cstr(&plain), plain.len),
+		      "scrypt: %zu bytes do not read back: %s", plain.len, diag_text(&d));
+	}
+	CHECK(c.derivations == 1 && c.master_kdf == CRYPT_KDF_SCRYPT,
+	      "one scrypt struct crypt derived %lu keys (KDF %d)", c.derivations, c.master_kdf);
+	crypt_release(&c);
+
+	h = (const unsigned char *)sealed.data;
+	CHECK(h[OFF_VERSION] == 2 && h[OFF_KDF] == 2, "scrypt: version %u, kdf %u", h[OFF_VERSION],
+	      h[OFF_KDF]);
+	CHECK(h[OFF_ITER] == 16 && h[OFF_ITER + 1] == 8 && h[OFF_ITER + 2] == 2 &&
+	      h[OFF_ITER + 3] == 0, "scrypt's cost is not 10 08 02 00: %02x %02x %02x %02x",
+	      h[OFF_ITER], h[OFF_ITER + 1], h[OFF_ITER + 2], h[OFF_ITER + 3]);
+	CHECK(h[OFF_KDF_SALT_LEN] == 16 && h[OFF_FILE_SALT_LEN] == 16 && h[OFF_NONCE_LEN] == 12,
+	      "scrypt: the sizes");
+	CHECK(crypt_sealed_kdf(sealed.data, sealed.len) == CRYPT_KDF_SCRYPT, "crypt_sealed_kdf");
+
+	/* a cold struct crypt, configured for either KDF: the file's header decides */
+	for (int kdf = CRYPT_KDF_PBKDF2_SHA256; kdf <= CRYPT_KDF_SCRYPT; kdf++) {
+		crypt_init(&c, PASS, kdf);
+		buf_reset(&back);
+		CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 &&
+		      back.len == plain.len && !memcmp(back.data, plain.data, plain.len) &&
+		      c.derivations == 1 && c.master_kdf == CRYPT_KDF_SCRYPT,
+		      "configured KDF %d: a cold open of a scrypt file: %s", kdf, diag_text(&d));
+		crypt_release(&c);
+	}
+	buf_release(&sealed);
+	buf_release(&plain);
+	buf_release(&back);
+	diag_release(&d);
+}
+
+/*
+ * A file made without stk or OpenSSL's scrypt: docs/state.md's layout written in Python with
+ * hashlib.scrypt and the cryptography package's HKDF and AESGCM, passphrase PASS, plaintext
+ * SECRET, KDF salt 10..1f, file salt 20..2f, nonce 30..3b:
+ *
+ *   h = b"STKENC" + bytes([2, 2, 16, 8, 2, 0, 16]) + kdf_salt + bytes([16]) + file_salt
+ *       + bytes([12]) + nonce
+ *   master = hashlib.scrypt(PASS, salt=kdf_salt, n=1 << 16, r=8, p=2, maxmem=1 << 27, dklen=32)
+ *   key = HKDF(algorithm=hashes.SHA256(), length=32, salt=file_salt,
+ *              info=b"stk state v2").derive(master)
+ *   file = h + AESGCM(key).encrypt(nonce, SECRET, h)
+ */
+static void test_scrypt_from_python(void)
+{
+	static const unsigned char file[] = {
+		0x53, 0x54, 0x4b, 0x45, 0x4e, 0x43, 0x02, 0x02, 0x10, 0x08, 0x02, 0x00, 0x10, 0x10, 0x11, 0x12,
+		0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x10, 0x20, 0x21,
+		0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x0c, 0x30,
+		0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x24, 0x6d, 0x07, 0xce, 0x3e,
+		0x5b, 0x4e, 0xb2, 0xb0, 0xc2, 0x80, 0x15, 0xb4, 0xf4, 0x8d, 0x10, 0xbb, 0x39, 0x6f, 0x4e, 0xfc,
+		0x5e, 0xbe, 0xe4, 0x0f, 0x96, 0xa5, 0x91, 0xf0, 0x72, 0xc2, 0x2e, 0xb3, 0x25, 0xf6, 0xe5, 0xc8,
+		0x5e, 0x49, 0x73, 0xc8, 0xc9, 0x71, 0x0d, 0xe8, 0x09, 0x4f,
+	};
+	/* hashlib.scrypt's master, as Python printed it */
+	static const unsigned char master[32] = {
+		0x54, 0x8a, 0xc7, 0x79, 0x97, 0x94, 0x6b, 0x1f, 0xc2, 0x97, 0x88, 0x72, 0x0d, 0x5b,
+		0xc3, 0xf3, 0x11, 0xb7, 0x59, 0x9f, 0x00, 0xc6, 0xae, 0x2e, 0xc4, 0x0f, 0xab, 0xd7,
+		0x1f, 0xd2, 0x7b, 0x5d,
+	};
+	struct crypt c;
+	struct buf back = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
+	CHECK(crypt_open(&c, "state", (const char *)file, sizeof file, &back, &d) == 0 &&
+	      !strcmp(buf_cstr(&back), SECRET), "Python's scrypt file does not open: %s",
+	      diag_text(&d));
+	CHECK(c.have_master && c.master_kdf == CRYPT_KDF_SCRYPT && !memcmp(c.master, master, 32) &&
+	      c.params == 0x10080200u, "the master kept is not hashlib.scrypt's");
+	crypt_release(&c);
+	crypt_init(&c, WRONG, CRYPT_KDF_SCRYPT);
+	CHECK(open_into_kept(&c, (const char *)file, sizeof file, &d, "Python's, wrong passphrase") < 0 &&
+	      diag_has(&d, WRONG_MSG), "Python's file, wrong passphrase: %s", diag_text(&d));
+	crypt_release(&c);
+	buf_release(&back);
+	diag_release(&d);
+}
+
+/* scrypt costs stk does not accept are refused by the header alone, before any derivation:
+ * malformed ones, and ones outside 64 MiB to 1 GiB of memory or 2^20 to 2^23 of N*r*p. */
+static void test_scrypt_refusals(void)
+{
+	static const struct { unsigned log2_n, r, p, zero; const char *msg; } cases[] = {
+		{ 16, 8, 2, 1, "scrypt parameters that are not valid: log2(N) 16, r 8, p 2 and a "
+			       "fourth byte of 1" },
+		{ 0, 8, 2, 0, "not valid: log2(N) 0" },
+		{ 16, 0, 2, 0, "not valid: log2(N) 16, r 0" },
+		{ 16, 8, 0, 0, "not valid: log2(N) 16, r 8, p 0" },
+		{ 19, 1, 2, 0, "not valid: log2(N) 19, r 1" },      /* N >= 2^(16 r) */
+		{ 255, 255, 255, 255, "not valid: log2(N) 255" },
+		{ 40, 8, 1, 0, "not valid: log2(N) 40" },
+		{ 15, 8, 4, 0, "scrypt at N = 2^15, r = 8, p = 4: 33554432 bytes of memory" },
+		{ 16, 8, 1, 0, "N = 2^16, r = 8, p = 1: 67108864 bytes of memory (128*r*N) and "
+			       "N*r*p = 524288; stk accepts 64 MiB to 1 GiB and 2^20 to 2^23" },
+		{ 21, 8, 1, 0, "N = 2^21, r = 8, p = 1: 2147483648 bytes" },
+		{ 20, 8, 2, 0, "N*r*p = 16777216" },
+		{ 16, 255, 255, 0, "N = 2^16, r = 255, p = 255" },
+	};
+	struct crypt c;
+	struct buf sealed = BUF_INIT, copy = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS, CRYPT_KDF_SCRYPT);
+	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
+	crypt_release(&c);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		buf_reset(&copy);
+		buf_add(&copy, sealed.data, sealed.len);
+		set_scrypt(&copy, cases[i].log2_n, cases[i].r, cases[i].p, cases[i].zero);
+		crypt_init(&c, PASS, CRYPT_KDF_SCRYPT);
+		CHECK(open_into_kept(&c, copy.data, copy.len, &d, cases[i].msg) < 0 &&
+		      diag_has(&d, cases[i].msg) && diag_has(&d, "stk writes"),
+		      "%s: %s", cases[i].msg, diag_text(&d));
+		CHECK(!c.have_master && c.derivations == 0, "%s: a key was derived", cases[i].msg);
+		CHECK(!crypt_params_accepted(CRYPT_KDF_SCRYPT, (uint32_t)cases[i].log2_n << 24 |
+					     cases[i].r << 16 | cases[i].p << 8 | cases[i].zero),
+		      "%s: crypt_params_accepted", cases[i].msg);
+		crypt_release(&c);
+	}
+	/* the bounds themselves are accepted */
+	CHECK(crypt_params_accepted(CRYPT_KDF_SCRYPT, 0x10080200u) &&
+	      crypt_params_accepted(CRYPT_KDF_SCRYPT, 0x11080100u) &&
+	      crypt_params_accepted(CRYPT_KDF_SCRYPT, 0x14080100u) &&
+	      crypt_params_accepted(CRYPT_KDF_PBKDF2_SHA256, 600000) &&
+	      !crypt_params_accepted(CRYPT_KDF_PBKDF2_SHA256, 0x10080200u) &&
+	      !crypt_params_accepted(3, 600000), "crypt_params_accepted at the bounds");
+	buf_release(&sealed);
+	buf_release(&copy);
+	diag_release(&d);
+}
+
+/* Another accepted cost opens (the header's cost is used, and kept with the master), and
+ * the cost is part of the key: the same file claiming stk's own does not open. */
+static void test_scrypt_other_cost(void)
+{
+	struct crypt c;
+	struct buf sealed = BUF_INIT, back = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	crypt_init(&c, PASS, CRYPT_KDF_SCRYPT);
+	memset(c.kdf_salt, 0xa5, sizeof c.kdf_salt);
+	c.master_kdf = CRYPT_KDF_SCRYPT;
+	c.params = 0x11080100u;  /* OWASP's N = 2^17, r = 8, p = 1 */
+	scrypt_or_die(PASS, c.kdf_salt, sizeof c.kdf_salt, 17, 8, 1, c.master, sizeof c.master);
+	c.have_master = 1;
+	seal_or_die(&c, SECRET, strlen(SECRET), &sealed);
+	crypt_release(&c);
+
+	crypt_init(&c, PASS, CRYPT_KDF_SCRYPT);
+	CHECK(crypt_open(&c, "state", sealed.data, sealed.len, &back, &d) == 0 &&
+	      !strcmp(buf_cstr(&back), SECRET) && c.params == 0x11080100u,
+	      "N = 2^17, r = 8, p = 1: %s", diag_text(&d));
+	crypt_release(&c);
+	set_scrypt(&sealed, 16, 8, 2, 0);
+	crypt_init(&c, PASS, CRYPT_KDF_SCRYPT);
+	CHECK(open_into_kept(&c, sealed.data, sealed.len, &d, "stk's cost claimed") < 0 &&
+	      diag_has(&d, WRONG_MSG), "stk's cost claimed: %s", diag_text(&d));
+	crypt_release(&c);
+	buf_release(&sealed);
+	buf_release(&back);
+	diag_release(&d);
+}
+
+/*
+ * A master kept after an open is reused by the next seal only when the configured KDF is the
+ * one it was derived with: a PBKDF2 state written with kdf = "scrypt" is sealed under a new
+ * scrypt master (with a new KDF salt), and the other way round; the new master is then kept,
+ * so the re-read of what was written derives nothing more.
+ */
+static void test_kdf_change(void)
+{
+	static const int kdfs[][2] = {
+		{ CRYPT_KDF_PBKDF2_SHA256, CRYPT_KDF_SCRYPT },
+		{ CRYPT_KDF_SCRYPT, CRYPT_KDF_PBKDF2_SHA256 },
+	};
+	struct crypt a, b;
+	struct buf old = BUF_INIT, next = BUF_INIT, back = BUF_INIT;
+	struct diag_ctx d;
+
+	diag_init(&d);
+	for (size_t i = 0; i < sizeof kdfs / sizeof *kdfs; i++) {
+		int from = kdfs[i][0], to = kdfs[i][1];
+		buf_reset(&old);
+		buf_reset(&next);
+		crypt_init(&a, PASS, from);
+		seal_or_die(&a, SECRET, strlen(SECRET), &old);
+		crypt_release(&a);
+
+		crypt_init(&b, PASS, to);
+		buf_reset(&back);
+		CHECK(crypt_open(&b, "state", old.data, old.len, &back, &d) == 0 &&
+		      b.master_kdf == from && b.derivations == 1,
+		      "%d to %d: the old file: %s", from, to, diag_text(&d));
+		seal_or_die(&b, "next", 4, &next);
+		CHECK(next.data[OFF_KDF] == to && b.master_kdf == to && b.derivations == 2,
+		      "%d to %d: sealed with KDF %u after %lu derivations", from, to,
+		      (unsigned char)next.data[OFF_KDF], b.derivations);
+		CHECK(memcmp(next.data + OFF_KDF_SALT, old.data + OFF_KDF_SALT, 16),
+		      "%d to %d: the new master kept the old KDF salt", from, to);
+		CHECK(memcmp(next.data + OFF_ITER, old.data + OFF_ITER, 4),
+		      "%d to %d: the old parameters were written", from, to);
+		/* apply re-reads what it wrote: the new master, kept */
+		buf_reset(&back);
+		CHECK(crypt_open(&b, "state", next.data, next.len, &back, &d) == 0 &&
+		      !strcmp(buf_cstr(&back), "next") && b.derivations == 2,
+		      "%d to %d: re-read: %lu derivations: %s", from, to, b.derivations,
+		      diag_text(&d));
+		seal_or_die(&b, "again", 5, &back);
+		CHECK(b.derivations == 2, "%d to %d: the next seal derived again", from, to);
+		crypt_release(&b);
+
+		/* what was written opens cold, with either configuration */
+		crypt_init(&a, PASS, from);
+		buf_reset(&back);
+		CHECK(crypt_open(&a, "state", next.data, next.len, &back, &d) == 0 &&
+		      !strcmp(buf_cstr(&back), "next"), "%d to %d: cold: %s", from, to,
+		      diag_text(&d));
+		crypt_release(&a);
+	}
+	buf_release(&old);
+	buf_release(&next);
+	buf_release(&back);
+	diag_release(&d);
+}
+
+static void test_kdf_names(void)
+{
+	CHECK(crypt_kdf_by_name("pbkdf2") == CRYPT_KDF_PBKDF2_SHA256 &&
+	      crypt_kdf_by_name("scrypt") == CRYPT_KDF_SCRYPT && crypt_kdf_by_name("argon2") == 0 &&
+	      crypt_kdf_by_name("") == 0 && crypt_kdf_by_name("SCRYPT") == 0, "crypt_kdf_by_name");
+	CHECK(!strcmp(crypt_kdf_label(CRYPT_KDF_PBKDF2_SHA256), "PBKDF2-HMAC-SHA256") &&
+	      !strcmp(crypt_kdf_label(CRYPT_KDF_SCRYPT), "scrypt"), "crypt_kdf_label");
+	CHECK(crypt_sealed_kdf("STKENC\x02\x01", 8) == 1 && crypt_sealed_kdf("STKENC\x02", 7) == 0 &&
+	      crypt_sealed_kdf("{\"x\": 1}", 8) == 0, "crypt_sealed_kdf");
+}
+
 static void test_is_sealed(void)
 {
 	struct crypt c;
 	struct buf sealed = BUF_INIT;
 
-	crypt_init(&c, PASS);
+	crypt_init(&c, PASS, CRYPT_KDF_PBKDF2_SHA256);
 	seal_or_die(&c, "", 0, &sealed);
 	crypt_release(&c);
 	CHECK(crypt_is_sealed(sealed.data, sealed.len), "a sealed file");
@@ -919,14 +1246,24 @@ int main(void)
 	test_empty_plaintext();
 	test_fresh_salt_and_nonce();
 	test_key_kept_after_open();
-	test_wrong_passphrase();
-	test_every_byte_flip();
+	test_wrong_passphrase(CRYPT_KDF_PBKDF2_SHA256);
+	test_wrong_passphrase(CRYPT_KDF_SCRYPT);
+	test_every_byte_flip(CRYPT_KDF_PBKDF2_SHA256);
+	test_every_byte_flip(CRYPT_KDF_SCRYPT);
 	test_truncation();
 	test_header_refusals();
 	test_other_iterations();
-	test_format_by_hand();
+	test_format_by_hand(CRYPT_KDF_PBKDF2_SHA256);
+	test_format_by_hand(CRYPT_KDF_SCRYPT);
 	test_version_1();
 	test_is_sealed();
+	test_scrypt_by_hand();
+	test_scrypt_round_trip();
+	test_scrypt_from_python();
+	test_scrypt_refusals();
+	test_scrypt_other_cost();
+	test_kdf_change();
+	test_kdf_names();
 
 	buf_release(&diag_buf);
 	printf("%d passed, %d failed\n", passed, failed);
