@@ -1847,8 +1847,11 @@ static void check_stack(struct check_ctx *c, const struct ast_item *b)
 					diag_hint(c->diag, "encryption takes passphrase and kdf (\"pbkdf2\" or \"scrypt\")");
 				} else if (!strcmp(a->name, "kdf")) {
 					const char *k = ast_static_string(a->value);
-					if (!k || (strcmp(k, "pbkdf2") && strcmp(k, "scrypt")))
+					if (!k || (strcmp(k, "pbkdf2") && strcmp(k, "scrypt"))) {
 						diag_error(c->diag, &a->value->span, "kdf is \"pbkdf2\" or \"scrypt\"");
+						diag_hint(c->diag, "stk builds these two; write one as a fixed string, which is "
+							  "read before anything is evaluated");
+					}
 				}
 			}
 			continue;
