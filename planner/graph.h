@@ -49,6 +49,8 @@ struct graph_node {
 	/* filled by the planner */
 	struct value *value;
 	int state;                        /* 0 not visited, 1 in progress, 2 done, 3 failed */
+	int pending;                      /* resources and data sources: an instance has a change
+					     to make (or a read during apply) in the last planning */
 	void *plan_data;
 };
 
