@@ -1556,37 +1556,60 @@ static struct provider *reader_provider(struct apply_reader *r, const struct pla
 	return p;
 }
 
+/* One read, on a thread of its own (read_run). */
+struct read_call {
+	struct apply_reader *r;
+	const struct plan_read *rq;
+	struct value *got;
+	struct diag_ctx diag;          /* the provider's words */
+	int rc;
+};
+
+static void *read_run(void *arg)
+{
+	struct read_call *c = arg;
+	const char *dot = strchr(c->rq->type, '.');
+	struct provider *p;
+
+	pthread_mutex_lock(&c->r->mu);
+	p = reader_provider(c->r, c->rq, &c->diag);
+	pthread_mutex_unlock(&c->r->mu);
+	c->rc = p ? p->ops->read_data(p, dot ? dot + 1 : c->rq->type, c->rq->planned, &c->got, &c->diag) : -1;
+	return NULL;
+}
+
 int apply_read_data(void *arg, const struct plan_read *rq, struct value **result, struct diag_ctx *diag)
 {
-	struct apply_reader *r = arg;
-	struct diag_ctx mine;
-	struct provider *p;
-	struct value *got = NULL;
-	const char *dot = strchr(rq->type, '.');
+	struct read_call c = { .r = arg, .rq = rq, .rc = -1 };
+	pthread_t t;
 	int rc = -1;
 
 	*result = NULL;
-	diag_init(&mine);
-	pthread_mutex_lock(&r->mu);
-	p = reader_provider(r, rq, &mine);
-	pthread_mutex_unlock(&r->mu);
-	if (p && p->ops->read_data(p, dot ? dot + 1 : rq->type, rq->planned, &got, &mine) == 0 && got) {
+	diag_init(&c.diag);
+	/* on a thread that ends with the read: what the TLS and crypto libraries keep per thread
+	 * (OpenSSL's error queue) goes with it. The plan's threads are kept to the exit, after
+	 * OpenSSL's own cleanup has run, and what they held would be lost there. */
+	if (pthread_create(&t, NULL, read_run, &c) == 0)
+		pthread_join(t, NULL);
+	else
+		read_run(&c);
+	if (c.rc == 0 && c.got) {
 		/* sensitive where the plan said (the schema's, the arguments'), and never in a
 		 * message from here on */
-		*result = carry_marks(got, rq->planned);
+		*result = carry_marks(c.got, rq->planned);
 		val_add_secrets(*result);
 		rc = 0;
 	}
-	val_unref(got);
+	val_unref(c.got);
 	/* the provider's words, under the address: it is the plan's error */
-	diags_under(diag, &mine, rq->addr);
-	if (rc && !mine.errors)
+	diags_under(diag, &c.diag, rq->addr);
+	if (rc && !c.diag.errors)
 		diag_error(diag, NULL, "%s: the %s provider read nothing for it", rq->addr, rq->provider);
 	/* the provider's own hint says more; without one, the way around */
 	if (rc && !buf_at(&diag->diags, struct diag, buf_count(&diag->diags, struct diag) - 1).hint)
 		diag_hint(diag, "fix what the error says, or plan with -refresh=false to use what the state holds "
 			  "(the data source is then read during apply)");
-	diag_release(&mine);
+	diag_release(&c.diag);
 	return rc;
 }
 
