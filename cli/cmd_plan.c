@@ -447,7 +447,8 @@ static int same_actions(struct run *r)
 		if (!same_digest(s, after_digest(c->after))) {
 			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s with other "
 				   "values than the plan showed", c->addr, action_name(c->action));
-			diag_hint(&r->diag, "a file or template the configuration reads changed since; make a new plan");
+			diag_hint(&r->diag, "a file or template the configuration reads, or what a data "
+				  "source read, changed since; make a new plan");
 			return 0;
 		}
 	}
@@ -458,7 +459,8 @@ static int same_actions(struct run *r)
 		    !same_digest(s, after_digest(o->after))) {
 			diag_error(&r->diag, NULL, "the saved plan no longer matches: output %s would now have "
 				   "another value than the plan showed", o->name);
-			diag_hint(&r->diag, "a file or template the configuration reads changed since; make a new plan");
+			diag_hint(&r->diag, "a file or template the configuration reads, or what a data "
+				  "source read, changed since; make a new plan");
 			return 0;
 		}
 	}

@@ -272,11 +272,22 @@ t_expect_status 0
 [ "$(out_json newest_ami)" = "$(cat "$T_TMP/img3")" ] || t_why "newest_ami $(out_json newest_ami) is not the new image"
 t_end
 
+t_begin "a saved plan whose data source reads otherwise at apply is refused"
+in_w plan -out saved.plan
+t_expect_status 0
+sleep 2
+awsx ec2 register-image --name stk-img-4 --root-device-name /dev/sda1 --query ImageId --output text >/dev/null
+in_w apply saved.plan
+t_expect_status 1
+t_expect_has err "the saved plan no longer matches: output newest_ami would now have another value"
+t_expect_has err "what a data source read, changed since; make a new plan"
+t_end
+
 t_begin "ami: several matches without most_recent are an error, as in Terraform"
 sed -i 's/  most_recent = true//' "$W/main.stk"
 in_w apply -auto-approve
 t_expect_status 1
-t_expect_has err "data.aws.ami.newest: your query returned 3 results"
+t_expect_has err "data.aws.ami.newest: your query returned 4 results"
 t_end
 
 t_begin "ami: no match is an error"
