@@ -57,6 +57,7 @@ int cmd_destroy(int argc, char **argv);
 int cmd_output(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 int cmd_force_unlock(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "planner/check.h"
 #include "planner/crypt.h"
+#include "planner/moved.h"
 #include "planner/config.h"
 #include "planner/graph.h"
 #include "planner/apply.h"
@@ -154,6 +155,10 @@ struct run {
 	json_t *saved;          /* apply PLANFILE: the saved plan */
 	struct buf drift;       /* "Changed outside stk": what the refresh found */
 	struct strmap configs;  /* provider blocks' values for refresh (plan_providers) */
+	struct moves moves;     /* the moved blocks, applied to the state before all else */
+	int configs_made;       /* configs holds them */
+	struct strmap imports;  /* import blocks: instance address -> ID (both owned), the object
+				   read and added to st (in memory, until apply writes it) */
 };
 
 static void run_init(struct run *r)
@@ -166,6 +171,8 @@ static void run_init(struct run *r)
 	state_lock_init(&r->lock);
 	plan_init(&r->plan);
 	strmap_init(&r->configs);
+	moves_init(&r->moves);
+	strmap_init(&r->imports);
 	r->parallelism = 10;
 }
 
@@ -199,6 +206,13 @@ static void run_release(struct run *r)
 	json_decref(r->saved);
 	buf_release(&r->drift);
 	plan_providers_release(&r->configs);
+	moves_release(&r->moves);
+	for (size_t i = 0; i < r->imports.cap; i++)
+		if (r->imports.slots[i].key) {
+			free((char *)r->imports.slots[i].key);
+			free(r->imports.slots[i].value);
+		}
+	strmap_release(&r->imports);
 }
 
 /* The provider blocks, evaluated so that refresh reads where apply wrote (an aliased
@@ -210,7 +224,70 @@ static int provider_configs(struct run *r)
 	int ret = plan_providers(&r->diag, &r->mod, priors, n, &r->opts, &r->configs);
 
 	apply_free_priors(priors, n);
+	r->configs_made = 1;
 	return ret;
+}
+
+/* The root module's import blocks: each object is read through its provider (with
+ * -refresh=false too, as Terraform does: there is nothing to plan against otherwise) and added
+ * to the state in memory, where the plan compares it with the configuration as any object
+ * there. Only apply writes it. */
+static int run_imports(struct run *r)
+{
+	struct buf imports = BUF_INIT;
+	size_t n;
+	struct plan_prior *priors = apply_priors(&r->st, &n);
+	int ret = plan_imports(&r->diag, &r->mod, priors, n, &r->opts, &imports);
+
+	apply_free_priors(priors, n);
+	if (ret || !buf_count(&imports, struct plan_import))
+		goto out;
+	if (!r->configs_made && provider_configs(r)) {
+		ret = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < buf_count(&imports, struct plan_import); i++) {
+		const struct plan_import *im = &buf_at(&imports, struct plan_import, i);
+		const struct ast_item *id = ast_body_find(&im->block->body, "id");
+		struct value *obj = NULL;
+		struct addr a;
+		if (apply_import_read(&r->diag, &r->configs, im->addr, im->type, im->provider, im->id,
+				      &id->value->span, &obj)) {
+			ret = -1;
+			continue;
+		}
+		addr_init(&a);
+		if (addr_parse(&a, im->addr, NULL) == 0) {
+			state_instance_set_attrs(state_add_instance(&r->st, &a, im->provider), obj);
+			strmap_put(&r->imports, xstrdup(im->addr), xstrdup(im->id));
+		}
+		addr_release(&a);
+		val_unref(obj);
+	}
+	r->opts.imports = &r->imports;
+out:
+	plan_imports_release(&imports);
+	return ret;
+}
+
+/* What -target left out of the plan is not imported either: its object leaves the state again. */
+static void drop_untargeted_imports(struct run *r)
+{
+	for (size_t i = 0; i < r->imports.cap; i++) {
+		const char *addr = r->imports.slots[i].key;
+		int planned = 0;
+		struct addr a;
+		if (!addr)
+			continue;
+		for (size_t k = 0; k < buf_count(&r->plan.changes, struct plan_change *) && !planned; k++) {
+			const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, k);
+			planned = c->importing && !strcmp(c->addr, addr);
+		}
+		addr_init(&a);
+		if (!planned && addr_parse(&a, addr, NULL) == 0)
+			state_remove_instance(&r->st, &a);
+		addr_release(&a);
+	}
 }
 
 static int has_pending(const struct state *st)
@@ -342,13 +419,36 @@ static json_t *strings_json(const struct buf *b)
 	return a;
 }
 
+/* The plan as stk plan prints it, in its three forms (the text without colour), for stk show:
+ * a saved plan holds digests of the values, not the values, so it cannot be drawn again. */
+static json_t *renderings(const struct run *r)
+{
+	json_t *j = json_object();
+	struct buf b = BUF_INIT;
+
+	if (r->drift.len)
+		buf_printf(&b, "Changed outside stk:\n\n%s\n", r->drift.data);
+	plan_render_text(&r->plan, &b, 0, NULL);
+	json_object_set_new(j, "text", json_stringn(b.data ? b.data : "", b.len));
+	buf_reset(&b);
+	plan_render_json(&r->plan, &b);
+	json_object_set_new(j, "json", json_stringn(b.data ? b.data : "", b.len));
+	buf_reset(&b);
+	plan_render_markdown(&r->plan, &b);
+	json_object_set_new(j, "markdown", json_stringn(b.data ? b.data : "", b.len));
+	buf_release(&b);
+	return j;
+}
+
 /* One change ({"address": ...}) or output ({"name": ...}) of a saved plan. */
 static json_t *saved_entry(const char *field, const char *name, enum plan_action action,
-			   const struct value *after)
+			   const struct value *after, const char *importing)
 {
 	json_t *e = json_object();
 
 	json_object_set_new(e, field, json_string(name));
+	if (importing)
+		json_object_set_new(e, "importing", json_string(importing));
 	json_object_set_new(e, "action", json_string(action_name(action)));
 	json_object_set_new(e, "after_sha256", after_digest(after));
 	return e;
@@ -383,16 +483,17 @@ static int save_plan(struct run *r, const char *file)
 	json_object_set_new(root, "refresh", json_boolean(r->pa.refresh));
 	for (size_t i = 0; i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
-		if (c->action == PLAN_NOOP && !c->moved_from)
+		if (c->action == PLAN_NOOP && !c->moved_from && !c->importing)
 			continue;
-		json_array_append_new(changes, saved_entry("address", c->addr, c->action, c->after));
+		json_array_append_new(changes, saved_entry("address", c->addr, c->action, c->after, c->importing));
 	}
 	json_object_set_new(root, "changes", changes);
 	for (size_t i = 0; i < buf_count(&r->plan.outputs, struct plan_output *); i++) {
 		const struct plan_output *o = buf_at(&r->plan.outputs, struct plan_output *, i);
-		json_array_append_new(outputs, saved_entry("name", o->name, o->action, o->after));
+		json_array_append_new(outputs, saved_entry("name", o->name, o->action, o->after, NULL));
 	}
 	json_object_set_new(root, "outputs", outputs);
+	json_object_set_new(root, "rendered", renderings(r));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	/* sealed like the state, when the state is: it holds the same variables */
 	buf_addstr(&body, text);
@@ -434,13 +535,16 @@ static int same_actions(struct run *r)
 
 	for (size_t i = 0; i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
-		if (c->action == PLAN_NOOP && !c->moved_from)
+		if (c->action == PLAN_NOOP && !c->moved_from && !c->importing)
 			continue;
 		json_t *s = json_array_get(saved, k++);
+		const char *imported = s ? json_string_value(json_object_get(s, "importing")) : NULL;
 		if (!s || strcmp(json_string_value(json_object_get(s, "address")) ?: "", c->addr) ||
-		    strcmp(json_string_value(json_object_get(s, "action")) ?: "", action_name(c->action))) {
-			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s",
-				   c->addr, action_name(c->action));
+		    strcmp(json_string_value(json_object_get(s, "action")) ?: "", action_name(c->action)) ||
+		    strcmp(imported ?: "", c->importing ?: "")) {
+			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s%s%s%s",
+				   c->addr, action_name(c->action), c->importing ? " (imported from \"" : "",
+				   c->importing ?: "", c->importing ? "\")" : "");
 			diag_hint(&r->diag, "something outside the plan changed; make a new plan");
 			return 0;
 		}
@@ -594,7 +698,7 @@ static int run_plan(struct run *r, const char *operation)
 {
 	if (config_load_dir(&r->diag, r->pa.dir, &r->mod, 0) || r->diag.errors)
 		return -1;
-	if (check_module(&r->diag, &r->mod))
+	if (check_module_moves(&r->diag, &r->mod, &r->moves))
 		return -1;
 	/* only a saved plan has it, and only applying one needs it (22 ms for 33 MB of files) */
 	if (r->pa.out || r->saved)
@@ -657,6 +761,9 @@ static int run_plan(struct run *r, const char *operation)
 			return -1;
 		}
 	}
+	/* the objects moved blocks rename are refreshed and planned under their new addresses */
+	moves_apply(&r->diag, &r->moves, &r->st);
+	r->opts.moves = &r->moves;
 	/* the provider blocks' values are for calls: a plan that neither refreshes nor finds an
 	 * interrupted create makes none, and spares a second pass over every object */
 	if (r->st.nresources && (r->pa.refresh || strcmp(operation, "plan") || has_pending(&r->st)) &&
@@ -680,6 +787,9 @@ static int run_plan(struct run *r, const char *operation)
 		if (bad)
 			return -1;
 	}
+	/* a destroy or a refresh imports nothing, as in Terraform */
+	if (!r->pa.destroy && !r->pa.refresh_only && run_imports(r))
+		return -1;
 	r->priors = apply_priors(&r->st, &r->nprior);
 	r->opts.destroy = r->pa.destroy;
 	r->opts.refresh_only = r->pa.refresh_only;
@@ -707,6 +817,8 @@ static int run_plan(struct run *r, const char *operation)
 	}
 	if (planned)
 		return -1;
+	if (r->opts.targets)
+		drop_untargeted_imports(r);
 	/* and what the plan makes sensitive (a variable's value in an argument), for apply */
 	for (size_t i = 0; strcmp(operation, "plan") && i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
@@ -873,12 +985,13 @@ static void print_outputs(const struct state *st, int color)
 	}
 }
 
-static int load_saved(struct run *r, const char *file)
+/* Reads the saved plan in file (opening it with the state's passphrase when it is sealed)
+ * and checks that it is one this stk reads. Returns it, or NULL after an error. */
+static json_t *read_saved(struct diag_ctx *diag, const char *file)
 {
 	json_error_t je;
-	json_t *j = NULL, *a;
+	json_t *j = NULL;
 	struct buf raw = BUF_INIT, text = BUF_INIT;
-	size_t i;
 	FILE *f = fopen(file, "rb");
 	char chunk[65536];
 	size_t n;
@@ -890,15 +1003,15 @@ static int load_saved(struct run *r, const char *file)
 	if (f)
 		fclose(f);
 	if (raw.len && crypt_is_sealed(raw.data, raw.len)) {
-		char *path = cli_state_open(&r->diag, ".", NULL, NULL);
+		char *path = cli_state_open(diag, ".", NULL, NULL);
 		free(path);
 		char *what = xasprintf("saved plan %s", file);
-		int bad = !path || state_open(what, raw.data, raw.len, &text, &r->diag);
+		int bad = !path || state_open(what, raw.data, raw.len, &text, diag);
 		free(what);
 		if (bad) {
 			buf_release(&raw);
 			buf_release(&text);
-			return -1;
+			return NULL;
 		}
 	} else {
 		buf_add(&text, raw.data ? raw.data : "", raw.len);
@@ -910,22 +1023,32 @@ static int load_saved(struct run *r, const char *file)
 	if (j && !strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") &&
 	    json_integer_value(json_object_get(j, "version")) != SAVED_PLAN_VERSION) {
 		json_int_t v = json_integer_value(json_object_get(j, "version"));
-		diag_error(&r->diag, NULL, "%s is a saved plan of format version %lld, and this stk reads "
+		diag_error(diag, NULL, "%s is a saved plan of format version %lld, and this stk reads "
 			   "version %d", file, (long long)v, SAVED_PLAN_VERSION);
-		diag_hint(&r->diag, v > SAVED_PLAN_VERSION ? "it was made by a newer stk: apply it with that one" :
+		diag_hint(diag, v > SAVED_PLAN_VERSION ? "it was made by a newer stk: apply it with that one" :
 			  "it was made by an older stk: make a new plan with stk plan -out %s", file);
 		json_decref(j);
-		return -1;
+		return NULL;
 	}
 	if (!j || strcmp(json_string_value(json_object_get(j, "format")) ?: "", "stk-plan") ||
 	    /* run_plan() takes these as the inputs (val_from_json() needs a value) */
 	    !json_is_object(json_object_get(j, "variables")) ||
 	    !json_is_object(json_object_get(j, "variable_origins"))) {
-		diag_error(&r->diag, NULL, "%s is not a saved plan%s%s", file, j ? "" : ": ", j ? "" : je.text);
-		diag_hint(&r->diag, "make one with stk plan -out %s", file);
+		diag_error(diag, NULL, "%s is not a saved plan%s%s", file, j ? "" : ": ", j ? "" : je.text);
+		diag_hint(diag, "make one with stk plan -out %s", file);
 		json_decref(j);
-		return -1;
+		return NULL;
 	}
+	return j;
+}
+
+static int load_saved(struct run *r, const char *file)
+{
+	json_t *j = read_saved(&r->diag, file), *a;
+	size_t i;
+
+	if (!j)
+		return -1;
 	r->saved = j;
 	r->pa.dir = json_string_value(json_object_get(j, "dir")) ?: ".";
 	{
@@ -1071,6 +1194,22 @@ static int apply_or_destroy(int argc, char **argv, const char *command)
 	ao.rollback_on_failure = rollback;
 	ao.live = isatty(STDOUT_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
 	printf("\n");
+	if (r.plan.import) {
+		/* the imports first, recorded as stk import records them: what apply then does to
+		 * the objects (an update) is planned against them */
+		for (size_t i = 0; i < buf_count(&r.plan.changes, struct plan_change *); i++) {
+			const struct plan_change *c = buf_at(&r.plan.changes, struct plan_change *, i);
+			if (c->importing)
+				printf("%s: Importing... [id=%s]\n", c->addr, c->importing);
+		}
+		if (state_write(r.path, &r.st, &r.diag))
+			goto out;
+		for (size_t i = 0; i < buf_count(&r.plan.changes, struct plan_change *); i++) {
+			const struct plan_change *c = buf_at(&r.plan.changes, struct plan_change *, i);
+			if (c->importing)
+				printf("%s: Import complete [id=%s]\n", c->addr, c->importing);
+		}
+	}
 	applying = 1;
 	ret = apply_run(&r.diag, &r.mod, &r.st, &r.plan, &r.opts, &ao, &res) ? 1 : 0;
 	if (res.interrupted) {
@@ -1088,8 +1227,12 @@ static int apply_or_destroy(int argc, char **argv, const char *command)
 		printf("\n%sDestroy complete!%s Resources: %u destroyed.\n",
 		       ao.color ? "\033[1;32m" : "", ao.color ? "\033[0m" : "", res.destroyed);
 	} else {
-		printf("\n%sApply complete!%s Resources: %u added, %u changed, %u destroyed.\n",
-		       ao.color ? "\033[1;32m" : "", ao.color ? "\033[0m" : "", res.added, res.changed,
+		char imported[32] = "";
+		/* Terraform's words: the imports are counted only when there are some */
+		if (r.plan.import)
+			snprintf(imported, sizeof imported, "%u imported, ", r.plan.import);
+		printf("\n%sApply complete!%s Resources: %s%u added, %u changed, %u destroyed.\n",
+		       ao.color ? "\033[1;32m" : "", ao.color ? "\033[0m" : "", imported, res.added, res.changed,
 		       res.destroyed);
 		print_outputs(&r.st, ao.color);
 	}
@@ -1304,6 +1447,75 @@ out:
 	vars_release(&vi);
 	config_module_release(&mod);
 	diag_release(&diag);
+	buf_release(&out);
+	return ret;
+}
+
+/* stk show [-json | -markdown] [PLANFILE]: a saved plan as stk plan printed it, or the state. */
+int cmd_show(int argc, char **argv)
+{
+	const struct cli_command *self = cli_find("show");
+	struct diag_ctx diag;
+	struct state st;
+	const char *file = NULL, *form = "text";
+	json_t *saved = NULL;
+	char *path = NULL;
+	struct buf out = BUF_INIT;
+	int ret = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(self->usage, stdout);
+			return 0;
+		}
+		if (cli_flag(argv[i], "json", NULL))
+			form = "json";
+		else if (cli_flag(argv[i], "markdown", NULL))
+			form = "markdown";
+		else if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error(self, "unknown flag %s", argv[i]);
+		else if (file)
+			return cli_usage_error(self, "show takes at most one saved plan");
+		else
+			file = argv[i];
+	}
+	diag_init(&diag);
+	state_init(&st);
+	if (file) {
+		const json_t *text;
+		if (!(saved = read_saved(&diag, file)))
+			goto out;
+		text = json_object_get(json_object_get(saved, "rendered"), form);
+		if (!json_is_string(text)) {
+			diag_error(&diag, NULL, "%s holds no printed plan: it was made by an older stk", file);
+			diag_hint(&diag, "make a new plan with stk plan -out %s", file);
+			goto out;
+		}
+		fwrite(json_string_value(text), 1, json_string_length(text), stdout);
+		ret = 0;
+		goto out;
+	}
+	if (!strcmp(form, "markdown")) {
+		ret = cli_usage_error(self, "-markdown shows a saved plan: stk show -markdown PLANFILE");
+		goto out;
+	}
+	/* the state: read as stk state list reads it, without its lock */
+	if (!(path = cli_state_open(&diag, ".", NULL, NULL)) || state_read(path, &st, &diag) < 0)
+		goto out;
+	if (!strcmp(form, "json"))
+		plan_render_state_json(&st, &out);
+	else if (!st.nresources && !st.noutputs)
+		buf_addstr(&out, "The state is empty.\n");
+	else
+		plan_render_state_text(&st, &out, cli_color(stdout));
+	fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	ret = 0;
+out:
+	cli_print_diags(&diag);
+	diag_release(&diag);
+	json_decref(saved);
+	state_release(&st);
+	free(path);
 	buf_release(&out);
 	return ret;
 }

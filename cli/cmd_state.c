@@ -8,8 +8,6 @@
 #include "planner/apply.h"
 #include "planner/check.h"
 #include "planner/config.h"
-#include "providers/net.h"
-#include "providers/provider.h"
 #include "planner/state.h"
 #include "planner/vars.h"
 
@@ -177,29 +175,13 @@ static int state_mv(struct diag_ctx *diag, struct state *st, const char *from, c
 			addr_release(&dst);
 			goto out;
 		}
-		struct state_instance *old = state_find_instance(st, src);
-		const char *provider = NULL;
-		for (size_t i = 0; i < st->nresources && !provider; i++)
-			for (size_t j = 0; j < st->resources[i]->ninstances; j++)
-				if (st->resources[i]->instances[j] == old)
-					provider = st->resources[i]->provider;
-		char *prov = xstrdup(provider ? provider : "");
-		struct state_instance *in = state_add_instance(st, &dst, prov);
-		old = state_find_instance(st, src);   /* adding may move what the state holds */
-		state_instance_set_attrs(in, old->attrs);
-		in->status = old->status;
-		state_instance_set_token(in, old->token);
-		state_instance_set_private(in, old->priv);
-		for (size_t d = 0; d < old->ndeps; d++)
-			state_instance_add_dep(in, old->deps[d]);
-		state_remove_instance(st, src);
+		state_move_instance(st, src, &dst);
 		struct buf s1 = BUF_INIT, s2 = BUF_INIT;
 		addr_format(src, &s1);
 		addr_format(&dst, &s2);
 		buf_printf(done, "Moved %s to %s\n", s1.data, s2.data);
 		buf_release(&s1);
 		buf_release(&s2);
-		free(prov);
 		addr_release(&dst);
 	}
 	ret = 0;
@@ -322,60 +304,6 @@ int cmd_force_unlock(int argc, char **argv)
 	return ret;
 }
 
-/* Is a's instance key one that resource block, planned as value v (plan_node_value), declares?
- * An import under any other key would record an object the next apply destroys as "no
- * longer in the configuration". */
-static int declared_instance(struct diag_ctx *diag, const char *text, const struct addr *a,
-			     const struct ast_item *block, const struct value *v)
-{
-	struct buf b = BUF_INIT, keys = BUF_INIT;
-	int ret = -1;
-
-	buf_printf(&b, "%s.%s", a->type, a->name);
-	if (ast_body_find(&block->body, "count")) {
-		size_t n = v->kind == VAL_LIST ? v->u.list.n : 0;
-		double k = a->key && a->key->kind == VAL_NUMBER ? a->key->u.n : -1;
-		if (n)
-			buf_printf(&keys, "%s[0]", b.data);
-		if (k >= 0 && k < (double)n)
-			ret = 0;
-		else if (!n)
-			diag_error(diag, NULL, "%s is not declared: the count of %s is 0", text, b.data);
-		else
-			diag_error(diag, NULL, "%s is not declared: %s has count = %zu, so its instances are "
-				   "%s[0] to %s[%zu]", text, b.data, n, b.data, b.data, n - 1);
-	} else if (ast_body_find(&block->body, "for_each")) {
-		size_t n = v->kind == VAL_MAP ? v->u.map.n : 0;
-		for (size_t i = 0; i < n && ret; i++) {
-			if (a->key && a->key->kind == VAL_STRING && !strcmp(v->u.map.items[i].key, a->key->u.str.s))
-				ret = 0;
-			if (i < 5) {
-				struct value *kv = val_cstring(v->u.map.items[i].key);
-				buf_addstr(&keys, i ? ", " : "");
-				buf_addstr(&keys, b.data);
-				addr_format_key(kv, &keys);
-				val_unref(kv);
-			}
-		}
-		if (ret && !n)
-			diag_error(diag, NULL, "%s is not declared: the for_each of %s is empty", text, b.data);
-		else if (ret)
-			diag_error(diag, NULL, "%s is not declared: the instances of %s (for_each) are %s%s", text,
-				   b.data, keys.data, n > 5 ? ", ..." : "");
-	} else if (a->key) {
-		diag_error(diag, NULL, "%s is not declared: %s has neither count nor for_each, so it has no "
-			   "instance keys", text, b.data);
-		diag_hint(diag, "import into %s", b.data);
-	} else {
-		ret = 0;
-	}
-	if (ret && !a->key && keys.len)
-		diag_hint(diag, "import into one instance, such as %.*s", (int)strcspn(keys.data, ","), keys.data);
-	buf_release(&b);
-	buf_release(&keys);
-	return ret;
-}
-
 /* stk import ADDR ID: reads the object through its provider and records it under ADDR, which
  * the configuration must declare. The next plan shows only real differences. */
 int cmd_import(int argc, char **argv)
@@ -446,20 +374,6 @@ int cmd_import(int argc, char **argv)
 	char *provider = pattr && pattr->kind == AST_ATTR ? ast_traversal_text(pattr->value) : NULL;
 	if (!provider)
 		provider = xstrndup(a.type, strcspn(a.type, "."));
-	char base[64];
-	snprintf(base, sizeof base, "%.*s", (int)strcspn(provider, "."), provider);
-	const struct provider_ops *ops = net_provider_find(base, &diag);
-	const char *dot = strchr(a.type, '.');
-	const struct schema_resource *rs = ops ? schema_resource_find(ops->schema, dot + 1, 0) : NULL;
-	if (!net_get(NULL)) {
-		free(provider);
-		goto out;
-	}
-	if (!ops || !ops->read || !rs) {
-		diag_error(&diag, NULL, "%s cannot be imported: no provider in this build reads it", a.type);
-		free(provider);
-		goto out;
-	}
 	if (!(path = cli_state_open(&diag, dir, &mod, NULL))) {
 		free(provider);
 		goto out;
@@ -479,17 +393,7 @@ int cmd_import(int argc, char **argv)
 		free(provider);
 		goto out;
 	}
-	/* the ID goes under the attribute the type is looked up by */
-	struct val_pair pr[2];
-	size_t np = 0;
-	pr[np].key = xstrdup("id");
-	pr[np++].val = val_cstring(args[1]);
-	if (rs->id_attr && strcmp(rs->id_attr, "id")) {
-		pr[np].key = xstrdup(rs->id_attr);
-		pr[np++].val = val_cstring(args[1]);
-	}
-	struct value *prior = val_map_take(pr, np);
-	struct provider *p = NULL;
+	struct value *obj = NULL;
 	{
 		/* the provider block as apply would configure it (variables from the directory's
 		 * files and the environment), so that import reads where apply writes */
@@ -508,9 +412,9 @@ int cmd_import(int argc, char **argv)
 			 * plan would, with the same variables */
 			char *res = xasprintf("%s.%s", a.type, a.name);
 			struct value *planned = plan_node_value(&diag, &mod, pri, npri, &po, res);
-			if (planned && declared_instance(&diag, args[0], &a, block, planned) == 0 &&
+			if (planned && plan_instance_declared(&diag, NULL, args[0], &a, block, planned) == 0 &&
 			    plan_providers(&diag, &mod, pri, npri, &po, &configs) == 0)
-				p = ops->configure(plan_provider_config(&configs, "", provider), &diag);
+				apply_import_read(&diag, &configs, args[0], a.type, provider, args[1], NULL, &obj);
 			val_unref(planned);
 			free(res);
 			val_unref(po.variables);
@@ -520,18 +424,10 @@ int cmd_import(int argc, char **argv)
 		apply_free_priors(pri, npri);
 		vars_release(&vin);
 	}
-	struct provider_read item = { dot + 1, prior, NULL };
-	if (p) {
-		p->ops = ops;
-		if (ops->read(p, &item, 1, &diag) == 0 && !item.result)
-			diag_error(&diag, NULL, "there is no %s %s to import", a.type, args[1]);
-		ops->release(p);
-	}
-	val_unref(prior);
-	if (item.result) {
+	if (obj) {
 		struct state_instance *in = state_add_instance(&st, &a, provider);
-		state_instance_set_attrs(in, item.result);
-		val_unref(item.result);
+		state_instance_set_attrs(in, obj);
+		val_unref(obj);
 		if (state_write(path, &st, &diag) == 0) {
 			printf("Imported %s as %s. Run stk plan to see how it differs from the configuration.\n",
 			       args[1], args[0]);

@@ -97,6 +97,16 @@ const struct cli_command cli_commands[] = {
 	  "without quotes (or a number or a bool), and nothing after it; a list, a map or null\n"
 	  "is an error then.\n",
 	  cmd_output },
+	{ "show", "Print a saved plan, or the state",
+	  "Usage: stk show [-json | -markdown] [PLANFILE]\n"
+	  "\n"
+	  "With a PLANFILE from stk plan -out, prints the plan as stk plan printed it when it was\n"
+	  "made (-json and -markdown as stk plan's; the text without colour), without reading the\n"
+	  "state or the cloud. A sealed plan opens with the state's passphrase. Without one,\n"
+	  "prints what the state records (STK_STATE, else the stack block's backend, else\n"
+	  "./stk.state): each object as a resource block, then the outputs; -json in Terraform's\n"
+	  "show -json layout. Sensitive values print as (sensitive value), or null in JSON.\n",
+	  cmd_show },
 	{ "refresh", "Read every object back and record it in the state as it is",
 	  "Usage: stk refresh [DIR] [-var NAME=VALUE]...\n"
 	  "\n"

@@ -562,6 +562,16 @@ static struct value *carry_marks(struct value *result, const struct value *plann
 	return r;
 }
 
+/* Whether the state's instance is another object than the one deleted (gone): their ids
+ * differ. */
+static int newer_object(const struct state_instance *in, const struct value *gone)
+{
+	const struct value *a = in ? val_map_get(in->attrs, "id") : NULL;
+	const struct value *b = gone ? val_map_get(gone, "id") : NULL;
+
+	return a && b && a->kind == VAL_STRING && b->kind == VAL_STRING && !val_equal(a, b);
+}
+
 /* A provider's diagnostics (from its own context, on a worker) into to, under the address. */
 static void diags_under(struct diag_ctx *to, const struct diag_ctx *from, const char *addr)
 {
@@ -624,7 +634,10 @@ static void record(struct applier *ap, struct op *op)
 	}
 	if (op->kind == OP_DELETE) {
 		if (op->rc == 0) {
-			state_remove_instance(ap->st, &a);
+			/* the old object of a create_before_destroy replacement goes after the new one
+			 * has taken its address: that one stays */
+			if (!newer_object(state_find_instance(ap->st, &a), op->prior))
+				state_remove_instance(ap->st, &a);
 			ap->res->destroyed++;
 		}
 	} else if (op->kind == OP_CREATE && !op->result && op->token[0]) {
@@ -986,6 +999,15 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 		failed = 1;
 		goto out;
 	}
+	/* a replacement the plan decided on stays one, though the replan may no longer see why:
+	 * replace_triggered_by's resource has been updated by then, and its latest change is
+	 * none. Spent, as -replace is, once the new object is made (phase one has destroyed the
+	 * old one already, unless create_before_destroy keeps it) */
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
+		const struct plan_change *c = buf_at(&plan->changes, struct plan_change *, i);
+		if (c->action == PLAN_REPLACE)
+			strmap_put(&pl.replace, c->addr, (void *)1);
+	}
 	ap->pl = &pl;
 	nnodes = graph_count(&pl.g);
 	no = xcalloc(nnodes + 1, sizeof *no);
@@ -1199,6 +1221,20 @@ out:
 	return failed ? -1 : 0;
 }
 
+static void state_follow_move(struct state *st, const struct plan_change *c)
+{
+	struct addr from, to;
+
+	if (!c->moved_from)
+		return;
+	addr_init(&from);
+	addr_init(&to);
+	if (!addr_parse(&from, c->moved_from, NULL) && !addr_parse(&to, c->addr, NULL))
+		state_move_instance(st, &from, &to);
+	addr_release(&from);
+	addr_release(&to);
+}
+
 int apply_run(struct diag_ctx *diag, const struct config_module *root, struct state *st,
 	      const struct plan *plan, const struct plan_opts *opts, const struct apply_opts *ao,
 	      struct apply_result *res)
@@ -1224,6 +1260,12 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 		ap.total += act == PLAN_NOOP ? 0 : act == PLAN_REPLACE ? 2 : 1;
 	}
 	drop_unretried_intents(&ap, plan);
+	/* a move the plan shows is the state's first change: an instance of a resource that
+	 * gained or lost count (gw[0] is now gw) is recorded under its new address, which is
+	 * where its update, or its replacement's delete, looks for it. (Moved blocks moved
+	 * the state before the plan: their objects are there already.) */
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++)
+		state_follow_move(st, buf_at(&plan->changes, struct plan_change *, i));
 	start_workers(&ap);
 	/* phase one: what the plan destroys, and the old half of replacements */
 	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
@@ -1389,6 +1431,68 @@ static void provider_done(struct provider *p, const char *name, struct diag_ctx 
 		diag_note(diag, NULL, "refreshing through %s: %s", name, line.data);
 	buf_release(&line);
 	p->ops->release(p);
+}
+
+int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const char *addr, const char *type,
+		      const char *provider, const char *id, const struct span *where, struct value **out)
+{
+	char base[64];
+	const char *dot = strchr(type, '.');
+	const struct provider_ops *ops;
+	const struct schema_resource *rs;
+	struct provider *p;
+	struct val_pair pr[2];
+	size_t np = 0;
+	struct provider_read item = { dot ? dot + 1 : type, NULL, NULL };
+	struct value *prior;
+	int ret = -1;
+
+	*out = NULL;
+	snprintf(base, sizeof base, "%.*s", (int)strcspn(provider, "."), provider);
+	ops = net_provider_find(base, diag);
+	rs = ops && dot ? schema_resource_find(ops->schema, dot + 1, 0) : NULL;
+	if (!net_get(NULL))
+		return -1;
+	if (!ops || !ops->read || !rs) {
+		diag_error(diag, where, "%s cannot be imported: no provider in this build reads it", type);
+		return -1;
+	}
+	if (!(p = configure_from(ops, configs, "", provider, addr, diag)))
+		return -1;
+	p->ops = ops;
+	/* the ID goes under the attribute the type is looked up by */
+	pr[np].key = xstrdup("id");
+	pr[np++].val = val_cstring(id);
+	if (rs->id_attr && strcmp(rs->id_attr, "id")) {
+		pr[np].key = xstrdup(rs->id_attr);
+		pr[np++].val = val_cstring(id);
+	}
+	prior = val_map_take(pr, np);
+	item.prior = prior;
+	if (ops->read(p, &item, 1, diag) == 0) {
+		if (item.result) {
+			/* what the schema calls sensitive is marked, as a plan marks it, so that no
+			 * plan prints it and the state records it in sensitive_attributes */
+			struct buf pairs = BUF_INIT;
+			for (const struct schema_attr *a = rs->block.attrs; a && a->name; a++)
+				if (a->flags & SF_SENSITIVE)
+					buf_push(&pairs, struct val_pair, ((struct val_pair){ xstrdup(a->name),
+						 val_mark(val_null(), VAL_SENSITIVE) }));
+			struct value *marks = val_map_take((struct val_pair *)(void *)pairs.data,
+							   buf_count(&pairs, struct val_pair));
+			*out = carry_marks(item.result, marks);
+			val_unref(marks);
+			val_unref(item.result);
+			buf_release(&pairs);
+			ret = 0;
+		} else {
+			diag_error(diag, where, "there is no %s %s to import into %s", type, id, addr);
+			diag_hint(diag, "check the ID, and where the provider looks (its account and region, or host)");
+		}
+	}
+	ops->release(p);
+	val_unref(prior);
+	return ret;
 }
 
 int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *configs)

@@ -9,8 +9,10 @@
 
 #include "common/pieces.h"
 #include "common/strmap.h"
+#include "planner/addr.h"
 #include "planner/eval.h"
 #include "planner/graph.h"
+#include "planner/moved.h"
 #include "providers/schema.h"
 #include "stdlib/functions.h"
 
@@ -65,6 +67,7 @@ struct check_ctx {
 	/* then references between declarations (by index in all): edges[i] (struct
 	 * graph_edge) is from edge_from[i] (size_t) */
 	struct buf edges, edge_from;
+	struct moves *moves;            /* check_module_moves: where the moved blocks go */
 };
 
 /* Where an expression is: what each, count and self may mean there. */
@@ -79,6 +82,7 @@ struct scope {
 struct scope_var {
 	const char *name;
 	const struct scope_var *next;
+	int iterator;                   /* a dynamic block's: only NAME.key and NAME.value */
 };
 
 static const char *const block_kinds[] = {
@@ -189,6 +193,9 @@ static void find_meta_attrs(const struct ast_body *b, struct meta_attrs *m)
 			*slot = it;
 	}
 }
+
+static void check_dynamic(struct check_ctx *c, const struct ast_item *dyn, const struct schema_block *sb,
+			  const char *what, const struct scope *sc);
 
 static void unexpected_block(struct check_ctx *c, const struct ast_item *it, const char *where)
 {
@@ -433,8 +440,34 @@ static int is_meta_attr(const char *name, enum meta meta)
 	return 0;
 }
 
+/* replace_triggered_by: a list of references to resources, to instances (count.index and
+ * each.key may pick one) or to their attributes, as in Terraform: only a resource's change
+ * can trigger a replacement (plan.c). */
+static void check_triggers(struct check_ctx *c, const struct ast_expr *v, const struct scope *sc)
+{
+	if (v->kind != AST_LIST) {
+		diag_error(c->diag, &v->span, "replace_triggered_by must be a list of references to resources");
+		diag_hint(c->diag, "write replace_triggered_by = [aws.vpc.main] or [aws.vpc.main.id]");
+		return;
+	}
+	for (size_t j = 0; j < v->u.list.n; j++) {
+		const struct ast_expr *x = v->u.list.items[j];
+		struct eval_ref ref;
+		int ok = eval_split_ref(x, &ref) == 0 && ref.kind == REF_RESOURCE;
+		eval_ref_release(&ref);
+		if (!ok) {
+			diag_error(c->diag, &x->span, "replace_triggered_by takes references to resources or "
+				   "their attributes, such as aws.vpc.main or aws.vpc.main.id");
+			diag_hint(c->diag, "only a resource's change can trigger a replacement: not a variable, a "
+				  "local, a data source, a module output, a splat or another expression");
+			continue;
+		}
+		check_expr(c, x, sc);
+	}
+}
+
 static void check_lifecycle(struct check_ctx *c, const struct ast_item *blk,
-			    const struct schema_resource *rs)
+			    const struct schema_resource *rs, const struct scope *sc)
 {
 	static const char *const names[] = {
 		"create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by",
@@ -459,6 +492,10 @@ static void check_lifecycle(struct check_ctx *c, const struct ast_item *blk,
 		if (k <= 1) {
 			if (it->value->kind != AST_BOOL)
 				diag_error(c->diag, &it->value->span, "%s must be true or false", it->name);
+			continue;
+		}
+		if (k == 3) {
+			check_triggers(c, it->value, sc);
 			continue;
 		}
 		if (k == 2) {
@@ -578,7 +615,7 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 		if (meta == META_RESOURCE && strcmp(it->name, "lifecycle") == 0) {
 			if (it->nlabels)
 				diag_error(c->diag, &it->labels[0].span, "lifecycle takes no label");
-			check_lifecycle(c, it, rs);
+			check_lifecycle(c, it, rs, sc);
 			continue;
 		}
 		if (meta == META_RESOURCE && strcmp(it->name, "timeouts") == 0) {
@@ -586,6 +623,10 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 			continue;
 		}
 		const struct schema_nested *nb = schema_nested_find(sb, it->name);
+		if (!nb && eval_is_dynamic(it)) {
+			check_dynamic(c, it, sb, what, sc);
+			continue;
+		}
 		if (!nb) {
 			const struct schema_attr *a = schema_attr_find(sb, it->name);
 			if (a) {
@@ -594,7 +635,11 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 				continue;
 			}
 			diag_error(c->diag, &it->name_span, "%s takes no '%s' block", what, it->name);
-			hint_schema_name(c, it->name, sb, 1);
+			if (!strcmp(it->name, "default_tags"))  /* Terraform's aws provider has one */
+				diag_hint(c->diag, "default tags are the stack's: stack { tags = { ... } } gives "
+					  "them to every resource with tags");
+			else
+				hint_schema_name(c, it->name, sb, 1);
 			continue;
 		}
 		/* a provider's registry "name" { } takes a label; other nested blocks do not */
@@ -615,9 +660,16 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
 		int count = 0;
 		const struct ast_item *last = NULL;
-		for (size_t i = 0; i < body->n; i++)
-			if (body->items[i]->kind == AST_BLOCK && ast_same_name(body->items[i]->name, nb->name))
-				count++, last = body->items[i];
+		int dynamic = 0;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			if (it->kind == AST_BLOCK && ast_same_name(it->name, nb->name))
+				count++, last = it;
+			dynamic |= eval_is_dynamic(it) && it->nlabels == 1 && !strcmp(it->labels[0].text, nb->name);
+		}
+		/* how many blocks a dynamic block makes is known when planning, which counts them */
+		if (dynamic)
+			continue;
 		if (count < nb->min_items)
 			diag_error(c->diag, owner ? &owner->name_span : NULL, "%s needs %s %s block",
 				   what, nb->min_items == 1 ? "a" : "more than one", nb->name);
@@ -627,19 +679,177 @@ static void check_body(struct check_ctx *c, const struct ast_item *owner,
 	}
 }
 
+/* Adds the block types of sb to a message: "did you mean X?", or the list of them. */
+static void hint_block_types(struct check_ctx *c, const char *name, const struct schema_block *sb,
+			     const char *what)
+{
+	struct buf names = BUF_INIT, list = BUF_INIT;
+	const char *s;
+
+	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++) {
+		buf_push(&names, const char *, nb->name);
+		buf_printf(&list, "%s%s", list.len ? ", " : "", nb->name);
+	}
+	buf_push(&names, const char *, (const char *)NULL);
+	s = suggest_in(name, &names);
+	if (s)
+		diag_hint(c->diag, "did you mean %s?", s);
+	else if (list.len)
+		diag_hint(c->diag, "the block types of %s are: %s", what, list.data);
+	else
+		diag_hint(c->diag, "%s has no nested blocks", what);
+	buf_release(&names);
+	buf_release(&list);
+}
+
+/* Names a reference already means something by: an iterator so named would never be read. */
+static int is_reserved_root(const char *name)
+{
+	static const char *const roots[] = {
+		"var", "local", "data", "module", "each", "count", "stack", "path", "self", NULL,
+	};
+	for (size_t i = 0; roots[i]; i++)
+		if (!strcmp(name, roots[i]))
+			return 1;
+	return schema_provider_find(name) != NULL;
+}
+
+/* dynamic "TYPE" { for_each = ..., iterator = NAME, content { ... } } in a body of schema sb:
+ * TYPE one of its block types, content checked as a TYPE block with the iterator in scope. */
+static void check_dynamic(struct check_ctx *c, const struct ast_item *dyn, const struct schema_block *sb,
+			  const char *what, const struct scope *sc)
+{
+	static const char *const args[] = { "for_each", "iterator", NULL };
+	const struct ast_item *fe = NULL, *iter = NULL, *content = NULL;
+	const struct schema_nested *nb = NULL;
+	const char *name;
+
+	if (dyn->nlabels != 1) {
+		diag_error(c->diag, dyn->nlabels ? &dyn->labels[1].span : &dyn->name_span, "%s",
+			   dyn->nlabels ? "a dynamic block takes one label, the type of the blocks it makes"
+					: "a dynamic block needs a label: the type of the blocks it makes");
+		diag_hint(c->diag, "write dynamic \"%s\" { ... }", dyn->nlabels ? dyn->labels[0].text :
+			  sb->blocks && sb->blocks->name ? sb->blocks->name : "TYPE");
+	} else if (!(nb = schema_nested_find(sb, dyn->labels[0].text)) &&
+		   (!strcmp(dyn->labels[0].text, "lifecycle") || !strcmp(dyn->labels[0].text, "timeouts"))) {
+		/* the planner reads these from the tree, before anything is evaluated */
+		diag_error(c->diag, &dyn->labels[0].span, "a %s block cannot be dynamic", dyn->labels[0].text);
+		diag_hint(c->diag, "write it as a plain %s { ... } block", dyn->labels[0].text);
+	} else if (!nb) {
+		diag_error(c->diag, &dyn->labels[0].span, "%s takes no '%s' block, so no dynamic one", what,
+			   dyn->labels[0].text);
+		hint_block_types(c, dyn->labels[0].text, sb, what);
+	}
+	for (size_t i = 0; i < dyn->body.n; i++) {
+		const struct ast_item *it = dyn->body.items[i];
+		const struct ast_item *prev;
+		if (it->kind == AST_BLOCK && ast_same_name(it->name, "content")) {
+			if (content) {
+				diag_error(c->diag, &it->name_span, "a dynamic block takes one content block");
+				diag_hint(c->diag, "the first is at %u:%u", span_line(&content->name_span),
+					  span_col(&content->name_span));
+				continue;
+			}
+			content = it;
+			if (it->nlabels)
+				diag_error(c->diag, &it->labels[0].span, "the content block takes no label");
+			continue;
+		}
+		if (it->kind == AST_BLOCK) {
+			diag_error(c->diag, &it->name_span, "a dynamic block takes no '%s' block", it->name);
+			diag_hint(c->diag, "the blocks it makes are written inside content { ... }");
+			continue;
+		}
+		if ((prev = earlier_attr(&dyn->body, i))) {
+			diag_error(c->diag, &it->name_span, "'%s' is set twice", it->name);
+			diag_hint(c->diag, "the first is at %u:%u", span_line(&prev->name_span),
+				  span_col(&prev->name_span));
+			continue;
+		}
+		if (ast_same_name(it->name, "for_each")) {
+			const char *k = literal_kind(it->value);
+			fe = it;
+			check_expr(c, it->value, sc);
+			if (k && strcmp(k, "list") && strcmp(k, "map")) {
+				diag_error(c->diag, &it->value->span, "a dynamic block's for_each takes a list, set or map, not a %s", k);
+				diag_hint(c->diag, "one block is made per element: for_each = [ ... ]");
+			}
+		} else if (ast_same_name(it->name, "iterator")) {
+			iter = it;
+			if (it->value->kind != AST_VAR) {
+				diag_error(c->diag, &it->value->span, "iterator takes a name, not an expression");
+				diag_hint(c->diag, "write iterator = rule, without quotes: then rule.key and rule.value");
+			}
+		} else if (ast_same_name(it->name, "labels")) {
+			diag_error(c->diag, &it->name_span, "a dynamic block takes no labels: the blocks it makes have none");
+			diag_hint(c->diag, "remove labels; in stk a nested block's label is never more than a name");
+		} else {
+			const char *s = diag_suggest(it->name, args);
+			diag_error(c->diag, &it->name_span, "a dynamic block has no argument '%s'", it->name);
+			if (s)
+				diag_hint(c->diag, "did you mean %s?", s);
+			else
+				diag_hint(c->diag, "it takes for_each, iterator and a content block");
+		}
+	}
+	if (!fe) {
+		diag_error(c->diag, &dyn->name_span, "this dynamic block needs for_each");
+		diag_hint(c->diag, "for_each = a list, set or map: one block is made per element");
+	}
+	if (!content) {
+		diag_error(c->diag, &dyn->name_span, "this dynamic block needs a content block");
+		diag_hint(c->diag, "content { ... } holds what each block it makes sets, with %s.value",
+			  (name = eval_dynamic_iterator(dyn)) ? name : "ITER");
+	}
+	name = eval_dynamic_iterator(dyn);
+	if (name && (!iter || iter->value->kind == AST_VAR) && is_reserved_root(name)) {
+		diag_error(c->diag, iter ? &iter->value->span : &dyn->labels[0].span,
+			   "'%s' cannot name this dynamic block's iterator: references give it a meaning already", name);
+		diag_hint(c->diag, "name the iterator: iterator = %s_item", name);
+	}
+	if (content && nb) {
+		struct scope inner = *sc;
+		struct scope_var v = { name, sc->vars, 1 };
+		if (name)
+			inner.vars = &v;
+		check_body(c, content, &content->body, nb->block, nb->name, META_NONE, NULL, &inner);
+	}
+}
+
 /* ---- references ---- */
 
-static int scope_has(const struct scope *sc, const char *name)
+static const struct scope_var *scope_find(const struct scope *sc, const char *name)
 {
 	for (const struct scope_var *v = sc->vars; v; v = v->next)
 		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+/* Whether a dynamic block in b (at any depth) has an iterator called name. */
+static int has_iterator(const struct ast_body *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ast_item *it = b->items[i];
+		const char *n;
+		if (it->kind != AST_BLOCK)
+			continue;
+		if (eval_is_dynamic(it) && (n = eval_dynamic_iterator(it)) && !strcmp(n, name))
 			return 1;
+		if (has_iterator(&it->body, name))
+			return 1;
+	}
 	return 0;
 }
 
-static void suggest_root(struct check_ctx *c, const char *root)
+static void suggest_root(struct check_ctx *c, const char *root, const struct scope *sc)
 {
 	struct strmap_entry *slots;
+
+	if (sc->owner && sc->owner->item->kind == AST_BLOCK && has_iterator(&sc->owner->item->body, root)) {
+		diag_hint(c->diag, "%s is a dynamic block's iterator: it is defined only inside its content", root);
+		return;
+	}
 
 	if (decl_find(c, D_VARIABLE, root)) {
 		diag_hint(c->diag, "did you mean var.%s?", root);
@@ -713,6 +923,16 @@ static void check_resource_ref(struct check_ctx *c, const struct buf *steps, siz
 		diag_error(c->diag, &whole->span, "%s%s refers to itself", prefix, key);
 		c->self_reported = d;
 		diag_hint(c->diag, "an object cannot depend on its own attributes");
+		goto out;
+	}
+	/* the stack's tags are the default tags of every resource that takes tags (plan.c), this
+	 * one among them: it would be needed before itself */
+	const struct schema_resource *rs = p && kind == D_RESOURCE ? schema_resource_find(p, type, 0) : NULL;
+	if (sc->stack_tags && rs && schema_tags_attr(&rs->block)) {
+		diag_error(c->diag, &whole->span, "the stack's tags cannot refer to %s: they are its default tags",
+			   key);
+		diag_hint(c->diag, "take the value from a variable or a local that names no resource, or "
+			  "give it to the resources that need it with tags = merge(...)");
 		goto out;
 	}
 	size_t i = first + 3;
@@ -798,8 +1018,14 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 	const char *r = root->u.var.name;
 	const char *a1 = step_attr(&steps, 1);
 
-	if (scope_has(sc, r))
+	const struct scope_var *sv = scope_find(sc, r);
+	if (sv) {
+		if (sv->iterator && a1 && strcmp(a1, "key") && strcmp(a1, "value")) {
+			diag_error(c->diag, &e->span, "%s has only %s.key and %s.value", r, r, r);
+			diag_hint(c->diag, "%s is the iterator of a dynamic block: %s.value is the element", r, r);
+		}
 		goto out;
+	}
 	if (sc->no_refs) {
 		diag_error(c->diag, &e->span, "%s", sc->no_refs);
 		goto out;
@@ -855,7 +1081,7 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 		check_resource_ref(c, &steps, 0, D_RESOURCE, sc, e);
 	} else {
 		diag_error(c->diag, &root->span, "unknown name '%s'", r);
-		suggest_root(c, r);
+		suggest_root(c, r, sc);
 	}
 out:
 	c->steps = steps;
@@ -1013,8 +1239,8 @@ static void check_expr(struct check_ctx *c, const struct ast_expr *e, const stru
 	case AST_FOR: {
 		const struct ast_for *f = e->u.for_;
 		struct scope inner = *sc;
-		struct scope_var kv = { f->key_var, sc->vars };
-		struct scope_var vv = { f->val_var, f->key_var ? &kv : sc->vars };
+		struct scope_var kv = { f->key_var, sc->vars, 0 };
+		struct scope_var vv = { f->val_var, f->key_var ? &kv : sc->vars, 0 };
 		check_expr(c, f->coll, sc);
 		inner.vars = &vv;
 		check_expr(c, f->key, &inner);
@@ -1170,6 +1396,8 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 		}
 		decl_add(c, D_PROVIDER, b->nlabels == 2 ? xasprintf("%s.%s", b->labels[0].text, b->labels[1].text) :
 			 xstrdup(b->labels[0].text), b, &b->labels[b->nlabels - 1].span);
+	} else if (strcmp(k, "moved") == 0) {
+		/* checked by check_moved_blocks once everything is declared, in file order */
 	} else if (strcmp(k, "stack") == 0) {
 		if (c->stack) {
 			diag_error(c->diag, &b->name_span, "a configuration has one stack block");
@@ -1179,12 +1407,14 @@ static void declare(struct check_ctx *c, const struct ast_item *b)
 		}
 		c->stack = b;
 		check_labels(c, b, 0, 1, "stack \"NAME\" { ... }");
+	} else if (strcmp(k, "import") == 0) {
+		/* declares nothing: check_imports checks it once every resource is declared */
 	} else {
 		const char *s = diag_suggest(k, block_kinds);
 		diag_error(c->diag, &b->name_span, "unknown block '%s'", k);
 		if (strcmp(k, "terraform") == 0)
 			diag_hint(c->diag, "settings such as the backend go in a stack block");
-		else if (strcmp(k, "provisioner") == 0 || strcmp(k, "moved") == 0 || strcmp(k, "import") == 0)
+		else if (strcmp(k, "provisioner") == 0)
 			diag_hint(c->diag, "stk has no %s block; see docs/language.md", k);
 		else
 			diag_hint(c->diag, s ? "did you mean %s?" : "the blocks are stack, provider, variable, "
@@ -1348,23 +1578,50 @@ static void check_depends_on(struct check_ctx *c, const struct ast_item *it)
 	}
 }
 
-static void check_provider_ref(struct check_ctx *c, const struct ast_item *it, const char *prov)
+/* v names a provider configuration of type prov declared in this module: aws, or aws.eu. */
+static void check_provider_ref(struct check_ctx *c, const struct ast_expr *v, const char *prov, const char *what)
 {
-	char *text = ast_traversal_text(it->value);
+	char *text = ast_traversal_text(v);
 	if (!text || strchr(text, '[')) {
-		diag_error(c->diag, &it->value->span, "provider takes a provider name, such as %s.eu", prov);
+		diag_error(c->diag, &v->span, "%s takes a provider name, such as %s.eu", what, prov);
 		goto out;
 	}
 	if (strncmp(text, prov, strlen(prov)) || (text[strlen(prov)] && text[strlen(prov)] != '.')) {
-		diag_error(c->diag, &it->value->span, "this resource needs a provider of %s, not %s", prov, text);
+		diag_error(c->diag, &v->span, "%s needs a provider of %s, not %s",
+			   strcmp(what, "provider") ? "this providers entry" : "this resource", prov, text);
 		goto out;
 	}
 	if (strchr(text, '.') && !decl_find(c, D_PROVIDER, text)) {
-		diag_error(c->diag, &it->value->span, "no provider %s is declared", text);
+		diag_error(c->diag, &v->span, "no provider %s is declared", text);
 		diag_hint(c->diag, "declare it with provider %s \"%s\" { ... }", prov, strchr(text, '.') + 1);
 	}
 out:
 	free(text);
+}
+
+/* A module call's providers = { aws = aws.eu }: which of this module's provider configurations
+ * the called module's resources of each provider use (Terraform's), keyed by provider name. */
+static void check_module_providers(struct check_ctx *c, const struct ast_item *it)
+{
+	const struct ast_expr *v = it->value;
+
+	if (v->kind != AST_OBJECT) {
+		diag_error(c->diag, &v->span, "providers must be a map from provider names to this module's "
+			   "provider configurations, such as { aws = aws.eu }");
+		return;
+	}
+	for (size_t i = 0; i < v->u.object.n; i++) {
+		const struct ast_object_item *kv = &v->u.object.items[i];
+		const char *key = ast_static_string(kv->key);
+		if (!key || !schema_provider_find(key)) {
+			diag_error(c->diag, &kv->key->span, "providers' keys are provider names, such as aws");
+			diag_hint(c->diag, key && strchr(key, '.') ? "an alias inside the module is not supported: "
+				  "its resources use the provider's default configuration, which this maps" :
+				  "stk knows the providers aws, docker and host");
+			continue;
+		}
+		check_provider_ref(c, kv->value, key, "providers");
+	}
 }
 
 /* ---- literal count and for_each ---- */
@@ -1490,7 +1747,7 @@ static void check_resource(struct check_ctx *c, const struct decl *d, int data)
 	if (prov && d->schema) {
 		const char *dot = strchr(b->labels[0].text, '.');
 		char *p = xstrndup(b->labels[0].text, (size_t)(dot - b->labels[0].text));
-		check_provider_ref(c, prov, p);
+		check_provider_ref(c, prov->value, p, "provider");
 		free(p);
 	}
 	if (d->schema) {
@@ -1639,6 +1896,7 @@ static struct modinfo *load_module(struct check_ctx *c, const struct decl *call,
 		sub.mod = &mi->cfg;
 		sub.depth = c->depth + 1;
 		sub.cycles = c->cycles;
+		sub.moves = c->moves;
 		char *prefix = xasprintf("%smodule.%s.", c->prefix ? c->prefix : "", call->key);
 		sub.prefix = prefix;
 		check_all(&sub);
@@ -1704,6 +1962,10 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 				diag_error(c->diag, &it->name_span, "count and for_each cannot both be set");
 			continue;
 		}
+		if (!strcmp(it->name, "providers")) {
+			check_module_providers(c, it);
+			continue;
+		}
 		if (it != src)
 			check_expr(c, it->value, &sc);
 		for (k = 0; meta[k] && strcmp(meta[k], it->name); k++)
@@ -1733,6 +1995,203 @@ static void check_module_call(struct check_ctx *c, struct decl *d)
 		}
 	}
 	buf_release(&names);
+}
+
+/* ---- moved blocks ---- */
+
+/* One moved block's endpoints, as check_moved_blocks compares them. */
+struct moved_seen {
+	const struct ast_item *block;
+	struct addr from, to;
+	char *from_text, *to_text;      /* as moved_text writes them: compared, and in messages */
+	struct span from_span, to_span;
+};
+
+/* from or to of a moved block b into out; -1 after an error. */
+static int moved_endpoint(struct check_ctx *c, const struct ast_item *b, const char *name, struct addr *out,
+			  struct span *where)
+{
+	const struct ast_item *it = body_attr(&b->body, name);
+	const struct ast_expr *bad;
+	struct buf why = BUF_INIT;
+	int ret = -1;
+
+	if (!it) {
+		diag_error(c->diag, &b->name_span, "a moved block needs %s", name);
+		diag_hint(c->diag, "moved { from = aws.vpc.old  to = aws.vpc.new }: the old address and the new");
+		return -1;
+	}
+	*where = it->value->span;
+	if (ast_static_string(it->value)) {
+		diag_error(c->diag, &it->value->span, "%s is an address, not a string", name);
+		diag_hint(c->diag, "write it without quotes: %s = %s", name, ast_static_string(it->value));
+		goto out;
+	}
+	if (move_endpoint(it->value, out, &bad, &why)) {
+		diag_error(c->diag, &bad->span, "%s is not an address: %s", name, why.data);
+		diag_hint(c->diag, "an address names a resource (aws.vpc.a), an instance (aws.vpc.a[0] or "
+			  "aws.vpc.a[\"x\"]) or a module call (module.net, module.net[0])");
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&why);
+	return ret;
+}
+
+static char *moved_text(const struct addr *a)
+{
+	struct buf b = BUF_INIT;
+
+	if (a->type)
+		addr_format(a, &b);
+	else
+		buf_addstr(&b, a->module);
+	return buf_detach(&b, NULL);
+}
+
+/* The rules one block can be judged by alone: Terraform's. */
+static int check_moved(struct check_ctx *c, const struct ast_item *b, struct moved_seen *m)
+{
+	static const char *const attrs[] = { "from", "to", NULL };
+	int bad = check_labels(c, b, 0, 0, "moved { from = ADDRESS  to = ADDRESS }");
+	const char *from, *to;
+
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *it = b->body.items[i];
+		if (it->kind == AST_BLOCK) {
+			unexpected_block(c, it, "a moved block");
+			bad = -1;
+		} else if (strcmp(it->name, "from") && strcmp(it->name, "to")) {
+			const char *s = diag_suggest(it->name, attrs);
+			diag_error(c->diag, &it->name_span, "a moved block has no argument '%s'", it->name);
+			diag_hint(c->diag, s ? "did you mean %s?" : "it takes from and to%s", s ? s : "");
+			bad = -1;
+		}
+	}
+	if (moved_endpoint(c, b, "from", &m->from, &m->from_span))
+		bad = -1;
+	if (moved_endpoint(c, b, "to", &m->to, &m->to_span))
+		bad = -1;
+	if (bad)
+		return -1;
+	from = m->from_text = moved_text(&m->from);
+	to = m->to_text = moved_text(&m->to);
+	if (!strcmp(from, to)) {
+		diag_error(c->diag, &m->to_span, "a move from %s to itself", from);
+		diag_hint(c->diag, "to is the new address: remove this moved block if nothing moves");
+		bad = -1;
+	} else if (!m->from.type != !m->to.type) {
+		diag_error(c->diag, &m->to_span, "%s is a %s and %s a %s: a move keeps what it moves", from,
+			   m->from.type ? "resource" : "module", to, m->to.type ? "resource" : "module");
+		diag_hint(c->diag, "move a resource to a resource (it may be in a module: module.net.%s), a "
+			  "module to a module", m->from.type ? from : "aws.vpc.a");
+		bad = -1;
+	} else if (m->from.type && strcmp(m->from.type, m->to.type)) {
+		diag_error(c->diag, &m->to_span, "%s and %s are of different types (%s, %s): a move keeps the type",
+			   from, to, m->from.type, m->to.type);
+		diag_hint(c->diag, "an object of another type is a new object: remove this moved block, and "
+			  "stk plans to destroy %s and create %s", from, to);
+		bad = -1;
+	} else if (!*m->from.module && m->from.type && !m->from.key && !m->to.key &&
+		   decl_find(c, D_RESOURCE, from)) {
+		/* aws.vpc.a[0] may or may not be declared, as count decides: the plan tells */
+		diag_error(c->diag, &m->from_span, "moved object still declared: %s is in the configuration, so "
+			   "this block cannot move it", from);
+		diag_hint(c->diag, "declare it under its new address only (%s), or remove this moved block", to);
+		bad = -1;
+	} else if (!m->from.type && !strchr(m->from.module + strlen("module."), '.') &&
+		   !strchr(m->from.module, '[') && !strchr(m->to.module, '[') &&
+		   decl_find(c, D_MODULE, m->from.module + strlen("module."))) {
+		diag_error(c->diag, &m->from_span, "moved object still declared: %s is called in the configuration, "
+			   "so this block cannot move it", from);
+		diag_hint(c->diag, "call it under its new name only (%s), or remove this moved block", to);
+		bad = -1;
+	}
+	return bad;
+}
+
+/* The first of the blocks seen whose from (or to) is text, or n. */
+static size_t moved_find(const struct buf *seen, size_t n, int to, const char *text)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		const struct moved_seen *m = &buf_at(seen, struct moved_seen, k);
+		if (!strcmp(to ? m->to_text : m->from_text, text))
+			break;
+	}
+	return k;
+}
+
+/* Every moved block of the module, in file order: each on its own, then two to one place
+ * and cycles (a to b, b to a), which Terraform refuses too. A module's blocks are relative
+ * to it: check_module_moves collects them with the module's path. */
+static void check_moved_blocks(struct check_ctx *c)
+{
+	struct buf seen = BUF_INIT;   /* struct moved_seen */
+	size_t n;
+
+	for (size_t f = 0; f < config_nfiles(c->mod); f++) {
+		const struct ast_body *body = &config_file(c->mod, f)->body;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			struct moved_seen m;
+			if (it->kind != AST_BLOCK || strcmp(it->name, "moved"))
+				continue;
+			memset(&m, 0, sizeof m);
+			m.block = it;
+			addr_init(&m.from);
+			addr_init(&m.to);
+			if (check_moved(c, it, &m)) {
+				addr_release(&m.from);
+				addr_release(&m.to);
+				free(m.from_text);
+				free(m.to_text);
+				continue;
+			}
+			buf_push(&seen, struct moved_seen, m);
+		}
+	}
+	n = buf_count(&seen, struct moved_seen);
+	for (size_t i = 0; i < n; i++) {
+		struct moved_seen *m = &buf_at(&seen, struct moved_seen, i);
+		size_t k = moved_find(&seen, i, 1, m->to_text), steps = 0;
+		int bad = 0;
+		if (k < i) {
+			const struct span *at = &buf_at(&seen, struct moved_seen, k).to_span;
+			diag_error(c->diag, &m->to_span, "two moved blocks move to %s", m->to_text);
+			diag_hint(c->diag, "one object can take its place: the other block is at %s:%u:%u",
+				  at->src->name, span_line(at), span_col(at));
+			bad = 1;
+		}
+		/* a chain from this block that comes back to it, reported at its first block (one
+		 * that leads to an earlier block is that block's to report) */
+		for (const char *cur = m->to_text; !bad && steps++ < n; cur = buf_at(&seen, struct moved_seen, k).to_text) {
+			k = moved_find(&seen, n, 0, cur);
+			if (k == n || k < i)
+				break;
+			if (k == i) {
+				diag_error(c->diag, &m->from_span, "moved blocks make a cycle: %s moves back to itself",
+					   m->from_text);
+				diag_hint(c->diag, "a chain of moves ends somewhere: remove one of its blocks");
+				bad = 1;
+			}
+		}
+		if (!bad && c->moves) {
+			char *calls = c->prefix && *c->prefix ? xstrndup(c->prefix, strlen(c->prefix) - 1) : xstrdup("");
+			moves_add(c->moves, calls, &m->from, &m->to, &m->from_span);
+			free(calls);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct moved_seen *m = &buf_at(&seen, struct moved_seen, i);
+		addr_release(&m->from);
+		addr_release(&m->to);
+		free(m->from_text);
+		free(m->to_text);
+	}
+	buf_release(&seen);
 }
 
 /* ---- dependency cycles (stk validate) ---- */
@@ -1772,7 +2231,7 @@ static void add_edge(struct check_ctx *c, const struct decl *from, const struct 
 
 /* One reference of from's: an edge to what it names, if that is one of in_cycles' kinds, the
  * first to it only (graph.c's add_edge). A reference to itself is one too, a cycle of one (in
- * lifecycle's replace_triggered_by, say), but not when the check has said that the resource
+ * timeouts, say), but not when the check has said that the resource
  * refers to itself. */
 static void on_ref(void *arg, const struct eval_ref *ref)
 {
@@ -2050,6 +2509,163 @@ static void check_decls(struct check_ctx *c)
 	shares_finish(c, sh, ns);
 }
 
+/* The address an import block's to names, into a (initialized), or -1 after an error. With
+ * for_each (sc), the instance key may be computed from each: a's key is then NULL and
+ * *computed is set. */
+static int import_target(struct check_ctx *c, const struct ast_item *to, const struct scope *sc,
+			 struct addr *a, int *computed)
+{
+	const struct ast_expr *e = to->value;
+	const char *quoted = ast_static_string(e);
+	char *text = quoted ? NULL : ast_traversal_text(e);
+	int ret = -1;
+
+	*computed = 0;
+	if (text && strstr(text, "[...]") && sc->for_each && e->kind == AST_INDEX) {
+		/* to = aws.subnet.s[each.key]: the key is planned, the resource checked here */
+		free(text);
+		text = ast_traversal_text(e->u.index.obj);
+		check_expr(c, e->u.index.key, sc);
+		*computed = 1;
+	}
+	if (quoted) {
+		diag_error(c->diag, &e->span, "to takes an address, not a string");
+		diag_hint(c->diag, "write to = %s, without the quotes", quoted);
+	} else if (text && strstr(text, "[...]")) {
+		diag_error(c->diag, &e->span, "the instance key in to must be written out");
+		diag_hint(c->diag, "write a number or a quoted string, such as %.*s[0] or %.*s[\"a\"], or give "
+			  "the block a for_each and write %.*s[each.key]", (int)strcspn(text, "["), text,
+			  (int)strcspn(text, "["), text, (int)strcspn(text, "["), text);
+	} else if (!text || addr_parse(a, text, NULL) || (*computed && a->key)) {
+		diag_error(c->diag, &e->span, "to must be the address of a resource");
+		diag_hint(c->diag, "such as to = aws.vpc.main, aws.subnet.a[0] or aws.subnet.b[\"x\"]");
+	} else if (*a->module) {
+		diag_error(c->diag, &e->span, "to must be a resource of the root module, not of %s", a->module);
+		diag_hint(c->diag, "import into a resource the root module declares; a module's "
+			  "resources cannot be imported with an import block");
+	} else if (a->mode == ADDR_DATA) {
+		diag_error(c->diag, &e->span, "a data source cannot be imported: it is read");
+		diag_hint(c->diag, "import into a resource block: to = %s.%s", a->type, a->name);
+	} else {
+		ret = 0;
+	}
+	free(text);
+	return ret;
+}
+
+/* import { to = aws.vpc.main  id = "vpc-..." }: to is a resource (or one of its instances)
+ * the root module declares, once among the import blocks (seen: the address -> the to that
+ * named it first); id is an expression known at plan time. With for_each (Terraform 1.7),
+ * each.key and each.value may make the instance key and the ID. */
+static void check_import(struct check_ctx *c, const struct ast_item *b, struct strmap *seen)
+{
+	static const char *const import_attrs[] = { "to", "id", "for_each", NULL };
+	const struct ast_item *to = NULL, *id = NULL, *fe = NULL;
+	struct scope none = { 0 }, sc = { 0 };
+	struct addr a;
+	int computed;
+
+	if (c->depth) {
+		diag_error(c->diag, &b->name_span, "import blocks belong in the root module");
+		diag_hint(c->diag, "move it to the root module, with to = a resource declared there");
+		return;
+	}
+	if (b->nlabels) {
+		diag_error(c->diag, &b->labels[0].span, "import takes no label");
+		diag_hint(c->diag, "write import { to = aws.vpc.main  id = \"vpc-0123456789abcdef0\" }");
+	}
+	for (size_t i = 0; i < b->body.n; i++) {
+		const struct ast_item *it = b->body.items[i];
+		const char *s = diag_suggest(it->name, import_attrs);
+		if (it->kind == AST_BLOCK) {
+			diag_error(c->diag, &it->name_span, "import has no block '%s'", it->name);
+			diag_hint(c->diag, "an import block takes to = ADDRESS, id = \"ID\" and for_each");
+		} else if (!strcmp(it->name, "to") || !strcmp(it->name, "id") || !strcmp(it->name, "for_each")) {
+			*(it->name[0] == 't' ? &to : it->name[0] == 'i' ? &id : &fe) = it;
+		} else if (!strcmp(it->name, "provider")) {
+			diag_error(c->diag, &it->name_span, "import takes no provider: the resource's own reads the object");
+			diag_hint(c->diag, "set provider = ... in the resource block instead");
+		} else {
+			diag_error(c->diag, &it->name_span, "import has no argument '%s'", it->name);
+			diag_hint(c->diag, s ? "did you mean %s?" : "an import block takes to = ADDRESS, id = \"ID\" "
+				  "and for_each", s);
+		}
+	}
+	if (fe) {
+		check_expr(c, fe->value, &none);
+		check_for_each_value(c, fe);
+		sc.for_each = 1;
+	}
+	if (!id) {
+		diag_error(c->diag, &b->name_span, "import needs id, the ID of the object to import");
+		diag_hint(c->diag, "add id = \"...\", such as id = \"vpc-0123456789abcdef0\" for an aws.vpc");
+	} else if (id->value->kind == AST_NULL || id->value->kind == AST_NUMBER || id->value->kind == AST_BOOL ||
+		   id->value->kind == AST_LIST || id->value->kind == AST_OBJECT) {
+		diag_error(c->diag, &id->value->span, "the import ID must be a string");
+		diag_hint(c->diag, "write the object's ID in quotes, such as id = \"vpc-0123456789abcdef0\"");
+	} else {
+		check_expr(c, id->value, &sc);
+	}
+	if (!to) {
+		diag_error(c->diag, &b->name_span, "import needs to, the address to import into");
+		diag_hint(c->diag, "add to = TYPE.NAME, such as to = aws.vpc.main");
+		return;
+	}
+	addr_init(&a);
+	if (import_target(c, to, &sc, &a, &computed))
+		goto out;
+	char *res = join_key(NULL, 0, a.type, a.name, NULL);
+	const struct decl *d = strmap_get(&c->decls[D_RESOURCE], res);
+	struct buf canon = BUF_INIT;
+	if (!d) {
+		diag_error(c->diag, &to->value->span, "%s is not declared in the configuration", res);
+		diag_hint(c->diag, "write resource %s %s { ... } to import into", a.type, a.name);
+	} else if ((a.key || computed) && !d->meta.count && !d->meta.for_each) {
+		diag_error(c->diag, &to->value->span, "%s has neither count nor for_each, so it has no instance keys", res);
+		diag_hint(c->diag, "write to = %s", res);
+	} else if (a.key && (a.key->kind == VAL_NUMBER) != !!d->meta.count) {
+		diag_error(c->diag, &to->value->span, "%s has %s, so its instance keys are %s", res,
+			   d->meta.count ? "count" : "for_each", d->meta.count ? "numbers" : "strings");
+		diag_hint(c->diag, d->meta.count ? "write to = %s[0]" : "write to = %s[\"KEY\"]", res);
+	} else if (!a.key && !computed && (d->meta.count || d->meta.for_each)) {
+		diag_error(c->diag, &to->value->span, "%s has %s: import into one of its instances", res,
+			   d->meta.count ? "count" : "for_each");
+		diag_hint(c->diag, d->meta.count ? "write to = %s[0]" : "write to = %s[\"KEY\"]", res);
+	} else if (!computed && !fe) {
+		/* the addresses for_each makes are compared when planned */
+		addr_format(&a, &canon);
+		const struct ast_item *first = strmap_get(seen, canon.data);
+		if (first) {
+			diag_error(c->diag, &to->value->span, "%s is the target of two import blocks", canon.data);
+			diag_hint(c->diag, "the first is at %s:%u:%u; keep one", first->value->span.src->name,
+				  span_line(&first->value->span), span_col(&first->value->span));
+		} else {
+			strmap_put(seen, buf_detach(&canon, NULL), (void *)to);
+		}
+	}
+	buf_release(&canon);
+	free(res);
+out:
+	addr_release(&a);
+}
+
+/* Every import block, once the resources are declared; a called module's are refused. */
+static void check_imports(struct check_ctx *c)
+{
+	struct strmap seen;
+
+	strmap_init(&seen);
+	for (size_t f = 0; f < config_nfiles(c->mod); f++) {
+		const struct ast_body *body = &config_file(c->mod, f)->body;
+		for (size_t i = 0; i < body->n; i++)
+			if (body->items[i]->kind == AST_BLOCK && !strcmp(body->items[i]->name, "import"))
+				check_import(c, body->items[i], &seen);
+	}
+	for (size_t i = 0; i < seen.cap; i++)
+		free((char *)seen.slots[i].key);
+	strmap_release(&seen);
+}
+
 static int check_all(struct check_ctx *c)
 {
 	unsigned errors = c->diag->errors;
@@ -2076,8 +2692,10 @@ static int check_all(struct check_ctx *c)
 		}
 	}
 	check_decls(c);
+	check_moved_blocks(c);
 	if (c->stack)
 		check_stack(c, c->stack);
+	check_imports(c);
 	/* on a module that checks clean: a body with errors may have no references where the
 	 * walk sees one (a dynamic block's iterator named local, say) */
 	if (c->cycles && c->diag->errors == errors)
@@ -2105,6 +2723,17 @@ int check_module(struct diag_ctx *diag, const struct config_module *m)
 	memset(&c, 0, sizeof c);
 	c.diag = diag;
 	c.mod = m;
+	return check_all(&c);
+}
+
+int check_module_moves(struct diag_ctx *diag, const struct config_module *m, struct moves *moves)
+{
+	struct check_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.diag = diag;
+	c.mod = m;
+	c.moves = moves;
 	return check_all(&c);
 }
 

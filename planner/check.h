@@ -15,6 +15,10 @@ int check_module(struct diag_ctx *diag, const struct config_module *m);
  * (stk plan and stk graph get cycles from the graph, which also sees those through outputs,
  * module calls, inherited providers and stack.tags.) */
 int check_module_cycles(struct diag_ctx *diag, const struct config_module *m);
+struct moves;
+/* check_module, and the moved blocks of every module collected into moves (moved.h), each
+ * with its module's path. */
+int check_module_moves(struct diag_ctx *diag, const struct config_module *m, struct moves *moves);
 
 struct value;
 /* The most instances one count may make: a plan makes each one up front, and a slip such as

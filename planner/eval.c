@@ -12,16 +12,11 @@
 #include "providers/schema.h"
 #include "stdlib/functions.h"
 
-/* The innermost for-expression variables and splat element, bound while evaluating. */
-struct iter {
-	const char *name;
-	struct value *val;
-	const struct iter *next;
-};
-
+/* The innermost for-expression variables and dynamic block iterators (struct eval_iter),
+ * and the splat element, bound while evaluating. */
 struct frame {
 	struct eval_ctx *ec;
-	const struct iter *iters;
+	const struct eval_iter *iters;
 	struct value *splat_item;
 };
 
@@ -135,10 +130,10 @@ void eval_ref_release(struct eval_ref *ref)
 struct refs_walk {
 	eval_ref_fn fn;
 	void *arg;
-	const struct iter *iters;
+	const struct eval_iter *iters;
 };
 
-static int is_iter(const struct iter *it, const char *name)
+static int is_iter(const struct eval_iter *it, const char *name)
 {
 	for (; it; it = it->next)
 		if (!strcmp(it->name, name))
@@ -213,9 +208,9 @@ static void refs(struct refs_walk *w, const struct ast_expr *e)
 		return;
 	case AST_FOR: {
 		const struct ast_for *fo = e->u.for_;
-		struct iter k = { fo->key_var, NULL, w->iters };
-		struct iter v = { fo->val_var, NULL, fo->key_var ? &k : w->iters };
-		const struct iter *saved = w->iters;
+		struct eval_iter k = { fo->key_var, NULL, w->iters };
+		struct eval_iter v = { fo->val_var, NULL, fo->key_var ? &k : w->iters };
+		const struct eval_iter *saved = w->iters;
 		refs(w, fo->coll);
 		w->iters = &v;
 		refs(w, fo->key);
@@ -235,15 +230,56 @@ void eval_references(const struct ast_expr *e, eval_ref_fn fn, void *arg)
 	refs(&w, e);
 }
 
-void eval_body_references(const struct ast_body *b, eval_ref_fn fn, void *arg)
+static void body_refs(struct refs_walk *w, const struct ast_body *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ast_item *it = b->items[i];
-		if (it->kind == AST_ATTR)
-			eval_references(it->value, fn, arg);
-		else
-			eval_body_references(&it->body, fn, arg);
+		if (it->kind == AST_ATTR) {
+			refs(w, it->value);
+			continue;
+		}
+		if (!eval_is_dynamic(it)) {
+			body_refs(w, &it->body);
+			continue;
+		}
+		/* a dynamic block's iterator is bound in its content only (its for_each sees the
+		 * names around the block), and `iterator = NAME` names it: no reference */
+		const struct eval_iter *saved = w->iters;
+		const char *name = eval_dynamic_iterator(it);
+		struct eval_iter bound = { name ? name : "", NULL, saved };
+		for (size_t j = 0; j < it->body.n; j++) {
+			const struct ast_item *x = it->body.items[j];
+			if (x->kind == AST_ATTR) {
+				if (!ast_same_name(x->name, "iterator"))
+					refs(w, x->value);
+				continue;
+			}
+			if (ast_same_name(x->name, "content"))
+				w->iters = &bound;
+			body_refs(w, &x->body);
+			w->iters = saved;
+		}
 	}
+}
+
+void eval_body_references(const struct ast_body *b, eval_ref_fn fn, void *arg)
+{
+	struct refs_walk w = { fn, arg, NULL };
+	body_refs(&w, b);
+}
+
+int eval_is_dynamic(const struct ast_item *it)
+{
+	return it->kind == AST_BLOCK && ast_same_name(it->name, "dynamic");
+}
+
+const char *eval_dynamic_iterator(const struct ast_item *dyn)
+{
+	const struct ast_item *it = ast_body_get(&dyn->body, AST_ATTR, "iterator");
+
+	if (it)
+		return it->value->kind == AST_VAR ? it->value->u.var.name : NULL;
+	return dyn->nlabels ? dyn->labels[0].text : NULL;
 }
 
 /* ---- helpers ---- */
@@ -385,7 +421,7 @@ static struct value *resolve(struct frame *f, const struct eval_ref *ref)
 
 	switch (ref->kind) {
 	case REF_ITER:
-		for (const struct iter *it = f->iters; it; it = it->next)
+		for (const struct eval_iter *it = f->iters; it; it = it->next)
 			if (!strcmp(it->name, ref->key))
 				return val_ref(it->val);
 		break;
@@ -1100,12 +1136,52 @@ static struct value *join_strings(struct value *list)
 	return with_marks(val_string_take(buf_detach(&out, NULL), len), m);
 }
 
+/* A collection to iterate over (a for expression's, a dynamic block's): *coll is a known
+ * list, set or map, else an error at `at` (-1). The elements of a sensitive collection are
+ * marked, since each is as secret as it: messages about what is done with one must not show
+ * it. */
+static int iterable(struct frame *f, const struct ast_expr *at, struct value **coll, const char *what)
+{
+	struct value *c = *coll;
+
+	if (c->kind != VAL_LIST && c->kind != VAL_SET && c->kind != VAL_MAP) {
+		struct buf d = BUF_INIT;
+		describe(c, &d);
+		err(f, at, "%s needs a list, set or map, not %s", what, d.data);
+		buf_release(&d);
+		return -1;
+	}
+	if (c->marks & VAL_SENSITIVE) {
+		*coll = val_mark_elements(c, VAL_SENSITIVE);
+		val_unref(c);
+	}
+	return 0;
+}
+
+/* The i-th element of an iterable() collection (borrowed), and its key (a new reference): a
+ * list's index, a set's element itself, a map's key (as secret as the map), as Terraform has
+ * them. */
+static struct value *iter_elem(const struct value *coll, size_t i, struct value **key)
+{
+	struct value *k = coll->kind == VAL_MAP ? val_cstring(coll->u.map.items[i].key) :
+			  coll->kind == VAL_LIST ? val_number((double)i) :
+			  val_ref(coll->u.list.items[i]);
+
+	if (coll->kind == VAL_MAP && (coll->marks & VAL_SENSITIVE)) {
+		struct value *m = val_mark(k, VAL_SENSITIVE);
+		val_unref(k);
+		k = m;
+	}
+	*key = k;
+	return coll->kind == VAL_MAP ? coll->u.map.items[i].val : coll->u.list.items[i];
+}
+
 static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 {
 	const struct ast_for *fo = e->u.for_;
 	struct value *coll = eval(f, fo->coll), *r = NULL;
 	struct buf keys = BUF_INIT, vals = BUF_INIT;
-	const struct iter *saved = f->iters;
+	const struct eval_iter *saved = f->iters;
 	size_t n;
 
 	if (!coll)
@@ -1114,34 +1190,14 @@ static struct value *eval_for(struct frame *f, const struct ast_expr *e)
 		r = unknown_from(fo->tmpl ? VAL_STRING : fo->is_map ? VAL_MAP : VAL_LIST, coll->marks);
 		goto out;
 	}
-	if (coll->kind != VAL_LIST && coll->kind != VAL_SET && coll->kind != VAL_MAP) {
-		struct buf d = BUF_INIT;
-		describe(coll, &d);
-		err(f, fo->coll, "%s needs a list, set or map, not %s",
-		    fo->tmpl ? "%{ for }" : "a for expression", d.data);
-		buf_release(&d);
+	if (iterable(f, fo->coll, &coll, fo->tmpl ? "%{ for }" : "a for expression"))
 		goto out;
-	}
-	if (coll->marks & VAL_SENSITIVE) {
-		/* each element of a sensitive collection is as secret as it: messages about
-		 * what the body does with one must not show it */
-		struct value *each = val_mark_elements(coll, VAL_SENSITIVE);
-		val_unref(coll);
-		coll = each;
-	}
 	n = coll->kind == VAL_MAP ? coll->u.map.n : coll->u.list.n;
 	for (size_t i = 0; i < n; i++) {
-		struct value *k = coll->kind == VAL_MAP ? val_cstring(coll->u.map.items[i].key) :
-				  coll->kind == VAL_LIST ? val_number((double)i) :
-				  val_ref(coll->u.list.items[i]);
-		if (coll->kind == VAL_MAP && (coll->marks & VAL_SENSITIVE)) {
-			struct value *m = val_mark(k, VAL_SENSITIVE);
-			val_unref(k);
-			k = m;
-		}
-		struct value *v = coll->kind == VAL_MAP ? coll->u.map.items[i].val : coll->u.list.items[i];
-		struct iter ik = { fo->key_var, k, saved };
-		struct iter iv = { fo->val_var, v, fo->key_var ? &ik : saved };
+		struct value *k;
+		struct value *v = iter_elem(coll, i, &k);
+		struct eval_iter ik = { fo->key_var, k, saved };
+		struct eval_iter iv = { fo->val_var, v, fo->key_var ? &ik : saved };
 		f->iters = &iv;
 		if (fo->cond) {
 			struct value *c = eval(f, fo->cond);
@@ -1324,8 +1380,61 @@ static struct value *eval(struct frame *f, const struct ast_expr *e)
 
 struct value *eval_expr(struct eval_ctx *ec, const struct ast_expr *e)
 {
-	struct frame f = { ec, NULL, NULL };
+	struct frame f = { ec, ec->iters, NULL };
 	return eval(&f, e);
+}
+
+int eval_dynamic(struct eval_ctx *ec, const struct ast_item *dyn, eval_content_fn fn, void *arg,
+		 unsigned *marks)
+{
+	const struct ast_item *fe = ast_body_get(&dyn->body, AST_ATTR, "for_each");
+	const struct ast_item *content = ast_body_get(&dyn->body, AST_BLOCK, "content");
+	const struct eval_iter *saved = ec->iters;
+	struct frame f = { ec, ec->iters, NULL };
+	struct value *coll;
+	size_t n;
+	int ret = -1;
+
+	*marks = 0;
+	/* stk validate has said so with a hint; this keeps the planner safe without it */
+	if (!fe || !content || !eval_dynamic_iterator(dyn) || dyn->nlabels != 1) {
+		diag_error(ec->diag, &dyn->name_span, "this dynamic block needs a label, for_each and content");
+		return -1;
+	}
+	coll = eval(&f, fe->value);
+	if (!coll)
+		return -1;
+	*marks = coll->marks & (VAL_UNKNOWN | VAL_SENSITIVE);
+	if (coll->marks & VAL_UNKNOWN) {
+		/* how many blocks is not known: the caller makes the blocks of this type unknown */
+		ret = 0;
+		goto out;
+	}
+	if (coll->kind == VAL_NULL) {
+		err(&f, fe->value, "a dynamic block's for_each cannot be null");
+		diag_hint(ec->diag, "give an empty list, [], for no %s block", dyn->labels[0].text);
+		goto out;
+	}
+	if (iterable(&f, fe->value, &coll, "a dynamic block's for_each"))
+		goto out;
+	n = coll->kind == VAL_MAP ? coll->u.map.n : coll->u.list.n;
+	for (size_t i = 0; i < n; i++) {
+		struct value *k;
+		struct value *v = iter_elem(coll, i, &k);
+		/* ITER.key and ITER.value, keys in byte order as a map keeps them */
+		struct val_pair kv[2] = { { (char *)"key", k }, { (char *)"value", val_ref(v) } };
+		struct eval_iter bound = { eval_dynamic_iterator(dyn), val_map_take_static(kv, 2), saved };
+		ec->iters = &bound;
+		int r = fn(arg, ec, &content->body);
+		ec->iters = saved;
+		val_unref(bound.val);
+		if (r)
+			goto out;
+	}
+	ret = 0;
+out:
+	val_unref(coll);
+	return ret;
 }
 
 /* templatefile(path, vars): the file is a template (text with ${...}) whose variables are the

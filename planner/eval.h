@@ -29,6 +29,13 @@ struct eval_ref {
 
 struct eval_ctx;
 
+/* A name bound while evaluating: a for expression's variable, a dynamic block's iterator. */
+struct eval_iter {
+	const char *name;
+	struct value *val;
+	const struct eval_iter *next;
+};
+
 /* Returns the value a reference names (a new reference), or NULL after a diagnostic. */
 typedef struct value *(*eval_resolve_fn)(struct eval_ctx *ec, const struct eval_ref *ref);
 
@@ -40,6 +47,8 @@ struct eval_ctx {
 	/* count.index and each.key/each.value where the expression is; NULL elsewhere */
 	struct value *count_index;
 	struct value *each_key, *each_value;
+	/* the iterators of the dynamic blocks the expression is in, innermost first */
+	const struct eval_iter *iters;
 };
 
 /* Splits a traversal into what it names and the steps after it. Returns 0 when e is a
@@ -55,6 +64,22 @@ void eval_references(const struct ast_expr *e, eval_ref_fn fn, void *arg);
 void eval_body_references(const struct ast_body *b, eval_ref_fn fn, void *arg);
 
 struct value *eval_expr(struct eval_ctx *ec, const struct ast_expr *e);
+
+/* Terraform's dynamic "TYPE" { for_each = ..., iterator = NAME, content { ... } }: a block
+ * that stands for one TYPE block per element of its for_each. */
+int eval_is_dynamic(const struct ast_item *it);
+/* The iterator's name: iterator = NAME, else the label (the block type); NULL when iterator
+ * is not a bare name. */
+const char *eval_dynamic_iterator(const struct ast_item *dyn);
+/* Called once per element, with ec->iters holding the iterator; returns 0, or -1 to stop
+ * (after a diagnostic). */
+typedef int (*eval_content_fn)(void *arg, struct eval_ctx *ec, const struct ast_body *content);
+/* Evaluates dyn's for_each and calls fn for each element, in order, the iterator bound to
+ * { key, value }: a list's index, a set's element, a map's key. *marks gets the for_each's
+ * VAL_UNKNOWN (then fn is not called: how many blocks is not known) and VAL_SENSITIVE.
+ * Returns 0, or -1 after a diagnostic (a null for_each, a string, ...). */
+int eval_dynamic(struct eval_ctx *ec, const struct ast_item *dyn, eval_content_fn fn, void *arg,
+		 unsigned *marks);
 
 /* A call of templatestring must name its template with a reference (local.tpl), as in
  * Terraform: returns -1 after an error when call is one that does not. */

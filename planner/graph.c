@@ -23,6 +23,7 @@ void graph_release(struct graph *g)
 		/* its address and name are in its block (add_node) */
 		free(n->provider);
 		buf_release(&n->edges);
+		strmap_release(&n->planned);
 		val_unref(n->value);
 		free(n);
 	}
@@ -149,6 +150,50 @@ static struct graph_node *add_node(struct graph *g, struct graph_node *n)
 static const struct ast_item *body_attr(const struct ast_body *b, const char *name)
 {
 	return ast_body_get(b, AST_ATTR, name);
+}
+
+/* Does module m declare provider name (aws, aws.eu) itself? */
+static int declares_provider(const struct graph_module *m, const char *name)
+{
+	size_t tlen = strcspn(name, ".");
+
+	for (size_t f = 0; f < config_nfiles(m->cfg); f++) {
+		const struct ast_file *af = config_file(m->cfg, f);
+		for (size_t i = 0; i < af->body.n; i++) {
+			const struct ast_item *b = af->body.items[i];
+			if (b->kind != AST_BLOCK || strcmp(b->name, "provider") || !b->nlabels ||
+			    strlen(b->labels[0].text) != tlen || strncmp(b->labels[0].text, name, tlen))
+				continue;
+			if (name[tlen] ? b->nlabels == 2 && !strcmp(b->labels[1].text, name + tlen + 1) : b->nlabels == 1)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* The provider configuration a resource of module m that uses its provider's default one
+ * (prov, "aws") gets: through each call's providers = { aws = aws.eu }, as in Terraform, up
+ * to the module that declares it. A call's map that does not list it passes it on as if there
+ * were none. Takes prov; returns the name, in the terms of the module where the lookup
+ * stopped. */
+static char *provider_through_calls(const struct graph_module *m, char *prov)
+{
+	for (; m && m->parent && !declares_provider(m, prov); m = m->parent) {
+		const struct ast_item *pm = m->call ? body_attr(&m->call->body, "providers") : NULL;
+		if (!pm || pm->value->kind != AST_OBJECT)
+			continue;
+		for (size_t i = 0; i < pm->value->u.object.n; i++) {
+			const struct ast_object_item *kv = &pm->value->u.object.items[i];
+			const char *key = ast_static_string(kv->key);
+			char *to = key && !strcmp(key, prov) ? ast_traversal_text(kv->value) : NULL;
+			if (to) {
+				free(prov);
+				prov = to;
+				break;
+			}
+		}
+	}
+	return prov;
 }
 
 /* A module instance: key is its count index or for_each key (borrowed), NULL for a call
@@ -522,7 +567,7 @@ static int declare_item(struct graph *g, struct graph_module *m, const struct as
 		if (n->provider)
 			free(prov);
 		else
-			n->provider = prov;
+			n->provider = provider_through_calls(m, prov);
 		n->count_expr = count != NULL;
 		n->for_each_expr = fe != NULL;
 		made(g, deferred, n);
@@ -772,6 +817,22 @@ static void node_edges(struct graph *g, struct graph_node *n)
 				break;
 			}
 		}
+	}
+	/* depends_on on a module call, or on any call above it: every resource and data source
+	 * in the module waits for what it names, as in Terraform (read in the calling module) */
+	if (n->kind == GN_RESOURCE || n->kind == GN_DATA) {
+		for (struct graph_module *m = n->mod; m->parent; m = m->parent) {
+			const struct ast_item *d = m->call ? body_attr(&m->call->body, "depends_on") : NULL;
+			if (d) {
+				struct edge_ctx caller = { g, n, m->parent, 0 };
+				eval_references(d->value, on_ref, &caller);
+			}
+		}
+	}
+	/* the stack's tags are a taggable resource's default tags (plan.c): what they name first */
+	if (n->kind == GN_RESOURCE && g->stack_tags && n->schema && schema_tags_attr(&n->schema->block)) {
+		struct edge_ctx root = { g, n, buf_at(&g->modules, struct graph_module *, 0), 1 };
+		eval_references(g->stack_tags, on_ref, &root);
 	}
 }
 

@@ -16,6 +16,7 @@
 #include "parser/parse.h"
 #include "planner/eval.h"
 #include "planner/graph.h"
+#include "planner/moved.h"
 #include "planner/addr.h"
 #include "planner/check.h"
 #include "planner/vars.h"
@@ -35,6 +36,7 @@ void plan_change_free(struct plan_change *c)
 {
 	free(c->addr);
 	free(c->moved_from);
+	free(c->importing);
 	free(c->resource);
 	free(c->type);
 	free(c->provider);
@@ -68,7 +70,7 @@ void plan_release(struct plan *p)
 
 int plan_has_changes(const struct plan *p)
 {
-	if (p->add || p->change || p->destroy || p->read)
+	if (p->add || p->change || p->destroy || p->read || p->import)
 		return 1;
 	/* a move changes the state, if nothing else */
 	for (size_t i = 0; i < buf_count(&p->changes, struct plan_change *); i++)
@@ -173,6 +175,33 @@ out:
 	return r;
 }
 
+/* The stack block's tags, evaluated in the root module whatever module asks; {} without them.
+ * where is the reference, for the error when the tags name themselves. */
+static struct value *stack_tags(struct planner *pl, const struct eval_ctx *ec, const struct span *where)
+{
+	const struct ast_item *t = pl->stack ? body_attr(&pl->stack->body, "tags") : NULL;
+	struct eval_ctx inner = *ec;
+	struct graph_module *saved = pl->cur->eval_mod;
+	struct value *r;
+
+	if (!t)
+		return val_empty_map();
+	if (pl->scratch.in_stack_tags) {
+		/* stack { tags = { A = stack.tags.B } }: no value could come of it */
+		diag_error(pl->diag, where, "stack.tags refers to itself");
+		diag_hint(pl->diag, "write the value itself, or put it in a local both use");
+		return NULL;
+	}
+	inner.count_index = inner.each_key = inner.each_value = NULL;
+	/* written in the root module, whatever module refers to it */
+	pl->cur->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
+	pl->scratch.in_stack_tags = 1;
+	r = eval_expr(&inner, t->value);
+	pl->scratch.in_stack_tags = 0;
+	pl->cur->eval_mod = saved;
+	return r;
+}
+
 static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 {
 	struct planner *pl = ec->planner;
@@ -244,27 +273,8 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 				return val_cstring(pl->stack->labels[0].text);
 			return val_cstring("default");
 		}
-		if (!strcmp(ref->key, "tags")) {
-			const struct ast_item *t = pl->stack ? body_attr(&pl->stack->body, "tags") : NULL;
-			struct eval_ctx inner = *ec;
-			struct graph_module *saved = pl->cur->eval_mod;
-			if (!t)
-				return val_empty_map();
-			if (pl->scratch.in_stack_tags) {
-				/* stack { tags = { A = stack.tags.B } }: no value could come of it */
-				diag_error(pl->diag, &ref->span, "stack.tags refers to itself");
-				diag_hint(pl->diag, "write the value itself, or put it in a local both use");
-				return NULL;
-			}
-			inner.count_index = inner.each_key = inner.each_value = NULL;
-			/* written in the root module, whatever module refers to it */
-			pl->cur->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
-			pl->scratch.in_stack_tags = 1;
-			r = eval_expr(&inner, t->value);
-			pl->scratch.in_stack_tags = 0;
-			pl->cur->eval_mod = saved;
-			return r;
-		}
+		if (!strcmp(ref->key, "tags"))
+			return stack_tags(pl, ec, &ref->span);
 		break;
 	case REF_ITER:
 		diag_error(pl->diag, &ref->span, "unknown name '%s'", ref->key);
@@ -513,6 +523,89 @@ static struct value *slot_get(const struct value *m, size_t at, const char *name
 	return m ? val_map_get(m, name) : NULL;
 }
 
+static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
+			       const struct schema_block *sb);
+
+/* The blocks of one nested type as eval_body collects them, static and dynamic. */
+struct nested_blocks {
+	struct planner *pl;
+	const struct schema_nested *nb;
+	struct buf items;       /* struct value *: each block's map */
+};
+
+/* One block of the type: a static block's body, or a dynamic block's content (an
+ * eval_content_fn, with the iterator bound in ec). */
+static int add_nested_block(void *arg, struct eval_ctx *ec, const struct ast_body *body)
+{
+	struct nested_blocks *nbs = arg;
+	struct value *v = eval_body(nbs->pl, ec, body, nbs->nb->block);
+
+	if (!v)
+		return -1;
+	buf_push(&nbs->items, struct value *, v);
+	return 0;
+}
+
+/* The blocks of one nested type in body, static and dynamic, in source order as Terraform
+ * takes them: a list or a set of maps, unknown as a whole when a dynamic block's for_each is.
+ * NULL after a diagnostic. */
+static struct value *eval_blocks(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
+				 const struct schema_nested *nb)
+{
+	struct nested_blocks nbs = { pl, nb, BUF_INIT };
+	const struct ast_item *dyn = NULL;   /* the last dynamic block of the type */
+	struct value *r = NULL;
+	unsigned marks = 0;
+	size_t n;
+
+	for (size_t i = 0; i < body->n; i++) {
+		const struct ast_item *it = body->items[i];
+		unsigned m;
+		if (it->kind == AST_BLOCK && ast_same_name(it->name, nb->name)) {
+			if (add_nested_block(&nbs, ec, &it->body))
+				goto out;
+		} else if (eval_is_dynamic(it) && it->nlabels == 1 && !strcmp(it->labels[0].text, nb->name)) {
+			if (eval_dynamic(ec, it, add_nested_block, &nbs, &m))
+				goto out;
+			marks |= m;
+			dyn = it;
+		}
+	}
+	n = buf_count(&nbs.items, struct value *);
+	if (marks & VAL_UNKNOWN) {
+		/* how many blocks, and which, is not known until apply, as in Terraform */
+		r = val_unknown(nb->is_set ? VAL_SET : VAL_LIST);
+		goto out;
+	}
+	/* stk validate counts static blocks; what dynamic ones make is counted here */
+	if (dyn && n < (size_t)nb->min_items) {
+		diag_error(pl->diag, &dyn->name_span, "this makes %zu %s block%s in all, and %d at least %s needed",
+			   n, nb->name, n == 1 ? "" : "s", nb->min_items, nb->min_items == 1 ? "is" : "are");
+		diag_hint(pl->diag, "this dynamic block's for_each decides how many there are");
+		goto out;
+	}
+	if (dyn && nb->max_items && n > (size_t)nb->max_items) {
+		diag_error(pl->diag, &dyn->name_span, "this makes %zu %s blocks in all, and %d at most %s taken",
+			   n, nb->name, nb->max_items, nb->max_items == 1 ? "is" : "are");
+		diag_hint(pl->diag, "this dynamic block's for_each decides how many there are");
+		goto out;
+	}
+	r = nb->is_set ? val_set_take((struct value **)(void *)nbs.items.data, n) :
+			 val_list_take((struct value **)(void *)nbs.items.data, n);
+	nbs.items.len = 0;   /* the list holds the references now */
+	if (marks & VAL_SENSITIVE) {
+		/* how many blocks there are says something of a secret for_each */
+		struct value *sv = val_mark(r, VAL_SENSITIVE);
+		val_unref(r);
+		r = sv;
+	}
+out:
+	for (size_t j = 0; j < buf_count(&nbs.items, struct value *); j++)
+		val_unref(buf_at(&nbs.items, struct value *, j));
+	buf_release(&nbs.items);
+	return r;
+}
+
 /* Evaluates a block body against a schema block: a map holding every attribute (unset ones
  * null for now) and every nested block type (a list, or a set, of maps). */
 static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const struct ast_body *body,
@@ -545,24 +638,9 @@ static struct value *eval_body(struct planner *pl, struct eval_ctx *ec, const st
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)a->name, v };
 	}
 	for (const struct schema_nested *nb = sb->blocks; nb && nb->name; nb++, k++) {
-		struct buf items = BUF_INIT;
-		for (size_t i = 0; i < body->n; i++) {
-			const struct ast_item *it = body->items[i];
-			if (it->kind != AST_BLOCK || strcmp(it->name, nb->name))
-				continue;
-			struct value *v = eval_body(pl, ec, &it->body, nb->block);
-			if (!v) {
-				for (size_t j = 0; j < buf_count(&items, struct value *); j++)
-					val_unref(buf_at(&items, struct value *, j));
-				buf_release(&items);
-				goto fail;
-			}
-			buf_push(&items, struct value *, v);
-		}
-		size_t n = buf_count(&items, struct value *);
-		struct value **arr = (struct value **)(void *)items.data;
-		struct value *lv = nb->is_set ? val_set_take(arr, n) : val_list_take(arr, n);
-		buf_release(&items);
+		struct value *lv = eval_blocks(pl, ec, body, nb);
+		if (!lv)
+			goto fail;
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, lv };
 	}
 	/* keyed by the schema's names, which the map points at */
@@ -641,6 +719,8 @@ static const struct ast_item *block_in(const struct ast_body *b, const char *nam
 static void add_change(struct planner *pl, struct plan_change *c)
 {
 	buf_push(&pl->out->changes, struct plan_change *, c);
+	if (c->importing)
+		pl->out->import++;
 	switch (c->action) {
 	case PLAN_CREATE: pl->out->add++; break;
 	case PLAN_UPDATE: pl->out->change++; break;
@@ -784,8 +864,13 @@ static struct value *plan_blocks(struct planner *pl, const struct value *cfg, co
 				 const struct schema_nested *nb)
 {
 	size_t n = cfg ? cfg->u.list.n : 0;
-	struct value **items = xcalloc(n ? n : 1, sizeof *items);
+	struct value **items;
 	struct value *r;
+
+	/* not known until apply (a dynamic block's for_each): nothing to complete yet */
+	if (cfg && (cfg->marks & VAL_UNKNOWN))
+		return val_ref((struct value *)cfg);
+	items = xcalloc(n ? n : 1, sizeof *items);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct value *c = cfg->u.list.items[i], *match = NULL;
@@ -805,6 +890,12 @@ static struct value *plan_blocks(struct planner *pl, const struct value *cfg, co
 	}
 	r = nb->is_set ? val_set_take(items, n) : val_list_take(items, n);
 	free(items);
+	if (cfg && (cfg->marks & VAL_SENSITIVE)) {
+		/* blocks from a sensitive for_each stay sensitive */
+		struct value *m = val_mark(r, VAL_SENSITIVE);
+		val_unref(r);
+		r = m;
+	}
 	return r;
 }
 
@@ -939,6 +1030,183 @@ out:
 	buf_release(&why);
 }
 
+static void add_pairs(struct buf *pairs, const struct value *map)
+{
+	for (size_t k = 0; k < map->u.map.n; k++) {
+		struct val_pair p = { xstrdup(map->u.map.items[k].key), val_ref(map->u.map.items[k].val) };
+		buf_push(pairs, struct val_pair, p);
+	}
+}
+
+/* The stack's tags are default tags (LANGUAGE.md: "stack name and default tags"). A managed
+ * resource whose tags are a map of strings gets them under its own, which win on a clash, as
+ * with the AWS provider's default_tags in Terraform. *out is the tags to plan with (a new
+ * reference), or NULL when the configuration's stand as written (no stack tags, or its own
+ * are unknown as a whole, and so is the merge). -1 on an error in the stack's tags. */
+static int default_tags(struct planner *pl, struct eval_ctx *ec, const struct schema_attr *a,
+			const struct value *own, struct value **out)
+{
+	const struct ast_item *t = pl->stack ? body_attr(&pl->stack->body, "tags") : NULL;
+	struct value *raw, *defaults;
+	struct buf pairs = BUF_INIT;
+	unsigned marks;
+
+	*out = NULL;
+	if (!t || (own && (own->marks & VAL_UNKNOWN)))
+		return 0;
+	raw = stack_tags(pl, ec, &t->value->span);
+	if (!raw)
+		return -1;
+	defaults = to_schema(pl, raw, a->type, &t->value->span, "tags");
+	val_unref(raw);
+	if (!defaults)
+		return -1;
+	if (defaults->marks & VAL_UNKNOWN) {
+		*out = defaults;
+		return 0;
+	}
+	if (defaults->kind != VAL_MAP || defaults->u.map.n == 0) {
+		val_unref(defaults);
+		return 0;
+	}
+	marks = defaults->marks;
+	add_pairs(&pairs, defaults);
+	if (own && own->kind == VAL_MAP) {
+		add_pairs(&pairs, own);
+		marks |= own->marks;
+	}
+	/* val_map_take keeps the later of two equal keys: the resource's own win */
+	*out = val_map_take((struct val_pair *)(void *)pairs.data, buf_count(&pairs, struct val_pair));
+	buf_release(&pairs);
+	val_unref(defaults);
+	if (marks & VAL_SENSITIVE) {
+		struct value *m = val_mark(*out, VAL_SENSITIVE);
+		val_unref(*out);
+		*out = m;
+	}
+	return 0;
+}
+
+/* One step of an attribute path from a replace_triggered_by reference: an attribute name or
+ * an index (count.index and each.key may be in it). NULL when v has no such part. */
+static const struct value *step_into(struct eval_ctx *ec, const struct value *v, const struct ast_expr *step,
+				     int *failed)
+{
+	const struct value *r = NULL;
+	struct value *key;
+
+	if (!v)
+		return NULL;
+	if (step->kind == AST_GETATTR)
+		return v->kind == VAL_MAP ? val_map_get(v, step->u.getattr.name) : NULL;
+	key = eval_expr(ec, step->u.index.key);
+	if (!key) {
+		*failed = 1;
+		return NULL;
+	}
+	if (v->kind == VAL_MAP && key->kind == VAL_STRING)
+		r = val_map_get(v, key->u.str.s);
+	else if ((v->kind == VAL_LIST || v->kind == VAL_SET) && key->kind == VAL_NUMBER &&
+		 key->u.n >= 0 && key->u.n < (double)v->u.list.n)
+		r = v->u.list.items[(size_t)key->u.n];
+	val_unref(key);
+	return r;
+}
+
+/* Whether c, a change planned for an instance replace_triggered_by names, triggers: an update
+ * or a replacement when the reference names the instance, a new value when it names an
+ * attribute (steps[0..n), last first, are the path to it). */
+static int triggers(struct eval_ctx *ec, const struct plan_change *c, const struct ast_expr *const *steps,
+		    size_t n, int *failed)
+{
+	const struct value *before = c->before, *after = c->after;
+
+	if (!n)
+		return c->action == PLAN_UPDATE || c->action == PLAN_REPLACE;
+	if (c->action == PLAN_NOOP || c->action == PLAN_READ)
+		return 0;
+	for (size_t i = n; i-- > 0 && !*failed; ) {
+		before = step_into(ec, before, steps[i], failed);
+		after = step_into(ec, after, steps[i], failed);
+	}
+	if (*failed)
+		return 0;
+	if (!before || !after)
+		return before != after;
+	return (after->marks & VAL_UNKNOWN) || !val_is_known(after) || !val_equal(before, after);
+}
+
+/* lifecycle { replace_triggered_by = [...] }, as in Terraform: an object that exists is
+ * replaced when a resource named there is planned for an update or a replacement (any of its
+ * instances, unless the reference picks one), or when an attribute named there changes. The
+ * resources named are planned first (the graph has an edge for each reference), and their
+ * nodes keep each instance's latest change. Sets c's reason and returns 1 when one triggers;
+ * -1 after an error in an index. */
+static int replace_triggered(struct planner *pl, struct eval_ctx *ec, struct graph_node *n,
+			     const struct ast_item *lc, struct plan_change *c)
+{
+	const struct ast_item *rt = lc ? body_attr(&lc->body, "replace_triggered_by") : NULL;
+	int failed = 0, hit = 0;
+
+	if (!rt || rt->value->kind != AST_LIST)
+		return 0;
+	for (size_t i = 0; !hit && !failed && i < rt->value->u.list.n; i++) {
+		const struct ast_expr *x = rt->value->u.list.items[i], *steps[32];
+		struct eval_ref ref;
+		struct graph_node *t;
+		char *inst = NULL;
+		size_t ns = 0;
+
+		/* the check lets through only references to resources, without splats */
+		if (eval_split_ref(x, &ref) < 0 || ref.kind != REF_RESOURCE ||
+		    !(t = graph_find_in(&pl->g, n->mod, "", ref.key))) {
+			eval_ref_release(&ref);
+			continue;
+		}
+		for (const struct ast_expr *s = x; s != ref.expr && ns < 32;
+		     s = s->kind == AST_GETATTR ? s->u.getattr.obj : s->u.index.obj)
+			steps[ns++] = s;
+		if (ns && steps[ns - 1]->kind == AST_INDEX) {
+			struct value *key = eval_expr(ec, steps[--ns]->u.index.key);
+			if (!key) {
+				failed = 1;
+				eval_ref_release(&ref);
+				break;
+			}
+			inst = instance_addr(t->addr, key);
+			val_unref(key);
+		}
+		for (size_t k = 0; !hit && !failed && k < t->planned.cap; k++) {
+			const struct plan_change *tc = t->planned.slots[k].value;
+			if (!tc || (inst && strcmp(tc->addr, inst)))
+				continue;
+			if (triggers(ec, tc, steps, ns, &failed)) {
+				struct buf why = BUF_INIT;
+				buf_printf(&why, "a change to %s", inst ? inst : t->addr);
+				for (size_t s = ns; s-- > 0; ) {
+					struct value *key;
+					if (steps[s]->kind == AST_GETATTR) {
+						buf_printf(&why, ".%s", steps[s]->u.getattr.name);
+					} else if ((key = eval_expr(ec, steps[s]->u.index.key))) {
+						if (key->kind == VAL_STRING)
+							buf_printf(&why, "[\"%s\"]", key->u.str.s);
+						else if (key->kind == VAL_NUMBER)
+							buf_printf(&why, "[%g]", key->u.n);
+						val_unref(key);
+					}
+				}
+				buf_printf(&why, " triggers it");
+				set_reason(c, buf_cstr(&why));
+				buf_release(&why);
+				hit = 1;
+			}
+		}
+		free(inst);
+		eval_ref_release(&ref);
+	}
+	return failed ? -1 : hit;
+}
+
 /* Reads data source instance c now, during plan (plan_opts.read_data), when it can be: its
  * arguments known (known), its provider's configuration known, and nothing it depends on
  * (through its arguments or depends_on) with a change still to make, whose result it might
@@ -993,6 +1261,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	struct val_pair *pairs;
 	size_t k = 0;
 	char *moved_from = NULL;
+	const struct schema_attr *tags_attr = NULL;
+	struct value *tags = NULL;   /* the tags with the stack's under them, or NULL */
 	int replace = 0, changed = 0, fresh, read_now, known;
 
 	if (!config) {
@@ -1005,6 +1275,12 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		free(addr);
 		return prior ? val_ref(prior->attrs) : val_unknown(VAL_DYNAMIC);
 	}
+	if (n->kind == GN_RESOURCE && (tags_attr = schema_tags_attr(sb)) &&
+	    default_tags(pl, ec, tags_attr, val_map_get(config, tags_attr->name), &tags) < 0) {
+		val_unref(config);
+		free(addr);
+		return NULL;
+	}
 	/* gw[0] <-> gw when count is added or removed: the same object, under a new address */
 	if (!prior && (!key || (key->kind == VAL_NUMBER && key->u.n == 0))) {
 		char *other = key ? xstrdup(n->addr) : xasprintf("%s[0]", n->addr);
@@ -1015,6 +1291,17 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		} else {
 			free(other);
 		}
+	}
+	if (pl->opts->moves && n->kind != GN_DATA) {
+		/* moved blocks moved the state's objects before the plan: say from where */
+		if (moves_check_declared(pl->diag, pl->opts->moves, addr)) {
+			val_unref(config);
+			free(addr);
+			free(moved_from);
+			return NULL;
+		}
+		if (prior && !moved_from && moves_origin(pl->opts->moves, addr))
+			moved_from = xstrdup(moves_origin(pl->opts->moves, addr));
 	}
 	if (prior)
 		pl->prior_seen[prior - pl->priors] = 1;
@@ -1031,6 +1318,10 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		plan_timeouts(pl, ec, block_in(&n->item->body, "timeouts"), c);
 	resource_deps(pl, n, &c->deps);
 	if (prior) {
+		/* an import block's object: among the priors, read by plan_imports' caller */
+		const char *id = pl->opts->imports && !moved_from && !pl->opts->destroy ?
+				 strmap_get(pl->opts->imports, addr) : NULL;
+		c->importing = id ? xstrdup(id) : NULL;
 		c->before = val_ref(prior->attrs);
 		prior_attrs = normalize(pl, prior->attrs, sb);
 		if (prior->tainted) {
@@ -1041,6 +1332,17 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 			replace = 1;
 			set_reason(c, "-replace asked for it");
 		}
+		if (!replace && n->kind == GN_RESOURCE) {
+			int t = replace_triggered(pl, ec, n, lc, c);
+			if (t < 0) {
+				plan_change_free(c);
+				val_unref(prior_attrs);
+				val_unref(config);
+				val_unref(tags);
+				return NULL;
+			}
+			replace = t;
+		}
 	}
 	/* settable attributes: the configuration decides; ignored ones keep the prior value */
 	pairs = xmalloc((ko->n ? ko->n : 1) * sizeof *pairs);
@@ -1050,6 +1352,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		struct value *v;
 		int settable = (a->flags & (SF_REQUIRED | SF_OPTIONAL)) != 0;
 
+		if (a == tags_attr && tags)
+			cv = tags;
 		if (settable && cv && cv->kind != VAL_NULL && a->check)
 			check_value(pl, n, addr, a, cv);
 		if (settable && cv && cv->kind != VAL_NULL)
@@ -1089,14 +1393,22 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		struct value *cv = slot_get(config, ko->slot[k], nb->name);
 		struct value *pv = prior_attrs ? slot_get(prior_attrs, ko->slot[k], nb->name) : NULL;
 		struct value *v;
+		int unknown = cv && (cv->marks & VAL_UNKNOWN);  /* a dynamic block's for_each */
 		/* an optional+computed block left out keeps what the cloud has */
-		if ((nb->flags & SF_COMPUTED) && (!cv || val_length(cv) == 0))
+		if ((nb->flags & SF_COMPUTED) && !unknown && (!cv || val_length(cv) == 0))
 			v = pv ? val_ref(pv) : val_unknown(nb->is_set ? VAL_SET : VAL_LIST);
 		else if (prior && pv && is_ignored(lc, nb->name))
 			v = val_ref(pv);
 		else
 			v = plan_blocks(pl, cv, pv, nb);
-		if (prior && !(v->marks & VAL_UNKNOWN)) {
+		if (prior && unknown && (v->marks & VAL_UNKNOWN)) {
+			/* the blocks are only known during apply: they may change */
+			changed = 1;
+			if (nb->flags & SF_FORCE_NEW) {
+				replace = 1;
+				buf_push(&c->replace_paths, char *, xstrdup(nb->name));
+			}
+		} else if (prior && !(v->marks & VAL_UNKNOWN)) {
 			size_t nv = val_length(v), np = pv ? val_length(pv) : 0;
 			int same = nv == np;
 			for (size_t i = 0; same && i < nv; i++)
@@ -1108,8 +1420,10 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 					buf_push(&c->replace_paths, char *, xstrdup(nb->name));
 				}
 			} else if (pv) {
+				/* the state's spelling, as secret as the configuration's */
+				struct value *same_v = val_mark(pv, v->marks & VAL_SENSITIVE);
 				val_unref(v);
-				v = val_ref(pv);
+				v = same_v;
 			}
 		}
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, v };
@@ -1138,6 +1452,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	buf_release(&changed_names);
 	known = val_is_known(config);
 	val_unref(config);
+	val_unref(tags);
 	val_unref(prior_attrs);
 	if (read_now) {
 		int rc = plan_read_data(pl, n, c, known);
@@ -1180,10 +1495,25 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		diag_hint(pl->diag, "change the configuration back, or remove prevent_destroy on purpose");
 	}
 	struct value *seen = c->after ? val_ref(c->after) : val_ref(c->before);
+	if (n->kind == GN_RESOURCE)
+		strmap_set(&n->planned, c->addr, c);
 	if (c->action != PLAN_NOOP)
 		n->pending = 1;
 	add_change(pl, c);
 	return seen;
+}
+
+/* Element i of a for_each value that check_for_each took: each.key and each.value (new
+ * references), a map's key and value, or a set's string as both. */
+static void each_element(const struct value *spec, size_t i, struct value **key, struct value **val)
+{
+	if (spec->kind == VAL_MAP) {
+		*key = val_cstring(spec->u.map.items[i].key);
+		*val = val_ref(spec->u.map.items[i].val);
+	} else {
+		*key = val_ref(spec->u.list.items[i]);
+		*val = val_ref(spec->u.list.items[i]);
+	}
 }
 
 /* A resource or data source: its instances, and the value references to it see: one object,
@@ -1249,14 +1579,7 @@ static struct value *plan_resource(struct planner *pl, struct graph_node *n)
 		int ok = 1;
 		for (size_t i = 0; i < k; i++) {
 			struct value *kv, *vv;
-			if (spec->kind == VAL_MAP) {
-				kv = val_cstring(spec->u.map.items[i].key);
-				vv = val_ref(spec->u.map.items[i].val);
-			} else {
-				/* a set of strings (check_for_each) */
-				kv = val_ref(spec->u.list.items[i]);
-				vv = val_ref(spec->u.list.items[i]);
-			}
+			each_element(spec, i, &kv, &vv);
 			ec.each_key = kv;
 			ec.each_value = vv;
 			struct value *inst = plan_instance(pl, n, &ec, kv);
@@ -1342,12 +1665,23 @@ static int graph_given(void *arg, const struct ast_item *decl, struct value **ou
 	return given_variable(arg, decl, out);
 }
 
+/* A variable's default: a literal, evaluated with nothing in scope (the check saw to that). */
+static struct value *variable_default(struct planner *pl, const struct ast_item *def)
+{
+	struct eval_ctx lit;
+
+	memset(&lit, 0, sizeof lit);
+	lit.diag = pl->diag;
+	return eval_expr(&lit, def->value);
+}
+
 static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 {
 	const struct ast_item *b = n->item;
 	const struct ast_item *type = body_attr(&b->body, "type");
 	const struct ast_item *def = body_attr(&b->body, "default");
 	const struct ast_item *sens = body_attr(&b->body, "sensitive");
+	const struct ast_item *nullable = body_attr(&b->body, "nullable");
 	struct eval_ctx ec;
 	struct value *raw = NULL, *v = NULL;
 	const struct span *where = &b->labels[0].span;
@@ -1367,11 +1701,7 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 			return NULL;
 		where = &n->expr->span;
 	} else if (def) {
-		struct eval_ctx lit;
-		memset(&lit, 0, sizeof lit);
-		lit.diag = pl->diag;
-		raw = eval_expr(&lit, def->value);
-		if (!raw)
+		if (!(raw = variable_default(pl, def)))
 			return NULL;
 	} else {
 		if (is_root)
@@ -1379,6 +1709,19 @@ static struct value *plan_variable(struct planner *pl, struct graph_node *n)
 		else
 			diag_error(pl->diag, &n->mod->call->name_span, "the module call needs the input %s", n->name);
 		return NULL;
+	}
+	/* nullable = false: a null given means the default, as in Terraform; without one it is
+	 * an error */
+	if (raw->kind == VAL_NULL && !(raw->marks & VAL_UNKNOWN) && nullable &&
+	    nullable->value->kind == AST_BOOL && !nullable->value->u.boolean) {
+		val_unref(raw);
+		if (!def) {
+			diag_error(pl->diag, where, "var.%s must not be null: its nullable is false", n->name);
+			diag_hint(pl->diag, "give it a value, or give the variable a default to use for null");
+			return NULL;
+		}
+		if (!(raw = variable_default(pl, def)))
+			return NULL;
 	}
 	/* sensitive before it is converted, so that a value of the wrong type is not shown */
 	if (sens && sens->value->kind == AST_BOOL && sens->value->u.boolean) {
@@ -1543,6 +1886,8 @@ static void plan_orphans(struct planner *pl)
 			continue;
 		struct plan_change *c = xcalloc(1, sizeof *c);
 		c->addr = xstrdup(pr->addr);
+		if (pl->opts->moves && moves_origin(pl->opts->moves, pr->addr))
+			c->moved_from = xstrdup(moves_origin(pl->opts->moves, pr->addr));
 		c->resource = resource_of(pr->addr);
 		c->type = xstrdup(pr->type);
 		c->provider = xstrndup(pr->type, strcspn(pr->type, "."));
@@ -2114,6 +2459,331 @@ out:
 	planner_teardown(&pl);
 	plan_release(&scratch);
 	return v;
+}
+
+int plan_instance_declared(struct diag_ctx *diag, const struct span *where, const char *text,
+			   const struct addr *a, const struct ast_item *block, const struct value *v)
+{
+	struct buf b = BUF_INIT, keys = BUF_INIT;
+	int ret = -1;
+
+	buf_printf(&b, "%s.%s", a->type, a->name);
+	if (ast_body_find(&block->body, "count")) {
+		size_t n = v->kind == VAL_LIST ? v->u.list.n : 0;
+		double k = a->key && a->key->kind == VAL_NUMBER ? a->key->u.n : -1;
+		if (n)
+			buf_printf(&keys, "%s[0]", b.data);
+		if (k >= 0 && k < (double)n)
+			ret = 0;
+		else if (!n)
+			diag_error(diag, where, "%s is not declared: the count of %s is 0", text, b.data);
+		else
+			diag_error(diag, where, "%s is not declared: %s has count = %zu, so its instances are "
+				   "%s[0] to %s[%zu]", text, b.data, n, b.data, b.data, n - 1);
+		if (ret && (a->key || !n))
+			diag_hint(diag, "import into one of the instances the count makes, or raise the count");
+	} else if (ast_body_find(&block->body, "for_each")) {
+		size_t n = v->kind == VAL_MAP ? v->u.map.n : 0;
+		for (size_t i = 0; i < n && ret; i++) {
+			if (a->key && a->key->kind == VAL_STRING && !strcmp(v->u.map.items[i].key, a->key->u.str.s))
+				ret = 0;
+			if (i < 5) {
+				struct value *kv = val_cstring(v->u.map.items[i].key);
+				buf_addstr(&keys, i ? ", " : "");
+				buf_addstr(&keys, b.data);
+				addr_format_key(kv, &keys);
+				val_unref(kv);
+			}
+		}
+		if (ret && !n)
+			diag_error(diag, where, "%s is not declared: the for_each of %s is empty", text, b.data);
+		else if (ret)
+			diag_error(diag, where, "%s is not declared: the instances of %s (for_each) are %s%s", text,
+				   b.data, keys.data, n > 5 ? ", ..." : "");
+		if (ret && (a->key || !n))
+			diag_hint(diag, "import into one of those keys, or add the key to the for_each");
+	} else if (a->key) {
+		diag_error(diag, where, "%s is not declared: %s has neither count nor for_each, so it has no "
+			   "instance keys", text, b.data);
+		diag_hint(diag, "import into %s", b.data);
+	} else {
+		ret = 0;
+	}
+	if (ret && !a->key && keys.len)
+		diag_hint(diag, "import into one instance, such as %.*s", (int)strcspn(keys.data, ","), keys.data);
+	buf_release(&b);
+	buf_release(&keys);
+	return ret;
+}
+
+/* What an import block's expressions refer to, marked to be evaluated first. */
+struct import_needs {
+	struct planner *pl;
+	char *need;
+};
+
+static void import_need(void *arg, const struct eval_ref *ref)
+{
+	struct import_needs *in = arg;
+	struct graph *g = &in->pl->g;
+	const char *kind = ref->kind == REF_VAR ? "var." : ref->kind == REF_LOCAL ? "local." :
+			   ref->kind == REF_DATA ? "data." : ref->kind == REF_RESOURCE ? "" : NULL;
+
+	if (ref->kind == REF_MODULE) {
+		/* module.web.url, or all of module.web: the module's nodes (outputs among them) */
+		size_t len = strcspn(ref->key, ".");
+		for (size_t i = 0; i < graph_count(g); i++) {
+			const char *a = graph_node(g, i)->addr;
+			if (!strncmp(a, "module.", 7) && !strncmp(a + 7, ref->key, len) && strchr(".[", a[7 + len]))
+				mark_needed(in->pl, i, in->need);
+		}
+		return;
+	}
+	struct graph_node *n = kind ? graph_find_in(g, NULL, kind, ref->key) : NULL;
+	if (n)
+		mark_needed(in->pl, (size_t)(uintptr_t)strmap_get(&g->by_addr, n->addr) - 1, in->need);
+}
+
+/* An import block's expressions are evaluated in the root module, as a local there would
+ * be, with each.key and each.value of its for_each (ec's, set by the caller). */
+static void import_ctx(struct planner *pl, struct graph_node *here, struct eval_ctx *ec)
+{
+	memset(here, 0, sizeof *here);
+	here->kind = GN_LOCAL;
+	here->addr = (char *)"import";
+	here->name = here->addr;
+	here->mod = here->eval_mod = buf_at(&pl->g.modules, struct graph_module *, 0);
+	eval_init(pl, ec, here);
+}
+
+/* The ID of an import block, as plan time knows it: a string, known, not secret. NULL after
+ * an error at the block's id. */
+static char *import_id(struct planner *pl, struct eval_ctx *ec, const struct ast_item *id)
+{
+	struct value *v = eval_expr(ec, id->value);
+	char *ret = NULL;
+
+	if (!v)
+		return NULL;
+	if (val_deep_marks(v) & VAL_UNKNOWN) {
+		diag_error(pl->diag, &id->value->span, "the import ID is not known until apply");
+		diag_hint(pl->diag, "the ID of an object to import must be known when planning: take it from "
+			  "variables, locals and functions, not from a resource this apply makes");
+	} else if (v->kind == VAL_NULL) {
+		diag_error(pl->diag, &id->value->span, "the import ID is null");
+		diag_hint(pl->diag, "give the ID of the object to import, such as id = \"vpc-0123456789abcdef0\"");
+	} else if (v->kind != VAL_STRING) {
+		diag_error(pl->diag, &id->value->span, "the import ID must be a string, not a %s",
+			   val_kind_name(v->kind));
+		diag_hint(pl->diag, "convert it with tostring(...)");
+	} else if (val_deep_marks(v) & VAL_SENSITIVE) {
+		/* the plan shows the ID, and the state records the object under it */
+		diag_error(pl->diag, &id->value->span, "the import ID is sensitive, and a plan shows it");
+		diag_hint(pl->diag, "if the ID itself is no secret, wrap it in nonsensitive(...)");
+	} else {
+		ret = xstrndup(v->u.str.s, v->u.str.len);
+	}
+	val_unref(v);
+	return ret;
+}
+
+/* The address an import block's to names, into a (initialized): written out, or with an
+ * instance key computed from each (to = aws.subnet.s[each.key]). -1 after an error. */
+static int import_to(struct planner *pl, struct eval_ctx *ec, const struct ast_item *to, struct addr *a)
+{
+	const struct ast_expr *e = to->value;
+	char *text = ast_traversal_text(e);
+	struct value *key = NULL;
+	int ret = -1;
+
+	if (text && !strstr(text, "[...]")) {
+		ret = addr_parse(a, text, NULL);
+		free(text);
+		return ret;
+	}
+	free(text);
+	/* stk validate let only the key be computed */
+	text = e->kind == AST_INDEX ? ast_traversal_text(e->u.index.obj) : NULL;
+	if (!text || addr_parse(a, text, NULL) || !(key = eval_expr(ec, e->u.index.key)))
+		goto out;
+	if (val_is_known(key) && !val_is_sensitive(key) && (key->kind == VAL_STRING ||
+	    (key->kind == VAL_NUMBER && key->u.n >= 0 && key->u.n == floor(key->u.n)))) {
+		/* the text had no key, so a has none to release */
+		a->key = val_ref(key);
+		ret = 0;
+	} else {
+		diag_error(pl->diag, &e->u.index.key->span, "the instance key in to must be a known string "
+			   "or a count index, not %s", !val_is_known(key) ? "a value known only after apply" :
+			   val_is_sensitive(key) ? "a sensitive value" : val_kind_name(key->kind));
+		diag_hint(pl->diag, "take the key from the import block's for_each: each.key");
+	}
+out:
+	val_unref(key);
+	free(text);
+	return ret;
+}
+
+/* One import of block b (for each element of its for_each, ec holding each.*): its instance,
+ * checked, onto out, unless the state holds it. seen: the addresses imported so far. */
+static void import_one(struct planner *pl, struct eval_ctx *ec, const struct ast_item *b, struct buf *out,
+		       struct strmap *seen)
+{
+	const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
+	struct graph_node *n = NULL;
+	struct buf canon = BUF_INIT;
+	char *res = NULL, *idv = NULL;
+	struct addr a;
+
+	addr_init(&a);
+	if (import_to(pl, ec, to, &a))
+		goto out;
+	/* stk validate's checks hold: an address, of a resource the root declares */
+	res = xasprintf("%s.%s", a.type, a.name);
+	n = graph_find(&pl->g, res);
+	if (!n || n->kind != GN_RESOURCE)
+		goto out;
+	addr_format(&a, &canon);
+	if ((n->count_expr || n->for_each_expr || a.key) &&
+	    (n->state != 2 || !n->value ||
+	     plan_instance_declared(pl->diag, &to->value->span, canon.data, &a, n->item, n->value)))
+		goto out;
+	if (strmap_get(seen, canon.data)) {
+		diag_error(pl->diag, &to->value->span, "%s is the target of two imports", canon.data);
+		diag_hint(pl->diag, "give each import its own instance: the for_each keys must make different addresses");
+		goto out;
+	}
+	strmap_put(seen, xstrdup(canon.data), (void *)1);
+	/* the state has it already: the import is done, and the block has nothing to do */
+	if (strmap_get(&pl->prior, canon.data) || !(idv = import_id(pl, ec, id)))
+		goto out;
+	buf_push(out, struct plan_import, ((struct plan_import){ buf_detach(&canon, NULL),
+		 xstrndup(n->name, (size_t)(strrchr(n->name, '.') - n->name)), xstrdup(n->provider), idv, b }));
+out:
+	buf_release(&canon);
+	addr_release(&a);
+	free(res);
+}
+
+/* Every import of block b: one, or one per element of its for_each. */
+static void import_block(struct planner *pl, const struct ast_item *b, struct buf *out, struct strmap *seen)
+{
+	const struct ast_item *fe = body_attr(&b->body, "for_each");
+	struct graph_node here;
+	struct eval_ctx ec;
+	struct value *spec;
+
+	import_ctx(pl, &here, &ec);
+	if (!fe) {
+		import_one(pl, &ec, b, out, seen);
+		goto out;
+	}
+	if (!(spec = eval_expr(&ec, fe->value)))
+		goto out;
+	if (spec->marks & VAL_UNKNOWN) {
+		diag_error(pl->diag, &fe->value->span, "for_each depends on values not known until apply, so "
+			   "the imports cannot be planned");
+		diag_hint(pl->diag, "use values known before apply: variables, locals and functions");
+	} else if (spec->marks & VAL_SENSITIVE) {
+		diag_error(pl->diag, &fe->value->span, "for_each cannot use a sensitive value: the addresses "
+			   "and IDs it makes are shown in every plan");
+	} else if (check_for_each(pl->diag, &fe->value->span, spec) == 0) {
+		size_t k = spec->kind == VAL_MAP ? spec->u.map.n : spec->u.list.n;
+		for (size_t i = 0; i < k; i++) {
+			each_element(spec, i, &ec.each_key, &ec.each_value);
+			import_one(pl, &ec, b, out, seen);
+			val_unref(ec.each_key);
+			val_unref(ec.each_value);
+			ec.each_key = ec.each_value = NULL;
+		}
+	}
+	val_unref(spec);
+out:
+	pl->cur = NULL;
+}
+
+int plan_imports(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+		 size_t nprior, const struct plan_opts *opts, struct buf *out)
+{
+	struct planner pl;
+	struct plan scratch;
+	struct buf blocks = BUF_INIT;  /* const struct ast_item *: the import blocks */
+	struct import_needs in = { &pl, NULL };
+	struct strmap seen;
+	unsigned errors = diag->errors;
+	int ret = -1;
+
+	plan_init(&scratch);
+	strmap_init(&seen);
+	for (size_t f = 0; f < config_nfiles(root); f++) {
+		const struct ast_body *b = &config_file(root, f)->body;
+		for (size_t i = 0; i < b->n; i++)
+			if (b->items[i]->kind == AST_BLOCK && !strcmp(b->items[i]->name, "import"))
+				buf_push(&blocks, const struct ast_item *, b->items[i]);
+	}
+	if (!buf_count(&blocks, const struct ast_item *)) {
+		memset(&pl, 0, sizeof pl);
+		ret = 0;
+		goto out;
+	}
+	if (planner_setup(&pl, diag, root, prior, nprior, opts, &scratch))
+		goto out;
+	in.need = xcalloc(graph_count(&pl.g) + 1, 1);
+	/* what the IDs, for_each and computed keys refer to, and the resources whose count or
+	 * for_each says which keys exist */
+	for (size_t i = 0; i < buf_count(&blocks, const struct ast_item *); i++) {
+		const struct ast_item *b = buf_at(&blocks, const struct ast_item *, i);
+		const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
+		const struct ast_item *fe = body_attr(&b->body, "for_each");
+		const struct ast_expr *obj = to->value->kind == AST_INDEX ? to->value->u.index.obj : to->value;
+		char *text = ast_traversal_text(obj);
+		struct addr a;
+		addr_init(&a);
+		if (text && addr_parse(&a, text, NULL) == 0) {
+			char *res = xasprintf("%s.%s", a.type, a.name);
+			struct graph_node *n = graph_find(&pl.g, res);
+			if (n && (n->count_expr || n->for_each_expr || obj != to->value))
+				mark_needed(&pl, (size_t)(uintptr_t)strmap_get(&pl.g.by_addr, res) - 1, in.need);
+			free(res);
+		}
+		addr_release(&a);
+		free(text);
+		eval_references(id->value, import_need, &in);
+		if (obj != to->value)
+			eval_references(to->value->u.index.key, import_need, &in);
+		if (fe)
+			eval_references(fe->value, import_need, &in);
+	}
+	for (size_t i = 0; i < graph_count(&pl.g); i++)
+		if (in.need[pl.g.order[i]])
+			eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
+	planner_report_missing(&pl);
+	if (diag->errors > errors)
+		goto out;
+	for (size_t i = 0; i < buf_count(&blocks, const struct ast_item *); i++)
+		import_block(&pl, buf_at(&blocks, const struct ast_item *, i), out, &seen);
+	ret = diag->errors > errors ? -1 : 0;
+out:
+	free(in.need);
+	if (buf_count(&blocks, const struct ast_item *))
+		planner_teardown(&pl);
+	plan_release(&scratch);
+	buf_release(&blocks);
+	for (size_t i = 0; i < seen.cap; i++)
+		free((char *)seen.slots[i].key);
+	strmap_release(&seen);
+	return ret;
+}
+
+void plan_imports_release(struct buf *imports)
+{
+	for (size_t i = 0; i < buf_count(imports, struct plan_import); i++) {
+		struct plan_import *im = &buf_at(imports, struct plan_import, i);
+		free(im->addr);
+		free(im->type);
+		free(im->provider);
+		free(im->id);
+	}
+	buf_release(imports);
 }
 
 struct value *plan_root_variable(struct diag_ctx *diag, const struct config_module *root,

@@ -13,6 +13,8 @@
 #include "planner/value.h"
 #include "providers/schema.h"
 
+struct moves;
+
 enum plan_action {
 	PLAN_NOOP,
 	PLAN_CREATE,
@@ -37,6 +39,7 @@ struct plan_prior {
 struct plan_change {
 	char *addr;
 	char *moved_from;           /* the state's address, when the instance moved (gw[0] -> gw) */
+	char *importing;            /* the ID an import block brings the object in by, or NULL */
 	char *resource;             /* the address without the instance key */
 	char *type;                 /* "aws.vpc" */
 	char *provider;             /* "aws", "aws.eu" */
@@ -82,8 +85,12 @@ struct plan_opts {
 				       already in precedence order; strings for -var values */
 	const struct value *raw_variables; /* map: where each came from (VARS_FILE, _ARG, _ENV) */
 	struct value *prior_outputs;/* map of output values in the state, or NULL */
+	struct moves *moves;        /* the moved blocks, already applied to the prior state
+				       (moved.h), or NULL */
 	int leave_memory;           /* the process ends soon after: the planner's graph and caches
 				       are left to the exit, not freed one by one (22 ms at 100k) */
+	const struct strmap *imports; /* instance address -> the ID (char *) an import block read
+				       it by, its object already among the priors; or NULL */
 	/* A refreshing plan reads a data source during plan, as Terraform does, once its
 	 * arguments are known and nothing it depends on has a change pending: 0 with *result its
 	 * attributes (marked sensitive as planned said), 1 when it is to be read during apply
@@ -99,6 +106,7 @@ struct plan {
 	struct buf changes;         /* struct plan_change *, in address order */
 	struct buf outputs;         /* struct plan_output *, in name order */
 	unsigned add, change, destroy, read;
+	unsigned import;            /* changes that bring an existing object in (import blocks) */
 };
 
 void plan_init(struct plan *p);
@@ -130,6 +138,30 @@ struct value *plan_root_variable(struct diag_ctx *diag, const struct config_modu
  * nearest declaration up the module path, or NULL when none is declared. Borrowed. */
 const struct value *plan_provider_config(const struct strmap *configs, const char *module, const char *provider);
 
+/* One import block of the root module, as plan_imports evaluates it. */
+struct plan_import {
+	char *addr;                 /* the instance: "aws.vpc.main", "aws.subnet.a[\"x\"]" */
+	char *type;                 /* "aws.vpc" */
+	char *provider;             /* the resource's provider: "aws", "aws.eu" */
+	char *id;
+	const struct ast_item *block;
+};
+
+/* The root module's import blocks (each to an instance the configuration declares, with an
+ * ID known now), in order, except those whose instance the priors already hold (Terraform's
+ * rule: the block has nothing left to do). out: struct plan_import, released with
+ * plan_imports_release. Returns -1 after diagnostics. No API is called. */
+int plan_imports(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+		 size_t nprior, const struct plan_opts *opts, struct buf *out);
+void plan_imports_release(struct buf *imports);
+
+struct addr;
+/* Is a's instance key one the resource block, planned as v (plan_node_value), declares? An
+ * import under another key would record an object the next apply destroys as no longer in
+ * the configuration. text: a as written; where: NULL or its place. Returns -1 after an error. */
+int plan_instance_declared(struct diag_ctx *diag, const struct span *where, const char *text,
+			   const struct addr *a, const struct ast_item *block, const struct value *v);
+
 int plan_has_changes(const struct plan *p);
 void plan_change_free(struct plan_change *c);
 /* Orders addresses as people count: worker[2] before worker[10]. */
@@ -141,5 +173,11 @@ int plan_cmp_addr(const char *a, const char *b);
 void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to);
 void plan_render_json(const struct plan *p, struct buf *out);
 void plan_render_markdown(const struct plan *p, struct buf *out);
+/* The state for stk show: its objects as resource blocks and its outputs, or Terraform's
+ * show -json layout ("values": "outputs" and "root_module", whose "child_modules" hold one
+ * entry per module path). Sensitive values print as (sensitive value), or null and flagged. */
+struct state;
+void plan_render_state_text(const struct state *st, struct buf *out, int color);
+void plan_render_state_json(const struct state *st, struct buf *out);
 
 #endif

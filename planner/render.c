@@ -7,6 +7,7 @@
 
 #include "common/pieces.h"
 #include "planner/plan.h"
+#include "planner/state.h"
 
 #define GREEN "\033[32m"
 #define RED "\033[31m"
@@ -216,6 +217,11 @@ static void render_change(const struct plan_change *c, struct buf *out, int colo
 			buf_printf(out, " (%s)", c->reason);
 		buf_addch(out, '\n');
 	}
+	/* as Terraform shows an import: on its own, or under the change it comes with */
+	if (c->importing && c->action == PLAN_NOOP)
+		buf_printf(out, "  %s# %s%s will be imported\n", color ? BOLD : "", c->addr, color ? RESET : "");
+	else if (c->importing)
+		buf_printf(out, "  # (imported from \"%s\")\n", c->importing);
 	sym(out, color, action_symbol(c->action, c->create_before_destroy), action_color(c->action));
 	buf_printf(out, " %s %s %s%s {\n", c->data ? "data" : "resource", c->type, name, idx ? idx : "");
 	render_body(out, color, 6, c, c->action == PLAN_CREATE || c->action == PLAN_READ ? NULL : c->before,
@@ -246,7 +252,7 @@ static void *render_share_run(void *arg)
 
 	for (size_t i = sh->from; i < sh->to; i++) {
 		const struct plan_change *c = buf_at(&sh->p->changes, struct plan_change *, i);
-		if (c->action != PLAN_NOOP || c->moved_from)
+		if (c->action != PLAN_NOOP || c->moved_from || c->importing)
 			render_change(c, sh->out, sh->color);
 	}
 	return NULL;
@@ -294,7 +300,7 @@ void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to
 
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
-		if (c->action != PLAN_NOOP || c->moved_from)
+		if (c->action != PLAN_NOOP || c->moved_from || c->importing)
 			any = 1;
 	}
 	for (size_t i = 0; i < buf_count(&p->outputs, struct plan_output *); i++)
@@ -309,8 +315,10 @@ void plan_render_text(const struct plan *p, struct buf *out, int color, FILE *to
 		buf_addstr(out, "stk will perform the following actions:\n\n");
 		render_changes(p, out, color, to);
 	}
-	buf_printf(out, "%sPlan:%s %u to add, %u to change, %u to destroy.\n", color ? BOLD : "",
-		   color ? RESET : "", p->add, p->change, p->destroy);
+	buf_printf(out, "%sPlan:%s ", color ? BOLD : "", color ? RESET : "");
+	if (p->import)
+		buf_printf(out, "%u to import, ", p->import);
+	buf_printf(out, "%u to add, %u to change, %u to destroy.\n", p->add, p->change, p->destroy);
 	if (outs) {
 		size_t width = 0;
 		for (size_t i = 0; i < buf_count(&p->outputs, struct plan_output *); i++) {
@@ -420,6 +428,8 @@ void plan_render_json(const struct plan *p, struct buf *out)
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 		json_t *ch = json_object(), *j = json_object(), *rp = json_array();
 		json_object_set_new(j, "address", json_string(c->addr));
+		if (c->moved_from)
+			json_object_set_new(j, "previous_address", json_string(c->moved_from));
 		json_object_set_new(j, "mode", json_string(c->data ? "data" : "managed"));
 		json_object_set_new(j, "type", json_string(c->type));
 		json_object_set_new(j, "name", json_string(strrchr(c->resource, '.') + 1));
@@ -456,6 +466,8 @@ void plan_render_json(const struct plan *p, struct buf *out)
 		json_object_set_new(ch, "replace_paths", rp);
 		if (c->reason && *c->reason)
 			json_object_set_new(j, "action_reason", json_string(c->reason));
+		if (c->importing)
+			json_object_set_new(ch, "importing", json_pack("{s:s}", "id", c->importing));
 		json_object_set_new(j, "change", ch);
 		json_array_append_new(rc, j);
 	}
@@ -477,6 +489,9 @@ void plan_render_json(const struct plan *p, struct buf *out)
 	json_object_set_new(summary, "change", json_integer(p->change));
 	json_object_set_new(summary, "destroy", json_integer(p->destroy));
 	json_object_set_new(summary, "read", json_integer(p->read));
+	/* only when there are some, as the text's "N to import": plans without stay as they were */
+	if (p->import)
+		json_object_set_new(summary, "import", json_integer(p->import));
 	json_object_set_new(root, "summary", summary);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	buf_addstr(out, text);
@@ -497,8 +512,10 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 		buf_addstr(out, "### stk plan: no changes\n\nThe infrastructure matches the configuration.\n");
 		return;
 	}
-	buf_printf(out, "### stk plan: %u to add, %u to change, %u to destroy\n\n", p->add, p->change,
-		   p->destroy);
+	buf_addstr(out, "### stk plan: ");
+	if (p->import)
+		buf_printf(out, "%u to import, ", p->import);
+	buf_printf(out, "%u to add, %u to change, %u to destroy\n\n", p->add, p->change, p->destroy);
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 		if (c->action == PLAN_DELETE || c->action == PLAN_REPLACE)
@@ -528,12 +545,18 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 	buf_addstr(out, "| Action | Address |\n|---|---|\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
-		if (c->action == PLAN_NOOP)
+		if (c->action == PLAN_NOOP && !c->moved_from && !c->importing)
 			continue;
-		const char *words = c->action == PLAN_CREATE ? "create" : c->action == PLAN_UPDATE ? "update" :
+		/* a no-op is listed only for its import or its move */
+		const char *words = c->action == PLAN_NOOP ? (c->importing ? "import" : "move") :
+				    c->action == PLAN_CREATE ? "create" :
+				    c->action == PLAN_UPDATE ? (c->importing ? "import, update" : "update") :
 				    c->action == PLAN_REPLACE ? "**replace**" : c->action == PLAN_DELETE ?
 				    "**destroy**" : "read";
-		buf_printf(out, "| %s | `%s` |\n", words, c->addr);
+		buf_printf(out, "| %s | `%s`", words, c->addr);
+		if (c->moved_from)
+			buf_printf(out, " (moved from `%s`)", c->moved_from);
+		buf_addstr(out, " |\n");
 	}
 	plan_render_text(p, &details, 0, NULL);
 	buf_addstr(out, "\n<details><summary>Full plan</summary>\n\n```diff\n");
@@ -556,4 +579,118 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 	}
 	buf_addstr(out, "```\n\n</details>\n");
 	buf_release(&details);
+}
+
+/* ---- the state (stk show) ---- */
+
+void plan_render_state_text(const struct state *st, struct buf *out, int color)
+{
+	size_t width = 0;
+
+	for (size_t i = 0; i < st->nresources; i++) {
+		const struct state_resource *r = st->resources[i];
+		for (size_t k = 0; k < r->ninstances; k++) {
+			const struct state_instance *in = r->instances[k];
+			const struct value *a = in->attrs;
+			size_t w = 0;
+			buf_printf(out, "%s# ", color ? BOLD : "");
+			state_instance_address(r, in, out);
+			buf_printf(out, ":%s%s\n", in->status == STATE_TAINTED ? " (tainted)" :
+				   in->status == STATE_PENDING ? " (pending create)" : "", color ? RESET : "");
+			buf_printf(out, "%s %s %s {\n", r->mode == ADDR_DATA ? "data" : "resource", r->type, r->name);
+			for (size_t j = 0; a && a->kind == VAL_MAP && j < a->u.map.n; j++)
+				if (strlen(a->u.map.items[j].key) > w)
+					w = strlen(a->u.map.items[j].key);
+			for (size_t j = 0; a && a->kind == VAL_MAP && j < a->u.map.n; j++) {
+				buf_printf(out, "    %-*s = ", (int)w, a->u.map.items[j].key);
+				/* sensitive parts print as (sensitive value), as everywhere */
+				val_write(a->u.map.items[j].val, out);
+				buf_addch(out, '\n');
+			}
+			buf_addstr(out, "}\n\n");
+		}
+	}
+	if (!st->noutputs)
+		return;
+	for (size_t i = 0; i < st->noutputs; i++)
+		if (strlen(st->outputs[i].name) > width)
+			width = strlen(st->outputs[i].name);
+	buf_printf(out, "%sOutputs:%s\n\n", color ? BOLD : "", color ? RESET : "");
+	for (size_t i = 0; i < st->noutputs; i++) {
+		buf_printf(out, "%-*s = ", (int)width, st->outputs[i].name);
+		val_write(st->outputs[i].value, out);
+		buf_addch(out, '\n');
+	}
+}
+
+/* One instance as Terraform's show -json lists it, its sensitive values null and flagged. */
+static json_t *state_instance_json(const struct state_resource *r, const struct state_instance *in)
+{
+	json_t *j = json_object();
+	struct buf addr = BUF_INIT;
+
+	state_instance_address(r, in, &addr);
+	json_object_set_new(j, "address", json_string(buf_cstr(&addr)));
+	json_object_set_new(j, "mode", json_string(r->mode == ADDR_DATA ? "data" : "managed"));
+	json_object_set_new(j, "type", json_string(r->type));
+	json_object_set_new(j, "name", json_string(r->name));
+	if (in->key)
+		json_object_set_new(j, "index", json_value(in->key));
+	json_object_set_new(j, "provider_name", json_string(r->provider ? r->provider : ""));
+	json_object_set_new(j, "values", in->attrs ? json_value(in->attrs) : json_object());
+	json_object_set_new(j, "sensitive_values", in->attrs ? json_marks(in->attrs, VAL_SENSITIVE) : json_object());
+	if (in->status == STATE_TAINTED)
+		json_object_set_new(j, "tainted", json_true());
+	buf_release(&addr);
+	return j;
+}
+
+void plan_render_state_json(const struct state *st, struct buf *out)
+{
+	json_t *root = json_object(), *values = json_object(), *outputs = json_object();
+	json_t *mod = json_object(), *resources = json_array(), *children = json_array();
+	json_t *child = NULL;
+	const char *child_path = NULL;
+	char *text;
+
+	json_object_set_new(root, "format_version", json_string("1.0"));
+	for (size_t i = 0; i < st->noutputs; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "sensitive", json_boolean(val_is_sensitive(st->outputs[i].value)));
+		json_object_set_new(o, "value", json_value(st->outputs[i].value));
+		json_object_set_new(outputs, st->outputs[i].name, o);
+	}
+	/* the state keeps resources ordered by module: each module's run is one child module */
+	for (size_t i = 0; i < st->nresources; i++) {
+		const struct state_resource *r = st->resources[i];
+		json_t *into = resources;
+		if (r->module && *r->module) {
+			if (!child_path || strcmp(child_path, r->module)) {
+				child = json_object();
+				json_object_set_new(child, "address", json_string(r->module));
+				json_object_set_new(child, "resources", json_array());
+				json_array_append_new(children, child);
+				child_path = r->module;
+			}
+			into = json_object_get(child, "resources");
+		}
+		for (size_t k = 0; k < r->ninstances; k++)
+			json_array_append_new(into, state_instance_json(r, r->instances[k]));
+	}
+	json_object_set_new(mod, "resources", resources);
+	if (json_array_size(children))
+		json_object_set_new(mod, "child_modules", children);
+	else
+		json_decref(children);
+	json_object_set_new(values, "outputs", outputs);
+	json_object_set_new(values, "root_module", mod);
+	if (st->nresources || st->noutputs)
+		json_object_set_new(root, "values", values);
+	else
+		json_decref(values);
+	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	buf_addstr(out, text);
+	buf_addch(out, '\n');
+	free(text);
+	json_decref(root);
 }

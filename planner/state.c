@@ -282,6 +282,31 @@ int state_remove_instance(struct state *st, const struct addr *a)
 	return 0;
 }
 
+int state_move_instance(struct state *st, const struct addr *src, const struct addr *dst)
+{
+	struct state_resource *res = state_find_resource(st, src);
+	struct state_instance *old = state_find_instance(st, src), *in;
+	char *prov;
+
+	if (!old || state_find_instance(st, dst))
+		return -1;
+	prov = xstrdup(res->provider ? res->provider : "");
+	if (!(in = state_add_instance(st, dst, prov))) {
+		free(prov);
+		return -1;
+	}
+	old = state_find_instance(st, src);   /* adding may move what the state holds */
+	state_instance_set_attrs(in, old->attrs);
+	in->status = old->status;
+	state_instance_set_token(in, old->token);
+	state_instance_set_private(in, old->priv);
+	for (size_t d = 0; d < old->ndeps; d++)
+		state_instance_add_dep(in, old->deps[d]);
+	state_remove_instance(st, src);
+	free(prov);
+	return 0;
+}
+
 void state_instance_address(const struct state_resource *res,
 			    const struct state_instance *inst, struct buf *out)
 {

@@ -104,6 +104,10 @@ struct state_instance *state_add_instance(struct state *st, const struct addr *a
  * or -1 when there is none. */
 int state_remove_instance(struct state *st, const struct addr *a);
 
+/* Moves the instance at src, with everything the state records of it, to dst, under the same
+ * provider (stk state mv, moved blocks). Returns 0, or -1 when src is missing or dst is
+ * taken (nothing changes then). */
+int state_move_instance(struct state *st, const struct addr *src, const struct addr *dst);
 /* The address of an instance of res: "module.web.aws.vpc.main[0]". */
 void state_instance_address(const struct state_resource *res,
 			    const struct state_instance *inst, struct buf *out);

@@ -66,6 +66,16 @@ const struct schema_attr *schema_attr_find(const struct schema_block *b, const c
 	return NULL;
 }
 
+const struct schema_attr *schema_tags_attr(const struct schema_block *b)
+{
+	const struct schema_attr *a = schema_attr_find(b, "tags");
+
+	if (!a || !(a->flags & (SF_REQUIRED | SF_OPTIONAL)) || a->type->kind != SK_MAP ||
+	    !a->type->elem || a->type->elem->kind != SK_STRING)
+		return NULL;
+	return a;
+}
+
 const struct schema_nested *schema_nested_find(const struct schema_block *b, const char *name)
 {
 	const struct schema_nested *n;

@@ -109,6 +109,9 @@ const struct schema_resource *schema_resource_find(const struct schema_provider 
 						   const char *type, int data);
 const struct schema_attr *schema_attr_find(const struct schema_block *b, const char *name);
 const struct schema_nested *schema_nested_find(const struct schema_block *b, const char *name);
+/* The argument that takes the stack's default tags: a settable `tags` map of strings, or
+ * NULL (docker.image's `tags` is a list of image names, and takes none). */
+const struct schema_attr *schema_tags_attr(const struct schema_block *b);
 /* "string", "number", "list", "map", "object": the bare kind, for messages. */
 const char *schema_kind_name(enum schema_kind k);
 /* The whole type, for messages: "list(string)", "map(string)",

@@ -477,6 +477,103 @@ t_expect_has out 'host.file.c[1]'
 [ "$(cat "$W/precious.txt")" = precious ] || t_why "the imported file changed"
 t_end
 
+t_begin "import blocks: a file is adopted from a saved plan, then changed in place of nothing; the next plan is empty"
+workdir <<'EOF'
+locals {
+  names = ["kept", "other"]
+}
+
+import {
+  to = host.file.kept["a"]
+  id = "${local.names[0]}.txt"
+}
+
+import {
+  to = host.file.other
+  id = "other.txt"
+}
+
+resource host.file kept {
+  for_each = toset(["a"])
+  filename = "kept.txt"
+  content  = "kept\n"
+}
+
+resource host.file other {
+  filename = "other.txt"
+  content  = "new\n"
+}
+EOF
+printf 'kept\n' >"$W/kept.txt"
+printf 'old\n' >"$W/other.txt"
+in_w plan -out imports.plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out '# host.file.kept["a"] will be imported'
+t_expect_has out '# (imported from "other.txt")'
+t_expect_has out 'Plan: 2 to import, 1 to add, 0 to change, 1 to destroy.'
+[ -f "$W/stk.state" ] && t_why "plan wrote a state"
+in_w apply imports.plan
+t_expect_status 0
+t_expect_has out 'host.file.kept["a"]: Import complete [id=kept.txt]'
+t_expect_has out 'Apply complete! Resources: 2 imported, 1 added, 0 changed, 1 destroyed.'
+[ "$(cat "$W/kept.txt")" = kept ] || t_why "the imported file changed"
+[ "$(cat "$W/other.txt")" = new ] || t_why "other.txt was not replaced with the configuration's content"
+in_w state list
+t_expect_has out 'host.file.kept["a"]'
+t_expect_has out 'host.file.other'
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out 'No changes.'
+t_end
+
+t_begin "an import block is refused when its object is not there, and when the state moved since the plan"
+in_w state rm host.file.other
+t_expect_status 0
+rm "$W/other.txt"
+in_w apply -auto-approve
+t_expect_status 1
+t_expect_has err 'there is no host.file other.txt to import into host.file.other'
+printf 'old\n' >"$W/other.txt"
+in_w plan -out again.plan
+t_expect_status 0
+in_w import host.file.other other.txt
+t_expect_status 0
+in_w apply again.plan
+t_expect_status 1
+t_expect_has err 'the state changed since this plan was made'
+[ "$(cat "$W/other.txt")" = old ] || t_why "a refused saved plan changed other.txt"
+t_end
+
+t_begin "an import block with for_each adopts one file per element"
+workdir <<'EOF'
+locals {
+  files = { x = "x.txt", y = "y.txt" }
+}
+
+import {
+  for_each = local.files
+  to       = host.file.f[each.key]
+  id       = each.value
+}
+
+resource host.file f {
+  for_each = local.files
+  filename = each.value
+  content  = "${each.key}\n"
+}
+EOF
+printf 'x\n' >"$W/x.txt"
+printf 'y\n' >"$W/y.txt"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out 'Apply complete! Resources: 2 imported, 0 added, 0 changed, 0 destroyed.'
+in_w state list
+t_expect_has out 'host.file.f["x"]'
+t_expect_has out 'host.file.f["y"]'
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "a saved plan is refused when a file the configuration reads now gives other values"
 workdir <<'EOF'
 resource host.file a {
@@ -706,6 +803,227 @@ t_expect_status 0
 t_expect_has out "No changes."
 in_w destroy -auto-approve
 t_expect_status 0
+t_end
+
+t_begin "depends_on on a module call: the module's resources, nested ones too, wait for it and go before it"
+workdir <<'EOF'
+resource host.file first {
+  filename = "first.txt"
+  content  = "first"
+}
+
+module m {
+  source     = "./mod"
+  depends_on = [host.file.first]
+}
+EOF
+mkdir -p "$W/mod/inner"
+cat >"$W/mod/main.stk" <<'EOF'
+resource host.file b {
+  filename = "b.txt"
+  content  = "b"
+}
+
+module inner {
+  source = "./inner"
+}
+EOF
+cat >"$W/mod/inner/main.stk" <<'EOF'
+resource host.file c {
+  filename = "c.txt"
+  content  = "c"
+}
+EOF
+in_w graph
+t_expect_has out '"module.m.host.file.b" -> "host.file.first";'
+t_expect_has out '"module.m.module.inner.host.file.c" -> "host.file.first";'
+# -parallelism 4: without the dependency all three would start at once
+in_w apply -auto-approve -parallelism 4
+t_expect_status 0
+first_done=$(grep -n '^host.file.first: Creation complete' "$T_TMP/out" | cut -d: -f1)
+for r in module.m.host.file.b module.m.module.inner.host.file.c; do
+	started=$(grep -n "^$r: Creating" "$T_TMP/out" | cut -d: -f1)
+	[ -n "$first_done" ] && [ -n "$started" ] && [ "$started" -gt "$first_done" ] ||
+		t_why "$r started before host.file.first was created"
+done
+# the state records the dependency, so a destroy takes the module's resources first
+grep -q '"host.file.first"' "$W/stk.state" || t_why "the state records no dependency on host.file.first"
+in_w destroy -auto-approve -parallelism 4
+t_expect_status 0
+first_gone=$(grep -n '^host.file.first: Destroying' "$T_TMP/out" | cut -d: -f1)
+for r in module.m.host.file.b module.m.module.inner.host.file.c; do
+	gone=$(grep -n "^$r: Destruction complete" "$T_TMP/out" | cut -d: -f1)
+	[ -n "$first_gone" ] && [ -n "$gone" ] && [ "$gone" -lt "$first_gone" ] ||
+		t_why "host.file.first was destroyed before $r"
+done
+t_end
+
+t_begin "a moved block renames an object in the state: the file is not made again"
+workdir <<'EOF'
+resource host.file old {
+  filename = "kept.txt"
+  content  = "kept\n"
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+before=$(stat -c %i:%Y "$W/kept.txt" 2>/dev/null)
+cat >"$W/main.stk" <<'EOF'
+resource host.file new {
+  filename = "kept.txt"
+  content  = "kept\n"
+}
+
+moved {
+  from = host.file.old
+  to   = host.file.new
+}
+EOF
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "# host.file.old has moved to host.file.new"
+t_expect_has out "Plan: 0 to add, 0 to change, 0 to destroy."
+sleep 1
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 0 added, 0 changed, 0 destroyed."
+[ "$(stat -c %i:%Y "$W/kept.txt" 2>/dev/null)" = "$before" ] || t_why "kept.txt was written again"
+in_w state list
+t_expect_has out "host.file.new"
+t_expect_lacks out "host.file.old"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "a moved block into a module: the object is the module's, the file untouched"
+cat >"$W/main.stk" <<'EOF'
+module files {
+  source = "./files"
+}
+
+moved {
+  from = host.file.new
+  to   = module.files.host.file.this
+}
+EOF
+mkdir -p "$W/files"
+cat >"$W/files/main.stk" <<'EOF'
+resource host.file this {
+  filename = "kept.txt"
+  content  = "kept\n"
+}
+EOF
+in_w plan
+t_expect_has out "# host.file.new has moved to module.files.host.file.this"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(stat -c %i:%Y "$W/kept.txt" 2>/dev/null)" = "$before" ] || t_why "kept.txt was written again"
+in_w state list
+t_expect_has out "module.files.host.file.this"
+t_expect_lacks out "host.file.new"
+in_w plan -detailed-exitcode
+t_expect_status 0
+in_w destroy -auto-approve
+t_expect_status 0
+t_end
+
+
+t_begin "count removed moves instance 0 to the resource's address, in the state too"
+workdir <<'EOF'
+resource host.file one {
+  count    = 1
+  filename = "one.txt"
+  content  = "one\n"
+}
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+before=$(stat -c %i:%Y "$W/one.txt" 2>/dev/null)
+sed -i '/count/d' "$W/main.stk"
+sleep 1
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "# host.file.one[0] has moved to host.file.one"
+[ "$(stat -c %i:%Y "$W/one.txt" 2>/dev/null)" = "$before" ] || t_why "one.txt was written again"
+in_w state list
+t_expect_has out "host.file.one"
+t_expect_lacks out "host.file.one[0]"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "stk show prints the state, and a saved plan as plan printed it (sealed too), without the state"
+workdir <<'EOF'
+resource host.file a {
+  filename = "a.txt"
+  content  = "one"
+}
+
+output a_id { value = host.file.a.id }
+output secret {
+  value     = "s3cr3t-${host.file.a.id}"
+  sensitive = true
+}
+EOF
+in_w show
+t_expect_status 0
+t_expect_has out "The state is empty."
+in_w apply -auto-approve
+t_expect_status 0
+in_w show
+t_expect_status 0
+t_expect_has out "# host.file.a:"
+t_expect_has out "resource host.file a {"
+t_expect_match out '^    content +\= "one"$'
+t_expect_match out '^secret += \(sensitive value\)$'
+t_expect_lacks out "s3cr3t"
+in_w show -json
+t_expect_status 0
+python3 - "$T_TMP/out" <<'PY' || t_why "stk show -json is not the expected document"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["format_version"] == "1.0"
+r = d["values"]["root_module"]["resources"][0]
+assert r["address"] == "host.file.a" and r["mode"] == "managed" and r["values"]["content"] == "one"
+assert d["values"]["outputs"]["secret"] == {"sensitive": True, "value": None}
+PY
+t_expect_lacks out "s3cr3t"
+sed -i 's/"one"/"two"/' "$W/main.stk"
+in_w plan -out p.plan
+t_expect_status 0
+sed '/^Saved the plan to/,$d' "$T_TMP/out" | sed '$d' >"$T_TMP/planned"
+in_w plan -json
+cp "$T_TMP/out" "$T_TMP/planned.json"
+rm "$W/a.txt"   # show reads neither the state nor the objects
+in_w show p.plan
+t_expect_status 0
+cmp -s "$T_TMP/out" "$T_TMP/planned" || t_why "stk show p.plan differs from what stk plan printed"
+t_expect_has out "host.file.a must be replaced"
+in_w show -json p.plan
+cmp -s "$T_TMP/out" "$T_TMP/planned.json" || t_why "stk show -json p.plan differs from stk plan -json"
+in_w show -markdown p.plan
+t_expect_has out "host.file.a"
+# a plan sealed with the state's passphrase opens with it, and not without (the file is gone
+# now: this plan makes it again)
+STK_STATE_PASSPHRASE=show-test-passphrase
+export STK_STATE_PASSPHRASE
+in_w plan -out sealed.plan
+t_expect_status 0
+head -c 6 "$W/sealed.plan" | grep -q STKENC || t_why "the saved plan is not sealed"
+in_w show sealed.plan
+t_expect_status 0
+t_expect_has out "host.file.a will be created"
+unset STK_STATE_PASSPHRASE
+in_w show sealed.plan
+t_expect_status 1
+t_expect_has err "passphrase"
+in_w show a.txt.nope
+t_expect_status 1
+in_w show -markdown
+t_expect_status 1
+t_expect_has err "-markdown shows a saved plan"
 t_end
 
 t_summary

@@ -11,9 +11,16 @@ W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 mkdir -p "$W"
 
-in_w() {
+# in_dir DIR ARGS...: stk in DIR; its stdout, stderr and status land where t_run puts them
+in_dir() {
 	T_STATUS=0
-	(cd "$W" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	d=$1
+	shift
+	(cd "$d" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+in_w() {
+	in_dir "$W" "$@"
 }
 
 vpc_field() {
@@ -199,8 +206,7 @@ west_vpc() {
 		--query 'Vpcs[].VpcId' --output text
 }
 in_west() {
-	T_STATUS=0
-	(cd "$W/west" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	in_dir "$W/west" "$@"
 }
 
 t_begin "an aliased provider's region (from a variable) is used by refresh and import too"
@@ -254,6 +260,110 @@ sed -i 's|10.6.0.0/16|10.8.0.0/16|' "$W/west/main.stk"
 in_west destroy -auto-approve
 t_expect_status 0
 [ -z "$(west_vpc)" ] || t_why "the us-west-2 VPC is still there"
+t_end
+
+t_begin "replace_triggered_by: an update of the VPC named replaces another (new one first); an attribute that stays triggers nothing"
+W2=$T_TMP/trigger
+mkdir -p "$W2"
+in_w2() {
+	in_dir "$W2" "$@"
+}
+named() {
+	awsx ec2 describe-vpcs --filters Name=tag:Name,Values="$1" --query 'Vpcs[].VpcId' --output text
+}
+cat >"$W2/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+
+resource aws.vpc source {
+  cidr_block = "10.8.0.0/16"
+  tags       = { Name = "stk-trigger-source", Rev = "1" }
+}
+
+resource aws.vpc follower {
+  cidr_block = "10.9.0.0/16"
+  tags       = { Name = "stk-trigger-follower" }
+  lifecycle {
+    create_before_destroy = true
+    replace_triggered_by  = [aws.vpc.source]
+  }
+}
+
+resource aws.vpc steady {
+  cidr_block = "10.10.0.0/16"
+  tags       = { Name = "stk-trigger-steady" }
+  lifecycle {
+    replace_triggered_by = [aws.vpc.source.cidr_block]
+  }
+}
+EOF
+in_w2 apply -auto-approve
+t_expect_status 0
+F1=$(named stk-trigger-follower)
+S1=$(named stk-trigger-steady)
+[ -n "$F1" ] && [ -n "$S1" ] || t_why "awscli does not see the follower and steady VPCs"
+sed -i 's/Rev = "1"/Rev = "2"/' "$W2/main.stk"
+in_w2 plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "aws.vpc.follower must be replaced (the new one created first) (a change to aws.vpc.source triggers it)"
+t_expect_lacks out "aws.vpc.steady"
+t_expect_has out "Plan: 1 to add, 1 to change, 1 to destroy."
+in_w2 apply -auto-approve
+t_expect_status 0
+t_expect_has out "1 added, 1 changed, 1 destroyed"
+F2=$(named stk-trigger-follower)
+[ -n "$F2" ] && [ "$F2" != "$F1" ] || t_why "the follower VPC was not replaced: '$F2' (was $F1)"
+awsx ec2 describe-vpcs --vpc-ids "$F1" >/dev/null 2>&1 && t_why "the old follower VPC $F1 still exists"
+[ "$(named stk-trigger-steady)" = "$S1" ] || t_why "the steady VPC was replaced"
+# the old object's destroy, last, leaves the new one in the state under the address
+in_w2 state list
+t_expect_has out "aws.vpc.follower"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$(named stk-trigger-source)" Name=key,Values=Rev \
+	--query 'Tags[0].Value' --output text)" = 2 ] || t_why "the source VPC's Rev tag is not 2"
+in_w2 plan -detailed-exitcode
+t_expect_status 0
+in_w2 destroy -auto-approve
+t_expect_status 0
+[ -z "$(named stk-trigger-follower)$(named stk-trigger-steady)$(named stk-trigger-source)" ] ||
+	t_why "VPCs of the trigger test remain"
+t_end
+
+t_begin "a module call's providers = { aws = aws.west } puts the module's VPC in us-west-2"
+W3=$T_TMP/modprov
+mkdir -p "$W3/net"
+in_w3() {
+	in_dir "$W3" "$@"
+}
+region_vpcs() {
+	aws --endpoint-url "$EP" --region "$1" ec2 describe-vpcs --filters Name=tag:Name,Values=stk-modprov \
+		--query 'Vpcs[].VpcId' --output text
+}
+cat >"$W3/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+
+provider aws west { region = "us-west-2" }
+
+module net {
+  source    = "./net"
+  providers = { aws = aws.west }
+}
+EOF
+cat >"$W3/net/main.stk" <<'EOF'
+resource aws.vpc this {
+  cidr_block = "10.20.0.0/16"
+  tags       = { Name = "stk-modprov" }
+}
+EOF
+in_w3 graph
+t_expect_has out '"module.net.aws.vpc.this" -> "provider.aws.west";'
+in_w3 apply -auto-approve
+t_expect_status 0
+[ "$(region_vpcs us-west-2 | wc -w)" -eq 1 ] || t_why "awscli does not see the module's VPC in us-west-2"
+[ -z "$(region_vpcs us-east-1)" ] || t_why "the module's VPC is in us-east-1"
+in_w3 plan -detailed-exitcode
+t_expect_status 0
+in_w3 destroy -auto-approve
+t_expect_status 0
+[ -z "$(region_vpcs us-west-2)" ] || t_why "the module's VPC is still in us-west-2"
 t_end
 
 t_begin "destroy removes the VPC (awscli finds none)"

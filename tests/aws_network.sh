@@ -237,6 +237,49 @@ in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+t_begin "the stack's tags are default tags: on every resource with tags, under its own, changed and taken away"
+SUBB=$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N" Name=tag:Tier,Values=b \
+	--query 'Subnets[0].SubnetId' --output text)
+TAGGED=$VPC,$IGW,$SUBA,$SUBB,$RTB,$RTB2
+# tag_value ID KEY: the object's tag KEY, as AWS has it ("None" when there is none)
+tag_value() {
+	awsx ec2 describe-tags --filters Name=resource-id,Values="$1" Name=key,Values="$2" \
+		--query 'Tags[0].Value' --output text
+}
+cat >>"$W/main.stk" <<EOF2
+
+stack "net" {
+  tags = { Team = "platform", Tier = "shared" }
+}
+EOF2
+in_w apply -auto-approve
+t_expect_status 0
+# six objects take tags; the route table association has none
+t_expect_has out "0 added, 6 changed, 0 destroyed"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$TAGGED" Name=key,Values=Team \
+	--query "length(Tags[?Value=='platform'])" --output text)" = 6 ] || t_why "not all six objects have Team=platform"
+[ "$(tag_value "$VPC" Tier)" = shared ] || t_why "the VPC did not get the stack's Tier"
+[ "$(tag_value "$SUBA" Tier)" = alpha ] || t_why "subnet a's own Tier did not win over the stack's"
+[ "$(tag_value "$SUBA" Name)" = "$N" ] || t_why "subnet a lost its Name"
+in_w plan -detailed-exitcode
+t_expect_status 0
+sed -i 's/Team = "platform"/Team = "web"/' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 6 changed, 0 destroyed"
+[ "$(tag_value "$RTB2" Team)" = web ] || t_why "the private route table's Team tag was not changed"
+sed -i '/^stack "net" {$/,/^}$/d' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 6 changed, 0 destroyed"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$TAGGED" Name=key,Values=Team \
+	--query 'length(Tags)' --output text)" = 0 ] || t_why "Team tags remain without the stack block"
+[ "$(tag_value "$VPC" Tier)" = None ] || t_why "the VPC kept the stack's Tier"
+[ "$(tag_value "$SUBA" Tier)" = alpha ] || t_why "subnet a lost its own Tier"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "destroy removes everything (awscli counts none)"
 in_w destroy -auto-approve
 t_expect_status 0
@@ -246,6 +289,106 @@ for k in "vpcs Vpcs" "internet-gateways InternetGateways" "subnets Subnets" "rou
 done
 [ "$(awsx ec2 describe-route-tables --filters "Name=route-table-id,Values=$RTB" \
 	--query 'length(RouteTables)' --output text)" = 0 ] || t_why "the route table $RTB remains"
+t_end
+
+t_begin "import blocks adopt a VPC and a subnet made outside stk; the VPC's tags change in place"
+# a directory of its own: in_w runs in $W, whose objects are all destroyed by now
+W=$T_TMP/import
+mkdir -p "$W"
+IVPC=$(awsx ec2 create-vpc --cidr-block 10.9.0.0/16 \
+	--tag-specifications "ResourceType=vpc,Tags=[{Key=Name,Value=$N-imp}]" --query Vpc.VpcId --output text)
+ISUB=$(awsx ec2 create-subnet --vpc-id "$IVPC" --cidr-block 10.9.1.0/24 --availability-zone us-east-1a \
+	--query Subnet.SubnetId --output text)
+cat >"$W/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+variable vpc_id {
+  default = "$IVPC"
+}
+
+import {
+  to = aws.vpc.main
+  id = var.vpc_id
+}
+
+import {
+  to = aws.subnet.a
+  id = "$ISUB"
+}
+
+resource aws.vpc main {
+  cidr_block = "10.9.0.0/16"
+  tags       = { Name = "$N-imp", Team = "net" }
+}
+
+resource aws.subnet a {
+  vpc_id            = aws.vpc.main.id
+  cidr_block        = "10.9.1.0/24"
+  availability_zone = "us-east-1a"
+}
+EOF
+# read during the plan even without refreshing, as Terraform does
+in_w plan -refresh=false -detailed-exitcode
+t_expect_status 2
+t_expect_has out "# aws.vpc.main will be updated in place"
+t_expect_has out "# (imported from \"$IVPC\")"
+t_expect_has out "Team = \"net\""
+t_expect_has out "# aws.subnet.a will be imported"
+t_expect_has out "Plan: 2 to import, 0 to add, 1 to change, 0 to destroy."
+in_w plan -json
+t_expect_status 0
+t_expect_has out "\"id\": \"$IVPC\""
+t_expect_has out "\"id\": \"$ISUB\""
+t_expect_has out '"import": 2'
+in_w plan -out saved.plan
+t_expect_status 0
+[ -s "$W/stk.state" ] && t_why "plan wrote a state"
+in_w apply saved.plan
+t_expect_status 0
+t_expect_has out "aws.vpc.main: Import complete [id=$IVPC]"
+t_expect_has out "Apply complete! Resources: 2 imported, 0 added, 1 changed, 0 destroyed."
+[ "$(awsx ec2 describe-vpcs --filters "Name=cidr,Values=10.9.0.0/16" --query 'length(Vpcs)' --output text)" = 1 ] ||
+	t_why "there is not exactly one VPC 10.9.0.0/16: the import made one more"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$IVPC" Name=key,Values=Team \
+	--query 'Tags[0].Value' --output text)" = net ] || t_why "the imported VPC did not get the Team tag"
+[ "$(awsx ec2 describe-subnets --filters "Name=vpc-id,Values=$IVPC" --query 'length(Subnets)' --output text)" = 1 ] ||
+	t_why "the imported VPC does not hold exactly one subnet"
+in_w state list
+t_expect_has out "aws.vpc.main"
+t_expect_has out "aws.subnet.a"
+in_w state show aws.subnet.a
+t_expect_has out "$ISUB"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "an import block whose object does not exist is an error naming the ID"
+cat >>"$W/main.stk" <<EOF
+
+import {
+  to = aws.vpc.other
+  id = "vpc-0123456789abcdef0"
+}
+
+resource aws.vpc other {
+  cidr_block = "10.8.0.0/16"
+}
+EOF
+in_w plan
+t_expect_status 1
+t_expect_has err "vpc-0123456789abcdef0"
+t_expect_has err "main.stk:"
+in_w apply -auto-approve
+t_expect_status 1
+[ "$(awsx ec2 describe-vpcs --filters "Name=cidr,Values=10.8.0.0/16" --query 'length(Vpcs)' --output text)" = 0 ] ||
+	t_why "a VPC 10.8.0.0/16 was made"
+t_end
+
+t_begin "imported objects are destroyed like any other"
+in_w destroy -auto-approve
+t_expect_status 0
+awsx ec2 describe-vpcs --vpc-ids "$IVPC" >/dev/null 2>&1 && t_why "the imported VPC $IVPC still exists"
 t_end
 
 t_summary

@@ -11,9 +11,14 @@ W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 mkdir -p "$W"
 
-in_w() {
+# in_dir DIR ARGS...: stk ARGS run in DIR, as t_run runs a command
+in_dir() {
 	T_STATUS=0
-	(cd "$W" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	(cd "$1" && shift && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
+in_w() {
+	in_dir "$W" "$@"
 }
 
 # A real public key when ssh-keygen is there; a fixed valid one otherwise.
@@ -240,8 +245,7 @@ resource aws.security_group none {
 }
 EOF
 in_v6() {
-	T_STATUS=0
-	(cd "$W/v6" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+	in_dir "$W/v6" "$@"
 }
 export STK_LOG=debug
 in_v6 apply -auto-approve
@@ -299,6 +303,78 @@ t_expect_status 1
 t_expect_has err "aws.security_group.dup: two ingress rules for tcp 10.1.0.0/16 (ports 22-22) differ only in their description"
 [ "$(awsx ec2 describe-security-groups --filters Name=group-name,Values=stk-dup \
 	--query 'length(SecurityGroups)' --output text)" = 0 ] || t_why "a group stk-dup was made"
+t_end
+
+t_begin "ingress rules from dynamic blocks are created as static ones would be (checked with awscli)"
+mkdir -p "$W/dyn"
+# a map with the default iterator, beside a static rule; and a list whose for_each waits for
+# the VPC (unknown when planned, so the rules are made from what apply knows)
+cat >"$W/dyn/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+
+variable web_ports {
+  default = { http = 80, https = 443 }
+}
+
+resource aws.vpc dyn {
+  cidr_block = "10.7.0.0/16"
+  tags       = { Name = "stk-sg-dyn" }
+}
+
+resource aws.security_group dyn {
+  name   = "stk-dyn"
+  vpc_id = aws.vpc.dyn.id
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.7.0.0/16"]
+  }
+  dynamic "ingress" {
+    for_each = var.web_ports
+    content {
+      from_port   = ingress.value
+      to_port     = ingress.value
+      protocol    = "tcp"
+      cidr_blocks = ["0.0.0.0/0"]
+      description = ingress.key
+    }
+  }
+  dynamic "ingress" {
+    for_each = aws.vpc.dyn.id != "" ? [5432, 6379] : []
+    iterator = port
+    content {
+      from_port   = port.value
+      to_port     = port.value
+      protocol    = "tcp"
+      cidr_blocks = [aws.vpc.dyn.cidr_block]
+      description = "db ${port.key}"
+    }
+  }
+}
+EOF
+in_dyn() {
+	in_dir "$W/dyn" "$@"
+}
+in_dyn plan
+t_expect_status 0
+t_expect_has out "ingress                = (known after apply)"
+in_dyn apply -auto-approve
+t_expect_status 0
+t_expect_has out "aws.security_group.dyn: Creation complete"
+[ "$(perms stk-dyn)" = "$(printf 'tcp 22 22 10.7.0.0/16\ntcp 443 443 0.0.0.0/0\ntcp 5432 5432 10.7.0.0/16\ntcp 6379 6379 10.7.0.0/16\ntcp 80 80 0.0.0.0/0')" ] ||
+	t_why "stk-dyn's ingress is not 22, 5432 and 6379 from the VPC and 80, 443 from anywhere: $(perms stk-dyn)"
+D=$(awsx ec2 describe-security-groups --filters Name=group-name,Values=stk-dyn --output text \
+	--query 'SecurityGroups[0].IpPermissions[].IpRanges[].Description' | tr '\t' '\n' | sort | tr '\n' ' ')
+[ "$D" = "db 0 db 1 http https " ] || t_why "the rules' descriptions are not the iterators' keys: $D"
+t_end
+
+t_begin "a second plan of the dynamic rules, refreshing through the API, has no changes"
+in_dyn plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_dyn destroy -auto-approve
+t_expect_status 0
 t_end
 
 t_summary

@@ -304,6 +304,46 @@ t_expect_status 0
 t_expect_has out '"module.copy[2].var.name"'
 t_end
 
+# A dynamic block's for_each and content refer to things like any argument: they are edges.
+# Its iterator is not (named local here, it must not make an edge to a local).
+t_begin "stk graph has the references made inside dynamic blocks"
+mkdir -p "$T_TMP/graphdyn"
+cat >"$T_TMP/graphdyn/main.stk" <<'EOF2'
+resource aws.vpc main { cidr_block = "10.0.0.0/16" }
+resource aws.vpc peer { cidr_block = "10.1.0.0/16" }
+locals { ports = [80, 443] }
+
+resource aws.security_group web {
+  name = "web"
+  dynamic "ingress" {
+    for_each = local.ports
+    iterator = port
+    content {
+      from_port   = port.value
+      to_port     = port.value
+      protocol    = "tcp"
+      cidr_blocks = [aws.vpc.main.cidr_block]
+    }
+  }
+  dynamic "egress" {
+    for_each = [aws.vpc.peer.cidr_block]
+    content {
+      from_port   = 0
+      to_port     = 0
+      protocol    = "-1"
+      cidr_blocks = [egress.value]
+    }
+  }
+}
+EOF2
+t_run "$STK" graph "$T_TMP/graphdyn"
+t_expect_status 0
+t_expect_has out '"aws.security_group.web" -> "local.ports";'
+t_expect_has out '"aws.security_group.web" -> "aws.vpc.main";'
+t_expect_has out '"aws.security_group.web" -> "aws.vpc.peer";'
+t_expect_lacks out '"port'
+t_end
+
 # stack.tags inside the stack's own tags could only go round forever: the check says so (the
 # plan used to recurse until the stack overflowed).
 t_begin "stack.tags in the stack's own tags is an error"

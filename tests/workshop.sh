@@ -237,6 +237,10 @@ t_begin "awscli: the network"
 T_STATUS=0
 vpc=$(awsx ec2 describe-vpcs --filters Name=tag:Name,Values=quiz --query 'Vpcs[].VpcId' --output text)
 [ "$(echo "$vpc" | wc -w)" -eq 1 ] || t_why "VPCs named quiz: '$vpc', expected one"
+# the stack's tags are default tags: the VPC has them beside its own Name
+[ "$(awsx ec2 describe-vpcs --vpc-ids "$vpc" --output text \
+	--query 'Vpcs[0].Tags[?Key==`project` || Key==`managed_by`].Value | sort(@) | join(`,`, @)')" = quiz,stk ] ||
+	t_why "the VPC lacks the stack's tags project=quiz and managed_by=stk"
 igw=$(awsx ec2 describe-internet-gateways --filters "Name=attachment.vpc-id,Values=$vpc" \
 	--query 'InternetGateways[].InternetGatewayId' --output text)
 [ "$(echo "$igw" | wc -w)" -eq 1 ] || t_why "gateways attached to $vpc: '$igw'"

@@ -661,6 +661,43 @@ static void order_of(const struct state *st, struct buf *out)
 	buf_cstr(out);
 }
 
+/* state_move_instance: everything the state records of the object goes with it, under its
+ * resource's provider; a taken or missing address changes nothing. */
+static void test_move_instance(void)
+{
+	struct state st;
+	struct buf order = BUF_INIT;
+	struct state_instance *inst;
+	struct addr a, b;
+
+	state_init(&st);
+	addr_init(&a);
+	addr_init(&b);
+	inst = add(&st, "aws.vpc.old[0]", "aws.eu");
+	inst->status = STATE_TAINTED;
+	state_instance_set_token(inst, "t");
+	state_instance_set_private(inst, "p");
+	state_instance_add_dep(inst, "aws.vpc.z");
+	add(&st, "aws.vpc.taken", NULL);
+	addr_parse(&a, "aws.vpc.old[0]", NULL);
+	addr_parse(&b, "module.net.aws.vpc.new[\"x\"]", NULL);
+	CHECK(state_move_instance(&st, &a, &b) == 0, "the move failed");
+	order_of(&st, &order);
+	CHECK(!strcmp(order.data, "aws.vpc.taken module.net.aws.vpc.new[\"x\"] "), "after the move: %s", order.data);
+	inst = find(&st, "module.net.aws.vpc.new[\"x\"]");
+	CHECK(inst && inst->status == STATE_TAINTED && !strcmp(inst->token, "t") && !strcmp(inst->priv, "p") &&
+	      inst->ndeps == 1 && !strcmp(inst->deps[0], "aws.vpc.z") &&
+	      !strcmp(state_find_resource(&st, &b)->provider, "aws.eu"), "what the instance held was lost");
+	CHECK(state_move_instance(&st, &a, &b) == -1, "moved a missing instance");
+	addr_parse(&a, "aws.vpc.taken", NULL);
+	CHECK(state_move_instance(&st, &b, &a) == -1 && find(&st, "module.net.aws.vpc.new[\"x\"]"),
+	      "moved onto a taken address");
+	addr_release(&a);
+	addr_release(&b);
+	buf_release(&order);
+	state_release(&st);
+}
+
 static void test_model(void)
 {
 	struct state st;
@@ -1778,6 +1815,7 @@ int main(void)
 	test_addr_errors();
 	test_addr_order();
 	test_model();
+	test_move_instance();
 	test_round_trip();
 	test_load_in_pieces();
 	test_fixture();
