@@ -551,7 +551,8 @@ static int same_actions(struct run *r)
 		if (!same_digest(s, after_digest(c->after))) {
 			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s with other "
 				   "values than the plan showed", c->addr, action_name(c->action));
-			diag_hint(&r->diag, "a file or template the configuration reads changed since; make a new plan");
+			diag_hint(&r->diag, "a file or template the configuration reads, or what a data "
+				  "source read, changed since; make a new plan");
 			return 0;
 		}
 	}
@@ -562,7 +563,8 @@ static int same_actions(struct run *r)
 		    !same_digest(s, after_digest(o->after))) {
 			diag_error(&r->diag, NULL, "the saved plan no longer matches: output %s would now have "
 				   "another value than the plan showed", o->name);
-			diag_hint(&r->diag, "a file or template the configuration reads changed since; make a new plan");
+			diag_hint(&r->diag, "a file or template the configuration reads, or what a data "
+				  "source read, changed since; make a new plan");
 			return 0;
 		}
 	}
@@ -797,7 +799,23 @@ static int run_plan(struct run *r, const char *operation)
 	r->opts.targets = buf_count(&r->pa.targets, const char *) > 1 ?
 			  (const char *const *)(void *)r->pa.targets.data : NULL;
 	r->opts.replaces = (const char *const *)(void *)r->pa.replaces.data;
-	if (plan_make(&r->diag, &r->mod, r->priors, r->nprior, &r->opts, &r->plan))
+	/* a refreshing plan reads the data sources it can, as Terraform does; a destroy reads
+	 * none, and -refresh=false keeps what the state holds */
+	struct apply_reader reader;
+	int reading = r->pa.refresh && !r->pa.destroy;
+	if (reading) {
+		apply_reader_init(&reader);
+		r->opts.read_data = apply_read_data;
+		r->opts.read_data_arg = &reader;
+	}
+	int planned = plan_make(&r->diag, &r->mod, r->priors, r->nprior, &r->opts, &r->plan);
+	if (reading) {
+		/* its providers are done with; read_data stays set, which tells apply_run that the
+		 * plan read, and apply_run puts its own in place */
+		apply_reader_release(&reader, &r->diag);
+		r->opts.read_data_arg = NULL;
+	}
+	if (planned)
 		return -1;
 	if (r->opts.targets)
 		drop_untargeted_imports(r);
@@ -1138,6 +1156,7 @@ static int apply_or_destroy(int argc, char **argv, const char *command)
 			else if (o->after && val_is_known(o->after))
 				state_set_output(&r.st, o->name, o->after, o->sensitive || val_is_sensitive(o->after));
 		}
+		apply_record_reads(&r.st, &r.plan);
 		ret = state_write(r.path, &r.st, &r.diag) ? 1 : 0;
 		if (!ret)
 			printf("\nThe state now records the objects as they are.\n");
@@ -1148,7 +1167,9 @@ static int apply_or_destroy(int argc, char **argv, const char *command)
 	plan_render_text(&r.plan, &out, cli_color(stdout), stdout);
 	fwrite(out.data, 1, out.len, stdout);
 	if (!plan_has_changes(&r.plan)) {
-		ret = 0;
+		/* nothing to change, but what the plan read is the state's now (a newer AMI), as
+		 * the next plan with -refresh=false must see it */
+		ret = r.opts.read_data && apply_record_reads(&r.st, &r.plan) && state_write(r.path, &r.st, &r.diag) ? 1 : 0;
 		goto out;
 	}
 	/* the providers' module, before anyone is asked to approve what it cannot do */

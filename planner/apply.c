@@ -572,6 +572,39 @@ static int newer_object(const struct state_instance *in, const struct value *gon
 	return a && b && a->kind == VAL_STRING && b->kind == VAL_STRING && !val_equal(a, b);
 }
 
+/* A provider's diagnostics (from its own context, on a worker) into to, under the address. */
+static void diags_under(struct diag_ctx *to, const struct diag_ctx *from, const char *addr)
+{
+	size_t al = strlen(addr);
+
+	for (size_t i = 0; i < buf_count(&from->diags, struct diag); i++) {
+		const struct diag *d = &buf_at(&from->diags, struct diag, i);
+		const char *m = d->message;
+		size_t pl = strcspn(m, ":");
+		/* providers usually start with the address already, or with the part of it they
+		 * know: a data source's read is given its type (data.aws.ami), not its name */
+		if (m[pl] == ':' && pl <= al && memchr(m, '.', pl) && !strncmp(m, addr, pl) &&
+		    (addr[pl] == '\0' || addr[pl] == '.'))
+			m += pl + (m[pl + 1] == ' ' ? 2 : 1);
+		diag_add(to, d->severity, d->span.src ? &d->span : NULL, "%s: %s", addr, m);
+		if (d->hint)
+			diag_hint(to, "%s", d->hint);
+	}
+}
+
+/* The state's instance at a, made if need be, with attrs and deps (char *). */
+static struct state_instance *state_put(struct state *st, const struct addr *a, const char *provider,
+					struct value *attrs, const struct buf *deps)
+{
+	struct state_instance *in = state_add_instance(st, a, provider);
+
+	state_instance_set_attrs(in, attrs);
+	state_instance_clear_deps(in);
+	for (size_t i = 0; i < buf_count(deps, char *); i++)
+		state_instance_add_dep(in, buf_at(deps, char *, i));
+	return in;
+}
+
 /* Records a finished operation in the state and writes it. */
 static void record(struct applier *ap, struct op *op)
 {
@@ -580,19 +613,7 @@ static void record(struct applier *ap, struct op *op)
 	int secs = (int)(time(NULL) - op->t0);
 
 	ap->finished++;
-	/* the worker's diagnostics, under the address */
-	for (size_t i = 0; i < buf_count(&op->diag.diags, struct diag); i++) {
-		const struct diag *d = &buf_at(&op->diag.diags, struct diag, i);
-		const char *m = d->message;
-		size_t al = strlen(op->addr);
-		/* providers usually start with the address already */
-		if (!strncmp(m, op->addr, al) && m[al] == ':')
-			diag_add(ap->diag, d->severity, d->span.src ? &d->span : NULL, "%s", m);
-		else
-			diag_add(ap->diag, d->severity, d->span.src ? &d->span : NULL, "%s: %s", op->addr, m);
-		if (d->hint)
-			diag_hint(ap->diag, "%s", d->hint);
-	}
+	diags_under(ap->diag, &op->diag, op->addr);
 	addr_init(&a);
 	if (addr_parse(&a, op->addr, &why)) {
 		diag_error(ap->diag, NULL, "%s: cannot record it in the state: %s", op->addr, buf_cstr(&why));
@@ -630,13 +651,9 @@ static void record(struct applier *ap, struct op *op)
 			buf_push(&ap->created, char *, xstrdup(op->addr));   /* maybe made: rollback looks */
 		}
 	} else if (op->result) {
-		struct state_instance *in = state_add_instance(ap->st, &a, op->provider);
 		struct value *marked = carry_marks(op->result, op->planned);
-		state_instance_set_attrs(in, marked);
+		struct state_instance *in = state_put(ap->st, &a, op->provider, marked, &op->deps);
 		val_unref(marked);
-		state_instance_clear_deps(in);
-		for (size_t i = 0; i < buf_count(&op->deps, char *); i++)
-			state_instance_add_dep(in, buf_at(&op->deps, char *, i));
 		/* an object made but not right is kept, to be replaced by the next apply */
 		in->status = op->rc == 0 ? STATE_READY : STATE_TAINTED;
 		if (op->kind == OP_CREATE && !op->data)
@@ -930,6 +947,20 @@ static void replace_spent(struct planner *pl, const char *addr)
 		strmap_set(&pl->replace, addr, NULL);
 }
 
+/* Apply plans each node again (walk's read_data): a data source the plan read keeps what it
+ * read (apply_record_reads put it in the state), with no second call; one the plan left for
+ * apply is read then, by the workers. arg: instance address -> the plan's change. */
+static int walk_read_data(void *arg, const struct plan_read *rq, struct value **result, struct diag_ctx *diag)
+{
+	const struct plan_change *pc = strmap_get(arg, rq->addr);
+
+	(void)diag;
+	if (!pc || !pc->data || pc->action != PLAN_NOOP || !pc->after)
+		return 1;
+	*result = val_ref(pc->after);
+	return 0;
+}
+
 static int walk(struct applier *ap, const struct config_module *root, const struct plan_opts *opts,
 		const struct plan *plan, struct buf *deposed)
 {
@@ -946,6 +977,7 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 	 * done: resource address -> what this run did to it ("replaced"), for the warning */
 	int targeting = opts->targets && opts->targets[0];
 	struct strmap planned, done;
+	struct plan_opts wopts = *opts;
 
 	strmap_init(&planned);
 	strmap_init(&done);
@@ -957,9 +989,13 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 						c->action == PLAN_CREATE ? "created" :
 						c->action == PLAN_DELETE ? "destroyed" : "updated"));
 	}
+	if (opts->read_data) {
+		wopts.read_data = walk_read_data;
+		wopts.read_data_arg = &planned;
+	}
 	plan_init(&scratch);
 	priors = apply_priors(ap->st, &nprior);
-	if (planner_setup(&pl, ap->diag, root, priors, nprior, opts, &scratch)) {
+	if (planner_setup(&pl, ap->diag, root, priors, nprior, &wopts, &scratch)) {
 		failed = 1;
 		goto out;
 	}
@@ -1238,6 +1274,10 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 			buf_push(&deletes, struct op *, op_new(OP_DELETE, c, c->before, NULL));
 	}
 	if (buf_count(&deletes, struct op *) && run_deletes(&ap, &deletes))
+		failed = 1;
+	/* what the plan read goes into the state as the walk starts: the walk keeps it, and the
+	 * next plan with -refresh=false sees it */
+	if (opts->read_data && !opts->destroy && apply_record_reads(st, plan) && state_save(&ap))
 		failed = 1;
 	/* phase two: everything else, in dependency order (a destroy plan has nothing here) */
 	if (!opts->destroy && !apply_interrupted && walk(&ap, root, opts, plan, &deposed))
@@ -1571,6 +1611,137 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 	buf_release(&all);
 	strmap_release(&missing);
 	return ret;
+}
+
+/* ---- data sources read during plan ---- */
+
+void apply_reader_init(struct apply_reader *r)
+{
+	memset(r, 0, sizeof *r);
+	pthread_mutex_init(&r->mu, NULL);
+	strmap_init(&r->providers);
+}
+
+void apply_reader_release(struct apply_reader *r, struct diag_ctx *diag)
+{
+	for (size_t i = 0; i < r->providers.cap; i++)
+		if (r->providers.slots[i].key) {
+			provider_done(r->providers.slots[i].value, r->providers.slots[i].key, diag);
+			free((char *)r->providers.slots[i].key);
+		}
+	strmap_release(&r->providers);
+	pthread_mutex_destroy(&r->mu);
+}
+
+/* The provider for rq, configured the first time from its block's values; NULL after a
+ * diagnostic. Under r->mu: the plan's threads share it. */
+static struct provider *reader_provider(struct apply_reader *r, const struct plan_read *rq, struct diag_ctx *diag)
+{
+	const char *key = rq->provider_key ? rq->provider_key : rq->provider;
+	struct provider *p = strmap_get(&r->providers, key);
+	char base[64];
+	const struct provider_ops *ops;
+
+	if (p)
+		return p;
+	snprintf(base, sizeof base, "%.*s", (int)strcspn(rq->provider, "."), rq->provider);
+	if (!(ops = net_provider_find(base, diag)))
+		return NULL;
+	if (!ops->read_data) {
+		diag_error(diag, NULL, "%s: the %s provider has no data sources", rq->addr, base);
+		return NULL;
+	}
+	if (net_get(NULL)->http_global_init(diag))
+		return NULL;
+	if (!(p = ops->configure(rq->provider_config, diag)))
+		return NULL;
+	p->ops = ops;
+	strmap_put(&r->providers, xstrdup(key), p);
+	return p;
+}
+
+/* One read, on a thread of its own (read_run). */
+struct read_call {
+	struct apply_reader *r;
+	const struct plan_read *rq;
+	struct value *got;
+	struct diag_ctx diag;          /* the provider's words */
+	int rc;
+};
+
+static void *read_run(void *arg)
+{
+	struct read_call *c = arg;
+	const char *dot = strchr(c->rq->type, '.');
+	struct provider *p;
+
+	pthread_mutex_lock(&c->r->mu);
+	p = reader_provider(c->r, c->rq, &c->diag);
+	pthread_mutex_unlock(&c->r->mu);
+	c->rc = p ? p->ops->read_data(p, dot ? dot + 1 : c->rq->type, c->rq->planned, &c->got, &c->diag) : -1;
+	return NULL;
+}
+
+int apply_read_data(void *arg, const struct plan_read *rq, struct value **result, struct diag_ctx *diag)
+{
+	struct read_call c = { .r = arg, .rq = rq, .rc = -1 };
+	pthread_t t;
+	int rc = -1;
+
+	*result = NULL;
+	diag_init(&c.diag);
+	/* on a thread that ends with the read: what the TLS and crypto libraries keep per thread
+	 * (OpenSSL's error queue) goes with it. The plan's threads are kept to the exit, after
+	 * OpenSSL's own cleanup has run, and what they held would be lost there. */
+	if (pthread_create(&t, NULL, read_run, &c) == 0)
+		pthread_join(t, NULL);
+	else
+		read_run(&c);
+	if (c.rc == 0 && c.got) {
+		/* sensitive where the plan said (the schema's, the arguments'), and never in a
+		 * message from here on */
+		*result = carry_marks(c.got, rq->planned);
+		val_add_secrets(*result);
+		rc = 0;
+	}
+	val_unref(c.got);
+	/* the provider's words, under the address: it is the plan's error */
+	diags_under(diag, &c.diag, rq->addr);
+	if (rc && !c.diag.errors)
+		diag_error(diag, NULL, "%s: the %s provider read nothing for it", rq->addr, rq->provider);
+	/* the provider's own hint says more; without one, the way around */
+	if (rc && !buf_at(&diag->diags, struct diag, buf_count(&diag->diags, struct diag) - 1).hint)
+		diag_hint(diag, "fix what the error says, or plan with -refresh=false to use what the state holds "
+			  "(the data source is then read during apply)");
+	diag_release(&c.diag);
+	return rc;
+}
+
+size_t apply_record_reads(struct state *st, const struct plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
+		const struct plan_change *c = buf_at(&plan->changes, struct plan_change *, i);
+		struct addr a;
+		struct buf why = BUF_INIT;
+		struct state_instance *in;
+		/* only what plan read: a kept one is the state's already (the same values) */
+		if (!c->data || c->action != PLAN_NOOP || !c->after || !val_is_known(c->after))
+			continue;
+		addr_init(&a);
+		if (addr_parse(&a, c->addr, &why) == 0) {
+			in = state_find_instance(st, &a);
+			if (!in || !val_equal(in->attrs, c->after) || in->status != STATE_READY) {
+				in = state_put(st, &a, c->provider, c->after, &c->deps);
+				in->status = STATE_READY;
+				n++;
+			}
+		}
+		addr_release(&a);
+		buf_release(&why);
+	}
+	return n;
 }
 
 /* ---- intents left by an interrupted apply ---- */

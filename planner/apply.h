@@ -5,9 +5,11 @@
 #ifndef STK_APPLY_H
 #define STK_APPLY_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 
+#include "common/strmap.h"
 #include "planner/plan.h"
 #include "planner/state.h"
 
@@ -56,6 +58,22 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
  * that names id when there is no such object. stk import and import blocks share it. */
 int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const char *addr, const char *type,
 		      const char *provider, const char *id, const struct span *where, struct value **out);
+
+/* Data sources read during plan: plan_opts.read_data = apply_read_data, read_data_arg = an
+ * apply_reader. Each provider is configured once, from its block's values as the plan
+ * evaluated them, and shared by the plan's threads (providers take concurrent calls). */
+struct apply_reader {
+	pthread_mutex_t mu;
+	struct strmap providers;    /* provider block's address, or provider name -> struct provider * */
+};
+
+void apply_reader_init(struct apply_reader *r);
+/* Releases the providers; what their requests cost, when they retried, is a note in diag. */
+void apply_reader_release(struct apply_reader *r, struct diag_ctx *diag);
+int apply_read_data(void *arg, const struct plan_read *rq, struct value **result, struct diag_ctx *diag);
+/* Records in st what plan read (data sources with values other than the state's), for the
+ * next plan with -refresh=false; returns how many. The state is not written. */
+size_t apply_record_reads(struct state *st, const struct plan *plan);
 
 /* The state's instances as the planner sees them; free with apply_free_priors. */
 struct plan_prior *apply_priors(const struct state *st, size_t *n);

@@ -51,6 +51,8 @@ struct graph_node {
 	int state;                        /* 0 not visited, 1 in progress, 2 done, 3 failed */
 	struct strmap planned;            /* resources: instance address -> its latest
 					     struct plan_change *, for replace_triggered_by */
+	int pending;                      /* resources and data sources: an instance has a change
+					     to make (or a read during apply) in the last planning */
 };
 
 struct graph {

@@ -1207,6 +1207,45 @@ static int replace_triggered(struct planner *pl, struct eval_ctx *ec, struct gra
 	return failed ? -1 : hit;
 }
 
+/* Reads data source instance c now, during plan (plan_opts.read_data), when it can be: its
+ * arguments known (known), its provider's configuration known, and nothing it depends on
+ * (through its arguments or depends_on) with a change still to make, whose result it might
+ * see. 0 with c->after what was read, 1 when it waits for apply, -1 after a diagnostic. */
+static int plan_read_data(struct planner *pl, struct graph_node *n, struct plan_change *c, int known)
+{
+	const struct graph_node *prov = NULL;
+	struct plan_read rq;
+	struct value *got = NULL;
+
+	if (!known)
+		return 1;
+	for (size_t i = 0; i < buf_count(&c->deps, char *); i++) {
+		const struct graph_node *d = graph_find(&pl->g, buf_at(&c->deps, char *, i));
+		if (d && d->pending)
+			return 1;
+	}
+	for (size_t k = 0; k < buf_count(&n->edges, struct graph_edge) && !prov; k++) {
+		const struct graph_node *d = graph_node(&pl->g, buf_at(&n->edges, struct graph_edge, k).to);
+		if (d->kind == GN_PROVIDER && !strcmp(d->name, n->provider))
+			prov = d;
+	}
+	/* a provider configured from something still to be made reads nothing yet */
+	if (prov && (!prov->value || !val_is_known(prov->value)))
+		return 1;
+	rq.addr = c->addr;
+	rq.type = c->type;
+	rq.provider = c->provider;
+	rq.provider_key = prov ? prov->addr : NULL;
+	rq.provider_config = prov ? prov->value : NULL;
+	rq.planned = c->after;
+	int rc = pl->opts->read_data(pl->opts->read_data_arg, &rq, &got, pl->diag);
+	if (rc == 0) {
+		val_unref(c->after);
+		c->after = got;
+	}
+	return rc;
+}
+
 static struct value *plan_instance(struct planner *pl, struct graph_node *n, struct eval_ctx *ec,
 				   const struct value *key)
 {
@@ -1224,7 +1263,7 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	char *moved_from = NULL;
 	const struct schema_attr *tags_attr = NULL;
 	struct value *tags = NULL;   /* the tags with the stack's under them, or NULL */
-	int replace = 0, changed = 0, fresh;
+	int replace = 0, changed = 0, fresh, read_now, known;
 
 	if (!config) {
 		free(addr);
@@ -1390,8 +1429,9 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 		pairs[ko->slot[k]] = (struct val_pair){ (char *)nb->name, v };
 	}
 	/* computed attributes: kept from the prior object, unless a new object (or a new read)
-	 * is coming */
-	fresh = !prior || replace || (c->data && changed);
+	 * is coming; a refreshing plan reads every data source again */
+	read_now = c->data && pl->opts->read_data && !pl->opts->destroy;
+	fresh = !prior || replace || (c->data && (changed || read_now));
 	k = 0;
 	for (const struct schema_attr *a = sb->attrs; a && a->name; a++, k++) {
 		struct val_pair *p = &pairs[ko->slot[k]];
@@ -1410,10 +1450,19 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	c->after = val_map_take_static(pairs, ko->n);
 	free(pairs);
 	buf_release(&changed_names);
+	known = val_is_known(config);
 	val_unref(config);
 	val_unref(tags);
 	val_unref(prior_attrs);
-	if (c->data) {
+	if (read_now) {
+		int rc = plan_read_data(pl, n, c, known);
+		if (rc < 0) {
+			plan_change_free(c);
+			return NULL;
+		}
+		/* read now, it is no change: the plan shows what refers to it, not the read */
+		c->action = rc == 0 ? PLAN_NOOP : PLAN_READ;
+	} else if (c->data) {
 		/* without refreshing, a data source keeps what the state holds, or is read during
 		 * apply; a destroy reads nothing */
 		c->action = prior && !changed ? PLAN_NOOP : pl->opts->destroy ? PLAN_NOOP : PLAN_READ;
@@ -1448,6 +1497,8 @@ static struct value *plan_instance(struct planner *pl, struct graph_node *n, str
 	struct value *seen = c->after ? val_ref(c->after) : val_ref(c->before);
 	if (n->kind == GN_RESOURCE)
 		strmap_set(&n->planned, c->addr, c);
+	if (c->action != PLAN_NOOP)
+		n->pending = 1;
 	add_change(pl, c);
 	return seen;
 }
@@ -1476,6 +1527,7 @@ static struct value *plan_resource(struct planner *pl, struct graph_node *n)
 
 	if (!n->schema)
 		return NULL;
+	n->pending = 0;   /* apply plans a node again once its changes are made */
 	eval_init(pl, &ec, n);
 	if (!count && !fe)
 		return plan_instance(pl, n, &ec, NULL);

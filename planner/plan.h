@@ -21,7 +21,8 @@ enum plan_action {
 	PLAN_UPDATE,
 	PLAN_REPLACE,   /* delete then create, or create then delete with create_before_destroy */
 	PLAN_DELETE,
-	PLAN_READ,      /* a data source read during apply, its inputs not known before */
+	PLAN_READ,      /* a data source read during apply: an argument not known before, or
+			   something it depends on still to change */
 };
 
 /* What the state says of one instance before the plan. */
@@ -62,6 +63,18 @@ struct plan_output {
 	int sensitive;
 };
 
+/* A data source to read during plan (plan_opts.read_data). */
+struct plan_read {
+	const char *addr;                    /* "data.aws.ami.debian" */
+	const char *type;                    /* "aws.ami" */
+	const char *provider;                /* "aws", "aws.eu" */
+	const char *provider_key;            /* its provider block's address ("provider.aws",
+						"module.web.provider.aws"), NULL when none is declared */
+	const struct value *provider_config; /* that block's values (all known), or NULL */
+	const struct value *planned;         /* its arguments (all known), computed attributes
+						unknown: what apply gives read_data */
+};
+
 struct plan_opts {
 	int destroy;                /* plan to destroy everything */
 	int refresh_only;           /* managed resources are their (refreshed) state, with no
@@ -78,6 +91,15 @@ struct plan_opts {
 				       are left to the exit, not freed one by one (22 ms at 100k) */
 	const struct strmap *imports; /* instance address -> the ID (char *) an import block read
 				       it by, its object already among the priors; or NULL */
+	/* A refreshing plan reads a data source during plan, as Terraform does, once its
+	 * arguments are known and nothing it depends on has a change pending: 0 with *result its
+	 * attributes (marked sensitive as planned said), 1 when it is to be read during apply
+	 * after all, -1 after a diagnostic (a plan error). Called from several threads at once
+	 * (the rounds of a big plan), each with its own diag. NULL (-refresh=false, -destroy):
+	 * a data source keeps what the state holds for the same arguments, or is read during
+	 * apply. */
+	int (*read_data)(void *arg, const struct plan_read *rq, struct value **result, struct diag_ctx *diag);
+	void *read_data_arg;
 };
 
 struct plan {

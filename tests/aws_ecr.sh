@@ -176,15 +176,33 @@ output amazon_ami { value = data.aws.ami.amazon.image_id }
 output amazon_root { value = data.aws.ami.amazon.root_device_name }
 EOF
 
-t_begin "data sources are read during apply"
-in_w plan
+t_begin "-refresh=false reads no data source during plan: they are read during apply"
+in_w plan -refresh=false
 t_expect_status 0
 t_expect_match out 'data\.aws\.caller_identity\.me will be read during apply'
-in_w apply -auto-approve
-t_expect_status 0
 t_end
 
-t_begin "a second plan reads nothing again: no changes"
+t_begin "a refreshing plan reads the data sources: the outputs are known, the password is not shown"
+PW=$(awsx ecr get-authorization-token --query 'authorizationData[0].authorizationToken' --output text |
+	base64 -d | cut -d: -f2-)
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_lacks out "will be read during apply"
+t_expect_match out '^ *\+ account += "[0-9]{12}"$'
+t_expect_match out '^ *\+ token_password += \(sensitive value\)$'
+t_expect_lacks out "$PW"
+t_expect_lacks err "$PW"
+in_w plan -json
+t_expect_lacks out "$PW"
+in_w plan -out saved.plan
+t_expect_status 0
+grep -F -e "$PW" "$W/saved.plan" >/dev/null && t_why "the saved plan holds the password"
+in_w apply saved.plan
+t_expect_status 0
+t_expect_lacks out "$PW"
+t_end
+
+t_begin "a second plan reads them again: no changes"
 in_w plan -detailed-exitcode
 t_expect_status 0
 t_expect_has out "No changes."
@@ -235,11 +253,41 @@ t_begin "ami: most_recent takes the newest match; a single match needs no most_r
 	t_why "amazon_root $(out_json amazon_root) is not awscli's"
 t_end
 
+t_begin "a newer image: a refreshing plan sees it, -refresh=false keeps the state's, stk refresh records it"
+sleep 2
+awsx ec2 register-image --name stk-img-3 --root-device-name /dev/sda1 \
+	--query ImageId --output text >"$T_TMP/img3"
+in_w plan -refresh=false -detailed-exitcode
+t_expect_status 0
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "newest_ami      = \"$(cat "$T_TMP/img2")\" -> \"$(cat "$T_TMP/img3")\""
+t_expect_lacks out "data.aws.ami.newest"
+in_w refresh
+t_expect_status 0
+in_w state show data.aws.ami.newest
+t_expect_match out "^ *id += \"$(cat "$T_TMP/img3")\""
+in_w plan -refresh=false -detailed-exitcode
+t_expect_status 0
+[ "$(out_json newest_ami)" = "$(cat "$T_TMP/img3")" ] || t_why "newest_ami $(out_json newest_ami) is not the new image"
+t_end
+
+t_begin "a saved plan whose data source reads otherwise at apply is refused"
+in_w plan -out saved.plan
+t_expect_status 0
+sleep 2
+awsx ec2 register-image --name stk-img-4 --root-device-name /dev/sda1 --query ImageId --output text >/dev/null
+in_w apply saved.plan
+t_expect_status 1
+t_expect_has err "the saved plan no longer matches: output newest_ami would now have another value"
+t_expect_has err "what a data source read, changed since; make a new plan"
+t_end
+
 t_begin "ami: several matches without most_recent are an error, as in Terraform"
 sed -i 's/  most_recent = true//' "$W/main.stk"
 in_w apply -auto-approve
 t_expect_status 1
-t_expect_has err "data.aws.ami: your query returned 2 results"
+t_expect_has err "data.aws.ami.newest: your query returned 4 results"
 t_end
 
 t_begin "ami: no match is an error"

@@ -268,4 +268,184 @@ t_expect_status 0
 	--query 'length(SecurityGroups)' --output text)" = 0 ] || t_why "a security group remains"
 t_end
 
+# Data sources are read during plan, as Terraform reads them, whenever their arguments are
+# known: the first plan already shows the zones and the AMI, a count can follow the zones, and
+# a user who may not describe images gets a plan error naming the call.
+D=$T_TMP/data
+mkdir -p "$D"
+in_d() {
+	T_STATUS=0
+	(cd "$D" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+cat >"$D/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+data aws.availability_zones available {
+  state = "available"
+}
+
+data aws.ami base {
+  owners      = ["amazon"]
+  most_recent = true
+}
+
+resource aws.vpc main {
+  cidr_block = "10.2.0.0/16"
+  tags       = { Name = "$N-data" }
+}
+
+resource aws.subnet zone {
+  count             = length(data.aws.availability_zones.available.names)
+  vpc_id            = aws.vpc.main.id
+  cidr_block        = cidrsubnet("10.2.0.0/16", 8, count.index)
+  availability_zone = data.aws.availability_zones.available.names[count.index]
+  tags              = { Name = "$N-data" }
+}
+
+resource aws.instance web {
+  ami           = data.aws.ami.base.id
+  instance_type = "t3.nano"
+  subnet_id     = aws.subnet.zone[0].id
+  tags          = { Name = "$N-data" }
+}
+
+output zones { value = data.aws.availability_zones.available.names }
+EOF
+ZONES=$(awsx ec2 describe-availability-zones --filters Name=state,Values=available \
+	--query 'sort(AvailabilityZones[].ZoneName)' --output text)
+NZ=$(echo "$ZONES" | wc -w)
+# most_recent: the newest creation date, the first image with it in the API's order
+LATEST=$(awsx ec2 describe-images --owners amazon --query 'max_by(Images, &CreationDate).CreationDate' \
+	--output text)
+NEWEST=$(awsx ec2 describe-images --owners amazon --query "Images[?CreationDate=='$LATEST'] | [0].ImageId" \
+	--output text)
+
+t_begin "the first plan reads the data sources: the zones and the AMI are known (checked with awscli)"
+[ "$NZ" -ge 2 ] || t_why "awscli finds fewer than two zones: '$ZONES'"
+case $NEWEST in ami-*) ;; *) t_why "awscli finds no newest Amazon AMI: '$NEWEST'" ;; esac
+in_d plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "Plan: $((NZ + 2)) to add, 0 to change, 0 to destroy."
+for z in $ZONES; do
+	t_expect_match out "^ *\\+ availability_zone += \"$z\""
+done
+t_expect_match out "^ *\\+ ami += \"$NEWEST\""
+t_expect_lacks out "will be read during apply"
+t_expect_lacks out "data.aws"
+t_end
+
+t_begin "plan -json gives the data sources' values, with no change for them"
+in_d plan -json
+t_expect_status 0
+python3 - "$T_TMP/out" "$NEWEST" "$ZONES" <<'PY' || t_why "the JSON plan is not as expected"
+import json, sys
+p = json.load(open(sys.argv[1]))
+by = {r["address"]: r for r in p["resource_changes"]}
+ami = by["data.aws.ami.base"]["change"]
+assert ami["actions"] == ["no-op"], ami["actions"]
+assert ami["after"]["id"] == sys.argv[2], ami["after"]
+assert by["aws.instance.web"]["change"]["after"]["ami"] == sys.argv[2], "the instance's ami"
+zones = by["data.aws.availability_zones.available"]["change"]["after"]["names"]
+assert sorted(zones) == sys.argv[3].split(), zones
+assert p["summary"]["read"] == 0, p["summary"]
+PY
+t_end
+
+t_begin "apply records what was read; the next plan has no changes, with or without refreshing"
+in_d apply -auto-approve
+t_expect_status 0
+t_expect_has out "$((NZ + 2)) added, 0 changed, 0 destroyed"
+t_expect_lacks out "data.aws.ami.base: Reading"
+[ "$(awsx ec2 describe-instances --filters "Name=tag:Name,Values=$N-data" \
+	Name=instance-state-name,Values=pending,running --query 'Reservations[].Instances[].ImageId' \
+	--output text)" = "$NEWEST" ] || t_why "the instance does not run the newest AMI $NEWEST"
+[ "$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N-data" \
+	--query 'sort(Subnets[].AvailabilityZone)' --output text)" = "$ZONES" ] ||
+	t_why "the subnets are not one per zone"
+in_d state show data.aws.ami.base
+t_expect_status 0
+t_expect_match out "^ *id += \"$NEWEST\""
+in_d plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_d plan -refresh=false -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+t_end
+
+t_begin "a saved plan that reads data sources applies"
+sed -i "s/tags          = { Name = \"$N-data\" }/tags          = { Name = \"$N-data\", Role = \"data\" }/" "$D/main.stk"
+in_d plan -out saved.plan
+t_expect_status 0
+t_expect_has out "aws.instance.web will be updated in place"
+in_d apply saved.plan
+t_expect_status 0
+t_expect_has out "0 added, 1 changed, 0 destroyed"
+in_d plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a user who may not describe images gets a plan error naming the call"
+awsx iam create-user --user-name nodescribe >/dev/null
+awsx iam put-user-policy --user-name nodescribe --policy-name some --policy-document \
+	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*"],"Resource":"*"},{"Effect":"Deny","Action":["ec2:DescribeImages"],"Resource":"*"}]}'
+awsx iam create-access-key --user-name nodescribe --query 'AccessKey.[AccessKeyId,SecretAccessKey]' \
+	--output text >"$T_TMP/key3"
+read -r K3 S3 <"$T_TMP/key3"
+T_STATUS=0
+(cd "$D" && AWS_ACCESS_KEY_ID=$K3 AWS_SECRET_ACCESS_KEY=$S3 t_timeout 60 "$STK_ABS" plan) \
+	</dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+t_expect_status 1
+t_expect_match err 'data\.aws\.ami\.base: .*DescribeImages'
+t_expect_match err 'UnauthorizedOperation|AccessDenied|not authorized'
+t_expect_lacks out "Plan:"
+t_end
+
+# A big plan is evaluated in rounds, on threads side by side: its data sources are read in
+# parallel, each share with its own messages, and the plan and errors do not depend on how many
+# threads there are.
+B=$T_TMP/big
+mkdir -p "$B"
+{
+	echo 'provider aws { region = "us-east-1" }'
+	echo 'locals {'
+	seq 0 3899 | sed 's/.*/  l& = &/'
+	echo '}'
+	seq 0 299 | sed 's/.*/data aws.availability_zones z& { state = "available" }/'
+	for i in 7 150 299; do
+		echo "data aws.ami bad$i { owners = [\"000000000$i\"] }"
+	done
+	echo 'output zones { value = length(data.aws.availability_zones.z299.names) + local.l0 }'
+} >"$B/main.stk"
+in_b() {
+	T_STATUS=0
+	(cd "$B" && STK_PARSE_THREADS=$1 t_timeout 300 "$STK_ABS" plan) <"/dev/null" \
+		>"$T_TMP/out$1" 2>"$T_TMP/err$1" || T_STATUS=$?
+}
+
+t_begin "a big plan reads its data sources on two threads, with each failed read an error, as on one"
+in_b 2
+t_expect_status 1
+for i in 7 150 299; do
+	t_expect_has err2 "data.aws.ami.bad$i: your query returned no results"
+done
+in_b 1
+t_expect_status 1
+t_diff "$T_TMP/err1" "$T_TMP/err2" errors >"$T_TMP/d" || t_why "the errors differ: $(cat "$T_TMP/d")"
+sed -i '/data aws.ami bad/d' "$B/main.stk"
+in_b 2
+t_expect_status 0
+t_expect_has out2 "+ zones = $NZ"
+t_expect_lacks out2 "read during apply"
+in_b 1
+t_diff "$T_TMP/out1" "$T_TMP/out2" plan >"$T_TMP/d" || t_why "the plans differ: $(cat "$T_TMP/d")"
+t_end
+
+t_begin "destroy removes what the data sources fed"
+in_d destroy -auto-approve
+t_expect_status 0
+[ "$(awsx ec2 describe-subnets --filters "Name=tag:Name,Values=$N-data" --query 'length(Subnets)' \
+	--output text)" = 0 ] || t_why "a subnet remains"
+t_end
+
 t_summary
