@@ -11,16 +11,8 @@ W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 mkdir -p "$W"
 
-# in_dir DIR ARGS...: stk in DIR; its stdout, stderr and status land where t_run puts them
-in_dir() {
-	T_STATUS=0
-	d=$1
-	shift
-	(cd "$d" && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
-}
-
 in_w() {
-	in_dir "$W" "$@"
+	t_stk_in "$W" "$@"
 }
 
 vpc_field() {
@@ -206,7 +198,7 @@ west_vpc() {
 		--query 'Vpcs[].VpcId' --output text
 }
 in_west() {
-	in_dir "$W/west" "$@"
+	t_stk_in "$W/west" "$@"
 }
 
 t_begin "an aliased provider's region (from a variable) is used by refresh and import too"
@@ -266,7 +258,7 @@ t_begin "replace_triggered_by: an update of the VPC named replaces another (new 
 W2=$T_TMP/trigger
 mkdir -p "$W2"
 in_w2() {
-	in_dir "$W2" "$@"
+	t_stk_in "$W2" "$@"
 }
 named() {
 	awsx ec2 describe-vpcs --filters Name=tag:Name,Values="$1" --query 'Vpcs[].VpcId' --output text
@@ -331,7 +323,7 @@ t_begin "a module call's providers = { aws = aws.west } puts the module's VPC in
 W3=$T_TMP/modprov
 mkdir -p "$W3/net"
 in_w3() {
-	in_dir "$W3" "$@"
+	t_stk_in "$W3" "$@"
 }
 region_vpcs() {
 	aws --endpoint-url "$EP" --region "$1" ec2 describe-vpcs --filters Name=tag:Name,Values=stk-modprov \

@@ -11,14 +11,8 @@ W=$T_TMP/work
 STK_ABS=$(t_abspath "$STK")
 mkdir -p "$W"
 
-# in_dir DIR ARGS...: stk ARGS run in DIR, as t_run runs a command
-in_dir() {
-	T_STATUS=0
-	(cd "$1" && shift && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
-}
-
 in_w() {
-	in_dir "$W" "$@"
+	t_stk_in "$W" "$@"
 }
 
 # A real public key when ssh-keygen is there; a fixed valid one otherwise.
@@ -245,7 +239,7 @@ resource aws.security_group none {
 }
 EOF
 in_v6() {
-	in_dir "$W/v6" "$@"
+	t_stk_in "$W/v6" "$@"
 }
 export STK_LOG=debug
 in_v6 apply -auto-approve
@@ -354,7 +348,7 @@ resource aws.security_group dyn {
 }
 EOF
 in_dyn() {
-	in_dir "$W/dyn" "$@"
+	t_stk_in "$W/dyn" "$@"
 }
 in_dyn plan
 t_expect_status 0

@@ -126,6 +126,13 @@ t_run() {
 	t_timeout 20 "$@" <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
 }
 
+# t_stk_in DIR ARGS...: stk ($STK_ABS, which the suite sets) with ARGS in DIR, with no input and
+# a 120 s limit; its output and status land where t_run puts them
+t_stk_in() {
+	T_STATUS=0
+	(cd "$1" && shift && t_timeout 120 "$STK_ABS" "$@") <"/dev/null" >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+}
+
 # Checks on the last t_run, grouped into one test:
 #
 #   t_begin "version prints the version"
