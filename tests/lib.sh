@@ -13,6 +13,15 @@ T_PASSED=0
 T_FAILED=0
 T_TMP=
 
+# Where Python comes from pyenv, every command it installed (aws, moto_server, python3) is a
+# shim on PATH: a bash script that looks the version up again on each call, a third of a second
+# each time. The suites run awscli a few hundred times, so they call the version's own bin
+# directory, the one the shims would pick.
+if command -v pyenv >/dev/null 2>&1 && t_py=$(pyenv which python3 2>/dev/null); then
+	PATH=${t_py%/*}:$PATH
+	export PATH
+fi
+
 # The directory this file is in, as an absolute path, for the default STK_SRCDIR.
 t_here() {
 	case $1 in

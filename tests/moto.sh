@@ -4,6 +4,10 @@
 #   moto_start            # skips the test (exit 77) when moto or awscli is missing
 #   awsx ec2 describe-vpcs ...   # awscli against it, as the judge
 #
+# awsx runs awscli through tests/awscli_server.py (started by moto_start, or by
+# awscli_server_start): awscli imported once, each call a fork of it, since importing it took a
+# second per call, most of these suites' time. AWSCLI_SOCK empty runs `aws` itself.
+#
 # moto starts with INITIAL_NO_AUTH_ACTION_COUNT=3: the first three calls make an IAM user, its
 # access key and a policy, and from then on every signature and permission is checked. The
 # user's key is exported as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, with AWS_ENDPOINT_URL
@@ -12,7 +16,31 @@
 #   proxy_start --rate 0.25 --seed 7   # tests/fault_proxy.py in front of moto, at $PX
 
 awsx() {
-	aws --endpoint-url "$EP" --region us-east-1 "$@"
+	if [ -n "${AWSCLI_SOCK:-}" ]; then
+		python3 -S "$STK_SRCDIR/tests/awscli_client.py" "$AWSCLI_SOCK" --endpoint-url "$EP" \
+			--region us-east-1 "$@"
+	else
+		aws --endpoint-url "$EP" --region us-east-1 "$@"
+	fi
+}
+
+# awscli_server_start: tests/awscli_server.py on $T_TMP/awscli.sock, for awsx; it ends with
+# this script. Without it (a failure to start is reported), awsx runs `aws` itself.
+awscli_server_start() {
+	AWSCLI_SOCK=
+	python3 "$STK_SRCDIR/tests/awscli_server.py" "$T_TMP/awscli.sock" $$ \
+		>"$T_TMP/awscli_server.log" 2>&1 &
+	awscli_i=0
+	until [ -S "$T_TMP/awscli.sock" ]; do
+		awscli_i=$((awscli_i + 1))
+		if [ $awscli_i -ge 300 ] || ! kill -0 $! 2>/dev/null; then
+			echo "tests/awscli_server.py did not start; awsx runs aws itself:"
+			cat "$T_TMP/awscli_server.log"
+			return 0
+		fi
+		sleep 0.1
+	done
+	AWSCLI_SOCK=$T_TMP/awscli.sock
 }
 
 moto_start() {
@@ -32,6 +60,7 @@ moto_start() {
 	INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$PORT" >"$T_TMP/moto.log" 2>&1 &
 	MOTO=$!
 	trap 'kill $MOTO 2>/dev/null; t_cleanup' EXIT INT TERM
+	awscli_server_start
 	moto_i=0
 	until curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null; do
 		moto_i=$((moto_i + 1))

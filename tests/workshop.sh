@@ -187,9 +187,9 @@ cat "$T_TMP/err" >>"$T_TMP/demo.out"
 # shellcheck disable=SC1091
 . "$D/env"
 EP=$AWS_ENDPOINT_URL
-awsx() {
-	aws --endpoint-url "$EP" --region us-east-1 "$@"
-}
+# awsx, through tests/awscli_server.py (tests/moto.sh); the demo started moto itself
+. "$STK_SRCDIR/tests/moto.sh"
+awscli_server_start
 dk() {
 	docker -H "$DOCKER_HOST" "$@"
 }
