@@ -601,10 +601,20 @@ static struct state_instance *state_put(struct state *st, const struct addr *a, 
 	return in;
 }
 
+/* The current object at a is gone: the instance goes from the state, unless it still has
+ * deposed objects, one of which then takes its place (state_instance_promote_deposed) so
+ * that they stay recorded. */
+static void forget_current(struct state *st, const struct addr *a)
+{
+	struct state_instance *in = state_find_instance(st, a);
+
+	if (in && state_instance_promote_deposed(in))
+		state_remove_instance(st, a);
+}
+
 /* A delete that succeeded: the object goes from the state. A deposed one is found by its
- * key; if the current object went in the same apply, that one had taken its place
- * (state_instance_promote_deposed), and is known by its id. A current object whose instance
- * still has deposed objects gives way to one of them, so they stay recorded. */
+ * key; if the current object went in the same apply, that one had taken its place, and is
+ * known by its id. */
 static void forget(struct state *st, const struct addr *a, const struct op *op)
 {
 	struct state_instance *in = state_find_instance(st, a);
@@ -617,8 +627,7 @@ static void forget(struct state *st, const struct addr *a, const struct op *op)
 		    !id || !gone || !val_equal(id, gone))
 			return;
 	}
-	if (state_instance_promote_deposed(in))
-		state_remove_instance(st, a);
+	forget_current(st, a);
 }
 
 /* Before a create_before_destroy create's object is recorded at a: the object there now
@@ -674,6 +683,9 @@ static void record(struct applier *ap, struct op *op)
 		if (op->rc == 0) {
 			forget(ap->st, &a, op);
 			ap->res->destroyed++;
+		} else if (op->deposed[0]) {
+			diag_note(ap->diag, NULL, "%s: the old object (deposed object %s) stays in the state, and the "
+				  "next apply destroys it", op->addr, op->deposed);
 		}
 	} else if (op->kind == OP_CREATE && !op->result && op->token[0]) {
 		/* the call failed: whether an object was made is for the next run to find out, by
@@ -1705,9 +1717,10 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 	}
 	if (p)
 		provider_done(p, p_name, diag);
-	/* removals last: they free instances the reads were pointing at */
+	/* removals last: they free instances the reads were pointing at (deposed objects, not
+	 * read, stay: forget_current) */
 	for (size_t k = 0; k < buf_count(&gone, struct addr); k++) {
-		state_remove_instance(st, &buf_at(&gone, struct addr, k));
+		forget_current(st, &buf_at(&gone, struct addr, k));
 		addr_release(&buf_at(&gone, struct addr, k));
 	}
 	buf_release(&gone);
