@@ -1879,7 +1879,7 @@ static char *resource_of(const char *addr)
 }
 
 /* A destroy of what the state holds of pr and the configuration does not plan. */
-static struct plan_change *destroy_change(struct planner *pl, const struct plan_prior *pr)
+static struct plan_change *destroy_change(const struct plan_prior *pr)
 {
 	struct plan_change *c = xcalloc(1, sizeof *c);
 	const char *dot = strchr(pr->type, '.');
@@ -1905,7 +1905,7 @@ static void plan_orphans(struct planner *pl)
 		const struct plan_prior *pr = &pl->priors[i];
 		if (pl->prior_seen[i])
 			continue;
-		struct plan_change *c = destroy_change(pl, pr);
+		struct plan_change *c = destroy_change(pr);
 		if (pl->opts->moves && moves_origin(pl->opts->moves, pr->addr))
 			c->moved_from = xstrdup(moves_origin(pl->opts->moves, pr->addr));
 		/* a data source no longer configured is simply forgotten */
@@ -1915,7 +1915,7 @@ static void plan_orphans(struct planner *pl)
 		add_change(pl, c);
 	}
 	for (size_t i = 0; !pl->opts->refresh_only && i < pl->opts->ndeposed; i++) {
-		struct plan_change *c = destroy_change(pl, &pl->opts->deposed[i]);
+		struct plan_change *c = destroy_change(&pl->opts->deposed[i]);
 		c->deposed = xstrdup(pl->opts->deposed[i].deposed);
 		add_change(pl, c);
 	}
