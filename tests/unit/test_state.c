@@ -1029,6 +1029,19 @@ static void test_deposed(void)
 	state_release(&back);
 	state_init(&back);
 
+	/* what cannot be stored in one is named by its place, and nothing is written */
+	d = state_instance_find_deposed(inst, "0000aaaa");
+	v = map("x", val_unknown(VAL_STRING), NULL);
+	state_instance_set_attrs(d, v);
+	val_unref(v);
+	diag_reset(&diag);
+	CHECK(state_write(path, &st, &diag) == -1 &&
+	      diag_has(&diag, "cannot store aws.vpc.main at deposed[0].attributes.x in state file"),
+	      "an unknown value in a deposed object: %s", diag_text(&diag));
+	v = map("id", str("vpc-older"), NULL);
+	state_instance_set_attrs(d, v);
+	val_unref(v);
+
 	/* a move takes them along */
 	addr_init(&from);
 	addr_init(&to);
