@@ -148,6 +148,8 @@ struct run {
 	struct plan_opts opts;
 	struct plan_prior *priors;
 	size_t nprior;
+	struct plan_prior *deposed;   /* the state's deposed objects, to destroy */
+	size_t ndeposed;
 	char *path;
 	int locked, auto_approve, parallelism;
 	int state_new;          /* there was no state file */
@@ -192,6 +194,7 @@ static void run_release(struct run *r)
 		return;
 	}
 	apply_free_priors(r->priors, r->nprior);
+	apply_free_priors(r->deposed, r->ndeposed);
 	val_unref(r->opts.variables);
 	val_unref((struct value *)r->opts.raw_variables);
 	val_unref(r->opts.prior_outputs);
@@ -442,13 +445,15 @@ static json_t *renderings(const struct run *r)
 
 /* One change ({"address": ...}) or output ({"name": ...}) of a saved plan. */
 static json_t *saved_entry(const char *field, const char *name, enum plan_action action,
-			   const struct value *after, const char *importing)
+			   const struct value *after, const char *importing, const char *deposed)
 {
 	json_t *e = json_object();
 
 	json_object_set_new(e, field, json_string(name));
 	if (importing)
 		json_object_set_new(e, "importing", json_string(importing));
+	if (deposed)
+		json_object_set_new(e, "deposed", json_string(deposed));
 	json_object_set_new(e, "action", json_string(action_name(action)));
 	json_object_set_new(e, "after_sha256", after_digest(after));
 	return e;
@@ -485,12 +490,13 @@ static int save_plan(struct run *r, const char *file)
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
 		if (c->action == PLAN_NOOP && !c->moved_from && !c->importing)
 			continue;
-		json_array_append_new(changes, saved_entry("address", c->addr, c->action, c->after, c->importing));
+		json_array_append_new(changes, saved_entry("address", c->addr, c->action, c->after, c->importing,
+									 c->deposed));
 	}
 	json_object_set_new(root, "changes", changes);
 	for (size_t i = 0; i < buf_count(&r->plan.outputs, struct plan_output *); i++) {
 		const struct plan_output *o = buf_at(&r->plan.outputs, struct plan_output *, i);
-		json_array_append_new(outputs, saved_entry("name", o->name, o->action, o->after, NULL));
+		json_array_append_new(outputs, saved_entry("name", o->name, o->action, o->after, NULL, NULL));
 	}
 	json_object_set_new(root, "outputs", outputs);
 	json_object_set_new(root, "rendered", renderings(r));
@@ -539,12 +545,14 @@ static int same_actions(struct run *r)
 			continue;
 		json_t *s = json_array_get(saved, k++);
 		const char *imported = s ? json_string_value(json_object_get(s, "importing")) : NULL;
+		const char *deposed = s ? json_string_value(json_object_get(s, "deposed")) : NULL;
 		if (!s || strcmp(json_string_value(json_object_get(s, "address")) ?: "", c->addr) ||
 		    strcmp(json_string_value(json_object_get(s, "action")) ?: "", action_name(c->action)) ||
-		    strcmp(imported ?: "", c->importing ?: "")) {
-			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s would now %s%s%s%s",
-				   c->addr, action_name(c->action), c->importing ? " (imported from \"" : "",
-				   c->importing ?: "", c->importing ? "\")" : "");
+		    strcmp(imported ?: "", c->importing ?: "") || strcmp(deposed ?: "", c->deposed ?: "")) {
+			diag_error(&r->diag, NULL, "the saved plan no longer matches: %s%s%s%s would now %s%s%s%s",
+				   c->addr, c->deposed ? " (deposed object " : "", c->deposed ?: "",
+				   c->deposed ? ")" : "", action_name(c->action),
+				   c->importing ? " (imported from \"" : "", c->importing ?: "", c->importing ? "\")" : "");
 			diag_hint(&r->diag, "something outside the plan changed; make a new plan");
 			return 0;
 		}
@@ -741,8 +749,12 @@ static int run_plan(struct run *r, const char *operation)
 	 * the walk over every value (stk's own messages know what is sensitive) */
 	int calls = r->pa.refresh || strcmp(operation, "plan") != 0;
 	for (size_t i = 0; calls && i < r->st.nresources; i++)
-		for (size_t k = 0; k < r->st.resources[i]->ninstances; k++)
-			val_add_secrets(r->st.resources[i]->instances[k]->attrs);
+		for (size_t k = 0; k < r->st.resources[i]->ninstances; k++) {
+			const struct state_instance *in = r->st.resources[i]->instances[k];
+			val_add_secrets(in->attrs);
+			for (size_t d = 0; d < in->ndeposed; d++)
+				val_add_secrets(in->deposed[d]->attrs);
+		}
 	r->state_new = rs == STATE_NEW;
 	if (r->saved) {
 		/* no lineage: the plan was made before any state existed, and none may exist now */
@@ -791,6 +803,9 @@ static int run_plan(struct run *r, const char *operation)
 	if (!r->pa.destroy && !r->pa.refresh_only && run_imports(r))
 		return -1;
 	r->priors = apply_priors(&r->st, &r->nprior);
+	r->deposed = apply_deposed(&r->st, &r->ndeposed);
+	r->opts.deposed = r->deposed;
+	r->opts.ndeposed = r->ndeposed;
 	r->opts.destroy = r->pa.destroy;
 	r->opts.refresh_only = r->pa.refresh_only;
 	r->opts.prior_outputs = apply_prior_outputs(&r->st);
@@ -830,8 +845,12 @@ static int run_plan(struct run *r, const char *operation)
 	 * over every value, which a run with no secret does without) */
 	calls = calls && diag_has_secrets();
 	for (size_t i = 0; calls && i < r->st.nresources; i++)
-		for (size_t k = 0; k < r->st.resources[i]->ninstances; k++)
-			val_add_public(r->st.resources[i]->instances[k]->attrs);
+		for (size_t k = 0; k < r->st.resources[i]->ninstances; k++) {
+			const struct state_instance *in = r->st.resources[i]->instances[k];
+			val_add_public(in->attrs);
+			for (size_t d = 0; d < in->ndeposed; d++)
+				val_add_public(in->deposed[d]->attrs);
+		}
 	for (size_t i = 0; calls && strcmp(operation, "plan") && i < buf_count(&r->plan.changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&r->plan.changes, struct plan_change *, i);
 		val_add_public(c->before);

@@ -38,6 +38,10 @@ struct op {
 	struct provider *prov;
 	struct buf deps;            /* char *: for the state */
 	char token[40];             /* a create's intent token, tagged on the object */
+	char deposed[9];            /* a delete of a deposed object: its key; "" for the current */
+	struct op *deposes;         /* a create_before_destroy create: the delete of the object
+				       it replaces, which gets the key that object is deposed under */
+	int kept;                   /* such a delete not to make: its replacement's create failed */
 	int timeout_s;              /* the resource type's timeout for this operation */
 	struct graph_node *node;    /* phase two: the node it belongs to */
 	struct buf waits;           /* phase one and three: struct op * that must finish first */
@@ -194,6 +198,8 @@ static struct op *op_new(enum op_kind kind, const struct plan_change *c, const s
 	op->type = xstrdup(dot ? dot + 1 : c->type);
 	op->provider = xstrdup(c->provider);
 	op->data = c->data;
+	if (c->deposed && state_deposed_key_valid(c->deposed))
+		memcpy(op->deposed, c->deposed, sizeof op->deposed);
 	op->prior = prior ? val_ref((struct value *)prior) : NULL;
 	op->planned = planned ? val_ref((struct value *)planned) : NULL;
 	/* the resource's timeouts block, else Terraform's defaults for the type; 0 leaves the
@@ -562,16 +568,6 @@ static struct value *carry_marks(struct value *result, const struct value *plann
 	return r;
 }
 
-/* Whether the state's instance is another object than the one deleted (gone): their ids
- * differ. */
-static int newer_object(const struct state_instance *in, const struct value *gone)
-{
-	const struct value *a = in ? val_map_get(in->attrs, "id") : NULL;
-	const struct value *b = gone ? val_map_get(gone, "id") : NULL;
-
-	return a && b && a->kind == VAL_STRING && b->kind == VAL_STRING && !val_equal(a, b);
-}
-
 /* A provider's diagnostics (from its own context, on a worker) into to, under the address. */
 static void diags_under(struct diag_ctx *to, const struct diag_ctx *from, const char *addr)
 {
@@ -605,6 +601,57 @@ static struct state_instance *state_put(struct state *st, const struct addr *a, 
 	return in;
 }
 
+/* The current object at a is gone: the instance goes from the state, unless it still has
+ * deposed objects, one of which then takes its place (state_instance_promote_deposed) so
+ * that they stay recorded. */
+static void forget_current(struct state *st, const struct addr *a)
+{
+	struct state_instance *in = state_find_instance(st, a);
+
+	if (in && state_instance_promote_deposed(in))
+		state_remove_instance(st, a);
+}
+
+/* A delete that succeeded: the object goes from the state. A deposed one is found by its
+ * key; if the current object went in the same apply, that one had taken its place, and is
+ * known by its id. */
+static void forget(struct state *st, const struct addr *a, const struct op *op)
+{
+	struct state_instance *in = state_find_instance(st, a);
+
+	if (!in)
+		return;
+	if (op->deposed[0]) {
+		const struct value *id = val_map_get(in->attrs, "id"), *gone = op->prior ? val_map_get(op->prior, "id") : NULL;
+		if (state_instance_remove_deposed(in, op->deposed) == 0 || in->status != STATE_TAINTED ||
+		    !id || !gone || !val_equal(id, gone))
+			return;
+	}
+	forget_current(st, a);
+}
+
+/* Before a create_before_destroy create's object is recorded at a: the object there now
+ * becomes deposed, under a new key that del (the delete of that object) is given. */
+static int depose(struct applier *ap, const struct addr *a, struct op *del)
+{
+	struct state_instance *in = state_find_instance(ap->st, a);
+	char uuid[UUID_STR_SIZE];
+
+	if (!in || in->status == STATE_PENDING)
+		return -1;
+	/* 8 random hex digits, as Terraform's keys; another try in the unlikely case of a clash */
+	for (int tries = 0; tries < 4; tries++) {
+		if (uuid_v4(uuid))
+			return -1;
+		uuid[8] = '\0';
+		if (state_instance_depose(in, uuid)) {
+			memcpy(del->deposed, uuid, sizeof del->deposed);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Records a finished operation in the state and writes it. */
 static void record(struct applier *ap, struct op *op)
 {
@@ -634,11 +681,11 @@ static void record(struct applier *ap, struct op *op)
 	}
 	if (op->kind == OP_DELETE) {
 		if (op->rc == 0) {
-			/* the old object of a create_before_destroy replacement goes after the new one
-			 * has taken its address: that one stays */
-			if (!newer_object(state_find_instance(ap->st, &a), op->prior))
-				state_remove_instance(ap->st, &a);
+			forget(ap->st, &a, op);
 			ap->res->destroyed++;
+		} else if (op->deposed[0]) {
+			diag_note(ap->diag, NULL, "%s: the old object (deposed object %s) stays in the state, and the "
+				  "next apply destroys it", op->addr, op->deposed);
 		}
 	} else if (op->kind == OP_CREATE && !op->result && op->token[0]) {
 		/* the call failed: whether an object was made is for the next run to find out, by
@@ -652,7 +699,19 @@ static void record(struct applier *ap, struct op *op)
 		}
 	} else if (op->result) {
 		struct value *marked = carry_marks(op->result, op->planned);
-		struct state_instance *in = state_put(ap->st, &a, op->provider, marked, &op->deps);
+		struct state_instance *in;
+		/* the object a create_before_destroy create replaces stays recorded, deposed, in
+		 * the same write as the new one: no moment leaves it out of the state */
+		if (op->deposes && depose(ap, &a, op->deposes)) {
+			diag_error(ap->diag, NULL, "%s: cannot record the old object as deposed; it is not destroyed",
+				   op->addr);
+			if (!op->rc)
+				ap->res->failed++;
+			op->rc = -1;
+		}
+		if (op->deposes && op->rc)
+			op->deposes->kept = 1;   /* destroyed by a later plan, once the new one is right */
+		in = state_put(ap->st, &a, op->provider, marked, &op->deps);
 		val_unref(marked);
 		/* an object made but not right is kept, to be replaced by the next apply */
 		in->status = op->rc == 0 ? STATE_READY : STATE_TAINTED;
@@ -983,12 +1042,17 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 	strmap_init(&done);
 	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&plan->changes, struct plan_change *, i);
+		/* a deposed object's destroy is phase three's, not the walk's */
+		if (c->deposed)
+			continue;
 		strmap_put(&planned, c->addr, (void *)c);
 		if (c->action != PLAN_NOOP && c->action != PLAN_READ)
 			strmap_put(&done, c->resource, (void *)(c->action == PLAN_REPLACE ? "replaced" :
 						c->action == PLAN_CREATE ? "created" :
 						c->action == PLAN_DELETE ? "destroyed" : "updated"));
 	}
+	wopts.deposed = NULL;
+	wopts.ndeposed = 0;
 	if (opts->read_data) {
 		wopts.read_data = walk_read_data;
 		wopts.read_data_arg = &planned;
@@ -1081,7 +1145,8 @@ static int walk(struct applier *ap, const struct config_module *root, const stru
 					}
 					/* create_before_destroy: the old object waits for phase three */
 					op = op_new(OP_CREATE, c, NULL, c->after);
-					buf_push(deposed, struct op *, op_new(OP_DELETE, c, c->before, NULL));
+					op->deposes = op_new(OP_DELETE, c, c->before, NULL);
+					buf_push(deposed, struct op *, op->deposes);
 					break;
 				default:
 					break;
@@ -1235,12 +1300,28 @@ static void state_follow_move(struct state *st, const struct plan_change *c)
 	addr_release(&to);
 }
 
+/* Does the destroy of a deposed object (c) belong to phase one? It waits for phase three,
+ * where the walk may first have moved its dependents off it, unless something it stands on
+ * is destroyed in phase one (as everything is by a destroy plan): it must go before that. */
+static int deposed_goes_first(const struct plan *plan, const struct plan_change *c)
+{
+	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
+		const struct plan_change *d = buf_at(&plan->changes, struct plan_change *, i);
+		if (d->deposed || !(d->action == PLAN_DELETE || (d->action == PLAN_REPLACE && !d->create_before_destroy)))
+			continue;
+		for (size_t k = 0; k < buf_count(&c->deps, char *); k++)
+			if (!strcmp(buf_at(&c->deps, char *, k), d->resource))
+				return 1;
+	}
+	return 0;
+}
+
 int apply_run(struct diag_ctx *diag, const struct config_module *root, struct state *st,
 	      const struct plan *plan, const struct plan_opts *opts, const struct apply_opts *ao,
 	      struct apply_result *res)
 {
 	struct applier ap;
-	struct buf deletes = BUF_INIT, deposed = BUF_INIT;
+	struct buf deletes = BUF_INIT, deposed = BUF_INIT, third = BUF_INIT;
 	int failed = 0;
 	unsigned errors0 = diag->errors;
 
@@ -1270,7 +1351,10 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	/* phase one: what the plan destroys, and the old half of replacements */
 	for (size_t i = 0; i < buf_count(&plan->changes, struct plan_change *); i++) {
 		const struct plan_change *c = buf_at(&plan->changes, struct plan_change *, i);
-		if (c->action == PLAN_DELETE || (c->action == PLAN_REPLACE && !c->create_before_destroy))
+		if (c->action == PLAN_DELETE && c->deposed)
+			buf_push(deposed_goes_first(plan, c) ? &deletes : &deposed, struct op *,
+				 op_new(OP_DELETE, c, c->before, NULL));
+		else if (c->action == PLAN_DELETE || (c->action == PLAN_REPLACE && !c->create_before_destroy))
 			buf_push(&deletes, struct op *, op_new(OP_DELETE, c, c->before, NULL));
 	}
 	if (buf_count(&deletes, struct op *) && run_deletes(&ap, &deletes))
@@ -1282,9 +1366,16 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 	/* phase two: everything else, in dependency order (a destroy plan has nothing here) */
 	if (!opts->destroy && !apply_interrupted && walk(&ap, root, opts, plan, &deposed))
 		failed = 1;
-	/* phase three: the old objects that create_before_destroy kept until now */
-	if (buf_count(&deposed, struct op *) && !apply_interrupted && run_deletes(&ap, &deposed))
+	/* phase three: the deposed objects, those create_before_destroy kept until now among
+	 * them; one whose replacement was not made (or not right) is left as it is */
+	for (size_t i = 0; i < buf_count(&deposed, struct op *); i++) {
+		struct op *op = buf_at(&deposed, struct op *, i);
+		if (op->deposed[0] && !op->kept)
+			buf_push(&third, struct op *, op);
+	}
+	if (buf_count(&third, struct op *) && !apply_interrupted && run_deletes(&ap, &third))
 		failed = 1;
+	buf_release(&third);
 	if (failed && ao->rollback_on_failure && !apply_interrupted)
 		rollback(&ap);
 	stop_workers(&ap);
@@ -1345,6 +1436,28 @@ int apply_run(struct diag_ctx *diag, const struct config_module *root, struct st
 
 /* ---- the state as the planner sees it ---- */
 
+/* What the planner sees of one object of an instance of r: in, or one of its deposed. */
+static struct plan_prior prior_of(const struct state_resource *r, const struct state_instance *in,
+				  const struct state_instance *obj)
+{
+	struct plan_prior p;
+	struct buf addr = BUF_INIT;
+
+	memset(&p, 0, sizeof p);
+	state_instance_address(r, in, &addr);
+	p.addr = buf_detach(&addr, NULL);
+	p.type = xstrdup(r->type);
+	p.data = r->mode == ADDR_DATA;
+	p.attrs = val_ref(obj->attrs);
+	p.tainted = obj->status == STATE_TAINTED;
+	p.ndeps = obj->ndeps;
+	p.deps = xcalloc(obj->ndeps ? obj->ndeps : 1, sizeof *p.deps);
+	for (size_t d = 0; d < obj->ndeps; d++)
+		p.deps[d] = xstrdup(obj->deps[d]);
+	p.deposed = obj->deposed_key ? xstrdup(obj->deposed_key) : NULL;
+	return p;
+}
+
 struct plan_prior *apply_priors(const struct state *st, size_t *n)
 {
 	struct buf out = BUF_INIT;
@@ -1353,24 +1466,25 @@ struct plan_prior *apply_priors(const struct state *st, size_t *n)
 		const struct state_resource *r = st->resources[i];
 		for (size_t k = 0; k < r->ninstances; k++) {
 			const struct state_instance *in = r->instances[k];
-			struct plan_prior p;
-			struct buf addr = BUF_INIT;
 			/* an unresolved intent is no object yet */
 			if (in->status == STATE_PENDING)
 				continue;
-			memset(&p, 0, sizeof p);
-			state_instance_address(r, in, &addr);
-			p.addr = buf_detach(&addr, NULL);
-			p.type = xstrdup(r->type);
-			p.data = r->mode == ADDR_DATA;
-			p.attrs = val_ref(in->attrs);
-			p.tainted = in->status == STATE_TAINTED;
-			p.ndeps = in->ndeps;
-			p.deps = xcalloc(in->ndeps ? in->ndeps : 1, sizeof *p.deps);
-			for (size_t d = 0; d < in->ndeps; d++)
-				p.deps[d] = xstrdup(in->deps[d]);
-			buf_push(&out, struct plan_prior, p);
+			buf_push(&out, struct plan_prior, prior_of(r, in, in));
 		}
+	}
+	*n = buf_count(&out, struct plan_prior);
+	return (struct plan_prior *)(void *)buf_detach(&out, NULL);
+}
+
+struct plan_prior *apply_deposed(const struct state *st, size_t *n)
+{
+	struct buf out = BUF_INIT;
+
+	for (size_t i = 0; i < st->nresources; i++) {
+		const struct state_resource *r = st->resources[i];
+		for (size_t k = 0; k < r->ninstances; k++)
+			for (size_t d = 0; d < r->instances[k]->ndeposed; d++)
+				buf_push(&out, struct plan_prior, prior_of(r, r->instances[k], r->instances[k]->deposed[d]));
 	}
 	*n = buf_count(&out, struct plan_prior);
 	return (struct plan_prior *)(void *)buf_detach(&out, NULL);
@@ -1381,6 +1495,7 @@ void apply_free_priors(struct plan_prior *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(p[i].addr);
 		free(p[i].type);
+		free(p[i].deposed);
 		val_unref(p[i].attrs);
 		for (size_t d = 0; d < p[i].ndeps; d++)
 			free(p[i].deps[d]);
@@ -1602,9 +1717,10 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 	}
 	if (p)
 		provider_done(p, p_name, diag);
-	/* removals last: they free instances the reads were pointing at */
+	/* removals last: they free instances the reads were pointing at (deposed objects, not
+	 * read, stay: forget_current) */
 	for (size_t k = 0; k < buf_count(&gone, struct addr); k++) {
-		state_remove_instance(st, &buf_at(&gone, struct addr, k));
+		forget_current(st, &buf_at(&gone, struct addr, k));
 		addr_release(&buf_at(&gone, struct addr, k));
 	}
 	buf_release(&gone);

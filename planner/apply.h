@@ -77,6 +77,8 @@ size_t apply_record_reads(struct state *st, const struct plan *plan);
 
 /* The state's instances as the planner sees them; free with apply_free_priors. */
 struct plan_prior *apply_priors(const struct state *st, size_t *n);
+/* The state's deposed objects, the same way (each with its key), for plan_opts.deposed. */
+struct plan_prior *apply_deposed(const struct state *st, size_t *n);
 void apply_free_priors(struct plan_prior *p, size_t n);
 /* The state's outputs as a map (marked sensitive where they are). */
 struct value *apply_prior_outputs(const struct state *st);

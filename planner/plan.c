@@ -37,6 +37,7 @@ void plan_change_free(struct plan_change *c)
 	free(c->addr);
 	free(c->moved_from);
 	free(c->importing);
+	free(c->deposed);
 	free(c->resource);
 	free(c->type);
 	free(c->provider);
@@ -1877,29 +1878,45 @@ static char *resource_of(const char *addr)
 	return buf_detach(&out, NULL);
 }
 
-/* Instances in the state that the configuration no longer has are destroyed. */
+/* A destroy of what the state holds of pr and the configuration does not plan. */
+static struct plan_change *destroy_change(const struct plan_prior *pr)
+{
+	struct plan_change *c = xcalloc(1, sizeof *c);
+	const char *dot = strchr(pr->type, '.');
+
+	c->addr = xstrdup(pr->addr);
+	c->resource = resource_of(pr->addr);
+	c->type = xstrdup(pr->type);
+	c->provider = xstrndup(pr->type, strcspn(pr->type, "."));
+	c->data = pr->data;
+	c->before = val_ref(pr->attrs);
+	c->schema = dot ? schema_resource_find(schema_provider_find(c->provider), dot + 1, pr->data) : NULL;
+	c->action = PLAN_DELETE;
+	for (size_t k = 0; k < pr->ndeps; k++)
+		buf_push(&c->deps, char *, xstrdup(pr->deps[k]));
+	return c;
+}
+
+/* Instances in the state that the configuration no longer has are destroyed; and the
+ * deposed objects, which a create_before_destroy replacement has still to destroy. */
 static void plan_orphans(struct planner *pl)
 {
 	for (size_t i = 0; i < pl->nprior; i++) {
 		const struct plan_prior *pr = &pl->priors[i];
 		if (pl->prior_seen[i])
 			continue;
-		struct plan_change *c = xcalloc(1, sizeof *c);
-		c->addr = xstrdup(pr->addr);
+		struct plan_change *c = destroy_change(pr);
 		if (pl->opts->moves && moves_origin(pl->opts->moves, pr->addr))
 			c->moved_from = xstrdup(moves_origin(pl->opts->moves, pr->addr));
-		c->resource = resource_of(pr->addr);
-		c->type = xstrdup(pr->type);
-		c->provider = xstrndup(pr->type, strcspn(pr->type, "."));
-		c->data = pr->data;
-		c->before = val_ref(pr->attrs);
-		const char *dot = strchr(pr->type, '.');
-		c->schema = dot ? schema_resource_find(schema_provider_find(c->provider), dot + 1, pr->data) : NULL;
 		/* a data source no longer configured is simply forgotten */
-		c->action = pr->data ? PLAN_NOOP : PLAN_DELETE;
+		if (pr->data)
+			c->action = PLAN_NOOP;
 		c->reason = xstrdup(pl->opts->destroy ? "" : "it is no longer in the configuration");
-		for (size_t k = 0; k < pr->ndeps; k++)
-			buf_push(&c->deps, char *, xstrdup(pr->deps[k]));
+		add_change(pl, c);
+	}
+	for (size_t i = 0; !pl->opts->refresh_only && i < pl->opts->ndeposed; i++) {
+		struct plan_change *c = destroy_change(&pl->opts->deposed[i]);
+		c->deposed = xstrdup(pl->opts->deposed[i].deposed);
 		add_change(pl, c);
 	}
 }
@@ -2065,7 +2082,12 @@ int plan_cmp_addr(const char *a, const char *b)
 static int cmp_changes(const void *a, const void *b)
 {
 	const struct plan_change *x = *(struct plan_change *const *)a, *y = *(struct plan_change *const *)b;
-	return plan_cmp_addr(x->addr, y->addr);
+	int c = plan_cmp_addr(x->addr, y->addr);
+
+	/* an instance's current object first, then its deposed ones by key, as Terraform lists them */
+	if (c || (!x->deposed && !y->deposed))
+		return c;
+	return !x->deposed ? -1 : !y->deposed ? 1 : strcmp(x->deposed, y->deposed);
 }
 
 static int cmp_outputs(const void *a, const void *b)

@@ -34,12 +34,15 @@ struct plan_prior {
 	int tainted;
 	char **deps;                /* what the state says it depends on (for destroy order) */
 	size_t ndeps;
+	char *deposed;              /* in plan_opts.deposed: the deposed object's key */
 };
 
 struct plan_change {
 	char *addr;
 	char *moved_from;           /* the state's address, when the instance moved (gw[0] -> gw) */
 	char *importing;            /* the ID an import block brings the object in by, or NULL */
+	char *deposed;              /* a deposed object's key ("1a2b3c4d"): this change destroys
+				       that object, not the instance's current one; else NULL */
 	char *resource;             /* the address without the instance key */
 	char *type;                 /* "aws.vpc" */
 	char *provider;             /* "aws", "aws.eu" */
@@ -100,6 +103,10 @@ struct plan_opts {
 	 * apply. */
 	int (*read_data)(void *arg, const struct plan_read *rq, struct value **result, struct diag_ctx *diag);
 	void *read_data_arg;
+	/* The state's deposed objects (apply_deposed), each planned to be destroyed (not with
+	 * refresh_only); NULL when none. */
+	const struct plan_prior *deposed;
+	size_t ndeposed;
 };
 
 struct plan {

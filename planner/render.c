@@ -212,7 +212,8 @@ static void render_change(const struct plan_change *c, struct buf *out, int colo
 		buf_printf(out, "  %s# %s has moved to %s%s\n", color ? BOLD : "", c->moved_from, c->addr,
 			   color ? RESET : "");
 	if (c->action != PLAN_NOOP) {
-		buf_printf(out, "  %s# %s%s %s", color ? BOLD : "", c->addr, color ? RESET : "", action_words(c));
+		buf_printf(out, "  %s# %s%s%s%s%s %s", color ? BOLD : "", c->addr, c->deposed ? " (deposed object " : "",
+			   c->deposed ? c->deposed : "", c->deposed ? ")" : "", color ? RESET : "", action_words(c));
 		if (c->reason && *c->reason)
 			buf_printf(out, " (%s)", c->reason);
 		buf_addch(out, '\n');
@@ -428,6 +429,8 @@ void plan_render_json(const struct plan *p, struct buf *out)
 		const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 		json_t *ch = json_object(), *j = json_object(), *rp = json_array();
 		json_object_set_new(j, "address", json_string(c->addr));
+		if (c->deposed)
+			json_object_set_new(j, "deposed", json_string(c->deposed));
 		if (c->moved_from)
 			json_object_set_new(j, "previous_address", json_string(c->moved_from));
 		json_object_set_new(j, "mode", json_string(c->data ? "data" : "managed"));
@@ -529,7 +532,9 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 			const struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 			if (c->action != PLAN_DELETE && c->action != PLAN_REPLACE)
 				continue;
-			buf_printf(out, "> - `%s` **%s**", c->addr, c->action == PLAN_DELETE ? "destroy" : "replace");
+			buf_printf(out, "> - `%s`%s%s%s **%s**", c->addr, c->deposed ? " (deposed object " : "",
+				   c->deposed ? c->deposed : "", c->deposed ? ")" : "",
+				   c->action == PLAN_DELETE ? "destroy" : "replace");
 			if (buf_count(&c->replace_paths, char *)) {
 				buf_addstr(out, " (forced by ");
 				for (size_t k = 0; k < buf_count(&c->replace_paths, char *); k++)
@@ -554,6 +559,8 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 				    c->action == PLAN_REPLACE ? "**replace**" : c->action == PLAN_DELETE ?
 				    "**destroy**" : "read";
 		buf_printf(out, "| %s | `%s`", words, c->addr);
+		if (c->deposed)
+			buf_printf(out, " (deposed object %s)", c->deposed);
 		if (c->moved_from)
 			buf_printf(out, " (moved from `%s`)", c->moved_from);
 		buf_addstr(out, " |\n");
@@ -583,6 +590,32 @@ void plan_render_markdown(const struct plan *p, struct buf *out)
 
 /* ---- the state (stk show) ---- */
 
+/* One object of instance in (in itself, or one of its deposed objects) as a resource block. */
+static void state_object_text(const struct state_resource *r, const struct state_instance *in,
+			      const struct state_instance *obj, struct buf *out, int color)
+{
+	const struct value *a = obj->attrs;
+	size_t w = 0;
+
+	buf_printf(out, "%s# ", color ? BOLD : "");
+	state_instance_address(r, in, out);
+	if (obj->deposed_key)
+		buf_printf(out, " (deposed object %s)", obj->deposed_key);
+	buf_printf(out, ":%s%s\n", obj->status == STATE_TAINTED ? " (tainted)" :
+		   obj->status == STATE_PENDING ? " (pending create)" : "", color ? RESET : "");
+	buf_printf(out, "%s %s %s {\n", r->mode == ADDR_DATA ? "data" : "resource", r->type, r->name);
+	for (size_t j = 0; a && a->kind == VAL_MAP && j < a->u.map.n; j++)
+		if (strlen(a->u.map.items[j].key) > w)
+			w = strlen(a->u.map.items[j].key);
+	for (size_t j = 0; a && a->kind == VAL_MAP && j < a->u.map.n; j++) {
+		buf_printf(out, "    %-*s = ", (int)w, a->u.map.items[j].key);
+		/* sensitive parts print as (sensitive value), as everywhere */
+		val_write(a->u.map.items[j].val, out);
+		buf_addch(out, '\n');
+	}
+	buf_addstr(out, "}\n\n");
+}
+
 void plan_render_state_text(const struct state *st, struct buf *out, int color)
 {
 	size_t width = 0;
@@ -591,23 +624,9 @@ void plan_render_state_text(const struct state *st, struct buf *out, int color)
 		const struct state_resource *r = st->resources[i];
 		for (size_t k = 0; k < r->ninstances; k++) {
 			const struct state_instance *in = r->instances[k];
-			const struct value *a = in->attrs;
-			size_t w = 0;
-			buf_printf(out, "%s# ", color ? BOLD : "");
-			state_instance_address(r, in, out);
-			buf_printf(out, ":%s%s\n", in->status == STATE_TAINTED ? " (tainted)" :
-				   in->status == STATE_PENDING ? " (pending create)" : "", color ? RESET : "");
-			buf_printf(out, "%s %s %s {\n", r->mode == ADDR_DATA ? "data" : "resource", r->type, r->name);
-			for (size_t j = 0; a && a->kind == VAL_MAP && j < a->u.map.n; j++)
-				if (strlen(a->u.map.items[j].key) > w)
-					w = strlen(a->u.map.items[j].key);
-			for (size_t j = 0; a && a->kind == VAL_MAP && j < a->u.map.n; j++) {
-				buf_printf(out, "    %-*s = ", (int)w, a->u.map.items[j].key);
-				/* sensitive parts print as (sensitive value), as everywhere */
-				val_write(a->u.map.items[j].val, out);
-				buf_addch(out, '\n');
-			}
-			buf_addstr(out, "}\n\n");
+			state_object_text(r, in, in, out, color);
+			for (size_t d = 0; d < in->ndeposed; d++)
+				state_object_text(r, in, in->deposed[d], out, color);
 		}
 	}
 	if (!st->noutputs)
@@ -624,7 +643,8 @@ void plan_render_state_text(const struct state *st, struct buf *out, int color)
 }
 
 /* One instance as Terraform's show -json lists it, its sensitive values null and flagged. */
-static json_t *state_instance_json(const struct state_resource *r, const struct state_instance *in)
+static json_t *state_instance_json(const struct state_resource *r, const struct state_instance *in,
+				   const struct state_instance *obj)
 {
 	json_t *j = json_object();
 	struct buf addr = BUF_INIT;
@@ -637,9 +657,13 @@ static json_t *state_instance_json(const struct state_resource *r, const struct 
 	if (in->key)
 		json_object_set_new(j, "index", json_value(in->key));
 	json_object_set_new(j, "provider_name", json_string(r->provider ? r->provider : ""));
-	json_object_set_new(j, "values", in->attrs ? json_value(in->attrs) : json_object());
-	json_object_set_new(j, "sensitive_values", in->attrs ? json_marks(in->attrs, VAL_SENSITIVE) : json_object());
-	if (in->status == STATE_TAINTED)
+	/* a deposed object is listed after its instance's current one, under the same address,
+	 * with its key (Terraform's deposed_key) */
+	if (obj->deposed_key)
+		json_object_set_new(j, "deposed_key", json_string(obj->deposed_key));
+	json_object_set_new(j, "values", obj->attrs ? json_value(obj->attrs) : json_object());
+	json_object_set_new(j, "sensitive_values", obj->attrs ? json_marks(obj->attrs, VAL_SENSITIVE) : json_object());
+	if (obj->status == STATE_TAINTED)
 		json_object_set_new(j, "tainted", json_true());
 	buf_release(&addr);
 	return j;
@@ -674,8 +698,12 @@ void plan_render_state_json(const struct state *st, struct buf *out)
 			}
 			into = json_object_get(child, "resources");
 		}
-		for (size_t k = 0; k < r->ninstances; k++)
-			json_array_append_new(into, state_instance_json(r, r->instances[k]));
+		for (size_t k = 0; k < r->ninstances; k++) {
+			const struct state_instance *in = r->instances[k];
+			json_array_append_new(into, state_instance_json(r, in, in));
+			for (size_t d = 0; d < in->ndeposed; d++)
+				json_array_append_new(into, state_instance_json(r, in, in->deposed[d]));
+		}
 	}
 	json_object_set_new(mod, "resources", resources);
 	if (json_array_size(children))

@@ -37,6 +37,10 @@ static void instance_free(struct state_instance *inst)
 	state_instance_clear_deps(inst);
 	free(inst->token);
 	free(inst->priv);
+	for (size_t i = 0; i < inst->ndeposed; i++)
+		instance_free(inst->deposed[i]);
+	free(inst->deposed);
+	free(inst->deposed_key);
 	free(inst);
 }
 
@@ -302,6 +306,11 @@ int state_move_instance(struct state *st, const struct addr *src, const struct a
 	state_instance_set_private(in, old->priv);
 	for (size_t d = 0; d < old->ndeps; d++)
 		state_instance_add_dep(in, old->deps[d]);
+	/* its deposed objects go with it: they are still to be destroyed */
+	in->deposed = old->deposed;
+	in->ndeposed = old->ndeposed;
+	old->deposed = NULL;
+	old->ndeposed = 0;
 	state_remove_instance(st, src);
 	free(prov);
 	return 0;
@@ -366,6 +375,99 @@ void state_instance_set_token(struct state_instance *inst, const char *token)
 void state_instance_set_private(struct state_instance *inst, const char *priv)
 {
 	set_string(&inst->priv, priv);
+}
+
+/* ---- deposed objects ---- */
+
+int state_deposed_key_valid(const char *key)
+{
+	size_t n = 0;
+
+	while (key && ((key[n] >= '0' && key[n] <= '9') || (key[n] >= 'a' && key[n] <= 'f')))
+		n++;
+	return key && n == 8 && !key[n];
+}
+
+/* Where key is, or goes, among inst's deposed objects (sorted by key; there are few). */
+static size_t deposed_index(const struct state_instance *inst, const char *key, int *found)
+{
+	size_t i = 0;
+
+	while (i < inst->ndeposed && strcmp(inst->deposed[i]->deposed_key, key) < 0)
+		i++;
+	*found = i < inst->ndeposed && !strcmp(inst->deposed[i]->deposed_key, key);
+	return i;
+}
+
+struct state_instance *state_instance_find_deposed(const struct state_instance *inst, const char *key)
+{
+	int found;
+	size_t i = deposed_index(inst, key, &found);
+
+	return found ? inst->deposed[i] : NULL;
+}
+
+struct state_instance *state_instance_add_deposed(struct state_instance *inst, const char *key)
+{
+	struct state_instance *d;
+	int found;
+	size_t i;
+
+	if (!state_deposed_key_valid(key))
+		return NULL;
+	i = deposed_index(inst, key, &found);
+	if (found)
+		return NULL;
+	d = xcalloc(1, sizeof *d);
+	d->status = STATE_READY;
+	d->attrs = val_empty_map();
+	d->deposed_key = xstrdup(key);
+	inst->deposed = insert_ptr(inst->deposed, inst->ndeposed, i, d);
+	inst->ndeposed++;
+	return d;
+}
+
+struct state_instance *state_instance_depose(struct state_instance *inst, const char *key)
+{
+	struct state_instance *d = state_instance_add_deposed(inst, key);
+
+	if (!d)
+		return NULL;
+	state_instance_set_attrs(d, inst->attrs);
+	state_instance_set_private(d, inst->priv);
+	for (size_t i = 0; i < inst->ndeps; i++)
+		state_instance_add_dep(d, inst->deps[i]);
+	return d;
+}
+
+int state_instance_remove_deposed(struct state_instance *inst, const char *key)
+{
+	int found;
+	size_t i = deposed_index(inst, key, &found);
+
+	if (!found)
+		return -1;
+	instance_free(inst->deposed[i]);
+	memmove(inst->deposed + i, inst->deposed + i + 1, (inst->ndeposed - i - 1) * sizeof *inst->deposed);
+	inst->ndeposed--;
+	return 0;
+}
+
+int state_instance_promote_deposed(struct state_instance *inst)
+{
+	struct state_instance *d;
+
+	if (!inst->ndeposed)
+		return -1;
+	d = inst->deposed[0];
+	state_instance_set_attrs(inst, d->attrs);
+	state_instance_set_private(inst, d->priv);
+	state_instance_set_token(inst, NULL);
+	state_instance_clear_deps(inst);
+	for (size_t i = 0; i < d->ndeps; i++)
+		state_instance_add_dep(inst, d->deps[i]);
+	inst->status = STATE_TAINTED;
+	return state_instance_remove_deposed(inst, d->deposed_key);
 }
 
 /* ---- outputs ---- */
@@ -448,60 +550,104 @@ static void store_error(struct diag_ctx *diag, const char *name, const char *wha
 		  "stk or its provider; nothing was written");
 }
 
+/* What the current object and a deposed one both record into j: attributes, their sensitive
+ * paths, dependencies and private data. where: the part that cannot be stored, under prefix
+ * ("attributes", "deposed[0].attributes"). Returns 0, or -1 with *why. */
+static int object_to_json(const struct state_instance *o, json_t *j, const char *prefix,
+			  struct buf *where, const char **why)
+{
+	json_t *attrs, *deps;
+
+	buf_reset(where);
+	buf_addstr(where, prefix);
+	if (o->attrs && o->attrs->kind != VAL_MAP) {
+		*why = "its attributes are not a map";
+		return -1;
+	}
+	buf_addstr(where, "attributes");
+	attrs = o->attrs ? val_to_json_why(o->attrs, where, why) : json_object();
+	if (!attrs)
+		return -1;
+	buf_reset(where);
+	json_object_set_new(j, "attributes", attrs);
+	json_object_set_new(j, "sensitive_attributes", o->attrs ? val_sensitive_paths(o->attrs) : json_array());
+	deps = json_array();
+	for (size_t i = 0; i < o->ndeps; i++)
+		json_array_append_new(deps, json_string(o->deps[i]));
+	json_object_set_new(j, "dependencies", deps);
+	if (o->priv)
+		json_object_set_new(j, "private", json_string(o->priv));
+	/* json_string() refuses what is not UTF-8; such a field would be lost, so fail */
+	if (json_array_size(deps) != o->ndeps || (o->priv && !json_object_get(j, "private"))) {
+		*why = "a dependency or its private data is not valid UTF-8";
+		return -1;
+	}
+	return 0;
+}
+
 static json_t *instance_to_json(const struct state_resource *res,
 				const struct state_instance *inst, const char *name,
 				struct diag_ctx *diag)
 {
-	struct buf where = BUF_INIT, address = BUF_INIT;
-	json_t *j = json_object(), *attrs = NULL, *deps;
+	struct buf where = BUF_INIT, address = BUF_INIT, prefix = BUF_INIT;
+	json_t *j = json_object(), *deposed;
 	const char *why = NULL;
 
 	state_instance_address(res, inst, &address);
 	if (!addr_valid_key(inst->key)) {
 		why = "its key is not a count index or a string";
-	} else if (inst->status == STATE_PENDING && !inst->token) {
-		why = "a pending instance needs a token";
-	} else if (inst->attrs && inst->attrs->kind != VAL_MAP) {
-		why = "its attributes are not a map";
-	} else {
-		buf_addstr(&where, "attributes");
-		attrs = inst->attrs ? val_to_json_why(inst->attrs, &where, &why) : json_object();
-	}
-	if (!attrs)
 		goto fail;
-	buf_reset(&where);
+	}
+	if (inst->status == STATE_PENDING && !inst->token) {
+		why = "a pending instance needs a token";
+		goto fail;
+	}
 	if (inst->key) {
 		json_t *key = val_to_json_why(inst->key, &where, &why);
 		if (!key)
 			goto fail;
 		json_object_set_new(j, "index_key", key);
 	}
-	json_object_set_new(j, "attributes", attrs);
-	json_object_set_new(j, "sensitive_attributes",
-			    inst->attrs ? val_sensitive_paths(inst->attrs) : json_array());
+	if (object_to_json(inst, j, "", &where, &why) < 0)
+		goto fail;
 	json_object_set_new(j, "status", json_string(state_status_name(inst->status)));
-	deps = json_array();
-	for (size_t i = 0; i < inst->ndeps; i++)
-		json_array_append_new(deps, json_string(inst->deps[i]));
-	json_object_set_new(j, "dependencies", deps);
 	if (inst->token)
 		json_object_set_new(j, "token", json_string(inst->token));
-	if (inst->priv)
-		json_object_set_new(j, "private", json_string(inst->priv));
-	/* json_string() refuses what is not UTF-8; such a field would be lost, so fail */
-	if (json_array_size(deps) != inst->ndeps ||
-	    (inst->token && !json_object_get(j, "token")) ||
-	    (inst->priv && !json_object_get(j, "private"))) {
-		why = "a dependency, its token or its private data is not valid UTF-8";
+	if (inst->token && !json_object_get(j, "token")) {
+		why = "its token is not valid UTF-8";
 		goto fail;
+	}
+	/* written only when there are some: a file without them is what an older stk wrote */
+	if (inst->ndeposed) {
+		deposed = json_array();
+		json_object_set_new(j, "deposed", deposed);
+	}
+	for (size_t i = 0; i < inst->ndeposed; i++) {
+		const struct state_instance *d = inst->deposed[i];
+		json_t *dj = json_object();
+		json_array_append_new(deposed, dj);
+		buf_reset(&prefix);
+		buf_printf(&prefix, "deposed[%zu].", i);
+		if (!state_deposed_key_valid(d->deposed_key)) {
+			buf_reset(&where);
+			buf_addstr(&where, prefix.data);
+			buf_addstr(&where, "key");
+			why = "a deposed object's key is 8 hex digits";
+			goto fail;
+		}
+		json_object_set_new(dj, "key", json_string(d->deposed_key));
+		if (object_to_json(d, dj, prefix.data, &where, &why) < 0)
+			goto fail;
 	}
 	buf_release(&where);
 	buf_release(&address);
+	buf_release(&prefix);
 	return j;
 fail:
 	store_error(diag, name, address.data, buf_cstr(&where), why);
 	buf_release(&where);
 	buf_release(&address);
+	buf_release(&prefix);
 	json_decref(j);
 	return NULL;
 }
@@ -885,11 +1031,44 @@ static int read_attrs(struct reader *r, const json_t *obj, struct state_instance
 	return 0;
 }
 
+/* An instance's deposed objects ("deposed": an array, absent in what an older stk wrote):
+ * each read as the current object is, under its key. */
+static int read_deposed(struct reader *r, const json_t *obj, struct state_instance *inst)
+{
+	static const char *const known[] = {
+		"key", "attributes", "sensitive_attributes", "dependencies", "private", NULL,
+	};
+	json_t *all, *one;
+	size_t i, mark = r->where.len;
+
+	if (field(r, obj, "deposed", F_ARRAY, 0, &all) < 0)
+		return -1;
+	json_array_foreach(all, i, one) {
+		struct state_instance *d;
+		const char *key, *priv;
+		buf_printf(&r->where, "%sdeposed[%zu]", mark ? "." : "", i);
+		if (!json_is_object(one))
+			return bad(r, NULL, "expected an object, found %s", json_kind(one));
+		if (known_fields(r, one, known) < 0 || string_field(r, one, "key", 1, 0, &key) < 0 ||
+		    string_field(r, one, "private", 0, 1, &priv) < 0)
+			return -1;
+		if (!state_deposed_key_valid(key))
+			return bad(r, "key", "\"%s\" is not a deposed object's key (8 hex digits)", key);
+		if (!(d = state_instance_add_deposed(inst, key)))
+			return bad(r, "key", "a second deposed object %s", key);
+		state_instance_set_private(d, priv);
+		if (read_attrs(r, one, d) < 0 || read_deps(r, one, d) < 0)
+			return -1;
+		buf_truncate(&r->where, mark);
+	}
+	return 0;
+}
+
 static int read_instance(struct reader *r, const json_t *obj, struct state_resource *res)
 {
 	static const char *const known[] = {
 		"index_key", "status", "attributes", "sensitive_attributes", "dependencies",
-		"token", "private", NULL,
+		"token", "private", "deposed", NULL,
 	};
 	struct state_instance *inst = NULL;
 	struct value *key = NULL;
@@ -919,7 +1098,7 @@ static int read_instance(struct reader *r, const json_t *obj, struct state_resou
 	inst->status = status;
 	state_instance_set_token(inst, token);
 	state_instance_set_private(inst, priv);
-	if (read_attrs(r, obj, inst) < 0 || read_deps(r, obj, inst) < 0)
+	if (read_attrs(r, obj, inst) < 0 || read_deps(r, obj, inst) < 0 || read_deposed(r, obj, inst) < 0)
 		goto out;
 	ret = 0;
 out:

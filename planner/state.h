@@ -37,6 +37,16 @@ struct state_instance {
 	size_t ndeps;
 	char *token;               /* the pending create's idempotency token; NULL when none */
 	char *priv;                /* "private": the provider's opaque data; NULL when none */
+	/*
+	 * The objects a create_before_destroy replacement put out of the way (Terraform's
+	 * deposed objects): the old ones, recorded from the moment the new one is, until their
+	 * destroy succeeds. Each is a struct state_instance of its own with deposed_key set, its
+	 * key NULL, ready, no token and no deposed objects; sorted by deposed_key.
+	 */
+	struct state_instance **deposed;
+	size_t ndeposed;
+	char *deposed_key;         /* a deposed object's name in its instance: 8 hex digits
+				      ("1a2b3c4d"); NULL for the current object */
 };
 
 struct state_resource {
@@ -123,6 +133,26 @@ void state_instance_set_token(struct state_instance *inst, const char *token);
 void state_instance_set_private(struct state_instance *inst, const char *priv);
 
 const char *state_status_name(enum state_status s);
+
+/* ---- deposed objects ---- */
+
+/* Is key a deposed object's key: 8 lower-case hex digits? */
+int state_deposed_key_valid(const char *key);
+/* The deposed object of inst under key, or NULL. */
+struct state_instance *state_instance_find_deposed(const struct state_instance *inst, const char *key);
+/* A new deposed object of inst under key (with {} attributes), or NULL when the key is not
+ * valid or inst has one under it already. */
+struct state_instance *state_instance_add_deposed(struct state_instance *inst, const char *key);
+/* Makes a copy of inst's current object (attributes, dependencies, private data) a deposed
+ * object under key; the caller then records the new object as the current one. NULL as
+ * state_instance_add_deposed. */
+struct state_instance *state_instance_depose(struct state_instance *inst, const char *key);
+/* Removes the deposed object under key. Returns 0, or -1 when there is none. */
+int state_instance_remove_deposed(struct state_instance *inst, const char *key);
+/* The current object is gone while deposed objects remain: the first of them becomes the
+ * current object, tainted (so a plan replaces or destroys it), and the instance keeps
+ * recording every object. Returns 0, or -1 when inst has no deposed object. */
+int state_instance_promote_deposed(struct state_instance *inst);
 
 /* ---- outputs ---- */
 

@@ -1068,6 +1068,111 @@ t_expect_status 0
 t_expect_has out "No changes."
 t_end
 
+# the current object's filename, then each deposed object's key and filename, in the state file
+deposed_files() {
+	python3 -c 'import json, sys
+st = json.load(open(sys.argv[1]))
+for r in st.get("resources", []):
+	for i in r["instances"]:
+		print("current", i["attributes"]["filename"], i["status"])
+		for d in i.get("deposed", []):
+			print("deposed", d["key"], d["attributes"]["filename"])' "$W/stk.state"
+}
+
+# a file replaced, new one first, when rev changes
+cbd_main() {
+	cat <<'EOF'
+variable rev { default = "1" }
+
+resource host.file cbd {
+  filename = "cbd-${var.rev}.txt"
+  content  = "rev ${var.rev}\n"
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+EOF
+}
+
+cbd_main | workdir
+
+t_begin "create_before_destroy: an old object whose destroy fails stays in the state, deposed, and the next apply destroys it"
+in_w apply -auto-approve
+t_expect_status 0
+# a directory where the old file was: its destroy (unlink) fails, even for root
+rm -f "$W/cbd-1.txt"
+mkdir "$W/cbd-1.txt"
+in_w apply -auto-approve -var rev=2
+t_expect_status 1
+t_expect_has out "host.file.cbd: Creation complete"
+t_expect_has out "host.file.cbd: Destroying failed"
+[ -f "$W/cbd-2.txt" ] || t_why "the new file was not made"
+deposed_files >"$T_TMP/files"
+KEY=$(sed -n 's/^deposed \([0-9a-f]\{8\}\) cbd-1\.txt$/\1/p' "$T_TMP/files")
+grep -qx "current cbd-2.txt ready" "$T_TMP/files" || t_why "the current object is not cbd-2.txt: $(cat "$T_TMP/files")"
+[ -n "$KEY" ] || t_why "cbd-1.txt is not deposed in the state: $(cat "$T_TMP/files")"
+in_w show
+t_expect_has out "# host.file.cbd (deposed object $KEY):"
+in_w state list
+t_expect_lacks out "deposed"
+in_w plan -var rev=2 -detailed-exitcode
+t_expect_status 2
+t_expect_has out "# host.file.cbd (deposed object $KEY) will be destroyed"
+t_expect_has out "Plan: 0 to add, 0 to change, 1 to destroy."
+in_w plan -var rev=2 -markdown
+t_expect_has out "| **destroy** | \`host.file.cbd\` (deposed object $KEY) |"
+# a file again: the next apply destroys it
+rmdir "$W/cbd-1.txt"
+echo old >"$W/cbd-1.txt"
+in_w apply -auto-approve -var rev=2
+t_expect_status 0
+t_expect_has out "0 added, 0 changed, 1 destroyed"
+[ -e "$W/cbd-1.txt" ] && t_why "cbd-1.txt is still there"
+[ -f "$W/cbd-2.txt" ] || t_why "cbd-2.txt is gone"
+[ "$(deposed_files)" = "current cbd-2.txt ready" ] || t_why "the state is not cbd-2.txt alone: $(deposed_files)"
+in_w plan -var rev=2 -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "a deposed object outlives its instance's current object: it takes its place, tainted, until destroyed"
+rm -f "$W/cbd-2.txt"
+mkdir "$W/cbd-2.txt"
+in_w apply -auto-approve -var rev=3
+t_expect_status 1
+[ -n "$(deposed_files | sed -n 's/^deposed [0-9a-f]\{8\} cbd-2\.txt$/x/p')" ] || t_why "cbd-2.txt is not deposed: $(deposed_files)"
+# the resource leaves the configuration: its current object (cbd-3.txt) goes in phase one,
+# its deposed one's destroy fails again, and the state keeps recording that one
+printf 'variable rev { default = "1" }\n' >"$W/main.stk"
+in_w plan
+t_expect_has out "Plan: 0 to add, 0 to change, 2 to destroy."
+in_w apply -auto-approve
+t_expect_status 1
+[ -e "$W/cbd-3.txt" ] && t_why "cbd-3.txt is still there"
+[ "$(deposed_files)" = "current cbd-2.txt tainted" ] || t_why "the state does not keep cbd-2.txt: $(deposed_files)"
+rmdir "$W/cbd-2.txt"
+echo old >"$W/cbd-2.txt"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 0 changed, 1 destroyed"
+[ -z "$(deposed_files)" ] || t_why "the state is not empty: $(deposed_files)"
+t_end
+
+t_begin "stk destroy destroys deposed objects with the rest"
+cbd_main >"$W/main.stk"
+in_w apply -auto-approve
+rm -f "$W/cbd-1.txt"
+mkdir "$W/cbd-1.txt"
+in_w apply -auto-approve -var rev=2
+t_expect_status 1
+rmdir "$W/cbd-1.txt"
+echo old >"$W/cbd-1.txt"
+in_w destroy -auto-approve -var rev=2
+t_expect_status 0
+t_expect_has out "Destroy complete! Resources: 2 destroyed."
+[ -e "$W/cbd-1.txt" ] || [ -e "$W/cbd-2.txt" ] && t_why "a file is still there: $(ls "$W")"
+[ -z "$(deposed_files)" ] || t_why "the state is not empty: $(deposed_files)"
+t_end
+
 t_begin "stk show prints the state, and a saved plan as plan printed it (sealed too), without the state"
 workdir <<'EOF'
 resource host.file a {

@@ -319,6 +319,78 @@ t_expect_status 0
 	t_why "VPCs of the trigger test remain"
 t_end
 
+t_begin "create_before_destroy: the old VPC, when its destroy fails, stays in the state as deposed; the next apply destroys it"
+W4=$T_TMP/deposed
+mkdir -p "$W4"
+in_w4() {
+	t_stk_in "$W4" "$@"
+}
+# the current and the deposed objects' ids in the state file (what stk recorded)
+state_ids() {
+	python3 -c 'import json, sys
+st = json.load(open(sys.argv[1]))
+for r in st["resources"]:
+	for i in r["instances"]:
+		print("current", i["attributes"]["id"])
+		for d in i.get("deposed", []):
+			print("deposed", d["key"], d["attributes"]["id"])' "$W4/stk.state"
+}
+cat >"$W4/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+
+resource aws.vpc cbd {
+  cidr_block = "10.20.0.0/16"
+  tags       = { Name = "stk-deposed" }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+EOF
+in_w4 apply -auto-approve
+t_expect_status 0
+OLD=$(named stk-deposed)
+# a subnet made outside stk: moto, as AWS, refuses to delete a VPC with one (DependencyViolation)
+SUB=$(awsx ec2 create-subnet --vpc-id "$OLD" --cidr-block 10.20.1.0/24 --query Subnet.SubnetId --output text)
+[ -n "$OLD" ] && [ -n "$SUB" ] || t_why "no VPC, or no subnet in it: '$OLD' '$SUB'"
+sed -i 's|10.20.0.0/16|10.21.0.0/16|' "$W4/main.stk"
+in_w4 apply -auto-approve
+t_expect_status 1
+t_expect_has out "aws.vpc.cbd: Creation complete"
+t_expect_has out "aws.vpc.cbd: Destroying failed"
+NEW=$(awsx ec2 describe-vpcs --filters Name=tag:Name,Values=stk-deposed Name=cidr,Values=10.21.0.0/16 \
+	--query 'Vpcs[].VpcId' --output text)
+awsx ec2 describe-vpcs --vpc-ids "$OLD" >/dev/null 2>&1 || t_why "the old VPC $OLD is gone"
+[ -n "$NEW" ] || t_why "awscli does not see the new 10.21.0.0/16 VPC"
+state_ids >"$T_TMP/ids"
+grep -qx "current $NEW" "$T_TMP/ids" || t_why "the state's current object is not $NEW: $(cat "$T_TMP/ids")"
+KEY=$(sed -n "s/^deposed \([0-9a-f]\{8\}\) $OLD\$/\1/p" "$T_TMP/ids")
+[ -n "$KEY" ] || t_why "the state does not record $OLD as deposed: $(cat "$T_TMP/ids")"
+in_w4 show -json
+t_expect_has out "\"deposed_key\":\"$KEY\""
+in_w4 plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "# aws.vpc.cbd (deposed object $KEY) will be destroyed"
+t_expect_has out "Plan: 0 to add, 0 to change, 1 to destroy."
+in_w4 plan -json
+t_expect_has out "\"deposed\": \"$KEY\""
+# the subnet goes; a saved plan carries the deposed object's key to its apply
+awsx ec2 delete-subnet --subnet-id "$SUB"
+in_w4 plan -out deposed.plan
+t_expect_status 0
+in_w4 apply deposed.plan
+t_expect_status 0
+t_expect_has out "0 added, 0 changed, 1 destroyed"
+awsx ec2 describe-vpcs --vpc-ids "$OLD" >/dev/null 2>&1 && t_why "the old VPC $OLD still exists"
+awsx ec2 describe-vpcs --vpc-ids "$NEW" >/dev/null 2>&1 || t_why "the new VPC $NEW is gone"
+[ "$(state_ids)" = "current $NEW" ] || t_why "the state is not the new VPC alone: $(state_ids)"
+in_w4 plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_w4 destroy -auto-approve
+t_expect_status 0
+[ -z "$(named stk-deposed)" ] || t_why "VPCs of the deposed test remain"
+t_end
+
 t_begin "a module call's providers = { aws = aws.west } puts the module's VPC in us-west-2"
 W3=$T_TMP/modprov
 mkdir -p "$W3/net"

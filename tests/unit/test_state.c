@@ -67,6 +67,11 @@ static void write_bytes(const char *path, const char *data, size_t len)
 	fclose(f);
 }
 
+static void write_text(const char *path, const char *text)
+{
+	write_bytes(path, text, strlen(text));
+}
+
 static int exists(const char *path)
 {
 	struct stat sb;
@@ -828,6 +833,33 @@ static void build_state(struct state *st)
 	val_unref(v);
 }
 
+/* One object and what the state records of it, its deposed objects included. */
+static int same_object(const struct state_instance *p, const struct state_instance *q, const char **why)
+{
+	*why = "instance key or status";
+	if (addr_key_compare(p->key, q->key) || p->status != q->status)
+		return 0;
+	*why = "attributes or their marks";
+	if (!same_value(p->attrs, q->attrs))
+		return 0;
+	*why = "dependencies, token or private";
+	if (p->ndeps != q->ndeps || !p->token != !q->token ||
+	    (p->token && strcmp(p->token, q->token)) || !p->priv != !q->priv ||
+	    (p->priv && strcmp(p->priv, q->priv)))
+		return 0;
+	for (size_t k = 0; k < p->ndeps; k++)
+		if (strcmp(p->deps[k], q->deps[k]))
+			return 0;
+	*why = "deposed objects";
+	if (p->ndeposed != q->ndeposed || !p->deposed_key != !q->deposed_key ||
+	    (p->deposed_key && strcmp(p->deposed_key, q->deposed_key)))
+		return 0;
+	for (size_t k = 0; k < p->ndeposed; k++)
+		if (!same_object(p->deposed[k], q->deposed[k], why))
+			return 0;
+	return 1;
+}
+
 static int same_state(const struct state *a, const struct state *b, const char **why)
 {
 	*why = "serial";
@@ -856,23 +888,9 @@ static int same_state(const struct state *a, const struct state *b, const char *
 		    strcmp(x->name, y->name) || strcmp(x->provider, y->provider) ||
 		    x->ninstances != y->ninstances)
 			return 0;
-		for (size_t j = 0; j < x->ninstances; j++) {
-			const struct state_instance *p = x->instances[j], *q = y->instances[j];
-			*why = "instance key or status";
-			if (addr_key_compare(p->key, q->key) || p->status != q->status)
+		for (size_t j = 0; j < x->ninstances; j++)
+			if (!same_object(x->instances[j], y->instances[j], why))
 				return 0;
-			*why = "attributes or their marks";
-			if (!same_value(p->attrs, q->attrs))
-				return 0;
-			*why = "dependencies, token or private";
-			if (p->ndeps != q->ndeps || !p->token != !q->token ||
-			    (p->token && strcmp(p->token, q->token)) || !p->priv != !q->priv ||
-			    (p->priv && strcmp(p->priv, q->priv)))
-				return 0;
-			for (size_t k = 0; k < p->ndeps; k++)
-				if (strcmp(p->deps[k], q->deps[k]))
-					return 0;
-		}
 	}
 	return 1;
 }
@@ -932,6 +950,137 @@ static void test_round_trip(void)
 	state_release(&st);
 	state_release(&back);
 	diag_release(&diag);
+	clean_dir();
+	free(path);
+}
+
+/* Deposed objects: the model (add, depose, find, remove, promote, moves), the file (a round
+ * trip with marks, dependencies and private data; an older file without any; refusals) */
+static void test_deposed(void)
+{
+	static const struct {
+		const char *deposed, *want;
+	} refusals[] = {
+		{ "[{\"key\": \"XYZ\", \"attributes\": {}}]",
+		  "resources[0].instances[0].deposed[0].key: \"XYZ\" is not a deposed object's key" },
+		{ "[{\"key\": \"1a2b3c4d\", \"attributes\": {}}, {\"key\": \"1a2b3c4d\", \"attributes\": {}}]",
+		  "deposed[1].key: a second deposed object 1a2b3c4d" },
+		{ "[{\"key\": \"1a2b3c4d\", \"attributes\": {}, \"status\": \"ready\"}]",
+		  "deposed[0]: unknown field \"status\"" },
+		{ "[{\"key\": \"1a2b3c4d\"}]", "deposed[0].attributes: missing" },
+		{ "{}", "instances[0].deposed: expected an array, found an object" },
+	};
+	struct diag_ctx diag;
+	struct state st, back;
+	struct state_instance *inst, *d;
+	struct value *v;
+	char *path = tmp_path("terraform.tfstate");
+	const char *why = "";
+	struct buf text = BUF_INIT;
+	struct addr from, to;
+	int r;
+
+	diag_init(&diag);
+	state_init(&st);
+	state_init(&back);
+	CHECK(state_deposed_key_valid("1a2b3c4d") && !state_deposed_key_valid("1A2B3C4D") &&
+	      !state_deposed_key_valid("1a2b3c4") && !state_deposed_key_valid("1a2b3c4d0") &&
+	      !state_deposed_key_valid("") && !state_deposed_key_valid(NULL), "key syntax");
+
+	inst = add(&st, "aws.vpc.main", NULL);
+	v = map("id", str("vpc-old"), "secret", secret(str("s1")), NULL);
+	state_instance_set_attrs(inst, v);
+	val_unref(v);
+	state_instance_add_dep(inst, "aws.vpc.other");
+	state_instance_set_private(inst, "old-private");
+	d = state_instance_depose(inst, "ffff0000");
+	CHECK(d && d->deposed_key && !strcmp(d->deposed_key, "ffff0000") && d->ndeps == 1 &&
+	      d->priv && !strcmp(d->priv, "old-private") &&
+	      (val_map_get(d->attrs, "secret")->marks & VAL_SENSITIVE), "depose copies the object");
+	CHECK(!state_instance_depose(inst, "ffff0000") && !state_instance_add_deposed(inst, "nothex!!"),
+	      "a key taken or not valid is refused");
+	/* the new object takes the instance */
+	v = map("id", str("vpc-new"), NULL);
+	state_instance_set_attrs(inst, v);
+	val_unref(v);
+	state_instance_set_private(inst, NULL);
+	d = state_instance_add_deposed(inst, "0000aaaa");
+	v = map("id", str("vpc-older"), NULL);
+	state_instance_set_attrs(d, v);
+	val_unref(v);
+	CHECK(inst->ndeposed == 2 && !strcmp(inst->deposed[0]->deposed_key, "0000aaaa") &&
+	      !strcmp(inst->deposed[1]->deposed_key, "ffff0000"), "sorted by key");
+	CHECK(state_instance_find_deposed(inst, "ffff0000") && !state_instance_find_deposed(inst, "12345678"),
+	      "find");
+
+	/* written and read back, marks and all */
+	r = state_write(path, &st, &diag);
+	CHECK(r == 0, "write: %s", diag_text(&diag));
+	read_bytes(path, &text);
+	CHECK(strstr(text.data, "\"deposed\": [") && strstr(text.data, "\"key\": \"ffff0000\""),
+	      "the file holds the deposed objects:\n%s", text.data);
+	r = state_read(path, &back, &diag);
+	CHECK(r == 0, "read: %s", diag_text(&diag));
+	r = same_state(&st, &back, &why);
+	CHECK(r, "what was read differs from what was written: %s", why);
+	d = find(&back, "aws.vpc.main") ? state_instance_find_deposed(find(&back, "aws.vpc.main"), "ffff0000") : NULL;
+	CHECK(d && (val_map_get(d->attrs, "secret")->marks & VAL_SENSITIVE) &&
+	      !strcmp(val_map_get(d->attrs, "id")->u.str.s, "vpc-old"), "a deposed object's sensitive mark comes back");
+	state_release(&back);
+	state_init(&back);
+
+	/* what cannot be stored in one is named by its place, and nothing is written */
+	d = state_instance_find_deposed(inst, "0000aaaa");
+	v = map("x", val_unknown(VAL_STRING), NULL);
+	state_instance_set_attrs(d, v);
+	val_unref(v);
+	diag_reset(&diag);
+	CHECK(state_write(path, &st, &diag) == -1 &&
+	      diag_has(&diag, "cannot store aws.vpc.main at deposed[0].attributes.x in state file"),
+	      "an unknown value in a deposed object: %s", diag_text(&diag));
+	v = map("id", str("vpc-older"), NULL);
+	state_instance_set_attrs(d, v);
+	val_unref(v);
+
+	/* a move takes them along */
+	addr_init(&from);
+	addr_init(&to);
+	addr_parse(&from, "aws.vpc.main", NULL);
+	addr_parse(&to, "aws.vpc.moved", NULL);
+	CHECK(state_move_instance(&st, &from, &to) == 0 && find(&st, "aws.vpc.moved") &&
+	      find(&st, "aws.vpc.moved")->ndeposed == 2, "moved with its deposed objects");
+	addr_release(&from);
+	addr_release(&to);
+
+	/* removed one by one; the last current object gone gives way to a deposed one */
+	inst = find(&st, "aws.vpc.moved");
+	CHECK(state_instance_remove_deposed(inst, "0000aaaa") == 0 &&
+	      state_instance_remove_deposed(inst, "0000aaaa") == -1 && inst->ndeposed == 1, "remove");
+	CHECK(state_instance_promote_deposed(inst) == 0 && inst->ndeposed == 0 &&
+	      inst->status == STATE_TAINTED && !strcmp(val_map_get(inst->attrs, "id")->u.str.s, "vpc-old") &&
+	      inst->ndeps == 1 && inst->priv && !strcmp(inst->priv, "old-private"), "promote");
+	CHECK(state_instance_promote_deposed(inst) == -1, "nothing left to promote");
+
+	/* refusals */
+	for (size_t i = 0; i < sizeof refusals / sizeof *refusals; i++) {
+		char *file = xasprintf("{\"version\": 1, \"serial\": 1, \"lineage\": \"l\", \"resources\": "
+				       "[{\"mode\": \"managed\", \"type\": \"aws.vpc\", \"name\": \"x\", "
+				       "\"provider\": \"aws\", \"instances\": [{\"status\": \"ready\", "
+				       "\"attributes\": {}, \"deposed\": %s}]}]}\n", refusals[i].deposed);
+		write_text(path, file);
+		free(file);
+		diag_reset(&diag);
+		r = state_read(path, &back, &diag);
+		CHECK(r == -1 && diag_has(&diag, refusals[i].want), "%s: wanted \"%s\", got %s", refusals[i].deposed,
+		      refusals[i].want, diag_text(&diag));
+		state_release(&back);
+		state_init(&back);
+	}
+
+	state_release(&st);
+	state_release(&back);
+	diag_release(&diag);
+	buf_release(&text);
 	clean_dir();
 	free(path);
 }
@@ -1817,6 +1966,7 @@ int main(void)
 	test_model();
 	test_move_instance();
 	test_round_trip();
+	test_deposed();
 	test_load_in_pieces();
 	test_fixture();
 	test_serials_and_backup();
