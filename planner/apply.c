@@ -39,6 +39,8 @@ struct op {
 	struct buf deps;            /* char *: for the state */
 	char token[40];             /* a create's intent token, tagged on the object */
 	char deposed[9];            /* a delete of a deposed object: its key; "" for the current */
+	char *label;                /* what progress lines call it: the address, and for a deposed
+				       object its key, as Terraform prints it; set when queued */
 	struct op *deposes;         /* a create_before_destroy create: the delete of the object
 				       it replaces, which gets the key that object is deposed under */
 	int kept;                   /* such a delete not to make: its replacement's create failed */
@@ -119,7 +121,7 @@ static void *worker(void *arg)
 		ap->work = op->next;
 		pthread_mutex_unlock(&ap->mu);
 
-		struct progress_arg pa = { ap, op->addr };
+		struct progress_arg pa = { ap, op->label };
 		struct provider_op po = {
 			.type = op->type, .addr = op->addr, .prior = op->prior, .planned = op->planned,
 			.token = op->token[0] ? op->token : NULL, .timeout_s = op->timeout_s,
@@ -220,6 +222,7 @@ static struct op *op_new(enum op_kind kind, const struct plan_change *c, const s
 static void op_free(struct op *op)
 {
 	free(op->addr);
+	free(op->label);
 	free(op->type);
 	free(op->resource_type);
 	free(op->provider);
@@ -460,7 +463,12 @@ static int op_prepare(struct applier *ap, struct op *op, int *intents)
 /* The second half: hands the operation to the workers. */
 static void op_queue(struct applier *ap, struct op *op)
 {
-	say(ap, "%s: %s...", op->addr, verb(op->kind, 0));
+	/* "aws.vpc.main (deposed object 1a2b3c4d): Destroying...": a create_before_destroy
+	 * delete has its key only once its replacement is made, before it is queued */
+	if (!op->label)
+		op->label = op->deposed[0] ? xasprintf("%s (deposed object %s)", op->addr, op->deposed) :
+			    xstrdup(op->addr);
+	say(ap, "%s: %s...", op->label, verb(op->kind, 0));
 	pthread_mutex_lock(&ap->mu);
 	op->next = ap->work;
 	ap->work = op;
@@ -529,7 +537,7 @@ static struct op *wait_one(struct applier *ap, struct buf *running)
 				continue;
 			r->last_report = secs / every;
 			pthread_mutex_unlock(&ap->mu);
-			say(ap, "%s: Still %s... [%ds elapsed]", r->addr,
+			say(ap, "%s: Still %s... [%ds elapsed]", r->label,
 			    r->kind == OP_CREATE ? "creating" : r->kind == OP_UPDATE ? "modifying" :
 			    r->kind == OP_DELETE ? "destroying" : "reading", secs);
 			pthread_mutex_lock(&ap->mu);
@@ -673,10 +681,11 @@ static void record(struct applier *ap, struct op *op)
 		struct buf idtext = BUF_INIT;
 		if (id && id->kind == VAL_STRING && !(id->marks & VAL_SENSITIVE))
 			buf_printf(&idtext, " [id=%s]", id->u.str.s);
-		say(ap, "%s: %s complete after %ds%s", op->addr, verb(op->kind, 1), secs, buf_cstr(&idtext));
+		say(ap, "%s: %s complete after %ds%s", op->label ? op->label : op->addr, verb(op->kind, 1), secs,
+		    buf_cstr(&idtext));
 		buf_release(&idtext);
 	} else {
-		say(ap, "%s: %s failed after %ds", op->addr, verb(op->kind, 0), secs);
+		say(ap, "%s: %s failed after %ds", op->label ? op->label : op->addr, verb(op->kind, 0), secs);
 		ap->res->failed++;
 	}
 	if (op->kind == OP_DELETE) {

@@ -1105,12 +1105,13 @@ mkdir "$W/cbd-1.txt"
 in_w apply -auto-approve -var rev=2
 t_expect_status 1
 t_expect_has out "host.file.cbd: Creation complete"
-t_expect_has out "host.file.cbd: Destroying failed"
 [ -f "$W/cbd-2.txt" ] || t_why "the new file was not made"
 deposed_files >"$T_TMP/files"
 KEY=$(sed -n 's/^deposed \([0-9a-f]\{8\}\) cbd-1\.txt$/\1/p' "$T_TMP/files")
 grep -qx "current cbd-2.txt ready" "$T_TMP/files" || t_why "the current object is not cbd-2.txt: $(cat "$T_TMP/files")"
 [ -n "$KEY" ] || t_why "cbd-1.txt is not deposed in the state: $(cat "$T_TMP/files")"
+# the apply's progress names the deposed object as Terraform does
+t_expect_has out "host.file.cbd (deposed object $KEY): Destroying failed"
 in_w show
 t_expect_has out "# host.file.cbd (deposed object $KEY):"
 in_w state list
@@ -1127,6 +1128,7 @@ echo old >"$W/cbd-1.txt"
 in_w apply -auto-approve -var rev=2
 t_expect_status 0
 t_expect_has out "0 added, 0 changed, 1 destroyed"
+t_expect_has out "host.file.cbd (deposed object $KEY): Destruction complete"
 [ -e "$W/cbd-1.txt" ] && t_why "cbd-1.txt is still there"
 [ -f "$W/cbd-2.txt" ] || t_why "cbd-2.txt is gone"
 [ "$(deposed_files)" = "current cbd-2.txt ready" ] || t_why "the state is not cbd-2.txt alone: $(deposed_files)"

@@ -356,7 +356,6 @@ sed -i 's|10.20.0.0/16|10.21.0.0/16|' "$W4/main.stk"
 in_w4 apply -auto-approve
 t_expect_status 1
 t_expect_has out "aws.vpc.cbd: Creation complete"
-t_expect_has out "aws.vpc.cbd: Destroying failed"
 NEW=$(awsx ec2 describe-vpcs --filters Name=tag:Name,Values=stk-deposed Name=cidr,Values=10.21.0.0/16 \
 	--query 'Vpcs[].VpcId' --output text)
 awsx ec2 describe-vpcs --vpc-ids "$OLD" >/dev/null 2>&1 || t_why "the old VPC $OLD is gone"
@@ -365,6 +364,9 @@ state_ids >"$T_TMP/ids"
 grep -qx "current $NEW" "$T_TMP/ids" || t_why "the state's current object is not $NEW: $(cat "$T_TMP/ids")"
 KEY=$(sed -n "s/^deposed \([0-9a-f]\{8\}\) $OLD\$/\1/p" "$T_TMP/ids")
 [ -n "$KEY" ] || t_why "the state does not record $OLD as deposed: $(cat "$T_TMP/ids")"
+# the apply's progress names the deposed object as Terraform does
+t_expect_has out "aws.vpc.cbd (deposed object $KEY): Destroying..."
+t_expect_has out "aws.vpc.cbd (deposed object $KEY): Destroying failed"
 in_w4 show -json
 t_expect_has out "\"deposed_key\":\"$KEY\""
 in_w4 plan -detailed-exitcode
