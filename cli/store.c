@@ -174,16 +174,27 @@ char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config
 	if (env && *env) {
 		path = strdup(env);
 	} else if (be && be->nlabels && !strcmp(be->labels[0].text, "s3")) {
-		const char *bucket = fixed(diag, be, "bucket", &bad), *key = fixed(diag, be, "key", &bad);
-		const char *table = fixed(diag, be, "lock_table", &bad), *region = fixed(diag, be, "region", &bad);
-		if (bad)
+		const struct ast_item *enc = ast_body_get(&be->body, AST_ATTR, "encrypt");
+		struct aws_backend_settings set = {
+			.bucket = fixed(diag, be, "bucket", &bad), .key = fixed(diag, be, "key", &bad),
+			.region = fixed(diag, be, "region", &bad), .lock_table = fixed(diag, be, "lock_table", &bad),
+			.profile = fixed(diag, be, "profile", &bad), .endpoint = fixed(diag, be, "endpoint", &bad),
+			.dynamodb_endpoint = fixed(diag, be, "dynamodb_endpoint", &bad),
+			/* a bool, or check_backend_s3 below stops */
+			.encrypt = enc && enc->value->kind == AST_BOOL && enc->value->u.boolean,
+		};
+		const char *ddb_table = fixed(diag, be, "dynamodb_table", &bad);
+		/* the state commands run no checks: these are theirs too */
+		if (check_backend_s3(diag, be) < 0 || bad)
 			goto out;
-		if (!bucket || !key) {
+		if (!set.lock_table)
+			set.lock_table = ddb_table;
+		if (!set.bucket || !set.key) {
 			diag_error(diag, &be->name_span, "backend s3 needs bucket and key");
 			goto out;
 		}
 		const struct stk_net *net = net_get(diag);
-		if (!net || !(s3 = net->aws_backend_new(bucket, key, table, region, diag)))
+		if (!net || !(s3 = net->aws_backend_new(&set, diag)))
 			goto out;
 		state_set_remote(net->aws_backend_remote(s3));
 		path = strdup(net->aws_backend_path(s3));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/pieces.h"
 #include "common/strmap.h"
@@ -1772,11 +1773,54 @@ static void check_provider(struct check_ctx *c, const struct ast_item *b)
 	check_body(c, b, &b->body, &p->config, b->labels[0].text, META_NONE, NULL, &none);
 }
 
+/* An endpoint setting's URL: http or https and a host, as the SDKs take AWS_ENDPOINT_URL
+ * (anything else would only fail later, as a request to nowhere). */
+static int endpoint_url(const char *url)
+{
+	size_t scheme = !strncasecmp(url, "http://", 7) ? 7 : !strncasecmp(url, "https://", 8) ? 8 : 0;
+
+	return scheme && url[scheme] && url[scheme] != '/' && !url[strcspn(url, " \t\r\n")];
+}
+
+int check_backend_s3(struct diag_ctx *diag, const struct ast_item *be)
+{
+	const struct ast_item *table = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < be->body.n; i++) {
+		const struct ast_item *a = be->body.items[i];
+		const char *url;
+
+		if (a->kind != AST_ATTR)
+			continue;
+		if (!strcmp(a->name, "lock_table") || !strcmp(a->name, "dynamodb_table")) {
+			if (table && strcmp(table->name, a->name)) {
+				diag_error(diag, &a->name_span, "backend s3 has both %s and %s", table->name, a->name);
+				diag_hint(diag, "they are one setting, the DynamoDB lock table (dynamodb_table is "
+					  "Terraform's name for lock_table): keep one");
+				ret = -1;
+			}
+			table = table ? table : a;
+		} else if (!strcmp(a->name, "encrypt") && a->value->kind != AST_BOOL) {
+			diag_error(diag, &a->value->span, "the backend's encrypt must be a fixed true or false");
+			diag_hint(diag, "write true or false itself: the state is read before anything is evaluated");
+			ret = -1;
+		} else if ((!strcmp(a->name, "endpoint") || !strcmp(a->name, "dynamodb_endpoint")) &&
+			   (url = ast_static_string(a->value)) && !endpoint_url(url)) {
+			diag_error(diag, &a->value->span, "the backend's %s must be an http:// or https:// URL", a->name);
+			diag_hint(diag, "write the service's URL with its scheme and host, such as "
+				  "\"http://127.0.0.1:9000\" for MinIO");
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
 static void check_stack(struct check_ctx *c, const struct ast_item *b)
 {
 	static const char *const s3_attrs[] = {
 		"bucket", "key", "region", "lock_table", "dynamodb_table", "encrypt", "profile",
-		"endpoint", NULL,
+		"endpoint", "dynamodb_endpoint", NULL,
 	};
 	struct scope none = { 0 }, tags = { .stack_tags = 1 };
 
@@ -1826,6 +1870,8 @@ static void check_stack(struct check_ctx *c, const struct ast_item *b)
 						diag_hint(c->diag, "did you mean %s?", s);
 				}
 			}
+			if (s3)
+				check_backend_s3(c->diag, it);
 			if (s3 && !body_attr(&it->body, "bucket"))
 				diag_error(c->diag, &it->name_span, "backend s3 needs a bucket");
 			if (s3 && !body_attr(&it->body, "key"))

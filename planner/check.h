@@ -20,6 +20,12 @@ struct moves;
  * with its module's path. */
 int check_module_moves(struct diag_ctx *diag, const struct config_module *m, struct moves *moves);
 
+/* backend s3's settings (be is the backend block) that are judged before any request: not
+ * both lock_table and dynamodb_table, encrypt a bool, endpoint and dynamodb_endpoint http(s)
+ * URLs. stk validate and the state's opening (cli/store.c) both judge them here. 0, or -1
+ * after errors. */
+int check_backend_s3(struct diag_ctx *diag, const struct ast_item *be);
+
 struct value;
 /* The most instances one count may make: a plan makes each one up front, and a slip such as
  * count = 1e8 would take all the memory there is before any message. */

@@ -13,14 +13,24 @@ struct provider_ops;
 struct aws_backend;
 struct state_remote;
 
+/* backend s3's settings as the stack block gives them (cli/store.c); NULL or 0: not set. */
+struct aws_backend_settings {
+	const char *bucket, *key;
+	const char *region;            /* NULL: the profile's, or the environment's */
+	const char *lock_table;        /* lock_table, or Terraform's dynamodb_table; NULL: no locking */
+	const char *profile;           /* NULL: AWS_PROFILE, else "default" */
+	const char *endpoint;          /* S3's URL, over AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL */
+	const char *dynamodb_endpoint; /* the lock table's, likewise */
+	int encrypt;                   /* PutObject with server-side encryption (AES256) */
+};
+
 struct stk_net {
 	const struct provider_ops *(*provider_find)(const char *name);
 	int (*http_global_init)(struct diag_ctx *ctx);
 	void (*http_cancel)(void);
 	int (*http_cancelled)(void);
 	void (*http_cancel_reset)(void);
-	struct aws_backend *(*aws_backend_new)(const char *bucket, const char *key, const char *lock_table,
-					       const char *region, struct diag_ctx *diag);
+	struct aws_backend *(*aws_backend_new)(const struct aws_backend_settings *s, struct diag_ctx *diag);
 	void (*aws_backend_free)(struct aws_backend *b);
 	const struct state_remote *(*aws_backend_remote)(struct aws_backend *b);
 	const char *(*aws_backend_path)(const struct aws_backend *b);

@@ -3,7 +3,9 @@
 # against moto_server (signatures and IAM checked), judged by awscli: two applies at once (one
 # refused, naming the lock); a stale writer refused; the stored object sealed; a fresh
 # checkout planning no changes; a wrong passphrase refused with the object unchanged; no lock
-# left after success, failure or SIGINT; no secret in any output.
+# left after success, failure or SIGINT; no secret in any output. Terraform's settings:
+# dynamodb_table locks as lock_table does (checkout B uses it), encrypt, endpoint and
+# dynamodb_endpoint, profile.
 . "$(dirname "$0")/lib.sh"
 t_init
 
@@ -78,6 +80,17 @@ in_dir() {
 	cat "$T_TMP/out" "$T_TMP/err" >>"$T_TMP/all-output"
 }
 
+# apart SETUP DIR ARGS...: in_dir in a subshell that runs the shell code SETUP first, so that
+# the environment it makes (keys, endpoints) is this one run's and does not outlive it
+apart() {
+	(
+		eval "$1"
+		shift
+		in_dir "$@"
+		exit $T_STATUS
+	) && T_STATUS=0 || T_STATUS=$?
+}
+
 # slow_apply DIR NAME: apply in DIR in the background through the proxy, every call slowed,
 # with output in $T_TMP/NAME.out and .err (emptied first: the waits that follow must not read
 # an earlier run's lines); APPLY is its pid
@@ -103,7 +116,8 @@ vpcs() {
 A=$T_TMP/a
 B=$T_TMP/b
 stack "$A"
-stack "$B"
+# Terraform's name for the lock table: B and A lock each other out through the one item
+stack "$B" "dynamodb_table = \"$TABLE\""
 
 t_begin "apply keeps the state in S3, sealed, and leaves no lock"
 in_dir "$A" apply -auto-approve
@@ -284,12 +298,7 @@ awsx iam create-access-key --user-name "$N-nolock" --query 'AccessKey.[AccessKey
 awsx iam put-user-policy --user-name "$N-nolock" --policy-name some --policy-document \
 	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","s3:*","dynamodb:GetItem"],"Resource":"*"}]}'
 read -r NL_KEY NL_SECRET <"$T_TMP/nolock-key"
-# in a subshell: the run's keys must not outlive it
-(
-	AWS_ACCESS_KEY_ID=$NL_KEY AWS_SECRET_ACCESS_KEY=$NL_SECRET
-	in_dir "$B" plan
-	exit $T_STATUS
-) && T_STATUS=0 || T_STATUS=$?
+apart 'AWS_ACCESS_KEY_ID=$NL_KEY AWS_SECRET_ACCESS_KEY=$NL_SECRET' "$B" plan
 t_expect_status 1
 t_expect_match err "lock table $TABLE: dynamodb PutItem: AccessDenied[A-Za-z]*: .*not authorized to perform: dynamodb:PutItem"
 t_expect_has err "the credentials need dynamodb:GetItem, PutItem and DeleteItem"
@@ -316,6 +325,114 @@ t_expect_status 0
 in_dir "$A" state encrypt
 t_expect_status 0
 [ "$(object | head -c 6)" = STKENC ] || t_why "the object is not sealed after encrypt"
+t_end
+
+t_begin "dynamodb_table locks as lock_table does: a run holds the item, and force-unlock releases it"
+sed -i 's|Env = "other-lock"|Env = "ddb-lock"|' "$A/main.stk" "$B/main.stk"
+slow_apply "$B" b
+i=0
+until [ "$(locks)" -eq 1 ] || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.2; done
+proxy 'config?rate=0' >/dev/null
+in_dir "$A" plan
+t_expect_status 1
+t_expect_match err "the state s3://$BUCKET/env/prod/stk.state is locked by pid [0-9]+ on host .* \\(apply by .*\\)"
+wait $APPLY || t_why "the apply with dynamodb_table failed: $(cat "$T_TMP/b.err")"
+cat "$T_TMP/b.out" "$T_TMP/b.err" >>"$T_TMP/all-output"
+[ "$(locks)" -eq 0 ] || t_why "the apply with dynamodb_table left a lock"
+awsx dynamodb put-item --table-name "$TABLE" \
+	--item '{"LockID":{"S":"'"$BUCKET"'/env/prod/stk.state"},"Info":{"S":"{\"id\":\"stale-run\"}"}}'
+in_dir "$B" force-unlock stale-run
+t_expect_status 0
+t_expect_has out "Released the lock stale-run"
+[ "$(locks)" -eq 0 ] || t_why "force-unlock through dynamodb_table left the item: $(cat "$T_TMP/err")"
+t_end
+
+# light DIR KEY SETTINGS: a stack of one output, its state the object KEY, with backend SETTINGS
+light() {
+	mkdir -p "$1"
+	cat >"$1/main.stk" <<EOF
+stack "backend-settings" {
+  backend s3 {
+    bucket = "$BUCKET"
+    key    = "$2"
+    $3
+  }
+}
+
+output where {
+  value = "$2"
+}
+EOF
+}
+
+t_begin "encrypt = true puts the object with server-side encryption (AES256); false or none, without"
+G=$T_TMP/g
+light "$G" sse/stk.state "encrypt = true"
+in_dir "$G" apply -auto-approve
+t_expect_status 0
+awsx s3api head-object --bucket "$BUCKET" --key sse/stk.state >"$T_TMP/head" 2>&1
+grep -q '"ServerSideEncryption": "AES256"' "$T_TMP/head" || t_why "no SSE on the object: $(cat "$T_TMP/head")"
+for setting in "encrypt = false" "# no encrypt"; do
+	light "$G" plain/stk.state "$setting"
+	in_dir "$G" apply -auto-approve
+	t_expect_status 0
+	awsx s3api head-object --bucket "$BUCKET" --key plain/stk.state >"$T_TMP/head" 2>&1 ||
+		t_why "no object plain/stk.state: $(cat "$T_TMP/head")"
+	grep -q ServerSideEncryption "$T_TMP/head" && t_why "$setting, and the object has SSE: $(cat "$T_TMP/head")"
+	awsx s3api delete-object --bucket "$BUCKET" --key plain/stk.state
+done
+t_end
+
+t_begin "endpoint and dynamodb_endpoint win over AWS_ENDPOINT_URL_S3, _DYNAMODB and AWS_ENDPOINT_URL"
+DEAD=http://127.0.0.1:$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+H=$T_TMP/h
+light "$H" endpoint/stk.state "dynamodb_table = \"$TABLE\"
+    endpoint = \"$EP/\"
+    dynamodb_endpoint = \"$EP\""
+# every endpoint of the environment at a port nobody listens on
+AT_DEAD='export AWS_ENDPOINT_URL_S3=$DEAD AWS_ENDPOINT_URL_DYNAMODB=$DEAD; VIA=$DEAD'
+apart "$AT_DEAD" "$H" apply -auto-approve
+t_expect_status 0
+awsx s3api head-object --bucket "$BUCKET" --key endpoint/stk.state >/dev/null 2>&1 ||
+	t_why "no object endpoint/stk.state: $(cat "$T_TMP/err")"
+[ "$(locks)" -eq 0 ] || t_why "a lock was left behind"
+# the lock table's own endpoint is needed too: without it the lock goes to the dead port
+light "$H" endpoint/stk.state "dynamodb_table = \"$TABLE\"
+    endpoint = \"$EP\""
+apart "$AT_DEAD" "$H" apply -auto-approve
+t_expect_status 1
+t_expect_has err "lock table $TABLE"
+light "$H" endpoint/stk.state "# no endpoint"
+apart "$AT_DEAD" "$H" plan
+t_expect_status 1
+t_expect_has err "state s3://$BUCKET/endpoint/stk.state: s3 GetObject"
+light "$H" endpoint/stk.state "endpoint = \"127.0.0.1:9000\""
+in_dir "$H" plan
+t_expect_status 1
+t_expect_has err "the backend's endpoint must be an http:// or https:// URL"
+t_end
+
+t_begin "profile: the key and region of that profile in the shared files, as Terraform's profile"
+J=$T_TMP/j
+light "$J" profile/stk.state 'profile = "stk-test"'
+printf '[default]\naws_access_key_id = %s\naws_secret_access_key = not-the-secret\n\n' "$AWS_ACCESS_KEY_ID" \
+	>"$T_TMP/credentials"
+printf '[stk-test]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AWS_ACCESS_KEY_ID" \
+	"$AWS_SECRET_ACCESS_KEY" >>"$T_TMP/credentials"
+printf '[profile stk-test]\nregion = us-east-1\n' >"$T_TMP/config"
+# no key nor region in the environment, only the files
+FILES_ONLY='unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION AWS_REGION AWS_PROFILE
+	export AWS_SHARED_CREDENTIALS_FILE="$T_TMP/credentials" AWS_CONFIG_FILE="$T_TMP/config"'
+apart "$FILES_ONLY" "$J" apply -auto-approve
+t_expect_status 0
+awsx s3api head-object --bucket "$BUCKET" --key profile/stk.state >/dev/null 2>&1 ||
+	t_why "no object profile/stk.state: $(cat "$T_TMP/err")"
+# without the setting, the default profile, whose secret is wrong: moto checks the signature
+light "$J" profile/stk.state "region = \"us-east-1\""
+apart "$FILES_ONLY" "$J" plan
+t_expect_status 1
+t_expect_match err "s3 GetObject: (SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied)"
+grep -q "$AWS_SECRET_ACCESS_KEY" "$T_TMP/all-output" && t_why "the profile's secret appears in an output"
 t_end
 
 t_begin "destroy, and no output of any run holds the passphrase or the secret"

@@ -228,6 +228,7 @@ struct sign_ctx {
 	const char *service;
 	const char *host;
 	const char *path;     /* as sent; NULL: "/" */
+	const char *const *extra; /* aws_rest's own headers (name, value, ..., NULL), signed too */
 };
 
 /* Signs each attempt afresh: a retry has a new date. */
@@ -247,6 +248,9 @@ static int sign(void *arg, struct http_request *req)
 		if (v)
 			hdrs[n++] = (struct sigv4_header){ *nm, v };
 	}
+	/* S3 refuses an x-amz-* header that the signature leaves out */
+	for (const char *const *h = sc->extra; h && *h && n < sizeof hdrs / sizeof *hdrs - 1; h += 2)
+		hdrs[n++] = (struct sigv4_header){ h[0], h[1] };
 	hdrs[n++] = (struct sigv4_header){ "Host", sc->host };
 	struct sigv4_request sr = {
 		.method = req->method, .path = path, .query = "", .headers = hdrs, .nheaders = n,
@@ -362,7 +366,7 @@ xmlDoc *aws_query_ok(struct aws *a, const char *service, const char *version, co
 	struct buf body = BUF_INIT, url = BUF_INIT;
 	struct http_request req;
 	struct http_response resp;
-	struct sign_ctx sc = { a, service, NULL, NULL };
+	struct sign_ctx sc = { a, service, NULL, NULL, NULL };
 	xmlDoc *doc = NULL;
 
 	buf_printf(&body, "Action=%s&Version=%s", action, version);
@@ -428,7 +432,7 @@ json_t *aws_json(struct aws *a, const char *service, const char *target, json_t 
 	struct buf url = BUF_INIT;
 	struct http_request req;
 	struct http_response resp;
-	struct sign_ctx sc = { a, service, NULL, NULL };
+	struct sign_ctx sc = { a, service, NULL, NULL, NULL };
 	json_t *out = NULL;
 	const char *action = strchr(target, '.') ? strchr(target, '.') + 1 : target;
 
@@ -492,18 +496,20 @@ out:
 	return out;
 }
 
-int aws_rest(struct aws *a, const char *service, const char *method, const char *path, const char *body,
-	     size_t len, struct http_response *resp)
+int aws_rest(struct aws *a, const char *service, const char *method, const char *path,
+	     const char *const *headers, const char *body, size_t len, struct http_response *resp)
 {
 	const char *ep = !strcmp(service, "s3") ? a->endpoint_s3 : a->endpoint_dynamodb;
 	struct buf url = BUF_INIT;
 	struct http_request req;
-	struct sign_ctx sc = { a, service, NULL, path };
+	struct sign_ctx sc = { a, service, NULL, path, headers };
 	int ret;
 
 	buf_printf(&url, "%s%s", ep, path);
 	sc.host = host_of(ep);
 	http_request_init(&req, method, url.data);
+	for (const char *const *h = headers; h && *h; h += 2)
+		http_headers_set(&req.headers, h[0], h[1]);
 	if (body) {
 		req.body = body;
 		req.body_len = len;

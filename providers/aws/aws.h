@@ -45,10 +45,10 @@ xmlDoc *aws_query_ok(struct aws *a, const char *service, const char *version, co
 		     const char *const *ok_codes, const char **hit);
 
 /* A REST call signed for service ("s3"): method on endpoint + path (already URI-encoded),
- * with body. resp gets the answer whatever its status; -1 (with resp->error) only when none
- * came. */
-int aws_rest(struct aws *a, const char *service, const char *method, const char *path, const char *body,
-	     size_t len, struct http_response *resp);
+ * with headers (NULL, or name, value, ..., NULL: sent and signed) and body. resp gets the
+ * answer whatever its status; -1 (with resp->error) only when none came. */
+int aws_rest(struct aws *a, const char *service, const char *method, const char *path,
+	     const char *const *headers, const char *body, size_t len, struct http_response *resp);
 
 /* A failed call's error: "ADDR: service Action: Code: message (request id)", the status
  * ("HTTP 403") standing for a missing code. addr may be NULL. */

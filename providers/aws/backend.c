@@ -14,6 +14,7 @@
 struct aws_backend {
 	struct aws *a;
 	char *bucket, *key, *lock_table;
+	int encrypt;         /* PutObject asks for SSE-S3 (AES256), as Terraform's encrypt = true */
 	char *path;          /* "s3://bucket/key" */
 	char *object;        /* "/bucket/key", URI-encoded, as sent */
 	char *lock_id;       /* "bucket/key" */
@@ -58,7 +59,7 @@ static int s3_get(void *arg, const char *path, struct buf *out, int *missing, st
 	(void)path;
 	*missing = 0;
 	http_response_init(&resp);
-	if (aws_rest(b->a, "s3", "GET", b->object, NULL, 0, &resp)) {
+	if (aws_rest(b->a, "s3", "GET", b->object, NULL, NULL, 0, &resp)) {
 		diag_error(diag, NULL, "state %s: s3 GetObject: %s", b->path, resp.error ? resp.error : "no answer");
 		goto out;
 	}
@@ -84,13 +85,14 @@ out:
 static int s3_put(void *arg, const char *path, const char *data, size_t len, struct diag_ctx *diag)
 {
 	struct aws_backend *b = arg;
+	static const char *const sse[] = { "x-amz-server-side-encryption", "AES256", NULL };
 	struct http_response resp;
 	char code[64];
 	int ret = -1;
 
 	(void)path;
 	http_response_init(&resp);
-	if (aws_rest(b->a, "s3", "PUT", b->object, data, len, &resp)) {
+	if (aws_rest(b->a, "s3", "PUT", b->object, b->encrypt ? sse : NULL, data, len, &resp)) {
 		diag_error(diag, NULL, "state %s: s3 PutObject: %s", b->path, resp.error ? resp.error : "no answer");
 		diag_hint(diag, "the state in S3 is as it was before this write");
 		goto out;
@@ -211,33 +213,54 @@ static int ddb_unlock(void *arg, const char *path, struct diag_ctx *diag)
 	return 0;
 }
 
-struct aws_backend *aws_backend_new(const char *bucket, const char *key, const char *lock_table,
-				    const char *region, struct diag_ctx *diag)
+/* A backend endpoint setting over what the environment gave the client: no trailing '/', as
+ * endpoint() in aws.c leaves AWS_ENDPOINT_URL (cli/store.c has checked it is a URL). */
+static void set_endpoint(char **field, const char *url)
+{
+	size_t n;
+
+	if (!url)
+		return;
+	free(*field);
+	*field = xstrdup(url);
+	n = strlen(*field);
+	while (n && (*field)[n - 1] == '/')
+		(*field)[--n] = '\0';
+}
+
+struct aws_backend *aws_backend_new(const struct aws_backend_settings *s, struct diag_ctx *diag)
 {
 	struct aws_backend *b = xcalloc(1, sizeof *b);
-	struct value *config = NULL;
+	struct val_pair pairs[2];
+	struct value *config;
 	struct buf obj = BUF_INIT;
+	size_t n = 0;
 
-	if (region) {
-		struct val_pair pr = { xstrdup("region"), val_cstring(region) };
-		config = val_map_take(&pr, 1);
-	}
+	/* the provider block's region and profile, read as aws_configure reads them */
+	if (s->region)
+		pairs[n++] = (struct val_pair){ (char *)"region", val_cstring(s->region) };
+	if (s->profile)
+		pairs[n++] = (struct val_pair){ (char *)"profile", val_cstring(s->profile) };
+	config = val_map_take_static(pairs, n);
 	b->a = aws_new(config, diag);
 	val_unref(config);
 	if (!b->a) {
 		free(b);
 		return NULL;
 	}
-	b->bucket = xstrdup(bucket);
-	b->key = xstrdup(key);
-	b->lock_table = lock_table ? xstrdup(lock_table) : NULL;
-	b->path = xasprintf("s3://%s/%s", bucket, key);
-	b->lock_id = xasprintf("%s/%s", bucket, key);
-	b->lock_where = xasprintf("state %s: lock table %s", b->path, lock_table ? lock_table : "");
+	set_endpoint(&b->a->endpoint_s3, s->endpoint);
+	set_endpoint(&b->a->endpoint_dynamodb, s->dynamodb_endpoint);
+	b->encrypt = s->encrypt;
+	b->bucket = xstrdup(s->bucket);
+	b->key = xstrdup(s->key);
+	b->lock_table = s->lock_table ? xstrdup(s->lock_table) : NULL;
+	b->path = xasprintf("s3://%s/%s", s->bucket, s->key);
+	b->lock_id = xasprintf("%s/%s", s->bucket, s->key);
+	b->lock_where = xasprintf("state %s: lock table %s", b->path, s->lock_table ? s->lock_table : "");
 	buf_addch(&obj, '/');
-	sigv4_uri_encode(&obj, bucket, 1);
+	sigv4_uri_encode(&obj, s->bucket, 1);
 	buf_addch(&obj, '/');
-	sigv4_uri_encode(&obj, key, 0);
+	sigv4_uri_encode(&obj, s->key, 0);
 	b->object = buf_detach(&obj, NULL);
 	b->remote = (struct state_remote){
 		.prefix = "s3://", .arg = b, .get = s3_get, .put = s3_put,

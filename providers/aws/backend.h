@@ -7,13 +7,13 @@
 
 #include "common/diag.h"
 #include "planner/state.h"
+#include "providers/net.h"
 
 struct aws_backend;
 
-/* lock_table may be NULL (no locking beyond the one process). region NULL: the environment's.
- * NULL after a diagnostic (no credentials, no region). */
-struct aws_backend *aws_backend_new(const char *bucket, const char *key, const char *lock_table,
-				    const char *region, struct diag_ctx *diag);
+/* s->bucket and s->key are set; without s->lock_table, no locking beyond the one process. The
+ * strings are copied. NULL after a diagnostic (no credentials, no region). */
+struct aws_backend *aws_backend_new(const struct aws_backend_settings *s, struct diag_ctx *diag);
 void aws_backend_free(struct aws_backend *b);
 
 /* The remote to give state_set_remote(), and the state's path under it ("s3://bucket/key"). */
