@@ -2752,7 +2752,11 @@ static void check_import(struct check_ctx *c, const struct ast_item *b, struct s
 	if (!m)
 		goto out;
 	char *res = xasprintf("%s%s%s.%s", a.module, *a.module ? "." : "", a.type, a.name);
-	const struct ast_item *block = module_resource(m, a.type, a.name);
+	/* the root's resources are declared in a map: a big root module has many */
+	char *key = *a.module ? NULL : join_key(NULL, 0, a.type, a.name, NULL);
+	const struct decl *d = key ? strmap_get(&c->decls[D_RESOURCE], key) : NULL;
+	const struct ast_item *block = key ? (d ? d->item : NULL) : module_resource(m, a.type, a.name);
+	free(key);
 	struct buf canon = BUF_INIT;
 	if (!block && *a.module) {
 		diag_error(c->diag, &to->value->span, "%s is not declared: %s declares no resource %s.%s", res,
