@@ -254,16 +254,17 @@ static int run_imports(struct run *r)
 		const struct ast_item *id = ast_body_find(&im->block->body, "id");
 		struct value *obj = NULL;
 		struct addr a;
-		if (apply_import_read(&r->diag, &r->configs, im->addr, im->type, im->provider, im->id,
+		/* the planner made the address: it parses */
+		addr_init(&a);
+		if (addr_parse(&a, im->addr, NULL) ||
+		    apply_import_read(&r->diag, &r->configs, im->addr, a.module, im->type, im->provider, im->id,
 				      &id->value->span, &obj)) {
+			addr_release(&a);
 			ret = -1;
 			continue;
 		}
-		addr_init(&a);
-		if (addr_parse(&a, im->addr, NULL) == 0) {
-			state_instance_set_attrs(state_add_instance(&r->st, &a, im->provider), obj);
-			strmap_put(&r->imports, xstrdup(im->addr), xstrdup(im->id));
-		}
+		state_instance_set_attrs(state_add_instance(&r->st, &a, im->provider), obj);
+		strmap_put(&r->imports, xstrdup(im->addr), xstrdup(im->id));
 		addr_release(&a);
 		val_unref(obj);
 	}

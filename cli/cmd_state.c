@@ -353,55 +353,28 @@ int cmd_import(int argc, char **argv)
 	if (parse_addr(&diag, args[0], &a))
 		goto out;
 	have_addr = 1;
-	if (a.mode != ADDR_MANAGED || *a.module) {
-		diag_error(&diag, NULL, "import takes a resource of the root module, such as aws.vpc.main");
+	if (a.mode != ADDR_MANAGED) {
+		diag_error(&diag, NULL, "a data source cannot be imported: it is read");
+		diag_hint(&diag, "import into a resource, such as aws.vpc.main or module.web.aws.vpc.main");
 		goto out;
 	}
 	/* the address must be declared, so that the object has a configuration to match */
 	if (config_load_dir(&diag, dir, &mod, 0) || diag.errors || check_module(&diag, &mod))
 		goto out;
-	int declared = 0;
-	const struct ast_item *block = NULL;
-	for (size_t f = 0; f < config_nfiles(&mod) && !declared; f++) {
-		const struct ast_body *b = &config_file(&mod, f)->body;
-		for (size_t i = 0; i < b->n && !declared; i++) {
-			const struct ast_item *it = b->items[i];
-			if (it->kind == AST_BLOCK && !strcmp(it->name, "resource") && it->nlabels == 2 &&
-			    !strcmp(it->labels[0].text, a.type) && !strcmp(it->labels[1].text, a.name)) {
-				declared = 1;
-				block = it;
-			}
-		}
-	}
-	if (!declared) {
-		diag_error(&diag, NULL, "%s is not declared in the configuration", args[0]);
-		diag_hint(&diag, "write resource %s %s { ... } first, then import into it", a.type, a.name);
+	if (!(path = cli_state_open(&diag, dir, &mod, NULL)))
 		goto out;
-	}
-	const struct ast_item *pattr = ast_body_find(&block->body, "provider");
-	char *provider = pattr && pattr->kind == AST_ATTR ? ast_traversal_text(pattr->value) : NULL;
-	if (!provider)
-		provider = xstrndup(a.type, strcspn(a.type, "."));
-	if (!(path = cli_state_open(&diag, dir, &mod, NULL))) {
-		free(provider);
+	if (state_lock(path, "import", &lock, &diag))
 		goto out;
-	}
-	if (state_lock(path, "import", &lock, &diag)) {
-		free(provider);
-		goto out;
-	}
 	locked = 1;
-	if (state_read(path, &st, &diag) < 0) {
-		free(provider);
+	if (state_read(path, &st, &diag) < 0)
 		goto out;
-	}
 	if (state_find_instance(&st, &a)) {
 		diag_error(&diag, NULL, "%s is already in the state", args[0]);
 		diag_hint(&diag, "stk state rm %s first to import another object under that address", args[0]);
-		free(provider);
 		goto out;
 	}
 	struct value *obj = NULL;
+	char *provider = NULL;
 	{
 		/* the provider block as apply would configure it (variables from the directory's
 		 * files and the environment), so that import reads where apply writes */
@@ -416,15 +389,12 @@ int cmd_import(int argc, char **argv)
 		if (vars_add_defaults(&vin, dir, &diag) == 0) {
 			po.variables = vars_values(&vin);
 			po.raw_variables = vars_raw(&vin);
-			/* the instance key is checked first: count and for_each are evaluated as
-			 * plan would, with the same variables */
-			char *res = xasprintf("%s.%s", a.type, a.name);
-			struct value *planned = plan_node_value(&diag, &mod, pri, npri, &po, res);
-			if (planned && plan_instance_declared(&diag, NULL, args[0], &a, block, planned) == 0 &&
+			/* the module instance, resource and key are checked first: count and
+			 * for_each are evaluated as plan would, with the same variables */
+			if (plan_import_check(&diag, &mod, pri, npri, &po, &a, args[0], &provider) == 0 &&
 			    plan_providers(&diag, &mod, pri, npri, &po, &configs) == 0)
-				apply_import_read(&diag, &configs, args[0], a.type, provider, args[1], NULL, &obj);
-			val_unref(planned);
-			free(res);
+				apply_import_read(&diag, &configs, args[0], a.module, a.type, provider, args[1], NULL,
+						  &obj);
 			val_unref(po.variables);
 			val_unref((struct value *)po.raw_variables);
 		}

@@ -133,8 +133,9 @@ const struct cli_command cli_commands[] = {
 	  "Usage: stk import [-dir DIR] ADDR ID\n"
 	  "\n"
 	  "Reads the object ID through its provider and records it in the state as ADDR, which the\n"
-	  "configuration must declare (resource TYPE NAME { ... }). The next plan shows only how the\n"
-	  "object differs from its configuration. The ID is what the type is looked up by: the\n"
+	  "configuration must declare (resource TYPE NAME { ... }), in the root module or in a module\n"
+	  "it calls (module.NAME.TYPE.NAME, module.NAME[KEY].TYPE.NAME). The next plan shows only how\n"
+	  "the object differs from its configuration. The ID is what the type is looked up by: the\n"
 	  "VPC id for aws.vpc, the repository name for aws.ecr_repository, the key name for\n"
 	  "aws.key_pair, the identifier for aws.db_instance.\n",
 	  cmd_import },

@@ -736,7 +736,8 @@ const char *ast_static_string(const struct ast_expr *e)
 	return NULL;
 }
 
-static int traversal_text(const struct ast_expr *e, struct buf *b)
+/* at, key: ast_traversal_text_as's; NULL for none */
+static int traversal_text(const struct ast_expr *e, struct buf *b, const struct ast_expr *at, const char *key)
 {
 	switch (e->kind) {
 	case AST_VAR:
@@ -745,7 +746,7 @@ static int traversal_text(const struct ast_expr *e, struct buf *b)
 	case AST_SPLAT_ITEM:
 		return 0;
 	case AST_GETATTR:
-		if (traversal_text(e->u.getattr.obj, b))
+		if (traversal_text(e->u.getattr.obj, b, at, key))
 			return -1;
 		buf_addch(b, '.');
 		buf_addstr(b, e->u.getattr.name);
@@ -753,9 +754,11 @@ static int traversal_text(const struct ast_expr *e, struct buf *b)
 	case AST_INDEX: {
 		const struct ast_expr *k = e->u.index.key;
 		const char *s = ast_static_string(k);
-		if (traversal_text(e->u.index.obj, b))
+		if (traversal_text(e->u.index.obj, b, at, key))
 			return -1;
-		if (k->kind == AST_NUMBER)
+		if (e == at)
+			buf_addstr(b, key);
+		else if (k->kind == AST_NUMBER)
 			buf_printf(b, "[%g]", k->u.number);
 		else if (s)
 			buf_printf(b, "[\"%s\"]", s);
@@ -764,10 +767,10 @@ static int traversal_text(const struct ast_expr *e, struct buf *b)
 		return 0;
 	}
 	case AST_SPLAT:
-		if (traversal_text(e->u.splat.src, b))
+		if (traversal_text(e->u.splat.src, b, at, key))
 			return -1;
 		buf_addstr(b, "[*]");
-		return traversal_text(e->u.splat.each, b);
+		return traversal_text(e->u.splat.each, b, at, key);
 	default:
 		return -1;
 	}
@@ -775,13 +778,37 @@ static int traversal_text(const struct ast_expr *e, struct buf *b)
 
 char *ast_traversal_text(const struct ast_expr *e)
 {
+	return ast_traversal_text_as(e, NULL, NULL);
+}
+
+char *ast_traversal_text_as(const struct ast_expr *e, const struct ast_expr *at, const char *key)
+{
 	struct buf b = BUF_INIT;
 
-	if (traversal_text(e, &b)) {
+	if (traversal_text(e, &b, at, key)) {
 		buf_release(&b);
 		return NULL;
 	}
 	return buf_detach(&b, NULL);
+}
+
+const struct ast_expr *ast_traversal_computed(const struct ast_expr *e)
+{
+	const struct ast_expr *found = NULL;
+
+	while (e->kind == AST_GETATTR || e->kind == AST_INDEX) {
+		if (e->kind == AST_GETATTR) {
+			e = e->u.getattr.obj;
+			continue;
+		}
+		if (e->u.index.key->kind != AST_NUMBER && !ast_static_string(e->u.index.key)) {
+			if (found)
+				return NULL;
+			found = e;
+		}
+		e = e->u.index.obj;
+	}
+	return e->kind == AST_VAR ? found : NULL;
 }
 
 const char *ast_op_text(enum ast_op op)

@@ -252,6 +252,12 @@ const char *ast_static_string(const struct ast_expr *e);
 /* "var.region", "aws.vpc.main.id", "aws.subnet.public[\"a\"]": a reference as written, for
  * messages; NULL when e is not a plain traversal. Caller frees. */
 char *ast_traversal_text(const struct ast_expr *e);
+/* ast_traversal_text, with the index at (one of e's) written as key: "" leaves it out,
+ * "[\"a\"]" writes that key. */
+char *ast_traversal_text_as(const struct ast_expr *e, const struct ast_expr *at, const char *key);
+/* The one index of traversal e whose key is an expression, not a literal (the [each.key] of
+ * module.web[each.key].aws.vpc.main), or NULL when there is none or more than one. */
+const struct ast_expr *ast_traversal_computed(const struct ast_expr *e);
 const char *ast_op_text(enum ast_op op);
 /* Finds the attribute or the first block called name in body. */
 const struct ast_item *ast_body_find(const struct ast_body *body, const char *name);

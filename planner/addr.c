@@ -382,6 +382,28 @@ int addr_parse_module(const char *text, struct buf *why)
 	return ret;
 }
 
+int addr_module_step(const char *path, char **name, struct value **key, const char **rest)
+{
+	struct cursor c = { path, path, NULL };
+
+	*name = NULL;
+	*key = NULL;
+	if (!word_is(path, "module"))
+		return -1;
+	c.p += strlen("module.");
+	if (parse_ident(&c, "a module name", name) < 0)
+		return -1;
+	if (parse_key(&c, key) < 0 || (*c.p && *c.p != '.')) {
+		free(*name);
+		*name = NULL;
+		val_unref(*key);
+		*key = NULL;
+		return -1;
+	}
+	*rest = *c.p ? c.p + 1 : c.p;
+	return 0;
+}
+
 /* ---- formatting ---- */
 
 static void format_string_key(const struct value *key, struct buf *out)

@@ -45,6 +45,11 @@ int addr_parse(struct addr *a, const char *text, struct buf *why);
 /* Checks a module path ("" for the root, else module steps without a trailing dot). */
 int addr_parse_module(const char *text, struct buf *why);
 
+/* The first step of a module path ("module.web[0].module.db"): its name and key (NULL for
+ * none; both new) and, in *rest, the steps after it ("module.db", or "" after the last).
+ * Returns -1 when the path does not start with a step. */
+int addr_module_step(const char *path, char **name, struct value **key, const char **rest);
+
 void addr_format(const struct addr *a, struct buf *out);
 /* "[0]" or "[\"a\"]"; nothing for NULL. */
 void addr_format_key(const struct value *key, struct buf *out);

@@ -1557,8 +1557,9 @@ static void provider_done(struct provider *p, const char *name, struct diag_ctx 
 	p->ops->release(p);
 }
 
-int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const char *addr, const char *type,
-		      const char *provider, const char *id, const struct span *where, struct value **out)
+int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const char *addr, const char *module,
+		      const char *type, const char *provider, const char *id, const struct span *where,
+		      struct value **out)
 {
 	char base[64];
 	const char *dot = strchr(type, '.');
@@ -1581,7 +1582,7 @@ int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const
 		diag_error(diag, where, "%s cannot be imported: no provider in this build reads it", type);
 		return -1;
 	}
-	if (!(p = configure_from(ops, configs, "", provider, addr, diag)))
+	if (!(p = configure_from(ops, configs, module, provider, addr, diag)))
 		return -1;
 	p->ops = ops;
 	/* the ID goes under the attribute the type is looked up by */

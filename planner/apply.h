@@ -53,11 +53,13 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct strmap *configs, int *changed);
 
 /* Reads the object id of type ("aws.vpc") through provider ("aws", "aws.eu"), configured from
- * configs as for apply_refresh, to import it as addr: *out gets its attributes as the provider
- * reports them (a new reference). Returns 0, or -1 after an error at where (NULL: none), one
- * that names id when there is no such object. stk import and import blocks share it. */
-int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const char *addr, const char *type,
-		      const char *provider, const char *id, const struct span *where, struct value **out);
+ * configs as for apply_refresh as seen from module ("" or "module.web[0]"), to import it as
+ * addr: *out gets its attributes as the provider reports them (a new reference). Returns 0,
+ * or -1 after an error at where (NULL: none), one that names id when there is no such
+ * object. stk import and import blocks share it. */
+int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const char *addr, const char *module,
+		      const char *type, const char *provider, const char *id, const struct span *where,
+		      struct value **out);
 
 /* Data sources read during plan: plan_opts.read_data = apply_read_data, read_data_arg = an
  * apply_reader. Each provider is configured once, from its block's values as the plan

@@ -47,6 +47,11 @@ struct modinfo {
 	struct config_module cfg;
 	struct strmap vars;     /* name -> const struct ast_item * (the variable block) */
 	struct strmap outputs;  /* name -> const struct ast_item * */
+	/* the module calls it makes (an import block's to may name a resource in any of them):
+	 * name (owned) -> struct modinfo * (owned); and the count and for_each of the call that
+	 * loaded this one, in the caller */
+	struct strmap calls;
+	const struct ast_item *count, *for_each;
 	int loaded;
 };
 
@@ -69,6 +74,7 @@ struct check_ctx {
 	 * graph_edge) is from edge_from[i] (size_t) */
 	struct buf edges, edge_from;
 	struct moves *moves;            /* check_module_moves: where the moved blocks go */
+	struct modinfo *into;           /* a called module's: what it declares, kept for the root */
 };
 
 /* Where an expression is: what each, count and self may mean there. */
@@ -1928,6 +1934,9 @@ static struct modinfo *load_module(struct check_ctx *c, const struct decl *call,
 	config_module_init(&mi->cfg);
 	strmap_init(&mi->vars);
 	strmap_init(&mi->outputs);
+	strmap_init(&mi->calls);
+	mi->count = call->meta.count;
+	mi->for_each = call->meta.for_each;
 	if (!config_is_module_dir(path)) {
 		diag_error(c->diag, &src_attr->value->span, "cannot load module %s: %s is not a directory of .stk files",
 			   source, path);
@@ -1946,6 +1955,7 @@ static struct modinfo *load_module(struct check_ctx *c, const struct decl *call,
 		sub.depth = c->depth + 1;
 		sub.cycles = c->cycles;
 		sub.moves = c->moves;
+		sub.into = mi;
 		char *prefix = xasprintf("%smodule.%s.", c->prefix ? c->prefix : "", call->key);
 		sub.prefix = prefix;
 		check_all(&sub);
@@ -1975,6 +1985,12 @@ static void modinfo_free(struct modinfo *mi)
 	config_module_release(&mi->cfg);
 	strmap_release(&mi->vars);
 	strmap_release(&mi->outputs);
+	for (size_t i = 0; i < mi->calls.cap; i++)
+		if (mi->calls.slots[i].key) {
+			free((char *)mi->calls.slots[i].key);
+			modinfo_free(mi->calls.slots[i].value);
+		}
+	strmap_release(&mi->calls);
 	free(mi);
 }
 
@@ -2559,23 +2575,41 @@ static void check_decls(struct check_ctx *c)
 }
 
 /* The address an import block's to names, into a (initialized), or -1 after an error. With
- * for_each (sc), the instance key may be computed from each: a's key is then NULL and
- * *computed is set. */
+ * for_each (sc), one instance key may be computed from each, the resource's or a module
+ * call's: it is left out of a, and *computed is set (resource) or *step is the module step's
+ * index (module.web[each.key]..., step 0; else -1). */
 static int import_target(struct check_ctx *c, const struct ast_item *to, const struct scope *sc,
-			 struct addr *a, int *computed)
+			 struct addr *a, int *computed, int *step)
 {
-	const struct ast_expr *e = to->value;
+	const struct ast_expr *e = to->value, *ix = NULL;
 	const char *quoted = ast_static_string(e);
 	char *text = quoted ? NULL : ast_traversal_text(e);
 	int ret = -1;
 
 	*computed = 0;
-	if (text && strstr(text, "[...]") && sc->for_each && e->kind == AST_INDEX) {
+	*step = -1;
+	if (text && strstr(text, "[...]") && sc->for_each && (ix = ast_traversal_computed(e))) {
 		/* to = aws.subnet.s[each.key]: the key is planned, the resource checked here */
 		free(text);
-		text = ast_traversal_text(e->u.index.obj);
-		check_expr(c, e->u.index.key, sc);
-		*computed = 1;
+		text = ast_traversal_text_as(e, ix, "");
+		check_expr(c, ix->u.index.key, sc);
+		if (ix == e) {
+			*computed = 1;
+		} else {
+			/* module.a.module.b[each.key]...: the steps up to the key's */
+			char *steps = ast_traversal_text(ix->u.index.obj), *name;
+			const char *p = steps, *rest;
+			struct value *key;
+			for (; p && *p && !addr_module_step(p, &name, &key, &rest); p = rest) {
+				free(name);
+				val_unref(key);
+				++*step;
+			}
+			/* the key of something else than a module call: not an address */
+			if (!p || *p)
+				*step = -1;
+			free(steps);
+		}
 	}
 	if (quoted) {
 		diag_error(c->diag, &e->span, "to takes an address, not a string");
@@ -2585,21 +2619,118 @@ static int import_target(struct check_ctx *c, const struct ast_item *to, const s
 		diag_hint(c->diag, "write a number or a quoted string, such as %.*s[0] or %.*s[\"a\"], or give "
 			  "the block a for_each and write %.*s[each.key]", (int)strcspn(text, "["), text,
 			  (int)strcspn(text, "["), text, (int)strcspn(text, "["), text);
-	} else if (!text || addr_parse(a, text, NULL) || (*computed && a->key)) {
+	} else if (!text || addr_parse(a, text, NULL) || (*computed && a->key) || (ix && ix != e && *step < 0)) {
 		diag_error(c->diag, &e->span, "to must be the address of a resource");
 		diag_hint(c->diag, "such as to = aws.vpc.main, aws.subnet.a[0] or aws.subnet.b[\"x\"]");
-	} else if (*a->module) {
-		diag_error(c->diag, &e->span, "to must be a resource of the root module, not of %s", a->module);
-		diag_hint(c->diag, "import into a resource the root module declares; a module's "
-			  "resources cannot be imported with an import block");
 	} else if (a->mode == ADDR_DATA) {
 		diag_error(c->diag, &e->span, "a data source cannot be imported: it is read");
-		diag_hint(c->diag, "import into a resource block: to = %s.%s", a->type, a->name);
+		diag_hint(c->diag, "import into a resource block: to = %s%s%s.%s", a->module, *a->module ? "." : "",
+			  a->type, a->name);
 	} else {
 		ret = 0;
 	}
 	free(text);
 	return ret;
+}
+
+/* Does key (NULL for none; computed: made by for_each) fit what, a resource or module call
+ * with count or for_each (or neither)? rest: what follows what in the address, for the
+ * hints. Returns -1 after an error at at. */
+static int import_key_fits(struct check_ctx *c, const struct span *at, const char *what, const char *rest,
+			   const struct value *key, int computed, const struct ast_item *count,
+			   const struct ast_item *for_each)
+{
+	if ((key || computed) && !count && !for_each) {
+		diag_error(c->diag, at, "%s has neither count nor for_each, so it has no instance keys", what);
+		diag_hint(c->diag, "write to = %s%s", what, rest);
+	} else if (key && (key->kind == VAL_NUMBER) != !!count) {
+		diag_error(c->diag, at, "%s has %s, so its instance keys are %s", what,
+			   count ? "count" : "for_each", count ? "numbers" : "strings");
+		diag_hint(c->diag, count ? "write to = %s[0]%s" : "write to = %s[\"KEY\"]%s", what, rest);
+	} else if (!key && !computed && (count || for_each)) {
+		diag_error(c->diag, at, "%s has %s: import into one of its instances", what,
+			   count ? "count" : "for_each");
+		diag_hint(c->diag, count ? "write to = %s[0]%s" : "write to = %s[\"KEY\"]%s", what, rest);
+	} else {
+		return 0;
+	}
+	return -1;
+}
+
+/* The resource block TYPE NAME of module m, or NULL. */
+static const struct ast_item *module_resource(const struct config_module *m, const char *type, const char *name)
+{
+	for (size_t f = 0; f < config_nfiles(m); f++) {
+		const struct ast_body *body = &config_file(m, f)->body;
+		for (size_t i = 0; i < body->n; i++) {
+			const struct ast_item *it = body->items[i];
+			if (it->kind == AST_BLOCK && !strcmp(it->name, "resource") && it->nlabels == 2 &&
+			    !strcmp(it->labels[0].text, type) && !strcmp(it->labels[1].text, name))
+				return it;
+		}
+	}
+	return NULL;
+}
+
+/* The module an import block's to names a resource of (a->module, "" for the root), each
+ * step a module the one before calls, with a key its count or for_each makes (that of step
+ * computed_step is made by the block's for_each, and planned): what it
+ * declares, or NULL (after an error at at, or for a module that did not load, whose error
+ * is reported at its call). */
+static const struct config_module *import_module(struct check_ctx *c, const struct span *at, const struct addr *a,
+						 int computed_step)
+{
+	const struct config_module *m = c->mod;
+	const struct modinfo *mi = NULL;
+	const char *path = a->module, *rest;
+	struct buf done = BUF_INIT;   /* the steps so far: "module.a[0].module.b" */
+
+	for (int step = 0; *path && m; step++) {
+		char *name;
+		struct value *key;
+		if (addr_module_step(path, &name, &key, &rest)) {
+			m = NULL;
+			break;
+		}
+		const struct decl *d = mi ? NULL : strmap_get(&c->decls[D_MODULE], name);
+		const struct modinfo *next = mi ? strmap_get(&mi->calls, name) : d ? d->mod : NULL;
+		size_t len = done.len;
+		buf_printf(&done, "%smodule.%s", len ? "." : "", name);
+		if (!next && !d) {
+			if (len) {
+				diag_error(c->diag, at, "%s is not declared: %.*s calls no module %s", done.data,
+					   (int)len, done.data, name);
+				diag_hint(c->diag, "call it with module %s { source = \"...\" } in the source of %.*s (%s)",
+					  name, (int)len, done.data, m->dir);
+			} else {
+				diag_error(c->diag, at, "%s is not declared in the configuration", done.data);
+				diag_hint(c->diag, "call it with module %s { source = \"...\" }, or import into a "
+					  "resource of a module the configuration calls", name);
+			}
+			m = NULL;
+		} else if (!next || !next->loaded) {
+			m = NULL;
+		} else {
+			struct buf after = BUF_INIT;
+			if (*rest)
+				buf_printf(&after, ".%s", rest);
+			buf_printf(&after, ".%s.%s", a->type, a->name);
+			addr_format_key(a->key, &after);
+			if (import_key_fits(c, at, done.data, after.data, key, step == computed_step, next->count,
+					    next->for_each))
+				m = NULL;
+			else
+				m = &next->cfg;
+			buf_release(&after);
+			addr_format_key(key, &done);
+			mi = next;
+		}
+		free(name);
+		val_unref(key);
+		path = rest;
+	}
+	buf_release(&done);
+	return m;
 }
 
 /* import { to = aws.vpc.main  id = "vpc-..." }: to is a resource (or one of its instances)
@@ -2612,7 +2743,7 @@ static void check_import(struct check_ctx *c, const struct ast_item *b, struct s
 	const struct ast_item *to = NULL, *id = NULL, *fe = NULL;
 	struct scope none = { 0 }, sc = { 0 };
 	struct addr a;
-	int computed;
+	int computed, step;
 
 	if (c->depth) {
 		diag_error(c->diag, &b->name_span, "import blocks belong in the root module");
@@ -2661,26 +2792,28 @@ static void check_import(struct check_ctx *c, const struct ast_item *b, struct s
 		return;
 	}
 	addr_init(&a);
-	if (import_target(c, to, &sc, &a, &computed))
+	if (import_target(c, to, &sc, &a, &computed, &step))
 		goto out;
-	char *res = join_key(NULL, 0, a.type, a.name, NULL);
-	const struct decl *d = strmap_get(&c->decls[D_RESOURCE], res);
+	const struct config_module *m = import_module(c, &to->value->span, &a, step);
+	if (!m)
+		goto out;
+	char *res = xasprintf("%s%s%s.%s", a.module, *a.module ? "." : "", a.type, a.name);
+	/* the root's resources are declared in a map: a big root module has many */
+	char *key = *a.module ? NULL : join_key(NULL, 0, a.type, a.name, NULL);
+	const struct decl *d = key ? strmap_get(&c->decls[D_RESOURCE], key) : NULL;
+	const struct ast_item *block = key ? (d ? d->item : NULL) : module_resource(m, a.type, a.name);
+	free(key);
 	struct buf canon = BUF_INIT;
-	if (!d) {
+	if (!block && *a.module) {
+		diag_error(c->diag, &to->value->span, "%s is not declared: %s declares no resource %s.%s", res,
+			   a.module, a.type, a.name);
+		diag_hint(c->diag, "write resource %s %s { ... } in the module's source (%s) to import into",
+			  a.type, a.name, m->dir);
+	} else if (!block) {
 		diag_error(c->diag, &to->value->span, "%s is not declared in the configuration", res);
 		diag_hint(c->diag, "write resource %s %s { ... } to import into", a.type, a.name);
-	} else if ((a.key || computed) && !d->meta.count && !d->meta.for_each) {
-		diag_error(c->diag, &to->value->span, "%s has neither count nor for_each, so it has no instance keys", res);
-		diag_hint(c->diag, "write to = %s", res);
-	} else if (a.key && (a.key->kind == VAL_NUMBER) != !!d->meta.count) {
-		diag_error(c->diag, &to->value->span, "%s has %s, so its instance keys are %s", res,
-			   d->meta.count ? "count" : "for_each", d->meta.count ? "numbers" : "strings");
-		diag_hint(c->diag, d->meta.count ? "write to = %s[0]" : "write to = %s[\"KEY\"]", res);
-	} else if (!a.key && !computed && (d->meta.count || d->meta.for_each)) {
-		diag_error(c->diag, &to->value->span, "%s has %s: import into one of its instances", res,
-			   d->meta.count ? "count" : "for_each");
-		diag_hint(c->diag, d->meta.count ? "write to = %s[0]" : "write to = %s[\"KEY\"]", res);
-	} else if (!computed && !fe) {
+	} else if (import_key_fits(c, &to->value->span, res, "", a.key, computed, body_attr(&block->body, "count"),
+				   body_attr(&block->body, "for_each")) == 0 && !computed && !fe) {
 		/* the addresses for_each makes are compared when planned */
 		addr_format(&a, &canon);
 		const struct ast_item *first = strmap_get(seen, canon.data);
@@ -2752,7 +2885,10 @@ static int check_all(struct check_ctx *c)
 	ret = c->diag->errors ? -1 : 0;
 	for (size_t i = 0; i < buf_count(&c->all, struct decl *); i++) {
 		struct decl *d = buf_at(&c->all, struct decl *, i);
-		modinfo_free(d->mod);
+		if (d->kind == D_MODULE && !d->dup && d->mod && c->into)
+			strmap_put(&c->into->calls, xstrdup(d->key), d->mod);
+		else
+			modinfo_free(d->mod);
 		free(d->key);
 		free(d);
 	}

@@ -2613,9 +2613,10 @@ static char *import_id(struct planner *pl, struct eval_ctx *ec, const struct ast
  * instance key computed from each (to = aws.subnet.s[each.key]). -1 after an error. */
 static int import_to(struct planner *pl, struct eval_ctx *ec, const struct ast_item *to, struct addr *a)
 {
-	const struct ast_expr *e = to->value;
+	const struct ast_expr *e = to->value, *ix;
 	char *text = ast_traversal_text(e);
 	struct value *key = NULL;
+	struct buf kt = BUF_INIT;
 	int ret = -1;
 
 	if (text && !strstr(text, "[...]")) {
@@ -2624,25 +2625,91 @@ static int import_to(struct planner *pl, struct eval_ctx *ec, const struct ast_i
 		return ret;
 	}
 	free(text);
-	/* stk validate let only the key be computed */
-	text = e->kind == AST_INDEX ? ast_traversal_text(e->u.index.obj) : NULL;
-	if (!text || addr_parse(a, text, NULL) || !(key = eval_expr(ec, e->u.index.key)))
+	text = NULL;
+	/* stk validate let one key be computed, the resource's or a module call's */
+	if (!(ix = ast_traversal_computed(e)) || !(key = eval_expr(ec, ix->u.index.key)))
 		goto out;
 	if (val_is_known(key) && !val_is_sensitive(key) && (key->kind == VAL_STRING ||
 	    (key->kind == VAL_NUMBER && key->u.n >= 0 && key->u.n == floor(key->u.n)))) {
-		/* the text had no key, so a has none to release */
-		a->key = val_ref(key);
-		ret = 0;
+		/* written as an address spells it, and read back */
+		addr_format_key(key, &kt);
+		text = ast_traversal_text_as(e, ix, kt.data);
+		ret = text ? addr_parse(a, text, NULL) : -1;
 	} else {
-		diag_error(pl->diag, &e->u.index.key->span, "the instance key in to must be a known string "
+		diag_error(pl->diag, &ix->u.index.key->span, "the instance key in to must be a known string "
 			   "or a count index, not %s", !val_is_known(key) ? "a value known only after apply" :
 			   val_is_sensitive(key) ? "a sensitive value" : val_kind_name(key->kind));
 		diag_hint(pl->diag, "take the key from the import block's for_each: each.key");
 	}
 out:
 	val_unref(key);
+	buf_release(&kt);
 	free(text);
 	return ret;
+}
+
+/* The graph's address of the resource a is an instance of: "aws.vpc.main",
+ * "module.web[0].aws.vpc.main". */
+static char *import_resource(const struct addr *a)
+{
+	return xasprintf("%s%s%s.%s", a->module, *a->module ? "." : "", a->type, a->name);
+}
+
+/* The resource node of import address a (text: as written; where: its place, or NULL), in a
+ * planner that evaluated it: the node, once the module instance, the resource and the
+ * instance key are ones the configuration declares (stk validate checked what it can, but
+ * only planning knows which instances a count or for_each makes); NULL after an error. */
+static struct graph_node *import_node(struct planner *pl, const struct span *where, const struct addr *a,
+				      const char *text)
+{
+	char *res = import_resource(a);
+	struct graph_node *n = graph_find(&pl->g, res);
+	size_t nm = buf_count(&pl->g.modules, struct graph_module *), found = 0;  /* instances of the call */
+	int in_module = !*a->module;
+	struct buf parent = BUF_INIT, paths = BUF_INIT;
+	char *name = NULL;
+
+	/* the last step's call: its name, and the path of the instance that makes it */
+	for (const char *p = a->module, *rest; *p; p = rest) {
+		struct value *key;
+		free(name);
+		if (addr_module_step(p, &name, &key, &rest))
+			break;
+		val_unref(key);
+		if (*rest)
+			buf_printf(&parent, "%s%.*s", parent.len ? "." : "", (int)(rest - p - 1), p);
+	}
+	for (size_t i = 1; i < nm; i++) {
+		const struct graph_module *m = buf_at(&pl->g.modules, struct graph_module *, i);
+		if (!strcmp(m->path, a->module))
+			in_module = 1;
+		else if (name && !strcmp(m->parent->path, parent.data ? parent.data : "") &&
+			 !strcmp(m->call->labels[0].text, name) && found++ < 5)
+			buf_printf(&paths, "%s%s", found > 1 ? ", " : "", m->path);
+	}
+	if (!n && !in_module) {
+		diag_error(pl->diag, where, "%s is not declared: the configuration makes no module instance %s",
+			   text, a->module);
+		if (found)
+			diag_hint(pl->diag, "import into a resource of an instance it makes: %s%s", paths.data,
+				  found > 5 ? ", ..." : "");
+		else
+			diag_hint(pl->diag, "import into a resource of a module instance the configuration makes; "
+				  "count or for_each may make none");
+	} else if (!n || n->kind != GN_RESOURCE) {
+		n = NULL;
+		diag_error(pl->diag, where, "%s is not declared in the configuration", text);
+		diag_hint(pl->diag, "write resource %s %s { ... }%s first, then import into it", a->type, a->name,
+			  *a->module ? " in the module" : "");
+	} else if ((n->count_expr || n->for_each_expr || a->key) &&
+		   (n->state != 2 || !n->value || plan_instance_declared(pl->diag, where, text, a, n->item, n->value))) {
+		n = NULL;
+	}
+	buf_release(&parent);
+	buf_release(&paths);
+	free(name);
+	free(res);
+	return n;
 }
 
 /* One import of block b (for each element of its for_each, ec holding each.*): its instance,
@@ -2653,21 +2720,14 @@ static void import_one(struct planner *pl, struct eval_ctx *ec, const struct ast
 	const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
 	struct graph_node *n = NULL;
 	struct buf canon = BUF_INIT;
-	char *res = NULL, *idv = NULL;
+	char *idv = NULL;
 	struct addr a;
 
 	addr_init(&a);
 	if (import_to(pl, ec, to, &a))
 		goto out;
-	/* stk validate's checks hold: an address, of a resource the root declares */
-	res = xasprintf("%s.%s", a.type, a.name);
-	n = graph_find(&pl->g, res);
-	if (!n || n->kind != GN_RESOURCE)
-		goto out;
 	addr_format(&a, &canon);
-	if ((n->count_expr || n->for_each_expr || a.key) &&
-	    (n->state != 2 || !n->value ||
-	     plan_instance_declared(pl->diag, &to->value->span, canon.data, &a, n->item, n->value)))
+	if (!(n = import_node(pl, &to->value->span, &a, canon.data)))
 		goto out;
 	if (strmap_get(seen, canon.data)) {
 		diag_error(pl->diag, &to->value->span, "%s is the target of two imports", canon.data);
@@ -2683,7 +2743,6 @@ static void import_one(struct planner *pl, struct eval_ctx *ec, const struct ast
 out:
 	buf_release(&canon);
 	addr_release(&a);
-	free(res);
 }
 
 /* Every import of block b: one, or one per element of its for_each. */
@@ -2723,6 +2782,52 @@ out:
 	pl->cur = NULL;
 }
 
+/* The call names of module path ("module.web[0].module.db" -> "module.web.module.db"). */
+static void module_names(const char *path, struct buf *out)
+{
+	char *name;
+	struct value *key;
+
+	buf_reset(out);
+	buf_addstr(out, "");
+	for (const char *rest; *path && !addr_module_step(path, &name, &key, &rest); path = rest) {
+		buf_printf(out, "%smodule.%s", out->len ? "." : "", name);
+		free(name);
+		val_unref(key);
+	}
+}
+
+/* Marks the resource of an import's to (a, without the key for_each computes, when computed)
+ * to be evaluated when its count or for_each (or a key to check) says which instances it
+ * makes; with a computed module key, in every instance of the module. */
+static void import_need_resource(struct planner *pl, const struct addr *a, int computed, char *need)
+{
+	char *res = import_resource(a);
+	struct graph_node *n = graph_find(&pl->g, res);
+	struct buf want = BUF_INIT, have = BUF_INIT;
+
+	if (!computed || !*a->module) {
+		if (n && (n->count_expr || n->for_each_expr || computed || a->key))
+			mark_needed(pl, (size_t)(uintptr_t)strmap_get(&pl->g.by_addr, res) - 1, need);
+		goto out;
+	}
+	module_names(a->module, &want);
+	free(res);
+	res = xasprintf("%s.%s", a->type, a->name);
+	for (size_t i = 0; i < graph_count(&pl->g); i++) {
+		n = graph_node(&pl->g, i);
+		if (n->kind != GN_RESOURCE || strcmp(n->name, res) || !(n->count_expr || n->for_each_expr || a->key))
+			continue;
+		module_names(n->mod->path, &have);
+		if (!strcmp(have.data, want.data))
+			mark_needed(pl, i, need);
+	}
+out:
+	buf_release(&want);
+	buf_release(&have);
+	free(res);
+}
+
 int plan_imports(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
 		 size_t nprior, const struct plan_opts *opts, struct buf *out)
 {
@@ -2756,22 +2861,17 @@ int plan_imports(struct diag_ctx *diag, const struct config_module *root, const 
 		const struct ast_item *b = buf_at(&blocks, const struct ast_item *, i);
 		const struct ast_item *to = body_attr(&b->body, "to"), *id = body_attr(&b->body, "id");
 		const struct ast_item *fe = body_attr(&b->body, "for_each");
-		const struct ast_expr *obj = to->value->kind == AST_INDEX ? to->value->u.index.obj : to->value;
-		char *text = ast_traversal_text(obj);
+		const struct ast_expr *ix = ast_traversal_computed(to->value);
+		char *text = ast_traversal_text_as(to->value, ix, "");
 		struct addr a;
 		addr_init(&a);
-		if (text && addr_parse(&a, text, NULL) == 0) {
-			char *res = xasprintf("%s.%s", a.type, a.name);
-			struct graph_node *n = graph_find(&pl.g, res);
-			if (n && (n->count_expr || n->for_each_expr || obj != to->value))
-				mark_needed(&pl, (size_t)(uintptr_t)strmap_get(&pl.g.by_addr, res) - 1, in.need);
-			free(res);
-		}
+		if (text && addr_parse(&a, text, NULL) == 0)
+			import_need_resource(&pl, &a, ix != NULL, in.need);
 		addr_release(&a);
 		free(text);
 		eval_references(id->value, import_need, &in);
-		if (obj != to->value)
-			eval_references(to->value->u.index.key, import_need, &in);
+		if (ix)
+			eval_references(ix->u.index.key, import_need, &in);
 		if (fe)
 			eval_references(fe->value, import_need, &in);
 	}
@@ -2793,6 +2893,42 @@ out:
 	for (size_t i = 0; i < seen.cap; i++)
 		free((char *)seen.slots[i].key);
 	strmap_release(&seen);
+	return ret;
+}
+
+int plan_import_check(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+		      size_t nprior, const struct plan_opts *opts, const struct addr *a, const char *text,
+		      char **provider)
+{
+	struct planner pl;
+	struct plan scratch;
+	char *need = NULL, *res = import_resource(a);
+	unsigned errors = diag->errors;
+	struct graph_node *n;
+	size_t idx;
+	int ret = -1;
+
+	*provider = NULL;
+	plan_init(&scratch);
+	if (planner_setup(&pl, diag, root, prior, nprior, opts, &scratch))
+		goto out;
+	/* the resource, with what its count or for_each refers to: which keys exist */
+	need = xcalloc(graph_count(&pl.g) + 1, 1);
+	if ((idx = (size_t)(uintptr_t)strmap_get(&pl.g.by_addr, res)))
+		mark_needed(&pl, idx - 1, need);
+	for (size_t i = 0; i < graph_count(&pl.g); i++)
+		if (need[pl.g.order[i]])
+			eval_in_order(&pl, graph_node(&pl.g, pl.g.order[i]));
+	planner_report_missing(&pl);
+	if (diag->errors == errors && (n = import_node(&pl, NULL, a, text))) {
+		*provider = xstrdup(n->provider);
+		ret = 0;
+	}
+out:
+	free(need);
+	free(res);
+	planner_teardown(&pl);
+	plan_release(&scratch);
 	return ret;
 }
 

@@ -163,6 +163,13 @@ int plan_imports(struct diag_ctx *diag, const struct config_module *root, const 
 void plan_imports_release(struct buf *imports);
 
 struct addr;
+/* stk import's address a (text: as the user wrote it): checked as an import block's to is,
+ * an instance the configuration declares, in a module instance it makes; *provider (new)
+ * gets the resource's provider as resolved in its module ("aws", "aws.eu"). Returns -1
+ * after diagnostics. No API is called. */
+int plan_import_check(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
+		      size_t nprior, const struct plan_opts *opts, const struct addr *a, const char *text,
+		      char **provider);
 /* Is a's instance key one the resource block, planned as v (plan_node_value), declares? An
  * import under another key would record an object the next apply destroys as no longer in
  * the configuration. text: a as written; where: NULL or its place. Returns -1 after an error. */

@@ -688,6 +688,83 @@ in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+t_begin "import blocks and stk import into a module's resources record them under the module's address"
+workdir <<'EOF'
+module m {
+  source = "./mod"
+  name   = "m"
+}
+
+module k {
+  source   = "./mod"
+  for_each = toset(["a", "b"])
+  name     = "k-${each.key}"
+}
+
+import {
+  to = module.m.host.file.a
+  id = "m-a.txt"
+}
+
+import {
+  for_each = toset(["a"])
+  to       = module.k[each.key].host.file.a
+  id       = "k-${each.key}-a.txt"
+}
+EOF
+mkdir "$W/mod"
+cat >"$W/mod/main.stk" <<'EOF'
+variable name { type = string }
+
+resource host.file a {
+  filename = "${var.name}-a.txt"
+  content  = "a of ${var.name}\n"
+}
+
+resource host.file b {
+  filename = "${var.name}-b.txt"
+  content  = "b of ${var.name}\n"
+}
+EOF
+printf 'a of m\n' >"$W/m-a.txt"
+printf 'old\n' >"$W/k-a-a.txt"
+printf 'b of m\n' >"$W/m-b.txt"
+# an address the configuration does not declare is refused, and no state is written
+in_w import 'module.k["c"].host.file.b' m-b.txt
+t_expect_status 1
+t_expect_has err 'module.k["c"].host.file.b is not declared: the configuration makes no module instance module.k["c"]'
+t_expect_has err 'hint: import into a resource of an instance it makes: module.k["a"], module.k["b"]'
+in_w import module.m.host.file.c m-b.txt
+t_expect_status 1
+t_expect_has err 'module.m.host.file.c is not declared in the configuration'
+[ -f "$W/stk.state" ] && t_why "a refused import wrote a state: $(cat "$W/stk.state")"
+in_w import module.m.host.file.b m-b.txt
+t_expect_status 0
+t_expect_has out 'Imported m-b.txt as module.m.host.file.b.'
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out '# module.m.host.file.a will be imported'
+t_expect_has out '# module.k["a"].host.file.a must be replaced'
+t_expect_has out '# (imported from "k-a-a.txt")'
+t_expect_has out 'Plan: 2 to import, 4 to add, 0 to change, 1 to destroy.'
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out 'module.m.host.file.a: Import complete [id=m-a.txt]'
+t_expect_has out 'Apply complete! Resources: 2 imported, 4 added, 0 changed, 1 destroyed.'
+[ "$(cat "$W/m-a.txt")" = "a of m" ] || t_why "the imported file changed"
+[ "$(cat "$W/k-a-a.txt")" = "a of k-a" ] || t_why "k-a-a.txt was not replaced with the configuration's content"
+in_w state list
+t_expect_has out 'module.m.host.file.a'
+t_expect_has out 'module.m.host.file.b'
+t_expect_has out 'module.k["a"].host.file.a'
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out 'No changes.'
+in_w import module.m.host.file.a m-a.txt
+t_expect_status 1
+t_expect_has err 'module.m.host.file.a is already in the state'
+t_end
+
 t_begin "a saved plan is refused when a file the configuration reads now gives other values"
 workdir <<'EOF'
 resource host.file a {

@@ -391,4 +391,59 @@ t_expect_status 0
 awsx ec2 describe-vpcs --vpc-ids "$IVPC" >/dev/null 2>&1 && t_why "the imported VPC $IVPC still exists"
 t_end
 
+t_begin "an import block adopts a VPC into a module's resource, read through the provider the module gets"
+# the module's aws is the caller's aws.west (us-west-2): read through the root's aws
+# (us-east-1), the VPC would not be found
+W=$T_TMP/modimport
+mkdir -p "$W/net"
+MVPC=$(awsx ec2 create-vpc --cidr-block 10.7.0.0/16 --region us-west-2 \
+	--tag-specifications "ResourceType=vpc,Tags=[{Key=Name,Value=$N-mod}]" --query Vpc.VpcId --output text)
+west_vpcs() {
+	awsx ec2 describe-vpcs --region us-west-2 --filters "Name=cidr,Values=10.7.0.0/16" \
+		--query 'length(Vpcs)' --output text
+}
+[ "$(west_vpcs)" = 1 ] || t_why "awscli did not make the VPC in us-west-2"
+cat >"$W/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+provider aws west { region = "us-west-2" }
+
+module net {
+  source    = "./net"
+  providers = { aws = aws.west }
+}
+
+import {
+  to = module.net.aws.vpc.main
+  id = "$MVPC"
+}
+EOF
+cat >"$W/net/main.stk" <<EOF
+resource aws.vpc main {
+  cidr_block = "10.7.0.0/16"
+  tags       = { Name = "$N-mod", Team = "net" }
+}
+EOF
+in_w plan -refresh=false -detailed-exitcode
+t_expect_status 2
+t_expect_has out "# module.net.aws.vpc.main will be updated in place"
+t_expect_has out "# (imported from \"$MVPC\")"
+t_expect_has out "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "module.net.aws.vpc.main: Import complete [id=$MVPC]"
+t_expect_has out "Apply complete! Resources: 1 imported, 0 added, 1 changed, 0 destroyed."
+[ "$(west_vpcs)" = 1 ] || t_why "there is not exactly one VPC 10.7.0.0/16 in us-west-2: the import made one more"
+[ "$(awsx ec2 describe-tags --region us-west-2 --filters Name=resource-id,Values="$MVPC" Name=key,Values=Team \
+	--query 'Tags[0].Value' --output text)" = net ] || t_why "the imported VPC did not get the Team tag"
+in_w state list
+t_expect_has out "module.net.aws.vpc.main"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_w destroy -auto-approve
+t_expect_status 0
+[ "$(west_vpcs)" = 0 ] || t_why "the imported VPC is still in us-west-2"
+t_end
+
 t_summary

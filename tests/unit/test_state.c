@@ -573,6 +573,28 @@ static void test_addr_errors(void)
 	      addr_parse_module("module.a.aws.vpc.x", NULL) < 0 &&
 	      addr_parse_module("module.a[\"\\u0041\"]", NULL) < 0,
 	      "bad module paths accepted");
+	{
+		/* a module path step by step, as an import block's to is resolved */
+		const char *rest = NULL;
+		char *name;
+		struct value *key;
+		CHECK(addr_module_step("module.a[\"k.x\"].module.b", &name, &key, &rest) == 0 &&
+		      !strcmp(name, "a") && key && key->kind == VAL_STRING && !strcmp(key->u.str.s, "k.x") &&
+		      !strcmp(rest, "module.b"), "the first step of module.a[\"k.x\"].module.b");
+		free(name);
+		val_unref(key);
+		CHECK(addr_module_step("module.b[2]", &name, &key, &rest) == 0 && !strcmp(name, "b") &&
+		      key && key->kind == VAL_NUMBER && key->u.n == 2 && !*rest, "the last step module.b[2]");
+		free(name);
+		val_unref(key);
+		CHECK(addr_module_step("module.b", &name, &key, &rest) == 0 && !key && !*rest,
+		      "a step without a key");
+		free(name);
+		CHECK(addr_module_step("aws.vpc.x", &name, &key, &rest) < 0 && !name && !key &&
+		      addr_module_step("module.b[", &name, &key, &rest) < 0 && !name && !key &&
+		      addr_module_step("module.b[0]x", &name, &key, &rest) < 0 && !name && !key,
+		      "bad steps accepted");
+	}
 	CHECK(addr_valid_provider("aws") && addr_valid_provider("aws.eu") &&
 	      !addr_valid_provider("aws.") && !addr_valid_provider("aws.eu.x") &&
 	      !addr_valid_provider(""), "addr_valid_provider");
