@@ -45,6 +45,8 @@ mkdir -p /run/sshd
 /usr/sbin/sshd -D -e -f "$S/sshd_config" >"$T_TMP/sshd.log" 2>&1 &
 SSHD_PID=$!
 trap 'kill $SSHD_PID 2>/dev/null; docker_stop; t_cleanup' EXIT
+trap 'kill $SSHD_PID 2>/dev/null; docker_stop; t_cleanup; trap - EXIT; exit 130' INT
+trap 'kill $SSHD_PID 2>/dev/null; docker_stop; t_cleanup; trap - EXIT; exit 143' TERM
 i=0
 until ssh -F /dev/null -o BatchMode=yes -o UserKnownHostsFile="$S/known_hosts" -o IdentitiesOnly=yes \
 	-i "$S/client" -p "$SSH_PORT" "$USER_NAME@127.0.0.1" true </dev/null >/dev/null 2>&1; do

@@ -43,6 +43,17 @@ awscli_server_start() {
 	AWSCLI_SOCK=$T_TMP/awscli.sock
 }
 
+# moto_traps: on exit or a signal, moto and the proxy stop and $T_TMP goes. A signal ends the
+# script: a trap that only cleaned up let it run on without $T_TMP, writing its files to /.
+moto_traps() {
+	trap 'moto_stop; t_cleanup' EXIT
+	trap 'moto_stop; t_cleanup; trap - EXIT; exit 130' INT
+	trap 'moto_stop; t_cleanup; trap - EXIT; exit 143' TERM
+}
+moto_stop() {
+	kill ${PROXY:-} ${MOTO:-} 2>/dev/null
+}
+
 moto_start() {
 	# distcheck: these suites ran from the tree, in the normal and the ASan builds, already
 	if [ -n "${STK_SKIP_SERVERS:-}" ]; then
@@ -59,7 +70,7 @@ moto_start() {
 	EP=http://127.0.0.1:$PORT
 	INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$PORT" >"$T_TMP/moto.log" 2>&1 &
 	MOTO=$!
-	trap 'kill $MOTO 2>/dev/null; t_cleanup' EXIT INT TERM
+	moto_traps
 	awscli_server_start
 	moto_i=0
 	until curl -s -o /dev/null "$EP/moto-api/" 2>/dev/null; do
@@ -88,7 +99,7 @@ moto_start() {
 proxy_start() {
 	python3 "$STK_SRCDIR/tests/fault_proxy.py" "$EP" "$@" >"$T_TMP/proxy.port" 2>"$T_TMP/proxy.log" &
 	PROXY=$!
-	trap 'kill $PROXY $MOTO 2>/dev/null; t_cleanup' EXIT INT TERM
+	moto_traps
 	proxy_i=0
 	until [ -s "$T_TMP/proxy.port" ]; do
 		proxy_i=$((proxy_i + 1))
