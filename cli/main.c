@@ -238,12 +238,15 @@ void cli_keep(const void *p, size_t size)
 	}
 }
 
+/* -no-color, which any command takes, as Terraform's do */
+static int cli_no_color;
+
 int cli_color(FILE *f)
 {
 	const char *nc = getenv("NO_COLOR");
 	const char *term = getenv("TERM");
 
-	if (nc && *nc)
+	if (cli_no_color || (nc && *nc))
 		return 0;
 	if (term && strcmp(term, "dumb") == 0)
 		return 0;
@@ -328,5 +331,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	return cmd->run(argc - 1, argv + 1);
+	/* -no-color is taken out here, so that every command has it (Terraform's CI scripts pass
+	 * it to all of them) and none of their own flag parsers needs to know it */
+	int n = 1;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-no-color") || !strcmp(argv[i], "--no-color"))
+			cli_no_color = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return cmd->run(n - 1, argv + 1);
 }

@@ -246,6 +246,16 @@ static struct provider *configure_from(const struct provider_ops *ops, const str
 {
 	const struct value *cfg = configs ? plan_provider_config(configs, module, provider) : NULL;
 
+	/* an alias no longer declared: its default configuration would read or delete in
+	 * another region or account, find nothing, and forget an object that still exists */
+	if (configs && !cfg && strchr(provider, '.')) {
+		diag_error(diag, NULL, "%s: provider %s, which made it, is no longer in the configuration, so stk "
+			   "cannot read or destroy it", addr, provider);
+		diag_hint(diag, "add the block back (provider %.*s \"%s\" { ... }) until stk has destroyed %s; or stop "
+			  "managing it with stk state rm %s", (int)strcspn(provider, "."), provider,
+			  strchr(provider, '.') + 1, addr, addr);
+		return NULL;
+	}
 	if (cfg && !val_is_known(cfg)) {
 		diag_error(diag, NULL, "%s: provider %s is configured with values not known until apply, so it "
 			   "cannot be read or deleted before then", addr, provider);
@@ -255,49 +265,67 @@ static struct provider *configure_from(const struct provider_ops *ops, const str
 	return ops->configure(cfg, diag);
 }
 
-/* The provider for an operation, configured from its provider block the first time. */
+/* The provider for an operation on addr, configured the first time from the block for name
+ * ("aws", "aws.eu") that its module declares, or the nearest module calling it declares: a
+ * module's own `provider aws { region = ... }` is not the root's. One per block, so the key
+ * is the name for the root's (and for a default configuration no module declares), else the
+ * block's address ("module.net.provider.aws"). */
 static struct provider *provider_for(struct applier *ap, const char *name, struct diag_ctx *diag,
 				     const char *addr)
 {
-	struct provider *p = strmap_get(&ap->providers, name);
+	struct provider *p = NULL;
 	char base[64];
 	const struct provider_ops *ops;
 	struct value *config = NULL;
+	struct addr a;
+	struct buf key = BUF_INIT;
+	const char *module;
+	size_t len;
 
-	if (p)
-		return p;
+	addr_init(&a);
+	module = addr_parse(&a, addr, NULL) ? "" : a.module;
+	for (len = strlen(module);;) {
+		buf_reset(&key);
+		if (len)
+			buf_printf(&key, "%.*s.", (int)len, module);
+		buf_printf(&key, "provider.%s", name);
+		struct graph_node *n = ap->pl ? graph_find(&ap->pl->g, key.data) : NULL;
+		if (n && n->state == 2)
+			config = n->value;
+		if (n || (ap->ao->provider_configs && strmap_get(ap->ao->provider_configs, key.data)) || !len)
+			break;
+		/* "module.a.module.b" -> "module.a" -> "" */
+		len--;
+		while (len && strncmp(module + len, ".module.", 8))
+			len--;
+	}
+	if (!len) {
+		buf_reset(&key);
+		buf_addstr(&key, name);
+	}
+	if ((p = strmap_get(&ap->providers, key.data)))
+		goto out;
 	snprintf(base, sizeof base, "%.*s", (int)strcspn(name, "."), name);
 	ops = net_provider_find(base, diag);
 	if (!ops) {
 		if (net_get(NULL))
 			diag_error(diag, NULL, "%s: the %s provider is not part of this build yet", addr, base);
-		return NULL;
+		goto out;
 	}
-	if (ap->pl) {
-		char *paddr = xasprintf("provider.%s", name);
-		struct graph_node *n = graph_find(&ap->pl->g, paddr);
-		free(paddr);
-		if (n && n->state == 2)
-			config = n->value;
-	}
-	if (config || !ap->ao->provider_configs) {
+	/* before the walk (deletions): the blocks as evaluated for the refresh */
+	if (config || !ap->ao->provider_configs)
 		p = ops->configure(config, diag);
-	} else {
-		/* before the walk (deletions): the blocks as evaluated for the refresh */
-		struct addr a;
-		struct buf why = BUF_INIT;
-		addr_init(&a);
-		p = configure_from(ops, ap->ao->provider_configs, addr_parse(&a, addr, &why) ? "" : a.module,
-				   name, addr, diag);
-		addr_release(&a);
-		buf_release(&why);
-	}
+	else
+		p = configure_from(ops, ap->ao->provider_configs, module, name, addr, diag);
 	if (!p)
-		return NULL;
+		goto out;
 	p->ops = ops;
-	char *key = xstrdup(name);
-	buf_push(&ap->owned_keys, char *, key);
-	strmap_put(&ap->providers, key, p);
+	char *owned = buf_detach(&key, NULL);
+	buf_push(&ap->owned_keys, char *, owned);
+	strmap_put(&ap->providers, owned, p);
+out:
+	addr_release(&a);
+	buf_release(&key);
 	return p;
 }
 
@@ -1456,6 +1484,7 @@ static struct plan_prior prior_of(const struct state_resource *r, const struct s
 	state_instance_address(r, in, &addr);
 	p.addr = buf_detach(&addr, NULL);
 	p.type = xstrdup(r->type);
+	p.provider = r->provider ? xstrdup(r->provider) : NULL;
 	p.data = r->mode == ADDR_DATA;
 	p.attrs = val_ref(obj->attrs);
 	p.tainted = obj->status == STATE_TAINTED;
@@ -1504,6 +1533,7 @@ void apply_free_priors(struct plan_prior *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(p[i].addr);
 		free(p[i].type);
+		free(p[i].provider);
 		free(p[i].deposed);
 		val_unref(p[i].attrs);
 		for (size_t d = 0; d < p[i].ndeps; d++)

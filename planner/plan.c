@@ -1887,7 +1887,9 @@ static struct plan_change *destroy_change(const struct plan_prior *pr)
 	c->addr = xstrdup(pr->addr);
 	c->resource = resource_of(pr->addr);
 	c->type = xstrdup(pr->type);
-	c->provider = xstrndup(pr->type, strcspn(pr->type, "."));
+	/* the configuration that made it: an object made in another region through an alias is
+	 * destroyed there */
+	c->provider = pr->provider ? xstrdup(pr->provider) : xstrndup(pr->type, strcspn(pr->type, "."));
 	c->data = pr->data;
 	c->before = val_ref(pr->attrs);
 	c->schema = dot ? schema_resource_find(schema_provider_find(c->provider), dot + 1, pr->data) : NULL;
@@ -1895,6 +1897,48 @@ static struct plan_change *destroy_change(const struct plan_prior *pr)
 	for (size_t k = 0; k < pr->ndeps; k++)
 		buf_push(&c->deps, char *, xstrdup(pr->deps[k]));
 	return c;
+}
+
+/* Can c, an object the configuration does not plan, still reach the provider configuration
+ * that made it? A provider's default configuration always can (an empty block is implied); an
+ * alias must still be declared, in the object's module or one that calls it, as Terraform
+ * requires: destroying it through another configuration would look in the wrong region or
+ * account, find nothing, and forget an object that still exists. */
+static int orphan_provider_declared(struct planner *pl, const struct plan_change *c)
+{
+	struct addr a;
+	struct buf key = BUF_INIT;
+	int found = 0;
+
+	if (!strchr(c->provider, '.'))
+		return 1;
+	addr_init(&a);
+	if (addr_parse(&a, c->addr, NULL) == 0) {
+		size_t len = strlen(a.module);
+		for (;;) {
+			buf_reset(&key);
+			if (len)
+				buf_printf(&key, "%.*s.", (int)len, a.module);
+			buf_printf(&key, "provider.%s", c->provider);
+			if ((found = graph_find(&pl->g, key.data) != NULL) || !len)
+				break;
+			/* "module.a.module.b" -> "module.a" -> "" */
+			len--;
+			while (len && strncmp(a.module + len, ".module.", 8))
+				len--;
+		}
+	}
+	if (!found) {
+		diag_error(pl->diag, NULL, "%s%s%s: provider %s, which made it, is no longer in the configuration, "
+			   "so stk cannot destroy it", c->addr, c->deposed ? " (deposed object " : "",
+			   c->deposed ? ")" : "", c->provider);
+		diag_hint(pl->diag, "add the block back (provider %.*s \"%s\" { ... }), apply to destroy %s, then remove "
+			  "the block; or stop managing it with stk state rm %s", (int)strcspn(c->provider, "."),
+			  c->provider, strchr(c->provider, '.') + 1, c->addr, c->addr);
+	}
+	addr_release(&a);
+	buf_release(&key);
+	return found;
 }
 
 /* Instances in the state that the configuration no longer has are destroyed; and the
@@ -1912,11 +1956,14 @@ static void plan_orphans(struct planner *pl)
 		if (pr->data)
 			c->action = PLAN_NOOP;
 		c->reason = xstrdup(pl->opts->destroy ? "" : "it is no longer in the configuration");
+		if (!pr->data)
+			orphan_provider_declared(pl, c);
 		add_change(pl, c);
 	}
 	for (size_t i = 0; !pl->opts->refresh_only && i < pl->opts->ndeposed; i++) {
 		struct plan_change *c = destroy_change(&pl->opts->deposed[i]);
 		c->deposed = xstrdup(pl->opts->deposed[i].deposed);
+		orphan_provider_declared(pl, c);
 		add_change(pl, c);
 	}
 }

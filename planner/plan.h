@@ -29,6 +29,8 @@ enum plan_action {
 struct plan_prior {
 	char *addr;                 /* "aws.subnet.public[\"a\"]" */
 	char *type;                 /* "aws.subnet" */
+	char *provider;             /* the configuration that made it, as the state says: "aws",
+				       "aws.west"; NULL: the type's default one */
 	int data;
 	struct value *attrs;        /* a map */
 	int tainted;

@@ -218,6 +218,68 @@ t_expect_status 0
 [ -z "$(west_vpc)" ] || t_why "the us-west-2 VPC is still there"
 t_end
 
+# An object made through an aliased provider keeps it when the configuration drops the
+# object: its destroy goes to that provider's region, not the default provider's.
+mkdir -p "$W/orph"
+# the providers alone, then with the VPC
+cat >"$T_TMP/orph-providers.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+provider aws "west" { region = "us-west-2" }
+EOF
+cat "$T_TMP/orph-providers.stk" - >"$T_TMP/orph-full.stk" <<'EOF'
+
+resource aws.vpc far {
+  provider   = aws.west
+  cidr_block = "10.9.0.0/16"
+  tags       = { Name = "stk-west" }
+}
+EOF
+cp "$T_TMP/orph-full.stk" "$W/orph/main.stk"
+in_orph() {
+	t_stk_in "$W/orph" "$@"
+}
+
+t_begin "a resource dropped from the configuration is destroyed through the aliased provider that made it"
+in_orph apply -auto-approve
+t_expect_status 0
+[ "$(west_vpc | wc -w)" -eq 1 ] || t_why "awscli does not see the VPC in us-west-2"
+grep -q '"provider": "aws.west"' "$W/orph/stk.state" || t_why "the state does not record provider aws.west"
+cp "$T_TMP/orph-providers.stk" "$W/orph/main.stk"
+in_orph plan -refresh=false -no-color
+t_expect_status 0
+t_expect_has out "aws.vpc.far will be destroyed"
+in_orph apply -auto-approve
+t_expect_status 0
+t_expect_has out "aws.vpc.far: Destruction complete"
+[ -z "$(west_vpc)" ] || t_why "the us-west-2 VPC is still there: the destroy went elsewhere"
+in_orph state list
+t_expect_status 0
+t_expect_lacks out "aws.vpc.far"
+t_end
+
+t_begin "an object whose aliased provider block is gone is not destroyed elsewhere: the error says to add the block back"
+cp "$T_TMP/orph-full.stk" "$W/orph/main.stk"
+in_orph apply -auto-approve
+t_expect_status 0
+[ "$(west_vpc | wc -w)" -eq 1 ] || t_why "awscli does not see the VPC in us-west-2"
+printf 'provider aws { region = "us-east-1" }\n' >"$W/orph/main.stk"
+for cmd in "plan" "plan -refresh=false" "apply -auto-approve" "destroy -auto-approve"; do
+	# shellcheck disable=SC2086
+	in_orph $cmd
+	t_expect_status 1
+	t_expect_has err "aws.vpc.far"
+	t_expect_has err "provider aws.west"
+	t_expect_has err "add the block back"
+done
+[ "$(west_vpc | wc -w)" -eq 1 ] || t_why "the us-west-2 VPC went, or another appeared"
+in_orph state list
+t_expect_has out "aws.vpc.far"
+cp "$T_TMP/orph-providers.stk" "$W/orph/main.stk"
+in_orph destroy -auto-approve
+t_expect_status 0
+[ -z "$(west_vpc)" ] || t_why "the us-west-2 VPC is still there"
+t_end
+
 t_begin "a provider configured from a resource's attribute refreshes from the state's value"
 cat >>"$W/west/main.stk" <<'EOF'
 resource aws.vpc near {
@@ -428,6 +490,37 @@ t_expect_status 0
 in_w3 plan -detailed-exitcode
 t_expect_status 0
 in_w3 destroy -auto-approve
+t_expect_status 0
+[ -z "$(region_vpcs us-west-2)" ] || t_why "the module's VPC is still in us-west-2"
+t_end
+
+t_begin "a module's own provider block puts its VPC in its region, where refresh and destroy look too"
+W5=$T_TMP/modown
+mkdir -p "$W5/net"
+in_w5() {
+	t_stk_in "$W5" "$@"
+}
+cat >"$W5/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+
+module net { source = "./net" }
+EOF
+cat >"$W5/net/main.stk" <<'EOF'
+provider aws { region = "us-west-2" }
+
+resource aws.vpc this {
+  cidr_block = "10.21.0.0/16"
+  tags       = { Name = "stk-modprov" }
+}
+EOF
+in_w5 apply -auto-approve
+t_expect_status 0
+[ "$(region_vpcs us-west-2 | wc -w)" -eq 1 ] || t_why "awscli does not see the module's VPC in us-west-2"
+[ -z "$(region_vpcs us-east-1)" ] || t_why "the module's VPC is in us-east-1"
+in_w5 plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_w5 destroy -auto-approve
 t_expect_status 0
 [ -z "$(region_vpcs us-west-2)" ] || t_why "the module's VPC is still in us-west-2"
 t_end

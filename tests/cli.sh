@@ -689,4 +689,31 @@ t_expect_lacks out "Removed"
 cmp -s "$T_TMP/maxserial/stk.state" "$T_TMP/maxserial.before" || t_why "the state was written"
 t_end
 
+# Colour goes to a terminal only; -no-color (any command, as in Terraform) and NO_COLOR turn it
+# off there too. script(1) gives stk a terminal.
+t_begin "-no-color: no escape codes on a terminal, for a diagnostic and a plan alike"
+if command -v script >/dev/null 2>&1; then
+	STK_ABS=$(t_abspath "$STK")
+	on_tty() {
+		(cd "$T_TMP" && t_timeout 60 script -qec "env NO_COLOR= TERM=xterm $*" /dev/null) </dev/null \
+			>"$T_TMP/tty" 2>&1 || :
+	}
+	esc=$(printf '\033')
+	on_tty "$STK_ABS validate broken"
+	grep -q "$esc\[" "$T_TMP/tty" || t_why "no colour on a terminal without -no-color: $(cat -v "$T_TMP/tty" | head -3)"
+	grep -q "expected" "$T_TMP/tty" || t_why "no diagnostic: $(cat -v "$T_TMP/tty" | head -3)"
+	on_tty "$STK_ABS validate -no-color broken"
+	! grep -q "$esc\[" "$T_TMP/tty" || t_why "escape codes with -no-color: $(cat -v "$T_TMP/tty" | head -3)"
+	grep -q "main.stk:3" "$T_TMP/tty" || t_why "no diagnostic with -no-color: $(cat -v "$T_TMP/tty" | head -3)"
+	on_tty "STK_STATE=$T_TMP/nc.state $STK_ABS plan -no-color -refresh=false valid"
+	! grep -q "$esc\[" "$T_TMP/tty" || t_why "escape codes in a plan with -no-color: $(cat -v "$T_TMP/tty" | head -3)"
+	grep -q "aws.vpc.main will be created" "$T_TMP/tty" || t_why "no plan with -no-color: $(cat -v "$T_TMP/tty" | head -3)"
+	on_tty "STK_STATE=$T_TMP/nc.state $STK_ABS plan -refresh=false valid"
+	grep -q "$esc\[" "$T_TMP/tty" || t_why "no colour in a plan on a terminal: $(cat -v "$T_TMP/tty" | head -3)"
+fi
+t_run "$STK" validate --no-color "$T_TMP/valid"
+t_expect_status 0
+t_expect_has out "$success"
+t_end
+
 t_summary
