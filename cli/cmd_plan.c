@@ -294,11 +294,14 @@ static void drop_untargeted_imports(struct run *r)
 	}
 }
 
+/* Does st hold an interrupted create: a pending intent, or a ready instance with a token (a
+ * create_before_destroy replacement that was under way)? */
 static int has_pending(const struct state *st)
 {
 	for (size_t i = 0; i < st->nresources; i++)
 		for (size_t k = 0; k < st->resources[i]->ninstances; k++)
-			if (st->resources[i]->instances[k]->status == STATE_PENDING)
+			if (st->resources[i]->instances[k]->status == STATE_PENDING ||
+			    st->resources[i]->instances[k]->token)
 				return 1;
 	return 0;
 }

@@ -428,12 +428,20 @@ static int add_intent(struct applier *ap, struct op *op)
 		return -1;
 	}
 	buf_release(&why);
-	/* an instance already there (a replacement's old object kept by create_before_destroy)
-	 * is not overwritten: the intent only records what does not exist yet */
+	/* An instance already there is a create_before_destroy replacement's old object: it stays
+	 * the current one until the new one is made (record deposes it then). The new one's token
+	 * goes on the instance instead, written before the call like any intent, so that a run
+	 * killed during the create has the next one find and adopt what it made, and destroy the
+	 * old object, where nothing recorded it before. */
 	in = state_find_instance(ap->st, &a);
 	if (in && in->status != STATE_PENDING) {
 		addr_release(&a);
 		op->token[0] = '\0';
+		if (!op->deposes)
+			return 0;
+		if (uuid_v4(op->token))
+			return -1;
+		state_instance_set_token(in, op->token);
 		return 0;
 	}
 	/* A pending one is an intent of an earlier run whose object was not found
@@ -666,14 +674,12 @@ static void forget(struct state *st, const struct addr *a, const struct op *op)
 	forget_current(st, a);
 }
 
-/* Before a create_before_destroy create's object is recorded at a: the object there now
- * becomes deposed, under a new key that del (the delete of that object) is given. */
-static int depose(struct applier *ap, const struct addr *a, struct op *del)
+/* in's current object becomes deposed under a new key, copied to key. */
+static int depose_current(struct state_instance *in, char key[9])
 {
-	struct state_instance *in = state_find_instance(ap->st, a);
 	char uuid[UUID_STR_SIZE];
 
-	if (!in || in->status == STATE_PENDING)
+	if (in->status == STATE_PENDING)
 		return -1;
 	/* 8 random hex digits, as Terraform's keys; another try in the unlikely case of a clash */
 	for (int tries = 0; tries < 4; tries++) {
@@ -681,11 +687,20 @@ static int depose(struct applier *ap, const struct addr *a, struct op *del)
 			return -1;
 		uuid[8] = '\0';
 		if (state_instance_depose(in, uuid)) {
-			memcpy(del->deposed, uuid, sizeof del->deposed);
+			memcpy(key, uuid, 9);
 			return 0;
 		}
 	}
 	return -1;
+}
+
+/* Before a create_before_destroy create's object is recorded at a: the object there now
+ * becomes deposed, under a new key that del (the delete of that object) is given. */
+static int depose(struct applier *ap, const struct addr *a, struct op *del)
+{
+	struct state_instance *in = state_find_instance(ap->st, a);
+
+	return in ? depose_current(in, del->deposed) : -1;
 }
 
 /* Records a finished operation in the state and writes it. */
@@ -724,6 +739,14 @@ static void record(struct applier *ap, struct op *op)
 			diag_note(ap->diag, NULL, "%s: the old object (deposed object %s) stays in the state, and the "
 				  "next apply destroys it", op->addr, op->deposed);
 		}
+	} else if (op->kind == OP_CREATE && !op->result && op->token[0] && op->deposes) {
+		/* a create_before_destroy replacement's call failed: the old object is still the
+		 * current one; its token stays for the next run to look for what the call may have
+		 * made, when the provider can look. Not rolled back: the old object is not this
+		 * run's. */
+		struct state_instance *in = state_find_instance(ap->st, &a);
+		if (in && (!op->prov || !op->prov->ops->find_by_token))
+			state_instance_set_token(in, NULL);
 	} else if (op->kind == OP_CREATE && !op->result && op->token[0]) {
 		/* the call failed: whether an object was made is for the next run to find out, by
 		 * its token, when the provider can look; otherwise the intent goes */
@@ -1919,7 +1942,10 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			struct provider *p;
 			struct value *found = NULL;
 
-			if (in->status != STATE_PENDING)
+			/* a ready instance with a token: a create_before_destroy replacement of its
+			 * object was under way (add_intent) */
+			int replacing = in->status != STATE_PENDING;
+			if (replacing && !in->token)
 				continue;
 			addr_init(&a);
 			state_resource_addr(r, &a);
@@ -1946,7 +1972,34 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			} else {
 				ret = -1;
 			}
-			if (found) {
+			char key[9];
+			if (replacing && !found) {
+				/* not made, or not to be looked for: the replacement is the plan's to
+				 * make again. A lookup that failed keeps the token for the next run. */
+				if (looked || !ops || !ops->find_by_token) {
+					state_instance_set_token(in, NULL);
+					*changed = 1;
+				}
+			} else if (replacing && val_map_get(found, "id") && val_map_get(in->attrs, "id") &&
+				   val_equal(val_map_get(found, "id"), val_map_get(in->attrs, "id"))) {
+				/* what carries the token is the current object itself */
+				val_unref(found);
+				state_instance_set_token(in, NULL);
+				*changed = 1;
+			} else if (replacing && depose_current(in, key)) {
+				diag_error(diag, NULL, "%s: cannot record the object it replaces as deposed", text.data);
+				val_unref(found);
+				ret = -1;
+			} else if (replacing) {
+				/* it was made: it becomes the current object, and the old one, deposed,
+				 * is destroyed by the plan */
+				adopt(in, found);
+				if (unfinished)
+					in->status = STATE_TAINTED;
+				diag_note(diag, NULL, "%s: adopted the replacement an interrupted apply created; the object "
+					  "it replaces is deposed (deposed object %s), for the plan to destroy", text.data, key);
+				*changed = 1;
+			} else if (found) {
 				/* it was made: adopt it, with what it really is */
 				adopt(in, found);
 				if (unfinished)

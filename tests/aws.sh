@@ -387,7 +387,8 @@ mkdir -p "$W4"
 in_w4() {
 	t_stk_in "$W4" "$@"
 }
-# the current and the deposed objects' ids in the state file (what stk recorded)
+# the current and the deposed objects' ids in the state file $1 (default: $W4's), what stk
+# recorded
 state_ids() {
 	python3 -c 'import json, sys
 st = json.load(open(sys.argv[1]))
@@ -395,7 +396,7 @@ for r in st["resources"]:
 	for i in r["instances"]:
 		print("current", i["attributes"]["id"])
 		for d in i.get("deposed", []):
-			print("deposed", d["key"], d["attributes"]["id"])' "$W4/stk.state"
+			print("deposed", d["key"], d["attributes"]["id"])' "${1:-$W4/stk.state}"
 }
 cat >"$W4/main.stk" <<'EOF'
 provider aws { region = "us-east-1" }
@@ -453,6 +454,68 @@ t_expect_has out "No changes."
 in_w4 destroy -auto-approve
 t_expect_status 0
 [ -z "$(named stk-deposed)" ] || t_why "VPCs of the deposed test remain"
+t_end
+
+t_begin "create_before_destroy: kill -9 while the new VPC is being created; the next run adopts it and destroys the old"
+W6=$T_TMP/cbdkill
+mkdir -p "$W6"
+in_w6() {
+	t_stk_in "$W6" "$@"
+}
+cat >"$W6/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+
+resource aws.vpc cbd {
+  cidr_block = "10.30.0.0/16"
+  tags       = { Name = "stk-cbdkill" }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+EOF
+in_w6 apply -auto-approve
+t_expect_status 0
+OLD=$(named stk-cbdkill)
+sed -i 's|10.30.0.0/16|10.31.0.0/16|' "$W6/main.stk"
+# the proxy forwards CreateVpc, then holds the answer: moto has made the VPC, stk does not know
+proxy_start
+proxy "config?stall=CreateVpc:60000" >/dev/null
+(cd "$W6" && AWS_ENDPOINT_URL=$PX exec "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/killed.out" 2>&1 &
+KPID=$!
+i=0
+until proxy stats | grep -q '"stalled": {"CreateVpc": 1}'; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || break
+	sleep 0.1
+done
+kill -9 "$KPID" 2>/dev/null
+wait "$KPID" 2>/dev/null
+proxy "config?stall=" >/dev/null
+[ $i -lt 300 ] || t_why "the proxy never saw the CreateVpc: $(cat "$T_TMP/killed.out")"
+[ "$(named stk-cbdkill | wc -w)" -eq 2 ] || t_why "awscli does not see the old and the new VPC: $(named stk-cbdkill)"
+# what the killed run wrote: the old object, still current, and the new one's token
+python3 -c 'import json, sys
+i = json.load(open(sys.argv[1]))["resources"][0]["instances"][0]
+print(i["attributes"]["id"], i["status"], "token" if i.get("token") else "no-token")' "$W6/stk.state" >"$T_TMP/cur"
+[ "$(cat "$T_TMP/cur")" = "$OLD ready token" ] || t_why "the state after the kill is not the old VPC with a token: $(cat "$T_TMP/cur")"
+in_w6 plan -detailed-exitcode
+t_expect_status 2
+t_expect_has err "aws.vpc.cbd: adopted the replacement an interrupted apply created"
+t_expect_has out "(deposed object "
+t_expect_has out "Plan: 0 to add, 0 to change, 1 to destroy."
+in_w6 apply -auto-approve
+t_expect_status 0
+NEW=$(named stk-cbdkill)
+[ "$(echo "$NEW" | wc -w)" -eq 1 ] && [ "$NEW" != "$OLD" ] || t_why "awscli does not see the new VPC alone: '$NEW' (old $OLD)"
+[ "$(awsx ec2 describe-vpcs --vpc-ids "$NEW" --query 'Vpcs[0].CidrBlock' --output text)" = 10.31.0.0/16 ] ||
+	t_why "the VPC left is not the 10.31.0.0/16 one"
+[ "$(state_ids "$W6/stk.state")" = "current $NEW" ] || t_why "the state is not the new VPC alone: $(state_ids "$W6/stk.state")"
+in_w6 plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_w6 destroy -auto-approve
+t_expect_status 0
+[ -z "$(named stk-cbdkill)" ] || t_why "VPCs of the kill test remain"
 t_end
 
 t_begin "a module call's providers = { aws = aws.west } puts the module's VPC in us-west-2"

@@ -24,10 +24,14 @@ side by side: a network round trip of a fixed length, for the apply benchmark. T
 routes (not forwarded, never delayed):
 
   GET /fault-proxy/stats     JSON: requests, forwarded, faults by kind, requests by action
-  GET /fault-proxy/config?rate=R&kinds=K,K&hold=ACTION:FROM:TO&latency=MS
+  GET /fault-proxy/config?rate=R&kinds=K,K&hold=ACTION:FROM:TO&latency=MS&stall=ACTION:MS
                              changes the rate and kinds; hold rewrites FROM to TO in the
                              answers to ACTION (a waiter that never sees its state);
-                             hold= with nothing clears it; latency sets the fixed delay
+                             hold= with nothing clears it; latency sets the fixed delay;
+                             stall forwards ACTION, counts it in stats' "stalled" (the
+                             server has acted), then holds the answer MS milliseconds: a
+                             test kills the client while the object exists and it does not
+                             know; stall= clears it
 """
 
 import json
@@ -43,8 +47,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
 settings = {"rate": 0.0, "kinds": ["throttle", "503", "500", "reset", "truncate", "slow"], "hold": None,
-            "latency": 0.0}
-stats = {"requests": 0, "forwarded": 0, "faults": {}, "actions": {}}
+            "latency": 0.0, "stall": None}
+stats = {"requests": 0, "forwarded": 0, "faults": {}, "actions": {}, "stalled": {}}
 rng = random.Random(0)
 upstream = None
 
@@ -98,6 +102,9 @@ class Handler(BaseHTTPRequestHandler):
                     settings["hold"] = h.split(":", 2) if h else None
                 if "latency" in q:
                     settings["latency"] = float(q["latency"][0])
+                if "stall" in q:
+                    st = q["stall"][0]
+                    settings["stall"] = (st.split(":")[0], float(st.split(":")[1])) if st else None
                 self.reply(200, json.dumps(settings), "application/json")
             return True
         return False
@@ -168,6 +175,7 @@ class Handler(BaseHTTPRequestHandler):
                 kind = rng.choice(settings["kinds"])
             hold = settings["hold"]
             latency = settings["latency"]
+            stall = settings["stall"]
         if latency > 0:
             time.sleep(latency / 1000.0)
         if kind and kind != "slow":
@@ -192,6 +200,10 @@ class Handler(BaseHTTPRequestHandler):
             data = data.replace(hold[1].encode(), hold[2].encode())
         with lock:
             stats["forwarded"] += 1
+        if stall and stall[0] == action:
+            with lock:
+                stats["stalled"][action] = stats["stalled"].get(action, 0) + 1
+            time.sleep(stall[1] / 1000.0)
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in ("connection", "transfer-encoding", "content-length", "server", "date"):
