@@ -47,6 +47,28 @@ char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config
 		     const struct value *variables);
 void cli_state_close(void);
 
+/* Workspaces: one state per name for one configuration, as Terraform's. The current one is
+ * STK_WORKSPACE, else the name `stk workspace select` wrote to DIR/.stk/workspace, else
+ * "default"; cli_state_open sets it (eval_workspace, terraform.workspace) and opens its state:
+ * DIR_OF_STATE/stk.state.d/NAME/FILE for a local one, PREFIX/NAME/KEY in S3
+ * (workspace_key_prefix, default "env:"). */
+struct buf;
+int cli_workspace_valid(const char *name);
+char *cli_workspace_file(const char *dir);                  /* caller frees */
+int cli_workspace(struct diag_ctx *diag, const char *dir, char **out);   /* *out: caller frees */
+const char *cli_workspace_current(void);
+/* Set by stk workspace new: cli_state_open_in opens a workspace whose directory is not there. */
+extern int cli_workspace_creating;
+/* cli_state_open for workspace ws (NULL: the current one, as cli_state_open). */
+char *cli_state_open_in(struct diag_ctx *diag, const char *dir, const struct config_module *mod,
+			const struct value *variables, const char *ws);
+/* After cli_state_open_in for the default workspace (default_path what it returned): appends
+ * the other workspaces' names (char *, caller frees) to names. 0, or -1 after an error. */
+int cli_state_workspaces(struct diag_ctx *diag, const char *default_path, struct buf *names);
+/* Removes the state at path (as cli_state_open_in returned it): the S3 object, or the file
+ * with its backup and lock file, and its workspace's directory. */
+int cli_state_remove(struct diag_ctx *diag, const char *path);
+
 int cmd_validate(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -60,5 +82,6 @@ int cmd_refresh(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_force_unlock(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_workspace(int argc, char **argv);
 
 #endif

@@ -129,6 +129,22 @@ const struct cli_command cli_commands[] = {
 	  "which stay where they are. encrypt rewrites the state sealed with the passphrase (the\n"
 	  "stack's encryption block, else STK_STATE_PASSPHRASE); decrypt rewrites it in clear.\n",
 	  cmd_state },
+	{ "workspace", "List, show, make, select or delete workspaces (one state each)",
+	  "Usage: stk workspace list\n"
+	  "       stk workspace show\n"
+	  "       stk workspace new NAME\n"
+	  "       stk workspace select NAME\n"
+	  "       stk workspace delete [-force] NAME\n"
+	  "\n"
+	  "A workspace is one more state for the same configuration (staging and prod of one\n"
+	  "stack); terraform.workspace (or stack.workspace) is its name. The state of workspace\n"
+	  "NAME is DIR/stk.state.d/NAME/stk.state beside the default one (with backend s3,\n"
+	  "workspace_key_prefix/NAME/KEY, the prefix \"env:\" by default, as in Terraform). select\n"
+	  "writes the choice to .stk/workspace in the current directory; STK_WORKSPACE overrides\n"
+	  "it. new makes the workspace (an empty state) and selects it. delete refuses the default\n"
+	  "and the current workspace, and one whose state records resources unless -force, which\n"
+	  "forgets them.\n",
+	  cmd_workspace },
 	{ "import", "Adopt an existing object into the state",
 	  "Usage: stk import [-dir DIR] ADDR ID\n"
 	  "\n"

@@ -2,12 +2,19 @@
  * block's `backend` (a local path, or S3 with a DynamoDB lock table) and `encryption`
  * (a passphrase, else STK_STATE_PASSPHRASE, and the KDF writes seal with); STK_STATE names
  * a local file and wins. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "planner/check.h"
 #include "planner/crypt.h"
+#include "planner/eval.h"
 #include "planner/plan.h"
 #include "planner/state.h"
 #include "planner/vars.h"
@@ -17,6 +24,8 @@
  * it themselves (its diagnostics context owns the sources its spans point into), kept until
  * cli_state_close(). */
 static struct aws_backend *s3;
+static char *s3_prefix, *s3_key;  /* backend s3's workspace_key_prefix and key, for workspace list */
+static char *ws_name;             /* the workspace of this process (eval_workspace points here) */
 static struct config_module own;
 static struct diag_ctx own_diag;
 static int own_loaded;
@@ -135,12 +144,96 @@ static int kdf_setting(struct diag_ctx *diag, const struct config_module *mod, i
 	return -1;
 }
 
+int cli_workspace_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > 90 || name[0] == '-' || name[0] == '.')
+		return 0;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+			return 0;
+	return 1;
+}
+
+char *cli_workspace_file(const char *dir)
+{
+	return strcmp(dir, ".") ? xasprintf("%s/.stk/workspace", dir) : xstrdup(".stk/workspace");
+}
+
+int cli_workspace(struct diag_ctx *diag, const char *dir, char **out)
+{
+	const char *env = getenv("STK_WORKSPACE");
+	char *file = NULL, line[128] = "";
+	const char *where = "STK_WORKSPACE";
+	FILE *f;
+
+	*out = NULL;
+	if (env && *env) {
+		snprintf(line, sizeof line, "%s", env);
+		if (strlen(env) >= sizeof line)
+			line[0] = '-';  /* too long: refused below */
+	} else {
+		file = cli_workspace_file(dir);
+		where = file;
+		if ((f = fopen(file, "r"))) {
+			if (!fgets(line, sizeof line, f))
+				line[0] = '\0';
+			fclose(f);
+			line[strcspn(line, "\r\n")] = '\0';
+		} else if (errno != ENOENT) {
+			diag_error(diag, NULL, "cannot read %s: %s", file, strerror(errno));
+			free(file);
+			return -1;
+		}
+		if (!line[0])
+			snprintf(line, sizeof line, "default");
+	}
+	if (!cli_workspace_valid(line)) {
+		diag_error(diag, NULL, "%s: \"%s\" is not a workspace name", where, line);
+		diag_hint(diag, "a workspace name is letters, digits, '-', '_' and '.', at most 90, such as staging");
+		free(file);
+		return -1;
+	}
+	free(file);
+	*out = xstrdup(line);
+	return 0;
+}
+
+const char *cli_workspace_current(void)
+{
+	return ws_name ? ws_name : "default";
+}
+
+int cli_workspace_creating;
+
+/* The state file of workspace ws, for the default workspace's file def: def itself, or
+ * DIR_OF_DEF/stk.state.d/WS/NAME_OF_DEF, as Terraform keeps terraform.tfstate.d/WS/. */
+static char *workspace_path(const char *def, const char *ws)
+{
+	const char *slash = strrchr(def, '/');
+
+	if (!strcmp(ws, "default"))
+		return xstrdup(def);
+	return slash ? xasprintf("%.*s/stk.state.d/%s/%s", (int)(slash - def), def, ws, slash + 1) :
+		       xasprintf("stk.state.d/%s/%s", ws, def);
+}
+
+char *cli_state_open_in(struct diag_ctx *diag, const char *dir, const struct config_module *mod,
+			const struct value *variables, const char *ws);
+
 char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config_module *mod,
 		     const struct value *variables)
 {
+	return cli_state_open_in(diag, dir, mod, variables, NULL);
+}
+
+char *cli_state_open_in(struct diag_ctx *diag, const char *dir, const struct config_module *mod,
+			const struct value *variables, const char *ws)
+{
 	const struct ast_item *be;
 	const char *env = getenv("STK_STATE");
-	char *path = NULL, *pass = NULL;
+	char *path = NULL, *pass = NULL, *key = NULL;
 	int bad = 0, kdf;
 
 	if (s3) {
@@ -167,6 +260,16 @@ char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config
 			return NULL;
 		}
 	}
+	/* the workspace: what terraform.workspace is, and which state */
+	if (!ws) {
+		char *sel;
+		if (cli_workspace(diag, dir, &sel) < 0)
+			return NULL;
+		free(ws_name);
+		ws_name = sel;
+		eval_workspace = ws_name;
+		ws = ws_name;
+	}
 	be = stack_block(mod, "backend");
 	if (passphrase(diag, mod, dir, variables, &pass) < 0 || kdf_setting(diag, mod, &kdf) < 0)
 		goto out;
@@ -184,9 +287,17 @@ char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config
 			.encrypt = enc && enc->value->kind == AST_BOOL && enc->value->u.boolean,
 		};
 		const char *ddb_table = fixed(diag, be, "dynamodb_table", &bad);
+		const char *prefix = fixed(diag, be, "workspace_key_prefix", &bad);
 		/* the state commands run no checks: these are theirs too */
 		if (check_backend_s3(diag, be) < 0 || bad)
 			goto out;
+		/* another workspace's state is PREFIX/NAME/KEY, Terraform's layout (env:/NAME/KEY) */
+		free(s3_prefix);
+		free(s3_key);
+		s3_prefix = xstrdup(prefix ? prefix : "env:");
+		s3_key = set.key ? xstrdup(set.key) : NULL;
+		if (set.key && strcmp(ws, "default"))
+			set.key = key = xasprintf("%s/%s/%s", s3_prefix, ws, set.key);
 		if (!set.lock_table)
 			set.lock_table = ddb_table;
 		if (!set.bucket || !set.key) {
@@ -210,7 +321,23 @@ char *cli_state_open(struct diag_ctx *diag, const char *dir, const struct config
 	}
 	if (!path)
 		path = strcmp(dir, ".") ? xasprintf("%s/stk.state", dir) : xstrdup("stk.state");
+	/* a local file (STK_STATE names one file, whatever the workspace) */
+	if (!s3 && !(env && *env) && strcmp(ws, "default")) {
+		char *wp = workspace_path(path, ws);
+		char *wdir = xstrndup(wp, (size_t)(strrchr(wp, '/') - wp));
+		struct stat sb;
+		free(path);
+		path = wp;
+		if (!cli_workspace_creating && stat(wdir, &sb)) {
+			diag_error(diag, NULL, "workspace \"%s\" does not exist (no %s)", ws, wdir);
+			diag_hint(diag, "create it with stk workspace new %s; stk workspace list lists them", ws);
+			free(path);
+			path = NULL;
+		}
+		free(wdir);
+	}
 out:
+	free(key);
 	if (pass) {
 		memset(pass, 0, strlen(pass));
 		free(pass);
@@ -232,4 +359,61 @@ void cli_state_close(void)
 	if (s3)
 		net_get(NULL)->aws_backend_free(s3);
 	s3 = NULL;
+	free(s3_prefix);
+	free(s3_key);
+	s3_prefix = s3_key = NULL;
+}
+
+int cli_state_workspaces(struct diag_ctx *diag, const char *default_path, struct buf *names)
+{
+	if (s3)
+		return s3_key ? net_get(NULL)->aws_backend_workspaces(s3, s3_prefix, s3_key, names, diag) : 0;
+	/* DIR_OF_DEFAULT/stk.state.d/NAME/, each holding its state */
+	const char *slash = strrchr(default_path, '/');
+	char *base = slash ? xasprintf("%.*s/stk.state.d", (int)(slash - default_path), default_path) :
+			     xstrdup("stk.state.d");
+	DIR *d = opendir(base);
+	struct dirent *e;
+
+	if (!d) {
+		int missing = errno == ENOENT;
+		if (!missing)
+			diag_error(diag, NULL, "cannot list %s: %s", base, strerror(errno));
+		free(base);
+		return missing ? 0 : -1;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !cli_workspace_valid(e->d_name))
+			continue;
+		char *p = xasprintf("%s/%s", base, e->d_name);
+		struct stat sb;
+		if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+			buf_push(names, char *, xstrdup(e->d_name));
+		free(p);
+	}
+	closedir(d);
+	free(base);
+	return 0;
+}
+
+int cli_state_remove(struct diag_ctx *diag, const char *path)
+{
+	if (s3)
+		return net_get(NULL)->aws_backend_delete(s3, diag);
+	/* the file, its backup and lock, then the workspace's directory */
+	const char *suffixes[] = { "", ".backup", ".lock", NULL };
+	for (const char **s = suffixes; *s; s++) {
+		char *p = xasprintf("%s%s", path, *s);
+		if (unlink(p) && errno != ENOENT) {
+			diag_error(diag, NULL, "cannot remove %s: %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	char *wdir = xstrndup(path, strrchr(path, '/') ? (size_t)(strrchr(path, '/') - path) : 0);
+	if (*wdir && rmdir(wdir) && errno != ENOENT)
+		diag_warning(diag, NULL, "cannot remove %s: %s", wdir, strerror(errno));
+	free(wdir);
+	return 0;
 }

@@ -713,7 +713,7 @@ static void hint_block_types(struct check_ctx *c, const char *name, const struct
 static int is_reserved_root(const char *name)
 {
 	static const char *const roots[] = {
-		"var", "local", "data", "module", "each", "count", "stack", "path", "self", NULL,
+		"var", "local", "data", "module", "each", "count", "stack", "path", "self", "terraform", NULL,
 	};
 	for (size_t i = 0; roots[i]; i++)
 		if (!strcmp(name, roots[i]))
@@ -1070,9 +1070,15 @@ static void check_reference(struct check_ctx *c, const struct ast_expr *e, const
 			diag_error(c->diag, &e->span, "count.index is only defined in a block with count");
 		else if (!a1 || strcmp(a1, "index"))
 			diag_error(c->diag, &e->span, "count has only count.index");
+	} else if (strcmp(r, "terraform") == 0) {
+		if (!a1 || strcmp(a1, "workspace")) {
+			diag_error(c->diag, &e->span, "terraform has only terraform.workspace");
+			diag_hint(c->diag, "stk's own settings are in the stack block: stack.name, stack.tags, "
+				  "stack.workspace");
+		}
 	} else if (strcmp(r, "stack") == 0) {
-		if (!a1 || (strcmp(a1, "name") && strcmp(a1, "tags"))) {
-			diag_error(c->diag, &e->span, "stack has only stack.name and stack.tags");
+		if (!a1 || (strcmp(a1, "name") && strcmp(a1, "tags") && strcmp(a1, "workspace"))) {
+			diag_error(c->diag, &e->span, "stack has only stack.name, stack.tags and stack.workspace");
 		} else if (sc->stack_tags && !strcmp(a1, "tags")) {
 			diag_error(c->diag, &e->span, "stack.tags refers to itself");
 			diag_hint(c->diag, "write the value itself, or put it in a local both use");
@@ -1826,7 +1832,7 @@ static void check_stack(struct check_ctx *c, const struct ast_item *b)
 {
 	static const char *const s3_attrs[] = {
 		"bucket", "key", "region", "lock_table", "dynamodb_table", "encrypt", "profile",
-		"endpoint", "dynamodb_endpoint", NULL,
+		"endpoint", "dynamodb_endpoint", "workspace_key_prefix", NULL,
 	};
 	struct scope none = { 0 }, tags = { .stack_tags = 1 };
 

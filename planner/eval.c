@@ -62,6 +62,8 @@ static const char *attr_name(const struct ast_expr *x)
 	return x && x->kind == AST_GETATTR ? x->u.getattr.name : NULL;
 }
 
+const char *eval_workspace = "default";
+
 int eval_split_ref(const struct ast_expr *e, struct eval_ref *ref)
 {
 	const struct ast_expr *root = root_of(e);
@@ -74,10 +76,11 @@ int eval_split_ref(const struct ast_expr *e, struct eval_ref *ref)
 	nth_step(e, 0, &len);
 	r = root->u.var.name;
 	if (!strcmp(r, "var") || !strcmp(r, "local") || !strcmp(r, "each") || !strcmp(r, "count") ||
-	    !strcmp(r, "path") || !strcmp(r, "stack") || !strcmp(r, "module")) {
+	    !strcmp(r, "path") || !strcmp(r, "stack") || !strcmp(r, "module") || !strcmp(r, "terraform")) {
 		need = 1;
+		/* terraform.workspace, as Terraform spells it, is stack.workspace */
 		ref->kind = r[0] == 'v' ? REF_VAR : r[0] == 'l' ? REF_LOCAL : r[0] == 'e' ? REF_EACH :
-			    r[0] == 'c' ? REF_COUNT : r[0] == 'p' ? REF_PATH : r[0] == 's' ? REF_STACK :
+			    r[0] == 'c' ? REF_COUNT : r[0] == 'p' ? REF_PATH : r[0] == 's' || r[0] == 't' ? REF_STACK :
 			    REF_MODULE;
 	} else if (!strcmp(r, "data")) {
 		need = 3;

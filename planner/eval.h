@@ -29,6 +29,11 @@ struct eval_ref {
 
 struct eval_ctx;
 
+/* The workspace the command runs in ("default"; STK_WORKSPACE or `stk workspace select`):
+ * what terraform.workspace and stack.workspace are. Set once by the command line, before
+ * anything is evaluated; borrowed. */
+extern const char *eval_workspace;
+
 /* A name bound while evaluating: a for expression's variable, a dynamic block's iterator. */
 struct eval_iter {
 	const char *name;

@@ -350,6 +350,11 @@ static struct value *pre_resolve(struct eval_ctx *ec, const struct eval_ref *ref
 		if (!strcmp(ref->key, "root"))
 			return val_cstring(buf_at(&pe->g->modules, struct graph_module *, 0)->cfg->dir);
 		break;
+	case REF_STACK:
+		/* count = terraform.workspace == "prod" ? 2 : 1 on a module call */
+		if (!strcmp(ref->key, "workspace"))
+			return val_cstring(eval_workspace);
+		break;
 	case REF_RESOURCE:
 	case REF_DATA:
 	case REF_MODULE:

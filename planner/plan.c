@@ -276,6 +276,8 @@ static struct value *resolve(struct eval_ctx *ec, const struct eval_ref *ref)
 		}
 		if (!strcmp(ref->key, "tags"))
 			return stack_tags(pl, ec, &ref->span);
+		if (!strcmp(ref->key, "workspace"))
+			return val_cstring(eval_workspace);
 		break;
 	case REF_ITER:
 		diag_error(pl->diag, &ref->span, "unknown name '%s'", ref->key);

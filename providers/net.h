@@ -8,6 +8,7 @@
 #ifndef STK_NET_H
 #define STK_NET_H
 
+struct buf;
 struct diag_ctx;
 struct provider_ops;
 struct aws_backend;
@@ -34,6 +35,9 @@ struct stk_net {
 	void (*aws_backend_free)(struct aws_backend *b);
 	const struct state_remote *(*aws_backend_remote)(struct aws_backend *b);
 	const char *(*aws_backend_path)(const struct aws_backend *b);
+	int (*aws_backend_workspaces)(struct aws_backend *b, const char *prefix, const char *key,
+				      struct buf *names, struct diag_ctx *diag);
+	int (*aws_backend_delete)(struct aws_backend *b, struct diag_ctx *diag);
 };
 
 /* The module's table (providers/net_table.c). */

@@ -15,4 +15,6 @@ const struct stk_net stk_net = {
 	.aws_backend_free = aws_backend_free,
 	.aws_backend_remote = aws_backend_remote,
 	.aws_backend_path = aws_backend_path,
+	.aws_backend_workspaces = aws_backend_workspaces,
+	.aws_backend_delete = aws_backend_delete,
 };

@@ -5,7 +5,7 @@
 # checkout planning no changes; a wrong passphrase refused with the object unchanged; no lock
 # left after success, failure or SIGINT; no secret in any output. Terraform's settings:
 # dynamodb_table locks as lock_table does (checkout B uses it), encrypt, endpoint and
-# dynamodb_endpoint, profile.
+# dynamodb_endpoint, profile; workspaces (PREFIX/NAME/KEY, workspace_key_prefix).
 . "$(dirname "$0")/lib.sh"
 t_init
 
@@ -433,6 +433,56 @@ apart "$FILES_ONLY" "$J" plan
 t_expect_status 1
 t_expect_match err "s3 GetObject: (SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied)"
 grep -q "$AWS_SECRET_ACCESS_KEY" "$T_TMP/all-output" && t_why "the profile's secret appears in an output"
+t_end
+
+t_begin "workspaces in S3: PREFIX/NAME/KEY (workspace_key_prefix); each apply and destroy is its own"
+has_object() {
+	awsx s3api head-object --bucket "$BUCKET" --key "$1" >/dev/null 2>&1
+}
+C=$T_TMP/c
+stack "$C" "lock_table = \"$TABLE\"
+    workspace_key_prefix = \"ws\""
+in_dir "$C" workspace new staging
+t_expect_status 0
+t_expect_has out 'Created and switched to workspace "staging".'
+has_object "ws/staging/env/prod/stk.state" || t_why "no object ws/staging/env/prod/stk.state"
+in_dir "$C" workspace list
+t_expect_has out "  default"
+t_expect_has out "* staging"
+in_dir "$C" apply -auto-approve
+t_expect_status 0
+t_expect_has out "Apply complete! Resources: 2 added"
+[ "$(vpcs)" -eq 2 ] || t_why "awscli sees $(vpcs) VPCs, not default's and staging's"
+awsx s3api get-object --bucket "$BUCKET" --key "ws/staging/env/prod/stk.state" "$T_TMP/staging" >/dev/null
+[ "$(head -c 6 "$T_TMP/staging")" = STKENC ] || t_why "staging's object is not sealed"
+# the default workspace's state did not move: a checkout on default plans no changes
+in_dir "$B" plan -detailed-exitcode
+t_expect_status 0
+in_dir "$C" workspace delete staging
+t_expect_status 1
+t_expect_has err "is the current one"
+in_dir "$C" destroy -auto-approve
+t_expect_status 0
+[ "$(vpcs)" -eq 1 ] || t_why "destroy in staging did not leave default's VPC alone: $(vpcs) VPCs"
+in_dir "$C" workspace select default
+t_expect_status 0
+in_dir "$C" workspace delete staging
+t_expect_status 0
+has_object "ws/staging/env/prod/stk.state" && t_why "staging's object is still in the bucket"
+in_dir "$C" workspace list
+t_expect_lacks out "staging"
+[ "$(locks)" -eq 0 ] || t_why "$(locks) lock items left"
+t_end
+
+# Terraform's default prefix is "env:". moto checks a signature against the decoded path, so
+# no client (awscli neither) can read or write a key with ':' there: the request stk makes is
+# what this checks, in its debug log.
+t_begin "without workspace_key_prefix, another workspace's state is env:/NAME/KEY, as in Terraform"
+T_STATUS=0
+(cd "$A" && AWS_ENDPOINT_URL=$PX STK_WORKSPACE=staging STK_LOG=debug STK_VAR_state_passphrase=$PASS t_timeout 120 \
+	"$STK_ABS" plan) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" || T_STATUS=$?
+cat "$T_TMP/out" "$T_TMP/err" >>"$T_TMP/all-output"
+t_expect_has err "GET $PX/$BUCKET/env%3A/staging/env/prod/stk.state"
 t_end
 
 t_begin "destroy, and no output of any run holds the passphrase or the secret"

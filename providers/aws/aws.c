@@ -241,6 +241,9 @@ static int sign(void *arg, struct http_request *req)
 	struct sigv4_header hdrs[8];
 	size_t n = 0;
 	const char *path = sc->path ? sc->path : "/";
+	/* "/bucket?list-type=2&prefix=...": the query is signed apart from the path */
+	const char *q = strchr(path, '?');
+	char *bare = q ? xstrndup(path, (size_t)(q - path)) : NULL;
 	int ret = -1;
 
 	for (const char *names[] = { "Content-Type", "X-Amz-Target", NULL }, **nm = names; *nm; nm++) {
@@ -253,7 +256,7 @@ static int sign(void *arg, struct http_request *req)
 		hdrs[n++] = (struct sigv4_header){ h[0], h[1] };
 	hdrs[n++] = (struct sigv4_header){ "Host", sc->host };
 	struct sigv4_request sr = {
-		.method = req->method, .path = path, .query = "", .headers = hdrs, .nheaders = n,
+		.method = req->method, .path = bare ? bare : path, .query = q ? q + 1 : "", .headers = hdrs, .nheaders = n,
 		.body = req->body, .body_len = req->body_len,
 	};
 	http_headers_remove(&req->headers, "Authorization");
@@ -261,11 +264,13 @@ static int sign(void *arg, struct http_request *req)
 	http_headers_remove(&req->headers, "X-Amz-Security-Token");
 	sigv4_config_init(&cfg, &cr, sc->a->region, sc->service, time(NULL));
 	if (sigv4_sign_headers(&out, &sr, &cfg))
-		return -1;
+		goto out;
 	for (size_t i = 0; i < out.n; i++)
 		http_headers_set(&req->headers, out.h[i].name, out.h[i].value);
 	ret = 0;
 	sigv4_auth_headers_release(&out);
+out:
+	free(bare);
 	return ret;
 }
 

@@ -19,5 +19,12 @@ void aws_backend_free(struct aws_backend *b);
 /* The remote to give state_set_remote(), and the state's path under it ("s3://bucket/key"). */
 const struct state_remote *aws_backend_remote(struct aws_backend *b);
 const char *aws_backend_path(const struct aws_backend *b);
+/* The workspaces other than default that the bucket holds a state of: every object
+ * PREFIX/NAME/KEY (KEY the backend's own key, which is the default workspace's), NAME
+ * appended to names (char *, caller frees), sorted as S3 lists them. 0, or -1 after an error. */
+int aws_backend_workspaces(struct aws_backend *b, const char *prefix, const char *key, struct buf *names,
+			   struct diag_ctx *diag);
+/* DeleteObject of the backend's key. 0, or -1 after an error. */
+int aws_backend_delete(struct aws_backend *b, struct diag_ctx *diag);
 
 #endif
