@@ -264,6 +264,10 @@ static int run_imports(struct run *r)
 			continue;
 		}
 		state_instance_set_attrs(state_add_instance(&r->st, &a, im->provider), obj);
+		/* the block it was read through, as apply records the objects it makes */
+		char *pmod = plan_provider_module(&r->configs, a.module, im->provider);
+		state_resource_set_provider_module(state_find_resource(&r->st, &a), pmod);
+		free(pmod);
 		strmap_put(&r->imports, xstrdup(im->addr), xstrdup(im->id));
 		addr_release(&a);
 		val_unref(obj);

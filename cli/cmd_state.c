@@ -374,7 +374,7 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	struct value *obj = NULL;
-	char *provider = NULL;
+	char *provider = NULL, *pmod = NULL;
 	{
 		/* the provider block as apply would configure it (variables from the directory's
 		 * files and the environment), so that import reads where apply writes */
@@ -395,6 +395,9 @@ int cmd_import(int argc, char **argv)
 			    plan_providers(&diag, &mod, pri, npri, &po, &configs) == 0)
 				apply_import_read(&diag, &configs, args[0], a.module, a.type, provider, args[1], NULL,
 						  &obj);
+			/* the block it was read through, as apply records the objects it makes */
+			if (obj)
+				pmod = plan_provider_module(&configs, a.module, provider);
 			val_unref(po.variables);
 			val_unref((struct value *)po.raw_variables);
 		}
@@ -404,6 +407,7 @@ int cmd_import(int argc, char **argv)
 	}
 	if (obj) {
 		struct state_instance *in = state_add_instance(&st, &a, provider);
+		state_resource_set_provider_module(state_find_resource(&st, &a), pmod);
 		state_instance_set_attrs(in, obj);
 		val_unref(obj);
 		if (state_write(path, &st, &diag) == 0) {
@@ -413,6 +417,7 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	free(provider);
+	free(pmod);
 out:
 	if (locked)
 		state_unlock(&lock, &diag);

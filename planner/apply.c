@@ -21,6 +21,11 @@
 
 volatile sig_atomic_t apply_interrupted;
 
+/* The block a state's object was made through, for configure_from: the module the state
+ * records, else the root's (""), never the nearest up from the object's module, which need
+ * not be the one that made it */
+#define ROOT_IF_NULL(module) ((module) ? (module) : "")
+
 enum op_kind { OP_CREATE, OP_UPDATE, OP_DELETE, OP_READ };
 
 struct op {
@@ -29,6 +34,10 @@ struct op {
 	char *type;                 /* "vpc" */
 	char *resource_type;        /* "aws.vpc" */
 	char *provider;             /* "aws", "aws.eu" */
+	char *provider_module;      /* the module whose block of that name it goes through: set
+				       by the plan for an object only in the state ("": the
+				       root's), else by provider_for (NULL: the root's), for the
+				       state to record */
 	int data;
 	struct value *prior;        /* held here; the worker only reads them */
 	struct value *planned;
@@ -199,6 +208,7 @@ static struct op *op_new(enum op_kind kind, const struct plan_change *c, const s
 	op->resource_type = xstrdup(c->type);
 	op->type = xstrdup(dot ? dot + 1 : c->type);
 	op->provider = xstrdup(c->provider);
+	op->provider_module = c->provider_module ? xstrdup(c->provider_module) : NULL;
 	op->data = c->data;
 	if (c->deposed && state_deposed_key_valid(c->deposed))
 		memcpy(op->deposed, c->deposed, sizeof op->deposed);
@@ -226,6 +236,7 @@ static void op_free(struct op *op)
 	free(op->type);
 	free(op->resource_type);
 	free(op->provider);
+	free(op->provider_module);
 	val_unref(op->prior);
 	val_unref(op->planned);
 	val_unref(op->result);
@@ -237,23 +248,21 @@ static void op_free(struct op *op)
 	free(op);
 }
 
-/* Configures provider ("aws.eu", as seen from module) from its block's values in configs
- * (plan_providers), or from the environment alone when there is no block. addr names what
- * needs it, for the error when the block is not known until apply. */
+/* Configures provider ("aws.eu", as seen from module, or declared in block_module when that
+ * is set, "" for the root) from its block's values in configs (plan_providers), or from the
+ * environment alone when there is no block. addr names what needs it, for the errors. */
 static struct provider *configure_from(const struct provider_ops *ops, const struct strmap *configs,
-				       const char *module, const char *provider, const char *addr,
+				       const char *module, const char *block_module, const char *provider,
+				       const char *addr,
 				       struct diag_ctx *diag)
 {
-	const struct value *cfg = configs ? plan_provider_config(configs, module, provider) : NULL;
+	const struct value *cfg = configs ? plan_provider_config(configs, module, block_module, provider) : NULL;
 
-	/* an alias no longer declared: its default configuration would read or delete in
-	 * another region or account, find nothing, and forget an object that still exists */
-	if (configs && !cfg && strchr(provider, '.')) {
-		diag_error(diag, NULL, "%s: provider %s, which made it, is no longer in the configuration, so stk "
-			   "cannot read or destroy it", addr, provider);
-		diag_hint(diag, "add the block back (provider %.*s \"%s\" { ... }) until stk has destroyed %s; or stop "
-			  "managing it with stk state rm %s", (int)strcspn(provider, "."), provider,
-			  strchr(provider, '.') + 1, addr, addr);
+	/* an alias no longer declared, or a module's own block gone with its module: the
+	 * default configuration, or the root's, would read or delete in another region or
+	 * account, find nothing, and forget an object that still exists */
+	if (configs && !cfg && (strchr(provider, '.') || (block_module && *block_module))) {
+		plan_provider_gone(diag, addr, NULL, provider, block_module, 1);
 		return NULL;
 	}
 	if (cfg && !val_is_known(cfg)) {
@@ -267,11 +276,14 @@ static struct provider *configure_from(const struct provider_ops *ops, const str
 
 /* The provider for an operation on addr, configured the first time from the block for name
  * ("aws", "aws.eu") that its module declares, or the nearest module calling it declares: a
- * module's own `provider aws { region = ... }` is not the root's. One per block, so the key
- * is the name for the root's (and for a default configuration no module declares), else the
- * block's address ("module.net.provider.aws"). */
-static struct provider *provider_for(struct applier *ap, const char *name, struct diag_ctx *diag,
-				     const char *addr)
+ * module's own `provider aws { region = ... }` is not the root's. *block_module, when set (an
+ * object only in the state: the module whose block made it, "" for the root), is where the
+ * block must be; otherwise it is set to the module the block was found in (NULL: the root's),
+ * for the state to record. One per block, so the key is the name for the root's (and for a
+ * default configuration no module declares), else the block's address
+ * ("module.net.provider.aws"). */
+static struct provider *provider_for(struct applier *ap, const char *name, char **block_module,
+				     struct diag_ctx *diag, const char *addr)
 {
 	struct provider *p = NULL;
 	char base[64];
@@ -281,9 +293,10 @@ static struct provider *provider_for(struct applier *ap, const char *name, struc
 	struct buf key = BUF_INIT;
 	const char *module;
 	size_t len;
+	int found = 0;
 
 	addr_init(&a);
-	module = addr_parse(&a, addr, NULL) ? "" : a.module;
+	module = *block_module ? *block_module : addr_parse(&a, addr, NULL) ? "" : a.module;
 	for (len = strlen(module);;) {
 		buf_reset(&key);
 		if (len)
@@ -292,16 +305,25 @@ static struct provider *provider_for(struct applier *ap, const char *name, struc
 		struct graph_node *n = ap->pl ? graph_find(&ap->pl->g, key.data) : NULL;
 		if (n && n->state == 2)
 			config = n->value;
-		if (n || (ap->ao->provider_configs && strmap_get(ap->ao->provider_configs, key.data)) || !len)
+		found = n || (ap->ao->provider_configs && strmap_get(ap->ao->provider_configs, key.data));
+		if (found || !len || *block_module)
 			break;
 		/* "module.a.module.b" -> "module.a" -> "" */
 		len--;
 		while (len && strncmp(module + len, ".module.", 8))
 			len--;
 	}
+	/* the root's, or another module's, would look in the wrong place (configure_from says
+	 * the same for a refresh); the root's default configuration needs no block */
+	if (*block_module && !found && (**block_module || strchr(name, '.'))) {
+		plan_provider_gone(diag, addr, NULL, name, *block_module, 1);
+		goto out;
+	}
 	if (!len) {
 		buf_reset(&key);
 		buf_addstr(&key, name);
+	} else if (!*block_module) {
+		*block_module = xstrndup(module, len);
 	}
 	if ((p = strmap_get(&ap->providers, key.data)))
 		goto out;
@@ -316,7 +338,7 @@ static struct provider *provider_for(struct applier *ap, const char *name, struc
 	if (config || !ap->ao->provider_configs)
 		p = ops->configure(config, diag);
 	else
-		p = configure_from(ops, ap->ao->provider_configs, module, name, addr, diag);
+		p = configure_from(ops, ap->ao->provider_configs, module, *block_module, name, addr, diag);
 	if (!p)
 		goto out;
 	p->ops = ops;
@@ -456,6 +478,8 @@ static int add_intent(struct applier *ap, struct op *op)
 		return -1;
 	}
 	in = state_add_instance(ap->st, &a, op->provider);
+	/* the block it is made through, for a refresh and a destroy once it is gone */
+	state_resource_set_provider_module(state_find_resource(ap->st, &a), op->provider_module);
 	addr_release(&a);
 	in->status = STATE_PENDING;
 	state_instance_set_token(in, op->token);
@@ -477,7 +501,7 @@ static void intent_failed(struct op *op)
  * operation failed. */
 static int op_prepare(struct applier *ap, struct op *op, int *intents)
 {
-	op->prov = provider_for(ap, op->provider, &op->diag, op->addr);
+	op->prov = provider_for(ap, op->provider, &op->provider_module, &op->diag, op->addr);
 	op->started = 1;
 	op->t0 = time(NULL);
 	if (!op->prov) {
@@ -772,6 +796,8 @@ static void record(struct applier *ap, struct op *op)
 		if (op->deposes && op->rc)
 			op->deposes->kept = 1;   /* destroyed by a later plan, once the new one is right */
 		in = state_put(ap->st, &a, op->provider, marked, &op->deps);
+		if (!op->data)
+			state_resource_set_provider_module(state_find_resource(ap->st, &a), op->provider_module);
 		val_unref(marked);
 		/* an object made but not right is kept, to be replaced by the next apply */
 		in->status = op->rc == 0 ? STATE_READY : STATE_TAINTED;
@@ -877,24 +903,28 @@ static void adopt(struct state_instance *in, struct value *found)
 static int resolve_intent(struct applier *ap, struct state_resource *r, struct state_instance *in,
 			  const char *addr)
 {
-	struct provider *p = provider_for(ap, r->provider, ap->diag, addr);
+	char *module = xstrdup(ROOT_IF_NULL(r->provider_module));
+	struct provider *p = provider_for(ap, r->provider, &module, ap->diag, addr);
 	const char *dot = strchr(r->type, '.');
 	struct value *found = NULL;
-
-	int rc;
+	int rc, ret = -1;
 
 	if (!p || !p->ops->find_by_token || !in->token)
-		return -1;
+		goto out;
 	if ((rc = p->ops->find_by_token(p, dot ? dot + 1 : r->type, in->token, in->attrs, &found, ap->diag)) < 0)
-		return -1;
+		goto out;
+	ret = 0;
 	if (!found) {
 		state_instance_set_token(in, NULL);
-		return 0;
+		goto out;
 	}
 	adopt(in, found);
 	if (rc == 1)
 		in->status = STATE_TAINTED;
-	return 1;
+	ret = 1;
+out:
+	free(module);
+	return ret;
 }
 
 /* Destroys what this run created, dependents first as run_deletes orders them by the state's
@@ -934,6 +964,7 @@ static void rollback(struct applier *ap)
 		c.addr = (char *)addr;
 		c.type = r->type;
 		c.provider = r->provider;
+		c.provider_module = (char *)ROOT_IF_NULL(r->provider_module);
 		snprintf(base, sizeof base, "%.*s", (int)strcspn(r->type, "."), r->type);
 		c.schema = dot ? schema_resource_find(schema_provider_find(base), dot + 1, 0) : NULL;
 		for (size_t k = 0; k < in->ndeps; k++)
@@ -1508,6 +1539,7 @@ static struct plan_prior prior_of(const struct state_resource *r, const struct s
 	p.addr = buf_detach(&addr, NULL);
 	p.type = xstrdup(r->type);
 	p.provider = r->provider ? xstrdup(r->provider) : NULL;
+	p.provider_module = r->provider_module ? xstrdup(r->provider_module) : NULL;
 	p.data = r->mode == ADDR_DATA;
 	p.attrs = val_ref(obj->attrs);
 	p.tainted = obj->status == STATE_TAINTED;
@@ -1557,6 +1589,7 @@ void apply_free_priors(struct plan_prior *p, size_t n)
 		free(p[i].addr);
 		free(p[i].type);
 		free(p[i].provider);
+		free(p[i].provider_module);
 		free(p[i].deposed);
 		val_unref(p[i].attrs);
 		for (size_t d = 0; d < p[i].ndeps; d++)
@@ -1588,10 +1621,19 @@ struct refresh_item {
 	const struct value *config;   /* its provider block's values, or NULL */
 };
 
+/* Orders the modules whose blocks made objects (NULL: the root's, first). */
+static int cmp_provider_module(const char *x, const char *y)
+{
+	return x && y ? strcmp(x, y) : x ? 1 : y ? -1 : 0;
+}
+
 static int cmp_refresh(const void *a, const void *b)
 {
 	const struct refresh_item *x = a, *y = b;
 	int c = strcmp(x->res->provider, y->res->provider);
+	/* a module's own block is not the root's, even with neither there to tell them apart */
+	if (!c)
+		c = cmp_provider_module(x->res->provider_module, y->res->provider_module);
 	if (!c && x->config != y->config)
 		c = (uintptr_t)x->config < (uintptr_t)y->config ? -1 : 1;
 	return c ? c : strcmp(x->res->type, y->res->type);
@@ -1635,7 +1677,7 @@ int apply_import_read(struct diag_ctx *diag, const struct strmap *configs, const
 		diag_error(diag, where, "%s cannot be imported: no provider in this build reads it", type);
 		return -1;
 	}
-	if (!(p = configure_from(ops, configs, module, provider, addr, diag)))
+	if (!(p = configure_from(ops, configs, module, NULL, provider, addr, diag)))
 		return -1;
 	p->ops = ops;
 	/* the ID goes under the attribute the type is looked up by */
@@ -1682,6 +1724,7 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 	struct provider *p = NULL;        /* the one in use, for p_name configured with p_config */
 	const char *p_name = NULL;
 	const struct value *p_config = NULL;
+	const char *p_module = NULL;      /* and with its block's module, for that block alone */
 
 	strmap_init(&missing);
 	for (size_t i = 0; i < st->nresources; i++) {
@@ -1691,7 +1734,8 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 		for (size_t k = 0; k < r->ninstances; k++)
 			if (r->instances[k]->status != STATE_PENDING)
 				buf_push(&all, struct refresh_item, ((struct refresh_item){ r, r->instances[k],
-					 configs ? plan_provider_config(configs, r->module, r->provider) : NULL }));
+					 configs ? plan_provider_config(configs, r->module, ROOT_IF_NULL(r->provider_module),
+									r->provider) : NULL }));
 	}
 	n = buf_count(&all, struct refresh_item);
 	if (n > 1)
@@ -1730,14 +1774,18 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 			continue;
 		}
 		/* one provider (and its connections) for every type it reads */
-		if (p && (strcmp(p_name, first->res->provider) || p_config != first->config)) {
+		if (p && (strcmp(p_name, first->res->provider) || p_config != first->config ||
+			  cmp_provider_module(p_module, first->res->provider_module))) {
 			provider_done(p, p_name, diag);
 			p = NULL;
 		}
 		if (!p) {
-			char what[256];
-			snprintf(what, sizeof what, "%s.%s", first->res->type, first->res->name);
-			p = configure_from(ops, configs, first->res->module, first->res->provider, what, diag);
+			/* the resource's whole address: the fix the error gives is stk state rm of it */
+			struct buf what = BUF_INIT;
+			state_instance_address(first->res, NULL, &what);
+			p = configure_from(ops, configs, first->res->module, ROOT_IF_NULL(first->res->provider_module),
+					   first->res->provider, what.data, diag);
+			buf_release(&what);
 			if (!p) {
 				strmap_put(&missing, first->res->provider, (void *)1);
 				ret = -1;
@@ -1747,6 +1795,7 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 			p->ops = ops;
 			p_name = first->res->provider;
 			p_config = first->config;
+			p_module = first->res->provider_module;
 		}
 		struct provider_read *items = xcalloc(j - i, sizeof *items);
 		const char *dot = strchr(first->res->type, '.');
@@ -1954,7 +2003,8 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			snprintf(base, sizeof base, "%.*s", (int)strcspn(r->provider, "."), r->provider);
 			ops = net_provider_find(base, diag);
 			p = ops && ops->find_by_token ?
-			    configure_from(ops, configs, r->module, r->provider, text.data, diag) : NULL;
+			    configure_from(ops, configs, r->module, ROOT_IF_NULL(r->provider_module), r->provider, text.data,
+					   diag) : NULL;
 			int unfinished = 0, looked = 0;
 			if (p) {
 				const char *dot = strchr(r->type, '.');

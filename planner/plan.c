@@ -41,6 +41,7 @@ void plan_change_free(struct plan_change *c)
 	free(c->resource);
 	free(c->type);
 	free(c->provider);
+	free(c->provider_module);
 	val_unref(c->before);
 	val_unref(c->after);
 	for (size_t i = 0; i < buf_count(&c->replace_paths, char *); i++)
@@ -1892,6 +1893,8 @@ static struct plan_change *destroy_change(const struct plan_prior *pr)
 	/* the configuration that made it: an object made in another region through an alias is
 	 * destroyed there */
 	c->provider = pr->provider ? xstrdup(pr->provider) : xstrndup(pr->type, strcspn(pr->type, "."));
+	/* and whose: a module's own block is not the root's of the same name ("": the root's) */
+	c->provider_module = xstrdup(pr->provider_module ? pr->provider_module : "");
 	c->data = pr->data;
 	c->before = val_ref(pr->attrs);
 	c->schema = dot ? schema_resource_find(schema_provider_find(c->provider), dot + 1, pr->data) : NULL;
@@ -1901,44 +1904,57 @@ static struct plan_change *destroy_change(const struct plan_prior *pr)
 	return c;
 }
 
+void plan_provider_gone(struct diag_ctx *diag, const char *addr, const char *deposed, const char *provider,
+			const char *block_module, int reading)
+{
+	int tlen = (int)strcspn(provider, ".");
+	struct buf block = BUF_INIT, what = BUF_INIT, fix = BUF_INIT;
+
+	if (block_module && !*block_module)
+		block_module = NULL;   /* the root's */
+	/* the block as written: provider aws "west" */
+	buf_printf(&block, "provider %.*s", tlen, provider);
+	if (provider[tlen])
+		buf_printf(&block, " \"%s\"", provider + tlen + 1);
+	if (block_module) {
+		buf_printf(&what, "%s's provider %s", block_module, provider);
+		buf_printf(&fix, "add %s's %s block back (and the module call, if that is gone too)", block_module,
+			   block.data);
+	} else {
+		buf_printf(&what, "provider %s", provider);
+		buf_printf(&fix, "add the block back (%s { ... })", block.data);
+	}
+	diag_error(diag, NULL, "%s%s%s%s: %s, which made it, is no longer in the configuration, so stk cannot %s it",
+		   addr, deposed ? " (deposed object " : "", deposed ? deposed : "", deposed ? ")" : "", what.data,
+		   reading ? "read or destroy" : "destroy");
+	if (reading)
+		diag_hint(diag, "%s until stk has destroyed %s; or stop managing it with stk state rm %s", fix.data,
+			  addr, addr);
+	else
+		diag_hint(diag, "%s, apply to destroy %s, then remove %s; or stop managing it with stk state rm %s",
+			  fix.data, addr, block_module ? "them" : "the block", addr);
+	buf_release(&block);
+	buf_release(&what);
+	buf_release(&fix);
+}
+
 /* Can c, an object the configuration does not plan, still reach the provider configuration
- * that made it? A provider's default configuration always can (an empty block is implied); an
- * alias must still be declared, in the object's module or one that calls it, as Terraform
- * requires: destroying it through another configuration would look in the wrong region or
- * account, find nothing, and forget an object that still exists. */
+ * that made it? The root's default configuration always can (an empty block is implied); an
+ * alias must still be declared, and a module's own block must still be in that module, as
+ * Terraform requires: destroying it through another configuration would look in the wrong
+ * region or account, find nothing, and forget an object that still exists. */
 static int orphan_provider_declared(struct planner *pl, const struct plan_change *c)
 {
-	struct addr a;
 	struct buf key = BUF_INIT;
-	int found = 0;
+	int found;
 
-	if (!strchr(c->provider, '.'))
+	if (!strchr(c->provider, '.') && !*c->provider_module)
 		return 1;
-	addr_init(&a);
-	if (addr_parse(&a, c->addr, NULL) == 0) {
-		size_t len = strlen(a.module);
-		for (;;) {
-			buf_reset(&key);
-			if (len)
-				buf_printf(&key, "%.*s.", (int)len, a.module);
-			buf_printf(&key, "provider.%s", c->provider);
-			if ((found = graph_find(&pl->g, key.data) != NULL) || !len)
-				break;
-			/* "module.a.module.b" -> "module.a" -> "" */
-			len--;
-			while (len && strncmp(a.module + len, ".module.", 8))
-				len--;
-		}
-	}
-	if (!found) {
-		diag_error(pl->diag, NULL, "%s%s%s: provider %s, which made it, is no longer in the configuration, "
-			   "so stk cannot destroy it", c->addr, c->deposed ? " (deposed object " : "",
-			   c->deposed ? ")" : "", c->provider);
-		diag_hint(pl->diag, "add the block back (provider %.*s \"%s\" { ... }), apply to destroy %s, then remove "
-			  "the block; or stop managing it with stk state rm %s", (int)strcspn(c->provider, "."),
-			  c->provider, strchr(c->provider, '.') + 1, c->addr, c->addr);
-	}
-	addr_release(&a);
+	if (*c->provider_module)
+		buf_printf(&key, "%s.", c->provider_module);
+	buf_printf(&key, "provider.%s", c->provider);
+	if (!(found = graph_find(&pl->g, key.data) != NULL))
+		plan_provider_gone(pl->diag, c->addr, c->deposed, c->provider, c->provider_module, 0);
 	buf_release(&key);
 	return found;
 }
@@ -3013,27 +3029,54 @@ void plan_providers_release(struct strmap *configs)
 	strmap_release(configs);
 }
 
-const struct value *plan_provider_config(const struct strmap *configs, const char *module, const char *provider)
+/* The nearest declaration of provider up the module path from module: its value, and in
+ * *len the length of the declaring module's path (0: the root's, or none). */
+static const struct value *provider_up(const struct strmap *configs, const char *module, const char *provider,
+				       size_t *len)
 {
 	struct buf key = BUF_INIT;
 	const struct value *v = NULL;
-	size_t len = module ? strlen(module) : 0;
 
 	/* inherited from the calling modules, as the graph resolves it */
-	for (;;) {
+	for (*len = module ? strlen(module) : 0;;) {
 		buf_reset(&key);
-		if (len)
-			buf_printf(&key, "%.*s.", (int)len, module);
+		if (*len)
+			buf_printf(&key, "%.*s.", (int)*len, module);
 		buf_printf(&key, "provider.%s", provider);
-		if ((v = strmap_get(configs, key.data)) || !len)
+		if ((v = strmap_get(configs, key.data)) || !*len)
 			break;
 		/* "module.a.module.b" -> "module.a" -> "" */
-		len--;
-		while (len && strncmp(module + len, ".module.", 8))
-			len--;
+		(*len)--;
+		while (*len && strncmp(module + *len, ".module.", 8))
+			(*len)--;
 	}
 	buf_release(&key);
 	return v;
+}
+
+const struct value *plan_provider_config(const struct strmap *configs, const char *module,
+					 const char *block_module, const char *provider)
+{
+	struct buf key = BUF_INIT;
+	const struct value *v;
+	size_t len;
+
+	if (!block_module)
+		return provider_up(configs, module, provider, &len);
+	if (*block_module)
+		buf_printf(&key, "%s.", block_module);
+	buf_printf(&key, "provider.%s", provider);
+	v = strmap_get(configs, key.data);
+	buf_release(&key);
+	return v;
+}
+
+char *plan_provider_module(const struct strmap *configs, const char *module, const char *provider)
+{
+	size_t len;
+
+	provider_up(configs, module, provider, &len);
+	return len ? xstrndup(module, len) : NULL;
 }
 
 int plan_make(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,

@@ -31,6 +31,8 @@ struct plan_prior {
 	char *type;                 /* "aws.subnet" */
 	char *provider;             /* the configuration that made it, as the state says: "aws",
 				       "aws.west"; NULL: the type's default one */
+	char *provider_module;      /* the module whose block of that name made it, as the state
+				       says ("module.net"); NULL: the root's */
 	int data;
 	struct value *attrs;        /* a map */
 	int tainted;
@@ -48,6 +50,10 @@ struct plan_change {
 	char *resource;             /* the address without the instance key */
 	char *type;                 /* "aws.vpc" */
 	char *provider;             /* "aws", "aws.eu" */
+	char *provider_module;      /* an object only in the state: the module whose block made
+				       it ("module.net"; "": the root's), which must be the one
+				       destroying it; NULL: the configuration's, found up from
+				       the object's module */
 	int data;
 	enum plan_action action;
 	int create_before_destroy;
@@ -144,8 +150,20 @@ struct value *plan_node_value(struct diag_ctx *diag, const struct config_module 
 struct value *plan_root_variable(struct diag_ctx *diag, const struct config_module *root,
 				 const struct plan_opts *opts, const char *name);
 /* The configuration for provider ("aws.eu") as seen from module ("" or "module.web"): the
- * nearest declaration up the module path, or NULL when none is declared. Borrowed. */
-const struct value *plan_provider_config(const struct strmap *configs, const char *module, const char *provider);
+ * nearest declaration up the module path, or NULL when none is declared. Borrowed. With
+ * block_module ("module.net" as the state records it, "" for the root), that module's block
+ * only: the one that made the object, or NULL when it is gone. */
+const struct value *plan_provider_config(const struct strmap *configs, const char *module,
+					 const char *block_module, const char *provider);
+/* The module whose block for provider is the nearest up from module ("module.net"), for the
+ * state to record; NULL when that is the root's, or there is none. */
+char *plan_provider_module(const struct strmap *configs, const char *module, const char *provider);
+/* The error for addr (a deposed object of it when deposed is set), which provider (declared
+ * in block_module, or up from addr's module when NULL) made and which is no longer in the
+ * configuration: it names the block to add back. block_module "" is the root. reading: said
+ * by a refresh (or an apply's delete), which cannot read it either. */
+void plan_provider_gone(struct diag_ctx *diag, const char *addr, const char *deposed, const char *provider,
+			const char *block_module, int reading);
 
 /* One import block of the root module, as plan_imports evaluates it. */
 struct plan_import {

@@ -53,6 +53,7 @@ static void resource_free(struct state_resource *res)
 	free(res->type);
 	free(res->name);
 	free(res->provider);
+	free(res->provider_module);
 	free(res);
 }
 
@@ -206,6 +207,14 @@ struct state_resource *state_add_resource(struct state *st, const struct addr *a
 	return res;
 }
 
+void state_resource_set_provider_module(struct state_resource *res, const char *module)
+{
+	char *old = res->provider_module;
+
+	res->provider_module = module ? xstrdup(module) : NULL;
+	free(old);
+}
+
 int state_remove_resource(struct state *st, const struct addr *a)
 {
 	int found;
@@ -290,15 +299,19 @@ int state_move_instance(struct state *st, const struct addr *src, const struct a
 {
 	struct state_resource *res = state_find_resource(st, src);
 	struct state_instance *old = state_find_instance(st, src), *in;
-	char *prov;
+	char *prov, *pmod;
 
 	if (!old || state_find_instance(st, dst))
 		return -1;
 	prov = xstrdup(res->provider ? res->provider : "");
+	/* the block that made it goes too: a move changes the address, not where it is */
+	pmod = res->provider_module ? xstrdup(res->provider_module) : NULL;
 	if (!(in = state_add_instance(st, dst, prov))) {
 		free(prov);
+		free(pmod);
 		return -1;
 	}
+	state_resource_set_provider_module(state_find_resource(st, dst), pmod);
 	old = state_find_instance(st, src);   /* adding may move what the state holds */
 	state_instance_set_attrs(in, old->attrs);
 	in->status = old->status;
@@ -313,6 +326,7 @@ int state_move_instance(struct state *st, const struct addr *src, const struct a
 	old->ndeposed = 0;
 	state_remove_instance(st, src);
 	free(prov);
+	free(pmod);
 	return 0;
 }
 
@@ -658,11 +672,12 @@ static json_t *resource_to_json(const struct state_resource *res, const char *na
 	json_t *j, *instances;
 
 	if (addr_parse_module(res->module, NULL) < 0 || !addr_valid_type(res->type) ||
-	    !addr_valid_name(res->name) || !addr_valid_provider(res->provider)) {
+	    !addr_valid_name(res->name) || !addr_valid_provider(res->provider) ||
+	    (res->provider_module && (!*res->provider_module || addr_parse_module(res->provider_module, NULL) < 0))) {
 		struct buf address = BUF_INIT;
 		state_instance_address(res, NULL, &address);
 		store_error(diag, name, address.data, "",
-			    "its module, type, name or provider is not valid");
+			    "its module, type, name, provider or provider_module is not valid");
 		buf_release(&address);
 		return NULL;
 	}
@@ -672,6 +687,10 @@ static json_t *resource_to_json(const struct state_resource *res, const char *na
 	json_object_set_new(j, "type", json_string(res->type));
 	json_object_set_new(j, "name", json_string(res->name));
 	json_object_set_new(j, "provider", json_string(res->provider));
+	/* only when a module's own block made it: every other file stays the same bytes, and an
+	 * stk older than the field refuses the file (unknown field) rather than drop it */
+	if (res->provider_module)
+		json_object_set_new(j, "provider_module", json_string(res->provider_module));
 	instances = json_array();
 	json_object_set_new(j, "instances", instances);
 	for (size_t i = 0; i < res->ninstances; i++) {
@@ -1109,9 +1128,9 @@ out:
 static int read_resource(struct reader *r, const json_t *obj, struct state *st)
 {
 	static const char *const known[] = {
-		"module", "mode", "type", "name", "provider", "instances", NULL,
+		"module", "mode", "type", "name", "provider", "provider_module", "instances", NULL,
 	};
-	const char *module, *mode, *type, *name, *provider;
+	const char *module, *mode, *type, *name, *provider, *pmod;
 	struct buf why = BUF_INIT;
 	struct state_resource *res;
 	struct addr a;
@@ -1130,6 +1149,7 @@ static int read_resource(struct reader *r, const json_t *obj, struct state *st)
 	    string_field(r, obj, "type", 1, 0, &type) < 0 ||
 	    string_field(r, obj, "name", 1, 0, &name) < 0 ||
 	    string_field(r, obj, "provider", 1, 0, &provider) < 0 ||
+	    string_field(r, obj, "provider_module", 0, 0, &pmod) < 0 ||
 	    field(r, obj, "instances", F_ARRAY, 1, &instances) < 0)
 		goto out;
 	if (!module)
@@ -1154,6 +1174,11 @@ static int read_resource(struct reader *r, const json_t *obj, struct state *st)
 		bad(r, "provider", "\"%s\" is not a provider such as aws or aws.eu", provider);
 		goto out;
 	}
+	buf_reset(&why);
+	if (pmod && addr_parse_module(pmod, &why) < 0) {
+		bad(r, "provider_module", "\"%s\" is not a module path such as module.net: %s", pmod, why.data);
+		goto out;
+	}
 	addr_set(&a, module, strcmp(mode, "data") ? ADDR_MANAGED : ADDR_DATA, type, name, NULL);
 	resource_index(st, &a, &found);
 	if (found) {
@@ -1164,6 +1189,7 @@ static int read_resource(struct reader *r, const json_t *obj, struct state *st)
 		goto out;
 	}
 	res = state_add_resource(st, &a, provider);
+	state_resource_set_provider_module(res, pmod);
 	mark = r->where.len;
 	json_array_foreach(instances, i, inst) {
 		buf_printf(&r->where, ".instances[%zu]", i);

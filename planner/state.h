@@ -55,6 +55,8 @@ struct state_resource {
 	char *type;                /* "aws.vpc" */
 	char *name;
 	char *provider;            /* the provider configuration: "aws" or "aws.eu" */
+	char *provider_module;     /* the module whose own block of that name made it
+				      ("module.net"); NULL: the root's (or no block) */
 	struct state_instance **instances;   /* sorted by key: none, numbers, strings */
 	size_t ninstances;
 };
@@ -100,6 +102,8 @@ struct state_resource *state_find_resource(const struct state *st, const struct 
 /* The resource of a, added (without instances) when missing; its provider is set. */
 struct state_resource *state_add_resource(struct state *st, const struct addr *a,
 					  const char *provider);
+/* Sets the module whose provider block made res's objects ("module.net"); NULL: the root's. */
+void state_resource_set_provider_module(struct state_resource *res, const char *module);
 /* Removes the resource of a with all its instances. Returns 0, or -1 when there is none. */
 int state_remove_resource(struct state *st, const struct addr *a);
 

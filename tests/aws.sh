@@ -550,6 +550,8 @@ in_w3 apply -auto-approve
 t_expect_status 0
 [ "$(region_vpcs us-west-2 | wc -w)" -eq 1 ] || t_why "awscli does not see the module's VPC in us-west-2"
 [ -z "$(region_vpcs us-east-1)" ] || t_why "the module's VPC is in us-east-1"
+# the root's alias made it, not a module's own block: the state records no module
+! grep -q provider_module "$W3/stk.state" || t_why "the state records a module's block for the root's aws.west"
 in_w3 plan -detailed-exitcode
 t_expect_status 0
 in_w3 destroy -auto-approve
@@ -586,6 +588,39 @@ t_expect_has out "No changes."
 in_w5 destroy -auto-approve
 t_expect_status 0
 [ -z "$(region_vpcs us-west-2)" ] || t_why "the module's VPC is still in us-west-2"
+t_end
+
+# The state records which module's block made an object: once the module call is gone with
+# its block, the root's provider aws (us-east-1) would find nothing there, call the VPC
+# deleted outside stk, and forget one that still exists in us-west-2.
+t_begin "a VPC whose module call, and so the module's own provider block, is gone is not looked for through the root's: the error says to add it back"
+in_w5 apply -auto-approve
+t_expect_status 0
+[ "$(region_vpcs us-west-2 | wc -w)" -eq 1 ] || t_why "awscli does not see the module's VPC in us-west-2"
+grep -q '"provider_module": "module.net"' "$W5/stk.state" || t_why "the state does not record module.net's provider block"
+cp "$W5/main.stk" "$T_TMP/modown-main.stk"
+cp "$W5/stk.state" "$T_TMP/modown-state"
+printf 'provider aws { region = "us-east-1" }\n' >"$W5/main.stk"
+for cmd in "plan" "plan -refresh=false" "apply -auto-approve" "destroy -auto-approve" "destroy -auto-approve -refresh=false"; do
+	# shellcheck disable=SC2086
+	in_w5 $cmd
+	t_expect_status 1
+	t_expect_has err "module.net.aws.vpc.this: module.net's provider aws, which made it, is no longer in the configuration"
+	t_expect_has err "add module.net's provider aws block back"
+	t_expect_has err "stk state rm module.net.aws.vpc.this"
+	cmp -s "$W5/stk.state" "$T_TMP/modown-state" || t_why "$cmd changed the state"
+done
+[ "$(region_vpcs us-west-2 | wc -w)" -eq 1 ] || t_why "the module's VPC in us-west-2 went, or another appeared"
+[ -z "$(region_vpcs us-east-1)" ] || t_why "a VPC appeared in us-east-1"
+in_w5 state list
+t_expect_has out "module.net.aws.vpc.this"
+cp "$T_TMP/modown-main.stk" "$W5/main.stk"
+in_w5 destroy -auto-approve
+t_expect_status 0
+t_expect_has out "module.net.aws.vpc.this: Destruction complete"
+[ -z "$(region_vpcs us-west-2)" ] || t_why "the module's VPC is still in us-west-2"
+in_w5 state list
+t_expect_lacks out "module.net.aws.vpc.this"
 t_end
 
 t_begin "destroy removes the VPC (awscli finds none)"

@@ -908,6 +908,8 @@ static int same_state(const struct state *a, const struct state *b, const char *
 		*why = "resource fields";
 		if (strcmp(x->module, y->module) || x->mode != y->mode || strcmp(x->type, y->type) ||
 		    strcmp(x->name, y->name) || strcmp(x->provider, y->provider) ||
+		    !x->provider_module != !y->provider_module ||
+		    (x->provider_module && strcmp(x->provider_module, y->provider_module)) ||
 		    x->ninstances != y->ninstances)
 			return 0;
 		for (size_t j = 0; j < x->ninstances; j++)
@@ -974,6 +976,21 @@ static void test_round_trip(void)
 	diag_release(&diag);
 	clean_dir();
 	free(path);
+}
+
+/* A state file holding text (what names the part under test) is refused, with want said. */
+static void refused(const char *path, const char *text, const char *what, const char *want)
+{
+	struct diag_ctx diag;
+	struct state st;
+
+	diag_init(&diag);
+	state_init(&st);
+	write_text(path, text);
+	CHECK(state_read(path, &st, &diag) == -1 && diag_has(&diag, want), "%s: wanted \"%s\", got %s", what, want,
+	      diag_text(&diag));
+	state_release(&st);
+	diag_release(&diag);
 }
 
 /* Deposed objects: the model (add, depose, find, remove, promote, moves), the file (a round
@@ -1089,16 +1106,105 @@ static void test_deposed(void)
 				       "[{\"mode\": \"managed\", \"type\": \"aws.vpc\", \"name\": \"x\", "
 				       "\"provider\": \"aws\", \"instances\": [{\"status\": \"ready\", "
 				       "\"attributes\": {}, \"deposed\": %s}]}]}\n", refusals[i].deposed);
-		write_text(path, file);
+		refused(path, file, refusals[i].deposed, refusals[i].want);
 		free(file);
-		diag_reset(&diag);
-		r = state_read(path, &back, &diag);
-		CHECK(r == -1 && diag_has(&diag, refusals[i].want), "%s: wanted \"%s\", got %s", refusals[i].deposed,
-		      refusals[i].want, diag_text(&diag));
-		state_release(&back);
-		state_init(&back);
 	}
 
+	state_release(&st);
+	state_release(&back);
+	diag_release(&diag);
+	buf_release(&text);
+	clean_dir();
+	free(path);
+}
+
+/* The module whose provider block made a resource's objects (provider_module): written only
+ * when set, read back, moved with the object, and refused by name when it is not a module
+ * path; a state without it is the same bytes as before. */
+static void test_provider_module(void)
+{
+	static const struct {
+		const char *field, *want;
+	} refusals[] = {
+		{ "\"\"", "resources[0].provider_module: must not be empty" },
+		{ "\"net\"", "resources[0].provider_module: \"net\" is not a module path" },
+		{ "\"module.net.\"", "resources[0].provider_module: \"module.net.\" is not a module path" },
+		{ "7", "resources[0].provider_module: expected a string, found an integer" },
+	};
+	struct diag_ctx diag;
+	struct state st, back;
+	struct state_resource *res;
+	char *path = tmp_path("terraform.tfstate");
+	const char *why = "", *at;
+	struct buf text = BUF_INIT;
+	struct addr from, to;
+	int r;
+
+	diag_init(&diag);
+	state_init(&st);
+	state_init(&back);
+	add(&st, "aws.vpc.root", NULL);
+	add(&st, "module.net.aws.vpc.inherited", NULL);
+	add(&st, "module.net.aws.vpc.this", NULL);
+	addr_init(&from);
+	addr_parse(&from, "module.net.aws.vpc.this", NULL);
+	res = state_find_resource(&st, &from);
+	state_resource_set_provider_module(res, "module.net");
+	CHECK(res->provider_module && !strcmp(res->provider_module, "module.net") && !strcmp(res->provider, "aws"),
+	      "set");
+
+	/* once in the file, for the one resource; read back as it was */
+	r = state_write(path, &st, &diag);
+	CHECK(r == 0, "write: %s", diag_text(&diag));
+	read_bytes(path, &text);
+	at = strstr(text.data, "\"provider_module\": \"module.net\"");
+	CHECK(at && !strstr(at + strlen("\"provider_module\""), "provider_module") &&
+	      at > strstr(text.data, "\"name\": \"this\""), "the file holds module.net.aws.vpc.this's provider_module alone:\n%s", text.data);
+	r = state_read(path, &back, &diag);
+	CHECK(r == 0, "read: %s", diag_text(&diag));
+	r = same_state(&st, &back, &why);
+	CHECK(r, "what was read differs from what was written: %s", why);
+	CHECK(state_find_resource(&back, &from) && state_find_resource(&back, &from)->provider_module &&
+	      find(&back, "aws.vpc.root"), "read back");
+
+	/* without it, the bytes of a state from before the field */
+	state_resource_set_provider_module(res, NULL);
+	{
+		size_t len;
+		char *t = state_format(&st, path, &len, &diag);
+		CHECK(t && !strstr(t, "provider_module"), "a state without the field still writes none");
+		free(t);
+	}
+	state_resource_set_provider_module(res, "module.net");
+
+	/* a move keeps the block that made it, as it keeps the provider */
+	addr_init(&to);
+	addr_parse(&to, "aws.vpc.moved", NULL);
+	CHECK(state_move_instance(&st, &from, &to) == 0 && state_find_resource(&st, &to)->provider_module &&
+	      !strcmp(state_find_resource(&st, &to)->provider_module, "module.net"), "moved with its block's module");
+	addr_release(&to);
+
+	/* a path that is not a module's is not written */
+	addr_init(&to);
+	addr_parse(&to, "aws.vpc.moved", NULL);
+	state_resource_set_provider_module(state_find_resource(&st, &to), "net");
+	addr_release(&to);
+	diag_reset(&diag);
+	CHECK(state_write(path, &st, &diag) == -1 && diag_has(&diag, "provider_module is not valid"),
+	      "a bad provider_module is written: %s", diag_text(&diag));
+
+	/* refusals, by the field's name */
+	for (size_t i = 0; i < sizeof refusals / sizeof *refusals; i++) {
+		char *file = xasprintf("{\"version\": 1, \"serial\": 1, \"lineage\": \"l\", \"resources\": "
+				       "[{\"mode\": \"managed\", \"type\": \"aws.vpc\", \"name\": \"x\", "
+				       "\"module\": \"module.net\", \"provider\": \"aws\", \"provider_module\": %s, "
+				       "\"instances\": [{\"status\": \"ready\", \"attributes\": {}}]}]}\n",
+				       refusals[i].field);
+		refused(path, file, refusals[i].field, refusals[i].want);
+		free(file);
+	}
+
+	addr_release(&from);
 	state_release(&st);
 	state_release(&back);
 	diag_release(&diag);
@@ -1989,6 +2095,7 @@ int main(void)
 	test_move_instance();
 	test_round_trip();
 	test_deposed();
+	test_provider_module();
 	test_load_in_pieces();
 	test_fixture();
 	test_serials_and_backup();
