@@ -1618,8 +1618,29 @@ struct value *apply_prior_outputs(const struct state *st)
 struct refresh_item {
 	struct state_resource *res;
 	struct state_instance *inst;
+	const char *provider;         /* read_through's */
+	const char *block_module;
 	const struct value *config;   /* its provider block's values, or NULL */
 };
+
+/* The provider configuration to read r through, and where its block is (*block_module, for
+ * configure_from): when the configuration still declares r, the one it gives r now, found
+ * up from r's module (NULL), as Terraform reads a resource it keeps through the provider its
+ * configuration names, so a module may give up its own block for one passed by its caller;
+ * else the one the state records, and the module it records ("" for the root's), since only
+ * the block that made an object knows where it is. */
+static const char *read_through(const struct strmap *configs, const struct state_resource *r,
+				const char **block_module)
+{
+	struct buf addr = BUF_INIT;
+	const char *now;
+
+	state_instance_address(r, NULL, &addr);
+	now = plan_config_provider(configs, addr.data);
+	buf_release(&addr);
+	*block_module = now ? NULL : ROOT_IF_NULL(r->provider_module);
+	return now ? now : r->provider;
+}
 
 /* Orders the modules whose blocks made objects (NULL: the root's, first). */
 static int cmp_provider_module(const char *x, const char *y)
@@ -1630,10 +1651,10 @@ static int cmp_provider_module(const char *x, const char *y)
 static int cmp_refresh(const void *a, const void *b)
 {
 	const struct refresh_item *x = a, *y = b;
-	int c = strcmp(x->res->provider, y->res->provider);
+	int c = strcmp(x->provider, y->provider);
 	/* a module's own block is not the root's, even with neither there to tell them apart */
 	if (!c)
-		c = cmp_provider_module(x->res->provider_module, y->res->provider_module);
+		c = cmp_provider_module(x->block_module, y->block_module);
 	if (!c && x->config != y->config)
 		c = (uintptr_t)x->config < (uintptr_t)y->config ? -1 : 1;
 	return c ? c : strcmp(x->res->type, y->res->type);
@@ -1732,10 +1753,11 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 		if (r->mode != ADDR_MANAGED)
 			continue;
 		for (size_t k = 0; k < r->ninstances; k++)
-			if (r->instances[k]->status != STATE_PENDING)
-				buf_push(&all, struct refresh_item, ((struct refresh_item){ r, r->instances[k],
-					 configs ? plan_provider_config(configs, r->module, ROOT_IF_NULL(r->provider_module),
-									r->provider) : NULL }));
+			if (r->instances[k]->status != STATE_PENDING) {
+				const char *bm, *pv = read_through(configs, r, &bm);
+				buf_push(&all, struct refresh_item, ((struct refresh_item){ r, r->instances[k], pv, bm,
+					 configs ? plan_provider_config(configs, r->module, bm, pv) : NULL }));
+			}
 	}
 	n = buf_count(&all, struct refresh_item);
 	if (n > 1)
@@ -1748,7 +1770,7 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 		while (j < n && !cmp_refresh(first, &buf_at(&all, struct refresh_item, j)))
 			j++;
 		char base[64];
-		snprintf(base, sizeof base, "%.*s", (int)strcspn(first->res->provider, "."), first->res->provider);
+		snprintf(base, sizeof base, "%.*s", (int)strcspn(first->provider, "."), first->provider);
 		const struct stk_net *net = net_get(diag);
 		const struct provider_ops *ops = net ? net->provider_find(base) : NULL;
 		if (!net) {
@@ -1757,8 +1779,8 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 		}
 		if (!ops || !ops->read) {
 			/* one error per provider, naming the first object that needs it */
-			if (!strmap_get(&missing, first->res->provider)) {
-				strmap_put(&missing, first->res->provider, (void *)1);
+			if (!strmap_get(&missing, first->provider)) {
+				strmap_put(&missing, first->provider, (void *)1);
 				diag_error(diag, NULL, "refreshing %s.%s needs the %s provider, which is not part of "
 					   "this build yet", first->res->type, first->res->name, base);
 				diag_hint(diag, "plan from the state as it is with -refresh=false");
@@ -1768,14 +1790,14 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 			continue;
 		}
 		/* configured once per provider: a failure is said once, not once per type */
-		if (strmap_get(&missing, first->res->provider)) {
+		if (strmap_get(&missing, first->provider)) {
 			ret = -1;
 			i = j;
 			continue;
 		}
 		/* one provider (and its connections) for every type it reads */
-		if (p && (strcmp(p_name, first->res->provider) || p_config != first->config ||
-			  cmp_provider_module(p_module, first->res->provider_module))) {
+		if (p && (strcmp(p_name, first->provider) || p_config != first->config ||
+			  cmp_provider_module(p_module, first->block_module))) {
 			provider_done(p, p_name, diag);
 			p = NULL;
 		}
@@ -1783,19 +1805,19 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 			/* the resource's whole address: the fix the error gives is stk state rm of it */
 			struct buf what = BUF_INIT;
 			state_instance_address(first->res, NULL, &what);
-			p = configure_from(ops, configs, first->res->module, ROOT_IF_NULL(first->res->provider_module),
-					   first->res->provider, what.data, diag);
+			p = configure_from(ops, configs, first->res->module, first->block_module,
+					   first->provider, what.data, diag);
 			buf_release(&what);
 			if (!p) {
-				strmap_put(&missing, first->res->provider, (void *)1);
+				strmap_put(&missing, first->provider, (void *)1);
 				ret = -1;
 				i = j;
 				continue;
 			}
 			p->ops = ops;
-			p_name = first->res->provider;
+			p_name = first->provider;
 			p_config = first->config;
-			p_module = first->res->provider_module;
+			p_module = first->block_module;
 		}
 		struct provider_read *items = xcalloc(j - i, sizeof *items);
 		const char *dot = strchr(first->res->type, '.');
@@ -2000,11 +2022,11 @@ int apply_resolve_intents(struct diag_ctx *diag, struct state *st, const struct 
 			state_resource_addr(r, &a);
 			a.key = in->key ? val_ref(in->key) : NULL;
 			addr_format(&a, &text);
-			snprintf(base, sizeof base, "%.*s", (int)strcspn(r->provider, "."), r->provider);
+			const char *bm, *pv = read_through(configs, r, &bm);
+			snprintf(base, sizeof base, "%.*s", (int)strcspn(pv, "."), pv);
 			ops = net_provider_find(base, diag);
 			p = ops && ops->find_by_token ?
-			    configure_from(ops, configs, r->module, ROOT_IF_NULL(r->provider_module), r->provider, text.data,
-					   diag) : NULL;
+			    configure_from(ops, configs, r->module, bm, pv, text.data, diag) : NULL;
 			int unfinished = 0, looked = 0;
 			if (p) {
 				const char *dot = strchr(r->type, '.');

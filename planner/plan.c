@@ -2506,6 +2506,19 @@ int plan_providers(struct diag_ctx *diag, const struct config_module *root, cons
 		if (n->kind == GN_PROVIDER && n->value)
 			strmap_put(configs, xstrdup(n->addr), val_ref(n->value));
 	}
+	/* which resources the configuration still has: those are read through the block it
+	 * gives them now, not the one the state recorded (a module's own block removed, its
+	 * resources kept, as Terraform lets a module give up its provider blocks) */
+	for (size_t i = 0; i < graph_count(&pl.g); i++) {
+		struct graph_node *n = graph_node(&pl.g, i);
+		if (n->kind == GN_RESOURCE) {
+			char *key = xasprintf("resource:%s", n->addr);
+			if (strmap_get(configs, key) || !n->provider)
+				free(key);
+			else
+				strmap_put(configs, key, val_cstring(n->provider));
+		}
+	}
 	ret = diag->errors > errors ? -1 : 0;
 out:
 	free(need);
@@ -3052,6 +3065,15 @@ static const struct value *provider_up(const struct strmap *configs, const char 
 	}
 	buf_release(&key);
 	return v;
+}
+
+const char *plan_config_provider(const struct strmap *configs, const char *addr)
+{
+	char *key = xasprintf("resource:%s", addr);
+	const struct value *v = configs ? strmap_get(configs, key) : NULL;
+
+	free(key);
+	return v && v->kind == VAL_STRING ? v->u.str.s : NULL;
 }
 
 const struct value *plan_provider_config(const struct strmap *configs, const char *module,

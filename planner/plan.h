@@ -133,12 +133,18 @@ int plan_make(struct diag_ctx *diag, const struct config_module *root, const str
 
 /* Evaluates every provider block, and what it refers to, before a refresh: configs gets
  * "provider.aws", "module.web.provider.aws.eu" -> the configuration, keys and values its own
- * (release with plan_providers_release). A configuration not known before apply (it refers to
+ * (release with plan_providers_release), and "resource:ADDR" -> the name of the provider
+ * configuration it gives every resource it declares ("resource:module.web.aws.vpc.main" ->
+ * "aws.eu", in the terms of plan_provider_config's walk up from its module:
+ * plan_config_provider). A configuration not known before apply (it refers to
  * a resource yet to be made) is kept with its unknowns: see plan_provider_config.
  * Returns -1 after diagnostics. */
 int plan_providers(struct diag_ctx *diag, const struct config_module *root, const struct plan_prior *prior,
 		   size_t nprior, const struct plan_opts *opts, struct strmap *configs);
 void plan_providers_release(struct strmap *configs);
+/* The provider configuration the configuration plan_providers read gives resource addr (no
+ * instance key), or NULL when it does not declare it. */
+const char *plan_config_provider(const struct strmap *configs, const char *addr);
 /* The value of the root module's node addr ("var.region", "aws.subnet.a": for a resource, its
  * instances as plan would make them: an object, a list for count, a map for for_each), with
  * what it needs evaluated first; NULL after a diagnostic. No API is called. */

@@ -623,6 +623,28 @@ in_w5 state list
 t_expect_lacks out "module.net.aws.vpc.this"
 t_end
 
+t_begin "a module gives up its own provider block for its caller's (providers = { aws = aws.west }): its VPC is read there, no changes"
+in_w5 apply -auto-approve
+t_expect_status 0
+[ "$(region_vpcs us-west-2 | wc -w)" -eq 1 ] || t_why "awscli does not see the module's VPC in us-west-2"
+cat >"$W5/main.stk" <<'EOF'
+provider aws { region = "us-east-1" }
+provider aws west { region = "us-west-2" }
+
+module net {
+  source    = "./net"
+  providers = { aws = aws.west }
+}
+EOF
+sed -i '/^provider aws/d' "$W5/net/main.stk"
+in_w5 plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out "No changes."
+in_w5 destroy -auto-approve
+t_expect_status 0
+[ -z "$(region_vpcs us-west-2)" ] || t_why "the module's VPC is still in us-west-2"
+t_end
+
 t_begin "destroy removes the VPC (awscli finds none)"
 in_w apply -auto-approve
 in_w destroy -auto-approve
