@@ -488,6 +488,7 @@ static int save_plan(struct run *r, const char *file)
 			    json_null());
 	json_object_set_new(root, "serial", json_integer((json_int_t)r->st.serial));
 	json_object_set_new(root, "config_sha256", json_string(r->config_sha256));
+	json_object_set_new(root, "workspace", json_string(cli_workspace_current()));
 	json_object_set_new(root, "variables", vars ? vars : json_object());
 	json_object_set_new(root, "variable_origins", origins ? origins : json_object());
 	json_object_set_new(root, "targets", strings_json(&r->pa.targets));
@@ -736,6 +737,17 @@ static int run_plan(struct run *r, const char *operation)
 	/* where the state is, and its passphrase (which may be a variable) */
 	if (!(r->path = cli_state_open(&r->diag, r->pa.dir, &r->mod, r->opts.variables)))
 		return -1;
+	/* the plan's objects are that workspace's; another's state would fail the lineage check
+	 * with a message that does not say why (a plan from before workspaces has none: default) */
+	if (r->saved) {
+		const char *ws = json_string_value(json_object_get(r->saved, "workspace")) ?: "default";
+		if (strcmp(ws, cli_workspace_current())) {
+			diag_error(&r->diag, NULL, "this plan was made in workspace \"%s\", and the current workspace is "
+				   "\"%s\"", ws, cli_workspace_current());
+			diag_hint(&r->diag, "stk workspace select %s, then apply it", ws);
+			return -1;
+		}
+	}
 	remote_lock = !strncmp(r->path, "s3://", 5);
 	/* from here on an interrupt must not leave the lock behind */
 	struct sigaction sa;

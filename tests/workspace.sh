@@ -149,6 +149,45 @@ t_expect_status 0
 [ -f "$W/out-tmp-0.txt" ] || t_why "-force destroyed the file instead of forgetting it"
 t_end
 
+t_begin "a saved plan is applied in the workspace it was made in, and refused in another"
+in_w workspace new stage
+in_w plan -out stage.plan
+t_expect_status 0
+in_w workspace select default
+in_w apply stage.plan
+t_expect_status 1
+t_expect_has err 'this plan was made in workspace "stage", and the current workspace is "default"'
+t_expect_has err "stk workspace select stage"
+[ ! -e "$W/out-stage-0.txt" ] || t_why "the refused plan wrote out-stage-0.txt"
+in_w workspace select stage
+in_w apply stage.plan
+t_expect_status 0
+[ "$(cat "$W/out-stage-0.txt")" = stage ] || t_why "out-stage-0.txt does not say stage"
+in_w destroy -auto-approve
+t_expect_status 0
+in_w workspace select default
+in_w workspace delete stage
+t_expect_status 0
+t_end
+
+t_begin "backend local's path: another workspace's state is beside it, in stk.state.d"
+mkdir -p "$T_TMP/lp"
+cat >"$T_TMP/lp/main.stk" <<'EOF2'
+stack "lp" {
+  backend local { path = "state/main.state" }
+}
+output ws { value = terraform.workspace }
+EOF2
+mkdir -p "$T_TMP/lp/state"
+T_STATUS=0
+(cd "$T_TMP/lp" && "$STK_ABS" workspace new qa && "$STK_ABS" apply -auto-approve) </dev/null >"$T_TMP/out" 2>"$T_TMP/err" ||
+	T_STATUS=$?
+t_expect_status 0
+t_expect_has out 'ws = "qa"'
+[ -f "$T_TMP/lp/state/stk.state.d/qa/main.state" ] || t_why "no state/stk.state.d/qa/main.state: $(find "$T_TMP/lp" -type f)"
+[ ! -e "$T_TMP/lp/state/main.state" ] || t_why "the default workspace's state was written"
+t_end
+
 t_begin "terraform.workspace is checked: only .workspace exists"
 printf 'output bad { value = terraform.name }\n' >"$W/bad.stk"
 in_w validate
