@@ -170,9 +170,9 @@ int cmd_workspace(int argc, char **argv)
 	const struct cli_command *self = cli_find("workspace");
 	struct diag_ctx diag;
 	struct buf names = BUF_INIT;
-	const char *sub, *name = NULL;
+	const char *sub, *name = NULL, *v;
 	char *cur = NULL;
-	int ret = 1, force = 0;
+	int ret = 1, force = 0, or_create = 0;
 
 	if (argc < 2 || cli_is_help(argv[1])) {
 		fputs(self->usage, argc < 2 ? stderr : stdout);
@@ -182,6 +182,11 @@ int cmd_workspace(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (cli_flag(argv[i], "force", NULL) && !strcmp(sub, "delete"))
 			force = 1;
+		/* Terraform's select -or-create, for CI scripts that run in a workspace that may
+		 * not be there yet */
+		else if (cli_flag(argv[i], "or-create", &v) && !strcmp(sub, "select") &&
+			 (!v || !strcmp(v, "true") || !strcmp(v, "false")))
+			or_create = !v || !strcmp(v, "true");
 		else if (argv[i][0] == '-')
 			return cli_usage_error(self, "unknown flag '%s'", argv[i]);
 		else if (name)
@@ -218,15 +223,21 @@ int cmd_workspace(int argc, char **argv)
 	} else if (!strcmp(sub, "select")) {
 		if (all_workspaces(&diag, &names))
 			goto out;
-		if (!has_workspace(&names, name)) {
+		int made = 0;
+		if (!has_workspace(&names, name) && or_create) {
+			if (new_workspace(&diag, name))
+				goto out;
+			made = 1;
+		} else if (!has_workspace(&names, name)) {
 			diag_error(&diag, NULL, "workspace \"%s\" does not exist", name);
-			diag_hint(&diag, "create it with stk workspace new %s; stk workspace list lists them", name);
+			diag_hint(&diag, "create it with stk workspace new %s (or select -or-create); stk workspace list "
+				  "lists them", name);
 			goto out;
 		}
 		if (select_workspace(&diag, name))
 			goto out;
 		note_override(&diag);
-		printf("Switched to workspace \"%s\".\n", name);
+		printf(made ? "Created and switched to workspace \"%s\".\n" : "Switched to workspace \"%s\".\n", name);
 		ret = 0;
 	} else if (!strcmp(sub, "new")) {
 		if (all_workspaces(&diag, &names))

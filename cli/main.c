@@ -133,7 +133,7 @@ const struct cli_command cli_commands[] = {
 	  "Usage: stk workspace list\n"
 	  "       stk workspace show\n"
 	  "       stk workspace new NAME\n"
-	  "       stk workspace select NAME\n"
+	  "       stk workspace select [-or-create] NAME\n"
 	  "       stk workspace delete [-force] NAME\n"
 	  "\n"
 	  "A workspace is one more state for the same configuration (staging and prod of one\n"
@@ -141,9 +141,9 @@ const struct cli_command cli_commands[] = {
 	  "NAME is DIR/stk.state.d/NAME/stk.state beside the default one (with backend s3,\n"
 	  "workspace_key_prefix/NAME/KEY, the prefix \"env:\" by default, as in Terraform). select\n"
 	  "writes the choice to .stk/workspace in the current directory; STK_WORKSPACE overrides\n"
-	  "it. new makes the workspace (an empty state) and selects it. delete refuses the default\n"
-	  "and the current workspace, and one whose state records resources unless -force, which\n"
-	  "forgets them.\n",
+	  "it. new makes the workspace (an empty state) and selects it, as select -or-create does\n"
+	  "when it is not there yet. delete refuses the default and the current workspace, and\n"
+	  "one whose state records resources unless -force, which forgets them.\n",
 	  cmd_workspace },
 	{ "import", "Adopt an existing object into the state",
 	  "Usage: stk import [-dir DIR] ADDR ID\n"

@@ -106,6 +106,10 @@ t_expect_has err '"a b" is not a workspace name'
 in_w workspace select staging
 t_expect_status 1
 t_expect_has err 'workspace "staging" does not exist'
+[ ! -e "$W/stk.state.d/staging" ] || t_why "a refused select made stk.state.d/staging"
+in_w workspace select -or-create=false staging
+t_expect_status 1
+t_expect_has err 'workspace "staging" does not exist'
 in_w workspace new prod
 t_expect_status 1
 t_expect_has err 'workspace "prod" already exists'
@@ -136,6 +140,22 @@ t_expect_has out 'Deleted workspace "prod".'
 [ ! -e "$W/stk.state.d/prod" ] || t_why "stk.state.d/prod is still there"
 in_w workspace list
 t_expect_lacks out "prod"
+t_end
+
+t_begin "select -or-create makes a workspace that is not there, and only selects one that is"
+in_w workspace select -or-create ci
+t_expect_status 0
+t_expect_has out 'Created and switched to workspace "ci".'
+[ -f "$W/stk.state.d/ci/stk.state" ] || t_why "no stk.state.d/ci/stk.state"
+in_w workspace select default
+in_w workspace select -or-create=true ci
+t_expect_status 0
+t_expect_has out 'Switched to workspace "ci".'
+in_w workspace show
+t_expect_has out "ci"
+in_w workspace select default
+in_w workspace delete ci
+t_expect_status 0
 t_end
 
 t_begin "delete -force forgets a workspace that still records resources"
