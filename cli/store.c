@@ -207,16 +207,27 @@ const char *cli_workspace_current(void)
 
 int cli_workspace_creating;
 
-/* The state file of workspace ws, for the default workspace's file def: def itself, or
- * DIR_OF_DEF/stk.state.d/WS/NAME_OF_DEF, as Terraform keeps terraform.tfstate.d/WS/. */
-static char *workspace_path(const char *def, const char *ws)
+/* Where the other workspaces' states are, for the default workspace's file def:
+ * DIR_OF_DEF/stk.state.d, as Terraform keeps terraform.tfstate.d. */
+static char *workspaces_dir(const char *def)
 {
 	const char *slash = strrchr(def, '/');
 
+	return slash ? xasprintf("%.*s/stk.state.d", (int)(slash - def), def) : xstrdup("stk.state.d");
+}
+
+/* The state file of workspace ws: def itself, or WORKSPACES_DIR/WS/NAME_OF_DEF. */
+static char *workspace_path(const char *def, const char *ws)
+{
+	const char *slash = strrchr(def, '/');
+	char *dir, *path;
+
 	if (!strcmp(ws, "default"))
 		return xstrdup(def);
-	return slash ? xasprintf("%.*s/stk.state.d/%s/%s", (int)(slash - def), def, ws, slash + 1) :
-		       xasprintf("stk.state.d/%s/%s", ws, def);
+	dir = workspaces_dir(def);
+	path = xasprintf("%s/%s/%s", dir, ws, slash ? slash + 1 : def);
+	free(dir);
+	return path;
 }
 
 char *cli_state_open_in(struct diag_ctx *diag, const char *dir, const struct config_module *mod,
@@ -368,10 +379,8 @@ int cli_state_workspaces(struct diag_ctx *diag, const char *default_path, struct
 {
 	if (s3)
 		return s3_key ? net_get(NULL)->aws_backend_workspaces(s3, s3_prefix, s3_key, names, diag) : 0;
-	/* DIR_OF_DEFAULT/stk.state.d/NAME/, each holding its state */
-	const char *slash = strrchr(default_path, '/');
-	char *base = slash ? xasprintf("%.*s/stk.state.d", (int)(slash - default_path), default_path) :
-			     xstrdup("stk.state.d");
+	/* WORKSPACES_DIR/NAME/, each holding its state */
+	char *base = workspaces_dir(default_path);
 	DIR *d = opendir(base);
 	struct dirent *e;
 

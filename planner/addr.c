@@ -483,3 +483,11 @@ int addr_compare(const struct addr *a, const struct addr *b)
 		return c;
 	return addr_key_compare(a->key, b->key);
 }
+
+size_t addr_module_parent(const char *path, size_t len)
+{
+	len--;
+	while (len && strncmp(path + len, ".module.", 8))
+		len--;
+	return len;
+}

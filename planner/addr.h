@@ -49,6 +49,9 @@ int addr_parse_module(const char *text, struct buf *why);
  * none; both new) and, in *rest, the steps after it ("module.db", or "" after the last).
  * Returns -1 when the path does not start with a step. */
 int addr_module_step(const char *path, char **name, struct value **key, const char **rest);
+/* The length of the path of the module that calls the one path's first len bytes name:
+ * "module.a.module.b" (len 17) -> 8 ("module.a") -> 0 (the root). len is not 0. */
+size_t addr_module_parent(const char *path, size_t len);
 
 void addr_format(const struct addr *a, struct buf *out);
 /* "[0]" or "[\"a\"]"; nothing for NULL. */

@@ -308,10 +308,7 @@ static struct provider *provider_for(struct applier *ap, const char *name, char 
 		found = n || (ap->ao->provider_configs && strmap_get(ap->ao->provider_configs, key.data));
 		if (found || !len || *block_module)
 			break;
-		/* "module.a.module.b" -> "module.a" -> "" */
-		len--;
-		while (len && strncmp(module + len, ".module.", 8))
-			len--;
+		len = addr_module_parent(module, len);
 	}
 	/* the root's, or another module's, would look in the wrong place (configure_from says
 	 * the same for a refresh); the root's default configuration needs no block */
@@ -1752,12 +1749,12 @@ int apply_refresh(struct diag_ctx *diag, struct state *st, const struct strmap *
 		struct state_resource *r = st->resources[i];
 		if (r->mode != ADDR_MANAGED)
 			continue;
+		/* per resource: every instance goes through the same block */
+		const char *bm, *pv = read_through(configs, r, &bm);
+		const struct value *cfg = configs ? plan_provider_config(configs, r->module, bm, pv) : NULL;
 		for (size_t k = 0; k < r->ninstances; k++)
-			if (r->instances[k]->status != STATE_PENDING) {
-				const char *bm, *pv = read_through(configs, r, &bm);
-				buf_push(&all, struct refresh_item, ((struct refresh_item){ r, r->instances[k], pv, bm,
-					 configs ? plan_provider_config(configs, r->module, bm, pv) : NULL }));
-			}
+			if (r->instances[k]->status != STATE_PENDING)
+				buf_push(&all, struct refresh_item, ((struct refresh_item){ r, r->instances[k], pv, bm, cfg }));
 	}
 	n = buf_count(&all, struct refresh_item);
 	if (n > 1)

@@ -3058,10 +3058,7 @@ static const struct value *provider_up(const struct strmap *configs, const char 
 		buf_printf(&key, "provider.%s", provider);
 		if ((v = strmap_get(configs, key.data)) || !*len)
 			break;
-		/* "module.a.module.b" -> "module.a" -> "" */
-		(*len)--;
-		while (*len && strncmp(module + *len, ".module.", 8))
-			(*len)--;
+		*len = addr_module_parent(module, *len);
 	}
 	buf_release(&key);
 	return v;
