@@ -11,6 +11,9 @@
 
 #include "config.h"
 #include "cli/cli.h"
+#include "parser/ast.h"
+#include "parser/fmt.h"
+#include "parser/parse.h"
 #include "planner/check.h"
 #include "planner/crypt.h"
 #include "planner/moved.h"
@@ -27,6 +30,8 @@
 struct plan_args {
 	const char *dir;
 	const char *out;       /* -out FILE: the saved plan */
+	const char *generate_out; /* -generate-config-out FILE (plan only): the blocks written for
+				     imports to resources the configuration does not declare */
 	int json, markdown, detailed, refresh, destroy, refresh_only;
 	unsigned long lock_timeout_ms;   /* -lock-timeout: wait this long for another run's lock */
 	const char *shaping;   /* the first flag that shapes a plan (-var, -target, ...), which a
@@ -56,6 +61,19 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 			}
 			pa->out = v;
 			pa->shaping = pa->shaping ? pa->shaping : a;
+		} else if (cli_flag(a, "generate-config-out", &v)) {
+			if (strcmp(self->name, "plan"))
+				return cli_usage_error(self, "-generate-config-out is stk plan's: it writes the blocks "
+						       "for the imports, to review before an apply");
+			if (!v) {
+				if (i + 1 >= argc)
+					return cli_usage_error(self, "-generate-config-out needs a file name");
+				v = argv[++i];
+			}
+			if (strlen(v) < 5 || strcmp(v + strlen(v) - 4, ".stk"))
+				return cli_usage_error(self, "-generate-config-out takes a file name ending in .stk, "
+						       "which stk reads as configuration, not '%s'", v);
+			pa->generate_out = v;
 		} else if (cli_flag(a, "lock-timeout", &v)) {
 			if (!v && i + 1 < argc)
 				v = argv[++i];
@@ -113,10 +131,14 @@ static int parse_plan_args(const struct cli_command *self, int argc, char **argv
 		pa->dir = ".";
 	if (pa->json && pa->markdown)
 		return cli_usage_error(self, "-json and -markdown are two different outputs; choose one");
+	if (pa->generate_out && pa->destroy)
+		return cli_usage_error(self, "-generate-config-out cannot be used with -destroy: a destroy imports "
+				       "nothing");
 	if (pa->refresh_only) {
 		/* it plans no change: nothing to save, destroy, target or replace, and its report
 		 * is the drift, which has no JSON or Markdown form */
 		const char *clash = pa->out ? "-out" : pa->destroy ? "-destroy" : !pa->refresh ? "-refresh=false" :
+				    pa->generate_out ? "-generate-config-out" :
 				    pa->json ? "-json" : pa->markdown ? "-markdown" :
 				    buf_count(&pa->targets, const char *) ? "-target" :
 				    buf_count(&pa->replaces, const char *) ? "-replace" : NULL;
@@ -235,12 +257,74 @@ static int provider_configs(struct run *r)
  * -refresh=false too, as Terraform does: there is nothing to plan against otherwise) and added
  * to the state in memory, where the plan compares it with the configuration as any object
  * there. Only apply writes it. */
+static void config_digest(struct diag_ctx *diag, char out[65]);
+
+/* The blocks generated for imports (text), under a header, formatted as stk fmt would, into
+ * the new file -generate-config-out names; then read as a file of the configuration, which is
+ * checked again with them: the plan goes on as if they had been written by hand, as
+ * Terraform's does. The file stays when the check fails, for the user to fix. */
+static int write_generated(struct run *r, const struct buf *text)
+{
+	const char *path = r->pa.generate_out;
+	struct buf all = BUF_INIT, formatted = BUF_INIT;
+	const struct buf *w = &all;
+	struct diag_ctx scratch;
+	unsigned errors = r->diag.errors;
+	int fd, ret = -1;
+
+	buf_addstr(&all, "# __generated__ by stk\n# Review these resources, then move them into your configuration's "
+		   "files.\n\n");
+	buf_add(&all, text->data, text->len);
+	diag_init(&scratch);
+	struct ast_file *f = parse_source(&scratch, diag_add_source(&scratch, path, xstrndup(all.data, all.len),
+								     all.len), 1);
+	if (!scratch.errors && fmt_format(f, &formatted) == 0)
+		w = &formatted;
+	ast_file_free(f);
+	diag_release(&scratch);
+	/* a new file only: one that appeared since the flag was read is not overwritten */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, w->data, w->len) != (ssize_t)w->len) {
+		diag_error(&r->diag, NULL, "cannot write the generated configuration to %s: %s", path, strerror(errno));
+		if (errno == EEXIST)
+			diag_hint(&r->diag, "-generate-config-out writes a new file: name another, or move that one away");
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		goto out;
+	}
+	if (close(fd)) {
+		diag_error(&r->diag, NULL, "cannot write the generated configuration to %s: %s", path, strerror(errno));
+		goto out;
+	}
+	diag_note(&r->diag, NULL, "stk wrote configuration for the imports to %s: review it, and edit it as "
+		  "needed before you add it to version control", path);
+	if (config_add_file(&r->diag, path, &r->mod) || r->diag.errors > errors ||
+	    check_module(&r->diag, &r->mod) || r->diag.errors > errors) {
+		diag_hint(&r->diag, "the configuration written to %s needs editing: fix it, then run stk plan "
+			  "without -generate-config-out", path);
+		goto out;
+	}
+	/* a saved plan is applied against the configuration with the new file */
+	if (r->pa.out)
+		config_digest(&r->diag, r->config_sha256);
+	ret = 0;
+out:
+	buf_release(&all);
+	buf_release(&formatted);
+	return ret;
+}
+
 static int run_imports(struct run *r)
 {
-	struct buf imports = BUF_INIT;
+	struct buf imports = BUF_INIT, generated = BUF_INIT;
 	size_t n;
 	struct plan_prior *priors = apply_priors(&r->st, &n);
-	int ret = plan_imports(&r->diag, &r->mod, priors, n, &r->opts, &imports);
+	int ret;
+
+	r->opts.generate = r->pa.generate_out != NULL;
+	ret = plan_imports(&r->diag, &r->mod, priors, n, &r->opts, &imports);
 
 	apply_free_priors(priors, n);
 	if (ret || !buf_count(&imports, struct plan_import))
@@ -263,6 +347,11 @@ static int run_imports(struct run *r)
 			ret = -1;
 			continue;
 		}
+		if (im->generate) {
+			if (generated.len)
+				buf_addch(&generated, '\n');
+			plan_render_generated(im->type, a.name, im->id, obj, &generated);
+		}
 		state_instance_set_attrs(state_add_instance(&r->st, &a, im->provider), obj);
 		/* the block it was read through, as apply records the objects it makes */
 		char *pmod = plan_provider_module(&r->configs, a.module, im->provider);
@@ -273,8 +362,11 @@ static int run_imports(struct run *r)
 		val_unref(obj);
 	}
 	r->opts.imports = &r->imports;
+	if (!ret && generated.len)
+		ret = write_generated(r, &generated);
 out:
 	plan_imports_release(&imports);
+	buf_release(&generated);
 	return ret;
 }
 
@@ -715,7 +807,7 @@ static int run_plan(struct run *r, const char *operation)
 {
 	if (config_load_dir(&r->diag, r->pa.dir, &r->mod, 0) || r->diag.errors)
 		return -1;
-	if (check_module_moves(&r->diag, &r->mod, &r->moves))
+	if (check_module_moves(&r->diag, &r->mod, &r->moves, r->pa.generate_out != NULL))
 		return -1;
 	/* only a saved plan has it, and only applying one needs it (22 ms for 33 MB of files) */
 	if (r->pa.out || r->saved)
@@ -907,6 +999,12 @@ int cmd_plan(int argc, char **argv)
 		goto out;
 	}
 	ret = 1;
+	if (r.pa.generate_out && access(r.pa.generate_out, F_OK) == 0) {
+		diag_error(&r.diag, NULL, "%s already exists, and -generate-config-out writes a new file",
+			   r.pa.generate_out);
+		diag_hint(&r.diag, "name another file, or move the configuration out of this one and remove it");
+		goto out;
+	}
 	r.opts.leave_memory = !cli_free_at_exit();
 	if (run_plan(&r, "plan") || apply_interrupted) {
 		/* an interrupt while planning: the lock is released on the way out */

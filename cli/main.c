@@ -42,7 +42,7 @@ const struct cli_command cli_commands[] = {
 	{ "plan", "Show the changes that would make the infrastructure match the configuration",
 	  "Usage: stk plan [DIR] [-out FILE] [-json | -markdown] [-detailed-exitcode] [-refresh=false]\n"
 	  "                [-var NAME=VALUE]... [-var-file FILE]... [-target ADDR]... [-replace ADDR]...\n"
-	  "                [-destroy] [-lock-timeout DURATION]\n"
+	  "                [-destroy] [-lock-timeout DURATION] [-generate-config-out FILE]\n"
 	  "\n"
 	  "Evaluates the configuration in DIR (default: the current directory) against the state\n"
 	  "(STK_STATE, else the stack block's backend, else DIR/stk.state; sealed with the\n"
@@ -62,6 +62,10 @@ const struct cli_command cli_commands[] = {
 	  "  -destroy           plan to destroy everything in the state\n"
 	  "  -refresh-only      show only what changed outside stk (stk refresh records it)\n"
 	  "  -lock-timeout D    wait up to D (30s, 5m) for another run's lock on the state\n"
+	  "  -generate-config-out FILE\n"
+	  "                     write a resource block to the new FILE (.stk) for each import block\n"
+	  "                     whose resource the configuration does not declare, from the object\n"
+	  "                     read, and plan with it\n"
 	  "\n"
 	  "Variables also come from STK_VAR_NAME, DIR/stk.stkvars and DIR/*.auto.stkvars, before\n"
 	  "the command line. Exit status: 0 success, 1 error, 2 changes with -detailed-exitcode.\n",

@@ -74,6 +74,8 @@ struct check_ctx {
 	 * graph_edge) is from edge_from[i] (size_t) */
 	struct buf edges, edge_from;
 	struct moves *moves;            /* check_module_moves: where the moved blocks go */
+	int generating;                 /* stk plan -generate-config-out: an import may name a root
+					 * resource not declared yet, whose block the plan writes */
 	struct modinfo *into;           /* a called module's: what it declares, kept for the root */
 };
 
@@ -2743,6 +2745,52 @@ static const struct config_module *import_module(struct check_ctx *c, const stru
  * the root module declares, once among the import blocks (seen: the address -> the to that
  * named it first); id is an expression known at plan time. With for_each (Terraform 1.7),
  * each.key and each.value may make the instance key and the ID. */
+/* Records the instance a (to: where it is written) in seen, the imports' targets so far, or
+ * reports the second import to it. */
+static void import_once(struct check_ctx *c, const struct ast_item *to, const struct addr *a, struct strmap *seen)
+{
+	struct buf canon = BUF_INIT;
+	const struct ast_item *first;
+
+	addr_format(a, &canon);
+	first = strmap_get(seen, canon.data);
+	if (first) {
+		diag_error(c->diag, &to->value->span, "%s is the target of two import blocks", canon.data);
+		diag_hint(c->diag, "the first is at %s:%u:%u; keep one", first->value->span.src->name,
+			  span_line(&first->value->span), span_col(&first->value->span));
+	} else {
+		strmap_put(seen, buf_detach(&canon, NULL), (void *)to);
+	}
+	buf_release(&canon);
+}
+
+/* An import to a root resource the configuration does not declare, under stk plan
+ * -generate-config-out: the plan writes its block, which needs one instance of a type stk
+ * knows. Terraform refuses to generate for for_each too. */
+static void check_import_generated(struct check_ctx *c, const struct ast_item *to, const struct addr *a,
+				   int keyed, struct strmap *seen)
+{
+	char prov[64];
+	const struct schema_resource *rs;
+
+	snprintf(prov, sizeof prov, "%.*s", (int)strcspn(a->type, "."), a->type);
+	rs = strchr(a->type, '.') ? schema_resource_find(schema_provider_find(prov), strchr(a->type, '.') + 1, 0) :
+				    NULL;
+	if (!rs) {
+		diag_error(c->diag, &to->value->span, "stk knows no resource type %s to write a block for", a->type);
+		diag_hint(c->diag, "the types are listed in docs/language.md, such as aws.vpc or host.file");
+		return;
+	}
+	if (keyed || a->key) {
+		diag_error(c->diag, &to->value->span, "stk writes a block only for an import to one resource, "
+			   "with no instance key and no for_each");
+		diag_hint(c->diag, "write resource %s %s { ... } with its count or for_each yourself, or import "
+			  "to = %s.%s", a->type, a->name, a->type, a->name);
+		return;
+	}
+	import_once(c, to, a, seen);
+}
+
 static void check_import(struct check_ctx *c, const struct ast_item *b, struct strmap *seen)
 {
 	static const char *const import_attrs[] = { "to", "id", "for_each", NULL };
@@ -2809,29 +2857,22 @@ static void check_import(struct check_ctx *c, const struct ast_item *b, struct s
 	const struct decl *d = key ? strmap_get(&c->decls[D_RESOURCE], key) : NULL;
 	const struct ast_item *block = key ? (d ? d->item : NULL) : module_resource(m, a.type, a.name);
 	free(key);
-	struct buf canon = BUF_INIT;
 	if (!block && *a.module) {
 		diag_error(c->diag, &to->value->span, "%s is not declared: %s declares no resource %s.%s", res,
 			   a.module, a.type, a.name);
 		diag_hint(c->diag, "write resource %s %s { ... } in the module's source (%s) to import into",
 			  a.type, a.name, m->dir);
+	} else if (!block && c->generating) {
+		check_import_generated(c, to, &a, computed || fe, seen);
 	} else if (!block) {
 		diag_error(c->diag, &to->value->span, "%s is not declared in the configuration", res);
-		diag_hint(c->diag, "write resource %s %s { ... } to import into", a.type, a.name);
+		diag_hint(c->diag, "write resource %s %s { ... } to import into, or let stk plan "
+			  "-generate-config-out=FILE write it", a.type, a.name);
 	} else if (import_key_fits(c, &to->value->span, res, "", a.key, computed, body_attr(&block->body, "count"),
 				   body_attr(&block->body, "for_each")) == 0 && !computed && !fe) {
 		/* the addresses for_each makes are compared when planned */
-		addr_format(&a, &canon);
-		const struct ast_item *first = strmap_get(seen, canon.data);
-		if (first) {
-			diag_error(c->diag, &to->value->span, "%s is the target of two import blocks", canon.data);
-			diag_hint(c->diag, "the first is at %s:%u:%u; keep one", first->value->span.src->name,
-				  span_line(&first->value->span), span_col(&first->value->span));
-		} else {
-			strmap_put(seen, buf_detach(&canon, NULL), (void *)to);
-		}
+		import_once(c, to, &a, seen);
 	}
-	buf_release(&canon);
 	free(res);
 out:
 	addr_release(&a);
@@ -2917,7 +2958,8 @@ int check_module(struct diag_ctx *diag, const struct config_module *m)
 	return check_all(&c);
 }
 
-int check_module_moves(struct diag_ctx *diag, const struct config_module *m, struct moves *moves)
+int check_module_moves(struct diag_ctx *diag, const struct config_module *m, struct moves *moves,
+		       int generating)
 {
 	struct check_ctx c;
 
@@ -2925,6 +2967,7 @@ int check_module_moves(struct diag_ctx *diag, const struct config_module *m, str
 	c.diag = diag;
 	c.mod = m;
 	c.moves = moves;
+	c.generating = generating;
 	return check_all(&c);
 }
 

@@ -17,8 +17,11 @@ int check_module(struct diag_ctx *diag, const struct config_module *m);
 int check_module_cycles(struct diag_ctx *diag, const struct config_module *m);
 struct moves;
 /* check_module, and the moved blocks of every module collected into moves (moved.h), each
- * with its module's path. */
-int check_module_moves(struct diag_ctx *diag, const struct config_module *m, struct moves *moves);
+ * with its module's path. generating (stk plan -generate-config-out): an import block may
+ * name a root resource the configuration does not declare, one instance of a known type,
+ * whose block the plan writes. */
+int check_module_moves(struct diag_ctx *diag, const struct config_module *m, struct moves *moves,
+		       int generating);
 
 /* backend s3's settings (be is the backend block) that are judged before any request: not
  * both lock_table and dynamodb_table, encrypt a bool, endpoint and dynamodb_endpoint http(s)

@@ -117,6 +117,14 @@ int config_load_file(struct diag_ctx *diag, const char *path, struct config_modu
 	return config_nfiles(m) > before ? 0 : -1;
 }
 
+int config_add_file(struct diag_ctx *diag, const char *path, struct config_module *m)
+{
+	size_t before = config_nfiles(m);
+
+	load_one(diag, path, m, 0);
+	return config_nfiles(m) > before ? 0 : -1;
+}
+
 int config_is_module_dir(const char *path)
 {
 	DIR *d = opendir(path);

@@ -22,6 +22,10 @@ int config_load_dir(struct diag_ctx *diag, const char *dir, struct config_module
 int config_load_file(struct diag_ctx *diag, const char *path, struct config_module *m,
 		     int keep_tokens);
 
+/* Adds the file at path to m, which config_load_dir loaded (stk plan -generate-config-out's
+ * file, written after the rest was read). */
+int config_add_file(struct diag_ctx *diag, const char *path, struct config_module *m);
+
 /* Is path a readable directory holding at least one .stk file? */
 int config_is_module_dir(const char *path);
 

@@ -2805,6 +2805,16 @@ static void import_one(struct planner *pl, struct eval_ctx *ec, const struct ast
 	if (import_to(pl, ec, to, &a))
 		goto out;
 	addr_format(&a, &canon);
+	/* -generate-config-out: a root resource not declared yet (stk validate's check let only
+	 * one instance of a known type through) is read through its type's default provider,
+	 * and the plan writes its block */
+	if (pl->opts->generate && !*a.module && !a.key && !graph_find(&pl->g, canon.data)) {
+		if (strmap_get(&pl->prior, canon.data) || !(idv = import_id(pl, ec, id)))
+			goto out;
+		buf_push(out, struct plan_import, ((struct plan_import){ buf_detach(&canon, NULL), xstrdup(a.type),
+			 xstrndup(a.type, strcspn(a.type, ".")), idv, b, 1 }));
+		goto out;
+	}
 	if (!(n = import_node(pl, &to->value->span, &a, canon.data)))
 		goto out;
 	if (strmap_get(seen, canon.data)) {
@@ -2817,7 +2827,7 @@ static void import_one(struct planner *pl, struct eval_ctx *ec, const struct ast
 	if (strmap_get(&pl->prior, canon.data) || !(idv = import_id(pl, ec, id)))
 		goto out;
 	buf_push(out, struct plan_import, ((struct plan_import){ buf_detach(&canon, NULL),
-		 xstrndup(n->name, (size_t)(strrchr(n->name, '.') - n->name)), xstrdup(n->provider), idv, b }));
+		 xstrndup(n->name, (size_t)(strrchr(n->name, '.') - n->name)), xstrdup(n->provider), idv, b, 0 }));
 out:
 	buf_release(&canon);
 	addr_release(&a);

@@ -102,6 +102,8 @@ struct plan_opts {
 				       are left to the exit, not freed one by one (22 ms at 100k) */
 	const struct strmap *imports; /* instance address -> the ID (char *) an import block read
 				       it by, its object already among the priors; or NULL */
+	int generate;               /* stk plan -generate-config-out: plan_imports also returns an
+				       import to a root resource not declared yet (generate set) */
 	/* A refreshing plan reads a data source during plan, as Terraform does, once its
 	 * arguments are known and nothing it depends on has a change pending: 0 with *result its
 	 * attributes (marked sensitive as planned said), 1 when it is to be read during apply
@@ -178,6 +180,8 @@ struct plan_import {
 	char *provider;             /* the resource's provider: "aws", "aws.eu" */
 	char *id;
 	const struct ast_item *block;
+	int generate;               /* the configuration does not declare it: the plan writes its
+				       block (-generate-config-out); provider is the type's default */
 };
 
 /* The root module's import blocks (each to an instance the configuration declares, with an
@@ -219,5 +223,10 @@ void plan_render_markdown(const struct plan *p, struct buf *out);
 struct state;
 void plan_render_state_text(const struct state *st, struct buf *out, int color);
 void plan_render_state_json(const struct state *st, struct buf *out);
+/* A resource block of type and name, in .stk source, for the object obj that an import read
+ * by id (stk plan -generate-config-out), appended to out: the arguments the object has, for
+ * the next plan to find nothing to change. -1 for a type stk does not know. */
+int plan_render_generated(const char *type, const char *name, const char *id, const struct value *obj,
+			  struct buf *out);
 
 #endif

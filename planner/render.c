@@ -8,6 +8,7 @@
 #include "common/pieces.h"
 #include "planner/plan.h"
 #include "planner/state.h"
+#include "providers/schema.h"
 
 #define GREEN "\033[32m"
 #define RED "\033[31m"
@@ -721,4 +722,65 @@ void plan_render_state_json(const struct state *st, struct buf *out)
 	buf_addch(out, '\n');
 	free(text);
 	json_decref(root);
+}
+
+/* ---- generated configuration (stk plan -generate-config-out) ---- */
+
+/* The arguments of one block of schema b whose values obj holds, then its nested blocks, as
+ * .stk source at indent. What the cloud alone sets (computed) is left out, and so is null;
+ * a sensitive or write-only argument is written null with a comment, as Terraform writes it:
+ * a secret never goes into a file meant for version control, and a required one must be
+ * set by hand. */
+static void generated_body(struct buf *out, const struct schema_block *b, const struct value *obj, int indent)
+{
+	for (const struct schema_attr *a = b->attrs; a && a->name; a++) {
+		const struct value *v = val_map_get(obj, a->name);
+		if (!(a->flags & (SF_REQUIRED | SF_OPTIONAL)))
+			continue;
+		if (a->flags & (SF_SENSITIVE | SF_WRITE_ONLY) || (v && v->marks & VAL_SENSITIVE)) {
+			if (a->flags & SF_REQUIRED || (v && v->kind != VAL_NULL))
+				buf_printf(out, "%*s%s = null # %s: set it\n", indent, "", a->name,
+					   a->flags & SF_WRITE_ONLY ? "write-only, never read back" : "sensitive");
+			continue;
+		}
+		if (!v || v->kind == VAL_NULL)
+			continue;
+		buf_printf(out, "%*s%s = ", indent, "", a->name);
+		val_write(v, out);
+		buf_addch(out, '\n');
+	}
+	for (const struct schema_nested *nb = b->blocks; nb && nb->name; nb++) {
+		const struct value *v = val_map_get(obj, nb->name);
+		if (!v || (v->kind != VAL_LIST && v->kind != VAL_SET))
+			continue;
+		for (size_t i = 0; i < v->u.list.n; i++) {
+			if (v->u.list.items[i]->kind != VAL_MAP)
+				continue;
+			buf_printf(out, "\n%*s%s {\n", indent, "", nb->name);
+			generated_body(out, nb->block, v->u.list.items[i], indent + 2);
+			buf_printf(out, "%*s}\n", indent, "");
+		}
+	}
+}
+
+int plan_render_generated(const char *type, const char *name, const char *id, const struct value *obj,
+			  struct buf *out)
+{
+	char prov[64];
+	const char *dot = strchr(type, '.');
+	const struct schema_resource *rs;
+	struct value *idv;
+
+	snprintf(prov, sizeof prov, "%.*s", (int)strcspn(type, "."), type);
+	rs = dot ? schema_resource_find(schema_provider_find(prov), dot + 1, 0) : NULL;
+	if (!rs || !obj || obj->kind != VAL_MAP)
+		return -1;
+	idv = val_cstring(id);
+	buf_addstr(out, "# __generated__ by stk from ");
+	val_write(idv, out);
+	val_unref(idv);
+	buf_printf(out, "\nresource %s %s {\n", type, name);
+	generated_body(out, &rs->block, obj, 2);
+	buf_addstr(out, "}\n");
+	return 0;
 }

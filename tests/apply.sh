@@ -765,6 +765,98 @@ t_expect_status 1
 t_expect_has err 'module.m.host.file.a is already in the state'
 t_end
 
+t_begin "plan -generate-config-out writes the block of a file an import adopts; a saved plan applies it; the next plan is empty"
+workdir <<'EOF'
+variable adopt { default = "notes.txt" }
+
+import {
+  to = host.file.notes
+  id = var.adopt
+}
+EOF
+printf 'line "one"\n${not_a_reference} %%{ nor a directive }\n' >"$W/notes.txt"
+chmod 0640 "$W/notes.txt"
+in_w plan -generate-config-out=generated.stk -out gen.plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out '# host.file.notes will be imported'
+t_expect_has out 'Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.'
+t_expect_has err 'stk wrote configuration for the imports to generated.stk'
+[ "$(sed -n 4,9p "$W/generated.stk")" = '# __generated__ by stk from "notes.txt"
+resource host.file notes {
+  filename        = "notes.txt"
+  content         = "line \"one\"\n$${not_a_reference} %%{ nor a directive }\n"
+  file_permission = "0640"
+}' ] || t_why "the generated block is not as expected: $(cat "$W/generated.stk")"
+in_w apply gen.plan
+t_expect_status 0
+t_expect_has out 'host.file.notes: Import complete [id=notes.txt]'
+t_expect_has out 'Apply complete! Resources: 1 imported, 0 added, 0 changed, 0 destroyed.'
+[ "$(stat -c %a "$W/notes.txt")" = 640 ] || t_why "the imported file's mode changed"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out 'No changes.'
+# the mode is read from the file: a chmod outside stk is drift, planned back
+chmod 0600 "$W/notes.txt"
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out '~ file_permission = "0600" -> "0640" # forces replacement'
+chmod 0640 "$W/notes.txt"
+# the file is never overwritten, even when nothing is left to generate
+in_w plan -generate-config-out=generated.stk
+t_expect_status 1
+t_expect_has err 'generated.stk already exists, and -generate-config-out writes a new file'
+t_end
+
+t_begin "plan -generate-config-out refuses what it cannot write a block for, and writes nothing then"
+workdir <<'EOF'
+import {
+  for_each = toset(["a.txt"])
+  to       = host.file.many[each.key]
+  id       = each.value
+}
+
+import {
+  to = host.file.one[0]
+  id = "b.txt"
+}
+
+import {
+  to = host.fil.typo
+  id = "c.txt"
+}
+
+import {
+  to = module.m.host.file.x
+  id = "d.txt"
+}
+
+module m {
+  source = "./mod"
+}
+EOF
+mkdir "$W/mod"
+echo 'resource host.file y {
+  filename = "y.txt"
+  content  = "y"
+}' >"$W/mod/main.stk"
+in_w plan -generate-config-out=gen.stk
+t_expect_status 1
+t_expect_has err 'main.stk:3:14: error: stk writes a block only for an import to one resource, with no instance key and no for_each'
+t_expect_has err 'main.stk:8:8: error: stk writes a block only for an import to one resource'
+t_expect_has err 'main.stk:13:8: error: stk knows no resource type host.fil to write a block for'
+t_expect_has err 'main.stk:18:8: error: module.m.host.file.x is not declared: module.m declares no resource host.file.x'
+[ -e "$W/gen.stk" ] && t_why "a refused plan wrote the file"
+in_w plan -generate-config-out=gen.tf
+t_expect_status 1
+t_expect_has err "takes a file name ending in .stk"
+in_w plan -destroy -generate-config-out=gen.stk
+t_expect_status 1
+t_expect_has err '-generate-config-out cannot be used with -destroy'
+in_w apply -generate-config-out=gen.stk
+t_expect_status 1
+t_expect_has err "-generate-config-out is stk plan's"
+t_end
+
 t_begin "a saved plan is refused when a file the configuration reads now gives other values"
 workdir <<'EOF'
 resource host.file a {

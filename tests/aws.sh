@@ -178,6 +178,69 @@ t_expect_status 1
 t_expect_has err "is not declared in the configuration"
 t_end
 
+t_begin "plan -generate-config-out writes the blocks of a VPC and a security group made outside stk; apply imports them; the next plan is empty"
+G=$T_TMP/gen
+mkdir -p "$G"
+GVPC=$(awsx ec2 create-vpc --cidr-block 10.7.0.0/16 --tag-specifications \
+	'ResourceType=vpc,Tags=[{Key=Name,Value=stk-gen},{Key=Team,Value=web}]' --query Vpc.VpcId --output text)
+awsx ec2 modify-vpc-attribute --vpc-id "$GVPC" --enable-dns-hostnames '{"Value":true}'
+GSG=$(awsx ec2 create-security-group --group-name stk-gen-web --description 'Web from anywhere' \
+	--vpc-id "$GVPC" --query GroupId --output text)
+awsx ec2 authorize-security-group-ingress --group-id "$GSG" --ip-permissions \
+	'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=0.0.0.0/0,Description=HTTPS}]' >/dev/null
+cat >"$G/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+import {
+  to = aws.vpc.web
+  id = "$GVPC"
+}
+
+import {
+  to = aws.security_group.web
+  id = "$GSG"
+}
+EOF
+t_stk_in "$G" validate
+t_expect_status 1
+t_expect_has err 'or let stk plan -generate-config-out=FILE write it'
+t_stk_in "$G" plan -generate-config-out=generated.stk -detailed-exitcode
+t_expect_status 2
+t_expect_has out '# aws.vpc.web will be imported'
+t_expect_has out '# aws.security_group.web will be imported'
+t_expect_has out 'Plan: 2 to import, 0 to add, 0 to change, 0 to destroy.'
+t_expect_has err 'stk wrote configuration for the imports to generated.stk'
+grep -q "^# __generated__ by stk from \"$GVPC\"" "$G/generated.stk" || t_why "no header naming the VPC's ID"
+grep -q '^  cidr_block *= "10.7.0.0/16"$' "$G/generated.stk" || t_why "no cidr_block in the generated file"
+grep -q '^  enable_dns_hostnames *= true$' "$G/generated.stk" || t_why "enable_dns_hostnames is not true"
+grep -q '^  vpc_id *= "'"$GVPC"'"$' "$G/generated.stk" || t_why "the group's vpc_id is not the VPC's ID"
+grep -q '^  ingress {$' "$G/generated.stk" || t_why "no ingress block"
+grep -q '^    from_port *= 443$' "$G/generated.stk" || t_why "the ingress rule's port is not 443"
+grep -q '^    description *= "HTTPS"$' "$G/generated.stk" || t_why "the ingress rule's description is missing"
+grep -q '^  id *=' "$G/generated.stk" && t_why "the computed id was written as an argument"
+[ -f "$G/stk.state" ] && t_why "plan wrote a state"
+t_stk_in "$G" fmt -check
+t_expect_status 0
+t_stk_in "$G" apply -auto-approve
+t_expect_status 0
+t_expect_has out 'aws.vpc.web: Import complete'
+t_expect_has out 'Apply complete! Resources: 2 imported, 0 added, 0 changed, 0 destroyed.'
+t_stk_in "$G" plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out 'No changes.'
+[ "$(awsx ec2 describe-vpcs --filters Name=tag:Name,Values=stk-gen --query 'Vpcs[].VpcId' --output text)" = "$GVPC" ] ||
+	t_why "awscli does not see exactly the one VPC tagged stk-gen"
+[ "$(awsx ec2 describe-security-groups --group-ids "$GSG" --query 'SecurityGroups[0].IpPermissions[0].ToPort' \
+	--output text)" = 443 ] || t_why "the group's rule changed"
+t_stk_in "$G" plan -generate-config-out=generated.stk
+t_expect_status 1
+t_expect_has err 'generated.stk already exists, and -generate-config-out writes a new file'
+t_stk_in "$G" destroy -auto-approve
+t_expect_status 0
+[ -z "$(awsx ec2 describe-vpcs --filters Name=tag:Name,Values=stk-gen --query 'Vpcs[].VpcId' --output text)" ] ||
+	t_why "destroy left the VPC"
+t_end
+
 # Refresh and import configure each provider from its block, not from the environment alone:
 # objects made through an aliased provider in another region are read back in that region.
 mkdir -p "$W/west"

@@ -191,13 +191,25 @@ static int host_read(struct provider *p, struct provider_read *items, size_t n, 
 		ssize_t r;
 		int fd = filename ? open(filename, O_RDONLY | O_CLOEXEC) : -1;
 
+		struct stat st;
+		char mode[16];
+		char *end;
+
 		items[i].result = NULL;
 		if (fd < 0)
 			continue;   /* gone: planned for creation again */
 		while ((r = read(fd, chunk, sizeof chunk)) > 0)
 			buf_add(&b, chunk, (size_t)r);
+		/* the mode the file has (an import learns it, a chmod outside stk is drift), written
+		 * as the state has it when it is the same mode ("644" and "0644" are one) */
+		const char *shown = perm ? perm : "0644";
+		if (fstat(fd, &st) == 0) {
+			snprintf(mode, sizeof mode, "%04o", (unsigned)(st.st_mode & 07777));
+			if (!perm || !*perm || strtol(perm, &end, 8) != (long)(st.st_mode & 07777) || *end)
+				shown = mode;
+		}
 		close(fd);
-		items[i].result = file_value(filename, buf_cstr(&b), b.len, perm ? perm : "0644");
+		items[i].result = file_value(filename, buf_cstr(&b), b.len, shown);
 		buf_release(&b);
 	}
 	return 0;
