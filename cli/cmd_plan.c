@@ -176,6 +176,8 @@ struct run {
 	int locked, auto_approve, parallelism;
 	int state_new;          /* there was no state file */
 	char config_sha256[65];
+	size_t config_sources;  /* how many of diag's sources are the configuration's files */
+	char *generated_name;   /* -generate-config-out's file as config_load_dir names it */
 	json_t *saved;          /* apply PLANFILE: the saved plan */
 	struct buf drift;       /* "Changed outside stk": what the refresh found */
 	struct strmap configs;  /* provider blocks' values for refresh (plan_providers) */
@@ -228,6 +230,7 @@ static void run_release(struct run *r)
 	buf_release(&r->pa.targets);
 	buf_release(&r->pa.replaces);
 	free(r->path);
+	free(r->generated_name);
 	json_decref(r->saved);
 	buf_release(&r->drift);
 	plan_providers_release(&r->configs);
@@ -257,7 +260,36 @@ static int provider_configs(struct run *r)
  * -refresh=false too, as Terraform does: there is nothing to plan against otherwise) and added
  * to the state in memory, where the plan compares it with the configuration as any object
  * there. Only apply writes it. */
-static void config_digest(struct diag_ctx *diag, char out[65]);
+static void config_digest(const struct diag_ctx *diag, size_t n, const struct source *extra, char out[65]);
+
+/* The name config_load_dir gives the file at path when it reads dir, or NULL after an error:
+ * the file must be one it reads, in dir itself and not hidden, or the next plan would not
+ * see the blocks this one plans with. */
+static char *generated_name(struct diag_ctx *diag, const char *dir, const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *in = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
+	char *real_in = realpath(in, NULL), *real_dir = realpath(dir, NULL), *name = NULL;
+	size_t dlen = strlen(dir);
+
+	if (*base == '.' || !real_in || !real_dir || strcmp(real_in, real_dir)) {
+		diag_error(diag, NULL, "-generate-config-out must name a new .stk file in the configuration's "
+			   "directory %s, not %s", dir, path);
+		diag_hint(diag, "the next plan reads only that directory's .stk files (not hidden ones): "
+			  "such as -generate-config-out=%s%sgenerated.stk", strcmp(dir, ".") ? dir : "",
+			  strcmp(dir, ".") && dir[dlen - 1] != '/' ? "/" : "");
+		goto out;
+	}
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	name = dlen == 1 && *dir == '.' ? xstrdup(base) :
+	       xasprintf("%.*s%s%s", (int)dlen, dir, dlen == 1 && *dir == '/' ? "" : "/", base);
+out:
+	free(in);
+	free(real_in);
+	free(real_dir);
+	return name;
+}
 
 /* The blocks generated for imports (text), under a header, formatted as stk fmt would, into
  * the new file -generate-config-out names; then read as a file of the configuration, which is
@@ -284,23 +316,29 @@ static int write_generated(struct run *r, const struct buf *text)
 	diag_release(&scratch);
 	/* a new file only: one that appeared since the flag was read is not overwritten */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, w->data, w->len) != (ssize_t)w->len) {
-		diag_error(&r->diag, NULL, "cannot write the generated configuration to %s: %s", path, strerror(errno));
-		if (errno == EEXIST)
-			diag_hint(&r->diag, "-generate-config-out writes a new file: name another, or move that one away");
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
-		}
-		goto out;
+	int err = fd < 0 ? errno : 0;
+	for (size_t off = 0; !err && off < w->len; ) {
+		ssize_t n = write(fd, w->data + off, w->len - off);
+		if (n < 0 && errno != EINTR)
+			err = errno;
+		else if (n > 0)
+			off += (size_t)n;
 	}
-	if (close(fd)) {
-		diag_error(&r->diag, NULL, "cannot write the generated configuration to %s: %s", path, strerror(errno));
+	if (fd >= 0 && close(fd) && !err)
+		err = errno;
+	if (err) {
+		diag_error(&r->diag, NULL, "cannot write the generated configuration to %s: %s", path, strerror(err));
+		if (err == EEXIST)
+			diag_hint(&r->diag, "-generate-config-out writes a new file: name another, or move that one away");
+		else if (fd >= 0)
+			unlink(path);
 		goto out;
 	}
 	diag_note(&r->diag, NULL, "stk wrote configuration for the imports to %s: review it, and edit it as "
 		  "needed before you add it to version control", path);
-	if (config_add_file(&r->diag, path, &r->mod) || r->diag.errors > errors ||
+	/* read under the name the next run's config_load_dir gives it: the saved plan's digest,
+	 * and every message, name it as that run will */
+	if (config_add_file(&r->diag, r->generated_name, &r->mod) || r->diag.errors > errors ||
 	    check_module(&r->diag, &r->mod) || r->diag.errors > errors) {
 		diag_hint(&r->diag, "the configuration written to %s needs editing: fix it, then run stk plan "
 			  "without -generate-config-out", path);
@@ -308,7 +346,9 @@ static int write_generated(struct run *r, const struct buf *text)
 	}
 	/* a saved plan is applied against the configuration with the new file */
 	if (r->pa.out)
-		config_digest(&r->diag, r->config_sha256);
+		config_digest(&r->diag, r->config_sources,
+			      buf_at(&r->diag.sources, struct source *, buf_count(&r->diag.sources, struct source *) - 1),
+			      r->config_sha256);
 	ret = 0;
 out:
 	buf_release(&all);
@@ -407,17 +447,19 @@ static int cmp_sources(const void *a, const void *b)
 	return strcmp((*(struct source *const *)a)->name, (*(struct source *const *)b)->name);
 }
 
-/* A digest of every configuration file read so far (the root's and its modules'): a saved
+/* A digest of the configuration's files, the first n sources of diag (the root's and its
+ * modules', read first), and extra when not NULL (a file -generate-config-out wrote): a saved
  * plan is refused when any of them changed. */
-static void config_digest(struct diag_ctx *diag, char out[65])
+static void config_digest(const struct diag_ctx *diag, size_t n, const struct source *extra, char out[65])
 {
-	size_t n = buf_count(&diag->sources, struct source *);
-	struct source **v = xmalloc((n ? n : 1) * sizeof *v);
+	struct source **v = xmalloc((n + 1) * sizeof *v);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char d[32];
 	unsigned int dl = 0;
 
 	memcpy(v, diag->sources.data, n * sizeof *v);
+	if (extra)
+		v[n++] = (struct source *)extra;
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmp_sources);
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
@@ -810,8 +852,9 @@ static int run_plan(struct run *r, const char *operation)
 	if (check_module_moves(&r->diag, &r->mod, &r->moves, r->pa.generate_out != NULL))
 		return -1;
 	/* only a saved plan has it, and only applying one needs it (22 ms for 33 MB of files) */
+	r->config_sources = buf_count(&r->diag.sources, struct source *);
 	if (r->pa.out || r->saved)
-		config_digest(&r->diag, r->config_sha256);
+		config_digest(&r->diag, r->config_sources, NULL, r->config_sha256);
 	if (r->saved && strcmp(r->config_sha256, json_string_value(json_object_get(r->saved, "config_sha256")) ?: "")) {
 		diag_error(&r->diag, NULL, "the configuration changed since this plan was made");
 		diag_hint(&r->diag, "make a new plan with stk plan -out");
@@ -1005,6 +1048,8 @@ int cmd_plan(int argc, char **argv)
 		diag_hint(&r.diag, "name another file, or move the configuration out of this one and remove it");
 		goto out;
 	}
+	if (r.pa.generate_out && !(r.generated_name = generated_name(&r.diag, r.pa.dir, r.pa.generate_out)))
+		goto out;
 	r.opts.leave_memory = !cli_free_at_exit();
 	if (run_plan(&r, "plan") || apply_interrupted) {
 		/* an interrupt while planning: the lock is released on the way out */

@@ -62,6 +62,7 @@ static const struct rtype types[] = {
 	{ "db_subnet_group", { "app-db", "reports-db" } },
 	{ "db_instance", { "app-db", "reports-db" } },
 	{ "ecr_repository", { "team/app", "team/worker" } },
+	{ "eip", { "eipalloc-0a1b2c3d4e5f60718", "eipalloc-0b2c3d4e5f6071829" } },
 };
 #define NTYPES (sizeof types / sizeof types[0])
 

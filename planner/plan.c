@@ -2809,7 +2809,16 @@ static void import_one(struct planner *pl, struct eval_ctx *ec, const struct ast
 	 * one instance of a known type through) is read through its type's default provider,
 	 * and the plan writes its block */
 	if (pl->opts->generate && !*a.module && !a.key && !graph_find(&pl->g, canon.data)) {
-		if (strmap_get(&pl->prior, canon.data) || !(idv = import_id(pl, ec, id)))
+		/* nothing to import, and nothing to write a block from: without one the plan
+		 * would destroy the very object the block names */
+		if (strmap_get(&pl->prior, canon.data)) {
+			diag_error(pl->diag, &to->value->span, "%s is in the state already, and the configuration "
+				   "does not declare it", canon.data);
+			diag_hint(pl->diag, "write resource %s %s { ... } for it (stk state show %s gives its "
+				  "attributes), or stk state rm it to import it again", a.type, a.name, canon.data);
+			goto out;
+		}
+		if (!(idv = import_id(pl, ec, id)))
 			goto out;
 		buf_push(out, struct plan_import, ((struct plan_import){ buf_detach(&canon, NULL), xstrdup(a.type),
 			 xstrndup(a.type, strcspn(a.type, ".")), idv, b, 1 }));

@@ -737,7 +737,7 @@ static void generated_body(struct buf *out, const struct schema_block *b, const 
 		const struct value *v = val_map_get(obj, a->name);
 		if (!(a->flags & (SF_REQUIRED | SF_OPTIONAL)))
 			continue;
-		if (a->flags & (SF_SENSITIVE | SF_WRITE_ONLY) || (v && v->marks & VAL_SENSITIVE)) {
+		if (a->flags & (SF_SENSITIVE | SF_WRITE_ONLY) || (v && val_deep_marks(v) & VAL_SENSITIVE)) {
 			if (a->flags & SF_REQUIRED || (v && v->kind != VAL_NULL))
 				buf_printf(out, "%*s%s = null # %s: set it\n", indent, "", a->name,
 					   a->flags & SF_WRITE_ONLY ? "write-only, never read back" : "sensitive");

@@ -950,9 +950,13 @@ int val_to_bool(const struct value *v, int *out, const char **why)
 	return -1;
 }
 
+/* A map key written bare: a name, but not a word that reads as something else there ("for"
+ * opens a for expression; true, false and null are values). */
 static int is_identifier(const char *s)
 {
 	if (!*s || !(*s == '_' || ((*s | 32) >= 'a' && (*s | 32) <= 'z')))
+		return 0;
+	if (!strcmp(s, "for") || !strcmp(s, "true") || !strcmp(s, "false") || !strcmp(s, "null"))
 		return 0;
 	for (; *s; s++)
 		if (!(*s == '_' || *s == '-' || (*s >= '0' && *s <= '9') || ((*s | 32) >= 'a' && (*s | 32) <= 'z')))

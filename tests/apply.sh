@@ -776,6 +776,8 @@ import {
 EOF
 printf 'line "one"\n${not_a_reference} %%{ nor a directive }\n' >"$W/notes.txt"
 chmod 0640 "$W/notes.txt"
+# a variables file is no configuration file: the saved plan's digest leaves it out, as ever
+echo 'adopt = "notes.txt"' >"$W/stk.stkvars"
 in_w plan -generate-config-out=generated.stk -out gen.plan -detailed-exitcode
 t_expect_status 2
 t_expect_has out '# host.file.notes will be imported'
@@ -805,6 +807,39 @@ chmod 0640 "$W/notes.txt"
 in_w plan -generate-config-out=generated.stk
 t_expect_status 1
 t_expect_has err 'generated.stk already exists, and -generate-config-out writes a new file'
+# the state holds the object, and the block went: an error, never a plan to destroy it
+mv "$W/generated.stk" "$T_TMP/generated.stk.away"
+in_w plan -generate-config-out=again.stk
+t_expect_status 1
+t_expect_has err 'main.stk:4:8: error: host.file.notes is in the state already, and the configuration does not declare it'
+t_expect_lacks out 'destroy'
+[ -e "$W/again.stk" ] && t_why "a refused plan wrote again.stk"
+t_end
+
+t_begin "plan -generate-config-out writes only into the configuration's directory, where the next plan reads it; from another directory too"
+# (an absolute file name: a host.file's is relative to where stk runs)
+workdir <<EOF
+import {
+  to = host.file.kept
+  id = "$W/kept.txt"
+}
+EOF
+printf 'kept\n' >"$W/kept.txt"
+mkdir -p "$W/sub"
+for bad in sub/gen.stk .gen.stk "$T_TMP/gen.stk" ../gen.stk; do
+	in_w plan -generate-config-out="$bad"
+	t_expect_status 1
+	t_expect_has err "-generate-config-out must name a new .stk file in the configuration's directory ., not $bad"
+done
+t_stk_in "$T_TMP" plan work -generate-config-out=work/gen.stk -out gen.plan
+t_expect_status 0
+t_expect_has out 'Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.'
+t_stk_in "$T_TMP" apply gen.plan
+t_expect_status 0
+t_expect_has out "host.file.kept: Import complete [id=$W/kept.txt]"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_has out 'No changes.'
 t_end
 
 t_begin "plan -generate-config-out refuses what it cannot write a block for, and writes nothing then"

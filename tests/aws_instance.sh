@@ -255,6 +255,83 @@ in_w plan -detailed-exitcode
 t_expect_status 0
 t_end
 
+# The Elastic IP tagged $N-eip: --query $1 of it.
+eip() {
+	awsx ec2 describe-addresses --filters "Name=tag:Name,Values=$N-eip" --query "Addresses[].$1" --output text
+}
+
+t_begin "aws.eip is allocated onto the instance, with its public address as an output (checked with awscli)"
+cat >>"$W/main.stk" <<EOF
+
+resource aws.eip web {
+  instance = aws.instance.web.id
+  tags     = { Name = "$N-eip" }
+}
+
+output web_ip { value = aws.eip.web.public_ip }
+EOF
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "aws.eip.web: Creation complete"
+t_expect_has out "1 added, 0 changed, 0 destroyed"
+ID=$(inst InstanceId)
+ALLOC=$(eip AllocationId)
+case $ALLOC in eipalloc-*) ;; *) t_why "awscli finds no one address tagged $N-eip: '$ALLOC'" ;; esac
+[ "$(eip '[InstanceId,Domain]')" = "$(printf '%s\tvpc' "$ID")" ] || t_why "the address is not on the instance: $(eip '[InstanceId,Domain]')"
+t_expect_has out "web_ip      = \"$(eip PublicIp)\""
+# the instance's public address is now the Elastic IP: no drift, nothing to replace
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_expect_lacks out "changed outside stk"
+t_end
+
+t_begin "aws.eip moves to another instance in place, is put back after a disassociation outside stk, and its tags change in place"
+sed -i 's/instance = aws.instance.web.id/instance = aws.instance.pub.id/' "$W/main.stk"
+PUBID=$(awsx ec2 describe-instances --filters "Name=tag:Name,Values=$N-pub" Name=instance-state-name,Values=running \
+	--query 'Reservations[0].Instances[0].InstanceId' --output text)
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 1 changed, 0 destroyed"
+[ "$(eip '[AllocationId,InstanceId]')" = "$(printf '%s\t%s' "$ALLOC" "$PUBID")" ] ||
+	t_why "the same address is not on the other instance: $(eip '[AllocationId,InstanceId]')"
+awsx ec2 disassociate-address --association-id "$(eip AssociationId)"
+in_w plan -detailed-exitcode
+t_expect_status 2
+t_expect_has out "# aws.eip.web changed outside stk"
+t_expect_has out "aws.eip.web will be updated in place"
+sed -i "s/tags     = { Name = \"$N-eip\" }/tags     = { Name = \"$N-eip\", Role = \"web\" }/" "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+[ "$(eip InstanceId)" = "$PUBID" ] || t_why "the address was not put back on the instance: $(eip InstanceId)"
+[ "$(awsx ec2 describe-tags --filters Name=resource-id,Values="$ALLOC" Name=key,Values=Role \
+	--query 'Tags[0].Value' --output text)" = web ] || t_why "the Role tag was not added"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
+t_begin "aws.eip follows its instance when the instance is replaced, and comes off it when instance is removed"
+sed -i 's/instance = aws.instance.pub.id/instance = aws.instance.web.id/' "$W/main.stk"
+sed -i "/resource aws.instance web/,/^}/s/$AMI2/$AMI1/" "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "1 added, 1 changed, 1 destroyed"
+NEW=$(inst InstanceId)
+[ "$NEW" != "$ID" ] || t_why "the instance was not replaced"
+ID=$NEW
+[ "$(eip '[AllocationId,InstanceId]')" = "$(printf '%s\t%s' "$ALLOC" "$ID")" ] ||
+	t_why "the address is not on the new instance $ID: $(eip '[AllocationId,InstanceId]')"
+in_w plan -detailed-exitcode
+t_expect_status 0
+sed -i '/instance = aws.instance.web.id/d' "$W/main.stk"
+in_w apply -auto-approve
+t_expect_status 0
+t_expect_has out "0 added, 1 changed, 0 destroyed"
+case $(eip InstanceId) in "" | None) ;; *) t_why "the address is still on $(eip InstanceId)" ;; esac
+[ "$(eip AllocationId)" = "$ALLOC" ] || t_why "the address was not kept"
+in_w plan -detailed-exitcode
+t_expect_status 0
+t_end
+
 t_begin "destroy terminates the instance and removes the network"
 in_w destroy -auto-approve
 t_expect_status 0
@@ -266,6 +343,37 @@ t_expect_status 0
 	t_why "the VPC remains"
 [ "$(awsx ec2 describe-security-groups --filters "Name=group-name,Values=$N-web,$N-ssh" \
 	--query 'length(SecurityGroups)' --output text)" = 0 ] || t_why "a security group remains"
+[ -z "$(eip AllocationId)" ] || t_why "the Elastic IP was not released"
+t_end
+
+t_begin "an Elastic IP allocated outside stk is imported with a generated block; the next plan is empty; destroy releases it"
+G=$T_TMP/geip
+mkdir -p "$G"
+GALLOC=$(awsx ec2 allocate-address --domain vpc --tag-specifications \
+	"ResourceType=elastic-ip,Tags=[{Key=Name,Value=$N-outside}]" --query AllocationId --output text)
+cat >"$G/main.stk" <<EOF
+provider aws { region = "us-east-1" }
+
+import {
+  to = aws.eip.outside
+  id = "$GALLOC"
+}
+EOF
+t_stk_in "$G" plan -generate-config-out=eip.stk -detailed-exitcode
+t_expect_status 2
+t_expect_has out 'Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.'
+grep -q '^  domain *= "vpc"$' "$G/eip.stk" || t_why "no domain in the generated block: $(cat "$G/eip.stk")"
+grep -q "^  tags *= { Name = \"$N-outside\" }$" "$G/eip.stk" || t_why "no tags in the generated block: $(cat "$G/eip.stk")"
+grep -q 'public_ip' "$G/eip.stk" && t_why "a computed attribute was written: $(cat "$G/eip.stk")"
+t_stk_in "$G" apply -auto-approve
+t_expect_status 0
+t_expect_has out "aws.eip.outside: Import complete [id=$GALLOC]"
+t_stk_in "$G" plan -detailed-exitcode
+t_expect_status 0
+t_stk_in "$G" destroy -auto-approve
+t_expect_status 0
+[ -z "$(awsx ec2 describe-addresses --allocation-ids "$GALLOC" --query 'Addresses[].AllocationId' --output text 2>/dev/null)" ] ||
+	t_why "the imported address was not released"
 t_end
 
 # Data sources are read during plan, as Terraform reads them, whenever their arguments are

@@ -20,14 +20,14 @@ int aws_side_by_side = 1;
 extern const struct aws_resource aws_internet_gateway_resource, aws_subnet_resource,
 	aws_route_table_resource, aws_route_table_association_resource,
 	aws_ecr_repository_resource, aws_security_group_resource, aws_key_pair_resource,
-	aws_db_subnet_group_resource, aws_db_instance_resource, aws_instance_resource;
+	aws_db_subnet_group_resource, aws_db_instance_resource, aws_instance_resource, aws_eip_resource;
 extern const struct aws_data aws_ami_data, aws_availability_zones_data, aws_caller_identity_data,
 	aws_ecr_token_data;
 
 static const struct aws_resource *const aws_resources[] = {
 	&aws_vpc_resource, &aws_internet_gateway_resource, &aws_subnet_resource,
 	&aws_route_table_resource, &aws_route_table_association_resource,
-	&aws_security_group_resource, &aws_key_pair_resource, &aws_instance_resource,
+	&aws_security_group_resource, &aws_key_pair_resource, &aws_instance_resource, &aws_eip_resource,
 	&aws_db_subnet_group_resource, &aws_db_instance_resource, &aws_ecr_repository_resource,
 };
 
@@ -358,6 +358,71 @@ xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const
 		  const struct aws_params *p, struct diag_ctx *diag, const char *addr)
 {
 	return aws_query_ok(a, service, version, action, p, diag, addr, NULL, NULL);
+}
+
+int aws_ec2_call(struct aws *a, const char *action, struct aws_params *p, struct diag_ctx *diag,
+		 const char *addr)
+{
+	xmlDoc *doc = aws_query(a, "ec2", "2016-11-15", action, p, diag, addr);
+
+	aws_params_release(p);
+	if (!doc)
+		return -1;
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+int aws_ec2_call1(struct aws *a, const char *action, const char *key, const char *value,
+		  struct diag_ctx *diag, const char *addr)
+{
+	struct aws_params p;
+
+	aws_params_init(&p);
+	aws_param(&p, key, "%s", value);
+	return aws_ec2_call(a, action, &p, diag, addr);
+}
+
+int aws_read_ids(int (*reader)(struct aws *, const char *const *, size_t, struct value **, struct diag_ctx *),
+		 struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
+{
+	const char **ids = xcalloc(n ? n : 1, sizeof *ids);
+	struct value **res = xcalloc(n ? n : 1, sizeof *res);
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		ids[i] = aws_str(items[i].prior, "id") ?: "";
+	ret = reader(a, ids, n, res, diag);
+	for (size_t i = 0; i < n; i++)
+		items[i].result = res[i];
+	free(ids);
+	free(res);
+	return ret;
+}
+
+int aws_read_one(int (*reader)(struct aws *, const char *const *, size_t, struct value **, struct diag_ctx *),
+		 struct aws *a, const char *id, struct value **result, struct diag_ctx *diag, const char *addr)
+{
+	const char *ids[1] = { id };
+
+	if (reader(a, ids, 1, result, diag))
+		return -1;
+	if (!*result) {
+		diag_error(diag, NULL, "%s: %s was created but cannot be read back", addr, id);
+		return -1;
+	}
+	return 0;
+}
+
+char *aws_account_id(struct aws *a, struct diag_ctx *diag, const char *addr)
+{
+	xmlDoc *doc = aws_query(a, "sts", "2011-06-15", "GetCallerIdentity", NULL, diag, addr);
+	char *acct;
+
+	if (!doc)
+		return NULL;
+	acct = xstrdup(aws_xml_text(aws_xml_root(doc), "GetCallerIdentityResult/Account") ?: "");
+	xmlFreeDoc(doc);
+	return acct;
 }
 
 xmlDoc *aws_query_ok(struct aws *a, const char *service, const char *version, const char *action,
@@ -794,7 +859,7 @@ static int aws_find_by_token(struct provider *p, const char *type, const char *t
 {
 	static const char *const ec2[] = {
 		"vpc", "subnet", "internet_gateway", "route_table", "security_group", "key_pair",
-		"instance", NULL,
+		"instance", "eip", NULL,
 	};
 	struct aws *a = (struct aws *)p;
 	const struct aws_resource *r;

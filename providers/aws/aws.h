@@ -65,6 +65,27 @@ json_t *aws_json(struct aws *a, const char *service, const char *target, json_t 
 		 struct diag_ctx *diag, const char *addr, const char *const *ok_codes, char *code,
 		 size_t code_size);
 
+/* One EC2 call whose answer is only success or failure; releases p. 0, or -1 after a
+ * diagnostic under addr. */
+int aws_ec2_call(struct aws *a, const char *action, struct aws_params *p, struct diag_ctx *diag,
+		 const char *addr);
+/* The same with one parameter, as most deletes are. */
+int aws_ec2_call1(struct aws *a, const char *action, const char *key, const char *value,
+		  struct diag_ctx *diag, const char *addr);
+/* A type's read handler: the items' "id"s through reader, which reads any number of them in
+ * one call into results (NULL for one that is gone). */
+int aws_read_ids(int (*reader)(struct aws *, const char *const *, size_t, struct value **, struct diag_ctx *),
+		 struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag);
+
+/* One object, after its create or update, through reader: -1 after a diagnostic, also when
+ * it is not there. */
+int aws_read_one(int (*reader)(struct aws *, const char *const *, size_t, struct value **, struct diag_ctx *),
+		 struct aws *a, const char *id, struct value **result, struct diag_ctx *diag, const char *addr);
+
+/* The account the credentials belong to (STS GetCallerIdentity), for the ARNs of objects
+ * whose answers do not name their owner; NULL after a diagnostic under addr. */
+char *aws_account_id(struct aws *a, struct diag_ctx *diag, const char *addr);
+
 /* The text of the first element reached by a path of element names ("vpc/vpcId"), or NULL. */
 const char *aws_xml_text(xmlNode *from, const char *path);
 xmlNode *aws_xml_child(xmlNode *from, const char *name);

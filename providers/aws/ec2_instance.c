@@ -261,7 +261,15 @@ static struct value *instance_value(struct aws *a, xmlNode *inst, const char *ow
 	aws_obj_val(&o, "user_data", prior_or(prior, "user_data", val_null()));
 	aws_obj_val(&o, "user_data_replace_on_change",
 		    prior_or(prior, "user_data_replace_on_change", val_bool(0)));
-	aws_obj_bool(&o, "associate_public_ip_address", pub && *pub);
+	/* An Elastic IP on the instance is its public address too, and tells nothing of the
+	 * launch setting: EC2 says "amazon" owns an address it assigned itself, so under any
+	 * other owner the state's value stays (moto names the account for both kinds) */
+	const char *ip_owner = aws_xml_text(primary, "association/ipOwnerId");
+	const struct value *was = prior ? val_map_get(prior, "associate_public_ip_address") : NULL;
+	if (pub && *pub && ip_owner && strcmp(ip_owner, "amazon") && was && was->kind == VAL_BOOL)
+		aws_obj_bool(&o, "associate_public_ip_address", was->u.b);
+	else
+		aws_obj_bool(&o, "associate_public_ip_address", pub && *pub);
 	aws_obj_str(&o, "availability_zone", aws_xml_text(inst, "placement/availabilityZone"));
 	aws_obj_str(&o, "private_ip", aws_xml_text(inst, "privateIpAddress"));
 	aws_obj_str(&o, "iam_instance_profile", profile);

@@ -32,30 +32,6 @@ static size_t find_id(const char *const *ids, size_t n, const char *id)
 	return k;
 }
 
-/* One call whose answer is only success or failure. */
-static int call(struct aws *a, const char *action, struct aws_params *p, struct diag_ctx *diag,
-		const char *addr)
-{
-	xmlDoc *doc = aws_query(a, "ec2", EC2_VERSION, action, p, diag, addr);
-
-	aws_params_release(p);
-	if (!doc)
-		return -1;
-	xmlFreeDoc(doc);
-	return 0;
-}
-
-/* A call with one parameter, as most deletes are. */
-static int call1(struct aws *a, const char *action, const char *key, const char *value,
-		 struct diag_ctx *diag, const char *addr)
-{
-	struct aws_params p;
-
-	aws_params_init(&p);
-	aws_param(&p, key, "%s", value);
-	return call(a, action, &p, diag, addr);
-}
-
 static void put_arn(struct aws_obj *o, struct aws *a, const char *kind, const char *owner,
 		    const char *id)
 {
@@ -63,42 +39,6 @@ static void put_arn(struct aws_obj *o, struct aws *a, const char *kind, const ch
 	aws_obj_val(o, "arn", val_string_take(arn, strlen(arn)));
 }
 
-
-/* Reads one object after a create or an update through the type's batched reader. */
-static int read_back(int (*reader)(struct aws *, const char *const *, size_t, struct value **,
-				   struct diag_ctx *),
-		     struct aws *a, const char *id, struct value **result, struct diag_ctx *diag,
-		     const char *addr)
-{
-	const char *ids[1] = { id };
-
-	if (reader(a, ids, 1, result, diag))
-		return -1;
-	if (!*result) {
-		diag_error(diag, NULL, "%s: %s was created but cannot be read back", addr, id);
-		return -1;
-	}
-	return 0;
-}
-
-/* The read handler shared by all four types: items' ids through the type's reader. */
-static int read_items(int (*reader)(struct aws *, const char *const *, size_t, struct value **,
-				    struct diag_ctx *),
-		      struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
-{
-	const char **ids = xcalloc(n ? n : 1, sizeof *ids);
-	struct value **res = xcalloc(n ? n : 1, sizeof *res);
-	int ret;
-
-	for (size_t i = 0; i < n; i++)
-		ids[i] = aws_str(items[i].prior, "id") ?: "";
-	ret = reader(a, ids, n, res, diag);
-	for (size_t i = 0; i < n; i++)
-		items[i].result = res[i];
-	free(ids);
-	free(res);
-	return ret;
-}
 
 /* Describes the objects with the given ids in one call, filtered by filter. NULL after a
  * diagnostic; with no ids, an empty answer without a call. */
@@ -159,7 +99,7 @@ static int igw_attach(struct aws *a, const char *action, const char *id, const c
 	aws_params_init(&p);
 	aws_param(&p, "InternetGatewayId", "%s", id);
 	aws_param(&p, "VpcId", "%s", vpc);
-	return call(a, action, &p, diag, addr);
+	return aws_ec2_call(a, action, &p, diag, addr);
 }
 
 static int igw_create(struct aws *a, const struct provider_op *op, struct value **result,
@@ -182,7 +122,7 @@ static int igw_create(struct aws *a, const struct provider_op *op, struct value 
 	/* a failed attach still leaves a gateway the state must record, tainted */
 	if (vpc)
 		bad = igw_attach(a, "AttachInternetGateway", id, vpc, diag, op->addr);
-	if (read_back(read_igws, a, id, result, diag, op->addr))
+	if (aws_read_one(read_igws, a, id, result, diag, op->addr))
 		bad = -1;
 	free(id);
 	return bad ? -1 : 0;
@@ -204,7 +144,7 @@ static int igw_update(struct aws *a, const struct provider_op *op, struct value 
 	}
 	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
 			   op->addr);
-	if (read_back(read_igws, a, id, result, diag, op->addr))
+	if (aws_read_one(read_igws, a, id, result, diag, op->addr))
 		return -1;
 	return bad ? -1 : 0;
 }
@@ -215,12 +155,12 @@ static int igw_remove(struct aws *a, const struct provider_op *op, struct diag_c
 
 	if (vpc && igw_attach(a, "DetachInternetGateway", id, vpc, diag, op->addr))
 		return -1;
-	return call1(a, "DeleteInternetGateway", "InternetGatewayId", id, diag, op->addr);
+	return aws_ec2_call1(a, "DeleteInternetGateway", "InternetGatewayId", id, diag, op->addr);
 }
 
 static int igw_read(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
 {
-	return read_items(read_igws, a, items, n, diag);
+	return aws_read_ids(read_igws, a, items, n, diag);
 }
 
 const struct aws_resource aws_internet_gateway_resource = {
@@ -296,7 +236,7 @@ static int subnet_attr(struct aws *a, const char *id, const char *attr, int on, 
 	aws_param(&p, "SubnetId", "%s", id);
 	snprintf(key, sizeof key, "%s.Value", attr);
 	aws_param(&p, key, "%s", on ? "true" : "false");
-	return call(a, "ModifySubnetAttribute", &p, diag, addr);
+	return aws_ec2_call(a, "ModifySubnetAttribute", &p, diag, addr);
 }
 
 static int subnet_create(struct aws *a, const struct provider_op *op, struct value **result,
@@ -340,7 +280,7 @@ static int subnet_create(struct aws *a, const struct provider_op *op, struct val
 		    (!tags || tags->kind != VAL_MAP || !tags->u.map.n || aws_xml_child(sn, "tagSet"));
 	if (!modified && st && !strcmp(st, "available") && whole)
 		*result = subnet_value(a, sn);
-	else if (read_back(read_subnets, a, id, result, diag, op->addr))
+	else if (aws_read_one(read_subnets, a, id, result, diag, op->addr))
 		bad = -1;
 	xmlFreeDoc(doc);
 	free(id);
@@ -381,7 +321,7 @@ static int subnet_ipv6(struct aws *a, const char *id, const char *before, const 
 
 	if (before) {
 		char *assoc = subnet_ipv6_association(a, id, diag, addr);
-		if (!assoc || call1(a, "DisassociateSubnetCidrBlock", "AssociationId", assoc, diag, addr)) {
+		if (!assoc || aws_ec2_call1(a, "DisassociateSubnetCidrBlock", "AssociationId", assoc, diag, addr)) {
 			free(assoc);
 			return -1;
 		}
@@ -392,7 +332,7 @@ static int subnet_ipv6(struct aws *a, const char *id, const char *before, const 
 	aws_params_init(&p);
 	aws_param(&p, "SubnetId", "%s", id);
 	aws_param(&p, "Ipv6CidrBlock", "%s", after);
-	return call(a, "AssociateSubnetCidrBlock", &p, diag, addr);
+	return aws_ec2_call(a, "AssociateSubnetCidrBlock", &p, diag, addr);
 }
 
 static int subnet_update(struct aws *a, const struct provider_op *op, struct value **result,
@@ -420,19 +360,19 @@ static int subnet_update(struct aws *a, const struct provider_op *op, struct val
 				   diag, op->addr);
 	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
 			   op->addr);
-	if (read_back(read_subnets, a, id, result, diag, op->addr))
+	if (aws_read_one(read_subnets, a, id, result, diag, op->addr))
 		return -1;
 	return bad ? -1 : 0;
 }
 
 static int subnet_remove(struct aws *a, const struct provider_op *op, struct diag_ctx *diag)
 {
-	return call1(a, "DeleteSubnet", "SubnetId", aws_str(op->prior, "id"), diag, op->addr);
+	return aws_ec2_call1(a, "DeleteSubnet", "SubnetId", aws_str(op->prior, "id"), diag, op->addr);
 }
 
 static int subnet_read(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
 {
-	return read_items(read_subnets, a, items, n, diag);
+	return aws_read_ids(read_subnets, a, items, n, diag);
 }
 
 const struct aws_resource aws_subnet_resource = {
@@ -586,7 +526,7 @@ static int route_put(struct aws *a, const char *action, const char *table, const
 		if (v && *v)
 			aws_param(&p, route_fields[i].param, "%s", v);
 	}
-	return call(a, action, &p, diag, addr);
+	return aws_ec2_call(a, action, &p, diag, addr);
 }
 
 /* Brings the table's routes from before (the state's) to after (the plan's): routes are
@@ -608,7 +548,7 @@ static int routes_apply(struct aws *a, const char *table, const struct value *be
 				aws_params_init(&p);
 				aws_param(&p, "RouteTableId", "%s", table);
 				aws_param(&p, route_fields[f].param, "%s", dest);
-				bad |= call(a, "DeleteRoute", &p, diag, addr);
+				bad |= aws_ec2_call(a, "DeleteRoute", &p, diag, addr);
 			}
 	}
 	for (size_t i = 0; i < after->u.list.n; i++) {
@@ -635,7 +575,7 @@ static int vgw_propagation(struct aws *a, const char *action, const char *table,
 	aws_params_init(&p);
 	aws_param(&p, "RouteTableId", "%s", table);
 	aws_param(&p, "GatewayId", "%s", vgw);
-	return call(a, action, &p, diag, addr);
+	return aws_ec2_call(a, action, &p, diag, addr);
 }
 
 static int set_has(const struct value *set, const struct value *v)
@@ -684,7 +624,7 @@ static int rt_create(struct aws *a, const struct provider_op *op, struct value *
 	xmlFreeDoc(doc);
 	bad |= vgws_apply(a, id, NULL, val_map_get(op->planned, "propagating_vgws"), diag, op->addr);
 	bad |= routes_apply(a, id, NULL, val_map_get(op->planned, "route"), diag, op->addr);
-	if (read_back(read_route_tables, a, id, result, diag, op->addr))
+	if (aws_read_one(read_route_tables, a, id, result, diag, op->addr))
 		bad = -1;
 	free(id);
 	return bad ? -1 : 0;
@@ -702,19 +642,19 @@ static int rt_update(struct aws *a, const struct provider_op *op, struct value *
 			    op->addr);
 	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag,
 			   op->addr);
-	if (read_back(read_route_tables, a, id, result, diag, op->addr))
+	if (aws_read_one(read_route_tables, a, id, result, diag, op->addr))
 		return -1;
 	return bad ? -1 : 0;
 }
 
 static int rt_remove(struct aws *a, const struct provider_op *op, struct diag_ctx *diag)
 {
-	return call1(a, "DeleteRouteTable", "RouteTableId", aws_str(op->prior, "id"), diag, op->addr);
+	return aws_ec2_call1(a, "DeleteRouteTable", "RouteTableId", aws_str(op->prior, "id"), diag, op->addr);
 }
 
 static int rt_read(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
 {
-	return read_items(read_route_tables, a, items, n, diag);
+	return aws_read_ids(read_route_tables, a, items, n, diag);
 }
 
 const struct aws_resource aws_route_table_resource = {
@@ -784,7 +724,7 @@ static int rta_create(struct aws *a, const struct provider_op *op, struct value 
 		return -1;
 	id = xstrdup(aws_xml_text(aws_xml_root(doc), "associationId") ?: "");
 	xmlFreeDoc(doc);
-	ret = read_back(read_associations, a, id, result, diag, op->addr);
+	ret = aws_read_one(read_associations, a, id, result, diag, op->addr);
 	free(id);
 	return ret;
 }
@@ -807,19 +747,19 @@ static int rta_update(struct aws *a, const struct provider_op *op, struct value 
 		return -1;
 	id = xstrdup(aws_xml_text(aws_xml_root(doc), "newAssociationId") ?: "");
 	xmlFreeDoc(doc);
-	ret = read_back(read_associations, a, id, result, diag, op->addr);
+	ret = aws_read_one(read_associations, a, id, result, diag, op->addr);
 	free(id);
 	return ret;
 }
 
 static int rta_remove(struct aws *a, const struct provider_op *op, struct diag_ctx *diag)
 {
-	return call1(a, "DisassociateRouteTable", "AssociationId", aws_str(op->prior, "id"), diag, op->addr);
+	return aws_ec2_call1(a, "DisassociateRouteTable", "AssociationId", aws_str(op->prior, "id"), diag, op->addr);
 }
 
 static int rta_read(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
 {
-	return read_items(read_associations, a, items, n, diag);
+	return aws_read_ids(read_associations, a, items, n, diag);
 }
 
 /* An association carries no tags: the one of planned's subnet (or gateway) with its route
@@ -857,7 +797,7 @@ static int rta_find(struct aws *a, const char *token, const struct value *planne
 		}
 	xmlFreeDoc(doc);
 	if (id && *id)
-		ret = read_back(read_associations, a, id, result, diag, "route_table_association");
+		ret = aws_read_one(read_associations, a, id, result, diag, "route_table_association");
 	free(id);
 	return ret;
 }

@@ -21,7 +21,6 @@
 #include "providers/aws/aws.h"
 
 #define EC2_VERSION "2016-11-15"
-#define STS_VERSION "2011-06-15"
 
 /* ---- shared helpers ---- */
 
@@ -736,19 +735,6 @@ const struct aws_resource aws_security_group_resource = {
 
 /* ---- key pair ---- */
 
-/* The account, for the key pair's ARN (DescribeKeyPairs does not say whose keys they are). */
-static char *account_id(struct aws *a, struct diag_ctx *diag, const char *addr)
-{
-	xmlDoc *doc = aws_query(a, "sts", STS_VERSION, "GetCallerIdentity", NULL, diag, addr);
-	char *acct;
-
-	if (!doc)
-		return NULL;
-	acct = xstrdup(aws_xml_text(aws_xml_root(doc), "GetCallerIdentityResult/Account") ?: "");
-	xmlFreeDoc(doc);
-	return acct;
-}
-
 /* One DescribeKeyPairs for all of names; a filter, so a missing key is just not there. */
 static int read_keys(struct aws *a, const char *const *names, const struct value *const *known, size_t n,
 		     struct value **results, struct diag_ctx *diag, const char *addr)
@@ -767,7 +753,8 @@ static int read_keys(struct aws *a, const char *const *names, const struct value
 	aws_params_release(&p);
 	if (!doc)
 		return -1;
-	if (!(acct = account_id(a, diag, addr))) {
+	/* for the ARN: DescribeKeyPairs does not say whose keys they are */
+	if (!(acct = aws_account_id(a, diag, addr))) {
 		xmlFreeDoc(doc);
 		return -1;
 	}

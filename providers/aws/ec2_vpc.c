@@ -270,19 +270,6 @@ static int modify_dns(struct aws *a, const char *id, const char *attr, int on, s
 }
 
 
-static int read_one(struct aws *a, const char *id, struct value **result, struct diag_ctx *diag,
-		    const char *addr)
-{
-	const char *ids[1] = { id };
-
-	if (read_vpcs(a, ids, 1, result, diag))
-		return -1;
-	if (!*result) {
-		diag_error(diag, NULL, "%s: %s was created but cannot be read back", addr, id);
-		return -1;
-	}
-	return 0;
-}
 
 static int vpc_create(struct aws *a, const struct provider_op *op, struct value **result,
 		      struct diag_ctx *diag)
@@ -312,7 +299,7 @@ static int vpc_create(struct aws *a, const struct provider_op *op, struct value 
 		bad |= modify_dns(a, id, "EnableDnsSupport", 0, diag, op->addr);
 	if (aws_bool(op->planned, "enable_dns_hostnames", 0))
 		bad |= modify_dns(a, id, "EnableDnsHostnames", 1, diag, op->addr);
-	if (read_one(a, id, result, diag, op->addr) == 0 && !bad)
+	if (aws_read_one(read_vpcs, a, id, result, diag, op->addr) == 0 && !bad)
 		ret = 0;
 	free(id);
 	return ret;
@@ -352,40 +339,19 @@ static int vpc_update(struct aws *a, const struct provider_op *op, struct value 
 		xmlFreeDoc(doc);
 	}
 	bad |= aws_ec2_update_tags(a, id, val_map_get(op->prior, "tags"), val_map_get(op->planned, "tags"), diag, op->addr);
-	if (read_one(a, id, result, diag, op->addr))
+	if (aws_read_one(read_vpcs, a, id, result, diag, op->addr))
 		return -1;
 	return bad ? -1 : 0;
 }
 
 static int vpc_remove(struct aws *a, const struct provider_op *op, struct diag_ctx *diag)
 {
-	struct aws_params p;
-	xmlDoc *doc;
-
-	aws_params_init(&p);
-	aws_param(&p, "VpcId", "%s", aws_str(op->prior, "id"));
-	doc = aws_query(a, "ec2", EC2_VERSION, "DeleteVpc", &p, diag, op->addr);
-	aws_params_release(&p);
-	if (!doc)
-		return -1;
-	xmlFreeDoc(doc);
-	return 0;
+	return aws_ec2_call1(a, "DeleteVpc", "VpcId", aws_str(op->prior, "id"), diag, op->addr);
 }
 
 static int vpc_read(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
 {
-	const char **ids = xcalloc(n ? n : 1, sizeof *ids);
-	struct value **res = xcalloc(n ? n : 1, sizeof *res);
-	int ret;
-
-	for (size_t i = 0; i < n; i++)
-		ids[i] = aws_str(items[i].prior, "id") ?: "";
-	ret = read_vpcs(a, ids, n, res, diag);
-	for (size_t i = 0; i < n; i++)
-		items[i].result = res[i];
-	free(ids);
-	free(res);
-	return ret;
+	return aws_read_ids(read_vpcs, a, items, n, diag);
 }
 
 const struct aws_resource aws_vpc_resource = {

@@ -617,6 +617,34 @@ static const struct schema_attr ecr_repository_attrs[] = {
 	{ .name = NULL }
 };
 
+/* ---- eip --------------------------------------------------------------------------- */
+
+static const struct schema_attr eip_attrs[] = {
+	{ .name = "domain", .type = &schema_string, .flags = SF_OPTIONAL | SF_FORCE_NEW,
+	  .default_value = "\"vpc\"",
+	  .description = "\"vpc\": an address for instances in a VPC, the only kind AWS still makes" },
+	{ .name = "instance", .type = &schema_string, .flags = SF_OPTIONAL,
+	  .description = "ID of the EC2 instance to put the address on; changing it moves the address" },
+	ATTR_TAGS,
+	ATTR_ID("Allocation ID (eipalloc-...)"),
+	{ .name = "allocation_id", .type = &schema_string, .flags = SF_COMPUTED,
+	  .description = "Allocation ID, the same as id" },
+	{ .name = "association_id", .type = &schema_string, .flags = SF_COMPUTED,
+	  .description = "ID of the association with the instance, while there is one" },
+	{ .name = "network_interface", .type = &schema_string, .flags = SF_COMPUTED,
+	  .description = "ID of the network interface the address is on" },
+	{ .name = "public_ip", .type = &schema_string, .flags = SF_COMPUTED,
+	  .description = "The public IPv4 address" },
+	{ .name = "private_ip", .type = &schema_string, .flags = SF_COMPUTED,
+	  .description = "The private IPv4 address it maps to, while it is on an instance" },
+	{ .name = "public_dns", .type = &schema_string, .flags = SF_COMPUTED,
+	  .description = "Public DNS name of the address" },
+	{ .name = "private_dns", .type = &schema_string, .flags = SF_COMPUTED,
+	  .description = "Private DNS name of the address it maps to" },
+	ATTR_ARN("ARN of the Elastic IP"),
+	{ .name = NULL }
+};
+
 /* ---- resources --------------------------------------------------------------------- */
 
 static const struct schema_resource aws_resources[] = {
@@ -671,6 +699,13 @@ static const struct schema_resource aws_resources[] = {
 		.description = "An EC2 instance",
 		.block = { .attrs = instance_attrs, .blocks = instance_blocks },
 		.timeouts = { .create = 10 * MIN, .update = 10 * MIN, .delete = 20 * MIN },
+		.id_attr = "id",
+	},
+	{
+		.type = "eip",
+		.description = "An Elastic IP address, optionally on an instance",
+		.block = { .attrs = eip_attrs },
+		.timeouts = { .update = 5 * MIN, .delete = 3 * MIN },
 		.id_attr = "id",
 	},
 	{

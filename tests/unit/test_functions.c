@@ -2321,6 +2321,25 @@ static void test_shared_values(void)
 	val_unref(v);
 }
 
+/* val_write writes what reads back as the same value: a map key that is a word with a
+ * meaning of its own there ("for" opens a for expression) is quoted (stk plan
+ * -generate-config-out writes files with it). */
+static void test_write_keys(void)
+{
+	struct val_pair p[4] = {
+		{ xstrdup("false"), val_cstring("a") }, { xstrdup("for"), val_cstring("b") },
+		{ xstrdup("name-1"), val_cstring("c") }, { xstrdup("two words"), val_cstring("d") },
+	};
+	struct value *m = val_map_take(p, 4);
+	struct buf out = BUF_INIT;
+
+	val_write(m, &out);
+	check(!strcmp(buf_cstr(&out), "{ \"false\" = \"a\", \"for\" = \"b\", name-1 = \"c\", \"two words\" = \"d\" }"),
+	      "val_write map keys", "got %s", buf_cstr(&out));
+	buf_release(&out);
+	val_unref(m);
+}
+
 int main(void)
 {
 	for (int i = 0; i < 16; i++) {
@@ -2328,6 +2347,7 @@ int main(void)
 		spans[i].end = 101 + (uint32_t)i;
 	}
 	test_table();
+	test_write_keys();
 	test_numbers();
 	test_range_limit();
 	test_strings();

@@ -364,7 +364,7 @@ static void check_provider(const struct schema_provider *p)
 
 static const char *const aws_resource_types[] = {
 	"vpc", "internet_gateway", "subnet", "route_table", "route_table_association",
-	"security_group", "key_pair", "instance", "db_subnet_group", "db_instance",
+	"security_group", "key_pair", "instance", "eip", "db_subnet_group", "db_instance",
 	"ecr_repository", NULL,
 };
 static const char *const aws_data_types[] = {
@@ -463,6 +463,10 @@ static const struct spot spots[] = {
 	{ "aws", 0, "vpc", "default_security_group_id", COMP, OPT, SK_STRING, NULL },
 	{ "aws", 0, "vpc", "main_route_table_id", COMP, OPT, SK_STRING, NULL },
 	{ "aws", 0, "internet_gateway", "vpc_id", OPT, FN, SK_STRING, NULL },
+	{ "aws", 0, "eip", "domain", OPT | FN, COMP, SK_STRING, "\"vpc\"" },
+	{ "aws", 0, "eip", "instance", OPT, FN | COMP, SK_STRING, NULL },
+	{ "aws", 0, "eip", "public_ip", COMP, OPT, SK_STRING, NULL },
+	{ "aws", 0, "eip", "association_id", COMP, OPT, SK_STRING, NULL },
 	{ "aws", 0, "subnet", "vpc_id", REQ | FN, 0, SK_STRING, NULL },
 	{ "aws", 0, "subnet", "cidr_block", REQ | FN | CIDR, 0, SK_STRING, NULL },
 	{ "aws", 0, "subnet", "availability_zone", OPT | COMP | FN, 0, SK_STRING, NULL },
@@ -687,6 +691,7 @@ static const struct id_spot id_spots[] = {
 	{ "aws", "security_group", "id", 600, 0, 900 },
 	{ "aws", "key_pair", "key_name", 0, 0, 0 },
 	{ "aws", "instance", "id", 600, 600, 1200 },
+	{ "aws", "eip", "id", 0, 300, 180 },
 	{ "aws", "db_subnet_group", "id", 0, 0, 0 },
 	{ "aws", "db_instance", "identifier", 2400, 4800, 3600 },
 	{ "aws", "ecr_repository", "name", 0, 0, 1200 },
