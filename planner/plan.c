@@ -2079,7 +2079,7 @@ static void apply_targets(struct planner *pl)
 	}
 	strmap_init(&kept);
 	size_t w = 0;
-	p->add = p->change = p->destroy = p->read = 0;
+	p->add = p->change = p->destroy = p->read = p->import = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct plan_change *c = buf_at(&p->changes, struct plan_change *, i);
 		if (!keep[i]) {
@@ -2088,6 +2088,8 @@ static void apply_targets(struct planner *pl)
 		}
 		buf_at(&p->changes, struct plan_change *, w++) = c;
 		strmap_put(&kept, c->resource, (void *)1);
+		if (c->importing)
+			p->import++;
 		switch (c->action) {
 		case PLAN_CREATE: p->add++; break;
 		case PLAN_UPDATE: p->change++; break;

@@ -765,6 +765,43 @@ t_expect_status 1
 t_expect_has err 'module.m.host.file.a is already in the state'
 t_end
 
+t_begin "-target keeps only the targeted imports, and counts only those"
+workdir <<'EOF'
+import {
+  to = host.file.a
+  id = "a.txt"
+}
+
+import {
+  to = host.file.b
+  id = "b.txt"
+}
+
+resource host.file a {
+  filename = "a.txt"
+  content  = "a\n"
+}
+
+resource host.file b {
+  filename = "b.txt"
+  content  = "b\n"
+}
+EOF
+printf 'a\n' >"$W/a.txt"
+printf 'b\n' >"$W/b.txt"
+in_w plan -target=host.file.a -detailed-exitcode
+t_expect_status 2
+t_expect_has out '# host.file.a will be imported'
+t_expect_lacks out 'host.file.b'
+t_expect_has out 'Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.'
+in_w apply -auto-approve -target=host.file.a
+t_expect_status 0
+t_expect_has out 'Apply complete! Resources: 1 imported, 0 added, 0 changed, 0 destroyed.'
+in_w state list
+t_expect_has out 'host.file.a'
+t_expect_lacks out 'host.file.b'
+t_end
+
 t_begin "plan -generate-config-out writes the block of a file an import adopts; a saved plan applies it; the next plan is empty"
 workdir <<'EOF'
 variable adopt { default = "notes.txt" }

@@ -70,6 +70,9 @@ prepare() {
 	rm -rf "$work"
 	mkdir "$work" || exit 99
 	cp -R "$cases_dir/$1/." "$work/" || exit 99
+	# as a checkout has them: make distcheck's tree is read-only, and a host.file's mode is
+	# read back (an imported 0444 file would be planned for replacement)
+	chmod -R u+w "$work"
 	rm -f "$work/expected.txt" "$work/expected.json" "$work/args" "$work/env" "$work/hold_lock"
 	if [ -f "$work/state.json" ]; then
 		mv "$work/state.json" "$work/stk.state"
