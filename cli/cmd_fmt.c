@@ -222,20 +222,6 @@ out:
 	return ret;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Gives the new file the old one's owner where we may (as root); elsewhere it becomes ours,
  * as when an editor saves it. The mode, which matters more, is kept in any case. */
 static void keep_owner(int fd, const struct stat *st)
@@ -269,7 +255,7 @@ static int write_atomic(struct diag_ctx *diag, const char *path, const struct bu
 		goto out;
 	}
 	keep_owner(fd, st);
-	if (fchmod(fd, st->st_mode & 07777) || write_all(fd, text->data, text->len) ||
+	if (fchmod(fd, st->st_mode & 07777) || buf_write_fd(fd, text->data, text->len) ||
 	    fsync(fd)) {
 		diag_error(diag, NULL, "cannot write %s: %s", path, strerror(errno));
 		goto out;

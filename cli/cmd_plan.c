@@ -256,10 +256,6 @@ static int provider_configs(struct run *r)
 	return ret;
 }
 
-/* The root module's import blocks: each object is read through its provider (with
- * -refresh=false too, as Terraform does: there is nothing to plan against otherwise) and added
- * to the state in memory, where the plan compares it with the configuration as any object
- * there. Only apply writes it. */
 static void config_digest(const struct diag_ctx *diag, size_t n, const struct source *extra, char out[65]);
 
 /* The name config_load_dir gives the file at path when it reads dir, or NULL after an error:
@@ -270,20 +266,18 @@ static char *generated_name(struct diag_ctx *diag, const char *dir, const char *
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	char *in = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
 	char *real_in = realpath(in, NULL), *real_dir = realpath(dir, NULL), *name = NULL;
-	size_t dlen = strlen(dir);
 
 	if (*base == '.' || !real_in || !real_dir || strcmp(real_in, real_dir)) {
 		diag_error(diag, NULL, "-generate-config-out must name a new .stk file in the configuration's "
 			   "directory %s, not %s", dir, path);
+		name = config_file_path(dir, "generated.stk");
 		diag_hint(diag, "the next plan reads only that directory's .stk files (not hidden ones): "
-			  "such as -generate-config-out=%s%sgenerated.stk", strcmp(dir, ".") ? dir : "",
-			  strcmp(dir, ".") && dir[dlen - 1] != '/' ? "/" : "");
+			  "such as -generate-config-out=%s", name);
+		free(name);
+		name = NULL;
 		goto out;
 	}
-	while (dlen > 1 && dir[dlen - 1] == '/')
-		dlen--;
-	name = dlen == 1 && *dir == '.' ? xstrdup(base) :
-	       xasprintf("%.*s%s%s", (int)dlen, dir, dlen == 1 && *dir == '/' ? "" : "/", base);
+	name = config_file_path(dir, base);
 out:
 	free(in);
 	free(real_in);
@@ -316,14 +310,7 @@ static int write_generated(struct run *r, const struct buf *text)
 	diag_release(&scratch);
 	/* a new file only: one that appeared since the flag was read is not overwritten */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	int err = fd < 0 ? errno : 0;
-	for (size_t off = 0; !err && off < w->len; ) {
-		ssize_t n = write(fd, w->data + off, w->len - off);
-		if (n < 0 && errno != EINTR)
-			err = errno;
-		else if (n > 0)
-			off += (size_t)n;
-	}
+	int err = fd < 0 ? errno : buf_write_fd(fd, w->data, w->len) ? errno : 0;
 	if (fd >= 0 && close(fd) && !err)
 		err = errno;
 	if (err) {
@@ -339,7 +326,7 @@ static int write_generated(struct run *r, const struct buf *text)
 	/* read under the name the next run's config_load_dir gives it: the saved plan's digest,
 	 * and every message, name it as that run will */
 	if (config_add_file(&r->diag, r->generated_name, &r->mod) || r->diag.errors > errors ||
-	    check_module(&r->diag, &r->mod) || r->diag.errors > errors) {
+	    check_module(&r->diag, &r->mod)) {
 		diag_hint(&r->diag, "the configuration written to %s needs editing: fix it, then run stk plan "
 			  "without -generate-config-out", path);
 		goto out;
@@ -356,6 +343,10 @@ out:
 	return ret;
 }
 
+/* The root module's import blocks: each object is read through its provider (with
+ * -refresh=false too, as Terraform does: there is nothing to plan against otherwise) and added
+ * to the state in memory, where the plan compares it with the configuration as any object
+ * there. Only apply writes it. */
 static int run_imports(struct run *r)
 {
 	struct buf imports = BUF_INIT, generated = BUF_INIT;
@@ -765,12 +756,8 @@ static int drift_equal(const struct value *a, const struct value *b)
  * latest restorable time) move on their own. Unknown types show everything. */
 static int drift_settable(const char *type, int data, const char *attr)
 {
-	char base[64];
-	const char *dot = strchr(type, '.');
-	const struct schema_resource *rs;
+	const struct schema_resource *rs = schema_type_find(type, data);
 
-	snprintf(base, sizeof base, "%.*s", (int)strcspn(type, "."), type);
-	rs = dot ? schema_resource_find(schema_provider_find(base), dot + 1, data) : NULL;
 	if (!rs)
 		return 1;
 	for (const struct schema_attr *a = rs->block.attrs; a && a->name; a++)

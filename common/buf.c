@@ -194,6 +194,22 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+int buf_write_fd(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int buf_read_fd(struct buf *b, int fd, size_t hint)
 {
 	/* room for one more byte than hinted: the read of 0 that says the end needs no regrow */

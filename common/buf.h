@@ -29,6 +29,9 @@ const char *buf_cstr(struct buf *b);
 /* Appends what fd gives until its end, into room for hint more bytes made at once (a file's
  * size: one allocation, and no copy); returns 0, or -1 with errno set (what was read stays). */
 int buf_read_fd(struct buf *b, int fd, size_t hint);
+/* Writes all len bytes of data to fd, through short writes and EINTR; returns 0, or -1 with
+ * errno set. */
+int buf_write_fd(int fd, const void *data, size_t len);
 /* Returns the data (never NULL: an empty buffer gives an allocated "") and empties b. */
 char *buf_detach(struct buf *b, size_t *len);
 

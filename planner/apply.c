@@ -955,15 +955,12 @@ static void rollback(struct applier *ap)
 		}
 		/* what a delete needs of a change: where, what, through which provider, after what */
 		struct plan_change c;
-		char base[64];
-		const char *dot = strchr(r->type, '.');
 		memset(&c, 0, sizeof c);
 		c.addr = (char *)addr;
 		c.type = r->type;
 		c.provider = r->provider;
 		c.provider_module = (char *)ROOT_IF_NULL(r->provider_module);
-		snprintf(base, sizeof base, "%.*s", (int)strcspn(r->type, "."), r->type);
-		c.schema = dot ? schema_resource_find(schema_provider_find(base), dot + 1, 0) : NULL;
+		c.schema = schema_type_find(r->type, 0);
 		for (size_t k = 0; k < in->ndeps; k++)
 			buf_push(&c.deps, char *, in->deps[k]);
 		buf_push(&ops, struct op *, op_new(OP_DELETE, &c, in->attrs, NULL));

@@ -2741,10 +2741,6 @@ static const struct config_module *import_module(struct check_ctx *c, const stru
 	return m;
 }
 
-/* import { to = aws.vpc.main  id = "vpc-..." }: to is a resource (or one of its instances)
- * the root module declares, once among the import blocks (seen: the address -> the to that
- * named it first); id is an expression known at plan time. With for_each (Terraform 1.7),
- * each.key and each.value may make the instance key and the ID. */
 /* Records the instance a (to: where it is written) in seen, the imports' targets so far, or
  * reports the second import to it. */
 static void import_once(struct check_ctx *c, const struct ast_item *to, const struct addr *a, struct strmap *seen)
@@ -2770,13 +2766,7 @@ static void import_once(struct check_ctx *c, const struct ast_item *to, const st
 static void check_import_generated(struct check_ctx *c, const struct ast_item *to, const struct addr *a,
 				   int keyed, struct strmap *seen)
 {
-	char prov[64];
-	const struct schema_resource *rs;
-
-	snprintf(prov, sizeof prov, "%.*s", (int)strcspn(a->type, "."), a->type);
-	rs = strchr(a->type, '.') ? schema_resource_find(schema_provider_find(prov), strchr(a->type, '.') + 1, 0) :
-				    NULL;
-	if (!rs) {
+	if (!schema_type_find(a->type, 0)) {
 		diag_error(c->diag, &to->value->span, "stk knows no resource type %s to write a block for", a->type);
 		diag_hint(c->diag, "the types are listed in docs/language.md, such as aws.vpc or host.file");
 		return;
@@ -2791,6 +2781,10 @@ static void check_import_generated(struct check_ctx *c, const struct ast_item *t
 	import_once(c, to, a, seen);
 }
 
+/* import { to = aws.vpc.main  id = "vpc-..." }: to is a resource (or one of its instances)
+ * the root module declares, once among the import blocks (seen: the address -> the to that
+ * named it first); id is an expression known at plan time. With for_each (Terraform 1.7),
+ * each.key and each.value may make the instance key and the ID. */
 static void check_import(struct check_ctx *c, const struct ast_item *b, struct strmap *seen)
 {
 	static const char *const import_attrs[] = { "to", "id", "for_each", NULL };

@@ -60,6 +60,19 @@ static void load_one(struct diag_ctx *diag, const char *path, struct config_modu
 	buf_push(&m->files, struct ast_file *, parse_source(diag, src, keep_tokens));
 }
 
+char *config_file_path(const char *dir, const char *name)
+{
+	size_t dlen = strlen(dir);
+
+	/* "dir/", "dir//": one slash before the name, as for "dir" */
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	/* "./main.stk" reads worse than "main.stk" in every message */
+	if (dlen == 1 && *dir == '.')
+		return xstrdup(name);
+	return xasprintf("%.*s%s%s", (int)dlen, dir, dlen == 1 && *dir == '/' ? "" : "/", name);
+}
+
 int config_load_dir(struct diag_ctx *diag, const char *dir, struct config_module *m,
 		    int keep_tokens)
 {
@@ -92,9 +105,7 @@ int config_load_dir(struct diag_ctx *diag, const char *dir, struct config_module
 	qsort(names.data, n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		char *name = buf_at(&names, char *, i);
-		/* "./main.stk" reads worse than "main.stk" in every message */
-		char *path = strcmp(m->dir, ".") == 0 ? xstrdup(name) :
-			     xasprintf("%s%s%s", m->dir, strcmp(m->dir, "/") ? "/" : "", name);
+		char *path = config_file_path(m->dir, name);
 		load_one(diag, path, m, keep_tokens);
 		free(path);
 	}

@@ -22,6 +22,9 @@ int config_load_dir(struct diag_ctx *diag, const char *dir, struct config_module
 int config_load_file(struct diag_ctx *diag, const char *path, struct config_module *m,
 		     int keep_tokens);
 
+/* The name config_load_dir gives the file name in dir: "main.stk" in ".", "cfg/main.stk" in
+ * "cfg/" (new). */
+char *config_file_path(const char *dir, const char *name);
 /* Adds the file at path to m, which config_load_dir loaded (stk plan -generate-config-out's
  * file, written after the rest was read). */
 int config_add_file(struct diag_ctx *diag, const char *path, struct config_module *m);

@@ -766,13 +766,9 @@ static void generated_body(struct buf *out, const struct schema_block *b, const 
 int plan_render_generated(const char *type, const char *name, const char *id, const struct value *obj,
 			  struct buf *out)
 {
-	char prov[64];
-	const char *dot = strchr(type, '.');
-	const struct schema_resource *rs;
+	const struct schema_resource *rs = schema_type_find(type, 0);
 	struct value *idv;
 
-	snprintf(prov, sizeof prov, "%.*s", (int)strcspn(type, "."), type);
-	rs = dot ? schema_resource_find(schema_provider_find(prov), dot + 1, 0) : NULL;
 	if (!rs || !obj || obj->kind != VAL_MAP)
 		return -1;
 	idv = val_cstring(id);

@@ -1756,21 +1756,6 @@ out:
 	return ret;
 }
 
-/* Writes all of data to fd. */
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Makes the entries of path's directory durable: the renames into it. Sets errno on
  * failure. */
 static int sync_dir(const char *path)
@@ -1847,7 +1832,7 @@ static int finish_file(int fd, const char *data, size_t len)
 {
 	int ret = 0, saved = 0;
 
-	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || buf_write_fd(fd, data, len) < 0 || fsync(fd) < 0) {
 		ret = -1;
 		saved = errno;
 	}
@@ -2298,7 +2283,7 @@ static int write_info(int fd, const struct state_lock_info *info)
 
 	if (!text)
 		return -1;
-	if (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && write_all(fd, text, strlen(text)) == 0)
+	if (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && buf_write_fd(fd, text, strlen(text)) == 0)
 		ret = 0;
 	free(text);
 	return ret;

@@ -7,6 +7,7 @@
  *  - data sources have no id_attr: nothing imports them. */
 #include "providers/schema.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,17 @@ const struct schema_provider *schema_provider_find(const char *name)
 		if (!strcmp((*p)->name, name))
 			return *p;
 	return NULL;
+}
+
+const struct schema_resource *schema_type_find(const char *type, int data)
+{
+	const char *dot = type ? strchr(type, '.') : NULL;
+	char prov[64];
+
+	if (!dot || (size_t)(dot - type) >= sizeof prov)
+		return NULL;
+	snprintf(prov, sizeof prov, "%.*s", (int)(dot - type), type);
+	return schema_resource_find(schema_provider_find(prov), dot + 1, data);
 }
 
 const struct schema_resource *schema_resource_find(const struct schema_provider *p,

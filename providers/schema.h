@@ -107,6 +107,9 @@ const struct schema_provider *schema_provider_find(const char *name);
 /* type is "vpc" within provider p; data selects data sources. */
 const struct schema_resource *schema_resource_find(const struct schema_provider *p,
 						   const char *type, int data);
+/* The same for a whole type name, "aws.vpc" (data selects data sources): NULL for a provider
+ * or a type stk does not know. */
+const struct schema_resource *schema_type_find(const char *type, int data);
 const struct schema_attr *schema_attr_find(const struct schema_block *b, const char *name);
 const struct schema_nested *schema_nested_find(const struct schema_block *b, const char *name);
 /* The argument that takes the stack's default tags: a settable `tags` map of strings, or

@@ -360,6 +360,18 @@ xmlDoc *aws_query(struct aws *a, const char *service, const char *version, const
 	return aws_query_ok(a, service, version, action, p, diag, addr, NULL, NULL);
 }
 
+void aws_ec2_filter(struct aws_params *p, int filter, const char *name, const char *const *values, size_t n)
+{
+	char key[64];
+
+	snprintf(key, sizeof key, "Filter.%d.Name", filter);
+	aws_param(p, key, "%s", name);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "Filter.%d.Value.%zu", filter, i + 1);
+		aws_param(p, key, "%s", values[i]);
+	}
+}
+
 int aws_ec2_call(struct aws *a, const char *action, struct aws_params *p, struct diag_ctx *diag,
 		 const char *addr)
 {

@@ -65,6 +65,9 @@ json_t *aws_json(struct aws *a, const char *service, const char *target, json_t 
 		 struct diag_ctx *diag, const char *addr, const char *const *ok_codes, char *code,
 		 size_t code_size);
 
+/* EC2's filter number filter, name, with the n values: Filter.N.Name and Filter.N.Value.M.
+ * A Describe by filter rather than by ids answers an unknown id with nothing, not an error. */
+void aws_ec2_filter(struct aws_params *p, int filter, const char *name, const char *const *values, size_t n);
 /* One EC2 call whose answer is only success or failure; releases p. 0, or -1 after a
  * diagnostic under addr. */
 int aws_ec2_call(struct aws *a, const char *action, struct aws_params *p, struct diag_ctx *diag,

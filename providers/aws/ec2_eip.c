@@ -44,7 +44,7 @@ static int read_eips(struct aws *a, const char *const *ids, size_t n, struct val
 		     struct diag_ctx *diag)
 {
 	struct aws_params p;
-	char key[64], *acct;
+	char *acct;
 	xmlDoc *doc;
 
 	for (size_t i = 0; i < n; i++)
@@ -53,11 +53,7 @@ static int read_eips(struct aws *a, const char *const *ids, size_t n, struct val
 		return 0;
 	aws_params_init(&p);
 	/* a filter, not AllocationId.N: an address released outside stk is then no error */
-	aws_param(&p, "Filter.1.Name", "allocation-id");
-	for (size_t i = 0; i < n; i++) {
-		snprintf(key, sizeof key, "Filter.1.Value.%zu", i + 1);
-		aws_param(&p, key, "%s", ids[i]);
-	}
+	aws_ec2_filter(&p, 1, "allocation-id", ids, n);
 	doc = aws_query(a, "ec2", EC2_VERSION, "DescribeAddresses", &p, diag, NULL);
 	aws_params_release(&p);
 	if (!doc)

@@ -17,28 +17,6 @@
 
 /* ---- small helpers ---- */
 
-static int call(struct aws *a, const char *action, struct aws_params *p, struct diag_ctx *diag,
-		const char *addr)
-{
-	xmlDoc *doc = aws_query(a, "ec2", EC2_VERSION, action, p, diag, addr);
-
-	aws_params_release(p);
-	if (!doc)
-		return -1;
-	xmlFreeDoc(doc);
-	return 0;
-}
-
-static int call_id(struct aws *a, const char *action, const char *key, const char *id,
-		   struct diag_ctx *diag, const char *addr)
-{
-	struct aws_params p;
-
-	aws_params_init(&p);
-	aws_param(&p, key, "%s", id);
-	return call(a, action, &p, diag, addr);
-}
-
 static const struct value *attr(const struct value *m, const char *key)
 {
 	const struct value *v = m && m->kind == VAL_MAP ? val_map_get(m, key) : NULL;
@@ -642,7 +620,7 @@ static int modify(struct aws *a, const char *id, const char *key, const char *va
 	aws_params_init(&p);
 	aws_param(&p, "InstanceId", "%s", id);
 	aws_param(&p, key, "%s", value);
-	return call(a, "ModifyInstanceAttribute", &p, diag, addr);
+	return aws_ec2_call(a, "ModifyInstanceAttribute", &p, diag, addr);
 }
 
 static int changed(const struct provider_op *op, const char *key)
@@ -676,14 +654,14 @@ static int update_profile(struct aws *a, const struct provider_op *op, const cha
 	if (assoc && want) {
 		aws_param(&p, "AssociationId", "%s", assoc);
 		aws_param(&p, "IamInstanceProfile.Name", "%s", want);
-		ret = call(a, "ReplaceIamInstanceProfileAssociation", &p, diag, op->addr);
+		ret = aws_ec2_call(a, "ReplaceIamInstanceProfileAssociation", &p, diag, op->addr);
 	} else if (assoc) {
 		aws_param(&p, "AssociationId", "%s", assoc);
-		ret = call(a, "DisassociateIamInstanceProfile", &p, diag, op->addr);
+		ret = aws_ec2_call(a, "DisassociateIamInstanceProfile", &p, diag, op->addr);
 	} else if (want) {
 		aws_param(&p, "InstanceId", "%s", id);
 		aws_param(&p, "IamInstanceProfile.Name", "%s", want);
-		ret = call(a, "AssociateIamInstanceProfile", &p, diag, op->addr);
+		ret = aws_ec2_call(a, "AssociateIamInstanceProfile", &p, diag, op->addr);
 	} else {
 		aws_params_release(&p);
 		ret = 0;
@@ -722,7 +700,7 @@ static int update_root_volume(struct aws *a, const struct provider_op *op, const
 		n++;
 	}
 	if (n)
-		bad |= call(a, "ModifyVolume", &p, diag, op->addr);
+		bad |= aws_ec2_call(a, "ModifyVolume", &p, diag, op->addr);
 	else
 		aws_params_release(&p);
 	const struct value *dot = attr(nb, "delete_on_termination");
@@ -731,7 +709,7 @@ static int update_root_volume(struct aws *a, const struct provider_op *op, const
 		aws_param(&p, "InstanceId", "%s", id);
 		aws_param(&p, "BlockDeviceMapping.1.DeviceName", "%s", aws_str(pb, "device_name") ?: "/dev/xvda");
 		aws_param(&p, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "%s", dot->u.b ? "true" : "false");
-		bad |= call(a, "ModifyInstanceAttribute", &p, diag, op->addr);
+		bad |= aws_ec2_call(a, "ModifyInstanceAttribute", &p, diag, op->addr);
 	}
 	if (attr(nb, "tags") && !same(attr(pb, "tags"), attr(nb, "tags")))
 		bad |= aws_ec2_update_tags(a, vol, attr(pb, "tags"), attr(nb, "tags"), diag, op->addr);
@@ -752,7 +730,7 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 	/* null too: user data taken out of the configuration is cleared */
 	int udata = ud && !(ud->marks & VAL_UNKNOWN) && changed(op, "user_data");
 	if (type || udata) {
-		if (call_id(a, "StopInstances", "InstanceId.1", id, diag, addr) ||
+		if (aws_ec2_call1(a, "StopInstances", "InstanceId.1", id, diag, addr) ||
 		    wait_state(a, op, id, "stopped", op->prior, NULL, diag))
 			return -1;
 		if (type)
@@ -764,7 +742,7 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 			free(b);
 		}
 		/* started again even after a failed modify: the instance was running before */
-		if (call_id(a, "StartInstances", "InstanceId.1", id, diag, addr) ||
+		if (aws_ec2_call1(a, "StartInstances", "InstanceId.1", id, diag, addr) ||
 		    wait_state(a, op, id, "running", op->prior, NULL, diag))
 			bad = -1;
 	}
@@ -773,7 +751,7 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		aws_params_init(&p);
 		aws_param(&p, "InstanceId", "%s", id);
 		put_set(&p, "GroupId", attr(op->planned, "vpc_security_group_ids"));
-		bad |= call(a, "ModifyInstanceAttribute", &p, diag, addr);
+		bad |= aws_ec2_call(a, "ModifyInstanceAttribute", &p, diag, addr);
 	}
 	if (attr(op->planned, "source_dest_check") && changed(op, "source_dest_check"))
 		bad |= modify(a, id, "SourceDestCheck.Value",
@@ -782,7 +760,7 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		bad |= modify(a, id, "DisableApiTermination.Value",
 			      aws_bool(op->planned, "disable_api_termination", 0) ? "true" : "false", diag, addr);
 	if (attr(op->planned, "monitoring") && changed(op, "monitoring"))
-		bad |= call_id(a, aws_bool(op->planned, "monitoring", 0) ? "MonitorInstances" :
+		bad |= aws_ec2_call1(a, aws_bool(op->planned, "monitoring", 0) ? "MonitorInstances" :
 			       "UnmonitorInstances", "InstanceId.1", id, diag, addr);
 	const struct value *mo = first_block(op->planned, "metadata_options");
 	if (mo && !same(first_block(op->prior, "metadata_options"), mo)) {
@@ -790,7 +768,7 @@ static int instance_update(struct aws *a, const struct provider_op *op, struct v
 		aws_params_init(&p);
 		aws_param(&p, "InstanceId", "%s", id);
 		put_metadata(&p, "", mo);
-		bad |= call(a, "ModifyInstanceMetadataOptions", &p, diag, addr);
+		bad |= aws_ec2_call(a, "ModifyInstanceMetadataOptions", &p, diag, addr);
 	}
 	if (changed(op, "iam_instance_profile") && !(val_map_get(op->planned, "iam_instance_profile") &&
 						     (val_map_get(op->planned, "iam_instance_profile")->marks & VAL_UNKNOWN)))
@@ -830,7 +808,7 @@ static int instance_remove(struct aws *a, const struct provider_op *op, struct d
 	if (!v)
 		return 0;
 	val_unref(v);
-	if (call_id(a, "TerminateInstances", "InstanceId.1", id, diag, op->addr))
+	if (aws_ec2_call1(a, "TerminateInstances", "InstanceId.1", id, diag, op->addr))
 		return -1;
 	/* the subnet and security groups cannot go until the instance has */
 	return wait_state(a, op, id, "gone", op->prior, NULL, diag);

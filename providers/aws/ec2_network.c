@@ -11,17 +11,6 @@
 
 /* ---- shared helpers ---- */
 
-static void id_filter(struct aws_params *p, const char *name, const char *const *ids, size_t n)
-{
-	char key[64];
-
-	aws_param(p, "Filter.1.Name", "%s", name);
-	for (size_t i = 0; i < n; i++) {
-		snprintf(key, sizeof key, "Filter.1.Value.%zu", i + 1);
-		aws_param(p, key, "%s", ids[i]);
-	}
-}
-
 /* The index of id in ids, or n. */
 static size_t find_id(const char *const *ids, size_t n, const char *id)
 {
@@ -54,7 +43,7 @@ static xmlDoc *describe(struct aws *a, const char *action, const char *filter, c
 		return NULL;
 	aws_params_init(&p);
 	/* a filter, not the ids parameter: an unknown id is then no error, just not there */
-	id_filter(&p, filter, ids, n);
+	aws_ec2_filter(&p, 1, filter, ids, n);
 	doc = aws_query(a, "ec2", EC2_VERSION, action, &p, diag, NULL);
 	aws_params_release(&p);
 	return doc;

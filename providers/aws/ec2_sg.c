@@ -24,29 +24,6 @@
 
 /* ---- shared helpers ---- */
 
-static void id_filter(struct aws_params *p, const char *name, const char *const *ids, size_t n)
-{
-	char key[64];
-
-	aws_param(p, "Filter.1.Name", "%s", name);
-	for (size_t i = 0; i < n; i++) {
-		snprintf(key, sizeof key, "Filter.1.Value.%zu", i + 1);
-		aws_param(p, key, "%s", ids[i]);
-	}
-}
-
-/* A call whose answer only says it worked. */
-static int call(struct aws *a, const char *action, const struct aws_params *p, struct diag_ctx *diag,
-		const char *addr)
-{
-	xmlDoc *doc = aws_query(a, "ec2", EC2_VERSION, action, p, diag, addr);
-
-	if (!doc)
-		return -1;
-	xmlFreeDoc(doc);
-	return 0;
-}
-
 /* A known attribute of the prior or planned value, copied; null when unset or unknown. */
 static struct value *kept(const struct value *m, const char *key)
 {
@@ -479,7 +456,7 @@ static xmlDoc *describe_groups(struct aws *a, const char *const *ids, size_t n, 
 	xmlDoc *doc;
 
 	aws_params_init(&p);
-	id_filter(&p, "group-id", ids, n);
+	aws_ec2_filter(&p, 1, "group-id", ids, n);
 	doc = aws_query(a, "ec2", EC2_VERSION, "DescribeSecurityGroups", &p, diag, addr);
 	aws_params_release(&p);
 	return doc;
@@ -680,7 +657,6 @@ static int sg_update(struct aws *a, const struct provider_op *op, struct value *
 static int sg_remove(struct aws *a, const struct provider_op *op, struct diag_ctx *diag)
 {
 	const char *id = aws_str(op->prior, "id");
-	struct aws_params p;
 	int ret;
 
 	/* rules that name other groups keep those from being deleted: revoked first when asked */
@@ -693,11 +669,7 @@ static int sg_remove(struct aws *a, const struct provider_op *op, struct diag_ct
 			if (ret)
 				return -1;
 		}
-	aws_params_init(&p);
-	aws_param(&p, "GroupId", "%s", id);
-	ret = call(a, "DeleteSecurityGroup", &p, diag, op->addr);
-	aws_params_release(&p);
-	return ret;
+	return aws_ec2_call1(a, "DeleteSecurityGroup", "GroupId", id, diag, op->addr);
 }
 
 static int sg_read(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)
@@ -748,7 +720,7 @@ static int read_keys(struct aws *a, const char *const *names, const struct value
 	if (!n)
 		return 0;
 	aws_params_init(&p);
-	id_filter(&p, "key-name", names, n);
+	aws_ec2_filter(&p, 1, "key-name", names, n);
 	doc = aws_query(a, "ec2", EC2_VERSION, "DescribeKeyPairs", &p, diag, addr);
 	aws_params_release(&p);
 	if (!doc)
@@ -857,14 +829,7 @@ static int key_update(struct aws *a, const struct provider_op *op, struct value 
 
 static int key_remove(struct aws *a, const struct provider_op *op, struct diag_ctx *diag)
 {
-	struct aws_params p;
-	int ret;
-
-	aws_params_init(&p);
-	aws_param(&p, "KeyName", "%s", aws_str(op->prior, "key_name") ?: "");
-	ret = call(a, "DeleteKeyPair", &p, diag, op->addr);
-	aws_params_release(&p);
-	return ret;
+	return aws_ec2_call1(a, "DeleteKeyPair", "KeyName", aws_str(op->prior, "key_name") ?: "", diag, op->addr);
 }
 
 static int key_read(struct aws *a, struct provider_read *items, size_t n, struct diag_ctx *diag)

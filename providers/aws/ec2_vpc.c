@@ -11,19 +11,6 @@
 
 #define EC2_VERSION "2016-11-15"
 
-static void id_filter(struct aws_params *p, int filter, const char *name, const char *const *ids,
-		      size_t n)
-{
-	char key[64];
-
-	snprintf(key, sizeof key, "Filter.%d.Name", filter);
-	aws_param(p, key, "%s", name);
-	for (size_t i = 0; i < n; i++) {
-		snprintf(key, sizeof key, "Filter.%d.Value.%zu", filter, i + 1);
-		aws_param(p, key, "%s", ids[i]);
-	}
-}
-
 /* vpc id -> the id found at path in the items of set, for a describe call filtered by vpc-id. */
 static struct value *by_vpc(struct aws *a, const char *action, const char *set, const char *id_path,
 			    const char *const *ids, size_t n, const char *extra_filter,
@@ -34,7 +21,7 @@ static struct value *by_vpc(struct aws *a, const char *action, const char *set, 
 	xmlDoc *doc;
 
 	aws_params_init(&p);
-	id_filter(&p, 1, "vpc-id", ids, n);
+	aws_ec2_filter(&p, 1, "vpc-id", ids, n);
 	if (extra_filter) {
 		aws_param(&p, "Filter.2.Name", "%s", extra_filter);
 		aws_param(&p, "Filter.2.Value.1", "%s", extra_value);
@@ -112,7 +99,7 @@ static void *vpc_read_run(void *arg)
 	case VPC_DESCRIBE:
 		aws_params_init(&p);
 		/* a filter, not VpcId.N: an unknown id is then no error, just not in the answer */
-		id_filter(&p, 1, "vpc-id", r->ids, r->n);
+		aws_ec2_filter(&p, 1, "vpc-id", r->ids, r->n);
 		r->doc = aws_query(r->a, "ec2", EC2_VERSION, "DescribeVpcs", &p, &r->diag, NULL);
 		aws_params_release(&p);
 		break;
